@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+// swiftlet: a Kubernetes node agent that runs pods on Linux namespaces and cgroups.
+// Dependency arrows point one way: swiftlet (CLI) → Runtime → KubeAPI / Images / Cgroups → CShims.
+import PackageDescription
+
+let package = Package(
+    name: "swiftlet",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "swiftlet", targets: ["swiftlet"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // Raw Linux syscalls, the clone..execve path, seccomp/libcap and zlib glue.
+        .target(
+            name: "CShims",
+            path: "CShims",
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [
+                .linkedLibrary("seccomp"),
+                .linkedLibrary("cap"),
+                .linkedLibrary("z"),
+            ]
+        ),
+        // Kubernetes API types, quantities, strict YAML/JSON decoding with field paths.
+        .target(
+            name: "KubeAPI",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        // Content-addressed OCI image store: import, layer unpacking with whiteouts, references.
+        .target(
+            name: "Images",
+            dependencies: ["CShims"]
+        ),
+        // cgroup v1 (hybrid) and v2 managers behind one protocol.
+        .target(
+            name: "Cgroups"
+        ),
+        // Pods and containers on namespaces, mounts, cgroups.
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "CShims", "KubeAPI", "Images", "Cgroups",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "swiftlet",
+            dependencies: [
+                "Runtime", "KubeAPI", "Images", "Cgroups",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims"]),
+    ]
+)
