@@ -2,4 +2,6 @@
 #define SWIFTLET_CSHIMS_H
 #include "sl_zlib.h"
 #include "sl_seccomp.h"
+#include "sl_spawn.h"
+#include "sl_sys.h"
 #endif

@@ -1,0 +1,115 @@
+// The container spawn path: everything between clone and execve.
+//
+// Why C: fork/vfork are unusable from a multi-threaded Swift process, and the child of a
+// clone from such a process may not allocate (another thread may have held the malloc lock).
+// So Swift prepares every string, the capability masks and the compiled seccomp BPF, and the
+// child below only makes syscalls on ready-made data. Failures come back to the parent over a
+// CLOEXEC pipe as (step, errno, detail); EOF on that pipe means execve succeeded.
+#ifndef SL_SPAWN_H
+#define SL_SPAWN_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/// What a mount entry does; applied in order, inside the new root, before pivot_root.
+enum sl_mount_kind {
+    SL_MOUNT_FS = 0,      ///< mount(source, target, fstype, flags, data): proc, tmpfs, devpts, sysfs, mqueue...
+    SL_MOUNT_BIND = 1,    ///< bind a host path (file or directory) onto target; `readonly` remounts it ro
+    SL_MOUNT_DEVICE = 2,  ///< mknod(target, mode, makedev(major, minor)); `source` unused
+    SL_MOUNT_SYMLINK = 3, ///< symlink(source, target)
+};
+
+struct sl_mount {
+    int kind;                 ///< enum sl_mount_kind
+    const char *source;       ///< host path (bind), fs source name (fs) or link text (symlink)
+    const char *target;       ///< absolute path inside the container, resolved safely inside the root
+    const char *fstype;       ///< for SL_MOUNT_FS
+    unsigned long flags;      ///< MS_* flags for SL_MOUNT_FS / extra flags for bind (MS_NOSUID...)
+    const char *data;         ///< fs data string, or NULL
+    int readonly;             ///< remount read-only after mounting
+    int target_is_file;       ///< create the target as an empty file (bind of a file) rather than a dir
+    uint32_t mode;            ///< for devices: S_IFCHR|0666 etc.
+    uint32_t major, minor;    ///< for devices
+};
+
+struct sl_rlimit {
+    int resource;
+    uint64_t soft, hard;
+};
+
+/// Steps reported on failure, so the caller can say `pivot_root: EINVAL`.
+enum sl_spawn_step {
+    SL_STEP_NONE = 0,
+    SL_STEP_CLONE, SL_STEP_STDIO, SL_STEP_CGROUP, SL_STEP_SETNS, SL_STEP_SETHOSTNAME,
+    SL_STEP_MOUNT_PRIVATE, SL_STEP_MOUNT_ROOTFS, SL_STEP_OPEN_ROOT, SL_STEP_MKDIR_TARGET,
+    SL_STEP_MOUNT, SL_STEP_REMOUNT_RO, SL_STEP_MKNOD, SL_STEP_SYMLINK, SL_STEP_PIVOT_ROOT,
+    SL_STEP_UMOUNT_OLDROOT, SL_STEP_MASK_PATH, SL_STEP_READONLY_PATH, SL_STEP_READONLY_ROOT,
+    SL_STEP_RLIMIT, SL_STEP_CAPBSET, SL_STEP_SETGROUPS, SL_STEP_SETGID, SL_STEP_SETUID,
+    SL_STEP_CAPSET, SL_STEP_AMBIENT, SL_STEP_CHDIR, SL_STEP_NO_NEW_PRIVS, SL_STEP_SECCOMP,
+    SL_STEP_CLOSE_FDS, SL_STEP_EXEC, SL_STEP_OOM_SCORE, SL_STEP_PIPE, SL_STEP_SYNC,
+};
+
+/// A human name for a step ("pivot_root", "execve", ...).
+const char *sl_step_name(int step);
+
+struct sl_spawn_config {
+    // Namespaces.
+    int clone_flags;              ///< CLONE_NEW* to create (at least NEWNS|NEWPID for a container)
+    const int *join_fds;          ///< namespace fds to setns into (pod net/ipc/uts), in order
+    const int *join_types;        ///< CLONE_NEWNET etc. for each fd
+    int njoin;
+    const char *hostname;         ///< set when the container has its own UTS namespace; NULL = leave
+    // cgroups: cgroup.procs files the child writes "0" into before anything else.
+    const char *const *cgroup_procs;
+    int ncgroup_procs;
+    // Root filesystem.
+    const char *rootfs;           ///< existing empty directory on the host: the mount point
+    const char *overlay_data;     ///< overlayfs options (lowerdir=..,upperdir=..,workdir=..), or NULL to bind `rootfs` itself
+    const struct sl_mount *mounts;
+    int nmounts;
+    const char *const *masked_paths;   ///< after pivot_root: /dev/null over files, empty ro tmpfs over dirs
+    int nmasked;
+    const char *const *readonly_paths; ///< after pivot_root: bound onto themselves read-only
+    int nreadonly;
+    int readonly_rootfs;
+    // The process.
+    const char *const *argv;      ///< NULL-terminated
+    const char *const *envp;      ///< NULL-terminated
+    const char *path_env;         ///< the container's PATH, for looking up argv[0] without '/'; NULL = default
+    const char *cwd;              ///< created inside the root when missing (as runc does)
+    uint32_t uid, gid;
+    const uint32_t *groups;       ///< supplementary groups
+    int ngroups;
+    const struct sl_rlimit *rlimits;
+    int nrlimits;
+    int oom_score_adj;            ///< written when set_oom_score_adj
+    int set_oom_score_adj;
+    // Privileges.
+    int cap_last_cap;             ///< from /proc/sys/kernel/cap_last_cap
+    uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
+    int no_new_privs;
+    const void *seccomp_filter;   ///< struct sock_filter[]; NULL = no filter
+    unsigned short seccomp_len;   ///< number of sock_filter instructions
+    // stdio (already open in the parent; -1 = /dev/null is NOT substituted, fd left as is).
+    int stdin_fd, stdout_fd, stderr_fd;
+};
+
+struct sl_spawn_result {
+    pid_t pid;         ///< the container's pid in the caller's pid namespace
+    int pidfd;         ///< a pidfd for it (CLOEXEC), or -1 when the kernel has none
+    int step;          ///< enum sl_spawn_step on failure, 0 on success
+    int err;           ///< errno on failure
+    char detail[256];  ///< the path or name the failing step worked on
+};
+
+/// Clone the container process and run it up to execve. Returns 0 when the new process has
+/// exec'd, -1 with `res->step/err/detail` set when it failed (the child is then reaped).
+int sl_spawn(const struct sl_spawn_config *cfg, struct sl_spawn_result *res);
+
+/// Create a pod sandbox: new namespaces given by `clone_flags` (CLONE_NEWNET|CLONE_NEWIPC|
+/// CLONE_NEWUTS...), set `hostname` in the UTS one, bring `lo` up in the network one, and
+/// return one fd per namespace in `out_fds` (order: net, ipc, uts; -1 when not created).
+/// No process is left behind: a short-lived child creates them and the fds keep them alive.
+int sl_sandbox_create(int clone_flags, const char *hostname, int out_fds[3], struct sl_spawn_result *res);
+
+#endif

@@ -1,0 +1,27 @@
+// Small syscall wrappers Swift cannot call directly: syscall(2) is variadic, and some
+// constants (P_PIDFD, CLONE_NEW*) sit behind _GNU_SOURCE in Swift's Glibc module.
+#ifndef SL_SYS_H
+#define SL_SYS_H
+#include <stdint.h>
+#include <sys/types.h>
+
+/// CLONE_NEW* flags, re-exported for Swift.
+extern const int SL_CLONE_NEWNS, SL_CLONE_NEWPID, SL_CLONE_NEWNET, SL_CLONE_NEWIPC,
+    SL_CLONE_NEWUTS, SL_CLONE_NEWCGROUP, SL_CLONE_NEWUSER;
+
+/// pidfd_open(2); -1 with errno on failure.
+int sl_pidfd_open(pid_t pid);
+/// pidfd_send_signal(2).
+int sl_pidfd_send_signal(int pidfd, int sig);
+/// Waits for the child behind `pidfd` to exit (blocking unless `nohang`); returns 1 and the
+/// wait status in `status` when it exited, 0 when still running (nohang), -1 on error.
+int sl_pidfd_wait(int pidfd, int nohang, int *status);
+/// setns(2), for tests and tools that enter a pod namespace on a dedicated thread.
+int sl_setns(int fd, int nstype);
+/// Highest capability number the running kernel knows (/proc/sys/kernel/cap_last_cap).
+int sl_cap_last_cap(void);
+/// Capability number for a name like "CAP_NET_ADMIN" (libcap), or -1.
+int sl_cap_from_name(const char *name);
+/// Binds the namespace behind `fd` onto the file `path` (ip-netns style), so it outlives us.
+int sl_bind_fd(int fd, const char *path);
+#endif

@@ -1,0 +1,22 @@
+// Internal to the spawn path: functions the cloned child calls. Not exported to Swift.
+#ifndef SL_CHILD_H
+#define SL_CHILD_H
+#include "include/sl_spawn.h"
+
+/// Reports (step, errno, detail) to the parent over the error pipe and exits 127.
+__attribute__((noreturn)) void sl_child_fail(int errpipe, int step, int err, const char *detail);
+void sl_fd_path(char buf[64], int fd);
+int sl_ensure_in_root(int rootfd, const char *path, int is_file);
+void sl_apply_mounts(const struct sl_spawn_config *cfg, int rootfd, int errpipe);
+void sl_pivot_root(const char *rootfs, int errpipe);
+void sl_mask_paths(const struct sl_spawn_config *cfg, int errpipe);
+void sl_drop_privileges(const struct sl_spawn_config *cfg, int errpipe);
+void sl_load_seccomp(const struct sl_spawn_config *cfg, int errpipe);
+
+/// Message on the error pipe.
+struct sl_child_msg {
+    int step;
+    int err;
+    char detail[256];
+};
+#endif

@@ -1,0 +1,376 @@
+// clone → (child) namespaces, cgroups, mounts, pivot_root, privileges, seccomp → execve.
+//
+// The order in the child matters and follows runc/crun:
+//  1. signals back to default, stdio, oom_score_adj, join cgroups (so every later allocation
+//     of the container is charged to it), setns into the pod's namespaces;
+//  2. make every mount private, mount the rootfs, apply the mount list inside it, pivot_root,
+//     mask and read-only paths (all of this needs CAP_SYS_ADMIN and mount(2), so it comes
+//     before capabilities drop and before seccomp, which blocks mount);
+//  3. rlimits, working directory;
+//  4. seccomp before the capability drop when no_new_privs is off (loading a filter without
+//     no_new_privs needs CAP_SYS_ADMIN), after it otherwise (runc does the same);
+//  5. mark every fd ≥ 3 close-on-exec (the error pipe included: EOF tells the parent exec
+//     succeeded), execve, searching the container's PATH for a bare command name.
+#include "sl_child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+// clone3's argument block (linux/sched.h; spelled out to avoid clashing with <sched.h>).
+struct sl_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+    uint64_t set_tid, set_tid_size, cgroup;
+};
+
+static const char *const step_names[] = {
+    [SL_STEP_NONE] = "none", [SL_STEP_CLONE] = "clone", [SL_STEP_STDIO] = "dup2 stdio",
+    [SL_STEP_CGROUP] = "join cgroup", [SL_STEP_SETNS] = "setns", [SL_STEP_SETHOSTNAME] = "sethostname",
+    [SL_STEP_MOUNT_PRIVATE] = "make mounts private", [SL_STEP_MOUNT_ROOTFS] = "mount rootfs",
+    [SL_STEP_OPEN_ROOT] = "open rootfs", [SL_STEP_MKDIR_TARGET] = "create mount target",
+    [SL_STEP_MOUNT] = "mount", [SL_STEP_REMOUNT_RO] = "remount", [SL_STEP_MKNOD] = "mknod",
+    [SL_STEP_SYMLINK] = "symlink", [SL_STEP_PIVOT_ROOT] = "pivot_root",
+    [SL_STEP_UMOUNT_OLDROOT] = "umount old root", [SL_STEP_MASK_PATH] = "mask path",
+    [SL_STEP_READONLY_PATH] = "read-only path", [SL_STEP_READONLY_ROOT] = "read-only rootfs",
+    [SL_STEP_RLIMIT] = "setrlimit", [SL_STEP_CAPBSET] = "drop bounding capabilities",
+    [SL_STEP_SETGROUPS] = "setgroups", [SL_STEP_SETGID] = "setgid", [SL_STEP_SETUID] = "setuid",
+    [SL_STEP_CAPSET] = "capset", [SL_STEP_AMBIENT] = "ambient capabilities", [SL_STEP_CHDIR] = "chdir",
+    [SL_STEP_NO_NEW_PRIVS] = "no_new_privs", [SL_STEP_SECCOMP] = "seccomp",
+    [SL_STEP_CLOSE_FDS] = "close fds", [SL_STEP_EXEC] = "execve", [SL_STEP_OOM_SCORE] = "oom_score_adj",
+    [SL_STEP_PIPE] = "pipe", [SL_STEP_SYNC] = "sync with parent",
+};
+
+const char *sl_step_name(int step) {
+    if (step < 0 || (size_t)step >= sizeof step_names / sizeof step_names[0] || !step_names[step])
+        return "unknown step";
+    return step_names[step];
+}
+
+void sl_child_fail(int errpipe, int step, int err, const char *detail) {
+    struct sl_child_msg msg;
+    memset(&msg, 0, sizeof msg);
+    msg.step = step;
+    msg.err = err;
+    if (detail) {
+        size_t n = strlen(detail);
+        if (n >= sizeof msg.detail) n = sizeof msg.detail - 1;
+        memcpy(msg.detail, detail, n);
+    }
+    ssize_t w;
+    do { w = write(errpipe, &msg, sizeof msg); } while (w < 0 && errno == EINTR);
+    _exit(127);
+}
+
+static void write_file(const char *path, const char *text, int errpipe, int step) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) sl_child_fail(errpipe, step, errno, path);
+    size_t n = strlen(text);
+    if (write(fd, text, n) != (ssize_t)n) sl_child_fail(errpipe, step, errno, path);
+    close(fd);
+}
+
+/// Signal dispositions and the mask are inherited across clone and (for SIG_IGN and the mask)
+/// across execve: a container must start with none of the agent's.
+static void reset_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        (void)sigaction(sig, &sa, NULL); // glibc-internal signals answer EINVAL: fine
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    (void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void setup_stdio(const struct sl_spawn_config *cfg, int errpipe) {
+    int fds[3] = { cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd };
+    for (int i = 0; i < 3; i++) {
+        if (fds[i] < 0) continue;
+        if (fds[i] == i) {
+            if (fcntl(i, F_SETFD, 0) < 0) sl_child_fail(errpipe, SL_STEP_STDIO, errno, "fcntl");
+        } else if (dup2(fds[i], i) < 0) {
+            sl_child_fail(errpipe, SL_STEP_STDIO, errno, "dup2");
+        }
+    }
+}
+
+static void exec_command(const struct sl_spawn_config *cfg, int errpipe) {
+    const char *cmd = cfg->argv[0];
+    char *const *argv = (char *const *)cfg->argv;
+    char *const *envp = (char *const *)cfg->envp;
+    if (strchr(cmd, '/')) {
+        execve(cmd, argv, envp);
+        sl_child_fail(errpipe, SL_STEP_EXEC, errno, cmd);
+    }
+    // Like runc: a bare name is looked up in the container's own PATH, not ours.
+    const char *path = cfg->path_env ? cfg->path_env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    int saw_eacces = 0;
+    char buf[PATH_MAX];
+    size_t clen = strlen(cmd);
+    for (const char *p = path;;) {
+        const char *end = strchr(p, ':');
+        size_t dlen = end ? (size_t)(end - p) : strlen(p);
+        if (dlen + clen + 2 < sizeof buf) {
+            memcpy(buf, p, dlen);
+            size_t n = dlen;
+            if (n == 0) buf[n++] = '.';
+            buf[n++] = '/';
+            memcpy(buf + n, cmd, clen + 1);
+            execve(buf, argv, envp);
+            if (errno == EACCES) saw_eacces = 1;
+            else if (errno != ENOENT && errno != ENOTDIR) sl_child_fail(errpipe, SL_STEP_EXEC, errno, buf);
+        }
+        if (!end) break;
+        p = end + 1;
+    }
+    sl_child_fail(errpipe, SL_STEP_EXEC, saw_eacces ? EACCES : ENOENT, cmd);
+}
+
+__attribute__((noreturn)) static void child_main(const struct sl_spawn_config *cfg, int errpipe) {
+    reset_signals();
+    setup_stdio(cfg, errpipe);
+    if (cfg->set_oom_score_adj) {
+        char num[16];
+        int v = cfg->oom_score_adj, neg = v < 0, n = 0;
+        unsigned u = neg ? (unsigned)(-v) : (unsigned)v;
+        char rev[12];
+        int r = 0;
+        do { rev[r++] = (char)('0' + u % 10); u /= 10; } while (u);
+        if (neg) num[n++] = '-';
+        while (r) num[n++] = rev[--r];
+        num[n] = 0;
+        write_file("/proc/self/oom_score_adj", num, errpipe, SL_STEP_OOM_SCORE);
+    }
+    for (int i = 0; i < cfg->ncgroup_procs; i++)
+        write_file(cfg->cgroup_procs[i], "0", errpipe, SL_STEP_CGROUP);
+    for (int i = 0; i < cfg->njoin; i++)
+        if (setns(cfg->join_fds[i], cfg->join_types[i]) < 0)
+            sl_child_fail(errpipe, SL_STEP_SETNS, errno, "pod namespace");
+    if ((cfg->clone_flags & CLONE_NEWUTS) && cfg->hostname &&
+        sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+        sl_child_fail(errpipe, SL_STEP_SETHOSTNAME, errno, cfg->hostname);
+
+    // Nothing we mount may propagate back to the host, and host unmounts need not reach us.
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        sl_child_fail(errpipe, SL_STEP_MOUNT_PRIVATE, errno, "/");
+    int rc = cfg->overlay_data
+        ? mount("overlay", cfg->rootfs, "overlay", 0, cfg->overlay_data)
+        : mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL); // pivot_root needs a mount point
+    if (rc < 0) sl_child_fail(errpipe, SL_STEP_MOUNT_ROOTFS, errno, cfg->rootfs);
+    int rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) sl_child_fail(errpipe, SL_STEP_OPEN_ROOT, errno, cfg->rootfs);
+    // Device nodes are created with their exact modes; the process gets the usual 022 below.
+    umask(0);
+    sl_apply_mounts(cfg, rootfd, errpipe);
+    close(rootfd);
+    sl_pivot_root(cfg->rootfs, errpipe);
+    sl_mask_paths(cfg, errpipe);
+    umask(022);
+
+    for (int i = 0; i < cfg->nrlimits; i++) {
+        struct rlimit rl = { (rlim_t)cfg->rlimits[i].soft, (rlim_t)cfg->rlimits[i].hard };
+        if (setrlimit(cfg->rlimits[i].resource, &rl) < 0)
+            sl_child_fail(errpipe, SL_STEP_RLIMIT, errno, "setrlimit");
+    }
+    if (cfg->cwd && cfg->cwd[0]) {
+        int fd = sl_ensure_in_root(AT_FDCWD, cfg->cwd, 0); // root is "/" now; creates a missing cwd as runc does
+        if (fd >= 0) close(fd);
+        if (chdir(cfg->cwd) < 0) sl_child_fail(errpipe, SL_STEP_CHDIR, errno, cfg->cwd);
+    }
+    if (!cfg->no_new_privs) sl_load_seccomp(cfg, errpipe);
+    sl_drop_privileges(cfg, errpipe);
+    if (cfg->no_new_privs) {
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+            sl_child_fail(errpipe, SL_STEP_NO_NEW_PRIVS, errno, "PR_SET_NO_NEW_PRIVS");
+        sl_load_seccomp(cfg, errpipe);
+    }
+    if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        sl_child_fail(errpipe, SL_STEP_CLOSE_FDS, errno, "close_range");
+    exec_command(cfg, errpipe);
+    _exit(127);
+}
+
+/// Fork-like clone (no new stack: the child continues on a copy of ours) into new namespaces,
+/// returning a pidfd too when clone3 is available.
+static pid_t clone_fork(int flags, int *pidfd) {
+    struct sl_clone_args args;
+    memset(&args, 0, sizeof args);
+    *pidfd = -1;
+    args.flags = (uint64_t)(unsigned)flags | CLONE_PIDFD;
+    args.pidfd = (uint64_t)(uintptr_t)pidfd;
+    args.exit_signal = SIGCHLD;
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0 && errno == ENOSYS) {
+        *pidfd = -1;
+        pid = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+    }
+    return (pid_t)pid;
+}
+
+static int read_child_msg(int fd, struct sl_child_msg *msg) {
+    size_t got = 0;
+    while (got < sizeof *msg) {
+        ssize_t n = read(fd, (char *)msg + got, sizeof *msg - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    return (int)got;
+}
+
+static void fill_error(struct sl_spawn_result *res, int step, int err, const char *detail) {
+    res->step = step;
+    res->err = err;
+    size_t n = detail ? strlen(detail) : 0;
+    if (n >= sizeof res->detail) n = sizeof res->detail - 1;
+    if (n) memcpy(res->detail, detail, n);
+    res->detail[n] = 0;
+}
+
+int sl_spawn(const struct sl_spawn_config *cfg, struct sl_spawn_result *res) {
+    memset(res, 0, sizeof *res);
+    res->pid = -1;
+    res->pidfd = -1;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) { fill_error(res, SL_STEP_PIPE, errno, "pipe2"); return -1; }
+    // Block every signal across clone so no handler of ours runs in the child before
+    // reset_signals; the parent restores its mask right after.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int pidfd;
+    pid_t pid = clone_fork(cfg->clone_flags, &pidfd);
+    if (pid == 0) {
+        close(p[0]);
+        child_main(cfg, p[1]);
+    }
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        fill_error(res, SL_STEP_CLONE, clone_errno, "clone");
+        return -1;
+    }
+    struct sl_child_msg msg;
+    int got = read_child_msg(p[0], &msg);
+    close(p[0]);
+    if (got == 0) {
+        res->pid = pid;
+        res->pidfd = pidfd;
+        return 0;
+    }
+    // The child failed before execve and has exited (or is exiting) with 127: reap it.
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+    if (pidfd >= 0) close(pidfd);
+    if (got != (int)sizeof msg) fill_error(res, SL_STEP_SYNC, EPROTO, "short message from child");
+    else { msg.detail[sizeof msg.detail - 1] = 0; fill_error(res, msg.step, msg.err, msg.detail); }
+    return -1;
+}
+
+int sl_sandbox_create(int clone_flags, const char *hostname, int out_fds[3], struct sl_spawn_result *res) {
+    memset(res, 0, sizeof *res);
+    out_fds[0] = out_fds[1] = out_fds[2] = -1;
+    int report[2], hold[2];
+    if (pipe2(report, O_CLOEXEC) < 0) { fill_error(res, SL_STEP_PIPE, errno, "pipe2"); return -1; }
+    if (pipe2(hold, O_CLOEXEC) < 0) {
+        close(report[0]); close(report[1]);
+        fill_error(res, SL_STEP_PIPE, errno, "pipe2");
+        return -1;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int pidfd;
+    pid_t pid = clone_fork(clone_flags, &pidfd);
+    if (pid == 0) {
+        // The holder child: configure the fresh namespaces, say "ready", then wait until the
+        // parent has opened them and closes the hold pipe. It never execs.
+        close(report[0]);
+        close(hold[1]);
+        if ((clone_flags & CLONE_NEWUTS) && hostname && sethostname(hostname, strlen(hostname)) < 0)
+            sl_child_fail(report[1], SL_STEP_SETHOSTNAME, errno, hostname);
+        if (clone_flags & CLONE_NEWNET) {
+            int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            struct ifreq ifr;
+            memset(&ifr, 0, sizeof ifr);
+            memcpy(ifr.ifr_name, "lo", 3);
+            if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0) sl_child_fail(report[1], SL_STEP_SETNS, errno, "lo");
+            ifr.ifr_flags |= IFF_UP;
+            if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) sl_child_fail(report[1], SL_STEP_SETNS, errno, "lo up");
+            close(s);
+        }
+        struct sl_child_msg ready;
+        memset(&ready, 0, sizeof ready);
+        if (write(report[1], &ready, sizeof ready) != (ssize_t)sizeof ready) _exit(1);
+        char c;
+        while (read(hold[0], &c, 1) < 0 && errno == EINTR) {}
+        _exit(0);
+    }
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(report[1]);
+    close(hold[0]);
+    if (pid < 0) {
+        close(report[0]); close(hold[1]);
+        fill_error(res, SL_STEP_CLONE, clone_errno, "clone");
+        return -1;
+    }
+    if (pidfd >= 0) close(pidfd);
+    struct sl_child_msg msg;
+    int got = read_child_msg(report[0], &msg);
+    close(report[0]);
+    int ok = got == (int)sizeof msg && msg.step == 0;
+    if (!ok) {
+        if (got == (int)sizeof msg) { msg.detail[sizeof msg.detail - 1] = 0; fill_error(res, msg.step, msg.err, msg.detail); }
+        else fill_error(res, SL_STEP_SYNC, EPROTO, "sandbox holder exited early");
+    } else {
+        static const struct { int flag; const char *name; } kinds[3] = {
+            { CLONE_NEWNET, "net" }, { CLONE_NEWIPC, "ipc" }, { CLONE_NEWUTS, "uts" } };
+        for (int i = 0; i < 3 && ok; i++) {
+            if (!(clone_flags & kinds[i].flag)) continue;
+            char path[64] = "/proc/";
+            char num[16];
+            int n = 0;
+            unsigned v = (unsigned)pid;
+            do { num[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+            size_t len = strlen(path);
+            while (n) path[len++] = num[--n];
+            path[len] = 0;
+            strcat(path, "/ns/");
+            strcat(path, kinds[i].name);
+            out_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+            if (out_fds[i] < 0) { fill_error(res, SL_STEP_SETNS, errno, path); ok = 0; }
+        }
+    }
+    close(hold[1]); // lets the holder exit; the fds keep the namespaces alive
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+    if (!ok) {
+        for (int i = 0; i < 3; i++) if (out_fds[i] >= 0) { close(out_fds[i]); out_fds[i] = -1; }
+        return -1;
+    }
+    return 0;
+}

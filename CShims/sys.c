@@ -1,0 +1,65 @@
+#include "include/sl_sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/capability.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+const int SL_CLONE_NEWNS = CLONE_NEWNS, SL_CLONE_NEWPID = CLONE_NEWPID, SL_CLONE_NEWNET = CLONE_NEWNET,
+    SL_CLONE_NEWIPC = CLONE_NEWIPC, SL_CLONE_NEWUTS = CLONE_NEWUTS, SL_CLONE_NEWCGROUP = CLONE_NEWCGROUP,
+    SL_CLONE_NEWUSER = CLONE_NEWUSER;
+
+int sl_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+int sl_pidfd_send_signal(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }
+
+int sl_pidfd_wait(int pidfd, int nohang, int *status) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    int rc;
+    do {
+        rc = waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | (nohang ? WNOHANG : 0));
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0) return -1;
+    if (info.si_pid == 0) return 0;
+    // Rebuild a wait(2)-style status so callers can use WIFEXITED/WTERMSIG logic.
+    if (info.si_code == CLD_EXITED) *status = (info.si_status & 0xff) << 8;
+    else *status = info.si_status & 0x7f;
+    return 1;
+}
+
+int sl_setns(int fd, int nstype) { return setns(fd, nstype); }
+
+int sl_cap_last_cap(void) {
+    FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+    int v = -1;
+    if (f) {
+        if (fscanf(f, "%d", &v) != 1) v = -1;
+        fclose(f);
+    }
+    return v >= 0 ? v : CAP_LAST_CAP;
+}
+
+int sl_cap_from_name(const char *name) {
+    cap_value_t v;
+    if (cap_from_name(name, &v) < 0) return -1;
+    return (int)v;
+}
+
+int sl_bind_fd(int fd, const char *path) {
+    char src[64];
+    snprintf(src, sizeof src, "/proc/self/fd/%d", fd);
+    return mount(src, path, NULL, MS_BIND, NULL);
+}
