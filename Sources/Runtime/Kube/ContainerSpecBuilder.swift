@@ -1,0 +1,168 @@
+import CShims
+import Cgroups
+import Foundation
+import Images
+import KubeAPI
+
+/// Everything needed to start one container of a pod.
+public struct ContainerPlan: Sendable {
+    public var spawn: SpawnSpec
+    /// cgroup path of the container, relative to each hierarchy.
+    public var cgroup: String
+    public var resources: CgroupResources
+    /// The directory of this start of the container (rootfs mount point, upper and work dirs).
+    public var directory: String
+}
+
+/// Turns a pod's container and its image into a `ContainerPlan`: command, environment, user,
+/// capabilities, seccomp, mounts and cgroup limits, by Kubernetes' and containerd's rules.
+public struct ContainerSpecBuilder: Sendable {
+    public let config: RuntimeConfig
+
+    public init(config: RuntimeConfig) {
+        self.config = config
+    }
+
+    public func plan(pod: Pod, container: Container, image: Image, layers: [String], layout: PodLayout,
+                     attempt: Int, sandbox: PodSandbox, info: PodRuntimeInfo) throws -> ContainerPlan {
+        let directory = layout.container(container.name, attempt: attempt)
+        let security = container.securityContext
+        let privileged = security?.privileged ?? false
+
+        let env = try EnvironmentBuilder.build(pod: pod, container: container, image: image.config, info: info)
+        var declared: [String: String] = [:]
+        for variable in container.env ?? [] {
+            if let value = EnvironmentBuilder.declared(in: env)[variable.name] { declared[variable.name] = value }
+        }
+        let argv = try CommandResolver.argv(container: container, image: image.config, env: declared)
+        let user = try UserResolver(layers: layers).resolve(pod: pod, container: container, imageUser: image.config.user)
+
+        var process = ProcessSpec(argv: argv, env: env, cwd: container.workingDir ?? nonEmpty(image.config.workingDir) ?? "/")
+        process.uid = user.uid
+        process.gid = user.gid
+        process.groups = user.groups
+        process.rlimits = ContainerDefaults.rlimits()
+        do {
+            process.capabilities = try Capabilities.forContainer(
+                privileged: privileged, add: security?.capabilities?.add ?? [], drop: security?.capabilities?.drop ?? [])
+        } catch {
+            throw RuntimeError.invalidContainer(container.name, "securityContext.capabilities: \(error)")
+        }
+        // no_new_privs unless escalation is allowed; Kubernetes' default (unset) allows it.
+        process.noNewPrivileges = !(security?.allowPrivilegeEscalation ?? true) && !privileged
+        process.seccompFilter = try seccompFilter(pod: pod, container: container, privileged: privileged,
+                                                  capabilities: process.capabilities)
+        process.oomScoreAdj = Self.oomScoreAdj(pod: pod, container: container)
+
+        var spawn = SpawnSpec(rootfs: directory + "/rootfs", process: process)
+        spawn.joinNamespaces = sandbox.namespaces
+        if pod.spec.hostPID != true { spawn.cloneFlags = SL_CLONE_NEWNS | SL_CLONE_NEWPID } else { spawn.cloneFlags = SL_CLONE_NEWNS }
+        let lower = layers.reversed().joined(separator: ":")
+        spawn.overlayOptions = "lowerdir=\(lower),upperdir=\(directory)/upper,workdir=\(directory)/work"
+        spawn.readonlyRootfs = security?.readOnlyRootFilesystem ?? false
+        if !privileged {
+            spawn.maskedPaths = ContainerDefaults.maskedPaths
+            spawn.readonlyPaths = ContainerDefaults.readonlyPaths
+        }
+        var mounts = ContainerDefaults.mounts(privileged: privileged)
+        if pod.spec.hostNetwork == true {
+            mounts.append(.bind("/etc/hosts", to: "/etc/hosts", readonly: true, file: true))
+        } else {
+            mounts.append(.bind(layout.etcHosts, to: "/etc/hosts", file: true))
+            mounts.append(.bind(layout.etcHostname, to: "/etc/hostname", file: true))
+        }
+        mounts.append(.bind(layout.resolvConf, to: "/etc/resolv.conf", file: true))
+        mounts += try VolumeManager.mounts(pod: pod, container: container, layout: layout)
+        let terminationLog = container.terminationMessagePath ?? "/dev/termination-log"
+        mounts.append(.bind(directory + "/termination-log", to: terminationLog, file: true))
+        spawn.mounts = mounts
+
+        return ContainerPlan(spawn: spawn, cgroup: layout.cgroup(parent: config.cgroupParent) + "/" + container.name,
+                             resources: Self.resources(container, privileged: privileged), directory: directory)
+    }
+
+    /// Creates the container directory's parts the plan refers to.
+    public func prepareDirectories(_ plan: ContainerPlan) throws {
+        let fm = FileManager.default
+        for sub in ["rootfs", "upper", "work"] {
+            try fm.createDirectory(atPath: plan.directory + "/" + sub, withIntermediateDirectories: true)
+        }
+        if !fm.fileExists(atPath: plan.directory + "/termination-log") {
+            guard fm.createFile(atPath: plan.directory + "/termination-log", contents: nil, attributes: [.posixPermissions: 0o666]) else {
+                throw SystemError("create", plan.directory + "/termination-log")
+            }
+        }
+    }
+
+    /// The profile by Kubernetes' precedence: container, then pod, then `--seccomp-default`.
+    /// Privileged containers run unconfined, as containerd does.
+    func seccompFilter(pod: Pod, container: Container, privileged: Bool, capabilities: CapabilitySet) throws -> [UInt8]? {
+        if privileged { return nil }
+        let chosen = container.securityContext?.seccompProfile ?? pod.spec.securityContext?.seccompProfile
+        let type = chosen?.type ?? (config.seccompDefault ? "RuntimeDefault" : "Unconfined")
+        let names = capabilities.effective.names
+        switch type {
+        case "Unconfined":
+            return nil
+        case "RuntimeDefault":
+            return try SeccompProfile.runtimeDefault.compile(capabilities: names)
+        case "Localhost":
+            guard let relative = chosen?.localhostProfile, !relative.isEmpty else {
+                throw RuntimeError.invalidContainer(container.name, "seccompProfile: localhostProfile must be set when type is Localhost")
+            }
+            let parts = relative.split(separator: "/")
+            guard !relative.hasPrefix("/"), !parts.contains("..") else {
+                throw RuntimeError.invalidContainer(container.name, "seccompProfile: localhostProfile \"\(relative)\" must be a relative path without '..'")
+            }
+            let path = config.seccompProfileRoot + "/" + relative
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw RuntimeError.invalidContainer(container.name, "seccompProfile: cannot read localhost profile \(path)")
+            }
+            do {
+                return try SeccompProfile(json: data).compile(capabilities: names)
+            } catch {
+                throw RuntimeError.invalidContainer(container.name, "seccompProfile \(path): \(error)")
+            }
+        default:
+            throw RuntimeError.invalidContainer(container.name, "seccompProfile: unsupported type \"\(type)\"")
+        }
+    }
+
+    static func resources(_ container: Container, privileged: Bool) -> CgroupResources {
+        var resources = CgroupResources()
+        let limits = container.resources?.limits ?? [:]
+        let requests = container.resources?.requests ?? [:]
+        resources.cpuLimitMillis = limits["cpu"]?.milliValue
+        // kubelet: requests default to limits when only limits are given.
+        resources.cpuRequestMillis = requests["cpu"]?.milliValue ?? limits["cpu"]?.milliValue
+        resources.memoryLimitBytes = limits["memory"]?.value
+        resources.allowAllDevices = privileged
+        return resources
+    }
+
+    /// kubelet's GetContainerOOMScoreAdjust: Guaranteed -997, BestEffort 1000, Burstable
+    /// 1000 - 1000*request/capacity clamped to [2, 999].
+    static func oomScoreAdj(pod: Pod, container: Container) -> Int32 {
+        let all = pod.spec.containers
+        let guaranteed = all.allSatisfy { c in
+            let limits = c.resources?.limits ?? [:]
+            let requests = c.resources?.requests ?? [:]
+            return ["cpu", "memory"].allSatisfy { r in
+                guard let limit = limits[r] else { return false }
+                return (requests[r] ?? limit) == limit
+            }
+        }
+        if guaranteed { return -997 }
+        let bestEffort = all.allSatisfy { ($0.resources?.limits ?? [:]).isEmpty && ($0.resources?.requests ?? [:]).isEmpty }
+        if bestEffort { return 1000 }
+        let capacity = Int64(ProcessInfo.processInfo.physicalMemory)
+        let request = container.resources?.requests?["memory"]?.value ?? container.resources?.limits?["memory"]?.value ?? 0
+        let score = 1000 - (1000 * request) / max(capacity, 1)
+        return Int32(min(max(score, 2), 999))
+    }
+
+    private func nonEmpty(_ value: String?) -> String? {
+        guard let value, !value.isEmpty else { return nil }
+        return value
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Images
+import KubeAPI
+
+/// Facts about the pod's placement that downward-API env vars can refer to.
+public struct PodRuntimeInfo: Sendable, Equatable {
+    public var nodeName: String
+    public var hostIP: String?
+    public var podIP: String?
+    public var hostname: String
+
+    public init(nodeName: String, hostIP: String? = nil, podIP: String? = nil, hostname: String) {
+        self.nodeName = nodeName
+        self.hostIP = hostIP
+        self.podIP = podIP
+        self.hostname = hostname
+    }
+}
+
+/// The container's environment: the image's Env, HOSTNAME (as containerd sets it), then the
+/// container's `env` in order, each value `$(VAR)`-expanded against the entries before it
+/// (kubelet's makeEnvironmentVariables). Later entries replace earlier ones in place.
+public enum EnvironmentBuilder {
+    static let defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    public static func build(pod: Pod, container: Container, image: ImageConfig, info: PodRuntimeInfo) throws -> [String] {
+        var order: [String] = []
+        var values: [String: String] = [:]
+        func set(_ key: String, _ value: String) {
+            if values[key] == nil { order.append(key) }
+            values[key] = value
+        }
+        var imageEnv = image.env ?? []
+        if !imageEnv.contains(where: { $0.hasPrefix("PATH=") }) { imageEnv.insert(defaultPath, at: 0) }
+        for entry in imageEnv {
+            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            set(String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+        }
+        set("HOSTNAME", info.hostname)
+        // Only the container's own variables are visible to $(VAR) expansion, as in kubelet.
+        var declared: [String: String] = [:]
+        for variable in container.env ?? [] {
+            let value: String?
+            if let source = variable.valueFrom {
+                value = try resolve(source, name: variable.name, pod: pod, container: container, info: info)
+            } else {
+                value = VariableExpansion.expand(variable.value ?? "") { declared[$0] }
+            }
+            guard let value else { continue }
+            declared[variable.name] = value
+            set(variable.name, value)
+        }
+        return order.map { "\($0)=\(values[$0] ?? "")" }
+    }
+
+    /// The container's own variables, for expanding command and args.
+    public static func declared(in environment: [String]) -> [String: String] {
+        var result: [String: String] = [:]
+        for entry in environment {
+            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            result[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        return result
+    }
+
+    static func resolve(_ source: EnvVarSource, name: String, pod: Pod, container: Container,
+                        info: PodRuntimeInfo) throws -> String? {
+        if let field = source.fieldRef {
+            return try fieldValue(field.fieldPath, pod: pod, info: info, variable: name)
+        }
+        if let resource = source.resourceFieldRef {
+            return try resourceValue(resource, pod: pod, container: container, variable: name)
+        }
+        if let ref = source.configMapKeyRef {
+            if ref.optional == true { return nil }
+            throw RuntimeError.unsupported("env \(name): configMapKeyRef \(ref.name ?? "")/\(ref.key) needs an API server; pods run without one cannot use ConfigMaps")
+        }
+        if let ref = source.secretKeyRef {
+            if ref.optional == true { return nil }
+            throw RuntimeError.unsupported("env \(name): secretKeyRef \(ref.name ?? "")/\(ref.key) needs an API server; pods run without one cannot use Secrets")
+        }
+        throw RuntimeError.invalidContainer(container.name, "env \(name): valueFrom has no source")
+    }
+
+    static func fieldValue(_ path: String, pod: Pod, info: PodRuntimeInfo, variable: String) throws -> String {
+        let meta = pod.metadata
+        switch path {
+        case "metadata.name": return meta.name ?? ""
+        case "metadata.namespace": return meta.namespace ?? "default"
+        case "metadata.uid": return meta.uid ?? ""
+        case "spec.nodeName": return info.nodeName
+        case "spec.serviceAccountName": return pod.spec.serviceAccountName ?? "default"
+        case "status.hostIP", "status.hostIPs": return info.hostIP ?? ""
+        case "status.podIP", "status.podIPs": return info.podIP ?? ""
+        default:
+            for (prefix, map) in [("metadata.labels", meta.labels), ("metadata.annotations", meta.annotations)] {
+                if path.hasPrefix(prefix + "['"), path.hasSuffix("']") {
+                    let key = String(path.dropFirst(prefix.count + 2).dropLast(2))
+                    return map?[key] ?? ""
+                }
+            }
+            throw RuntimeError.unsupported("env \(variable): unsupported fieldRef fieldPath \"\(path)\"")
+        }
+    }
+
+    /// limits.cpu / requests.cpu / limits.memory / requests.memory with a divisor, rounded up
+    /// as kubelet's ExtractContainerResourceValue; an unset limit reports the node's capacity.
+    static func resourceValue(_ ref: ResourceFieldSelector, pod: Pod, container: Container, variable: String) throws -> String {
+        let target = ref.containerName.flatMap { name in
+            (pod.spec.containers + (pod.spec.initContainers ?? [])).first { $0.name == name }
+        } ?? container
+        let parts = ref.resource.split(separator: ".", maxSplits: 1).map(String.init)
+        guard parts.count == 2, ["limits", "requests"].contains(parts[0]), ["cpu", "memory", "ephemeral-storage"].contains(parts[1]) else {
+            throw RuntimeError.unsupported("env \(variable): unsupported resourceFieldRef resource \"\(ref.resource)\"")
+        }
+        let set = parts[0] == "limits" ? target.resources?.limits : target.resources?.requests
+        let isCPU = parts[1] == "cpu"
+        var amountMilli: Int64
+        if let quantity = set?[parts[1]] {
+            amountMilli = isCPU ? quantity.milliValue : quantity.value * 1000
+        } else if parts[0] == "limits" {
+            amountMilli = isCPU ? Int64(ProcessInfo.processInfo.activeProcessorCount) * 1000
+                : Int64(ProcessInfo.processInfo.physicalMemory) * 1000
+        } else {
+            amountMilli = 0
+        }
+        let divisorMilli: Int64 = {
+            guard let divisor = ref.divisor, divisor.milliValue > 0 else { return isCPU ? 1000 : 1000 }
+            return divisor.milliValue
+        }()
+        let value = (amountMilli + divisorMilli - 1) / divisorMilli
+        return String(isCPU ? max(value, amountMilli > 0 ? 1 : 0) : value)
+    }
+}

@@ -1,0 +1,23 @@
+import Foundation
+
+/// How a container ended, in Kubernetes' terms (ContainerStateTerminated).
+public struct ContainerExit: Sendable, Equatable {
+    public var exitCode: Int32
+    public var signal: Int32?
+    /// "Completed", "Error" or "OOMKilled", as kubelet reports them.
+    public var reason: String
+    public var startedAt: Date
+    public var finishedAt: Date
+
+    public init(status: ExitStatus, oomKilled: Bool, startedAt: Date, finishedAt: Date) {
+        exitCode = status.exitCode
+        signal = status.signal
+        if oomKilled {
+            reason = "OOMKilled"
+        } else {
+            reason = status.exitCode == 0 ? "Completed" : "Error"
+        }
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+    }
+}

@@ -1,0 +1,109 @@
+import CShims
+import Glibc
+
+/// A process started by `Spawner`: its pid in our pid namespace and a pidfd for it.
+public struct SpawnedProcess: Sendable, Equatable {
+    public let pid: Int32
+    public let pidfd: Int32
+}
+
+/// Why a container could not start: the step of the spawn path, the errno and the path.
+public struct SpawnError: Error, CustomStringConvertible, Equatable {
+    public let step: String
+    public let errno: Int32
+    public let detail: String
+
+    public var description: String {
+        if step == "execve" && (errno == ENOENT || errno == EACCES) && !detail.contains("/") {
+            // runc's wording, which users of Kubernetes know from `kubectl describe`.
+            return "exec: \"\(detail)\": executable file not found in $PATH"
+        }
+        let what = detail.isEmpty ? step : "\(step) \(detail)"
+        return "\(what): \(Errno.name(errno)) (\(String(cString: strerror(errno))))"
+    }
+}
+
+/// Marshals a `SpawnSpec` into C memory and runs the C spawn path.
+public enum Spawner {
+    static let capLastCap = sl_cap_last_cap()
+
+    /// Starts the container process; returns once it has exec'd, or throws where it failed.
+    public static func spawn(_ spec: SpawnSpec) throws -> SpawnedProcess {
+        let arena = CArena()
+        var config = sl_spawn_config()
+        config.clone_flags = spec.cloneFlags
+        config.join_fds = arena.copy(spec.joinNamespaces.map(\.fd))
+        config.join_types = arena.copy(spec.joinNamespaces.map(\.type))
+        config.njoin = Int32(spec.joinNamespaces.count)
+        config.hostname = arena.optionalString(spec.hostname)
+        config.cgroup_procs = arena.stringArray(spec.cgroupProcs)
+        config.ncgroup_procs = Int32(spec.cgroupProcs.count)
+        config.rootfs = arena.string(spec.rootfs)
+        config.overlay_data = arena.optionalString(spec.overlayOptions)
+        config.mounts = arena.copy(spec.mounts.map { mount in
+            var m = sl_mount()
+            m.kind = mount.kind.rawValue
+            m.source = arena.string(mount.source)
+            m.target = arena.string(mount.target)
+            m.fstype = arena.optionalString(mount.fstype)
+            m.flags = mount.flags
+            m.data = arena.optionalString(mount.data)
+            m.readonly = mount.readonly ? 1 : 0
+            m.target_is_file = mount.targetIsFile ? 1 : 0
+            m.mode = mount.mode
+            m.major = mount.major
+            m.minor = mount.minor
+            return m
+        })
+        config.nmounts = Int32(spec.mounts.count)
+        config.masked_paths = arena.stringArray(spec.maskedPaths)
+        config.nmasked = Int32(spec.maskedPaths.count)
+        config.readonly_paths = arena.stringArray(spec.readonlyPaths)
+        config.nreadonly = Int32(spec.readonlyPaths.count)
+        config.readonly_rootfs = spec.readonlyRootfs ? 1 : 0
+
+        let process = spec.process
+        config.argv = arena.stringArray(process.argv, nullTerminated: true)
+        config.envp = arena.stringArray(process.env, nullTerminated: true)
+        config.path_env = arena.optionalString(process.pathEnv)
+        config.cwd = arena.string(process.cwd)
+        config.uid = process.uid
+        config.gid = process.gid
+        config.groups = arena.copy(process.groups)
+        config.ngroups = Int32(process.groups.count)
+        config.rlimits = arena.copy(process.rlimits.map { sl_rlimit(resource: $0.resource, soft: $0.soft, hard: $0.hard) })
+        config.nrlimits = Int32(process.rlimits.count)
+        if let adj = process.oomScoreAdj {
+            config.oom_score_adj = adj
+            config.set_oom_score_adj = 1
+        }
+        config.cap_last_cap = capLastCap
+        let caps = process.capabilities
+        config.cap_bounding = caps.bounding.mask
+        config.cap_effective = caps.effective.mask
+        config.cap_permitted = caps.permitted.mask
+        config.cap_inheritable = caps.inheritable.mask
+        config.cap_ambient = caps.ambient.mask
+        config.no_new_privs = process.noNewPrivileges ? 1 : 0
+        if let filter = process.seccompFilter, !filter.isEmpty {
+            config.seccomp_filter = arena.bytes(filter)
+            config.seccomp_len = UInt16(filter.count / 8)
+        }
+        config.stdin_fd = spec.stdin
+        config.stdout_fd = spec.stdout
+        config.stderr_fd = spec.stderr
+
+        guard !process.argv.isEmpty else {
+            throw SpawnError(step: "execve", errno: EINVAL, detail: "empty command")
+        }
+        var result = sl_spawn_result()
+        if sl_spawn(&config, &result) != 0 {
+            let detail = withUnsafeBytes(of: result.detail) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            throw SpawnError(step: String(cString: sl_step_name(result.step)), errno: result.err, detail: detail)
+        }
+        withExtendedLifetime(arena) {}
+        return SpawnedProcess(pid: result.pid, pidfd: result.pidfd)
+    }
+}

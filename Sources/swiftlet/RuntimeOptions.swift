@@ -1,0 +1,35 @@
+import ArgumentParser
+import Cgroups
+import Images
+import Runtime
+
+/// Paths every command that touches pods or images shares.
+struct RuntimeOptions: ParsableArguments {
+    @Option(help: "Directory for persistent agent state: images, pod volumes, container layers.")
+    var dataDir = "/var/lib/swiftlet/agent"
+
+    @Option(help: "Directory for runtime state that does not survive a reboot (pod namespaces).")
+    var runDir = "/run/swiftlet"
+
+    @Option(help: "Parent cgroup of all pods, relative to each cgroup hierarchy.")
+    var cgroupParent = "swiftlet"
+
+    @Option(help: "Directory holding Localhost seccomp profiles.")
+    var seccompProfileRoot: String?
+
+    @Flag(inversion: .prefixedNo, help: "Give containers without a seccomp profile RuntimeDefault (kubelet's --seccomp-default).")
+    var seccompDefault = true
+
+    @Option(help: "Maximum number of processes per pod (-1: unlimited), kubelet's --pod-max-pids.")
+    var podMaxPids: Int64 = -1
+
+    var config: RuntimeConfig {
+        RuntimeConfig(stateRoot: dataDir, runRoot: runDir, cgroupParent: cgroupParent,
+                      seccompProfileRoot: seccompProfileRoot ?? dataDir + "/seccomp",
+                      seccompDefault: seccompDefault, podPidsLimit: podMaxPids)
+    }
+
+    func imageStore() throws -> ImageStore {
+        try ImageStore(root: config.imageRoot)
+    }
+}

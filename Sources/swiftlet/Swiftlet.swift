@@ -1,0 +1,22 @@
+import ArgumentParser
+
+/// swiftlet's version, and the Kubernetes API level it implements (k3s style: v1.31.4+k3s1).
+public enum SwiftletVersion {
+    public static let version = "0.1.0"
+    public static let kubernetes = "v1.32.0+swiftlet.1"
+}
+
+@main
+struct Swiftlet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swiftlet",
+        abstract: "A Kubernetes node agent that runs pods directly on Linux namespaces and cgroups.",
+        discussion: """
+        Available now: running a pod manifest once (`run`), the local image store (`images`) and \
+        the host check (`check-config`). The agent, the server and joining a cluster are not \
+        implemented yet.
+        """,
+        version: "swiftlet \(SwiftletVersion.version) (Kubernetes \(SwiftletVersion.kubernetes))",
+        subcommands: [RunCommand.self, ImagesCommand.self, CheckConfigCommand.self]
+    )
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Images
+
+/// The test images, built once per machine by rootfs-fixtures/build.sh into .build/test-fixtures
+/// and imported into one store shared by the tests of this process.
+enum Fixtures {
+    static let repoRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.path + "/Package.swift") { return url.path }
+        }
+        fatalError("Package.swift not found above \(#filePath)")
+    }()
+
+    static let directory = repoRoot + "/.build/test-fixtures"
+
+    /// Built fixtures; fails loudly when the script fails (e.g. busybox-static missing).
+    static let built: Result<String, Error> = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = [repoRoot + "/rootfs-fixtures/build.sh", directory]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do {
+            try process.run()
+            let output = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                return .failure(FixtureError(message: "rootfs-fixtures/build.sh failed: " + String(decoding: output, as: UTF8.self)))
+            }
+            return .success(directory)
+        } catch {
+            return .failure(error)
+        }
+    }()
+
+    /// One image store with busybox and the configured image, for all runtime tests.
+    static let store: Result<ImageStore, Error> = {
+        do {
+            let dir = try built.get()
+            let store = try ImageStore(root: repoRoot + "/.build/test-images")
+            _ = try store.importImage(from: dir + "/busybox")
+            _ = try store.importImage(from: dir + "/configured")
+            return .success(store)
+        } catch {
+            return .failure(error)
+        }
+    }()
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

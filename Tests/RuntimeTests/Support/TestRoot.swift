@@ -1,0 +1,63 @@
+import Foundation
+import Glibc
+@testable import Runtime
+
+/// A scratch directory for one test, removed (with anything mounted inside unmounted) at the end.
+final class TestRoot {
+    let path: String
+
+    init(_ name: String = #function) throws {
+        let safe = name.filter { $0.isLetter || $0.isNumber }.prefix(30)
+        path = "/tmp/swiftlet-test-\(safe)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        // Unmount anything a failed test left under our path, deepest first.
+        if let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) {
+            let points = mounts.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
+                .filter { $0.hasPrefix(path) }.sorted { $0.count > $1.count }
+            for point in points { _ = umount2(point, Int32(MNT_DETACH)) }
+        }
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// A directory rootfs holding busybox and links for the applets tests use.
+    func busyboxRootfs(_ name: String = "rootfs") throws -> String {
+        let root = path + "/" + name
+        let fm = FileManager.default
+        for dir in ["bin", "etc", "tmp", "proc", "sys", "dev", "root"] {
+            try fm.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true)
+        }
+        try fm.copyItem(atPath: "/bin/busybox", toPath: root + "/bin/busybox")
+        for applet in ["sh", "cat", "echo", "hostname", "ls", "grep", "sleep", "id", "ps", "wget", "httpd",
+                       "mount", "unshare", "touch", "head", "tr", "true", "false", "env", "pwd", "stat", "nc", "kill"] {
+            try fm.createSymbolicLink(atPath: root + "/bin/" + applet, withDestinationPath: "busybox")
+        }
+        try "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"
+            .write(toFile: root + "/etc/passwd", atomically: true, encoding: .utf8)
+        return root
+    }
+}
+
+/// Runs a spawn spec to completion, capturing stdout+stderr.
+func runToCompletion(_ spec: SpawnSpec, in root: TestRoot) async throws -> (ExitStatus, String) {
+    let outPath = root.path + "/out-\(UUID().uuidString.prefix(6))"
+    let fd = open(outPath, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0o644)
+    precondition(fd >= 0)
+    var spec = spec
+    spec.stdout = fd
+    spec.stderr = fd
+    let process: SpawnedProcess
+    do {
+        process = try Spawner.spawn(spec)
+    } catch {
+        close(fd)
+        throw error
+    }
+    close(fd)
+    let status = await process.wait()
+    process.closeHandle()
+    let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+    return (status, output)
+}

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs the Debian packages swiftlet builds and tests with. Idempotent; needs root.
+#   libseccomp-dev libcap-dev zlib1g-dev  linked by the C shim (seccomp, capabilities, gunzip)
+#   busybox-static                        the test and demo images are built from it
+#   iproute2 nftables                     network tests and the host check
+#   crun runc hyperfine                   peers for the benchmarks in bench/
+# Environment: SWIFTLET_SKIP_APT=1 skips everything (for machines set up by hand).
+set -eu
+[ "${SWIFTLET_SKIP_APT:-0}" = 1 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+    echo "install-deps: run as root (apt-get needs it)" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+    libseccomp-dev libcap-dev zlib1g-dev busybox-static iproute2 nftables crun runc hyperfine \
+    ca-certificates tar gzip coreutils >/dev/null
