@@ -129,7 +129,9 @@ struct CgroupV1ManagerTests {
         try host.tree.write("freezer/pod/cgroup.procs", "5\n")
         #expect(try host.manager.processes(in: "pod") == [5, 10, 20, 30])
         #expect(try host.manager.processes(in: "pod/b") == [20])
-        #expect(throws: CgroupError.self) { try host.manager.processes(in: "other") }
+        let missing = CgroupError.groupNotFound(group: "other", path: host.tree.url("cpu,cpuacct/other"))
+        #expect(throws: missing) { try host.manager.processes(in: "other") }
+        #expect(throws: missing) { try host.manager.stats("other") }
     }
 
     @Test func statsAreParsedFromKernelFiles() throws {

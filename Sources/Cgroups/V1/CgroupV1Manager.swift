@@ -97,16 +97,13 @@ public struct CgroupV1Manager: CgroupManager {
     }
 
     private func processes(in path: CgroupPath) throws(CgroupError) -> [Int32] {
-        let group = path.relative
-        let present = mountPoints.map { path.directory(in: $0) }.filter { files.isDirectory($0) }
-        if present.isEmpty {
-            throw CgroupError.groupNotFound(group: group, path: mountPoints.first.map { path.directory(in: $0) } ?? group)
-        }
+        let present = try presentDirectories(path)
         return try Self.union(present.map { dir throws(CgroupError) in try files.processesInSubtree(dir) })
     }
 
     public func stats(_ group: String) throws -> CgroupStats {
         let path = try CgroupPath(group)
+        _ = try presentDirectories(path)
         var stats = CgroupStats()
         if let dir = directory("cpuacct", path) {
             stats.cpuUsageNanos = try V1CPU.usageNanos(cpuacctDir: dir, files: files)
@@ -138,8 +135,11 @@ public struct CgroupV1Manager: CgroupManager {
         guard mountPoints.contains(where: { files.isDirectory(path.directory(in: $0)) }) else { return }
         let list = { () throws(CgroupError) -> [Int32] in try self.processes(in: path) }
         if let freezer = directory("freezer", path), files.isDirectory(freezer) {
-            try V1Freezer.freeze(dir: freezer, files: files, deadline: MonotonicDeadline(millisecondsFromNow: 500))
-            let killed: Result<Void, CgroupError> = Result { () throws(CgroupError) in try ProcessKiller.kill(try list()) }
+            let killed = Result { () throws(CgroupError) in
+                try V1Freezer.freeze(dir: freezer, files: files, deadline: MonotonicDeadline(millisecondsFromNow: 500))
+                try ProcessKiller.kill(try list())
+            }
+            // Thaw whatever happened: a group left frozen would hang its processes for good.
             try V1Freezer.thaw(dir: freezer, files: files)
             try killed.get()
         }
@@ -172,6 +172,16 @@ public struct CgroupV1Manager: CgroupManager {
         for need in needs where need.wanted && hierarchies[need.controller] == nil {
             throw .controllerUnavailable(controller: need.controller, needed: need.needed, path: group.relative)
         }
+    }
+
+    /// The group's directories that exist; `groupNotFound` when there are none.
+    private func presentDirectories(_ path: CgroupPath) throws(CgroupError) -> [String] {
+        let present = mountPoints.map { path.directory(in: $0) }.filter { files.isDirectory($0) }
+        if present.isEmpty {
+            let first = mountPoints.first.map { path.directory(in: $0) } ?? path.relative
+            throw .groupNotFound(group: path.relative, path: first)
+        }
+        return present
     }
 
     /// Sorted pids without duplicates (a process is listed once per hierarchy).

@@ -111,9 +111,12 @@ public struct CgroupV2Manager: CgroupManager {
             return
         }
         if files.fileExists(dir + "/cgroup.freeze") {
-            try files.write("1", to: dir + "/cgroup.freeze")
-            try waitFrozen(dir: dir, deadline: MonotonicDeadline(millisecondsFromNow: 500))
-            let killed: Result<Void, CgroupError> = Result { () throws(CgroupError) in try ProcessKiller.kill(try list()) }
+            let killed = Result { () throws(CgroupError) in
+                try files.write("1", to: dir + "/cgroup.freeze")
+                try waitFrozen(dir: dir, deadline: MonotonicDeadline(millisecondsFromNow: 500))
+                try ProcessKiller.kill(try list())
+            }
+            // Thaw whatever happened: a group left frozen would hang its processes for good.
             try files.write("0", to: dir + "/cgroup.freeze")
             try killed.get()
         }
