@@ -133,8 +133,9 @@ public struct ContainerSpecBuilder: Sendable {
         let limits = container.resources?.limits ?? [:]
         let requests = container.resources?.requests ?? [:]
         resources.cpuLimitMillis = limits["cpu"]?.milliValue
-        // kubelet: requests default to limits when only limits are given.
-        resources.cpuRequestMillis = requests["cpu"]?.milliValue ?? limits["cpu"]?.milliValue
+        // kubelet: requests default to limits when only limits are given, and a container
+        // without any CPU request gets the minimum of 2 shares (MilliCPUToShares(0)).
+        resources.cpuRequestMillis = requests["cpu"]?.milliValue ?? limits["cpu"]?.milliValue ?? 0
         resources.memoryLimitBytes = limits["memory"]?.value
         resources.allowAllDevices = privileged
         return resources

@@ -42,7 +42,10 @@ public final class PodRuntime: Sendable {
                                             hostNetwork: pod.spec.hostNetwork ?? false)
             try VolumeManager.prepare(pod: pod, layout: layout)
             try HostFiles.write(for: pod, layout: layout, podIPs: podIPs, hostResolvConf: config.hostResolvConf)
+            // Device rules live on the container groups: a v1 child can never be granted more
+            // devices than its parent, so the pod group allows all (kubelet's SkipDevices).
             var resources = CgroupResources()
+            resources.allowAllDevices = true
             if config.podPidsLimit > 0 { resources.pidsLimit = config.podPidsLimit }
             try cgroups.create(cgroup, resources: resources)
         } catch {
