@@ -1,0 +1,122 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ImageStore {
+    /// The unpacked layer directories of `image`, bottom to top, ready to be overlayfs
+    /// lowerdirs (overlayfs lists them top first: reverse this). Layers are unpacked on
+    /// first use into `layers/<diffID hex>` and shared by every image that has them.
+    ///
+    /// Unpacking writes whiteout devices and `trusted.*` xattrs, so a layer with whiteouts
+    /// needs root. Each layer is unpacked into `layers/<hex>.tmp-<pid>-<id>` and renamed into
+    /// place, so concurrent callers (threads or processes) never see a partial layer: the
+    /// first rename wins and the others discard their copy.
+    public func layerDirectories(for image: Image) throws -> [String] {
+        try FileLock.withLock(lockPath, exclusive: false) {
+            let manifest = try storedManifest(of: image)
+            var directories: [String] = []
+            for (layer, diffID) in zip(manifest.layers, image.diffIDs) {
+                let directory = layersDirectory + "/" + diffID.hex
+                if !FileTree.isDirectory(directory) {
+                    try unpackLayer(layer, diffID: diffID, into: directory)
+                }
+                directories.append(directory)
+            }
+            return directories
+        }
+    }
+
+    /// Applies all layers of `image` into `directory` (which must exist), deleting what
+    /// whiteouts hide: one plain root filesystem, e.g. to inspect an image or to run it
+    /// without overlayfs. Works without root (ownership is then not preserved).
+    public func flatten(_ image: Image, into directory: String) throws {
+        try FileLock.withLock(lockPath, exclusive: false) {
+            let manifest = try storedManifest(of: image)
+            for (layer, diffID) in zip(manifest.layers, image.diffIDs) {
+                try VerifiedLayer(blobs: blobs, layer: layer).unpack(diffID: diffID) {
+                    try LayerUnpacker(mode: .apply).unpack($0, into: directory)
+                }
+            }
+        }
+    }
+
+    /// The manifest of an image value, checked to be still in the store and consistent.
+    private func storedManifest(of image: Image) throws -> OCIManifest {
+        guard blobs.contains(image.manifestDigest) else {
+            throw ImageError.notFound(image.references.first ?? image.id.description)
+        }
+        let manifest = try self.manifest(image.manifestDigest)
+        guard manifest.layers.count == image.diffIDs.count else {
+            throw ImageError.invalidArchive(
+                path: blobs.path(image.manifestDigest),
+                reason: "manifest has \(manifest.layers.count) layers but the image \(image.diffIDs.count) diff IDs")
+        }
+        return manifest
+    }
+
+    private func unpackLayer(_ layer: OCIDescriptor, diffID: Digest, into directory: String) throws {
+        let temporary = directory + ".tmp-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try Syscall.check("mkdir", temporary) { mkdir(temporary, 0o755) }
+        var renamed = false
+        defer { if !renamed { try? FileTree.removeTree(atPath: temporary) } }
+
+        try VerifiedLayer(blobs: blobs, layer: layer).unpack(diffID: diffID) {
+            try LayerUnpacker(mode: .overlay).unpack($0, into: temporary)
+        }
+
+        if rename(temporary, directory) != 0 {
+            // Someone else unpacked the same layer first: theirs is as good as ours.
+            guard errno == EEXIST || errno == ENOTEMPTY else {
+                throw ImageError.system(call: "rename", path: directory, errno: errno)
+            }
+            return
+        }
+        renamed = true
+    }
+}
+
+/// A layer blob opened for unpacking, with its compressed bytes hashed on the way through
+/// so that a blob corrupted on disk is reported as such, not unpacked or misread.
+private struct VerifiedLayer {
+    let path: String
+    let layer: OCIDescriptor
+    let compressed: DigestingSource
+    let uncompressed: any ByteSource
+
+    init(blobs: BlobStore, layer: OCIDescriptor) throws {
+        self.layer = layer
+        path = blobs.path(layer.digest)
+        _ = try MediaType.layerCompression(layer.mediaType)  // refuses zstd and unknown types
+        let file = try FileSource(path: path)
+        // The content decides, as at import: docker archives name gzip layers "layer.tar".
+        let gzip = try file.peek(2) == [0x1f, 0x8b]
+        compressed = DigestingSource(file)
+        uncompressed = gzip ? try GzipSource(compressed, description: path) : compressed
+    }
+
+    /// Runs `unpack` over the uncompressed stream, then checks the blob digest and the diff ID.
+    /// A corrupt blob is reported as a digest mismatch even when it broke gzip or tar first.
+    func unpack(diffID: Digest, _ unpack: (any ByteSource) throws -> Digest) throws {
+        let actual: Digest
+        do {
+            actual = try unpack(uncompressed)
+        } catch {
+            try checkBlobDigest()
+            throw error
+        }
+        try checkBlobDigest()
+        guard actual == diffID else {
+            throw ImageError.digestMismatch(what: "layer blob \(path) (uncompressed)", expected: diffID, actual: actual)
+        }
+    }
+
+    private func checkBlobDigest() throws {
+        try compressed.drain()
+        let blobDigest = compressed.finalize()
+        guard blobDigest == layer.digest else {
+            throw ImageError.digestMismatch(what: "layer blob \(path)", expected: layer.digest, actual: blobDigest)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/// Unpacks image layers (tar, optionally gzip-compressed) into directories, safely.
+///
+/// Two modes, differing only in what whiteouts become:
+/// - `overlay`: each layer goes into its own empty directory, to be an overlayfs lowerdir.
+///   `.wh.NAME` becomes a 0:0 character device `NAME` and `.wh..wh..opq` the xattr
+///   `trusted.overlay.opaque=y`, exactly what overlayfs itself writes (and what containerd's
+///   overlay snapshotter produces). Needs root when the layer has whiteouts.
+/// - `apply`: layers are applied one over another in a single directory, deleting what
+///   whiteouts hide; used to flatten an image, and works without root.
+/// See https://github.com/opencontainers/image-spec/blob/main/layer.md#whiteouts
+public struct LayerUnpacker: Sendable {
+    /// How whiteout entries are materialized.
+    public enum Mode: Sendable, Equatable {
+        case overlay
+        case apply
+    }
+
+    /// The whiteout handling of this unpacker.
+    public var mode: Mode
+
+    public init(mode: Mode) {
+        self.mode = mode
+    }
+
+    /// Unpacks the layer file at `archivePath` (plain or gzip tar, detected from its first
+    /// bytes) into the existing `directory`, and returns the digest of the uncompressed tar
+    /// (the layer's diff ID).
+    @discardableResult
+    public func unpack(layerAt archivePath: String, into directory: String) throws -> Digest {
+        try unpack(LayerUnpacker.openUncompressed(archivePath), into: directory)
+    }
+
+    /// Unpacks an uncompressed tar stream; returns its digest.
+    func unpack(_ tar: any ByteSource, into directory: String) throws -> Digest {
+        let digesting = DigestingSource(tar)
+        let reader = TarReader(digesting)
+        let writer = try LayerWriter(directory: directory, mode: mode)
+        while let entry = try reader.next() {
+            try writer.write(entry, from: reader)
+        }
+        try writer.finish()
+        // The diff ID covers the whole stream, end-of-archive blocks and padding included.
+        try digesting.drain()
+        return digesting.finalize()
+    }
+
+    /// Opens a layer file as an uncompressed tar stream, sniffing the compression from the
+    /// magic bytes: media types lie in the wild (docker archives name gzip layers `layer.tar`).
+    static func openUncompressed(_ path: String) throws -> any ByteSource {
+        let file = try FileSource(path: path)
+        let magic = try file.peek(4)
+        if magic.starts(with: [0x1f, 0x8b]) {
+            return try GzipSource(file, description: path)
+        }
+        if magic == [0x28, 0xb5, 0x2f, 0xfd] {
+            throw ImageError.unsupportedMediaType("zstd-compressed data in \(path)", context: "layer")
+        }
+        return file
+    }
+}

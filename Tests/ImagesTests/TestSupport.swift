@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import Images
+
+/// Shared helpers: temporary directories that are always removed, running tools, fixtures.
+enum TestSupport {
+    /// The repository root, found from this file's path (Tests/ImagesTests/TestSupport.swift).
+    static let repositoryRoot: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+    }()
+
+    /// Runs `body` with a fresh empty directory that is deleted afterwards, even on failure.
+    static func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("swiftlet-images-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        defer { try? FileTree.removeTree(atPath: path) }
+        return try body(path)
+    }
+
+    /// Runs a program, returns its stdout; throws with stderr when it exits non-zero.
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw CommandFailed(command: ([executable] + arguments).joined(separator: " "),
+                                status: process.terminationStatus,
+                                stderr: String(decoding: errors, as: UTF8.self))
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    struct CommandFailed: Error, CustomStringConvertible {
+        var command: String
+        var status: Int32
+        var stderr: String
+        var description: String { "\(command) exited with \(status): \(stderr)" }
+    }
+
+    /// Builds the rootfs fixtures into `directory` with rootfs-fixtures/build.sh.
+    static func buildFixtures(into directory: String) throws {
+        try run("/bin/sh", [repositoryRoot + "/rootfs-fixtures/build.sh", directory])
+    }
+
+    static var isRoot: Bool { geteuid() == 0 }
+
+    static func write(_ text: String, to path: String) throws {
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    }
+
+    static func read(_ path: String) throws -> String {
+        try String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    /// lstat's file type and permission bits, or nil when nothing is there.
+    static func lstatMode(_ path: String) -> mode_t? {
+        var st = stat()
+        return lstat(path, &st) == 0 ? st.st_mode : nil
+    }
+}
