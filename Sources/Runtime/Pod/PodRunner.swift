@@ -51,15 +51,16 @@ public struct PodRunner: Sendable {
                 apps.append(running)
             }
             let runtime = self.runtime
+            let running = apps
             let exits = await withTaskCancellationHandler {
                 await withTaskGroup(of: (String, ContainerExit).self) { group in
-                    for app in apps { group.addTask { (app.name, await app.wait()) } }
+                    for app in running { group.addTask { (app.name, await app.wait()) } }
                     var collected: [(String, ContainerExit)] = []
                     for await exit in group { collected.append(exit) }
                     return collected
                 }
             } onCancel: {
-                Task { for app in apps { await runtime.stop(app, gracePeriod: grace) } }
+                Task { for app in running { await runtime.stop(app, gracePeriod: grace) } }
             }
             for (name, exit) in exits {
                 result.exits[name] = exit
