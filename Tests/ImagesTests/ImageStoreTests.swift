@@ -246,6 +246,28 @@ import Testing
             }
             #expect(try c.store.list().isEmpty)
             #expect(try FileManager.default.contentsOfDirectory(atPath: c.store.root + "/tmp").isEmpty)
+            // The config copied before the bad layer was found is not left behind.
+            #expect(try Self.blobNames(c.store).isEmpty)
+        }
+    }
+
+    @Test func dockerArchiveEntriesSharingLayersImportOnce() throws {
+        try Self.withStore { c in
+            let extracted = c.dir + "/docker"
+            try FileTree.createDirectories(extracted)
+            try TestSupport.run("/usr/bin/tar", ["-xf", c.fixtures + "/busybox-docker.tar", "-C", extracted])
+            let manifest = try TestSupport.read(extracted + "/manifest.json")
+            let second = manifest.replacingOccurrences(of: "busybox:docker-archive", with: "example.com/second:2")
+            // Two entries naming the same config and layer files.
+            let both = String(manifest.dropLast()) + "," + String(second.dropFirst())
+            try TestSupport.write(both, to: extracted + "/manifest.json")
+            try TestSupport.run("/usr/bin/tar", ["-cf", c.dir + "/two.tar", "-C", extracted, "."])
+
+            let images = try c.store.importImage(from: c.dir + "/two.tar")
+            #expect(images.count == 1)  // identical synthesized manifests: one image, two names
+            #expect(images.first?.references == ["docker.io/library/busybox:docker-archive", "example.com/second:2"])
+            let layers = try c.store.layerDirectories(for: try #require(images.first))
+            #expect(FileTree.exists(layers[0] + "/bin/busybox"))
         }
     }
 
