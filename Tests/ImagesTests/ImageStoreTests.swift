@@ -181,6 +181,23 @@ import Testing
         }
     }
 
+    @Test func unnamedImageIsKeptAndReachableByID() throws {
+        try Self.withStore { c in
+            let layout = c.dir + "/unnamed"
+            try FileManager.default.copyItem(atPath: c.fixtures + "/busybox", toPath: layout)
+            try Self.rewriteIndex(layout) { $0["annotations"] = nil }
+            let image = try #require(try c.store.importImage(from: layout).first)
+            #expect(image.references.isEmpty)
+            #expect(try c.store.list() == [image])
+            #expect(try c.store.resolve(image.id.shortID) == image)
+            // Naming it later takes it off the unnamed list; removing the name then deletes it.
+            _ = try c.store.importImage(from: layout, name: "named:1")
+            try c.store.remove("named:1")
+            #expect(try c.store.list().isEmpty)
+            #expect(try Self.blobNames(c.store).isEmpty)
+        }
+    }
+
     @Test func listRemoveAndGarbageCollection() throws {
         try Self.withStore { c in
             let busybox = try #require(try c.store.importImage(from: c.fixtures + "/busybox").first)
