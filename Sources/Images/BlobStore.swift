@@ -21,13 +21,20 @@ struct BlobStore: Sendable {
 
     /// Copies the file at `source` into the store, verifying it against `expected` (digest
     /// and size) when given. Returns the digest, the size, and whether the blob is new.
-    /// - Parameter what: names the blob in errors, e.g. `layer blobs/sha256/ab… in busybox.tar`.
+    /// - Parameters:
+    ///   - what: names the blob in errors, e.g. `layer blobs/sha256/ab… in busybox.tar`.
+    ///   - move: `source` is a store temporary (an extracted archive): verify it in place and
+    ///     rename it instead of copying, saving a copy of every layer.
     @discardableResult
-    func ingest(file source: String, expected: Digest?, expectedSize: Int64? = nil, what: String) throws
-        -> (digest: Digest, size: Int64, added: Bool)
+    func ingest(file source: String, expected: Digest?, expectedSize: Int64? = nil, what: String, move: Bool = false)
+        throws -> (digest: Digest, size: Int64, added: Bool)
     {
         if let expected, contains(expected) {
             return (expected, try size(of: path(expected)), false)
+        }
+        var st = stat()
+        if move, lstat(source, &st) == 0, st.st_mode & FileMode.typeMask == FileMode.regular {
+            return try moveIn(source, expected: expected, expectedSize: expectedSize, what: what)
         }
         let input = DigestingSource(try FileSource(path: source))
         let temporary = temporaryDirectory + "/blob-\(getpid())-\(UUID().uuidString)"
@@ -47,18 +54,42 @@ struct BlobStore: Sendable {
             try Syscall.writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<n]), path: temporary)
         }
         let actual = input.finalize()
-        if let expected, actual != expected {
-            throw ImageError.digestMismatch(what: what, expected: expected, actual: actual)
-        }
-        if let expectedSize, input.byteCount != expectedSize {
-            throw ImageError.invalidArchive(
-                path: source, reason: "\(what) has \(input.byteCount) bytes but its descriptor says \(expectedSize)")
-        }
+        try check(actual, size: input.byteCount, expected: expected, expectedSize: expectedSize, what: what, source: source)
         if contains(actual) { return (actual, input.byteCount, false) }
         try Syscall.check("fsync", temporary) { fsync(fd) }
         try Syscall.check("rename", path(actual)) { rename(temporary, path(actual)) }
         renamed = true
         return (actual, input.byteCount, true)
+    }
+
+    private func moveIn(_ source: String, expected: Digest?, expectedSize: Int64?, what: String) throws
+        -> (digest: Digest, size: Int64, added: Bool)
+    {
+        let input = DigestingSource(try FileSource(path: source))
+        try input.drain()
+        let actual = input.finalize()
+        try check(actual, size: input.byteCount, expected: expected, expectedSize: expectedSize, what: what, source: source)
+        if contains(actual) { return (actual, input.byteCount, false) }
+        let fd = try Syscall.check("open", source) { open(source, O_RDONLY | O_CLOEXEC) }
+        defer { close(fd) }
+        // Extracted with the archive's owner and mode; blobs are the store's, read-only to others.
+        _ = fchown(fd, geteuid(), getegid())
+        try Syscall.check("fchmod", source) { fchmod(fd, 0o644) }
+        try Syscall.check("fsync", source) { fsync(fd) }
+        try Syscall.check("rename", path(actual)) { rename(source, path(actual)) }
+        return (actual, input.byteCount, true)
+    }
+
+    private func check(
+        _ actual: Digest, size: Int64, expected: Digest?, expectedSize: Int64?, what: String, source: String
+    ) throws {
+        if let expected, actual != expected {
+            throw ImageError.digestMismatch(what: what, expected: expected, actual: actual)
+        }
+        if let expectedSize, size != expectedSize {
+            throw ImageError.invalidArchive(
+                path: source, reason: "\(what) has \(size) bytes but its descriptor says \(expectedSize)")
+        }
     }
 
     /// Stores `bytes` (a synthesized manifest) and returns their digest.

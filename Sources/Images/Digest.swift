@@ -53,13 +53,16 @@ public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible, Comp
     /// The first 12 hex characters, as `docker images` and `crictl images` show IDs.
     public var shortID: String { String(hex.prefix(12)) }
 
+    /// Orders by hex value, for stable listings.
     public static func < (lhs: Digest, rhs: Digest) -> Bool { lhs.hex < rhs.hex }
 
+    /// Decodes from the `sha256:<hex>` string form, validating it.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         try self.init(parsing: container.decode(String.self))
     }
 
+    /// Encodes as the `sha256:<hex>` string.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

@@ -27,9 +27,14 @@ struct DockerArchiveImporter {
         let entries = try source.readJSON("manifest.json", as: [Entry].self)
         var imported: [ImportedImage] = []
         var otherPlatforms: [String] = []
+        // Entries share layer files; from an extracted archive they are moved into the store
+        // on first use, so later uses must not look for them again.
+        var ingested: [String: (digest: Digest, size: Int64, added: Bool)] = [:]
         for entry in entries {
             let configLabel = "config \(entry.config) in \(source.origin)"
-            let config = try blobs.ingest(file: try source.file(entry.config), expected: nil, what: configLabel)
+            let config = try ingested[entry.config]
+                ?? blobs.ingest(file: try source.file(entry.config), expected: nil, what: configLabel, move: source.confined)
+            ingested[entry.config] = config
             // Docker names the config after its digest (`<hex>.json` or `blobs/sha256/<hex>`).
             let stem = (entry.config as NSString).lastPathComponent.replacingOccurrences(of: ".json", with: "")
             if let named = try? Digest(hex: stem), named != config.digest {
@@ -56,7 +61,7 @@ struct DockerArchiveImporter {
             }
             var layers: [OCIDescriptor] = []
             for (layerPath, diffID) in zip(entry.layers, configFile.rootfs.diffIDs) {
-                layers.append(try ingestLayer(layerPath, diffID: diffID))
+                layers.append(try ingestLayer(layerPath, diffID: diffID, ingested: &ingested))
             }
             let manifest = OCIManifest(
                 schemaVersion: 2, mediaType: MediaType.ociManifest,
@@ -76,19 +81,27 @@ struct DockerArchiveImporter {
     }
 
     /// Stores one layer tar as a blob and describes it; the media type follows the content.
-    private func ingestLayer(_ relative: String, diffID: Digest) throws -> OCIDescriptor {
-        let path = try source.file(relative)
+    private func ingestLayer(
+        _ relative: String, diffID: Digest, ingested: inout [String: (digest: Digest, size: Int64, added: Bool)]
+    ) throws -> OCIDescriptor {
         let label = "layer \(relative) in \(source.origin)"
-        let magic = try FileSource(path: path).peek(4)
+        let blob: (digest: Digest, size: Int64, added: Bool)
+        if let known = ingested[relative] {
+            blob = (known.digest, known.size, false)
+        } else {
+            blob = try blobs.ingest(file: try source.file(relative), expected: nil, what: label, move: source.confined)
+            ingested[relative] = blob
+        }
+        let magic = try FileSource(path: blobs.path(blob.digest)).peek(4)
         let mediaType: String
         if magic.starts(with: [0x1f, 0x8b]) {
             mediaType = MediaType.ociLayerGzip
         } else if magic == [0x28, 0xb5, 0x2f, 0xfd] {
+            if blob.added { try? blobs.remove(blob.digest) }
             throw ImageError.unsupportedMediaType("zstd-compressed \(relative) in \(source.origin)", context: "layer")
         } else {
             mediaType = MediaType.ociLayer
         }
-        let blob = try blobs.ingest(file: path, expected: nil, what: label)
         if mediaType == MediaType.ociLayer {
             // An uncompressed layer's digest is its diff ID.
             guard blob.digest == diffID else {

@@ -7,11 +7,15 @@ public struct ImageConfig: Sendable, Equatable, Codable {
     public var user: String?
     /// `NAME=value` entries.
     public var env: [String]?
+    /// The executable and leading arguments; replaced by a container's `command`.
     public var entrypoint: [String]?
+    /// Default arguments; replaced by a container's `args`.
     public var cmd: [String]?
+    /// The process's working directory (absolute); nil means `/`.
     public var workingDir: String?
     /// `port/proto` entries such as `80/tcp`, sorted.
     public var exposedPorts: [String]?
+    /// Image labels (`org.opencontainers.image.*` and others).
     public var labels: [String: String]?
     /// A signal name (`SIGTERM`) or number, sent to stop the container.
     public var stopSignal: String?

@@ -31,9 +31,12 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidGzip(String)
     /// A layer entry tries to write outside the directory it is unpacked into.
     case unsafePath(entry: String, reason: String)
+    /// Writing an overlayfs whiteout (device or `trusted.overlay.*` xattr) was refused.
+    case needsRoot(call: String, path: String, errno: Int32)
     /// A name given to `importImage(from:name:)` cannot be applied to the archive's images.
     case invalidName(String, reason: String)
 
+    /// The message to show the user.
     public var description: String {
         switch self {
         case .invalidReference(let ref, let reason):
@@ -61,6 +64,8 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
             return "invalid gzip data: \(reason)"
         case .unsafePath(let entry, let reason):
             return "refusing layer entry \"\(entry)\": \(reason)"
+        case .needsRoot(let call, let path, let code):
+            return "\(call)(\(path)): \(String(cString: strerror(code))); unpacking layers with whiteouts for overlayfs needs root"
         case .invalidName(let name, let reason):
             return "cannot name the imported image \"\(name)\": \(reason)"
         }

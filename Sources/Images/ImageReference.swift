@@ -112,6 +112,7 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         return shortName + ":" + (tag ?? ImageReference.defaultTag)
     }
 
+    /// The normalized form.
     public var description: String { normalized }
 
     // MARK: - Grammar

@@ -11,13 +11,16 @@
 public struct LayerUnpacker: Sendable {
     /// How whiteout entries are materialized.
     public enum Mode: Sendable, Equatable {
+        /// Whiteouts become overlayfs whiteout devices and opaque xattrs (needs root).
         case overlay
+        /// Whiteouts delete what they hide from the directory being written to.
         case apply
     }
 
     /// The whiteout handling of this unpacker.
     public var mode: Mode
 
+    /// An unpacker writing whiteouts as `mode` says.
     public init(mode: Mode) {
         self.mode = mode
     }

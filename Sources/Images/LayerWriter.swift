@@ -161,8 +161,12 @@ final class LayerWriter {
         if name == ".wh..wh..opq" {
             switch mode {
             case .overlay:
-                try Xattr.set(fd: parentFD, name: "trusted.overlay.opaque", value: Array("y".utf8),
-                              path: display(parentResolved))
+                do {
+                    try Xattr.set(fd: parentFD, name: "trusted.overlay.opaque", value: Array("y".utf8),
+                                  path: display(parentResolved))
+                } catch ImageError.system(let call, let path, EPERM) {
+                    throw ImageError.needsRoot(call: call, path: path, errno: EPERM)
+                }
             case .apply:
                 try removeLowerContent(of: parentFD, resolved: parentResolved)
             }
@@ -178,8 +182,10 @@ final class LayerWriter {
         try removeEntry(in: parentFD, name: target, path: path)
         if mode == .overlay {
             if mknodat(parentFD, target, FileMode.characterDevice, Syscall.makeDevice(major: 0, minor: 0)) != 0 {
-                throw ImageError.system(call: "mknodat (overlay whiteout; unpacking for overlayfs needs root)",
-                                        path: path, errno: errno)
+                let code = errno
+                throw code == EPERM
+                    ? ImageError.needsRoot(call: "mknodat", path: path, errno: code)
+                    : ImageError.system(call: "mknodat", path: path, errno: code)
             }
         }
     }

@@ -70,8 +70,7 @@ struct OCILayoutImporter {
         try ImageIngest.checkMediaTypes(manifest, origin: source.origin)
 
         let configDescriptor = manifest.config
-        try blobs.ingest(file: try blobPath(configDescriptor.digest), expected: configDescriptor.digest,
-                         expectedSize: configDescriptor.size, what: what("config", configDescriptor.digest))
+        try ingestBlob(configDescriptor, kind: "config")
         let config: OCIImageConfigFile
         do {
             config = try JSONDecoder().decode(
@@ -91,14 +90,12 @@ struct OCILayoutImporter {
                 reason: "manifest \(descriptor.digest) has \(manifest.layers.count) layers but its config lists \(config.rootfs.diffIDs.count) diff_ids")
         }
         for (layer, diffID) in zip(manifest.layers, config.rootfs.diffIDs) {
-            let label = what("layer", layer.digest)
-            let result = try blobs.ingest(file: try blobPath(layer.digest), expected: layer.digest,
-                                          expectedSize: layer.size, what: label)
             // A blob already in the store was verified when it arrived; a mismatching claim
             // about it is still caught when the layer is unpacked.
-            guard result.added else { continue }
+            guard try ingestBlob(layer, kind: "layer") else { continue }
             do {
-                try ImageIngest.verifyDiffID(layerAt: blobs.path(layer.digest), diffID: diffID, what: label)
+                try ImageIngest.verifyDiffID(layerAt: blobs.path(layer.digest), diffID: diffID,
+                                             what: what("layer", layer.digest))
             } catch {
                 try? blobs.remove(layer.digest)
                 throw error
@@ -106,6 +103,16 @@ struct OCILayoutImporter {
         }
         // The manifest goes in last, once everything it points to is present.
         return try blobs.ingest(bytes: manifestBytes)
+    }
+
+    /// Copies (or, from an extracted archive, moves) a blob into the store unless it is there
+    /// already; returns whether it was added.
+    @discardableResult
+    private func ingestBlob(_ descriptor: OCIDescriptor, kind: String) throws -> Bool {
+        if blobs.contains(descriptor.digest) { return false }
+        return try blobs.ingest(file: try blobPath(descriptor.digest), expected: descriptor.digest,
+                                expectedSize: descriptor.size, what: what(kind, descriptor.digest),
+                                move: source.confined).added
     }
 
     private func what(_ kind: String, _ digest: Digest) -> String {

@@ -181,6 +181,23 @@ import Testing
         }
     }
 
+    @Test func unnamedImageIsKeptAndReachableByID() throws {
+        try Self.withStore { c in
+            let layout = c.dir + "/unnamed"
+            try FileManager.default.copyItem(atPath: c.fixtures + "/busybox", toPath: layout)
+            try Self.rewriteIndex(layout) { $0["annotations"] = nil }
+            let image = try #require(try c.store.importImage(from: layout).first)
+            #expect(image.references.isEmpty)
+            #expect(try c.store.list() == [image])
+            #expect(try c.store.resolve(image.id.shortID) == image)
+            // Naming it later takes it off the unnamed list; removing the name then deletes it.
+            _ = try c.store.importImage(from: layout, name: "named:1")
+            try c.store.remove("named:1")
+            #expect(try c.store.list().isEmpty)
+            #expect(try Self.blobNames(c.store).isEmpty)
+        }
+    }
+
     @Test func listRemoveAndGarbageCollection() throws {
         try Self.withStore { c in
             let busybox = try #require(try c.store.importImage(from: c.fixtures + "/busybox").first)
@@ -246,6 +263,28 @@ import Testing
             }
             #expect(try c.store.list().isEmpty)
             #expect(try FileManager.default.contentsOfDirectory(atPath: c.store.root + "/tmp").isEmpty)
+            // The config copied before the bad layer was found is not left behind.
+            #expect(try Self.blobNames(c.store).isEmpty)
+        }
+    }
+
+    @Test func dockerArchiveEntriesSharingLayersImportOnce() throws {
+        try Self.withStore { c in
+            let extracted = c.dir + "/docker"
+            try FileTree.createDirectories(extracted)
+            try TestSupport.run("/usr/bin/tar", ["-xf", c.fixtures + "/busybox-docker.tar", "-C", extracted])
+            let manifest = try TestSupport.read(extracted + "/manifest.json")
+            let second = manifest.replacingOccurrences(of: "busybox:docker-archive", with: "example.com/second:2")
+            // Two entries naming the same config and layer files.
+            let both = String(manifest.dropLast()) + "," + String(second.dropFirst())
+            try TestSupport.write(both, to: extracted + "/manifest.json")
+            try TestSupport.run("/usr/bin/tar", ["-cf", c.dir + "/two.tar", "-C", extracted, "."])
+
+            let images = try c.store.importImage(from: c.dir + "/two.tar")
+            #expect(images.count == 1)  // identical synthesized manifests: one image, two names
+            #expect(images.first?.references == ["docker.io/library/busybox:docker-archive", "example.com/second:2"])
+            let layers = try c.store.layerDirectories(for: try #require(images.first))
+            #expect(FileTree.exists(layers[0] + "/bin/busybox"))
         }
     }
 
