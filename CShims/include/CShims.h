@@ -4,4 +4,5 @@
 #include "sl_seccomp.h"
 #include "sl_spawn.h"
 #include "sl_sys.h"
+#include "sl_xattr.h"
 #endif
