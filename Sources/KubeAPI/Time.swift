@@ -1,0 +1,112 @@
+import Foundation
+
+/// Kubernetes' `metav1.Time`: an instant coded as an RFC 3339 string with whole seconds in
+/// UTC ("2026-11-22T10:00:00Z").
+///
+/// Decoding also accepts fractional seconds and numeric offsets ("...T10:00:00.5+02:00").
+/// The stored date is truncated to whole seconds, as it would be after a trip through the
+/// API, so a value survives encode/decode unchanged.
+public struct Time: Codable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The instant, in whole seconds.
+    public let date: Date
+
+    public init(_ date: Date) {
+        self.date = Date(timeIntervalSince1970: (date.timeIntervalSince1970).rounded(.down))
+    }
+
+    /// The current time.
+    public static func now() -> Time {
+        Time(Date())
+    }
+
+    /// Parses an RFC 3339 timestamp; nil when the text is not one.
+    public init?(rfc3339 text: String) {
+        guard let date = Time.parse(text) else { return nil }
+        self.init(date)
+    }
+
+    /// The RFC 3339 form, in UTC with whole seconds.
+    public var description: String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? TimeZone(secondsFromGMT: 0) ?? calendar.timeZone
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ",
+                      parts.year ?? 0, parts.month ?? 0, parts.day ?? 0,
+                      parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0)
+    }
+
+    public static func < (lhs: Time, rhs: Time) -> Bool {
+        lhs.date < rhs.date
+    }
+
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let date = Time.parse(text) else {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath,
+                debugDescription: "expected an RFC 3339 time such as \"2026-11-22T10:00:00Z\", got \"\(text)\""))
+        }
+        self.init(date)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` as Go's `time.RFC3339` layout does.
+    static func parse(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        var index = 0
+        func number(_ width: Int) -> Int? {
+            guard index + width <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[index..<(index + width)] {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            index += width
+            return value
+        }
+        func expect(_ characters: String) -> Bool {
+            guard index < bytes.count, characters.utf8.contains(bytes[index]) else { return false }
+            index += 1
+            return true
+        }
+        guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
+              expect("Tt"), let hour = number(2), expect(":"), let minute = number(2), expect(":"),
+              let second = number(2) else { return nil }
+        var fraction = 0.0
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            var scale = 0.1
+            let start = index
+            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                fraction += Double(bytes[index] - UInt8(ascii: "0")) * scale
+                scale /= 10
+                index += 1
+            }
+            guard index > start else { return nil }
+        }
+        var offset = 0
+        if expect("Zz") {
+            offset = 0
+        } else if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+            let sign = bytes[index] == UInt8(ascii: "-") ? -1 : 1
+            index += 1
+            guard let hours = number(2), expect(":"), let minutes = number(2), hours < 24, minutes < 60 else { return nil }
+            offset = sign * (hours * 3600 + minutes * 60)
+        } else {
+            return nil
+        }
+        guard index == bytes.count, (1...12).contains(month), (1...31).contains(day),
+              hour < 24, minute < 60, second < 60 else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        guard let utc = TimeZone(secondsFromGMT: 0) else { return nil }
+        calendar.timeZone = utc
+        let components = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        guard let base = calendar.date(from: components),
+              calendar.component(.day, from: base) == day else { return nil }
+        return base.addingTimeInterval(fraction - Double(offset))
+    }
+}
