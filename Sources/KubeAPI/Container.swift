@@ -30,6 +30,7 @@ public struct Container: Codable, Hashable, Sendable {
     /// Only "Always", and only on init containers: makes them sidecars.
     public var restartPolicy: String?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         name: String,
         image: String? = nil,
@@ -92,6 +93,7 @@ public struct ContainerPort: Codable, Hashable, Sendable {
     public var `protocol`: String?
     public var hostIP: String?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         name: String? = nil,
         hostPort: Int32? = nil,
@@ -113,6 +115,7 @@ public struct EnvVar: Codable, Hashable, Sendable {
     public var value: String?
     public var valueFrom: EnvVarSource?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         name: String,
         value: String? = nil,
@@ -131,6 +134,7 @@ public struct EnvVarSource: Codable, Hashable, Sendable {
     public var configMapKeyRef: ConfigMapKeySelector?
     public var secretKeyRef: SecretKeySelector?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         fieldRef: ObjectFieldSelector? = nil,
         resourceFieldRef: ResourceFieldSelector? = nil,
@@ -149,6 +153,7 @@ public struct ObjectFieldSelector: Codable, Hashable, Sendable {
     public var apiVersion: String?
     public var fieldPath: String
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         apiVersion: String? = nil,
         fieldPath: String
@@ -164,6 +169,7 @@ public struct ResourceFieldSelector: Codable, Hashable, Sendable {
     public var resource: String
     public var divisor: Quantity?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         containerName: String? = nil,
         resource: String,
@@ -181,6 +187,7 @@ public struct ConfigMapKeySelector: Codable, Hashable, Sendable {
     public var key: String
     public var optional: Bool?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         name: String? = nil,
         key: String,
@@ -198,6 +205,7 @@ public struct SecretKeySelector: Codable, Hashable, Sendable {
     public var key: String
     public var optional: Bool?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         name: String? = nil,
         key: String,
@@ -215,6 +223,7 @@ public struct EnvFromSource: Codable, Hashable, Sendable {
     public var configMapRef: ConfigMapEnvSource?
     public var secretRef: SecretEnvSource?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         prefix: String? = nil,
         configMapRef: ConfigMapEnvSource? = nil,
@@ -231,6 +240,7 @@ public struct ConfigMapEnvSource: Codable, Hashable, Sendable {
     public var name: String?
     public var optional: Bool?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         name: String? = nil,
         optional: Bool? = nil
@@ -245,6 +255,7 @@ public struct SecretEnvSource: Codable, Hashable, Sendable {
     public var name: String?
     public var optional: Bool?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         name: String? = nil,
         optional: Bool? = nil
@@ -260,6 +271,7 @@ public struct ResourceRequirements: Codable, Hashable, Sendable {
     public var requests: [String: Quantity]?
     public var claims: [JSONValue]?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         limits: [String: Quantity]? = nil,
         requests: [String: Quantity]? = nil,
@@ -282,6 +294,7 @@ public struct VolumeMount: Codable, Hashable, Sendable {
     public var mountPropagation: String?
     public var subPathExpr: String?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         name: String,
         readOnly: Bool? = nil,
@@ -306,6 +319,7 @@ public struct VolumeDevice: Codable, Hashable, Sendable {
     public var name: String
     public var devicePath: String
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         name: String,
         devicePath: String
@@ -321,6 +335,7 @@ public struct Lifecycle: Codable, Hashable, Sendable {
     public var preStop: LifecycleHandler?
     public var stopSignal: String?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         postStart: LifecycleHandler? = nil,
         preStop: LifecycleHandler? = nil,
@@ -339,6 +354,7 @@ public struct LifecycleHandler: Codable, Hashable, Sendable {
     public var tcpSocket: TCPSocketAction?
     public var sleep: SleepAction?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         exec: ExecAction? = nil,
         httpGet: HTTPGetAction? = nil,
@@ -356,6 +372,7 @@ public struct LifecycleHandler: Codable, Hashable, Sendable {
 public struct SleepAction: Codable, Hashable, Sendable {
     public var seconds: Int64
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         seconds: Int64
     ) {

@@ -18,6 +18,7 @@ public struct ObjectMeta: Codable, Hashable, Sendable {
     /// Server-side apply bookkeeping, kept opaque so `kubectl get -o yaml` output decodes.
     public var managedFields: [JSONValue]?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         name: String? = nil,
         generateName: String? = nil,
@@ -62,6 +63,7 @@ public struct OwnerReference: Codable, Hashable, Sendable {
     public var controller: Bool?
     public var blockOwnerDeletion: Bool?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         apiVersion: String,
         kind: String,

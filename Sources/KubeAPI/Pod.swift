@@ -6,6 +6,7 @@ public struct Pod: Codable, Hashable, Sendable {
     public var spec: PodSpec
     public var status: PodStatus?
 
+    /// A v1 Pod; metadata and spec default to empty.
     public init(
         apiVersion: String? = "v1",
         kind: String? = "Pod",

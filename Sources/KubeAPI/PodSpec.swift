@@ -47,6 +47,7 @@ public struct PodSpec: Codable, Hashable, Sendable {
     /// Pod-level resources (PodLevelResources feature).
     public var resources: ResourceRequirements?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         volumes: [Volume]? = nil,
         initContainers: [Container]? = nil,
@@ -142,6 +143,7 @@ public struct Toleration: Codable, Hashable, Sendable {
     public var effect: String?
     public var tolerationSeconds: Int64?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         key: String? = nil,
         `operator`: String? = nil,
@@ -162,6 +164,7 @@ public struct HostAlias: Codable, Hashable, Sendable {
     public var ip: String
     public var hostnames: [String]?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         ip: String,
         hostnames: [String]? = nil
@@ -177,6 +180,7 @@ public struct PodDNSConfig: Codable, Hashable, Sendable {
     public var searches: [String]?
     public var options: [PodDNSConfigOption]?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         nameservers: [String]? = nil,
         searches: [String]? = nil,
@@ -193,6 +197,7 @@ public struct PodDNSConfigOption: Codable, Hashable, Sendable {
     public var name: String?
     public var value: String?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         name: String? = nil,
         value: String? = nil
@@ -206,6 +211,7 @@ public struct PodDNSConfigOption: Codable, Hashable, Sendable {
 public struct PodReadinessGate: Codable, Hashable, Sendable {
     public var conditionType: String
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         conditionType: String
     ) {
@@ -217,6 +223,7 @@ public struct PodReadinessGate: Codable, Hashable, Sendable {
 public struct PodOS: Codable, Hashable, Sendable {
     public var name: String
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         name: String
     ) {
@@ -228,6 +235,7 @@ public struct PodOS: Codable, Hashable, Sendable {
 public struct LocalObjectReference: Codable, Hashable, Sendable {
     public var name: String?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         name: String? = nil
     ) {

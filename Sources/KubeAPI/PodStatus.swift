@@ -20,6 +20,7 @@ public struct PodStatus: Codable, Hashable, Sendable {
     public var resize: String?
     public var resourceClaimStatuses: [JSONValue]?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         phase: String? = nil,
         conditions: [PodCondition]? = nil,
@@ -70,6 +71,7 @@ public struct PodCondition: Codable, Hashable, Sendable {
     public var reason: String?
     public var message: String?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         type: String,
         status: String,
@@ -93,6 +95,7 @@ public struct PodCondition: Codable, Hashable, Sendable {
 public struct HostIP: Codable, Hashable, Sendable {
     public var ip: String
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         ip: String
     ) {
@@ -104,6 +107,7 @@ public struct HostIP: Codable, Hashable, Sendable {
 public struct PodIP: Codable, Hashable, Sendable {
     public var ip: String
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         ip: String
     ) {
@@ -130,6 +134,7 @@ public struct ContainerStatus: Codable, Hashable, Sendable {
     public var allocatedResourcesStatus: [JSONValue]?
     public var stopSignal: String?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         name: String,
         state: ContainerState? = nil,
@@ -171,6 +176,7 @@ public struct ContainerState: Codable, Hashable, Sendable {
     public var running: ContainerStateRunning?
     public var terminated: ContainerStateTerminated?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         waiting: ContainerStateWaiting? = nil,
         running: ContainerStateRunning? = nil,
@@ -187,6 +193,7 @@ public struct ContainerStateWaiting: Codable, Hashable, Sendable {
     public var reason: String?
     public var message: String?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         reason: String? = nil,
         message: String? = nil
@@ -200,6 +207,7 @@ public struct ContainerStateWaiting: Codable, Hashable, Sendable {
 public struct ContainerStateRunning: Codable, Hashable, Sendable {
     public var startedAt: Time?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         startedAt: Time? = nil
     ) {
@@ -218,6 +226,7 @@ public struct ContainerStateTerminated: Codable, Hashable, Sendable {
     public var finishedAt: Time?
     public var containerID: String?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         exitCode: Int32,
         signal: Int32? = nil,

@@ -11,6 +11,7 @@ public struct Probe: Codable, Hashable, Sendable {
     public var failureThreshold: Int32?
     public var terminationGracePeriodSeconds: Int64?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         exec: ExecAction? = nil,
         httpGet: HTTPGetAction? = nil,
@@ -40,6 +41,7 @@ public struct Probe: Codable, Hashable, Sendable {
 public struct ExecAction: Codable, Hashable, Sendable {
     public var command: [String]?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         command: [String]? = nil
     ) {
@@ -58,6 +60,7 @@ public struct HTTPGetAction: Codable, Hashable, Sendable {
     public var scheme: String?
     public var httpHeaders: [HTTPHeader]?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         path: String? = nil,
         port: IntOrString,
@@ -78,6 +81,7 @@ public struct HTTPHeader: Codable, Hashable, Sendable {
     public var name: String
     public var value: String
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         name: String,
         value: String
@@ -93,6 +97,7 @@ public struct TCPSocketAction: Codable, Hashable, Sendable {
     public var port: IntOrString
     public var host: String?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         port: IntOrString,
         host: String? = nil
@@ -107,6 +112,7 @@ public struct GRPCAction: Codable, Hashable, Sendable {
     public var port: Int32
     public var service: String?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         port: Int32,
         service: String? = nil

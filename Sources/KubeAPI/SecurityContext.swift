@@ -14,6 +14,7 @@ public struct SecurityContext: Codable, Hashable, Sendable {
     public var seccompProfile: SeccompProfile?
     public var appArmorProfile: AppArmorProfile?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         capabilities: Capabilities? = nil,
         privileged: Bool? = nil,
@@ -59,6 +60,7 @@ public struct PodSecurityContext: Codable, Hashable, Sendable {
     public var appArmorProfile: AppArmorProfile?
     public var seLinuxChangePolicy: String?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         seLinuxOptions: JSONValue? = nil,
         windowsOptions: JSONValue? = nil,
@@ -95,6 +97,7 @@ public struct Capabilities: Codable, Hashable, Sendable {
     public var add: [String]?
     public var drop: [String]?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         add: [String]? = nil,
         drop: [String]? = nil
@@ -111,6 +114,7 @@ public struct SeccompProfile: Codable, Hashable, Sendable {
     /// Path under the kubelet's seccomp directory, for "Localhost".
     public var localhostProfile: String?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         type: String,
         localhostProfile: String? = nil
@@ -126,6 +130,7 @@ public struct AppArmorProfile: Codable, Hashable, Sendable {
     public var type: String
     public var localhostProfile: String?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         type: String,
         localhostProfile: String? = nil
@@ -140,6 +145,7 @@ public struct Sysctl: Codable, Hashable, Sendable {
     public var name: String
     public var value: String
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         name: String,
         value: String

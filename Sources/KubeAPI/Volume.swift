@@ -14,6 +14,7 @@ public struct Volume: Codable, Hashable, Sendable {
     /// An OCI image mounted read-only (ImageVolume feature).
     public var image: JSONValue?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         name: String,
         hostPath: HostPathVolumeSource? = nil,
@@ -49,6 +50,7 @@ public struct HostPathVolumeSource: Codable, Hashable, Sendable {
     /// "" (no check), "DirectoryOrCreate", "Directory", "FileOrCreate", "File", "Socket", "CharDevice" or "BlockDevice".
     public var type: String?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         path: String,
         type: String? = nil
@@ -64,6 +66,7 @@ public struct EmptyDirVolumeSource: Codable, Hashable, Sendable {
     public var medium: String?
     public var sizeLimit: Quantity?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         medium: String? = nil,
         sizeLimit: Quantity? = nil
@@ -80,6 +83,7 @@ public struct ConfigMapVolumeSource: Codable, Hashable, Sendable {
     public var defaultMode: Int32?
     public var optional: Bool?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         name: String? = nil,
         items: [KeyToPath]? = nil,
@@ -100,6 +104,7 @@ public struct SecretVolumeSource: Codable, Hashable, Sendable {
     public var defaultMode: Int32?
     public var optional: Bool?
 
+    /// Memberwise initializer; every field defaults to unset.
     public init(
         secretName: String? = nil,
         items: [KeyToPath]? = nil,
@@ -119,6 +124,7 @@ public struct KeyToPath: Codable, Hashable, Sendable {
     public var path: String
     public var mode: Int32?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         key: String,
         path: String,
@@ -135,6 +141,7 @@ public struct PersistentVolumeClaimVolumeSource: Codable, Hashable, Sendable {
     public var claimName: String
     public var readOnly: Bool?
 
+    /// Memberwise initializer; optional fields default to unset.
     public init(
         claimName: String,
         readOnly: Bool? = nil

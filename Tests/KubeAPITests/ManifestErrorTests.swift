@@ -116,6 +116,12 @@ import Testing
         }
     }
 
+    @Test func errorsFromCustomTypesCarryThePath() throws {
+        let yaml = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  creationTimestamp: yesterday"
+        #expect(try failure(yaml).description
+                    == "line 5: metadata.creationTimestamp: expected an RFC 3339 time such as \"2026-11-22T10:00:00Z\", got \"yesterday\"")
+    }
+
     @Test func mapKeysWithDotsAreBracketedInPaths() throws {
         let yaml = """
         apiVersion: v1

@@ -128,6 +128,10 @@ import Testing
             #expect(try Quantity(input).description == canonical, "\(input)")
         }
         #expect(try Quantity("10E") > Quantity("9223372036854775807"))
+        // Extreme exponents stay cheap: nothing is expanded digit by digit.
+        #expect(try Quantity("1e-2000000000").description == "1e-9")
+        #expect(try Quantity("1e2000000000").value == Int64.max)
+        #expect(try Quantity("1e2000000000") > Quantity("1e1999999999"))
     }
 
     @Test func valueAndMilliValueRoundUpAwayFromZero() throws {
