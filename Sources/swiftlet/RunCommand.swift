@@ -52,8 +52,9 @@ struct RunCommand: AsyncParsableCommand {
         let logDir = self.logDir
         if let logDir { try FileManager.default.createDirectory(atPath: logDir, withIntermediateDirectories: true) }
 
+        let toRun = pod
         let task = Task {
-            try await PodRunner(runtime: runtime).run(pod) { container in
+            try await PodRunner(runtime: runtime).run(toRun) { container in
                 guard let logDir else { return dup(STDOUT_FILENO) }
                 let fd = open(logDir + "/" + container + ".log", O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0o644)
                 guard fd >= 0 else { throw SystemError("open", logDir + "/" + container + ".log") }

@@ -98,20 +98,14 @@ public final class PodRuntime: Sendable {
     @discardableResult
     public func stop(_ container: RunningContainer, gracePeriod: Int64) async -> ContainerExit {
         _ = container.process.signal(SIGTERM)
-        let exited = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { _ = await container.wait(); return true }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(max(gracePeriod, 0)))
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-        if !exited {
+        // A timer that sends SIGKILL at the deadline unless the container exits first.
+        let killer = Task {
+            try await Task.sleep(for: .seconds(max(gracePeriod, 0)))
             _ = container.process.signal(SIGKILL)
         }
-        return await container.wait()
+        let exit = await container.wait()
+        killer.cancel()
+        return exit
     }
 
     /// Releases what a container held: any process left in its cgroup, the cgroup, its
