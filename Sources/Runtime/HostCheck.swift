@@ -6,7 +6,8 @@ import Glibc
 /// running kernel (k3s' check-config greps the kernel config; we look at /proc and /sys, which
 /// also catches features compiled as modules but not loaded).
 public struct HostCheck: Sendable {
-    public enum Status: String, Sendable { case ok, warning, missing }
+    /// `info` carries a value (kernel release, cgroup mode) rather than a verdict.
+    public enum Status: String, Sendable { case ok, info, warning, missing }
 
     public struct Item: Sendable, Equatable {
         public var group: String
@@ -35,7 +36,7 @@ public struct HostCheck: Sendable {
         let release = withUnsafeBytes(of: uts.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
         let version = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
         let atLeast56 = version.count == 2 && (version[0], version[1]) >= (5, 6)
-        add("Kernel", "version", atLeast56 ? .ok : .missing,
+        add("Kernel", "version", atLeast56 ? .info : .missing,
             atLeast56 ? release : "\(release): swiftlet needs 5.6 or newer (openat2, pidfd, clone3)")
         add("Kernel", "running as root", geteuid() == 0 ? .ok : .missing,
             geteuid() == 0 ? "" : "run swiftlet as root")
@@ -49,7 +50,7 @@ public struct HostCheck: Sendable {
         do {
             let info = try Cgroups.hostInfo(root: cgroupRoot, mountsFile: procRoot + "/self/mounts")
             let mode = info.mode == .v2 ? "v2 (unified)" : (info.isHybrid ? "v1 (hybrid: cgroup2 at \(info.unifiedPath ?? "") without controllers)" : "v1")
-            add("cgroups", "mode", .ok, mode)
+            add("cgroups", "mode", .info, mode)
             for controller in info.controllers { add("cgroups", controller, .ok) }
             for controller in info.missingControllers {
                 let optional = ["devices", "freezer", "io"].contains(controller)

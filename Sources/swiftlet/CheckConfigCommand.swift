@@ -18,6 +18,9 @@ struct CheckConfigCommand: ParsableCommand {
             }
             let mark: String
             switch item.status {
+            case .info:
+                print("- \(item.name): \(item.detail)")
+                continue
             case .ok: mark = "enabled"
             case .warning: mark = "warning"
             case .missing: mark = "MISSING"

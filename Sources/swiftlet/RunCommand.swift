@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import Glibc
 import KubeAPI
+import Logging
 import Runtime
 
 struct RunCommand: AsyncParsableCommand {
@@ -30,21 +31,23 @@ struct RunCommand: AsyncParsableCommand {
     var nodeName: String?
 
     func run() async throws {
+        // Containers write to stdout; our own log lines go to stderr.
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
         guard let text = try? String(contentsOfFile: manifest, encoding: .utf8) else {
-            throw ValidationError("cannot read \(manifest)")
+            throw CLIError("cannot read \(manifest)")
         }
         var pod: Pod
         do {
             pod = try Manifest.decodePod(yaml: text)
         } catch {
-            throw ValidationError("\(manifest): \(error)")
+            throw CLIError("\(manifest): \(error)")
         }
         pod = pod.withDefaults()
         if pod.metadata.uid?.isEmpty ?? true { pod.metadata.uid = UUID().uuidString.lowercased() }
-        let problems = pod.validate()
-        guard problems.isEmpty else {
-            throw ValidationError("\(manifest): Pod \"\(pod.metadata.name ?? "")\" is invalid: "
-                + problems.map { "\($0)" }.joined(separator: ", "))
+        do {
+            pod = try pod.validated()
+        } catch {
+            throw CLIError("\(manifest): \(error)")
         }
         let config = options.config
         let runtime = PodRuntime(config: config, images: try options.imageStore(), cgroups: try Cgroups.detect(),
