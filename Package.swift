@@ -38,7 +38,8 @@ let package = Package(
         ),
         // cgroup v1 (hybrid) and v2 managers behind one protocol.
         .target(
-            name: "Cgroups"
+            name: "Cgroups",
+            dependencies: ["CShims"]
         ),
         // Pods and containers on namespaces, mounts, cgroups.
         .target(

@@ -63,3 +63,10 @@ int sl_bind_fd(int fd, const char *path) {
     snprintf(src, sizeof src, "/proc/self/fd/%d", fd);
     return mount(src, path, NULL, MS_BIND, NULL);
 }
+
+const char *sl_errno_text(int err, char *buf, unsigned long len) {
+    const char *name = strerrorname_np(err); // glibc 2.32+
+    if (name) snprintf(buf, len, "%s (%s)", name, strerror(err));
+    else snprintf(buf, len, "errno %d (%s)", err, strerror(err));
+    return buf;
+}

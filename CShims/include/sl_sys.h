@@ -22,6 +22,9 @@ int sl_setns(int fd, int nstype);
 int sl_cap_last_cap(void);
 /// Capability number for a name like "CAP_NET_ADMIN" (libcap), or -1.
 int sl_cap_from_name(const char *name);
+/// "EBUSY (Device or resource busy)": the symbolic name users search for, then the text.
+/// Written into `buf`; returns `buf`.
+const char *sl_errno_text(int err, char *buf, unsigned long len);
 /// Binds the namespace behind `fd` onto the file `path` (ip-netns style), so it outlives us.
 int sl_bind_fd(int fd, const char *path);
 #endif

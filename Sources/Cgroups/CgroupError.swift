@@ -1,3 +1,4 @@
+import CShims
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -73,8 +74,8 @@ public enum CgroupError: Error, CustomStringConvertible, Equatable, Sendable {
 
     /// `EBUSY (Device or resource busy)`.
     static func errnoText(_ err: Int32) -> String {
-        let name = errnoNames[err] ?? "errno \(err)"
-        return "\(name) (\(String(cString: strerror(err))))"
+        var buffer = [CChar](repeating: 0, count: 160)
+        return String(cString: sl_errno_text(err, &buffer, UInt(buffer.count)))
     }
 
     /// A next step for the common failures, by errno and file.
@@ -106,14 +107,4 @@ public enum CgroupError: Error, CustomStringConvertible, Equatable, Sendable {
             return ""
         }
     }
-
-    private static let errnoNames: [Int32: String] = [
-        EPERM: "EPERM", ENOENT: "ENOENT", ESRCH: "ESRCH", EINTR: "EINTR", EIO: "EIO",
-        ENXIO: "ENXIO", E2BIG: "E2BIG", EBADF: "EBADF", EAGAIN: "EAGAIN", ENOMEM: "ENOMEM",
-        EACCES: "EACCES", EFAULT: "EFAULT", EBUSY: "EBUSY", EEXIST: "EEXIST", EXDEV: "EXDEV",
-        ENODEV: "ENODEV", ENOTDIR: "ENOTDIR", EISDIR: "EISDIR", EINVAL: "EINVAL",
-        ENFILE: "ENFILE", EMFILE: "EMFILE", ENOSPC: "ENOSPC", EROFS: "EROFS",
-        ERANGE: "ERANGE", ENAMETOOLONG: "ENAMETOOLONG", ENOTEMPTY: "ENOTEMPTY",
-        EOPNOTSUPP: "EOPNOTSUPP", ELOOP: "ELOOP",
-    ]
 }

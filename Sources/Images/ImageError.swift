@@ -1,3 +1,4 @@
+import CShims
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,7 +49,7 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
         case .ambiguous(let prefix, let matches):
             return "image ID prefix \"\(prefix)\" is ambiguous: it matches \(matches.joined(separator: ", ")); give more characters"
         case .system(let call, let path, let code):
-            return "\(call)(\(path)): \(String(cString: strerror(code)))"
+            return "\(call)(\(path)): \(errnoText(code))"
         case .invalidArchive(let path, let reason):
             return "cannot import \(path): \(reason)"
         case .digestMismatch(let what, let expected, let actual):
@@ -65,9 +66,15 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
         case .unsafePath(let entry, let reason):
             return "refusing layer entry \"\(entry)\": \(reason)"
         case .needsRoot(let call, let path, let code):
-            return "\(call)(\(path)): \(String(cString: strerror(code))); unpacking layers with whiteouts for overlayfs needs root"
+            return "\(call)(\(path)): \(errnoText(code)); unpacking layers with whiteouts for overlayfs needs root"
         case .invalidName(let name, let reason):
             return "cannot name the imported image \"\(name)\": \(reason)"
         }
     }
+}
+
+/// `EPERM (Operation not permitted)`.
+private func errnoText(_ code: Int32) -> String {
+    var buffer = [CChar](repeating: 0, count: 160)
+    return String(cString: sl_errno_text(code, &buffer, UInt(buffer.count)))
 }

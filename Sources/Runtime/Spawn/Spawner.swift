@@ -19,7 +19,7 @@ public struct SpawnError: Error, CustomStringConvertible, Equatable {
             return "exec: \"\(detail)\": executable file not found in $PATH"
         }
         let what = detail.isEmpty ? step : "\(step) \(detail)"
-        return "\(what): \(Errno.name(errno)) (\(String(cString: strerror(errno))))"
+        return "\(what): \(Errno.text(errno))"
     }
 }
 
