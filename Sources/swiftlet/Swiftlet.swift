@@ -12,11 +12,12 @@ struct Swiftlet: AsyncParsableCommand {
         commandName: "swiftlet",
         abstract: "A Kubernetes node agent that runs pods directly on Linux namespaces and cgroups.",
         discussion: """
-        Available now: running a pod manifest once (`run`), the local image store (`images`) and \
-        the host check (`check-config`). The agent, the server and joining a cluster are not \
+        Available now: running a pod manifest once (`run`), the local image store (`images`), \
+        the host check (`check-config`) and the RuntimeDefault seccomp profile (`seccomp-profile`). \
+        The agent, the server and joining a cluster are not \
         implemented yet.
         """,
         version: "swiftlet \(SwiftletVersion.version) (Kubernetes \(SwiftletVersion.kubernetes))",
-        subcommands: [RunCommand.self, ImagesCommand.self, CheckConfigCommand.self]
+        subcommands: [RunCommand.self, ImagesCommand.self, CheckConfigCommand.self, SeccompProfileCommand.self]
     )
 }

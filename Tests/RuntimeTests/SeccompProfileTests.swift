@@ -479,3 +479,18 @@ struct SeccompJSONTests {
         #expect(thrown?.description.hasPrefix("seccomp_rule_add(ptrace): Invalid argument (errno 22)") == true)
     }
 }
+
+@Suite("RuntimeDefault as OCI JSON")
+struct SeccompOCIExportTests {
+    @Test func exportParsesBackToTheSameApplicableRules() throws {
+        let caps = Set(Capabilities.defaultNames)
+        let data = try SeccompProfile.runtimeDefault.ociJSON(capabilities: caps)
+        let parsed = try SeccompProfile(json: data)
+        let expected = try SeccompProfile.runtimeDefault.applicableRules(capabilities: caps)
+        #expect(parsed.rules.count == expected.count)
+        #expect(parsed.rules.map(\.names) == expected.map(\.names))
+        #expect(parsed.defaultAction == .errno(1))
+        // The resolved profile compiles to the same program as the conditional one.
+        #expect(try parsed.compile(capabilities: caps) == SeccompProfile.runtimeDefault.compile(capabilities: caps))
+    }
+}

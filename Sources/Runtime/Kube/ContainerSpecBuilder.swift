@@ -30,10 +30,10 @@ public struct ContainerSpecBuilder: Sendable {
         let privileged = security?.privileged ?? false
 
         let env = try EnvironmentBuilder.build(pod: pod, container: container, image: image.config, info: info)
+        // $(VAR) in command and args sees the container's own variables only, as in kubelet.
+        let all = EnvironmentBuilder.declared(in: env)
         var declared: [String: String] = [:]
-        for variable in container.env ?? [] {
-            if let value = EnvironmentBuilder.declared(in: env)[variable.name] { declared[variable.name] = value }
-        }
+        for variable in container.env ?? [] { declared[variable.name] = all[variable.name] }
         let argv = try CommandResolver.argv(container: container, image: image.config, env: declared)
         let user = try UserResolver(layers: layers).resolve(pod: pod, container: container, imageUser: image.config.user)
 

@@ -124,10 +124,8 @@ public enum EnvironmentBuilder {
         } else {
             amountMilli = 0
         }
-        let divisorMilli: Int64 = {
-            guard let divisor = ref.divisor, divisor.milliValue > 0 else { return isCPU ? 1000 : 1000 }
-            return divisor.milliValue
-        }()
+        // The default divisor is "1": one core for CPU, one byte for memory.
+        let divisorMilli = ref.divisor.map { $0.milliValue > 0 ? $0.milliValue : 1000 } ?? 1000
         let value = (amountMilli + divisorMilli - 1) / divisorMilli
         return String(isCPU ? max(value, amountMilli > 0 ? 1 : 0) : value)
     }

@@ -51,10 +51,10 @@ extension SpawnedProcess {
         }
     }
 
-    /// Sends a signal through the pidfd (no pid-reuse race), or by pid without one.
+    /// Sends a signal through the pidfd: after the process is reaped this fails with ESRCH
+    /// instead of hitting whatever process reused the pid.
     public func signal(_ sig: Int32) -> Bool {
-        if pidfd >= 0 { return sl_pidfd_send_signal(pidfd, sig) == 0 }
-        return kill(pid, sig) == 0
+        pidfd >= 0 && sl_pidfd_send_signal(pidfd, sig) == 0
     }
 
     public func closeHandle() {

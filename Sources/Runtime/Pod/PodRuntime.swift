@@ -109,9 +109,11 @@ public final class PodRuntime: Sendable {
     }
 
     /// Releases what a container held: any process left in its cgroup, the cgroup, its
-    /// writable layer and rootfs mount point.
+    /// writable layer and rootfs mount point. A container still running is killed first
+    /// (call `stop` before for a graceful end).
     public func removeContainer(_ container: RunningContainer) async {
-        if !container.exit.isCancelled { _ = await container.wait() }
+        _ = container.process.signal(SIGKILL) // ESRCH when it has exited: harmless
+        _ = await container.wait()
         container.process.closeHandle()
         try? cgroups.killAll(container.plan.cgroup)
         do { try cgroups.destroy(container.plan.cgroup) } catch {

@@ -104,6 +104,9 @@ public enum Spawner {
             throw SpawnError(step: String(cString: sl_step_name(result.step)), errno: result.err, detail: detail)
         }
         withExtendedLifetime(arena) {}
-        return SpawnedProcess(pid: result.pid, pidfd: result.pidfd)
+        // clone3 hands us a pidfd; the clone(2) fallback does not, but the pid cannot be reused
+        // before we reap it, so opening one now is race-free. Every signal goes through it.
+        let pidfd = result.pidfd >= 0 ? result.pidfd : sl_pidfd_open(result.pid)
+        return SpawnedProcess(pid: result.pid, pidfd: pidfd)
     }
 }
