@@ -134,6 +134,9 @@ public struct CgroupV1Manager: CgroupManager {
         let path = try CgroupPath(group)
         guard mountPoints.contains(where: { files.isDirectory(path.directory(in: $0)) }) else { return }
         let list = { () throws(CgroupError) -> [Int32] in try self.processes(in: path) }
+        // Nothing to kill (the usual case after a container's init exited): skip the freeze,
+        // whose state polling costs milliseconds.
+        if try list().isEmpty { return }
         if let freezer = directory("freezer", path), files.isDirectory(freezer) {
             let killed = Result { () throws(CgroupError) in
                 try V1Freezer.freeze(dir: freezer, files: files, deadline: MonotonicDeadline(millisecondsFromNow: 500))

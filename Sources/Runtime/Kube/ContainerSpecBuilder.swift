@@ -18,9 +18,11 @@ public struct ContainerPlan: Sendable {
 /// capabilities, seccomp, mounts and cgroup limits, by Kubernetes' and containerd's rules.
 public struct ContainerSpecBuilder: Sendable {
     public let config: RuntimeConfig
+    let seccompCache: SeccompCache
 
     public init(config: RuntimeConfig) {
         self.config = config
+        seccompCache = SeccompCache(directory: config.stateRoot + "/cache/seccomp")
     }
 
     public func plan(pod: Pod, container: Container, image: Image, layers: [String], layout: PodLayout,
@@ -105,7 +107,7 @@ public struct ContainerSpecBuilder: Sendable {
         case "Unconfined":
             return nil
         case "RuntimeDefault":
-            return try SeccompProfile.runtimeDefault.compile(capabilities: names)
+            return try seccompCache.filter(for: .runtimeDefault, capabilities: names)
         case "Localhost":
             guard let relative = chosen?.localhostProfile, !relative.isEmpty else {
                 throw RuntimeError.invalidContainer(container.name, "seccompProfile: localhostProfile must be set when type is Localhost")
@@ -119,7 +121,7 @@ public struct ContainerSpecBuilder: Sendable {
                 throw RuntimeError.invalidContainer(container.name, "seccompProfile: cannot read localhost profile \(path)")
             }
             do {
-                return try SeccompProfile(json: data).compile(capabilities: names)
+                return try seccompCache.filter(for: SeccompProfile(json: data), capabilities: names)
             } catch {
                 throw RuntimeError.invalidContainer(container.name, "seccompProfile \(path): \(error)")
             }
