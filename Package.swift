@@ -34,7 +34,7 @@ let package = Package(
         // Content-addressed OCI image store: import, layer unpacking with whiteouts, references.
         .target(
             name: "Images",
-            dependencies: ["CShims"]
+            dependencies: ["CShims", "KubeAPI"]
         ),
         // cgroup v1 (hybrid) and v2 managers behind one protocol.
         .target(

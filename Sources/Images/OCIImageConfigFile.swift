@@ -1,4 +1,5 @@
 import Foundation
+import KubeAPI
 
 /// The image configuration blob: platform, runtime defaults and the layer diff IDs.
 /// Docker's config is a superset with the same field names, so one decoder serves both.
@@ -63,22 +64,10 @@ struct OCIImageConfigFile: Decodable, Sendable {
             stopSignal: c.stopSignal.flatMap { $0.isEmpty ? nil : $0 })
     }
 
-    /// `created` as a date (RFC 3339, with or without fractional seconds).
+    /// `created` as a date (RFC 3339, with or without fractional seconds), to whole seconds.
+    /// Parsed by KubeAPI's RFC 3339 reader rather than ISO8601DateFormatter, which loads ICU
+    /// (milliseconds on every container start, since resolving an image builds this).
     var createdDate: Date? {
-        guard let created else { return nil }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: created) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: created) { return date }
-        // Go writes nanoseconds, which ISO8601DateFormatter rejects; retry at millisecond precision.
-        if let dot = created.firstIndex(of: "."),
-            let zone = created[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" })
-        {
-            let fraction = created[created.index(after: dot)..<zone].prefix(3)
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            return formatter.date(from: created[..<dot] + "." + fraction + created[zone...])
-        }
-        return nil
+        created.flatMap { Time(rfc3339: $0)?.date }
     }
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Kubernetes' `metav1.Time`: an instant coded as an RFC 3339 string with whole seconds in
 /// UTC ("2026-11-22T10:00:00Z").
@@ -25,14 +28,15 @@ public struct Time: Codable, Hashable, Comparable, Sendable, CustomStringConvert
         self.init(date)
     }
 
-    /// The RFC 3339 form, in UTC with whole seconds.
+    /// The RFC 3339 form, in UTC with whole seconds. Uses gmtime_r, not Calendar: Calendar
+    /// loads ICU, which costs milliseconds the first time and microseconds on every call.
     public var description: String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? TimeZone(secondsFromGMT: 0) ?? calendar.timeZone
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        var seconds = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ",
-                      parts.year ?? 0, parts.month ?? 0, parts.day ?? 0,
-                      parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0)
+                      Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
     }
 
     public static func < (lhs: Time, rhs: Time) -> Bool {
