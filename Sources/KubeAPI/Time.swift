@@ -105,12 +105,17 @@ public struct Time: Codable, Hashable, Comparable, Sendable, CustomStringConvert
         }
         guard index == bytes.count, (1...12).contains(month), (1...31).contains(day),
               hour < 24, minute < 60, second < 60 else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        guard let utc = TimeZone(secondsFromGMT: 0) else { return nil }
-        calendar.timeZone = utc
-        let components = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
-        guard let base = calendar.date(from: components),
-              calendar.component(.day, from: base) == day else { return nil }
-        return base.addingTimeInterval(fraction - Double(offset))
+        // timegm, not Calendar (which loads ICU); it normalizes Feb 30 to Mar 2, so a day that
+        // does not survive the round trip did not exist.
+        var parts = tm()
+        parts.tm_year = Int32(year - 1900)
+        parts.tm_mon = Int32(month - 1)
+        parts.tm_mday = Int32(day)
+        parts.tm_hour = Int32(hour)
+        parts.tm_min = Int32(minute)
+        parts.tm_sec = Int32(second)
+        let seconds = timegm(&parts)
+        guard parts.tm_mday == Int32(day) else { return nil }
+        return Date(timeIntervalSince1970: Double(seconds) + fraction - Double(offset))
     }
 }
