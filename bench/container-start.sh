@@ -10,7 +10,8 @@
 # crun refuses this host's hybrid cgroups, so it runs inside `unshare -m` with the empty
 # cgroup2 tree unmounted (see ../shared/notes/host-facts.md); that costs it ~1 ms.
 #
-# Environment: RUNS (default 50), WARMUP (default 5), OUT (results dir, default bench/results).
+# Environment: RUNS (default 50), WARMUP (default 5), OUT (results dir, default bench/results),
+# KEEP=1 keeps the work directory (for strace and friends).
 # Needs root, a release build (built here), hyperfine, runc, crun (scripts/install-deps.sh).
 set -eu
 cd "$(dirname "$0")/.."

@@ -182,12 +182,13 @@ struct CgroupV1ManagerTests {
         }
     }
 
-    @Test func killAllFreezesThenThaws() throws {
+    @Test func killAllOfAnEmptyGroupDoesNotFreeze() throws {
         let host = try FakeV1Host()
         defer { host.tree.remove() }
         try host.makeKernelGroup("pod")
         try host.manager.killAll("pod")
-        #expect(host.trace.values(forPathsEndingIn: "/freezer/pod/freezer.state") == ["FROZEN", "THAWED"])
+        // Freezing costs milliseconds of state polling; with no process there is no race to stop.
+        #expect(host.trace.values(forPathsEndingIn: "/freezer/pod/freezer.state") == [])
         // A group that does not exist has nothing to kill.
         try host.manager.killAll("gone")
     }
