@@ -1,9 +1,9 @@
 #!/bin/sh
-# Installs the Debian packages swiftlet builds and tests with. Idempotent; needs root.
+# Installs the Debian packages listed in scripts/debian-packages. Idempotent; needs root.
 #   libseccomp-dev libcap-dev zlib1g-dev  linked by the C shim (seccomp, capabilities, gunzip)
 #   busybox-static                        the test and demo images are built from it
 #   iproute2 nftables                     network tests and the host check
-#   crun runc hyperfine                   peers for the benchmarks in bench/
+#   crun runc hyperfine strace            peers and tools for the benchmarks in bench/
 # Environment: SWIFTLET_SKIP_APT=1 skips everything (for machines set up by hand).
 set -eu
 [ "${SWIFTLET_SKIP_APT:-0}" = 1 ] && exit 0
@@ -13,6 +13,6 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# shellcheck disable=SC2046 # one word per package, on purpose
 apt-get install -y -qq --no-install-recommends \
-    libseccomp-dev libcap-dev zlib1g-dev busybox-static iproute2 nftables crun runc hyperfine \
-    ca-certificates tar gzip coreutils >/dev/null
+    $(grep -v '^#' "$(dirname "$0")/debian-packages") >/dev/null
