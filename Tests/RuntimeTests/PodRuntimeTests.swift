@@ -205,6 +205,60 @@ struct PodRuntimeTests {
         #expect(h.leftovers().isEmpty, "\(h.leftovers())")
     }
 
+    @Test func hostPathDevHostsRlimitsAndPrivileged() async throws {
+        let h = try RuntimeHarness()
+        let shared = h.root.path + "/hostdir"
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+        try "from the host\n".write(toFile: shared + "/in.txt", atomically: true, encoding: .utf8)
+        let pod = try h.pod("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: files}
+            spec:
+              volumes:
+              - {name: host, hostPath: {path: "\(shared)", type: Directory}}
+              - {name: created, hostPath: {path: "\(shared)/made/here", type: DirectoryOrCreate}}
+              containers:
+              - name: c
+                image: busybox
+                volumeMounts:
+                - {name: host, mountPath: /host, readOnly: true}
+                - {name: created, mountPath: /made}
+                command: ["sh", "-c"]
+                args:
+                - |
+                  cat /host/in.txt
+                  (echo x > /host/out.txt) 2>/dev/null && echo host-writable || echo host-readonly
+                  echo y > /made/out.txt && echo made-writable
+                  echo dev: $(ls /dev)
+                  head -1 /etc/hosts; cat /etc/hostname
+                  echo nofile=$(ulimit -n)
+              - name: priv
+                image: busybox
+                securityContext: {privileged: true}
+                command: ["sh", "-c", "grep -E '^(CapEff|Seccomp):' /proc/self/status; grep ' /sys ' /proc/mounts"]
+            """)
+        let (result, logs) = try await h.run(pod)
+        let out = logs["c"] ?? ""
+        #expect(result.phase == "Succeeded", "\(logs)")
+        #expect(out.contains("from the host\nhost-readonly\nmade-writable\n"), "\(out)")
+        let dev = Set(out.split(separator: "\n").first { $0.hasPrefix("dev: ") }?.dropFirst(5).split(separator: " ").map(String.init) ?? [])
+        #expect(dev.isSuperset(of: ["full", "null", "ptmx", "pts", "random", "shm", "tty", "urandom", "zero", "mqueue"]), "\(dev)")
+        // No pod IP before pod networking exists, so (as in kubelet) no line for the pod yet.
+        #expect(out.contains("# Kubernetes-managed hosts file.\nfiles\n"), "\(out)")
+        // containerd's 1048576, capped by what this host allows the agent (20000 here).
+        let nofile = min(1_048_576, Int(ContainerDefaults.rlimits()[0].hard))
+        #expect(out.contains("nofile=\(nofile)\n"), "\(out)")
+        #expect(FileManager.default.fileExists(atPath: shared + "/made/here/out.txt"))
+        #expect(!FileManager.default.fileExists(atPath: shared + "/out.txt"))
+        let priv = logs["priv"] ?? ""
+        let all = String(CapabilityMask.current.mask, radix: 16)
+        #expect(priv.contains("CapEff:\t" + String(repeating: "0", count: 16 - all.count) + all), "\(priv)")
+        #expect(priv.contains("Seccomp:\t0"), "\(priv)")
+        #expect(priv.contains(" /sys sysfs rw,"), "\(priv)")
+        #expect(h.leftovers().isEmpty, "\(h.leftovers())")
+    }
+
     @Test func missingImageBadCommandAndBadSpecLeaveNothingBehind() async throws {
         let h = try RuntimeHarness()
         let missing = try h.pod("""

@@ -1,4 +1,5 @@
 import CShims
+import Foundation
 
 /// A set of Linux capabilities as a bit mask (bit n = capability number n).
 public struct CapabilityMask: Sendable, Equatable, Hashable {
@@ -14,6 +15,18 @@ public struct CapabilityMask: Sendable, Equatable, Hashable {
     public static var all: CapabilityMask {
         let last = Int(sl_cap_last_cap())
         return CapabilityMask(mask: last >= 63 ? ~0 : (UInt64(1) << UInt64(last + 1)) - 1)
+    }
+
+    /// The capabilities this process holds (its permitted set): what "all" can mean for a
+    /// container, since no process can grant more than it has. containerd's privileged
+    /// containers get the same (`oci.WithAllCurrentCapabilities`).
+    public static var current: CapabilityMask {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        for line in status.split(separator: "\n") where line.hasPrefix("CapPrm:") {
+            let hex = line.dropFirst("CapPrm:".count).trimmingCharacters(in: .whitespaces)
+            if let mask = UInt64(hex, radix: 16) { return CapabilityMask(mask: mask & all.mask) }
+        }
+        return all
     }
 
     public func contains(_ number: Int) -> Bool { mask & (1 << UInt64(number)) != 0 }
@@ -87,10 +100,11 @@ public enum Capabilities {
         return name.hasPrefix("CAP_") ? name : nil
     }
 
-    /// The set for a container: privileged gets everything; otherwise the default set, with
-    /// `drop` applied before `add` and "ALL" meaning every capability (containerd's order).
+    /// The set for a container: privileged gets every capability we hold; otherwise the default
+    /// set, with `drop` applied before `add` and "ALL" meaning every capability we hold
+    /// (containerd's order and meaning).
     public static func forContainer(privileged: Bool, add: [String], drop: [String]) throws -> CapabilitySet {
-        if privileged { return CapabilitySet(.all) }
+        if privileged { return CapabilitySet(.current) }
         var mask = defaultMask.mask
         for name in drop {
             if name.uppercased() == "ALL" { mask = 0; continue }
@@ -98,7 +112,7 @@ public enum Capabilities {
             mask &= ~(1 << UInt64(n))
         }
         for name in add {
-            if name.uppercased() == "ALL" { mask = CapabilityMask.all.mask; continue }
+            if name.uppercased() == "ALL" { mask = CapabilityMask.current.mask; continue }
             guard let n = number(of: name) else { throw CapabilityError.unknown(name) }
             mask |= 1 << UInt64(n)
         }
