@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "swiftlet", targets: ["swiftlet"]),
+        .executable(name: "swiftlet-monitor", targets: ["swiftlet-monitor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,6 +49,13 @@ let package = Package(
                 "CShims", "KubeAPI", "Images", "Cgroups",
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // The per-container monitor: the container's parent, so it outlives the agent. Plain C;
+        // one runs per container, so its memory is paid per pod (see docs/benchmarks.md: the Swift
+        // driver still links swiftrt.o and so libswiftCore, whose pages are shared among monitors).
+        .executableTarget(
+            name: "swiftlet-monitor",
+            path: "Monitor"
         ),
         .executableTarget(
             name: "swiftlet",

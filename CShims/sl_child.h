@@ -13,10 +13,19 @@ void sl_mask_paths(const struct sl_spawn_config *cfg, int errpipe);
 void sl_drop_privileges(const struct sl_spawn_config *cfg, int errpipe);
 void sl_load_seccomp(const struct sl_spawn_config *cfg, int errpipe);
 
+void sl_reset_signals(void);
+void sl_setup_stdio(const struct sl_spawn_config *cfg, int errpipe);
+__attribute__((noreturn)) void sl_finish_and_exec(const struct sl_spawn_config *cfg, int errpipe);
+void sl_exec_command(const struct sl_spawn_config *cfg, int errpipe);
+pid_t sl_clone_fork(int flags, int *pidfd);
+void sl_fill_error(struct sl_spawn_result *res, int step, int err, const char *detail);
+
 /// Message on the error pipe.
 struct sl_child_msg {
     int step;
     int err;
     char detail[256];
 };
+struct sl_child_msg;
+int sl_read_child_msg(int fd, struct sl_child_msg *msg);
 #endif

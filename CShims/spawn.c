@@ -92,7 +92,7 @@ static void write_file(const char *path, const char *text, int errpipe, int step
 
 /// Signal dispositions and the mask are inherited across clone and (for SIG_IGN and the mask)
 /// across execve: a container must start with none of the agent's.
-static void reset_signals(void) {
+void sl_reset_signals(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = SIG_DFL;
@@ -105,7 +105,7 @@ static void reset_signals(void) {
     (void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static void setup_stdio(const struct sl_spawn_config *cfg, int errpipe) {
+void sl_setup_stdio(const struct sl_spawn_config *cfg, int errpipe) {
     int fds[3] = { cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd };
     for (int i = 0; i < 3; i++) {
         if (fds[i] < 0) continue;
@@ -117,7 +117,7 @@ static void setup_stdio(const struct sl_spawn_config *cfg, int errpipe) {
     }
 }
 
-static void exec_command(const struct sl_spawn_config *cfg, int errpipe) {
+void sl_exec_command(const struct sl_spawn_config *cfg, int errpipe) {
     const char *cmd = cfg->argv[0];
     char *const *argv = (char *const *)cfg->argv;
     char *const *envp = (char *const *)cfg->envp;
@@ -150,8 +150,8 @@ static void exec_command(const struct sl_spawn_config *cfg, int errpipe) {
 }
 
 __attribute__((noreturn)) static void child_main(const struct sl_spawn_config *cfg, int errpipe) {
-    reset_signals();
-    setup_stdio(cfg, errpipe);
+    sl_reset_signals();
+    sl_setup_stdio(cfg, errpipe);
     if (cfg->set_oom_score_adj) {
         char num[16];
         int v = cfg->oom_score_adj, neg = v < 0, n = 0;
@@ -190,6 +190,10 @@ __attribute__((noreturn)) static void child_main(const struct sl_spawn_config *c
     sl_mask_paths(cfg, errpipe);
     umask(022);
 
+    sl_finish_and_exec(cfg, errpipe);
+}
+
+void sl_finish_and_exec(const struct sl_spawn_config *cfg, int errpipe) {
     for (int i = 0; i < cfg->nrlimits; i++) {
         struct rlimit rl = { (rlim_t)cfg->rlimits[i].soft, (rlim_t)cfg->rlimits[i].hard };
         if (setrlimit(cfg->rlimits[i].resource, &rl) < 0)
@@ -209,13 +213,13 @@ __attribute__((noreturn)) static void child_main(const struct sl_spawn_config *c
     }
     if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         sl_child_fail(errpipe, SL_STEP_CLOSE_FDS, errno, "close_range");
-    exec_command(cfg, errpipe);
+    sl_exec_command(cfg, errpipe);
     _exit(127);
 }
 
 /// Fork-like clone (no new stack: the child continues on a copy of ours) into new namespaces,
 /// returning a pidfd too when clone3 is available.
-static pid_t clone_fork(int flags, int *pidfd) {
+pid_t sl_clone_fork(int flags, int *pidfd) {
     struct sl_clone_args args;
     memset(&args, 0, sizeof args);
     *pidfd = -1;
@@ -230,7 +234,7 @@ static pid_t clone_fork(int flags, int *pidfd) {
     return (pid_t)pid;
 }
 
-static int read_child_msg(int fd, struct sl_child_msg *msg) {
+int sl_read_child_msg(int fd, struct sl_child_msg *msg) {
     size_t got = 0;
     while (got < sizeof *msg) {
         ssize_t n = read(fd, (char *)msg + got, sizeof *msg - got);
@@ -241,7 +245,7 @@ static int read_child_msg(int fd, struct sl_child_msg *msg) {
     return (int)got;
 }
 
-static void fill_error(struct sl_spawn_result *res, int step, int err, const char *detail) {
+void sl_fill_error(struct sl_spawn_result *res, int step, int err, const char *detail) {
     res->step = step;
     res->err = err;
     size_t n = detail ? strlen(detail) : 0;
@@ -255,14 +259,14 @@ int sl_spawn(const struct sl_spawn_config *cfg, struct sl_spawn_result *res) {
     res->pid = -1;
     res->pidfd = -1;
     int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0) { fill_error(res, SL_STEP_PIPE, errno, "pipe2"); return -1; }
+    if (pipe2(p, O_CLOEXEC) < 0) { sl_fill_error(res, SL_STEP_PIPE, errno, "pipe2"); return -1; }
     // Block every signal across clone so no handler of ours runs in the child before
     // reset_signals; the parent restores its mask right after.
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int pidfd;
-    pid_t pid = clone_fork(cfg->clone_flags, &pidfd);
+    pid_t pid = sl_clone_fork(cfg->clone_flags, &pidfd);
     if (pid == 0) {
         close(p[0]);
         child_main(cfg, p[1]);
@@ -272,11 +276,11 @@ int sl_spawn(const struct sl_spawn_config *cfg, struct sl_spawn_result *res) {
     close(p[1]);
     if (pid < 0) {
         close(p[0]);
-        fill_error(res, SL_STEP_CLONE, clone_errno, "clone");
+        sl_fill_error(res, SL_STEP_CLONE, clone_errno, "clone");
         return -1;
     }
     struct sl_child_msg msg;
-    int got = read_child_msg(p[0], &msg);
+    int got = sl_read_child_msg(p[0], &msg);
     close(p[0]);
     if (got == 0) {
         res->pid = pid;
@@ -286,8 +290,8 @@ int sl_spawn(const struct sl_spawn_config *cfg, struct sl_spawn_result *res) {
     // The child failed before execve and has exited (or is exiting) with 127: reap it.
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
     if (pidfd >= 0) close(pidfd);
-    if (got != (int)sizeof msg) fill_error(res, SL_STEP_SYNC, EPROTO, "short message from child");
-    else { msg.detail[sizeof msg.detail - 1] = 0; fill_error(res, msg.step, msg.err, msg.detail); }
+    if (got != (int)sizeof msg) sl_fill_error(res, SL_STEP_SYNC, EPROTO, "short message from child");
+    else { msg.detail[sizeof msg.detail - 1] = 0; sl_fill_error(res, msg.step, msg.err, msg.detail); }
     return -1;
 }
 
@@ -295,17 +299,17 @@ int sl_sandbox_create(int clone_flags, const char *hostname, int out_fds[3], str
     memset(res, 0, sizeof *res);
     out_fds[0] = out_fds[1] = out_fds[2] = -1;
     int report[2], hold[2];
-    if (pipe2(report, O_CLOEXEC) < 0) { fill_error(res, SL_STEP_PIPE, errno, "pipe2"); return -1; }
+    if (pipe2(report, O_CLOEXEC) < 0) { sl_fill_error(res, SL_STEP_PIPE, errno, "pipe2"); return -1; }
     if (pipe2(hold, O_CLOEXEC) < 0) {
         close(report[0]); close(report[1]);
-        fill_error(res, SL_STEP_PIPE, errno, "pipe2");
+        sl_fill_error(res, SL_STEP_PIPE, errno, "pipe2");
         return -1;
     }
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int pidfd;
-    pid_t pid = clone_fork(clone_flags, &pidfd);
+    pid_t pid = sl_clone_fork(clone_flags, &pidfd);
     if (pid == 0) {
         // The holder child: configure the fresh namespaces, say "ready", then wait until the
         // parent has opened them and closes the hold pipe. It never execs.
@@ -336,17 +340,17 @@ int sl_sandbox_create(int clone_flags, const char *hostname, int out_fds[3], str
     close(hold[0]);
     if (pid < 0) {
         close(report[0]); close(hold[1]);
-        fill_error(res, SL_STEP_CLONE, clone_errno, "clone");
+        sl_fill_error(res, SL_STEP_CLONE, clone_errno, "clone");
         return -1;
     }
     if (pidfd >= 0) close(pidfd);
     struct sl_child_msg msg;
-    int got = read_child_msg(report[0], &msg);
+    int got = sl_read_child_msg(report[0], &msg);
     close(report[0]);
     int ok = got == (int)sizeof msg && msg.step == 0;
     if (!ok) {
-        if (got == (int)sizeof msg) { msg.detail[sizeof msg.detail - 1] = 0; fill_error(res, msg.step, msg.err, msg.detail); }
-        else fill_error(res, SL_STEP_SYNC, EPROTO, "sandbox holder exited early");
+        if (got == (int)sizeof msg) { msg.detail[sizeof msg.detail - 1] = 0; sl_fill_error(res, msg.step, msg.err, msg.detail); }
+        else sl_fill_error(res, SL_STEP_SYNC, EPROTO, "sandbox holder exited early");
     } else {
         static const struct { int flag; const char *name; } kinds[3] = {
             { CLONE_NEWNET, "net" }, { CLONE_NEWIPC, "ipc" }, { CLONE_NEWUTS, "uts" } };
@@ -363,7 +367,7 @@ int sl_sandbox_create(int clone_flags, const char *hostname, int out_fds[3], str
             strcat(path, "/ns/");
             strcat(path, kinds[i].name);
             out_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-            if (out_fds[i] < 0) { fill_error(res, SL_STEP_SETNS, errno, path); ok = 0; }
+            if (out_fds[i] < 0) { sl_fill_error(res, SL_STEP_SETNS, errno, path); ok = 0; }
         }
     }
     close(hold[1]); // lets the holder exit; the fds keep the namespaces alive

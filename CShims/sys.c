@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/capability.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -69,4 +70,23 @@ const char *sl_errno_text(int err, char *buf, unsigned long len) {
     if (name) snprintf(buf, len, "%s (%s)", name, strerror(err));
     else snprintf(buf, len, "errno %d (%s)", err, strerror(err));
     return buf;
+}
+
+int sl_socket_in_netns(int nsfd, int domain, int type, int protocol) {
+    int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (self < 0) return -1;
+    if (setns(nsfd, CLONE_NEWNET) < 0) {
+        int e = errno;
+        close(self);
+        errno = e;
+        return -1;
+    }
+    int s = socket(domain, type | SOCK_CLOEXEC, protocol);
+    int e = errno;
+    // Returning to our own namespace must not fail silently: a thread left in a pod's
+    // namespace would make every later socket of this thread land there.
+    if (setns(self, CLONE_NEWNET) < 0) abort();
+    close(self);
+    errno = e;
+    return s;
 }

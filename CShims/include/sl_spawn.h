@@ -106,6 +106,31 @@ struct sl_spawn_result {
 /// exec'd, -1 with `res->step/err/detail` set when it failed (the child is then reaped).
 int sl_spawn(const struct sl_spawn_config *cfg, struct sl_spawn_result *res);
 
+struct sl_monitored_result {
+    pid_t container_pid;  ///< the container's init
+    pid_t monitor_pid;    ///< the monitor: the container's parent, not ours (reparented to init)
+    int container_pidfd;  ///< pidfds for both, opened while they could not have been reaped
+    int monitor_pidfd;
+    int step, err;        ///< as in sl_spawn_result
+    char detail[256];
+};
+
+/// Starts the container under a monitor that outlives us. A double fork makes a process that is
+/// not our child (so it survives us and nobody needs us to reap it); it becomes a session leader,
+/// spawns the container exactly as `sl_spawn` does with the container's stdout and stderr on
+/// pipes, reports back, waits until we hold pidfds for both, then execs `monitor_path` with
+/// `monitor_argv` (stdin/out/err on /dev/null, the pipes' read ends on fds 3 and 4, the
+/// container's pid appended as the last argument). `cfg->stdout_fd/stderr_fd` are ignored.
+int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_path,
+                       const char *const *monitor_argv, struct sl_monitored_result *res);
+
+/// Runs a process inside a running container (exec probes, later `kubectl exec`): joins every
+/// namespace of `target_pidfd` (setns with a pidfd, Linux 5.8+), forks into its PID namespace,
+/// joins `cfg->cgroup_procs`, then applies cwd, user, capabilities, no_new_privs and seccomp
+/// from `cfg` as sl_spawn does and execs. The process we return (pid/pidfd in `res`) is our
+/// child; it waits for the one in the container (which dies with it) and exits with its status.
+int sl_exec_in(int target_pidfd, const struct sl_spawn_config *cfg, struct sl_spawn_result *res);
+
 /// Create a pod sandbox: new namespaces given by `clone_flags` (CLONE_NEWNET|CLONE_NEWIPC|
 /// CLONE_NEWUTS...), set `hostname` in the UTS one, bring `lo` up in the network one, and
 /// return one fd per namespace in `out_fds` (order: net, ipc, uts; -1 when not created).

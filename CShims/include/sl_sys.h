@@ -25,6 +25,10 @@ int sl_cap_from_name(const char *name);
 /// "EBUSY (Device or resource busy)": the symbolic name users search for, then the text.
 /// Written into `buf`; returns `buf`.
 const char *sl_errno_text(int err, char *buf, unsigned long len);
+/// A socket created inside the network namespace `nsfd` (and usable from anywhere): the
+/// calling thread enters the namespace, creates the socket and returns to its own namespace
+/// before this returns. -1 with errno on failure.
+int sl_socket_in_netns(int nsfd, int domain, int type, int protocol);
 /// Binds the namespace behind `fd` onto the file `path` (ip-netns style), so it outlives us.
 int sl_bind_fd(int fd, const char *path);
 #endif

@@ -1,0 +1,259 @@
+// Containers that outlive the agent (sl_spawn_monitored) and processes run inside a running
+// container (sl_exec_in). Both reuse the spawn path of spawn.c.
+//
+// Process tree of a monitored start, and why:
+//   agent ──clone──▶ A ──clone──▶ B ──(sl_spawn)──▶ container
+//                    A exits at once, so B is reparented to init: B is not the agent's child, and
+//                    killing or restarting the agent cannot take B (or the container) with it.
+//   B: setsid (own session: no terminal signals from the agent's), starts the container with its
+//   stdout/stderr on pipes, reports (container pid, own pid) to the agent, waits until the agent
+//   holds pidfds for both (so no pid can be reused under it), then execs the small monitor
+//   binary, which stays the container's parent, writes its logs and records its exit.
+#include "sl_child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+struct sl_monitor_report {
+    pid_t container_pid;
+    pid_t monitor_pid;
+    int step, err;
+    char detail[256];
+};
+
+static void write_report(int fd, const struct sl_monitor_report *r) {
+    ssize_t w;
+    do { w = write(fd, r, sizeof *r); } while (w < 0 && errno == EINTR);
+}
+
+static void itoa_into(char *buf, long v) {
+    char rev[24];
+    int n = 0, neg = v < 0;
+    unsigned long u = neg ? (unsigned long)(-v) : (unsigned long)v;
+    do { rev[n++] = (char)('0' + u % 10); u /= 10; } while (u);
+    int i = 0;
+    if (neg) buf[i++] = '-';
+    while (n) buf[i++] = rev[--n];
+    buf[i] = 0;
+}
+
+/// B: runs in the grandchild; never returns.
+__attribute__((noreturn)) static void monitor_process(const struct sl_spawn_config *cfg, const char *monitor_path,
+                                                      const char *const *monitor_argv, int report, int go) {
+    struct sl_monitor_report r;
+    memset(&r, 0, sizeof r);
+    r.monitor_pid = (pid_t)syscall(SYS_getpid);
+    setsid();
+    int out[2], err[2];
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+        r.step = SL_STEP_PIPE;
+        r.err = errno;
+        write_report(report, &r);
+        _exit(127);
+    }
+    struct sl_spawn_config local = *cfg;
+    local.stdout_fd = out[1];
+    local.stderr_fd = err[1];
+    struct sl_spawn_result res;
+    int rc = sl_spawn(&local, &res);
+    close(out[1]);
+    close(err[1]);
+    if (rc != 0) {
+        r.step = res.step;
+        r.err = res.err;
+        memcpy(r.detail, res.detail, sizeof r.detail);
+        write_report(report, &r);
+        _exit(127);
+    }
+    r.container_pid = res.pid;
+    write_report(report, &r);
+    close(report);
+    char c;
+    while (read(go, &c, 1) < 0 && errno == EINTR) {}
+    close(go);
+
+    // The monitor's fds: 0-2 /dev/null, 3 stdout pipe, 4 stderr pipe, 5 the container's pidfd.
+    // Move everything above 5 first so the dup2s below cannot clobber one another.
+    int o = fcntl(out[0], F_DUPFD_CLOEXEC, 10);
+    int e = fcntl(err[0], F_DUPFD_CLOEXEC, 10);
+    int p = res.pidfd >= 0 ? fcntl(res.pidfd, F_DUPFD_CLOEXEC, 10) : -1;
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (o < 0 || e < 0 || null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
+        dup2(o, 3) < 0 || dup2(e, 4) < 0 || (p >= 0 && dup2(p, 5) < 0)) {
+        kill(res.pid, SIGKILL);
+        _exit(127);
+    }
+    syscall(SYS_close_range, 6, ~0U, CLOSE_RANGE_CLOEXEC);
+
+    const char *argv[64];
+    int n = 0;
+    for (; monitor_argv[n] && n < 62; n++) argv[n] = monitor_argv[n];
+    char pid[24];
+    itoa_into(pid, res.pid);
+    argv[n++] = pid;
+    argv[n] = NULL;
+    char *const envp[] = { NULL };
+    // The agent blocked every signal around the clone; the monitor sets its own dispositions.
+    execve(monitor_path, (char *const *)argv, envp);
+    kill(res.pid, SIGKILL); // no monitor: do not leave an unwatched container behind
+    _exit(127);
+}
+
+int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_path,
+                       const char *const *monitor_argv, struct sl_monitored_result *res) {
+    memset(res, 0, sizeof *res);
+    res->container_pidfd = res->monitor_pidfd = -1;
+    int report[2], go[2];
+    if (pipe2(report, O_CLOEXEC) < 0) {
+        res->step = SL_STEP_PIPE;
+        res->err = errno;
+        return -1;
+    }
+    if (pipe2(go, O_CLOEXEC) < 0) {
+        res->step = SL_STEP_PIPE;
+        res->err = errno;
+        close(report[0]);
+        close(report[1]);
+        return -1;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int unused;
+    pid_t a = sl_clone_fork(0, &unused);
+    if (a == 0) {
+        close(report[0]);
+        close(go[1]);
+        pid_t b = sl_clone_fork(0, &unused);
+        if (b == 0) monitor_process(cfg, monitor_path, monitor_argv, report[1], go[0]);
+        if (b < 0) {
+            struct sl_monitor_report r;
+            memset(&r, 0, sizeof r);
+            r.step = SL_STEP_CLONE;
+            r.err = errno;
+            write_report(report[1], &r);
+        }
+        _exit(0);
+    }
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(report[1]);
+    close(go[0]);
+    if (a < 0) {
+        close(report[0]);
+        close(go[1]);
+        res->step = SL_STEP_CLONE;
+        res->err = clone_errno;
+        return -1;
+    }
+    if (unused >= 0) close(unused);
+    while (waitpid(a, NULL, 0) < 0 && errno == EINTR) {}
+
+    struct sl_monitor_report r;
+    size_t got = 0;
+    while (got < sizeof r) {
+        ssize_t n = read(report[0], (char *)&r + got, sizeof r - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    close(report[0]);
+    if (got != sizeof r) {
+        close(go[1]);
+        res->step = SL_STEP_SYNC;
+        res->err = EPROTO;
+        memcpy(res->detail, "monitor process exited before reporting", 41);
+        return -1;
+    }
+    if (r.step != 0) {
+        close(go[1]);
+        res->step = r.step;
+        res->err = r.err;
+        r.detail[sizeof r.detail - 1] = 0;
+        memcpy(res->detail, r.detail, sizeof res->detail);
+        return -1;
+    }
+    res->container_pid = r.container_pid;
+    res->monitor_pid = r.monitor_pid;
+    // Both are alive (B waits on `go`; the container is B's unreaped child at worst), so the
+    // pids still name them.
+    res->container_pidfd = (int)syscall(SYS_pidfd_open, r.container_pid, 0);
+    res->monitor_pidfd = (int)syscall(SYS_pidfd_open, r.monitor_pid, 0);
+    close(go[1]);
+    return 0;
+}
+
+int sl_exec_in(int target_pidfd, const struct sl_spawn_config *cfg, struct sl_spawn_result *res) {
+    memset(res, 0, sizeof *res);
+    res->pid = -1;
+    res->pidfd = -1;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        sl_fill_error(res, SL_STEP_PIPE, errno, "pipe2");
+        return -1;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int pidfd;
+    pid_t pid = sl_clone_fork(0, &pidfd);
+    if (pid == 0) {
+        close(p[0]);
+        sl_reset_signals();
+        sl_setup_stdio(cfg, p[1]);
+        // Every namespace of the target at once; the user namespace is shared already (and
+        // joining one's own user namespace is EINVAL). Entering its mount namespace also moves
+        // our root and cwd to that namespace's root.
+        int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+        if (setns(target_pidfd, flags) < 0) sl_child_fail(p[1], SL_STEP_SETNS, errno, "container namespaces");
+        for (int i = 0; i < cfg->ncgroup_procs; i++) {
+            int fd = open(cfg->cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+            if (fd < 0 || write(fd, "0", 1) != 1) sl_child_fail(p[1], SL_STEP_CGROUP, errno, cfg->cgroup_procs[i]);
+            close(fd);
+        }
+        int unused;
+        pid_t inner = sl_clone_fork(0, &unused); // the PID namespace applies to children only
+        if (inner == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL); // a timed-out probe kills us through our parent
+            sl_finish_and_exec(cfg, p[1]);
+        }
+        close(p[1]);
+        if (inner < 0) _exit(127);
+        int status = 0;
+        while (waitpid(inner, &status, 0) < 0 && errno == EINTR) {}
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        sl_fill_error(res, SL_STEP_CLONE, clone_errno, "clone");
+        return -1;
+    }
+    struct sl_child_msg msg;
+    int got = sl_read_child_msg(p[0], &msg);
+    close(p[0]);
+    if (got == 0) {
+        res->pid = pid;
+        res->pidfd = pidfd;
+        return 0;
+    }
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+    if (pidfd >= 0) close(pidfd);
+    if (got != (int)sizeof msg) sl_fill_error(res, SL_STEP_SYNC, EPROTO, "short message from child");
+    else { msg.detail[sizeof msg.detail - 1] = 0; sl_fill_error(res, msg.step, msg.err, msg.detail); }
+    return -1;
+}
