@@ -15,10 +15,13 @@ public struct RuntimeConfig: Sendable {
     public var podPidsLimit: Int64
     /// Host resolv.conf that pods with dnsPolicy Default (or ClusterFirst without cluster DNS) get.
     public var hostResolvConf: String
+    /// The `swiftlet-monitor` executable, for containers that must outlive the agent.
+    public var monitorPath: String?
 
     public init(stateRoot: String = "/var/lib/swiftlet/agent", runRoot: String = "/run/swiftlet",
                 cgroupParent: String = "swiftlet", seccompProfileRoot: String = "/var/lib/swiftlet/agent/seccomp",
-                seccompDefault: Bool = true, podPidsLimit: Int64 = -1, hostResolvConf: String = "/etc/resolv.conf") {
+                seccompDefault: Bool = true, podPidsLimit: Int64 = -1, hostResolvConf: String = "/etc/resolv.conf",
+                monitorPath: String? = nil) {
         self.stateRoot = stateRoot
         self.runRoot = runRoot
         self.cgroupParent = cgroupParent
@@ -26,6 +29,7 @@ public struct RuntimeConfig: Sendable {
         self.seccompDefault = seccompDefault
         self.podPidsLimit = podPidsLimit
         self.hostResolvConf = hostResolvConf
+        self.monitorPath = monitorPath
     }
 
     public var imageRoot: String { stateRoot + "/images" }

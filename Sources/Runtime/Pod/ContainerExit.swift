@@ -21,3 +21,13 @@ public struct ContainerExit: Sendable, Equatable {
         self.finishedAt = finishedAt
     }
 }
+
+extension ContainerExit {
+    /// A container whose end nobody recorded (its monitor was killed, or the node rebooted):
+    /// kubelet reports these as `ContainerStatusUnknown` with exit code 137.
+    static func lost(startedAt: Date) -> ContainerExit {
+        var exit = ContainerExit(status: ExitStatus(code: nil, signal: 9), oomKilled: false, startedAt: startedAt, finishedAt: Date())
+        exit.reason = "ContainerStatusUnknown"
+        return exit
+    }
+}

@@ -34,7 +34,7 @@ public struct PodRunner: Sendable {
                 let exit = await withTaskCancellationHandler {
                     await running.wait()
                 } onCancel: {
-                    _ = running.process.signal(SIGKILL)
+                    running.signal(SIGKILL)
                 }
                 result.exits[container.name] = exit
                 try Task.checkCancellation()
@@ -79,7 +79,7 @@ public struct PodRunner: Sendable {
                        output: @Sendable (String) throws -> Int32) throws -> RunningContainer {
         let fd = try output(container.name)
         defer { close(fd) }
-        return try runtime.startContainer(container, in: sandbox, stdout: fd, stderr: fd)
+        return try runtime.startContainer(container, in: sandbox, output: .fds(stdout: fd, stderr: fd))
     }
 
     private func cleanup(_ containers: [RunningContainer], _ sandbox: RunningSandbox) async {

@@ -1,3 +1,4 @@
+import CShims
 import Cgroups
 import Foundation
 import Glibc
@@ -61,30 +62,56 @@ public final class PodRuntime: Sendable {
         return RunningSandbox(pod: pod, layout: layout, sandbox: sandbox!, info: info, cgroup: cgroup)
     }
 
+    /// Where a container's stdout and stderr go.
+    public enum Output: Sendable {
+        /// To these fds, with us as the container's parent (`swiftlet run`).
+        case fds(stdout: Int32, stderr: Int32)
+        /// Into a CRI-format log file written by a monitor that is the container's parent, so
+        /// the container outlives us (the agent). Needs `config.monitorPath`.
+        case monitored(logPath: String)
+    }
+
     /// Starts one container of the pod; returns once it has exec'd.
     public func startContainer(_ container: Container, attempt: Int = 0, in sandbox: RunningSandbox,
-                               stdout: Int32, stderr: Int32) throws -> RunningContainer {
+                               output: Output) throws -> RunningContainer {
         let image = try images.resolve(container.image ?? "")
         let layers = try images.layerDirectories(for: image)
         var plan = try builder.plan(pod: sandbox.pod, container: container, image: image, layers: layers,
                                     layout: sandbox.layout, attempt: attempt, sandbox: sandbox.sandbox, info: sandbox.info)
+        let imageName = (try? ImageReference(parsing: container.image ?? "").normalized) ?? image.references.first ?? ""
+        let imageID = imageName.split(separator: ":").first.map { "\($0)@\(image.manifestDigest)" } ?? image.id.description
         do {
             try builder.prepareDirectories(plan)
             try cgroups.create(plan.cgroup, resources: plan.resources)
             plan.spawn.cgroupProcs = cgroups.procsFiles(for: plan.cgroup)
-            plan.spawn.stdout = stdout
-            plan.spawn.stderr = stderr
-            let process = try Spawner.spawn(plan.spawn)
-            let startedAt = Date()
-            let cgroups = self.cgroups
-            let cgroup = plan.cgroup
-            let exit = Task<ContainerExit, Never> {
-                let status = await process.wait()
-                let oom = ((try? cgroups.oomKillCount(cgroup)) ?? 0) > 0
-                return ContainerExit(status: status, oomKilled: oom, startedAt: startedAt, finishedAt: Date())
+            let process: ContainerProcess
+            let exitFile = plan.directory + "/" + ContainerRecord.exitFileName
+            switch output {
+            case .fds(let stdout, let stderr):
+                plan.spawn.stdout = stdout
+                plan.spawn.stderr = stderr
+                process = .direct(try Spawner.spawn(plan.spawn))
+            case .monitored(let logPath):
+                guard let monitor = config.monitorPath else {
+                    throw RuntimeError.unsupported("no swiftlet-monitor configured: containers cannot outlive the agent")
+                }
+                try FileManager.default.createDirectory(atPath: (logPath as NSString).deletingLastPathComponent,
+                                                        withIntermediateDirectories: true)
+                let monitored = try Spawner.spawnMonitored(plan.spawn, monitorPath: monitor, logPath: logPath, exitFile: exitFile)
+                process = .monitored(monitored)
             }
-            return RunningContainer(name: container.name, attempt: attempt, process: process, plan: plan,
-                                    startedAt: startedAt, exit: exit)
+            let startedAt = Date()
+            if case .monitored(let monitored) = process {
+                let record = ContainerRecord(
+                    name: container.name, attempt: attempt, containerPid: monitored.containerPid,
+                    containerStartTime: ProcessIdentity.startTime(monitored.containerPid) ?? 0,
+                    monitorPid: monitored.monitorPid, monitorStartTime: ProcessIdentity.startTime(monitored.monitorPid) ?? 0,
+                    startedAt: startedAt.timeIntervalSince1970, cgroup: plan.cgroup, image: imageName, imageID: imageID)
+                try record.write(to: plan.directory)
+            }
+            return RunningContainer(name: container.name, attempt: attempt, process: process, cgroup: plan.cgroup,
+                                    directory: plan.directory, startedAt: startedAt, image: imageName, imageID: imageID,
+                                    exit: exitTask(process, cgroup: plan.cgroup, exitFile: exitFile, startedAt: startedAt))
         } catch {
             try? cgroups.destroy(plan.cgroup)
             try? FileManager.default.removeItem(atPath: plan.directory)
@@ -92,16 +119,97 @@ public final class PodRuntime: Sendable {
         }
     }
 
+    /// Resolves when the container has exited: reaped by us (direct), or recorded by its monitor.
+    private func exitTask(_ process: ContainerProcess, cgroup: String, exitFile: String,
+                          startedAt: Date) -> Task<ContainerExit, Never> {
+        let cgroups = self.cgroups
+        return Task {
+            let status: ExitStatus
+            var finishedAt = Date()
+            switch process {
+            case .direct(let spawned):
+                status = await spawned.wait()
+            case .monitored(let monitored):
+                await PidfdWaiter.waitReadable(monitored.monitorPidfd)
+                if let file = ExitFile.read(exitFile) {
+                    status = ExitStatus(code: file.signal == 0 ? file.exitCode : nil, signal: file.signal == 0 ? nil : file.signal)
+                    finishedAt = file.finishedAt
+                } else {
+                    return ContainerExit.lost(startedAt: startedAt)
+                }
+            case .lost:
+                if let file = ExitFile.read(exitFile) {
+                    status = ExitStatus(code: file.signal == 0 ? file.exitCode : nil, signal: file.signal == 0 ? nil : file.signal)
+                    finishedAt = file.finishedAt
+                } else {
+                    return ContainerExit.lost(startedAt: startedAt)
+                }
+            }
+            let oom = ((try? cgroups.oomKillCount(cgroup)) ?? 0) > 0
+            return ContainerExit(status: status, oomKilled: oom, startedAt: startedAt, finishedAt: finishedAt)
+        }
+    }
+
+    /// The sandbox of a pod that already has one (after an agent restart), or nil.
+    public func openSandbox(for pod: Pod) -> RunningSandbox? {
+        guard let uid = pod.metadata.uid else { return nil }
+        let layout = PodLayout(config: config, uid: uid)
+        guard let sandbox = try? PodSandbox.open(directory: layout.namespaces) else { return nil }
+        let info = PodRuntimeInfo(nodeName: nodeName, hostname: HostFiles.hostname(for: pod))
+        return RunningSandbox(pod: pod, layout: layout, sandbox: sandbox, info: info,
+                              cgroup: layout.cgroup(parent: config.cgroupParent))
+    }
+
+    /// The containers a previous agent started in this sandbox, found through their state
+    /// files: still running under their monitor, or exited (with the exit the monitor recorded,
+    /// even if that happened while no agent ran).
+    public func reattachContainers(in sandbox: RunningSandbox) -> [RunningContainer] {
+        let root = sandbox.layout.directory + "/containers"
+        var found: [RunningContainer] = []
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: root)) ?? [] {
+            for attempt in (try? fm.contentsOfDirectory(atPath: root + "/" + name)) ?? [] {
+                let directory = root + "/" + name + "/" + attempt
+                guard let record = ContainerRecord.read(from: directory) else { continue }
+                found.append(reattach(record, directory: directory))
+            }
+        }
+        return found.sorted { ($0.name, $0.attempt) < ($1.name, $1.attempt) }
+    }
+
+    private func reattach(_ record: ContainerRecord, directory: String) -> RunningContainer {
+        let exitFile = directory + "/" + ContainerRecord.exitFileName
+        var process = ContainerProcess.lost
+        if !FileManager.default.fileExists(atPath: exitFile),
+           ProcessIdentity.startTime(record.monitorPid) == record.monitorStartTime {
+            let monitorPidfd = sl_pidfd_open(record.monitorPid)
+            let containerPidfd = ProcessIdentity.startTime(record.containerPid) == record.containerStartTime
+                ? sl_pidfd_open(record.containerPid) : -1
+            // Re-check after opening: the pid could have been reused in between.
+            if monitorPidfd >= 0 && ProcessIdentity.startTime(record.monitorPid) == record.monitorStartTime {
+                process = .monitored(MonitoredProcess(containerPid: record.containerPid, containerPidfd: containerPidfd,
+                                                      monitorPid: record.monitorPid, monitorPidfd: monitorPidfd))
+            } else {
+                if monitorPidfd >= 0 { close(monitorPidfd) }
+                if containerPidfd >= 0 { close(containerPidfd) }
+            }
+        }
+        let startedAt = Date(timeIntervalSince1970: record.startedAt)
+        return RunningContainer(name: record.name, attempt: record.attempt, process: process, cgroup: record.cgroup,
+                                directory: directory, startedAt: startedAt, image: record.image, imageID: record.imageID,
+                                exit: exitTask(process, cgroup: record.cgroup, exitFile: exitFile, startedAt: startedAt))
+    }
+
     /// Graceful stop: SIGTERM, up to `gracePeriod` seconds, then SIGKILL (kubelet's
     /// killContainer). PID 1 of a pid namespace ignores signals it has no handler for, so a
     /// container that does not handle SIGTERM is killed after the grace period, as on Kubernetes.
     @discardableResult
     public func stop(_ container: RunningContainer, gracePeriod: Int64) async -> ContainerExit {
-        _ = container.process.signal(SIGTERM)
+        container.signal(SIGTERM)
         // A timer that sends SIGKILL at the deadline unless the container exits first.
         let killer = Task {
             try await Task.sleep(for: .seconds(max(gracePeriod, 0)))
-            _ = container.process.signal(SIGKILL)
+            container.signal(SIGKILL)
         }
         let exit = await container.wait()
         killer.cancel()
@@ -112,14 +220,14 @@ public final class PodRuntime: Sendable {
     /// writable layer and rootfs mount point. A container still running is killed first
     /// (call `stop` before for a graceful end).
     public func removeContainer(_ container: RunningContainer) async {
-        _ = container.process.signal(SIGKILL) // ESRCH when it has exited: harmless
+        container.signal(SIGKILL) // ESRCH when it has exited: harmless
         _ = await container.wait()
-        container.process.closeHandle()
-        try? cgroups.killAll(container.plan.cgroup)
-        do { try cgroups.destroy(container.plan.cgroup) } catch {
-            logger.warning("cgroup not removed", metadata: ["cgroup": "\(container.plan.cgroup)", "error": "\(error)"])
+        container.closeHandles()
+        try? cgroups.killAll(container.cgroup)
+        do { try cgroups.destroy(container.cgroup) } catch {
+            logger.warning("cgroup not removed", metadata: ["cgroup": "\(container.cgroup)", "error": "\(error)"])
         }
-        try? FileManager.default.removeItem(atPath: container.plan.directory)
+        try? FileManager.default.removeItem(atPath: container.directory)
     }
 
     /// Releases the sandbox: volumes, namespaces, pod cgroup, pod directory.

@@ -1,4 +1,6 @@
+import CShims
 import Foundation
+import Glibc
 import KubeAPI
 
 /// A pod whose sandbox exists: namespaces, volumes, hosts files and the pod cgroup.
@@ -18,25 +20,83 @@ public final class RunningSandbox: Sendable {
     }
 }
 
-/// A started container: its process, its plan and a task that resolves when it exits.
+/// How we hold a container's process: as its parent (`swiftlet run`), or through the monitor
+/// that is its parent (the agent: the container outlives us).
+public enum ContainerProcess: Sendable, Equatable {
+    case direct(SpawnedProcess)
+    case monitored(MonitoredProcess)
+    /// Found after a restart with its monitor gone and no exit recorded.
+    case lost
+
+    public var pid: Int32? {
+        switch self {
+        case .direct(let process): return process.pid
+        case .monitored(let process): return process.containerPid
+        case .lost: return nil
+        }
+    }
+
+    var pidfd: Int32 {
+        switch self {
+        case .direct(let process): return process.pidfd
+        case .monitored(let process): return process.containerPidfd
+        case .lost: return -1
+        }
+    }
+}
+
+/// A started container: its process, where its state lives, and a task that resolves when it
+/// exits.
 public final class RunningContainer: Sendable {
     public let name: String
     public let attempt: Int
-    public let process: SpawnedProcess
-    public let plan: ContainerPlan
+    public let process: ContainerProcess
+    public let cgroup: String
+    /// The directory of this start (rootfs mount point, upper/work dirs, state and exit files).
+    public let directory: String
     public let startedAt: Date
+    /// Image reference and ID as kubelet reports them in containerStatuses.
+    public let image: String
+    public let imageID: String
     let exit: Task<ContainerExit, Never>
 
-    init(name: String, attempt: Int, process: SpawnedProcess, plan: ContainerPlan, startedAt: Date,
-         exit: Task<ContainerExit, Never>) {
+    init(name: String, attempt: Int, process: ContainerProcess, cgroup: String, directory: String,
+         startedAt: Date, image: String, imageID: String, exit: Task<ContainerExit, Never>) {
         self.name = name
         self.attempt = attempt
         self.process = process
-        self.plan = plan
+        self.cgroup = cgroup
+        self.directory = directory
         self.startedAt = startedAt
+        self.image = image
+        self.imageID = imageID
         self.exit = exit
     }
 
     /// Waits for the container to exit.
     public func wait() async -> ContainerExit { await exit.value }
+
+    /// Signals the container's init through its pidfd; false when it is gone.
+    @discardableResult
+    public func signal(_ sig: Int32) -> Bool {
+        let fd = process.pidfd
+        return fd >= 0 && sl_pidfd_send_signal(fd, sig) == 0
+    }
+
+    /// `swiftlet://<pod uid>/<name>/<attempt>`, stable across agent restarts.
+    public var containerID: String {
+        let parts = directory.split(separator: "/")
+        let uid = parts.count >= 4 ? String(parts[parts.count - 4]) : ""
+        return "swiftlet://\(uid)/\(name)/\(attempt)"
+    }
+
+    func closeHandles() {
+        switch process {
+        case .direct(let process): process.closeHandle()
+        case .monitored(let process):
+            if process.containerPidfd >= 0 { close(process.containerPidfd) }
+            if process.monitorPidfd >= 0 { close(process.monitorPidfd) }
+        case .lost: break
+        }
+    }
 }

@@ -7,6 +7,15 @@ public struct SpawnedProcess: Sendable, Equatable {
     public let pidfd: Int32
 }
 
+/// A container started under a monitor: pids and pidfds of both. The monitor is the
+/// container's parent; we are neither's.
+public struct MonitoredProcess: Sendable, Equatable {
+    public let containerPid: Int32
+    public let containerPidfd: Int32
+    public let monitorPid: Int32
+    public let monitorPidfd: Int32
+}
+
 /// Why a container could not start: the step of the spawn path, the errno and the path.
 public struct SpawnError: Error, CustomStringConvertible, Equatable {
     public let step: String
@@ -27,8 +36,63 @@ public struct SpawnError: Error, CustomStringConvertible, Equatable {
 public enum Spawner {
     static let capLastCap = sl_cap_last_cap()
 
-    /// Starts the container process; returns once it has exec'd, or throws where it failed.
+    /// Starts the container process as our child; returns once it has exec'd.
     public static func spawn(_ spec: SpawnSpec) throws -> SpawnedProcess {
+        try withCConfig(spec) { config in
+            var result = sl_spawn_result()
+            guard sl_spawn(&config, &result) == 0 else {
+                throw SpawnError(step: String(cString: sl_step_name(result.step)), errno: result.err,
+                                 detail: cString(result.detail))
+            }
+            // clone3 hands us a pidfd; the clone(2) fallback does not, but the pid cannot be reused
+            // before we reap it, so opening one now is race-free. Every signal goes through it.
+            let pidfd = result.pidfd >= 0 ? result.pidfd : sl_pidfd_open(result.pid)
+            return SpawnedProcess(pid: result.pid, pidfd: pidfd)
+        }
+    }
+
+    /// Starts the container under `monitorPath` (see `sl_spawn_monitored`): the monitor, not us,
+    /// is its parent, writes its output to `logPath` in the CRI format and its exit to `exitFile`.
+    public static func spawnMonitored(_ spec: SpawnSpec, monitorPath: String, logPath: String,
+                                      exitFile: String) throws -> MonitoredProcess {
+        let arena = CArena()
+        let argv = arena.stringArray([monitorPath, "--log", logPath, "--exit-file", exitFile], nullTerminated: true)
+        return try withCConfig(spec) { config in
+            var result = sl_monitored_result()
+            guard sl_spawn_monitored(&config, monitorPath, argv, &result) == 0 else {
+                throw SpawnError(step: String(cString: sl_step_name(result.step)), errno: result.err,
+                                 detail: cString(result.detail))
+            }
+            withExtendedLifetime(arena) {}
+            return MonitoredProcess(containerPid: result.container_pid, containerPidfd: result.container_pidfd,
+                                    monitorPid: result.monitor_pid, monitorPidfd: result.monitor_pidfd)
+        }
+    }
+
+    /// Runs `spec.process` inside the running container behind `pidfd` (exec probes), joining
+    /// `spec.cgroupProcs`. Returns our child, which exits with the command's status.
+    public static func exec(in pidfd: Int32, _ spec: SpawnSpec) throws -> SpawnedProcess {
+        try withCConfig(spec) { config in
+            var result = sl_spawn_result()
+            guard sl_exec_in(pidfd, &config, &result) == 0 else {
+                throw SpawnError(step: String(cString: sl_step_name(result.step)), errno: result.err,
+                                 detail: cString(result.detail))
+            }
+            let handle = result.pidfd >= 0 ? result.pidfd : sl_pidfd_open(result.pid)
+            return SpawnedProcess(pid: result.pid, pidfd: handle)
+        }
+    }
+
+    static func cString<T>(_ tuple: T) -> String {
+        withUnsafeBytes(of: tuple) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+    }
+
+    /// Copies `spec` into C memory that lives until `body` returns (the cloned child reads it).
+    static func withCConfig<R>(_ spec: SpawnSpec, _ body: (inout sl_spawn_config) throws -> R) throws -> R {
+        let process = spec.process
+        guard !process.argv.isEmpty else {
+            throw SpawnError(step: "execve", errno: EINVAL, detail: "empty command")
+        }
         let arena = CArena()
         var config = sl_spawn_config()
         config.clone_flags = spec.cloneFlags
@@ -62,7 +126,6 @@ public enum Spawner {
         config.nreadonly = Int32(spec.readonlyPaths.count)
         config.readonly_rootfs = spec.readonlyRootfs ? 1 : 0
 
-        let process = spec.process
         config.argv = arena.stringArray(process.argv, nullTerminated: true)
         config.envp = arena.stringArray(process.env, nullTerminated: true)
         config.path_env = arena.optionalString(process.pathEnv)
@@ -92,21 +155,8 @@ public enum Spawner {
         config.stdin_fd = spec.stdin
         config.stdout_fd = spec.stdout
         config.stderr_fd = spec.stderr
-
-        guard !process.argv.isEmpty else {
-            throw SpawnError(step: "execve", errno: EINVAL, detail: "empty command")
-        }
-        var result = sl_spawn_result()
-        if sl_spawn(&config, &result) != 0 {
-            let detail = withUnsafeBytes(of: result.detail) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            throw SpawnError(step: String(cString: sl_step_name(result.step)), errno: result.err, detail: detail)
-        }
+        let result = try body(&config)
         withExtendedLifetime(arena) {}
-        // clone3 hands us a pidfd; the clone(2) fallback does not, but the pid cannot be reused
-        // before we reap it, so opening one now is race-free. Every signal goes through it.
-        let pidfd = result.pidfd >= 0 ? result.pidfd : sl_pidfd_open(result.pid)
-        return SpawnedProcess(pid: result.pid, pidfd: pidfd)
+        return result
     }
 }
