@@ -45,8 +45,13 @@ public enum ContainerDefaults {
             MountSpec(kind: .symlink, source: "/proc/kcore", target: "/dev/core"),
             .filesystem("tmpfs", source: "shm", at: "/dev/shm", flags: nosuidNoexecNodev, data: "mode=1777,size=65536k"),
             .filesystem("mqueue", at: "/dev/mqueue", flags: nosuidNoexecNodev),
-            .filesystem("sysfs", at: "/sys", flags: nosuidNoexecNodev | (privileged ? 0 : UInt(MS_RDONLY))),
         ]
+        // sysfs has one superblock per network namespace, shared by every container of the pod:
+        // MS_RDONLY there would make the pod's privileged containers read-only too. Read-only is
+        // applied to this mount only, by a bind remount (as runc does).
+        var sysfs = MountSpec.filesystem("sysfs", at: "/sys", flags: nosuidNoexecNodev)
+        sysfs.readonly = !privileged
+        mounts.append(sysfs)
         return mounts
     }
 
