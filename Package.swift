@@ -50,6 +50,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The node agent: static pods, pod workers, restarts, probes, status, healthz.
+        .target(
+            name: "Agent",
+            dependencies: [
+                "Runtime", "KubeAPI", "Images", "Cgroups", "CShims",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The per-container monitor: the container's parent, so it outlives the agent. Plain C;
         // one runs per container, so its memory is paid per pod (see docs/benchmarks.md: the Swift
         // driver still links swiftrt.o and so libswiftCore, whose pages are shared among monitors).
@@ -60,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "swiftlet",
             dependencies: [
-                "Runtime", "KubeAPI", "Images", "Cgroups",
+                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -68,6 +76,9 @@ let package = Package(
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims"]),
+        // Helpers shared by the root integration tests: scratch directories, the test images.
+        .target(name: "TestSupport", dependencies: ["Images"], path: "Tests/TestSupport"),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "TestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims", "TestSupport"]),
     ]
 )

@@ -6,6 +6,8 @@ public struct ContainerExit: Sendable, Equatable {
     public var signal: Int32?
     /// "Completed", "Error" or "OOMKilled", as kubelet reports them.
     public var reason: String
+    /// Why, in words, when there is more to say than the reason (a start error's message).
+    public var message: String?
     public var startedAt: Date
     public var finishedAt: Date
 

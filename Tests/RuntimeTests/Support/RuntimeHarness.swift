@@ -1,3 +1,4 @@
+import TestSupport
 import Cgroups
 import Foundation
 import Glibc

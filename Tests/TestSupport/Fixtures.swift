@@ -3,8 +3,8 @@ import Images
 
 /// The test images, built once per machine by rootfs-fixtures/build.sh into .build/test-fixtures
 /// and imported into one store shared by the tests of this process.
-enum Fixtures {
-    static let repoRoot: String = {
+public enum Fixtures {
+    public static let repoRoot: String = {
         var url = URL(fileURLWithPath: #filePath)
         while url.path != "/" {
             url.deleteLastPathComponent()
@@ -13,10 +13,10 @@ enum Fixtures {
         fatalError("Package.swift not found above \(#filePath)")
     }()
 
-    static let directory = repoRoot + "/.build/test-fixtures"
+    public static let directory = repoRoot + "/.build/test-fixtures"
 
     /// Built fixtures; fails loudly when the script fails (e.g. busybox-static missing).
-    static let built: Result<String, Error> = {
+    public static let built: Result<String, Error> = {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = [repoRoot + "/rootfs-fixtures/build.sh", directory]
@@ -37,7 +37,7 @@ enum Fixtures {
     }()
 
     /// One image store with busybox and the configured image, for all runtime tests.
-    static let store: Result<ImageStore, Error> = {
+    public static let store: Result<ImageStore, Error> = {
         do {
             let dir = try built.get()
             let store = try ImageStore(root: repoRoot + "/.build/test-images")
@@ -50,7 +50,8 @@ enum Fixtures {
     }()
 }
 
-struct FixtureError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
+public struct FixtureError: Error, CustomStringConvertible {
+    public let message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
 }

@@ -1,12 +1,11 @@
 import Foundation
 import Glibc
-@testable import Runtime
 
 /// A scratch directory for one test, removed (with anything mounted inside unmounted) at the end.
-final class TestRoot {
-    let path: String
+public final class TestRoot {
+    public let path: String
 
-    init(_ name: String = #function) throws {
+    public init(_ name: String = #function) throws {
         let safe = name.filter { $0.isLetter || $0.isNumber }.prefix(30)
         path = "/tmp/swiftlet-test-\(safe)-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -23,7 +22,7 @@ final class TestRoot {
     }
 
     /// A directory rootfs holding busybox and links for the applets tests use.
-    func busyboxRootfs(_ name: String = "rootfs") throws -> String {
+    public func busyboxRootfs(_ name: String = "rootfs") throws -> String {
         let root = path + "/" + name
         let fm = FileManager.default
         for dir in ["bin", "etc", "tmp", "proc", "sys", "dev", "root"] {
@@ -40,24 +39,3 @@ final class TestRoot {
     }
 }
 
-/// Runs a spawn spec to completion, capturing stdout+stderr.
-func runToCompletion(_ spec: SpawnSpec, in root: TestRoot) async throws -> (ExitStatus, String) {
-    let outPath = root.path + "/out-\(UUID().uuidString.prefix(6))"
-    let fd = open(outPath, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0o644)
-    precondition(fd >= 0)
-    var spec = spec
-    spec.stdout = fd
-    spec.stderr = fd
-    let process: SpawnedProcess
-    do {
-        process = try Spawner.spawn(spec)
-    } catch {
-        close(fd)
-        throw error
-    }
-    close(fd)
-    let status = await process.wait()
-    process.closeHandle()
-    let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-    return (status, output)
-}

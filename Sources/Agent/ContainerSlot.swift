@@ -1,0 +1,46 @@
+import Foundation
+import KubeAPI
+import Runtime
+
+/// What the pod worker knows about one container of its pod, across restarts.
+struct ContainerSlot {
+    enum Kind { case initContainer, app }
+
+    var spec: Container
+    var kind: Kind
+    /// The running start, if any.
+    var current: RunningContainer?
+    /// The most recent start that ended, kept until the next start removes it.
+    var previous: RunningContainer?
+    /// How the last start ended, and the one before (kubelet's state / lastState).
+    var lastExit: ContainerExit?
+    var exitBeforeLast: ContainerExit?
+    /// Starts so far; the next start's restart count (and log file number) is this value.
+    var starts = 0
+    var backoff: RestartBackoff
+    /// Why it is not running, when it is waiting (ContainerCreating, CrashLoopBackOff, ...).
+    var waitingReason: String?
+    var waitingMessage: String?
+    var ready = false
+    /// The startup probe passed (true when there is none).
+    var started = false
+    var probes: [Task<Void, Never>] = []
+    var wakeTimer: Task<Void, Never>?
+
+    init(spec: Container, kind: Kind, backoff: RestartBackoff) {
+        self.spec = spec
+        self.kind = kind
+        self.backoff = backoff
+        waitingReason = kind == .initContainer ? "PodInitializing" : "ContainerCreating"
+    }
+
+    var restartCount: Int { max(starts - 1, 0) }
+    var isRunning: Bool { current != nil }
+
+    mutating func cancelTasks() {
+        for task in probes { task.cancel() }
+        probes = []
+        wakeTimer?.cancel()
+        wakeTimer = nil
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import KubeAPI
+import Runtime
+
+extension PodWorker {
+    /// After an agent restart: adopt the sandbox and the containers a previous agent started.
+    /// A container still running keeps running (same process); one that exited meanwhile is
+    /// known by the exit its monitor recorded.
+    func recover() {
+        guard let sandbox = runtime.openSandbox(for: pod) else { return }
+        self.sandbox = sandbox
+        let found = runtime.reattachContainers(in: sandbox)
+        for name in initOrder + appOrder {
+            guard var slot = slots[name] else { continue }
+            let starts = found.filter { $0.name == name }.sorted { $0.attempt < $1.attempt }
+            guard let latest = starts.last else { continue }
+            slot.starts = latest.attempt + 1
+            slot.waitingReason = nil
+            // Older starts only held disk space and an empty cgroup.
+            for old in starts.dropLast() { Task { await runtime.removeContainer(old) } }
+            if case .monitored = latest.process {
+                slot.current = latest
+                slot.started = slot.spec.startupProbe == nil
+                slot.ready = slot.started && slot.spec.readinessProbe == nil
+                slots[name] = slot
+                watchExit(latest)
+                startProbes(name, kinds: slot.spec.startupProbe == nil ? [.liveness, .readiness] : [.startup])
+            } else {
+                // Exited while no agent ran: its exit is on disk and the exit task resolves at
+                // once; the `.exited` event files it like any other exit.
+                slot.current = latest
+                slots[name] = slot
+                send(.exited(name: name, attempt: latest.attempt))
+            }
+        }
+        logger.info("pod recovered after restart", metadata: ["pod": "\(podDescription)", "containers": "\(found.count)"])
+    }
+
+    /// Brings the pod one step closer to its spec (kubelet's computePodActions + SyncPod).
+    func reconcile() async {
+        guard !podFailed else { return }
+        if sandbox == nil {
+            do {
+                sandbox = try runtime.createSandbox(for: pod)
+                sandboxError = nil
+            } catch {
+                sandboxError = "\(error)"
+                logger.error("pod sandbox failed", metadata: ["pod": "\(podDescription)", "error": "\(error)"])
+                scheduleWake(appOrder.first ?? "", at: Date().addingTimeInterval(10))
+                return
+            }
+        }
+        let policy = pod.spec.restartPolicy ?? "Always"
+        for name in initOrder {
+            guard let slot = slots[name] else { continue }
+            if slot.isRunning { return }
+            guard let exit = slot.lastExit else {
+                await start(name)
+                return
+            }
+            if exit.exitCode == 0 { continue }
+            // A failed init container fails the pod under Never, else it is retried.
+            if policy == "Never" {
+                podFailed = true
+                return
+            }
+            await restartWithBackoff(name)
+            return
+        }
+        for name in appOrder {
+            guard let slot = slots[name], !slot.isRunning else { continue }
+            guard let exit = slot.lastExit else {
+                await start(name)
+                continue
+            }
+            let restart = policy == "Always" || (policy == "OnFailure" && exit.exitCode != 0)
+            if restart { await restartWithBackoff(name) }
+        }
+    }
+
+    /// Restarts a container unless it is in its back-off, which then shows as CrashLoopBackOff.
+    private func restartWithBackoff(_ name: String) async {
+        guard var slot = slots[name], let exit = slot.lastExit else { return }
+        let now = Date()
+        if let until = slot.backoff.waitUntil(exitedAt: exit.finishedAt, now: now) {
+            slot.waitingReason = "CrashLoopBackOff"
+            slot.waitingMessage = "back-off \(slot.backoff.currentDelay.goString) restarting failed container=\(name) pod=\(podDescription)"
+            slots[name] = slot
+            scheduleWake(name, at: until)
+            return
+        }
+        slot.backoff.recordRestart(exitedAt: exit.finishedAt, now: now)
+        slots[name] = slot
+        await start(name)
+    }
+
+    /// Starts the next attempt of a container. A start that fails (missing image, missing
+    /// binary) counts as a start that ended: containerd reports it as a terminated container
+    /// with reason StartError, and it goes through back-off like a crash.
+    func start(_ name: String) async {
+        guard var slot = slots[name], let sandbox else { return }
+        if let previous = slot.previous {
+            // The previous start's cgroup has the same path as the next one: remove it first.
+            await runtime.removeContainer(previous)
+            slot.previous = nil
+        }
+        let attempt = slot.starts
+        slot.starts += 1
+        let logPath = logDirectory() + "/\(name)/\(attempt).log"
+        do {
+            let running = try runtime.startContainer(slot.spec, attempt: attempt, in: sandbox, output: .monitored(logPath: logPath))
+            slot.current = running
+            slot.waitingReason = nil
+            slot.waitingMessage = nil
+            slot.started = slot.spec.startupProbe == nil
+            slot.ready = slot.started && slot.spec.readinessProbe == nil
+            slots[name] = slot
+            watchExit(running)
+            startProbes(name, kinds: slot.spec.startupProbe == nil ? [.liveness, .readiness] : [.startup])
+            logger.info("container started", metadata: ["pod": "\(podDescription)", "container": "\(name)", "attempt": "\(attempt)"])
+        } catch {
+            let now = Date()
+            var exit = ContainerExit(status: ExitStatus(code: 128, signal: nil), oomKilled: false, startedAt: now, finishedAt: now)
+            exit.reason = "StartError"
+            exit.message = "\(error)"
+            slot.exitBeforeLast = slot.lastExit
+            slot.lastExit = exit
+            slot.waitingReason = "CreateContainerError"
+            slot.waitingMessage = "\(error)"
+            slots[name] = slot
+            logger.error("container failed to start", metadata: ["pod": "\(podDescription)", "container": "\(name)", "error": "\(error)"])
+            // Retried by the next sync after back-off, unless the policy says never.
+            if pod.spec.restartPolicy != "Never" || slot.kind == .initContainer {
+                if let until = slots[name]?.backoff.waitUntil(exitedAt: now, now: now) { scheduleWake(name, at: until) }
+                else { scheduleWake(name, at: now.addingTimeInterval(slot.backoff.currentDelay.seconds)) }
+            }
+        }
+    }
+
+    /// kubelet's pod log directory: /var/log/pods/<namespace>_<name>_<uid>.
+    nonisolated func logDirectory() -> String {
+        settings.logRoot + "/\(pod.metadata.namespace ?? "default")_\(pod.metadata.name ?? "")_\(pod.metadata.uid ?? "")"
+    }
+
+    /// Graceful stop of every container (in parallel, each with the pod's grace period), then
+    /// release of everything the pod held.
+    func terminate() async {
+        let grace = pod.spec.terminationGracePeriodSeconds ?? 30
+        var running: [RunningContainer] = []
+        var all: [RunningContainer] = []
+        for name in initOrder + appOrder {
+            slots[name]?.cancelTasks()
+            if let current = slots[name]?.current { running.append(current); all.append(current) }
+            if let previous = slots[name]?.previous { all.append(previous) }
+        }
+        let runtime = self.runtime
+        await withTaskGroup(of: Void.self) { group in
+            for container in running { group.addTask { await runtime.stop(container, gracePeriod: grace) } }
+        }
+        for container in all { await runtime.removeContainer(container) }
+        if let sandbox { runtime.removeSandbox(sandbox) }
+        statusStore.remove(uid: pod.metadata.uid ?? "")
+        try? FileManager.default.removeItem(atPath: logDirectory())
+        finished = true
+        logger.info("pod terminated", metadata: ["pod": "\(podDescription)"])
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import KubeAPI
+import Logging
+import Runtime
+
+/// One pod's life on this node, one event at a time (kubelet's pod worker and SyncPod, see
+/// pkg/kubelet/pod_workers.go): create the sandbox, run init containers in order, start the
+/// containers, restart them by restartPolicy with back-off, act on probe results, and on
+/// termination stop everything gracefully and release what the pod held.
+///
+///   created ──▶ sandbox ──▶ init containers, in order ──▶ containers running ◀─┐
+///                                                          │ exit / probe      │ restart
+///                                                          ▼                   │ (back-off)
+///                                                     decide by policy ────────┘
+///   terminate (manifest removed) ──▶ SIGTERM, grace, SIGKILL ──▶ release ──▶ done
+actor PodWorker {
+    enum ProbeKind: String, Sendable { case liveness, readiness, startup }
+
+    enum Event: Sendable {
+        case sync
+        case exited(name: String, attempt: Int)
+        case probe(name: String, attempt: Int, kind: ProbeKind, success: Bool, message: String)
+        case wake
+        case terminate
+    }
+
+    let pod: Pod
+    let runtime: PodRuntime
+    let settings: AgentSettings
+    let statusStore: StatusStore
+    let logger: Logger
+    let prober: Prober
+
+    var sandbox: RunningSandbox?
+    var slots: [String: ContainerSlot] = [:]
+    let initOrder: [String]
+    let appOrder: [String]
+    let startTime: Date
+    var terminating = false
+    var finished = false
+    var podFailed = false
+    var sandboxError: String?
+    var conditionTimes: [String: Date] = [:]
+    var lastStatus: PodStatus?
+
+    private let events: AsyncStream<Event>
+    private let continuation: AsyncStream<Event>.Continuation
+
+    init(pod: Pod, runtime: PodRuntime, settings: AgentSettings, statusStore: StatusStore, logger: Logger) {
+        self.pod = pod
+        self.runtime = runtime
+        self.settings = settings
+        self.statusStore = statusStore
+        self.logger = logger
+        prober = Prober(runtime: runtime)
+        initOrder = (pod.spec.initContainers ?? []).map(\.name)
+        appOrder = pod.spec.containers.map(\.name)
+        for container in pod.spec.initContainers ?? [] {
+            slots[container.name] = ContainerSlot(spec: container, kind: .initContainer, backoff: settings.backoff)
+        }
+        for container in pod.spec.containers {
+            slots[container.name] = ContainerSlot(spec: container, kind: .app, backoff: settings.backoff)
+        }
+        startTime = statusStore.startTime(uid: pod.metadata.uid ?? "") ?? Date()
+        (events, continuation) = AsyncStream.makeStream(of: Event.self)
+    }
+
+    /// Queues an event; never blocks.
+    nonisolated func send(_ event: Event) {
+        continuation.yield(event)
+    }
+
+    var podDescription: String {
+        "\(pod.metadata.name ?? "")_\(pod.metadata.namespace ?? "default")(\(pod.metadata.uid ?? ""))"
+    }
+
+    /// Runs until the pod has been terminated and released.
+    func run() async {
+        recover()
+        statusStore.savePod(pod, startTime: startTime)
+        send(.sync)
+        for await event in events {
+            await handle(event)
+            if !terminating { await reconcile() } else { await terminate() }
+            publishStatus()
+            if finished { break }
+        }
+        continuation.finish()
+    }
+
+    private func handle(_ event: Event) async {
+        switch event {
+        case .sync, .wake:
+            break
+        case .terminate:
+            terminating = true
+        case .exited(let name, let attempt):
+            guard var slot = slots[name], let current = slot.current, current.attempt == attempt else { return }
+            let exit = await current.wait()
+            slot.cancelTasks()
+            slot.exitBeforeLast = slot.lastExit
+            slot.lastExit = exit
+            slot.previous = current
+            slot.current = nil
+            slot.ready = false
+            slots[name] = slot
+            logger.info("container exited", metadata: [
+                "pod": "\(podDescription)", "container": "\(name)", "exitCode": "\(exit.exitCode)", "reason": "\(exit.reason)",
+            ])
+        case .probe(let name, let attempt, let kind, let success, let message):
+            guard var slot = slots[name], let current = slot.current, current.attempt == attempt else { return }
+            switch kind {
+            case .readiness:
+                slot.ready = success
+                slots[name] = slot
+            case .startup where success:
+                slot.started = true
+                slot.ready = slot.spec.readinessProbe == nil
+                slots[name] = slot
+                startProbes(name, kinds: [.liveness, .readiness])
+            case .liveness, .startup:
+                // kubelet: "Container x failed liveness probe, will be restarted".
+                logger.info("container failed \(kind.rawValue) probe, will be restarted", metadata: [
+                    "pod": "\(podDescription)", "container": "\(name)", "probeResult": "\(message)",
+                ])
+                let grace = slot.spec.livenessProbe?.terminationGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30
+                await runtime.stop(current, gracePeriod: grace)
+            }
+        }
+    }
+
+    /// Starts the probe loops of a container's current start.
+    func startProbes(_ name: String, kinds: [ProbeKind]) {
+        guard var slot = slots[name], let current = slot.current, let sandbox else { return }
+        for kind in kinds {
+            let probe: Probe?
+            switch kind {
+            case .liveness: probe = slot.spec.livenessProbe
+            case .readiness: probe = slot.spec.readinessProbe
+            case .startup: probe = slot.spec.startupProbe
+            }
+            guard let probe else { continue }
+            slot.probes.append(ProbeLoop(probe: probe, kind: kind, container: current, spec: slot.spec, sandbox: sandbox,
+                                         prober: prober, worker: self).start())
+        }
+        slots[name] = slot
+    }
+
+    /// Sends `.wake` at `date` (the end of a back-off).
+    func scheduleWake(_ name: String, at date: Date) {
+        slots[name]?.wakeTimer?.cancel()
+        let delay = max(date.timeIntervalSinceNow, 0)
+        slots[name]?.wakeTimer = Task { [weak self] in
+            try? await Task.sleep(for: .milliseconds(Int64(delay * 1000) + 10))
+            if !Task.isCancelled { self?.send(.wake) }
+        }
+    }
+
+    /// Watches a start of a container until it exits.
+    func watchExit(_ running: RunningContainer) {
+        Task { [weak self] in
+            _ = await running.wait()
+            self?.send(.exited(name: running.name, attempt: running.attempt))
+        }
+    }
+
+    /// The status as last published, for the agent's status file and, later, the API server.
+    func currentStatus() -> PodStatus? { lastStatus }
+
+    private func publishStatus() {
+        let status = buildStatus()
+        guard status != lastStatus else { return }
+        lastStatus = status
+        if !finished { statusStore.saveStatus(status, uid: pod.metadata.uid ?? "") }
+    }
+}

@@ -1,0 +1,180 @@
+import TestSupport
+import Agent
+import Cgroups
+import Foundation
+import Glibc
+import Images
+import KubeAPI
+
+/// A real `swiftlet agent` process with its own directories, cgroup parent and manifest
+/// directory, and the means to kill it, restart it, and clean up after it whatever happens.
+final class AgentHarness {
+    let root: TestRoot
+    let manifests: String
+    let data: String
+    let run: String
+    let logs: String
+    let cgroupParent: String
+    let nodeName = "testnode"
+    private(set) var pid: Int32 = -1
+    var extraArguments: [String] = []
+
+    static let binDirectory: String = {
+        // The test runner sits in the build directory next to the executables.
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = runner.deletingLastPathComponent()
+        if dir.path.hasSuffix(".xctest") || dir.path.hasSuffix("Contents/MacOS") { dir = dir.deletingLastPathComponent() }
+        return dir.path
+    }()
+
+    init(_ name: String = #function) throws {
+        root = try TestRoot(name)
+        manifests = root.path + "/manifests"
+        data = root.path + "/data"
+        run = root.path + "/run"
+        logs = root.path + "/logs"
+        cgroupParent = "swiftlet-test-\(UUID().uuidString.prefix(8).lowercased())"
+        try FileManager.default.createDirectory(atPath: manifests, withIntermediateDirectories: true)
+        let images = try ImageStore(root: data + "/images")
+        let fixtures = try Fixtures.built.get()
+        _ = try images.importImage(from: fixtures + "/busybox")
+        guard FileManager.default.isExecutableFile(atPath: Self.binDirectory + "/swiftlet"),
+              FileManager.default.isExecutableFile(atPath: Self.binDirectory + "/swiftlet-monitor") else {
+            throw FixtureError(message: "swiftlet and swiftlet-monitor must be built next to the test runner in \(Self.binDirectory): run `swift build` first")
+        }
+    }
+
+    deinit { cleanUp() }
+
+    var options: [String] {
+        ["--data-dir", data, "--run-dir", run, "--cgroup-parent", cgroupParent]
+    }
+
+    /// Starts the agent with short back-off and file check settings.
+    func start() throws {
+        let arguments = ["agent"] + options + [
+            "--pod-manifests", manifests, "--log-dir", logs, "--node-name", nodeName,
+            "--file-check-frequency", "1", "--restart-backoff-initial", "1", "--restart-backoff-max", "4",
+            "--healthz-port", "0", "--monitor-path", Self.binDirectory + "/swiftlet-monitor",
+        ] + extraArguments
+        let out = open(root.path + "/agent.log", O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0o644)
+        defer { close(out) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, out, 1)
+        posix_spawn_file_actions_adddup2(&actions, out, 2)
+        let argv = ([Self.binDirectory + "/swiftlet"] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, Self.binDirectory + "/swiftlet", &actions, nil, argv, environ)
+        guard rc == 0 else { throw FixtureError(message: "posix_spawn swiftlet: \(rc)") }
+        pid = child
+    }
+
+    /// SIGKILL, as a crash or an OOM kill of the agent would.
+    func kill9() {
+        guard pid > 0 else { return }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        pid = -1
+    }
+
+    func stop() {
+        guard pid > 0 else { return }
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        pid = -1
+    }
+
+    func writeManifest(_ name: String, _ yaml: String) throws {
+        // Write then rename, as configuration tools do, so the agent never reads half a file.
+        let temporary = manifests + "/." + name + ".tmp"
+        try yaml.write(toFile: temporary, atomically: false, encoding: .utf8)
+        guard rename(temporary, manifests + "/" + name) == 0 else { throw FixtureError(message: "rename manifest") }
+    }
+
+    func removeManifest(_ name: String) throws {
+        try FileManager.default.removeItem(atPath: manifests + "/" + name)
+    }
+
+    var agentLog: String { (try? String(contentsOfFile: root.path + "/agent.log", encoding: .utf8)) ?? "" }
+
+    func entry(_ podName: String) -> StatusStore.Entry? {
+        StatusStore(directory: data + "/pod-status").entries().first { $0.pod.metadata.name == podName + "-" + nodeName }
+    }
+
+    func container(_ podName: String, _ container: String) -> ContainerStatus? {
+        let status = entry(podName)?.status
+        return ((status?.containerStatuses ?? []) + (status?.initContainerStatuses ?? [])).first { $0.name == container }
+    }
+
+    /// Polls every 100 ms until `condition` holds; false on timeout.
+    func waitFor(_ timeout: Double, _ condition: () -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return condition()
+    }
+
+    /// The container pid recorded for the current start of a container.
+    func containerPid(_ podName: String, _ container: String) -> Int32? {
+        guard let uid = entry(podName)?.pod.metadata.uid else { return nil }
+        let base = data + "/pods/\(uid)/containers/\(container)"
+        let attempts = ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []).compactMap(Int.init).sorted()
+        guard let last = attempts.last,
+              let data = FileManager.default.contents(atPath: base + "/\(last)/state.json"),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return (object["containerPid"] as? NSNumber)?.int32Value
+    }
+
+    /// Everything of ours that is left: pod and log directories, namespace mounts, cgroups,
+    /// monitor processes.
+    func leftovers() -> [String] {
+        var found: [String] = []
+        let fm = FileManager.default
+        for dir in [data + "/pods", run + "/pods", data + "/pod-status"] {
+            for entry in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] { found.append("\(dir)/\(entry)") }
+        }
+        for entry in (try? fm.contentsOfDirectory(atPath: logs)) ?? [] { found.append("log dir \(entry)") }
+        let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        for line in mounts.split(separator: "\n") where line.contains(root.path) { found.append("mount: \(line)") }
+        for hierarchy in ["memory", "pids", "cpu", "freezer", ""] {
+            let dir = "/sys/fs/cgroup/\(hierarchy)/\(cgroupParent)"
+            for entry in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] where entry.hasPrefix("pod") {
+                found.append("cgroup \(dir)/\(entry)")
+            }
+        }
+        for proc in (try? fm.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard Int32(proc) != nil,
+                  let cmdline = fm.contents(atPath: "/proc/\(proc)/cmdline") else { continue }
+            if String(decoding: cmdline, as: UTF8.self).contains(root.path) { found.append("process \(proc)") }
+        }
+        return found
+    }
+
+    /// Forced cleanup for failed tests: kill the agent, every monitor and container recorded in
+    /// our state, everything in our cgroups, then the directories (TestRoot unmounts).
+    func cleanUp() {
+        kill9()
+        let fm = FileManager.default
+        if let enumerator = fm.enumerator(atPath: data + "/pods") {
+            for case let path as String in enumerator where path.hasSuffix("state.json") {
+                guard let contents = fm.contents(atPath: data + "/pods/" + path),
+                      let object = try? JSONSerialization.jsonObject(with: contents) as? [String: Any] else { continue }
+                for key in ["containerPid", "monitorPid"] {
+                    if let pid = (object[key] as? NSNumber)?.int32Value, pid > 1 { kill(pid, SIGKILL) }
+                }
+            }
+        }
+        if let cgroups = try? Cgroups.detect() {
+            try? cgroups.killAll(cgroupParent)
+            usleep(200_000)
+            try? cgroups.destroy(cgroupParent)
+        }
+    }
+}
