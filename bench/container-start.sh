@@ -23,6 +23,10 @@ work="$(mktemp -d /tmp/swiftlet-bench.XXXXXX)"
 cleanup() {
     runc delete -f swiftlet-bench-runc >/dev/null 2>&1 || true
     rm -rf "$work"
+    for c in /sys/fs/cgroup/*/swiftlet-bench /sys/fs/cgroup/*/swiftlet-bench-oci /sys/fs/cgroup/swiftlet-bench*; do
+        [ -d "$c" ] && rmdir "$c" 2>/dev/null
+    done
+    true
 }
 trap cleanup EXIT
 [ "${KEEP:-0}" = 1 ] && trap - EXIT

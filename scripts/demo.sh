@@ -13,7 +13,8 @@ sh scripts/install-deps.sh
 swift build
 bin="$(swift build --show-bin-path)/swiftlet"
 mkdir -p "$dir"
-trap 'rm -rf "$dir"' EXIT
+# The pod's cgroups are removed by swiftlet; the parent it created is ours to remove.
+trap 'rm -rf "$dir"; for c in /sys/fs/cgroup/*/swiftlet-demo /sys/fs/cgroup/swiftlet-demo; do [ -d "$c" ] && rmdir "$c"; done; true' EXIT
 sh rootfs-fixtures/build.sh "$dir/fixtures"
 opts="--data-dir $dir/data --run-dir $dir/run --cgroup-parent swiftlet-demo"
 "$bin" images import $opts "$dir/fixtures/busybox"

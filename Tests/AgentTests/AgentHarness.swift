@@ -17,7 +17,8 @@ final class AgentHarness {
     let cgroupParent: String
     let nodeName = "testnode"
     private(set) var pid: Int32 = -1
-    var extraArguments: [String] = []
+    /// 0 disables healthz (kubelet's meaning), which keeps parallel tests from colliding.
+    var healthzPort: UInt16 = 0
 
     static let binDirectory: String = {
         // The test runner sits in the build directory next to the executables.
@@ -55,8 +56,8 @@ final class AgentHarness {
         let arguments = ["agent"] + options + [
             "--pod-manifests", manifests, "--log-dir", logs, "--node-name", nodeName,
             "--file-check-frequency", "1", "--restart-backoff-initial", "1", "--restart-backoff-max", "4",
-            "--healthz-port", "0", "--monitor-path", Self.binDirectory + "/swiftlet-monitor",
-        ] + extraArguments
+            "--healthz-port", String(healthzPort), "--monitor-path", Self.binDirectory + "/swiftlet-monitor",
+        ]
         let out = open(root.path + "/agent.log", O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0o644)
         defer { close(out) }
         var actions = posix_spawn_file_actions_t()
@@ -111,6 +112,20 @@ final class AgentHarness {
         return ((status?.containerStatuses ?? []) + (status?.initContainerStatuses ?? [])).first { $0.name == container }
     }
 
+    /// A port nobody listens on right now.
+    static func freePort() -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &sin) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 ? getsockname(fd, $0, &length) : -1 }
+        }
+        return UInt16(bigEndian: sin.sin_port)
+    }
+
     /// Polls every 100 ms until `condition` holds; false on timeout.
     func waitFor(_ timeout: Double, _ condition: () -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
@@ -150,7 +165,7 @@ final class AgentHarness {
             }
         }
         for proc in (try? fm.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard Int32(proc) != nil,
+            guard let number = Int32(proc), number != pid,
                   let cmdline = fm.contents(atPath: "/proc/\(proc)/cmdline") else { continue }
             if String(decoding: cmdline, as: UTF8.self).contains(root.path) { found.append("process \(proc)") }
         }

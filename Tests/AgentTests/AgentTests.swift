@@ -1,0 +1,265 @@
+import Agent
+import Foundation
+import Glibc
+import KubeAPI
+import Testing
+import TestSupport
+
+/// Root-only: a real `swiftlet agent` process running static pods on this host, killed and
+/// restarted by the tests. Each test uses its own directories and cgroup parent.
+@Suite("Agent with static pods (root)")
+struct AgentTests {
+    @Test func crashingContainerBacksOffWithCrashLoopBackOff() async throws {
+        let h = try AgentHarness()
+        try h.writeManifest("crash.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: crash}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - {name: c, image: busybox, command: ["sh", "-c", "echo run; exit 3"]}
+            """)
+        try h.start()
+        // Back-off 1 s doubling to 4 s: restarts at about 0, 1, 2, 4 s after each exit.
+        var seen: [Int: Date] = [:]
+        var sawCrashLoop = false
+        var message = ""
+        let reached = await h.waitFor(20) {
+            if let status = h.container("crash", "c") {
+                let count = Int(status.restartCount)
+                if seen[count] == nil { seen[count] = Date() }
+                if let waiting = status.state?.waiting, waiting.reason == "CrashLoopBackOff" {
+                    sawCrashLoop = true
+                    message = waiting.message ?? ""
+                }
+                #expect(status.lastState?.terminated?.exitCode ?? 3 == 3)
+            }
+            return seen[4] != nil
+        }
+        #expect(reached, "restart counts seen: \(seen.keys.sorted()) \(h.agentLog)")
+        #expect(sawCrashLoop)
+        #expect(message.hasPrefix("back-off ") && message.contains("restarting failed container=c pod=crash-testnode_default("), "\(message)")
+        if let t1 = seen[1], let t2 = seen[2], let t3 = seen[3], let t4 = seen[4] {
+            // Each wait is longer than the one before (1 s, 2 s, 4 s), allowing for scheduling noise.
+            #expect(t3.timeIntervalSince(t2) > t2.timeIntervalSince(t1) + 0.5, "\(seen)")
+            #expect(t4.timeIntervalSince(t3) > t3.timeIntervalSince(t2) + 1, "\(seen)")
+        }
+    }
+
+    @Test func onFailureAndNeverFollowKubernetes() async throws {
+        let h = try AgentHarness()
+        try h.writeManifest("policies.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: onfailure}
+            spec:
+              restartPolicy: OnFailure
+              terminationGracePeriodSeconds: 1
+              containers:
+              - {name: ok, image: busybox, command: ["true"]}
+              - {name: fails, image: busybox, command: ["sh", "-c", "exit 1"]}
+            """)
+        try h.writeManifest("never.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: never}
+            spec:
+              restartPolicy: Never
+              terminationGracePeriodSeconds: 1
+              containers:
+              - {name: fails, image: busybox, command: ["sh", "-c", "exit 2"]}
+            """)
+        try h.start()
+        let restarted = await h.waitFor(15) { (h.container("onfailure", "fails")?.restartCount ?? 0) >= 2 }
+        #expect(restarted, "\(h.agentLog)")
+        let ok = h.container("onfailure", "ok")
+        #expect(ok?.restartCount == 0)
+        #expect(ok?.state?.terminated?.reason == "Completed")
+        #expect(h.entry("onfailure")?.status?.phase == "Running")
+        let failed = await h.waitFor(10) { h.entry("never")?.status?.phase == "Failed" }
+        #expect(failed)
+        let never = h.container("never", "fails")
+        #expect(never?.restartCount == 0)
+        #expect(never?.state?.terminated?.exitCode == 2)
+        #expect(never?.state?.terminated?.reason == "Error")
+    }
+
+    @Test func failingLivenessProbeRestartsAndReadinessFlipsReady() async throws {
+        let h = try AgentHarness()
+        try h.writeManifest("probes.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: probes}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: live
+                image: busybox
+                command: ["sh", "-c", "touch /tmp/healthy; sleep 2; rm /tmp/healthy; sleep 1000"]
+                livenessProbe: {exec: {command: ["cat", "/tmp/healthy"]}, periodSeconds: 1, failureThreshold: 1}
+              - name: ready
+                image: busybox
+                command: ["sh", "-c", "echo ok > /tmp/index.html; sleep 2; httpd -p 8080 -h /tmp; sleep 3; killall httpd; sleep 1000"]
+                readinessProbe: {httpGet: {path: /index.html, port: 8080}, periodSeconds: 1}
+              - name: tcp
+                image: busybox
+                command: ["httpd", "-f", "-p", "9000"]
+                readinessProbe: {tcpSocket: {port: 9000}, periodSeconds: 1}
+            """)
+        try h.start()
+        let restarted = await h.waitFor(20) { (h.container("probes", "live")?.restartCount ?? 0) >= 1 }
+        #expect(restarted, "liveness never restarted the container: \(h.agentLog)")
+        // Readiness: not ready while httpd is down, ready while it serves, not ready again after.
+        var states: [Bool] = []
+        _ = await h.waitFor(20) {
+            if let ready = h.container("probes", "ready")?.ready, states.last != ready { states.append(ready) }
+            return states.starts(with: [false, true, false])
+        }
+        #expect(states.starts(with: [false, true, false]), "\(states)")
+        let tcpReady = await h.waitFor(10) { h.container("probes", "tcp")?.ready == true }
+        #expect(tcpReady)
+        let condition = h.entry("probes")?.status?.conditions?.first { $0.type == "Ready" }
+        #expect(condition?.status == "False")
+        #expect(condition?.message?.contains("ready") == true, "\(String(describing: condition))")
+    }
+
+    @Test func killedAgentLeavesPodsRunningAndSeesExitsOnReturn() async throws {
+        let h = try AgentHarness()
+        try h.writeManifest("survivor.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: survivor}
+            spec:
+              restartPolicy: Never
+              terminationGracePeriodSeconds: 1
+              containers:
+              - {name: long, image: busybox, command: ["sh", "-c", "echo before; sleep 1000"]}
+              - {name: short, image: busybox, command: ["sh", "-c", "echo short; sleep 3; exit 5"]}
+            """)
+        try h.start()
+        let running = await h.waitFor(10) { h.container("survivor", "short")?.state?.running != nil && h.containerPid("survivor", "long") != nil }
+        #expect(running, "\(h.agentLog)")
+        let pid = try #require(h.containerPid("survivor", "long"))
+        h.kill9()
+        // "short" exits while no agent runs.
+        try await Task.sleep(for: .seconds(4))
+        #expect(kill(pid, 0) == 0, "the container died with the agent")
+        try h.start()
+        let seen = await h.waitFor(10) { h.container("survivor", "short")?.state?.terminated?.exitCode == 5 }
+        #expect(seen, "\(String(describing: h.container("survivor", "short"))) \(h.agentLog)")
+        #expect(h.container("survivor", "short")?.state?.terminated?.reason == "Error")
+        #expect(h.containerPid("survivor", "long") == pid)
+        #expect(h.container("survivor", "long")?.state?.running != nil)
+        #expect(h.container("survivor", "long")?.restartCount == 0)
+        // The logs written before the restart are still there.
+        let entry = try #require(h.entry("survivor"))
+        let file = try PodLogs(logRoot: h.logs).file(pod: entry.pod, container: "long", previous: false)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(PodLogs.messages(text[...]).lines == "before\n")
+        // CRI format: RFC 3339 timestamp with nanoseconds, stream, tag, message.
+        #expect(text.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F before\n$"#, options: .regularExpression) != nil, "\(text)")
+    }
+
+    @Test func removedManifestStopsPodWithinGraceAndLeavesNothing() async throws {
+        let h = try AgentHarness()
+        try h.writeManifest("stop.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: stop}
+            spec:
+              terminationGracePeriodSeconds: 2
+              volumes: [{name: scratch, emptyDir: {}}]
+              containers:
+              - name: polite
+                image: busybox
+                command: ["sh", "-c", "trap 'echo bye; exit 0' TERM; while true; do sleep 0.1; done"]
+              - name: stubborn
+                image: busybox
+                command: ["sleep", "1000"]
+                volumeMounts: [{name: scratch, mountPath: /scratch}]
+            """)
+        try h.start()
+        let up = await h.waitFor(10) { h.entry("stop")?.status?.containerStatuses?.allSatisfy { $0.state?.running != nil } == true }
+        #expect(up, "\(h.agentLog)")
+        let started = Date()
+        try h.removeManifest("stop.yaml")
+        let gone = await h.waitFor(10) { h.entry("stop") == nil }
+        let took = Date().timeIntervalSince(started)
+        #expect(gone, "\(h.agentLog)")
+        // The stubborn one (PID 1 without a SIGTERM handler) is killed when the 2 s grace ends.
+        #expect(took >= 2 && took < 6, "termination took \(took) s")
+        #expect(h.leftovers().isEmpty, "\(h.leftovers())")
+    }
+
+    @Test func malformedManifestIsReportedAndOtherPodsKeepRunning() async throws {
+        let h = try AgentHarness()
+        try h.writeManifest("good.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: good}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers: [{name: c, image: busybox, command: ["sleep", "1000"]}]
+            """)
+        try h.start()
+        let up = await h.waitFor(10) { h.containerPid("good", "c") != nil && h.container("good", "c")?.state?.running != nil }
+        #expect(up)
+        let pid = h.containerPid("good", "c")
+        try h.writeManifest("bad.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: bad}
+            spec:
+              containers: [{name: c, image: busybox, imagee: typo}]
+            """)
+        let reported = await h.waitFor(10) {
+            let errors = (try? String(contentsOfFile: h.data + "/manifest-errors", encoding: .utf8)) ?? ""
+            return errors.contains("bad.yaml") && errors.contains("unknown field \"spec.containers[0].imagee\"")
+        }
+        #expect(reported, "\(h.agentLog)")
+        #expect(h.agentLog.contains("invalid static pod manifest"))
+        #expect(h.entry("bad") == nil)
+        try await Task.sleep(for: .seconds(1))
+        #expect(h.containerPid("good", "c") == pid)
+        #expect(h.container("good", "c")?.restartCount == 0)
+    }
+
+    @Test func healthzAnswersOk() async throws {
+        let h = try AgentHarness()
+        h.healthzPort = AgentHarness.freePort()
+        try h.start()
+        var answer = ""
+        let ok = await h.waitFor(10) {
+            answer = Self.get("127.0.0.1", h.healthzPort, "/healthz")
+            return answer.hasPrefix("HTTP/1.1 200 OK")
+        }
+        #expect(ok, "\(answer) \(h.agentLog)")
+        #expect(answer.hasSuffix("\r\n\r\nok"), "\(answer)")
+        #expect(Self.get("127.0.0.1", h.healthzPort, "/nope").hasPrefix("HTTP/1.1 404"))
+    }
+
+    /// A plain HTTP/1.1 GET over a socket; "" when nothing answers.
+    static func get(_ host: String, _ port: UInt16, _ path: String) -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_port = port.bigEndian
+        sin.sin_addr.s_addr = inet_addr(host)
+        let connected = withUnsafePointer(to: &sin) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return "" }
+        let request = "GET \(path) HTTP/1.1\r\nHost: \(host)\r\n\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var total = 0
+        while total < buffer.count {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + total, $0.count - total, 0) }
+            if n <= 0 { break }
+            total += n
+        }
+        return String(decoding: buffer[0..<total], as: UTF8.self)
+    }
+}
