@@ -1,0 +1,43 @@
+#!/bin/sh
+# Pod start latency of the agent against crun, and the agent's and monitors' memory.
+#
+# 1. Latency: from a manifest appearing in the agent's manifest directory to both containers of
+#    a two-container pod having exec'd (each container's first act is `touch` of a file on a
+#    shared hostPath, which the harness watches), against the same pod made by hand with crun:
+#    `ip netns add` + two `crun run -d` joining it, each touching its file the same way.
+# 2. Memory: the agent's RSS idle, then with 100 one-container pods running, and the monitors'
+#    RSS and PSS per pod (PSS shares the pages all monitors map from the same files).
+#
+# Environment: RUNS (default 30), PODS (default 100), OUT (default bench/results).
+# Needs root, a release build (built here), crun, iproute2. Uses only loopback and namespaces
+# it creates; removes everything it made.
+set -eu
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+runs="${RUNS:-30}"
+pods="${PODS:-100}"
+out="${OUT:-bench/results}"
+mkdir -p "$out"
+swift build -c release >/dev/null
+bin="$(swift build -c release --show-bin-path)"
+work="$(mktemp -d /tmp/swiftlet-podbench.XXXXXX)"
+agent_pid=""
+cleanup() {
+    [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
+    python3 bench/pod_start.py cleanup "$work" || true
+    rm -rf "$work"
+    for c in /sys/fs/cgroup/*/swiftlet-podbench /sys/fs/cgroup/swiftlet-podbench /sys/fs/cgroup/*/crun-podbench*; do
+        [ -d "$c" ] && rmdir "$c" 2>/dev/null
+    done
+    true
+}
+trap cleanup EXIT
+sh rootfs-fixtures/build.sh "$work/fixtures" >/dev/null
+opts="--data-dir $work/data --run-dir $work/run --cgroup-parent swiftlet-podbench"
+"$bin/swiftlet" images import $opts "$work/fixtures/busybox" >/dev/null
+mkdir -p "$work/manifests"
+"$bin/swiftlet" agent $opts --pod-manifests "$work/manifests" --log-dir "$work/logs" --node-name bench \
+    --file-check-frequency 20 --healthz-port 0 --monitor-path "$bin/swiftlet-monitor" >"$work/agent.log" 2>&1 &
+agent_pid=$!
+sleep 2
+python3 bench/pod_start.py run "$work" "$bin/swiftlet" "$agent_pid" "$runs" "$pods" | tee "$out/pod-start.txt"

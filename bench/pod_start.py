@@ -1,0 +1,218 @@
+"""Harness for bench/pod-start.sh: pod start latency (agent vs crun) and memory."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+BUSYBOX_LAYER_CMD = None
+
+
+def percentile(values, p):
+    values = sorted(values)
+    k = (len(values) - 1) * p / 100
+    lo = int(k)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def wait_for(paths, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(os.path.exists(p) for p in paths):
+            return time.monotonic()
+        time.sleep(0.0002)
+    raise TimeoutError(f"timed out waiting for {paths}")
+
+
+def pod_yaml(name, marks):
+    return f"""apiVersion: v1
+kind: Pod
+metadata: {{name: {name}}}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes: [{{name: marks, hostPath: {{path: {marks}}}}}]
+  containers:
+  - {{name: a, image: busybox, command: ["sh", "-c", "touch /marks/a; exec sleep 100000"], volumeMounts: [{{name: marks, mountPath: /marks}}]}}
+  - {{name: b, image: busybox, command: ["sh", "-c", "touch /marks/b; exec sleep 100000"], volumeMounts: [{{name: marks, mountPath: /marks}}]}}
+"""
+
+
+def status_dir(work):
+    return os.path.join(work, "data", "pod-status")
+
+
+def wait_pods(work, count, timeout=120.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        entries = os.listdir(status_dir(work)) if os.path.isdir(status_dir(work)) else []
+        if len(entries) == count:
+            if count == 0:
+                return
+            running = 0
+            for uid in entries:
+                try:
+                    status = json.load(open(os.path.join(status_dir(work), uid, "status.json")))
+                except (OSError, ValueError):
+                    continue
+                if all("running" in (c.get("state") or {}) for c in status.get("containerStatuses", [])):
+                    running += 1
+            if running == count:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"pods did not reach {count}")
+
+
+def agent_latency(work, runs):
+    times = []
+    manifests = os.path.join(work, "manifests")
+    for i in range(runs):
+        marks = os.path.join(work, f"marks-agent-{i}")
+        os.makedirs(marks)
+        tmp = os.path.join(manifests, f".p{i}.tmp")
+        with open(tmp, "w") as f:
+            f.write(pod_yaml(f"p{i}", marks))
+        t0 = time.monotonic()
+        os.rename(tmp, os.path.join(manifests, f"p{i}.yaml"))
+        t1 = wait_for([os.path.join(marks, "a"), os.path.join(marks, "b")])
+        times.append(t1 - t0)
+        os.remove(os.path.join(manifests, f"p{i}.yaml"))
+        wait_pods(work, 0)
+    return times
+
+
+def crun_bundle(work, name, marks_dir):
+    bundle = os.path.join(work, "crun", name)
+    rootfs = os.path.join(bundle, "rootfs")
+    os.makedirs(rootfs, exist_ok=True)
+    index = json.load(open(os.path.join(work, "fixtures/busybox/index.json")))
+    manifest = json.load(open(os.path.join(work, "fixtures/busybox/blobs", *index["manifests"][0]["digest"].split(":"))))
+    layer = os.path.join(work, "fixtures/busybox/blobs", *manifest["layers"][0]["digest"].split(":"))
+    subprocess.run(["tar", "-xzf", layer, "-C", rootfs], check=True)
+    spec = subprocess.run(["crun", "spec"], cwd=bundle, check=True)
+    config = json.load(open(os.path.join(bundle, "config.json")))
+    config["process"]["terminal"] = False
+    config["process"]["args"] = ["sh", "-c", f"touch /marks/{name}; exec sleep 100000"]
+    config["mounts"].append({"destination": "/marks", "type": "bind", "source": marks_dir, "options": ["rbind", "rw"]})
+    config["linux"]["namespaces"] = [{"type": t} for t in ["pid", "ipc", "uts", "mount"]] + [
+        {"type": "network", "path": "/run/netns/swiftlet-podbench"}]
+    config["linux"]["resources"] = {"pids": {"limit": 1024}}
+    config["linux"]["cgroupsPath"] = f"/crun-podbench-{name}"
+    json.dump(config, open(os.path.join(bundle, "config.json"), "w"))
+    return bundle
+
+
+def crun(args):
+    # crun refuses hybrid cgroups unless the empty cgroup2 tree is out of sight.
+    return subprocess.run(["unshare", "-m", "sh", "-c",
+                           "umount /sys/fs/cgroup/unified 2>/dev/null; exec crun " + " ".join(args)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def crun_latency(work, runs):
+    marks = os.path.join(work, "marks-crun")
+    os.makedirs(marks, exist_ok=True)
+    bundles = {n: crun_bundle(work, n, marks) for n in ("a", "b")}
+    times = []
+    for i in range(runs):
+        for n in ("a", "b"):
+            p = os.path.join(marks, n)
+            if os.path.exists(p):
+                os.remove(p)
+        t0 = time.monotonic()
+        subprocess.run(["ip", "netns", "add", "swiftlet-podbench"], check=True)
+        for n in ("a", "b"):
+            r = crun(["run", "-d", "-b", bundles[n], f"podbench-{n}"])
+            if r.returncode != 0:
+                raise RuntimeError(r.stderr.decode())
+        t1 = wait_for([os.path.join(marks, "a"), os.path.join(marks, "b")])
+        times.append(t1 - t0)
+        for n in ("a", "b"):
+            crun(["delete", "-f", f"podbench-{n}"])
+        subprocess.run(["ip", "netns", "del", "swiftlet-podbench"], check=True)
+    return times
+
+
+def rss_kb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def pss_kb(pid):
+    for line in open(f"/proc/{pid}/smaps_rollup"):
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+
+def memory(work, agent_pid, count):
+    idle = rss_kb(agent_pid)
+    manifests = os.path.join(work, "manifests")
+    for i in range(count):
+        with open(os.path.join(manifests, f".m{i}.tmp"), "w") as f:
+            f.write(f"""apiVersion: v1
+kind: Pod
+metadata: {{name: m{i}}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers: [{{name: c, image: busybox, command: ["sleep", "100000"]}}]
+""")
+        os.rename(os.path.join(manifests, f".m{i}.tmp"), os.path.join(manifests, f"m{i}.yaml"))
+    t0 = time.monotonic()
+    wait_pods(work, count, timeout=300)
+    all_running = time.monotonic() - t0
+    time.sleep(1)
+    loaded = rss_kb(agent_pid)
+    monitors = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if cmd and cmd[0].endswith(b"swiftlet-monitor") and work.encode() in b" ".join(cmd):
+            monitors.append(int(pid))
+    monitor_rss = [rss_kb(p) for p in monitors]
+    monitor_pss = [pss_kb(p) for p in monitors]
+    for i in range(count):
+        os.remove(os.path.join(manifests, f"m{i}.yaml"))
+    wait_pods(work, 0, timeout=300)
+    return idle, loaded, all_running, monitor_rss, monitor_pss
+
+
+def report(name, values, base):
+    p50 = percentile(values, 50) * 1000
+    p95 = percentile(values, 95) * 1000
+    print(f"{name:<10} {len(values):>5} {p50:>8.2f} {p95:>8.2f} {percentile(values, 50) / base:>15.2f}x")
+
+
+def main():
+    if sys.argv[1] == "cleanup":
+        work = sys.argv[2]
+        for n in ("a", "b"):
+            crun(["delete", "-f", f"podbench-{n}"])
+        subprocess.run(["ip", "netns", "del", "swiftlet-podbench"], stderr=subprocess.DEVNULL)
+        return
+    work, swiftlet, agent_pid, runs, pods = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+    agent = agent_latency(work, runs)
+    crun_times = crun_latency(work, runs)
+    base = percentile(agent, 50)
+    print("two-container pod start, manifest (or first command) to both containers exec'd")
+    print(f"{'command':<10} {'runs':>5} {'p50 ms':>8} {'p95 ms':>8} {'p50 vs agent':>16}")
+    report("agent", agent, base)
+    report("crun", crun_times, base)
+    idle, loaded, all_running, mon_rss, mon_pss = memory(work, agent_pid, pods)
+    print()
+    print(f"agent RSS idle: {idle / 1024:.1f} MiB; with {pods} pods: {loaded / 1024:.1f} MiB")
+    print(f"{pods} pods from manifests to all Running (status written): {all_running:.2f} s")
+    if mon_rss:
+        print(f"monitors: {len(mon_rss)}; RSS per monitor p50 {percentile(mon_rss, 50) / 1024:.2f} MiB; "
+              f"PSS per monitor p50 {percentile(mon_pss, 50) / 1024:.2f} MiB")
+
+
+if __name__ == "__main__":
+    main()
