@@ -1,7 +1,8 @@
 #!/bin/sh
 # The quickest way to see swiftlet work: installs the build dependencies, builds swiftlet,
-# builds the busybox test image from Debian's busybox-static, imports it, and runs the
-# two-container pod in examples/web-pod.yaml once (init container, web server, client).
+# builds a busybox image from Debian's busybox-static, imports it, starts the agent with a
+# manifest directory holding examples/static-web.yaml (a web server and a client), shows the
+# pod and its logs, then removes the manifest, waits for the pod to stop and stops the agent.
 # Needs root. Environment:
 #   SWIFTLET_DEMO_DIR   where demo state goes (default /tmp/swiftlet-demo); removed at the end
 #   SWIFTLET_SKIP_APT=1 do not run apt-get
@@ -11,12 +12,36 @@ export PATH="/opt/swift/usr/bin:$PATH"
 dir="${SWIFTLET_DEMO_DIR:-/tmp/swiftlet-demo}"
 sh scripts/install-deps.sh
 swift build
-bin="$(swift build --show-bin-path)/swiftlet"
-mkdir -p "$dir"
+bin="$(swift build --show-bin-path)"
+mkdir -p "$dir/manifests"
+agent=""
 # The pod's cgroups are removed by swiftlet; the parent it created is ours to remove.
-trap 'rm -rf "$dir"; for c in /sys/fs/cgroup/*/swiftlet-demo /sys/fs/cgroup/swiftlet-demo; do [ -d "$c" ] && rmdir "$c"; done; true' EXIT
+cleanup() {
+    [ -n "$agent" ] && kill "$agent" 2>/dev/null && wait "$agent" 2>/dev/null
+    rm -rf "$dir"
+    for c in /sys/fs/cgroup/*/swiftlet-demo /sys/fs/cgroup/swiftlet-demo; do [ -d "$c" ] && rmdir "$c"; done
+    true
+}
+trap cleanup EXIT
 sh rootfs-fixtures/build.sh "$dir/fixtures"
 opts="--data-dir $dir/data --run-dir $dir/run --cgroup-parent swiftlet-demo"
-"$bin" images import $opts "$dir/fixtures/busybox"
-"$bin" images ls $opts
-"$bin" run $opts examples/web-pod.yaml
+"$bin/swiftlet" images import $opts "$dir/fixtures/busybox"
+"$bin/swiftlet" agent $opts --pod-manifests "$dir/manifests" --log-dir "$dir/logs" --node-name demo \
+    --healthz-port 0 2>"$dir/agent.log" &
+agent=$!
+cp examples/static-web.yaml "$dir/manifests/"
+echo "waiting for the pod to be ready..."
+i=0
+until "$bin/swiftlet" pods $opts 2>/dev/null | grep -q ' 2/2 '; do
+    i=$((i + 1))
+    [ $i -gt 60 ] && { cat "$dir/agent.log"; echo "pod not ready after 30 s" >&2; exit 1; }
+    sleep 0.5
+done
+sleep 4
+"$bin/swiftlet" pods $opts
+echo "--- swiftlet logs web-demo -c client"
+"$bin/swiftlet" logs $opts --log-dir "$dir/logs" web-demo -c client
+echo "--- removing the manifest: the pod stops within its grace period"
+rm "$dir/manifests/static-web.yaml"
+until [ -z "$("$bin/swiftlet" pods $opts | tail -n +2)" ]; do sleep 0.5; done
+echo "pod stopped; stopping the agent"
