@@ -100,7 +100,8 @@ extension PodWorker {
     func start(_ name: String) async {
         guard var slot = slots[name], let sandbox else { return }
         if let previous = slot.previous {
-            // The previous start's cgroup has the same path as the next one: remove it first.
+            // The previous start's directory and cgroup are not needed once the next one begins
+            // (its exit is kept in the slot, its log in the log directory).
             await runtime.removeContainer(previous)
             slot.previous = nil
         }

@@ -161,6 +161,39 @@ struct AgentTests {
         #expect(text.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z stdout F before\n$"#, options: .regularExpression) != nil, "\(text)")
     }
 
+    @Test func restartedContainerSurvivesAgentRestartWithItsCount() async throws {
+        let h = try AgentHarness()
+        // Crashes on its first two starts, then stays up (the count lives in an emptyDir).
+        try h.writeManifest("flaky.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: flaky}
+            spec:
+              terminationGracePeriodSeconds: 1
+              volumes: [{name: data, emptyDir: {}}]
+              containers:
+              - name: c
+                image: busybox
+                volumeMounts: [{name: data, mountPath: /data}]
+                command: ["sh", "-c", "n=$(cat /data/n 2>/dev/null || echo 0); echo $((n+1)) > /data/n; [ $n -ge 2 ] && exec sleep 1000; exit 1"]
+            """)
+        try h.start()
+        let settled = await h.waitFor(15) {
+            h.container("flaky", "c")?.restartCount == 2 && h.container("flaky", "c")?.state?.running != nil
+        }
+        #expect(settled, "\(String(describing: h.container("flaky", "c"))) \(h.agentLog)")
+        let pid = try #require(h.containerPid("flaky", "c"))
+        h.kill9()
+        try h.start()
+        // The new agent adopts the running start and cleans up the two that ended, without
+        // touching the running one.
+        try await Task.sleep(for: .seconds(2))
+        #expect(kill(pid, 0) == 0, "the running start was killed during recovery")
+        #expect(h.containerPid("flaky", "c") == pid)
+        #expect(h.container("flaky", "c")?.restartCount == 2)
+        #expect(h.container("flaky", "c")?.state?.running != nil)
+    }
+
     @Test func removedManifestStopsPodWithinGraceAndLeavesNothing() async throws {
         let h = try AgentHarness()
         try h.writeManifest("stop.yaml", """

@@ -79,7 +79,10 @@ public struct ContainerSpecBuilder: Sendable {
         mounts.append(.bind(directory + "/termination-log", to: terminationLog, file: true))
         spawn.mounts = mounts
 
-        return ContainerPlan(spawn: spawn, cgroup: layout.cgroup(parent: config.cgroupParent) + "/" + container.name,
+        // One cgroup per start, as containerd gives each container its own: cleaning up an old
+        // start can never touch the current one, and OOM counters start at zero. `_` cannot
+        // occur in a container name (a DNS label), so the path is unambiguous.
+        return ContainerPlan(spawn: spawn, cgroup: layout.cgroup(parent: config.cgroupParent) + "/\(container.name)_\(attempt)",
                              resources: Self.resources(container, privileged: privileged), directory: directory)
     }
 
