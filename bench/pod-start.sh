@@ -25,6 +25,7 @@ agent_pid=""
 cleanup() {
     [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
     python3 bench/pod_start.py cleanup "$work" || true
+    rm -f /tmp/swiftlet-podbench-crun.err
     rm -rf "$work"
     for c in /sys/fs/cgroup/*/swiftlet-podbench /sys/fs/cgroup/swiftlet-podbench /sys/fs/cgroup/*/crun-podbench*; do
         [ -d "$c" ] && rmdir "$c" 2>/dev/null

@@ -104,10 +104,15 @@ def crun_bundle(work, name, marks_dir):
 
 
 def crun(args):
-    # crun refuses hybrid cgroups unless the empty cgroup2 tree is out of sight.
-    return subprocess.run(["unshare", "-m", "sh", "-c",
-                           "umount /sys/fs/cgroup/unified 2>/dev/null; exec crun " + " ".join(args)],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # crun refuses hybrid cgroups unless the empty cgroup2 tree is out of sight. Its output goes
+    # to a file: a detached container inherits it, so a pipe would never reach EOF.
+    with open("/tmp/swiftlet-podbench-crun.err", "w+b") as err:
+        result = subprocess.run(["unshare", "-m", "sh", "-c",
+                                 "umount /sys/fs/cgroup/unified 2>/dev/null; exec crun " + " ".join(args)],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        err.seek(0)
+        result.stderr = err.read()
+    return result
 
 
 def crun_latency(work, runs):
