@@ -20,6 +20,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -262,6 +263,20 @@ int sl_spawn(const struct sl_spawn_config *cfg, struct sl_spawn_result *res) {
     if (pipe2(p, O_CLOEXEC) < 0) { sl_fill_error(res, SL_STEP_PIPE, errno, "pipe2"); return -1; }
     // Block every signal across clone so no handler of ours runs in the child before
     // reset_signals; the parent restores its mask right after.
+    // A shared PID namespace is entered for our children only (pid_for_children) and only on
+    // this thread; we return to our own right after the clone.
+    int own_pid_ns = -1;
+    if (cfg->pid_ns_fd >= 0) {
+        own_pid_ns = open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+        if (own_pid_ns < 0 || setns(cfg->pid_ns_fd, CLONE_NEWPID) < 0) {
+            int e = errno;
+            if (own_pid_ns >= 0) close(own_pid_ns);
+            close(p[0]);
+            close(p[1]);
+            sl_fill_error(res, SL_STEP_SETNS, e, "pod PID namespace");
+            return -1;
+        }
+    }
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -273,6 +288,10 @@ int sl_spawn(const struct sl_spawn_config *cfg, struct sl_spawn_result *res) {
     }
     int clone_errno = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (own_pid_ns >= 0) {
+        if (setns(own_pid_ns, CLONE_NEWPID) < 0) abort(); // never leave this thread's children in a pod
+        close(own_pid_ns);
+    }
     close(p[1]);
     if (pid < 0) {
         close(p[0]);

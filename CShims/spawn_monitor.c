@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
@@ -256,4 +257,95 @@ int sl_exec_in(int target_pidfd, const struct sl_spawn_config *cfg, struct sl_sp
     if (got != (int)sizeof msg) sl_fill_error(res, SL_STEP_SYNC, EPROTO, "short message from child");
     else { msg.detail[sizeof msg.detail - 1] = 0; sl_fill_error(res, msg.step, msg.err, msg.detail); }
     return -1;
+}
+
+int sl_pause_create(const char *pause_path, const char *const *pause_argv, pid_t *pid, int *pidfd, int *nsfd,
+                    struct sl_spawn_result *res) {
+    memset(res, 0, sizeof *res);
+    *pid = -1;
+    *pidfd = -1;
+    *nsfd = -1;
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) < 0) {
+        sl_fill_error(res, SL_STEP_PIPE, errno, "pipe2");
+        return -1;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int unused;
+    pid_t a = sl_clone_fork(0, &unused);
+    if (a == 0) {
+        close(report[0]);
+        pid_t b = sl_clone_fork(CLONE_NEWPID, &unused);
+        if (b == 0) {
+            // PID 1 of the pod's PID namespace. Tell our pid (as the host sees it) through the
+            // pipe's EOF: the parent reads it from A instead. Exec the pause program.
+            sl_reset_signals();
+            setsid();
+            int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+            if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); }
+            syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+            char *const envp[] = { NULL };
+            execve(pause_path, (char *const *)pause_argv, envp);
+            struct sl_child_msg msg;
+            memset(&msg, 0, sizeof msg);
+            msg.step = SL_STEP_EXEC;
+            msg.err = errno;
+            memcpy(msg.detail, "pause", 6);
+            ssize_t w = write(report[1], &msg, sizeof msg);
+            (void)w;
+            _exit(127);
+        }
+        // A reports B's pid, then exits so that B is reparented away from the agent.
+        struct sl_child_msg msg;
+        memset(&msg, 0, sizeof msg);
+        msg.step = b < 0 ? SL_STEP_CLONE : 0;
+        msg.err = b < 0 ? errno : (int)b;
+        ssize_t w = write(report[1], &msg, sizeof msg);
+        (void)w;
+        _exit(0);
+    }
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(report[1]);
+    if (a < 0) {
+        close(report[0]);
+        sl_fill_error(res, SL_STEP_CLONE, clone_errno, "clone");
+        return -1;
+    }
+    if (unused >= 0) close(unused);
+    while (waitpid(a, NULL, 0) < 0 && errno == EINTR) {}
+    struct sl_child_msg msg;
+    int got = sl_read_child_msg(report[0], &msg);
+    if (got != (int)sizeof msg || msg.step != 0) {
+        close(report[0]);
+        if (got == (int)sizeof msg) sl_fill_error(res, msg.step, msg.err, "pause");
+        else sl_fill_error(res, SL_STEP_SYNC, EPROTO, "pause process");
+        return -1;
+    }
+    pid_t b = (pid_t)msg.err;
+    // B still holds the pipe until it execs (CLOEXEC): EOF means the exec happened, a message
+    // that it failed.
+    got = sl_read_child_msg(report[0], &msg);
+    close(report[0]);
+    if (got != 0) {
+        if (got == (int)sizeof msg) sl_fill_error(res, msg.step, msg.err, pause_path);
+        else sl_fill_error(res, SL_STEP_SYNC, EPROTO, "pause process");
+        return -1;
+    }
+    *pid = b;
+    *pidfd = (int)syscall(SYS_pidfd_open, b, 0);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)b);
+    *nsfd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*pidfd < 0 || *nsfd < 0) {
+        int e = errno;
+        kill(b, SIGKILL);
+        if (*pidfd >= 0) close(*pidfd);
+        if (*nsfd >= 0) close(*nsfd);
+        sl_fill_error(res, SL_STEP_SETNS, e, path);
+        return -1;
+    }
+    return 0;
 }

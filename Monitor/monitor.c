@@ -112,7 +112,28 @@ static int write_exit_file(const char *path, int code, int sig) {
     return rename(tmp, path);
 }
 
+/// `--pause`: PID 1 of a pod's shared PID namespace (shareProcessNamespace). Like the pause
+/// container: sleep, reap the orphans the kernel hands to PID 1, exit on SIGTERM/SIGINT.
+static void on_stop(int sig) { (void)sig; _exit(0); }
+static void on_child(int sig) { (void)sig; while (waitpid(-1, NULL, WNOHANG) > 0) {} }
+
+static int pause_main(void) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGTERM, on_stop);
+    signal(SIGINT, on_stop);
+    signal(SIGHUP, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_child;
+    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sigaction(SIGCHLD, &sa, NULL);
+    for (;;) pause();
+}
+
 int main(int argc, char **argv) {
+    if (argc == 2 && !strcmp(argv[1], "--pause")) return pause_main();
     const char *log_path = NULL, *exit_path = NULL;
     pid_t pid = 0;
     for (int i = 1; i < argc; i++) {

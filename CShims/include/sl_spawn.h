@@ -59,6 +59,8 @@ struct sl_spawn_config {
     const int *join_types;        ///< CLONE_NEWNET etc. for each fd
     int njoin;
     const char *hostname;         ///< set when the container has its own UTS namespace; NULL = leave
+    int pid_ns_fd;                ///< a PID namespace to start the container in (the pod's, for
+                                  ///< shareProcessNamespace), or -1; then clone_flags has no CLONE_NEWPID
     // cgroups: cgroup.procs files the child writes "0" into before anything else.
     const char *const *cgroup_procs;
     int ncgroup_procs;
@@ -130,6 +132,14 @@ int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_pa
 /// from `cfg` as sl_spawn does and execs. The process we return (pid/pidfd in `res`) is our
 /// child; it waits for the one in the container (which dies with it) and exits with its status.
 int sl_exec_in(int target_pidfd, const struct sl_spawn_config *cfg, struct sl_spawn_result *res);
+
+/// Starts the init of a pod's shared PID namespace (shareProcessNamespace): a process cloned
+/// into a new PID namespace that execs `pause_path` with `pause_argv` and lives until killed,
+/// reaping the orphans of the pod's containers, as the pause container does under containerd.
+/// A double fork makes it not our child, so it survives us. Returns its pid and a pidfd, and
+/// an fd of the PID namespace.
+int sl_pause_create(const char *pause_path, const char *const *pause_argv, pid_t *pid, int *pidfd, int *nsfd,
+                    struct sl_spawn_result *res);
 
 /// Create a pod sandbox: new namespaces given by `clone_flags` (CLONE_NEWNET|CLONE_NEWIPC|
 /// CLONE_NEWUTS...), set `hostname` in the UTS one, bring `lo` up in the network one, and

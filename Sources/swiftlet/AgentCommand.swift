@@ -53,7 +53,7 @@ struct AgentCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var config = options.config
-        config.monitorPath = monitorPath ?? Self.defaultMonitorPath()
+        config.monitorPath = monitorPath ?? RuntimeOptions.defaultMonitorPath()
         guard let monitor = config.monitorPath, access(monitor, X_OK) == 0 else {
             throw CLIError("swiftlet-monitor not found at \(config.monitorPath ?? "?"): build it (swift build) or pass --monitor-path")
         }
@@ -78,10 +78,5 @@ struct AgentCommand: AsyncParsableCommand {
         }
         defer { sources.forEach { $0.cancel() } }
         try await task.value
-    }
-
-    static func defaultMonitorPath() -> String {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return (exe as NSString).deletingLastPathComponent + "/swiftlet-monitor"
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Cgroups
 import Images
 import Runtime
@@ -26,7 +27,14 @@ struct RuntimeOptions: ParsableArguments {
     var config: RuntimeConfig {
         RuntimeConfig(stateRoot: dataDir, runRoot: runDir, cgroupParent: cgroupParent,
                       seccompProfileRoot: seccompProfileRoot ?? dataDir + "/seccomp",
-                      seccompDefault: seccompDefault, podPidsLimit: podMaxPids)
+                      seccompDefault: seccompDefault, podPidsLimit: podMaxPids,
+                      monitorPath: Self.defaultMonitorPath())
+    }
+
+    /// `swiftlet-monitor` next to this executable.
+    static func defaultMonitorPath() -> String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return (exe as NSString).deletingLastPathComponent + "/swiftlet-monitor"
     }
 
     func imageStore() throws -> ImageStore {

@@ -20,13 +20,7 @@ final class AgentHarness {
     /// 0 disables healthz (kubelet's meaning), which keeps parallel tests from colliding.
     var healthzPort: UInt16 = 0
 
-    static let binDirectory: String = {
-        // The test runner sits in the build directory next to the executables.
-        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = runner.deletingLastPathComponent()
-        if dir.path.hasSuffix(".xctest") || dir.path.hasSuffix("Contents/MacOS") { dir = dir.deletingLastPathComponent() }
-        return dir.path
-    }()
+    static var binDirectory: String { Fixtures.binDirectory }
 
     init(_ name: String = #function) throws {
         root = try TestRoot(name)

@@ -3,6 +3,7 @@ import Glibc
 import Images
 import KubeAPI
 import Testing
+import TestSupport
 @testable import Runtime
 
 /// Root-only integration tests: real namespaces, overlayfs, cgroups (v1 on this host) and
@@ -256,6 +257,35 @@ struct PodRuntimeTests {
         #expect(priv.contains("CapEff:\t" + String(repeating: "0", count: 16 - all.count) + all), "\(priv)")
         #expect(priv.contains("Seccomp:\t0"), "\(priv)")
         #expect(priv.contains(" /sys sysfs rw,"), "\(priv)")
+        #expect(h.leftovers().isEmpty, "\(h.leftovers())")
+    }
+
+    @Test func shareProcessNamespaceGivesOnePidNamespaceWithPause() async throws {
+        let h = try RuntimeHarness()
+        let pod = try h.pod("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: shared-pid}
+            spec:
+              shareProcessNamespace: true
+              containers:
+              - {name: sleeper, image: busybox, command: ["sleep", "3"]}
+              - name: looker
+                image: busybox
+                command: ["sh", "-c", "sleep 0.5; ps -o pid,args; echo me=$$$$"]
+            """)
+        let (result, logs) = try await h.run(pod)
+        let out = logs["looker"] ?? ""
+        #expect(result.phase == "Succeeded", "\(logs)")
+        // PID 1 is the pause process; the other container's sleep is visible; we are not PID 1.
+        #expect(out.range(of: #"(?m)^\s*1 \S*swiftlet-monitor --pause$"#, options: .regularExpression) != nil, "\(out)")
+        #expect(out.contains("sleep 3"), "\(out)")
+        #expect(!out.contains("me=1\n"), "\(out)")
+        let pauses = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { pid in
+            guard Int(pid) != nil, let cmd = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: cmd, as: UTF8.self).contains("--pause") && String(decoding: cmd, as: UTF8.self).contains(Fixtures.binDirectory)
+        } ?? []
+        #expect(pauses.isEmpty, "pause processes left: \(pauses)")
         #expect(h.leftovers().isEmpty, "\(h.leftovers())")
     }
 

@@ -15,6 +15,14 @@ public enum Fixtures {
 
     public static let directory = repoRoot + "/.build/test-fixtures"
 
+    /// The build directory holding `swiftlet` and `swiftlet-monitor`: the test runner's.
+    public static let binDirectory: String = {
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = runner.deletingLastPathComponent()
+        if dir.path.hasSuffix(".xctest") { dir = dir.deletingLastPathComponent() }
+        return dir.path
+    }()
+
     /// Built fixtures; fails loudly when the script fails (e.g. busybox-static missing).
     public static let built: Result<String, Error> = {
         let process = Process()

@@ -58,7 +58,15 @@ public struct ContainerSpecBuilder: Sendable {
 
         var spawn = SpawnSpec(rootfs: directory + "/rootfs", process: process)
         spawn.joinNamespaces = sandbox.namespaces
-        if pod.spec.hostPID != true { spawn.cloneFlags = SL_CLONE_NEWNS | SL_CLONE_NEWPID } else { spawn.cloneFlags = SL_CLONE_NEWNS }
+        // Own PID namespace, unless the pod shares one (shareProcessNamespace) or uses the host's.
+        if let shared = sandbox.pidNamespace {
+            spawn.cloneFlags = SL_CLONE_NEWNS
+            spawn.pidNamespace = shared
+        } else if pod.spec.hostPID == true {
+            spawn.cloneFlags = SL_CLONE_NEWNS
+        } else {
+            spawn.cloneFlags = SL_CLONE_NEWNS | SL_CLONE_NEWPID
+        }
         let lower = layers.reversed().joined(separator: ":")
         spawn.overlayOptions = "lowerdir=\(lower),upperdir=\(directory)/upper,workdir=\(directory)/work"
         spawn.readonlyRootfs = security?.readOnlyRootFilesystem ?? false

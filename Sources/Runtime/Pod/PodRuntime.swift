@@ -39,8 +39,15 @@ public final class PodRuntime: Sendable {
         var sandbox: PodSandbox?
         do {
             try FileManager.default.createDirectory(atPath: layout.directory, withIntermediateDirectories: true)
+            var pausePath: String?
+            if pod.spec.shareProcessNamespace == true {
+                guard let monitor = config.monitorPath else {
+                    throw RuntimeError.unsupported("shareProcessNamespace needs swiftlet-monitor (its --pause mode is the pod's PID 1)")
+                }
+                pausePath = monitor
+            }
             sandbox = try PodSandbox.create(directory: layout.namespaces, hostname: hostname,
-                                            hostNetwork: pod.spec.hostNetwork ?? false)
+                                            hostNetwork: pod.spec.hostNetwork ?? false, sharedPID: pausePath)
             try VolumeManager.prepare(pod: pod, layout: layout)
             try HostFiles.write(for: pod, layout: layout, podIPs: podIPs, hostResolvConf: config.hostResolvConf)
             // Device rules live on the container groups: a v1 child can never be granted more

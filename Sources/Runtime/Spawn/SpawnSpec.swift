@@ -87,6 +87,8 @@ public struct SpawnSpec: Sendable {
     /// Namespaces to join, as (fd, CLONE_NEW* type): the pod sandbox's.
     public var joinNamespaces: [(fd: Int32, type: Int32)] = []
     public var hostname: String?
+    /// The pod's shared PID namespace (shareProcessNamespace); `cloneFlags` then has no NEWPID.
+    public var pidNamespace: Int32?
     public var cgroupProcs: [String] = []
     /// Empty directory on the host that becomes the container's `/`.
     public var rootfs: String

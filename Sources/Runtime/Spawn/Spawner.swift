@@ -100,6 +100,7 @@ public enum Spawner {
         config.join_types = arena.copy(spec.joinNamespaces.map(\.type))
         config.njoin = Int32(spec.joinNamespaces.count)
         config.hostname = arena.optionalString(spec.hostname)
+        config.pid_ns_fd = spec.pidNamespace ?? -1 // 0 would be stdin
         config.cgroup_procs = arena.stringArray(spec.cgroupProcs)
         config.ncgroup_procs = Int32(spec.cgroupProcs.count)
         config.rootfs = arena.string(spec.rootfs)

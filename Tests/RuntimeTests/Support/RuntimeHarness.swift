@@ -18,7 +18,8 @@ final class RuntimeHarness {
         parent = "swiftlet-test-\(UUID().uuidString.prefix(8).lowercased())"
         cgroups = try Cgroups.detect()
         let config = RuntimeConfig(stateRoot: root.path + "/state", runRoot: root.path + "/run", cgroupParent: parent,
-                                   seccompProfileRoot: root.path + "/seccomp")
+                                   seccompProfileRoot: root.path + "/seccomp",
+                                   monitorPath: Fixtures.binDirectory + "/swiftlet-monitor")
         runtime = PodRuntime(config: config, images: try Fixtures.store.get(), cgroups: cgroups, nodeName: "test-node")
     }
 
