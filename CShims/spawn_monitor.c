@@ -191,7 +191,23 @@ int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_pa
     // Both are alive (B waits on `go`; the container is B's unreaped child at worst), so the
     // pids still name them.
     res->container_pidfd = (int)syscall(SYS_pidfd_open, r.container_pid, 0);
+    int container_errno = errno;
     res->monitor_pidfd = (int)syscall(SYS_pidfd_open, r.monitor_pid, 0);
+    int monitor_errno = errno;
+    if (res->container_pidfd < 0 || res->monitor_pidfd < 0) {
+        // Without both handles the container could be neither stopped nor watched (EMFILE is
+        // the usual cause): take it down now rather than leave it unmanageable.
+        kill(r.container_pid, SIGKILL);
+        kill(r.monitor_pid, SIGKILL);
+        close(go[1]);
+        if (res->container_pidfd >= 0) close(res->container_pidfd);
+        if (res->monitor_pidfd >= 0) close(res->monitor_pidfd);
+        res->container_pidfd = res->monitor_pidfd = -1;
+        res->step = SL_STEP_SYNC;
+        res->err = res->container_pidfd < 0 ? container_errno : monitor_errno;
+        memcpy(res->detail, "pidfd_open", 11);
+        return -1;
+    }
     close(go[1]);
     return 0;
 }

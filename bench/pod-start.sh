@@ -28,7 +28,7 @@ cleanup() {
     rm -f /tmp/swiftlet-podbench-crun.err
     rm -rf "$work"
     for c in /sys/fs/cgroup/*/swiftlet-podbench /sys/fs/cgroup/swiftlet-podbench /sys/fs/cgroup/*/crun-podbench*; do
-        [ -d "$c" ] && rmdir "$c" 2>/dev/null
+        [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
     done
     true
 }

@@ -201,6 +201,21 @@ def main():
         for n in ("a", "b"):
             crun(["delete", "-f", f"podbench-{n}"])
         subprocess.run(["ip", "netns", "del", "swiftlet-podbench"], stderr=subprocess.DEVNULL)
+        # Pods the agent had no time to stop: their monitors and containers, then mounts.
+        pods = os.path.join(work, "data", "pods")
+        for dirpath, _, files in os.walk(pods):
+            if "state.json" in files:
+                state = json.load(open(os.path.join(dirpath, "state.json")))
+                for key in ("containerPid", "monitorPid"):
+                    try:
+                        os.kill(state[key], 9)
+                    except (ProcessLookupError, KeyError):
+                        pass
+        time.sleep(0.5)
+        for line in reversed(open("/proc/self/mounts").read().splitlines()):
+            target = line.split()[1]
+            if target.startswith(work):
+                subprocess.run(["umount", "-l", target], stderr=subprocess.DEVNULL)
         return
     work, swiftlet, agent_pid, runs, pods = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
     agent = agent_latency(work, runs)

@@ -52,6 +52,7 @@ struct AgentCommand: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        ProcessLimits.raiseOpenFiles()
         var config = options.config
         config.monitorPath = monitorPath ?? RuntimeOptions.defaultMonitorPath()
         guard let monitor = config.monitorPath, access(monitor, X_OK) == 0 else {

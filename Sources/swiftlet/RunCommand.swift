@@ -33,6 +33,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         // Containers write to stdout; our own log lines go to stderr.
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        ProcessLimits.raiseOpenFiles()
         guard let text = try? String(contentsOfFile: manifest, encoding: .utf8) else {
             throw CLIError("cannot read \(manifest)")
         }
