@@ -15,7 +15,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        // Raw Linux syscalls, the clone..execve path, seccomp/libcap and zlib glue.
+        // Raw Linux syscalls, the clone..execve path, rtnetlink, seccomp/libcap/nftables and zlib glue.
         .target(
             name: "CShims",
             path: "CShims",
@@ -24,6 +24,7 @@ let package = Package(
                 .linkedLibrary("seccomp"),
                 .linkedLibrary("cap"),
                 .linkedLibrary("z"),
+                .linkedLibrary("nftables"),
             ]
         ),
         // Kubernetes API types, quantities, strict YAML/JSON decoding with field paths.
@@ -39,6 +40,11 @@ let package = Package(
         // cgroup v1 (hybrid) and v2 managers behind one protocol.
         .target(
             name: "Cgroups",
+            dependencies: ["CShims"]
+        ),
+        // The pod network: node bridge, veths, host-local addresses, masquerade, hostPorts, node routes.
+        .target(
+            name: "Network",
             dependencies: ["CShims"]
         ),
         // Pods and containers on namespaces, mounts, cgroups.
@@ -60,6 +66,7 @@ let package = Package(
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
+        .testTarget(name: "NetworkTests", dependencies: ["Network", "CShims", "Runtime"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims"]),
     ]
 )
