@@ -30,19 +30,12 @@ public final class RouteSocket: NetlinkSocket {
     deinit { close(fd) }
 
     public func send(_ datagram: [UInt8]) throws {
-        var address = sockaddr_nl()
-        address.nl_family = sa_family_t(AF_NETLINK)
+        // No address: an unconnected netlink socket sends to the kernel (port 0).
         while true {
-            let sent = datagram.withUnsafeBytes { bytes in
-                withUnsafePointer(to: &address) { pointer in
-                    pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
-                    }
-                }
-            }
+            let sent = datagram.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
             if sent == datagram.count { return }
             if sent < 0 && Glibc.errno == EINTR { continue }
-            throw NetworkError.system(step: "sendto(netlink)", detail: "for \(owner)",
+            throw NetworkError.system(step: "send(netlink)", detail: "for \(owner)",
                                       errno: sent < 0 ? Glibc.errno : EMSGSIZE)
         }
     }
