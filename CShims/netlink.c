@@ -202,7 +202,10 @@ int sl_nl_link_veth(uint8_t *buf, size_t cap, uint32_t seq, uint16_t flags, cons
     // The peer is described by its own ifinfomsg + attributes; the kernel creates it straight
     // in the namespace of IFLA_NET_NS_FD, which saves moving it there afterwards.
     size_t peer_at = nest_begin(&b, VETH_INFO_PEER);
-    put(&b, &ifi, sizeof ifi);
+    // The peer starts down: asking for it up here is refused with ENOTCONN (kernel 6.18, also
+    // through `ip link add ... peer name eth0 up netns X`); it is brought up in its namespace.
+    struct ifinfomsg peer_ifi = {.ifi_family = AF_UNSPEC};
+    put(&b, &peer_ifi, sizeof peer_ifi);
     if (mtu) attr_u32(&b, IFLA_MTU, mtu);
     if (peer_netns_fd >= 0) attr_u32(&b, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
     attr_str(&b, IFLA_IFNAME, peer);

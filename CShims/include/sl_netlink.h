@@ -38,8 +38,9 @@ int sl_nl_link_bridge(uint8_t *buf, size_t cap, uint32_t seq, uint16_t flags, co
                       const uint8_t *mac);
 
 /// RTM_NEWLINK of a veth pair: `name` here, `peer` created directly in the namespace
-/// `peer_netns_fd` (IFLA_NET_NS_FD; no move afterwards). Both get `mtu` (0: default) and are
-/// brought up when `up`; `master` (ifindex, 0: none) enslaves our end to a bridge.
+/// `peer_netns_fd` (IFLA_NET_NS_FD; no move afterwards). Both get `mtu` (0: default); our end
+/// is brought up when `up` (the peer stays down: bring it up from inside its namespace);
+/// `master` (ifindex, 0: none) enslaves our end to a bridge.
 int sl_nl_link_veth(uint8_t *buf, size_t cap, uint32_t seq, uint16_t flags, const char *name, const char *peer,
                     int peer_netns_fd, int master, uint32_t mtu, int up);
 

@@ -8,7 +8,8 @@ public enum RouteRequest: Sendable, Equatable {
     /// A bridge with a fixed MAC (its address would otherwise follow the lowest port's).
     case createBridge(name: String, mtu: UInt32, mac: [UInt8]?)
     /// A veth pair: `name` here (in the socket's namespace, a port of `master` when > 0),
-    /// `peer` created directly in the namespace `peerNetns`; both with `mtu`, both up if `up`.
+    /// `peer` created directly in the namespace `peerNetns`; both with `mtu`; our end up if
+    /// `up` (the peer starts down and is brought up from inside its namespace).
     case createVeth(name: String, peer: String, peerNetns: Int32, master: Int32, mtu: UInt32, up: Bool)
     case deleteLink(name: String)
     case setLink(LinkChange)

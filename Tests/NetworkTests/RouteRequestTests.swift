@@ -20,13 +20,13 @@ struct RouteRequestTests {
     }
 
     @Test func vethPeerInNamespaceMatchesIpLinkAddTypeVeth() throws {
-        // ip link add swl0123456789ab mtu 1500 master swiftlet0 up type veth peer name eth9 mtu 1500 up netns X
-        // (ip opened the namespace as fd 4; swiftlet0 had ifindex 5)
-        let request = RouteRequest.createVeth(name: "swl0123456789ab", peer: "eth9", peerNetns: 4, master: 5, mtu: 1500, up: true)
+        // ip link add swl0123456789ab mtu 1500 master swiftlet0 up type veth peer name eth9 mtu 1500 netns X
+        // (ip opened the namespace as fd 4; swiftlet0 had ifindex 2)
+        let request = RouteRequest.createVeth(name: "swl0123456789ab", peer: "eth9", peerNetns: 4, master: 2, mtu: 1500, up: true)
         #expect(try bytes(request) ==
             "8400000010000506000000000000000000000000000000000100000001000000"
-            + "08000400dc05000008000a00050000001400030073776c3031323334353637383961620040001200"
-            + "08000100766574683400020030000100000000000000000001000000010000000800"
+            + "08000400dc05000008000a00020000001400030073776c3031323334353637383961620040001200"
+            + "08000100766574683400020030000100000000000000000000000000000000000800"
             + "0400dc05000008001c0004000000090003006574683900000000")
     }
 
