@@ -63,6 +63,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // bench/pod-network.sh: per-pod network setup/teardown against iproute2.
+        .executableTarget(
+            name: "pod-network-bench",
+            dependencies: ["Network"],
+            path: "bench/pod-network-bench"
+        ),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
