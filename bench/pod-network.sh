@@ -9,7 +9,10 @@
 # batch file ready-made. With ip that is 2 processes: `ip -n NODE link add ... netns POD` and
 # `ip -n POD -batch FILE` (iproute2 cannot switch namespaces inside one batch).
 # Teardown = delete the host veth (the kernel deletes eth0 with it); swiftlet also frees the
-# address. Pod namespaces are made beforehand (not timed), as the runtime makes them.
+# address. Pod namespaces are made beforehand (not timed), as the runtime makes them: two per
+# round, one for each tool; which tool goes first alternates between rounds.
+# The +hostPort rows repeat swiftlet's setup/teardown with one hostPort (one nft transaction
+# each way, libnftables in process); ip has no counterpart for them.
 #
 # Environment: PODS (default 200), WARMUP (pods not counted, default 10),
 # OUT (results dir, default bench/results). Needs root, iproute2; builds a release binary.
@@ -26,7 +29,8 @@ state="$(mktemp -d /tmp/swiftlet-netbench.XXXXXX)"
 cleanup() {
     i=1
     while [ "$i" -le "$pods" ]; do
-        ip netns del "$tag-p$i" 2>/dev/null || true
+        ip netns del "$tag-p${i}s" 2>/dev/null || true
+        ip netns del "$tag-p${i}i" 2>/dev/null || true
         i=$((i + 1))
     done
     ip netns del "$tag-node" 2>/dev/null || true
@@ -41,7 +45,8 @@ ip netns add "$tag-node"
 ip -n "$tag-node" link set lo up
 i=1
 while [ "$i" -le "$pods" ]; do
-    ip netns add "$tag-p$i"
+    ip netns add "$tag-p${i}s"
+    ip netns add "$tag-p${i}i"
     i=$((i + 1))
 done
 

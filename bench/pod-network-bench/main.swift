@@ -3,7 +3,8 @@
 // Driven by bench/pod-network.sh, which makes the node and pod namespaces; see there.
 //
 // Usage: pod-network-bench NODE_NETNS_NAME POD_NETNS_PREFIX PODS WARMUP STATE_DIR
-//   the pods are the namespaces POD_NETNS_PREFIX1 ... POD_NETNS_PREFIX<PODS> under /run/netns.
+//   the pods are the namespaces POD_NETNS_PREFIX<n>s (swiftlet) and POD_NETNS_PREFIX<n>i (ip),
+//   n = 1...PODS, under /run/netns.
 import Glibc
 import Network
 
@@ -55,51 +56,71 @@ do {
     fail("\(error)")
 }
 
-var samples: [String: [Double]] = ["swiftlet setup": [], "swiftlet teardown": [], "ip setup": [], "ip teardown": []]
+var samples: [String: [Double]] = [:]
+
+func openNamespace(_ name: String) -> Int32 {
+    let fd = open("/run/netns/\(name)", O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { fail("open /run/netns/\(name): \(String(cString: strerror(errno)))") }
+    return fd
+}
+
+/// Times one step, recording it under `name` unless warming up.
+@MainActor
+func timed(_ name: String, _ record: Bool, _ body: () throws -> Void) {
+    let start = now()
+    do { try body() } catch { fail("\(name): \(error)") }
+    if record { samples[name, default: []].append(now() - start) }
+}
+
 for index in 1...pods {
-    let podName = "\(podPrefix)\(index)"
-    let podFd = open("/run/netns/\(podName)", O_RDONLY | O_CLOEXEC)
-    guard podFd >= 0 else { fail("open /run/netns/\(podName): \(String(cString: strerror(errno)))") }
-    let uid = "bench-pod-\(index)"
     let record = index > warmup
+    // Two fresh pod namespaces per round: one plumbed by swiftlet, one by ip. Which goes first
+    // alternates, so neither always deletes the younger veth (the kernel's teardown cost
+    // depends a little on what is still pending from the creation).
+    let ours = "\(podPrefix)\(index)s", theirs = "\(podPrefix)\(index)i"
+    let oursFd = openNamespace(ours)
+    let uid = "bench-pod-\(index)"
 
     // swiftlet: allocate an address, veth with the peer made in the pod, address, lo/eth0 up,
-    // default route; then delete the veth and free the address.
-    var t0 = now()
-    let status: PodNetworkStatus
-    do { status = try network.setUp(podUID: uid, netns: podFd, hostPorts: []) } catch { fail("setUp: \(error)") }
-    var t1 = now()
-    do { try network.tearDown(podUID: uid) } catch { fail("tearDown: \(error)") }
-    var t2 = now()
-    if record {
-        samples["swiftlet setup", default: []].append(t1 - t0)
-        samples["swiftlet teardown", default: []].append(t2 - t1)
-    }
+    // default route; teardown deletes the veth and frees the address.
+    let swiftletSetUp = { timed("swiftlet setup", record) { _ = try network.setUp(podUID: uid, netns: oursFd, hostPorts: []) } }
+    let swiftletTearDown = { timed("swiftlet teardown", record) { try network.tearDown(podUID: uid) } }
 
     // iproute2, fastest form: one `ip` in the node namespace creates the veth (peer straight in
     // the pod namespace, enslaved and up), one `ip -batch` in the pod namespace does the rest.
-    // The batch file is written beforehand (not timed); ip gets the address swiftlet chose.
+    // The batch file is written beforehand (not timed).
     let veth = "swlb\(index)"
     let batch = "\(stateDir)/ip-batch-\(index)"
-    let commands = "link set lo up\nlink set eth0 up\naddr add \(status.ips[0])/24 dev eth0\nroute add default via 10.42.0.1 dev eth0\n"
-    let file = fopen(batch, "w")
-    guard let file else { fail("fopen \(batch)") }
-    fputs(commands, file)
+    guard let file = fopen(batch, "w") else { fail("fopen \(batch)") }
+    fputs("link set lo up\nlink set eth0 up\naddr add 10.42.0.254/24 dev eth0\nroute add default via 10.42.0.1 dev eth0\n", file)
     fclose(file)
-    t0 = now()
-    let created = spawn([ip, "-n", nodeName, "link", "add", veth, "mtu", "1500", "master", "swiftlet0", "up",
-                         "type", "veth", "peer", "name", "eth0", "mtu", "1500", "netns", podName])
-    let configured = spawn([ip, "-n", podName, "-batch", batch])
-    t1 = now()
-    let deleted = spawn([ip, "-n", nodeName, "link", "del", veth])
-    t2 = now()
-    guard created == 0, configured == 0, deleted == 0 else { fail("ip failed for pod \(index): \(created) \(configured) \(deleted)") }
-    unlink(batch)
-    close(podFd)
-    if record {
-        samples["ip setup", default: []].append(t1 - t0)
-        samples["ip teardown", default: []].append(t2 - t1)
+    let ipSetUp = {
+        timed("ip setup", record) {
+            let created = spawn([ip, "-n", nodeName, "link", "add", veth, "mtu", "1500", "master", "swiftlet0", "up",
+                                 "type", "veth", "peer", "name", "eth0", "mtu", "1500", "netns", theirs])
+            let configured = spawn([ip, "-n", theirs, "-batch", batch])
+            if created != 0 || configured != 0 { fail("ip setup of pod \(index): status \(created), \(configured)") }
+        }
     }
+    let ipTearDown = {
+        timed("ip teardown", record) {
+            if spawn([ip, "-n", nodeName, "link", "del", veth]) != 0 { fail("ip link del \(veth) failed") }
+        }
+    }
+
+    if index % 2 == 0 {
+        swiftletSetUp(); ipSetUp(); swiftletTearDown(); ipTearDown()
+    } else {
+        ipSetUp(); swiftletSetUp(); ipTearDown(); swiftletTearDown()
+    }
+    unlink(batch)
+
+    // The same with one hostPort: one nft transaction (libnftables, in process) each way.
+    timed("+hostPort setup", record) {
+        _ = try network.setUp(podUID: uid, netns: oursFd, hostPorts: [HostPortMapping(hostPort: 8080, containerPort: 80)])
+    }
+    timed("+hostPort teardown", record) { try network.tearDown(podUID: uid) }
+    close(oursFd)
 }
 do { try network.removeNode() } catch { fail("removeNode: \(error)") }
 
@@ -107,7 +128,7 @@ func row(_ name: String, _ values: [Double], _ base: [Double]) -> String {
     let p50 = format3(percentile(values, 50))
     let p95 = format3(percentile(values, 95))
     let ratio = format3(percentile(values, 50) / max(percentile(base, 50), 0.000_001))
-    let label = name + String(repeating: " ", count: max(0, 17 - name.count))
+    let label = name + String(repeating: " ", count: max(0, 18 - name.count))
     return "| \(label) | \(values.count) | \(p50) | \(p95) | \(ratio)x |"
 }
 
@@ -121,10 +142,12 @@ func format3(_ value: Double) -> String {
     return text
 }
 
-print("| step              | runs | p50 ms | p95 ms | p50 vs swiftlet |")
-print("|-------------------|-----:|-------:|-------:|----------------:|")
+print("| step               | runs | p50 ms | p95 ms | p50 vs swiftlet |")
+print("|--------------------|-----:|-------:|-------:|----------------:|")
 let setUps = samples["swiftlet setup"] ?? [], tearDowns = samples["swiftlet teardown"] ?? []
 print(row("swiftlet setup", setUps, setUps))
 print(row("ip setup", samples["ip setup"] ?? [], setUps))
 print(row("swiftlet teardown", tearDowns, tearDowns))
 print(row("ip teardown", samples["ip teardown"] ?? [], tearDowns))
+print(row("+hostPort setup", samples["+hostPort setup"] ?? [], setUps))
+print(row("+hostPort teardown", samples["+hostPort teardown"] ?? [], tearDowns))
