@@ -4,6 +4,7 @@ extension BridgeNetwork {
     /// The pod's interface name, as Kubernetes network plugins name it.
     static let podInterface = "eth0"
 
+    /// See `PodNetwork.setUp`. A pod seen for the first time that fails half-way is rolled back.
     public func setUp(podUID: String, netns: Int32, hostPorts: [HostPortMapping]) throws -> PodNetworkStatus {
         try state.withLock { state in
             let bridge = try bridgeIndex(&state)
@@ -25,6 +26,7 @@ extension BridgeNetwork {
         }
     }
 
+    /// See `PodNetwork.tearDown`: veth, hostPort elements and record, then the address.
     public func tearDown(podUID: String) throws {
         try state.withLock { state in
             // The veth first: the address is only free once nothing can use it. Deleting our
@@ -38,6 +40,7 @@ extension BridgeNetwork {
         }
     }
 
+    /// See `PodNetwork.allocations`: read from the state directory, so it reflects disk.
     public func allocations() throws -> [String: String] {
         try state.withLock { state in
             try state.allocator.scan().reduce(into: [:]) { $0[$1.value] = $1.key.description }

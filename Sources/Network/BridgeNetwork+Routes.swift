@@ -26,8 +26,14 @@ extension BridgeNetwork {
         try state.withLock { state in
             let stale = try ownRoutes(state).filter { wanted[$0.destination] == nil }
             let replace = wanted.values.sorted { $0.destination.network < $1.destination.network }
-            try state.node.perform(replace.map { .replaceRoute($0) })
+            // One unreachable node must not keep the others' routes from being set or stale
+            // ones from going: apply everything, then report the first refusal.
+            let refused = try state.node.performEach(replace.map { .replaceRoute($0) }).compactMap { result -> NetworkError? in
+                if case .failure(let error) = result { return error }
+                return nil
+            }
             try Self.deleteRoutes(stale, state)
+            if let first = refused.first { throw first }
         }
     }
 

@@ -15,6 +15,7 @@ import Synchronization
 /// idempotent, so a failed one can simply be repeated. Pod operations live in
 /// `BridgeNetwork+Pods.swift`, routes in `BridgeNetwork+Routes.swift`.
 public final class BridgeNetwork: PodNetwork {
+    /// The configuration this node network was made with.
     public let config: NodeNetworkConfig
     let podSubnet: IPv4Subnet
     let clusterSubnet: IPv4Subnet

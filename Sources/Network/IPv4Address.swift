@@ -3,6 +3,7 @@ public struct IPv4Address: Sendable, Hashable, Comparable, CustomStringConvertib
     /// The address, most significant byte first when printed.
     public var value: UInt32
 
+    /// From the 32-bit number (10.42.0.1 is 0x0a2a0001).
     public init(_ value: UInt32) { self.value = value }
 
     /// Parses `10.42.0.1`; nil for anything else (no leading zeros beyond "0", no shorthand).
@@ -28,9 +29,11 @@ public struct IPv4Address: Sendable, Hashable, Comparable, CustomStringConvertib
         self.value = bytes.prefix(4).reduce(0) { $0 << 8 | UInt32($1) }
     }
 
+    /// Dotted-quad form.
     public var description: String {
         "\(value >> 24).\(value >> 16 & 0xff).\(value >> 8 & 0xff).\(value & 0xff)"
     }
 
+    /// Numeric order.
     public static func < (lhs: IPv4Address, rhs: IPv4Address) -> Bool { lhs.value < rhs.value }
 }

@@ -34,6 +34,7 @@ public struct IPv4Subnet: Sendable, Hashable, CustomStringConvertible {
     /// Number of addresses, including network and broadcast.
     public var size: UInt64 { UInt64(1) << UInt64(32 - prefixLength) }
 
+    /// Whether `address` lies in this subnet.
     public func contains(_ address: IPv4Address) -> Bool { address.value & mask == network.value }
 
     /// Whether `other` lies entirely inside this subnet.
@@ -44,5 +45,6 @@ public struct IPv4Subnet: Sendable, Hashable, CustomStringConvertible {
     /// The address `offset` places after the network address.
     public func address(at offset: UInt32) -> IPv4Address { IPv4Address(network.value &+ offset) }
 
+    /// CIDR form.
     public var description: String { "\(network)/\(prefixLength)" }
 }

@@ -18,6 +18,7 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable {
     /// The node is not set up (no bridge): `ensureNode()` must run before pods are plumbed.
     case nodeNotReady(String)
 
+    /// The message for a user or a log.
     public var description: String {
         switch self {
         case .netlink(let request, let errno, let message):
@@ -27,8 +28,10 @@ public enum NetworkError: Error, CustomStringConvertible, Equatable {
         case .system(let step, let detail, let errno):
             return detail.isEmpty ? "\(step): \(Self.errnoText(errno))" : "\(step) \(detail): \(Self.errnoText(errno))"
         case .nftables(let what, let text):
-            let trimmed = text.split(separator: "\n").first.map(String.init) ?? ""
-            return trimmed.isEmpty ? "nft \(what) failed" : "nft \(what): \(trimmed)"
+            // nft prints the error, then the command it was on, then a caret line.
+            let lines = text.split(separator: "\n").filter { !$0.allSatisfy { $0 == " " || $0 == "^" || $0 == "\t" } }
+            guard let first = lines.first else { return "nft \(what) failed" }
+            return lines.count > 1 ? "nft \(what): \(first) (\(lines[1]))" : "nft \(what): \(first)"
         case .addressesExhausted(let range):
             return "no IP addresses available in range \(range)"
         case .invalid(let message), .nodeNotReady(let message):

@@ -15,6 +15,7 @@ public struct NodeNetworkConfig: Sendable {
     /// process's own. Tests give each "node" its own namespace so the host is never touched.
     public var nodeNetns: Int32?
 
+    /// A configuration; only the state directory has no default.
     public init(bridgeName: String = "swiftlet0", podCIDR: String = "10.42.0.0/24",
                 clusterCIDR: String = "10.42.0.0/16", mtu: UInt32 = 1500,
                 stateDirectory: String, nodeNetns: Int32? = nil) {

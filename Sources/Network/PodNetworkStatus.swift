@@ -7,6 +7,7 @@ public struct PodNetworkStatus: Sendable, Equatable {
     /// The pod's interface, "eth0".
     public var interface: String
 
+    /// A status.
     public init(ips: [String], gateway: String, interface: String) {
         self.ips = ips
         self.gateway = gateway

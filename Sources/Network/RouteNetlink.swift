@@ -15,9 +15,11 @@ public enum RouteReply: Sendable, Equatable {
 /// (the kernel handles the messages in order and acknowledges each), and matches the replies
 /// back by sequence number. Not thread-safe; one exchange at a time.
 public final class RouteNetlink {
+    /// Where requests go.
     public let socket: any NetlinkSocket
     private var nextSequence: UInt32
 
+    /// A client numbering its messages from `firstSequence`.
     public init(socket: any NetlinkSocket, firstSequence: UInt32 = 1) {
         self.socket = socket
         self.nextSequence = firstSequence

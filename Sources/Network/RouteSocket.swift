@@ -29,6 +29,7 @@ public final class RouteSocket: NetlinkSocket {
 
     deinit { close(fd) }
 
+    /// Sends one datagram to the kernel, retrying on EINTR.
     public func send(_ datagram: [UInt8]) throws {
         // No address: an unconnected netlink socket sends to the kernel (port 0).
         while true {
@@ -40,6 +41,7 @@ public final class RouteSocket: NetlinkSocket {
         }
     }
 
+    /// Receives one datagram, retrying on EINTR; times out as configured.
     public func receive() throws -> [UInt8] {
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
