@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
-        .testTarget(name: "NetworkTests", dependencies: ["Network", "CShims", "Runtime"]),
+        .testTarget(name: "NetworkTests", dependencies: ["Network", "Runtime"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims"]),
     ]
 )
