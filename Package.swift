@@ -16,7 +16,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        // Raw Linux syscalls, the clone..execve path, seccomp/libcap and zlib glue.
+        // Raw Linux syscalls, the clone..execve path, rtnetlink, seccomp/libcap/nftables and zlib glue.
         .target(
             name: "CShims",
             path: "CShims",
@@ -25,6 +25,7 @@ let package = Package(
                 .linkedLibrary("seccomp"),
                 .linkedLibrary("cap"),
                 .linkedLibrary("z"),
+                .linkedLibrary("nftables"),
             ]
         ),
         // Kubernetes API types, quantities, strict YAML/JSON decoding with field paths.
@@ -40,6 +41,11 @@ let package = Package(
         // cgroup v1 (hybrid) and v2 managers behind one protocol.
         .target(
             name: "Cgroups",
+            dependencies: ["CShims"]
+        ),
+        // The pod network: node bridge, veths, host-local addresses, masquerade, hostPorts, node routes.
+        .target(
+            name: "Network",
             dependencies: ["CShims"]
         ),
         // Pods and containers on namespaces, mounts, cgroups.
@@ -73,6 +79,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // bench/pod-network.sh: per-pod network setup/teardown against iproute2.
+        .executableTarget(
+            name: "pod-network-bench",
+            dependencies: ["Network"],
+            path: "bench/pod-network-bench"
+        ),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
@@ -80,5 +92,6 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Images"], path: "Tests/TestSupport"),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims", "TestSupport"]),
+        .testTarget(name: "NetworkTests", dependencies: ["Network", "Runtime"]),
     ]
 )

@@ -5,4 +5,6 @@
 #include "sl_spawn.h"
 #include "sl_sys.h"
 #include "sl_xattr.h"
+#include "sl_netlink.h"
+#include "sl_nft.h"
 #endif
