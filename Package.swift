@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "CShims", "KubeAPI", "Images", "Cgroups",
+                "CShims", "KubeAPI", "Images", "Cgroups", "Network",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

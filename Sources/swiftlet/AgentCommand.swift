@@ -5,6 +5,7 @@ import Dispatch
 import Foundation
 import Glibc
 import Logging
+import Network
 import Runtime
 
 struct AgentCommand: AsyncParsableCommand {
@@ -17,7 +18,10 @@ struct AgentCommand: AsyncParsableCommand {
         them (SIGTERM, terminationGracePeriodSeconds, SIGKILL). Containers restart by restartPolicy \
         with kubelet's back-off, probes run as on Kubernetes, logs go to --log-dir in the CRI \
         format. Containers outlive the agent: stopping or killing it leaves them running, and the \
-        next agent adopts them. Joining a cluster (--server, --token) is not implemented yet.
+        next agent adopts them. Pods get an address from --pod-cidr on the node bridge, with \
+        masquerade for traffic leaving --cluster-cidr and hostPorts (this changes the node's \
+        network: run it in a network namespace to try it safely). Joining a cluster (--server, \
+        --token) is not implemented yet.
         """
     )
 
@@ -50,6 +54,27 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "The swiftlet-monitor executable (default: next to this binary).")
     var monitorPath: String?
 
+    @Flag(inversion: .prefixedNo, help: "Give pods an address on the node bridge (off: pods have only loopback).")
+    var podNetwork = true
+
+    @Option(help: "This node's pod subnet; the bridge takes its first address.")
+    var podCIDR = "10.42.0.0/24"
+
+    @Option(help: "The cluster's pod network; traffic leaving it is masqueraded.")
+    var clusterCIDR = "10.42.0.0/16"
+
+    @Option(help: "Name of the node bridge.")
+    var bridgeName = "swiftlet0"
+
+    @Option(help: "A route to another node's pods, as POD_CIDR=NODE_IP (repeatable; host-gw).")
+    var nodeRoute: [String] = []
+
+    static func parseRoute(_ text: String) throws -> NodeRoute {
+        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw CLIError("--node-route \(text): expected POD_CIDR=NODE_IP, e.g. 10.42.1.0/24=192.168.1.11") }
+        return NodeRoute(podCIDR: parts[0], nodeIP: parts[1])
+    }
+
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         ProcessLimits.raiseOpenFiles()
@@ -59,8 +84,17 @@ struct AgentCommand: AsyncParsableCommand {
             throw CLIError("swiftlet-monitor not found at \(config.monitorPath ?? "?"): build it (swift build) or pass --monitor-path")
         }
         let name = nodeName ?? ProcessInfo.processInfo.hostName.lowercased()
+        var network: BridgeNetwork?
+        if podNetwork {
+            let node = try BridgeNetwork(config: NodeNetworkConfig(
+                bridgeName: bridgeName, podCIDR: podCIDR, clusterCIDR: clusterCIDR,
+                stateDirectory: options.dataDir + "/network"))
+            try node.ensureNode()
+            try node.syncRoutes(try nodeRoute.map(Self.parseRoute))
+            network = node
+        }
         let runtime = PodRuntime(config: config, images: try options.imageStore(), cgroups: try Cgroups.detect(),
-                                 nodeName: name)
+                                 nodeName: name, network: network)
         let settings = AgentSettings(
             podManifests: podManifests, nodeName: name, logRoot: logDir,
             fileCheckFrequency: .seconds(max(fileCheckFrequency, 1)),

@@ -16,6 +16,9 @@ final class AgentHarness {
     let logs: String
     let cgroupParent: String
     let nodeName = "testnode"
+    /// The agent's "node": a network namespace of its own, so the bridge, veths, routes and
+    /// nftables rules it makes never touch the host's network.
+    let netns: String
     private(set) var pid: Int32 = -1
     /// 0 disables healthz (kubelet's meaning), which keeps parallel tests from colliding.
     var healthzPort: UInt16 = 0
@@ -29,6 +32,10 @@ final class AgentHarness {
         run = root.path + "/run"
         logs = root.path + "/logs"
         cgroupParent = "swiftlet-test-\(UUID().uuidString.prefix(8).lowercased())"
+        netns = "swl-agent-\(UUID().uuidString.prefix(8).lowercased())"
+        try Self.command(["/usr/sbin/ip", "netns", "add", netns])
+        // A real host's loopback is up; a fresh namespace's is not.
+        try Self.command(["/usr/bin/nsenter", "--net=/run/netns/\(netns)", "/usr/sbin/ip", "link", "set", "lo", "up"])
         try FileManager.default.createDirectory(atPath: manifests, withIntermediateDirectories: true)
         let images = try ImageStore(root: data + "/images")
         let fixtures = try Fixtures.built.get()
@@ -59,10 +66,13 @@ final class AgentHarness {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, out, 1)
         posix_spawn_file_actions_adddup2(&actions, out, 2)
-        let argv = ([Self.binDirectory + "/swiftlet"] + arguments).map { strdup($0) } + [nil]
+        // nsenter (not `ip netns exec`, which also makes a mount namespace): the agent's bind
+        // mounts must live in the host's mount namespace to outlive it.
+        let argv = (["/usr/bin/nsenter", "--net=/run/netns/\(netns)", Self.binDirectory + "/swiftlet"] + arguments)
+            .map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, Self.binDirectory + "/swiftlet", &actions, nil, argv, environ)
+        let rc = posix_spawn(&child, "/usr/bin/nsenter", &actions, nil, argv, environ)
         guard rc == 0 else { throw FixtureError(message: "posix_spawn swiftlet: \(rc)") }
         pid = child
     }
@@ -185,5 +195,30 @@ final class AgentHarness {
             usleep(200_000)
             try? cgroups.destroy(cgroupParent)
         }
+        try? Self.command(["/usr/sbin/ip", "netns", "del", netns])
+    }
+
+    /// Runs a command to completion; throws with its output when it fails.
+    @discardableResult
+    static func command(_ argv: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw FixtureError(message: "\(argv.joined(separator: " ")): exit \(process.terminationStatus): \(output)")
+        }
+        return output
+    }
+
+    /// Runs a command inside the agent's node namespace.
+    @discardableResult
+    func inNode(_ argv: [String]) throws -> String {
+        try Self.command(["/usr/bin/nsenter", "--net=/run/netns/\(netns)"] + argv)
     }
 }

@@ -194,6 +194,50 @@ struct AgentTests {
         #expect(h.container("flaky", "c")?.state?.running != nil)
     }
 
+    @Test func podsGetAddressesThatSurviveAnAgentRestart() async throws {
+        let h = try AgentHarness()
+        try h.writeManifest("net.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: net}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: web
+                image: busybox
+                command: ["sh", "-c", "cat /etc/hosts; echo ok > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"]
+                ports: [{containerPort: 8080, hostPort: 18080}]
+            """)
+        try h.start()
+        var ip = ""
+        let up = await h.waitFor(10) {
+            ip = h.entry("net")?.status?.podIP ?? ""
+            return !ip.isEmpty && h.container("net", "web")?.state?.running != nil
+        }
+        #expect(up, "\(h.agentLog)")
+        #expect(ip.hasPrefix("10.42.0."), "\(ip)")
+        // kubelet's hosts file names the pod by its address.
+        let entry = try #require(h.entry("net"))
+        let hostsFile = try PodLogs(logRoot: h.logs).file(pod: entry.pod, container: "web", previous: false)
+        _ = await h.waitFor(5) { ((try? String(contentsOfFile: hostsFile, encoding: .utf8)) ?? "").contains(ip) }
+        let logged = PodLogs.messages((try String(contentsOfFile: hostsFile, encoding: .utf8))[...]).lines
+        #expect(logged.contains("\(ip)\tnet-testnode\n"), "\(logged)")
+        // Reachable from the node by pod IP, and through the hostPort at the node's bridge address.
+        #expect(try h.inNode(["/bin/busybox", "wget", "-qO-", "http://\(ip):8080/"]) == "ok\n")
+        #expect(try h.inNode(["/bin/busybox", "wget", "-qO-", "http://10.42.0.1:18080/"]) == "ok\n")
+        h.kill9()
+        try h.start()
+        let stillThere = await h.waitFor(10) { h.entry("net")?.status?.podIP == ip && h.container("net", "web")?.state?.running != nil }
+        #expect(stillThere, "\(String(describing: h.entry("net")?.status)) \(h.agentLog)")
+        #expect(try h.inNode(["/bin/busybox", "wget", "-qO-", "http://\(ip):8080/"]) == "ok\n")
+        try h.removeManifest("net.yaml")
+        let gone = await h.waitFor(10) { h.entry("net") == nil }
+        #expect(gone)
+        let links = try h.inNode(["/usr/sbin/ip", "-o", "link"])
+        #expect(!links.contains("swl"), "a pod veth remained: \(links)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: h.data + "/network")) ?? []).allSatisfy { !$0.hasPrefix("10.") })
+    }
+
     @Test func removedManifestStopsPodWithinGraceAndLeavesNothing() async throws {
         let h = try AgentHarness()
         try h.writeManifest("stop.yaml", """
@@ -262,37 +306,20 @@ struct AgentTests {
         let h = try AgentHarness()
         h.healthzPort = AgentHarness.freePort()
         try h.start()
+        // The agent's 127.0.0.1 is its node namespace's loopback.
+        let url = "http://127.0.0.1:\(h.healthzPort)"
         var answer = ""
         let ok = await h.waitFor(10) {
-            answer = Self.get("127.0.0.1", h.healthzPort, "/healthz")
-            return answer.hasPrefix("HTTP/1.1 200 OK")
+            answer = (try? h.inNode(["/bin/busybox", "wget", "-S", "-qO-", url + "/healthz"])) ?? ""
+            return answer.contains("HTTP/1.1 200 OK")
         }
         #expect(ok, "\(answer) \(h.agentLog)")
-        #expect(answer.hasSuffix("\r\n\r\nok"), "\(answer)")
-        #expect(Self.get("127.0.0.1", h.healthzPort, "/nope").hasPrefix("HTTP/1.1 404"))
-    }
-
-    /// A plain HTTP/1.1 GET over a socket; "" when nothing answers.
-    static func get(_ host: String, _ port: UInt16, _ path: String) -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_port = port.bigEndian
-        sin.sin_addr.s_addr = inet_addr(host)
-        let connected = withUnsafePointer(to: &sin) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        #expect(answer.hasSuffix("\nok"), "\(answer)")
+        do {
+            _ = try h.inNode(["/bin/busybox", "wget", "-S", "-qO-", url + "/nope"])
+            Issue.record("a missing path answered")
+        } catch {
+            #expect("\(error)".contains("404 Not Found"), "\(error)")
         }
-        guard connected == 0 else { return "" }
-        let request = "GET \(path) HTTP/1.1\r\nHost: \(host)\r\n\r\n"
-        _ = request.withCString { send(fd, $0, strlen($0), 0) }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        var total = 0
-        while total < buffer.count {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + total, $0.count - total, 0) }
-            if n <= 0 { break }
-            total += n
-        }
-        return String(decoding: buffer[0..<total], as: UTF8.self)
     }
 }

@@ -5,6 +5,7 @@ import Glibc
 import Images
 import KubeAPI
 import Logging
+import Network
 
 /// Runs pods on this node: sandbox, containers, stop and cleanup. It holds no per-pod state of
 /// its own; callers keep the `RunningSandbox`/`RunningContainer` handles (the agent's pod workers
@@ -14,22 +15,25 @@ public final class PodRuntime: Sendable {
     public let images: ImageStore
     public let cgroups: any CgroupManager
     public let nodeName: String
+    /// The pod network, or nil for pods with only a loopback interface (`swiftlet run`).
+    public let network: (any PodNetwork)?
     let builder: ContainerSpecBuilder
     let logger: Logger
 
     public init(config: RuntimeConfig, images: ImageStore, cgroups: any CgroupManager, nodeName: String,
-                logger: Logger = Logger(label: "swiftlet.runtime")) {
+                network: (any PodNetwork)? = nil, logger: Logger = Logger(label: "swiftlet.runtime")) {
         self.config = config
         self.images = images
         self.cgroups = cgroups
         self.nodeName = nodeName
+        self.network = network
         self.builder = ContainerSpecBuilder(config: config)
         self.logger = logger
     }
 
     /// Creates the pod's directory, namespaces, volumes, hosts files and cgroup. On failure
     /// everything already made is released.
-    public func createSandbox(for pod: Pod, podIPs: [String] = []) throws -> RunningSandbox {
+    public func createSandbox(for pod: Pod) throws -> RunningSandbox {
         guard let uid = pod.metadata.uid, !uid.isEmpty, !uid.contains("/"), uid != "..", uid != "." else {
             throw RuntimeError.invalidContainer(pod.metadata.name ?? "", "pod has no valid metadata.uid")
         }
@@ -37,6 +41,7 @@ public final class PodRuntime: Sendable {
         let hostname = HostFiles.hostname(for: pod)
         let cgroup = layout.cgroup(parent: config.cgroupParent)
         var sandbox: PodSandbox?
+        var podIPs: [String] = []
         do {
             try FileManager.default.createDirectory(atPath: layout.directory, withIntermediateDirectories: true)
             var pausePath: String?
@@ -49,6 +54,9 @@ public final class PodRuntime: Sendable {
             sandbox = try PodSandbox.create(directory: layout.namespaces, hostname: hostname,
                                             hostNetwork: pod.spec.hostNetwork ?? false, sharedPID: pausePath)
             try VolumeManager.prepare(pod: pod, layout: layout)
+            if let network, pod.spec.hostNetwork != true, let netns = sandbox?.networkNamespace {
+                podIPs = try network.setUp(podUID: uid, netns: netns, hostPorts: Self.hostPorts(pod)).ips
+            }
             try HostFiles.write(for: pod, layout: layout, podIPs: podIPs, hostResolvConf: config.hostResolvConf)
             // Device rules live on the container groups: a v1 child can never be granted more
             // devices than its parent, so the pod group allows all (kubelet's SkipDevices).
@@ -57,6 +65,7 @@ public final class PodRuntime: Sendable {
             if config.podPidsLimit > 0 { resources.pidsLimit = config.podPidsLimit }
             try cgroups.create(cgroup, resources: resources)
         } catch {
+            if !podIPs.isEmpty { try? network?.tearDown(podUID: uid) }
             VolumeManager.release(pod: pod, layout: layout)
             sandbox?.destroy()
             try? cgroups.destroy(cgroup)
@@ -193,7 +202,9 @@ public final class PodRuntime: Sendable {
         guard let uid = pod.metadata.uid else { return nil }
         let layout = PodLayout(config: config, uid: uid)
         guard let sandbox = try? PodSandbox.open(directory: layout.namespaces) else { return nil }
-        let info = PodRuntimeInfo(nodeName: nodeName, hostname: HostFiles.hostname(for: pod))
+        // The address survives restarts in the allocator's records.
+        let podIP = pod.spec.hostNetwork == true ? nil : (try? network?.allocations())?[uid]
+        let info = PodRuntimeInfo(nodeName: nodeName, podIP: podIP, hostname: HostFiles.hostname(for: pod))
         return RunningSandbox(pod: pod, layout: layout, sandbox: sandbox, info: info,
                               cgroup: layout.cgroup(parent: config.cgroupParent))
     }
@@ -254,6 +265,15 @@ public final class PodRuntime: Sendable {
         return exit
     }
 
+    /// The pod's `hostPort`s, as kubelet hands them to the network plugin.
+    static func hostPorts(_ pod: Pod) -> [HostPortMapping] {
+        (pod.spec.containers + (pod.spec.initContainers ?? [])).flatMap { $0.ports ?? [] }.compactMap { port in
+            guard let host = port.hostPort, host > 0, let hostPort = UInt16(exactly: host),
+                  let containerPort = UInt16(exactly: port.containerPort) else { return nil }
+            return HostPortMapping(hostPort: hostPort, containerPort: containerPort, proto: port.protocol ?? "TCP", hostIP: port.hostIP)
+        }
+    }
+
     /// Releases what a container held: any process left in its cgroup, the cgroup, its
     /// writable layer and rootfs mount point. A container still running is killed first
     /// (call `stop` before for a graceful end).
@@ -268,8 +288,13 @@ public final class PodRuntime: Sendable {
         try? FileManager.default.removeItem(atPath: container.directory)
     }
 
-    /// Releases the sandbox: volumes, namespaces, pod cgroup, pod directory.
+    /// Releases the sandbox: pod network, volumes, namespaces, pod cgroup, pod directory.
     public func removeSandbox(_ sandbox: RunningSandbox) {
+        if let network, sandbox.pod.spec.hostNetwork != true {
+            do { try network.tearDown(podUID: sandbox.layout.uid) } catch {
+                logger.warning("pod network not released", metadata: ["pod": "\(sandbox.layout.uid)", "error": "\(error)"])
+            }
+        }
         VolumeManager.release(pod: sandbox.pod, layout: sandbox.layout)
         sandbox.sandbox.destroy()
         removeEmptyParents(of: sandbox.layout.namespaces)
