@@ -4,7 +4,8 @@
 # 1. Latency: from a manifest appearing in the agent's manifest directory to both containers of
 #    a two-container pod having exec'd (each container's first act is `touch` of a file on a
 #    shared hostPath, which the harness watches), against the same pod made by hand with crun:
-#    `ip netns add` + two `crun run -d` joining it, each touching its file the same way.
+#    `ip netns add` + two `crun run -d` joining it, each touching its file the same way. The agent
+#    also gives the pod an address on its node bridge (veth, IPAM); crun's pod has loopback only.
 # 2. Memory: the agent's RSS idle, then with 100 one-container pods running, and the monitors'
 #    RSS and PSS per pod (PSS shares the pages all monitors map from the same files).
 #
@@ -25,6 +26,7 @@ agent_pid=""
 cleanup() {
     [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
     python3 bench/pod_start.py cleanup "$work" || true
+    ip netns del swiftlet-podbench-node 2>/dev/null
     rm -f /tmp/swiftlet-podbench-crun.err
     rm -rf "$work"
     for c in /sys/fs/cgroup/*/swiftlet-podbench /sys/fs/cgroup/swiftlet-podbench /sys/fs/cgroup/*/crun-podbench*; do
@@ -37,8 +39,12 @@ sh rootfs-fixtures/build.sh "$work/fixtures" >/dev/null
 opts="--data-dir $work/data --run-dir $work/run --cgroup-parent swiftlet-podbench"
 "$bin/swiftlet" images import $opts "$work/fixtures/busybox" >/dev/null
 mkdir -p "$work/manifests"
-"$bin/swiftlet" agent $opts --pod-manifests "$work/manifests" --log-dir "$work/logs" --node-name bench \
-    --file-check-frequency 20 --healthz-port 0 --monitor-path "$bin/swiftlet-monitor" >"$work/agent.log" 2>&1 &
+# The agent's node is a network namespace of its own (its bridge and rules stay there).
+ip netns add swiftlet-podbench-node
+ip netns exec swiftlet-podbench-node ip link set lo up
+nsenter --net=/run/netns/swiftlet-podbench-node "$bin/swiftlet" agent $opts --pod-manifests "$work/manifests" \
+    --log-dir "$work/logs" --node-name bench --file-check-frequency 20 --healthz-port 0 \
+    --monitor-path "$bin/swiftlet-monitor" >"$work/agent.log" 2>&1 &
 agent_pid=$!
 sleep 2
 python3 bench/pod_start.py run "$work" "$bin/swiftlet" "$agent_pid" "$runs" "$pods" | tee "$out/pod-start.txt"
