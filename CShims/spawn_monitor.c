@@ -233,13 +233,15 @@ int sl_exec_in(int target_pidfd, const struct sl_spawn_config *cfg, struct sl_sp
         // Every namespace of the target at once; the user namespace is shared already (and
         // joining one's own user namespace is EINVAL). Entering its mount namespace also moves
         // our root and cwd to that namespace's root.
-        int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
-        if (setns(target_pidfd, flags) < 0) sl_child_fail(p[1], SL_STEP_SETNS, errno, "container namespaces");
+        // The cgroup first: its files are paths of the host's mount namespace, which the
+        // container's does not have.
         for (int i = 0; i < cfg->ncgroup_procs; i++) {
             int fd = open(cfg->cgroup_procs[i], O_WRONLY | O_CLOEXEC);
             if (fd < 0 || write(fd, "0", 1) != 1) sl_child_fail(p[1], SL_STEP_CGROUP, errno, cfg->cgroup_procs[i]);
             close(fd);
         }
+        int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+        if (setns(target_pidfd, flags) < 0) sl_child_fail(p[1], SL_STEP_SETNS, errno, "container namespaces");
         int unused;
         pid_t inner = sl_clone_fork(0, &unused); // the PID namespace applies to children only
         if (inner == 0) {

@@ -45,6 +45,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Maximum container restart back-off, in seconds (kubelet: 300).")
     var restartBackoffMax: Double = 300
 
+    @Option(help: "A container that ran this many seconds restarts without back-off (kubelet: twice the maximum, 600).")
+    var restartBackoffReset: Double?
+
     @Option(help: "Address of the healthz endpoint (kubelet's --healthz-bind-address).")
     var healthzBindAddress = "127.0.0.1"
 
@@ -100,6 +103,7 @@ struct AgentCommand: AsyncParsableCommand {
             fileCheckFrequency: .seconds(max(fileCheckFrequency, 1)),
             backoffInitial: .milliseconds(Int64(restartBackoffInitial * 1000)),
             backoffMax: .milliseconds(Int64(restartBackoffMax * 1000)),
+            backoffReset: restartBackoffReset.map { .milliseconds(Int64($0 * 1000)) },
             healthzAddress: healthzBindAddress, healthzPort: healthzPort)
         let agent = Agent(runtime: runtime, settings: settings)
         let task = Task { try await agent.run() }

@@ -108,20 +108,51 @@ struct AgentTests {
                 readinessProbe: {tcpSocket: {port: 9000}, periodSeconds: 1}
             """)
         try h.start()
-        let restarted = await h.waitFor(20) { (h.container("probes", "live")?.restartCount ?? 0) >= 1 }
-        #expect(restarted, "liveness never restarted the container: \(h.agentLog)")
-        // Readiness: not ready while httpd is down, ready while it serves, not ready again after.
+        // Liveness restarts "live" once /tmp/healthy is gone. Readiness of "ready": not ready while
+        // httpd is down, ready while it serves, not ready again after. Both watched from the start.
         var states: [Bool] = []
-        _ = await h.waitFor(20) {
+        var restarted = false
+        _ = await h.waitFor(25) {
             if let ready = h.container("probes", "ready")?.ready, states.last != ready { states.append(ready) }
-            return states.starts(with: [false, true, false])
+            restarted = restarted || (h.container("probes", "live")?.restartCount ?? 0) >= 1
+            return restarted && states.starts(with: [false, true, false])
         }
+        #expect(restarted, "liveness never restarted the container: \(h.agentLog)")
         #expect(states.starts(with: [false, true, false]), "\(states)")
         let tcpReady = await h.waitFor(10) { h.container("probes", "tcp")?.ready == true }
         #expect(tcpReady)
         let condition = h.entry("probes")?.status?.conditions?.first { $0.type == "Ready" }
         #expect(condition?.status == "False")
         #expect(condition?.message?.contains("ready") == true, "\(String(describing: condition))")
+    }
+
+    @Test func startupProbeHoldsBackLivenessUntilItPasses() async throws {
+        let h = try AgentHarness()
+        // Liveness would fail during the first 3 s (no /tmp/alive yet); the startup probe holds
+        // it back until the file exists, so the container is never restarted.
+        try h.writeManifest("slow.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: slow}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: c
+                image: busybox
+                command: ["sh", "-c", "sleep 3; touch /tmp/alive; sleep 1000"]
+                startupProbe: {exec: {command: ["cat", "/tmp/alive"]}, periodSeconds: 1, failureThreshold: 10}
+                livenessProbe: {exec: {command: ["cat", "/tmp/alive"]}, periodSeconds: 1, failureThreshold: 1}
+            """)
+        try h.start()
+        var sawNotStarted = false
+        let started = await h.waitFor(12) {
+            if h.container("slow", "c")?.state?.running != nil && h.container("slow", "c")?.started == false { sawNotStarted = true }
+            return h.container("slow", "c")?.started == true && h.container("slow", "c")?.ready == true
+        }
+        #expect(sawNotStarted)
+        #expect(started, "\(String(describing: h.container("slow", "c"))) \(h.agentLog)")
+        try await Task.sleep(for: .seconds(2))
+        #expect(h.container("slow", "c")?.restartCount == 0)
     }
 
     @Test func killedAgentLeavesPodsRunningAndSeesExitsOnReturn() async throws {
