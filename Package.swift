@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
     ],
     targets: [
         // Raw Linux syscalls, the clone..execve path, seccomp/libcap and zlib glue.
@@ -49,10 +50,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The system SQLite library (Debian libsqlite3-dev), for the server's embedded store.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // The control plane: the Kubernetes API server and its store.
+        .target(
+            name: "Server",
+            dependencies: [
+                "CSQLite", "KubeAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "swiftlet",
             dependencies: [
-                "Runtime", "KubeAPI", "Images", "Cgroups",
+                "Runtime", "KubeAPI", "Images", "Cgroups", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -60,6 +72,7 @@ let package = Package(
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "KubeAPI", "CSQLite"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims"]),
     ]
 )
