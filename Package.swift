@@ -58,6 +58,7 @@ let package = Package(
             dependencies: [
                 "CSQLite", "KubeAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
