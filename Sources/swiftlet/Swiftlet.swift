@@ -18,6 +18,6 @@ struct Swiftlet: AsyncParsableCommand {
         implemented yet.
         """,
         version: "swiftlet \(SwiftletVersion.version) (Kubernetes \(SwiftletVersion.kubernetes))",
-        subcommands: [RunCommand.self, ImagesCommand.self, CheckConfigCommand.self, SeccompProfileCommand.self]
+        subcommands: [RunCommand.self, ImagesCommand.self, CheckConfigCommand.self, SeccompProfileCommand.self, ServerCommand.self]
     )
 }

@@ -121,7 +121,7 @@ actor ServiceAllocator {
         } catch {
             throw APIError.internalError("reading services to allocate addresses: \(error)")
         }
-        var ips: Set<UInt32> = [network + 1]
+        var ips: Set<UInt32> = []
         var ports: Set<Int64> = []
         for stored in list.objects {
             guard let service = try? JSONParser.parse(stored.value) else { continue }
