@@ -40,9 +40,10 @@ struct ListOptions: Sendable {
         }
     }
 
+    /// Go's `strconv.ParseBool` truths (Python's client sends `watch=True`).
     static func flag(_ text: String?) -> Bool {
         guard let text else { return false }
-        return text == "true" || text == "1" || text.isEmpty
+        return ["1", "t", "T", "true", "TRUE", "True"].contains(text)
     }
 
     /// The resourceVersion as a store revision; nil for "" and "0" (any version).

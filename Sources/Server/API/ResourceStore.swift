@@ -144,9 +144,8 @@ struct ResourceStore: Sendable {
         for term in options.fieldSelector.terms {
             let field = term.field
             guard field == "metadata.name" || field == "metadata.namespace" || resource.selectableFields[field] != nil else {
-                let resourceName = resource.group.isEmpty ? "/\(resource.version), Resource=\(resource.name)"
-                    : "\(resource.group)/\(resource.version), Resource=\(resource.name)"
-                throw APIError.badRequest("Unable to find \(ObjectValidation.quote(resourceName)) that match label selector \(ObjectValidation.quote(options.labelSelector.description)), field selector \(ObjectValidation.quote(options.fieldSelector.description)): field label not supported: \(field)")
+                // kubectl prefixes this with `Unable to find "/v1, Resource=pods" that match ...`.
+                throw APIError.badRequest("field label not supported: \(field)")
             }
         }
     }
