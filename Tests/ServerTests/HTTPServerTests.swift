@@ -76,6 +76,12 @@ let podJSON = """
             #expect(pod["metadata"]?["creationTimestamp"]?.stringValue != nil)
             #expect(pod["status"]?["phase"]?.stringValue == "Pending")
             #expect(pod["spec"]?["restartPolicy"]?.stringValue == "Always")
+            // What the default admission plugins add.
+            #expect(pod["spec"]?["serviceAccountName"]?.stringValue == "default")
+            #expect(pod["spec"]?["priority"] == .int(0))
+            #expect(pod["spec"]?["tolerations"]?.arrayValue?.compactMap { $0["key"]?.stringValue }
+                    == ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"])
+            #expect(pod["spec"]?["tolerations"]?.arrayValue?.first?["tolerationSeconds"] == .int(300))
 
             let fetched = try await server.client.send("GET", "/api/v1/namespaces/default/pods/web").json()
             #expect(fetched["metadata"]?["resourceVersion"]?.stringValue == version)

@@ -11,7 +11,7 @@ struct PodStrategy: ResourceStrategy {
     func prepareForCreate(_ object: inout KubeObject, context: StrategyContext) async throws(APIError) -> [String] {
         var (pod, warnings) = try TypedCodec.decode(Pod.self, from: object.json, kind: "Pod", version: "v1",
                                                    validation: context.fieldValidation)
-        pod = pod.withDefaults()
+        pod = Self.admit(pod.withDefaults())
         // `PrepareForCreate`: a new pod is Pending with its QoS class, whatever the body said.
         pod.status = PodStatus(phase: "Pending", qosClass: Self.qosClass(pod.spec))
         pod.metadata.generation = 1
@@ -39,6 +39,36 @@ struct PodStrategy: ResourceStrategy {
         }
         object = KubeObject(fields: try TypedCodec.encode(pod).objectValue ?? [:])
         return warnings
+    }
+
+    /// What the default admission plugins add to a new pod: the `default` ServiceAccount
+    /// (ServiceAccount), priority 0 when no class is named (Priority), and five minutes of
+    /// tolerance for not-ready and unreachable nodes (DefaultTolerationSeconds).
+    static func admit(_ pod: Pod) -> Pod {
+        var pod = pod
+        if (pod.spec.serviceAccountName ?? "").isEmpty {
+            pod.spec.serviceAccountName = (pod.spec.serviceAccount ?? "").isEmpty ? "default" : pod.spec.serviceAccount
+        }
+        pod.spec.serviceAccount = pod.spec.serviceAccountName
+        if (pod.spec.priorityClassName ?? "").isEmpty, pod.spec.priority == nil {
+            pod.spec.priority = 0
+        }
+        if pod.spec.preemptionPolicy == nil {
+            pod.spec.preemptionPolicy = "PreemptLowerPriority"
+        }
+        var tolerations = pod.spec.tolerations ?? []
+        for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
+            let tolerated = tolerations.contains { toleration in
+                (toleration.key == nil || toleration.key == "" || toleration.key == key)
+                    && (toleration.effect == nil || toleration.effect == "" || toleration.effect == "NoExecute")
+                    && ((toleration.key ?? "").isEmpty ? toleration.operator == "Exists" : true)
+            }
+            if !tolerated {
+                tolerations.append(Toleration(key: key, operator: "Exists", effect: "NoExecute", tolerationSeconds: 300))
+            }
+        }
+        pod.spec.tolerations = tolerations
+        return pod
     }
 
     /// A pod on a node is stopped by its kubelet first: deletion waits for it. A pod never
