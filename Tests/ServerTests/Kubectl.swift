@@ -45,6 +45,13 @@ struct Kubectl: Sendable {
         try config.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
     }
 
+    /// kubectl with an existing kubeconfig (HTTPS, tokens).
+    init(binary: String = Kubectl.defaultBinary, kubeconfig: String, cacheDirectory: String) {
+        self.binary = binary
+        self.kubeconfig = kubeconfig
+        self.cacheDirectory = cacheDirectory
+    }
+
     private func process(_ arguments: [String]) -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)

@@ -4,7 +4,8 @@ import Logging
 
 /// Runs an API server over a fresh SQLite store on 127.0.0.1 with a random port for the
 /// duration of `body`, then stops it and removes its files, even when `body` throws.
-func withTestServer<T: Sendable>(_ body: @Sendable (TestServerHandle) async throws -> T) async throws -> T {
+func withTestServer<T: Sendable>(tls: TLSMaterial? = nil, authenticator: Authenticator? = nil, caCertificatePEM: String? = nil,
+                                  _ body: @Sendable (TestServerHandle) async throws -> T) async throws -> T {
     let directory = try TemporaryDirectory()
     let storage = try SQLiteStorage(path: directory.path + "/state.db")
     let service = try APIService(storage: storage)
@@ -12,7 +13,8 @@ func withTestServer<T: Sendable>(_ body: @Sendable (TestServerHandle) async thro
     var logger = Logger(label: "test-server")
     logger.logLevel = .critical
     let server = APIServer(service: service,
-                           configuration: APIServerConfiguration(host: "127.0.0.1", port: 0, gitVersion: "v1.32.0+swiftlet.1"),
+                           configuration: APIServerConfiguration(host: "127.0.0.1", port: 0, gitVersion: "v1.32.0+swiftlet.1", tls: tls,
+                                                                 authenticator: authenticator, caCertificatePEM: caCertificatePEM),
                            logger: logger)
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     let result: Result<T, any Error> = await withTaskGroup(of: Result<T, any Error>?.self) { group in

@@ -13,6 +13,8 @@ struct APIHandler: HTTPResponder {
     let openAPI: OpenAPI
     let maxBodyBytes: Int
     let serverAddress: String
+    let authenticator: Authenticator?
+    let caCertificatePEM: String?
     let logger: Logger
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -28,6 +30,13 @@ struct APIHandler: HTTPResponder {
 
     private func route(_ request: Request) async throws(APIError) -> Response {
         let path = request.uri.path
+        if let authenticator, !authenticator.allows(path: path, authorization: request.headers[.authorization]) {
+            throw Authenticator.unauthorized
+        }
+        if path == "/cacerts" {
+            guard let caCertificatePEM else { throw APIError.pathNotFound() }
+            return Self.text(caCertificatePEM)
+        }
         if let info = RequestInfo(path: path) {
             return try await ResourceRequest(handler: self, request: request, info: info).handle()
         }
