@@ -194,6 +194,59 @@ struct KubectlTests {
         }
     }
 
+    @Test func applyTwiceIsUnchangedThenPatchesAChange() async throws {
+        try await withTestServer { server in
+            let kubectl = try Kubectl(port: server.port, directory: server.directory)
+            let manifest = """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata:
+                  name: web
+                spec:
+                  replicas: 2
+                  selector:
+                    matchLabels: {app: web}
+                  template:
+                    metadata:
+                      labels: {app: web}
+                    spec:
+                      containers:
+                      - name: web
+                        image: nginx:1.25
+                        ports:
+                        - containerPort: 80
+                      - name: side
+                        image: busybox
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata:
+                  name: web
+                spec:
+                  selector: {app: web}
+                  ports:
+                  - port: 80
+                """
+            let first = try await kubectl("apply", "-f", "-", input: manifest)
+            #expect(first.stdout == "deployment.apps/web created\nservice/web created\n", "\(first.stderr)")
+            let second = try await kubectl("apply", "-f", "-", input: manifest)
+            #expect(second.stdout == "deployment.apps/web unchanged\nservice/web unchanged\n", "\(second.stderr)")
+            let third = try await kubectl("apply", "-f", "-", input: manifest.replacingOccurrences(of: "nginx:1.25", with: "nginx:1.26"))
+            #expect(third.stdout == "deployment.apps/web configured\nservice/web unchanged\n", "\(third.stderr)")
+            let images = try await kubectl("get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[*].image}")
+            #expect(images.stdout == "nginx:1.26 busybox")
+
+            #expect(try await kubectl("rollout", "pause", "deployment/web").stdout == "deployment.apps/web paused\n")
+            #expect(try await kubectl("get", "deploy", "web", "-o", "jsonpath={.spec.paused}").stdout == "true")
+            #expect(try await kubectl("rollout", "resume", "deployment/web").stdout == "deployment.apps/web resumed\n")
+            #expect(try await kubectl("get", "deploy", "web", "-o", "jsonpath={.spec.paused}").stdout == "")
+            let setImage = try await kubectl("set", "image", "deployment/web", "side=busybox:1.36")
+            #expect(setImage.stdout == "deployment.apps/web image updated\n", "\(setImage.stderr)")
+            let after = try await kubectl("get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[*].image}")
+            #expect(after.stdout == "nginx:1.26 busybox:1.36")
+        }
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: Kubectl.binary127), "kubectl 1.27 is not installed"))
     func kubectl127GetsAndCreatesWithoutOpenAPIv2() async throws {
         try await withTestServer { server in

@@ -57,9 +57,7 @@ extension ResourceStore {
             switch type {
             case .merge: patched = JSONPatches.mergePatch(old.json, with: patch)
             case .json: patched = try JSONPatches.jsonPatch(old.json, operations: patch)
-            case .strategicMerge:
-                throw APIError.unsupportedMediaType("application/strategic-merge-patch+json",
-                                                    accepted: ["application/json-patch+json", "application/merge-patch+json"])
+            case .strategicMerge: patched = try StrategicMergePatch.apply(patch, to: old.json, kind: resource.kind)
             }
             guard case .object(let fields) = patched else {
                 throw APIError.badRequest("the patch turned the \(resource.singularName) into \(patched.typeName)")

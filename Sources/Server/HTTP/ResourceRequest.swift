@@ -166,7 +166,7 @@ struct ResourceRequest {
         case MediaTypes.jsonPatch: return .json
         case MediaTypes.strategicMergePatch: return .strategicMerge
         case let other:
-            throw APIError.unsupportedMediaType(other, accepted: [MediaTypes.jsonPatch, MediaTypes.mergePatch])
+            throw APIError.unsupportedMediaType(other, accepted: [MediaTypes.jsonPatch, MediaTypes.mergePatch, MediaTypes.strategicMergePatch])
         }
     }
 
@@ -174,8 +174,7 @@ struct ResourceRequest {
         switch type {
         case .merge: return JSONPatches.mergePatch(target, with: patch)
         case .json: return try JSONPatches.jsonPatch(target, operations: patch)
-        case .strategicMerge:
-            throw APIError.unsupportedMediaType(MediaTypes.strategicMergePatch, accepted: [MediaTypes.jsonPatch, MediaTypes.mergePatch])
+        case .strategicMerge: return try StrategicMergePatch.apply(patch, to: target, kind: "Scale")
         }
     }
 
