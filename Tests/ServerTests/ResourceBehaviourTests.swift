@@ -156,4 +156,20 @@ import Testing
             #expect(secret["stringData"] == nil)
         }
     }
+
+    @Test func bindingAssignsAPodToANodeOnce() async throws {
+        try await withTestServer { server in
+            let client = server.client
+            _ = try await client.send("POST", "/api/v1/namespaces/default/pods", json: try json(podJSON))
+            let binding = try json(#"{"apiVersion":"v1","kind":"Binding","metadata":{"name":"web"},"target":{"apiVersion":"v1","kind":"Node","name":"node-1"}}"#)
+            let bound = try await client.send("POST", "/api/v1/namespaces/default/pods/web/binding", json: binding)
+            #expect(bound.status == 201)
+            let pod = try await client.send("GET", "/api/v1/namespaces/default/pods/web").json()
+            #expect(pod["spec"]?["nodeName"]?.stringValue == "node-1")
+            #expect(pod["status"]?["conditions"]?.arrayValue?.first { $0["type"]?.stringValue == "PodScheduled" }?["status"]?.stringValue == "True")
+            let again = try await client.send("POST", "/api/v1/namespaces/default/pods/web/binding", json: binding)
+            #expect(again.status == 409)
+            #expect(try again.json()["message"]?.stringValue == #"Operation cannot be fulfilled on pods/binding "web": pod web is already assigned to node "node-1""#)
+        }
+    }
 }

@@ -92,7 +92,7 @@ public struct ResourceRegistry: Sendable {
                     namespaced: false, shortNames: ["no"], subresources: ["status"],
                     selectableFields: ["spec.unschedulable": ["spec", "unschedulable"]]),
         APIResource(group: "", version: "v1", name: "pods", singularName: "pod", kind: "Pod",
-                    namespaced: true, shortNames: ["po"], categories: ["all"], subresources: ["status"],
+                    namespaced: true, shortNames: ["po"], categories: ["all"], subresources: ["status", "binding"],
                     selectableFields: [
                         "spec.nodeName": ["spec", "nodeName"],
                         "spec.restartPolicy": ["spec", "restartPolicy"],

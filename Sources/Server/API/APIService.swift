@@ -139,6 +139,56 @@ public struct APIService: Sendable {
         return try await store.delete(namespace: namespace, name: name, options: options, context: context)
     }
 
+    // MARK: - pods/binding
+
+    /// Assigns a pod to a node (what the scheduler does): sets `spec.nodeName` once and the
+    /// PodScheduled condition, as Kubernetes' `BindingREST` does.
+    func bind(namespace: String?, name: String, binding: KubeObject, context: StrategyContext) async throws(APIError) {
+        let pods = try store(group: "", name: "pods")
+        let bindingResource = GroupResource(group: "", resource: "pods/binding")
+        let node = binding.string(at: ["target", "name"]) ?? ""
+        let kind = binding.string(at: ["target", "kind"]) ?? ""
+        guard !node.isEmpty, kind.isEmpty || kind == "Node" else {
+            throw APIError.invalid(kind: "Binding", group: "", name: name, errors: [
+                kind.isEmpty || kind == "Node"
+                    ? ValidationError(type: .required, field: "target.name")
+                    : ValidationError(type: .notSupported, field: "target.kind", badValue: .string(kind), detail: "supported values: \"Node\""),
+            ])
+        }
+        if let bindingName = binding.name, bindingName != name {
+            throw APIError.badRequest("the name of the object (\(bindingName)) does not match the name on the URL (\(name))")
+        }
+        while true {
+            var pod = try await pods.get(namespace: namespace, name: name)
+            if let uid = binding.uid, uid != pod.uid {
+                throw APIError.conflict(bindingResource, name: name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(pod.uid ?? "")")
+            }
+            if let current = pod.string(at: ["spec", "nodeName"]), !current.isEmpty {
+                throw APIError.conflict(bindingResource, name: name, "pod \(name) is already assigned to node \(ObjectValidation.quote(current))")
+            }
+            if pod.deletionTimestamp != nil {
+                throw APIError.conflict(bindingResource, name: name, "pod \(name) is being deleted, cannot be assigned to a host")
+            }
+            pod.set(.string(node), at: ["spec", "nodeName"])
+            var conditions = pod.value(at: ["status", "conditions"])?.arrayValue ?? []
+            conditions.removeAll { $0["type"]?.stringValue == "PodScheduled" }
+            conditions.append(.object(["type": .string("PodScheduled"), "status": .string("True"),
+                                       "lastProbeTime": .null, "lastTransitionTime": .string(context.now.description)]))
+            pod.set(.array(conditions), at: ["status", "conditions"])
+            let revision = Int64(pod.resourceVersion ?? "") ?? 0
+            pod.resourceVersion = nil
+            if context.dryRun { return }
+            do {
+                _ = try await storage.update(pods.key(namespace: namespace, name: name), value: pod.serialized(), expectedRevision: revision)
+                return
+            } catch StorageError.conflict {
+                continue
+            } catch {
+                throw pods.translate(error, name: name)
+            }
+        }
+    }
+
     // MARK: - The scale subresource
 
     /// The `autoscaling/v1 Scale` view of a Deployment or ReplicaSet.

@@ -79,8 +79,11 @@ struct Discovery: Sendable {
                 var sub: [String: JSONValue] = [
                     "name": .string("\(resource.name)/\(subresource)"), "singularName": .string(""),
                     "namespaced": .bool(resource.namespaced), "kind": .string(resource.kind),
-                    "verbs": .array(["get", "patch", "update"].map { .string($0) }),
+                    "verbs": .array((subresource == "binding" ? ["create"] : ["get", "patch", "update"]).map { .string($0) }),
                 ]
+                if subresource == "binding" {
+                    sub["kind"] = .string("Binding")
+                }
                 if subresource == "scale" {
                     sub["group"] = .string("autoscaling")
                     sub["version"] = .string("v1")

@@ -42,6 +42,7 @@ struct ResourceRequest {
 
         switch request.method {
         case .get, .head:
+            if info.subresource == "binding" { throw APIError.methodNotAllowed() }
             if watch {
                 var options = try ListOptions(query: query)
                 if let name {
@@ -64,7 +65,14 @@ struct ResourceRequest {
             return render(object, resource: resource, representation: representation)
 
         case .post:
-            guard name == nil else { throw APIError.methodNotAllowed() }
+            if let name, info.subresource == "binding" {
+                let binding = KubeObject(fields: try await objectBody(kindFor: resource))
+                try await service.bind(namespace: namespace, name: name, binding: binding, context: try context())
+                return APIHandler.json(.object([
+                    "kind": .string("Status"), "apiVersion": .string("v1"), "metadata": .object([:]), "status": .string("Success"),
+                ]), status: .created)
+            }
+            guard name == nil, info.subresource == nil else { throw APIError.methodNotAllowed() }
             let object = KubeObject(fields: try await objectBody(kindFor: resource))
             let (created, warnings) = try await service.create(object, resource: resource, namespace: namespace, context: try context())
             return render(created, resource: resource, representation: representation, status: .created, warnings: warnings)
