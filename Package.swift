@@ -67,7 +67,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["Protobuf/generate-schema.py"]
         ),
         .executableTarget(
             name: "swiftlet",

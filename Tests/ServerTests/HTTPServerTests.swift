@@ -141,9 +141,13 @@ let podJSON = """
             #expect(try noNamespace.json()["message"]?.stringValue == #"namespaces "nope" not found"#)
 
             let protobuf = try await client.send("POST", "/api/v1/namespaces/default/pods",
-                                                 headers: ["Content-Type": "application/vnd.kubernetes.protobuf"], body: [0x6b, 0x38, 0x73, 0])
-            #expect(protobuf.status == 415)
-            #expect(try protobuf.json()["reason"]?.stringValue == "UnsupportedMediaType")
+                                                 headers: ["Content-Type": "application/vnd.kubernetes.protobuf"], body: [0x6b, 0x38, 0x73, 0, 0x0A, 0x7F])
+            #expect(protobuf.status == 400)
+            #expect(try protobuf.json()["message"]?.stringValue?.hasPrefix("the request body is not valid protobuf") == true)
+            let cbor = try await client.send("POST", "/api/v1/namespaces/default/pods",
+                                             headers: ["Content-Type": "application/cbor"], body: [0xA0])
+            #expect(cbor.status == 415)
+            #expect(try cbor.json()["reason"]?.stringValue == "UnsupportedMediaType")
 
             let huge = try await client.send("POST", "/api/v1/namespaces/default/configmaps",
                                              headers: ["Content-Type": "application/json"], body: [UInt8](repeating: 0x20, count: 4 * 1024 * 1024))

@@ -247,6 +247,32 @@ struct KubectlTests {
         }
     }
 
+    /// kubectl 1.32 sends these as protobuf.
+    @Test func createGeneratorsSendingProtobuf() async throws {
+        try await withTestServer { server in
+            let kubectl = try Kubectl(port: server.port, directory: server.directory)
+            let commands: [([String], String)] = [
+                (["create", "deployment", "web", "--image=nginx", "--replicas=2", "--port=80"], "deployment.apps/web created"),
+                (["create", "namespace", "team"], "namespace/team created"),
+                (["create", "configmap", "settings", "--from-literal=mode=fast"], "configmap/settings created"),
+                (["create", "secret", "generic", "password", "--from-literal=value=hunter2"], "secret/password created"),
+                (["create", "service", "nodeport", "front", "--tcp=80:8080"], "service/front created"),
+                (["create", "serviceaccount", "robot"], "serviceaccount/robot created"),
+                (["expose", "deployment", "web", "--port=8080", "--name=exposed", "--type=NodePort"], "service/exposed exposed"),
+            ]
+            for (arguments, expected) in commands {
+                let output = try await kubectl.run(arguments)
+                #expect(output.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == expected, "\(arguments): \(output.stderr)")
+            }
+            let deployment = try await kubectl("get", "deploy", "web", "-o", "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].ports[0].containerPort} {.spec.template.spec.containers[0].image}")
+            #expect(deployment.stdout == "2 80 nginx")
+            let secret = try await kubectl("get", "secret", "password", "-o", "jsonpath={.data.value}")
+            #expect(secret.stdout == "aHVudGVyMg==")
+            let services = tableRows(try await kubectl("get", "svc", "front", "exposed").stdout)
+            #expect(services.dropFirst().allSatisfy { $0[1] == "NodePort" && $0[4].contains(":3") })
+        }
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: Kubectl.binary127), "kubectl 1.27 is not installed"))
     func kubectl127GetsAndCreatesWithoutOpenAPIv2() async throws {
         try await withTestServer { server in

@@ -210,11 +210,8 @@ public struct APIService: Sendable {
     func updateScale(resource: APIResource, namespace: String?, name: String, scale newScale: KubeObject,
                      context: StrategyContext) async throws(APIError) -> KubeObject {
         let store = try store(resource)
-        guard let replicas = newScale.value(at: ["spec", "replicas"])?.intValue else {
-            throw APIError.invalid(kind: "Scale", group: "autoscaling", name: name, errors: [
-                ValidationError(type: .required, field: "spec.replicas"),
-            ])
-        }
+        // `replicas` is `omitempty` in Scale: absent means zero.
+        let replicas = newScale.value(at: ["spec", "replicas"])?.intValue ?? 0
         guard replicas >= 0 else {
             throw APIError.invalid(kind: "Scale", group: "autoscaling", name: name, errors: [
                 ValidationError(type: .invalid, field: "spec.replicas", badValue: .int(replicas), detail: "must be greater than or equal to 0"),

@@ -65,8 +65,10 @@ enum MediaTypes {
             }
         case yaml, "application/x-yaml", "text/yaml", applyPatch:
             return try decodeYAML(bytes)
+        case protobuf:
+            return try ProtobufDecoder.decodeObject(bytes)
         default:
-            throw APIError.unsupportedMediaType(type, accepted: [json, yaml])
+            throw APIError.unsupportedMediaType(type, accepted: [json, yaml, protobuf])
         }
     }
 

@@ -154,9 +154,6 @@ struct ResourceRequest {
     /// A create/update body: a JSON or YAML object.
     private func objectBody(kindFor resource: APIResource) async throws(APIError) -> [String: JSONValue] {
         let contentType = request.headers[.contentType]
-        if MediaTypes.mediaType(contentType) == MediaTypes.protobuf {
-            throw APIError.unsupportedMediaType(MediaTypes.protobuf, accepted: [MediaTypes.json, MediaTypes.yaml])
-        }
         let bytes = try await handler.body(of: request)
         guard !bytes.isEmpty else {
             throw APIError.badRequest("the request body is empty; send the \(resource.kind) as JSON or YAML")
