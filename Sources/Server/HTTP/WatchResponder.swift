@@ -40,7 +40,8 @@ struct WatchResponder {
             }
             try await writer.finish(nil)
         }
-        return Response(status: .ok, headers: [.contentType: MediaTypes.json, .init("Transfer-Encoding")!: "chunked"], body: body)
+        // No Content-Length: the body goes out with chunked transfer encoding.
+        return Response(status: .ok, headers: [.contentType: MediaTypes.json], body: body)
     }
 
     /// `{"type":"ADDED","object":{...}}` and a newline; a Table with one row when asked.
