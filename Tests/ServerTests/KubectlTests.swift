@@ -274,15 +274,20 @@ struct KubectlTests {
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: Kubectl.binary127), "kubectl 1.27 is not installed"))
-    func kubectl127GetsAndCreatesWithoutOpenAPIv2() async throws {
+    func kubectl127CreatesAndAppliesThroughOpenAPIv2() async throws {
         try await withTestServer { server in
             let kubectl = try Kubectl(binary: Kubectl.binary127, port: server.port, directory: server.directory)
-            // 1.27 validates against OpenAPI v2 (protobuf), not served yet: skip client validation.
-            let created = try await kubectl("create", "--validate=false", "-f", "-", input: podYAML)
+            // 1.27 reads /openapi/v2 in protobuf to learn that the server validates fields.
+            let created = try await kubectl("create", "-f", "-", input: podYAML)
             #expect(created.status == 0, "\(created.stderr)")
             let rows = tableRows(try await kubectl("get", "pods", "-o", "wide").stdout)
             #expect(rows.first?.prefix(5) == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"])
             #expect(rows.last?.prefix(3) == ["web", "0/1", "Pending"])
+            let configMap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n"
+            #expect(try await kubectl("apply", "-f", "-", input: configMap).stdout == "configmap/settings created\n")
+            #expect(try await kubectl("apply", "-f", "-", input: configMap).stdout == "configmap/settings unchanged\n")
+            let changed = try await kubectl("apply", "-f", "-", input: configMap.replacingOccurrences(of: "fast", with: "slow"))
+            #expect(changed.stdout == "configmap/settings configured\n", "\(changed.stderr)")
             let missing = try await kubectl("get", "pod", "x")
             #expect(missing.stderr.contains(#"Error from server (NotFound): pods "x" not found"#))
         }

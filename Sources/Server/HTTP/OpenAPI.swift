@@ -66,6 +66,83 @@ struct OpenAPI: Sendable {
         ])
     }
 
+    /// The media type of OpenAPI v2 in protobuf (gnostic's `openapi_v2.Document`).
+    static let v2ProtobufMediaType = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+
+    /// `GET /openapi/v2` in protobuf, the only form kubectl before 1.29 reads. It holds the
+    /// object paths with PATCH operations tagged `x-kubernetes-group-version-kind` and a
+    /// `fieldValidation` query parameter: kubectl then leaves field validation to the server
+    /// instead of failing with "failed to download openapi".
+    var v2Protobuf: [UInt8] {
+        // Field numbers of gnostic's OpenAPIv2.proto.
+        var document = ProtobufWriter()
+        document.string(1, "2.0")
+        document.message(2) { info in
+            info.string(1, "Kubernetes")
+            info.string(2, gitVersion)
+        }
+        document.message(8) { paths in
+            for resource in registry.resources {
+                let root = resource.group.isEmpty ? "/api/\(resource.version)" : "/apis/\(resource.group)/\(resource.version)"
+                let item = root + (resource.namespaced ? "/namespaces/{namespace}/" : "/") + resource.name + "/{name}"
+                let gvk = "group: \"\(resource.group)\"\nkind: \(resource.kind)\nversion: \(resource.version)\n"
+                paths.message(2) { named in
+                    named.string(1, item)
+                    named.message(2) { pathItem in
+                        pathItem.message(8) { operation in
+                            operation.string(5, "patch" + resource.kind)
+                            for name in ["dryRun", "fieldManager", "fieldValidation", "force"] {
+                                operation.message(8) { parametersItem in
+                                    parametersItem.message(1) { parameter in
+                                        parameter.message(2) { nonBody in
+                                            nonBody.message(3) { query in
+                                                query.string(2, "query")
+                                                query.string(4, name)
+                                                query.string(6, name == "force" ? "boolean" : "string")
+                                                query.bool(20, true)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            operation.message(9) { responses in
+                                responses.message(1) { code in
+                                    code.string(1, "200")
+                                    code.message(2) { value in value.message(1) { response in response.string(1, "OK") } }
+                                }
+                            }
+                            operation.message(13) { extensionEntry in
+                                extensionEntry.string(1, "x-kubernetes-group-version-kind")
+                                extensionEntry.message(2) { any in any.string(2, gvk) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return document.bytes
+    }
+
+    /// `GET /openapi/v2` as JSON, for clients that do not ask for protobuf.
+    var v2JSON: JSONValue {
+        var paths: [String: JSONValue] = [:]
+        for resource in registry.resources {
+            let root = resource.group.isEmpty ? "/api/\(resource.version)" : "/apis/\(resource.group)/\(resource.version)"
+            let item = root + (resource.namespaced ? "/namespaces/{namespace}/" : "/") + resource.name + "/{name}"
+            paths[item] = .object(["patch": .object([
+                "operationId": .string("patch" + resource.kind),
+                "parameters": .array(["dryRun", "fieldManager", "fieldValidation", "force"].map {
+                    .object(["name": .string($0), "in": .string("query"), "type": .string($0 == "force" ? "boolean" : "string"), "uniqueItems": .bool(true)])
+                }),
+                "responses": .object(["200": .object(["description": .string("OK")])]),
+                "x-kubernetes-group-version-kind": .object(["group": .string(resource.group), "kind": .string(resource.kind),
+                                                            "version": .string(resource.version)]),
+            ])])
+        }
+        return .object(["swagger": .string("2.0"), "info": .object(["title": .string("Kubernetes"), "version": .string(gitVersion)]),
+                        "paths": .object(paths)])
+    }
+
     /// FNV-1a, printed in hex: a stable cache key, not a security measure.
     static func hash(_ text: String) -> String {
         var value: UInt64 = 0xcbf29ce484222325
