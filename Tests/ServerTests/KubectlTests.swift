@@ -292,4 +292,23 @@ struct KubectlTests {
             #expect(missing.stderr.contains(#"Error from server (NotFound): pods "x" not found"#))
         }
     }
+
+    /// Debian's kubernetes-client 1.20, unpacked somewhere (`apt-get download kubernetes-client`
+    /// and `dpkg -x`; installing it would replace the dispatcher): set KUBECTL_1_20 to its kubectl.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["KUBECTL_1_20"] != nil, "set KUBECTL_1_20 to Debian's kubectl 1.20"))
+    func kubectl120CreatesAppliesAndScales() async throws {
+        let binary = ProcessInfo.processInfo.environment["KUBECTL_1_20"] ?? ""
+        try await withTestServer { server in
+            let kubectl = try Kubectl(binary: binary, port: server.port, directory: server.directory)
+            #expect(try await kubectl("create", "-f", "-", input: podYAML).stdout == "pod/web created\n")
+            #expect(try await kubectl("create", "deployment", "d", "--image=nginx").stdout == "deployment.apps/d created\n")
+            #expect(try await kubectl("scale", "deployment", "d", "--replicas=3").stdout == "deployment.apps/d scaled\n")
+            #expect(tableRows(try await kubectl("get", "deploy", "d").stdout).last?[1] == "0/3")
+            let configMap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n"
+            #expect(try await kubectl("apply", "-f", "-", input: configMap).stdout == "configmap/settings created\n")
+            #expect(try await kubectl("apply", "-f", "-", input: configMap).stdout == "configmap/settings unchanged\n")
+            let missing = try await kubectl("get", "pod", "x")
+            #expect(missing.stderr.contains(#"Error from server (NotFound): pods "x" not found"#))
+        }
+    }
 }
