@@ -14,6 +14,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // Raw Linux syscalls, the clone..execve path, rtnetlink, seccomp/libcap/nftables and zlib glue.
@@ -43,16 +47,17 @@ let package = Package(
             name: "Cgroups",
             dependencies: ["CShims"]
         ),
-        // The pod network: node bridge, veths, host-local addresses, masquerade, hostPorts, node routes.
+        // The pod network (not "Network": Hummingbird imports Apple's Network framework when it
+        // can import a module of that name): node bridge, veths, host-local addresses, masquerade, hostPorts, node routes.
         .target(
-            name: "Network",
+            name: "NodeNetwork",
             dependencies: ["CShims"]
         ),
         // Pods and containers on namespaces, mounts, cgroups.
         .target(
             name: "Runtime",
             dependencies: [
-                "CShims", "KubeAPI", "Images", "Cgroups", "Network",
+                "CShims", "KubeAPI", "Images", "Cgroups", "NodeNetwork",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -71,10 +76,27 @@ let package = Package(
             name: "swiftlet-monitor",
             path: "Monitor"
         ),
+        // The system SQLite library (Debian libsqlite3-dev), for the server's embedded store.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // The control plane: the Kubernetes API server and its store.
+        .target(
+            name: "Server",
+            dependencies: [
+                "CSQLite", "KubeAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Protobuf/generate-schema.py"]
+        ),
         .executableTarget(
             name: "swiftlet",
             dependencies: [
-                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups",
+                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -82,7 +104,7 @@ let package = Package(
         // bench/pod-network.sh: per-pod network setup/teardown against iproute2.
         .executableTarget(
             name: "pod-network-bench",
-            dependencies: ["Network"],
+            dependencies: ["NodeNetwork"],
             path: "bench/pod-network-bench"
         ),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
@@ -92,6 +114,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Images"], path: "Tests/TestSupport"),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims", "TestSupport"]),
-        .testTarget(name: "NetworkTests", dependencies: ["Network", "Runtime"]),
+        .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "KubeAPI", "CSQLite"]),
     ]
 )

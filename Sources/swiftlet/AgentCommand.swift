@@ -5,7 +5,7 @@ import Dispatch
 import Foundation
 import Glibc
 import Logging
-import Network
+import NodeNetwork
 import Runtime
 
 struct AgentCommand: AsyncParsableCommand {

@@ -6,7 +6,7 @@
 //   the pods are the namespaces POD_NETNS_PREFIX<n>s (swiftlet) and POD_NETNS_PREFIX<n>i (ip),
 //   n = 1...PODS, under /run/netns.
 import Glibc
-import Network
+import NodeNetwork
 
 func now() -> Double {
     var ts = timespec()

@@ -5,7 +5,7 @@ import Glibc
 import Images
 import KubeAPI
 import Logging
-import Network
+import NodeNetwork
 
 /// Runs pods on this node: sandbox, containers, stop and cleanup. It holds no per-pod state of
 /// its own; callers keep the `RunningSandbox`/`RunningContainer` handles (the agent's pod workers

@@ -1,5 +1,5 @@
 import Glibc
-import Network
+import NodeNetwork
 
 /// A NetlinkSocket that records every datagram and answers like the kernel would: by default
 /// an ACK per message, or what `respond` returns for a message (one or more messages, put in

@@ -1,5 +1,5 @@
 import Foundation
-import Network
+import NodeNetwork
 
 /// Hand-made netlink replies for the recording socket, byte by byte, so tests state exactly
 /// what the kernel would send.

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import Testing
-@testable import Network
+@testable import NodeNetwork
 
 /// Root-only integration tests: real bridges, veths, routes and nftables inside network
 /// namespaces the tests create (each "node" and the "outside" host is one), pods in real

@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import Network
+import NodeNetwork
 import Runtime
 
 /// A throw-away world for one root test: "nodes" and an "outside" host are network namespaces

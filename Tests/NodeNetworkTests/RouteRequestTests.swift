@@ -1,6 +1,6 @@
 import Glibc
 import Testing
-@testable import Network
+@testable import NodeNetwork
 
 /// Message bytes against what iproute2 6.1 sends for the same request (captured with
 /// `strace -e trace=sendmsg -e write=3 ip ...`, sequence number zeroed). Where our request

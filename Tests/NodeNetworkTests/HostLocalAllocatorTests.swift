@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import Testing
-@testable import Network
+@testable import NodeNetwork
 
 /// The allocator on a temp directory: order, idempotence, exhaustion, reuse, persistence.
 @Suite("host-local address allocator")

@@ -1,6 +1,6 @@
 import Glibc
 import Testing
-@testable import Network
+@testable import NodeNetwork
 
 /// The netlink client over a recording socket: batching, sequence numbers, reply matching and
 /// error parsing, with replies laid out as the kernel sends them.

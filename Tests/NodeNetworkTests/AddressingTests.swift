@@ -1,5 +1,5 @@
 import Testing
-@testable import Network
+@testable import NodeNetwork
 
 @Suite("addresses, rules and names")
 struct AddressingTests {

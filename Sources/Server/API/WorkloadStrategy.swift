@@ -1,0 +1,93 @@
+import KubeAPI
+
+/// Deployments and ReplicaSets (apps/v1): the defaults of `SetDefaults_Deployment` and
+/// `SetDefaults_ReplicaSet`, pod template defaults and validation, and the selector checks.
+/// Status is kept from the stored object on update (controllers write the status subresource).
+struct WorkloadStrategy: ResourceStrategy {
+    let kind: String
+
+    func prepareForCreate(_ object: inout KubeObject, context: StrategyContext) async throws(APIError) -> [String] {
+        object.fields["status"] = nil
+        return try prepare(&object, context: context)
+    }
+
+    func prepareForUpdate(_ object: inout KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> [String] {
+        object.fields["status"] = old.fields["status"]
+        let warnings = try prepare(&object, context: context)
+        if let oldSelector = old.value(at: ["spec", "selector"]), object.value(at: ["spec", "selector"]) != oldSelector {
+            throw APIError.invalid(kind: kind, group: "apps", name: object.name ?? "", errors: [
+                ValidationError(type: .invalid, field: "spec.selector", badValue: .json(Self.render(oldSelector: object.value(at: ["spec", "selector"]))),
+                                detail: "field is immutable"),
+            ])
+        }
+        return warnings
+    }
+
+    private func prepare(_ object: inout KubeObject, context: StrategyContext) throws(APIError) -> [String] {
+        var warnings: [String] = []
+        var errors: [ValidationError] = []
+        if object.value(at: ["spec", "replicas"]) == nil {
+            object.set(.int(1), at: ["spec", "replicas"])
+        }
+        if kind == "Deployment" {
+            if object.string(at: ["spec", "strategy", "type"]) == nil {
+                object.set(.string("RollingUpdate"), at: ["spec", "strategy", "type"])
+            }
+            if object.string(at: ["spec", "strategy", "type"]) == "RollingUpdate" {
+                for key in ["maxUnavailable", "maxSurge"] where object.value(at: ["spec", "strategy", "rollingUpdate", key]) == nil {
+                    object.set(.string("25%"), at: ["spec", "strategy", "rollingUpdate", key])
+                }
+            }
+            if object.value(at: ["spec", "revisionHistoryLimit"]) == nil {
+                object.set(.int(10), at: ["spec", "revisionHistoryLimit"])
+            }
+            if object.value(at: ["spec", "progressDeadlineSeconds"]) == nil {
+                object.set(.int(600), at: ["spec", "progressDeadlineSeconds"])
+            }
+        }
+        if let replicas = object.value(at: ["spec", "replicas"])?.intValue, replicas < 0 {
+            errors.append(ValidationError(type: .invalid, field: "spec.replicas", badValue: .int(replicas),
+                                          detail: "must be greater than or equal to 0"))
+        }
+
+        // The pod template: defaults and validation as for a pod, with its own paths.
+        let templateSpec = object.value(at: ["spec", "template", "spec"]) ?? .object([:])
+        let (spec, specWarnings) = try TypedCodec.decode(PodSpec.self, from: templateSpec, kind: kind, version: "apps/v1",
+                                                         pathPrefix: "spec.template.spec.", validation: context.fieldValidation)
+        warnings += specWarnings
+        let defaulted = spec.withTemplateDefaults()
+        errors += ObjectValidation.validatePodTemplateSpec(defaulted, path: "spec.template.spec")
+        if let policy = defaulted.restartPolicy, policy != "Always" {
+            errors.append(ValidationError(type: .notSupported, field: "spec.template.spec.restartPolicy", badValue: .string(policy),
+                                          detail: "supported values: \"Always\""))
+        }
+        object.set(try TypedCodec.encode(defaulted), at: ["spec", "template", "spec"])
+
+        // The selector must exist, select something and match the template's labels.
+        let templateLabels = (object.value(at: ["spec", "template", "metadata", "labels"])?.objectValue ?? [:]).compactMapValues(\.stringValue)
+        errors += ObjectValidation.validateLabels(templateLabels, path: "spec.template.metadata.labels")
+        if let selectorValue = object.value(at: ["spec", "selector"]) {
+            let selector = try LabelSelector(object: selectorValue)
+            if selector.isEmpty {
+                errors.append(ValidationError(type: .invalid, field: "spec.selector", badValue: .json(Self.render(oldSelector: selectorValue)),
+                                              detail: "empty selector is invalid for deployment"))
+            } else if !selector.matches(templateLabels) {
+                errors.append(ValidationError(type: .invalid, field: "spec.template.metadata.labels",
+                                              badValue: .json(TypedCodec.goMap(templateLabels)),
+                                              detail: "`selector` does not match template `labels`"))
+            }
+        } else {
+            errors.append(ValidationError(type: .required, field: "spec.selector"))
+        }
+        guard errors.isEmpty else {
+            throw APIError.invalid(kind: kind, group: "apps", name: object.name ?? "", errors: errors)
+        }
+        return warnings
+    }
+
+    /// Go's `%#v` of a LabelSelector, close enough for messages.
+    static func render(oldSelector selector: JSONValue?) -> String {
+        let labels = (selector?["matchLabels"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+        return "v1.LabelSelector{MatchLabels:\(labels.isEmpty ? "map[string]string(nil)" : TypedCodec.goMap(labels)), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}"
+    }
+}
