@@ -19,6 +19,9 @@ __attribute__((noreturn)) void sl_finish_and_exec(const struct sl_spawn_config *
 void sl_exec_command(const struct sl_spawn_config *cfg, int errpipe);
 pid_t sl_clone_fork(int flags, int *pidfd);
 void sl_fill_error(struct sl_spawn_result *res, int step, int err, const char *detail);
+/// Parent side after a clone: waits for the child's exec (EOF on `errpipe`) or its failure
+/// report, which it turns into `res` after reaping the child. Closes `errpipe`.
+int sl_await_exec(int errpipe, pid_t pid, int pidfd, int clone_errno, struct sl_spawn_result *res);
 
 /// Message on the error pipe.
 struct sl_child_msg {

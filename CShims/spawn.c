@@ -293,15 +293,19 @@ int sl_spawn(const struct sl_spawn_config *cfg, struct sl_spawn_result *res) {
         close(own_pid_ns);
     }
     close(p[1]);
+    return sl_await_exec(p[0], pid, pidfd, clone_errno, res);
+}
+
+int sl_await_exec(int errpipe, pid_t pid, int pidfd, int clone_errno, struct sl_spawn_result *res) {
     if (pid < 0) {
-        close(p[0]);
+        close(errpipe);
         sl_fill_error(res, SL_STEP_CLONE, clone_errno, "clone");
         return -1;
     }
     struct sl_child_msg msg;
-    int got = sl_read_child_msg(p[0], &msg);
-    close(p[0]);
-    if (got == 0) {
+    int got = sl_read_child_msg(errpipe, &msg);
+    close(errpipe);
+    if (got == 0) { // EOF: the close-on-exec pipe closed, execve happened
         res->pid = pid;
         res->pidfd = pidfd;
         return 0;

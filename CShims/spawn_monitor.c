@@ -257,24 +257,7 @@ int sl_exec_in(int target_pidfd, const struct sl_spawn_config *cfg, struct sl_sp
     int clone_errno = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(p[1]);
-    if (pid < 0) {
-        close(p[0]);
-        sl_fill_error(res, SL_STEP_CLONE, clone_errno, "clone");
-        return -1;
-    }
-    struct sl_child_msg msg;
-    int got = sl_read_child_msg(p[0], &msg);
-    close(p[0]);
-    if (got == 0) {
-        res->pid = pid;
-        res->pidfd = pidfd;
-        return 0;
-    }
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
-    if (pidfd >= 0) close(pidfd);
-    if (got != (int)sizeof msg) sl_fill_error(res, SL_STEP_SYNC, EPROTO, "short message from child");
-    else { msg.detail[sizeof msg.detail - 1] = 0; sl_fill_error(res, msg.step, msg.err, msg.detail); }
-    return -1;
+    return sl_await_exec(p[0], pid, pidfd, clone_errno, res);
 }
 
 int sl_pause_create(const char *pause_path, const char *const *pause_argv, pid_t *pid, int *pidfd, int *nsfd,

@@ -83,8 +83,13 @@ extension PodWorker {
         guard var slot = slots[name], let exit = slot.lastExit else { return }
         let now = Date()
         if let until = slot.backoff.waitUntil(exitedAt: exit.finishedAt, now: now) {
+            let message = "back-off \(slot.backoff.currentDelay.goString) restarting failed container=\(name) pod=\(podDescription)"
+            if slot.waitingMessage != message {
+                // kubelet records this as a BackOff event.
+                logger.info("\(message)", metadata: ["pod": "\(podDescription)", "container": "\(name)", "reason": "BackOff"])
+            }
             slot.waitingReason = "CrashLoopBackOff"
-            slot.waitingMessage = "back-off \(slot.backoff.currentDelay.goString) restarting failed container=\(name) pod=\(podDescription)"
+            slot.waitingMessage = message
             slots[name] = slot
             scheduleWake(name, at: until)
             return

@@ -109,6 +109,9 @@ actor PodWorker {
             ])
         case .probe(let name, let attempt, let kind, let success, let message):
             guard var slot = slots[name], let current = slot.current, current.attempt == attempt else { return }
+            logger.info("\(kind.rawValue) probe \(success ? "succeeded" : "failed")", metadata: [
+                "pod": "\(podDescription)", "container": "\(name)", "probeResult": "\(success ? "success" : message)",
+            ])
             switch kind {
             case .readiness:
                 slot.ready = success
@@ -120,9 +123,6 @@ actor PodWorker {
                 startProbes(name, kinds: [.liveness, .readiness])
             case .liveness, .startup:
                 // kubelet: "Container x failed liveness probe, will be restarted".
-                logger.info("container failed \(kind.rawValue) probe, will be restarted", metadata: [
-                    "pod": "\(podDescription)", "container": "\(name)", "probeResult": "\(message)",
-                ])
                 let grace = slot.spec.livenessProbe?.terminationGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30
                 await runtime.stop(current, gracePeriod: grace)
             }

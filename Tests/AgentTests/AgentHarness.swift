@@ -195,7 +195,7 @@ final class AgentHarness {
             usleep(200_000)
             try? cgroups.destroy(cgroupParent)
         }
-        try? Self.command(["/usr/sbin/ip", "netns", "del", netns])
+        _ = try? Self.command(["/usr/sbin/ip", "netns", "del", netns])
     }
 
     /// Runs a command to completion; throws with its output when it fails.
