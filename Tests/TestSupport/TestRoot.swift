@@ -13,9 +13,13 @@ public final class TestRoot {
 
     deinit {
         // Unmount anything a failed test left under our path, deepest first.
-        if let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) {
+        // Unmount until nothing of ours is mounted: stacked mounts need one call each, and under
+        // parallel test runs a single pass has been seen to leave some behind.
+        for _ in 0..<10 {
+            let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
             let points = mounts.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
-                .filter { $0.hasPrefix(path) }.sorted { $0.count > $1.count }
+                .filter { $0.hasPrefix(path + "/") }.sorted { $0.count > $1.count }
+            if points.isEmpty { break }
             for point in points { _ = umount2(point, Int32(MNT_DETACH)) }
         }
         try? FileManager.default.removeItem(atPath: path)
