@@ -196,6 +196,7 @@ final class AgentHarness {
             try? cgroups.destroy(cgroupParent)
         }
         _ = try? Self.command(["/usr/sbin/ip", "netns", "del", netns])
+        root.cleanUp()
     }
 
     /// Runs a command to completion; throws with its output when it fails.

@@ -11,6 +11,7 @@ import TestSupport
 struct AgentTests {
     @Test func crashingContainerBacksOffWithCrashLoopBackOff() async throws {
         let h = try AgentHarness()
+        defer { h.cleanUp() }
         try h.writeManifest("crash.yaml", """
             apiVersion: v1
             kind: Pod
@@ -40,6 +41,7 @@ struct AgentTests {
 
     @Test func onFailureAndNeverFollowKubernetes() async throws {
         let h = try AgentHarness()
+        defer { h.cleanUp() }
         try h.writeManifest("policies.yaml", """
             apiVersion: v1
             kind: Pod
@@ -78,6 +80,7 @@ struct AgentTests {
 
     @Test func failingLivenessProbeRestartsAndReadinessFlipsReady() async throws {
         let h = try AgentHarness()
+        defer { h.cleanUp() }
         try h.writeManifest("probes.yaml", """
             apiVersion: v1
             kind: Pod
@@ -120,6 +123,7 @@ struct AgentTests {
 
     @Test func startupProbeHoldsBackLivenessUntilItPasses() async throws {
         let h = try AgentHarness()
+        defer { h.cleanUp() }
         // Liveness would fail during the first 3 s (no /tmp/alive yet); the startup probe holds
         // it back until the file exists, so the container is never restarted.
         try h.writeManifest("slow.yaml", """
@@ -148,6 +152,7 @@ struct AgentTests {
 
     @Test func killedAgentLeavesPodsRunningAndSeesExitsOnReturn() async throws {
         let h = try AgentHarness()
+        defer { h.cleanUp() }
         // "short" exits with 5 once the test creates /signal/go, which it does while no agent runs.
         let signal = h.root.path + "/signal"
         try FileManager.default.createDirectory(atPath: signal, withIntermediateDirectories: true)
@@ -193,6 +198,7 @@ struct AgentTests {
 
     @Test func restartedContainerSurvivesAgentRestartWithItsCount() async throws {
         let h = try AgentHarness()
+        defer { h.cleanUp() }
         // Crashes on its first two starts, then stays up (the count lives in an emptyDir).
         try h.writeManifest("flaky.yaml", """
             apiVersion: v1
@@ -226,6 +232,7 @@ struct AgentTests {
 
     @Test func podsGetAddressesThatSurviveAnAgentRestart() async throws {
         let h = try AgentHarness()
+        defer { h.cleanUp() }
         try h.writeManifest("net.yaml", """
             apiVersion: v1
             kind: Pod
@@ -270,6 +277,7 @@ struct AgentTests {
 
     @Test func removedManifestStopsPodWithinGraceAndLeavesNothing() async throws {
         let h = try AgentHarness()
+        defer { h.cleanUp() }
         try h.writeManifest("stop.yaml", """
             apiVersion: v1
             kind: Pod
@@ -302,6 +310,7 @@ struct AgentTests {
 
     @Test func malformedManifestIsReportedAndOtherPodsKeepRunning() async throws {
         let h = try AgentHarness()
+        defer { h.cleanUp() }
         try h.writeManifest("good.yaml", """
             apiVersion: v1
             kind: Pod
@@ -335,6 +344,7 @@ struct AgentTests {
 
     @Test func healthzAnswersOk() async throws {
         let h = try AgentHarness()
+        defer { h.cleanUp() }
         h.healthzPort = AgentHarness.freePort()
         try h.start()
         // The agent's 127.0.0.1 is its node namespace's loopback.

@@ -11,7 +11,10 @@ public final class TestRoot {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
-    deinit {
+    deinit { cleanUp() }
+
+    /// Unmounts everything below the directory and removes it. Safe to call more than once.
+    public func cleanUp() {
         // Unmount anything a failed test left under our path, deepest first.
         // Unmount until nothing of ours is mounted: stacked mounts need one call each, and under
         // parallel test runs a single pass has been seen to leave some behind.
