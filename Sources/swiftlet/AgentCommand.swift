@@ -87,14 +87,21 @@ struct AgentCommand: AsyncParsableCommand {
             throw CLIError("swiftlet-monitor not found at \(config.monitorPath ?? "?"): build it (swift build) or pass --monitor-path")
         }
         let name = nodeName ?? ProcessInfo.processInfo.hostName.lowercased()
+        // NetworkUnavailable stays True until the node's pod network is set up.
+        let nodeStatus = NodeStatusStore(dataDirectory: options.dataDir)
         var network: BridgeNetwork?
         if podNetwork {
+            nodeStatus.networkUnavailable(true, reason: "NoRouteCreated", message: "Node created without a route")
             let node = try BridgeNetwork(config: NodeNetworkConfig(
                 bridgeName: bridgeName, podCIDR: podCIDR, clusterCIDR: clusterCIDR,
                 stateDirectory: options.dataDir + "/network"))
             try node.ensureNode()
             try node.syncRoutes(try nodeRoute.map(Self.parseRoute))
             network = node
+            nodeStatus.networkUnavailable(false, reason: "RouteCreated",
+                                          message: "swiftlet set up bridge \(bridgeName) for pod network \(podCIDR)")
+        } else {
+            nodeStatus.networkUnavailable(true, reason: "NoPodNetwork", message: "pod networking is disabled (--no-pod-network)")
         }
         let runtime = PodRuntime(config: config, images: try options.imageStore(), cgroups: try Cgroups.detect(),
                                  nodeName: name, network: network)

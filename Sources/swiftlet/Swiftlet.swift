@@ -18,7 +18,7 @@ struct Swiftlet: AsyncParsableCommand {
         implemented yet.
         """,
         version: "swiftlet \(SwiftletVersion.version) (Kubernetes \(SwiftletVersion.kubernetes))",
-        subcommands: [AgentCommand.self, PodsCommand.self, LogsCommand.self, RunCommand.self, ServerCommand.self,
+        subcommands: [AgentCommand.self, PodsCommand.self, LogsCommand.self, NodeCommand.self, RunCommand.self, ServerCommand.self,
                       ImagesCommand.self, CheckConfigCommand.self, SeccompProfileCommand.self]
     )
 }

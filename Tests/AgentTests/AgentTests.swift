@@ -253,6 +253,10 @@ struct AgentTests {
         }
         #expect(up, "\(h.agentLog)")
         #expect(ip.hasPrefix("10.42.0."), "\(ip)")
+        // The node reports its network available only once the bridge exists.
+        let condition = NodeStatusStore(dataDirectory: h.data).all().first { $0.type == "NetworkUnavailable" }
+        #expect(condition?.status == "False" && condition?.reason == "RouteCreated", "\(String(describing: condition))")
+        #expect(try h.inNode(["/usr/sbin/ip", "-o", "addr", "show", "swiftlet0"]).contains("10.42.0.1/24"))
         // kubelet's hosts file names the pod by its address.
         let entry = try #require(h.entry("net"))
         let hostsFile = try PodLogs(logRoot: h.logs).file(pod: entry.pod, container: "web", previous: false)
