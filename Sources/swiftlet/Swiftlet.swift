@@ -12,10 +12,11 @@ struct Swiftlet: AsyncParsableCommand {
         commandName: "swiftlet",
         abstract: "A Kubernetes node agent that runs pods directly on Linux namespaces and cgroups.",
         discussion: """
-        Available now: running a pod manifest once (`run`), the local image store (`images`), \
-        the host check (`check-config`) and the RuntimeDefault seccomp profile (`seccomp-profile`). \
-        The agent, the server and joining a cluster are not \
-        implemented yet.
+        Available now: the node agent for static pods (`agent`, with `pods`, `logs` and `node` to \
+        look at it), one-shot pods (`run`), the Kubernetes API server without its scheduler and \
+        controllers yet (`server`), the local image store (`images`), the host check \
+        (`check-config`) and the RuntimeDefault seccomp profile (`seccomp-profile`). Agents \
+        joining a server is not implemented yet.
         """,
         version: "swiftlet \(SwiftletVersion.version) (Kubernetes \(SwiftletVersion.kubernetes))",
         subcommands: [AgentCommand.self, PodsCommand.self, LogsCommand.self, NodeCommand.self, RunCommand.self, ServerCommand.self,
