@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 @testable import Server
 
@@ -13,7 +14,13 @@ struct TemporaryDirectory: ~Copyable {
     }
 
     deinit {
-        try? FileManager.default.removeItem(atPath: path)
+        // A store closing on its own thread may still write its -wal/-shm files while we
+        // remove the directory: try again until it is gone (at most about a second).
+        for _ in 0..<50 {
+            try? FileManager.default.removeItem(atPath: path)
+            if !FileManager.default.fileExists(atPath: path) { return }
+            usleep(20_000)
+        }
     }
 }
 
