@@ -33,16 +33,14 @@ public final class PodSandbox: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let wanted = hostNetwork ? [kinds[1]] : kinds
         let flags = wanted.reduce(Int32(0)) { $0 | $1.type }
-        var fds: (Int32, Int32, Int32) = (-1, -1, -1)
+        var fds: [Int32] = [-1, -1, -1]
         var result = sl_spawn_result()
-        let rc = withUnsafeMutableBytes(of: &fds) { raw in
-            sl_sandbox_create(flags, hostname, raw.baseAddress!.assumingMemoryBound(to: Int32.self), &result)
-        }
+        let rc = fds.withUnsafeMutableBufferPointer { sl_sandbox_create(flags, hostname, $0.baseAddress, &result) }
         if rc != 0 {
             throw SpawnError(step: "pod sandbox: " + String(cString: sl_step_name(result.step)), errno: result.err,
                              detail: withUnsafeBytes(of: result.detail) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) })
         }
-        let opened = [fds.0, fds.1, fds.2]
+        let opened = fds
         do {
             for (index, kind) in kinds.enumerated() where opened[index] >= 0 {
                 let path = directory + "/" + kind.name

@@ -11,7 +11,7 @@ final class CArena {
     }
 
     func string(_ value: String) -> UnsafePointer<CChar> {
-        let copy = strdup(value)!
+        guard let copy = strdup(value) else { fatalError("out of memory copying a spawn argument") }
         allocations.append(UnsafeMutableRawPointer(copy))
         return UnsafePointer(copy)
     }
@@ -29,7 +29,7 @@ final class CArena {
     }
 
     func array<T>(of type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
-        let raw = calloc(max(count, 1), MemoryLayout<T>.stride)!
+        guard let raw = calloc(max(count, 1), MemoryLayout<T>.stride) else { fatalError("out of memory for spawn arguments") }
         allocations.append(raw)
         return raw.bindMemory(to: T.self, capacity: max(count, 1))
     }
