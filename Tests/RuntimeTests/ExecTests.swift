@@ -28,7 +28,7 @@ struct ExecTests {
         #expect(try await h.runtime.exec(["cat", "/tmp/absent"], in: running, sandbox: sandbox, spec: spec, timeout: .seconds(5)) == 1)
         #expect(try await h.runtime.exec(["sh", "-c", "exit 7"], in: running, sandbox: sandbox, spec: spec, timeout: .seconds(5)) == 7)
         // A command that outlives its timeout is killed and reported as such (nil).
-        #expect(try await h.runtime.exec(["sleep", "10"], in: running, sandbox: sandbox, spec: spec, timeout: .seconds(1)) == nil)
+        #expect(try await h.runtime.exec(["sleep", "1000"], in: running, sandbox: sandbox, spec: spec, timeout: .seconds(1)) == nil)
         await h.runtime.stop(running, gracePeriod: 0)
         await h.runtime.removeContainer(running)
         h.runtime.removeSandbox(sandbox)

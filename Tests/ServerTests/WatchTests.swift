@@ -95,7 +95,9 @@ import Testing
             let start = ContinuousClock.now
             let event = try await stream.nextEvent()
             #expect(event == nil)
-            #expect(ContinuousClock.now - start < .seconds(5))
+            // The server ends the stream itself; the bound only tells "ended" from "hung" and
+            // allows for a loaded machine.
+            #expect(ContinuousClock.now - start < .seconds(30))
         }
     }
 
