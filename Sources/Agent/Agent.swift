@@ -119,10 +119,6 @@ public final class Agent: Sendable {
             try? await Task.sleep(for: .seconds(1))
             return false
         }
-        return await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: watcher.wait(timeout: .seconds(1))) }
-            thread.stackSize = 64 * 1024
-            thread.start()
-        }
+        return await BlockingCall.run { watcher.wait(timeout: .seconds(1)) }
     }
 }

@@ -36,7 +36,7 @@ struct Prober: Sendable {
             let host = action.host ?? sandbox.info.podIP ?? "127.0.0.1"
             let headers = (action.httpHeaders ?? []).map { ($0.name, $0.value) }
             let path = action.path ?? "/"
-            return await Self.blocking {
+            return await BlockingCall.run(stackSize: 256 * 1024) {
                 Self.httpGet(netns: sandbox.sandbox.networkNamespace, host: host, port: port, path: path,
                              headers: headers, timeout: timeout)
             }
@@ -44,7 +44,7 @@ struct Prober: Sendable {
         if let action = probe.tcpSocket {
             guard let port = resolvePort(action.port, in: spec) else { return .failure("no port \(action.port)") }
             let host = action.host ?? sandbox.info.podIP ?? "127.0.0.1"
-            return await Self.blocking {
+            return await BlockingCall.run(stackSize: 256 * 1024) {
                 do {
                     let fd = try Self.connect(netns: sandbox.sandbox.networkNamespace, host: host, port: port, timeout: timeout)
                     close(fd)
@@ -65,15 +65,6 @@ struct Prober: Sendable {
         case .string(let name):
             if let number = UInt16(name) { return number }
             return spec.ports?.first { $0.name == name }.flatMap { UInt16(exactly: $0.containerPort) }
-        }
-    }
-
-    /// Socket I/O blocks: it runs on a thread of its own, not on the cooperative pool.
-    static func blocking(_ work: @escaping @Sendable () -> Result) async -> Result {
-        await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: work()) }
-            thread.stackSize = 256 * 1024
-            thread.start()
         }
     }
 

@@ -36,18 +36,14 @@ extension SpawnedProcess {
     public func wait() async -> ExitStatus {
         let pidfd = self.pidfd
         let pid = self.pid
-        return await withCheckedContinuation { continuation in
-            let thread = Thread {
-                var status: Int32 = 0
-                if pidfd >= 0 {
-                    _ = sl_pidfd_wait(pidfd, 0, &status)
-                } else {
-                    _ = retryingEINTR { waitpid(pid, &status, 0) }
-                }
-                continuation.resume(returning: ExitStatus(waitStatus: status))
+        return await BlockingCall.run {
+            var status: Int32 = 0
+            if pidfd >= 0 {
+                _ = sl_pidfd_wait(pidfd, 0, &status)
+            } else {
+                _ = retryingEINTR { waitpid(pid, &status, 0) }
             }
-            thread.stackSize = 64 * 1024
-            thread.start()
+            return ExitStatus(waitStatus: status)
         }
     }
 

@@ -1,18 +1,12 @@
-import Foundation
 import Glibc
 
 /// Waiting for a process that is not our child (a monitor) to exit: its pidfd becomes readable.
 enum PidfdWaiter {
     static func waitReadable(_ pidfd: Int32) async {
         guard pidfd >= 0 else { return }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let thread = Thread {
-                var entry = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-                while poll(&entry, 1, -1) < 0 && errno == EINTR {}
-                continuation.resume()
-            }
-            thread.stackSize = 64 * 1024
-            thread.start()
+        await BlockingCall.run {
+            var entry = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+            while poll(&entry, 1, -1) < 0 && errno == EINTR {}
         }
     }
 }
