@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import KubeAPI
+import Runtime
 import Synchronization
 
 /// The node's conditions as the agent knows them, kept in `<data-dir>/node-status.json` (what
@@ -34,10 +35,7 @@ public final class NodeStatusStore: Sendable {
             return list
         }
         guard let data = try? JSONEncoder().encode(Stored(conditions: all)) else { return }
-        let temporary = path + ".tmp"
-        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                 withIntermediateDirectories: true)
-        if FileManager.default.createFile(atPath: temporary, contents: data) { rename(temporary, path) }
+        try? AtomicFile.write(data, to: path, creatingDirectory: true)
     }
 
     public func all() -> [NodeCondition] { conditions.withLock { $0 } }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import KubeAPI
+import Runtime
 
 /// The agent's record of its pods on disk (`<data-dir>/pod-status/<uid>/`): the pod as the agent
 /// runs it (`pod.json`) and its latest status (`status.json`). It lets `swiftlet pods` show
@@ -49,12 +50,8 @@ public final class StatusStore: Sendable {
     func storedPods() -> [Pod] { entries().map(\.pod) }
 
     private func write<T: Encodable>(_ value: T, to relative: String) {
-        let path = directory + "/" + relative
-        let dir = (path as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         guard let data = try? JSONEncoder().encode(value) else { return }
-        let temporary = path + ".tmp"
-        if FileManager.default.createFile(atPath: temporary, contents: data) { rename(temporary, path) }
+        try? AtomicFile.write(data, to: directory + "/" + relative, creatingDirectory: true)
     }
 
     private func read<T: Decodable>(_ type: T.Type, _ relative: String) -> T? {

@@ -37,7 +37,7 @@ public enum HostFiles {
             lines.append("")
             lines.append("# Entries added by HostAliases.")
             for alias in aliases {
-                lines.append("\(alias.ip ?? "")\t\((alias.hostnames ?? []).joined(separator: "\t"))")
+                lines.append("\(alias.ip)\t\((alias.hostnames ?? []).joined(separator: "\t"))")
             }
         }
         return lines.joined(separator: "\n") + "\n"

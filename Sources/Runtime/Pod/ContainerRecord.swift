@@ -20,11 +20,7 @@ struct ContainerRecord: Codable, Equatable {
     static let exitFileName = "exit"
 
     func write(to directory: String) throws {
-        let data = try JSONEncoder().encode(self)
-        let path = directory + "/" + Self.fileName
-        let temporary = path + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else { throw SystemError("create", temporary) }
-        guard rename(temporary, path) == 0 else { throw SystemError("rename", path) }
+        try AtomicFile.write(try JSONEncoder().encode(self), to: directory + "/" + Self.fileName)
     }
 
     static func read(from directory: String) -> ContainerRecord? {

@@ -31,18 +31,9 @@ public final class SeccompCache: Sendable {
         }
         let bytes = try profile.compile(capabilities: capabilities)
         memory.withLock { $0[key] = bytes }
-        if let directory { store(bytes, at: directory + "/" + key + ".bpf") }
+        // Best effort: a cache that cannot be written only costs the next start a compile.
+        if let directory { try? AtomicFile.write(Data(bytes), to: directory + "/" + key + ".bpf", creatingDirectory: true) }
         return bytes
-    }
-
-    /// Best effort: a cache that cannot be written only costs the next start a compile.
-    private func store(_ bytes: [UInt8], at path: String) {
-        let fm = FileManager.default
-        let dir = (path as NSString).deletingLastPathComponent
-        try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard fm.createFile(atPath: temporary, contents: Data(bytes)) else { return }
-        if rename(temporary, path) != 0 { unlink(temporary) }
     }
 
     static func key(_ profile: SeccompProfile, _ capabilities: Set<String>) -> String {
