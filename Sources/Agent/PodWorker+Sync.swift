@@ -169,11 +169,9 @@ extension PodWorker {
             slot.waitingMessage = "\(error)"
             slots[name] = slot
             logger.error("container failed to start", metadata: ["pod": "\(podDescription)", "container": "\(name)", "error": "\(error)"])
-            // Retried by the next sync after back-off, unless the policy says never.
-            if pod.spec.restartPolicy != "Never" || slot.kind == .initContainer {
-                if let until = slot.backoff.waitUntil(exitedAt: now, now: now) { scheduleWake(name, at: until) }
-                else { scheduleWake(name, at: now.addingTimeInterval(slot.backoff.currentDelay.seconds)) }
-            }
+            // The next sync treats it like any exit: restartWithBackoff retries it after the
+            // back-off (or the policy leaves it terminated).
+            send(.wake)
         }
     }
 
