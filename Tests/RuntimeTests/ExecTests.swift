@@ -16,7 +16,7 @@ struct ExecTests {
             metadata: {name: exec}
             spec:
               containers:
-              - {name: c, image: busybox, command: ["sh", "-c", "touch /tmp/here; sleep 30"]}
+              - {name: c, image: busybox, command: ["sh", "-c", "touch /tmp/here; sleep 1000"]}
             """)
         let sandbox = try h.runtime.createSandbox(for: pod)
         let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
