@@ -35,6 +35,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "IPv4 range Service cluster IPs are allocated from.")
     var serviceCIDR: String = "10.43.0.0/16"
 
+    @Option(name: .customLong("cluster-cidr"), help: "IPv4 network of the pods; each node gets a /24 of it.")
+    var clusterCIDR: String = "10.42.0.0/16"
+
     func run() async throws {
         let https = try httpsListen.map(Self.parseListen) ?? (httpListen == nil ? ("0.0.0.0", 6443) : nil)
         let http = try httpListen.map(Self.parseListen)
@@ -89,7 +92,9 @@ struct ServerCommand: AsyncParsableCommand {
             servers.append(APIServer(service: service, configuration: APIServerConfiguration(
                 host: host, port: port, gitVersion: SwiftletVersion.kubernetes), logger: logger))
         }
+        let controllers = ControllerManager(service: service, settings: controllerSettings(), logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await controllers.run() }
             for server in servers {
                 let scheme = server.configuration.tls == nil ? "http" : "https"
                 let host = server.configuration.host
@@ -102,11 +107,19 @@ struct ServerCommand: AsyncParsableCommand {
                     }
                 }
             }
-            // The first server to stop (a signal stops all of them) ends the command.
+            // The first server to stop (a signal stops all of them) ends the command; the
+            // controllers only stop when cancelled.
             try await group.next()
             group.cancelAll()
         }
         await storage.close()
+    }
+
+    /// The controllers' settings from the command line.
+    func controllerSettings() -> ControllerSettings {
+        var settings = ControllerSettings()
+        settings.clusterCIDR = clusterCIDR
+        return settings
     }
 
     /// Writes a secret-bearing file readable by its owner only.

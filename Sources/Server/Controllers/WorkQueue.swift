@@ -1,0 +1,76 @@
+import Foundation
+
+/// client-go's rate-limited work queue, in small: keys are de-duplicated while they wait; a key
+/// being processed is never handed to a second worker, and one added meanwhile is processed
+/// again afterwards; failures come back after a per-key exponential delay (5 ms doubling to
+/// 1000 s, client-go's default item limiter).
+actor WorkQueue {
+    private var queue: [String] = []
+    private var queued: Set<String> = []
+    private var processing: Set<String> = []
+    private var dirtyWhileProcessing: Set<String> = []
+    private var failures: [String: Int] = [:]
+    private var waiters: [CheckedContinuation<String?, Never>] = []
+    private var shutDown = false
+
+    func add(_ key: String) {
+        guard !shutDown else { return }
+        if processing.contains(key) {
+            dirtyWhileProcessing.insert(key)
+            return
+        }
+        guard queued.insert(key).inserted else { return }
+        if !waiters.isEmpty {
+            queued.remove(key)
+            processing.insert(key)
+            waiters.removeFirst().resume(returning: key)
+        } else {
+            queue.append(key)
+        }
+    }
+
+    /// Adds `key` after `delay` (a requeue to look again later, e.g. at a deadline).
+    nonisolated func add(_ key: String, after delay: Duration) {
+        Task {
+            try? await Task.sleep(for: delay)
+            await add(key)
+        }
+    }
+
+    /// Adds `key` after its failure back-off, which grows with each call until `forget`.
+    func addRateLimited(_ key: String) {
+        let count = failures[key, default: 0]
+        failures[key] = count + 1
+        let milliseconds = min(5.0 * pow(2.0, Double(count)), 1_000_000)
+        add(key, after: .milliseconds(Int64(milliseconds)))
+    }
+
+    /// Clears the failure count of `key` (it was processed successfully).
+    func forget(_ key: String) {
+        failures[key] = nil
+    }
+
+    /// The next key to process, waiting for one; nil once shut down.
+    func next() async -> String? {
+        if shutDown { return nil }
+        if !queue.isEmpty {
+            let key = queue.removeFirst()
+            queued.remove(key)
+            processing.insert(key)
+            return key
+        }
+        return await withCheckedContinuation { waiters.append($0) }
+    }
+
+    /// Marks `key` processed; if it was added meanwhile it goes back in the queue.
+    func done(_ key: String) {
+        processing.remove(key)
+        if dirtyWhileProcessing.remove(key) != nil { add(key) }
+    }
+
+    func shutdown() {
+        shutDown = true
+        waiters.forEach { $0.resume(returning: nil) }
+        waiters = []
+    }
+}
