@@ -72,9 +72,13 @@ public struct ControllerManager: Sendable {
         []
     }
 
-    /// Runs until the task is cancelled.
+    /// Runs until the task is cancelled (also when there is nothing to run, so that callers
+    /// can treat an early return as a failure).
     public func run() async {
         await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            }
             let informers = self.informers.all
             for informer in informers {
                 group.addTask { await informer.run() }

@@ -1,0 +1,206 @@
+"""API server benchmark: swiftlet server against etcd 3.4 (the store under kube-apiserver).
+
+Usage: api_server.py SWIFTLET_URL ETCD_URL COUNT WATCH_SAMPLES
+
+The same client (Python's http.client, one keep-alive connection, JSON) drives both:
+  create  COUNT pods one after another (swiftlet: POST /api/v1/namespaces/bench/pods;
+          etcd: POST /v3/kv/put of the same pod JSON under /registry/pods/bench/<name>)
+  list    all COUNT pods, 20 times (swiftlet: GET .../pods; etcd: /v3/kv/range over the prefix)
+  watch   latency from sending an update to receiving its watch event, WATCH_SAMPLES times
+          (swiftlet: PATCH a label, event on GET ...?watch=1; etcd: put, event on /v3/watch)
+swiftlet does the whole API (decode, defaults, validation, admission, the store with
+synchronous=FULL, encode); etcd is only the store, with its default fsync per commit.
+"""
+import base64
+import http.client
+import json
+import sys
+import threading
+import time
+import urllib.parse
+
+
+def pct(values, p):
+    values = sorted(values)
+    k = (len(values) - 1) * p / 100
+    lo = int(k)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def conn(url):
+    u = urllib.parse.urlparse(url)
+    return http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+
+
+def pod(i):
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": f"bench-{i}", "labels": {"app": "bench"}},
+        "spec": {"nodeName": "bench-node", "containers": [{
+            "name": "c", "image": "busybox", "command": ["sleep", "3600"],
+            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]},
+    }
+
+
+def request(c, method, path, body=None, ctype="application/json"):
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": ctype} if data is not None else {}
+    c.request(method, path, body=data, headers=headers)
+    r = c.getresponse()
+    payload = r.read()
+    if r.status >= 300:
+        raise SystemExit(f"{method} {path}: {r.status} {payload[:300]!r}")
+    return payload
+
+
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+class Swiftlet:
+    name = "swiftlet"
+
+    def __init__(self, url):
+        self.url = url
+        self.c = conn(url)
+        request(self.c, "POST", "/api/v1/namespaces", {"metadata": {"name": "bench"}})
+        request(self.c, "POST", "/api/v1/nodes", {"metadata": {"name": "bench-node"}})
+
+    def create(self, i):
+        request(self.c, "POST", "/api/v1/namespaces/bench/pods", pod(i))
+
+    def list(self):
+        return len(json.loads(request(self.c, "GET", "/api/v1/namespaces/bench/pods"))["items"])
+
+    def update(self, i, n):
+        request(self.c, "PATCH", f"/api/v1/namespaces/bench/pods/bench-{i}",
+                {"metadata": {"labels": {"n": str(n)}}}, "application/merge-patch+json")
+
+    def watch(self, on_event, ready):
+        c = conn(self.url)
+        rv = json.loads(request(self.c, "GET", "/api/v1/namespaces/bench/pods?limit=1"))["metadata"]["resourceVersion"]
+        c.request("GET", f"/api/v1/namespaces/bench/pods?watch=1&resourceVersion={rv}")
+        r = c.getresponse()
+        ready.set()
+        while True:
+            line = r.readline()
+            if not line:
+                return
+            event = json.loads(line)
+            on_event(event["object"]["metadata"].get("labels", {}).get("n"))
+
+
+class Etcd:
+    name = "etcd"
+
+    def __init__(self, url):
+        self.url = url
+        self.c = conn(url)
+
+    def key(self, i):
+        return f"/registry/pods/bench/bench-{i}"
+
+    def create(self, i):
+        request(self.c, "POST", "/v3/kv/put", {"key": b64(self.key(i)), "value": b64(json.dumps(pod(i)))})
+
+    def list(self):
+        start = "/registry/pods/bench/"
+        end = start[:-1] + chr(ord(start[-1]) + 1)
+        return len(json.loads(request(self.c, "POST", "/v3/kv/range", {"key": b64(start), "range_end": b64(end)}))["kvs"])
+
+    def update(self, i, n):
+        p = pod(i)
+        p["metadata"]["labels"]["n"] = str(n)
+        request(self.c, "POST", "/v3/kv/put", {"key": b64(self.key(i)), "value": b64(json.dumps(p))})
+
+    def watch(self, on_event, ready):
+        c = conn(self.url)
+        start = "/registry/pods/bench/"
+        end = start[:-1] + chr(ord(start[-1]) + 1)
+        body = json.dumps({"create_request": {"key": b64(start), "range_end": b64(end)}}).encode()
+        c.request("POST", "/v3/watch", body=body, headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        decoder = json.JSONDecoder()
+        buffer = ""
+        while True:
+            chunk = r.read1(65536).decode()
+            if not chunk:
+                return
+            buffer += chunk
+            while True:
+                buffer = buffer.lstrip()
+                try:
+                    message, end_index = decoder.raw_decode(buffer)
+                except ValueError:
+                    break
+                buffer = buffer[end_index:]
+                result = message.get("result", {})
+                if result.get("created"):
+                    ready.set()
+                for event in result.get("events", []):
+                    value = json.loads(base64.b64decode(event["kv"]["value"]))
+                    on_event(value["metadata"]["labels"].get("n"))
+
+
+def measure(target, count, samples):
+    results = {}
+    times = []
+    start = time.perf_counter()
+    for i in range(count):
+        t = time.perf_counter()
+        target.create(i)
+        times.append(time.perf_counter() - t)
+    results["create_total_s"] = time.perf_counter() - start
+    results["create"] = times
+    times = []
+    for _ in range(20):
+        t = time.perf_counter()
+        n = target.list()
+        times.append(time.perf_counter() - t)
+        assert n == count, f"{target.name} listed {n} of {count}"
+    results["list"] = times
+
+    arrived = {}
+    cond = threading.Condition()
+
+    def on_event(n):
+        if n is None:
+            return
+        with cond:
+            arrived[n] = time.perf_counter()
+            cond.notify_all()
+
+    ready = threading.Event()
+    threading.Thread(target=target.watch, args=(on_event, ready), daemon=True).start()
+    ready.wait(10)
+    time.sleep(0.2)
+    times = []
+    for s in range(samples):
+        key = f"{s}"
+        t = time.perf_counter()
+        target.update(s % count, key)
+        with cond:
+            if not cond.wait_for(lambda: key in arrived, timeout=10):
+                raise SystemExit(f"{target.name}: no watch event for update {s}")
+            times.append(arrived[key] - t)
+    results["watch"] = times
+    return results
+
+
+def main():
+    swiftlet_url, etcd_url, count, samples = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    runs = [(t.name, measure(t, count, samples)) for t in (Swiftlet(swiftlet_url), Etcd(etcd_url))]
+    base = dict(runs)["etcd"]
+    print(f"{count} pods, {samples} watch samples; ratios are swiftlet / etcd (below 1: swiftlet faster)")
+    print(f"{'what':<22} {'swiftlet p50':>12} {'p99':>8} {'etcd p50':>9} {'p99':>8} {'p50 ratio':>9}")
+    s = dict(runs)["swiftlet"]
+    for what in ("create", "list", "watch"):
+        a50, a99 = pct(s[what], 50) * 1000, pct(s[what], 99) * 1000
+        b50, b99 = pct(base[what], 50) * 1000, pct(base[what], 99) * 1000
+        print(f"{what + ' (ms)':<22} {a50:>12.2f} {a99:>8.2f} {b50:>9.2f} {b99:>8.2f} {a50 / b50:>9.2f}")
+    print(f"{'create all (s)':<22} {s['create_total_s']:>12.2f} {'':>8} {base['create_total_s']:>9.2f}")
+
+
+if __name__ == "__main__":
+    main()
