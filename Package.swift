@@ -116,5 +116,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims", "TestSupport"]),
         .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "KubeAPI", "CSQLite"]),
+        // A server and agents, each host in its own network namespace, driven by real kubectl (root).
+        .testTarget(name: "ClusterTests", dependencies: ["TestSupport", "Cgroups", "Images"]),
     ]
 )

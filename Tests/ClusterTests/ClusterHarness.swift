@@ -1,0 +1,183 @@
+import Cgroups
+import Foundation
+import Glibc
+import Images
+import TestSupport
+
+/// A cluster on one machine: every host a network namespace of its own, joined by a bridge in
+/// a "lan" namespace (192.168.77.0/24, the lan at .1), running real `swiftlet server` and
+/// `swiftlet agent` processes; real kubectl runs inside the server's host. Everything it made —
+/// processes (by PID), the pods' processes and cgroups, namespaces, mounts, files — goes in
+/// `cleanUp`, which runs even when the test fails.
+final class ClusterHarness: @unchecked Sendable {
+    /// One machine of the cluster.
+    final class Host: @unchecked Sendable {
+        let name: String
+        let netns: String
+        let ip: String
+        /// The host's directory: data, run, logs and manifests of its swiftlet.
+        let path: String
+        let cgroupParent: String
+        fileprivate(set) var pid: pid_t = -1
+
+        init(name: String, netns: String, ip: String, path: String, cgroupParent: String) {
+            self.name = name
+            self.netns = netns
+            self.ip = ip
+            self.path = path
+            self.cgroupParent = cgroupParent
+        }
+
+        var log: String { (try? String(contentsOfFile: path + "/swiftlet.log", encoding: .utf8)) ?? "" }
+        var dataDir: String { path + "/data" }
+    }
+
+    let root: TestRoot
+    let id: String
+    let lan: String
+    private(set) var hosts: [Host] = []
+    private(set) var server: Host?
+
+    static var binDirectory: String { Fixtures.binDirectory }
+    var kubeconfig: String { root.path + "/kubeconfig.yaml" }
+
+    init(_ name: String = #function) throws {
+        root = try TestRoot(name)
+        id = String(UUID().uuidString.prefix(6)).lowercased()
+        lan = "swl-lan-\(id)"
+        try TestProcess.run(["/usr/sbin/ip", "netns", "add", lan])
+        try inLan(["/usr/sbin/ip", "link", "add", "lan0", "type", "bridge"])
+        try inLan(["/usr/sbin/ip", "addr", "add", "192.168.77.1/24", "dev", "lan0"])
+        try inLan(["/usr/sbin/ip", "link", "set", "lan0", "up"])
+        try inLan(["/usr/sbin/ip", "link", "set", "lo", "up"])
+        for binary in ["swiftlet", "swiftlet-monitor"] where !FileManager.default.isExecutableFile(atPath: Self.binDirectory + "/" + binary) {
+            throw FixtureError(message: "\(binary) must be built next to the test runner in \(Self.binDirectory): run `swift build` first")
+        }
+    }
+
+    deinit { cleanUp() }
+
+    private func inLan(_ argv: [String]) throws {
+        try TestProcess.run(TestProcess.inNetns(lan, argv))
+    }
+
+    /// A new machine on the lan, at 192.168.77.(10 + its index), with the busybox test image
+    /// imported into its image store.
+    @discardableResult
+    func addHost(_ name: String) throws -> Host {
+        let index = hosts.count
+        let host = Host(name: name, netns: "swl-\(id)-\(name)", ip: "192.168.77.\(10 + index)",
+                        path: root.path + "/" + name, cgroupParent: "swiftlet-test-\(id)-\(name)")
+        hosts.append(host)
+        try FileManager.default.createDirectory(atPath: host.path + "/manifests", withIntermediateDirectories: true)
+        try TestProcess.run(["/usr/sbin/ip", "netns", "add", host.netns])
+        let peer = "h\(index)-\(id)"
+        // The machine's NIC is created in the lan and moved into the host as eth0.
+        try inLan(["/usr/sbin/ip", "link", "add", peer, "type", "veth", "peer", "name", "eth0", "netns", host.netns])
+        try inLan(["/usr/sbin/ip", "link", "set", peer, "master", "lan0", "up"])
+        let ip = { (args: [String]) throws in try TestProcess.run(TestProcess.inNetns(host.netns, ["/usr/sbin/ip"] + args)) }
+        try ip(["link", "set", "lo", "up"])
+        try ip(["addr", "add", "\(host.ip)/24", "dev", "eth0"])
+        try ip(["link", "set", "eth0", "up"])
+        try ip(["route", "add", "default", "via", "192.168.77.1"])
+        let images = try ImageStore(root: host.dataDir + "/agent/images")
+        _ = try images.importImage(from: try Fixtures.built.get() + "/busybox")
+        return host
+    }
+
+    /// Arguments every swiftlet on `host` gets for its own directories and cgroups.
+    func runtimeArguments(_ host: Host) -> [String] {
+        ["--run-dir", host.path + "/run", "--cgroup-parent", host.cgroupParent,
+         "--monitor-path", Self.binDirectory + "/swiftlet-monitor"]
+    }
+
+    /// Starts `swiftlet ARGUMENTS` on `host`.
+    func start(_ host: Host, _ arguments: [String], environment: [String: String] = [:]) throws {
+        host.pid = try TestProcess.spawn(TestProcess.inNetns(host.netns, [Self.binDirectory + "/swiftlet"] + arguments),
+                                         log: host.path + "/swiftlet.log", environment: environment)
+    }
+
+    /// Starts `swiftlet server` on `host` and waits for its kubeconfig and join token.
+    func startServer(_ host: Host, _ extra: [String] = []) async throws {
+        server = host
+        try start(host, ["server", "--data-dir", host.dataDir, "--https-listen", "0.0.0.0:6443",
+                         "--write-kubeconfig", kubeconfig] + extra)
+        let ready = await TestProcess.waitFor(60) {
+            FileManager.default.fileExists(atPath: kubeconfig) && (try? joinToken()) != nil && !TestProcess.hasExited(host.pid)
+        }
+        guard ready else { throw FixtureError(message: "swiftlet server on \(host.name) did not start:\n\(host.log)") }
+    }
+
+    /// The server's join token (K10...).
+    func joinToken() throws -> String {
+        guard let server else { throw FixtureError(message: "no server started") }
+        return try String(contentsOfFile: server.dataDir + "/server/token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    var serverURL: String { "https://\(server?.ip ?? "?"):6443" }
+
+    /// Real kubectl, run inside the server's host with the admin kubeconfig.
+    func kubectl(_ arguments: [String], binary: String = "/usr/bin/kubectl") throws -> (status: Int32, output: String) {
+        guard let server else { throw FixtureError(message: "no server started") }
+        return try TestProcess.runAllowingFailure(TestProcess.inNetns(server.netns, [binary, "--kubeconfig", kubeconfig] + arguments))
+    }
+
+    /// kubectl output, failing the test with kubectl's message when it fails.
+    @discardableResult
+    func kubectlOK(_ arguments: [String]) throws -> String {
+        let (status, output) = try kubectl(arguments)
+        guard status == 0 else { throw FixtureError(message: "kubectl \(arguments.joined(separator: " ")): exit \(status): \(output)") }
+        return output
+    }
+
+    /// A JSONPath (or other -o) query of kubectl, trimmed.
+    func query(_ arguments: [String]) -> String {
+        ((try? kubectl(arguments))?.output ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Stops the swiftlet process of `host` (SIGTERM, as systemd does; pods keep running).
+    func stop(_ host: Host) {
+        TestProcess.stop(host.pid)
+        host.pid = -1
+    }
+
+    /// The machine dies: its swiftlet and every pod process are killed at once and its network
+    /// namespace disappears, as when a machine loses power.
+    func killMachine(_ host: Host) {
+        TestProcess.stop(host.pid, signal: SIGKILL)
+        host.pid = -1
+        killPods(host)
+        _ = try? TestProcess.run(["/usr/sbin/ip", "netns", "del", host.netns])
+    }
+
+    private func killPods(_ host: Host) {
+        let fm = FileManager.default
+        let pods = host.dataDir + "/agent/pods"
+        if let enumerator = fm.enumerator(atPath: pods) {
+            for case let path as String in enumerator where path.hasSuffix("state.json") {
+                guard let contents = fm.contents(atPath: pods + "/" + path),
+                      let object = try? JSONSerialization.jsonObject(with: contents) as? [String: Any] else { continue }
+                for key in ["containerPid", "monitorPid"] {
+                    if let pid = (object[key] as? NSNumber)?.int32Value, pid > 1 { kill(pid, SIGKILL) }
+                }
+            }
+        }
+        if let cgroups = try? Cgroups.detect() {
+            try? cgroups.killAll(host.cgroupParent)
+            usleep(200_000)
+            try? cgroups.destroy(host.cgroupParent)
+        }
+    }
+
+    func cleanUp() {
+        for host in hosts {
+            TestProcess.stop(host.pid, signal: SIGKILL)
+            host.pid = -1
+            killPods(host)
+            _ = try? TestProcess.run(["/usr/sbin/ip", "netns", "del", host.netns])
+        }
+        hosts = []
+        _ = try? TestProcess.run(["/usr/sbin/ip", "netns", "del", lan])
+        root.cleanUp()
+    }
+}

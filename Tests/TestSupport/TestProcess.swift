@@ -1,0 +1,92 @@
+import Foundation
+import Glibc
+
+/// Commands and long-running processes of integration tests: run to completion with output,
+/// or spawned (optionally inside a network namespace) with output to a log file, and ended by
+/// PID only.
+public enum TestProcess {
+    /// Runs a command to completion; throws with its output when it fails.
+    @discardableResult
+    public static func run(_ argv: [String]) throws -> String {
+        let (status, output) = try runAllowingFailure(argv)
+        guard status == 0 else {
+            throw FixtureError(message: "\(argv.joined(separator: " ")): exit \(status): \(output)")
+        }
+        return output
+    }
+
+    /// Runs a command to completion: its exit status and combined output.
+    public static func runAllowingFailure(_ argv: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
+    /// `argv` prefixed to run inside the network namespace `netns` (nsenter, not `ip netns
+    /// exec`, which also makes a mount namespace: bind mounts the process makes must live in the
+    /// host's mount namespace to outlive it, as on a real node).
+    public static func inNetns(_ netns: String?, _ argv: [String]) -> [String] {
+        guard let netns else { return argv }
+        return ["/usr/bin/nsenter", "--net=/run/netns/\(netns)"] + argv
+    }
+
+    /// Starts `argv` in the background with stdout and stderr appended to `log`.
+    public static func spawn(_ argv: [String], log: String, environment: [String: String] = [:]) throws -> pid_t {
+        let out = open(log, O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0o644)
+        guard out >= 0 else { throw FixtureError(message: "open \(log): \(String(cString: strerror(errno)))") }
+        defer { close(out) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, out, 1)
+        posix_spawn_file_actions_adddup2(&actions, out, 2)
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
+        let cArgv = argv.map { strdup($0) } + [nil]
+        defer { cArgv.forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, argv[0], &actions, nil, cArgv, envp)
+        guard rc == 0 else { throw FixtureError(message: "posix_spawn \(argv[0]): \(String(cString: strerror(rc)))") }
+        return child
+    }
+
+    /// Sends `signal` to `pid` and reaps it, escalating to SIGKILL after `timeout` seconds.
+    public static func stop(_ pid: pid_t, signal: Int32 = SIGTERM, timeout: Double = 15) {
+        guard pid > 0 else { return }
+        kill(pid, signal)
+        let deadline = Date().addingTimeInterval(timeout)
+        var status: Int32 = 0
+        while Date() < deadline {
+            if waitpid(pid, &status, WNOHANG) != 0 { return }
+            usleep(20_000)
+        }
+        kill(pid, SIGKILL)
+        waitpid(pid, &status, 0)
+    }
+
+    /// Whether `pid` (a child of ours) has exited; reaps it if so.
+    public static func hasExited(_ pid: pid_t) -> Bool {
+        var status: Int32 = 0
+        return waitpid(pid, &status, WNOHANG) == pid
+    }
+
+    /// Polls every 100 ms until `condition` holds; false on timeout.
+    public static func waitFor(_ timeout: Double, _ condition: () throws -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if (try? condition()) == true { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return (try? condition()) == true
+    }
+}
