@@ -92,3 +92,12 @@ public struct Taint: Codable, Hashable, Sendable, CustomStringConvertible {
         return "\(key):\(effect)"
     }
 }
+
+extension Node {
+    /// Why `key=value` cannot be a label (empty when it can), in Kubernetes' words: the key is a
+    /// qualified name (`prefix/name`), the value at most 63 characters of `[-A-Za-z0-9_.]`.
+    public static func labelProblems(key: String, value: String) -> [String] {
+        NameRules.qualifiedName(key).map { "key \(ObjectValidation.quote(key)): \($0)" }
+            + NameRules.labelValue(value).map { "value \(ObjectValidation.quote(value)): \($0)" }
+    }
+}
