@@ -192,7 +192,7 @@ struct NodeOptions: ParsableArguments {
                 leaseDurationSeconds: nodeLeaseDurationSeconds,
                 kubeletVersion: SwiftletVersion.kubernetes, runtimeVersion: SwiftletVersion.version)
         } catch {
-            throw CLIError(error.description)
+            throw CLIError("\(error)")
         }
     }
 }
