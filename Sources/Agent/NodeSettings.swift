@@ -65,9 +65,6 @@ public struct NodeSettings: Sendable {
         self.kubeletVersion = kubeletVersion
         self.runtimeVersion = runtimeVersion
     }
-
-    /// kubelet renews its lease every quarter of the lease duration.
-    public var leaseRenewInterval: Duration { .milliseconds(Int64(leaseDurationSeconds) * 250) }
 }
 
 /// A node flag that cannot be used; `description` names the flag, the value and the fix.
