@@ -17,6 +17,8 @@ public struct AgentSettings: Sendable {
     /// 127.0.0.1:10248 by default (--healthz-bind-address, --healthz-port); port 0 disables.
     public var healthzAddress: String
     public var healthzPort: UInt16
+    /// How the Node is registered and reported when the agent joins a server.
+    public var node = NodeSettings()
 
     public init(podManifests: String, nodeName: String, logRoot: String = "/var/log/pods",
                 fileCheckFrequency: Duration = .seconds(20), backoffInitial: Duration = .seconds(10),

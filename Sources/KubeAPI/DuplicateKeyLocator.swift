@@ -87,7 +87,7 @@ enum DuplicateKeyLocator {
 
     /// The map holding the marked key, as a failure naming that map and its first duplicated
     /// key in document order (Yams reports the alphabetically first one).
-    private static func find(_ markers: Markers, in node: Node, path: String) -> DecodingFailure? {
+    private static func find(_ markers: Markers, in node: Yams.Node, path: String) -> DecodingFailure? {
         switch node {
         case .mapping(let mapping):
             if mapping.contains(where: { $0.key.scalar?.string.hasPrefix(markers.primary) == true }) {

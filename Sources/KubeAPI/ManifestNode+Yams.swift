@@ -6,7 +6,7 @@ extension ManifestNode {
     static let nodeLimit = 250_000
 
     /// Converts a composed Yams document; `budget` counts down the nodes still allowed.
-    init(yaml node: Node, path: String, budget: inout Int) throws {
+    init(yaml node: Yams.Node, path: String, budget: inout Int) throws {
         budget -= 1
         guard budget >= 0 else {
             throw DecodingFailure(path: path, message: "document too large: more than \(ManifestNode.nodeLimit) values after expanding aliases",
@@ -35,7 +35,7 @@ extension ManifestNode {
 
     /// The entries of a mapping in document order, with YAML merge keys (`<<: *base`)
     /// applied: explicit keys win over merged ones, earlier merged maps over later ones.
-    private static func entries(of mapping: Node.Mapping, path: String, budget: inout Int) throws -> [ManifestEntry] {
+    private static func entries(of mapping: Yams.Node.Mapping, path: String, budget: inout Int) throws -> [ManifestEntry] {
         var explicit: [ManifestEntry] = []
         var merged: [ManifestEntry] = []
         var seen: [String: Int?] = [:]
@@ -72,13 +72,13 @@ extension ManifestNode {
         return explicit
     }
 
-    private static func mergeSources(_ node: Node) -> [Node] {
+    private static func mergeSources(_ node: Yams.Node) -> [Yams.Node] {
         if case .sequence(let sequence) = node { return Array(sequence) }
         return [node]
     }
 }
 
-private extension Node {
+private extension Yams.Node {
     var isSequence: Bool {
         if case .sequence = self { return true }
         return false

@@ -27,6 +27,8 @@ struct AgentCommand: AsyncParsableCommand {
 
     @OptionGroup var options: RuntimeOptions
 
+    @OptionGroup(title: "Node status (used when joining a server)") var nodeOptions: NodeOptions
+
     @Option(help: "Directory of static pod manifests (kubelet's --pod-manifest-path).")
     var podManifests: String
 
@@ -80,6 +82,8 @@ struct AgentCommand: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        // Flag mistakes are reported before anything on the machine changes.
+        let nodeSettings = try nodeOptions.settings(bridgeName: podNetwork ? bridgeName : nil)
         ProcessLimits.raiseOpenFiles()
         var config = options.config
         config.monitorPath = monitorPath ?? RuntimeOptions.defaultMonitorPath()
@@ -105,13 +109,14 @@ struct AgentCommand: AsyncParsableCommand {
         }
         let runtime = PodRuntime(config: config, images: try options.imageStore(), cgroups: try Cgroups.detect(),
                                  nodeName: name, network: network)
-        let settings = AgentSettings(
+        var settings = AgentSettings(
             podManifests: podManifests, nodeName: name, logRoot: logDir,
             fileCheckFrequency: .seconds(max(fileCheckFrequency, 1)),
             backoffInitial: .milliseconds(Int64(restartBackoffInitial * 1000)),
             backoffMax: .milliseconds(Int64(restartBackoffMax * 1000)),
             backoffReset: restartBackoffReset.map { .milliseconds(Int64($0 * 1000)) },
             healthzAddress: healthzBindAddress, healthzPort: healthzPort)
+        settings.node = nodeSettings
         let agent = Agent(runtime: runtime, settings: settings)
         let task = Task { try await agent.run() }
         // SIGTERM/SIGINT end the agent, not the pods (as kubelet: pods survive agent restarts).
@@ -124,5 +129,70 @@ struct AgentCommand: AsyncParsableCommand {
         }
         defer { sources.forEach { $0.cancel() } }
         try await task.value
+    }
+}
+
+/// The flags of the agent's Node: registration labels and taints, resource reservations,
+/// status and lease periods (kubelet's flags of the same names; k3s' --node-label/--node-taint).
+struct NodeOptions: ParsableArguments {
+    @Option(help: "The address reported as the node's InternalIP (default: the IPv4 address of the default route's interface).")
+    var nodeIP: String?
+
+    @Option(help: "Most pods this node runs (kubelet's --max-pods).")
+    var maxPods = 110
+
+    @Option(help: "Resources kept for the OS, e.g. cpu=100m,memory=100Mi,ephemeral-storage=1Gi (kubelet's --system-reserved).")
+    var systemReserved: String?
+
+    @Option(help: "Resources kept for swiftlet itself, same form as --system-reserved (kubelet's --kube-reserved).")
+    var kubeReserved: String?
+
+    @Option(help: "A label the node registers with, KEY=VALUE (repeatable; applied at registration only).")
+    var nodeLabel: [String] = []
+
+    @Option(help: "A taint the node registers with, KEY[=VALUE]:EFFECT (repeatable; applied at registration only).")
+    var nodeTaint: [String] = []
+
+    @Option(help: "Seconds between node status computations; a change is sent at once (kubelet's --node-status-update-frequency).")
+    var nodeStatusUpdateFrequency = 10
+
+    @Option(help: "Seconds after which node status is sent even when unchanged (kubelet's --node-status-report-frequency).")
+    var nodeStatusReportFrequency = 60
+
+    @Option(help: "Duration of the node's heartbeat Lease, renewed every quarter of it (kubelet's --node-lease-duration-seconds).")
+    var nodeLeaseDurationSeconds: Int32 = 40
+
+    /// The settings, with every flag checked; `bridgeName` is never taken for the InternalIP.
+    func settings(bridgeName: String?, controlPlane: Bool = false) throws -> NodeSettings {
+        if let nodeIP {
+            var ipv4 = in_addr()
+            var ipv6 = in6_addr()
+            guard inet_pton(AF_INET, nodeIP, &ipv4) == 1 || inet_pton(AF_INET6, nodeIP, &ipv6) == 1 else {
+                throw CLIError("--node-ip \(nodeIP): not an IP address")
+            }
+        }
+        guard maxPods > 0 else { throw CLIError("--max-pods \(maxPods): must be at least 1") }
+        guard nodeStatusUpdateFrequency > 0, nodeStatusReportFrequency > 0 else {
+            throw CLIError("--node-status-update-frequency and --node-status-report-frequency must be at least 1 second")
+        }
+        guard nodeLeaseDurationSeconds > 0 else { throw CLIError("--node-lease-duration-seconds \(nodeLeaseDurationSeconds): must be at least 1") }
+        do {
+            var labels: [String: String] = [:]
+            for text in nodeLabel {
+                let label = try NodeSettings.parseLabel(text)
+                labels[label.key] = label.value
+            }
+            return NodeSettings(
+                nodeIP: nodeIP, excludedInterfaces: bridgeName.map { [$0] } ?? [], maxPods: maxPods,
+                systemReserved: try systemReserved.map { try NodeSettings.parseReservation($0, flag: "--system-reserved") } ?? [:],
+                kubeReserved: try kubeReserved.map { try NodeSettings.parseReservation($0, flag: "--kube-reserved") } ?? [:],
+                labels: labels, taints: try nodeTaint.map { try NodeSettings.parseTaint($0) }, controlPlane: controlPlane,
+                statusUpdateFrequency: .seconds(nodeStatusUpdateFrequency),
+                statusReportFrequency: .seconds(nodeStatusReportFrequency),
+                leaseDurationSeconds: nodeLeaseDurationSeconds,
+                kubeletVersion: SwiftletVersion.kubernetes, runtimeVersion: SwiftletVersion.version)
+        } catch {
+            throw CLIError("\(error)")
+        }
     }
 }

@@ -87,7 +87,7 @@ enum MediaTypes {
         }
     }
 
-    private static func json(from node: Node, depth: Int = 0) throws(APIError) -> JSONValue {
+    private static func json(from node: Yams.Node, depth: Int = 0) throws(APIError) -> JSONValue {
         guard depth < JSONParser.maximumDepth else {
             throw APIError.badRequest("the YAML body nests deeper than \(JSONParser.maximumDepth) levels")
         }
