@@ -96,6 +96,11 @@ public final class APIPodSource: Sendable {
                 // The version is compacted away: list again, at once (the reflector's relist).
                 logger.info("pod watch expired, listing again", metadata: ["node": "\(nodeName)", "reason": "\(message)"])
                 state.withLock { $0.resourceVersion = nil }
+                // A server that answers every fresh list's version with 410 is not hammered either.
+                if !delivered && ContinuousClock.now - started < .seconds(1) {
+                    failures += 1
+                    try? await Task.sleep(for: delay(failures))
+                }
             } catch {
                 if Task.isCancelled { return }
                 failures += 1

@@ -157,6 +157,8 @@ public final class PodStatusManager: Sendable {
         /// Nothing more to do for this pod: forget it.
         case done
         case failed(String)
+        /// The static pod's mirror does not exist (yet): retried with back-off, not worth a warning.
+        case waitingForMirror
     }
 
     private func sync(_ uid: String) async {
@@ -181,7 +183,7 @@ public final class PodStatusManager: Sendable {
                 state.entries[uid] = nil
                 state.deleteWhenTerminated.remove(uid)
                 return false
-            case .failed:
+            case .failed, .waitingForMirror:
                 current.failures += 1
                 current.notBefore = ContinuousClock.now + delay(current.failures)
             }
@@ -224,7 +226,7 @@ public final class PodStatusManager: Sendable {
                 guard mirror.metadata.annotations?[PodSourceAnnotation.mirror] == hash,
                       mirror.metadata.deletionTimestamp == nil, let mirrorUID = mirror.metadata.uid else {
                     // Not (yet) our mirror: MirrorPods recreates it and calls resend.
-                    return entry.terminated ? .done : .failed("no current mirror pod for static pod \(namespace)/\(name)")
+                    return entry.terminated ? .done : .waitingForMirror
                 }
                 if entry.version > entry.sentVersion {
                     try await api.updatePodStatus(namespace: namespace, name: name, uid: mirrorUID, status: status)
@@ -233,8 +235,7 @@ public final class PodStatusManager: Sendable {
             }
         } catch PodAPIError.notFound {
             // The pod is gone from the API (deleted with grace 0, or its mirror not created yet).
-            return entry.target == .mirrorPod && !entry.terminated
-                ? .failed("mirror pod \(namespace)/\(name) does not exist yet") : .done
+            return entry.target == .mirrorPod && !entry.terminated ? .waitingForMirror : .done
         } catch PodAPIError.conflict(let message) {
             // The uid precondition failed: the name belongs to a newer pod; kubelet skips the
             // update ("pod was deleted and then recreated").

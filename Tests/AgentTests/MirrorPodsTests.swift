@@ -25,25 +25,8 @@ struct MirrorPodsTests {
         return pod
     }
 
-    /// Runs MirrorPods and feeds it the API's mirror pods whenever asked, as the agent's sync does.
-    final class Fixture: Sendable {
-        let api = FakePodAPI()
-        let nodeUID = Mutex<String?>("node-uid-1")
-        let mirrors: MirrorPods
-        init() {
-            let uid = nodeUID
-            mirrors = MirrorPods(api: api, nodeName: "testnode", nodeUID: { uid.withLock { $0 } }, retryInterval: .milliseconds(50))
-        }
-        func observed() -> [String: Pod] {
-            Dictionary(api.allPods.filter(\.isMirrorPod).map { ($0.namespacedNameForTests, $0) }, uniquingKeysWith: { a, _ in a })
-        }
-        func sync(_ pods: [MirrorPods.StaticPod]) {
-            mirrors.update(staticPods: pods, mirrors: observed(), synced: true)
-        }
-    }
-
     @Test func createsTheMirrorAsKubeletDoes() async throws {
-        let f = Fixture()
+        let f = MirrorPodsFixture()
         let task = Task { await f.mirrors.run() }
         defer { task.cancel() }
         let pod = try staticPod("etcd", hash: "h1")
@@ -66,20 +49,20 @@ struct MirrorPodsTests {
     }
 
     @Test func waitsForTheNodesUID() async throws {
-        let f = Fixture()
-        f.nodeUID.withLock { $0 = nil }
+        let f = MirrorPodsFixture()
+        f.nodeUID.value.withLock { $0 = nil }
         let task = Task { await f.mirrors.run() }
         defer { task.cancel() }
         f.sync([.init(pod: try staticPod("etcd", hash: "h1"), terminating: false)])
         try await Task.sleep(for: .milliseconds(200))
         #expect(f.api.creates.isEmpty)
-        f.nodeUID.withLock { $0 = "node-uid-2" }
+        f.nodeUID.value.withLock { $0 = "node-uid-2" }
         #expect(await eventually { f.api.pod("etcd-testnode") != nil })
         #expect(f.api.pod("etcd-testnode")?.metadata.ownerReferences?.first?.uid == "node-uid-2")
     }
 
     @Test func deletedMirrorIsRecreatedAndOrphanIsDeleted() async throws {
-        let f = Fixture()
+        let f = MirrorPodsFixture()
         let task = Task { await f.mirrors.run() }
         defer { task.cancel() }
         let pod = try staticPod("etcd", hash: "h1")
@@ -108,11 +91,33 @@ struct MirrorPodsTests {
     }
 
     @Test func nothingHappensBeforeTheFirstList() async throws {
-        let f = Fixture()
+        let f = MirrorPodsFixture()
         let task = Task { await f.mirrors.run() }
         defer { task.cancel() }
         f.mirrors.update(staticPods: [.init(pod: try staticPod("etcd", hash: "h1"), terminating: false)], mirrors: [:], synced: false)
         try await Task.sleep(for: .milliseconds(200))
         #expect(f.api.creates.isEmpty)
     }
+}
+
+/// Runs MirrorPods and feeds it the API's mirror pods whenever asked, as the agent's sync does.
+final class MirrorPodsFixture: Sendable {
+    let api = FakePodAPI()
+    let nodeUID = NodeUIDBox()
+    let mirrors: MirrorPods
+    init() {
+        let uid = nodeUID
+        mirrors = MirrorPods(api: api, nodeName: "testnode", nodeUID: { uid.value.withLock { $0 } }, retryInterval: .milliseconds(50))
+    }
+    func observed() -> [String: Pod] {
+        Dictionary(api.allPods.filter(\.isMirrorPod).map { ($0.namespacedNameForTests, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+    func sync(_ pods: [MirrorPods.StaticPod]) {
+        mirrors.update(staticPods: pods, mirrors: observed(), synced: true)
+    }
+}
+
+/// The Node's uid as the node status reporter would learn it.
+final class NodeUIDBox: Sendable {
+    let value = Mutex<String?>("node-uid-1")
 }
