@@ -23,7 +23,7 @@ final class FakePodAPI: PodAPI {
         var pods: [String: Pod] = [:]
         var version = 1
         var history: [(version: Int, event: PodEvent)] = []
-        /// Watches from versions at or below this get 410 Gone.
+        /// Watches from versions below this get 410 Gone (the history after it is kept).
         var compacted = 0
         var watchers: [UUID: Watcher] = [:]
         var statusUpdates: [StatusUpdate] = []
@@ -52,7 +52,7 @@ final class FakePodAPI: PodAPI {
         let id = UUID()
         state.withLock { state in
             state.watches += 1
-            guard let from = Int(resourceVersion), from > state.compacted else {
+            guard let from = Int(resourceVersion), from >= state.compacted else {
                 continuation.finish(throwing: PodAPIError.gone("too old resource version: \(resourceVersion)"))
                 return
             }
