@@ -62,6 +62,18 @@ final class APIPodHarness {
         agent = nil
     }
 
+    /// Runs a test's body and then stops the agent, also when the body throws (an async
+    /// defer: the agent's pod workers must be gone before `cleanUp` kills what they watch).
+    func run(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            await stop()
+            throw error
+        }
+        await stop()
+    }
+
     func writeManifest(_ name: String, _ yaml: String) throws {
         try FileManager.default.createDirectory(atPath: settings.podManifests, withIntermediateDirectories: true)
         let temporary = settings.podManifests + "/." + name + ".tmp"
