@@ -90,21 +90,31 @@ struct APIPodAgentTests {
         try await h.run {
             let kept = h.api.add(try boundPod("kept"))
             let lost = h.api.add(try boundPod("lost"))
+            let doomed = h.api.add(try boundPod("doomed"))
             let keptUID = try #require(kept.metadata.uid)
             let lostUID = try #require(lost.metadata.uid)
+            let doomedUID = try #require(doomed.metadata.uid)
             h.start()
-            let up = await h.waitFor(30) { h.containerPid(uid: keptUID) != nil && h.containerPid(uid: lostUID) != nil
-                && h.api.pod("kept")?.status?.phase == "Running" && h.api.pod("lost")?.status?.phase == "Running" }
+            let up = await h.waitFor(30) {
+                [keptUID, lostUID, doomedUID].allSatisfy { h.containerPid(uid: $0) != nil }
+                    && ["kept", "lost", "doomed"].allSatisfy { h.api.pod($0)?.status?.phase == "Running" }
+            }
             #expect(up)
             let keptPid = try #require(h.containerPid(uid: keptUID))
             let lostPid = try #require(h.containerPid(uid: lostUID))
+            let doomedPid = try #require(h.containerPid(uid: doomedUID))
             await h.stop()
-            // While no agent runs, "lost" is deleted for good (kubectl delete --force).
+            // While no agent runs, "lost" is deleted for good (kubectl delete --force) and "doomed"
+            // is marked for deletion (kubectl delete).
             h.api.forceDelete(name: "lost")
+            h.api.requestDelete(name: "doomed", grace: 1)
             #expect(kill(lostPid, 0) == 0, "stopping the agent stopped a pod")
             h.start()
-            let terminated = await h.waitFor(30) { h.entry("lost") == nil && kill(lostPid, 0) != 0 }
+            let terminated = await h.waitFor(30) {
+                h.entry("lost") == nil && kill(lostPid, 0) != 0 && h.api.pod("doomed") == nil && kill(doomedPid, 0) != 0
+            }
             #expect(terminated)
+            #expect(h.api.deletes.map(\.uid) == [doomedUID])
             try await Task.sleep(for: .seconds(1))
             #expect(h.containerPid(uid: keptUID) == keptPid)
             #expect(kill(keptPid, 0) == 0)
