@@ -63,7 +63,8 @@ public final class Agent: Sendable {
         }
     }
 
-    /// Runs until the task is cancelled. Returns without stopping any pod.
+    /// Runs until the task is cancelled. Returns without stopping any pod. Call it once per
+    /// agent (a restarted agent is a new `Agent` on the same directories).
     public func run() async throws {
         try FileManager.default.createDirectory(atPath: settings.podManifests, withIntermediateDirectories: true)
         if settings.healthzPort != 0 {
