@@ -4,33 +4,67 @@ import Logging
 import Runtime
 import Synchronization
 
-/// The node agent without a server: keeps the pods of the manifest directory running
-/// (kubelet with only `staticPodPath`). Stopping the agent leaves pods running; a new agent
-/// adopts them.
+/// The node agent: keeps the pods of the manifest directory running (kubelet's
+/// `staticPodPath`) and, given a `PodSyncConfig`, the pods the API server binds to this node,
+/// reporting their status and mirroring the static pods into the API. Stopping the agent
+/// leaves pods running; a new agent adopts them.
 public final class Agent: Sendable {
     public let runtime: PodRuntime
     public let settings: AgentSettings
     public let statusStore: StatusStore
     let logger: Logger
     let source: StaticPodSource
+    /// Present with an API server: pods bound to the node, status updates, mirror pods.
+    public let apiSource: APIPodSource?
+    public let statusManager: PodStatusManager?
+    public let mirrorPods: MirrorPods?
+    private let apiChanges: AsyncStream<Void>
 
     private struct Workers {
         var byUID: [String: PodWorker] = [:]
         var terminating: Set<String> = []
         var reported: Set<String> = []
+        /// API pods marked for deletion whose worker has ended: not started again while the
+        /// API still shows them (until the status manager's delete comes back through the watch).
+        var ended: Set<String> = []
+        /// `run` has returned: no more syncs (workers left behind must not start new ones).
+        var stopped = false
     }
     private let workers = Mutex(Workers())
     private let lastLoop = Mutex(Date())
+    /// One sync at a time: a sync compares what should run with what runs, and two interleaved
+    /// ones could each act on the other's half-applied view.
+    private let syncLock = Mutex(())
 
-    public init(runtime: PodRuntime, settings: AgentSettings, logger: Logger = Logger(label: "swiftlet.agent")) {
+    public init(runtime: PodRuntime, settings: AgentSettings, podSync: PodSyncConfig? = nil,
+                logger: Logger = Logger(label: "swiftlet.agent")) {
         self.runtime = runtime
         self.settings = settings
         statusStore = StatusStore(directory: runtime.config.stateRoot + "/pod-status")
         self.logger = logger
         source = StaticPodSource(directory: settings.podManifests, nodeName: settings.nodeName)
+        let (changes, changed) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        apiChanges = changes
+        if let podSync {
+            apiSource = APIPodSource(api: podSync.api, nodeName: settings.nodeName,
+                                     backoffInitial: podSync.relistBackoffInitial, backoffMax: podSync.relistBackoffMax,
+                                     logger: logger, onChange: { changed.yield() })
+            let statusManager = PodStatusManager(api: podSync.api, nodeIPs: podSync.nodeIPs, coalesce: podSync.statusCoalesce,
+                                                 retryInitial: podSync.statusRetryInitial, retryMax: podSync.statusRetryMax,
+                                                 logger: logger)
+            self.statusManager = statusManager
+            mirrorPods = MirrorPods(api: podSync.api, nodeName: settings.nodeName, nodeUID: podSync.nodeUID,
+                                    statusManager: statusManager, retryInterval: podSync.mirrorRetryInterval, logger: logger)
+        } else {
+            apiSource = nil
+            statusManager = nil
+            mirrorPods = nil
+            changed.finish()
+        }
     }
 
-    /// Runs until the task is cancelled. Returns without stopping any pod.
+    /// Runs until the task is cancelled. Returns without stopping any pod. Call it once per
+    /// agent (a restarted agent is a new `Agent` on the same directories).
     public func run() async throws {
         try FileManager.default.createDirectory(atPath: settings.podManifests, withIntermediateDirectories: true)
         if settings.healthzPort != 0 {
@@ -40,65 +74,136 @@ public final class Agent: Sendable {
             healthz.start()
             logger.info("healthz listening", metadata: ["address": "\(settings.healthzAddress):\(healthz.port)"])
         }
-        // Pods a previous agent ran: adopt them; the first scan terminates those no longer wanted.
+        // Pods a previous agent ran: adopt them; the first scan terminates those no longer wanted
+        // (API pods: once the first list has shown which still exist).
         for pod in statusStore.storedPods() { startWorker(pod) }
-        let watcher = DirectoryWatcher(directory: settings.podManifests)
-        var lastScan = Date.distantPast
-        while !Task.isCancelled {
-            let due = Date().timeIntervalSince(lastScan) >= settings.fileCheckFrequency.seconds
-            let changed = await Self.waitForChange(watcher, due: due)
-            if changed || Date().timeIntervalSince(lastScan) >= settings.fileCheckFrequency.seconds {
-                sync()
-                lastScan = Date()
+        await withDiscardingTaskGroup { group in
+            if let apiSource, let statusManager, let mirrorPods {
+                group.addTask { await apiSource.run() }
+                group.addTask { await statusManager.run() }
+                group.addTask { await mirrorPods.run() }
+                // A change in the API is acted on at once, not at the next file check.
+                group.addTask { [self] in
+                    for await _ in apiChanges { sync() }
+                }
             }
-            lastLoop.withLock { $0 = Date() }
+            let watcher = DirectoryWatcher(directory: settings.podManifests)
+            var lastScan = Date.distantPast
+            while !Task.isCancelled {
+                let due = Date().timeIntervalSince(lastScan) >= settings.fileCheckFrequency.seconds
+                let changed = await Self.waitForChange(watcher, due: due)
+                if changed || Date().timeIntervalSince(lastScan) >= settings.fileCheckFrequency.seconds {
+                    sync()
+                    lastScan = Date()
+                }
+                lastLoop.withLock { $0 = Date() }
+            }
+            group.cancelAll()
+        }
+        // The pods keep running; their workers stop watching them (in a process that goes on,
+        // such as a test, they would otherwise outlive the agent).
+        let left = workers.withLock { state in
+            state.stopped = true
+            return Array(state.byUID.values)
+        }
+        for worker in left { worker.send(.detach) }
+    }
+
+    /// Reads the manifests and the API's pods and starts or terminates pod workers to match.
+    func sync() {
+        syncLock.withLock { _ in
+            guard !workers.withLock({ $0.stopped }) else { return }
+            syncLocked()
         }
     }
 
-    /// Reads the manifests and starts or terminates pod workers to match.
-    func sync() {
-        let (desired, problems) = source.scan()
+    private func syncLocked() {
+        let (staticPods, problems) = source.scan()
         for problem in problems {
             let key = problem.description
             let isNew = workers.withLock { $0.reported.insert(key).inserted }
             if isNew { logger.error("invalid static pod manifest", metadata: ["file": "\(problem.file)", "error": "\(problem.message)"]) }
         }
         writeProblems(problems)
-        let current = workers.withLock { Set($0.byUID.keys) }
-        for uid in current where desired[uid] == nil {
-            let worker = workers.withLock { state -> PodWorker? in
-                guard state.terminating.insert(uid).inserted else { return nil }
-                return state.byUID[uid]
-            }
-            if let worker {
-                logger.info("static pod removed, terminating", metadata: ["uid": "\(uid)"])
-                worker.send(.terminate)
+        var desired = staticPods
+        let current = workers.withLock { state in state.byUID.mapValues(\.pod) }
+        let api = apiSource?.snapshot()
+        // API pods marked for deletion (deletionTimestamp): terminated, then deleted by the status manager.
+        var deleting: [String: Pod] = [:]
+        if let api {
+            if api.synced {
+                for (uid, pod) in api.pods {
+                    if pod.metadata.deletionTimestamp == nil { desired[uid] = pod } else { deleting[uid] = pod }
+                }
+                workers.withLock { state in state.ended.formIntersection(api.pods.keys) }
+            } else {
+                // Before the first list, absence from the API means nothing: adopted API pods stay.
+                for (uid, pod) in current where pod.isAPIPod { desired[uid] = pod }
             }
         }
+        for uid in current.keys where desired[uid] == nil {
+            terminate(uid, deletedPod: deleting[uid], wasStatic: current[uid]?.isStaticPod ?? false)
+        }
         // kubelet starts a new version of a static pod only when the old one (same namespace and
-        // name, other uid) has terminated; the worker's end triggers another sync.
-        let running = workers.withLock { state in state.byUID.values.map { ($0.pod.metadata.namespace, $0.pod.metadata.name) } }
-        for (uid, pod) in desired where !current.contains(uid) {
-            let busy = running.contains { $0.0 == pod.metadata.namespace && $0.1 == pod.metadata.name }
-            if !busy { startWorker(pod) }
+        // name, other uid) has terminated; the worker's end triggers another sync. Pods from the
+        // API are told apart by uid alone: a new uid under an old name is a new pod.
+        let running = workers.withLock { state in state.byUID.values.map(\.pod).filter(\.isStaticPod).map(\.namespacedName) }
+        for (uid, pod) in desired where current[uid] == nil {
+            if pod.isStaticPod && running.contains(pod.namespacedName) { continue }
+            startWorker(pod)
+        }
+        // A pod deleted in the API that runs nowhere here (deleted before it started, or while no
+        // agent ran) still gets a worker that terminates at once, so its final status is written
+        // and its object removed, as kubelet does.
+        for (uid, pod) in deleting where current[uid] == nil {
+            guard workers.withLock({ !$0.ended.contains(uid) }) else { continue }
+            statusManager?.deleteWhenTerminated(uid: uid)
+            startWorker(pod, terminateWith: pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30)
+        }
+        if let mirrorPods, let api {
+            let statics = workers.withLock { state in
+                state.byUID.compactMap { uid, worker -> MirrorPods.StaticPod? in
+                    worker.pod.isStaticPod ? MirrorPods.StaticPod(pod: worker.pod, terminating: state.terminating.contains(uid)) : nil
+                }
+            }
+            mirrorPods.update(staticPods: statics, mirrors: api.mirrors, synced: api.synced)
         }
     }
 
-    private func startWorker(_ pod: Pod) {
+    /// Stops a pod that is no longer wanted: its manifest was removed, it vanished from the API,
+    /// or the API marked it for deletion (then with the deletion's grace, if shorter).
+    private func terminate(_ uid: String, deletedPod: Pod?, wasStatic: Bool) {
+        let worker = workers.withLock { state -> PodWorker? in
+            guard state.terminating.insert(uid).inserted else { return nil }
+            return state.byUID[uid]
+        }
+        guard let worker else { return }
+        let reason = wasStatic ? "static pod removed" : deletedPod != nil ? "pod deleted in the API" : "pod no longer bound to this node"
+        logger.info("\(reason), terminating", metadata: ["uid": "\(uid)", "pod": "\(worker.pod.namespacedName)"])
+        if deletedPod != nil { statusManager?.deleteWhenTerminated(uid: uid) }
+        worker.send(.terminate(gracePeriod: deletedPod?.metadata.deletionGracePeriodSeconds))
+    }
+
+    private func startWorker(_ pod: Pod, terminateWith grace: Int64? = nil) {
         guard let uid = pod.metadata.uid else { return }
-        let worker = PodWorker(pod: pod, runtime: runtime, settings: settings, statusStore: statusStore, logger: logger)
+        let worker = PodWorker(pod: pod, runtime: runtime, settings: settings, statusStore: statusStore,
+                               statusManager: statusManager, logger: logger)
         let added = workers.withLock { state -> Bool in
             guard state.byUID[uid] == nil else { return false }
             state.byUID[uid] = worker
+            if grace != nil { state.terminating.insert(uid) }
             return true
         }
         guard added else { return }
-        logger.info("pod added", metadata: ["pod": "\(pod.metadata.namespace ?? "default")/\(pod.metadata.name ?? "")", "uid": "\(uid)"])
+        logger.info("pod added", metadata: ["pod": "\(pod.namespacedName)", "uid": "\(uid)"])
+        // Queued before the worker's first sync, so it never starts a container.
+        if let grace { worker.send(.terminate(gracePeriod: grace)) }
         Task { [self] in
             await worker.run()
             workers.withLock { state in
                 state.byUID[uid] = nil
                 state.terminating.remove(uid)
+                if pod.isAPIPod { state.ended.insert(uid) }
             }
             sync() // a replacement may have been waiting for this pod to end
         }

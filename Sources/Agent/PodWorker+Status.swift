@@ -33,6 +33,11 @@ extension PodWorker {
 
     private func computePhase() -> String {
         if podFailed { return "Failed" }
+        if podTerminal {
+            // kubelet: a terminal pod's phase is Succeeded when every container exited 0, else Failed.
+            let apps = appOrder.compactMap { slots[$0] }
+            return !apps.isEmpty && apps.allSatisfy({ $0.lastExit?.exitCode == 0 }) ? "Succeeded" : "Failed"
+        }
         if !initialized { return "Pending" }
         let apps = appOrder.compactMap { slots[$0] }
         let running = apps.filter(\.isRunning).count

@@ -180,10 +180,11 @@ extension PodWorker {
         settings.logRoot + "/\(pod.metadata.namespace ?? "default")_\(pod.metadata.name ?? "")_\(pod.metadata.uid ?? "")"
     }
 
-    /// Graceful stop of every container (in parallel, each with the pod's grace period), then
-    /// release of everything the pod held.
+    /// Graceful stop of every container (in parallel, each with the pod's grace period, or the
+    /// shorter one of a deletion), the final status, then release of everything the pod held.
     func terminate() async {
-        let grace = pod.spec.terminationGracePeriodSeconds ?? 30
+        let specGrace = pod.spec.terminationGracePeriodSeconds ?? 30
+        let grace = min(terminationGrace ?? specGrace, specGrace)
         var running: [RunningContainer] = []
         var all: [RunningContainer] = []
         for name in initOrder + appOrder {
@@ -192,14 +193,33 @@ extension PodWorker {
             if let previous = slots[name]?.previous { all.append(previous) }
         }
         let runtime = self.runtime
-        await withTaskGroup(of: Void.self) { group in
-            for container in running { group.addTask { await runtime.stop(container, gracePeriod: grace) } }
+        let exits = await withTaskGroup(of: (String, ContainerExit).self) { group in
+            for container in running { group.addTask { (container.name, await runtime.stop(container, gracePeriod: grace)) } }
+            var exits: [(String, ContainerExit)] = []
+            for await exit in group { exits.append(exit) }
+            return exits
         }
+        // The final status shows every container terminated with how it ended, and a terminal
+        // phase (kubelet's generateAPIPodStatus for a terminal pod).
+        for (name, exit) in exits {
+            guard var slot = slots[name] else { continue }
+            slot.exitBeforeLast = slot.lastExit
+            slot.lastExit = exit
+            slot.previous = slot.current
+            slot.current = nil
+            slot.ready = false
+            slot.waitingReason = nil
+            slots[name] = slot
+        }
+        podTerminal = true
+        let finalStatus = buildStatus()
         for container in all { await runtime.removeContainer(container) }
         if let sandbox { runtime.removeSandbox(sandbox) }
         statusStore.remove(uid: pod.metadata.uid ?? "")
         try? FileManager.default.removeItem(atPath: logDirectory())
         finished = true
-        logger.info("pod terminated", metadata: ["pod": "\(podDescription)"])
+        // Only now, with the containers and the sandbox gone, may the API object be removed.
+        statusManager?.podTerminated(pod, finalStatus: finalStatus)
+        logger.info("pod terminated", metadata: ["pod": "\(podDescription)", "gracePeriod": "\(grace)"])
     }
 }

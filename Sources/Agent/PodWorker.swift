@@ -12,7 +12,8 @@ import Runtime
 ///                                                          │ exit / probe      │ restart
 ///                                                          ▼                   │ (back-off)
 ///                                                     decide by policy ────────┘
-///   terminate (manifest removed) ──▶ SIGTERM, grace, SIGKILL ──▶ release ──▶ done
+///   terminate (manifest removed, pod deleted in the API) ──▶ SIGTERM, grace, SIGKILL
+///     ──▶ final status (terminal phase) ──▶ release ──▶ done
 actor PodWorker {
     enum ProbeKind: String, Sendable { case liveness, readiness, startup }
 
@@ -21,13 +22,19 @@ actor PodWorker {
         case exited(name: String, attempt: Int)
         case probe(name: String, attempt: Int, kind: ProbeKind, success: Bool, message: String)
         case wake
-        case terminate
+        /// Stop the pod; `gracePeriod` overrides the spec's (a deletion's grace, kubelet's
+        /// calculateEffectiveGracePeriod), nil keeps terminationGracePeriodSeconds.
+        case terminate(gracePeriod: Int64?)
+        /// The agent is stopping: stop watching the pod, leave it running (a new agent adopts it).
+        case detach
     }
 
     let pod: Pod
     let runtime: PodRuntime
     let settings: AgentSettings
     let statusStore: StatusStore
+    /// Sends statuses to the API server, when the agent has one.
+    let statusManager: PodStatusManager?
     let logger: Logger
     let prober: Prober
 
@@ -37,6 +44,9 @@ actor PodWorker {
     let appOrder: [String]
     let startTime: Date
     var terminating = false
+    var terminationGrace: Int64?
+    /// Containers stopped for good: the phase is Succeeded or Failed from now on.
+    var podTerminal = false
     var finished = false
     var podFailed = false
     var sandboxError: String?
@@ -46,11 +56,13 @@ actor PodWorker {
     private let events: AsyncStream<Event>
     private let continuation: AsyncStream<Event>.Continuation
 
-    init(pod: Pod, runtime: PodRuntime, settings: AgentSettings, statusStore: StatusStore, logger: Logger) {
+    init(pod: Pod, runtime: PodRuntime, settings: AgentSettings, statusStore: StatusStore,
+         statusManager: PodStatusManager? = nil, logger: Logger) {
         self.pod = pod
         self.runtime = runtime
         self.settings = settings
         self.statusStore = statusStore
+        self.statusManager = statusManager
         self.logger = logger
         prober = Prober(runtime: runtime)
         initOrder = (pod.spec.initContainers ?? []).map(\.name)
@@ -80,6 +92,10 @@ actor PodWorker {
         statusStore.savePod(pod, startTime: startTime)
         send(.sync)
         for await event in events {
+            if case .detach = event {
+                for name in initOrder + appOrder { slots[name]?.cancelTasks() }
+                break
+            }
             await handle(event)
             if !terminating { await reconcile() } else { await terminate() }
             publishStatus()
@@ -90,10 +106,11 @@ actor PodWorker {
 
     private func handle(_ event: Event) async {
         switch event {
-        case .sync, .wake:
+        case .sync, .wake, .detach:
             break
-        case .terminate:
+        case .terminate(let gracePeriod):
             terminating = true
+            if let gracePeriod { terminationGrace = min(gracePeriod, terminationGrace ?? gracePeriod) }
         case .exited(let name, let attempt):
             guard var slot = slots[name], let current = slot.current, current.attempt == attempt else { return }
             let exit = await current.wait()
@@ -164,13 +181,15 @@ actor PodWorker {
         }
     }
 
-    /// The status as last published, for the agent's status file and, later, the API server.
+    /// The status as last published, for the agent's status file and the API server.
     func currentStatus() -> PodStatus? { lastStatus }
 
     private func publishStatus() {
+        guard !finished else { return }
         let status = buildStatus()
         guard status != lastStatus else { return }
         lastStatus = status
-        if !finished { statusStore.saveStatus(status, uid: pod.metadata.uid ?? "") }
+        statusStore.saveStatus(status, uid: pod.metadata.uid ?? "")
+        statusManager?.setStatus(status, for: pod)
     }
 }
