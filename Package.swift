@@ -128,7 +128,7 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims", "TestSupport"]),
         .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "KubeAPI", "CSQLite", "KubeClient"]),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Server", "KubeAPI"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "KubeAPI", "CSQLite"]),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Server", "KubeAPI", .product(name: "Logging", package: "swift-log")]),
     ]
 )
