@@ -44,13 +44,15 @@ import Testing
     }
 
     @Test func bootstrapTokensJoinUntilTheyExpire() async throws {
-        try await withAuthServer { cluster in
-            func secret(_ id: String, _ token: String, expires: Date) -> String {
-                #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"bootstrap-token-\#(id)","namespace":"kube-system"},"type":"bootstrap.kubernetes.io/token","stringData":{"token-id":"\#(id)","token-secret":"\#(token)","expiration":"\#(Time(expires).description)","usage-bootstrap-authentication":"true"}}"#
-            }
+        func secret(_ id: String, _ token: String, expires: Date) -> String {
+            #"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"bootstrap-token-\#(id)","namespace":"kube-system"},"type":"bootstrap.kubernetes.io/token","stringData":{"token-id":"\#(id)","token-secret":"\#(token)","expiration":"\#(Time(expires).description)","usage-bootstrap-authentication":"true"}}"#
+        }
+        let valid = secret("abcdef", "0123456789abcdef", expires: Date().addingTimeInterval(600))
+        let expired = secret("zyxwvu", "0123456789abcdef", expires: Date().addingTimeInterval(-1))
+        try await withAuthServer { cluster throws in
             let secrets = "/api/v1/namespaces/kube-system/secrets"
-            #expect(try await cluster.admin("POST", secrets, secret("abcdef", "0123456789abcdef", expires: Date().addingTimeInterval(600))).status == 201)
-            #expect(try await cluster.admin("POST", secrets, secret("zyxwvu", "0123456789abcdef", expires: Date().addingTimeInterval(-1))).status == 201)
+            #expect(try await cluster.admin("POST", secrets, valid).status == 201)
+            #expect(try await cluster.admin("POST", secrets, expired).status == 201)
             #expect(try await cluster.joinResponse("node-a", password: "password-of-the-machine", secret: "abcdef.0123456789abcdef").status == 200)
             #expect(try await cluster.joinResponse("node-b", password: "password-of-the-machine", secret: "zyxwvu.0123456789abcdef").status == 401)
             #expect(try await cluster.joinResponse("node-b", password: "password-of-the-machine", secret: "abcdef.0123456789abcdee").status == 401)
@@ -60,25 +62,25 @@ import Testing
     }
 
     @Test func tokenReviewsNameTheIdentityOfEachToken() async throws {
+        @Sendable func review(_ token: String, as caller: String, in cluster: AuthHarness) async throws -> JSONValue {
+            let response = try await cluster.call(caller, "POST", "/apis/authentication.k8s.io/v1/tokenreviews",
+                #"{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"\#(token)"}}"#)
+            guard response.status == 201 else { throw TestFailure("review: \(response.status) \(response.text)") }
+            return try response.json()
+        }
         try await withAuthServer { cluster in
             let node = try await cluster.join("node-a")
-            func review(_ token: String, as caller: String) async throws -> JSONValue {
-                let response = try await cluster.call(caller, "POST", "/apis/authentication.k8s.io/v1/tokenreviews",
-                    #"{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"\#(token)"}}"#)
-                guard response.status == 201 else { throw TestFailure("review: \(response.status) \(response.text)") }
-                return try response.json()
-            }
-            let ofNode = try await review(node, as: node)
+            let ofNode = try await review(node, as: node, in: cluster)
             #expect(ofNode["status"]?["authenticated"] == .bool(true))
             #expect(ofNode["status"]?["user"]?["username"]?.stringValue == "system:node:node-a")
             #expect(ofNode["status"]?["user"]?["groups"] == .array([.string("system:nodes"), .string("system:authenticated")]))
             #expect(ofNode["kind"]?.stringValue == "TokenReview")
-            let ofAdmin = try await review(cluster.credentials.adminToken, as: node)
+            let ofAdmin = try await review(cluster.credentials.adminToken, as: node, in: cluster)
             #expect(ofAdmin["status"]?["user"]?["username"]?.stringValue == "system:admin")
-            let ofKubeletClient = try await review(cluster.credentials.kubeletClientToken, as: cluster.credentials.adminToken)
+            let ofKubeletClient = try await review(cluster.credentials.kubeletClientToken, as: cluster.credentials.adminToken, in: cluster)
             #expect(ofKubeletClient["status"]?["user"]?["username"]?.stringValue == "kube-apiserver-kubelet-client")
             #expect(ofKubeletClient["status"]?["user"]?["groups"]?.arrayValue?.contains(.string("system:masters")) == true)
-            let ofJoinSecret = try await review(cluster.credentials.joinSecret, as: node)
+            let ofJoinSecret = try await review(cluster.credentials.joinSecret, as: node, in: cluster)
             #expect(ofJoinSecret["status"]?["authenticated"] == .bool(false))
             // Reviews are not stored: only POST.
             #expect(try await cluster.call(node, "GET", "/apis/authentication.k8s.io/v1/tokenreviews").status == 405)
@@ -94,7 +96,7 @@ import Testing
     }
 
     @Test func theKubeletClientIdentityMayDoAnything() async throws {
-        try await withAuthServer { cluster in
+        try await withAuthServer { cluster throws in
             let token = cluster.credentials.kubeletClientToken
             #expect(try await cluster.call(token, "GET", "/api/v1/namespaces/kube-system/secrets").status == 200)
             #expect(try await cluster.call(token, "POST", "/api/v1/namespaces/default/pods", pod("p", node: "any")).status == 201)

@@ -49,9 +49,11 @@ enum NodeAuthorizer {
             guard target == node else {
                 throw APIError.forbidden(request.groupResource, name: target, "node \(quote(node)) is not allowed to modify node \(quote(target))")
             }
-        case ("coordination.k8s.io", "leases", nil, "create"), ("coordination.k8s.io", "leases", nil, "update"),
-             ("coordination.k8s.io", "leases", nil, "patch"), ("coordination.k8s.io", "leases", nil, "delete"):
-            try checkLease(node: node, namespace: request.namespace, name: request.verb == "create" ? nil : request.name, request: request)
+        case ("coordination.k8s.io", "leases", nil, "create"):
+            return  // namespace and name checked with the body: admitCreate
+        case ("coordination.k8s.io", "leases", nil, "update"), ("coordination.k8s.io", "leases", nil, "patch"),
+             ("coordination.k8s.io", "leases", nil, "delete"):
+            try checkLease(node: node, namespace: request.namespace, name: request.name ?? "", request: request)
         case ("", "pods", nil, "create"):
             return  // only mirror pods bound to this node: admitCreate
         case ("", "pods", "status", "update"), ("", "pods", "status", "patch"):
@@ -100,13 +102,12 @@ enum NodeAuthorizer {
         }
     }
 
-    /// A node's Lease: in kube-node-lease, named after the node (`name` nil: not known yet).
-    private static func checkLease(node: String, namespace: String?, name: String?, request: RequestAttributes) throws(APIError) {
+    /// A node's Lease: in kube-node-lease, named after the node.
+    private static func checkLease(node: String, namespace: String?, name: String, request: RequestAttributes) throws(APIError) {
         guard namespace == nodeLeaseNamespace else {
-            throw APIError.forbidden(request.groupResource, name: name ?? request.name ?? "",
-                                     "can only access leases in the \(quote(nodeLeaseNamespace)) namespace")
+            throw APIError.forbidden(request.groupResource, name: name, "can only access leases in the \(quote(nodeLeaseNamespace)) namespace")
         }
-        if let name, name != node {
+        if name != node {
             throw APIError.forbidden(request.groupResource, name: name, "can only access node lease with the same name as the requesting node")
         }
     }
