@@ -156,7 +156,11 @@ public struct APIClient: Sendable {
             }
         }
         if let error = error as? NIOConnectionError, let first = error.connectionErrors.first {
-            return "\(first.error)"
+            return describe(first.error)
+        }
+        if let error = error as? IOError {
+            // "Connection refused", not NIO's "connection reset (error set): ... (errno: 111)".
+            return String(cString: strerror(error.errnoCode))
         }
         return "\(error)"
     }
