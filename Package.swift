@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Raw Linux syscalls, the clone..execve path, rtnetlink, seccomp/libcap/nftables and zlib glue.
@@ -93,10 +94,22 @@ let package = Package(
             ],
             exclude: ["Protobuf/generate-schema.py"]
         ),
+        // The cluster client: typed REST and watch calls over TLS, and joining a node to a server.
+        .target(
+            name: "KubeClient",
+            dependencies: [
+                "KubeAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "swiftlet",
             dependencies: [
-                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server",
+                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "KubeClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -118,5 +131,6 @@ let package = Package(
         .testTarget(name: "ServerTests", dependencies: ["Server", "KubeAPI", "CSQLite"]),
         // A server and agents, each host in its own network namespace, driven by real kubectl (root).
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport", "Cgroups", "Images"]),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Server", "KubeAPI", .product(name: "Logging", package: "swift-log")]),
     ]
 )

@@ -4,6 +4,7 @@ import Cgroups
 import Dispatch
 import Foundation
 import Glibc
+import KubeClient
 import Logging
 import NodeNetwork
 import Runtime
@@ -20,8 +21,11 @@ struct AgentCommand: AsyncParsableCommand {
         format. Containers outlive the agent: stopping or killing it leaves them running, and the \
         next agent adopts them. Pods get an address from --pod-cidr on the node bridge, with \
         masquerade for traffic leaving --cluster-cidr and hostPorts (this changes the node's \
-        network: run it in a network namespace to try it safely). Joining a cluster (--server, \
-        --token) is not implemented yet.
+        network: run it in a network namespace to try it safely). With --server and a token \
+        (--token, --token-file, or SWIFTLET_URL / SWIFTLET_TOKEN / SWIFTLET_TOKEN_FILE) it first \
+        joins that server: checks the server's CA against the token, trades the token for a node \
+        credential kept in DATA-DIR/credential, retrying while the server is unreachable. Pods \
+        from the server are not run yet.
         """
     )
 
@@ -34,6 +38,18 @@ struct AgentCommand: AsyncParsableCommand {
 
     @Option(help: "Node name (default: this host's name, lower-cased).")
     var nodeName: String?
+
+    @Option(help: "The server to join, https://HOST:PORT (default: $SWIFTLET_URL).")
+    var server: String?
+
+    @Option(help: "The join token, K10<CA hash>::<user>:<password> or K10<CA hash>::<id>.<secret> (default: $SWIFTLET_TOKEN).")
+    var token: String?
+
+    @Option(help: "A file holding the join token (default: $SWIFTLET_TOKEN_FILE).")
+    var tokenFile: String?
+
+    @Option(help: "The IPv4 address this node is reached at by the others (reported in the Node's addresses).")
+    var nodeIP: String?
 
     @Option(help: "Root directory of container logs.")
     var logDir = "/var/log/pods"
@@ -80,6 +96,36 @@ struct AgentCommand: AsyncParsableCommand {
         return NodeRoute(podCIDR: parts[0], nodeIP: parts[1])
     }
 
+    /// Joins the server given by --server or $SWIFTLET_URL, if any. Without a token, the
+    /// credential of an earlier join with that server is used.
+    func joinIfAsked(nodeName: String) async throws -> NodeCredential? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let server = server ?? environment["SWIFTLET_URL"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+        if let nodeIP, !ServerCertificatesNames.isAddress(nodeIP) {
+            throw CLIError("--node-ip \(nodeIP) is not an IP address")
+        }
+        var joinToken = token ?? environment["SWIFTLET_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        if joinToken == nil, let file = tokenFile ?? environment["SWIFTLET_TOKEN_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            do {
+                joinToken = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            } catch {
+                throw CLIError("cannot read the token file \(file): \(error.localizedDescription)")
+            }
+        }
+        guard let joinToken else {
+            if let stored = NodeCredential.load(dataDirectory: options.dataDir), stored.server == server, stored.nodeName == nodeName {
+                return stored
+            }
+            throw CLIError("--server \(server) needs a join token: --token, --token-file, $SWIFTLET_TOKEN or $SWIFTLET_TOKEN_FILE (the server's is in <server data dir>/token)")
+        }
+        do {
+            return try await ClusterJoin.join(server: server, token: joinToken, nodeName: nodeName, dataDirectory: options.dataDir,
+                                              logger: Logger(label: "swiftlet.agent.join"))
+        } catch let error as JoinError {
+            throw CLIError(error.description)
+        }
+    }
+
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         // Flag mistakes are reported before anything on the machine changes.
@@ -91,6 +137,9 @@ struct AgentCommand: AsyncParsableCommand {
             throw CLIError("swiftlet-monitor not found at \(config.monitorPath ?? "?"): build it (swift build) or pass --monitor-path")
         }
         let name = nodeName ?? ProcessInfo.processInfo.hostName.lowercased()
+        if let credential = try await joinIfAsked(nodeName: name) {
+            Logger(label: "swiftlet.agent").info("joined \(credential.server) as node \(credential.nodeName)")
+        }
         // NetworkUnavailable stays True until the node's pod network is set up.
         let nodeStatus = NodeStatusStore(dataDirectory: options.dataDir)
         var network: BridgeNetwork?

@@ -66,6 +66,8 @@ struct ServerCommand: AsyncParsableCommand {
                 directory: (dataDir as NSString).appendingPathComponent("tls"),
                 dnsNames: [ProcessInfo.processInfo.hostName] + tlsSan.filter { ServerCertificatesNames.isName($0) },
                 ipAddresses: [host, "10.43.0.1"].filter { $0 != "0.0.0.0" && $0 != "::" && ServerCertificatesNames.isAddress($0) }
+                    // Listening everywhere: agents may dial any of this host's addresses.
+                    + (host == "0.0.0.0" || host == "::" ? HostAddresses.ipv4() : [])
                     + tlsSan.filter(ServerCertificatesNames.isAddress))
             let credentials = try ClusterCredentials.loadOrCreate(directory: (dataDir as NSString).appendingPathComponent("cred"))
             let tokenPath = (dataDir as NSString).appendingPathComponent("token")
@@ -73,7 +75,7 @@ struct ServerCommand: AsyncParsableCommand {
             servers.append(APIServer(service: service, configuration: APIServerConfiguration(
                 host: host, port: port, gitVersion: SwiftletVersion.kubernetes,
                 tls: TLSMaterial(certificatePEM: certificates.servingCertificatePEM, keyPEM: certificates.servingKeyPEM),
-                authenticator: Authenticator(tokens: [credentials.adminToken]),
+                authenticator: Authenticator(credentials: credentials),
                 caCertificatePEM: certificates.caCertificatePEM), logger: logger))
             let kubeconfigPath = writeKubeconfig
             let clientHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host

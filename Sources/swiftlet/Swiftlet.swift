@@ -15,11 +15,12 @@ struct Swiftlet: AsyncParsableCommand {
         Available now: the node agent for static pods (`agent`, with `pods`, `logs` and `node` to \
         look at it), one-shot pods (`run`), the Kubernetes API server without its scheduler and \
         controllers yet (`server`), the local image store (`images`), the host check \
-        (`check-config`) and the RuntimeDefault seccomp profile (`seccomp-profile`). Agents \
-        joining a server is not implemented yet.
+        (`check-config`), the RuntimeDefault seccomp profile (`seccomp-profile`) and bootstrap \
+        tokens (`token`). `agent --server URL --token TOKEN` joins a server (the node credential; \
+        pods from the server come later).
         """,
         version: "swiftlet \(SwiftletVersion.version) (Kubernetes \(SwiftletVersion.kubernetes))",
-        subcommands: [AgentCommand.self, PodsCommand.self, LogsCommand.self, NodeCommand.self, RunCommand.self, ServerCommand.self,
+        subcommands: [AgentCommand.self, PodsCommand.self, LogsCommand.self, NodeCommand.self, RunCommand.self, ServerCommand.self, TokenCommand.self,
                       ImagesCommand.self, CheckConfigCommand.self, SeccompProfileCommand.self]
     )
 }

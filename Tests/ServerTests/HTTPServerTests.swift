@@ -43,7 +43,7 @@ let podJSON = """
             #expect(resources.contains { $0["name"]?.stringValue == "pods/status" })
             let groups = try await server.client.send("GET", "/apis").json()
             let names = (groups["groups"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
-            #expect(names == ["apps", "coordination.k8s.io"])
+            #expect(names == ["apps", "coordination.k8s.io", "authentication.k8s.io"])
             let apps = try await server.client.send("GET", "/apis/apps/v1").json()
             let scale = try #require(apps["resources"]?.arrayValue?.first { $0["name"]?.stringValue == "deployments/scale" })
             #expect(scale["kind"]?.stringValue == "Scale")

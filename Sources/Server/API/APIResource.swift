@@ -55,9 +55,9 @@ public struct APIResource: Sendable {
         "/registry/\(group.isEmpty ? "" : group + "/")\(name)/"
     }
 
-    /// The verbs discovery advertises.
+    /// The verbs discovery advertises; reviews (TokenReview) are only created, never stored.
     public var verbs: [String] {
-        ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+        group == "authentication.k8s.io" ? ["create"] : ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
     }
 }
 
@@ -140,5 +140,8 @@ public struct ResourceRegistry: Sendable {
                     tracksGeneration: true),
         APIResource(group: "coordination.k8s.io", version: "v1", name: "leases", singularName: "lease", kind: "Lease",
                     namespaced: true),
+        // Served by the security layer (Security/APIHandler+Security.swift), listed for discovery.
+        APIResource(group: "authentication.k8s.io", version: "v1", name: "tokenreviews", singularName: "tokenreview",
+                    kind: "TokenReview", namespaced: false),
     ]
 }

@@ -30,15 +30,18 @@ struct APIHandler: HTTPResponder {
 
     private func route(_ request: Request) async throws(APIError) -> Response {
         let path = request.uri.path
-        if let authenticator, !authenticator.allows(path: path, authorization: request.headers[.authorization]) {
-            throw Authenticator.unauthorized
+        // Authentication, and the security layer's own endpoints (Security/APIHandler+Security.swift).
+        let user: UserInfo?
+        switch try await secure(request, path: path) {
+        case .respond(let response): return response
+        case .proceed(let identity): user = identity
         }
         if path == "/cacerts" {
             guard let caCertificatePEM else { throw APIError.pathNotFound() }
             return Self.text(caCertificatePEM)
         }
         if let info = RequestInfo(path: path) {
-            return try await ResourceRequest(handler: self, request: request, info: info).handle()
+            return try await ResourceRequest(handler: self, request: request, info: info, user: user).handle()
         }
         let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         let parts = trimmed.split(separator: "/").map(String.init)

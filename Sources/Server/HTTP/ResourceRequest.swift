@@ -8,12 +8,15 @@ struct ResourceRequest {
     let request: Request
     let info: RequestInfo
     let query: [String: String]
+    /// Who asks (nil: no authentication configured).
+    let user: UserInfo?
 
-    init(handler: APIHandler, request: Request, info: RequestInfo) {
+    init(handler: APIHandler, request: Request, info: RequestInfo, user: UserInfo? = nil) {
         self.handler = handler
         self.request = request
         self.info = info
         self.query = APIHandler.query(request)
+        self.user = user
     }
 
     var service: APIService { handler.service }
@@ -39,6 +42,9 @@ struct ResourceRequest {
         }
         let representation = try MediaTypes.representation(accept: request.headers[.accept])
         let watch = info.watchPrefix || ListOptions.flag(query["watch"])
+        let attributes = RequestAttributes(verb: verb(watch: watch), group: resource.group, resource: resource.name,
+                                           subresource: info.subresource, namespace: namespace, name: name)
+        try await NodeAuthorizer.authorize(user, attributes, service: service)
 
         switch request.method {
         case .get, .head:
@@ -74,6 +80,7 @@ struct ResourceRequest {
             }
             guard name == nil, info.subresource == nil else { throw APIError.methodNotAllowed() }
             let object = KubeObject(fields: try await objectBody(kindFor: resource))
+            try NodeAuthorizer.admitCreate(user, attributes, object: object)
             let (created, warnings) = try await service.create(object, resource: resource, namespace: namespace, context: try context())
             return render(created, resource: resource, representation: representation, status: .created, warnings: warnings)
 
@@ -128,6 +135,18 @@ struct ResourceRequest {
     }
 
     // MARK: - Parameters
+
+    /// The Kubernetes verb of the request, as authorization sees it.
+    private func verb(watch: Bool) -> String {
+        switch request.method {
+        case .get, .head: return watch ? "watch" : (info.name == nil ? "list" : "get")
+        case .post: return "create"
+        case .put: return "update"
+        case .patch: return "patch"
+        case .delete: return info.name == nil ? "deletecollection" : "delete"
+        default: return request.method.rawValue.lowercased()
+        }
+    }
 
     private var includeObject: IncludeObjectPolicy {
         query["includeObject"].flatMap(IncludeObjectPolicy.init(rawValue:)) ?? .metadata

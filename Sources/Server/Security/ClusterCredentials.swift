@@ -1,20 +1,32 @@
 import Crypto
 import Foundation
 
-/// The secrets a server hands out: the admin bearer token (in the admin kubeconfig) and
-/// the join token agents use, `K10<sha256 of the CA bundle>::server:<secret>` as k3s
-/// formats it, so an agent can check the CA before trusting the server.
+/// The secrets a server hands out: the admin bearer token (in the admin kubeconfig), the
+/// join token agents use, `K10<sha256 of the CA bundle>::server:<secret>` as k3s formats it
+/// (so an agent can check the CA before trusting the server), and the token of the server's
+/// own identity towards agents.
 public struct ClusterCredentials: Sendable {
-    /// The bearer token of the admin kubeconfig.
+    /// The bearer token of the admin kubeconfig (`system:admin`, group system:masters).
     public let adminToken: String
     /// The secret part of the join token.
     public let joinSecret: String
+    /// The token the server presents to agents (`:10250`, for `pods/log` and the like):
+    /// identity `kube-apiserver-kubelet-client` in system:masters, which an agent confirms
+    /// with a TokenReview.
+    public let kubeletClientToken: String
+
+    public init(adminToken: String, joinSecret: String, kubeletClientToken: String) {
+        self.adminToken = adminToken
+        self.joinSecret = joinSecret
+        self.kubeletClientToken = kubeletClientToken
+    }
 
     /// Loads the secrets from `directory`, creating them on first start.
     public static func loadOrCreate(directory: String) throws -> ClusterCredentials {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         return ClusterCredentials(adminToken: try secret(at: directory + "/admin-token"),
-                                  joinSecret: try secret(at: directory + "/join-secret"))
+                                  joinSecret: try secret(at: directory + "/join-secret"),
+                                  kubeletClientToken: try secret(at: directory + "/kubelet-client-token"))
     }
 
     private static func secret(at path: String) throws -> String {
@@ -57,35 +69,4 @@ public struct ClusterCredentials: Sendable {
 
         """
     }
-}
-
-/// Bearer-token authentication of API requests. Only the discovery-free endpoints an agent
-/// needs before it has credentials are open: `/cacerts`, `/version`, `/healthz`, `/readyz`.
-public struct Authenticator: Sendable {
-    let tokens: Set<String>
-
-    public init(tokens: Set<String>) {
-        self.tokens = tokens
-    }
-
-    static let openPaths: Set<String> = ["/cacerts", "/version", "/healthz", "/readyz"]
-
-    /// Whether a request to `path` with this Authorization header may proceed.
-    func allows(path: String, authorization: String?) -> Bool {
-        if Self.openPaths.contains(path) || path.hasPrefix("/healthz/") || path.hasPrefix("/readyz/") {
-            return true
-        }
-        guard let authorization, authorization.hasPrefix("Bearer ") else { return false }
-        let token = authorization.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)
-        // Compare without an early exit so timing does not reveal a token's prefix.
-        return tokens.reduce(false) { found, candidate in
-            let a = Array(candidate.utf8), b = Array(token.utf8)
-            var difference = a.count ^ b.count
-            for index in 0..<min(a.count, b.count) { difference |= Int(a[index] ^ b[index]) }
-            return found || difference == 0
-        }
-    }
-
-    /// The Status of a request without valid credentials.
-    static let unauthorized = APIError(code: 401, reason: "Unauthorized", message: "Unauthorized")
 }

@@ -1,0 +1,246 @@
+import AsyncHTTPClient
+import Foundation
+import KubeAPI
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// A client of the Kubernetes API of one server: REST calls and watches over HTTPS/1.1,
+/// trusting only the cluster CA (full verification, host names and IP SANs included),
+/// authenticated with a bearer token.
+///
+/// Objects are decoded with Foundation's `JSONDecoder`, which ignores fields a type does not
+/// model: server objects carry many (managedFields, status details) that `KubeAPI` leaves out.
+/// Call `shutdown()` when done; it closes the connection pool.
+public struct APIClient: Sendable {
+    /// How a PATCH body is interpreted (the request's Content-Type).
+    public enum PatchType: Sendable {
+        /// RFC 7386 JSON merge patch.
+        case merge
+        /// Kubernetes' strategic merge patch (lists merged by key, such as containers by name).
+        case strategicMerge
+        /// RFC 6902 JSON patch (a list of operations).
+        case json
+
+        var contentType: String {
+            switch self {
+            case .merge: return "application/merge-patch+json"
+            case .strategicMerge: return "application/strategic-merge-patch+json"
+            case .json: return "application/json-patch+json"
+            }
+        }
+    }
+
+    /// `https://host:port`, without a trailing slash.
+    public let server: String
+    let http: HTTPClient
+    /// The Authorization header sent with every request.
+    let authorization: String?
+    let requestTimeout: TimeAmount
+
+    /// A client of `server` (`https://host:port`) that trusts only the CA certificates of
+    /// `caPEM` and sends `bearerToken`. Requests other than watches fail after
+    /// `requestTimeout`; connecting fails after 10 seconds.
+    public init(server: String, caPEM: String, bearerToken: String?, requestTimeout: Duration = .seconds(60)) throws {
+        let tls = try Self.pinnedTLS(caPEM: caPEM, server: server)
+        self.init(server: server, tls: tls, authorization: bearerToken.map { "Bearer \($0)" }, requestTimeout: requestTimeout)
+    }
+
+    /// A client with any TLS settings and Authorization header (the join handshake uses
+    /// Basic authentication, and fetches `/cacerts` before it can verify anything).
+    init(server: String, tls: TLSConfiguration, authorization: String?, requestTimeout: Duration = .seconds(60)) {
+        self.server = server.hasSuffix("/") ? String(server.dropLast()) : server
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: tls, redirectConfiguration: .disallow,
+            // No read timeout: a watch may be quiet for minutes. Plain requests get a deadline instead.
+            timeout: .init(connect: .seconds(10), read: nil))
+        configuration.httpVersion = .http1Only
+        // Fail a connection attempt at once instead of retrying until the deadline: callers
+        // (the join loop, the agent's sync loops) retry on their own terms and log why.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        self.authorization = authorization
+        let (seconds, attoseconds) = requestTimeout.components
+        self.requestTimeout = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// TLS that trusts only the CA certificates in `caPEM`.
+    static func pinnedTLS(caPEM: String, server: String) throws -> TLSConfiguration {
+        let roots: [NIOSSLCertificate]
+        do {
+            roots = try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8))
+        } catch {
+            throw APIClientError.transport("the CA bundle for \(server) is not PEM certificates: \(error)")
+        }
+        guard !roots.isEmpty else {
+            throw APIClientError.transport("the CA bundle for \(server) holds no certificate")
+        }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(roots)
+        tls.certificateVerification = .fullVerification
+        tls.minimumTLSVersion = .tlsv12
+        return tls
+    }
+
+    /// Closes the connections. The client cannot be used afterwards.
+    public func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    // MARK: - Raw requests
+
+    /// Sends one request to `path` (with its query, such as `/api/v1/pods?limit=10`) and
+    /// returns the body of a 2xx answer; any other status is `APIClientError.status`.
+    @discardableResult
+    public func send(_ method: String, _ path: String, body: Data? = nil,
+                     contentType: String = "application/json") async throws -> Data {
+        let response = try await execute(method, path, body: body, contentType: contentType, deadline: .now() + requestTimeout)
+        let bytes: ByteBuffer
+        do {
+            bytes = try await response.body.collect(upTo: 256 * 1024 * 1024)
+        } catch {
+            throw transportError(method, path, error)
+        }
+        let data = Data(bytes.readableBytesView)
+        guard (200..<300).contains(Int(response.status.code)) else {
+            throw Self.statusError(code: Int(response.status.code), phrase: response.status.reasonPhrase, body: data)
+        }
+        return data
+    }
+
+    /// Starts a request and returns once the response head arrived (the body streams).
+    func execute(_ method: String, _ path: String, body: Data?, contentType: String,
+                 deadline: NIODeadline) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: server + (path.hasPrefix("/") ? path : "/" + path))
+        request.method = HTTPMethod(rawValue: method.uppercased())
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "swiftlet")
+        if let authorization {
+            request.headers.add(name: "Authorization", value: authorization)
+        }
+        if let body {
+            request.headers.add(name: "Content-Type", value: contentType)
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        do {
+            return try await http.execute(request, deadline: deadline)
+        } catch {
+            throw transportError(method, path, error)
+        }
+    }
+
+    /// A transport failure in words that name the server and the request.
+    func transportError(_ method: String, _ path: String, _ error: any Error) -> any Error {
+        if error is CancellationError { return error }
+        if let error = error as? HTTPClientError, error == .cancelled { return CancellationError() }
+        return APIClientError.transport("\(method.uppercased()) \(server)\(path) failed: \(Self.describe(error))")
+    }
+
+    /// The error of a non-2xx answer, from its `Status` body when it has one.
+    static func statusError(code: Int, phrase: String, body: Data) -> APIClientError {
+        if let status = try? JSONDecoder().decode(StatusBody.self, from: body), status.kind == "Status" || status.message != nil {
+            return .status(code: code, reason: status.reason ?? "", message: status.message ?? phrase)
+        }
+        let text = String(decoding: body.prefix(512), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return .status(code: code, reason: "", message: text.isEmpty ? phrase : text)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout: return "connection timed out"
+            case .deadlineExceeded: return "no answer before the deadline"
+            case .remoteConnectionClosed: return "the server closed the connection"
+            default: return "\(error)"
+            }
+        }
+        if let error = error as? NIOConnectionError, let first = error.connectionErrors.first {
+            return describe(first.error)
+        }
+        if let error = error as? IOError {
+            // "Connection refused", not NIO's "connection reset (error set): ... (errno: 111)".
+            return String(cString: strerror(error.errnoCode))
+        }
+        return "\(error)"
+    }
+
+    // MARK: - Typed helpers
+
+    /// GETs `path` and decodes the answer.
+    public func get<T: Decodable>(_ path: String, as type: T.Type = T.self) async throws -> T {
+        try decode(type, from: try await send("GET", path), path: path)
+    }
+
+    /// POSTs `object` to the collection at `path` and returns the created object.
+    public func create<T: Codable>(_ path: String, _ object: T) async throws -> T {
+        try decode(T.self, from: try await send("POST", path, body: try encode(object)), path: path)
+    }
+
+    /// PUTs `object` at `path` (the object or its `/status`); stale resourceVersions are
+    /// `isConflict` errors.
+    public func update<T: Codable>(_ path: String, _ object: T) async throws -> T {
+        try decode(T.self, from: try await send("PUT", path, body: try encode(object)), path: path)
+    }
+
+    /// PATCHes `path` with a JSON body of the given type and returns the patched object.
+    public func patch<T: Decodable>(_ path: String, type: PatchType, body: Data, as result: T.Type = T.self) async throws -> T {
+        try decode(result, from: try await send("PATCH", path, body: body, contentType: type.contentType), path: path)
+    }
+
+    /// PATCHes `path` with `body` encoded as JSON.
+    public func patch<T: Decodable, Body: Encodable>(_ path: String, type: PatchType, body: Body,
+                                                     as result: T.Type = T.self) async throws -> T {
+        try await patch(path, type: type, body: try encode(body), as: result)
+    }
+
+    /// DELETEs the object at `path`, with a grace period (nil: the object's own) and a UID
+    /// precondition (the delete fails with a conflict if the object was replaced meanwhile).
+    public func delete(path: String, gracePeriodSeconds: Int? = nil, preconditionUID: String? = nil) async throws {
+        var options: [String: JSONValue] = ["kind": .string("DeleteOptions"), "apiVersion": .string("v1")]
+        if let gracePeriodSeconds { options["gracePeriodSeconds"] = .int(Int64(gracePeriodSeconds)) }
+        if let preconditionUID { options["preconditions"] = .object(["uid": .string(preconditionUID)]) }
+        try await send("DELETE", path, body: try encode(JSONValue.object(options)))
+    }
+
+    func encode<T: Encodable>(_ value: T) throws -> Data {
+        do {
+            return try JSONEncoder().encode(value)
+        } catch {
+            throw APIClientError.decoding("cannot encode \(T.self) as JSON: \(error)")
+        }
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch {
+            throw APIClientError.decoding("the answer of \(server)\(path) is not a \(T.self): \(Self.describe(decoding: error))")
+        }
+    }
+
+    static func describe(decoding error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        func path(_ context: DecodingError.Context) -> String {
+            let text = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return text.isEmpty ? "" : " at \(text.dropFirst(text.hasPrefix(".") ? 1 : 0))"
+        }
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return context.debugDescription + path(context)
+        case .keyNotFound(let key, let context):
+            return "missing \(key.stringValue)" + path(context)
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+/// The fields of a Kubernetes `Status` a client acts on.
+struct StatusBody: Decodable {
+    var kind: String?
+    var status: String?
+    var message: String?
+    var reason: String?
+    var code: Int?
+}
