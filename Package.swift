@@ -106,9 +106,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The agent joined to a server: the agent's API seams over the Kubernetes client, node
+        // routes, and the runner `swiftlet agent --server` and `swiftlet server` share.
+        .target(
+            name: "ClusterAgent",
+            dependencies: [
+                "Agent", "Runtime", "KubeAPI", "KubeClient", "NodeNetwork", "Images", "Cgroups",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "swiftlet",
             dependencies: [
+                "ClusterAgent",
                 "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "KubeClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

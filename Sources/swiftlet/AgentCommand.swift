@@ -48,9 +48,6 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "A file holding the join token (default: $SWIFTLET_TOKEN_FILE).")
     var tokenFile: String?
 
-    @Option(help: "The IPv4 address this node is reached at by the others (reported in the Node's addresses).")
-    var nodeIP: String?
-
     @Option(help: "Root directory of container logs.")
     var logDir = "/var/log/pods"
 
@@ -101,9 +98,6 @@ struct AgentCommand: AsyncParsableCommand {
     func joinIfAsked(nodeName: String) async throws -> NodeCredential? {
         let environment = ProcessInfo.processInfo.environment
         guard let server = server ?? environment["SWIFTLET_URL"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
-        if let nodeIP, !ServerCertificatesNames.isAddress(nodeIP) {
-            throw CLIError("--node-ip \(nodeIP) is not an IP address")
-        }
         var joinToken = token ?? environment["SWIFTLET_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         if joinToken == nil, let file = tokenFile ?? environment["SWIFTLET_TOKEN_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) {
             do {
@@ -137,7 +131,8 @@ struct AgentCommand: AsyncParsableCommand {
             throw CLIError("swiftlet-monitor not found at \(config.monitorPath ?? "?"): build it (swift build) or pass --monitor-path")
         }
         let name = nodeName ?? ProcessInfo.processInfo.hostName.lowercased()
-        if let credential = try await joinIfAsked(nodeName: name) {
+        let credential = try await joinIfAsked(nodeName: name)
+        if let credential {
             Logger(label: "swiftlet.agent").info("joined \(credential.server) as node \(credential.nodeName)")
         }
         // NetworkUnavailable stays True until the node's pod network is set up.

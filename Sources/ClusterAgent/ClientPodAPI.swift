@@ -1,0 +1,112 @@
+import Agent
+import Foundation
+import KubeAPI
+import KubeClient
+
+/// The agent's `PodAPI` over the Kubernetes API: the pods bound to this node
+/// (`fieldSelector=spec.nodeName=<node>`), their status subresource, and mirror pods.
+struct ClientPodAPI: PodAPI {
+    let client: APIClient
+
+    private struct PodList: Decodable {
+        struct ListMeta: Decodable { var resourceVersion: String? }
+        var metadata: ListMeta
+        var items: [Pod]
+    }
+
+    static func selector(_ nodeName: String) -> String {
+        "fieldSelector=" + ("spec.nodeName=" + nodeName).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+    }
+
+    static func path(_ namespace: String, _ name: String) -> String {
+        "/api/v1/namespaces/\(namespace)/pods/\(name)"
+    }
+
+    func listPods(nodeName: String) async throws -> (pods: [Pod], resourceVersion: String) {
+        let list = try await mapErrors { try await client.get("/api/v1/pods?\(Self.selector(nodeName))", as: PodList.self) }
+        return (list.items, list.metadata.resourceVersion ?? "")
+    }
+
+    func watchPods(nodeName: String, resourceVersion: String) -> AsyncThrowingStream<PodEvent, any Error> {
+        let events = client.watch(Pod.self, path: "/api/v1/pods?\(Self.selector(nodeName))&resourceVersion=\(resourceVersion)&allowWatchBookmarks=true")
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    for try await event in events {
+                        switch event.type {
+                        case .added: continuation.yield(.added(event.object))
+                        case .modified: continuation.yield(.modified(event.object))
+                        case .deleted: continuation.yield(.deleted(event.object))
+                        case .bookmark: continue
+                        }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: Self.podError(error))
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    func getPod(namespace: String, name: String) async throws -> Pod {
+        try await mapErrors { try await client.get(Self.path(namespace, name), as: Pod.self) }
+    }
+
+    /// A JSON patch that tests the uid (the pod may have been deleted and recreated under the
+    /// same name: kubelet's status manager checks the same) and replaces the status.
+    func updatePodStatus(namespace: String, name: String, uid: String, status: PodStatus) async throws {
+        struct Operation: Encodable {
+            var op: String
+            var path: String
+            var value: Value
+        }
+        enum Value: Encodable {
+            case uid(String)
+            case status(PodStatus)
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.singleValueContainer()
+                switch self {
+                case .uid(let uid): try container.encode(uid)
+                case .status(let status): try container.encode(status)
+                }
+            }
+        }
+        let body = try JSONEncoder().encode([
+            Operation(op: "test", path: "/metadata/uid", value: .uid(uid)),
+            Operation(op: "replace", path: "/status", value: .status(status)),
+        ])
+        do {
+            _ = try await client.send("PATCH", Self.path(namespace, name) + "/status", body: body, contentType: "application/json-patch+json")
+        } catch let error as APIClientError where error.code == 422 || error.code == 400 {
+            // A failed "test" (another pod of that name now) is a conflict for the caller.
+            throw PodAPIError.conflict("pod \(namespace)/\(name) is no longer uid \(uid): \(error)")
+        } catch {
+            throw Self.podError(error)
+        }
+    }
+
+    func deletePod(namespace: String, name: String, uid: String) async throws {
+        try await mapErrors { try await client.delete(path: Self.path(namespace, name), gracePeriodSeconds: 0, preconditionUID: uid) }
+    }
+
+    func createPod(_ pod: Pod) async throws -> Pod {
+        try await mapErrors { try await client.create("/api/v1/namespaces/\(pod.metadata.namespace ?? "default")/pods", pod) }
+    }
+
+    private func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw Self.podError(error)
+        }
+    }
+
+    static func podError(_ error: any Error) -> any Error {
+        guard let error = error as? APIClientError else { return PodAPIError.other("\(error)") }
+        if error.isNotFound { return PodAPIError.notFound(error.description) }
+        if error.code == 409 { return PodAPIError.conflict(error.description) }
+        if error.isGone { return PodAPIError.gone(error.description) }
+        return PodAPIError.other(error.description)
+    }
+}

@@ -1,0 +1,111 @@
+import Agent
+import Cgroups
+import Foundation
+import Images
+import KubeAPI
+import KubeClient
+import Logging
+import NodeNetwork
+import Runtime
+
+/// The pod network of a joined node: its bridge and the cluster's range; the node's own range
+/// comes from the server (`spec.podCIDR`, assigned by the node IPAM controller).
+public struct ClusterPodNetwork: Sendable {
+    public var bridgeName: String
+    public var clusterCIDR: String
+
+    public init(bridgeName: String = "swiftlet0", clusterCIDR: String = "10.42.0.0/16") {
+        self.bridgeName = bridgeName
+        self.clusterCIDR = clusterCIDR
+    }
+}
+
+/// An agent joined to a server (`swiftlet agent --server`, and the agent inside `swiftlet
+/// server`): registers and reports its Node and Lease, sets up the pod network once the server
+/// has given the node a pod CIDR, keeps routes to the other nodes' pods, and runs the pods
+/// bound to it (plus static pods, mirrored into the API).
+public struct ClusterAgent: Sendable {
+    public let credential: NodeCredential
+    public let config: RuntimeConfig
+    public let settings: AgentSettings
+    public let podNetwork: ClusterPodNetwork?
+    let logger: Logger
+
+    public init(credential: NodeCredential, config: RuntimeConfig, settings: AgentSettings, podNetwork: ClusterPodNetwork?,
+                logger: Logger = Logger(label: "swiftlet.agent")) {
+        self.credential = credential
+        self.config = config
+        self.settings = settings
+        self.podNetwork = podNetwork
+        self.logger = logger
+    }
+
+    /// Runs until cancelled; pods keep running after it returns (as with kubelet).
+    public func run() async throws {
+        let client = try credential.makeClient()
+        do {
+            try await runJoined(client)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+    }
+
+    private func runJoined(_ client: APIClient) async throws {
+        let nodeName = settings.nodeName
+        // NetworkUnavailable stays True until the node's pod network is set up, which keeps the
+        // node NotReady (kubelet: "network plugin not ready") and the scheduler away.
+        let networkStatus = NodeStatusStore(dataDirectory: config.stateRoot)
+        if podNetwork != nil {
+            networkStatus.networkUnavailable(true, reason: "NoRouteCreated", message: "Node created without a route")
+        } else {
+            networkStatus.networkUnavailable(true, reason: "NoPodNetwork", message: "pod networking is disabled (--no-pod-network)")
+        }
+        let (cidrs, cidrSink) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1))
+        let reporter = NodeStatusReporter(
+            nodeName: nodeName, settings: settings.node, api: ClientNodeAPI(client: client),
+            host: LinuxNodeHost(dataDirectory: config.stateRoot, imageDirectory: config.imageRoot,
+                                excludedInterfaces: settings.node.excludedInterfaces),
+            networkStatus: networkStatus, logger: logger, onPodCIDR: { cidr in cidrSink.yield(cidr) })
+        let nodes = ClusterNodes(client: client, nodeName: nodeName, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await reporter.run() }
+            group.addTask { await nodes.run() }
+            var network: BridgeNetwork?
+            if let podNetwork {
+                var iterator = cidrs.makeAsyncIterator()
+                logger.info("waiting for the server to assign this node a pod CIDR", metadata: ["node": "\(nodeName)"])
+                guard let cidr = await iterator.next() else { return }
+                let bridge = try BridgeNetwork(config: NodeNetworkConfig(
+                    bridgeName: podNetwork.bridgeName, podCIDR: cidr, clusterCIDR: podNetwork.clusterCIDR,
+                    stateDirectory: config.stateRoot + "/network"))
+                try bridge.ensureNode()
+                networkStatus.networkUnavailable(false, reason: "RouteCreated",
+                                                 message: "swiftlet set up bridge \(podNetwork.bridgeName) for pod network \(cidr)")
+                nodes.manageRoutes(on: bridge)
+                network = bridge
+                logger.info("pod network ready", metadata: ["podCIDR": "\(cidr)"])
+                await reporter.syncNodeStatus()
+                group.addTask {
+                    // The range is the node's for life; a change needs the node re-registered.
+                    for await changed in cidrs where changed != cidr {
+                        logger.error("the server changed this node's pod CIDR; restart the agent to use it",
+                                     metadata: ["old": "\(cidr)", "new": "\(changed)"])
+                    }
+                }
+            }
+            let nodeIP = settings.node.nodeIP ?? NodeAddressDetector.detect(excluding: settings.node.excludedInterfaces)
+            let runtime = PodRuntime(config: config, images: try ImageStore(root: config.imageRoot), cgroups: try Cgroups.detect(),
+                                     nodeName: nodeName, network: network)
+            let agent = Agent(runtime: runtime, settings: settings,
+                              podSync: PodSyncConfig(api: ClientPodAPI(client: client), nodeIPs: nodeIP.map { [$0] } ?? [],
+                                                     nodeUID: { nodes.ownUID }),
+                              logger: logger)
+            group.addTask { try await agent.run() }
+            // The agent returns when cancelled; then everything else stops too.
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}
