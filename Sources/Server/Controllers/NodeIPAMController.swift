@@ -15,13 +15,13 @@ struct NodeIPAMController: Controller {
     private let nodes: Informer
     private let queue = WorkQueue()
     private let logger: Logger
-    private let ranges: Mutex<CIDRRanges>?
+    private let ranges: ControllerState<CIDRRanges>?
 
     init(client: ControllerClient, informers: Informers, settings: ControllerSettings, logger: Logger) {
         self.client = client
         self.nodes = informers.informer(.nodes)
         self.logger = logger
-        let ranges = CIDRRanges(clusterCIDR: settings.clusterCIDR, maskSize: settings.nodeCIDRMaskSize).map { Mutex($0) }
+        let ranges = CIDRRanges(clusterCIDR: settings.clusterCIDR, maskSize: settings.nodeCIDRMaskSize).map { ControllerState($0) }
         self.ranges = ranges
         if ranges == nil {
             logger.error("node IPAM disabled: the cluster CIDR \(settings.clusterCIDR) cannot be split into /\(settings.nodeCIDRMaskSize) ranges")

@@ -35,14 +35,14 @@ struct NodeLifecycleController: Controller {
     private let logger: Logger
 
     /// What was last seen of a node's heartbeats, and when it last changed.
-    private struct Health {
+    private struct Health: Sendable {
         var leaseRenewTime: String?
         var readyHeartbeat: String?
         var probeTime: ContinuousClock.Instant
     }
-    private let health = Mutex<[String: Health]>([:])
+    private let health = ControllerState<[String: Health]>([:])
     /// When a pod was first found on a node with NoExecute taints lacking `timeAdded`.
-    private let evictionStarts = Mutex<[String: Date]>([:])
+    private let evictionStarts = ControllerState<[String: Date]>([:])
 
     init(client: ControllerClient, informers: Informers, settings: ControllerSettings, logger: Logger) {
         self.client = client

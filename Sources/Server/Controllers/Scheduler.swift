@@ -25,7 +25,7 @@ struct Scheduler: Controller {
     private let settings: ControllerSettings
     private let logger: Logger
     /// Pod uid → node, for bindings not yet seen by the pod informer.
-    private let assumed = Mutex<[String: String]>([:])
+    private let assumed = ControllerState<[String: String]>([:])
 
     init(client: ControllerClient, informers: Informers, settings: ControllerSettings, logger: Logger) {
         self.client = client
@@ -97,7 +97,7 @@ struct Scheduler: Controller {
 
     // MARK: - Scheduling one pod
 
-    private func schedule(key: String) async throws {
+    private func schedule(key: String) async throws(APIError) {
         guard let pod = pods.get(key: key), Self.needsScheduling(pod), let podName = pod.name else { return }
         let nodeList = nodes.list().sorted { ($0.name ?? "") < ($1.name ?? "") }
         guard !nodeList.isEmpty else {
@@ -125,9 +125,10 @@ struct Scheduler: Controller {
         let body = KubeObject(fields: ["metadata": .object(binding), "target": .object(["kind": .string("Node"), "name": .string(nodeName)])])
         do {
             try await client.service.bind(namespace: pod.namespace, name: podName, binding: body, context: client.service.context())
-        } catch where error.code == 404 || error.code == 409 {
+        } catch {
             // Deleted, already bound, or replaced meanwhile: nothing left to schedule.
-            return
+            if error.code == 404 || error.code == 409 { return }
+            throw error
         }
         if let uid = pod.uid { assumed.withLock { $0[uid] = nodeName } }
         await client.recordEvent(about: pod, type: "Normal", reason: "Scheduled",
@@ -197,7 +198,7 @@ struct Scheduler: Controller {
     }
 
     /// `PodScheduled=False`, reason Unschedulable, and a FailedScheduling event (`handleSchedulingFailure`).
-    private func markUnschedulable(_ pod: KubeObject, message: String) async throws {
+    private func markUnschedulable(_ pod: KubeObject, message: String) async throws(APIError) {
         var conditions = pod.value(at: ["status", "conditions"])?.arrayValue ?? []
         let existing = conditions.first { $0["type"]?.stringValue == "PodScheduled" }
         if existing?["status"]?.stringValue != "False" || existing?["reason"]?.stringValue != "Unschedulable"
@@ -213,8 +214,9 @@ struct Scheduler: Controller {
             updated.set(.array(conditions), at: ["status", "conditions"])
             do {
                 _ = try await client.update(.pods, updated, subresource: "status")
-            } catch where error.code == 404 {
-                return
+            } catch {
+                if error.code == 404 { return }
+                throw error
             }
         }
         await client.recordEvent(about: pod, type: "Warning", reason: "FailedScheduling", message: message, component: Self.component)

@@ -187,7 +187,7 @@ enum SchedulerPredicates {
         let values = requirement["values"]?.arrayValue?.compactMap(\.stringValue) ?? []
         let value = labels[key]
         switch requirement["operator"]?.stringValue ?? "" {
-        case "In": return value.map(values.contains) ?? false
+        case "In": return value.map { values.contains($0) } ?? false
         case "NotIn": return value.map { !values.contains($0) } ?? true
         case "Exists": return value != nil
         case "DoesNotExist": return value == nil
