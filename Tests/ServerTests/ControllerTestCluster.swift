@@ -135,7 +135,7 @@ struct ControllerTestCluster: Sendable {
 
 /// Polls `condition` until it holds or `seconds` pass; the last value is returned so a test's
 /// `#expect` shows what was seen.
-func eventually<T: Sendable>(_ seconds: Double = 10, _ probe: @Sendable () async throws -> T,
+func eventually<T: Sendable>(within seconds: Double = 10, _ probe: @Sendable () async throws -> T,
                              until condition: @Sendable (T) -> Bool) async throws -> T {
     let deadline = Date().addingTimeInterval(seconds)
     var value = try await probe()

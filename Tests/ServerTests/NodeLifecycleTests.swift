@@ -43,7 +43,7 @@ import Testing
             }
 
             // No lease renewal from here on.
-            let unknown = try await eventually(8, { try await client.get(.nodes, namespace: nil, name: "n1") },
+            let unknown = try await eventually(within: 8, { try await client.get(.nodes, namespace: nil, name: "n1") },
                                                until: { condition($0, "Ready")?["status"]?.stringValue == "Unknown" })
             let ready = condition(unknown, "Ready")
             #expect(ready?["status"]?.stringValue == "Unknown")
@@ -60,7 +60,7 @@ import Testing
             #expect(notReady?.value(at: ["status", "conditions"])?.arrayValue?.first?["status"]?.stringValue == "False")
 
             // The 1 s toleration runs out: evicted (gracefully: the node's agent would finish it).
-            let evicted = try await eventually(6, { try await cluster.pod("short") }, until: { $0?.deletionTimestamp != nil })
+            let evicted = try await eventually(within: 6, { try await cluster.pod("short") }, until: { $0?.deletionTimestamp != nil })
             #expect(evicted?.deletionTimestamp != nil)
             let events = try await cluster.events(about: "short", reason: "TaintManagerEviction")
             #expect(events.first?.string(at: ["message"]) == "Marking for deletion Pod default/short")
