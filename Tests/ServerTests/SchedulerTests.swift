@@ -17,7 +17,9 @@ import Testing
 
     @Test func spreadsPodsOfOneOwnerOverThreeNodesAndRecordsScheduledEvents() async throws {
         try await withControllerCluster { cluster in
-            for name in ["n1", "n2", "n3"] { try await cluster.addNode(name) }
+            // n1 is far larger: least-allocated alone would put every pod there; spreading wins.
+            try await cluster.addNode("n1", cpu: "64", memory: "256Gi")
+            for name in ["n2", "n3"] { try await cluster.addNode(name) }
             let owner = try await cluster.client.create(.configMaps, namespace: "default",
                                                         KubeObject(fields: ["metadata": .object(["name": .string("owner")])]))
             for index in 0..<6 { try await cluster.addPod("web-\(index)", cpu: "100m", owner: owner) }
