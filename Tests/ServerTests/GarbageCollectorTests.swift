@@ -85,7 +85,7 @@ struct GarbageCollectorTests {
             _ = try await client.create(.configMaps, namespace: "default", configMap("kept", owner: parent))
             try await cluster.addPod("kept-pod", owner: parent)
 
-            let output = try await cluster.kubectl()("delete", "configmap", "parent", "--cascade=orphan")
+            let output = try await cluster.kubectl()("delete", "configmap", "parent", "--cascade=orphan", "--timeout=30s")
             #expect(output.status == 0, "\(output.stderr)")
             #expect(try await exists(cluster, .configMaps, "parent") == false)
             let kept = try await client.get(.configMaps, namespace: "default", name: "kept")

@@ -132,4 +132,21 @@ import Testing
             #expect(gone == nil)
         }
     }
+
+    @Test func podGCKeepsOnlyTheThresholdOfFinishedPods() async throws {
+        var settings = ControllerSettings.forTests
+        settings.terminatedPodGCThreshold = 2
+        try await withControllerCluster(settings: settings) { cluster in
+            for name in ["done-1", "done-2", "done-3"] {
+                var pod = try await cluster.addPod(name)
+                pod.set(.string("Succeeded"), at: ["status", "phase"])
+                _ = try await cluster.client.update(.pods, pod, subresource: "status")
+            }
+            try await cluster.addPod("pending")
+            let remaining = try await eventually({ try await cluster.client.list(.pods, namespace: "default").items.compactMap(\.name) },
+                                                 until: { $0.count == 3 })
+            #expect(remaining.count == 3)
+            #expect(remaining.contains("pending"))
+        }
+    }
 }

@@ -155,4 +155,41 @@ import Testing
         #expect(SchedulerPredicates.failureMessage(verdicts: [cpu], preemptionPolicy: "Never")
                 == "0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.")
     }
+
+    @Test func predicatesReportTheFirstFailingPluginPerNode() {
+        func node(_ fields: [String: JSONValue], allocatable: [String: JSONValue] = ["cpu": .string("1"), "pods": .string("1")]) -> KubeObject {
+            var node = KubeObject(fields: ["metadata": .object(["name": .string("n"), "labels": .object(["rack": .string("7")])]),
+                                           "spec": .object(fields)])
+            node.set(.object(allocatable), at: ["status", "allocatable"])
+            node.set(.array([.object(["type": .string("Ready"), "status": .string("True")])]), at: ["status", "conditions"])
+            return node
+        }
+        let pod = KubeObject(fields: ["spec": .object(["containers": .array([])])])
+        let requests = SchedulerPredicates.requests(of: pod)
+        // Cordoned beats everything else.
+        let cordoned = SchedulerPredicates.evaluate(pod: pod, requests: requests, node: node(["unschedulable": .bool(true)]),
+                                                    used: SchedulingResources(pods: 5))
+        #expect(cordoned.reasons == ["node(s) were unschedulable"])
+        #expect(!cordoned.resolvable)
+        let full = SchedulerPredicates.evaluate(pod: pod, requests: requests, node: node([:]), used: SchedulingResources(pods: 1))
+        #expect(full.reasons == ["Too many pods"])
+        #expect(full.resolvable)
+        // Gt compares integers.
+        var affine = pod
+        affine.set(.object(["nodeAffinity": .object(["requiredDuringSchedulingIgnoredDuringExecution": .object([
+            "nodeSelectorTerms": .array([.object(["matchExpressions": .array([.object([
+                "key": .string("rack"), "operator": .string("Gt"), "values": .array([.string("10")]),
+            ])])])]),
+        ])])]), at: ["spec", "affinity"])
+        #expect(!SchedulerPredicates.matchesRequiredAffinity(pod: affine, node: node([:])))
+        // Requests: containers add up, an init container counts when larger, limits stand in.
+        let sized = KubeObject(fields: ["spec": .object([
+            "containers": .array([
+                .object(["resources": .object(["requests": .object(["cpu": .string("250m")])])]),
+                .object(["resources": .object(["limits": .object(["cpu": .string("250m"), "memory": .string("1Gi")])])]),
+            ]),
+            "initContainers": .array([.object(["resources": .object(["requests": .object(["cpu": .string("2")])])])]),
+        ])])
+        #expect(SchedulerPredicates.requests(of: sized) == SchedulingResources(milliCPU: 2000, memory: 1 << 30, pods: 1))
+    }
 }
