@@ -2,8 +2,8 @@ import Foundation
 import KubeAPI
 
 /// The Kubernetes API over a `Storage`, independent of HTTP: one `ResourceStore` per
-/// resource plus the rules that span resources (namespaces must exist and are emptied when
-/// deleted, every namespace has a `default` ServiceAccount, the `scale` subresource).
+/// resource plus the rules that span resources (namespaces must exist and terminate before
+/// they go, every namespace has a `default` ServiceAccount, the `scale` subresource).
 public struct APIService: Sendable {
     public let registry: ResourceRegistry
     let storage: any Storage
@@ -13,13 +13,16 @@ public struct APIService: Sendable {
     /// Namespaces every cluster has.
     public static let systemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"]
 
-    public init(storage: any Storage, registry: ResourceRegistry = ResourceRegistry(), serviceCIDR: String = "10.43.0.0/16") throws {
+    /// - Parameter defaultTolerationSeconds: how long new pods tolerate not-ready and
+    ///   unreachable nodes unless they say (the DefaultTolerationSeconds admission plugin, 300).
+    public init(storage: any Storage, registry: ResourceRegistry = ResourceRegistry(), serviceCIDR: String = "10.43.0.0/16",
+                defaultTolerationSeconds: Int64 = 300) throws {
         self.storage = storage
         self.registry = registry
         var stores: [String: ResourceStore] = [:]
         for resource in registry.resources {
             stores[Self.storeKey(resource.group, resource.name)] = ResourceStore(resource: resource, storage: storage,
-                                                                                strategy: Self.strategy(for: resource))
+                                                                                strategy: Self.strategy(for: resource, defaultTolerationSeconds: defaultTolerationSeconds))
         }
         self.stores = stores
         let servicesPrefix = registry.resource(group: "", version: "v1", name: "services")?.keyPrefix ?? "/registry/services/"
@@ -28,9 +31,9 @@ public struct APIService: Sendable {
 
     private static func storeKey(_ group: String, _ name: String) -> String { "\(group)/\(name)" }
 
-    static func strategy(for resource: APIResource) -> any ResourceStrategy {
+    static func strategy(for resource: APIResource, defaultTolerationSeconds: Int64 = 300) -> any ResourceStrategy {
         switch (resource.group, resource.name) {
-        case ("", "pods"): return PodStrategy()
+        case ("", "pods"): return PodStrategy(defaultTolerationSeconds: defaultTolerationSeconds)
         case ("", "namespaces"): return NamespaceStrategy()
         case ("", "nodes"): return NodeStrategy()
         case ("", "secrets"): return SecretStrategy()
@@ -115,28 +118,55 @@ public struct APIService: Sendable {
         }
     }
 
-    /// Deletes an object. Deleting a namespace first deletes everything in it (the
-    /// namespace controller's job upstream, done synchronously here).
+    /// Deletes an object. A namespace is not deleted at once: it becomes Terminating, and the
+    /// namespace controller deletes its contents, then its `kubernetes` finalizer, then it.
     func delete(resource: APIResource, namespace: String?, name: String, options: DeleteOptions,
                 context: StrategyContext) async throws(APIError) -> ResourceStore.DeleteOutcome {
         let store = try store(resource)
         if resource.group.isEmpty, resource.name == "namespaces" {
-            _ = try await store.get(namespace: nil, name: name)
-            if !context.dryRun {
-                for contained in registry.resources where contained.namespaced {
-                    let containedStore = try self.store(contained)
-                    let list = try await containedStore.list(namespace: name, options: ListOptions())
-                    for item in list.items {
-                        var immediate = DeleteOptions()
-                        immediate.gracePeriodSeconds = 0
-                        if try await containedStore.find(namespace: name, name: item.name ?? "") != nil {
-                            _ = try await containedStore.delete(namespace: name, name: item.name ?? "", options: immediate, context: context)
-                        }
-                    }
-                }
-            }
+            return try await deleteNamespace(store: store, name: name, options: options, context: context)
         }
         return try await store.delete(namespace: namespace, name: name, options: options, context: context)
+    }
+
+    /// The namespace registry's `Delete`: the first DELETE sets `deletionTimestamp` and phase
+    /// Terminating; once `spec.finalizers` is empty (the namespace controller has emptied it)
+    /// a DELETE removes it. `default`, `kube-system` and `kube-public` may not be deleted.
+    /// See https://github.com/kubernetes/kubernetes/blob/master/pkg/registry/core/namespace/storage/storage.go
+    private func deleteNamespace(store: ResourceStore, name: String, options: DeleteOptions,
+                                 context: StrategyContext) async throws(APIError) -> ResourceStore.DeleteOutcome {
+        if ["default", "kube-system", "kube-public"].contains(name) {
+            throw APIError.forbidden(store.resource.groupResource, name: name, "this namespace may not be deleted")
+        }
+        while true {
+            var namespace = try await store.get(namespace: nil, name: name)
+            if let uid = options.preconditionUID, uid != namespace.uid {
+                throw APIError.conflict(store.resource.groupResource, name: name,
+                                        "Precondition failed: UID in precondition: \(uid), UID in object meta: \(namespace.uid ?? "")")
+            }
+            let specFinalizers = namespace.value(at: ["spec", "finalizers"])?.arrayValue ?? []
+            if namespace.deletionTimestamp != nil, specFinalizers.isEmpty {
+                return try await store.delete(namespace: nil, name: name, options: options, context: context)
+            }
+            if namespace.deletionTimestamp != nil || context.dryRun {
+                return .pending(namespace)
+            }
+            let revision = Int64(namespace.resourceVersion ?? "") ?? 0
+            namespace.deletionTimestamp = context.now.description
+            namespace.deletionGracePeriodSeconds = 0
+            namespace.set(.string("Terminating"), at: ["status", "phase"])
+            namespace.resourceVersion = nil
+            do {
+                let stored = try await storage.update(store.key(namespace: nil, name: name), value: namespace.serialized(),
+                                                      expectedRevision: revision)
+                namespace.resourceVersion = String(stored.revision)
+                return .pending(namespace)
+            } catch StorageError.conflict {
+                continue
+            } catch {
+                throw store.translate(error, name: name)
+            }
+        }
     }
 
     // MARK: - pods/binding

@@ -5,13 +5,16 @@ import KubeAPI
 /// immutable on update except images, activeDeadlineSeconds and added tolerations, and
 /// graceful deletion once a node runs the pod.
 struct PodStrategy: ResourceStrategy {
+    /// The `tolerationSeconds` of the tolerations DefaultTolerationSeconds adds.
+    var defaultTolerationSeconds: Int64 = 300
+
     var validatesMetadata: Bool { true }
     var returnsDeletedObject: Bool { true }
 
     func prepareForCreate(_ object: inout KubeObject, context: StrategyContext) async throws(APIError) -> [String] {
         var (pod, warnings) = try TypedCodec.decode(Pod.self, from: object.json, kind: "Pod", version: "v1",
                                                    validation: context.fieldValidation)
-        pod = Self.admit(pod.withDefaults())
+        pod = Self.admit(pod.withDefaults(), defaultTolerationSeconds: defaultTolerationSeconds)
         // `PrepareForCreate`: a new pod is Pending with its QoS class, whatever the body said.
         pod.status = PodStatus(phase: "Pending", qosClass: Self.qosClass(pod.spec))
         pod.metadata.generation = 1
@@ -42,9 +45,11 @@ struct PodStrategy: ResourceStrategy {
     }
 
     /// What the default admission plugins add to a new pod: the `default` ServiceAccount
-    /// (ServiceAccount), priority 0 when no class is named (Priority), and five minutes of
-    /// tolerance for not-ready and unreachable nodes (DefaultTolerationSeconds).
-    static func admit(_ pod: Pod) -> Pod {
+    /// (ServiceAccount), priority 0 when no class is named (Priority), and
+    /// `defaultTolerationSeconds` of tolerance for not-ready and unreachable nodes
+    /// (DefaultTolerationSeconds), unless the pod already tolerates those NoExecute taints.
+    /// See https://github.com/kubernetes/kubernetes/blob/master/plugin/pkg/admission/defaulttolerationseconds/admission.go
+    static func admit(_ pod: Pod, defaultTolerationSeconds: Int64 = 300) -> Pod {
         var pod = pod
         if (pod.spec.serviceAccountName ?? "").isEmpty {
             pod.spec.serviceAccountName = (pod.spec.serviceAccount ?? "").isEmpty ? "default" : pod.spec.serviceAccount
@@ -58,13 +63,15 @@ struct PodStrategy: ResourceStrategy {
         }
         var tolerations = pod.spec.tolerations ?? []
         for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
+            // Upstream looks for a toleration of exactly this key and effect NoExecute (or any
+            // effect); a wildcard toleration (empty key, Exists) also tolerates it.
             let tolerated = tolerations.contains { toleration in
-                (toleration.key == nil || toleration.key == "" || toleration.key == key)
-                    && (toleration.effect == nil || toleration.effect == "" || toleration.effect == "NoExecute")
-                    && ((toleration.key ?? "").isEmpty ? toleration.operator == "Exists" : true)
+                let effectMatches = toleration.effect == nil || toleration.effect == "" || toleration.effect == "NoExecute"
+                let keyMatches = toleration.key == key || ((toleration.key ?? "").isEmpty && toleration.operator == "Exists")
+                return effectMatches && keyMatches
             }
             if !tolerated {
-                tolerations.append(Toleration(key: key, operator: "Exists", effect: "NoExecute", tolerationSeconds: 300))
+                tolerations.append(Toleration(key: key, operator: "Exists", effect: "NoExecute", tolerationSeconds: defaultTolerationSeconds))
             }
         }
         pod.spec.tolerations = tolerations

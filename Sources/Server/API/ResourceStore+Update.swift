@@ -127,8 +127,11 @@ extension ResourceStore {
             object.resourceVersion = object == oldStored ? old.resourceVersion : old.resourceVersion
             return (object, warnings)
         }
-        // The last finalizer gone from an object being deleted: it goes now.
-        if object.deletionTimestamp != nil, object.finalizers.isEmpty, (object.deletionGracePeriodSeconds ?? 0) == 0 {
+        // The last finalizer gone from an object being deleted: it goes now. (A namespace's
+        // `spec.finalizers` hold it too, until the namespace controller has emptied it.)
+        let specFinalizers = object.value(at: ["spec", "finalizers"])?.arrayValue ?? []
+        if object.deletionTimestamp != nil, object.finalizers.isEmpty, specFinalizers.isEmpty,
+           (object.deletionGracePeriodSeconds ?? 0) == 0 {
             let stored = try await storage.delete(key(namespace: old.namespace, name: name), expectedRevision: revision)
             object.resourceVersion = String(stored.revision)
             return (object, warnings)
@@ -160,16 +163,20 @@ extension ResourceStore {
             }
             let revision = Int64(object.resourceVersion ?? "") ?? 0
             let grace = strategy.gracePeriod(for: object, requested: options.gracePeriodSeconds)
+            let finalizers = Self.garbageCollectionFinalizers(object.finalizers, policy: options.propagationPolicy)
+            let finalizersChanged = finalizers != object.finalizers
+            object.finalizers = finalizers
             let hasFinalizers = !object.finalizers.isEmpty
             if grace != nil || hasFinalizers {
                 // Graceful: set (or shorten) deletionTimestamp and leave the rest to the owner.
                 let seconds = grace ?? 0
                 let deadline = Time(context.now.date.addingTimeInterval(Double(seconds)))
                 if let current = object.deletionTimestamp.flatMap(Time.init(rfc3339:)), current <= deadline {
-                    return .pending(object)
+                    if !finalizersChanged { return .pending(object) }
+                } else {
+                    object.deletionTimestamp = deadline.description
+                    object.deletionGracePeriodSeconds = seconds
                 }
-                object.deletionTimestamp = deadline.description
-                object.deletionGracePeriodSeconds = seconds
                 if context.dryRun { return .pending(object) }
                 object.resourceVersion = nil
                 do {
@@ -193,5 +200,22 @@ extension ResourceStore {
                 throw translate(error, name: name)
             }
         }
+    }
+
+    /// The finalizers after a DELETE with `policy` (`deletionFinalizersForGarbageCollection`):
+    /// `Orphan` asks the garbage collector to orphan the dependents first (`orphan`),
+    /// `Foreground` to delete them first (`foregroundDeletion`), `Background` for neither;
+    /// without a policy the object keeps what it has. Every resource here defaults to
+    /// Background, as apps/v1 and core/v1 do upstream.
+    static func garbageCollectionFinalizers(_ finalizers: [String], policy: String?) -> [String] {
+        guard let policy else { return finalizers }
+        var result = finalizers.filter { $0 != GarbageCollector.orphanFinalizer && $0 != GarbageCollector.foregroundFinalizer }
+        switch policy {
+        case "Orphan": result.append(GarbageCollector.orphanFinalizer)
+        case "Foreground": result.append(GarbageCollector.foregroundFinalizer)
+        default: break
+        }
+        // Unchanged up to order is unchanged (no write for a repeated DELETE).
+        return Set(result) == Set(finalizers) ? finalizers : result
     }
 }

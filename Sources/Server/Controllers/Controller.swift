@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// A control loop of the server (kube-controller-manager's controllers and the scheduler): it
 /// registers informer handlers that enqueue keys when constructed, then `run` processes keys
@@ -34,5 +35,20 @@ func runWorkers(name: String, queue: WorkQueue, workers: Int, logger: Logger,
         }
     } onCancel: {
         Task { await queue.shutdown() }
+    }
+}
+
+/// Mutable state a controller shares between its informer handlers and its workers: a
+/// `Mutex` in a class, because a controller is a struct and a struct holding a `Mutex` could
+/// not be copied.
+final class ControllerState<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) {
+        mutex = Mutex(value)
+    }
+
+    func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result {
+        mutex.withLock { value in body(&value) }
     }
 }

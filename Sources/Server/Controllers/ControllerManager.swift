@@ -18,6 +18,14 @@ public struct ControllerSettings: Sendable {
     public var defaultTolerationSeconds: Int64 = 300
     /// Finished pods kept before the pod GC deletes the oldest (--terminated-pod-gc-threshold, 12500).
     public var terminatedPodGCThreshold: Int = 12500
+    /// How often the pod GC looks for orphaned and excess finished pods (kube-controller-manager: 20 s).
+    public var podGCPeriod: Duration = .seconds(20)
+    /// How often unschedulable pods are retried even when nothing changed (kube-scheduler's
+    /// flush of unschedulable pods; 30 s).
+    public var schedulerRetryPeriod: Duration = .seconds(30)
+    /// How long the namespace controller waits before looking again at a namespace whose
+    /// contents are still going away (pods terminating gracefully).
+    public var namespaceRecheckPeriod: Duration = .seconds(2)
 
     public init() {}
 }
@@ -69,7 +77,14 @@ public struct ControllerManager: Sendable {
     /// Every controller, constructed so that each registers its informer handlers.
     static func makeControllers(client: ControllerClient, informers: Informers, settings: ControllerSettings,
                                 logger: Logger) -> [any Controller] {
-        []
+        var controllers: [any Controller] = []
+        controllers.append(Scheduler(client: client, informers: informers, settings: settings, logger: logger))
+        controllers.append(GarbageCollector(client: client, informers: informers, logger: logger))
+        controllers.append(NamespaceController(client: client, informers: informers, settings: settings, logger: logger))
+        controllers.append(NodeIPAMController(client: client, informers: informers, settings: settings, logger: logger))
+        controllers.append(NodeLifecycleController(client: client, informers: informers, settings: settings, logger: logger))
+        controllers.append(PodGCController(client: client, informers: informers, settings: settings, logger: logger))
+        return controllers
     }
 
     /// Runs until the task is cancelled (also when there is nothing to run, so that callers
