@@ -1,6 +1,7 @@
 import Agent
 import ArgumentParser
 import Cgroups
+import ClusterAgent
 import Dispatch
 import Foundation
 import Glibc
@@ -12,7 +13,7 @@ import Runtime
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
-        abstract: "Run the node agent: keep the pods of a manifest directory running.",
+        abstract: "Run the node agent: the pods of a manifest directory, and with --server those the cluster binds to this node.",
         discussion: """
         Like kubelet with staticPodPath: every YAML or JSON file in --pod-manifests is a Pod, named \
         <name>-<node name>. New files start pods, changed files replace them, removed files stop \
@@ -24,8 +25,11 @@ struct AgentCommand: AsyncParsableCommand {
         network: run it in a network namespace to try it safely). With --server and a token \
         (--token, --token-file, or SWIFTLET_URL / SWIFTLET_TOKEN / SWIFTLET_TOKEN_FILE) it first \
         joins that server: checks the server's CA against the token, trades the token for a node \
-        credential kept in DATA-DIR/credential, retrying while the server is unreachable. Pods \
-        from the server are not run yet.
+        credential kept in DATA-DIR/credential, retrying while the server is unreachable. Then it \
+        registers its Node (status every 10 s, a Lease renewed every 10 s), sets up the pod network \
+        on the pod CIDR the server assigns (--pod-cidr and --node-route are then ignored: routes to \
+        the other nodes' pods follow the Node objects), runs the pods bound to it, reports their \
+        status, and mirrors its static pods into the API.
         """
     )
 
@@ -33,8 +37,8 @@ struct AgentCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Node status (used when joining a server)") var nodeOptions: NodeOptions
 
-    @Option(help: "Directory of static pod manifests (kubelet's --pod-manifest-path).")
-    var podManifests: String
+    @Option(help: "Directory of static pod manifests (kubelet's --pod-manifest-path; default DATA-DIR/pod-manifests).")
+    var podManifests: String?
 
     @Option(help: "Node name (default: this host's name, lower-cased).")
     var nodeName: String?
@@ -75,7 +79,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Give pods an address on the node bridge (off: pods have only loopback).")
     var podNetwork = true
 
-    @Option(help: "This node's pod subnet; the bridge takes its first address.")
+    @Option(help: "This node's pod subnet; the bridge takes its first address (without --server; a server assigns it).")
     var podCIDR = "10.42.0.0/24"
 
     @Option(help: "The cluster's pod network; traffic leaving it is masqueraded.")
@@ -84,7 +88,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Name of the node bridge.")
     var bridgeName = "swiftlet0"
 
-    @Option(help: "A route to another node's pods, as POD_CIDR=NODE_IP (repeatable; host-gw).")
+    @Option(help: "A route to another node's pods, as POD_CIDR=NODE_IP (repeatable; host-gw; without --server).")
     var nodeRoute: [String] = []
 
     static func parseRoute(_ text: String) throws -> NodeRoute {
@@ -131,9 +135,20 @@ struct AgentCommand: AsyncParsableCommand {
             throw CLIError("swiftlet-monitor not found at \(config.monitorPath ?? "?"): build it (swift build) or pass --monitor-path")
         }
         let name = nodeName ?? ProcessInfo.processInfo.hostName.lowercased()
-        let credential = try await joinIfAsked(nodeName: name)
-        if let credential {
+        var settings = AgentSettings(
+            podManifests: podManifests ?? options.dataDir + "/pod-manifests", nodeName: name, logRoot: logDir,
+            fileCheckFrequency: .seconds(max(fileCheckFrequency, 1)),
+            backoffInitial: .milliseconds(Int64(restartBackoffInitial * 1000)),
+            backoffMax: .milliseconds(Int64(restartBackoffMax * 1000)),
+            backoffReset: restartBackoffReset.map { .milliseconds(Int64($0 * 1000)) },
+            healthzAddress: healthzBindAddress, healthzPort: healthzPort)
+        settings.node = nodeSettings
+        if let credential = try await joinIfAsked(nodeName: name) {
             Logger(label: "swiftlet.agent").info("joined \(credential.server) as node \(credential.nodeName)")
+            let agent = ClusterAgent(credential: credential, config: config, settings: settings,
+                                     podNetwork: podNetwork ? ClusterPodNetwork(bridgeName: bridgeName, clusterCIDR: clusterCIDR) : nil)
+            try await Self.runUntilSignalled { try await agent.run() }
+            return
         }
         // NetworkUnavailable stays True until the node's pod network is set up.
         let nodeStatus = NodeStatusStore(dataDirectory: options.dataDir)
@@ -153,17 +168,14 @@ struct AgentCommand: AsyncParsableCommand {
         }
         let runtime = PodRuntime(config: config, images: try options.imageStore(), cgroups: try Cgroups.detect(),
                                  nodeName: name, network: network)
-        var settings = AgentSettings(
-            podManifests: podManifests, nodeName: name, logRoot: logDir,
-            fileCheckFrequency: .seconds(max(fileCheckFrequency, 1)),
-            backoffInitial: .milliseconds(Int64(restartBackoffInitial * 1000)),
-            backoffMax: .milliseconds(Int64(restartBackoffMax * 1000)),
-            backoffReset: restartBackoffReset.map { .milliseconds(Int64($0 * 1000)) },
-            healthzAddress: healthzBindAddress, healthzPort: healthzPort)
-        settings.node = nodeSettings
         let agent = Agent(runtime: runtime, settings: settings)
-        let task = Task { try await agent.run() }
-        // SIGTERM/SIGINT end the agent, not the pods (as kubelet: pods survive agent restarts).
+        try await Self.runUntilSignalled { try await agent.run() }
+    }
+
+    /// Runs `body` until it returns or SIGTERM/SIGINT cancels it: signals end the agent, not
+    /// the pods (as with kubelet, pods survive agent restarts).
+    static func runUntilSignalled(_ body: @escaping @Sendable () async throws -> Void) async throws {
+        let task = Task { try await body() }
         let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig)

@@ -9,6 +9,23 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "Directory for persistent agent state: images, pod volumes, container layers.")
     var dataDir = "/var/lib/swiftlet/agent"
 
+    @OptionGroup var host: HostRuntimeOptions
+
+    var config: RuntimeConfig { host.config(dataDir: dataDir) }
+
+    /// `swiftlet-monitor` next to this executable.
+    static func defaultMonitorPath() -> String {
+        HostRuntimeOptions.defaultMonitorPath()
+    }
+
+    func imageStore() throws -> ImageStore {
+        try ImageStore(root: config.imageRoot)
+    }
+}
+
+/// The runtime's settings besides the data directory (which `swiftlet server` places under its
+/// own): run directory, cgroup parent, seccomp, pid limit.
+struct HostRuntimeOptions: ParsableArguments {
     @Option(help: "Directory for runtime state that does not survive a reboot (pod namespaces).")
     var runDir = "/run/swiftlet"
 
@@ -24,7 +41,7 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "Maximum number of processes per pod (-1: unlimited), kubelet's --pod-max-pids.")
     var podMaxPids: Int64 = -1
 
-    var config: RuntimeConfig {
+    func config(dataDir: String) -> RuntimeConfig {
         RuntimeConfig(stateRoot: dataDir, runRoot: runDir, cgroupParent: cgroupParent,
                       seccompProfileRoot: seccompProfileRoot ?? dataDir + "/seccomp",
                       seccompDefault: seccompDefault, podPidsLimit: podMaxPids,
@@ -35,9 +52,5 @@ struct RuntimeOptions: ParsableArguments {
     static func defaultMonitorPath() -> String {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return (exe as NSString).deletingLastPathComponent + "/swiftlet-monitor"
-    }
-
-    func imageStore() throws -> ImageStore {
-        try ImageStore(root: config.imageRoot)
     }
 }

@@ -1,6 +1,10 @@
+import Agent
 import ArgumentParser
+import ClusterAgent
 import Foundation
+import KubeClient
 import Logging
+import Runtime
 import Server
 
 /// `swiftlet server`: the Kubernetes API server over the embedded SQLite store.
@@ -11,14 +15,18 @@ struct ServerCommand: AsyncParsableCommand {
         discussion: """
         Serves HTTPS on --https-listen (default 0.0.0.0:6443) with a cluster CA made on first \
         start, bearer-token authentication, an admin kubeconfig written to --write-kubeconfig \
-        and the agents' join token in DATA-DIR/token. --http-listen alone serves plain HTTP \
-        without authentication instead, for local tests. The scheduler and controllers are not \
-        implemented yet. Stops on SIGTERM or SIGINT; everything acknowledged is on disk first.
+        and the agents' join token in DATA-DIR/server/token, and runs the scheduler and the \
+        controllers (ReplicaSet, Deployment, garbage collector, namespace, node IPAM, node \
+        lifecycle, pod GC). Unless --disable-agent, it also runs an agent for this machine (as \
+        k3s does), joined over loopback with the server's own token and labelled \
+        node-role.kubernetes.io/control-plane; its state is in DATA-DIR/agent. --http-listen alone \
+        serves plain HTTP without authentication and without an agent, for local tests. Stops on \
+        SIGTERM or SIGINT (the agent's pods keep running); everything acknowledged is on disk first.
         """
     )
 
-    @Option(name: .long, help: "Directory for the store, CA and tokens (created if missing).")
-    var dataDir: String = "/var/lib/swiftlet/server"
+    @Option(name: .long, help: "Directory for the server's store, CA and tokens (DATA-DIR/server) and its agent's state (DATA-DIR/agent).")
+    var dataDir: String = "/var/lib/swiftlet"
 
     @Option(name: .long, help: "Serve HTTPS on HOST:PORT (default 0.0.0.0:6443 unless only --http-listen is given).")
     var httpsListen: String?
@@ -38,9 +46,43 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("cluster-cidr"), help: "IPv4 network of the pods; each node gets a /24 of it.")
     var clusterCIDR: String = "10.42.0.0/16"
 
+    @Option(help: "Seconds a node may go without renewing its Lease before it is NotReady/Unknown (kube-controller-manager's --node-monitor-grace-period).")
+    var nodeMonitorGracePeriod: Double = 40
+
+    @Option(help: "Seconds between node health checks (kube-controller-manager's --node-monitor-period).")
+    var nodeMonitorPeriod: Double = 5
+
+    @Option(help: "Seconds new pods tolerate the not-ready and unreachable NoExecute taints before eviction (kube-apiserver's --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds).")
+    var defaultTolerationSeconds: Int64 = 300
+
+    @Flag(help: "Do not run an agent for this machine.")
+    var disableAgent = false
+
+    @OptionGroup(title: "The server's own agent") var agent: EmbeddedAgentOptions
+
+    @OptionGroup(title: "The server's own agent: runtime") var runtime: HostRuntimeOptions
+
+    @OptionGroup(title: "The server's own agent: node") var nodeOptions: NodeOptions
+
     func run() async throws {
         let https = try httpsListen.map(Self.parseListen) ?? (httpListen == nil ? ("0.0.0.0", 6443) : nil)
         let http = try httpListen.map(Self.parseListen)
+        guard nodeMonitorGracePeriod > 0, nodeMonitorPeriod > 0, defaultTolerationSeconds >= 0 else {
+            throw CLIError("--node-monitor-grace-period and --node-monitor-period must be positive, --default-toleration-seconds not negative")
+        }
+        // The agent's flags are checked before anything starts.
+        let runAgent = !disableAgent && https != nil
+        let agentSettings = runAgent ? try agent.settings(nodeOptions: nodeOptions, dataDir: agentDataDir) : nil
+        if runAgent {
+            LoggingSystem.bootstrap(StreamLogHandler.standardError)
+            ProcessLimits.raiseOpenFiles()
+            let monitor = agentConfig().monitorPath ?? ""
+            guard access(monitor, X_OK) == 0 else {
+                throw CLIError("swiftlet-monitor not found at \(monitor): build it (swift build), pass --monitor-path, or --disable-agent")
+            }
+            try FileManager.default.createDirectory(atPath: agentSettings?.podManifests ?? agentDataDir, withIntermediateDirectories: true)
+        }
+        let dataDir = serverDataDir
         do {
             try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
@@ -54,13 +96,15 @@ struct ServerCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("cannot open the store \(storePath): \(error)")
         }
-        let service = try APIService(storage: storage, serviceCIDR: serviceCIDR)
+        let service = try APIService(storage: storage, serviceCIDR: serviceCIDR, defaultTolerationSeconds: defaultTolerationSeconds)
         try await service.bootstrap()
         var logger = Logger(label: "swiftlet.server")
         logger.logLevel = .info
 
         var servers: [APIServer] = []
         var kubeconfigWriter: (@Sendable (Int) -> Void)?
+        var joinToken: String?
+        let (httpsPorts, httpsPortSink) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
         if let (host, port) = https {
             let certificates = try await ServerCertificates.loadOrCreate(
                 directory: (dataDir as NSString).appendingPathComponent("tls"),
@@ -71,6 +115,7 @@ struct ServerCommand: AsyncParsableCommand {
                     + tlsSan.filter(ServerCertificatesNames.isAddress))
             let credentials = try ClusterCredentials.loadOrCreate(directory: (dataDir as NSString).appendingPathComponent("cred"))
             let tokenPath = (dataDir as NSString).appendingPathComponent("token")
+            joinToken = credentials.joinToken(caHash: certificates.caHash)
             try Self.write(credentials.joinToken(caHash: certificates.caHash) + "\n", to: tokenPath)
             servers.append(APIServer(service: service, configuration: APIServerConfiguration(
                 host: host, port: port, gitVersion: SwiftletVersion.kubernetes,
@@ -80,6 +125,7 @@ struct ServerCommand: AsyncParsableCommand {
             let kubeconfigPath = writeKubeconfig
             let clientHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
             kubeconfigWriter = { port in
+                httpsPortSink.yield(port)
                 let server = clientHost.contains(":") ? "https://[\(clientHost)]:\(port)" : "https://\(clientHost):\(port)"
                 do {
                     try FileManager.default.createDirectory(atPath: (kubeconfigPath as NSString).deletingLastPathComponent,
@@ -95,8 +141,25 @@ struct ServerCommand: AsyncParsableCommand {
                 host: host, port: port, gitVersion: SwiftletVersion.kubernetes), logger: logger))
         }
         let controllers = ControllerManager(service: service, settings: controllerSettings(), logger: logger)
+        let ownAgent = runAgent ? joinToken.flatMap { token in agentSettings.map { (token, $0) } } : nil
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await controllers.run() }
+            if let (token, settings) = ownAgent {
+                let config = agentConfig()
+                group.addTask {
+                    // The agent joins like any other, over loopback, once HTTPS is up.
+                    var ports = httpsPorts.makeAsyncIterator()
+                    guard let port = await ports.next() else { return }
+                    let credential = try await ClusterJoin.join(server: "https://127.0.0.1:\(port)", token: token,
+                                                                nodeName: settings.nodeName, dataDirectory: config.stateRoot,
+                                                                logger: Logger(label: "swiftlet.agent.join"))
+                    try await ClusterAgent(credential: credential, config: config, settings: settings,
+                                           podNetwork: agent.podNetwork ? ClusterPodNetwork(bridgeName: agent.bridgeName,
+                                                                                            clusterCIDR: clusterCIDR) : nil).run()
+                    // Returns only when cancelled: the server is stopping.
+                    try await Task.sleep(for: .seconds(1_000_000))
+                }
+            }
             for server in servers {
                 let scheme = server.configuration.tls == nil ? "http" : "https"
                 let host = server.configuration.host
@@ -117,11 +180,24 @@ struct ServerCommand: AsyncParsableCommand {
         await storage.close()
     }
 
+    var serverDataDir: String { (dataDir as NSString).appendingPathComponent("server") }
+    var agentDataDir: String { (dataDir as NSString).appendingPathComponent("agent") }
+
     /// The controllers' settings from the command line.
     func controllerSettings() -> ControllerSettings {
         var settings = ControllerSettings()
         settings.clusterCIDR = clusterCIDR
+        settings.nodeMonitorGracePeriod = .milliseconds(Int64(nodeMonitorGracePeriod * 1000))
+        settings.nodeMonitorPeriod = .milliseconds(Int64(nodeMonitorPeriod * 1000))
+        settings.defaultTolerationSeconds = defaultTolerationSeconds
         return settings
+    }
+
+    /// The runtime configuration of the server's own agent.
+    func agentConfig() -> RuntimeConfig {
+        var config = runtime.config(dataDir: agentDataDir)
+        config.monitorPath = agent.monitorPath ?? HostRuntimeOptions.defaultMonitorPath()
+        return config
     }
 
     /// Writes a secret-bearing file readable by its owner only.
