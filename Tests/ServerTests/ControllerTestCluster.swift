@@ -54,7 +54,7 @@ struct ControllerTestCluster: Sendable {
     /// and its Lease renewed now.
     @discardableResult
     func addNode(_ name: String, cpu: String = "4", memory: String = "8Gi", pods: Int = 110, ready: String = "True",
-                 labels: [String: String] = [:], taints: [Taint] = [], lease: Bool = true) async throws -> KubeObject {
+                 labels: [String: String] = [:], taints: [NodeTaint] = [], lease: Bool = true) async throws -> KubeObject {
         let now = Time.now().description
         var allLabels = ["kubernetes.io/hostname": name, "kubernetes.io/os": "linux"]
         for (key, value) in labels { allLabels[key] = value }

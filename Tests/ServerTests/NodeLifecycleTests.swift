@@ -16,7 +16,7 @@ import Testing
     }
 
     private func taintKeys(_ node: KubeObject?) -> Set<String> {
-        Set((node.map(Taint.taints(of:)) ?? []).map { "\($0.key):\($0.effect)" })
+        Set((node.map(NodeTaint.taints(of:)) ?? []).map { "\($0.key):\($0.effect)" })
     }
 
     /// What the agent does for a running pod: Running and Ready.
@@ -53,7 +53,7 @@ import Testing
             let tainted = try await eventually({ try await client.get(.nodes, namespace: nil, name: "n1") },
                                                until: { taintKeys($0).count == 2 })
             #expect(taintKeys(tainted) == ["node.kubernetes.io/unreachable:NoSchedule", "node.kubernetes.io/unreachable:NoExecute"])
-            #expect(Taint.taints(of: try #require(tainted)).allSatisfy { $0.timeAdded != nil })
+            #expect(NodeTaint.taints(of: try #require(tainted)).allSatisfy { $0.timeAdded != nil })
             let notReady = try await eventually({ try await cluster.pod("patient") }, until: {
                 $0?.value(at: ["status", "conditions"])?.arrayValue?.first?["status"]?.stringValue == "False"
             })
@@ -90,7 +90,7 @@ import Testing
 
             // A NoExecute taint of the user's: a pod not tolerating it goes at once, one
             // tolerating it without tolerationSeconds stays.
-            try await cluster.addNode("maintained", taints: [Taint(key: "maintenance", value: "now", effect: "NoExecute")])
+            try await cluster.addNode("maintained", taints: [NodeTaint(key: "maintenance", value: "now", effect: "NoExecute")])
             try await cluster.addPod("intolerant", nodeName: "maintained")
             try await cluster.addPod("forever", tolerations: [.object(["key": .string("maintenance"), "operator": .string("Exists")])],
                                      nodeName: "maintained")

@@ -41,7 +41,7 @@ import Testing
     @Test func honoursNodeSelectorTaintsTolerationsAndRequiredNodeAffinity() async throws {
         try await withControllerCluster { cluster in
             try await cluster.addNode("ssd", labels: ["disk": "ssd"])
-            try await cluster.addNode("gpu", taints: [Taint(key: "dedicated", value: "gpu", effect: "NoSchedule")])
+            try await cluster.addNode("gpu", taints: [NodeTaint(key: "dedicated", value: "gpu", effect: "NoSchedule")])
             try await cluster.addNode("plain")
 
             try await cluster.addPod("wants-ssd", nodeSelector: ["disk": "ssd"])

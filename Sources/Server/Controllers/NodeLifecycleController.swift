@@ -160,17 +160,17 @@ struct NodeLifecycleController: Controller {
     // MARK: - Taints
 
     /// The taints a node should carry for its Ready condition and `spec.unschedulable`.
-    static func conditionTaints(for node: KubeObject) -> [Taint] {
-        var taints: [Taint] = []
+    static func conditionTaints(for node: KubeObject) -> [NodeTaint] {
+        var taints: [NodeTaint] = []
         switch SchedulerPredicates.readyStatus(of: node) {
         case "True": break
         case "False":
-            taints += [Taint(key: notReadyTaintKey, effect: "NoSchedule"), Taint(key: notReadyTaintKey, effect: "NoExecute")]
+            taints += [NodeTaint(key: notReadyTaintKey, effect: "NoSchedule"), NodeTaint(key: notReadyTaintKey, effect: "NoExecute")]
         default:
-            taints += [Taint(key: unreachableTaintKey, effect: "NoSchedule"), Taint(key: unreachableTaintKey, effect: "NoExecute")]
+            taints += [NodeTaint(key: unreachableTaintKey, effect: "NoSchedule"), NodeTaint(key: unreachableTaintKey, effect: "NoExecute")]
         }
         if node.value(at: ["spec", "unschedulable"])?.boolValue == true {
-            taints.append(Taint(key: unschedulableTaintKey, effect: "NoSchedule"))
+            taints.append(NodeTaint(key: unschedulableTaintKey, effect: "NoSchedule"))
         }
         return taints
     }
@@ -179,7 +179,7 @@ struct NodeLifecycleController: Controller {
     /// taints of other keys are left alone.
     private func reconcileTaints(_ node: KubeObject) async throws(APIError) -> KubeObject {
         let managed: Set<String> = [Self.notReadyTaintKey, Self.unreachableTaintKey, Self.unschedulableTaintKey]
-        let current = Taint.taints(of: node)
+        let current = NodeTaint.taints(of: node)
         let wanted = Self.conditionTaints(for: node)
         let now = Time.now().description
         var result = current.filter { taint in
@@ -200,7 +200,7 @@ struct NodeLifecycleController: Controller {
 
     /// Deletes the pods of `node` whose tolerations of its NoExecute taints have run out.
     private func evictPods(on node: KubeObject) async {
-        let noExecute = Taint.taints(of: node).filter { $0.effect == "NoExecute" }
+        let noExecute = NodeTaint.taints(of: node).filter { $0.effect == "NoExecute" }
         let nodeName = node.name ?? ""
         let onNode = pods.list().filter { $0.string(at: ["spec", "nodeName"]) == nodeName && $0.deletionTimestamp == nil }
         guard !noExecute.isEmpty else {
@@ -225,7 +225,7 @@ struct NodeLifecycleController: Controller {
     /// When the pod must go: now for an untolerated taint, never when every matching
     /// toleration is unbounded, else the taint's `timeAdded` plus the smallest `tolerationSeconds`
     /// (`getMinTolerationTime`).
-    private func evictionDeadline(pod: KubeObject, taints: [Taint], now: Date) -> Date? {
+    private func evictionDeadline(pod: KubeObject, taints: [NodeTaint], now: Date) -> Date? {
         let tolerations = pod.value(at: ["spec", "tolerations"])?.arrayValue ?? []
         var used: [JSONValue] = []
         for taint in taints {

@@ -42,7 +42,7 @@ struct SchedulingResources: Sendable, Equatable {
 }
 
 /// A node taint (`v1.Taint`).
-struct Taint: Sendable, Equatable {
+struct NodeTaint: Sendable, Equatable {
     var key: String
     var value: String
     var effect: String
@@ -67,8 +67,8 @@ struct Taint: Sendable, Equatable {
         return .object(fields)
     }
 
-    static func taints(of node: KubeObject) -> [Taint] {
-        (node.value(at: ["spec", "taints"])?.arrayValue ?? []).compactMap(Taint.init(json:))
+    static func taints(of node: KubeObject) -> [NodeTaint] {
+        (node.value(at: ["spec", "taints"])?.arrayValue ?? []).compactMap(NodeTaint.init(json:))
     }
 
     /// Whether `toleration` (a pod's `spec.tolerations` entry) tolerates this taint
@@ -110,7 +110,7 @@ enum SchedulerPredicates {
         let tolerations = pod.value(at: ["spec", "tolerations"])?.arrayValue ?? []
         // NodeUnschedulable: a cordoned node, unless the pod tolerates the unschedulable taint.
         if node.value(at: ["spec", "unschedulable"])?.boolValue == true,
-           !Taint(key: "node.kubernetes.io/unschedulable", effect: "NoSchedule").isTolerated(byAnyOf: tolerations) {
+           !NodeTaint(key: "node.kubernetes.io/unschedulable", effect: "NoSchedule").isTolerated(byAnyOf: tolerations) {
             return Verdict(reasons: [unschedulableReason])
         }
         // TaintToleration: the first NoSchedule/NoExecute taint not tolerated.
@@ -138,8 +138,8 @@ enum SchedulerPredicates {
     /// The node's taints, plus the ones the node lifecycle controller is about to add for a node
     /// that is not Ready (so a just-failed node is avoided before it is tainted, and the reason
     /// reads the same either way).
-    static func effectiveTaints(of node: KubeObject) -> [Taint] {
-        var taints = Taint.taints(of: node)
+    static func effectiveTaints(of node: KubeObject) -> [NodeTaint] {
+        var taints = NodeTaint.taints(of: node)
         let implied: String?
         switch readyStatus(of: node) {
         case "True": implied = nil
@@ -147,7 +147,7 @@ enum SchedulerPredicates {
         default: implied = NodeLifecycleController.unreachableTaintKey
         }
         if let implied, !taints.contains(where: { $0.key == implied && $0.effect == "NoSchedule" }) {
-            taints.append(Taint(key: implied, effect: "NoSchedule"))
+            taints.append(NodeTaint(key: implied, effect: "NoSchedule"))
         }
         return taints
     }

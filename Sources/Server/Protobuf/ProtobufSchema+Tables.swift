@@ -111,7 +111,7 @@ extension ProtobufSchema {
         NodeSelector 1:nodeSelectorTerms:NodeSelectorTerm:r
         NodeSelectorRequirement 1:key:s 2:operator:s 3:values:s:r
         NodeSelectorTerm 1:matchExpressions:NodeSelectorRequirement:r 2:matchFields:NodeSelectorRequirement:r
-        NodeSpec 1:podCIDR:s 2:externalID:s 3:providerID:s 4:unschedulable:b 5:taints:Taint:r 6:configSource:NodeConfigSource 7:podCIDRs:s:r 8:podPreemptionPolicy:NodePodPreemptionPolicy
+        NodeSpec 1:podCIDR:s 2:externalID:s 3:providerID:s 4:unschedulable:b 5:taints:NodeTaint:r 6:configSource:NodeConfigSource 7:podCIDRs:s:r 8:podPreemptionPolicy:NodePodPreemptionPolicy
         NodeStatus 1:capacity:m<s,Quantity> 2:allocatable:m<s,Quantity> 3:phase:s 4:conditions:NodeCondition:r 5:addresses:NodeAddress:r 6:daemonEndpoints:NodeDaemonEndpoints 7:nodeInfo:NodeSystemInfo 8:images:ContainerImage:r 9:volumesInUse:s:r 10:volumesAttached:AttachedVolume:r 11:config:NodeConfigStatus 12:runtimeHandlers:NodeRuntimeHandler:r 13:features:NodeFeatures 14:declaredFeatures:s:r
         NodeSwapStatus 1:capacity:i
         NodeSystemInfo 1:machineID:s 2:systemUUID:s 3:bootID:s 4:kernelVersion:s 5:osImage:s 6:containerRuntimeVersion:s 7:kubeletVersion:s 8:kubeProxyVersion:s 9:operatingSystem:s 10:architecture:s 11:swap:NodeSwapStatus
@@ -186,7 +186,7 @@ extension ProtobufSchema {
         StorageOSVolumeSource 1:volumeName:s 2:volumeNamespace:s 3:fsType:s 4:readOnly:b 5:secretRef:LocalObjectReference
         Sysctl 1:name:s 2:value:s
         TCPSocketAction 1:port:IntOrString 2:host:s
-        Taint 1:key:s 2:value:s 3:effect:s 4:timeAdded:Time
+        NodeTaint 1:key:s 2:value:s 3:effect:s 4:timeAdded:Time
         Toleration 1:key:s 2:operator:s 3:value:s 4:effect:s 5:tolerationSeconds:i
         TopologySpreadConstraint 1:maxSkew:i 2:topologyKey:s 3:whenUnsatisfiable:s 4:labelSelector:LabelSelector 5:minDomains:i 6:nodeAffinityPolicy:s 7:nodeTaintsPolicy:s 8:matchLabelKeys:s:r
         TypedLocalObjectReference 1:apiGroup:s 2:kind:s 3:name:s
