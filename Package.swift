@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Raw Linux syscalls, the clone..execve path, rtnetlink, seccomp/libcap/nftables and zlib glue.
@@ -90,13 +91,28 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             exclude: ["Protobuf/generate-schema.py"]
+        ),
+        // The agent's kubelet API on :10250: pods, container logs, stats, metrics, behind
+        // bearer-token authentication (TokenReview) and a system:masters authorization check.
+        .target(
+            name: "KubeletServer",
+            dependencies: [
+                "Agent", "Runtime", "Cgroups", "KubeAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "swiftlet",
             dependencies: [
-                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server",
+                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "KubeletServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -115,6 +131,13 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims", "TestSupport"]),
         .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "KubeAPI", "CSQLite"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "KubeAPI", "CSQLite", "KubeletServer", "Agent"]),
+        .testTarget(
+            name: "KubeletServerTests",
+            dependencies: [
+                "KubeletServer", "Agent", "Runtime", "KubeAPI", "Cgroups", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
     ]
 )
