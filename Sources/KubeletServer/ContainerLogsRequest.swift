@@ -80,7 +80,12 @@ struct ContainerLogsRequest {
 
     /// The query as kubelet decodes v1.PodLogOptions; a value that does not parse is a 400,
     /// options that are out of range a 422, each with kubelet's body.
-    static func options(_ query: [String: String], now: Date = Date()) throws(Failure) -> (LogOptions, previous: Bool) {
+    static func options(_ parameters: [String: String], now: Date = Date()) throws(Failure) -> (LogOptions, previous: Bool) {
+        var query = parameters
+        // The old `tail` parameter; "all" is the same as leaving it out.
+        if let tail = query["tail"], !tail.isEmpty {
+            query["tailLines"] = tail == "all" ? nil : tail
+        }
         let undecodable = Failure(status: .badRequest, message: #"{"message": "Unable to decode query."}"#)
         let invalid = Failure(status: .unprocessableContent, message: #"{"message": "Invalid request."}"#)
         func flag(_ name: String) throws(Failure) -> Bool {
@@ -96,11 +101,6 @@ struct ContainerLogsRequest {
             guard let text = query[name], !text.isEmpty else { return nil }
             guard let value = Int64(text) else { throw undecodable }
             return value
-        }
-        var query = query
-        // The old `tail` parameter; "all" is the same as leaving it out.
-        if let tail = query["tail"], !tail.isEmpty {
-            query["tailLines"] = tail == "all" ? nil : tail
         }
         var options = LogOptions(follow: try flag("follow"), timestamps: try flag("timestamps"))
         let previous = try flag("previous")

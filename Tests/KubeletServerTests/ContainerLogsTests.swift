@@ -9,10 +9,10 @@ import TestSupport
 @Suite
 struct ContainerLogsTests {
     static let current = [
-        "2026-11-22T10:00:00.000000000Z stdout F first",
-        "2026-11-22T10:00:01.500000000Z stdout P par",
-        "2026-11-22T10:00:01.600000000Z stdout F tial",
-        "2026-11-22T10:00:02.000000000Z stderr F third",
+        "2025-11-22T10:00:00.000000000Z stdout F first",
+        "2025-11-22T10:00:01.500000000Z stdout P par",
+        "2025-11-22T10:00:01.600000000Z stdout F tial",
+        "2025-11-22T10:00:02.000000000Z stderr F third",
     ]
 
     @Test func logsAreJoinedTailedTimestampedLimitedAndFiltered() async throws {
@@ -21,7 +21,7 @@ struct ContainerLogsTests {
         let host = FakeKubeletHost(root: root.path)
         let pod = try makePod("web", statuses: [running("app", attempt: 1, previous: 0)])
         host.set([pod])
-        try host.log(pod, "app", attempt: 0, ["2026-11-22T09:00:00.000000000Z stdout F before the crash"])
+        try host.log(pod, "app", attempt: 0, ["2025-11-22T09:00:00.000000000Z stdout F before the crash"])
         try host.log(pod, "app", attempt: 1, Self.current)
 
         try await withKubeletServer(host: host, certificateDirectory: root.path + "/pki") { server in
@@ -35,9 +35,9 @@ struct ContainerLogsTests {
             #expect(try await server.get(base + "?tailLines=10").body == "first\npartial\nthird\n")
             #expect(try await server.get(base + "?tail=1").body == "third\n")
             #expect(try await server.get(base + "?timestamps=true&tailLines=2").body
-                == "2026-11-22T10:00:01.5Z partial\n2026-11-22T10:00:02Z third\n")
+                == "2025-11-22T10:00:01.5Z partial\n2025-11-22T10:00:02Z third\n")
             #expect(try await server.get(base + "?limitBytes=8").body == "first\npa")
-            #expect(try await server.get(base + "?sinceTime=2026-11-22T10:00:01Z").body == "partial\nthird\n")
+            #expect(try await server.get(base + "?sinceTime=2025-11-22T10:00:01Z").body == "partial\nthird\n")
             #expect(try await server.get(base + "?previous=true").body == "before the crash\n")
             // sinceSeconds counts back from now: these lines are from long ago.
             #expect(try await server.get(base + "?sinceSeconds=60").body == "")
@@ -78,7 +78,7 @@ struct ContainerLogsTests {
             let negative = try await server.get("/containerLogs/default/web/app?tailLines=-1")
             #expect(negative.status == 422)
             #expect(negative.body == #"{"message": "Invalid request."}"#)
-            let both = try await server.get("/containerLogs/default/web/app?sinceSeconds=5&sinceTime=2026-11-22T10:00:00Z")
+            let both = try await server.get("/containerLogs/default/web/app?sinceSeconds=5&sinceTime=2025-11-22T10:00:00Z")
             #expect(both.status == 422)
             let garbage = try await server.get("/containerLogs/default/web/app?follow=maybe")
             #expect(garbage.status == 400)
@@ -95,7 +95,7 @@ struct ContainerLogsTests {
         let host = FakeKubeletHost(root: root.path)
         let pod = try makePod("web", restartPolicy: "OnFailure", statuses: [running("app", attempt: 0)])
         host.set([pod])
-        try host.log(pod, "app", attempt: 0, ["2026-11-22T10:00:00.000000000Z stdout F one"])
+        try host.log(pod, "app", attempt: 0, ["2025-11-22T10:00:00.000000000Z stdout F one"])
 
         try await withKubeletServer(host: host, certificateDirectory: root.path + "/pki") { server in
             let (status, chunks) = try await server.stream("/containerLogs/default/web/app?follow=true")
@@ -109,19 +109,19 @@ struct ContainerLogsTests {
                 }
             }
             try await read(until: "one\n")
-            try host.log(pod, "app", attempt: 0, ["2026-11-22T10:00:01.000000000Z stdout P t", "2026-11-22T10:00:01.000000001Z stdout F wo"])
+            try host.log(pod, "app", attempt: 0, ["2025-11-22T10:00:01.000000000Z stdout P t", "2025-11-22T10:00:01.000000001Z stdout F wo"])
             try await read(until: "two\n")
 
             // The container fails and starts again: its next file is followed.
-            try host.log(pod, "app", attempt: 0, ["2026-11-22T10:00:02.000000000Z stderr F crash"])
-            try host.log(pod, "app", attempt: 1, ["2026-11-22T10:00:03.000000000Z stdout F three"])
+            try host.log(pod, "app", attempt: 0, ["2025-11-22T10:00:02.000000000Z stderr F crash"])
+            try host.log(pod, "app", attempt: 1, ["2025-11-22T10:00:03.000000000Z stdout F three"])
             var restarted = pod
             restarted.status?.containerStatuses = [running("app", attempt: 1, previous: 0)]
             host.set([restarted])
             try await read(until: "three\n")
 
             // It succeeds: OnFailure does not restart it, so the follow ends after the last line.
-            try host.log(pod, "app", attempt: 1, ["2026-11-22T10:00:04.000000000Z stdout F done"])
+            try host.log(pod, "app", attempt: 1, ["2025-11-22T10:00:04.000000000Z stdout F done"])
             var finished = pod
             finished.status?.phase = "Succeeded"
             finished.status?.containerStatuses = [terminated("app", attempt: 1)]
@@ -137,7 +137,7 @@ struct ContainerLogsTests {
         let host = FakeKubeletHost(root: root.path)
         let pod = try makePod("web", statuses: [running("app", attempt: 0)])
         host.set([pod])
-        try host.log(pod, "app", attempt: 0, ["2026-11-22T10:00:00.000000000Z stdout F only"])
+        try host.log(pod, "app", attempt: 0, ["2025-11-22T10:00:00.000000000Z stdout F only"])
         try await withKubeletServer(host: host, certificateDirectory: root.path + "/pki") { server in
             let (_, chunks) = try await server.stream("/containerLogs/default/web/app?follow=1")
             var iterator = chunks.makeAsyncIterator()

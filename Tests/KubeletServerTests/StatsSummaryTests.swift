@@ -55,7 +55,7 @@ struct StatsSummaryTests {
             #expect(summary.node.startTime.date < Date())
 
             // Only the pod with a cgroup is reported.
-            #expect(summary.pods.map(\.podRef) == [StatsSummary.PodReference(name: "busy", namespace: "default", uid: uid)])
+            #expect(summary.pods.map { "\($0.podRef.namespace)/\($0.podRef.name)/\($0.podRef.uid)" } == ["default/busy/\(uid)"])
             let podStats = try #require(summary.pods.first)
             let container = try #require(podStats.containers.first)
             #expect(container.name == "app")
