@@ -131,6 +131,29 @@ struct ContainerLogsTests {
         }
     }
 
+    @Test func followStopsWhenTheClientGoesAway() async throws {
+        let root = try TestRoot()
+        defer { root.cleanUp() }
+        let host = FakeKubeletHost(root: root.path)
+        let pod = try makePod("web", statuses: [running("app", attempt: 0)])
+        host.set([pod])
+        try host.log(pod, "app", attempt: 0, ["2025-11-22T10:00:00.000000000Z stdout F hello"])
+        try await withKubeletServer(host: host, certificateDirectory: root.path + "/pki") { server in
+            do {
+                let (_, chunks) = try await server.stream("/containerLogs/default/web/app?follow=true")
+                var iterator = chunks.makeAsyncIterator()
+                #expect(try await iterator.next() == "hello\n")
+                try await Task.sleep(for: .milliseconds(2500))
+                #expect(host.podLookups >= 2, "a follower looks the pod up every second")
+            }
+            // The client's stream is dropped: the connection closes and the follower must stop.
+            try await Task.sleep(for: .milliseconds(1500))
+            let afterClose = host.podLookups
+            try await Task.sleep(for: .milliseconds(2500))
+            #expect(host.podLookups == afterClose)
+        }
+    }
+
     @Test func followEndsWhenThePodIsGone() async throws {
         let root = try TestRoot()
         defer { root.cleanUp() }

@@ -17,6 +17,7 @@ final class FakeKubeletHost: KubeletHost {
     let cgroups: (any CgroupManager)?
     let cgroupParent: String
     private let current = Mutex<[Pod]>([])
+    private let lookups = Mutex(0)
 
     init(root: String, cgroups: (any CgroupManager)? = nil, cgroupParent: String = "swiftlet") {
         self.root = root
@@ -24,8 +25,13 @@ final class FakeKubeletHost: KubeletHost {
         self.cgroupParent = cgroupParent
     }
 
-    func pods() -> [Pod] { current.withLock { $0 } }
+    func pods() -> [Pod] {
+        lookups.withLock { $0 += 1 }
+        return current.withLock { $0 }
+    }
     func set(_ pods: [Pod]) { current.withLock { $0 = pods } }
+    /// How often the server has asked for the pods (a follower asks every second).
+    var podLookups: Int { lookups.withLock { $0 } }
     var logs: PodLogs { PodLogs(logRoot: root + "/logs") }
     var dataDirectory: String { root }
     var imageDirectory: String { root + "/images" }
