@@ -69,8 +69,9 @@ extension PodLogs {
         throw LogError(description: "container \"\(name)\" in pod \"\(podName)\" is waiting to start - no logs yet")
     }
 
-    /// The start number in `swiftlet://<uid>/<name>/<attempt>`.
-    static func attempt(containerID: String) -> Int? {
+    /// The start number in `swiftlet://<uid>/<name>/<attempt>`: the container's log file
+    /// number and the suffix of its cgroup (`<name>_<attempt>`).
+    public static func attempt(containerID: String) -> Int? {
         guard containerID.hasPrefix("swiftlet://"), let last = containerID.split(separator: "/").last else { return nil }
         return Int(last)
     }

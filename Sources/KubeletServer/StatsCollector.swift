@@ -53,11 +53,13 @@ public final class StatsCollector: Sendable {
         for pod in pods {
             guard let uid = pod.metadata.uid else { continue }
             let podGroup = podCgroup(uid)
-            guard cgroups.exists(podGroup), let stats = try? cgroups.stats(podGroup) else { continue }
-            readings.groups[podGroup] = stats
+            guard cgroups.exists(podGroup) else { continue }
+            // Containers before their pod, so the pod's counters (which include theirs) are
+            // never read lower than a container's.
             for (_, group, _) in runningContainers(pod) {
                 if let stats = try? cgroups.stats(group) { readings.groups[group] = stats }
             }
+            readings.groups[podGroup] = try? cgroups.stats(podGroup)
         }
         return readings
     }
@@ -134,7 +136,7 @@ public final class StatsCollector: Sendable {
         let statuses = (pod.status?.initContainerStatuses ?? []) + (pod.status?.containerStatuses ?? [])
         return statuses.compactMap { status in
             guard let running = status.state?.running, let id = status.containerID,
-                  let attempt = id.split(separator: "/").last.flatMap({ Int($0) }) else { return nil }
+                  let attempt = PodLogs.attempt(containerID: id) else { return nil }
             return (status.name, podCgroup(uid) + "/\(status.name)_\(attempt)", running.startedAt ?? Time.now())
         }
     }
