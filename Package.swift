@@ -91,6 +91,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             exclude: ["Protobuf/generate-schema.py"]
         ),
@@ -106,12 +107,26 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The agent's kubelet API on :10250: pods, container logs, stats, metrics, behind
+        // bearer-token authentication (TokenReview) and a system:masters authorization check.
+        .target(
+            name: "KubeletServer",
+            dependencies: [
+                "Agent", "Runtime", "Cgroups", "KubeAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The agent joined to a server: the agent's API seams over the Kubernetes client, node
         // routes, and the runner `swiftlet agent --server` and `swiftlet server` share.
         .target(
             name: "ClusterAgent",
             dependencies: [
-                "Agent", "Runtime", "KubeAPI", "KubeClient", "NodeNetwork", "Images", "Cgroups",
+                "Agent", "Runtime", "KubeAPI", "KubeClient", "KubeletServer", "NodeNetwork", "Images", "Cgroups",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -119,7 +134,7 @@ let package = Package(
             name: "swiftlet",
             dependencies: [
                 "ClusterAgent",
-                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "KubeClient",
+                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "KubeClient", "KubeletServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -138,7 +153,14 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims", "TestSupport"]),
         .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "KubeAPI", "CSQLite"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "KubeAPI", "CSQLite", "KubeletServer", "Agent"]),
+        .testTarget(
+            name: "KubeletServerTests",
+            dependencies: [
+                "KubeletServer", "Agent", "Runtime", "KubeAPI", "Cgroups", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         // A server and agents, each host in its own network namespace, driven by real kubectl (root).
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport", "Cgroups", "Images"]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Server", "KubeAPI", .product(name: "Logging", package: "swift-log")]),

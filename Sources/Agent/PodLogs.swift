@@ -30,9 +30,8 @@ public struct PodLogs: Sendable {
             // kubectl's wording for a multi-container pod without -c.
             throw LogError(description: "a container name must be specified for pod \(pod.metadata.name ?? ""), choose one of: [\(pod.spec.containers.map(\.name).joined(separator: " "))]")
         }
-        let dir = "\(logRoot)/\(pod.metadata.namespace ?? "default")_\(pod.metadata.name ?? "")_\(pod.metadata.uid ?? "")/\(name)"
-        let numbers = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
-            .compactMap { $0.hasSuffix(".log") ? Int($0.dropLast(4)) : nil }.sorted()
+        let dir = directory(pod: pod, container: name)
+        let numbers = attempts(pod: pod, container: name)
         guard let last = numbers.last else {
             throw LogError(description: "container \"\(name)\" in pod \"\(pod.metadata.name ?? "")\" has no logs yet")
         }
@@ -43,6 +42,17 @@ public struct PodLogs: Sendable {
             return "\(dir)/\(numbers[numbers.count - 2]).log"
         }
         return "\(dir)/\(last).log"
+    }
+
+    /// `<log root>/<namespace>_<pod>_<uid>/<container>`: one `<attempt>.log` per start.
+    public func directory(pod: Pod, container: String) -> String {
+        "\(logRoot)/\(pod.metadata.namespace ?? "default")_\(pod.metadata.name ?? "")_\(pod.metadata.uid ?? "")/\(container)"
+    }
+
+    /// The starts of a container that have a log file, oldest first.
+    public func attempts(pod: Pod, container: String) -> [Int] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory(pod: pod, container: container))) ?? [])
+            .compactMap { $0.hasSuffix(".log") ? Int($0.dropLast(4)) : nil }.sorted()
     }
 
     /// The messages of CRI log text; a trailing incomplete record is returned in `rest`.

@@ -16,6 +16,8 @@ struct APIHandler: HTTPResponder {
     let authenticator: Authenticator?
     let caCertificatePEM: String?
     let logger: Logger
+    /// Streams `pods/{name}/log` from kubelets.
+    let podLogs: PodLogProxy
 
     func respond(to request: Request, context: Context) async throws -> Response {
         do {

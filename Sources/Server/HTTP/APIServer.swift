@@ -19,9 +19,12 @@ public struct APIServerConfiguration: Sendable {
     public var authenticator: Authenticator?
     /// The CA bundle `/cacerts` serves to joining agents.
     public var caCertificatePEM: String?
+    /// The bearer token the server presents to kubelets when it proxies `pods/log`.
+    public var kubeletClientToken: String?
 
     public init(host: String = "127.0.0.1", port: Int = 6443, gitVersion: String, maxRequestBodyBytes: Int = 3 * 1024 * 1024,
-                tls: TLSMaterial? = nil, authenticator: Authenticator? = nil, caCertificatePEM: String? = nil) {
+                tls: TLSMaterial? = nil, authenticator: Authenticator? = nil, caCertificatePEM: String? = nil,
+                kubeletClientToken: String? = nil) {
         self.host = host
         self.port = port
         self.gitVersion = gitVersion
@@ -29,6 +32,7 @@ public struct APIServerConfiguration: Sendable {
         self.tls = tls
         self.authenticator = authenticator
         self.caCertificatePEM = caCertificatePEM
+        self.kubeletClientToken = kubeletClientToken
     }
 }
 
@@ -58,6 +62,17 @@ public struct APIServer: Sendable {
     /// Serves until the task is cancelled, or until SIGTERM/SIGINT with `handleSignals`.
     /// `onListening` receives the bound port once the socket is open.
     public func run(handleSignals: Bool = false, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let podLogs = PodLogProxy(kubeletClientToken: configuration.kubeletClientToken)
+        do {
+            try await serve(podLogs: podLogs, handleSignals: handleSignals, onListening: onListening)
+        } catch {
+            await podLogs.shutdown()
+            throw error
+        }
+        await podLogs.shutdown()
+    }
+
+    private func serve(podLogs: PodLogProxy, handleSignals: Bool, onListening: @escaping @Sendable (Int) async -> Void) async throws {
         let handler = APIHandler(service: service,
                                  discovery: Discovery(registry: service.registry, gitVersion: configuration.gitVersion),
                                  openAPI: OpenAPI(registry: service.registry, gitVersion: configuration.gitVersion),
@@ -65,7 +80,7 @@ public struct APIServer: Sendable {
                                  serverAddress: "\(configuration.host):\(configuration.port)",
                                  authenticator: configuration.authenticator,
                                  caCertificatePEM: configuration.caCertificatePEM,
-                                 logger: logger)
+                                 logger: logger, podLogs: podLogs)
         let configuration = self.configuration
         let address = BindAddress.hostname(configuration.host, port: configuration.port)
         let application: Application<APIHandler>

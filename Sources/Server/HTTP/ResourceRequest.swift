@@ -37,6 +37,11 @@ struct ResourceRequest {
             namespace = nil
         }
         let name = info.name
+        if resource.group.isEmpty, resource.name == "pods", info.subresource == "log", let name, let namespace {
+            // pods/log is no stored subresource: it is streamed from the pod's kubelet.
+            guard request.method == .get || request.method == .head else { throw APIError.methodNotAllowed() }
+            return try await handler.podLogs.respond(service: service, namespace: namespace, name: name, query: query, request: request)
+        }
         if let subresource = info.subresource, !resource.subresources.contains(subresource) {
             throw APIError.pathNotFound()
         }

@@ -1,0 +1,111 @@
+import Agent
+import Foundation
+import Hummingbird
+import KubeAPI
+import Logging
+
+/// The kubelet API's routes behind kubelet's authentication filter
+/// (pkg/kubelet/server/server.go InstallAuthFilter): every request needs a bearer token the
+/// API server vouches for (401 `Unauthorized` otherwise) and an authorization for the verb on
+/// `nodes/<subresource>` (403 `Forbidden (user=..., verb=..., resource=..., subresource=...)`).
+struct KubeletHandler: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let host: any KubeletHost
+    let authenticator: CachingTokenAuthenticator
+    let authorizer: any KubeletAuthorizer
+    let stats: StatsCollector
+    let logger: Logger
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let path = request.uri.path
+        let user: ReviewedUser
+        do {
+            guard let reviewed = try await authenticator.authenticate(authorization: request.headers[.authorization]) else {
+                return Self.text("Unauthorized", status: .unauthorized)
+            }
+            user = reviewed
+        } catch {
+            logger.error("unable to authenticate the request", metadata: ["path": "\(path)", "error": "\(error)"])
+            return Self.text("Unauthorized", status: .unauthorized)
+        }
+        let attributes = KubeletRequestAttributes(user: user, method: request.method.rawValue, path: path, nodeName: host.nodeName)
+        let described = "user=\(user.name), verb=\(attributes.verb), resource=\(attributes.resource), subresource=\(attributes.subresource)"
+        do {
+            guard try await authorizer.authorize(attributes) else {
+                return Self.text("Forbidden (\(described))", status: .forbidden)
+            }
+        } catch {
+            logger.error("authorization error", metadata: ["path": "\(path)", "error": "\(error)"])
+            return Self.text("Authorization error (\(described))", status: .internalServerError)
+        }
+        return await route(request, path: path)
+    }
+
+    private func route(_ request: Request, path: String) async -> Response {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {
+            String($0).removingPercentEncoding ?? String($0)
+        }
+        guard request.method == .get || request.method == .head else {
+            var response = Self.text("Method Not Allowed", status: .methodNotAllowed)
+            response.headers[.allow] = "GET"
+            return response
+        }
+        let trimmed = parts.last == "" && parts.count > 1 ? Array(parts.dropLast()) : parts
+        switch trimmed.first {
+        case "healthz" where trimmed.count == 1:
+            return Self.text("ok")
+        case "pods" where trimmed.count == 1:
+            return Self.json(PodList(items: host.pods()))
+        case "stats" where trimmed == ["stats", "summary"]:
+            return Self.json(await stats.summary())
+        case "metrics" where trimmed.count == 1:
+            return Self.text(KubeletMetrics.text(nodeName: host.nodeName, pods: host.pods()), contentType: KubeletMetrics.contentType)
+        case "containerLogs":
+            do {
+                return try ContainerLogsRequest(host: host).respond(request, path: parts, query: Self.query(request))
+            } catch {
+                return Self.text(error.message, status: error.status)
+            }
+        default:
+            return Self.text("404 page not found\n", status: .notFound)
+        }
+    }
+
+    /// kubelet's `/pods` answer: a v1 PodList.
+    struct PodList: Encodable {
+        let kind = "PodList"
+        let apiVersion = "v1"
+        let metadata: [String: String] = [:]
+        let items: [Pod]
+    }
+
+    static func json(_ value: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else {
+            return text("encoding the response failed", status: .internalServerError)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func text(_ text: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8") -> Response {
+        Response(status: status, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// The query string as Go's `url.ParseQuery` reads it (`+` is a space), last value wins.
+    static func query(_ request: Request) -> [String: String] {
+        guard let query = request.uri.query, !query.isEmpty else { return [:] }
+        var result: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decode = { (text: Substring) -> String in
+                let spaced = text.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            result[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return result
+    }
+}
