@@ -4,6 +4,7 @@ import Foundation
 import Images
 import KubeAPI
 import KubeClient
+import KubeletServer
 import Logging
 import NodeNetwork
 import Runtime
@@ -29,14 +30,20 @@ public struct ClusterAgent: Sendable {
     public let config: RuntimeConfig
     public let settings: AgentSettings
     public let podNetwork: ClusterPodNetwork?
+    /// Where the kubelet API listens (0.0.0.0:10250); port 0 disables it.
+    public let kubeletAddress: String
+    public let kubeletPort: Int
     let logger: Logger
 
     public init(credential: NodeCredential, config: RuntimeConfig, settings: AgentSettings, podNetwork: ClusterPodNetwork?,
+                kubeletAddress: String = "0.0.0.0", kubeletPort: Int = 10250,
                 logger: Logger = Logger(label: "swiftlet.agent")) {
         self.credential = credential
         self.config = config
         self.settings = settings
         self.podNetwork = podNetwork
+        self.kubeletAddress = kubeletAddress
+        self.kubeletPort = kubeletPort
         self.logger = logger
     }
 
@@ -103,6 +110,17 @@ public struct ClusterAgent: Sendable {
                                                      nodeUID: { nodes.ownUID }),
                               logger: logger)
             group.addTask { try await agent.run() }
+            if kubeletPort != 0 {
+                let kubelet = KubeletServer(
+                    host: AgentKubeletHost(agent: agent),
+                    configuration: KubeletServerConfiguration(address: kubeletAddress, port: kubeletPort,
+                                                              certificateDirectory: config.stateRoot + "/kubelet-tls",
+                                                              ipAddresses: nodeIP.map { [$0] } ?? []),
+                    reviewer: ClientTokenReviewer(client: client), logger: logger)
+                group.addTask {
+                    try await kubelet.run { port in logger.info("kubelet API listening", metadata: ["port": "\(port)"]) }
+                }
+            }
             // The agent returns when cancelled; then everything else stops too.
             try await group.next()
             group.cancelAll()

@@ -121,7 +121,7 @@ struct ServerCommand: AsyncParsableCommand {
                 host: host, port: port, gitVersion: SwiftletVersion.kubernetes,
                 tls: TLSMaterial(certificatePEM: certificates.servingCertificatePEM, keyPEM: certificates.servingKeyPEM),
                 authenticator: Authenticator(credentials: credentials),
-                caCertificatePEM: certificates.caCertificatePEM), logger: logger))
+                caCertificatePEM: certificates.caCertificatePEM, kubeletClientToken: credentials.kubeletClientToken), logger: logger))
             let kubeconfigPath = writeKubeconfig
             let clientHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
             kubeconfigWriter = { port in

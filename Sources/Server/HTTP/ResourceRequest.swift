@@ -40,6 +40,8 @@ struct ResourceRequest {
         if resource.group.isEmpty, resource.name == "pods", info.subresource == "log", let name, let namespace {
             // pods/log is no stored subresource: it is streamed from the pod's kubelet.
             guard request.method == .get || request.method == .head else { throw APIError.methodNotAllowed() }
+            try await NodeAuthorizer.authorize(user, RequestAttributes(verb: "get", group: "", resource: "pods", subresource: "log",
+                                                                       namespace: namespace, name: name), service: service)
             return try await handler.podLogs.respond(service: service, namespace: namespace, name: name, query: query, request: request)
         }
         if let subresource = info.subresource, !resource.subresources.contains(subresource) {
