@@ -13,4 +13,94 @@ import TestSupport
         let namespaces = try cluster.kubectlOK(["get", "namespaces", "-o", "name"])
         #expect(namespaces.contains("namespace/kube-system"), "\(namespaces)")
     }
+
+    /// A server (with its own agent) and two agents: three Ready nodes, a Deployment spread
+    /// over them, replacement, scaling, cross-node pod traffic, logs, and a dead machine.
+    @Test func threeNodesRunADeploymentAndSurviveADeadMachine() async throws {
+        let cluster = try ClusterHarness()
+        defer { cluster.cleanUp() }
+        let server = try cluster.addHost("server")
+        let a = try cluster.addHost("node-a")
+        let b = try cluster.addHost("node-b")
+        try await cluster.startServer(server, cluster.runtimeArguments(server) + [
+            "--node-name", "server", "--node-monitor-grace-period", "6", "--node-monitor-period", "1",
+            "--default-toleration-seconds", "4", "--node-lease-duration-seconds", "4",
+        ])
+        let token = try cluster.joinToken()
+        for host in [a, b] {
+            try cluster.start(host, ["agent", "--server", cluster.serverURL, "--token", token, "--node-name", host.name,
+                                     "--node-lease-duration-seconds", "4", "--data-dir", host.dataDir + "/agent"] + cluster.runtimeArguments(host))
+        }
+        let allReady = await TestProcess.waitFor(90) {
+            let ready = cluster.query(["get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type==\"Ready\")].status} {end}"])
+            return ready.split(separator: " ").filter { $0.hasSuffix("=True") }.count == 3
+        }
+        let nodes = cluster.query(["get", "nodes", "-o", "wide"])
+        #expect(allReady, "nodes: \(nodes)\nserver log:\n\(server.log.suffix(3000))\nnode-a log:\n\(a.log.suffix(3000))")
+        guard allReady else { return }
+        #expect(nodes.contains("control-plane") && nodes.contains("v1.32.0+swiftlet.1") && nodes.contains("swiftlet://"), "\(nodes)")
+        for host in [server, a, b] {
+            #expect(nodes.contains(host.ip), "\(host.name) reports InternalIP \(host.ip): \(nodes)")
+        }
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        #expect(cluster.query(["get", "node", "node-a", "-o", "jsonpath={.status.capacity.cpu} {.status.capacity.pods} {.status.allocatable.pods}"])
+                == "\(cpus) 110 110")
+        let description = try cluster.kubectlOK(["describe", "node", "server"])
+        for section in ["Conditions:", "MemoryPressure", "KubeletReady", "Capacity:", "Allocatable:", "System Info:",
+                        "Boot ID:", "Container Runtime Version:  swiftlet://", "PodCIDR:", "Non-terminated Pods:"] {
+            #expect(description.contains(section), "describe node lacks \(section):\n\(description)")
+        }
+
+        // A Deployment: its pod runs with an address from its node's pod CIDR.
+        try cluster.kubectlOK(["create", "deployment", "web", "--image=busybox", "--",
+                               "sh", "-c", "echo serving from $(hostname); echo hello from $(hostname) > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"])
+        func runningPods() -> [(name: String, node: String, ip: String, uid: String)] {
+            cluster.query(["get", "pods", "-l", "app=web", "-o",
+                           "jsonpath={range .items[?(@.status.phase==\"Running\")]}{.metadata.name},{.spec.nodeName},{.status.podIP},{.metadata.uid},{.metadata.deletionTimestamp} {end}"])
+                .split(separator: " ").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+                .filter { $0.count == 5 && $0[4].isEmpty && !$0[2].isEmpty }.map { ($0[0], $0[1], $0[2], $0[3]) }
+        }
+        var running = await waitForPods(1, runningPods)
+        #expect(running.count == 1, "\(cluster.query(["get", "pods", "-o", "wide"]))\nserver log:\n\(server.log.suffix(3000))")
+        guard let first = running.first else { return }
+        #expect(first.ip.hasPrefix("10.42."), "pod IP \(first.ip)")
+        #expect(try cluster.kubectlOK(["logs", first.name]).contains("serving from \(first.name)"))
+
+        // Deleting the pod: the ReplicaSet replaces it.
+        try cluster.kubectlOK(["delete", "pod", first.name, "--wait=false"])
+        running = await waitForPods(1) { runningPods().filter { $0.name != first.name } }
+        #expect(running.count == 1, "\(cluster.query(["get", "pods", "-o", "wide"]))")
+
+        // Six replicas spread over the three nodes, reachable from each other across nodes.
+        try cluster.kubectlOK(["scale", "deployment", "web", "--replicas=6"])
+        running = await waitForPods(6, runningPods)
+        #expect(running.count == 6 && Set(running.map(\.node)) == ["server", "node-a", "node-b"],
+                "\(cluster.query(["get", "pods", "-o", "wide"]))")
+        if let onA = running.first(where: { $0.node == "node-a" }), let onB = running.first(where: { $0.node == "node-b" }) {
+            let answer = try TestProcess.runAllowingFailure([
+                "/usr/bin/nsenter", "--net=\(a.path)/run/pods/\(onA.uid)/ns/net", "/bin/busybox", "wget", "-q", "-T", "5", "-O", "-",
+                "http://\(onB.ip):8080/index.html",
+            ])
+            #expect(answer.1.contains("hello from \(onB.name)"), "pod on node-a to \(onB.ip) on node-b: \(answer)")
+        }
+
+        // node-b dies: it goes NotReady/Unknown, and its pods come back on the other nodes.
+        cluster.killMachine(b)
+        let notReady = await TestProcess.waitFor(60) {
+            cluster.query(["get", "node", "node-b", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]) == "Unknown"
+        }
+        #expect(notReady, "\(cluster.query(["get", "nodes"]))")
+        running = await waitForPods(6) { runningPods().filter { $0.node != "node-b" } }
+        #expect(running.count == 6, "\(cluster.query(["get", "pods", "-o", "wide"]))")
+    }
+
+    /// Waits up to two minutes for `count` pods from `pods`.
+    private func waitForPods<T>(_ count: Int, _ pods: () -> [T]) async -> [T] {
+        var last: [T] = []
+        _ = await TestProcess.waitFor(120) {
+            last = pods()
+            return last.count >= count
+        }
+        return last
+    }
 }
