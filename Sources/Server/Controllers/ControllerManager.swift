@@ -69,7 +69,10 @@ public struct ControllerManager: Sendable {
     /// Every controller, constructed so that each registers its informer handlers.
     static func makeControllers(client: ControllerClient, informers: Informers, settings: ControllerSettings,
                                 logger: Logger) -> [any Controller] {
-        []
+        var controllers: [any Controller] = []
+        controllers.append(ReplicaSetController(client: client, informers: informers, logger: logger))
+        controllers.append(DeploymentController(client: client, informers: informers, logger: logger))
+        return controllers
     }
 
     /// Runs until the task is cancelled.
