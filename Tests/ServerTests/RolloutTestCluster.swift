@@ -1,4 +1,5 @@
 import Foundation
+import KubeAPI
 import Logging
 import Synchronization
 @testable import Server
