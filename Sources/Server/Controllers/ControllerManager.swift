@@ -84,6 +84,8 @@ public struct ControllerManager: Sendable {
         controllers.append(NodeIPAMController(client: client, informers: informers, settings: settings, logger: logger))
         controllers.append(NodeLifecycleController(client: client, informers: informers, settings: settings, logger: logger))
         controllers.append(PodGCController(client: client, informers: informers, settings: settings, logger: logger))
+        controllers.append(ReplicaSetController(client: client, informers: informers, logger: logger))
+        controllers.append(DeploymentController(client: client, informers: informers, logger: logger))
         return controllers
     }
 
