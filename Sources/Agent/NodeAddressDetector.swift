@@ -1,3 +1,4 @@
+import Runtime
 import Foundation
 import Glibc
 
@@ -17,7 +18,7 @@ public enum NodeAddressDetector {
 
     /// The address to report, or nil when this namespace has no usable IPv4 address.
     public static func detect(excluding excluded: Set<String> = []) -> String? {
-        let routes = (try? String(contentsOfFile: "/proc/thread-self/net/route", encoding: .utf8)) ?? ""
+        let routes = ProcFile.read("/proc/thread-self/net/route") ?? ""
         return choose(defaultRouteInterface: defaultRouteInterface(routeTable: routes),
                       addresses: ipv4Addresses(), excluding: excluded)
     }

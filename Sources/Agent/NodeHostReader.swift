@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Glibc
 
 /// `NodeHost` for this Linux machine: /proc, /sys, /etc, uname, statvfs and getifaddrs, read
@@ -90,16 +91,15 @@ public struct LinuxNodeHost: NodeHost {
     }
 
     static func read(_ path: String) throws -> String {
-        do {
-            return try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw NodeHostError("cannot read \(path): \(error.localizedDescription)")
+        guard let text = ProcFile.read(path) else {
+            throw NodeHostError("cannot read \(path): \(String(cString: strerror(errno)))")
         }
+        return text
     }
 
     /// The first line, trimmed; nil when the file is missing, unreadable or empty.
     static func firstLine(_ path: String) -> String? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        guard let text = ProcFile.read(path) else { return nil }
         let line = text.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         return line.isEmpty ? nil : line
     }

@@ -1,3 +1,4 @@
+import Runtime
 import Foundation
 import Glibc
 
@@ -7,7 +8,7 @@ import Glibc
 enum HostReadings {
     /// CPU time spent by all cores outside idle and iowait (`/proc/stat`), in nanoseconds.
     static func cpuUsageNanoseconds(procStat: String = "/proc/stat") -> UInt64? {
-        guard let text = try? String(contentsOfFile: procStat, encoding: .utf8),
+        guard let text = ProcFile.read(procStat),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) else { return nil }
         let fields = line.split(separator: " ").dropFirst().compactMap { UInt64($0) }
         guard fields.count >= 4 else { return nil }
@@ -22,7 +23,7 @@ enum HostReadings {
 
     /// When the machine booted (`btime` of /proc/stat): the node's stats start time.
     static func bootTime(procStat: String = "/proc/stat") -> Date? {
-        guard let text = try? String(contentsOfFile: procStat, encoding: .utf8),
+        guard let text = ProcFile.read(procStat),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
               let seconds = TimeInterval(line.dropFirst(6).trimmingCharacters(in: .whitespaces)) else { return nil }
         return Date(timeIntervalSince1970: seconds)
@@ -39,7 +40,7 @@ enum HostReadings {
     /// Node memory from /proc/meminfo: usage is what is not free (page cache included),
     /// the working set is usage minus inactive file pages, as for a cgroup.
     static func memory(meminfo: String = "/proc/meminfo") -> Memory? {
-        guard let text = try? String(contentsOfFile: meminfo, encoding: .utf8) else { return nil }
+        guard let text = ProcFile.read(meminfo) else { return nil }
         var values: [Substring: UInt64] = [:]
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 1)
@@ -92,7 +93,7 @@ enum HostReadings {
 
     /// This process's resident memory (`/proc/self/statm`, second field, in pages).
     static func residentMemoryBytes() -> UInt64? {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        guard let text = ProcFile.read("/proc/self/statm") else { return nil }
         let fields = text.split(separator: " ")
         guard fields.count >= 2, let pages = UInt64(fields[1]) else { return nil }
         return pages * UInt64(sysconf(Int32(_SC_PAGESIZE)))
@@ -101,7 +102,7 @@ enum HostReadings {
     /// When this process started, in seconds since 1970 (field 22 of /proc/self/stat, in ticks
     /// after boot).
     static func processStartTime() -> Double? {
-        guard let text = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+        guard let text = ProcFile.read("/proc/self/stat"),
               let close = text.lastIndex(of: ")") else { return nil }
         // Fields after the command name, which may hold spaces: state is field 3.
         let fields = text[text.index(after: close)...].split(separator: " ")

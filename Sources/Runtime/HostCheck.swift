@@ -86,6 +86,6 @@ public struct HostCheck: Sendable {
     }
 
     private func read(_ path: String) -> String {
-        (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        ProcFile.read(path) ?? ""
     }
 }

@@ -1,3 +1,4 @@
+import Runtime
 import TestSupport
 import Agent
 import Cgroups
@@ -160,7 +161,7 @@ final class AgentHarness {
             for entry in (try? fm.contentsOfDirectory(atPath: dir)) ?? [] { found.append("\(dir)/\(entry)") }
         }
         for entry in (try? fm.contentsOfDirectory(atPath: logs)) ?? [] { found.append("log dir \(entry)") }
-        let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        let mounts = ProcFile.read("/proc/self/mountinfo") ?? ""
         for line in mounts.split(separator: "\n") where line.contains(root.path) { found.append("mount: \(line)") }
         for hierarchy in ["memory", "pids", "cpu", "freezer", ""] {
             let dir = "/sys/fs/cgroup/\(hierarchy)/\(cgroupParent)"

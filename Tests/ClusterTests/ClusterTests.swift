@@ -77,8 +77,9 @@ import TestSupport
         #expect(running.count == 6 && Set(running.map(\.node)) == ["server", "node-a", "node-b"],
                 "\(cluster.query(["get", "pods", "-o", "wide"]))")
         if let onA = running.first(where: { $0.node == "node-a" }), let onB = running.first(where: { $0.node == "node-b" }) {
+            // curl from inside the pod's network namespace (the host's static busybox wget crashes).
             let answer = try TestProcess.runAllowingFailure([
-                "/usr/bin/nsenter", "--net=\(a.path)/run/pods/\(onA.uid)/ns/net", "/bin/busybox", "wget", "-q", "-T", "5", "-O", "-",
+                "/usr/bin/nsenter", "--net=\(a.path)/run/pods/\(onA.uid)/ns/net", "/usr/bin/curl", "-s", "--max-time", "5",
                 "http://\(onB.ip):8080/index.html",
             ])
             #expect(answer.1.contains("hello from \(onB.name)"), "pod on node-a to \(onB.ip) on node-b: \(answer)")

@@ -1,3 +1,4 @@
+import Runtime
 import Foundation
 import Glibc
 
@@ -19,7 +20,7 @@ public final class TestRoot {
         // Unmount until nothing of ours is mounted: stacked mounts need one call each, and under
         // parallel test runs a single pass has been seen to leave some behind.
         for _ in 0..<10 {
-            let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+            let mounts = ProcFile.read("/proc/self/mounts") ?? ""
             let points = mounts.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }
                 .filter { $0.hasPrefix(path + "/") }.sorted { $0.count > $1.count }
             if points.isEmpty { break }

@@ -120,7 +120,7 @@ public enum VolumeManager {
     }
 
     static func isMountPoint(_ path: String) -> Bool {
-        guard let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return false }
+        guard let mounts = ProcFile.read("/proc/self/mounts") else { return false }
         return mounts.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first.map(String.init) == path }
     }
 }

@@ -32,7 +32,7 @@ struct ContainerRecord: Codable, Equatable {
 enum ProcessIdentity {
     /// The start time of `pid` in clock ticks since boot, or nil when there is no such process.
     static func startTime(_ pid: Int32) -> UInt64? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        guard let text = ProcFile.read("/proc/\(pid)/stat"),
               let close = text.lastIndex(of: ")") else { return nil }
         // Fields after the command name (which may contain spaces): state is field 3, starttime 22.
         let fields = text[text.index(after: close)...].split(separator: " ")

@@ -21,7 +21,7 @@ public struct CapabilityMask: Sendable, Equatable, Hashable {
     /// container, since no process can grant more than it has. containerd's privileged
     /// containers get the same (`oci.WithAllCurrentCapabilities`).
     public static var current: CapabilityMask {
-        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let status = ProcFile.read("/proc/self/status") ?? ""
         for line in status.split(separator: "\n") where line.hasPrefix("CapPrm:") {
             let hex = line.dropFirst("CapPrm:".count).trimmingCharacters(in: .whitespaces)
             if let mask = UInt64(hex, radix: 16) { return CapabilityMask(mask: mask & all.mask) }

@@ -54,7 +54,7 @@ final class RuntimeHarness {
     /// What the runtime left behind: mounts under our dirs, pod cgroups, pod directories.
     func leftovers() -> [String] {
         var found: [String] = []
-        let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        let mounts = ProcFile.read("/proc/self/mountinfo") ?? ""
         for line in mounts.split(separator: "\n") where line.contains(root.path + "/state") || line.contains(root.path + "/run") {
             found.append("mount: \(line)")
         }
