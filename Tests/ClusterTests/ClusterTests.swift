@@ -95,6 +95,82 @@ import TestSupport
         #expect(running.count == 6, "\(cluster.query(["get", "pods", "-o", "wide"]))")
     }
 
+    /// Joining fails fast and clearly on a wrong token or CA, and waits for a server that is
+    /// not there yet.
+    @Test func joinErrorsAreClearAndAnUnreachableServerIsAwaited() async throws {
+        let cluster = try ClusterHarness()
+        defer { cluster.cleanUp() }
+        let server = try cluster.addHost("server")
+        let agent = try cluster.addHost("agent")
+        // The server makes its CA and token, then goes away; the agent starts while it is
+        // unreachable, retries, and joins once it is back.
+        try await cluster.startServer(server, ["--disable-agent"])
+        let token = try cluster.joinToken()
+        cluster.stop(server)
+        try cluster.start(agent, ["agent", "--server", "https://\(server.ip):6443", "--token", token,
+                                  "--node-name", "agent", "--data-dir", agent.dataDir + "/agent"] + cluster.runtimeArguments(agent))
+        let retrying = await TestProcess.waitFor(30) { agent.log.contains("retry") }
+        #expect(retrying, "\(agent.log.suffix(2000))")
+        try await cluster.startServer(server, ["--disable-agent"])
+        let joined = await TestProcess.waitFor(60) { cluster.query(["get", "nodes", "-o", "name"]).contains("node/agent") }
+        #expect(joined, "\(agent.log.suffix(2000))")
+        cluster.stop(agent)
+
+        // A token for another CA: refused before any secret is sent.
+        let secret = token.components(separatedBy: "::").last ?? ""
+        let wrongCA = "K10" + String(repeating: "0", count: 64) + "::" + secret
+        let (status, output) = try TestProcess.runAllowingFailure(TestProcess.inNetns(agent.netns, [
+            ClusterHarness.binDirectory + "/swiftlet", "agent", "--server", "https://\(server.ip):6443", "--token", wrongCA,
+            "--node-name", "other", "--data-dir", agent.path + "/other"] + cluster.runtimeArguments(agent)))
+        #expect(status != 0 && output.contains("token CA hash does not match the Cluster CA certificate hash"), "\(output)")
+        // The right CA with a wrong secret: 401, no retry loop.
+        let wrongSecret = (token.components(separatedBy: "::").first ?? "") + "::server:not-the-secret"
+        let (status2, output2) = try TestProcess.runAllowingFailure(TestProcess.inNetns(agent.netns, [
+            ClusterHarness.binDirectory + "/swiftlet", "agent", "--server", "https://\(server.ip):6443", "--token", wrongSecret,
+            "--node-name", "other", "--data-dir", agent.path + "/other"] + cluster.runtimeArguments(agent)))
+        #expect(status2 != 0 && output2.lowercased().contains("unauthorized") || output2.contains("401"), "\(output2)")
+    }
+
+    /// Pods keep running, unrestarted, across an agent restart and a server restart; a static
+    /// pod shows up as a mirror pod.
+    @Test func podsSurviveAgentAndServerRestarts() async throws {
+        let cluster = try ClusterHarness()
+        defer { cluster.cleanUp() }
+        let server = try cluster.addHost("server")
+        let serverArguments = cluster.runtimeArguments(server) + ["--node-name", "server", "--node-lease-duration-seconds", "4",
+                                                                  "--pod-manifests", server.path + "/manifests"]
+        try """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: static-web}
+            spec:
+              containers: [{name: web, image: busybox, command: [sleep, "3600"]}]
+            """.write(toFile: server.path + "/manifests/static-web.yaml", atomically: true, encoding: .utf8)
+        try await cluster.startServer(server, serverArguments)
+        try cluster.kubectlOK(["run", "sleeper", "--image=busybox", "--", "sleep", "3600"])
+        func state() -> String {
+            cluster.query(["get", "pods", "-o", "jsonpath={range .items[*]}{.metadata.name}:{.status.phase}:{.metadata.uid}:{.status.containerStatuses[0].restartCount}:{.status.containerStatuses[0].state.running.startedAt} {end}"])
+        }
+        let running = await TestProcess.waitFor(60) {
+            let now = state()
+            return now.contains("sleeper:Running") && now.contains("static-web-server:Running")
+        }
+        #expect(running, "\(cluster.query(["get", "pods", "-o", "wide"]))\n\(server.log.suffix(3000))")
+        let mirror = cluster.query(["get", "pod", "static-web-server", "-o", "jsonpath={.metadata.annotations.kubernetes\\.io/config\\.mirror} {.metadata.ownerReferences[0].kind}"])
+        #expect(mirror.hasSuffix(" Node") && mirror.count > 10, "mirror pod annotations: \(mirror)")
+        let before = state()
+
+        // The server (and its agent) restarts: same pods, same containers, no restarts.
+        cluster.stop(server)
+        try await cluster.startServer(server, serverArguments)
+        let settled = await TestProcess.waitFor(30) {
+            cluster.query(["get", "node", "server", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]) == "True"
+        }
+        #expect(settled)
+        try await Task.sleep(for: .seconds(3))
+        #expect(state() == before, "before: \(before)\nafter:  \(state())")
+    }
+
     /// Waits up to two minutes for `count` pods from `pods`.
     private func waitForPods<T>(_ count: Int, _ pods: () -> [T]) async -> [T] {
         var last: [T] = []
