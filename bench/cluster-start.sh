@@ -1,0 +1,61 @@
+#!/bin/sh
+# Pod start through the whole cluster: `swiftlet server` with its own agent on one node (a
+# network namespace of its own), real kubectl: `kubectl apply` of a one-pod Deployment until a
+# watch sees the pod Running, p50/p99 over RUNS runs, then a PODS-replica Deployment until all
+# pods are Running; then the server's RSS (API server, controllers and agent in one process).
+# No peer runs side by side: neither kubelet nor k3s is installable here (see
+# docs/benchmarks.md for the published figures this is compared with).
+#
+# Environment: RUNS (default 30), PODS (default 100), OUT (default bench/results), BIN (a
+# directory holding swiftlet and swiftlet-monitor; default: a release build made here).
+# Needs root, kubectl, iproute2. Uses only a network namespace it creates; removes everything.
+set -eu
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+runs="${RUNS:-30}"
+pods="${PODS:-100}"
+out="${OUT:-bench/results}"
+mkdir -p "$out"
+if [ -z "${BIN:-}" ]; then
+    swift build -c release >/dev/null
+    BIN="$(swift build -c release --show-bin-path)"
+fi
+work="$(mktemp -d /tmp/swiftlet-clusterbench.XXXXXX)"
+netns="swiftlet-clusterbench"
+server_pid=""
+cleanup() {
+    set +e
+    [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    # The pods' processes (containers and their monitors) are in the bench's cgroups.
+    for pid in $(cat $(find /sys/fs/cgroup -path '*swiftlet-clusterbench*' -name cgroup.procs) 2>/dev/null) \
+        $(pgrep -f "swiftlet-monitor.*$work" || true); do
+        kill -9 "$pid" 2>/dev/null || true
+    done
+    sleep 0.5
+    for c in /sys/fs/cgroup/*/swiftlet-clusterbench /sys/fs/cgroup/swiftlet-clusterbench; do
+        [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
+    done
+    grep " $work/" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m"; done
+    ip netns del "$netns" 2>/dev/null
+    rm -rf "$work"
+    true
+}
+trap cleanup EXIT
+sh rootfs-fixtures/build.sh "$work/fixtures" >/dev/null
+"$BIN/swiftlet" images import --data-dir "$work/data/agent" "$work/fixtures/busybox" >/dev/null
+ip netns add "$netns"
+ip netns exec "$netns" ip link set lo up
+nsenter --net="/run/netns/$netns" "$BIN/swiftlet" server --data-dir "$work/data" --write-kubeconfig "$work/kubeconfig.yaml" \
+    --node-name bench --run-dir "$work/run" --cgroup-parent swiftlet-clusterbench --log-dir "$work/logs" \
+    --monitor-path "$BIN/swiftlet-monitor" --max-pods 250 >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 300); do
+    ready="$(nsenter --net="/run/netns/$netns" kubectl --kubeconfig "$work/kubeconfig.yaml" get node bench \
+        -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)"
+    [ "$ready" = "True" ] && break
+    sleep 0.1
+done
+[ "$ready" = "True" ] || { tail -30 "$work/server.log"; echo "the node did not become Ready" >&2; exit 1; }
+nsenter --net="/run/netns/$netns" python3 bench/cluster_start.py "$work/kubeconfig.yaml" "$runs" "$pods" | tee "$out/cluster-start.txt"
+rss_kib="$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")"
+echo "swiftlet server + agent RSS with $pods pods: $((rss_kib / 1024)) MiB" | tee -a "$out/cluster-start.txt"

@@ -1,0 +1,118 @@
+"""Pod start through the whole cluster path: `kubectl apply` of a one-pod Deployment until a
+watch sees the pod Running (Deployment -> ReplicaSet -> pod -> scheduler -> agent -> runtime ->
+status), p50/p99 over RUNS; then a 100-replica Deployment until all are Running.
+
+Usage (inside the server's network namespace): cluster_start.py KUBECONFIG RUNS PODS
+"""
+import base64
+import http.client
+import json
+import re
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+
+def pct(values, p):
+    values = sorted(values)
+    k = (len(values) - 1) * p / 100
+    lo = int(k)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def kubeconfig(path):
+    text = open(path).read()
+    server = re.search(r"server: https://([^:\s]+):(\d+)", text)
+    ca = re.search(r"certificate-authority-data: (\S+)", text).group(1)
+    token = re.search(r"token: (\S+)", text).group(1)
+    ca_file = tempfile.NamedTemporaryFile("w", suffix=".crt", delete=False)
+    ca_file.write(base64.b64decode(ca).decode())
+    ca_file.close()
+    return server.group(1), int(server.group(2)), ca_file.name, token
+
+
+class Watcher:
+    """Records when each pod is first seen Running, keyed by its `app` label."""
+
+    def __init__(self, host, port, ca, token):
+        self.host, self.port, self.token = host, port, token
+        self.context = ssl.create_default_context(cafile=ca)
+        self.running = {}
+        self.cond = threading.Condition()
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self):
+        c = http.client.HTTPSConnection(self.host, self.port, context=self.context)
+        c.request("GET", "/api/v1/namespaces/default/pods?watch=1", headers={"Authorization": f"Bearer {self.token}"})
+        r = c.getresponse()
+        while True:
+            line = r.readline()
+            if not line:
+                return
+            event = json.loads(line)
+            pod = event["object"]
+            if event["type"] == "DELETED" or pod.get("status", {}).get("phase") != "Running":
+                continue
+            app = pod["metadata"].get("labels", {}).get("app")
+            with self.cond:
+                self.running.setdefault(app, {}).setdefault(pod["metadata"]["name"], time.perf_counter())
+                self.cond.notify_all()
+
+    def wait(self, app, count, timeout=120):
+        with self.cond:
+            if not self.cond.wait_for(lambda: len(self.running.get(app, {})) >= count, timeout=timeout):
+                raise SystemExit(f"{app}: {len(self.running.get(app, {}))} of {count} pods Running after {timeout} s")
+            return max(self.running[app].values())
+
+
+def deployment(name, replicas):
+    return json.dumps({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                 "template": {"metadata": {"labels": {"app": name}},
+                              "spec": {"terminationGracePeriodSeconds": 1,
+                                       "containers": [{"name": "c", "image": "busybox", "command": ["sleep", "3600"]}]}}}})
+
+
+def kubectl(config, *args, stdin=None):
+    subprocess.run(["kubectl", "--kubeconfig", config, *args], input=stdin, text=True, check=True, capture_output=True)
+
+
+def delete_and_wait(config, name):
+    kubectl(config, "delete", "deployment", name, "--wait=true")
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        out = subprocess.run(["kubectl", "--kubeconfig", config, "get", "pods", "-l", f"app={name}", "-o", "name"],
+                             text=True, capture_output=True).stdout
+        if not out.strip():
+            return
+        time.sleep(0.2)
+
+
+def main():
+    config, runs, pods = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    watcher = Watcher(*kubeconfig(config))
+    time.sleep(0.5)
+    latencies, applies = [], []
+    for i in range(runs):
+        name = f"bench-{i}"
+        start = time.perf_counter()
+        kubectl(config, "apply", "-f", "-", stdin=deployment(name, 1))
+        applies.append(time.perf_counter() - start)
+        latencies.append(watcher.wait(name, 1) - start)
+        delete_and_wait(config, name)
+    print(f"one-pod Deployment, kubectl apply -> pod Running (watch), {runs} runs:")
+    print(f"  p50 {pct(latencies, 50) * 1000:.0f} ms   p99 {pct(latencies, 99) * 1000:.0f} ms   "
+          f"(of which kubectl apply itself: p50 {pct(applies, 50) * 1000:.0f} ms)")
+    start = time.perf_counter()
+    kubectl(config, "apply", "-f", "-", stdin=deployment("bench-many", pods))
+    done = watcher.wait("bench-many", pods, timeout=300)
+    print(f"{pods}-replica Deployment, kubectl apply -> all {pods} pods Running: {done - start:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
