@@ -16,3 +16,6 @@ apt-get update -qq
 # shellcheck disable=SC2046 # one word per package, on purpose
 apt-get install -y -qq --no-install-recommends \
     $(grep -v '^#' "$(dirname "$0")/debian-packages") >/dev/null
+# kubectl: the build machines have Google's (its 1.32 dispatcher at /usr/bin/kubectl); elsewhere
+# Debian's kubernetes-client (1.20) drives swiftlet server just as well.
+command -v kubectl >/dev/null || apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null

@@ -142,10 +142,27 @@ struct ServerCommand: AsyncParsableCommand {
         }
         let controllers = ControllerManager(service: service, settings: controllerSettings(), logger: logger)
         let ownAgent = runAgent ? joinToken.flatMap { token in agentSettings.map { (token, $0) } } : nil
+        let config = agentConfig()
+        let podNetwork = agent.podNetwork ? ClusterPodNetwork(bridgeName: agent.bridgeName, clusterCIDR: clusterCIDR) : nil
+        let serverList = servers
+        let writer = kubeconfigWriter
+        // SIGTERM/SIGINT cancel everything at once rather than asking each HTTP server for a
+        // graceful shutdown: that waits for open requests to finish, and watches (kubectl -w,
+        // every agent's pod and node watches) never do.
+        try await AgentCommand.runUntilSignalled {
+            try await Self.serve(servers: serverList, kubeconfigWriter: writer, controllers: controllers, ownAgent: ownAgent,
+                                 config: config, podNetwork: podNetwork, httpsPorts: httpsPorts)
+        }
+        await storage.close()
+    }
+
+    /// Runs the API servers, the controllers and the server's own agent until cancelled.
+    private static func serve(servers: [APIServer], kubeconfigWriter: (@Sendable (Int) -> Void)?, controllers: ControllerManager,
+                              ownAgent: (String, AgentSettings)?, config: RuntimeConfig, podNetwork: ClusterPodNetwork?,
+                              httpsPorts: AsyncStream<Int>) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await controllers.run() }
             if let (token, settings) = ownAgent {
-                let config = agentConfig()
                 group.addTask {
                     // The agent joins like any other, over loopback, once HTTPS is up.
                     var ports = httpsPorts.makeAsyncIterator()
@@ -153,9 +170,7 @@ struct ServerCommand: AsyncParsableCommand {
                     let credential = try await ClusterJoin.join(server: "https://127.0.0.1:\(port)", token: token,
                                                                 nodeName: settings.nodeName, dataDirectory: config.stateRoot,
                                                                 logger: Logger(label: "swiftlet.agent.join"))
-                    try await ClusterAgent(credential: credential, config: config, settings: settings,
-                                           podNetwork: agent.podNetwork ? ClusterPodNetwork(bridgeName: agent.bridgeName,
-                                                                                            clusterCIDR: clusterCIDR) : nil).run()
+                    try await ClusterAgent(credential: credential, config: config, settings: settings, podNetwork: podNetwork).run()
                     // Returns only when cancelled: the server is stopping.
                     try await Task.sleep(for: .seconds(1_000_000))
                 }
@@ -165,19 +180,17 @@ struct ServerCommand: AsyncParsableCommand {
                 let host = server.configuration.host
                 let writer = server.configuration.tls == nil ? nil : kubeconfigWriter
                 group.addTask {
-                    try await server.run(handleSignals: true) { port in
+                    try await server.run(handleSignals: false) { port in
                         writer?(port)
                         // One parseable line for scripts and tests that started us with port 0.
                         FileHandle.standardOutput.write(Data("swiftlet server listening on \(scheme)://\(host):\(port)\n".utf8))
                     }
                 }
             }
-            // The first server to stop (a signal stops all of them) ends the command; the
-            // controllers only stop when cancelled.
+            // Everything runs until cancelled; the first task to end (or fail) ends the rest.
             try await group.next()
             group.cancelAll()
         }
-        await storage.close()
     }
 
     var serverDataDir: String { (dataDir as NSString).appendingPathComponent("server") }
