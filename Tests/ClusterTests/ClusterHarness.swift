@@ -116,35 +116,36 @@ final class ClusterHarness: @unchecked Sendable {
 
     var serverURL: String { "https://\(server?.ip ?? "?"):6443" }
 
-    /// Real kubectl, run inside the server's host with the admin kubeconfig.
-    func kubectl(_ arguments: [String], binary: String = "/usr/bin/kubectl") throws -> (status: Int32, output: String) {
+    /// Real kubectl, run inside the server's host with the admin kubeconfig (on a thread of its
+    /// own: see `TestProcess.runAsync`).
+    func kubectl(_ arguments: [String], binary: String = "/usr/bin/kubectl") async throws -> (status: Int32, output: String) {
         guard let server else { throw FixtureError(message: "no server started") }
-        return try TestProcess.runAllowingFailure(TestProcess.inNetns(server.netns, [binary, "--kubeconfig", kubeconfig] + arguments))
+        return await TestProcess.runAsync(TestProcess.inNetns(server.netns, [binary, "--kubeconfig", kubeconfig] + arguments))
     }
 
     /// kubectl output, failing the test with kubectl's message when it fails.
     @discardableResult
-    func kubectlOK(_ arguments: [String]) throws -> String {
-        let (status, output) = try kubectl(arguments)
+    func kubectlOK(_ arguments: [String]) async throws -> String {
+        let (status, output) = try await kubectl(arguments)
         guard status == 0 else { throw FixtureError(message: "kubectl \(arguments.joined(separator: " ")): exit \(status): \(output)") }
         return output
     }
 
     /// A JSONPath (or other -o) query of kubectl, trimmed.
-    func query(_ arguments: [String]) -> String {
-        ((try? kubectl(arguments))?.output ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    func query(_ arguments: [String]) async -> String {
+        ((try? await kubectl(arguments))?.output ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Stops the swiftlet process of `host` (SIGTERM, as systemd does; pods keep running).
-    func stop(_ host: Host) {
-        TestProcess.stop(host.pid)
+    func stop(_ host: Host) async {
+        await TestProcess.stopAsync(host.pid)
         host.pid = -1
     }
 
     /// The machine dies: its swiftlet and every pod process are killed at once and its network
     /// namespace disappears, as when a machine loses power.
-    func killMachine(_ host: Host) {
-        TestProcess.stop(host.pid, signal: SIGKILL)
+    func killMachine(_ host: Host) async {
+        await TestProcess.stopAsync(host.pid, signal: SIGKILL)
         host.pid = -1
         killPods(host)
         _ = try? TestProcess.run(["/usr/sbin/ip", "netns", "del", host.netns])

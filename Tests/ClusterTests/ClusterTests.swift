@@ -10,7 +10,8 @@ import TestSupport
         defer { cluster.cleanUp() }
         let server = try cluster.addHost("server")
         try await cluster.startServer(server, ["--disable-agent"])
-        let namespaces = try cluster.kubectlOK(["get", "namespaces", "-o", "name"])
+        let namespaces = try await cluster.kubectlOK(["get", "namespaces", "-o", "name"])
+        let shown1 = await cluster.query(["get", "pods", "-o", "wide"])
         #expect(namespaces.contains("namespace/kube-system"), "\(namespaces)")
     }
 
@@ -32,10 +33,10 @@ import TestSupport
                                      "--node-lease-duration-seconds", "4", "--data-dir", host.dataDir + "/agent"] + cluster.runtimeArguments(host))
         }
         let allReady = await TestProcess.waitFor(90) {
-            let ready = cluster.query(["get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type==\"Ready\")].status} {end}"])
+            let ready = await cluster.query(["get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type==\"Ready\")].status} {end}"])
             return ready.split(separator: " ").filter { $0.hasSuffix("=True") }.count == 3
         }
-        let nodes = cluster.query(["get", "nodes", "-o", "wide"])
+        let nodes = await cluster.query(["get", "nodes", "-o", "wide"])
         #expect(allReady, "nodes: \(nodes)\nserver log:\n\(server.log.suffix(3000))\nnode-a log:\n\(a.log.suffix(3000))")
         guard allReady else { return }
         #expect(nodes.contains("control-plane") && nodes.contains("v1.32.0+swiftlet.1") && nodes.contains("swiftlet://"), "\(nodes)")
@@ -43,42 +44,44 @@ import TestSupport
             #expect(nodes.contains(host.ip), "\(host.name) reports InternalIP \(host.ip): \(nodes)")
         }
         let cpus = ProcessInfo.processInfo.activeProcessorCount
-        #expect(cluster.query(["get", "node", "node-a", "-o", "jsonpath={.status.capacity.cpu} {.status.capacity.pods} {.status.allocatable.pods}"])
-                == "\(cpus) 110 110")
-        let description = try cluster.kubectlOK(["describe", "node", "server"])
+        let capacity = await cluster.query(["get", "node", "node-a", "-o", "jsonpath={.status.capacity.cpu} {.status.capacity.pods} {.status.allocatable.pods}"])
+        #expect(capacity == "\(cpus) 110 110")
+        let description = try await cluster.kubectlOK(["describe", "node", "server"])
         for section in ["Conditions:", "MemoryPressure", "KubeletReady", "Capacity:", "Allocatable:", "System Info:",
                         "Boot ID:", "Container Runtime Version:  swiftlet://", "PodCIDR:", "Non-terminated Pods:"] {
             #expect(description.contains(section), "describe node lacks \(section):\n\(description)")
         }
 
         // A Deployment: its pod runs with an address from its node's pod CIDR.
-        try cluster.kubectlOK(["create", "deployment", "web", "--image=busybox", "--",
+        try await cluster.kubectlOK(["create", "deployment", "web", "--image=busybox", "--",
                                "sh", "-c", "echo serving from $(hostname); echo hello from $(hostname) > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"])
-        func runningPods() -> [(name: String, node: String, ip: String, uid: String)] {
-            cluster.query(["get", "pods", "-l", "app=web", "-o",
+        func runningPods() async -> [(name: String, node: String, ip: String, uid: String)] {
+            await cluster.query(["get", "pods", "-l", "app=web", "-o",
                            "jsonpath={range .items[?(@.status.phase==\"Running\")]}{.metadata.name},{.spec.nodeName},{.status.podIP},{.metadata.uid},{.metadata.deletionTimestamp} {end}"])
                 .split(separator: " ").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
                 .filter { $0.count == 5 && $0[4].isEmpty && !$0[2].isEmpty }.map { ($0[0], $0[1], $0[2], $0[3]) }
         }
         var running = await waitForPods(1, runningPods)
-        #expect(running.count == 1, "\(cluster.query(["get", "pods", "-o", "wide"]))\nserver log:\n\(server.log.suffix(3000))")
+        let shown2 = await cluster.query(["get", "pods", "-o", "wide"])
+        #expect(running.count == 1, "\(shown2)\nserver log:\n\(server.log.suffix(3000))")
         guard let first = running.first else { return }
         #expect(first.ip.hasPrefix("10.42."), "pod IP \(first.ip)")
-        #expect(try cluster.kubectlOK(["logs", first.name]).contains("serving from \(first.name)"))
+        let logs = try await cluster.kubectlOK(["logs", first.name])
+        #expect(logs.contains("serving from \(first.name)"), "\(logs)")
 
         // Deleting the pod: the ReplicaSet replaces it.
-        try cluster.kubectlOK(["delete", "pod", first.name, "--wait=false"])
-        running = await waitForPods(1) { runningPods().filter { $0.name != first.name } }
-        #expect(running.count == 1, "\(cluster.query(["get", "pods", "-o", "wide"]))")
+        try await cluster.kubectlOK(["delete", "pod", first.name, "--wait=false"])
+        running = await waitForPods(1) { await runningPods().filter { $0.name != first.name } }
+        let shown3 = await cluster.query(["get", "pods", "-o", "wide"])
+        #expect(running.count == 1, "\(shown3)")
 
         // Six replicas spread over the three nodes, reachable from each other across nodes.
-        try cluster.kubectlOK(["scale", "deployment", "web", "--replicas=6"])
+        try await cluster.kubectlOK(["scale", "deployment", "web", "--replicas=6"])
         running = await waitForPods(6, runningPods)
-        #expect(running.count == 6 && Set(running.map(\.node)) == ["server", "node-a", "node-b"],
-                "\(cluster.query(["get", "pods", "-o", "wide"]))")
+        #expect(running.count == 6 && Set(running.map(\.node)) == ["server", "node-a", "node-b"], "\(shown3)")
         if let onA = running.first(where: { $0.node == "node-a" }), let onB = running.first(where: { $0.node == "node-b" }) {
             // curl from inside the pod's network namespace (the host's static busybox wget crashes).
-            let answer = try TestProcess.runAllowingFailure([
+            let answer = await TestProcess.runAsync([
                 "/usr/bin/nsenter", "--net=\(a.path)/run/pods/\(onA.uid)/ns/net", "/usr/bin/curl", "-s", "--max-time", "5",
                 "http://\(onB.ip):8080/index.html",
             ])
@@ -86,13 +89,15 @@ import TestSupport
         }
 
         // node-b dies: it goes NotReady/Unknown, and its pods come back on the other nodes.
-        cluster.killMachine(b)
+        await cluster.killMachine(b)
         let notReady = await TestProcess.waitFor(60) {
-            cluster.query(["get", "node", "node-b", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]) == "Unknown"
+            await cluster.query(["get", "node", "node-b", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]) == "Unknown"
         }
-        #expect(notReady, "\(cluster.query(["get", "nodes"]))")
-        running = await waitForPods(6) { runningPods().filter { $0.node != "node-b" } }
-        #expect(running.count == 6, "\(cluster.query(["get", "pods", "-o", "wide"]))")
+        let shown4 = await cluster.query(["get", "nodes"])
+        #expect(notReady, "\(shown4)")
+        running = await waitForPods(6) { await runningPods().filter { $0.node != "node-b" } }
+        let shown5 = await cluster.query(["get", "pods", "-o", "wide"])
+        #expect(running.count == 6, "\(shown5)")
     }
 
     /// Joining fails fast and clearly on a wrong token or CA, and waits for a server that is
@@ -106,26 +111,26 @@ import TestSupport
         // unreachable, retries, and joins once it is back.
         try await cluster.startServer(server, ["--disable-agent"])
         let token = try cluster.joinToken()
-        cluster.stop(server)
+        await cluster.stop(server)
         try cluster.start(agent, ["agent", "--server", "https://\(server.ip):6443", "--token", token,
                                   "--node-name", "agent", "--data-dir", agent.dataDir + "/agent"] + cluster.runtimeArguments(agent))
         let retrying = await TestProcess.waitFor(30) { agent.log.contains("retry") }
         #expect(retrying, "\(agent.log.suffix(2000))")
         try await cluster.startServer(server, ["--disable-agent"])
-        let joined = await TestProcess.waitFor(60) { cluster.query(["get", "nodes", "-o", "name"]).contains("node/agent") }
+        let joined = await TestProcess.waitFor(60) { await cluster.query(["get", "nodes", "-o", "name"]).contains("node/agent") }
         #expect(joined, "\(agent.log.suffix(2000))")
-        cluster.stop(agent)
+        await cluster.stop(agent)
 
         // A token for another CA: refused before any secret is sent.
         let secret = token.components(separatedBy: "::").last ?? ""
         let wrongCA = "K10" + String(repeating: "0", count: 64) + "::" + secret
-        let (status, output) = try TestProcess.runAllowingFailure(TestProcess.inNetns(agent.netns, [
+        let (status, output) = await TestProcess.runAsync(TestProcess.inNetns(agent.netns, [
             ClusterHarness.binDirectory + "/swiftlet", "agent", "--server", "https://\(server.ip):6443", "--token", wrongCA,
             "--node-name", "other", "--data-dir", agent.path + "/other"] + cluster.runtimeArguments(agent)))
         #expect(status != 0 && output.contains("token CA hash does not match the Cluster CA certificate hash"), "\(output)")
         // The right CA with a wrong secret: 401, no retry loop.
         let wrongSecret = (token.components(separatedBy: "::").first ?? "") + "::server:not-the-secret"
-        let (status2, output2) = try TestProcess.runAllowingFailure(TestProcess.inNetns(agent.netns, [
+        let (status2, output2) = await TestProcess.runAsync(TestProcess.inNetns(agent.netns, [
             ClusterHarness.binDirectory + "/swiftlet", "agent", "--server", "https://\(server.ip):6443", "--token", wrongSecret,
             "--node-name", "other", "--data-dir", agent.path + "/other"] + cluster.runtimeArguments(agent)))
         #expect(status2 != 0 && output2.lowercased().contains("unauthorized") || output2.contains("401"), "\(output2)")
@@ -147,35 +152,37 @@ import TestSupport
               containers: [{name: web, image: busybox, command: [sleep, "3600"]}]
             """.write(toFile: server.path + "/manifests/static-web.yaml", atomically: true, encoding: .utf8)
         try await cluster.startServer(server, serverArguments)
-        try cluster.kubectlOK(["run", "sleeper", "--image=busybox", "--", "sleep", "3600"])
-        func state() -> String {
-            cluster.query(["get", "pods", "-o", "jsonpath={range .items[*]}{.metadata.name}:{.status.phase}:{.metadata.uid}:{.status.containerStatuses[0].restartCount}:{.status.containerStatuses[0].state.running.startedAt} {end}"])
+        try await cluster.kubectlOK(["run", "sleeper", "--image=busybox", "--", "sleep", "3600"])
+        func state() async -> String {
+            await cluster.query(["get", "pods", "-o", "jsonpath={range .items[*]}{.metadata.name}:{.status.phase}:{.metadata.uid}:{.status.containerStatuses[0].restartCount}:{.status.containerStatuses[0].state.running.startedAt} {end}"])
         }
         let running = await TestProcess.waitFor(60) {
-            let now = state()
+            let now = await state()
             return now.contains("sleeper:Running") && now.contains("static-web-server:Running")
         }
-        #expect(running, "\(cluster.query(["get", "pods", "-o", "wide"]))\n\(server.log.suffix(3000))")
-        let mirror = cluster.query(["get", "pod", "static-web-server", "-o", "jsonpath={.metadata.annotations.kubernetes\\.io/config\\.mirror} {.metadata.ownerReferences[0].kind}"])
+        let shown6 = await cluster.query(["get", "pods", "-o", "wide"])
+        #expect(running, "\(shown6)\n\(server.log.suffix(3000))")
+        let mirror = await cluster.query(["get", "pod", "static-web-server", "-o", "jsonpath={.metadata.annotations.kubernetes\\.io/config\\.mirror} {.metadata.ownerReferences[0].kind}"])
         #expect(mirror.hasSuffix(" Node") && mirror.count > 10, "mirror pod annotations: \(mirror)")
-        let before = state()
+        let before = await state()
 
         // The server (and its agent) restarts: same pods, same containers, no restarts.
-        cluster.stop(server)
+        await cluster.stop(server)
         try await cluster.startServer(server, serverArguments)
         let settled = await TestProcess.waitFor(30) {
-            cluster.query(["get", "node", "server", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]) == "True"
+            await cluster.query(["get", "node", "server", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]) == "True"
         }
         #expect(settled)
         try await Task.sleep(for: .seconds(3))
-        #expect(state() == before, "before: \(before)\nafter:  \(state())")
+        let after = await state()
+        #expect(after == before, "before: \(before)\nafter:  \(after)")
     }
 
     /// Waits up to two minutes for `count` pods from `pods`.
-    private func waitForPods<T>(_ count: Int, _ pods: () -> [T]) async -> [T] {
+    private func waitForPods<T>(_ count: Int, _ pods: () async -> [T]) async -> [T] {
         var last: [T] = []
         _ = await TestProcess.waitFor(120) {
-            last = pods()
+            last = await pods()
             return last.count >= count
         }
         return last

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Runtime
 
 /// Commands and long-running processes of integration tests: run to completion with output,
 /// or spawned (optionally inside a network namespace) with output to a log file, and ended by
@@ -27,6 +28,15 @@ public enum TestProcess {
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, output)
+    }
+
+    /// `runAllowingFailure` on a thread of its own: tests that wait on commands must not hold
+    /// one of Swift concurrency's few cooperative threads (two on a two-core machine), or
+    /// everything else in the test process, such as an in-process agent, starves.
+    public static func runAsync(_ argv: [String]) async -> (Int32, String) {
+        await BlockingCall.run(stackSize: 512 * 1024) {
+            (try? runAllowingFailure(argv)) ?? (-1, "cannot start \(argv.first ?? "")")
+        }
     }
 
     /// `argv` prefixed to run inside the network namespace `netns` (nsenter, not `ip netns
@@ -74,6 +84,20 @@ public enum TestProcess {
         waitpid(pid, &status, 0)
     }
 
+    /// `stop` without blocking a cooperative thread while the process winds down.
+    public static func stopAsync(_ pid: pid_t, signal: Int32 = SIGTERM, timeout: Double = 15) async {
+        guard pid > 0 else { return }
+        kill(pid, signal)
+        let deadline = Date().addingTimeInterval(timeout)
+        var status: Int32 = 0
+        while Date() < deadline {
+            if waitpid(pid, &status, WNOHANG) != 0 { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        kill(pid, SIGKILL)
+        waitpid(pid, &status, 0)
+    }
+
     /// Whether `pid` (a child of ours) has exited; reaps it if so.
     public static func hasExited(_ pid: pid_t) -> Bool {
         var status: Int32 = 0
@@ -81,12 +105,12 @@ public enum TestProcess {
     }
 
     /// Polls every 100 ms until `condition` holds; false on timeout.
-    public static func waitFor(_ timeout: Double, _ condition: () throws -> Bool) async -> Bool {
+    public static func waitFor(_ timeout: Double, _ condition: () async throws -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if (try? condition()) == true { return true }
+            if (try? await condition()) == true { return true }
             try? await Task.sleep(for: .milliseconds(100))
         }
-        return (try? condition()) == true
+        return (try? await condition()) == true
     }
 }
