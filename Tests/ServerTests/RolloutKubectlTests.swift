@@ -29,6 +29,11 @@ import Testing
             #expect(pods.count == 5)
             #expect(pods.allSatisfy { $0[1] == "1/1" && $0[2] == "Running" && $0.contains("node-1") })
 
+            let describe = try await kubectl("describe", "deployment", "web")
+            let newReplicaSet = try #require(replicaSet.first?.replacingOccurrences(of: "replicaset.apps/", with: ""))
+            #expect(describe.stdout.contains("NewReplicaSet:   \(newReplicaSet) (5/5 replicas created)"), "\(describe.stdout)")
+            #expect(describe.stdout.contains("Scaled up replica set \(newReplicaSet) from 3 to 5"), "\(describe.stdout)")
+
             let victim = try #require(pods.first?.first?.replacingOccurrences(of: "pod/", with: ""))
             let deleted = try await kubectl("delete", "pod", victim)
             #expect(deleted.stdout == "pod \"\(victim)\" deleted\n", "\(deleted.stderr)")

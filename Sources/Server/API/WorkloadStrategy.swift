@@ -45,6 +45,13 @@ struct WorkloadStrategy: ResourceStrategy {
                 object.set(.int(600), at: ["spec", "progressDeadlineSeconds"])
             }
         }
+        if kind == "Deployment" {
+            errors += Self.validateDeploymentSpec(object)
+        }
+        if let seconds = object.value(at: ["spec", "minReadySeconds"])?.intValue, seconds < 0 {
+            errors.append(ValidationError(type: .invalid, field: "spec.minReadySeconds", badValue: .int(seconds),
+                                          detail: "must be greater than or equal to 0"))
+        }
         if let replicas = object.value(at: ["spec", "replicas"])?.intValue, replicas < 0 {
             errors.append(ValidationError(type: .invalid, field: "spec.replicas", badValue: .int(replicas),
                                           detail: "must be greater than or equal to 0"))
@@ -83,6 +90,67 @@ struct WorkloadStrategy: ResourceStrategy {
             throw APIError.invalid(kind: kind, group: "apps", name: object.name ?? "", errors: errors)
         }
         return warnings
+    }
+
+    /// `ValidateDeploymentStrategy` and the Deployment-only fields of `ValidateDeploymentSpec`
+    /// (k8s.io/kubernetes/pkg/apis/apps/validation), with their messages.
+    static func validateDeploymentSpec(_ object: KubeObject) -> [ValidationError] {
+        var errors: [ValidationError] = []
+        let type = object.string(at: ["spec", "strategy", "type"]) ?? ""
+        let rollingUpdate = object.value(at: ["spec", "strategy", "rollingUpdate"])
+        switch type {
+        case "Recreate":
+            if let rollingUpdate, rollingUpdate != .null {
+                errors.append(ValidationError(type: .forbidden, field: "spec.strategy.rollingUpdate",
+                                              detail: "may not be specified when strategy `type` is 'Recreate'"))
+            }
+        case "RollingUpdate":
+            let path = "spec.strategy.rollingUpdate."
+            var zero = true
+            for key in ["maxUnavailable", "maxSurge"] {
+                guard let value = rollingUpdate?[key] else { continue }
+                if let number = value.intValue {
+                    if number < 0 {
+                        errors.append(ValidationError(type: .invalid, field: path + key, badValue: .int(number),
+                                                      detail: "must be greater than or equal to 0"))
+                    }
+                    if number != 0 { zero = false }
+                } else if let text = value.stringValue, text.hasSuffix("%"), let percent = Int(text.dropLast()), percent >= 0 {
+                    if percent != 0 { zero = false }
+                    if key == "maxUnavailable", percent > 100 {
+                        errors.append(ValidationError(type: .invalid, field: path + key, badValue: .string(text),
+                                                      detail: "must not be greater than 100%"))
+                    }
+                } else {
+                    zero = false
+                    errors.append(ValidationError(type: .invalid, field: path + key, badValue: .json(String(decoding: JSONSerializer.serialize(value), as: UTF8.self)),
+                                                  detail: "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"))
+                }
+            }
+            if zero {
+                let badValue: ValidationError.BadValue = rollingUpdate?["maxUnavailable"]?.stringValue.map { .string($0) } ?? .int(0)
+                errors.append(ValidationError(type: .invalid, field: path + "maxUnavailable", badValue: badValue,
+                                              detail: "may not be 0 when `maxSurge` is 0"))
+            }
+        default:
+            errors.append(ValidationError(type: .notSupported, field: "spec.strategy.type", badValue: .string(type),
+                                          detail: "supported values: \"Recreate\", \"RollingUpdate\""))
+        }
+        if let limit = object.value(at: ["spec", "revisionHistoryLimit"])?.intValue, limit < 0 {
+            errors.append(ValidationError(type: .invalid, field: "spec.revisionHistoryLimit", badValue: .int(limit),
+                                          detail: "must be greater than or equal to 0"))
+        }
+        if let deadline = object.value(at: ["spec", "progressDeadlineSeconds"])?.intValue {
+            if deadline < 0 {
+                errors.append(ValidationError(type: .invalid, field: "spec.progressDeadlineSeconds", badValue: .int(deadline),
+                                              detail: "must be greater than or equal to 0"))
+            }
+            if deadline <= object.value(at: ["spec", "minReadySeconds"])?.intValue ?? 0 {
+                errors.append(ValidationError(type: .invalid, field: "spec.progressDeadlineSeconds", badValue: .int(deadline),
+                                              detail: "must be greater than minReadySeconds"))
+            }
+        }
+        return errors
     }
 
     /// Go's `%#v` of a LabelSelector, close enough for messages.

@@ -222,6 +222,9 @@ struct ReplicaSetController: Controller {
             return nil
         } catch {
             expectations.creationObserved(key)
+            // A namespace being deleted refuses every creation: nothing to report (upstream
+            // checks the NamespaceTerminating cause).
+            if error.code == 403, error.message.contains("because it is being terminated") { return nil }
             await client.recordEvent(about: replicaSet, type: "Warning", reason: "FailedCreate",
                                      message: "Error creating: \(error.message)", component: Self.component)
             return ManageError(reason: "FailedCreate", message: error.message)
