@@ -1,44 +1,15 @@
 import Foundation
+import TestSupport
 @testable import Server
 
 /// Real kubectl against a test server: a kubeconfig pointing at it over plain HTTP and a
 /// fresh discovery cache, both removed with the temporary directory.
 struct Kubectl: Sendable {
-    /// The version dispatcher installed on the build machines.
-    static let defaultBinary = "/usr/bin/kubectl"
-    /// An older client, from the Google Cloud SDK.
-    static let binary127 = "/usr/lib/google-cloud-sdk/bin/kubectl.1.27"
-
-    static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: defaultBinary) }
-
-    /// Debian's kubectl 1.20 (package kubernetes-client): $KUBECTL_1_20, or unpacked from the
-    /// Debian package into .build/kubectl-1.20 (`apt-get download` + `dpkg -x`; installing it
-    /// would replace the kubectl dispatcher). Throws, saying what failed, when it cannot be had.
-    static func binary120() throws -> String {
-        if let path = ProcessInfo.processInfo.environment["KUBECTL_1_20"] { return path }
-        var root = URL(fileURLWithPath: #filePath)
-        while root.path != "/" && !FileManager.default.fileExists(atPath: root.path + "/Package.swift") {
-            root.deleteLastPathComponent()
-        }
-        let directory = root.path + "/.build/kubectl-1.20"
-        let binary = directory + "/usr/bin/kubectl"
-        if FileManager.default.isExecutableFile(atPath: binary) { return binary }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let script = "cd '\(directory)' && apt-get download -q kubernetes-client && dpkg -x kubernetes-client_*.deb . && rm -f kubernetes-client_*.deb"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, FileManager.default.isExecutableFile(atPath: binary) else {
-            throw KubectlUnavailable(description: "cannot get Debian's kubectl 1.20 (kubernetes-client): \(output)")
-        }
-        return binary
-    }
+    /// The kubectl binaries the tests use (TestSupport's `KubectlBinaries`).
+    static let defaultBinary = KubectlBinaries.defaultBinary
+    static let binary127 = KubectlBinaries.binary127
+    static var isInstalled: Bool { KubectlBinaries.isInstalled }
+    static func binary120() throws -> String { try KubectlBinaries.binary120() }
 
     let binary: String
     let kubeconfig: String
@@ -171,8 +142,4 @@ final class LockedData: @unchecked Sendable {
 /// Splits table output into rows of whitespace-separated cells.
 func tableRows(_ text: String) -> [[String]] {
     text.split(separator: "\n").map { $0.split(whereSeparator: { $0 == " " }).map(String.init) }
-}
-
-struct KubectlUnavailable: Error, CustomStringConvertible {
-    let description: String
 }

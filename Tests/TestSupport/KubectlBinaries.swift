@@ -1,0 +1,37 @@
+import Foundation
+
+/// The kubectl versions the tests drive swiftlet with: the version dispatcher installed on the
+/// build machines (1.32), Google's 1.27, and Debian's 1.20 fetched on demand.
+public enum KubectlBinaries {
+    /// The version dispatcher installed on the build machines.
+    public static let defaultBinary = "/usr/bin/kubectl"
+    /// An older client, from the Google Cloud SDK.
+    public static let binary127 = "/usr/lib/google-cloud-sdk/bin/kubectl.1.27"
+
+    public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: defaultBinary) }
+
+    /// Debian's kubectl 1.20 (package kubernetes-client): $KUBECTL_1_20, or unpacked from the
+    /// Debian package into .build/kubectl-1.20 (`apt-get download` + `dpkg -x`; installing it
+    /// would replace the kubectl dispatcher). Throws, saying what failed, when it cannot be had.
+    public static func binary120() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["KUBECTL_1_20"] { return path }
+        let directory = Fixtures.repoRoot + "/.build/kubectl-1.20"
+        let binary = directory + "/usr/bin/kubectl"
+        if FileManager.default.isExecutableFile(atPath: binary) { return binary }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let script = "cd '\(directory)' && apt-get download -q kubernetes-client && dpkg -x kubernetes-client_*.deb . && rm -f kubernetes-client_*.deb"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, FileManager.default.isExecutableFile(atPath: binary) else {
+            throw FixtureError(message: "cannot get Debian's kubectl 1.20 (kubernetes-client): \(output)")
+        }
+        return binary
+    }
+}
