@@ -152,7 +152,7 @@ public struct ClusterJoin: Sendable {
     }
 
     /// Runs `body` with `client` and shuts the client down afterwards, whatever happens.
-    static func withShutdown<T: Sendable>(_ client: APIClient, _ body: (APIClient) async throws -> T) async throws -> T {
+    public static func withShutdown<T: Sendable>(_ client: APIClient, _ body: (APIClient) async throws -> T) async throws -> T {
         do {
             let result = try await body(client)
             await client.shutdown()

@@ -23,15 +23,7 @@ struct TokenCommand: AsyncParsableCommand {
         /// Runs `body` with a client of the kubeconfig's server, shut down afterwards.
         func withClient<T: Sendable>(_ body: (APIClient) async throws -> T) async throws -> T {
             let path = Kubeconfig.path(explicit: kubeconfig)
-            let client = try Kubeconfig.load(path: path).makeClient()
-            do {
-                let result = try await body(client)
-                await client.shutdown()
-                return result
-            } catch {
-                await client.shutdown()
-                throw error
-            }
+            return try await ClusterJoin.withShutdown(try Kubeconfig.load(path: path).makeClient(), body)
         }
     }
 

@@ -203,19 +203,7 @@ final class AgentHarness {
     /// Runs a command to completion; throws with its output when it fails.
     @discardableResult
     static func command(_ argv: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw FixtureError(message: "\(argv.joined(separator: " ")): exit \(process.terminationStatus): \(output)")
-        }
-        return output
+        try TestProcess.run(argv)
     }
 
     /// Runs a command inside the agent's node namespace.

@@ -1,26 +1,14 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 @testable import Agent
 
 /// The host readers against this machine's real files, and address detection inside a
 /// network namespace the test creates (root).
 @Suite struct NodeHostTests {
     static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: output, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw NodeHostError("\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
-        }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        try TestProcess.run(arguments).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     static func file(_ path: String) -> String {

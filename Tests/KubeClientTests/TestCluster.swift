@@ -99,15 +99,7 @@ func withTestCluster<T: Sendable>(port: Int = 0, historyCapacity: Int = SQLiteSt
 
 /// Runs `body` with an admin client of `cluster`, shutting the client down afterwards.
 func withAdminClient<T: Sendable>(_ cluster: TestCluster, _ body: (APIClient) async throws -> T) async throws -> T {
-    let client = try cluster.adminClient()
-    do {
-        let result = try await body(client)
-        await client.shutdown()
-        return result
-    } catch {
-        await client.shutdown()
-        throw error
-    }
+    try await ClusterJoin.withShutdown(try cluster.adminClient(), body)
 }
 
 /// A TCP port nothing listens on right now (bound to port 0, then released).
