@@ -136,8 +136,8 @@ import TestSupport
         #expect(status2 != 0 && output2.lowercased().contains("unauthorized") || output2.contains("401"), "\(output2)")
     }
 
-    /// Pods keep running, unrestarted, across an agent restart and a server restart; a static
-    /// pod shows up as a mirror pod.
+    /// Pods keep running, unrestarted, across a server restart (with its own agent) and a
+    /// restart of another node's agent; a static pod shows up as a mirror pod.
     @Test func podsSurviveAgentAndServerRestarts() async throws {
         let cluster = try ClusterHarness()
         defer { cluster.cleanUp() }
@@ -152,13 +152,19 @@ import TestSupport
               containers: [{name: web, image: busybox, command: [sleep, "3600"]}]
             """.write(toFile: server.path + "/manifests/static-web.yaml", atomically: true, encoding: .utf8)
         try await cluster.startServer(server, serverArguments)
+        let node = try cluster.addHost("node-1")
+        let nodeArguments = ["agent", "--server", cluster.serverURL, "--token", try cluster.joinToken(), "--node-name", "node-1",
+                             "--node-lease-duration-seconds", "4", "--data-dir", node.dataDir + "/agent"] + cluster.runtimeArguments(node)
+        try cluster.start(node, nodeArguments)
         try await cluster.kubectlOK(["run", "sleeper", "--image=busybox", "--", "sleep", "3600"])
+        try await cluster.kubectlOK(["run", "worker", "--image=busybox", "--overrides", #"{"spec":{"nodeName":"node-1"}}"#,
+                                     "--", "sleep", "3600"])
         func state() async -> String {
             await cluster.query(["get", "pods", "-o", "jsonpath={range .items[*]}{.metadata.name}:{.status.phase}:{.metadata.uid}:{.status.containerStatuses[0].restartCount}:{.status.containerStatuses[0].state.running.startedAt} {end}"])
         }
         let running = await TestProcess.waitFor(60) {
             let now = await state()
-            return now.contains("sleeper:Running") && now.contains("static-web-server:Running")
+            return now.contains("sleeper:Running") && now.contains("worker:Running") && now.contains("static-web-server:Running")
         }
         let shown6 = await cluster.query(["get", "pods", "-o", "wide"])
         #expect(running, "\(shown6)\n\(server.log.suffix(3000))")
@@ -174,8 +180,17 @@ import TestSupport
         }
         #expect(settled)
         try await Task.sleep(for: .seconds(3))
-        let after = await state()
-        #expect(after == before, "before: \(before)\nafter:  \(after)")
+        let afterServer = await state()
+        #expect(afterServer == before, "before: \(before)\nafter the server restart:  \(afterServer)")
+
+        // node-1's agent restarts: its pod is adopted, not restarted.
+        await cluster.stop(node)
+        try cluster.start(node, nodeArguments)
+        let back = await TestProcess.waitFor(30) { node.log.contains("joined") && node.log.components(separatedBy: "joined").count > 2 }
+        #expect(back, "\(node.log.suffix(2000))")
+        try await Task.sleep(for: .seconds(3))
+        let afterAgent = await state()
+        #expect(afterAgent == before, "before: \(before)\nafter the agent restart:  \(afterAgent)")
     }
 
     /// Waits up to two minutes for `count` pods from `pods`.
