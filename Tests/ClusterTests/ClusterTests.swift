@@ -193,6 +193,62 @@ import TestSupport
         #expect(afterAgent == before, "before: \(before)\nafter the agent restart:  \(afterAgent)")
     }
 
+    /// A node whose agent stops (the machine is up, its pods still run) goes Unknown, its pods
+    /// are evicted and recreated elsewhere; when the agent comes back the node is Ready again
+    /// and the evicted pods are stopped and gone from the API.
+    @Test func aReturningNodeIsReadyAgainAndItsEvictedPodsAreCleanedUp() async throws {
+        let cluster = try ClusterHarness()
+        defer { cluster.cleanUp() }
+        let server = try cluster.addHost("server")
+        let node = try cluster.addHost("node-1")
+        try await cluster.startServer(server, cluster.runtimeArguments(server) + [
+            "--node-name", "server", "--node-monitor-grace-period", "6", "--node-monitor-period", "1",
+            "--default-toleration-seconds", "2", "--node-lease-duration-seconds", "4",
+        ])
+        let nodeArguments = ["agent", "--server", cluster.serverURL, "--token", try cluster.joinToken(), "--node-name", "node-1",
+                             "--node-lease-duration-seconds", "4", "--data-dir", node.dataDir + "/agent"] + cluster.runtimeArguments(node)
+        try cluster.start(node, nodeArguments)
+        try await cluster.kubectlOK(["create", "deployment", "away", "--image=busybox", "--", "sleep", "3600"])
+        try await cluster.kubectlOK(["patch", "deployment", "away", "-p", #"{"spec":{"template":{"spec":{"nodeSelector":{"kubernetes.io/hostname":"node-1"}}}}}"#])
+        func podsOnNode1() async -> [String] {
+            await cluster.query(["get", "pods", "-l", "app=away", "--field-selector=spec.nodeName=node-1,status.phase=Running",
+                                 "-o", "jsonpath={.items[*].metadata.name}"]).split(separator: " ").map(String.init)
+        }
+        var first: [String] = []
+        _ = await TestProcess.waitFor(60) {
+            first = await podsOnNode1()
+            return first.count == 1
+        }
+        let shownFirst = await cluster.query(["get", "pods", "-o", "wide"])
+        let pod = try #require(first.first, "\(shownFirst)")
+        // Only node-1's agent stops; its pod keeps running on the machine.
+        await cluster.stop(node)
+        let unknown = await TestProcess.waitFor(60) {
+            await cluster.query(["get", "node", "node-1", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]) == "Unknown"
+        }
+        #expect(unknown)
+        let evicted = await TestProcess.waitFor(60) {
+            await cluster.query(["get", "pod", pod, "-o", "jsonpath={.metadata.deletionTimestamp}"]).isEmpty == false
+        }
+        let shownEvicted = await cluster.query(["get", "pods", "-o", "wide"])
+        #expect(evicted, "\(shownEvicted)")
+        // The agent returns: Ready again, and the evicted pod is stopped and deleted.
+        try cluster.start(node, nodeArguments)
+        let ready = await TestProcess.waitFor(60) {
+            await cluster.query(["get", "node", "node-1", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]) == "True"
+        }
+        #expect(ready, "\(node.log.suffix(2000))")
+        let gone = await TestProcess.waitFor(60) {
+            await cluster.query(["get", "pods", "-o", "name"]).contains("pod/\(pod)") == false
+        }
+        let shownGone = await cluster.query(["get", "pods", "-o", "wide"])
+        #expect(gone, "\(shownGone)\n\(node.log.suffix(2000))")
+        // Its replacement runs on node-1 once the taints are gone.
+        let replaced = await TestProcess.waitFor(60) { await podsOnNode1().filter { $0 != pod }.count == 1 }
+        let shownReplaced = await cluster.query(["get", "pods", "-o", "wide"])
+        #expect(replaced, "\(shownReplaced)")
+    }
+
     /// Waits up to two minutes for `count` pods from `pods`.
     private func waitForPods<T>(_ count: Int, _ pods: () async -> [T]) async -> [T] {
         var last: [T] = []
