@@ -4,6 +4,8 @@
 #   busybox-static                        the test and demo images are built from it
 #   iproute2 nftables                     network tests and the host check
 #   crun runc hyperfine strace            peers and tools for the benchmarks in bench/
+#   python3-kubernetes curl               the Python client test; HTTP checks in the cluster tests
+#   kubernetes-client                     only when no kubectl is installed (the tests drive kubectl)
 # Environment: SWIFTLET_SKIP_APT=1 skips everything (for machines set up by hand).
 set -eu
 [ "${SWIFTLET_SKIP_APT:-0}" = 1 ] && exit 0
