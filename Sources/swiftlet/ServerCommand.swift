@@ -11,7 +11,7 @@ import Server
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "Run the control plane: a Kubernetes API server backed by an embedded SQLite store.",
+        abstract: "Run the control plane (API server on SQLite, scheduler, controllers) and an agent for this machine.",
         discussion: """
         Serves HTTPS on --https-listen (default 0.0.0.0:6443) with a cluster CA made on first \
         start, bearer-token authentication, an admin kubeconfig written to --write-kubeconfig \
