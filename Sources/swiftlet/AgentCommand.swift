@@ -29,7 +29,8 @@ struct AgentCommand: AsyncParsableCommand {
         registers its Node (status every 10 s, a Lease renewed every 10 s), sets up the pod network \
         on the pod CIDR the server assigns (--pod-cidr and --node-route are then ignored: routes to \
         the other nodes' pods follow the Node objects), runs the pods bound to it, reports their \
-        status, and mirrors its static pods into the API.
+        status, mirrors its static pods into the API, and serves the kubelet API (pods, container \
+        logs for `kubectl logs`, stats, metrics) on :10250.
         """
     )
 
