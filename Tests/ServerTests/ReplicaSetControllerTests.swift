@@ -1,5 +1,6 @@
 import Foundation
 import KubeAPI
+import Logging
 import Testing
 @testable import Server
 
@@ -144,6 +145,21 @@ func replicaSetJSON(_ name: String, replicas: Int, minReadySeconds: Int = 0, ima
         // More pods of the family on a node: that node's pods go first.
         let crowded = ReplicaSetPods.deletionOrder([pod("alone", node: "a"), pod("crowded", node: "b")], ranks: ["crowded": 3, "alone": 1])
         #expect(crowded.compactMap(\.name) == ["crowded", "alone"])
+    }
+
+    /// A controller manager stopped before its informers listed used to wait for them forever
+    /// (the cluster of a test that ends at once).
+    @Test(.timeLimit(.minutes(1)))
+    func informerCancelledBeforeItsFirstListReleasesWaiters() async throws {
+        let directory = try TemporaryDirectory()
+        let storage = try SQLiteStorage(path: directory.path + "/state.db")
+        defer { Task { await storage.close() } }
+        let informer = Informer(ref: .pods, client: ControllerClient(service: try APIService(storage: storage)), logger: Logger(label: "test"))
+        let task = Task { await informer.run() }
+        task.cancel()
+        await task.value
+        await informer.waitForSync()
+        #expect(informer.list().isEmpty)
     }
 
     @Test func replicaFailureConditionComesAndGoesWithCreateErrors() {

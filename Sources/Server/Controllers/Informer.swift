@@ -32,6 +32,8 @@ final class Informer: Sendable {
         var cache: [String: KubeObject] = [:]
         var handlers: [@Sendable (InformerEvent) -> Void] = []
         var synced = false
+        /// `run` returned (cancelled): nobody will sync, so nobody may wait for it.
+        var stopped = false
         var syncWaiters: [CheckedContinuation<Void, Never>] = []
     }
     private let state = Mutex(State())
@@ -73,11 +75,12 @@ final class Informer: Sendable {
         state.withLock { $0.cache[key] }
     }
 
-    /// Returns once the first list is in the cache.
+    /// Returns once the first list is in the cache, or once `run` has stopped without one
+    /// (cancelled early): waiting for a sync that cannot come would hang the caller.
     func waitForSync() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let ready = state.withLock { state -> Bool in
-                if state.synced { return true }
+                if state.synced || state.stopped { return true }
                 state.syncWaiters.append(continuation)
                 return false
             }
@@ -108,6 +111,12 @@ final class Informer: Sendable {
                 try? await Task.sleep(for: .milliseconds(min(100 * (1 << min(failures, 6)), 5000)))
             }
         }
+        let waiters = state.withLock { state in
+            state.stopped = true
+            defer { state.syncWaiters = [] }
+            return state.syncWaiters
+        }
+        waiters.forEach { $0.resume() }
     }
 
     /// Lists the resource, replaces the cache and reports what changed; returns the list's revision.
