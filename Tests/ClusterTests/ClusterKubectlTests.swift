@@ -9,17 +9,17 @@ import TestSupport
 @Suite(.serialized) struct ClusterKubectlTests {
     static let versions = ["1.32", "1.27", "1.20"]
 
-    static func binary(_ version: String) throws -> String {
+    static func binary(_ version: String) async throws -> String {
         switch version {
         case "1.27": return KubectlBinaries.binary127
-        case "1.20": return try KubectlBinaries.binary120()
+        case "1.20": return try await KubectlBinaries.binary120()
         default: return KubectlBinaries.defaultBinary
         }
     }
 
     @Test(arguments: versions)
     func kubectlDrivesTheCluster(version: String) async throws {
-        let kubectlBinary = try Self.binary(version)
+        let kubectlBinary = try await Self.binary(version)
         let cluster = try ClusterHarness()
         defer { cluster.cleanUp() }
         let server = try cluster.addHost("server")

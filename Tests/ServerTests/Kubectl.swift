@@ -9,7 +9,7 @@ struct Kubectl: Sendable {
     static let defaultBinary = KubectlBinaries.defaultBinary
     static let binary127 = KubectlBinaries.binary127
     static var isInstalled: Bool { KubectlBinaries.isInstalled }
-    static func binary120() throws -> String { try KubectlBinaries.binary120() }
+    static func binary120() async throws -> String { try await KubectlBinaries.binary120() }
 
     let binary: String
     let kubeconfig: String

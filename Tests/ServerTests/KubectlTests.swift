@@ -297,7 +297,7 @@ struct KubectlTests {
     /// KUBECTL_1_20, or fetched from Debian into .build/kubectl-1.20 on first use.
     @Test
     func kubectl120CreatesAppliesAndScales() async throws {
-        let binary = try Kubectl.binary120()
+        let binary = try await Kubectl.binary120()
         try await withTestServer { server in
             let kubectl = try Kubectl(binary: binary, port: server.port, directory: server.directory)
             #expect(try await kubectl("create", "-f", "-", input: podYAML).stdout == "pod/web created\n")

@@ -1,4 +1,6 @@
 import Foundation
+import Runtime
+import Synchronization
 
 /// The kubectl versions the tests drive swiftlet with: the version dispatcher installed on the
 /// build machines (1.32), Google's 1.27, and Debian's 1.20 fetched on demand.
@@ -13,7 +15,18 @@ public enum KubectlBinaries {
     /// Debian's kubectl 1.20 (package kubernetes-client): $KUBECTL_1_20, or unpacked from the
     /// Debian package into .build/kubectl-1.20 (`apt-get download` + `dpkg -x`; installing it
     /// would replace the kubectl dispatcher). Throws, saying what failed, when it cannot be had.
-    public static func binary120() throws -> String {
+    /// Fetched on a thread of its own (apt-get may take a while; a cooperative thread must not
+    /// wait for it), one fetch at a time.
+    public static func binary120() async throws -> String {
+        let result: Result<String, any Error> = await BlockingCall.run(stackSize: 512 * 1024) {
+            fetchLock.withLock { _ in Result { try fetch120() } }
+        }
+        return try result.get()
+    }
+
+    private static let fetchLock = Mutex(())
+
+    private static func fetch120() throws -> String {
         if let path = ProcessInfo.processInfo.environment["KUBECTL_1_20"] { return path }
         let directory = Fixtures.repoRoot + "/.build/kubectl-1.20"
         let binary = directory + "/usr/bin/kubectl"
