@@ -14,7 +14,7 @@ struct APIPodAgentTests {
         try await h.run {
             let pod = h.api.add(try boundPod("web"))
             h.start()
-            let running = await h.waitFor(30) {
+            let running = await h.waitFor(60) {
                 let status = h.api.pod("web")?.status
                 return status?.phase == "Running" && status?.containerStatuses?.first?.state?.running != nil
             }
@@ -41,12 +41,12 @@ struct APIPodAgentTests {
             let pod = h.api.add(try boundPod("web", grace: 30))
             let uid = try #require(pod.metadata.uid)
             h.start()
-            let up = await h.waitFor(30) { h.api.pod("web")?.status?.phase == "Running" && h.containerPid(uid: uid) != nil }
+            let up = await h.waitFor(60) { h.api.pod("web")?.status?.phase == "Running" && h.containerPid(uid: uid) != nil }
             #expect(up)
             let pid = try #require(h.containerPid(uid: uid))
             let started = Date()
             h.api.requestDelete(name: "web", grace: 2)
-            let gone = await h.waitFor(30) { h.api.pod("web") == nil }
+            let gone = await h.waitFor(60) { h.api.pod("web") == nil }
             let took = Date().timeIntervalSince(started)
             #expect(gone, "\(String(describing: h.api.pod("web")))")
             #expect(took >= 2 && took < 20, "deletion took \(took) s")
@@ -66,7 +66,7 @@ struct APIPodAgentTests {
         try await h.run {
             let first = h.api.add(try boundPod("first"))
             h.start()
-            let up = await h.waitFor(30) { h.containerPid(uid: first.metadata.uid ?? "") != nil && h.api.pod("first")?.status?.phase == "Running" }
+            let up = await h.waitFor(60) { h.containerPid(uid: first.metadata.uid ?? "") != nil && h.api.pod("first")?.status?.phase == "Running" }
             #expect(up)
             let pid = try #require(h.containerPid(uid: first.metadata.uid ?? ""))
             let lists = h.api.listCount
@@ -75,7 +75,7 @@ struct APIPodAgentTests {
             #expect(relisted)
             // A pod created after the relist arrives through the new watch.
             let second = h.api.add(try boundPod("second"))
-            let secondUp = await h.waitFor(30) { h.api.pod("second")?.status?.phase == "Running" }
+            let secondUp = await h.waitFor(60) { h.api.pod("second")?.status?.phase == "Running" }
             #expect(secondUp)
             #expect(h.containerPid(uid: first.metadata.uid ?? "") == pid)
             #expect(kill(pid, 0) == 0)
@@ -95,7 +95,7 @@ struct APIPodAgentTests {
             let lostUID = try #require(lost.metadata.uid)
             let doomedUID = try #require(doomed.metadata.uid)
             h.start()
-            let up = await h.waitFor(30) {
+            let up = await h.waitFor(60) {
                 [keptUID, lostUID, doomedUID].allSatisfy { h.containerPid(uid: $0) != nil }
                     && ["kept", "lost", "doomed"].allSatisfy { h.api.pod($0)?.status?.phase == "Running" }
             }
@@ -110,7 +110,7 @@ struct APIPodAgentTests {
             h.api.requestDelete(name: "doomed", grace: 1)
             #expect(kill(lostPid, 0) == 0, "stopping the agent stopped a pod")
             h.start()
-            let terminated = await h.waitFor(30) {
+            let terminated = await h.waitFor(60) {
                 h.entry("lost") == nil && kill(lostPid, 0) != 0 && h.api.pod("doomed") == nil && kill(doomedPid, 0) != 0
             }
             #expect(terminated)
@@ -135,7 +135,7 @@ struct APIPodAgentTests {
                   containers: [{name: c, image: busybox, command: ["sleep", "1000"]}]
                 """)
             h.start()
-            let mirrored = await h.waitFor(30) { h.api.pod("static-testnode")?.status?.phase == "Running" }
+            let mirrored = await h.waitFor(60) { h.api.pod("static-testnode")?.status?.phase == "Running" }
             #expect(mirrored, "\(h.api.allPods)")
             let mirror = try #require(h.api.pod("static-testnode"))
             let staticUID = try #require(h.entry("static-testnode")?.pod.metadata.uid)
@@ -151,7 +151,7 @@ struct APIPodAgentTests {
             // Deleted in the API, it comes back (a new object), the static pod untouched.
             let pid = try #require(h.containerPid(uid: staticUID))
             h.api.requestDelete(name: "static-testnode")
-            let back = await h.waitFor(30) {
+            let back = await h.waitFor(60) {
                 guard let again = h.api.pod("static-testnode") else { return false }
                 return again.metadata.uid != mirror.metadata.uid && again.metadata.deletionTimestamp == nil && again.status?.phase == "Running"
             }
@@ -159,7 +159,7 @@ struct APIPodAgentTests {
             #expect(h.containerPid(uid: staticUID) == pid)
             // Removing the manifest stops the pod, then its mirror goes.
             try h.removeManifest("static.yaml")
-            let gone = await h.waitFor(30) { h.api.pod("static-testnode") == nil && h.entry("static-testnode") == nil }
+            let gone = await h.waitFor(60) { h.api.pod("static-testnode") == nil && h.entry("static-testnode") == nil }
             #expect(gone)
             #expect(h.leftovers().isEmpty, "\(h.leftovers())")
         }
@@ -173,7 +173,7 @@ struct APIPodAgentTests {
             h.api.requestDelete(name: "early", grace: 30)
             pod = try #require(h.api.pod("early"))
             h.start()
-            let gone = await h.waitFor(30) { h.api.pod("early") == nil }
+            let gone = await h.waitFor(60) { h.api.pod("early") == nil }
             #expect(gone)
             #expect(h.api.deletes.map(\.uid) == [pod.metadata.uid ?? ""])
             #expect(h.containerPid(uid: pod.metadata.uid ?? "") == nil)

@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// Polls every 20 ms until `condition` holds; false on timeout.
-func eventually(_ timeout: Double = 20, _ condition: () -> Bool) async -> Bool {
+func eventually(_ timeout: Double = 60, _ condition: () -> Bool) async -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if condition() { return true }

@@ -6,7 +6,9 @@ import TestSupport
 /// server and a real agent, each in its own network namespace: pods wait for a node with the
 /// scheduler's reason; then nodes, Deployments, apply, scale, wide output, replacement, watch,
 /// expose, rollout pause/resume/undo, cascading delete, and errors as Kubernetes prints them.
-@Suite(.serialized) struct ClusterKubectlTests {
+/// (An extension of `ClusterTests`, so it runs serialized with the other cluster tests: two
+/// clusters and their kubectl polling at once load a 2-core machine enough to starve other suites.)
+extension ClusterTests {
     static let versions = ["1.32", "1.27", "1.20"]
 
     static func binary(_ version: String) async throws -> String {
@@ -18,7 +20,7 @@ import TestSupport
     }
 
     @Test(arguments: versions)
-    func kubectlDrivesTheCluster(version: String) async throws {
+    func kubectlDrivesTheClusterStory(version: String) async throws {
         let kubectlBinary = try await Self.binary(version)
         let cluster = try ClusterHarness()
         defer { cluster.cleanUp() }

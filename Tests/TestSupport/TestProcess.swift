@@ -104,12 +104,13 @@ public enum TestProcess {
         return waitpid(pid, &status, WNOHANG) == pid
     }
 
-    /// Polls every 100 ms until `condition` holds; false on timeout.
+    /// Polls every 200 ms until `condition` holds; false on timeout. (Conditions often run
+    /// kubectl, whose start costs about 50 ms of CPU: a faster poll loads a 2-core machine.)
     public static func waitFor(_ timeout: Double, _ condition: () async throws -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if (try? await condition()) == true { return true }
-            try? await Task.sleep(for: .milliseconds(100))
+            try? await Task.sleep(for: .milliseconds(200))
         }
         return (try? await condition()) == true
     }
