@@ -335,9 +335,17 @@ int sl_sandbox_create(int clone_flags, const char *hostname, int out_fds[3], str
     pid_t pid = sl_clone_fork(clone_flags, &pidfd);
     if (pid == 0) {
         // The holder child: configure the fresh namespaces, say "ready", then wait until the
-        // parent has opened them and closes the hold pipe. It never execs.
+        // parent has opened them and closes the hold pipe. It never execs, so close-on-exec
+        // never drops what it inherited: it closes every other fd itself, at once. Otherwise a
+        // holder forked by another thread meanwhile keeps this sandbox's hold pipe open (and
+        // this one keeps its), and both wait for an EOF that never comes.
         close(report[0]);
         close(hold[1]);
+        int keep_lo = report[1] < hold[0] ? report[1] : hold[0];
+        int keep_hi = report[1] < hold[0] ? hold[0] : report[1];
+        if (keep_lo > 3) syscall(SYS_close_range, 3, (unsigned)keep_lo - 1, 0);
+        if (keep_hi > keep_lo + 1) syscall(SYS_close_range, (unsigned)keep_lo + 1, (unsigned)keep_hi - 1, 0);
+        syscall(SYS_close_range, (unsigned)keep_hi + 1, ~0U, 0);
         if ((clone_flags & CLONE_NEWUTS) && hostname && sethostname(hostname, strlen(hostname)) < 0)
             sl_child_fail(report[1], SL_STEP_SETHOSTNAME, errno, hostname);
         if (clone_flags & CLONE_NEWNET) {
