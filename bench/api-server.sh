@@ -20,6 +20,7 @@ work="$(mktemp -d /tmp/swiftlet-apibench.XXXXXX)"
 server_pid=""
 etcd_pid=""
 cleanup() {
+    set +e
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
     [ -n "$etcd_pid" ] && kill "$etcd_pid" 2>/dev/null && wait "$etcd_pid" 2>/dev/null
     rm -rf "$work"
