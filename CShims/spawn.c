@@ -401,7 +401,11 @@ int sl_sandbox_create(int clone_flags, const char *hostname, int out_fds[3], str
             if (out_fds[i] < 0) { sl_fill_error(res, SL_STEP_SETNS, errno, path); ok = 0; }
         }
     }
-    close(hold[1]); // lets the holder exit; the fds keep the namespaces alive
+    // Lets the holder exit (a byte: EOF alone would wait for every copy of the pipe); the fds
+    // keep the namespaces alive.
+    char done = 1;
+    (void)!write(hold[1], &done, 1);
+    close(hold[1]);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
     if (!ok) {
         for (int i = 0; i < 3; i++) if (out_fds[i] >= 0) { close(out_fds[i]); out_fds[i] = -1; }

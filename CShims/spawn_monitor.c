@@ -208,6 +208,10 @@ int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_pa
         memcpy(res->detail, "pidfd_open", 11);
         return -1;
     }
+    // "Go" is a byte, not just EOF: a B forked meanwhile by another thread holds a copy of
+    // this pipe until it execs, and it waits for its own go.
+    char go_byte = 1;
+    (void)!write(go[1], &go_byte, 1);
     close(go[1]);
     return 0;
 }
