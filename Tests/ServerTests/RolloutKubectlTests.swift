@@ -42,7 +42,8 @@ import Testing
                 return names.count == 5 && !names.contains(victim)
             }
 
-            // Without a garbage collector only the Deployment goes; its controller stops.
+            // This cluster runs no garbage collector: only the Deployment goes (ClusterKubectlTests
+            // checks that its ReplicaSets and pods follow in the full server).
             let gone = try await kubectl("delete", "deployment", "web")
             #expect(gone.stdout == "deployment.apps \"web\" deleted\n", "\(gone.stderr)")
             #expect(try await kubectl("get", "deploy", "web").stderr.contains("NotFound"))
