@@ -124,19 +124,7 @@ final class APIPodHarness {
     func cleanUp() {
         task?.cancel()
         task = nil
-        let fm = FileManager.default
-        if let enumerator = fm.enumerator(atPath: data + "/pods") {
-            for case let path as String in enumerator where path.hasSuffix("state.json") {
-                guard let contents = fm.contents(atPath: data + "/pods/" + path),
-                      let object = try? JSONSerialization.jsonObject(with: contents) as? [String: Any] else { continue }
-                for key in ["containerPid", "monitorPid"] {
-                    if let pid = (object[key] as? NSNumber)?.int32Value, pid > 1 { kill(pid, SIGKILL) }
-                }
-            }
-        }
-        try? cgroups.killAll(cgroupParent)
-        usleep(200_000)
-        try? cgroups.destroy(cgroupParent)
+        PodProcesses.killAll(dataDirectory: data, cgroupParent: cgroupParent)
         root.cleanUp()
     }
 

@@ -181,21 +181,7 @@ final class AgentHarness {
     /// our state, everything in our cgroups, then the directories (TestRoot unmounts).
     func cleanUp() {
         kill9()
-        let fm = FileManager.default
-        if let enumerator = fm.enumerator(atPath: data + "/pods") {
-            for case let path as String in enumerator where path.hasSuffix("state.json") {
-                guard let contents = fm.contents(atPath: data + "/pods/" + path),
-                      let object = try? JSONSerialization.jsonObject(with: contents) as? [String: Any] else { continue }
-                for key in ["containerPid", "monitorPid"] {
-                    if let pid = (object[key] as? NSNumber)?.int32Value, pid > 1 { kill(pid, SIGKILL) }
-                }
-            }
-        }
-        if let cgroups = try? Cgroups.detect() {
-            try? cgroups.killAll(cgroupParent)
-            usleep(200_000)
-            try? cgroups.destroy(cgroupParent)
-        }
+        PodProcesses.killAll(dataDirectory: data, cgroupParent: cgroupParent)
         _ = try? Self.command(["/usr/sbin/ip", "netns", "del", netns])
         root.cleanUp()
     }

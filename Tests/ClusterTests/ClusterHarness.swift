@@ -152,22 +152,7 @@ final class ClusterHarness: @unchecked Sendable {
     }
 
     private func killPods(_ host: Host) {
-        let fm = FileManager.default
-        let pods = host.dataDir + "/agent/pods"
-        if let enumerator = fm.enumerator(atPath: pods) {
-            for case let path as String in enumerator where path.hasSuffix("state.json") {
-                guard let contents = fm.contents(atPath: pods + "/" + path),
-                      let object = try? JSONSerialization.jsonObject(with: contents) as? [String: Any] else { continue }
-                for key in ["containerPid", "monitorPid"] {
-                    if let pid = (object[key] as? NSNumber)?.int32Value, pid > 1 { kill(pid, SIGKILL) }
-                }
-            }
-        }
-        if let cgroups = try? Cgroups.detect() {
-            try? cgroups.killAll(host.cgroupParent)
-            usleep(200_000)
-            try? cgroups.destroy(host.cgroupParent)
-        }
+        PodProcesses.killAll(dataDirectory: host.dataDir + "/agent", cgroupParent: host.cgroupParent)
     }
 
     func cleanUp() {

@@ -11,7 +11,6 @@ import TestSupport
         let server = try cluster.addHost("server")
         try await cluster.startServer(server, ["--disable-agent"])
         let namespaces = try await cluster.kubectlOK(["get", "namespaces", "-o", "name"])
-        let shown1 = await cluster.query(["get", "pods", "-o", "wide"])
         #expect(namespaces.contains("namespace/kube-system"), "\(namespaces)")
     }
 
