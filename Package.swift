@@ -146,7 +146,7 @@ let package = Package(
             path: "bench/pod-network-bench"
         ),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
-        .testTarget(name: "ImagesTests", dependencies: ["Images"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "Runtime", "TestSupport"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
         // Helpers shared by the root integration tests: scratch directories, the test images.
         .target(name: "TestSupport", dependencies: ["Images", "Runtime", "Cgroups"], path: "Tests/TestSupport"),

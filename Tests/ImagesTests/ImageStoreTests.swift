@@ -4,17 +4,17 @@ import Testing
 
 /// Imports the images built by rootfs-fixtures/build.sh into a fresh store per test.
 @Suite struct ImageStoreTests {
-    /// A temporary directory with the fixtures in `fixtures/` and a store in `store/`.
+    /// A temporary directory with a store in `store/`, and the shared, read-only fixtures.
     struct Context {
         var dir: String
-        var fixtures: String { dir + "/fixtures" }
+        var fixtures: String
         var store: ImageStore
     }
 
-    static func withStore(_ body: (Context) throws -> Void) throws {
-        try TestSupport.withTemporaryDirectory { dir in
-            try TestSupport.buildFixtures(into: dir + "/fixtures")
-            try body(Context(dir: dir, store: try ImageStore(root: dir + "/store")))
+    static func withStore(_ body: (Context) async throws -> Void) async throws {
+        let fixtures = try await TestSupport.fixtures()
+        try await TestSupport.withTemporaryDirectory { dir in
+            try await body(Context(dir: dir, fixtures: fixtures, store: try ImageStore(root: dir + "/store")))
         }
     }
 
@@ -22,8 +22,8 @@ import Testing
         Set(try FileManager.default.contentsOfDirectory(atPath: store.root + "/blobs/sha256"))
     }
 
-    @Test func importsOCILayoutAndResolvesItManyWays() throws {
-        try Self.withStore { c in
+    @Test func importsOCILayoutAndResolvesItManyWays() async throws {
+        try await Self.withStore { c in
             let images = try c.store.importImage(from: c.fixtures + "/busybox")
             #expect(images.count == 1)
             let image = try #require(images.first)
@@ -51,8 +51,8 @@ import Testing
         }
     }
 
-    @Test func unknownImageErrorTellsHowToImport() throws {
-        try TestSupport.withTemporaryDirectory { dir in
+    @Test func unknownImageErrorTellsHowToImport() async throws {
+        try await TestSupport.withTemporaryDirectory { dir in
             let store = try ImageStore(root: dir + "/store")
             #expect {
                 try store.resolve("nope")
@@ -63,8 +63,8 @@ import Testing
         }
     }
 
-    @Test func configuredImageHasItsConfigAndFlattensWithWhiteouts() throws {
-        try Self.withStore { c in
+    @Test func configuredImageHasItsConfigAndFlattensWithWhiteouts() async throws {
+        try await Self.withStore { c in
             let image = try #require(try c.store.importImage(from: c.fixtures + "/configured").first)
             #expect(image.references == ["docker.io/swiftlet/configured:1.0"])
             #expect(image.config.entrypoint == ["/bin/echo", "entry"])
@@ -91,8 +91,8 @@ import Testing
     /// Needs root: unpacking writes whiteout devices and trusted.overlay xattrs, and the
     /// test mounts overlayfs over the result to check the kernel reads them as intended.
     @Test(.enabled(if: TestSupport.isRoot, "needs root for mknod, trusted xattrs and mount"))
-    func layerDirectoriesWorkAsOverlayLowerdirsRequiresRoot() throws {
-        try Self.withStore { c in
+    func layerDirectoriesWorkAsOverlayLowerdirsRequiresRoot() async throws {
+        try await Self.withStore { c in
             let image = try #require(try c.store.importImage(from: c.fixtures + "/configured").first)
             let layers = try c.store.layerDirectories(for: image)
             #expect(layers == image.diffIDs.map { c.store.root + "/layers/" + $0.hex })
@@ -121,8 +121,8 @@ import Testing
         }
     }
 
-    @Test func importsDockerArchiveWithTheSameLayerAsTheOCILayout() throws {
-        try Self.withStore { c in
+    @Test func importsDockerArchiveWithTheSameLayerAsTheOCILayout() async throws {
+        try await Self.withStore { c in
             let oci = try #require(try c.store.importImage(from: c.fixtures + "/busybox").first)
             let docker = try #require(try c.store.importImage(from: c.fixtures + "/busybox-docker.tar").first)
             #expect(docker.references == ["docker.io/library/busybox:docker-archive"])
@@ -139,11 +139,14 @@ import Testing
     }
 
     @Test(arguments: [false, true])
-    func importsOCIArchive(gzipped: Bool) throws {
-        try Self.withStore { c in
+    func importsOCIArchive(gzipped: Bool) async throws {
+        try await Self.withStore { c in
             var archive = c.fixtures + "/busybox-oci.tar"
             if gzipped {
-                try TestSupport.run("/usr/bin/gzip", ["-k", archive])
+                // A copy: the fixtures are shared.
+                try FileManager.default.copyItem(atPath: archive, toPath: c.dir + "/busybox-oci.tar")
+                archive = c.dir + "/busybox-oci.tar"
+                try await TestSupport.run("/usr/bin/gzip", [archive])
                 archive += ".gz"
             }
             let image = try #require(try c.store.importImage(from: archive).first)
@@ -152,8 +155,8 @@ import Testing
         }
     }
 
-    @Test func givenNameOverridesOrCompletesTheArchiveName() throws {
-        try Self.withStore { c in
+    @Test func givenNameOverridesOrCompletesTheArchiveName() async throws {
+        try await Self.withStore { c in
             let completed = try c.store.importImage(from: c.fixtures + "/configured", name: "myrepo/app")
             #expect(completed.first?.references == ["docker.io/myrepo/app:1.0"])
             #expect(try c.store.resolve("myrepo/app:1.0").id == completed.first?.id)
@@ -164,8 +167,8 @@ import Testing
         }
     }
 
-    @Test func tagOnlyRefNameNeedsAName() throws {
-        try Self.withStore { c in
+    @Test func tagOnlyRefNameNeedsAName() async throws {
+        try await Self.withStore { c in
             let layout = c.dir + "/tagonly"
             try FileManager.default.copyItem(atPath: c.fixtures + "/busybox", toPath: layout)
             try Self.rewriteIndex(layout) { entry in
@@ -181,8 +184,8 @@ import Testing
         }
     }
 
-    @Test func unnamedImageIsKeptAndReachableByID() throws {
-        try Self.withStore { c in
+    @Test func unnamedImageIsKeptAndReachableByID() async throws {
+        try await Self.withStore { c in
             let layout = c.dir + "/unnamed"
             try FileManager.default.copyItem(atPath: c.fixtures + "/busybox", toPath: layout)
             try Self.rewriteIndex(layout) { $0["annotations"] = nil }
@@ -198,8 +201,8 @@ import Testing
         }
     }
 
-    @Test func listRemoveAndGarbageCollection() throws {
-        try Self.withStore { c in
+    @Test func listRemoveAndGarbageCollection() async throws {
+        try await Self.withStore { c in
             let busybox = try #require(try c.store.importImage(from: c.fixtures + "/busybox").first)
             let configured = try #require(try c.store.importImage(from: c.fixtures + "/configured").first)
             let docker = try #require(try c.store.importImage(from: c.fixtures + "/busybox-docker.tar").first)
@@ -240,8 +243,8 @@ import Testing
         }
     }
 
-    @Test func corruptedBlobInLayoutIsRejectedAndNamed() throws {
-        try Self.withStore { c in
+    @Test func corruptedBlobInLayoutIsRejectedAndNamed() async throws {
+        try await Self.withStore { c in
             let layout = c.dir + "/corrupt"
             try FileManager.default.copyItem(atPath: c.fixtures + "/busybox", toPath: layout)
             let manifestDigest = try Self.indexEntries(layout)[0]["digest"] as? String ?? ""
@@ -268,17 +271,17 @@ import Testing
         }
     }
 
-    @Test func dockerArchiveEntriesSharingLayersImportOnce() throws {
-        try Self.withStore { c in
+    @Test func dockerArchiveEntriesSharingLayersImportOnce() async throws {
+        try await Self.withStore { c in
             let extracted = c.dir + "/docker"
             try FileTree.createDirectories(extracted)
-            try TestSupport.run("/usr/bin/tar", ["-xf", c.fixtures + "/busybox-docker.tar", "-C", extracted])
+            try await TestSupport.run("/usr/bin/tar", ["-xf", c.fixtures + "/busybox-docker.tar", "-C", extracted])
             let manifest = try TestSupport.read(extracted + "/manifest.json")
             let second = manifest.replacingOccurrences(of: "busybox:docker-archive", with: "example.com/second:2")
             // Two entries naming the same config and layer files.
             let both = String(manifest.dropLast()) + "," + String(second.dropFirst())
             try TestSupport.write(both, to: extracted + "/manifest.json")
-            try TestSupport.run("/usr/bin/tar", ["-cf", c.dir + "/two.tar", "-C", extracted, "."])
+            try await TestSupport.run("/usr/bin/tar", ["-cf", c.dir + "/two.tar", "-C", extracted, "."])
 
             let images = try c.store.importImage(from: c.dir + "/two.tar")
             #expect(images.count == 1)  // identical synthesized manifests: one image, two names
@@ -288,8 +291,8 @@ import Testing
         }
     }
 
-    @Test func corruptedBlobInStoreIsDetectedWhenUsed() throws {
-        try Self.withStore { c in
+    @Test func corruptedBlobInStoreIsDetectedWhenUsed() async throws {
+        try await Self.withStore { c in
             let image = try #require(try c.store.importImage(from: c.fixtures + "/busybox").first)
             let layer = try c.store.manifest(image.manifestDigest).layers[0].digest
             let handle = try FileHandle(forUpdating: URL(fileURLWithPath: c.store.blobs.path(layer)))
@@ -313,8 +316,8 @@ import Testing
         }
     }
 
-    @Test func zstdLayersAreRefusedClearly() throws {
-        try Self.withStore { c in
+    @Test func zstdLayersAreRefusedClearly() async throws {
+        try await Self.withStore { c in
             let layout = c.dir + "/zstd"
             try FileManager.default.copyItem(atPath: c.fixtures + "/busybox", toPath: layout)
             try Self.rewriteManifest(layout) { $0.replacingOccurrences(of: "tar+gzip", with: "tar+zstd") }
@@ -326,8 +329,8 @@ import Testing
         }
     }
 
-    @Test func nestedIndexResolvesToThisPlatform() throws {
-        try Self.withStore { c in
+    @Test func nestedIndexResolvesToThisPlatform() async throws {
+        try await Self.withStore { c in
             let layout = c.dir + "/multi"
             try FileManager.default.copyItem(atPath: c.fixtures + "/busybox", toPath: layout)
             let host = HostPlatform.current.architecture
@@ -361,8 +364,8 @@ import Testing
         }
     }
 
-    @Test func concurrentImportsAndUnpacksDoNotCorruptTheStore() throws {
-        try Self.withStore { c in
+    @Test func concurrentImportsAndUnpacksDoNotCorruptTheStore() async throws {
+        try await Self.withStore { c in
             let sources = [c.fixtures + "/busybox", c.fixtures + "/configured",
                            c.fixtures + "/busybox-docker.tar", c.fixtures + "/busybox-oci.tar"]
             let failures = Failures()

@@ -24,8 +24,8 @@ import Testing
         }
     }
 
-    @Test func unpacksFilesLinksAndMetadata() throws {
-        try TestSupport.withTemporaryDirectory { dir in
+    @Test func unpacksFilesLinksAndMetadata() async throws {
+        try await TestSupport.withTemporaryDirectory { dir in
             var tar = TarBuilder()
             tar.directory("./", mode: 0o755)
             tar.directory("./bin", mode: 0o555, mtime: 1_000_000)
@@ -50,13 +50,13 @@ import Testing
         }
     }
 
-    @Test func returnsTheDiffIDOfGzipAndPlainLayers() throws {
-        try TestSupport.withTemporaryDirectory { dir in
+    @Test func returnsTheDiffIDOfGzipAndPlainLayers() async throws {
+        try await TestSupport.withTemporaryDirectory { dir in
             var tar = TarBuilder()
             tar.file("a", "a")
             try tar.write(to: dir + "/l.tar")
-            let expected = try TestSupport.run("/usr/bin/sha256sum", [dir + "/l.tar"]).prefix(64)
-            try TestSupport.run("/usr/bin/gzip", ["-k", dir + "/l.tar"])
+            let expected = try await TestSupport.run("/usr/bin/sha256sum", [dir + "/l.tar"]).prefix(64)
+            try await TestSupport.run("/usr/bin/gzip", ["-k", dir + "/l.tar"])
             try FileTree.createDirectories(dir + "/one")
             try FileTree.createDirectories(dir + "/two")
             #expect(try LayerUnpacker(mode: .apply).unpack(layerAt: dir + "/l.tar", into: dir + "/one").hex == String(expected))
@@ -70,8 +70,8 @@ import Testing
         ("a/../../evil", "escapes the layer"),
         ("/etc/evil", "absolute path"),
     ])
-    func rejectsPathTraversal(path: String, message: String) throws {
-        try TestSupport.withTemporaryDirectory { dir in
+    func rejectsPathTraversal(path: String, message: String) async throws {
+        try await TestSupport.withTemporaryDirectory { dir in
             var tar = TarBuilder()
             tar.file(path, "owned")
             Self.expectUnsafe(tar, in: dir, message)
@@ -79,8 +79,8 @@ import Testing
         }
     }
 
-    @Test func hardLinksCannotPointOutside() throws {
-        try TestSupport.withTemporaryDirectory { dir in
+    @Test func hardLinksCannotPointOutside() async throws {
+        try await TestSupport.withTemporaryDirectory { dir in
             var up = TarBuilder()
             up.hardLink("stolen", to: "../../etc/hostname")
             Self.expectUnsafe(up, in: dir, "escapes the layer")
@@ -99,8 +99,8 @@ import Testing
         }
     }
 
-    @Test func symlinkedParentsResolveInsideTheDestination() throws {
-        try TestSupport.withTemporaryDirectory { dir in
+    @Test func symlinkedParentsResolveInsideTheDestination() async throws {
+        try await TestSupport.withTemporaryDirectory { dir in
             let outside = dir + "/outside"
             try FileTree.createDirectories(outside)
             var tar = TarBuilder()
@@ -118,8 +118,8 @@ import Testing
         }
     }
 
-    @Test func finalSymlinkIsReplacedNotFollowed() throws {
-        try TestSupport.withTemporaryDirectory { dir in
+    @Test func finalSymlinkIsReplacedNotFollowed() async throws {
+        try await TestSupport.withTemporaryDirectory { dir in
             try TestSupport.write("original", to: dir + "/victim")
             var tar = TarBuilder()
             tar.symlink("x", to: dir + "/victim")
@@ -131,8 +131,8 @@ import Testing
         }
     }
 
-    @Test func applyModeWhiteoutsDeleteLowerContent() throws {
-        try TestSupport.withTemporaryDirectory { dir in
+    @Test func applyModeWhiteoutsDeleteLowerContent() async throws {
+        try await TestSupport.withTemporaryDirectory { dir in
             var lower = TarBuilder()
             lower.file("srv/gone.txt", "old")
             lower.file("srv/kept.txt", "kept")
@@ -160,8 +160,8 @@ import Testing
 
     /// Needs root: mknod of the 0:0 whiteout device and the trusted.* xattr.
     @Test(.enabled(if: TestSupport.isRoot, "needs root for mknod and trusted.* xattrs"))
-    func overlayModeWhiteoutsRequiresRoot() throws {
-        try TestSupport.withTemporaryDirectory { dir in
+    func overlayModeWhiteoutsRequiresRoot() async throws {
+        try await TestSupport.withTemporaryDirectory { dir in
             var tar = TarBuilder()
             tar.file("srv/.wh.gone.txt")
             tar.file("opt/dir/.wh..wh..opq")
@@ -183,8 +183,8 @@ import Testing
         }
     }
 
-    @Test func archiveXattrsForOverlayfsAreIgnored() throws {
-        try TestSupport.withTemporaryDirectory { dir in
+    @Test func archiveXattrsForOverlayfsAreIgnored() async throws {
+        try await TestSupport.withTemporaryDirectory { dir in
             var tar = TarBuilder()
             tar.entry("d", .directory, mode: 0o755, pax: ["SCHILY.xattr.trusted.overlay.opaque": "y"])
             let root = try Self.unpack(tar, in: dir)

@@ -38,8 +38,8 @@ import Testing
         }
     }
 
-    @Test func fiveMegabyteFileMatchesSha256sum() throws {
-        try TestSupport.withTemporaryDirectory { dir in
+    @Test func fiveMegabyteFileMatchesSha256sum() async throws {
+        try await TestSupport.withTemporaryDirectory { dir in
             let path = dir + "/blob"
             var state: UInt32 = 12345
             var bytes = [UInt8](repeating: 0, count: 5 * 1024 * 1024 + 17)
@@ -48,7 +48,7 @@ import Testing
                 bytes[i] = UInt8(truncatingIfNeeded: state >> 24)
             }
             try Data(bytes).write(to: URL(fileURLWithPath: path))
-            let expected = try TestSupport.run("/usr/bin/sha256sum", [path]).prefix(64)
+            let expected = try await TestSupport.run("/usr/bin/sha256sum", [path]).prefix(64)
 
             let source = DigestingSource(try FileSource(path: path))
             let count = try source.drain()

@@ -20,8 +20,8 @@ import Testing
         return result
     }
 
-    @Test func readsGNUTarWithLongNamesAndAllKinds() throws {
-        try TestSupport.withTemporaryDirectory { dir in
+    @Test func readsGNUTarWithLongNamesAndAllKinds() async throws {
+        try await TestSupport.withTemporaryDirectory { dir in
             let tree = dir + "/tree"
             let longDir = String(repeating: "d", count: 80) + "/" + String(repeating: "e", count: 80)
             try FileManager.default.createDirectory(atPath: tree + "/" + longDir, withIntermediateDirectories: true)
@@ -31,7 +31,7 @@ import Testing
             try FileManager.default.linkItem(atPath: tree + "/" + longDir + "/file.txt", toPath: tree + "/hard")
             #expect(mkfifo(tree + "/fifo", 0o640) == 0)
             #expect(chmod(tree + "/hard", 0o4755) == 0)
-            try TestSupport.run("/usr/bin/tar", ["--format=gnu", "--sort=name", "-cf", dir + "/a.tar", "-C", tree, "."])
+            try await TestSupport.run("/usr/bin/tar", ["--format=gnu", "--sort=name", "-cf", dir + "/a.tar", "-C", tree, "."])
 
             let entries = try Self.entries(try FileSource(path: dir + "/a.tar"))
             let byPath = Dictionary(entries.map { ($0.0.path, $0) }, uniquingKeysWith: { a, _ in a })
@@ -52,15 +52,15 @@ import Testing
         }
     }
 
-    @Test func readsPOSIXTarWithXattrsAndLongPath() throws {
-        try TestSupport.withTemporaryDirectory { dir in
+    @Test func readsPOSIXTarWithXattrsAndLongPath() async throws {
+        try await TestSupport.withTemporaryDirectory { dir in
             let tree = dir + "/tree"
             let longPath = String(repeating: "p", count: 120) + String(repeating: "q", count: 120)
             try TestSupport.write("content", to: tree + "/" + longPath)
             let fd = open(tree + "/" + longPath, O_RDONLY)
             defer { close(fd) }
             try Xattr.set(fd: fd, name: "user.swiftlet", value: Array("v1".utf8), path: longPath)
-            try TestSupport.run("/usr/bin/tar", ["--format=posix", "--xattrs", "--xattrs-include=user.*",
+            try await TestSupport.run("/usr/bin/tar", ["--format=posix", "--xattrs", "--xattrs-include=user.*",
                                                  "-cf", dir + "/p.tar", "-C", tree, longPath])
             let entries = try Self.entries(try FileSource(path: dir + "/p.tar"))
             #expect(entries.count == 1)
@@ -71,7 +71,7 @@ import Testing
         }
     }
 
-    @Test func paxRecordsOverrideHeaderFields() throws {
+    @Test func paxRecordsOverrideHeaderFields() async throws {
         var tar = TarBuilder()
         tar.paxGlobal(["uid": "7"])
         tar.entry("short", .regular, content: Array("data".utf8), uid: 1, pax: [
@@ -93,7 +93,7 @@ import Testing
         #expect(entries[1].0.uid == 7)
     }
 
-    @Test func gnuLongNameAndLinkRecords() throws {
+    @Test func gnuLongNameAndLinkRecords() async throws {
         var tar = TarBuilder()
         let name = "dir/" + String(repeating: "n", count: 300)
         tar.gnuLongName(name)
@@ -106,7 +106,7 @@ import Testing
         #expect(entries[0].0.kind == .hardLink)
     }
 
-    @Test func base256NumbersAndDevices() throws {
+    @Test func base256NumbersAndDevices() async throws {
         var tar = TarBuilder()
         // GNU base-256: 0x80 marker, then the big-endian value (here 2^33).
         tar.entry("big", .regular, rawUID: [0x80, 0, 0, 0x02, 0, 0, 0, 0])
@@ -117,7 +117,7 @@ import Testing
         #expect(entries[1].0.deviceMajor == 1 && entries[1].0.deviceMinor == 3)
     }
 
-    @Test func corruptHeaderIsRejected() throws {
+    @Test func corruptHeaderIsRejected() async throws {
         var tar = TarBuilder()
         tar.raw(name: "bad", type: .regular, corruptChecksum: true)
         #expect {
@@ -127,7 +127,7 @@ import Testing
         }
     }
 
-    @Test func truncatedContentIsRejected() throws {
+    @Test func truncatedContentIsRejected() async throws {
         var tar = TarBuilder()
         tar.file("f", String(repeating: "z", count: 2000))
         let cut = Array(tar.bytes.prefix(1024))
@@ -138,15 +138,15 @@ import Testing
         }
     }
 
-    @Test func gzipStreamsIncludingConcatenatedMembers() throws {
-        try TestSupport.withTemporaryDirectory { dir in
+    @Test func gzipStreamsIncludingConcatenatedMembers() async throws {
+        try await TestSupport.withTemporaryDirectory { dir in
             var first = TarBuilder()
             first.file("one", "1")
             try Data(first.bytes).write(to: URL(fileURLWithPath: dir + "/part1"))
             var second = TarBuilder()
             second.file("two", String(repeating: "2", count: 100_000))
             try second.write(to: dir + "/part2")
-            try TestSupport.run("/usr/bin/gzip", ["-n", dir + "/part1", dir + "/part2"])
+            try await TestSupport.run("/usr/bin/gzip", ["-n", dir + "/part1", dir + "/part2"])
             // cat part1.gz part2.gz: a valid two-member gzip file, as `gzip -d` sees it.
             let joined = try Data(contentsOf: URL(fileURLWithPath: dir + "/part1.gz"))
                 + Data(contentsOf: URL(fileURLWithPath: dir + "/part2.gz"))

@@ -1,5 +1,7 @@
 import Foundation
+import Runtime
 import Testing
+import TestSupport
 @testable import Images
 
 /// Shared helpers: temporary directories that are always removed, running tools, fixtures.
@@ -11,17 +13,26 @@ enum TestSupport {
     }()
 
     /// Runs `body` with a fresh empty directory that is deleted afterwards, even on failure.
-    static func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
+    static func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
         let path = FileManager.default.temporaryDirectory
             .appendingPathComponent("swiftlet-images-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         defer { try? FileTree.removeTree(atPath: path) }
-        return try body(path)
+        return try await body(path)
     }
 
-    /// Runs a program, returns its stdout; throws with stderr when it exits non-zero.
+    /// Runs a program, returns its stdout; throws with stderr when it exits non-zero. The wait
+    /// happens on a thread of its own: a test waiting for a child on one of Swift's cooperative
+    /// threads (two on a two-core machine) stalls every other test of the process.
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> String {
+    static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) async throws -> String {
+        let result: Result<String, any Error> = await BlockingCall.run(stackSize: 512 * 1024) {
+            Result { try runBlocking(executable, arguments, in: directory) }
+        }
+        return try result.get()
+    }
+
+    private static func runBlocking(_ executable: String, _ arguments: [String], in directory: String?) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -48,9 +59,11 @@ enum TestSupport {
         var description: String { "\(command) exited with \(status): \(stderr)" }
     }
 
-    /// Builds the rootfs fixtures into `directory` with rootfs-fixtures/build.sh.
-    static func buildFixtures(into directory: String) throws {
-        try run("/bin/sh", [repositoryRoot + "/rootfs-fixtures/build.sh", directory])
+    /// The rootfs fixtures (rootfs-fixtures/build.sh), built once per process and shared:
+    /// tests read them and write only into their own directories. (Building them per test, on
+    /// the cooperative pool, held both of its threads for most of a minute in a full run.)
+    static func fixtures() async throws -> String {
+        try await Fixtures.builtDirectory()
     }
 
     static var isRoot: Bool { geteuid() == 0 }

@@ -1,5 +1,6 @@
 import Foundation
 import Images
+import Runtime
 
 /// The test images, built once per machine by rootfs-fixtures/build.sh into .build/test-fixtures
 /// and imported into one store shared by the tests of this process.
@@ -25,6 +26,9 @@ public enum Fixtures {
 
     /// Built fixtures; fails loudly when the script fails (e.g. busybox-static missing).
     public static let built: Result<String, Error> = {
+        PoolWatchdog.ensureStarted()
+        let start = Date()
+        defer { PoolWatchdog.checkBlocking("Fixtures.built", since: start) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = [repoRoot + "/rootfs-fixtures/build.sh", directory]
@@ -46,6 +50,8 @@ public enum Fixtures {
 
     /// One image store with busybox and the configured image, for all runtime tests.
     public static let store: Result<ImageStore, Error> = {
+        let start = Date()
+        defer { PoolWatchdog.checkBlocking("Fixtures.store", since: start) }
         do {
             let dir = try built.get()
             let store = try ImageStore(root: repoRoot + "/.build/test-images")
@@ -56,6 +62,20 @@ public enum Fixtures {
             return .failure(error)
         }
     }()
+}
+
+extension Fixtures {
+    /// `built`, first evaluated on a thread of its own: the build script takes seconds, and a
+    /// test (or every test waiting on the same lazy value) must not hold a cooperative thread
+    /// meanwhile.
+    public static func builtDirectory() async throws -> String {
+        try await BlockingCall.run(stackSize: 512 * 1024) { built }.get()
+    }
+
+    /// `store`, first evaluated on a thread of its own (it builds and imports the images).
+    public static func imageStore() async throws -> ImageStore {
+        try await BlockingCall.run(stackSize: 512 * 1024) { store }.get()
+    }
 }
 
 public struct FixtureError: Error, CustomStringConvertible {

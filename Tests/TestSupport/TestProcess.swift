@@ -18,6 +18,9 @@ public enum TestProcess {
 
     /// Runs a command to completion: its exit status and combined output.
     public static func runAllowingFailure(_ argv: [String]) throws -> (Int32, String) {
+        PoolWatchdog.ensureStarted()
+        let start = Date()
+        defer { PoolWatchdog.checkBlocking("TestProcess.run(\(argv.joined(separator: " ")))", since: start) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: argv[0])
         process.arguments = Array(argv.dropFirst())
@@ -73,6 +76,8 @@ public enum TestProcess {
     /// Sends `signal` to `pid` and reaps it, escalating to SIGKILL after `timeout` seconds.
     public static func stop(_ pid: pid_t, signal: Int32 = SIGTERM, timeout: Double = 15) {
         guard pid > 0 else { return }
+        let start = Date()
+        defer { PoolWatchdog.checkBlocking("TestProcess.stop(\(pid))", since: start) }
         kill(pid, signal)
         let deadline = Date().addingTimeInterval(timeout)
         var status: Int32 = 0

@@ -7,6 +7,7 @@ public final class TestRoot {
     public let path: String
 
     public init(_ name: String = #function) throws {
+        PoolWatchdog.ensureStarted()
         let safe = name.filter { $0.isLetter || $0.isNumber }.prefix(30)
         path = "/tmp/swiftlet-test-\(safe)-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
