@@ -21,7 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
-        // Raw Linux syscalls, the clone..execve path, rtnetlink, seccomp/libcap/nftables and zlib glue.
+        // Raw Linux syscalls, the clone..execve path, rtnetlink, seccomp/libcap/nftables, zlib and libcrypto (SHA-256) glue.
         .target(
             name: "CShims",
             path: "CShims",
@@ -30,6 +30,7 @@ let package = Package(
                 .linkedLibrary("seccomp"),
                 .linkedLibrary("cap"),
                 .linkedLibrary("z"),
+                .linkedLibrary("crypto"),
                 .linkedLibrary("nftables"),
             ]
         ),

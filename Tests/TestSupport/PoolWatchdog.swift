@@ -77,22 +77,32 @@ public enum PoolWatchdog {
             report("(install gdb to see the blocking call's stack)")
             return
         }
+        // gdb stops every thread of this process, this one too, while it prints: its output
+        // goes to a file, since a pipe that this thread drains would fill and hang both.
+        let file = NSTemporaryDirectory() + "swiftlet-pool-stall-\(getpid()).txt"
+        defer { unlink(file) }
+        guard FileManager.default.createFile(atPath: file, contents: nil), let out = FileHandle(forWritingAtPath: file) else {
+            report("cannot create \(file)")
+            return
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: gdb)
         process.arguments = ["-p", String(getpid()), "-batch", "-nx", "-ex", "thread apply all bt 40"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
+        process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         do { try process.run() } catch {
             report("gdb: \(error)")
             return
         }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        try? out.close()
+        let output = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
         for thread in output.components(separatedBy: "\nThread ") where thread.contains("swift_job_run") {
-            let frames = thread.split(separator: "\n").filter { $0.contains("/Tests/") || $0.contains("/Sources/") }
+            // The innermost frames of our sources say what it does, the test frames who asked.
+            let lines = thread.split(separator: "\n")
+            let frames = lines.filter { $0.contains("/Sources/") }.prefix(3) + lines.filter { $0.contains("/Tests/") }.prefix(5)
             guard !frames.isEmpty else { continue }
-            report("a pool thread is in:\n" + frames.prefix(8).map { "    " + $0.prefix(300) }.joined(separator: "\n"))
+            report("a pool thread is in:\n" + frames.map { "    " + $0.prefix(300) }.joined(separator: "\n"))
         }
     }
 }
