@@ -9,7 +9,7 @@ import TestSupport
 @Suite("Agent with pods from the API (root)")
 struct APIPodAgentTests {
     @Test func apiPodRunsAndItsStatusIsSent() async throws {
-        let h = try APIPodHarness()
+        let h = try await APIPodHarness()
         defer { h.cleanUp() }
         try await h.run {
             let pod = h.api.add(try boundPod("web"))
@@ -33,7 +33,7 @@ struct APIPodAgentTests {
     }
 
     @Test func deletedPodStopsWithinTheDeletionGraceThenIsRemovedFromTheAPI() async throws {
-        let h = try APIPodHarness()
+        let h = try await APIPodHarness()
         defer { h.cleanUp() }
         try await h.run {
             // The spec allows 30 s; the deletion asks for 2: a PID 1 without a SIGTERM handler is
@@ -61,7 +61,7 @@ struct APIPodAgentTests {
     }
 
     @Test func expiredWatchRelistsWithoutRestartingPods() async throws {
-        let h = try APIPodHarness()
+        let h = try await APIPodHarness()
         defer { h.cleanUp() }
         try await h.run {
             let first = h.api.add(try boundPod("first"))
@@ -85,7 +85,7 @@ struct APIPodAgentTests {
     }
 
     @Test func restartedAgentAdoptsPodsAndTerminatesThoseDeletedMeanwhile() async throws {
-        let h = try APIPodHarness()
+        let h = try await APIPodHarness()
         defer { h.cleanUp() }
         try await h.run {
             let kept = h.api.add(try boundPod("kept"))
@@ -123,7 +123,7 @@ struct APIPodAgentTests {
     }
 
     @Test func staticPodGetsAMirrorPodThatIsNeverRun() async throws {
-        let h = try APIPodHarness()
+        let h = try await APIPodHarness()
         defer { h.cleanUp() }
         try await h.run {
             try h.writeManifest("static.yaml", """
@@ -166,7 +166,7 @@ struct APIPodAgentTests {
     }
 
     @Test func podDeletedBeforeItRanIsRemovedWithoutStarting() async throws {
-        let h = try APIPodHarness()
+        let h = try await APIPodHarness()
         defer { h.cleanUp() }
         try await h.run {
             var pod = h.api.add(try boundPod("early"))

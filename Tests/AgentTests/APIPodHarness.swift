@@ -25,7 +25,7 @@ final class APIPodHarness {
     var data: String { root.path + "/data" }
     var logs: String { root.path + "/logs" }
 
-    init(_ name: String = #function) throws {
+    init(_ name: String = #function) async throws {
         root = try TestRoot(name)
         cgroupParent = "swiftlet-test-\(UUID().uuidString.prefix(8).lowercased())"
         cgroups = try Cgroups.detect()
@@ -35,7 +35,7 @@ final class APIPodHarness {
         guard FileManager.default.isExecutableFile(atPath: Fixtures.binDirectory + "/swiftlet-monitor") else {
             throw FixtureError(message: "swiftlet-monitor must be built next to the test runner in \(Fixtures.binDirectory): run `swift build` first")
         }
-        runtime = PodRuntime(config: config, images: try Fixtures.store.get(), cgroups: cgroups, nodeName: nodeName)
+        runtime = PodRuntime(config: config, images: try await Fixtures.imageStore(), cgroups: cgroups, nodeName: nodeName)
         settings = AgentSettings(podManifests: root.path + "/manifests", nodeName: nodeName, logRoot: root.path + "/logs",
                                  fileCheckFrequency: .seconds(1), backoffInitial: .seconds(1), backoffMax: .seconds(4),
                                  healthzPort: 0)

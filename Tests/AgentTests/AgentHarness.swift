@@ -26,7 +26,7 @@ final class AgentHarness {
 
     static var binDirectory: String { Fixtures.binDirectory }
 
-    init(_ name: String = #function) throws {
+    init(_ name: String = #function) async throws {
         root = try TestRoot(name)
         manifests = root.path + "/manifests"
         data = root.path + "/data"
@@ -39,7 +39,7 @@ final class AgentHarness {
         try Self.command(["/usr/bin/nsenter", "--net=/run/netns/\(netns)", "/usr/sbin/ip", "link", "set", "lo", "up"])
         try FileManager.default.createDirectory(atPath: manifests, withIntermediateDirectories: true)
         let images = try ImageStore(root: data + "/images")
-        let fixtures = try Fixtures.built.get()
+        let fixtures = try await Fixtures.builtDirectory()
         _ = try images.importImage(from: fixtures + "/busybox")
         guard FileManager.default.isExecutableFile(atPath: Self.binDirectory + "/swiftlet"),
               FileManager.default.isExecutableFile(atPath: Self.binDirectory + "/swiftlet-monitor") else {

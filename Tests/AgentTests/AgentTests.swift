@@ -10,7 +10,7 @@ import TestSupport
 @Suite("Agent with static pods (root)")
 struct AgentTests {
     @Test func crashingContainerBacksOffWithCrashLoopBackOff() async throws {
-        let h = try AgentHarness()
+        let h = try await AgentHarness()
         defer { h.cleanUp() }
         try h.writeManifest("crash.yaml", """
             apiVersion: v1
@@ -40,7 +40,7 @@ struct AgentTests {
     }
 
     @Test func onFailureAndNeverFollowKubernetes() async throws {
-        let h = try AgentHarness()
+        let h = try await AgentHarness()
         defer { h.cleanUp() }
         try h.writeManifest("policies.yaml", """
             apiVersion: v1
@@ -79,7 +79,7 @@ struct AgentTests {
     }
 
     @Test func failingLivenessProbeRestartsAndReadinessFlipsReady() async throws {
-        let h = try AgentHarness()
+        let h = try await AgentHarness()
         defer { h.cleanUp() }
         try h.writeManifest("probes.yaml", """
             apiVersion: v1
@@ -122,7 +122,7 @@ struct AgentTests {
     }
 
     @Test func startupProbeHoldsBackLivenessUntilItPasses() async throws {
-        let h = try AgentHarness()
+        let h = try await AgentHarness()
         defer { h.cleanUp() }
         // Liveness would fail during the first 3 s (no /tmp/alive yet); the startup probe holds
         // it back until the file exists, so the container is never restarted.
@@ -151,7 +151,7 @@ struct AgentTests {
     }
 
     @Test func killedAgentLeavesPodsRunningAndSeesExitsOnReturn() async throws {
-        let h = try AgentHarness()
+        let h = try await AgentHarness()
         defer { h.cleanUp() }
         // "short" exits with 5 once the test creates /signal/go, which it does while no agent runs.
         let signal = h.root.path + "/signal"
@@ -197,7 +197,7 @@ struct AgentTests {
     }
 
     @Test func restartedContainerSurvivesAgentRestartWithItsCount() async throws {
-        let h = try AgentHarness()
+        let h = try await AgentHarness()
         defer { h.cleanUp() }
         // Crashes on its first two starts, then stays up (the count lives in an emptyDir).
         try h.writeManifest("flaky.yaml", """
@@ -231,7 +231,7 @@ struct AgentTests {
     }
 
     @Test func podsGetAddressesThatSurviveAnAgentRestart() async throws {
-        let h = try AgentHarness()
+        let h = try await AgentHarness()
         defer { h.cleanUp() }
         try h.writeManifest("net.yaml", """
             apiVersion: v1
@@ -280,7 +280,7 @@ struct AgentTests {
     }
 
     @Test func removedManifestStopsPodWithinGraceAndLeavesNothing() async throws {
-        let h = try AgentHarness()
+        let h = try await AgentHarness()
         defer { h.cleanUp() }
         try h.writeManifest("stop.yaml", """
             apiVersion: v1
@@ -313,7 +313,7 @@ struct AgentTests {
     }
 
     @Test func malformedManifestIsReportedAndOtherPodsKeepRunning() async throws {
-        let h = try AgentHarness()
+        let h = try await AgentHarness()
         defer { h.cleanUp() }
         try h.writeManifest("good.yaml", """
             apiVersion: v1
@@ -347,7 +347,7 @@ struct AgentTests {
     }
 
     @Test func healthzAnswersOk() async throws {
-        let h = try AgentHarness()
+        let h = try await AgentHarness()
         defer { h.cleanUp() }
         h.healthzPort = AgentHarness.freePort()
         try h.start()

@@ -64,7 +64,7 @@ final class ClusterHarness: @unchecked Sendable {
     /// A new machine on the lan, at 192.168.77.(10 + its index), with the busybox test image
     /// imported into its image store.
     @discardableResult
-    func addHost(_ name: String) throws -> Host {
+    func addHost(_ name: String) async throws -> Host {
         let index = hosts.count
         let host = Host(name: name, netns: "swl-\(id)-\(name)", ip: "192.168.77.\(10 + index)",
                         path: root.path + "/" + name, cgroupParent: "swiftlet-test-\(id)-\(name)")
@@ -81,7 +81,7 @@ final class ClusterHarness: @unchecked Sendable {
         try ip(["link", "set", "eth0", "up"])
         try ip(["route", "add", "default", "via", "192.168.77.1"])
         let images = try ImageStore(root: host.dataDir + "/agent/images")
-        _ = try images.importImage(from: try Fixtures.built.get() + "/busybox")
+        _ = try images.importImage(from: try await Fixtures.builtDirectory() + "/busybox")
         return host
     }
 

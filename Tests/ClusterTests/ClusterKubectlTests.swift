@@ -24,8 +24,8 @@ extension ClusterTests {
         let kubectlBinary = try await Self.binary(version)
         let cluster = try ClusterHarness()
         defer { cluster.cleanUp() }
-        let server = try cluster.addHost("server")
-        let node = try cluster.addHost("node-1")
+        let server = try await cluster.addHost("server")
+        let node = try await cluster.addHost("node-1")
         try await cluster.startServer(server, ["--disable-agent"])
         func k(_ arguments: String...) async throws -> (status: Int32, output: String) {
             try await cluster.kubectl(arguments, binary: kubectlBinary)

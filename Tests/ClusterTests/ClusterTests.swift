@@ -8,7 +8,7 @@ import TestSupport
     @Test func serverAloneAnswersKubectlOverTheLan() async throws {
         let cluster = try ClusterHarness()
         defer { cluster.cleanUp() }
-        let server = try cluster.addHost("server")
+        let server = try await cluster.addHost("server")
         try await cluster.startServer(server, ["--disable-agent"])
         let namespaces = try await cluster.kubectlOK(["get", "namespaces", "-o", "name"])
         #expect(namespaces.contains("namespace/kube-system"), "\(namespaces)")
@@ -19,9 +19,9 @@ import TestSupport
     @Test func threeNodesRunADeploymentAndSurviveADeadMachine() async throws {
         let cluster = try ClusterHarness()
         defer { cluster.cleanUp() }
-        let server = try cluster.addHost("server")
-        let a = try cluster.addHost("node-a")
-        let b = try cluster.addHost("node-b")
+        let server = try await cluster.addHost("server")
+        let a = try await cluster.addHost("node-a")
+        let b = try await cluster.addHost("node-b")
         try await cluster.startServer(server, cluster.runtimeArguments(server) + [
             "--node-name", "server", "--node-monitor-grace-period", "6", "--node-monitor-period", "1",
             "--default-toleration-seconds", "4", "--node-lease-duration-seconds", "4",
@@ -104,8 +104,8 @@ import TestSupport
     @Test func joinErrorsAreClearAndAnUnreachableServerIsAwaited() async throws {
         let cluster = try ClusterHarness()
         defer { cluster.cleanUp() }
-        let server = try cluster.addHost("server")
-        let agent = try cluster.addHost("agent")
+        let server = try await cluster.addHost("server")
+        let agent = try await cluster.addHost("agent")
         // The server makes its CA and token, then goes away; the agent starts while it is
         // unreachable, retries, and joins once it is back.
         try await cluster.startServer(server, ["--disable-agent"])
@@ -140,7 +140,7 @@ import TestSupport
     @Test func podsSurviveAgentAndServerRestarts() async throws {
         let cluster = try ClusterHarness()
         defer { cluster.cleanUp() }
-        let server = try cluster.addHost("server")
+        let server = try await cluster.addHost("server")
         let serverArguments = cluster.runtimeArguments(server) + ["--node-name", "server", "--node-lease-duration-seconds", "4",
                                                                   "--pod-manifests", server.path + "/manifests"]
         try """
@@ -151,7 +151,7 @@ import TestSupport
               containers: [{name: web, image: busybox, command: [sleep, "3600"]}]
             """.write(toFile: server.path + "/manifests/static-web.yaml", atomically: true, encoding: .utf8)
         try await cluster.startServer(server, serverArguments)
-        let node = try cluster.addHost("node-1")
+        let node = try await cluster.addHost("node-1")
         let nodeArguments = ["agent", "--server", cluster.serverURL, "--token", try cluster.joinToken(), "--node-name", "node-1",
                              "--node-lease-duration-seconds", "4", "--data-dir", node.dataDir + "/agent"] + cluster.runtimeArguments(node)
         try cluster.start(node, nodeArguments)
@@ -198,8 +198,8 @@ import TestSupport
     @Test func aReturningNodeIsReadyAgainAndItsEvictedPodsAreCleanedUp() async throws {
         let cluster = try ClusterHarness()
         defer { cluster.cleanUp() }
-        let server = try cluster.addHost("server")
-        let node = try cluster.addHost("node-1")
+        let server = try await cluster.addHost("server")
+        let node = try await cluster.addHost("node-1")
         try await cluster.startServer(server, cluster.runtimeArguments(server) + [
             "--node-name", "server", "--node-monitor-grace-period", "6", "--node-monitor-period", "1",
             "--default-toleration-seconds", "2", "--node-lease-duration-seconds", "4",
