@@ -79,11 +79,16 @@ let package = Package(
         ),
         // The system SQLite library (Debian libsqlite3-dev), for the server's embedded store.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // The control plane's store: the etcd-shaped Storage protocol, SQLite behind it, the watch history.
+        .target(
+            name: "Storage",
+            dependencies: ["CSQLite"]
+        ),
         // The control plane: the Kubernetes API server and its store.
         .target(
             name: "Server",
             dependencies: [
-                "CSQLite", "KubeAPI",
+                "Storage", "KubeAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -134,7 +139,7 @@ let package = Package(
             name: "swiftlet",
             dependencies: [
                 "ClusterAgent",
-                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "KubeClient", "KubeletServer",
+                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "Storage", "KubeClient", "KubeletServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -153,7 +158,10 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims", "TestSupport"]),
         .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "KubeAPI", "CSQLite", "KubeletServer", "Agent", "TestSupport"]),
+        // Helpers shared by the control plane's tests, without HTTP: scratch directories.
+        .target(name: "APITestSupport", dependencies: ["Storage"], path: "Tests/APITestSupport"),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "APITestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Storage", "KubeAPI", "KubeletServer", "Agent", "TestSupport", "APITestSupport"]),
         .testTarget(
             name: "KubeletServerTests",
             dependencies: [
@@ -163,6 +171,6 @@ let package = Package(
         ),
         // A server and agents, each host in its own network namespace, driven by real kubectl (root).
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport", "Cgroups", "Images"]),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Server", "KubeAPI", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Server", "Storage", "KubeAPI", .product(name: "Logging", package: "swift-log")]),
     ]
 )

@@ -6,6 +6,7 @@ import KubeClient
 import Logging
 import Runtime
 import Server
+import Storage
 
 /// `swiftlet server`: the Kubernetes API server over the embedded SQLite store.
 struct ServerCommand: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import Logging
 @testable import Server
+import Storage
 import Synchronization
 #if canImport(Glibc)
 import Glibc

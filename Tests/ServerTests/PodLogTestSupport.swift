@@ -1,9 +1,11 @@
+import APITestSupport
 import Agent
 import Cgroups
 import Foundation
 import KubeAPI
 import KubeletServer
 import Logging
+import Storage
 import Synchronization
 @testable import Server
 

@@ -1,6 +1,8 @@
+import APITestSupport
 import Foundation
 import KubeAPI
 import Logging
+import Storage
 import Testing
 @testable import Server
 

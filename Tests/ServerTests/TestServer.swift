@@ -1,6 +1,8 @@
+import APITestSupport
 import Foundation
 import Logging
 @testable import Server
+import Storage
 
 /// Runs an API server over a fresh SQLite store on 127.0.0.1 with a random port for the
 /// duration of `body`, then stops it and removes its files, even when `body` throws.

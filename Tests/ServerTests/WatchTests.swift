@@ -1,5 +1,7 @@
+import APITestSupport
 import Foundation
 import KubeAPI
+import Storage
 import Testing
 @testable import Server
 

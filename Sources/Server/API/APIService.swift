@@ -1,5 +1,6 @@
 import Foundation
 import KubeAPI
+import Storage
 
 /// The Kubernetes API over a `Storage`, independent of HTTP: one `ResourceStore` per
 /// resource plus the rules that span resources (namespaces must exist and terminate before

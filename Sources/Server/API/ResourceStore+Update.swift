@@ -1,5 +1,6 @@
 import Foundation
 import KubeAPI
+import Storage
 
 /// How a PATCH body is to be applied.
 enum PatchType: Sendable {

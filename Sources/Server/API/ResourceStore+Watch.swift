@@ -1,4 +1,5 @@
 import KubeAPI
+import Storage
 
 /// One event of a watch as sent to clients: `{"type":"ADDED","object":{...}}`.
 struct WatchEvent: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import KubeAPI
+import Storage
 
 /// The generic REST storage of one resource (Kubernetes' `genericregistry.Store`): keys,
 /// system metadata, optimistic concurrency, graceful deletion and finalizers, over any

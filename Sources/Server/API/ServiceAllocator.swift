@@ -1,4 +1,5 @@
 import KubeAPI
+import Storage
 
 /// Hands out Service cluster IPs from the service CIDR and node ports from their range,
 /// never twice: it reads the addresses stored Services use and remembers recent grants that
