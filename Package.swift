@@ -84,11 +84,17 @@ let package = Package(
             name: "Storage",
             dependencies: ["CSQLite"]
         ),
+        // What the API server and the controllers share (k8s.io/apimachinery's part): objects as JSON,
+        // the JSON parser and serializer, Status errors, label and field selectors, list and delete options.
+        .target(
+            name: "APIMachinery",
+            dependencies: ["KubeAPI"]
+        ),
         // The control plane: the Kubernetes API server and its store.
         .target(
             name: "Server",
             dependencies: [
-                "Storage", "KubeAPI",
+                "Storage", "APIMachinery", "KubeAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -161,7 +167,7 @@ let package = Package(
         // Helpers shared by the control plane's tests, without HTTP: scratch directories.
         .target(name: "APITestSupport", dependencies: ["Storage"], path: "Tests/APITestSupport"),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "APITestSupport"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Storage", "KubeAPI", "KubeletServer", "Agent", "TestSupport", "APITestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Storage", "APIMachinery", "KubeAPI", "KubeletServer", "Agent", "TestSupport", "APITestSupport"]),
         .testTarget(
             name: "KubeletServerTests",
             dependencies: [
@@ -171,6 +177,6 @@ let package = Package(
         ),
         // A server and agents, each host in its own network namespace, driven by real kubectl (root).
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport", "Cgroups", "Images"]),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Server", "Storage", "KubeAPI", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Server", "Storage", "APIMachinery", "KubeAPI", .product(name: "Logging", package: "swift-log")]),
     ]
 )

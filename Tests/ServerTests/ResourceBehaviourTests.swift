@@ -1,3 +1,4 @@
+@testable import APIMachinery
 import Foundation
 import KubeAPI
 import Testing

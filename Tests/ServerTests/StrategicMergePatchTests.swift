@@ -1,3 +1,4 @@
+@testable import APIMachinery
 import KubeAPI
 import Testing
 @testable import Server

@@ -1,3 +1,4 @@
+@testable import APIMachinery
 import APITestSupport
 import Foundation
 import KubeAPI

@@ -1,3 +1,4 @@
+import APIMachinery
 import Foundation
 import KubeAPI
 import Storage
@@ -122,7 +123,7 @@ public struct APIService: Sendable {
     /// Deletes an object. A namespace is not deleted at once: it becomes Terminating, and the
     /// namespace controller deletes its contents, then its `kubernetes` finalizer, then it.
     func delete(resource: APIResource, namespace: String?, name: String, options: DeleteOptions,
-                context: StrategyContext) async throws(APIError) -> ResourceStore.DeleteOutcome {
+                context: StrategyContext) async throws(APIError) -> DeleteOutcome {
         let store = try store(resource)
         if resource.group.isEmpty, resource.name == "namespaces" {
             return try await deleteNamespace(store: store, name: name, options: options, context: context)
@@ -135,7 +136,7 @@ public struct APIService: Sendable {
     /// a DELETE removes it. `default`, `kube-system` and `kube-public` may not be deleted.
     /// See https://github.com/kubernetes/kubernetes/blob/master/pkg/registry/core/namespace/storage/storage.go
     private func deleteNamespace(store: ResourceStore, name: String, options: DeleteOptions,
-                                 context: StrategyContext) async throws(APIError) -> ResourceStore.DeleteOutcome {
+                                 context: StrategyContext) async throws(APIError) -> DeleteOutcome {
         if ["default", "kube-system", "kube-public"].contains(name) {
             throw APIError.forbidden(store.resource.groupResource, name: name, "this namespace may not be deleted")
         }

@@ -1,3 +1,4 @@
+import APIMachinery
 import KubeAPI
 
 /// The patch formats of PATCH requests: JSON merge patch (RFC 7386) and JSON patch

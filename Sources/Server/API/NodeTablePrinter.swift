@@ -1,3 +1,4 @@
+import APIMachinery
 import KubeAPI
 
 /// `kubectl get nodes` columns: NAME STATUS ROLES AGE VERSION, and for `-o wide`

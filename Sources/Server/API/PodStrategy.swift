@@ -1,3 +1,4 @@
+import APIMachinery
 import KubeAPI
 
 /// Pods: decoded into `KubeAPI.Pod`, defaulted and validated with Kubernetes' rules and

@@ -1,3 +1,4 @@
+import APIMachinery
 import Foundation
 import KubeAPI
 import Storage
@@ -144,12 +145,6 @@ extension ResourceStore {
     }
 
     // MARK: - Delete
-
-    /// The result of a DELETE: gone, or marked for deletion and waiting (grace period or finalizers).
-    enum DeleteOutcome: Sendable {
-        case deleted(KubeObject)
-        case pending(KubeObject)
-    }
 
     func delete(namespace: String?, name: String, options: DeleteOptions, context: StrategyContext) async throws(APIError) -> DeleteOutcome {
         while true {

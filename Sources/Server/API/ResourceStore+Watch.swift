@@ -1,15 +1,6 @@
+import APIMachinery
 import KubeAPI
 import Storage
-
-/// One event of a watch as sent to clients: `{"type":"ADDED","object":{...}}`.
-struct WatchEvent: Sendable {
-    /// ADDED, MODIFIED, DELETED, BOOKMARK or ERROR.
-    let type: String
-    /// The object; nil for ERROR (see `error`).
-    let object: KubeObject?
-    /// The Status of an ERROR event.
-    let error: APIError?
-}
 
 extension ResourceStore {
     /// Starts a watch: synthetic ADDED events for the current objects when no

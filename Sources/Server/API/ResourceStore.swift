@@ -1,3 +1,4 @@
+import APIMachinery
 import Foundation
 import KubeAPI
 import Storage
@@ -235,10 +236,10 @@ struct ResourceStore: Sendable {
     }
 }
 
-/// One page of a list.
-struct ObjectList: Sendable {
-    var items: [KubeObject]
-    var revision: Int64
-    var continueToken: String?
-    var remainingItemCount: Int?
+extension APIResource {
+    /// The store key prefix of all objects of this resource (`/registry/pods/`,
+    /// `/registry/apps/deployments/`).
+    public var keyPrefix: String {
+        "/registry/\(group.isEmpty ? "" : group + "/")\(name)/"
+    }
 }

@@ -1,3 +1,4 @@
+import APIMachinery
 import KubeAPI
 
 /// Table columns of the other built-in resources, as Kubernetes' printers define them;

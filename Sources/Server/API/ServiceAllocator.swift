@@ -1,3 +1,4 @@
+import APIMachinery
 import KubeAPI
 import Storage
 
@@ -18,7 +19,7 @@ actor ServiceAllocator {
 
     init(storage: any Storage, serviceCIDR: String = "10.43.0.0/16", nodePorts: ClosedRange<Int64> = 30000...32767,
          servicesPrefix: String) throws {
-        guard let (network, length) = Self.parseCIDR(serviceCIDR), length >= 8, length <= 30 else {
+        guard let (network, length) = IPv4Text.parseCIDR(serviceCIDR), length >= 8, length <= 30 else {
             throw StorageError.backend("invalid service CIDR \(serviceCIDR): expected an IPv4 network such as 10.43.0.0/16 with a prefix of 8 to 30 bits")
         }
         self.network = network
@@ -30,12 +31,12 @@ actor ServiceAllocator {
 
     /// The first address of the range, which the `kubernetes` Service gets.
     nonisolated var firstAddress: String {
-        Self.format(network + 1)
+        IPv4Text.format(network + 1)
     }
 
     /// Whether `address` lies in the service network.
     nonisolated func contains(_ address: String) -> Bool {
-        guard let value = Self.parseIPv4(address) else { return false }
+        guard let value = IPv4Text.parseIPv4(address) else { return false }
         return value & mask == network
     }
 
@@ -48,10 +49,10 @@ actor ServiceAllocator {
         let used = try await usedValues()
         expireGrants()
         if let requested {
-            guard let value = Self.parseIPv4(requested), value & mask == network else {
+            guard let value = IPv4Text.parseIPv4(requested), value & mask == network else {
                 throw APIError.invalid(kind: "Service", group: "", name: "", errors: [
                     ValidationError(type: .invalid, field: "spec.clusterIPs", badValue: .string(requested),
-                                    detail: "failed to allocate IP \(requested): the provided IP (\(requested)) is not in the valid range. The range of valid IPs is \(Self.format(network))/\(prefixLength)"),
+                                    detail: "failed to allocate IP \(requested): the provided IP (\(requested)) is not in the valid range. The range of valid IPs is \(IPv4Text.format(network))/\(prefixLength)"),
                 ])
             }
             guard !used.ips.contains(value), recentIPs[value] == nil else {
@@ -71,10 +72,10 @@ actor ServiceAllocator {
             let value = network + 2 + (start + offset) % candidates
             if !used.ips.contains(value), recentIPs[value] == nil {
                 recentIPs[value] = .now
-                return Self.format(value)
+                return IPv4Text.format(value)
             }
         }
-        throw APIError.internalError("failed to allocate a service IP: the range \(Self.format(network))/\(prefixLength) is full")
+        throw APIError.internalError("failed to allocate a service IP: the range \(IPv4Text.format(network))/\(prefixLength) is full")
     }
 
     /// A free node port, or `requested` if free and in range.
@@ -127,39 +128,13 @@ actor ServiceAllocator {
         for stored in list.objects {
             guard let service = try? JSONParser.parse(stored.value) else { continue }
             for ip in service["spec"]?["clusterIPs"]?.arrayValue ?? [] {
-                if let value = ip.stringValue.flatMap(Self.parseIPv4) { ips.insert(value) }
+                if let value = ip.stringValue.flatMap(IPv4Text.parseIPv4) { ips.insert(value) }
             }
-            if let value = service["spec"]?["clusterIP"]?.stringValue.flatMap(Self.parseIPv4) { ips.insert(value) }
+            if let value = service["spec"]?["clusterIP"]?.stringValue.flatMap(IPv4Text.parseIPv4) { ips.insert(value) }
             for port in service["spec"]?["ports"]?.arrayValue ?? [] {
                 if let nodePort = port["nodePort"]?.intValue { ports.insert(nodePort) }
             }
         }
         return (ips, ports)
-    }
-
-    // MARK: - IPv4 text
-
-    static func parseIPv4(_ text: String) -> UInt32? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for part in parts {
-            guard !part.isEmpty, part.count <= 3, let octet = UInt32(part), octet <= 255 else { return nil }
-            value = value << 8 | octet
-        }
-        return value
-    }
-
-    static func parseCIDR(_ text: String) -> (UInt32, Int)? {
-        let parts = text.split(separator: "/")
-        guard parts.count == 2, let address = parseIPv4(String(parts[0])), let length = Int(parts[1]), (0...32).contains(length) else {
-            return nil
-        }
-        let mask: UInt32 = length == 0 ? 0 : ~UInt32(0) << (32 - UInt32(length))
-        return (address & mask, length)
-    }
-
-    static func format(_ value: UInt32) -> String {
-        "\(value >> 24).\(value >> 16 & 0xFF).\(value >> 8 & 0xFF).\(value & 0xFF)"
     }
 }

@@ -1,3 +1,4 @@
+import APIMachinery
 import KubeAPI
 
 /// Services: the v1 defaults (type ClusterIP, sessionAffinity None, TCP, targetPort = port,

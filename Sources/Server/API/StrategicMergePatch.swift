@@ -1,3 +1,4 @@
+import APIMachinery
 import KubeAPI
 
 /// Kubernetes' strategic merge patch (k8s.io/apimachinery/pkg/util/strategicpatch), what

@@ -1,3 +1,4 @@
+import APIMachinery
 import KubeAPI
 
 /// Deployments and ReplicaSets (apps/v1): the defaults of `SetDefaults_Deployment` and

@@ -1,25 +1,7 @@
+import APIMachinery
 import Crypto
 import Foundation
 import KubeAPI
-
-/// A resource by API group and plural name (`apps`, `replicasets`).
-struct ResourceRef: Hashable, Sendable, CustomStringConvertible {
-    let group: String
-    let name: String
-
-    static let pods = ResourceRef(group: "", name: "pods")
-    static let nodes = ResourceRef(group: "", name: "nodes")
-    static let namespaces = ResourceRef(group: "", name: "namespaces")
-    static let events = ResourceRef(group: "", name: "events")
-    static let services = ResourceRef(group: "", name: "services")
-    static let endpoints = ResourceRef(group: "", name: "endpoints")
-    static let replicaSets = ResourceRef(group: "apps", name: "replicasets")
-    static let deployments = ResourceRef(group: "apps", name: "deployments")
-    static let configMaps = ResourceRef(group: "", name: "configmaps")
-    static let leases = ResourceRef(group: "coordination.k8s.io", name: "leases")
-
-    var description: String { group.isEmpty ? name : "\(name).\(group)" }
-}
 
 /// What the in-server controllers use instead of an HTTP client: the same stores, strategies
 /// and cross-resource rules as API requests (validation, defaulting, namespaces that must
@@ -64,7 +46,7 @@ struct ControllerClient: Sendable {
     /// Deletes with the API's rules (graceful pods, finalizers, namespaces); nil when already gone.
     @discardableResult
     func delete(_ ref: ResourceRef, namespace: String?, name: String, gracePeriodSeconds: Int64? = nil,
-                propagationPolicy: String? = nil, preconditionUID: String? = nil) async throws(APIError) -> ResourceStore.DeleteOutcome? {
+                propagationPolicy: String? = nil, preconditionUID: String? = nil) async throws(APIError) -> DeleteOutcome? {
         var options = DeleteOptions()
         options.gracePeriodSeconds = gracePeriodSeconds
         options.propagationPolicy = propagationPolicy

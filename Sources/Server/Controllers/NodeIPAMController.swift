@@ -1,3 +1,4 @@
+import APIMachinery
 import Foundation
 import KubeAPI
 import Logging
@@ -94,7 +95,7 @@ struct CIDRRanges: Sendable {
     private var next = 0
 
     init?(clusterCIDR: String, maskSize: Int) {
-        guard let (address, prefix) = ServiceAllocator.parseCIDR(clusterCIDR), maskSize >= prefix, maskSize <= 32,
+        guard let (address, prefix) = IPv4Text.parseCIDR(clusterCIDR), maskSize >= prefix, maskSize <= 32,
               maskSize - prefix <= 24 else { return nil }
         self.clusterPrefix = prefix
         self.maskSize = maskSize
@@ -105,12 +106,12 @@ struct CIDRRanges: Sendable {
 
     private func cidr(_ index: Int) -> String {
         let address = base &+ (UInt32(index) << UInt32(32 - maskSize))
-        return "\(ServiceAllocator.format(address))/\(maskSize)"
+        return "\(IPv4Text.format(address))/\(maskSize)"
     }
 
     /// The index of `cidr` if it is one of our ranges.
     private func index(of cidr: String) -> Int? {
-        guard let (address, prefix) = ServiceAllocator.parseCIDR(cidr), prefix == maskSize, address >= base else { return nil }
+        guard let (address, prefix) = IPv4Text.parseCIDR(cidr), prefix == maskSize, address >= base else { return nil }
         let index = Int((address - base) >> UInt32(32 - maskSize))
         return index < count ? index : nil
     }

@@ -1,3 +1,4 @@
+import APIMachinery
 import KubeAPI
 
 /// The `pod-template-hash` of a Deployment's pod template, and template equality ignoring it

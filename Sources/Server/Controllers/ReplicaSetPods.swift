@@ -1,3 +1,4 @@
+import APIMachinery
 import Foundation
 import KubeAPI
 

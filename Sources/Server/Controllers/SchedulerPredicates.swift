@@ -1,3 +1,4 @@
+import APIMachinery
 import KubeAPI
 
 /// Amounts of the resources the scheduler accounts for, in kube-scheduler's units

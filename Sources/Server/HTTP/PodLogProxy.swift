@@ -1,3 +1,4 @@
+import APIMachinery
 import AsyncHTTPClient
 import Foundation
 import Hummingbird

@@ -1,3 +1,5 @@
+import APIMachinery
+
 #!/usr/bin/env python3
 """Writes ProtobufSchema+Tables.swift: the field numbers, JSON names and types of the
 Kubernetes protobuf messages the API server decodes, read from Kubernetes' generated.proto

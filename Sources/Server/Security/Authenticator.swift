@@ -1,3 +1,4 @@
+import APIMachinery
 import Foundation
 
 /// Authentication of API requests by bearer token, each token standing for an identity:

@@ -1,3 +1,4 @@
+import APIMachinery
 import KubeAPI
 
 /// What a resource request asks, as Kubernetes' authorizers see it.

@@ -7,6 +7,12 @@ public struct FieldSelector: Sendable, Equatable, CustomStringConvertible {
         public let value: String
         /// `!=` rather than `=`.
         public let negated: Bool
+
+        public init(field: String, value: String, negated: Bool) {
+            self.field = field
+            self.value = value
+            self.negated = negated
+        }
     }
 
     public let terms: [Term]
@@ -102,7 +108,7 @@ public struct FieldSelector: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension String {
-    var trimmingSpaces: String {
+    package var trimmingSpaces: String {
         var text = Substring(self)
         while text.first == " " { text = text.dropFirst() }
         while text.last == " " { text = text.dropLast() }
