@@ -90,6 +90,13 @@ let package = Package(
             name: "APIMachinery",
             dependencies: ["KubeAPI"]
         ),
+        // The scheduler and kube-controller-manager's controllers (ReplicaSet, Deployment, garbage
+        // collector, namespace, node IPAM, node lifecycle, pod GC) on shared informers, talking to
+        // the API server only through APIMachinery's ResourceClient: no HTTP, TLS or store here.
+        .target(
+            name: "Controllers",
+            dependencies: ["APIMachinery", "KubeAPI", .product(name: "Logging", package: "swift-log")]
+        ),
         // The control plane: the Kubernetes API server and its store.
         .target(
             name: "Server",
@@ -145,7 +152,7 @@ let package = Package(
             name: "swiftlet",
             dependencies: [
                 "ClusterAgent",
-                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "Storage", "KubeClient", "KubeletServer",
+                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "Storage", "Controllers", "KubeClient", "KubeletServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -167,7 +174,7 @@ let package = Package(
         // Helpers shared by the control plane's tests, without HTTP: scratch directories.
         .target(name: "APITestSupport", dependencies: ["Storage"], path: "Tests/APITestSupport"),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "APITestSupport"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Storage", "APIMachinery", "KubeAPI", "KubeletServer", "Agent", "TestSupport", "APITestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Storage", "APIMachinery", "Controllers", "KubeAPI", "KubeletServer", "Agent", "TestSupport", "APITestSupport"]),
         .testTarget(
             name: "KubeletServerTests",
             dependencies: [

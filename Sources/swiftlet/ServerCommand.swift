@@ -1,6 +1,7 @@
 import Agent
 import ArgumentParser
 import ClusterAgent
+import Controllers
 import Foundation
 import KubeClient
 import Logging
@@ -141,7 +142,7 @@ struct ServerCommand: AsyncParsableCommand {
             servers.append(APIServer(service: service, configuration: APIServerConfiguration(
                 host: host, port: port, gitVersion: SwiftletVersion.kubernetes), logger: logger))
         }
-        let controllers = ControllerManager(service: service, settings: controllerSettings(), logger: logger)
+        let controllers = ControllerManager(client: InProcessClient(service: service), settings: controllerSettings(), logger: logger)
         let ownAgent = runAgent ? joinToken.flatMap { token in agentSettings.map { (token, $0) } } : nil
         let config = agentConfig()
         let podNetwork = agent.podNetwork ? ClusterPodNetwork(bridgeName: agent.bridgeName, clusterCIDR: clusterCIDR) : nil

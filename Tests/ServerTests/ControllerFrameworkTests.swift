@@ -1,5 +1,6 @@
 @testable import APIMachinery
 import APITestSupport
+@testable import Controllers
 import Foundation
 import Logging
 import Storage
@@ -13,7 +14,7 @@ import Testing
         defer { Task { await storage.close() } }
         let service = try APIService(storage: storage)
         try await service.bootstrap()
-        let client = ControllerClient(service: service)
+        let client = InProcessClient(service: service)
         let informer = Informer(ref: .configMaps, client: client, logger: Logger(label: "test"))
         let (events, continuation) = AsyncStream.makeStream(of: String.self)
         informer.addHandler { event in

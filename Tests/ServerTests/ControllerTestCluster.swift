@@ -1,4 +1,5 @@
 @testable import APIMachinery
+@testable import Controllers
 import Foundation
 import KubeAPI
 import Logging
@@ -12,7 +13,7 @@ func withControllerCluster<T: Sendable>(settings: ControllerSettings = .forTests
     try await withTestServer { server in
         var logger = Logger(label: "test-controllers")
         logger.logLevel = .critical
-        let manager = ControllerManager(service: server.service, settings: settings, logger: logger)
+        let manager = ControllerManager(client: InProcessClient(service: server.service), settings: settings, logger: logger)
         let task = Task { await manager.run() }
         let cluster = ControllerTestCluster(server: server)
         do {
@@ -45,7 +46,7 @@ extension ControllerSettings {
 /// an agent would otherwise create.
 struct ControllerTestCluster: Sendable {
     let server: TestServerHandle
-    var client: ControllerClient { ControllerClient(service: server.service) }
+    var client: InProcessClient { InProcessClient(service: server.service) }
 
     func kubectl(_ binary: String = Kubectl.defaultBinary) throws -> Kubectl {
         try Kubectl(binary: binary, port: server.port, directory: server.directory)

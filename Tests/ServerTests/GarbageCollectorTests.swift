@@ -1,4 +1,5 @@
 @testable import APIMachinery
+@testable import Controllers
 import Foundation
 import KubeAPI
 import Testing

@@ -1,3 +1,4 @@
+@testable import Controllers
 import Foundation
 import KubeAPI
 import Logging
@@ -5,19 +6,19 @@ import Testing
 @testable import Server
 
 @Suite struct NodeIPAMTests {
-    private func podCIDR(_ client: ControllerClient, _ node: String) async throws -> String? {
+    private func podCIDR(_ client: InProcessClient, _ node: String) async throws -> String? {
         try await eventually({ try await client.get(.nodes, namespace: nil, name: node)?.string(at: ["spec", "podCIDR"]) },
                              until: { $0 != nil })
     }
 
     @Test func nodesGetUniqueRangesThatSurviveARestart() async throws {
         try await withTestServer { server in
-            let client = ControllerClient(service: server.service)
+            let client = InProcessClient(service: server.service)
             let cluster = ControllerTestCluster(server: server)
             var logger = Logger(label: "test")
             logger.logLevel = .critical
             // First controller manager: two nodes.
-            let first = Task { await ControllerManager(service: server.service, settings: .forTests, logger: logger).run() }
+            let first = Task { await ControllerManager(client: InProcessClient(service: server.service), settings: .forTests, logger: logger).run() }
             try await cluster.addNode("n1")
             try await cluster.addNode("n2")
             let a = try await podCIDR(client, "n1")
@@ -29,7 +30,7 @@ import Testing
             #expect(n1?.value(at: ["spec", "podCIDRs"]) == .array([.string(a ?? "")]))
 
             // A restarted one rebuilds what is taken from the Nodes.
-            let second = Task { await ControllerManager(service: server.service, settings: .forTests, logger: logger).run() }
+            let second = Task { await ControllerManager(client: InProcessClient(service: server.service), settings: .forTests, logger: logger).run() }
             try await cluster.addNode("n3")
             let c = try await podCIDR(client, "n3")
             second.cancel()

@@ -1,5 +1,6 @@
 @testable import APIMachinery
 import APITestSupport
+@testable import Controllers
 import Foundation
 import KubeAPI
 import Logging
@@ -113,7 +114,7 @@ import Testing
         defer { Task { await storage.close() } }
         let service = try APIService(storage: storage, defaultTolerationSeconds: 7)
         try await service.bootstrap()
-        let client = ControllerClient(service: service)
+        let client = InProcessClient(service: service)
         let pod = try await client.create(.pods, namespace: "default", KubeObject(fields: [
             "metadata": .object(["name": .string("p")]),
             "spec": .object(["containers": .array([.object(["name": .string("c"), "image": .string("busybox")])]),

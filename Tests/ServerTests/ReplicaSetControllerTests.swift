@@ -1,5 +1,6 @@
 @testable import APIMachinery
 import APITestSupport
+@testable import Controllers
 import Foundation
 import KubeAPI
 import Logging
@@ -157,7 +158,7 @@ func replicaSetJSON(_ name: String, replicas: Int, minReadySeconds: Int = 0, ima
         let directory = try TemporaryDirectory()
         let storage = try SQLiteStorage(path: directory.path + "/state.db")
         defer { Task { await storage.close() } }
-        let informer = Informer(ref: .pods, client: ControllerClient(service: try APIService(storage: storage)), logger: Logger(label: "test"))
+        let informer = Informer(ref: .pods, client: InProcessClient(service: try APIService(storage: storage)), logger: Logger(label: "test"))
         let task = Task { await informer.run() }
         task.cancel()
         await task.value

@@ -1,4 +1,5 @@
 @testable import APIMachinery
+@testable import Controllers
 import Foundation
 import KubeAPI
 import Logging
@@ -11,7 +12,7 @@ import Synchronization
 func withRolloutCluster<T: Sendable>(readyAfter: Duration? = .zero,
                                      _ body: @Sendable (RolloutCluster) async throws -> T) async throws -> T {
     try await withTestServer { server in
-        let client = ControllerClient(service: server.service)
+        let client = InProcessClient(service: server.service)
         var logger = Logger(label: "rollout-tests")
         logger.logLevel = .critical
         let informers = Informers(client: client, logger: logger)
@@ -46,7 +47,7 @@ func withRolloutCluster<T: Sendable>(readyAfter: Duration? = .zero,
 /// What a rollout test works with.
 struct RolloutCluster: Sendable {
     let server: TestServerHandle
-    let client: ControllerClient
+    let client: InProcessClient
     let kubelet: TestKubelet
 
     func pods(_ selector: String = "", namespace: String = "default") async throws -> [KubeObject] {
@@ -105,12 +106,12 @@ struct RolloutCluster: Sendable {
 /// Ready after `readyAfter`, never when nil), and finishes the deletion of pods marked for
 /// deletion, as a kubelet does once their containers stopped.
 final class TestKubelet: Sendable {
-    let client: ControllerClient
+    let client: InProcessClient
     let service: APIService
     private let readyDelay: Mutex<Duration?>
     private let handled = Mutex<Set<String>>([])
 
-    init(client: ControllerClient, service: APIService, readyAfter: Duration?) {
+    init(client: InProcessClient, service: APIService, readyAfter: Duration?) {
         self.client = client
         self.service = service
         self.readyDelay = Mutex(readyAfter)
@@ -234,7 +235,7 @@ final class RolloutObserver: Sendable {
         }
     }
 
-    private func consume(_ watch: ObjectWatch, isPods: Bool) async {
+    private func consume(_ watch: ResourceWatch, isPods: Bool) async {
         state.withLock { $0.watching += 1 }
         for await event in watch {
             guard let object = event.object, let uid = object.uid else { continue }

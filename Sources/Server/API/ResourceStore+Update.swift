@@ -205,10 +205,10 @@ extension ResourceStore {
     /// Background, as apps/v1 and core/v1 do upstream.
     static func garbageCollectionFinalizers(_ finalizers: [String], policy: String?) -> [String] {
         guard let policy else { return finalizers }
-        var result = finalizers.filter { $0 != GarbageCollector.orphanFinalizer && $0 != GarbageCollector.foregroundFinalizer }
+        var result = finalizers.filter { $0 != Finalizers.orphanDependents && $0 != Finalizers.deleteDependents }
         switch policy {
-        case "Orphan": result.append(GarbageCollector.orphanFinalizer)
-        case "Foreground": result.append(GarbageCollector.foregroundFinalizer)
+        case "Orphan": result.append(Finalizers.orphanDependents)
+        case "Foreground": result.append(Finalizers.deleteDependents)
         default: break
         }
         // Unchanged up to order is unchanged (no write for a repeated DELETE).

@@ -81,6 +81,7 @@ extension ResourceStore {
 /// The events of one watch request, converted lazily from the store's stream.
 struct ObjectWatch: AsyncSequence, Sendable {
     typealias Element = WatchEvent
+    typealias Failure = Never
 
     let store: ResourceStore
     let options: ListOptions

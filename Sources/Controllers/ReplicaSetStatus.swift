@@ -40,7 +40,7 @@ enum ReplicaSetStatus {
 
     /// Writes `status` unless the ReplicaSet already has it; on a conflict reads the
     /// ReplicaSet again and retries once, as upstream does. Returns the ReplicaSet as stored.
-    static func write(_ status: JSONValue, to replicaSet: KubeObject, client: ControllerClient) async throws(APIError) -> KubeObject {
+    static func write(_ status: JSONValue, to replicaSet: KubeObject, client: any ResourceClient) async throws(APIError) -> KubeObject {
         var current = replicaSet
         for attempt in 0..<2 {
             if same(current.value(at: ["status"]), status) { return current }

@@ -11,13 +11,13 @@ import Logging
 /// See https://github.com/kubernetes/kubernetes/blob/master/pkg/controller/podgc/gc_controller.go
 struct PodGCController: Controller {
     let name = "pod-gc"
-    private let client: ControllerClient
+    private let client: any ResourceClient
     private let pods: Informer
     private let nodes: Informer
     private let settings: ControllerSettings
     private let logger: Logger
 
-    init(client: ControllerClient, informers: Informers, settings: ControllerSettings, logger: Logger) {
+    init(client: any ResourceClient, informers: Informers, settings: ControllerSettings, logger: Logger) {
         self.client = client
         self.pods = informers.informer(.pods)
         self.nodes = informers.informer(.nodes)

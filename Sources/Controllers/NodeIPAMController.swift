@@ -12,13 +12,13 @@ import Synchronization
 /// See https://github.com/kubernetes/kubernetes/blob/master/pkg/controller/nodeipam/ipam/range_allocator.go
 struct NodeIPAMController: Controller {
     let name = "node-ipam"
-    private let client: ControllerClient
+    private let client: any ResourceClient
     private let nodes: Informer
     private let queue = WorkQueue()
     private let logger: Logger
     private let ranges: ControllerState<CIDRRanges>?
 
-    init(client: ControllerClient, informers: Informers, settings: ControllerSettings, logger: Logger) {
+    init(client: any ResourceClient, informers: Informers, settings: ControllerSettings, logger: Logger) {
         self.client = client
         self.nodes = informers.informer(.nodes)
         self.logger = logger

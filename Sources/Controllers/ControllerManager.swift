@@ -33,11 +33,11 @@ public struct ControllerSettings: Sendable {
 
 /// The shared informers of one controller manager: one per resource, made on first use.
 final class Informers: Sendable {
-    private let client: ControllerClient
+    private let client: any ResourceClient
     private let logger: Logger
     private let made = Mutex<[ResourceRef: Informer]>([:])
 
-    init(client: ControllerClient, logger: Logger) {
+    init(client: any ResourceClient, logger: Logger) {
         self.client = client
         self.logger = logger
     }
@@ -58,15 +58,16 @@ final class Informers: Sendable {
 /// Runs the server's controllers (kube-controller-manager plus kube-scheduler, in process):
 /// starts the shared informers, waits for their first lists, then runs every controller.
 public struct ControllerManager: Sendable {
-    let client: ControllerClient
+    let client: any ResourceClient
     let settings: ControllerSettings
     let logger: Logger
     let informers: Informers
     let controllers: [any Controller]
 
-    public init(service: APIService, settings: ControllerSettings = ControllerSettings(),
-                logger: Logger = Logger(label: "swiftlet.controllers")) {
-        let client = ControllerClient(service: service)
+    /// The controllers over `client`: the API server in process (`InProcessClient`) for
+    /// `swiftlet server`.
+    package init(client: any ResourceClient, settings: ControllerSettings = ControllerSettings(),
+                 logger: Logger = Logger(label: "swiftlet.controllers")) {
         let informers = Informers(client: client, logger: logger)
         self.client = client
         self.settings = settings
@@ -76,7 +77,7 @@ public struct ControllerManager: Sendable {
     }
 
     /// Every controller, constructed so that each registers its informer handlers.
-    static func makeControllers(client: ControllerClient, informers: Informers, settings: ControllerSettings,
+    static func makeControllers(client: any ResourceClient, informers: Informers, settings: ControllerSettings,
                                 logger: Logger) -> [any Controller] {
         var controllers: [any Controller] = []
         controllers.append(Scheduler(client: client, informers: informers, settings: settings, logger: logger))

@@ -11,13 +11,13 @@ struct NamespaceController: Controller {
     static let finalizer = "kubernetes"
 
     let name = "namespace"
-    private let client: ControllerClient
+    private let client: any ResourceClient
     private let namespaces: Informer
     private let queue = WorkQueue()
     private let settings: ControllerSettings
     private let logger: Logger
 
-    init(client: ControllerClient, informers: Informers, settings: ControllerSettings, logger: Logger) {
+    init(client: any ResourceClient, informers: Informers, settings: ControllerSettings, logger: Logger) {
         self.client = client
         self.namespaces = informers.informer(.namespaces)
         self.settings = settings
@@ -57,7 +57,7 @@ struct NamespaceController: Controller {
     /// still there (pods terminating, objects with finalizers).
     private func deleteContents(of namespace: String) async throws(APIError) -> Int {
         var remaining = 0
-        for resource in client.service.registry.resources where resource.namespaced {
+        for resource in client.resources where resource.namespaced {
             let ref = ResourceRef(group: resource.group, name: resource.name)
             let items = try await client.list(ref, namespace: namespace).items
             for item in items {

@@ -28,7 +28,7 @@ struct NodeLifecycleController: Controller {
     static let kubeletConditions = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"]
 
     let name = "node-lifecycle"
-    private let client: ControllerClient
+    private let client: any ResourceClient
     private let nodes: Informer
     private let leases: Informer
     private let pods: Informer
@@ -45,7 +45,7 @@ struct NodeLifecycleController: Controller {
     /// When a pod was first found on a node with NoExecute taints lacking `timeAdded`.
     private let evictionStarts = ControllerState<[String: Date]>([:])
 
-    init(client: ControllerClient, informers: Informers, settings: ControllerSettings, logger: Logger) {
+    init(client: any ResourceClient, informers: Informers, settings: ControllerSettings, logger: Logger) {
         self.client = client
         self.nodes = informers.informer(.nodes)
         self.leases = informers.informer(.leases)

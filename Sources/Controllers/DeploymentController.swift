@@ -13,7 +13,7 @@ struct DeploymentController: Controller {
     let name = "deployment"
     static let component = "deployment-controller"
 
-    let client: ControllerClient
+    let client: any ResourceClient
     let deployments: Informer
     let replicaSets: Informer
     let pods: Informer
@@ -21,7 +21,7 @@ struct DeploymentController: Controller {
     let logger: Logger
     let workers: Int
 
-    init(client: ControllerClient, informers: Informers, logger: Logger, workers: Int = 5) {
+    init(client: any ResourceClient, informers: Informers, logger: Logger, workers: Int = 5) {
         self.client = client
         self.deployments = informers.informer(.deployments)
         self.replicaSets = informers.informer(.replicaSets)

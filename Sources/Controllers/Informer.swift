@@ -26,7 +26,7 @@ enum InformerEvent: Sendable {
 /// Handlers run on the informer's task and must be quick: they enqueue keys.
 final class Informer: Sendable {
     let ref: ResourceRef
-    private let client: ControllerClient
+    private let client: any ResourceClient
     private let logger: Logger
 
     private struct State {
@@ -39,7 +39,7 @@ final class Informer: Sendable {
     }
     private let state = Mutex(State())
 
-    init(ref: ResourceRef, client: ControllerClient, logger: Logger) {
+    init(ref: ResourceRef, client: any ResourceClient, logger: Logger) {
         self.ref = ref
         self.client = client
         self.logger = logger

@@ -71,7 +71,7 @@ extension KubeObject {
 /// ends in a Conflict and a retry, never a lost owner reference.
 /// https://github.com/kubernetes/kubernetes/blob/master/pkg/controller/controller_ref_manager.go
 struct ReplicaSetOwnership: Sendable {
-    let client: ControllerClient
+    let client: any ResourceClient
     /// The owned resource (pods, or replicasets).
     let resource: ResourceRef
 

@@ -15,7 +15,7 @@ struct ReplicaSetController: Controller {
     static let slowStartInitialBatchSize = 1
     static let component = "replicaset-controller"
 
-    let client: ControllerClient
+    let client: any ResourceClient
     let replicaSets: Informer
     let pods: Informer
     let queue = WorkQueue()
@@ -23,7 +23,7 @@ struct ReplicaSetController: Controller {
     let logger: Logger
     let workers: Int
 
-    init(client: ControllerClient, informers: Informers, logger: Logger, workers: Int = 5) {
+    init(client: any ResourceClient, informers: Informers, logger: Logger, workers: Int = 5) {
         self.client = client
         self.replicaSets = informers.informer(.replicaSets)
         self.pods = informers.informer(.pods)

@@ -19,7 +19,7 @@ struct Scheduler: Controller {
     static let component = "default-scheduler"
 
     let name = "scheduler"
-    private let client: ControllerClient
+    private let client: any ResourceClient
     private let pods: Informer
     private let nodes: Informer
     private let queue = WorkQueue()
@@ -28,7 +28,7 @@ struct Scheduler: Controller {
     /// Pod uid → node, for bindings not yet seen by the pod informer.
     private let assumed = ControllerState<[String: String]>([:])
 
-    init(client: ControllerClient, informers: Informers, settings: ControllerSettings, logger: Logger) {
+    init(client: any ResourceClient, informers: Informers, settings: ControllerSettings, logger: Logger) {
         self.client = client
         self.pods = informers.informer(.pods)
         self.nodes = informers.informer(.nodes)
@@ -125,7 +125,7 @@ struct Scheduler: Controller {
         if let uid = pod.uid { binding["uid"] = .string(uid) }
         let body = KubeObject(fields: ["metadata": .object(binding), "target": .object(["kind": .string("Node"), "name": .string(nodeName)])])
         do {
-            try await client.service.bind(namespace: pod.namespace, name: podName, binding: body, context: client.service.context())
+            try await client.bind(namespace: pod.namespace, name: podName, binding: body)
         } catch {
             // Deleted, already bound, or replaced meanwhile: nothing left to schedule.
             if error.code == 404 || error.code == 409 { return }

@@ -16,11 +16,11 @@ import Logging
 /// for the object counts of a small cluster.
 /// See https://github.com/kubernetes/kubernetes/blob/master/pkg/controller/garbagecollector/garbagecollector.go
 struct GarbageCollector: Controller {
-    static let orphanFinalizer = "orphan"
-    static let foregroundFinalizer = "foregroundDeletion"
+    static let orphanFinalizer = Finalizers.orphanDependents
+    static let foregroundFinalizer = Finalizers.deleteDependents
 
     let name = "garbage-collector"
-    private let client: ControllerClient
+    private let client: any ResourceClient
     /// Informers by resource, for every resource the GC watches.
     private let informers: [ResourceRef: Informer]
     /// The watched resources by (API group, kind), to resolve owner references.
@@ -28,13 +28,13 @@ struct GarbageCollector: Controller {
     private let queue = WorkQueue()
     private let logger: Logger
 
-    init(client: ControllerClient, informers: Informers, logger: Logger) {
+    init(client: any ResourceClient, informers: Informers, logger: Logger) {
         self.client = client
         self.logger = logger
         var watched: [ResourceRef: Informer] = [:]
         var kinds: [String: (ref: ResourceRef, namespaced: Bool)] = [:]
         // Events are never owners nor owned; everything else may be.
-        for resource in client.service.registry.resources where !(resource.group.isEmpty && resource.name == "events") {
+        for resource in client.resources where !(resource.group.isEmpty && resource.name == "events") {
             let ref = ResourceRef(group: resource.group, name: resource.name)
             watched[ref] = informers.informer(ref)
             kinds[Self.kindKey(group: resource.group, kind: resource.kind)] = (ref, resource.namespaced)
