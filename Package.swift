@@ -97,11 +97,21 @@ let package = Package(
             name: "Controllers",
             dependencies: ["APIMachinery", "KubeAPI", .product(name: "Logging", package: "swift-log")]
         ),
-        // The control plane: the Kubernetes API server and its store.
+        // The Kubernetes API without HTTP (kube-apiserver's registry): a store per resource over
+        // Storage (keys, resourceVersions, graceful deletion, finalizers, selectors, watches), the
+        // per-resource strategies (defaults, validation), patches, cross-resource rules, the service
+        // IP and node port allocator, and InProcessClient, the controllers' client in the server.
         .target(
-            name: "Server",
+            name: "APIRegistry",
+            dependencies: ["APIMachinery", "Storage", "KubeAPI"]
+        ),
+        // The API server over HTTP (Hummingbird, TLS): routing, content negotiation (JSON, YAML,
+        // protobuf), watches, discovery, OpenAPI, Tables, security (CA, tokens, authentication,
+        // the node authorizer), the pods/log proxy to kubelets.
+        .target(
+            name: "APIServer",
             dependencies: [
-                "Storage", "APIMachinery", "KubeAPI",
+                "APIRegistry", "APIMachinery", "KubeAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -112,6 +122,15 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             exclude: ["Protobuf/generate-schema.py"]
+        ),
+        // The control plane assembled (ControlPlane): the API over a store, its HTTP servers, and
+        // the controllers on the in-process client. `swiftlet server` adds the host's side.
+        .target(
+            name: "Server",
+            dependencies: [
+                "APIServer", "APIRegistry", "Controllers", "Storage",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The cluster client: typed REST and watch calls over TLS, and joining a node to a server.
         .target(
@@ -152,7 +171,8 @@ let package = Package(
             name: "swiftlet",
             dependencies: [
                 "ClusterAgent",
-                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "Storage", "Controllers", "KubeClient", "KubeletServer",
+                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "APIServer", "Controllers", "Storage",
+                "KubeClient", "KubeletServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -174,7 +194,7 @@ let package = Package(
         // Helpers shared by the control plane's tests, without HTTP: scratch directories.
         .target(name: "APITestSupport", dependencies: ["Storage"], path: "Tests/APITestSupport"),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "APITestSupport"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Storage", "APIMachinery", "Controllers", "KubeAPI", "KubeletServer", "Agent", "TestSupport", "APITestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "APIServer", "APIRegistry", "Storage", "APIMachinery", "Controllers", "KubeAPI", "KubeletServer", "Agent", "TestSupport", "APITestSupport"]),
         .testTarget(
             name: "KubeletServerTests",
             dependencies: [
@@ -184,6 +204,6 @@ let package = Package(
         ),
         // A server and agents, each host in its own network namespace, driven by real kubectl (root).
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport", "Cgroups", "Images"]),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Server", "Storage", "APIMachinery", "KubeAPI", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Server", "APIServer", "APIRegistry", "Storage", "APIMachinery", "KubeAPI", .product(name: "Logging", package: "swift-log")]),
     ]
 )

@@ -1,7 +1,8 @@
+@testable import APIRegistry
+@testable import APIServer
 import Foundation
 import KubeClient
 import Logging
-@testable import Server
 import Storage
 import Synchronization
 #if canImport(Glibc)

@@ -1,8 +1,9 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 import APITestSupport
 import Foundation
 import KubeAPI
-@testable import Server
 import Testing
 
 /// A server with the cluster's credentials (plain HTTP: authentication and authorization do

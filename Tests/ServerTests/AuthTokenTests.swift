@@ -1,7 +1,8 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 import Foundation
 import KubeAPI
-@testable import Server
 import Testing
 
 @Suite struct AuthTokenTests {

@@ -1,11 +1,12 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 import APITestSupport
 @testable import Controllers
 import Foundation
 import Logging
 import Storage
 import Testing
-@testable import Server
 
 @Suite struct ControllerFrameworkTests {
     @Test func informerReportsChangesAndKeepsItsCache() async throws {

@@ -1,9 +1,10 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 @testable import Controllers
 import Foundation
 import KubeAPI
 import Logging
-@testable import Server
 
 /// A test server (API over SQLite on 127.0.0.1, port 0) with the controller manager running
 /// with short durations. There are no agents: tests create Nodes, Leases and pod statuses

@@ -1,8 +1,9 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 import APITestSupport
 import Foundation
 import Testing
-@testable import Server
 #if canImport(Glibc)
 import Glibc
 #endif

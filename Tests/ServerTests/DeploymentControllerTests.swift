@@ -1,9 +1,10 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 @testable import Controllers
 import Foundation
 import KubeAPI
 import Testing
-@testable import Server
 
 func deploymentJSON(_ name: String, replicas: Int, image: String = "nginx:1.25", strategy: String = "",
                     extraSpec: String = "") -> String {

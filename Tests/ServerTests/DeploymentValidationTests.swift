@@ -1,8 +1,9 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 import Foundation
 import KubeAPI
 import Testing
-@testable import Server
 
 /// apps/v1 Deployment validation of the strategy and deadlines, with Kubernetes' messages.
 @Suite struct DeploymentValidationTests {

@@ -1,9 +1,10 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 @testable import Controllers
 import Foundation
 import KubeAPI
 import Testing
-@testable import Server
 
 /// The garbage collector through real kubectl's `delete --cascade=background|foreground|orphan`.
 /// Owners are ConfigMaps (no other controller acts on them); dependents are ConfigMaps and Pods.

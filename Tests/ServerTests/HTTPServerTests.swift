@@ -1,8 +1,9 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 import Foundation
 import KubeAPI
 import Testing
-@testable import Server
 
 /// Parses a JSON literal written in a test.
 func json(_ text: String) throws -> JSONValue {

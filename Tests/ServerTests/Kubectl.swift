@@ -1,6 +1,7 @@
+@testable import APIRegistry
+@testable import APIServer
 import Foundation
 import TestSupport
-@testable import Server
 
 /// Real kubectl against a test server: a kubeconfig pointing at it over plain HTTP and a
 /// fresh discovery cache, both removed with the temporary directory.

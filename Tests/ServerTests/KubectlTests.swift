@@ -1,7 +1,8 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 import Foundation
 import Testing
-@testable import Server
 
 let podYAML = """
     apiVersion: v1

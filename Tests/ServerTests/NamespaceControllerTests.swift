@@ -1,7 +1,8 @@
+@testable import APIRegistry
+@testable import APIServer
 import Foundation
 import KubeAPI
 import Testing
-@testable import Server
 
 /// Namespace deletion through Terminating, with real kubectl.
 @Suite(.enabled(if: Kubectl.isInstalled, "needs kubectl"))

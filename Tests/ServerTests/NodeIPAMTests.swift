@@ -1,9 +1,10 @@
+@testable import APIRegistry
+@testable import APIServer
 @testable import Controllers
 import Foundation
 import KubeAPI
 import Logging
 import Testing
-@testable import Server
 
 @Suite struct NodeIPAMTests {
     private func podCIDR(_ client: InProcessClient, _ node: String) async throws -> String? {

@@ -1,4 +1,6 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 import APITestSupport
 @testable import Controllers
 import Foundation
@@ -6,7 +8,6 @@ import KubeAPI
 import Logging
 import Storage
 import Testing
-@testable import Server
 
 @Suite struct NodeLifecycleTests {
     private static var shortGrace: ControllerSettings {

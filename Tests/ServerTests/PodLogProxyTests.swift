@@ -1,8 +1,9 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 import Foundation
 import KubeAPI
 import Testing
-@testable import Server
 
 /// `pods/{name}/log` proxied to a real kubelet API (HTTPS, bearer token) and read with real
 /// kubectl. Needs /usr/bin/kubectl, as on the build machines.

@@ -1,3 +1,5 @@
+@testable import APIRegistry
+@testable import APIServer
 import APITestSupport
 import Agent
 import Cgroups
@@ -7,7 +9,6 @@ import KubeletServer
 import Logging
 import Storage
 import Synchronization
-@testable import Server
 
 /// A kubelet API host over pods and CRI log files a test provides.
 final class PodLogTestHost: KubeletHost {

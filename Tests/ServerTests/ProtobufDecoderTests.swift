@@ -1,8 +1,9 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 import Foundation
 import KubeAPI
 import Testing
-@testable import Server
 
 /// Bodies recorded from kubectl 1.32 (`kubectl create deployment pb --image=nginx --replicas=2
 /// --port=80`, `create service clusterip pbsvc --tcp=80:8080`, `create secret generic pbsec

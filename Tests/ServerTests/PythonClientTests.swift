@@ -1,6 +1,7 @@
+@testable import APIRegistry
+@testable import APIServer
 import Foundation
 import Testing
-@testable import Server
 
 /// Whether Debian's python3-kubernetes is installed (scripts/debian-packages lists it).
 let pythonClientInstalled = FileManager.default.fileExists(atPath: "/usr/lib/python3/dist-packages/kubernetes/__init__.py")

@@ -1,8 +1,9 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 import Foundation
 import KubeAPI
 import Testing
-@testable import Server
 
 /// Per-resource rules: graceful deletion, finalizers, status and scale subresources,
 /// namespaces, services, workloads, secrets.

@@ -1,6 +1,7 @@
+@testable import APIRegistry
+@testable import APIServer
 import Foundation
 import Testing
-@testable import Server
 
 /// Real kubectl (the 1.32 dispatcher) driving Deployments through the ReplicaSet and
 /// Deployment controllers, with `TestKubelet` as the nodes.

@@ -1,10 +1,11 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 @testable import Controllers
 import Foundation
 import KubeAPI
 import Logging
 import Synchronization
-@testable import Server
 
 /// A test server with the ReplicaSet and Deployment controllers running and a `TestKubelet`
 /// standing in for nodes (there is no scheduler or agent in these tests). Everything is

@@ -1,9 +1,10 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 @testable import Controllers
 import Foundation
 import KubeAPI
 import Testing
-@testable import Server
 
 @Suite struct SchedulerTests {
     private func nodeName(_ cluster: ControllerTestCluster, _ pod: String) async throws -> String {

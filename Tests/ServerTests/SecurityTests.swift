@@ -1,7 +1,8 @@
+@testable import APIRegistry
+@testable import APIServer
 import APITestSupport
 import Foundation
 import Testing
-@testable import Server
 
 @Suite struct SecurityTests {
     @Test func onlyTheOpenEndpointsWorkWithoutAToken() async throws {

@@ -1,7 +1,8 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 import KubeAPI
 import Testing
-@testable import Server
 
 @Suite struct StrategicMergePatchTests {
     let deployment = """

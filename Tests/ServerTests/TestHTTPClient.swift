@@ -1,7 +1,8 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 import Foundation
 import KubeAPI
-@testable import Server
 #if canImport(Glibc)
 import Glibc
 #endif

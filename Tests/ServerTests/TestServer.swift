@@ -1,7 +1,8 @@
+@testable import APIRegistry
+@testable import APIServer
 import APITestSupport
 import Foundation
 import Logging
-@testable import Server
 import Storage
 
 /// Runs an API server over a fresh SQLite store on 127.0.0.1 with a random port for the

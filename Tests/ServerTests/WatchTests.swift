@@ -1,10 +1,11 @@
 @testable import APIMachinery
+@testable import APIRegistry
+@testable import APIServer
 import APITestSupport
 import Foundation
 import KubeAPI
 import Storage
 import Testing
-@testable import Server
 
 @Suite struct WatchTests {
     @Test func watchStreamsEventsAfterTheListVersionOnePerLine() async throws {

@@ -1,4 +1,5 @@
 import APIMachinery
+import APIRegistry
 import Foundation
 import Hummingbird
 import KubeAPI

@@ -4,9 +4,9 @@ import KubeAPI
 /// The patch formats of PATCH requests: JSON merge patch (RFC 7386) and JSON patch
 /// (RFC 6902), applied to an object's JSON as the API server does before the result goes
 /// through the normal update path.
-enum JSONPatches {
+package enum JSONPatches {
     /// RFC 7386: objects merge recursively, `null` removes a member, anything else replaces.
-    static func mergePatch(_ target: JSONValue, with patch: JSONValue) -> JSONValue {
+    package static func mergePatch(_ target: JSONValue, with patch: JSONValue) -> JSONValue {
         guard case .object(let patchMembers) = patch else { return patch }
         var result = target.objectValue ?? [:]
         for (key, value) in patchMembers {
@@ -20,7 +20,7 @@ enum JSONPatches {
     }
 
     /// RFC 6902: a list of add/remove/replace/move/copy/test operations on JSON pointers.
-    static func jsonPatch(_ target: JSONValue, operations patch: JSONValue) throws(APIError) -> JSONValue {
+    package static func jsonPatch(_ target: JSONValue, operations patch: JSONValue) throws(APIError) -> JSONValue {
         guard let operations = patch.arrayValue else {
             throw APIError.badRequest("json: cannot unmarshal \(patch.typeName) into Go value of type jsonpatch.Patch")
         }

@@ -4,7 +4,7 @@ import KubeAPI
 import Storage
 
 /// How a PATCH body is to be applied.
-enum PatchType: Sendable {
+package enum PatchType: Sendable {
     case merge
     case json
     case strategicMerge
@@ -12,7 +12,7 @@ enum PatchType: Sendable {
 
 extension ResourceStore {
     /// Replaces an object (PUT), through the main resource or its `status` subresource.
-    func update(namespace: String?, name: String, object input: KubeObject, subresource: String?,
+    package func update(namespace: String?, name: String, object input: KubeObject, subresource: String?,
                 context: StrategyContext) async throws(APIError) -> (KubeObject, [String]) {
         var object = input
         try checkType(object)
@@ -51,7 +51,7 @@ extension ResourceStore {
     }
 
     /// Applies a PATCH to the current object and stores the result like an update.
-    func patch(namespace: String?, name: String, patch: JSONValue, type: PatchType, subresource: String?,
+    package func patch(namespace: String?, name: String, patch: JSONValue, type: PatchType, subresource: String?,
                context: StrategyContext) async throws(APIError) -> (KubeObject, [String]) {
         while true {
             let old = try await get(namespace: namespace, name: name)

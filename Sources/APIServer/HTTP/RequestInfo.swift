@@ -1,3 +1,4 @@
+
 /// What a request path addresses, parsed as Kubernetes' `RequestInfoFactory` does:
 /// `/api/v1/namespaces/default/pods/web/status` is group "", version v1, namespace default,
 /// resource pods, name web, subresource status.

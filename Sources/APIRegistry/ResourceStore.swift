@@ -7,10 +7,10 @@ import Storage
 /// system metadata, optimistic concurrency, graceful deletion and finalizers, over any
 /// `Storage`. Objects are stored without `metadata.resourceVersion`; it is the store
 /// revision of the write and is filled in on every read, as the etcd3 store does.
-struct ResourceStore: Sendable {
-    let resource: APIResource
+package struct ResourceStore: Sendable {
+    package let resource: APIResource
     let storage: any Storage
-    let strategy: any ResourceStrategy
+    package let strategy: any ResourceStrategy
 
     // MARK: - Keys
 
@@ -55,7 +55,7 @@ struct ResourceStore: Sendable {
 
     // MARK: - Read
 
-    func get(namespace: String?, name: String) async throws(APIError) -> KubeObject {
+    package func get(namespace: String?, name: String) async throws(APIError) -> KubeObject {
         guard let object = try await find(namespace: namespace, name: name) else {
             throw APIError.notFound(resource.groupResource, name: name)
         }
@@ -63,7 +63,7 @@ struct ResourceStore: Sendable {
     }
 
     /// The object, or nil when there is none.
-    func find(namespace: String?, name: String) async throws(APIError) -> KubeObject? {
+    package func find(namespace: String?, name: String) async throws(APIError) -> KubeObject? {
         let stored: StoredObject?
         do {
             stored = try await storage.get(key(namespace: namespace, name: name))
@@ -75,7 +75,7 @@ struct ResourceStore: Sendable {
 
     /// A list page: objects matching the selectors, the revision it reflects, and a continue
     /// token when `limit` cut it short.
-    func list(namespace: String?, options: ListOptions) async throws(APIError) -> ObjectList {
+    package func list(namespace: String?, options: ListOptions) async throws(APIError) -> ObjectList {
         try checkFieldSelector(options)
         let prefix = prefix(namespace: namespace)
         var start = ""

@@ -1,4 +1,5 @@
 import APIMachinery
+import APIRegistry
 import AsyncHTTPClient
 import Foundation
 import Hummingbird

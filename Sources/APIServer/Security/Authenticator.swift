@@ -1,4 +1,5 @@
 import APIMachinery
+import APIRegistry
 import Foundation
 
 /// Authentication of API requests by bearer token, each token standing for an identity:

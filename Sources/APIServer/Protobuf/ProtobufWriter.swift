@@ -1,3 +1,4 @@
+
 /// Builds protobuf messages field by field (length-delimited fields only, plus varints):
 /// enough for the small documents the server sends in protobuf, such as OpenAPI v2.
 struct ProtobufWriter {

@@ -1,3 +1,5 @@
+import APIMachinery
+import APIRegistry
 import Hummingbird
 import HummingbirdTLS
 import Logging

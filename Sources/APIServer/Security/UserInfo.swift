@@ -1,3 +1,4 @@
+import APIMachinery
 import KubeAPI
 
 /// Who a request comes from, as Kubernetes' `user.Info` carries it: a name and groups.

@@ -46,17 +46,17 @@ public struct APIService: Sendable {
         }
     }
 
-    func store(_ resource: APIResource) throws(APIError) -> ResourceStore {
+    package func store(_ resource: APIResource) throws(APIError) -> ResourceStore {
         guard let store = stores[Self.storeKey(resource.group, resource.name)] else { throw APIError.pathNotFound() }
         return store
     }
 
-    func store(group: String, name: String) throws(APIError) -> ResourceStore {
+    package func store(group: String, name: String) throws(APIError) -> ResourceStore {
         guard let store = stores[Self.storeKey(group, name)] else { throw APIError.pathNotFound() }
         return store
     }
 
-    func context(dryRun: Bool = false, fieldValidation: FieldValidation = .warn) -> StrategyContext {
+    package func context(dryRun: Bool = false, fieldValidation: FieldValidation = .warn) -> StrategyContext {
         StrategyContext(now: Time.now(), dryRun: dryRun, fieldValidation: fieldValidation, services: services)
     }
 
@@ -89,7 +89,7 @@ public struct APIService: Sendable {
     // MARK: - Verbs spanning resources
 
     /// Creates an object; a namespaced one needs its namespace to exist and not be terminating.
-    func create(_ object: KubeObject, resource: APIResource, namespace: String?,
+    package func create(_ object: KubeObject, resource: APIResource, namespace: String?,
                 context: StrategyContext) async throws(APIError) -> (KubeObject, [String]) {
         let store = try store(resource)
         if resource.namespaced {
@@ -122,7 +122,7 @@ public struct APIService: Sendable {
 
     /// Deletes an object. A namespace is not deleted at once: it becomes Terminating, and the
     /// namespace controller deletes its contents, then its `kubernetes` finalizer, then it.
-    func delete(resource: APIResource, namespace: String?, name: String, options: DeleteOptions,
+    package func delete(resource: APIResource, namespace: String?, name: String, options: DeleteOptions,
                 context: StrategyContext) async throws(APIError) -> DeleteOutcome {
         let store = try store(resource)
         if resource.group.isEmpty, resource.name == "namespaces" {
@@ -175,7 +175,7 @@ public struct APIService: Sendable {
 
     /// Assigns a pod to a node (what the scheduler does): sets `spec.nodeName` once and the
     /// PodScheduled condition, as Kubernetes' `BindingREST` does.
-    func bind(namespace: String?, name: String, binding: KubeObject, context: StrategyContext) async throws(APIError) {
+    package func bind(namespace: String?, name: String, binding: KubeObject, context: StrategyContext) async throws(APIError) {
         let pods = try store(group: "", name: "pods")
         let bindingResource = GroupResource(group: "", resource: "pods/binding")
         let node = binding.string(at: ["target", "name"]) ?? ""
@@ -224,7 +224,7 @@ public struct APIService: Sendable {
     // MARK: - The scale subresource
 
     /// The `autoscaling/v1 Scale` view of a Deployment or ReplicaSet.
-    func scale(of object: KubeObject) -> KubeObject {
+    package func scale(of object: KubeObject) -> KubeObject {
         var metadata: [String: JSONValue] = [:]
         for key in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] {
             metadata[key] = object.metadata[key]
@@ -239,7 +239,7 @@ public struct APIService: Sendable {
     }
 
     /// Writes a new Scale: the replicas go to the object's spec.
-    func updateScale(resource: APIResource, namespace: String?, name: String, scale newScale: KubeObject,
+    package func updateScale(resource: APIResource, namespace: String?, name: String, scale newScale: KubeObject,
                      context: StrategyContext) async throws(APIError) -> KubeObject {
         let store = try store(resource)
         // `replicas` is `omitempty` in Scale: absent means zero.

@@ -1,4 +1,5 @@
 import APIMachinery
+import APIRegistry
 import KubeAPI
 
 /// What a resource request asks, as Kubernetes' authorizers see it.

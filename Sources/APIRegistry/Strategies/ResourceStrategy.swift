@@ -4,7 +4,7 @@ import KubeAPI
 
 /// What a strategy may use besides the object: the time, whether the request is a dry
 /// run, and shared allocators.
-struct StrategyContext: Sendable {
+package struct StrategyContext: Sendable {
     /// The request's time, for timestamps.
     let now: Time
     let dryRun: Bool
@@ -14,7 +14,7 @@ struct StrategyContext: Sendable {
 }
 
 /// `fieldValidation` of create, update and patch requests.
-enum FieldValidation: String, Sendable {
+package enum FieldValidation: String, Sendable {
     case strict = "Strict"
     case warn = "Warn"
     case ignore = "Ignore"
@@ -23,7 +23,7 @@ enum FieldValidation: String, Sendable {
 /// The per-resource part of create, update and delete (Kubernetes' RESTCreateStrategy,
 /// RESTUpdateStrategy and RESTGracefulDeleteStrategy): defaults, status handling and
 /// validation. The generic metadata handling lives in `ResourceStore`.
-protocol ResourceStrategy: Sendable {
+package protocol ResourceStrategy: Sendable {
     /// Defaults, status reset and validation of a new object whose metadata (name,
     /// namespace, uid, creationTimestamp) is already filled in. Returns warnings.
     func prepareForCreate(_ object: inout KubeObject, context: StrategyContext) async throws(APIError) -> [String]

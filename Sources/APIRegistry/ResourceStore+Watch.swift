@@ -7,7 +7,7 @@ extension ResourceStore {
     /// resourceVersion (or "0") is given or `sendInitialEvents` is set, then every change
     /// after that version, filtered by the selectors with Kubernetes' semantics (an object
     /// that stops matching is DELETED for this watcher, one that starts matching is ADDED).
-    func watch(namespace: String?, options: ListOptions) async throws(APIError) -> ObjectWatch {
+    package func watch(namespace: String?, options: ListOptions) async throws(APIError) -> ObjectWatch {
         try checkFieldSelector(options)
         let prefix = prefix(namespace: namespace)
         let requested = try options.revision()
@@ -79,9 +79,9 @@ extension ResourceStore {
 }
 
 /// The events of one watch request, converted lazily from the store's stream.
-struct ObjectWatch: AsyncSequence, Sendable {
-    typealias Element = WatchEvent
-    typealias Failure = Never
+package struct ObjectWatch: AsyncSequence, Sendable {
+    package typealias Element = WatchEvent
+    package typealias Failure = Never
 
     let store: ResourceStore
     let options: ListOptions
@@ -90,22 +90,22 @@ struct ObjectWatch: AsyncSequence, Sendable {
     let source: StorageWatch?
 
     /// Stops the underlying store watch.
-    func cancel() {
+    package func cancel() {
         source?.cancel()
     }
 
-    func makeAsyncIterator() -> Iterator {
+    package func makeAsyncIterator() -> Iterator {
         Iterator(watch: self, pending: pending[...], events: source?.events.makeAsyncIterator())
     }
 
-    struct Iterator: AsyncIteratorProtocol {
+    package struct Iterator: AsyncIteratorProtocol {
         let watch: ObjectWatch
         var pending: ArraySlice<WatchEvent>
         var events: AsyncThrowingStream<StorageEvent, any Error>.AsyncIterator?
 
         /// The next event; nil when the stream ends (the store closed, or this watcher fell
         /// behind: the client then watches again from the last version it saw).
-        mutating func next() async -> WatchEvent? {
+        package mutating func next() async -> WatchEvent? {
             if let event = pending.popFirst() { return event }
             while true {
                 let next: StorageEvent?

@@ -10,9 +10,9 @@ import KubeAPI
 ///
 /// The merge keys are those of the Go struct tags (`patchMergeKey`, `patchStrategy`) of the
 /// built-in types this server serves, kept in `StrategicMergeSchema`.
-enum StrategicMergePatch {
+package enum StrategicMergePatch {
     /// Applies `patch` to `original`, an object of `kind`.
-    static func apply(_ patch: JSONValue, to original: JSONValue, kind: String) throws(APIError) -> JSONValue {
+    package static func apply(_ patch: JSONValue, to original: JSONValue, kind: String) throws(APIError) -> JSONValue {
         guard case .object = patch else {
             throw APIError.badRequest("the strategic merge patch must be a JSON object, not \(patch.typeName)")
         }

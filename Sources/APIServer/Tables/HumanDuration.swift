@@ -1,3 +1,4 @@
+
 /// Kubernetes' `duration.HumanDuration` (k8s.io/apimachinery/pkg/util/duration): the AGE
 /// column's `5m`, `3h20m`, `12d` with the same rounding and thresholds.
 public enum HumanDuration {

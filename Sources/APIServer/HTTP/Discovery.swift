@@ -1,3 +1,5 @@
+import APIMachinery
+import APIRegistry
 import KubeAPI
 
 /// The discovery documents kubectl reads before anything else: `/version`, `/api`,

@@ -1,3 +1,4 @@
+
 /// The shape of Kubernetes' protobuf messages: for each message, its fields by number with
 /// their JSON names and types. Built from `ProtobufSchema.table` (generated from Kubernetes'
 /// generated.proto files by generate-schema.py in this folder).

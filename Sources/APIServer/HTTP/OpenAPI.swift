@@ -1,3 +1,5 @@
+import APIMachinery
+import APIRegistry
 import KubeAPI
 
 /// A minimal OpenAPI v3 description: an index of group/versions and, per group/version,
