@@ -191,10 +191,6 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims", "TestSupport"]),
         .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime"]),
-        // Helpers shared by the control plane's tests, without HTTP: scratch directories.
-        .target(name: "APITestSupport", dependencies: ["Storage"], path: "Tests/APITestSupport"),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "APITestSupport"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "APIServer", "APIRegistry", "Storage", "APIMachinery", "Controllers", "KubeAPI", "KubeletServer", "Agent", "TestSupport", "APITestSupport"]),
         .testTarget(
             name: "KubeletServerTests",
             dependencies: [
@@ -204,6 +200,48 @@ let package = Package(
         ),
         // A server and agents, each host in its own network namespace, driven by real kubectl (root).
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport", "Cgroups", "Images"]),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Server", "APIServer", "APIRegistry", "Storage", "APIMachinery", "KubeAPI", .product(name: "Logging", package: "swift-log")]),
+        // The control plane's tests, one target per module. Their helpers: APITestSupport (no HTTP:
+        // the API in process over a scratch store, controller and rollout clusters, fixtures) and
+        // ServerTestSupport (the API served as swiftlet server assembles it, over HTTP or HTTPS
+        // with the cluster's CA and tokens; an HTTP client; kubectl).
+        .target(
+            name: "APITestSupport",
+            dependencies: ["Storage", "APIMachinery", "APIRegistry", "Controllers", "KubeAPI", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/APITestSupport"
+        ),
+        .target(
+            name: "ServerTestSupport",
+            dependencies: [
+                "APITestSupport", "Server", "APIServer", "APIRegistry", "APIMachinery", "Controllers", "Storage", "KubeAPI",
+                "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/ServerTestSupport"
+        ),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "APITestSupport"]),
+        .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery", "KubeAPI", "APITestSupport"]),
+        .testTarget(name: "APIRegistryTests", dependencies: ["APIRegistry", "APIMachinery", "Storage", "KubeAPI", "APITestSupport"]),
+        // Builds without Hummingbird, NIO or TLS: the controllers against the API in process.
+        .testTarget(
+            name: "ControllersTests",
+            dependencies: ["Controllers", "APIRegistry", "APIMachinery", "Storage", "KubeAPI", "APITestSupport",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "APIServerTests",
+            dependencies: [
+                "APIServer", "APIRegistry", "APIMachinery", "Storage", "KubeAPI", "ServerTestSupport", "APITestSupport",
+                "KubeletServer", "Agent", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The control plane assembled: controllers driven through the API server with real kubectl,
+        // and `swiftlet server` processes killed mid-write.
+        .testTarget(
+            name: "ServerTests",
+            dependencies: ["Server", "ServerTestSupport", "APITestSupport", "Controllers", "APIRegistry", "APIMachinery", "Storage", "KubeAPI"]
+        ),
+        .testTarget(
+            name: "KubeClientTests",
+            dependencies: ["KubeClient", "ServerTestSupport", "APITestSupport", "APIServer", "KubeAPI", .product(name: "Logging", package: "swift-log")]
+        ),
     ]
 )

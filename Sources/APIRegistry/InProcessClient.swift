@@ -15,7 +15,7 @@ package struct InProcessClient: ResourceClient {
 
     package var resources: [APIResource] { service.registry.resources }
 
-    func store(_ ref: ResourceRef) throws(APIError) -> ResourceStore {
+    package func store(_ ref: ResourceRef) throws(APIError) -> ResourceStore {
         try service.store(group: ref.group, name: ref.name)
     }
 

@@ -5,7 +5,7 @@ import Synchronization
 /// A control loop of the server (kube-controller-manager's controllers and the scheduler): it
 /// registers informer handlers that enqueue keys when constructed, then `run` processes keys
 /// until the task is cancelled.
-protocol Controller: Sendable {
+package protocol Controller: Sendable {
     var name: String { get }
     func run() async
 }

@@ -32,12 +32,12 @@ public struct ControllerSettings: Sendable {
 }
 
 /// The shared informers of one controller manager: one per resource, made on first use.
-final class Informers: Sendable {
+package final class Informers: Sendable {
     private let client: any ResourceClient
     private let logger: Logger
     private let made = Mutex<[ResourceRef: Informer]>([:])
 
-    init(client: any ResourceClient, logger: Logger) {
+    package init(client: any ResourceClient, logger: Logger) {
         self.client = client
         self.logger = logger
     }
@@ -52,7 +52,7 @@ final class Informers: Sendable {
         }
     }
 
-    var all: [Informer] { made.withLock { Array($0.values) } }
+    package var all: [Informer] { made.withLock { Array($0.values) } }
 }
 
 /// Runs the server's controllers (kube-controller-manager plus kube-scheduler, in process):

@@ -9,8 +9,8 @@ import Logging
 /// mid-rollout, with revisions for `kubectl rollout history/undo` and the status and
 /// conditions `kubectl rollout status` reads.
 /// https://github.com/kubernetes/kubernetes/blob/master/pkg/controller/deployment/deployment_controller.go
-struct DeploymentController: Controller {
-    let name = "deployment"
+package struct DeploymentController: Controller {
+    package let name = "deployment"
     static let component = "deployment-controller"
 
     let client: any ResourceClient
@@ -21,7 +21,7 @@ struct DeploymentController: Controller {
     let logger: Logger
     let workers: Int
 
-    init(client: any ResourceClient, informers: Informers, logger: Logger, workers: Int = 5) {
+    package init(client: any ResourceClient, informers: Informers, logger: Logger, workers: Int = 5) {
         self.client = client
         self.deployments = informers.informer(.deployments)
         self.replicaSets = informers.informer(.replicaSets)
@@ -40,7 +40,7 @@ struct DeploymentController: Controller {
         }
     }
 
-    func run() async {
+    package func run() async {
         await runWorkers(name: name, queue: queue, workers: workers, logger: logger) { key in
             try await sync(key)
         }

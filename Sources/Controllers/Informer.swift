@@ -24,7 +24,7 @@ enum InformerEvent: Sendable {
 /// difference, so handlers see every object's latest state even across gaps.
 ///
 /// Handlers run on the informer's task and must be quick: they enqueue keys.
-final class Informer: Sendable {
+package final class Informer: Sendable {
     let ref: ResourceRef
     private let client: any ResourceClient
     private let logger: Logger
@@ -78,7 +78,7 @@ final class Informer: Sendable {
 
     /// Returns once the first list is in the cache, or once `run` has stopped without one
     /// (cancelled early): waiting for a sync that cannot come would hang the caller.
-    func waitForSync() async {
+    package func waitForSync() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let ready = state.withLock { state -> Bool in
                 if state.synced || state.stopped { return true }
@@ -90,7 +90,7 @@ final class Informer: Sendable {
     }
 
     /// Lists and watches until the task is cancelled.
-    func run() async {
+    package func run() async {
         var failures = 0
         while !Task.isCancelled {
             do {

@@ -7,8 +7,8 @@ import Logging
 /// each ReplicaSet's selector, creating them from its template and deleting the surplus, and
 /// reports what it sees in `status`.
 /// https://github.com/kubernetes/kubernetes/blob/master/pkg/controller/replicaset/replica_set.go
-struct ReplicaSetController: Controller {
-    let name = "replicaset"
+package struct ReplicaSetController: Controller {
+    package let name = "replicaset"
     /// `BurstReplicas`: at most this many creations or deletions per sync.
     static let burstReplicas = 500
     /// `SlowStartInitialBatchSize`: the first batch of creations; each successful batch doubles.
@@ -23,7 +23,7 @@ struct ReplicaSetController: Controller {
     let logger: Logger
     let workers: Int
 
-    init(client: any ResourceClient, informers: Informers, logger: Logger, workers: Int = 5) {
+    package init(client: any ResourceClient, informers: Informers, logger: Logger, workers: Int = 5) {
         self.client = client
         self.replicaSets = informers.informer(.replicaSets)
         self.pods = informers.informer(.pods)
@@ -37,7 +37,7 @@ struct ReplicaSetController: Controller {
         pods.addHandler { event in this.podChanged(event) }
     }
 
-    func run() async {
+    package func run() async {
         await runWorkers(name: name, queue: queue, workers: workers, logger: logger) { key in
             try await sync(key)
         }

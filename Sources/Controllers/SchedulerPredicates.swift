@@ -43,38 +43,38 @@ struct SchedulingResources: Sendable, Equatable {
 }
 
 /// A node taint (`v1.Taint`).
-struct NodeTaint: Sendable, Equatable {
-    var key: String
-    var value: String
-    var effect: String
-    var timeAdded: String?
+package struct NodeTaint: Sendable, Equatable {
+    package var key: String
+    package var value: String
+    package var effect: String
+    package var timeAdded: String?
 
-    init(key: String, value: String = "", effect: String, timeAdded: String? = nil) {
+    package init(key: String, value: String = "", effect: String, timeAdded: String? = nil) {
         self.key = key
         self.value = value
         self.effect = effect
         self.timeAdded = timeAdded
     }
 
-    init?(json: JSONValue) {
+    package init?(json: JSONValue) {
         guard let key = json["key"]?.stringValue, let effect = json["effect"]?.stringValue else { return nil }
         self.init(key: key, value: json["value"]?.stringValue ?? "", effect: effect, timeAdded: json["timeAdded"]?.stringValue)
     }
 
-    var json: JSONValue {
+    package var json: JSONValue {
         var fields: [String: JSONValue] = ["key": .string(key), "effect": .string(effect)]
         if !value.isEmpty { fields["value"] = .string(value) }
         if let timeAdded { fields["timeAdded"] = .string(timeAdded) }
         return .object(fields)
     }
 
-    static func taints(of node: KubeObject) -> [NodeTaint] {
+    package static func taints(of node: KubeObject) -> [NodeTaint] {
         (node.value(at: ["spec", "taints"])?.arrayValue ?? []).compactMap(NodeTaint.init(json:))
     }
 
     /// Whether `toleration` (a pod's `spec.tolerations` entry) tolerates this taint
     /// (`Toleration.ToleratesTaint`): an empty effect or key matches any, `Exists` any value.
-    func isTolerated(by toleration: JSONValue) -> Bool {
+    package func isTolerated(by toleration: JSONValue) -> Bool {
         if let effect = toleration["effect"]?.stringValue, !effect.isEmpty, effect != self.effect { return false }
         if let key = toleration["key"]?.stringValue, !key.isEmpty, key != self.key { return false }
         switch toleration["operator"]?.stringValue ?? "" {
@@ -84,7 +84,7 @@ struct NodeTaint: Sendable, Equatable {
         }
     }
 
-    func isTolerated(byAnyOf tolerations: [JSONValue]) -> Bool {
+    package func isTolerated(byAnyOf tolerations: [JSONValue]) -> Bool {
         tolerations.contains { isTolerated(by: $0) }
     }
 }

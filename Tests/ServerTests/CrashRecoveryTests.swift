@@ -1,8 +1,8 @@
 @testable import APIMachinery
 @testable import APIRegistry
-@testable import APIServer
 import APITestSupport
 import Foundation
+import ServerTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc

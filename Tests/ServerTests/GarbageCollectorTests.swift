@@ -1,9 +1,10 @@
 @testable import APIMachinery
 @testable import APIRegistry
-@testable import APIServer
+import APITestSupport
 @testable import Controllers
 import Foundation
 import KubeAPI
+import ServerTestSupport
 import Testing
 
 /// The garbage collector through real kubectl's `delete --cascade=background|foreground|orphan`.
@@ -24,7 +25,7 @@ struct GarbageCollectorTests {
     }
 
     @Test func backgroundDeletionRemovesDependentsAfterTheOwner() async throws {
-        try await withControllerCluster { cluster in
+        try await withServedControllerCluster { cluster in
             let client = cluster.client
             let parent = try await client.create(.configMaps, namespace: "default", configMap("parent"))
             _ = try await client.create(.configMaps, namespace: "default", configMap("child", owner: parent))
@@ -43,7 +44,7 @@ struct GarbageCollectorTests {
     }
 
     @Test func dependentsOfAnOwnerThatNeverExistedAreCollected() async throws {
-        try await withControllerCluster { cluster in
+        try await withServedControllerCluster { cluster in
             var ghost = configMap("ghost")
             ghost.fields["kind"] = .string("ConfigMap")
             ghost.fields["apiVersion"] = .string("v1")
@@ -55,7 +56,7 @@ struct GarbageCollectorTests {
     }
 
     @Test func foregroundDeletionWaitsForBlockingDependents() async throws {
-        try await withControllerCluster { cluster in
+        try await withServedControllerCluster { cluster in
             let client = cluster.client
             try await cluster.addNode("n1")
             let parent = try await client.create(.configMaps, namespace: "default", configMap("parent"))
@@ -82,7 +83,7 @@ struct GarbageCollectorTests {
     }
 
     @Test func orphanDeletionKeepsDependentsWithoutTheReference() async throws {
-        try await withControllerCluster { cluster in
+        try await withServedControllerCluster { cluster in
             let client = cluster.client
             let parent = try await client.create(.configMaps, namespace: "default", configMap("parent"))
             _ = try await client.create(.configMaps, namespace: "default", configMap("kept", owner: parent))
