@@ -1,6 +1,8 @@
 // swift-tools-version:6.0
 // swiftlet: a Kubernetes node agent that runs pods on Linux namespaces and cgroups.
-// Dependency arrows point one way: swiftlet (CLI) → Runtime → KubeAPI / Images / Cgroups → CShims.
+// Dependency arrows point one way: swiftlet (CLI) → Runtime → KubeAPI / Images / Cgroups → CShims;
+// the control plane: swiftlet → Server → APIServer → APIRegistry → Storage / APIMachinery → KubeAPI,
+// and Server → Controllers → APIMachinery (the controllers reach the API only through ResourceClient).
 import PackageDescription
 
 let package = Package(

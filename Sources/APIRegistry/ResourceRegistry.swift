@@ -80,7 +80,7 @@ public struct ResourceRegistry: Sendable {
                     tracksGeneration: true),
         APIResource(group: "coordination.k8s.io", version: "v1", name: "leases", singularName: "lease", kind: "Lease",
                     namespaced: true),
-        // Served by the security layer (Security/APIHandler+Security.swift), listed for discovery.
+        // Served by APIServer's security layer (Sources/APIServer/Security/APIHandler+Security.swift), listed for discovery.
         APIResource(group: "authentication.k8s.io", version: "v1", name: "tokenreviews", singularName: "tokenreview",
                     kind: "TokenReview", namespaced: false),
     ]
