@@ -1,6 +1,8 @@
 // swift-tools-version:6.0
 // swiftlet: a Kubernetes node agent that runs pods on Linux namespaces and cgroups.
-// Dependency arrows point one way: swiftlet (CLI) → Runtime → KubeAPI / Images / Cgroups → CShims.
+// Dependency arrows point one way: swiftlet (CLI) → Runtime → KubeAPI / Images / Cgroups → CShims;
+// the control plane: swiftlet → Server → APIServer → APIRegistry → Storage / APIMachinery → KubeAPI,
+// and Server → Controllers → APIMachinery (the controllers reach the API only through ResourceClient).
 import PackageDescription
 
 let package = Package(
@@ -80,11 +82,39 @@ let package = Package(
         ),
         // The system SQLite library (Debian libsqlite3-dev), for the server's embedded store.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
-        // The control plane: the Kubernetes API server and its store.
+        // The control plane's store: the etcd-shaped Storage protocol, SQLite behind it, the watch history.
         .target(
-            name: "Server",
+            name: "Storage",
+            dependencies: ["CSQLite"]
+        ),
+        // What the API server and the controllers share (k8s.io/apimachinery's part): objects as JSON,
+        // the JSON parser and serializer, Status errors, label and field selectors, list and delete options.
+        .target(
+            name: "APIMachinery",
+            dependencies: ["KubeAPI"]
+        ),
+        // The scheduler and kube-controller-manager's controllers (ReplicaSet, Deployment, garbage
+        // collector, namespace, node IPAM, node lifecycle, pod GC) on shared informers, talking to
+        // the API server only through APIMachinery's ResourceClient: no HTTP, TLS or store here.
+        .target(
+            name: "Controllers",
+            dependencies: ["APIMachinery", "KubeAPI", .product(name: "Logging", package: "swift-log")]
+        ),
+        // The Kubernetes API without HTTP (kube-apiserver's registry): a store per resource over
+        // Storage (keys, resourceVersions, graceful deletion, finalizers, selectors, watches), the
+        // per-resource strategies (defaults, validation), patches, cross-resource rules, the service
+        // IP and node port allocator, and InProcessClient, the controllers' client in the server.
+        .target(
+            name: "APIRegistry",
+            dependencies: ["APIMachinery", "Storage", "KubeAPI"]
+        ),
+        // The API server over HTTP (Hummingbird, TLS): routing, content negotiation (JSON, YAML,
+        // protobuf), watches, discovery, OpenAPI, Tables, security (CA, tokens, authentication,
+        // the node authorizer), the pods/log proxy to kubelets.
+        .target(
+            name: "APIServer",
             dependencies: [
-                "CSQLite", "KubeAPI",
+                "APIRegistry", "APIMachinery", "KubeAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -95,6 +125,15 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             exclude: ["Protobuf/generate-schema.py"]
+        ),
+        // The control plane assembled (ControlPlane): the API over a store, its HTTP servers, and
+        // the controllers on the in-process client. `swiftlet server` adds the host's side.
+        .target(
+            name: "Server",
+            dependencies: [
+                "APIServer", "APIRegistry", "Controllers", "Storage",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The cluster client: typed REST and watch calls over TLS, and joining a node to a server.
         .target(
@@ -135,7 +174,8 @@ let package = Package(
             name: "swiftlet",
             dependencies: [
                 "ClusterAgent",
-                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "KubeClient", "KubeletServer",
+                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "APIServer", "Controllers", "Storage",
+                "KubeClient", "KubeletServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -154,7 +194,6 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims", "TestSupport"]),
         .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "KubeAPI", "CSQLite", "KubeletServer", "Agent", "TestSupport"]),
         .testTarget(
             name: "KubeletServerTests",
             dependencies: [
@@ -164,6 +203,48 @@ let package = Package(
         ),
         // A server and agents, each host in its own network namespace, driven by real kubectl (root).
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport", "Cgroups", "Images"]),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Server", "KubeAPI", .product(name: "Logging", package: "swift-log")]),
+        // The control plane's tests, one target per module. Their helpers: APITestSupport (no HTTP:
+        // the API in process over a scratch store, controller and rollout clusters, fixtures) and
+        // ServerTestSupport (the API served as swiftlet server assembles it, over HTTP or HTTPS
+        // with the cluster's CA and tokens; an HTTP client; kubectl).
+        .target(
+            name: "APITestSupport",
+            dependencies: ["Storage", "APIMachinery", "APIRegistry", "Controllers", "KubeAPI", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/APITestSupport"
+        ),
+        .target(
+            name: "ServerTestSupport",
+            dependencies: [
+                "APITestSupport", "Server", "APIServer", "APIRegistry", "APIMachinery", "Controllers", "Storage", "KubeAPI",
+                "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/ServerTestSupport"
+        ),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "APITestSupport"]),
+        .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery", "KubeAPI", "APITestSupport"]),
+        .testTarget(name: "APIRegistryTests", dependencies: ["APIRegistry", "APIMachinery", "Storage", "KubeAPI", "APITestSupport"]),
+        // Builds without Hummingbird, NIO or TLS: the controllers against the API in process.
+        .testTarget(
+            name: "ControllersTests",
+            dependencies: ["Controllers", "APIRegistry", "APIMachinery", "Storage", "KubeAPI", "APITestSupport",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "APIServerTests",
+            dependencies: [
+                "APIServer", "APIRegistry", "APIMachinery", "Storage", "KubeAPI", "ServerTestSupport", "APITestSupport",
+                "KubeletServer", "Agent", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The control plane assembled: controllers driven through the API server with real kubectl,
+        // and `swiftlet server` processes killed mid-write.
+        .testTarget(
+            name: "ServerTests",
+            dependencies: ["Server", "ServerTestSupport", "APITestSupport", "Controllers", "APIRegistry", "APIMachinery", "Storage", "KubeAPI"]
+        ),
+        .testTarget(
+            name: "KubeClientTests",
+            dependencies: ["KubeClient", "ServerTestSupport", "APITestSupport", "APIServer", "KubeAPI", .product(name: "Logging", package: "swift-log")]
+        ),
     ]
 )

@@ -1,11 +1,14 @@
+import APIServer
 import Agent
 import ArgumentParser
 import ClusterAgent
+import Controllers
 import Foundation
 import KubeClient
 import Logging
 import Runtime
 import Server
+import Storage
 
 /// `swiftlet server`: the Kubernetes API server over the embedded SQLite store.
 struct ServerCommand: AsyncParsableCommand {
@@ -96,8 +99,8 @@ struct ServerCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("cannot open the store \(storePath): \(error)")
         }
-        let service = try APIService(storage: storage, serviceCIDR: serviceCIDR, defaultTolerationSeconds: defaultTolerationSeconds)
-        try await service.bootstrap()
+        let controlPlane = try await ControlPlane(storage: storage, serviceCIDR: serviceCIDR,
+                                                 defaultTolerationSeconds: defaultTolerationSeconds)
         var logger = Logger(label: "swiftlet.server")
         logger.logLevel = .info
 
@@ -117,7 +120,7 @@ struct ServerCommand: AsyncParsableCommand {
             let tokenPath = (dataDir as NSString).appendingPathComponent("token")
             joinToken = credentials.joinToken(caHash: certificates.caHash)
             try Self.write(credentials.joinToken(caHash: certificates.caHash) + "\n", to: tokenPath)
-            servers.append(APIServer(service: service, configuration: APIServerConfiguration(
+            servers.append(controlPlane.apiServer(APIServerConfiguration(
                 host: host, port: port, gitVersion: SwiftletVersion.kubernetes,
                 tls: TLSMaterial(certificatePEM: certificates.servingCertificatePEM, keyPEM: certificates.servingKeyPEM),
                 authenticator: Authenticator(credentials: credentials),
@@ -137,10 +140,10 @@ struct ServerCommand: AsyncParsableCommand {
             }
         }
         if let (host, port) = http {
-            servers.append(APIServer(service: service, configuration: APIServerConfiguration(
+            servers.append(controlPlane.apiServer(APIServerConfiguration(
                 host: host, port: port, gitVersion: SwiftletVersion.kubernetes), logger: logger))
         }
-        let controllers = ControllerManager(service: service, settings: controllerSettings(), logger: logger)
+        let controllers = controlPlane.controllerManager(settings: controllerSettings(), logger: logger)
         let ownAgent = runAgent ? joinToken.flatMap { token in agentSettings.map { (token, $0) } } : nil
         let config = agentConfig()
         let podNetwork = agent.podNetwork ? ClusterPodNetwork(bridgeName: agent.bridgeName, clusterCIDR: clusterCIDR) : nil

@@ -1,6 +1,8 @@
+import APITestSupport
 import Foundation
 import KubeAPI
 @testable import KubeClient
+import ServerTestSupport
 import Testing
 
 /// A ConfigMap with only the fields these tests use: what the server sends besides

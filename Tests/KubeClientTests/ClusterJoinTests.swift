@@ -1,6 +1,8 @@
+import APITestSupport
 import Foundation
 import KubeAPI
 @testable import KubeClient
+import ServerTestSupport
 import Testing
 
 @Suite struct ClusterJoinTests {
@@ -82,7 +84,7 @@ import Testing
         let recorder = LogRecorder()
         let server = "https://127.0.0.1:\(port)"
         // The token names the CA the server will have: a first run makes the CA and the secret.
-        let token = try await withTestCluster(scratch: serverFiles) { $0.joinToken }
+        let token = try await withTestCluster(directory: serverFiles.path) { $0.joinToken }
         let patient = ClusterJoin.Retry(initialDelay: .milliseconds(100), maximumDelay: .milliseconds(200), maximumAttempts: 100)
         let join = Task {
             try await ClusterJoin.join(server: server, token: token, nodeName: "node-late", dataDirectory: agent.path,
@@ -90,7 +92,7 @@ import Testing
         }
         // Let a few attempts fail, then start the server on the port the agent dials.
         for _ in 0..<200 where recorder.recorded.count < 3 { try await Task.sleep(for: .milliseconds(50)) }
-        let credential = try await withTestCluster(port: port, scratch: serverFiles) { _ in try await join.value }
+        let credential = try await withTestCluster(port: port, directory: serverFiles.path) { _ in try await join.value }
         #expect(credential.nodeName == "node-late")
         let retries = recorder.recorded.filter { $0.contains("cannot join \(server) yet (attempt ") }
         #expect(retries.count >= 3, "\(recorder.recorded)")

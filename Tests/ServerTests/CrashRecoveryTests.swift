@@ -1,6 +1,9 @@
+@testable import APIMachinery
+@testable import APIRegistry
+import APITestSupport
 import Foundation
+import ServerTestSupport
 import Testing
-@testable import Server
 #if canImport(Glibc)
 import Glibc
 #endif

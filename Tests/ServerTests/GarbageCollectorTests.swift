@@ -1,7 +1,11 @@
+@testable import APIMachinery
+@testable import APIRegistry
+import APITestSupport
+@testable import Controllers
 import Foundation
 import KubeAPI
+import ServerTestSupport
 import Testing
-@testable import Server
 
 /// The garbage collector through real kubectl's `delete --cascade=background|foreground|orphan`.
 /// Owners are ConfigMaps (no other controller acts on them); dependents are ConfigMaps and Pods.
@@ -21,7 +25,7 @@ struct GarbageCollectorTests {
     }
 
     @Test func backgroundDeletionRemovesDependentsAfterTheOwner() async throws {
-        try await withControllerCluster { cluster in
+        try await withServedControllerCluster { cluster in
             let client = cluster.client
             let parent = try await client.create(.configMaps, namespace: "default", configMap("parent"))
             _ = try await client.create(.configMaps, namespace: "default", configMap("child", owner: parent))
@@ -40,7 +44,7 @@ struct GarbageCollectorTests {
     }
 
     @Test func dependentsOfAnOwnerThatNeverExistedAreCollected() async throws {
-        try await withControllerCluster { cluster in
+        try await withServedControllerCluster { cluster in
             var ghost = configMap("ghost")
             ghost.fields["kind"] = .string("ConfigMap")
             ghost.fields["apiVersion"] = .string("v1")
@@ -52,7 +56,7 @@ struct GarbageCollectorTests {
     }
 
     @Test func foregroundDeletionWaitsForBlockingDependents() async throws {
-        try await withControllerCluster { cluster in
+        try await withServedControllerCluster { cluster in
             let client = cluster.client
             try await cluster.addNode("n1")
             let parent = try await client.create(.configMaps, namespace: "default", configMap("parent"))
@@ -79,7 +83,7 @@ struct GarbageCollectorTests {
     }
 
     @Test func orphanDeletionKeepsDependentsWithoutTheReference() async throws {
-        try await withControllerCluster { cluster in
+        try await withServedControllerCluster { cluster in
             let client = cluster.client
             let parent = try await client.create(.configMaps, namespace: "default", configMap("parent"))
             _ = try await client.create(.configMaps, namespace: "default", configMap("kept", owner: parent))

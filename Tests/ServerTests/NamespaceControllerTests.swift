@@ -1,13 +1,15 @@
+@testable import APIRegistry
+import APITestSupport
 import Foundation
 import KubeAPI
+import ServerTestSupport
 import Testing
-@testable import Server
 
 /// Namespace deletion through Terminating, with real kubectl.
 @Suite(.enabled(if: Kubectl.isInstalled, "needs kubectl"))
 struct NamespaceControllerTests {
     @Test func deletingANamespaceTerminatesItsContentsThenRemovesIt() async throws {
-        try await withControllerCluster { cluster in
+        try await withServedControllerCluster { cluster in
             let kubectl = try cluster.kubectl()
             let client = cluster.client
             try await cluster.addNode("n1")
@@ -46,7 +48,7 @@ struct NamespaceControllerTests {
     }
 
     @Test func kubectlDeleteWaitsForTheNamespaceAndSystemNamespacesStay() async throws {
-        try await withControllerCluster { cluster in
+        try await withServedControllerCluster { cluster in
             let kubectl = try cluster.kubectl()
             #expect(try await kubectl("create", "namespace", "brief").status == 0)
             #expect(try await kubectl("create", "configmap", "c", "-n", "brief").status == 0)

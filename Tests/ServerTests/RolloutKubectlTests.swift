@@ -1,13 +1,15 @@
+@testable import APIRegistry
+import APITestSupport
 import Foundation
+import ServerTestSupport
 import Testing
-@testable import Server
 
 /// Real kubectl (the 1.32 dispatcher) driving Deployments through the ReplicaSet and
 /// Deployment controllers, with `TestKubelet` as the nodes.
 @Suite struct RolloutKubectlTests {
     @Test func createScaleGetAndReplaceADeletedPod() async throws {
-        try await withRolloutCluster { cluster in
-            let kubectl = try Kubectl(port: cluster.server.port, directory: cluster.server.directory)
+        try await withServedRolloutCluster { cluster in
+            let kubectl = try Kubectl(api: cluster.api)
             let created = try await kubectl("create", "deployment", "web", "--image=nginx:1.25", "--replicas=3")
             #expect(created.stdout == "deployment.apps/web created\n", "\(created.stderr)")
             let status = try await kubectl("rollout", "status", "deployment/web", "--timeout=60s")
@@ -51,8 +53,8 @@ import Testing
     }
 
     @Test func rolloutUpdateHistoryUndoPauseResumeRestart() async throws {
-        try await withRolloutCluster { cluster in
-            let kubectl = try Kubectl(port: cluster.server.port, directory: cluster.server.directory)
+        try await withServedRolloutCluster { cluster in
+            let kubectl = try Kubectl(api: cluster.api)
             _ = try await kubectl("create", "deployment", "web", "--image=nginx:1.25", "--replicas=2")
             _ = try await kubectl("rollout", "status", "deployment/web", "--timeout=60s")
             let setImage = try await kubectl("set", "image", "deployment/web", "nginx=nginx:1.26")
@@ -90,8 +92,8 @@ import Testing
     }
 
     @Test func applyTwiceIsUnchangedWhileTheControllersWrite() async throws {
-        try await withRolloutCluster { cluster in
-            let kubectl = try Kubectl(port: cluster.server.port, directory: cluster.server.directory)
+        try await withServedRolloutCluster { cluster in
+            let kubectl = try Kubectl(api: cluster.api)
             let manifest = """
                 apiVersion: apps/v1
                 kind: Deployment

@@ -1,0 +1,23 @@
+/// A resource by API group and plural name (`apps`, `replicasets`).
+package struct ResourceRef: Hashable, Sendable, CustomStringConvertible {
+    package let group: String
+    package let name: String
+
+    package init(group: String, name: String) {
+        self.group = group
+        self.name = name
+    }
+
+    package static let pods = ResourceRef(group: "", name: "pods")
+    package static let nodes = ResourceRef(group: "", name: "nodes")
+    package static let namespaces = ResourceRef(group: "", name: "namespaces")
+    package static let events = ResourceRef(group: "", name: "events")
+    package static let services = ResourceRef(group: "", name: "services")
+    package static let endpoints = ResourceRef(group: "", name: "endpoints")
+    package static let replicaSets = ResourceRef(group: "apps", name: "replicasets")
+    package static let deployments = ResourceRef(group: "apps", name: "deployments")
+    package static let configMaps = ResourceRef(group: "", name: "configmaps")
+    package static let leases = ResourceRef(group: "coordination.k8s.io", name: "leases")
+
+    package var description: String { group.isEmpty ? name : "\(name).\(group)" }
+}

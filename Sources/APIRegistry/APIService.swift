@@ -1,0 +1,260 @@
+import APIMachinery
+import Foundation
+import KubeAPI
+import Storage
+
+/// The Kubernetes API over a `Storage`, independent of HTTP: one `ResourceStore` per
+/// resource plus the rules that span resources (namespaces must exist and terminate before
+/// they go, every namespace has a `default` ServiceAccount, the `scale` subresource).
+public struct APIService: Sendable {
+    public let registry: ResourceRegistry
+    let storage: any Storage
+    let stores: [String: ResourceStore]
+    let services: ServiceAllocator
+
+    /// Namespaces every cluster has.
+    public static let systemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"]
+
+    /// - Parameter defaultTolerationSeconds: how long new pods tolerate not-ready and
+    ///   unreachable nodes unless they say (the DefaultTolerationSeconds admission plugin, 300).
+    public init(storage: any Storage, registry: ResourceRegistry = ResourceRegistry(), serviceCIDR: String = "10.43.0.0/16",
+                defaultTolerationSeconds: Int64 = 300) throws {
+        self.storage = storage
+        self.registry = registry
+        var stores: [String: ResourceStore] = [:]
+        for resource in registry.resources {
+            stores[Self.storeKey(resource.group, resource.name)] = ResourceStore(resource: resource, storage: storage,
+                                                                                strategy: Self.strategy(for: resource, defaultTolerationSeconds: defaultTolerationSeconds))
+        }
+        self.stores = stores
+        let servicesPrefix = registry.resource(group: "", version: "v1", name: "services")?.keyPrefix ?? "/registry/services/"
+        self.services = try ServiceAllocator(storage: storage, serviceCIDR: serviceCIDR, servicesPrefix: servicesPrefix)
+    }
+
+    private static func storeKey(_ group: String, _ name: String) -> String { "\(group)/\(name)" }
+
+    static func strategy(for resource: APIResource, defaultTolerationSeconds: Int64 = 300) -> any ResourceStrategy {
+        switch (resource.group, resource.name) {
+        case ("", "pods"): return PodStrategy(defaultTolerationSeconds: defaultTolerationSeconds)
+        case ("", "namespaces"): return NamespaceStrategy()
+        case ("", "nodes"): return NodeStrategy()
+        case ("", "secrets"): return SecretStrategy()
+        case ("", "services"): return ServiceStrategy()
+        case ("apps", "deployments"): return WorkloadStrategy(kind: "Deployment")
+        case ("apps", "replicasets"): return WorkloadStrategy(kind: "ReplicaSet")
+        default: return DefaultStrategy()
+        }
+    }
+
+    package func store(_ resource: APIResource) throws(APIError) -> ResourceStore {
+        guard let store = stores[Self.storeKey(resource.group, resource.name)] else { throw APIError.pathNotFound() }
+        return store
+    }
+
+    package func store(group: String, name: String) throws(APIError) -> ResourceStore {
+        guard let store = stores[Self.storeKey(group, name)] else { throw APIError.pathNotFound() }
+        return store
+    }
+
+    package func context(dryRun: Bool = false, fieldValidation: FieldValidation = .warn) -> StrategyContext {
+        StrategyContext(now: Time.now(), dryRun: dryRun, fieldValidation: fieldValidation, services: services)
+    }
+
+    // MARK: - Bootstrap
+
+    /// Creates what a fresh cluster has: the system namespaces with their `default`
+    /// ServiceAccounts, and the `kubernetes` Service on the first service address.
+    public func bootstrap() async throws {
+        let namespaces = try store(group: "", name: "namespaces")
+        for name in Self.systemNamespaces where try await namespaces.find(namespace: nil, name: name) == nil {
+            _ = try await create(KubeObject(fields: ["metadata": .object(["name": .string(name)])]),
+                                 resource: namespaces.resource, namespace: nil, context: context())
+        }
+        let services = try store(group: "", name: "services")
+        if try await services.find(namespace: "default", name: "kubernetes") == nil {
+            let service = KubeObject(fields: [
+                "metadata": .object(["name": .string("kubernetes"), "labels": .object([
+                    "component": .string("apiserver"), "provider": .string("kubernetes"),
+                ])]),
+                "spec": .object([
+                    "clusterIP": .string(self.services.firstAddress),
+                    "ports": .array([.object(["name": .string("https"), "port": .int(443), "protocol": .string("TCP"),
+                                              "targetPort": .int(6443)])]),
+                ]),
+            ])
+            _ = try await create(service, resource: services.resource, namespace: "default", context: context())
+        }
+    }
+
+    // MARK: - Verbs spanning resources
+
+    /// Creates an object; a namespaced one needs its namespace to exist and not be terminating.
+    package func create(_ object: KubeObject, resource: APIResource, namespace: String?,
+                context: StrategyContext) async throws(APIError) -> (KubeObject, [String]) {
+        let store = try store(resource)
+        if resource.namespaced {
+            try await requireNamespace(namespace ?? "")
+        }
+        let (created, warnings) = try await store.create(namespace: namespace, object: object, context: context)
+        if resource.group.isEmpty, resource.name == "namespaces", !context.dryRun, let name = created.name {
+            try await ensureDefaultServiceAccount(namespace: name)
+        }
+        return (created, warnings)
+    }
+
+    private func requireNamespace(_ name: String) async throws(APIError) {
+        let namespaces = try store(group: "", name: "namespaces")
+        let namespace = try await namespaces.get(namespace: nil, name: name)
+        if namespace.deletionTimestamp != nil || namespace.string(at: ["status", "phase"]) == "Terminating" {
+            throw APIError.forbidden(GroupResource(group: "", resource: "namespaces"), name: name,
+                                     "unable to create new content in namespace \(name) because it is being terminated")
+        }
+    }
+
+    /// What the serviceaccount controller does: each namespace gets a `default` account.
+    private func ensureDefaultServiceAccount(namespace: String) async throws(APIError) {
+        let accounts = try store(group: "", name: "serviceaccounts")
+        let account = KubeObject(fields: ["metadata": .object(["name": .string("default")])])
+        if try await accounts.find(namespace: namespace, name: "default") == nil {
+            _ = try await accounts.create(namespace: namespace, object: account, context: context())
+        }
+    }
+
+    /// Deletes an object. A namespace is not deleted at once: it becomes Terminating, and the
+    /// namespace controller deletes its contents, then its `kubernetes` finalizer, then it.
+    package func delete(resource: APIResource, namespace: String?, name: String, options: DeleteOptions,
+                context: StrategyContext) async throws(APIError) -> DeleteOutcome {
+        let store = try store(resource)
+        if resource.group.isEmpty, resource.name == "namespaces" {
+            return try await deleteNamespace(store: store, name: name, options: options, context: context)
+        }
+        return try await store.delete(namespace: namespace, name: name, options: options, context: context)
+    }
+
+    /// The namespace registry's `Delete`: the first DELETE sets `deletionTimestamp` and phase
+    /// Terminating; once `spec.finalizers` is empty (the namespace controller has emptied it)
+    /// a DELETE removes it. `default`, `kube-system` and `kube-public` may not be deleted.
+    /// See https://github.com/kubernetes/kubernetes/blob/master/pkg/registry/core/namespace/storage/storage.go
+    private func deleteNamespace(store: ResourceStore, name: String, options: DeleteOptions,
+                                 context: StrategyContext) async throws(APIError) -> DeleteOutcome {
+        if ["default", "kube-system", "kube-public"].contains(name) {
+            throw APIError.forbidden(store.resource.groupResource, name: name, "this namespace may not be deleted")
+        }
+        while true {
+            var namespace = try await store.get(namespace: nil, name: name)
+            if let uid = options.preconditionUID, uid != namespace.uid {
+                throw APIError.conflict(store.resource.groupResource, name: name,
+                                        "Precondition failed: UID in precondition: \(uid), UID in object meta: \(namespace.uid ?? "")")
+            }
+            let specFinalizers = namespace.value(at: ["spec", "finalizers"])?.arrayValue ?? []
+            if namespace.deletionTimestamp != nil, specFinalizers.isEmpty {
+                return try await store.delete(namespace: nil, name: name, options: options, context: context)
+            }
+            if namespace.deletionTimestamp != nil || context.dryRun {
+                return .pending(namespace)
+            }
+            let revision = Int64(namespace.resourceVersion ?? "") ?? 0
+            namespace.deletionTimestamp = context.now.description
+            namespace.deletionGracePeriodSeconds = 0
+            namespace.set(.string("Terminating"), at: ["status", "phase"])
+            namespace.resourceVersion = nil
+            do {
+                let stored = try await storage.update(store.key(namespace: nil, name: name), value: namespace.serialized(),
+                                                      expectedRevision: revision)
+                namespace.resourceVersion = String(stored.revision)
+                return .pending(namespace)
+            } catch StorageError.conflict {
+                continue
+            } catch {
+                throw store.translate(error, name: name)
+            }
+        }
+    }
+
+    // MARK: - pods/binding
+
+    /// Assigns a pod to a node (what the scheduler does): sets `spec.nodeName` once and the
+    /// PodScheduled condition, as Kubernetes' `BindingREST` does.
+    package func bind(namespace: String?, name: String, binding: KubeObject, context: StrategyContext) async throws(APIError) {
+        let pods = try store(group: "", name: "pods")
+        let bindingResource = GroupResource(group: "", resource: "pods/binding")
+        let node = binding.string(at: ["target", "name"]) ?? ""
+        let kind = binding.string(at: ["target", "kind"]) ?? ""
+        guard !node.isEmpty, kind.isEmpty || kind == "Node" else {
+            throw APIError.invalid(kind: "Binding", group: "", name: name, errors: [
+                kind.isEmpty || kind == "Node"
+                    ? ValidationError(type: .required, field: "target.name")
+                    : ValidationError(type: .notSupported, field: "target.kind", badValue: .string(kind), detail: "supported values: \"Node\""),
+            ])
+        }
+        if let bindingName = binding.name, bindingName != name {
+            throw APIError.badRequest("the name of the object (\(bindingName)) does not match the name on the URL (\(name))")
+        }
+        while true {
+            var pod = try await pods.get(namespace: namespace, name: name)
+            if let uid = binding.uid, uid != pod.uid {
+                throw APIError.conflict(bindingResource, name: name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(pod.uid ?? "")")
+            }
+            if let current = pod.string(at: ["spec", "nodeName"]), !current.isEmpty {
+                throw APIError.conflict(bindingResource, name: name, "pod \(name) is already assigned to node \(ObjectValidation.quote(current))")
+            }
+            if pod.deletionTimestamp != nil {
+                throw APIError.conflict(bindingResource, name: name, "pod \(name) is being deleted, cannot be assigned to a host")
+            }
+            pod.set(.string(node), at: ["spec", "nodeName"])
+            var conditions = pod.value(at: ["status", "conditions"])?.arrayValue ?? []
+            conditions.removeAll { $0["type"]?.stringValue == "PodScheduled" }
+            conditions.append(.object(["type": .string("PodScheduled"), "status": .string("True"),
+                                       "lastProbeTime": .null, "lastTransitionTime": .string(context.now.description)]))
+            pod.set(.array(conditions), at: ["status", "conditions"])
+            let revision = Int64(pod.resourceVersion ?? "") ?? 0
+            pod.resourceVersion = nil
+            if context.dryRun { return }
+            do {
+                _ = try await storage.update(pods.key(namespace: namespace, name: name), value: pod.serialized(), expectedRevision: revision)
+                return
+            } catch StorageError.conflict {
+                continue
+            } catch {
+                throw pods.translate(error, name: name)
+            }
+        }
+    }
+
+    // MARK: - The scale subresource
+
+    /// The `autoscaling/v1 Scale` view of a Deployment or ReplicaSet.
+    package func scale(of object: KubeObject) -> KubeObject {
+        var metadata: [String: JSONValue] = [:]
+        for key in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] {
+            metadata[key] = object.metadata[key]
+        }
+        let selector = object.value(at: ["spec", "selector"]).flatMap { try? LabelSelector(object: $0) }?.description ?? ""
+        return KubeObject(fields: [
+            "kind": .string("Scale"), "apiVersion": .string("autoscaling/v1"), "metadata": .object(metadata),
+            "spec": .object(["replicas": .int(object.value(at: ["spec", "replicas"])?.intValue ?? 0)]),
+            "status": .object(["replicas": .int(object.value(at: ["status", "replicas"])?.intValue ?? 0),
+                               "selector": .string(selector)]),
+        ])
+    }
+
+    /// Writes a new Scale: the replicas go to the object's spec.
+    package func updateScale(resource: APIResource, namespace: String?, name: String, scale newScale: KubeObject,
+                     context: StrategyContext) async throws(APIError) -> KubeObject {
+        let store = try store(resource)
+        // `replicas` is `omitempty` in Scale: absent means zero.
+        let replicas = newScale.value(at: ["spec", "replicas"])?.intValue ?? 0
+        guard replicas >= 0 else {
+            throw APIError.invalid(kind: "Scale", group: "autoscaling", name: name, errors: [
+                ValidationError(type: .invalid, field: "spec.replicas", badValue: .int(replicas), detail: "must be greater than or equal to 0"),
+            ])
+        }
+        var current = try await store.get(namespace: namespace, name: name)
+        if let version = newScale.resourceVersion, version != current.resourceVersion {
+            throw APIError.staleUpdate(resource.groupResource, name: name)
+        }
+        current.set(.int(replicas), at: ["spec", "replicas"])
+        let (updated, _) = try await store.update(namespace: namespace, name: name, object: current, subresource: nil, context: context)
+        return scale(of: updated)
+    }
+}

@@ -1,0 +1,87 @@
+import APIMachinery
+import KubeAPI
+
+/// The resources this server implements, and lookups over them.
+public struct ResourceRegistry: Sendable {
+    public let resources: [APIResource]
+
+    public init(resources: [APIResource] = ResourceRegistry.builtIn) {
+        self.resources = resources
+    }
+
+    /// The resource at `/api[s]/<group>/<version>/<name>`.
+    public func resource(group: String, version: String, name: String) -> APIResource? {
+        resources.first { $0.group == group && $0.version == version && $0.name == name }
+    }
+
+    /// Group/versions served, in discovery order, with their resources.
+    public var groupVersions: [(group: String, version: String)] {
+        var seen: [(String, String)] = []
+        for resource in resources where !seen.contains(where: { $0 == (resource.group, resource.version) }) {
+            seen.append((resource.group, resource.version))
+        }
+        return seen.map { (group: $0.0, version: $0.1) }
+    }
+
+    /// The built-in resources of a small cluster.
+    public static let builtIn: [APIResource] = [
+        APIResource(group: "", version: "v1", name: "namespaces", singularName: "namespace", kind: "Namespace",
+                    namespaced: false, shortNames: ["ns"], subresources: ["status"], nameRule: .dns1123Label,
+                    selectableFields: ["status.phase": ["status", "phase"]]),
+        APIResource(group: "", version: "v1", name: "nodes", singularName: "node", kind: "Node",
+                    namespaced: false, shortNames: ["no"], subresources: ["status"],
+                    selectableFields: ["spec.unschedulable": ["spec", "unschedulable"]]),
+        APIResource(group: "", version: "v1", name: "pods", singularName: "pod", kind: "Pod",
+                    namespaced: true, shortNames: ["po"], categories: ["all"], subresources: ["status", "binding"],
+                    selectableFields: [
+                        "spec.nodeName": ["spec", "nodeName"],
+                        "spec.restartPolicy": ["spec", "restartPolicy"],
+                        "spec.schedulerName": ["spec", "schedulerName"],
+                        "spec.serviceAccountName": ["spec", "serviceAccountName"],
+                        "spec.hostNetwork": ["spec", "hostNetwork"],
+                        "status.phase": ["status", "phase"],
+                        "status.podIP": ["status", "podIP"],
+                        "status.nominatedNodeName": ["status", "nominatedNodeName"],
+                    ],
+                    tracksGeneration: true),
+        APIResource(group: "", version: "v1", name: "services", singularName: "service", kind: "Service",
+                    namespaced: true, shortNames: ["svc"], categories: ["all"], subresources: ["status"],
+                    nameRule: .dns1035Label,
+                    selectableFields: ["spec.clusterIP": ["spec", "clusterIP"], "spec.type": ["spec", "type"]]),
+        APIResource(group: "", version: "v1", name: "endpoints", singularName: "endpoints", kind: "Endpoints",
+                    namespaced: true, shortNames: ["ep"]),
+        APIResource(group: "", version: "v1", name: "events", singularName: "event", kind: "Event",
+                    namespaced: true, shortNames: ["ev"],
+                    selectableFields: [
+                        "involvedObject.kind": ["involvedObject", "kind"],
+                        "involvedObject.namespace": ["involvedObject", "namespace"],
+                        "involvedObject.name": ["involvedObject", "name"],
+                        "involvedObject.uid": ["involvedObject", "uid"],
+                        "involvedObject.apiVersion": ["involvedObject", "apiVersion"],
+                        "involvedObject.resourceVersion": ["involvedObject", "resourceVersion"],
+                        "involvedObject.fieldPath": ["involvedObject", "fieldPath"],
+                        "reason": ["reason"],
+                        "reportingComponent": ["reportingComponent"],
+                        "source": ["source", "component"],
+                        "type": ["type"],
+                    ]),
+        APIResource(group: "", version: "v1", name: "configmaps", singularName: "configmap", kind: "ConfigMap",
+                    namespaced: true, shortNames: ["cm"]),
+        APIResource(group: "", version: "v1", name: "secrets", singularName: "secret", kind: "Secret",
+                    namespaced: true, selectableFields: ["type": ["type"]]),
+        APIResource(group: "", version: "v1", name: "serviceaccounts", singularName: "serviceaccount", kind: "ServiceAccount",
+                    namespaced: true, shortNames: ["sa"]),
+        APIResource(group: "apps", version: "v1", name: "deployments", singularName: "deployment", kind: "Deployment",
+                    namespaced: true, shortNames: ["deploy"], categories: ["all"], subresources: ["status", "scale"],
+                    tracksGeneration: true),
+        APIResource(group: "apps", version: "v1", name: "replicasets", singularName: "replicaset", kind: "ReplicaSet",
+                    namespaced: true, shortNames: ["rs"], categories: ["all"], subresources: ["status", "scale"],
+                    selectableFields: ["status.replicas": ["status", "replicas"]],
+                    tracksGeneration: true),
+        APIResource(group: "coordination.k8s.io", version: "v1", name: "leases", singularName: "lease", kind: "Lease",
+                    namespaced: true),
+        // Served by APIServer's security layer (Sources/APIServer/Security/APIHandler+Security.swift), listed for discovery.
+        APIResource(group: "authentication.k8s.io", version: "v1", name: "tokenreviews", singularName: "tokenreview",
+                    kind: "TokenReview", namespaced: false),
+    ]
+}

@@ -1,0 +1,217 @@
+import APIMachinery
+import Foundation
+import KubeAPI
+import Storage
+
+/// How a PATCH body is to be applied.
+package enum PatchType: Sendable {
+    case merge
+    case json
+    case strategicMerge
+}
+
+extension ResourceStore {
+    /// Replaces an object (PUT), through the main resource or its `status` subresource.
+    package func update(namespace: String?, name: String, object input: KubeObject, subresource: String?,
+                context: StrategyContext) async throws(APIError) -> (KubeObject, [String]) {
+        var object = input
+        try checkType(object)
+        guard object.name == name else {
+            throw APIError.badRequest("the name of the object (\(object.name ?? "")) does not match the name on the URL (\(name))")
+        }
+        if resource.namespaced, let bodyNamespace = object.namespace, bodyNamespace != namespace {
+            throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
+        }
+        object.namespace = resource.namespaced ? namespace : nil
+        let precondition = try object.resourceVersion.map { (text) throws(APIError) -> Int64 in
+            guard let value = Int64(text) else {
+                throw APIError.badRequest("invalid resourceVersion \(ObjectValidation.quote(text)) in metadata")
+            }
+            return value
+        }
+        if precondition == nil, !strategy.allowsUnconditionalUpdate {
+            throw APIError.invalid(kind: resource.kind, group: resource.group, name: name, errors: [
+                ValidationError(type: .invalid, field: "metadata.resourceVersion", badValue: .json("0x0"), detail: "must be specified for an update"),
+            ])
+        }
+        // Without a precondition the update applies to whatever is current: retry on races.
+        while true {
+            let old = try await get(namespace: namespace, name: name)
+            if let precondition, String(precondition) != old.resourceVersion {
+                throw APIError.staleUpdate(resource.groupResource, name: name)
+            }
+            do {
+                return try await replace(old: old, with: object, subresource: subresource, context: context)
+            } catch StorageError.conflict where precondition == nil {
+                continue
+            } catch {
+                throw translate(error, name: name)
+            }
+        }
+    }
+
+    /// Applies a PATCH to the current object and stores the result like an update.
+    package func patch(namespace: String?, name: String, patch: JSONValue, type: PatchType, subresource: String?,
+               context: StrategyContext) async throws(APIError) -> (KubeObject, [String]) {
+        while true {
+            let old = try await get(namespace: namespace, name: name)
+            let patched: JSONValue
+            switch type {
+            case .merge: patched = JSONPatches.mergePatch(old.json, with: patch)
+            case .json: patched = try JSONPatches.jsonPatch(old.json, operations: patch)
+            case .strategicMerge: patched = try StrategicMergePatch.apply(patch, to: old.json, kind: resource.kind)
+            }
+            guard case .object(let fields) = patched else {
+                throw APIError.badRequest("the patch turned the \(resource.singularName) into \(patched.typeName)")
+            }
+            var object = KubeObject(fields: fields)
+            guard object.name == name else {
+                throw APIError.badRequest("the name of the object (\(object.name ?? "")) does not match the name on the URL (\(name))")
+            }
+            // A patch naming a resourceVersion is conditional on it; others retry on races.
+            let precondition = object.resourceVersion
+            if let precondition, precondition != old.resourceVersion {
+                throw APIError.staleUpdate(resource.groupResource, name: name)
+            }
+            object.namespace = resource.namespaced ? namespace : nil
+            do {
+                return try await replace(old: old, with: object, subresource: subresource, context: context)
+            } catch StorageError.conflict {
+                if precondition != nil && patch["metadata"]?["resourceVersion"] != nil {
+                    throw APIError.staleUpdate(resource.groupResource, name: name)
+                }
+                continue
+            } catch {
+                throw translate(error, name: name)
+            }
+        }
+    }
+
+    /// The common tail of update and patch: system fields kept, strategy, validation, and a
+    /// write conditional on the revision read (throws `StorageError.conflict` on a race).
+    private func replace(old: KubeObject, with input: KubeObject, subresource: String?,
+                         context: StrategyContext) async throws -> (KubeObject, [String]) {
+        var object: KubeObject
+        var warnings: [String] = []
+        if subresource == "status" {
+            // The status subresource changes the status and nothing else.
+            object = old
+            object.fields["status"] = input.fields["status"]
+        } else {
+            object = input
+            object.fields["apiVersion"] = .string(resource.groupVersion)
+            object.fields["kind"] = .string(resource.kind)
+            if let uid = object.uid, uid != old.uid {
+                throw APIError.invalid(kind: resource.kind, group: resource.group, name: old.name ?? "", errors: [
+                    ValidationError(type: .invalid, field: "metadata.uid", badValue: .string(uid), detail: "field is immutable"),
+                ])
+            }
+            object.uid = old.uid
+            object.creationTimestamp = old.creationTimestamp
+            object.deletionTimestamp = old.deletionTimestamp
+            object.deletionGracePeriodSeconds = old.deletionGracePeriodSeconds
+            object.metadata["managedFields"] = nil
+            object.metadata["selfLink"] = nil
+            object.generation = old.generation
+            warnings = try await strategy.prepareForUpdate(&object, old: old, context: context)
+            if resource.tracksGeneration, object.fields["spec"] != old.fields["spec"] {
+                object.generation = (old.generation ?? 0) + 1
+            }
+            try validateMetadata(object)
+        }
+        object.resourceVersion = nil
+        var oldStored = old
+        oldStored.resourceVersion = nil
+        let name = old.name ?? ""
+        let revision = Int64(old.resourceVersion ?? "") ?? 0
+        // An update that changes nothing writes nothing (the resourceVersion stays).
+        if object == oldStored || context.dryRun {
+            object.resourceVersion = object == oldStored ? old.resourceVersion : old.resourceVersion
+            return (object, warnings)
+        }
+        // The last finalizer gone from an object being deleted: it goes now. (A namespace's
+        // `spec.finalizers` hold it too, until the namespace controller has emptied it.)
+        let specFinalizers = object.value(at: ["spec", "finalizers"])?.arrayValue ?? []
+        if object.deletionTimestamp != nil, object.finalizers.isEmpty, specFinalizers.isEmpty,
+           (object.deletionGracePeriodSeconds ?? 0) == 0 {
+            let stored = try await storage.delete(key(namespace: old.namespace, name: name), expectedRevision: revision)
+            object.resourceVersion = String(stored.revision)
+            return (object, warnings)
+        }
+        let stored = try await storage.update(key(namespace: old.namespace, name: name), value: object.serialized(),
+                                              expectedRevision: revision)
+        object.resourceVersion = String(stored.revision)
+        return (object, warnings)
+    }
+
+    // MARK: - Delete
+
+    func delete(namespace: String?, name: String, options: DeleteOptions, context: StrategyContext) async throws(APIError) -> DeleteOutcome {
+        while true {
+            var object = try await get(namespace: namespace, name: name)
+            if let uid = options.preconditionUID, uid != object.uid {
+                throw APIError.conflict(resource.groupResource, name: name,
+                                        "Precondition failed: UID in precondition: \(uid), UID in object meta: \(object.uid ?? "")")
+            }
+            if let version = options.preconditionResourceVersion, version != object.resourceVersion {
+                throw APIError.conflict(resource.groupResource, name: name,
+                                        "Precondition failed: ResourceVersion in precondition: \(version), ResourceVersion in object meta: \(object.resourceVersion ?? "")")
+            }
+            let revision = Int64(object.resourceVersion ?? "") ?? 0
+            let grace = strategy.gracePeriod(for: object, requested: options.gracePeriodSeconds)
+            let finalizers = Self.garbageCollectionFinalizers(object.finalizers, policy: options.propagationPolicy)
+            let finalizersChanged = finalizers != object.finalizers
+            object.finalizers = finalizers
+            let hasFinalizers = !object.finalizers.isEmpty
+            if grace != nil || hasFinalizers {
+                // Graceful: set (or shorten) deletionTimestamp and leave the rest to the owner.
+                let seconds = grace ?? 0
+                let deadline = Time(context.now.date.addingTimeInterval(Double(seconds)))
+                if let current = object.deletionTimestamp.flatMap(Time.init(rfc3339:)), current <= deadline {
+                    if !finalizersChanged { return .pending(object) }
+                } else {
+                    object.deletionTimestamp = deadline.description
+                    object.deletionGracePeriodSeconds = seconds
+                }
+                if context.dryRun { return .pending(object) }
+                object.resourceVersion = nil
+                do {
+                    let stored = try await storage.update(key(namespace: namespace, name: name), value: object.serialized(),
+                                                          expectedRevision: revision)
+                    object.resourceVersion = String(stored.revision)
+                    return .pending(object)
+                } catch StorageError.conflict {
+                    continue
+                } catch {
+                    throw translate(error, name: name)
+                }
+            }
+            if context.dryRun { return .deleted(object) }
+            do {
+                let stored = try await storage.delete(key(namespace: namespace, name: name), expectedRevision: revision)
+                return .deleted(try self.object(from: stored))
+            } catch StorageError.conflict where options.preconditionResourceVersion == nil {
+                continue
+            } catch {
+                throw translate(error, name: name)
+            }
+        }
+    }
+
+    /// The finalizers after a DELETE with `policy` (`deletionFinalizersForGarbageCollection`):
+    /// `Orphan` asks the garbage collector to orphan the dependents first (`orphan`),
+    /// `Foreground` to delete them first (`foregroundDeletion`), `Background` for neither;
+    /// without a policy the object keeps what it has. Every resource here defaults to
+    /// Background, as apps/v1 and core/v1 do upstream.
+    static func garbageCollectionFinalizers(_ finalizers: [String], policy: String?) -> [String] {
+        guard let policy else { return finalizers }
+        var result = finalizers.filter { $0 != Finalizers.orphanDependents && $0 != Finalizers.deleteDependents }
+        switch policy {
+        case "Orphan": result.append(Finalizers.orphanDependents)
+        case "Foreground": result.append(Finalizers.deleteDependents)
+        default: break
+        }
+        // Unchanged up to order is unchanged (no write for a repeated DELETE).
+        return Set(result) == Set(finalizers) ? finalizers : result
+    }
+}

@@ -1,0 +1,245 @@
+import APIMachinery
+import Foundation
+import KubeAPI
+import Storage
+
+/// The generic REST storage of one resource (Kubernetes' `genericregistry.Store`): keys,
+/// system metadata, optimistic concurrency, graceful deletion and finalizers, over any
+/// `Storage`. Objects are stored without `metadata.resourceVersion`; it is the store
+/// revision of the write and is filled in on every read, as the etcd3 store does.
+package struct ResourceStore: Sendable {
+    package let resource: APIResource
+    let storage: any Storage
+    package let strategy: any ResourceStrategy
+
+    // MARK: - Keys
+
+    func key(namespace: String?, name: String) -> String {
+        resource.keyPrefix + (resource.namespaced ? "\(namespace ?? "")/" : "") + name
+    }
+
+    /// The prefix of a list: one namespace, or every object of the resource.
+    func prefix(namespace: String?) -> String {
+        guard resource.namespaced, let namespace, !namespace.isEmpty else { return resource.keyPrefix }
+        return resource.keyPrefix + namespace + "/"
+    }
+
+    /// A stored value as the object clients see.
+    func object(from value: [UInt8], revision: Int64) throws(APIError) -> KubeObject {
+        guard case .object(let fields)? = try? JSONParser.parse(value) else {
+            throw APIError.internalError("the stored \(resource.singularName) is not a JSON object; the store may be corrupt")
+        }
+        var object = KubeObject(fields: fields)
+        object.resourceVersion = String(revision)
+        return object
+    }
+
+    func object(from stored: StoredObject) throws(APIError) -> KubeObject {
+        try object(from: stored.value, revision: stored.revision)
+    }
+
+    /// Storage errors in Kubernetes' words for this resource.
+    func translate(_ error: any Error, name: String) -> APIError {
+        switch error {
+        case let error as APIError: return error
+        case StorageError.notFound: return .notFound(resource.groupResource, name: name)
+        case StorageError.alreadyExists: return .alreadyExists(resource.groupResource, name: name)
+        case StorageError.conflict: return .staleUpdate(resource.groupResource, name: name)
+        case StorageError.expired(let requested, let oldest):
+            return .expired("too old resource version: \(requested) (\(oldest))")
+        case StorageError.revisionTooLarge(let requested, let current):
+            return .tooLargeResourceVersion(requested: requested, current: current)
+        default: return .internalError("\(error)")
+        }
+    }
+
+    // MARK: - Read
+
+    package func get(namespace: String?, name: String) async throws(APIError) -> KubeObject {
+        guard let object = try await find(namespace: namespace, name: name) else {
+            throw APIError.notFound(resource.groupResource, name: name)
+        }
+        return object
+    }
+
+    /// The object, or nil when there is none.
+    package func find(namespace: String?, name: String) async throws(APIError) -> KubeObject? {
+        let stored: StoredObject?
+        do {
+            stored = try await storage.get(key(namespace: namespace, name: name))
+        } catch {
+            throw translate(error, name: name)
+        }
+        return try stored.map { (stored) throws(APIError) in try object(from: stored) }
+    }
+
+    /// A list page: objects matching the selectors, the revision it reflects, and a continue
+    /// token when `limit` cut it short.
+    package func list(namespace: String?, options: ListOptions) async throws(APIError) -> ObjectList {
+        try checkFieldSelector(options)
+        let prefix = prefix(namespace: namespace)
+        var start = ""
+        let list: StorageList
+        do {
+            if let token = try options.continueToken.map({ (text) throws(APIError) in try ContinueToken(decoding: text) }) {
+                start = token.start
+                do {
+                    list = try await storage.list(prefix: prefix, atRevision: token.rv)
+                } catch StorageError.expired {
+                    throw APIError.expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
+                }
+            } else {
+                list = try await storage.list(prefix: prefix)
+                // Any version at least as new as the one asked for will do; a future one cannot.
+                if let requested = try options.revision(), requested > list.revision {
+                    throw APIError.tooLargeResourceVersion(requested: requested, current: list.revision)
+                }
+            }
+        } catch {
+            throw translate(error, name: "")
+        }
+        var items: [KubeObject] = []
+        var continueToken: String?
+        var remaining = 0
+        for stored in list.objects {
+            let relative = String(stored.key.dropFirst(resource.keyPrefix.count))
+            if !start.isEmpty, relative < start { continue }
+            let object = try object(from: stored)
+            guard matches(object, options) else { continue }
+            if let limit = options.limit, items.count >= limit {
+                remaining += 1
+                if continueToken == nil, let last = items.last {
+                    let lastKey = key(namespace: last.namespace, name: last.name ?? "").dropFirst(resource.keyPrefix.count)
+                    continueToken = ContinueToken(rv: list.revision, start: lastKey + "\u{0}").encoded
+                }
+                continue
+            }
+            items.append(object)
+        }
+        let countRemaining = options.labelSelector.isEmpty && options.fieldSelector.isEmpty
+        return ObjectList(items: items, revision: list.revision, continueToken: continueToken,
+                          remainingItemCount: continueToken != nil && countRemaining ? remaining : nil)
+    }
+
+    /// Whether an object passes the label and field selectors of `options`.
+    func matches(_ object: KubeObject, _ options: ListOptions) -> Bool {
+        options.labelSelector.matches(object.labels) && options.fieldSelector.matches { field in fieldValue(field, of: object) }
+    }
+
+    /// A selectable field's value as a field selector compares it.
+    func fieldValue(_ field: String, of object: KubeObject) -> String {
+        switch field {
+        case "metadata.name": return object.name ?? ""
+        case "metadata.namespace": return object.namespace ?? ""
+        default:
+            guard let path = resource.selectableFields[field], let value = object.value(at: path) else { return "" }
+            switch value {
+            case .string(let text): return text
+            case .bool(let flag): return flag ? "true" : "false"
+            case .int(let number): return String(number)
+            default: return ""
+            }
+        }
+    }
+
+    func checkFieldSelector(_ options: ListOptions) throws(APIError) {
+        for term in options.fieldSelector.terms {
+            let field = term.field
+            guard field == "metadata.name" || field == "metadata.namespace" || resource.selectableFields[field] != nil else {
+                // kubectl prefixes this with `Unable to find "/v1, Resource=pods" that match ...`.
+                throw APIError.badRequest("field label not supported: \(field)")
+            }
+        }
+    }
+
+    // MARK: - Create
+
+    /// Creates `object` in `namespace` (already checked to exist).
+    func create(namespace: String?, object input: KubeObject, context: StrategyContext) async throws(APIError) -> (KubeObject, [String]) {
+        var object = input
+        try checkType(object)
+        if resource.namespaced {
+            if let bodyNamespace = object.namespace, bodyNamespace != namespace {
+                throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
+            }
+            object.namespace = namespace
+        } else {
+            object.namespace = nil
+        }
+        if object.resourceVersion != nil {
+            throw APIError(code: 500, reason: "", message: "resourceVersion should not be set on objects to be created")
+        }
+        let generateName = object.name == nil ? object.generateName : nil
+        // Names from generateName may collide; try a few, as Kubernetes does since 1.30.
+        for attempt in 0..<8 {
+            if let generateName {
+                object.name = Self.generatedName(generateName)
+            }
+            var prepared = object
+            prepared.fields["apiVersion"] = .string(resource.groupVersion)
+            prepared.fields["kind"] = .string(resource.kind)
+            prepared.uid = UUID().uuidString.lowercased()
+            prepared.creationTimestamp = context.now.description
+            prepared.deletionTimestamp = nil
+            prepared.deletionGracePeriodSeconds = nil
+            prepared.metadata["managedFields"] = nil
+            prepared.metadata["selfLink"] = nil
+            prepared.generation = resource.tracksGeneration ? 1 : nil
+            let warnings = try await strategy.prepareForCreate(&prepared, context: context)
+            try validateMetadata(prepared)
+            if context.dryRun {
+                return (prepared, warnings)
+            }
+            do {
+                let stored = try await storage.create(key(namespace: namespace, name: prepared.name ?? ""), value: prepared.serialized())
+                prepared.resourceVersion = String(stored.revision)
+                return (prepared, warnings)
+            } catch StorageError.alreadyExists where generateName != nil && attempt < 7 {
+                continue
+            } catch {
+                throw translate(error, name: prepared.name ?? "")
+            }
+        }
+        throw APIError.alreadyExists(resource.groupResource, name: object.name ?? "")
+    }
+
+    /// `names.SimpleNameGenerator`: the prefix (cut to 58 characters) and 5 random characters
+    /// from an alphabet without vowels or look-alikes.
+    static func generatedName(_ base: String) -> String {
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        let prefix = String(base.prefix(58))
+        return prefix + String((0..<5).map { _ in alphabet[Int.random(in: 0..<alphabet.count)] })
+    }
+
+    /// The body must be of this resource's kind and version (when it says).
+    func checkType(_ object: KubeObject) throws(APIError) {
+        if let apiVersion = object.apiVersion, !apiVersion.isEmpty, apiVersion != resource.groupVersion {
+            throw APIError.badRequest("the API version in the data (\(apiVersion)) does not match the expected API version (\(resource.groupVersion))")
+        }
+        if let kind = object.kind, !kind.isEmpty, kind != resource.kind {
+            throw APIError.badRequest("the kind in the data (\(kind)) does not match the expected kind (\(resource.kind)) of \(resource.name)")
+        }
+    }
+
+    func validateMetadata(_ object: KubeObject) throws(APIError) {
+        guard !strategy.validatesMetadata else { return }
+        let meta: ObjectMeta
+        do {
+            meta = try JSONDecoder().decode(ObjectMeta.self, from: Data(JSONSerializer.serialize(.object(object.metadata))))
+        } catch {
+            throw APIError.badRequest("\(resource.kind) in version \(ObjectValidation.quote(resource.version)) cannot be handled as a \(resource.kind): metadata: \(error)")
+        }
+        let errors = ObjectValidation.validateMetadata(meta, namespaced: resource.namespaced, nameRule: resource.nameRule)
+        if !errors.isEmpty {
+            throw APIError.invalid(kind: resource.kind, group: resource.group, name: object.name ?? "", errors: errors)
+        }
+    }
+}
+
+extension APIResource {
+    /// The store key prefix of all objects of this resource (`/registry/pods/`,
+    /// `/registry/apps/deployments/`).
+    public var keyPrefix: String {
+        "/registry/\(group.isEmpty ? "" : group + "/")\(name)/"
+    }
+}

@@ -1,0 +1,143 @@
+import APIMachinery
+import KubeAPI
+
+/// Pods: decoded into `KubeAPI.Pod`, defaulted and validated with Kubernetes' rules and
+/// messages (`withDefaults()`, `validate()`), status reset to Pending on create, the spec
+/// immutable on update except images, activeDeadlineSeconds and added tolerations, and
+/// graceful deletion once a node runs the pod.
+struct PodStrategy: ResourceStrategy {
+    /// The `tolerationSeconds` of the tolerations DefaultTolerationSeconds adds.
+    var defaultTolerationSeconds: Int64 = 300
+
+    var validatesMetadata: Bool { true }
+    var returnsDeletedObject: Bool { true }
+
+    func prepareForCreate(_ object: inout KubeObject, context: StrategyContext) async throws(APIError) -> [String] {
+        var (pod, warnings) = try TypedCodec.decode(Pod.self, from: object.json, kind: "Pod", version: "v1",
+                                                   validation: context.fieldValidation)
+        pod = Self.admit(pod.withDefaults(), defaultTolerationSeconds: defaultTolerationSeconds)
+        // `PrepareForCreate`: a new pod is Pending with its QoS class, whatever the body said.
+        pod.status = PodStatus(phase: "Pending", qosClass: Self.qosClass(pod.spec))
+        pod.metadata.generation = 1
+        let errors = pod.validate()
+        guard errors.isEmpty else {
+            throw APIError.invalid(kind: "Pod", group: "", name: pod.metadata.name ?? "", errors: errors)
+        }
+        object = KubeObject(fields: try TypedCodec.encode(pod).objectValue ?? [:])
+        return warnings
+    }
+
+    func prepareForUpdate(_ object: inout KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> [String] {
+        var (pod, warnings) = try TypedCodec.decode(Pod.self, from: object.json, kind: "Pod", version: "v1",
+                                                   validation: context.fieldValidation)
+        let (oldPod, _) = try TypedCodec.decode(Pod.self, from: old.json, kind: "Pod", version: "v1", validation: .ignore)
+        pod = pod.withDefaults()
+        // The main resource never changes status (that is pods/status).
+        pod.status = oldPod.status
+        var errors = pod.validate()
+        if errors.isEmpty, let forbidden = Self.forbiddenSpecChange(new: pod.spec, old: oldPod.spec) {
+            errors.append(forbidden)
+        }
+        guard errors.isEmpty else {
+            throw APIError.invalid(kind: "Pod", group: "", name: pod.metadata.name ?? "", errors: errors)
+        }
+        object = KubeObject(fields: try TypedCodec.encode(pod).objectValue ?? [:])
+        return warnings
+    }
+
+    /// What the default admission plugins add to a new pod: the `default` ServiceAccount
+    /// (ServiceAccount), priority 0 when no class is named (Priority), and
+    /// `defaultTolerationSeconds` of tolerance for not-ready and unreachable nodes
+    /// (DefaultTolerationSeconds), unless the pod already tolerates those NoExecute taints.
+    /// See https://github.com/kubernetes/kubernetes/blob/master/plugin/pkg/admission/defaulttolerationseconds/admission.go
+    static func admit(_ pod: Pod, defaultTolerationSeconds: Int64 = 300) -> Pod {
+        var pod = pod
+        if (pod.spec.serviceAccountName ?? "").isEmpty {
+            pod.spec.serviceAccountName = (pod.spec.serviceAccount ?? "").isEmpty ? "default" : pod.spec.serviceAccount
+        }
+        pod.spec.serviceAccount = pod.spec.serviceAccountName
+        if (pod.spec.priorityClassName ?? "").isEmpty, pod.spec.priority == nil {
+            pod.spec.priority = 0
+        }
+        if pod.spec.preemptionPolicy == nil {
+            pod.spec.preemptionPolicy = "PreemptLowerPriority"
+        }
+        var tolerations = pod.spec.tolerations ?? []
+        for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
+            // Upstream looks for a toleration of exactly this key and effect NoExecute (or any
+            // effect); a wildcard toleration (empty key, Exists) also tolerates it.
+            let tolerated = tolerations.contains { toleration in
+                let effectMatches = toleration.effect == nil || toleration.effect == "" || toleration.effect == "NoExecute"
+                let keyMatches = toleration.key == key || ((toleration.key ?? "").isEmpty && toleration.operator == "Exists")
+                return effectMatches && keyMatches
+            }
+            if !tolerated {
+                tolerations.append(Toleration(key: key, operator: "Exists", effect: "NoExecute", tolerationSeconds: defaultTolerationSeconds))
+            }
+        }
+        pod.spec.tolerations = tolerations
+        return pod
+    }
+
+    /// A pod on a node is stopped by its kubelet first: deletion waits for it. A pod never
+    /// scheduled, or already finished, goes at once (`CheckGracefulDelete`).
+    func gracePeriod(for object: KubeObject, requested: Int64?) -> Int64? {
+        let phase = object.string(at: ["status", "phase"]) ?? ""
+        guard let node = object.string(at: ["spec", "nodeName"]), !node.isEmpty, phase != "Succeeded", phase != "Failed" else {
+            return nil
+        }
+        let grace = requested ?? object.value(at: ["spec", "terminationGracePeriodSeconds"])?.intValue ?? 30
+        return grace > 0 ? grace : nil
+    }
+
+    /// `ValidatePodUpdate`'s rule: only images, activeDeadlineSeconds, tolerations (additions)
+    /// and terminationGracePeriodSeconds may change.
+    static func forbiddenSpecChange(new: PodSpec, old: PodSpec) -> ValidationError? {
+        var masked = new
+        masked.activeDeadlineSeconds = old.activeDeadlineSeconds
+        masked.tolerations = old.tolerations
+        masked.terminationGracePeriodSeconds = old.terminationGracePeriodSeconds
+        for index in masked.containers.indices where index < old.containers.count {
+            masked.containers[index].image = old.containers[index].image
+        }
+        if var initContainers = masked.initContainers, let oldInit = old.initContainers {
+            for index in initContainers.indices where index < oldInit.count {
+                initContainers[index].image = oldInit[index].image
+            }
+            masked.initContainers = initContainers
+        }
+        // Tolerations may only be added to.
+        let oldTolerations = old.tolerations ?? []
+        let kept = (new.tolerations ?? []).filter { oldTolerations.contains($0) }
+        guard masked == old, kept.count == oldTolerations.count else {
+            return ValidationError(type: .forbidden, field: "spec", detail: """
+                pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,\
+                `spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),\
+                `spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)
+                """)
+        }
+        return nil
+    }
+
+    /// `GetPodQOS`: Guaranteed when every container has equal cpu and memory requests and
+    /// limits, BestEffort when none has any, Burstable otherwise.
+    static func qosClass(_ spec: PodSpec) -> String {
+        let containers = spec.containers + (spec.initContainers ?? [])
+        var anySet = false
+        var guaranteed = true
+        for container in containers {
+            let requests = container.resources?.requests ?? [:]
+            let limits = container.resources?.limits ?? [:]
+            if !requests.isEmpty || !limits.isEmpty { anySet = true }
+            for resource in ["cpu", "memory"] {
+                guard let limit = limits[resource] else {
+                    guaranteed = false
+                    continue
+                }
+                if let request = requests[resource], request != limit { guaranteed = false }
+            }
+        }
+        if !anySet { return "BestEffort" }
+        return guaranteed ? "Guaranteed" : "Burstable"
+    }
+}

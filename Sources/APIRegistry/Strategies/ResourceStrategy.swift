@@ -1,0 +1,42 @@
+import APIMachinery
+import KubeAPI
+
+/// The per-resource part of create, update and delete (Kubernetes' RESTCreateStrategy,
+/// RESTUpdateStrategy and RESTGracefulDeleteStrategy): defaults, status handling and
+/// validation. The generic metadata handling lives in `ResourceStore`.
+package protocol ResourceStrategy: Sendable {
+    /// Defaults, status reset and validation of a new object whose metadata (name,
+    /// namespace, uid, creationTimestamp) is already filled in. Returns warnings.
+    func prepareForCreate(_ object: inout KubeObject, context: StrategyContext) async throws(APIError) -> [String]
+
+    /// The same for a replacement of `old` through the main resource.
+    func prepareForUpdate(_ object: inout KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> [String]
+
+    /// Whether `ObjectValidation.validateMetadata` is done by the strategy itself (Pod's
+    /// validation includes it), so the store must not report it twice.
+    var validatesMetadata: Bool { get }
+
+    /// Whether an update without a resourceVersion replaces the object anyway.
+    var allowsUnconditionalUpdate: Bool { get }
+
+    /// Whether DELETE answers the deleted object rather than a `Status`.
+    var returnsDeletedObject: Bool { get }
+
+    /// The grace period of a deletion: nil deletes at once; a positive number of seconds
+    /// marks the object with a deletionTimestamp and leaves it to its owner (the kubelet).
+    func gracePeriod(for object: KubeObject, requested: Int64?) -> Int64?
+}
+
+extension ResourceStrategy {
+    func prepareForCreate(_ object: inout KubeObject, context: StrategyContext) async throws(APIError) -> [String] { [] }
+
+    func prepareForUpdate(_ object: inout KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> [String] { [] }
+
+    var validatesMetadata: Bool { false }
+    var allowsUnconditionalUpdate: Bool { true }
+    var returnsDeletedObject: Bool { false }
+    func gracePeriod(for object: KubeObject, requested: Int64?) -> Int64? { nil }
+}
+
+/// Resources with no behaviour of their own (events, configmaps, endpoints, leases, ...).
+struct DefaultStrategy: ResourceStrategy {}

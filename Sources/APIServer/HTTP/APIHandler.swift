@@ -1,0 +1,160 @@
+import APIMachinery
+import APIRegistry
+import Foundation
+import Hummingbird
+import KubeAPI
+import Logging
+
+/// The HTTP face of `APIService`: routes Kubernetes paths, negotiates representations,
+/// streams watches, and turns every failure into a `Status` body.
+struct APIHandler: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let service: APIService
+    let discovery: Discovery
+    let openAPI: OpenAPI
+    let maxBodyBytes: Int
+    let serverAddress: String
+    let authenticator: Authenticator?
+    let caCertificatePEM: String?
+    let logger: Logger
+    /// Streams `pods/{name}/log` from kubelets.
+    let podLogs: PodLogProxy
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        do {
+            return try await route(request)
+        } catch {
+            if error.code >= 500 {
+                logger.error("request failed", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(error)"])
+            }
+            return Self.errorResponse(error)
+        }
+    }
+
+    private func route(_ request: Request) async throws(APIError) -> Response {
+        let path = request.uri.path
+        // Authentication, and the security layer's own endpoints (Security/APIHandler+Security.swift).
+        let user: UserInfo?
+        switch try await secure(request, path: path) {
+        case .respond(let response): return response
+        case .proceed(let identity): user = identity
+        }
+        if path == "/cacerts" {
+            guard let caCertificatePEM else { throw APIError.pathNotFound() }
+            return Self.text(caCertificatePEM)
+        }
+        if let info = RequestInfo(path: path) {
+            return try await ResourceRequest(handler: self, request: request, info: info, user: user).handle()
+        }
+        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        let parts = trimmed.split(separator: "/").map(String.init)
+        guard request.method == .get || request.method == .head else {
+            throw parts.first == "api" || parts.first == "apis" ? APIError.methodNotAllowed() : APIError.pathNotFound()
+        }
+        switch parts.first {
+        case "version":
+            return Self.json(discovery.version)
+        case "openapi" where parts.count == 2 && parts[1] == "v2":
+            if (request.headers[.accept] ?? "").contains("protobuf") {
+                // The media type asked for has an '@', which Go's mime parser rejects in a
+                // Content-Type: like kube-openapi, answer application/octet-stream.
+                return Response(status: .ok, headers: [.contentType: "application/octet-stream"],
+                                body: ResponseBody(byteBuffer: ByteBuffer(bytes: openAPI.v2Protobuf)))
+            }
+            return Self.json(openAPI.v2JSON)
+        case "openapi" where parts.count >= 2 && parts[1] == "v3":
+            if parts.count == 2 { return Self.json(openAPI.index) }
+            let group = parts[2] == "api" ? "" : (parts.count > 3 ? parts[3] : "")
+            let version = parts.last ?? ""
+            guard parts.count == (group.isEmpty ? 4 : 5), let document = openAPI.document(group: group, version: version) else {
+                throw APIError.pathNotFound()
+            }
+            return Self.json(document)
+        case "healthz", "livez", "readyz":
+            // Liveness of the process and readiness of the store are the same thing here.
+            return Self.text("ok")
+        case "api":
+            switch parts.count {
+            case 1: return Self.json(discovery.coreVersions(serverAddress: serverAddress))
+            case 2:
+                guard let list = discovery.resourceList(group: "", version: parts[1]) else { throw APIError.pathNotFound() }
+                return Self.json(list)
+            default: throw APIError.pathNotFound()
+            }
+        case "apis":
+            switch parts.count {
+            case 1: return Self.json(discovery.groupList)
+            case 2:
+                guard let group = discovery.group(parts[1]) else { throw APIError.pathNotFound() }
+                return Self.json(group)
+            case 3:
+                guard let list = discovery.resourceList(group: parts[1], version: parts[2]) else { throw APIError.pathNotFound() }
+                return Self.json(list)
+            default: throw APIError.pathNotFound()
+            }
+        default:
+            throw APIError.pathNotFound()
+        }
+    }
+
+    // MARK: - Responses
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, warnings: [String] = []) -> Response {
+        var bytes = JSONSerializer.serialize(value)
+        bytes.append(UInt8(ascii: "\n"))
+        var headers: HTTPFields = [.contentType: MediaTypes.json]
+        if !warnings.isEmpty, let name = HTTPFields.warningName {
+            // RFC 7234 warnings: code 299, agent "-", quoted text; several are comma-separated.
+            headers[name] = warnings.map { "299 - \(ObjectValidation.quote($0))" }.joined(separator: ", ")
+        }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func text(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func errorResponse(_ error: APIError) -> Response {
+        json(error.status, status: HTTPResponse.Status(code: error.code))
+    }
+
+    /// Reads the whole body, refusing more than the limit (Kubernetes' 3 MiB by default).
+    func body(of request: Request) async throws(APIError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        do {
+            for try await buffer in request.body {
+                guard bytes.count + buffer.readableBytes <= maxBodyBytes else {
+                    throw APIError.requestEntityTooLarge(limit: maxBodyBytes)
+                }
+                bytes.append(contentsOf: buffer.readableBytesView)
+            }
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError.badRequest("reading the request body failed: \(error)")
+        }
+        return bytes
+    }
+
+    /// The query string as Go's `url.ParseQuery` reads it (`+` is a space), last value wins.
+    static func query(_ request: Request) -> [String: String] {
+        guard let query = request.uri.query, !query.isEmpty else { return [:] }
+        var result: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decode = { (text: Substring) -> String in
+                let spaced = text.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            result[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return result
+    }
+}
+
+extension HTTPFields {
+    /// The `Warning` header that kubectl prints as "Warning: ...".
+    static let warningName = HTTPFields.Element.Name("Warning")
+}

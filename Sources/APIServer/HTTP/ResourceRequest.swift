@@ -1,0 +1,275 @@
+import APIMachinery
+import APIRegistry
+import Foundation
+import Hummingbird
+import KubeAPI
+
+/// One request on a resource path: verb dispatch, parameters, and representation.
+struct ResourceRequest {
+    let handler: APIHandler
+    let request: Request
+    let info: RequestInfo
+    let query: [String: String]
+    /// Who asks (nil: no authentication configured).
+    let user: UserInfo?
+
+    init(handler: APIHandler, request: Request, info: RequestInfo, user: UserInfo? = nil) {
+        self.handler = handler
+        self.request = request
+        self.info = info
+        self.query = APIHandler.query(request)
+        self.user = user
+    }
+
+    var service: APIService { handler.service }
+
+    func handle() async throws(APIError) -> Response {
+        guard let resource = service.registry.resource(group: info.group, version: info.version, name: info.resource) else {
+            throw APIError.pathNotFound()
+        }
+        let store = try service.store(resource)
+        let isNamespaces = resource.group.isEmpty && resource.name == "namespaces"
+        // The namespace of the objects addressed: none for cluster-scoped resources.
+        let namespace: String?
+        if resource.namespaced {
+            namespace = info.namespace
+            if namespace == nil, info.name != nil { throw APIError.pathNotFound() }
+        } else {
+            if info.namespace != nil, !isNamespaces { throw APIError.pathNotFound() }
+            namespace = nil
+        }
+        let name = info.name
+        if resource.group.isEmpty, resource.name == "pods", info.subresource == "log", let name, let namespace {
+            // pods/log is no stored subresource: it is streamed from the pod's kubelet.
+            guard request.method == .get || request.method == .head else { throw APIError.methodNotAllowed() }
+            try await NodeAuthorizer.authorize(user, RequestAttributes(verb: "get", group: "", resource: "pods", subresource: "log",
+                                                                       namespace: namespace, name: name), service: service)
+            return try await handler.podLogs.respond(service: service, namespace: namespace, name: name, query: query, request: request)
+        }
+        if let subresource = info.subresource, !resource.subresources.contains(subresource) {
+            throw APIError.pathNotFound()
+        }
+        let representation = try MediaTypes.representation(accept: request.headers[.accept])
+        let watch = info.watchPrefix || ListOptions.flag(query["watch"])
+        let attributes = RequestAttributes(verb: verb(watch: watch), group: resource.group, resource: resource.name,
+                                           subresource: info.subresource, namespace: namespace, name: name)
+        try await NodeAuthorizer.authorize(user, attributes, service: service)
+
+        switch request.method {
+        case .get, .head:
+            if info.subresource == "binding" { throw APIError.methodNotAllowed() }
+            if watch {
+                var options = try ListOptions(query: query)
+                if let name {
+                    // `/watch/.../pods/web` watches one object.
+                    options.fieldSelector = FieldSelector(terms: options.fieldSelector.terms + [
+                        FieldSelector.Term(field: "metadata.name", value: name, negated: false),
+                    ])
+                }
+                return try await WatchResponder(store: store, representation: representation, includeObject: includeObject)
+                    .respond(request: request, namespace: namespace, options: options)
+            }
+            guard let name else {
+                let list = try await store.list(namespace: namespace, options: try ListOptions(query: query))
+                return render(list: list, resource: resource, representation: representation)
+            }
+            let object = try await store.get(namespace: namespace, name: name)
+            if info.subresource == "scale" {
+                return APIHandler.json(service.scale(of: object).json)
+            }
+            return render(object, resource: resource, representation: representation)
+
+        case .post:
+            if let name, info.subresource == "binding" {
+                let binding = KubeObject(fields: try await objectBody(kindFor: resource))
+                try await service.bind(namespace: namespace, name: name, binding: binding, context: try context())
+                return APIHandler.json(.object([
+                    "kind": .string("Status"), "apiVersion": .string("v1"), "metadata": .object([:]), "status": .string("Success"),
+                ]), status: .created)
+            }
+            guard name == nil, info.subresource == nil else { throw APIError.methodNotAllowed() }
+            let object = KubeObject(fields: try await objectBody(kindFor: resource))
+            try NodeAuthorizer.admitCreate(user, attributes, object: object)
+            let (created, warnings) = try await service.create(object, resource: resource, namespace: namespace, context: try context())
+            return render(created, resource: resource, representation: representation, status: .created, warnings: warnings)
+
+        case .put:
+            guard let name else { throw APIError.methodNotAllowed() }
+            let body = KubeObject(fields: try await objectBody(kindFor: resource))
+            if info.subresource == "scale" {
+                let scale = try await service.updateScale(resource: resource, namespace: namespace, name: name, scale: body, context: try context())
+                return APIHandler.json(scale.json)
+            }
+            let (updated, warnings) = try await store.update(namespace: namespace, name: name, object: body,
+                                                             subresource: info.subresource, context: try context())
+            return render(updated, resource: resource, representation: representation, warnings: warnings)
+
+        case .patch:
+            guard let name else { throw APIError.methodNotAllowed() }
+            let type = try patchType()
+            let patch = try MediaTypes.decodeBody(try await handler.body(of: request), contentType: request.headers[.contentType])
+            if info.subresource == "scale" {
+                let current = service.scale(of: try await store.get(namespace: namespace, name: name))
+                let patched = try apply(patch, type: type, to: current.json)
+                let scale = try await service.updateScale(resource: resource, namespace: namespace, name: name,
+                                                          scale: KubeObject(fields: patched.objectValue ?? [:]), context: try context())
+                return APIHandler.json(scale.json)
+            }
+            let (updated, warnings) = try await store.patch(namespace: namespace, name: name, patch: patch, type: type,
+                                                            subresource: info.subresource, context: try context())
+            return render(updated, resource: resource, representation: representation, warnings: warnings)
+
+        case .delete:
+            let bytes = try await handler.body(of: request)
+            let body = bytes.isEmpty ? nil : try MediaTypes.decodeBody(bytes, contentType: request.headers[.contentType])
+            let options = try DeleteOptions(body: body, query: query)
+            let context = try context(dryRun: options.dryRun)
+            guard let name else {
+                return try await deleteCollection(store: store, namespace: namespace, options: options, context: context)
+            }
+            let outcome = try await service.delete(resource: resource, namespace: namespace, name: name, options: options, context: context)
+            switch outcome {
+            case .pending(let object):
+                return render(object, resource: resource, representation: .object)
+            case .deleted(let object):
+                if store.strategy.returnsDeletedObject {
+                    return render(object, resource: resource, representation: .object)
+                }
+                return APIHandler.json(Self.success(resource: resource, object: object))
+            }
+
+        default:
+            throw APIError.methodNotAllowed()
+        }
+    }
+
+    // MARK: - Parameters
+
+    /// The Kubernetes verb of the request, as authorization sees it.
+    private func verb(watch: Bool) -> String {
+        switch request.method {
+        case .get, .head: return watch ? "watch" : (info.name == nil ? "list" : "get")
+        case .post: return "create"
+        case .put: return "update"
+        case .patch: return "patch"
+        case .delete: return info.name == nil ? "deletecollection" : "delete"
+        default: return request.method.rawValue.lowercased()
+        }
+    }
+
+    private var includeObject: IncludeObjectPolicy {
+        query["includeObject"].flatMap(IncludeObjectPolicy.init(rawValue:)) ?? .metadata
+    }
+
+    private func context(dryRun: Bool = false) throws(APIError) -> StrategyContext {
+        var dry = dryRun
+        if let value = query["dryRun"] {
+            guard value == "All" || value.isEmpty else {
+                throw APIError.badRequest("Invalid dryRun value: \(ObjectValidation.quote(value)); supported value: \"All\"")
+            }
+            dry = dry || value == "All"
+        }
+        var validation = FieldValidation.warn
+        if let value = query["fieldValidation"], !value.isEmpty {
+            guard let parsed = FieldValidation(rawValue: value) else {
+                throw APIError.badRequest("fieldValidation parameter unsupported: \(value)")
+            }
+            validation = parsed
+        }
+        return service.context(dryRun: dry, fieldValidation: validation)
+    }
+
+    /// A create/update body: a JSON or YAML object.
+    private func objectBody(kindFor resource: APIResource) async throws(APIError) -> [String: JSONValue] {
+        let contentType = request.headers[.contentType]
+        let bytes = try await handler.body(of: request)
+        guard !bytes.isEmpty else {
+            throw APIError.badRequest("the request body is empty; send the \(resource.kind) as JSON or YAML")
+        }
+        let value = try MediaTypes.decodeBody(bytes, contentType: contentType)
+        guard case .object(let fields) = value else {
+            throw APIError.badRequest("the request body must be a \(resource.kind) object, not \(value.typeName)")
+        }
+        return fields
+    }
+
+    private func patchType() throws(APIError) -> PatchType {
+        switch MediaTypes.mediaType(request.headers[.contentType]) {
+        case MediaTypes.mergePatch: return .merge
+        case MediaTypes.jsonPatch: return .json
+        case MediaTypes.strategicMergePatch: return .strategicMerge
+        case let other:
+            throw APIError.unsupportedMediaType(other, accepted: [MediaTypes.jsonPatch, MediaTypes.mergePatch, MediaTypes.strategicMergePatch])
+        }
+    }
+
+    private func apply(_ patch: JSONValue, type: PatchType, to target: JSONValue) throws(APIError) -> JSONValue {
+        switch type {
+        case .merge: return JSONPatches.mergePatch(target, with: patch)
+        case .json: return try JSONPatches.jsonPatch(target, operations: patch)
+        case .strategicMerge: return try StrategicMergePatch.apply(patch, to: target, kind: "Scale")
+        }
+    }
+
+    // MARK: - Rendering
+
+    private func render(_ object: KubeObject, resource: APIResource, representation: MediaTypes.Representation,
+                        status: HTTPResponse.Status = .ok, warnings: [String] = []) -> Response {
+        switch representation {
+        case .object:
+            return APIHandler.json(object.json, status: status, warnings: warnings)
+        case .table(let version):
+            let table = TableConverter.table(for: resource, objects: [object],
+                                             listMetadata: ["resourceVersion": .string(object.resourceVersion ?? "")],
+                                             include: includeObject, apiVersion: "meta.k8s.io/\(version)")
+            return APIHandler.json(table, status: status, warnings: warnings)
+        }
+    }
+
+    private func render(list: ObjectList, resource: APIResource, representation: MediaTypes.Representation) -> Response {
+        var metadata: [String: JSONValue] = ["resourceVersion": .string(String(list.revision))]
+        if let token = list.continueToken { metadata["continue"] = .string(token) }
+        if let remaining = list.remainingItemCount { metadata["remainingItemCount"] = .int(Int64(remaining)) }
+        switch representation {
+        case .object:
+            return APIHandler.json(.object([
+                "kind": .string(resource.kind + "List"), "apiVersion": .string(resource.groupVersion),
+                "metadata": .object(metadata), "items": .array(list.items.map(\.json)),
+            ]))
+        case .table(let version):
+            return APIHandler.json(TableConverter.table(for: resource, objects: list.items, listMetadata: metadata,
+                                                        include: includeObject, apiVersion: "meta.k8s.io/\(version)"))
+        }
+    }
+
+    /// The `Status` a DELETE answers for resources that do not return the object.
+    static func success(resource: APIResource, object: KubeObject) -> JSONValue {
+        var details: [String: JSONValue] = ["name": .string(object.name ?? ""), "kind": .string(resource.name)]
+        if !resource.group.isEmpty { details["group"] = .string(resource.group) }
+        if let uid = object.uid { details["uid"] = .string(uid) }
+        return .object([
+            "kind": .string("Status"), "apiVersion": .string("v1"), "metadata": .object([:]),
+            "status": .string("Success"), "details": .object(details),
+        ])
+    }
+
+    private func deleteCollection(store: ResourceStore, namespace: String?, options: DeleteOptions,
+                                  context: StrategyContext) async throws(APIError) -> Response {
+        let list = try await store.list(namespace: namespace, options: try ListOptions(query: query))
+        var deleted: [JSONValue] = []
+        for item in list.items {
+            guard let name = item.name else { continue }
+            do {
+                switch try await service.delete(resource: store.resource, namespace: item.namespace, name: name, options: options, context: context) {
+                case .deleted(let object), .pending(let object): deleted.append(object.json)
+                }
+            } catch where error.code == 404 {
+                continue
+            }
+        }
+        return APIHandler.json(.object([
+            "kind": .string(store.resource.kind + "List"), "apiVersion": .string(store.resource.groupVersion),
+            "metadata": .object(["resourceVersion": .string("")]), "items": .array(deleted),
+        ]))
+    }
+}

@@ -1,0 +1,70 @@
+import APIMachinery
+import APIRegistry
+import Foundation
+import Hummingbird
+import KubeAPI
+
+/// Streams a watch over chunked HTTP/1.1: one JSON event per line, each written (and so
+/// flushed) as it happens, until the timeout, the client going away, or the store closing.
+/// A client that sees the stream end simply watches again from its last resourceVersion.
+struct WatchResponder {
+    let store: ResourceStore
+    let representation: MediaTypes.Representation
+    let includeObject: IncludeObjectPolicy
+
+    /// Kubernetes ends watches after a random 30 to 60 minutes (`--min-request-timeout`),
+    /// spreading reconnects; clients may ask for less with `timeoutSeconds`.
+    static func defaultTimeout() -> Int {
+        Int.random(in: 1800..<3600)
+    }
+
+    func respond(request: Request, namespace: String?, options: ListOptions) async throws(APIError) -> Response {
+        let watch = try await store.watch(namespace: namespace, options: options)
+        let timeout = options.timeoutSeconds ?? Self.defaultTimeout()
+        let encoder = self
+        let body = ResponseBody { writer in
+            defer { watch.cancel() }
+            do {
+                try await request.body.consumeWithCancellationOnInboundClose { _ in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            try await Task.sleep(for: .seconds(timeout))
+                            watch.cancel()
+                        }
+                        for await event in watch {
+                            try await writer.write(ByteBuffer(bytes: encoder.encode(event)))
+                        }
+                        group.cancelAll()
+                    }
+                }
+            } catch is CancellationError {
+                // The client went away.
+            }
+            try await writer.finish(nil)
+        }
+        // No Content-Length: the body goes out with chunked transfer encoding.
+        return Response(status: .ok, headers: [.contentType: MediaTypes.json], body: body)
+    }
+
+    /// `{"type":"ADDED","object":{...}}` and a newline; a Table with one row when asked.
+    func encode(_ event: WatchEvent) -> [UInt8] {
+        let object: JSONValue
+        if let error = event.error {
+            object = error.status
+        } else if let value = event.object {
+            switch representation {
+            case .table(let version) where event.type != "BOOKMARK":
+                object = TableConverter.table(for: store.resource, objects: [value],
+                                              listMetadata: ["resourceVersion": .string(value.resourceVersion ?? "")],
+                                              include: includeObject, apiVersion: "meta.k8s.io/\(version)")
+            default:
+                object = value.json
+            }
+        } else {
+            object = .null
+        }
+        var bytes = JSONSerializer.serialize(.object(["type": .string(event.type), "object": object]))
+        bytes.append(UInt8(ascii: "\n"))
+        return bytes
+    }
+}

@@ -1,0 +1,81 @@
+import APIMachinery
+import APIRegistry
+import Foundation
+
+/// Authentication of API requests by bearer token, each token standing for an identity:
+/// - the admin token → `system:admin` (system:masters);
+/// - the server's kubelet-client token → `kube-apiserver-kubelet-client` (system:masters);
+/// - a node token (`node:<name>:<secret>`, issued at join) → `system:node:<name>` (system:nodes).
+///
+/// Join secrets (the server's join token and bootstrap tokens) authenticate nothing but the
+/// node-credential endpoint, with HTTP Basic `node:<secret>` as k3s agents send it.
+/// Open without credentials: `/cacerts`, `/version`, `/healthz`, `/readyz` (what an agent
+/// needs before it has credentials).
+public struct Authenticator: Sendable {
+    let adminTokens: [String]
+    let kubeletClientTokens: [String]
+    /// The server join token's secret; nil when agents cannot join.
+    let joinSecret: String?
+
+    /// Authenticates each of `tokens` as `system:admin`; nothing can join.
+    public init(tokens: Set<String>) {
+        self.adminTokens = Array(tokens)
+        self.kubeletClientTokens = []
+        self.joinSecret = nil
+    }
+
+    /// Authenticates the cluster's admin and kubelet-client tokens, node tokens, and joins
+    /// with the join secret or a bootstrap token.
+    public init(credentials: ClusterCredentials) {
+        self.adminTokens = [credentials.adminToken]
+        self.kubeletClientTokens = [credentials.kubeletClientToken]
+        self.joinSecret = credentials.joinSecret
+    }
+
+    static let openPaths: Set<String> = ["/cacerts", "/version", "/healthz", "/readyz"]
+
+    /// Whether `path` is served to anyone.
+    static func isOpen(path: String) -> Bool {
+        openPaths.contains(path) || path.hasPrefix("/healthz/") || path.hasPrefix("/readyz/")
+    }
+
+    /// The identity of a bearer token; nil when it is not one.
+    func authenticate(token: String, service: APIService) async -> UserInfo? {
+        // Check every candidate without an early exit so timing does not tell which matched.
+        var user: UserInfo?
+        for candidate in adminTokens where SecretHash.constantTimeEqual(candidate, token) { user = .admin }
+        for candidate in kubeletClientTokens where SecretHash.constantTimeEqual(candidate, token) { user = .kubeletClient }
+        if user == nil, token.hasPrefix("node:") {
+            user = await NodeCredentials(service: service).authenticate(token: token)
+        }
+        return user
+    }
+
+    /// The identity of a request's `Authorization: Bearer ...` header.
+    func authenticate(authorization: String?, service: APIService) async -> UserInfo? {
+        guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
+        let token = authorization.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)
+        guard !token.isEmpty else { return nil }
+        return await authenticate(token: token, service: service)
+    }
+
+    /// Whether a request's `Authorization: Basic ...` header carries a join secret: the
+    /// server's, or a valid, unexpired bootstrap token `<id>.<secret>`. The user name is not
+    /// checked (k3s agents send `node`).
+    func authenticateJoin(authorization: String?, service: APIService) async -> Bool {
+        guard let authorization, authorization.hasPrefix("Basic "),
+              let decoded = Data(base64Encoded: String(authorization.dropFirst("Basic ".count)).trimmingCharacters(in: .whitespaces)),
+              let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":") else {
+            return false
+        }
+        let secret = String(text[text.index(after: colon)...])
+        guard !secret.isEmpty else { return false }
+        if let joinSecret, SecretHash.constantTimeEqual(joinSecret, secret) {
+            return true
+        }
+        return await BootstrapTokens.isValid(secret, service: service)
+    }
+
+    /// The Status of a request without valid credentials.
+    static let unauthorized = APIError(code: 401, reason: "Unauthorized", message: "Unauthorized")
+}

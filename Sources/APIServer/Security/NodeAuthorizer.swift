@@ -1,0 +1,138 @@
+import APIMachinery
+import APIRegistry
+import KubeAPI
+
+/// What a resource request asks, as Kubernetes' authorizers see it.
+struct RequestAttributes: Sendable, Equatable {
+    /// get, list, watch, create, update, patch, delete, deletecollection.
+    var verb: String
+    var group: String
+    var resource: String
+    var subresource: String?
+    var namespace: String?
+    var name: String?
+
+    var groupResource: GroupResource { GroupResource(group: group, resource: resource) }
+}
+
+/// Authorization of API requests. Identities in system:masters may do anything. Node
+/// identities get what a kubelet needs, as Kubernetes grants it with the Node authorizer,
+/// the `system:node` role and the NodeRestriction admission plugin
+/// (https://kubernetes.io/docs/reference/access-authn-authz/node/,
+/// plugin/pkg/admission/noderestriction/admission.go):
+/// - get, list and watch anything but Secrets;
+/// - create, update and patch its own Node and `nodes/<self>/status`;
+/// - get, create, update, patch and delete its own Lease in `kube-node-lease`;
+/// - update and patch `pods/<p>/status`, and delete pods, only for pods bound to it;
+/// - create mirror pods (annotation `kubernetes.io/config.mirror`) bound to it;
+/// - create, update and patch Events; create TokenReviews.
+/// Everything else is refused with Kubernetes' messages.
+///
+/// The checks that need the object a node creates (its name, its pod's node) run when the
+/// body has been read: `admitCreate`, like admission after authorization upstream.
+enum NodeAuthorizer {
+    static let mirrorPodAnnotation = "kubernetes.io/config.mirror"
+    static let nodeLeaseNamespace = "kube-node-lease"
+
+    /// Refuses the request with a 403 Status unless `user` may make it; nil `user` (no
+    /// authentication configured) may do anything.
+    static func authorize(_ user: UserInfo?, _ request: RequestAttributes, service: APIService) async throws(APIError) {
+        guard let user, !user.isMaster else { return }
+        guard let node = user.nodeName else { throw denied(user, request) }
+        if ["get", "list", "watch"].contains(request.verb) {
+            if request.group.isEmpty, request.resource == "secrets" { throw denied(user, request) }
+            return
+        }
+        switch (request.group, request.resource, request.subresource, request.verb) {
+        case ("", "nodes", nil, "create"):
+            return  // the name is in the body: admitCreate
+        case ("", "nodes", nil, "update"), ("", "nodes", nil, "patch"), ("", "nodes", "status", "update"), ("", "nodes", "status", "patch"):
+            let target = request.name ?? ""
+            guard target == node else {
+                throw APIError.forbidden(request.groupResource, name: target, "node \(quote(node)) is not allowed to modify node \(quote(target))")
+            }
+        case ("coordination.k8s.io", "leases", nil, "create"):
+            return  // namespace and name checked with the body: admitCreate
+        case ("coordination.k8s.io", "leases", nil, "update"), ("coordination.k8s.io", "leases", nil, "patch"),
+             ("coordination.k8s.io", "leases", nil, "delete"):
+            try checkLease(node: node, namespace: request.namespace, name: request.name ?? "", request: request)
+        case ("", "pods", nil, "create"):
+            return  // only mirror pods bound to this node: admitCreate
+        case ("", "pods", "status", "update"), ("", "pods", "status", "patch"):
+            guard try await boundNode(of: request, service: service) ?? node == node else {
+                throw APIError.forbidden(request.groupResource, name: request.name ?? "",
+                                         "node \(quote(node)) can only update pod status for pods with spec.nodeName set to itself")
+            }
+        case ("", "pods", nil, "delete"):
+            guard try await boundNode(of: request, service: service) ?? node == node else {
+                throw APIError.forbidden(request.groupResource, name: request.name ?? "",
+                                         "node \(quote(node)) can only delete pods with spec.nodeName set to itself")
+            }
+        case ("", "events", nil, "create"), ("", "events", nil, "update"), ("", "events", nil, "patch"),
+             ("events.k8s.io", "events", nil, "create"), ("events.k8s.io", "events", nil, "update"),
+             ("events.k8s.io", "events", nil, "patch"),
+             ("authentication.k8s.io", "tokenreviews", nil, "create"):
+            return
+        default:
+            throw denied(user, request)
+        }
+    }
+
+    /// NodeRestriction's checks of an object a node creates: its own Node, its own Lease,
+    /// mirror pods bound to it.
+    static func admitCreate(_ user: UserInfo?, _ request: RequestAttributes, object: KubeObject) throws(APIError) {
+        guard let user, !user.isMaster, let node = user.nodeName else { return }
+        let name = object.name ?? ""
+        switch (request.group, request.resource, request.subresource) {
+        case ("", "nodes", nil):
+            guard name == node else {
+                throw APIError.forbidden(request.groupResource, name: name, "node \(quote(node)) is not allowed to modify node \(quote(name))")
+            }
+        case ("coordination.k8s.io", "leases", nil):
+            try checkLease(node: node, namespace: request.namespace, name: name, request: request)
+        case ("", "pods", nil):
+            guard object.annotations[mirrorPodAnnotation] != nil else {
+                throw APIError.forbidden(request.groupResource, name: name,
+                                         "pod does not have \(quote(mirrorPodAnnotation)) annotation, node \(quote(node)) can only create mirror pods")
+            }
+            guard object.string(at: ["spec", "nodeName"]) == node else {
+                throw APIError.forbidden(request.groupResource, name: name,
+                                         "node \(quote(node)) can only create pods with spec.nodeName set to itself")
+            }
+        default:
+            return
+        }
+    }
+
+    /// A node's Lease: in kube-node-lease, named after the node.
+    private static func checkLease(node: String, namespace: String?, name: String, request: RequestAttributes) throws(APIError) {
+        guard namespace == nodeLeaseNamespace else {
+            throw APIError.forbidden(request.groupResource, name: name, "can only access leases in the \(quote(nodeLeaseNamespace)) namespace")
+        }
+        if name != node {
+            throw APIError.forbidden(request.groupResource, name: name, "can only access node lease with the same name as the requesting node")
+        }
+    }
+
+    /// The `spec.nodeName` of the pod addressed; nil when there is no such pod (the request
+    /// then fails with NotFound as it would for anyone) or it is not bound.
+    private static func boundNode(of request: RequestAttributes, service: APIService) async throws(APIError) -> String? {
+        guard let name = request.name else { return nil }
+        let pods = try service.store(group: "", name: "pods")
+        guard let pod = try await pods.find(namespace: request.namespace, name: name) else { return nil }
+        return pod.string(at: ["spec", "nodeName"]) ?? ""
+    }
+
+    /// RBAC's refusal, worded as the API server words it
+    /// (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/errors.go).
+    static func denied(_ user: UserInfo, _ request: RequestAttributes) -> APIError {
+        let resource = request.subresource.map { "\(request.resource)/\($0)" } ?? request.resource
+        let scope = request.namespace.map { "in the namespace \(quote($0))" } ?? "at the cluster scope"
+        return APIError.forbidden(request.groupResource, name: request.name ?? "",
+                                  "User \(quote(user.name)) cannot \(request.verb) resource \(quote(resource)) in API group \(quote(request.group)) \(scope)")
+    }
+
+    private static func quote(_ text: String) -> String {
+        ObjectValidation.quote(text)
+    }
+}

@@ -1,0 +1,241 @@
+import APIMachinery
+import KubeAPI
+
+/// Table columns of the other built-in resources, as Kubernetes' printers define them;
+/// anything without a printer gets the default NAME / CREATED AT table.
+enum ResourceTablePrinters {
+    static func printer(for resource: APIResource) -> TablePrinter {
+        switch (resource.group, resource.name) {
+        case ("", "namespaces"): return namespaces
+        case ("", "services"): return services
+        case ("", "endpoints"): return endpoints
+        case ("", "events"): return events
+        case ("", "configmaps"): return configMaps
+        case ("", "secrets"): return secrets
+        case ("", "serviceaccounts"): return serviceAccounts
+        case ("apps", "deployments"): return deployments
+        case ("apps", "replicasets"): return replicaSets
+        case ("coordination.k8s.io", "leases"): return leases
+        default: return fallback
+        }
+    }
+
+    /// `rest.NewDefaultTableConvertor`.
+    static let fallback = TablePrinter(
+        columns: [.name, TableColumn(name: "Created At", type: "date", description: TableColumn.ageDescription)],
+        cells: { object, _ in [.string(object.name ?? ""), .string(object.creationTimestamp ?? "")] }
+    )
+
+    static let namespaces = TablePrinter(
+        columns: [.name, TableColumn(name: "Status", type: "string", description: "The status of the namespace"), .age],
+        cells: { object, context in
+            [.string(object.name ?? ""), .string(object.string(at: ["status", "phase"]) ?? ""), .string(context.age(object.creationTimestamp))]
+        }
+    )
+
+    static let services = TablePrinter(
+        columns: [
+            .name,
+            TableColumn(name: "Type", type: "string", description: "type determines how the Service is exposed."),
+            TableColumn(name: "Cluster-IP", type: "string", description: "clusterIP is the IP address of the service and is usually assigned randomly."),
+            TableColumn(name: "External-IP", type: "string", description: "externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service."),
+            TableColumn(name: "Port(s)", type: "string", description: "The list of ports that are exposed by this service."),
+            .age,
+            TableColumn(name: "Selector", type: "string", description: "Route service traffic to pods with label keys and values matching this selector.", priority: 1),
+        ],
+        cells: { service, context in
+            let spec = service.fields["spec"]
+            let type = spec?["type"]?.stringValue ?? ""
+            let clusterIP = spec?["clusterIPs"]?.arrayValue?.first?.stringValue ?? spec?["clusterIP"]?.stringValue ?? "<none>"
+            let externalIPs = (spec?["externalIPs"]?.arrayValue ?? []).compactMap(\.stringValue)
+            let external: String
+            switch type {
+            case "ClusterIP", "NodePort":
+                external = externalIPs.isEmpty ? "<none>" : externalIPs.joined(separator: ",")
+            case "LoadBalancer":
+                let ingress = (service.value(at: ["status", "loadBalancer", "ingress"])?.arrayValue ?? [])
+                    .compactMap { $0["ip"]?.stringValue ?? $0["hostname"]?.stringValue }
+                let all = Array(Set(ingress)).sorted() + externalIPs
+                external = all.isEmpty ? "<pending>" : all.joined(separator: ",")
+            case "ExternalName":
+                external = spec?["externalName"]?.stringValue ?? ""
+            default:
+                external = "<unknown>"
+            }
+            let ports = (spec?["ports"]?.arrayValue ?? []).map { port -> String in
+                let number = port["port"]?.intValue ?? 0
+                let proto = port["protocol"]?.stringValue ?? "TCP"
+                if let nodePort = port["nodePort"]?.intValue, nodePort > 0 {
+                    return "\(number):\(nodePort)/\(proto)"
+                }
+                return "\(number)/\(proto)"
+            }.joined(separator: ",")
+            return [
+                .string(service.name ?? ""), .string(type), .string(clusterIP.isEmpty ? "<none>" : clusterIP), .string(external),
+                .string(ports.isEmpty ? "<none>" : ports), .string(context.age(service.creationTimestamp)),
+                .string(TableConverter.formatLabels(spec?["selector"]?.objectValue)),
+            ]
+        }
+    )
+
+    static let endpoints = TablePrinter(
+        columns: [.name, TableColumn(name: "Endpoints", type: "string", description: "The set of all endpoints is the union of all subsets."), .age],
+        cells: { object, context in
+            [.string(object.name ?? ""), .string(formatEndpoints(object.fields["subsets"])), .string(context.age(object.creationTimestamp))]
+        }
+    )
+
+    /// `formatEndpoints`: up to three `ip:port`, then `+ N more...`.
+    static func formatEndpoints(_ subsets: JSONValue?) -> String {
+        let subsets = subsets?.arrayValue ?? []
+        if subsets.isEmpty { return "<none>" }
+        var list: [String] = []
+        var count = 0
+        var more = false
+        for subset in subsets {
+            let addresses = (subset["addresses"]?.arrayValue ?? []).compactMap { $0["ip"]?.stringValue }
+            let ports = subset["ports"]?.arrayValue ?? []
+            if ports.isEmpty {
+                count += addresses.count
+                for address in addresses {
+                    if list.count == 3 { more = true; break }
+                    list.append(address)
+                }
+                continue
+            }
+            for port in ports {
+                count += addresses.count
+                for address in addresses {
+                    if list.count == 3 { more = true; break }
+                    let number = port["port"]?.intValue ?? 0
+                    list.append(address.contains(":") ? "[\(address)]:\(number)" : "\(address):\(number)")
+                }
+            }
+        }
+        let joined = list.joined(separator: ",")
+        return more ? "\(joined) + \(count - 3) more..." : joined
+    }
+
+    static let events = TablePrinter(
+        columns: [
+            TableColumn(name: "Last Seen", type: "string", description: "The time at which the most recent occurrence of this event was recorded."),
+            TableColumn(name: "Type", type: "string", description: "Type of this event (Normal, Warning), new types could be added in the future"),
+            TableColumn(name: "Reason", type: "string", description: "This should be a short, machine understandable string that gives the reason for the transition into the object's current status."),
+            TableColumn(name: "Object", type: "string", description: "The object that this event is about."),
+            TableColumn(name: "Subobject", type: "string", description: "If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement.", priority: 1),
+            TableColumn(name: "Source", type: "string", description: "The component reporting this event. Should be a short machine understandable string.", priority: 1),
+            TableColumn(name: "Message", type: "string", description: "A human-readable description of the status of this operation."),
+            TableColumn(name: "First Seen", type: "string", description: "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)", priority: 1),
+            TableColumn(name: "Count", type: "string", description: "The number of times this event has occurred.", priority: 1),
+            TableColumn(name: "Name", type: "string", format: "name", description: TableColumn.nameDescription, priority: 1),
+        ],
+        cells: { event, context in
+            let first = event.fields["firstTimestamp"]?.stringValue.map { context.age($0) }
+                ?? context.age(event.fields["eventTime"]?.stringValue)
+            var last = event.fields["lastTimestamp"]?.stringValue.map { context.age($0) } ?? first
+            var count = event.fields["count"]?.intValue ?? 0
+            if let series = event.fields["series"] {
+                last = context.age(series["lastObservedTime"]?.stringValue)
+                count = series["count"]?.intValue ?? 0
+            } else if count == 0 {
+                count = 1
+            }
+            let involved = event.fields["involvedObject"]
+            let kind = (involved?["kind"]?.stringValue ?? "").lowercased()
+            let name = involved?["name"]?.stringValue ?? ""
+            let component = event.value(at: ["source", "component"])?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+                ?? event.fields["reportingComponent"]?.stringValue ?? ""
+            let host = event.value(at: ["source", "host"])?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+                ?? event.fields["reportingInstance"]?.stringValue ?? ""
+            return [
+                .string(last), .string(event.fields["type"]?.stringValue ?? ""), .string(event.fields["reason"]?.stringValue ?? ""),
+                .string(name.isEmpty ? kind : "\(kind)/\(name)"), .string(involved?["fieldPath"]?.stringValue ?? ""),
+                .string(host.isEmpty ? component : "\(component), \(host)"),
+                .string((event.fields["message"]?.stringValue ?? "").trimmingCharacters(in: .whitespacesAndNewlines)),
+                .string(first), .int(count), .string(event.name ?? ""),
+            ]
+        }
+    )
+
+    static let configMaps = TablePrinter(
+        columns: [.name, TableColumn(name: "Data", type: "string", description: "Data contains the configuration data."), .age],
+        cells: { object, context in
+            let count = (object.fields["data"]?.objectValue?.count ?? 0) + (object.fields["binaryData"]?.objectValue?.count ?? 0)
+            return [.string(object.name ?? ""), .int(Int64(count)), .string(context.age(object.creationTimestamp))]
+        }
+    )
+
+    static let secrets = TablePrinter(
+        columns: [
+            .name, TableColumn(name: "Type", type: "string", description: "Used to facilitate programmatic handling of secret data."),
+            TableColumn(name: "Data", type: "string", description: "Data contains the secret data."), .age,
+        ],
+        cells: { object, context in
+            [.string(object.name ?? ""), .string(object.fields["type"]?.stringValue ?? ""),
+             .int(Int64(object.fields["data"]?.objectValue?.count ?? 0)), .string(context.age(object.creationTimestamp))]
+        }
+    )
+
+    static let serviceAccounts = TablePrinter(
+        columns: [.name, TableColumn(name: "Secrets", type: "string", description: "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use."), .age],
+        cells: { object, context in
+            [.string(object.name ?? ""), .int(Int64(object.fields["secrets"]?.arrayValue?.count ?? 0)),
+             .string(context.age(object.creationTimestamp))]
+        }
+    )
+
+    static let workloadWideColumns = [
+        TableColumn(name: "Containers", type: "string", description: "Names of each container in the template.", priority: 1),
+        TableColumn(name: "Images", type: "string", description: "Images referenced by each container in the template.", priority: 1),
+        TableColumn(name: "Selector", type: "string", description: "Label selector for pods.", priority: 1),
+    ]
+
+    static let deployments = TablePrinter(
+        columns: [
+            .name,
+            TableColumn(name: "Ready", type: "string", description: "Number of the pod with ready state"),
+            TableColumn(name: "Up-to-date", type: "string", description: "Total number of non-terminated pods targeted by this deployment that have the desired template spec."),
+            TableColumn(name: "Available", type: "string", description: "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment."),
+            .age,
+        ] + workloadWideColumns,
+        cells: { object, context in
+            let status = object.fields["status"]
+            let (names, images) = TableConverter.containerCells(object.value(at: ["spec", "template", "spec"]))
+            let selector = object.value(at: ["spec", "selector"]).flatMap { try? LabelSelector(object: $0) }?.description ?? "<invalid>"
+            return [
+                .string(object.name ?? ""),
+                .string("\(status?["readyReplicas"]?.intValue ?? 0)/\(object.value(at: ["spec", "replicas"])?.intValue ?? 0)"),
+                TableConverter.int(status?["updatedReplicas"]), TableConverter.int(status?["availableReplicas"]),
+                .string(context.age(object.creationTimestamp)), .string(names), .string(images), .string(selector),
+            ]
+        }
+    )
+
+    static let replicaSets = TablePrinter(
+        columns: [
+            .name,
+            TableColumn(name: "Desired", type: "integer", description: "Replicas is the number of desired pods."),
+            TableColumn(name: "Current", type: "integer", description: "Replicas is the most recently observed number of replicas."),
+            TableColumn(name: "Ready", type: "integer", description: "The number of ready replicas for this replica set."),
+            .age,
+        ] + workloadWideColumns,
+        cells: { object, context in
+            let status = object.fields["status"]
+            let (names, images) = TableConverter.containerCells(object.value(at: ["spec", "template", "spec"]))
+            return [
+                .string(object.name ?? ""), TableConverter.int(object.value(at: ["spec", "replicas"])),
+                TableConverter.int(status?["replicas"]), TableConverter.int(status?["readyReplicas"]),
+                .string(context.age(object.creationTimestamp)), .string(names), .string(images),
+                .string(TableConverter.formatLabelSelector(object.value(at: ["spec", "selector"]))),
+            ]
+        }
+    )
+
+    static let leases = TablePrinter(
+        columns: [.name, TableColumn(name: "Holder", type: "string", description: "holderIdentity contains the identity of the holder of a current lease."), .age],
+        cells: { object, context in
+            [.string(object.name ?? ""), .string(object.string(at: ["spec", "holderIdentity"]) ?? ""),
+             .string(context.age(object.creationTimestamp))]
+        }
+    )
+}

@@ -1,0 +1,27 @@
+/// Durations and ranges of the in-server controllers, with kube-controller-manager's defaults.
+public struct ControllerSettings: Sendable {
+    /// Pod network of the cluster; each node gets a slice of it (--cluster-cidr, k3s: 10.42.0.0/16).
+    public var clusterCIDR: String = "10.42.0.0/16"
+    /// Prefix length of each node's pod CIDR (--node-cidr-mask-size, 24).
+    public var nodeCIDRMaskSize: Int = 24
+    /// How long a node may go without renewing its lease before it is NotReady/Unknown
+    /// (--node-monitor-grace-period, 40 s).
+    public var nodeMonitorGracePeriod: Duration = .seconds(40)
+    /// How often node health is checked (--node-monitor-period, 5 s).
+    public var nodeMonitorPeriod: Duration = .seconds(5)
+    /// The toleration seconds given to pods for the not-ready and unreachable taints
+    /// (--default-not-ready-toleration-seconds / --default-unreachable-toleration-seconds, 300).
+    public var defaultTolerationSeconds: Int64 = 300
+    /// Finished pods kept before the pod GC deletes the oldest (--terminated-pod-gc-threshold, 12500).
+    public var terminatedPodGCThreshold: Int = 12500
+    /// How often the pod GC looks for orphaned and excess finished pods (kube-controller-manager: 20 s).
+    public var podGCPeriod: Duration = .seconds(20)
+    /// How often unschedulable pods are retried even when nothing changed (kube-scheduler's
+    /// flush of unschedulable pods; 30 s).
+    public var schedulerRetryPeriod: Duration = .seconds(30)
+    /// How long the namespace controller waits before looking again at a namespace whose
+    /// contents are still going away (pods terminating gracefully).
+    public var namespaceRecheckPeriod: Duration = .seconds(2)
+
+    public init() {}
+}

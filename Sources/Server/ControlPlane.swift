@@ -1,0 +1,39 @@
+import APIRegistry
+import APIServer
+import Controllers
+import Logging
+import Storage
+
+/// The control plane wired together, as `swiftlet server` runs it: the Kubernetes API
+/// (`APIService`, bootstrapped with the system namespaces and the `kubernetes` Service) over a
+/// store, HTTP servers in front of it, and the scheduler and controllers, which reach the same
+/// API in process through `InProcessClient` (kube-controller-manager and kube-scheduler use a
+/// client of kube-apiserver; swap the client and they could run against a remote one).
+///
+/// The caller owns what is about the host: the store's file, certificates, credentials and
+/// kubeconfigs, the listening addresses, the node agent.
+public struct ControlPlane: Sendable {
+    /// The API every server and controller of this control plane works on.
+    public let service: APIService
+
+    /// The API over `storage`, bootstrapped (the system namespaces and their `default`
+    /// ServiceAccounts, the `kubernetes` Service); what already exists is kept.
+    /// - Parameters:
+    ///   - serviceCIDR: where Service cluster IPs come from (kube-apiserver's --service-cluster-ip-range).
+    ///   - defaultTolerationSeconds: how long new pods tolerate not-ready and unreachable nodes
+    ///     (the DefaultTolerationSeconds admission plugin, 300).
+    public init(storage: any Storage, serviceCIDR: String = "10.43.0.0/16", defaultTolerationSeconds: Int64 = 300) async throws {
+        service = try APIService(storage: storage, serviceCIDR: serviceCIDR, defaultTolerationSeconds: defaultTolerationSeconds)
+        try await service.bootstrap()
+    }
+
+    /// An HTTP or HTTPS server of the API; run as many as there are listening addresses.
+    public func apiServer(_ configuration: APIServerConfiguration, logger: Logger) -> APIServer {
+        APIServer(service: service, configuration: configuration, logger: logger)
+    }
+
+    /// The scheduler and the controllers on shared informers, over the API in process.
+    public func controllerManager(settings: ControllerSettings, logger: Logger) -> ControllerManager {
+        ControllerManager(client: InProcessClient(service: service), settings: settings, logger: logger)
+    }
+}

@@ -1,0 +1,14 @@
+import Foundation
+
+/// Polls `condition` until it holds or `seconds` pass; the last value is returned so a test's
+/// `#expect` shows what was seen.
+package func eventually<T: Sendable>(within seconds: Double = 10, _ probe: @Sendable () async throws -> T,
+                             until condition: @Sendable (T) -> Bool) async throws -> T {
+    let deadline = Date().addingTimeInterval(seconds)
+    var value = try await probe()
+    while !condition(value), Date() < deadline {
+        try await Task.sleep(for: .milliseconds(50))
+        value = try await probe()
+    }
+    return value
+}

@@ -1,0 +1,52 @@
+import APIRegistry
+import Foundation
+import Storage
+
+/// The Kubernetes API over a fresh SQLite store in a scratch directory, in process: what the
+/// registry and controller tests work on, and what `ServerTestSupport`'s test server serves.
+package struct TestAPI: Sendable {
+    package let service: APIService
+    package let storage: SQLiteStorage
+    /// The scratch directory: the store, and the kubeconfigs and caches of kubectl.
+    package let directory: String
+    /// The port the API is served on over HTTP, when it is (`withTestServer`).
+    package let port: Int?
+
+    package init(service: APIService, storage: SQLiteStorage, directory: String, port: Int?) {
+        self.service = service
+        self.storage = storage
+        self.directory = directory
+        self.port = port
+    }
+
+    /// The API's own client, as the controllers use it.
+    package var client: InProcessClient { InProcessClient(service: service) }
+}
+
+/// Runs `body` with the API over a new store (bootstrapped as `swiftlet server` does), then
+/// closes the store and removes its directory, even when `body` throws.
+package func withTestAPI<T: Sendable>(historyCapacity: Int = SQLiteStorage.defaultHistoryCapacity,
+                                      _ body: @Sendable (TestAPI) async throws -> T) async throws -> T {
+    try await withScratchDirectory(nil) { directory in
+        let storage = try SQLiteStorage(path: directory + "/state.db", historyCapacity: historyCapacity)
+        let result: Result<T, any Error>
+        do {
+            let service = try APIService(storage: storage)
+            try await service.bootstrap()
+            result = .success(try await body(TestAPI(service: service, storage: storage, directory: directory, port: nil)))
+        } catch {
+            result = .failure(error)
+        }
+        await storage.close()
+        return try result.get()
+    }
+}
+
+/// Runs `body` in `directory`, or in a new `TemporaryDirectory` removed afterwards when nil.
+package func withScratchDirectory<T>(_ directory: String?, _ body: (String) async throws -> T) async throws -> T {
+    if let directory {
+        return try await body(directory)
+    }
+    let scratch = try TemporaryDirectory()
+    return try await body(scratch.path)
+}

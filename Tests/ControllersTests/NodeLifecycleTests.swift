@@ -1,0 +1,156 @@
+@testable import APIMachinery
+@testable import APIRegistry
+import APITestSupport
+@testable import Controllers
+import Foundation
+import KubeAPI
+import Logging
+import Storage
+import Testing
+
+@Suite struct NodeLifecycleTests {
+    private static var shortGrace: ControllerSettings {
+        var settings = ControllerSettings.forTests
+        settings.nodeMonitorGracePeriod = .milliseconds(1500)
+        return settings
+    }
+
+    private func condition(_ node: KubeObject?, _ type: String) -> JSONValue? {
+        node?.value(at: ["status", "conditions"])?.arrayValue?.first { $0["type"]?.stringValue == type }
+    }
+
+    private func taintKeys(_ node: KubeObject?) -> Set<String> {
+        Set((node.map(NodeTaint.taints(of:)) ?? []).map { "\($0.key):\($0.effect)" })
+    }
+
+    /// What the agent does for a running pod: Running and Ready.
+    private func markRunning(_ cluster: ControllerTestCluster, _ name: String) async throws {
+        var pod = try #require(try await cluster.pod(name))
+        pod.set(.string("Running"), at: ["status", "phase"])
+        pod.set(.array([.object(["type": .string("Ready"), "status": .string("True")])]), at: ["status", "conditions"])
+        _ = try await cluster.client.update(.pods, pod, subresource: "status")
+    }
+
+    @Test func aNodeWhoseLeaseStopsGoesUnknownIsTaintedAndItsPodsAreEvictedAfterTheirToleration() async throws {
+        try await withControllerCluster(settings: Self.shortGrace) { cluster in
+            let client = cluster.client
+            try await cluster.addNode("n1")
+            let shortToleration: JSONValue = .object([
+                "key": .string("node.kubernetes.io/unreachable"), "operator": .string("Exists"),
+                "effect": .string("NoExecute"), "tolerationSeconds": .int(1),
+            ])
+            try await cluster.addPod("short", tolerations: [shortToleration])
+            try await cluster.addPod("patient") // the default 300 s
+            for name in ["short", "patient"] {
+                _ = try await eventually({ try await cluster.pod(name)?.string(at: ["spec", "nodeName"]) }, until: { $0 == "n1" })
+                try await markRunning(cluster, name)
+            }
+
+            // No lease renewal from here on.
+            let unknown = try await eventually(within: 8, { try await client.get(.nodes, namespace: nil, name: "n1") },
+                                               until: { condition($0, "Ready")?["status"]?.stringValue == "Unknown" })
+            let ready = condition(unknown, "Ready")
+            #expect(ready?["status"]?.stringValue == "Unknown")
+            #expect(ready?["reason"]?.stringValue == "NodeStatusUnknown")
+            #expect(ready?["message"]?.stringValue == "Kubelet stopped posting node status.")
+            #expect(condition(unknown, "MemoryPressure")?["status"]?.stringValue == "Unknown")
+            let tainted = try await eventually({ try await client.get(.nodes, namespace: nil, name: "n1") },
+                                               until: { taintKeys($0).count == 2 })
+            #expect(taintKeys(tainted) == ["node.kubernetes.io/unreachable:NoSchedule", "node.kubernetes.io/unreachable:NoExecute"])
+            #expect(NodeTaint.taints(of: try #require(tainted)).allSatisfy { $0.timeAdded != nil })
+            let notReady = try await eventually({ try await cluster.pod("patient") }, until: {
+                $0?.value(at: ["status", "conditions"])?.arrayValue?.first?["status"]?.stringValue == "False"
+            })
+            #expect(notReady?.value(at: ["status", "conditions"])?.arrayValue?.first?["status"]?.stringValue == "False")
+
+            // The 1 s toleration runs out: evicted (gracefully: the node's agent would finish it).
+            let evicted = try await eventually(within: 6, { try await cluster.pod("short") }, until: { $0?.deletionTimestamp != nil })
+            #expect(evicted?.deletionTimestamp != nil)
+            let events = try await cluster.events(about: "short", reason: "TaintManagerEviction")
+            #expect(events.first?.string(at: ["message"]) == "Marking for deletion Pod default/short")
+            #expect(try await cluster.pod("patient")?.deletionTimestamp == nil)
+
+            // The agent comes back: lease renewed and Ready posted; the taints go.
+            try await cluster.renewLease("n1")
+            var node = try #require(try await client.get(.nodes, namespace: nil, name: "n1"))
+            let now = Time.now().description
+            node.set(.array([.object([
+                "type": .string("Ready"), "status": .string("True"), "reason": .string("KubeletReady"),
+                "lastHeartbeatTime": .string(now), "lastTransitionTime": .string(now),
+            ])]), at: ["status", "conditions"])
+            _ = try await client.update(.nodes, node, subresource: "status")
+            let healed = try await eventually({ try await client.get(.nodes, namespace: nil, name: "n1") }, until: { taintKeys($0).isEmpty })
+            #expect(taintKeys(healed).isEmpty)
+            #expect(condition(healed, "Ready")?["status"]?.stringValue == "True")
+        }
+    }
+
+    @Test func notReadyNodesGetNotReadyTaintsAndPodsNotToleratingANoExecuteTaintGoAtOnce() async throws {
+        try await withControllerCluster { cluster in
+            try await cluster.addNode("sick", ready: "False")
+            let tainted = try await eventually({ try await cluster.client.get(.nodes, namespace: nil, name: "sick") },
+                                               until: { taintKeys($0).count == 2 })
+            #expect(taintKeys(tainted) == ["node.kubernetes.io/not-ready:NoSchedule", "node.kubernetes.io/not-ready:NoExecute"])
+
+            // A NoExecute taint of the user's: a pod not tolerating it goes at once, one
+            // tolerating it without tolerationSeconds stays.
+            try await cluster.addNode("maintained", taints: [NodeTaint(key: "maintenance", value: "now", effect: "NoExecute")])
+            try await cluster.addPod("intolerant", nodeName: "maintained")
+            try await cluster.addPod("forever", tolerations: [.object(["key": .string("maintenance"), "operator": .string("Exists")])],
+                                     nodeName: "maintained")
+            let evicted = try await eventually({ try await cluster.pod("intolerant") }, until: { $0?.deletionTimestamp != nil })
+            #expect(evicted?.deletionTimestamp != nil)
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(try await cluster.pod("forever")?.deletionTimestamp == nil)
+            // The user's taint is left alone.
+            let maintained = try await cluster.client.get(.nodes, namespace: nil, name: "maintained")
+            #expect(taintKeys(maintained) == ["maintenance:NoExecute"])
+        }
+    }
+
+    @Test func defaultTolerationSecondsAreSettable() async throws {
+        let directory = try TemporaryDirectory()
+        let storage = try SQLiteStorage(path: directory.path + "/state.db")
+        defer { Task { await storage.close() } }
+        let service = try APIService(storage: storage, defaultTolerationSeconds: 7)
+        try await service.bootstrap()
+        let client = InProcessClient(service: service)
+        let pod = try await client.create(.pods, namespace: "default", KubeObject(fields: [
+            "metadata": .object(["name": .string("p")]),
+            "spec": .object(["containers": .array([.object(["name": .string("c"), "image": .string("busybox")])]),
+                             "tolerations": .array([.object(["key": .string("node.kubernetes.io/not-ready"), "operator": .string("Exists"),
+                                                             "effect": .string("NoExecute"), "tolerationSeconds": .int(60)])])]),
+        ]))
+        let tolerations = pod.value(at: ["spec", "tolerations"])?.arrayValue ?? []
+        #expect(tolerations.count == 2)
+        #expect(tolerations.first { $0["key"]?.stringValue == "node.kubernetes.io/not-ready" }?["tolerationSeconds"]?.intValue == 60)
+        #expect(tolerations.first { $0["key"]?.stringValue == "node.kubernetes.io/unreachable" }?["tolerationSeconds"]?.intValue == 7)
+    }
+
+    @Test func podGCForceDeletesPodsOfNodesThatAreGone() async throws {
+        try await withControllerCluster { cluster in
+            try await cluster.addNode("doomed")
+            try await cluster.addPod("stranded", nodeName: "doomed")
+            try await cluster.client.delete(.nodes, namespace: nil, name: "doomed")
+            let gone = try await eventually({ try await cluster.pod("stranded") }, until: { $0 == nil })
+            #expect(gone == nil)
+        }
+    }
+
+    @Test func podGCKeepsOnlyTheThresholdOfFinishedPods() async throws {
+        var settings = ControllerSettings.forTests
+        settings.terminatedPodGCThreshold = 2
+        try await withControllerCluster(settings: settings) { cluster in
+            for name in ["done-1", "done-2", "done-3"] {
+                var pod = try await cluster.addPod(name)
+                pod.set(.string("Succeeded"), at: ["status", "phase"])
+                _ = try await cluster.client.update(.pods, pod, subresource: "status")
+            }
+            try await cluster.addPod("pending")
+            let remaining = try await eventually({ try await cluster.client.list(.pods, namespace: "default").items.compactMap(\.name) },
+                                                 until: { $0.count == 3 })
+            #expect(remaining.count == 3)
+            #expect(remaining.contains("pending"))
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import APIRegistry
+import APIServer
+import APITestSupport
+import Foundation
+import Logging
+import Server
+import Storage
+
+/// Runs the API server as `swiftlet server` assembles it (`ControlPlane`), over a fresh
+/// SQLite store, on 127.0.0.1 (`port` 0: any free one) for the duration of `body`, then stops
+/// it and closes the store, even when `body` throws. Its files go in `directory`, or in a
+/// scratch directory removed afterwards.
+///
+/// Plain HTTP without authentication unless `tls` and `authenticator` are given (see
+/// `withTestCluster` for the CA and credentials `swiftlet server` makes).
+package func withTestServer<T: Sendable>(tls: TLSMaterial? = nil, authenticator: Authenticator? = nil,
+                                         caCertificatePEM: String? = nil, kubeletClientToken: String? = nil,
+                                         port: Int = 0, historyCapacity: Int = SQLiteStorage.defaultHistoryCapacity,
+                                         directory: String? = nil,
+                                         _ body: @Sendable (TestServerHandle) async throws -> T) async throws -> T {
+    try await withScratchDirectory(directory) { directory in
+        let storage = try SQLiteStorage(path: directory + "/state.db", historyCapacity: historyCapacity)
+        let result: Result<T, any Error>
+        do {
+            let controlPlane = try await ControlPlane(storage: storage)
+            result = await serve(controlPlane, storage: storage, directory: directory, configuration: APIServerConfiguration(
+                host: "127.0.0.1", port: port, gitVersion: "v1.32.0+swiftlet.1", tls: tls, authenticator: authenticator,
+                caCertificatePEM: caCertificatePEM, kubeletClientToken: kubeletClientToken), body)
+        } catch {
+            result = .failure(error)
+        }
+        await storage.close()
+        return try result.get()
+    }
+}
+
+/// Runs the API server until `body` is done; the server stops (its task is cancelled) before
+/// this returns.
+private func serve<T: Sendable>(_ controlPlane: ControlPlane, storage: SQLiteStorage, directory: String,
+                                configuration: APIServerConfiguration,
+                                _ body: @Sendable (TestServerHandle) async throws -> T) async -> Result<T, any Error> {
+    var logger = Logger(label: "test-server")
+    logger.logLevel = .critical
+    let server = controlPlane.apiServer(configuration, logger: logger)
+    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+    return await withTaskGroup(of: Result<T, any Error>?.self) { group in
+        group.addTask {
+            do {
+                try await server.run { port in continuation.yield(port) }
+            } catch {
+                continuation.finish()
+                return .failure(error)
+            }
+            return nil
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            group.cancelAll()
+            let failure = await group.next()
+            return (failure ?? nil) ?? .failure(TestFailure("the test server did not start"))
+        }
+        let handle = TestServerHandle(api: TestAPI(service: controlPlane.service, storage: storage, directory: directory, port: port),
+                                      controlPlane: controlPlane)
+        let outcome: Result<T, any Error>
+        do {
+            outcome = .success(try await body(handle))
+        } catch {
+            outcome = .failure(error)
+        }
+        group.cancelAll()
+        return outcome
+    }
+}
+
+/// What a test gets of a running server.
+package struct TestServerHandle: Sendable {
+    /// The API in process, with the port it is served on.
+    package let api: TestAPI
+    package let controlPlane: ControlPlane
+
+    package var port: Int { api.port ?? 0 }
+    package var service: APIService { api.service }
+    package var storage: SQLiteStorage { api.storage }
+    package var directory: String { api.directory }
+
+    /// A plain HTTP/1.1 client of the server.
+    package var client: HTTPTestClient { HTTPTestClient(port: port) }
+}
