@@ -19,9 +19,11 @@ package struct DeploymentController: Controller {
     let pods: Informer
     let queue = WorkQueue()
     let logger: Logger
+    let clock: ControllerClock
     let workers: Int
 
-    package init(client: any ResourceClient, informers: Informers, logger: Logger, workers: Int = 5) {
+    package init(client: any ResourceClient, informers: Informers, logger: Logger, workers: Int = 5, clock: ControllerClock = .system) {
+        self.clock = clock
         self.client = client
         self.deployments = informers.informer(.deployments)
         self.replicaSets = informers.informer(.replicaSets)
@@ -90,7 +92,7 @@ package struct DeploymentController: Controller {
         }
         if deployment.deletionTimestamp != nil {
             var state = try await rolloutState(deployment, owned)
-            try await writeStatus(&state, DeploymentStatus.calculate(state.deployment, all: state.all, new: state.new, now: Date()))
+            try await writeStatus(&state, DeploymentStatus.calculate(state.deployment, all: state.all, new: state.new, now: clock.now()))
             return
         }
         deployment = try await checkPausedConditions(deployment)
@@ -128,7 +130,7 @@ package struct DeploymentController: Controller {
         let existing = sorted.first { PodTemplateHash.equalIgnoringHash($0.value(at: ["spec", "template"]), template) }
         var state = State(deployment: deployment, new: existing, old: sorted.filter { $0.uid != existing?.uid })
         let newRevision = DeploymentReplicas.maxRevision(state.old) + 1
-        let now = Date()
+        let now = clock.now()
         if var replicaSet = existing {
             let annotationsChanged = DeploymentReplicas.setNewReplicaSetAnnotations(&replicaSet, deployment: deployment,
                                                                                     newRevision: newRevision, exists: true)
@@ -154,7 +156,7 @@ package struct DeploymentController: Controller {
     /// `<deployment>-<hash>`, sized by `newReplicaSetReplicas`.
     func createNewReplicaSet(_ state: inout State) async throws {
         guard state.new == nil else { return }
-        state.new = try await createReplicaSet(&state, revision: DeploymentReplicas.maxRevision(state.old) + 1, now: Date())
+        state.new = try await createReplicaSet(&state, revision: DeploymentReplicas.maxRevision(state.old) + 1, now: clock.now())
     }
 
     private func createReplicaSet(_ state: inout State, revision: Int64, now: Date) async throws -> KubeObject {
@@ -263,10 +265,10 @@ package struct DeploymentController: Controller {
         var status = deployment.value(at: ["status"])?.objectValue ?? [:]
         if paused && !pausedShown {
             DeploymentStatus.set(&status, DeploymentStatus.make("Progressing", "Unknown", reason: DeploymentStatus.paused,
-                                                                message: "Deployment is paused", now: Date()))
+                                                                message: "Deployment is paused", now: clock.now()))
         } else if !paused && pausedShown {
             DeploymentStatus.set(&status, DeploymentStatus.make("Progressing", "Unknown", reason: DeploymentStatus.resumed,
-                                                                message: "Deployment is resumed", now: Date()))
+                                                                message: "Deployment is resumed", now: clock.now()))
         } else {
             return deployment
         }

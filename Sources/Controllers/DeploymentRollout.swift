@@ -123,7 +123,7 @@ extension DeploymentController {
         if state.deployment.value(at: ["spec", "paused"])?.boolValue == true {
             try await cleanup(&state)
         }
-        try await writeStatus(&state, DeploymentStatus.calculate(state.deployment, all: state.all, new: state.new, now: Date()))
+        try await writeStatus(&state, DeploymentStatus.calculate(state.deployment, all: state.all, new: state.new, now: clock.now()))
     }
 
     /// `scale`: with one active ReplicaSet it takes the replicas; a saturated new one lets the
@@ -228,7 +228,7 @@ extension DeploymentController {
     /// `syncRolloutStatus`: writes the status with the Progressing condition moved on, and
     /// looks again when the progress deadline would pass.
     func syncRolloutStatus(_ state: inout State) async throws {
-        let now = Date()
+        let now = clock.now()
         let status = DeploymentStatus.rollout(state.deployment, all: state.all, new: state.new, now: now)
         try await writeStatus(&state, status)
         if let delay = DeploymentStatus.deadlineCheck(state.deployment, status, now: now) {

@@ -21,9 +21,11 @@ package struct ReplicaSetController: Controller {
     let queue = WorkQueue()
     let expectations = ReplicaSetExpectations()
     let logger: Logger
+    let clock: ControllerClock
     let workers: Int
 
-    package init(client: any ResourceClient, informers: Informers, logger: Logger, workers: Int = 5) {
+    package init(client: any ResourceClient, informers: Informers, logger: Logger, workers: Int = 5, clock: ControllerClock = .system) {
+        self.clock = clock
         self.client = client
         self.replicaSets = informers.informer(.replicaSets)
         self.pods = informers.informer(.pods)
@@ -129,7 +131,7 @@ package struct ReplicaSetController: Controller {
         if needsSync, replicaSet.deletionTimestamp == nil {
             manageError = await manageReplicas(active, of: replicaSet, allPods: namespacePods)
         }
-        let status = ReplicaSetStatus.calculate(replicaSet, pods: active, manageError: manageError, now: Date())
+        let status = ReplicaSetStatus.calculate(replicaSet, pods: active, manageError: manageError, now: clock.now())
         let updated = try await ReplicaSetStatus.write(status, to: replicaSet, client: client)
         let minReady = replicaSet.int(at: ["spec", "minReadySeconds"])
         if manageError == nil, minReady > 0,

@@ -8,26 +8,26 @@ import Logging
 /// The API in process with the ReplicaSet and Deployment controllers running and a
 /// `TestKubelet` standing in for nodes (there is no scheduler or agent in these tests).
 /// Everything is stopped, and the store closed and removed, when `body` returns or throws.
-package func withRolloutCluster<T: Sendable>(readyAfter: Duration? = .zero,
+package func withRolloutCluster<T: Sendable>(readyAfter: Duration? = .zero, clock: TestClock = TestClock(),
                                              _ body: @Sendable (RolloutCluster) async throws -> T) async throws -> T {
     try await withTestAPI { api in
-        try await withRolloutControllers(on: api, readyAfter: readyAfter, body)
+        try await withRolloutControllers(on: api, readyAfter: readyAfter, clock: clock, body)
     }
 }
 
 /// Runs the ReplicaSet and Deployment controllers and a `TestKubelet` over `api` (in process,
 /// or also served over HTTP) while `body` runs, and stops them before returning.
-package func withRolloutControllers<T: Sendable>(on api: TestAPI, readyAfter: Duration? = .zero,
+package func withRolloutControllers<T: Sendable>(on api: TestAPI, readyAfter: Duration? = .zero, clock: TestClock = TestClock(),
                                                  _ body: @Sendable (RolloutCluster) async throws -> T) async throws -> T {
     let client = api.client
     var logger = Logger(label: "rollout-tests")
     logger.logLevel = .critical
     let informers = Informers(client: client, logger: logger)
     let controllers: [any Controller] = [
-        ReplicaSetController(client: client, informers: informers, logger: logger),
-        DeploymentController(client: client, informers: informers, logger: logger),
+        ReplicaSetController(client: client, informers: informers, logger: logger, clock: clock.controllerClock),
+        DeploymentController(client: client, informers: informers, logger: logger, clock: clock.controllerClock),
     ]
-    let kubelet = TestKubelet(client: client, readyAfter: readyAfter)
+    let kubelet = TestKubelet(client: client, readyAfter: readyAfter, clock: clock)
     let running = Task {
         await withTaskGroup(of: Void.self) { group in
             let all = informers.all
@@ -37,7 +37,7 @@ package func withRolloutControllers<T: Sendable>(on api: TestAPI, readyAfter: Du
             group.addTask { await kubelet.run() }
         }
     }
-    let cluster = RolloutCluster(api: api, kubelet: kubelet)
+    let cluster = RolloutCluster(api: api, kubelet: kubelet, clock: clock)
     do {
         let result = try await body(cluster)
         running.cancel()
@@ -54,11 +54,14 @@ package func withRolloutControllers<T: Sendable>(on api: TestAPI, readyAfter: Du
 package struct RolloutCluster: Sendable {
     package let api: TestAPI
     package let kubelet: TestKubelet
+    /// The controllers' and the kubelet's clock.
+    package let clock: TestClock
     package var client: InProcessClient { api.client }
 
-    package init(api: TestAPI, kubelet: TestKubelet) {
+    package init(api: TestAPI, kubelet: TestKubelet, clock: TestClock) {
         self.api = api
         self.kubelet = kubelet
+        self.clock = clock
     }
 
     package func pods(_ selector: String = "", namespace: String = "default") async throws -> [KubeObject] {

@@ -11,9 +11,12 @@ package final class TestKubelet: Sendable {
     package let client: InProcessClient
     private let readyDelay: Mutex<Duration?>
     private let handled = Mutex<Set<String>>([])
+    /// The time written into pod conditions (the controllers' clock).
+    private let clock: TestClock
 
-    package init(client: InProcessClient, readyAfter: Duration?) {
+    package init(client: InProcessClient, readyAfter: Duration?, clock: TestClock = TestClock()) {
         self.client = client
+        self.clock = clock
         self.readyDelay = Mutex(readyAfter)
     }
 
@@ -65,7 +68,7 @@ package final class TestKubelet: Sendable {
 
     /// Marks a pod Ready (or not) now.
     package func setStatus(_ pod: KubeObject, ready: Bool) async throws {
-        let now = JSONValue.string(Time.now().description)
+        let now = JSONValue.string(Time(clock.now()).description)
         let flag = JSONValue.string(ready ? "True" : "False")
         let containers = (pod.value(at: ["spec", "containers"])?.arrayValue ?? []).map { container in
             JSONValue.object(["name": container["name"] ?? .string(""), "image": container["image"] ?? .string(""), "imageID": .string(""),

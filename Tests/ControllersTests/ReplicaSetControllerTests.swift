@@ -103,12 +103,20 @@ import Testing
         }
     }
 
+    /// Time is frozen until the test moves it: however slowly a loaded machine runs the test,
+    /// pods Ready for less than minReadySeconds are not available, and are once it has passed.
     @Test func minReadySecondsDelaysAvailability() async throws {
-        try await withRolloutCluster { cluster in
+        let clock = TestClock(frozenAt: Date(timeIntervalSince1970: 1_800_000_000))
+        try await withRolloutCluster(clock: clock) { cluster in
             _ = try await cluster.create(.replicaSets, yaml: replicaSetJSON("web", replicas: 2, minReadySeconds: 2))
             try await cluster.wait("2 ready") { try await cluster.get(.replicaSets, "web").int(at: ["status", "readyReplicas"]) == 2 }
             #expect(try await cluster.get(.replicaSets, "web").int(at: ["status", "availableReplicas"]) == 0)
-            try await cluster.wait("2 available after minReadySeconds", timeout: .seconds(10)) {
+            clock.advance(by: 1)
+            // The controller looks again minReadySeconds after the pods turned Ready (real time).
+            try await Task.sleep(for: .seconds(2.5))
+            #expect(try await cluster.get(.replicaSets, "web").int(at: ["status", "availableReplicas"]) == 0)
+            clock.advance(by: 1)
+            try await cluster.wait("2 available after minReadySeconds", timeout: .seconds(20)) {
                 try await cluster.get(.replicaSets, "web").int(at: ["status", "availableReplicas"]) == 2
             }
         }
