@@ -87,11 +87,15 @@ public struct SystemMastersAuthorizer: KubeletAuthorizer {
 public final class CachingTokenAuthenticator: Sendable {
     let reviewer: any TokenReviewer
     let ttl: Duration
+    /// The clock entries expire by; tests pass one they move by hand.
+    let now: @Sendable () -> ContinuousClock.Instant
     private let cache = Mutex<[String: (user: ReviewedUser?, expires: ContinuousClock.Instant)]>([:])
 
-    public init(reviewer: any TokenReviewer, ttl: Duration = .seconds(120)) {
+    public init(reviewer: any TokenReviewer, ttl: Duration = .seconds(120),
+                now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
         self.reviewer = reviewer
         self.ttl = ttl
+        self.now = now
     }
 
     /// The user of an `Authorization` header; nil when there is no bearer token or it is invalid.
@@ -102,7 +106,7 @@ public final class CachingTokenAuthenticator: Sendable {
         guard !token.isEmpty else { return nil }
         // Keyed by a hash so the cache holds no usable token.
         let key = SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
-        let now = ContinuousClock.now
+        let now = self.now()
         if let hit = cache.withLock({ entries -> (user: ReviewedUser?, expires: ContinuousClock.Instant)? in
             entries = entries.filter { $0.value.expires > now }
             return entries[key]

@@ -1,6 +1,7 @@
 import Foundation
 import KubeAPI
 import KubeletServer
+import Synchronization
 import Testing
 import TestSupport
 
@@ -35,7 +36,9 @@ struct KubeletAuthTests {
 
     @Test func reviewsAreCachedForTheirTTL() async throws {
         let reviewer = FakeReviewer()
-        let authenticator = CachingTokenAuthenticator(reviewer: reviewer, ttl: .milliseconds(300))
+        // Time moves only when the test says, so a slow machine cannot expire entries early.
+        let clock = Mutex(ContinuousClock.now)
+        let authenticator = CachingTokenAuthenticator(reviewer: reviewer, ttl: .seconds(120), now: { clock.withLock { $0 } })
         let first = try await authenticator.authenticate(authorization: "Bearer admin-token")
         #expect(first?.name == "system:admin")
         #expect(try await authenticator.authenticate(authorization: "Bearer admin-token") == first)
@@ -45,7 +48,10 @@ struct KubeletAuthTests {
         #expect(try await authenticator.authenticate(authorization: nil) == nil)
         #expect(try await authenticator.authenticate(authorization: "Basic YWRtaW46eA==") == nil)
         #expect(reviewer.reviews == 2)
-        try await Task.sleep(for: .milliseconds(400))
+        clock.withLock { $0 += .seconds(119) }
+        #expect(try await authenticator.authenticate(authorization: "Bearer admin-token") == first)
+        #expect(reviewer.reviews == 2)
+        clock.withLock { $0 += .seconds(2) }
         #expect(try await authenticator.authenticate(authorization: "Bearer admin-token") == first)
         #expect(reviewer.reviews == 3)
     }
