@@ -25,9 +25,10 @@ struct OOMScoreAdjFallbackTests {
 
     /// The lowest oom_score_adj such a process may set, found the slow way (one write per
     /// value from -1000 up) by a shell, not by swiftlet.
-    static func lowestAllowed() throws -> Int {
-        let output = try TestProcess.run(withoutCapSysResource(["/bin/sh", "-c",
+    static func lowestAllowed() async throws -> Int {
+        let (status, output) = await TestProcess.runAsync(withoutCapSysResource(["/bin/sh", "-c",
             "v=-1000; while ! echo $v > /proc/self/oom_score_adj 2>/dev/null; do v=$((v+1)); done; echo $v"]))
+        try #require(status == 0, "\(output)")
         return try #require(Int(output.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
@@ -39,7 +40,9 @@ struct OOMScoreAdjFallbackTests {
         defer { PodProcesses.killAll(dataDirectory: data, cgroupParent: parent) }
         let swiftlet = Fixtures.binDirectory + "/swiftlet"
         let options = ["--data-dir", data, "--run-dir", root.path + "/run", "--cgroup-parent", parent]
-        try TestProcess.run([swiftlet, "images", "import"] + options + [try Fixtures.built.get() + "/busybox"])
+        // Commands run on threads of their own (runAsync): a cooperative thread must not wait.
+        let imported = await TestProcess.runAsync([swiftlet, "images", "import"] + options + [try Fixtures.built.get() + "/busybox"])
+        try #require(imported.0 == 0, "\(imported.1)")
         // Two containers, both Guaranteed (-997 asked): both start, the warning comes once.
         let manifest = root.path + "/pod.yaml"
         try """
@@ -63,7 +66,7 @@ struct OOMScoreAdjFallbackTests {
             Self.withoutCapSysResource([swiftlet, "run"] + options + ["--log-dir", logs, manifest]))
         #expect(status == 0, "\(output)")
         #expect(output.contains("pod guaranteed: Succeeded"), "\(output)")
-        let lowest = try Self.lowestAllowed()
+        let lowest = try await Self.lowestAllowed()
         #expect(lowest > -997 && lowest <= 500, "the refusal this test needs did not happen: \(lowest)")
         let expected = lowest
         let a = (try? String(contentsOfFile: logs + "/a.log", encoding: .utf8)) ?? ""
