@@ -6,6 +6,7 @@ import Images
 import KubeAPI
 import Logging
 import NodeNetwork
+import Synchronization
 
 /// Runs pods on this node: sandbox, containers, stop and cleanup. It holds no per-pod state of
 /// its own; callers keep the `RunningSandbox`/`RunningContainer` handles (the agent's pod workers
@@ -19,6 +20,8 @@ public final class PodRuntime: Sendable {
     public let network: (any PodNetwork)?
     let builder: ContainerSpecBuilder
     let logger: Logger
+    /// Whether the kernel's refusal of a QoS oom_score_adj has been logged (once per runtime).
+    private let oomScoreAdjFallbackLogged = Atomic<Bool>(false)
 
     public init(config: RuntimeConfig, images: ImageStore, cgroups: any CgroupManager, nodeName: String,
                 network: (any PodNetwork)? = nil, logger: Logger = Logger(label: "swiftlet.runtime")) {
@@ -27,7 +30,7 @@ public final class PodRuntime: Sendable {
         self.cgroups = cgroups
         self.nodeName = nodeName
         self.network = network
-        self.builder = ContainerSpecBuilder(config: config)
+        self.builder = ContainerSpecBuilder(config: config, cgroups: cgroups)
         self.logger = logger
     }
 
@@ -36,6 +39,11 @@ public final class PodRuntime: Sendable {
     public func createSandbox(for pod: Pod) throws -> RunningSandbox {
         guard let uid = pod.metadata.uid, !uid.isEmpty, !uid.contains("/"), uid != "..", uid != "." else {
             throw RuntimeError.invalidContainer(pod.metadata.name ?? "", "pod has no valid metadata.uid")
+        }
+        // A pod that asks for a user namespace must not run without one: kubelet refuses such
+        // a pod when the runtime does not support them, and so do we.
+        if pod.spec.hostUsers == false {
+            throw RuntimeError.unsupported("pod \"\(pod.metadata.name ?? "")\": hostUsers: false (a user namespace for the pod) is not supported by this runtime; remove it to run the pod with the host's user namespace")
         }
         let layout = PodLayout(config: config, uid: uid)
         let hostname = HostFiles.hostname(for: pod)
@@ -116,6 +124,7 @@ public final class PodRuntime: Sendable {
                 let monitored = try Spawner.spawnMonitored(plan.spawn, monitorPath: monitor, logPath: logPath, exitFile: exitFile)
                 process = .monitored(monitored)
             }
+            noteOOMScoreAdjFallback(process, wanted: plan.spawn.process.oomScoreAdj)
             let startedAt = Date()
             if case .monitored(let monitored) = process {
                 let record = ContainerRecord(
@@ -133,6 +142,22 @@ public final class PodRuntime: Sendable {
             try? FileManager.default.removeItem(atPath: plan.directory)
             throw error
         }
+    }
+
+    /// kubelet's QoS scores are a preference: where the agent lacks CAP_SYS_RESOURCE
+    /// (containers in containers, some VMs) the kernel refuses to lower oom_score_adj, and the
+    /// container got the lowest value allowed instead. Said once, not per container.
+    private func noteOOMScoreAdjFallback(_ process: ContainerProcess, wanted: Int32?) {
+        let fallback: Int32?
+        switch process {
+        case .direct(let spawned): fallback = spawned.oomScoreAdjFallback
+        case .monitored(let monitored): fallback = monitored.oomScoreAdjFallback
+        case .lost: fallback = nil
+        }
+        guard let fallback, !oomScoreAdjFallbackLogged.exchange(true, ordering: .relaxed) else { return }
+        logger.warning("the kernel refused the containers' oom_score_adj (the agent lacks CAP_SYS_RESOURCE): they get the lowest value allowed instead; shown once", metadata: [
+            "wanted": "\(wanted.map(String.init) ?? "")", "applied": "\(fallback)",
+        ])
     }
 
     /// Resolves when the container has exited: reaped by us (direct), or recorded by its monitor.
