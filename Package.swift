@@ -130,6 +130,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The agent's cluster DNS server (CoreDNS's job): the Kubernetes DNS records from Services
+        // and EndpointSlices, forwarding with a cache, UDP (recvmmsg/sendmmsg) and TCP serving.
+        .target(
+            name: "ClusterDNS",
+            dependencies: ["CShims", "KubeAPI"]
+        ),
         .executableTarget(
             name: "swiftlet",
             dependencies: [
@@ -163,6 +169,7 @@ let package = Package(
         ),
         // A server and agents, each host in its own network namespace, driven by real kubectl (root).
         .testTarget(name: "ClusterTests", dependencies: ["TestSupport", "Cgroups", "Images"]),
+        .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "KubeAPI", "CShims"]),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "Server", "KubeAPI", .product(name: "Logging", package: "swift-log")]),
     ]
 )
