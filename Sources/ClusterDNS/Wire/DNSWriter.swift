@@ -3,7 +3,7 @@
 /// fit is rolled back whole so the caller can set TC (RFC 2181 §9) or drop optional data.
 struct DNSWriter {
     let base: UnsafeMutableRawPointer
-    let limit: Int
+    var limit: Int
     private(set) var count = 0
     let table: CompressionTable
 
