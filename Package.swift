@@ -151,6 +151,12 @@ let package = Package(
             dependencies: ["NodeNetwork"],
             path: "bench/pod-network-bench"
         ),
+        // bench/cluster-dns.sh: the cluster DNS server alone, serving records from a JSON file.
+        .executableTarget(
+            name: "cluster-dns-server",
+            dependencies: ["ClusterDNS", "KubeAPI"],
+            path: "bench/cluster-dns-server"
+        ),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
