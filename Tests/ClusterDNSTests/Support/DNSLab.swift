@@ -27,7 +27,7 @@ final class DNSLab {
     deinit {
         for server in servers { server.stop() }
         for pid in pids {
-            kill(pid, SIGKILL)
+            Glibc.kill(pid, SIGKILL)
             var status: Int32 = 0
             waitpid(pid, &status, 0)
         }
