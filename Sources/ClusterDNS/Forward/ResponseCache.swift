@@ -79,7 +79,8 @@ public final class ResponseCache: Sendable {
         }
     }
 
-    /// Drops expired entries; if none were, an arbitrary eighth of the cache.
+    /// Drops expired entries, then arbitrary ones until an eighth of the room is free, so the
+    /// next inserts do not each scan the whole cache again.
     private func evict(_ entries: inout [UInt64: [ForwardedAnswer]], now: UInt64) {
         var removed = 0
         for (key, bucket) in entries {
@@ -87,9 +88,9 @@ public final class ResponseCache: Sendable {
             removed += bucket.count - live.count
             entries[key] = live.isEmpty ? nil : live
         }
-        if removed == 0 {
-            let target = max(1, limits.capacity / 8)
-            for key in entries.keys.prefix(target) {
+        let target = max(1, limits.capacity / 8)
+        if removed < target {
+            for key in Array(entries.keys.prefix(target - removed)) {
                 removed += entries[key]?.count ?? 0
                 entries[key] = nil
             }

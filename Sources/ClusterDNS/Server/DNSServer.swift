@@ -108,10 +108,12 @@ public final class DNSServer: Sendable {
             return state
         }
         guard let running else { return }
+        // The forwarder first: it answers through the UDP sockets the workers close.
         running.forwarder?.stop()
+        if running.forwarder != nil { running.threads[0].join() }
         running.tcp.stop()
         for worker in running.udpWorkers { worker.stop() }
-        for thread in running.threads { thread.join() }
+        for thread in running.threads.dropFirst(running.forwarder != nil ? 1 : 0) { thread.join() }
     }
 
     /// `stop` without blocking a cooperative thread.

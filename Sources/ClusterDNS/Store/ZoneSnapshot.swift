@@ -27,6 +27,7 @@ public final class ZoneSnapshot: Sendable {
         self.serial = serial
         self.table = table
         self.synced = synced
+        soa = Self.makeSOA(zone: zone, ttl: ttl, serial: serial)
     }
 
     /// How many owner names the zone holds (reverse names included).
@@ -52,7 +53,9 @@ public final class ZoneSnapshot: Sendable {
     /// The SOA record put in the authority section of negative answers (CoreDNS's values,
     /// plugin/backend_lookup.go SOA: ns.dns.<zone>, hostmaster.<zone>, 7200 1800 86400, and
     /// the record TTL as both TTL and minimum, so negative answers are cached that long).
-    var soa: ResourceRecord {
+    let soa: ResourceRecord
+
+    private static func makeSOA(zone: [UInt8], ttl: UInt32, serial: UInt32) -> ResourceRecord {
         let zoneName = DNSName(validatedWire: zone)
         let ns = (try? zoneName.prepending("dns").prepending("ns")) ?? zoneName
         let hostmaster = (try? zoneName.prepending("hostmaster")) ?? zoneName
