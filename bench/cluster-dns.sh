@@ -11,10 +11,10 @@
 # Two measurements per server and query set, taken in turn (swiftlet, unbound, dnsmasq):
 #   throughput  dnsperf -l DURATION -c 8 -q 200 (as fast as the server answers)
 #   latency     dnsperf -Q RATE -l DURATION -v (fixed load; p50/p90/p99 from per-query times)
-# Every server gets one thread (unbound num-threads 1, one swiftlet UDP worker; dnsmasq has only
-# one); dnsperf runs on the same 2 cores.
+# Every server gets THREADS threads (unbound num-threads, swiftlet UDP workers sharing the port
+# with SO_REUSEPORT; dnsmasq always has one); dnsperf runs on the same 2 cores.
 #
-# Environment: SERVICES (default 1000), DURATION (seconds, default 10), RATE (latency phase
+# Environment: SERVICES (default 1000), THREADS (default 1), DURATION (seconds, default 10), RATE (latency phase
 # queries/s, default 10000), OUT (results dir, default bench/results). Needs root, dnsperf,
 # unbound, dnsmasq (scripts/debian-packages). Everything runs in a network namespace of its
 # own: the host's network is not touched.
@@ -22,6 +22,7 @@ set -eu
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 services="${SERVICES:-1000}"
+threads="${THREADS:-1}"
 duration="${DURATION:-10}"
 rate="${RATE:-10000}"
 out="${OUT:-bench/results}"
@@ -40,7 +41,7 @@ trap cleanup EXIT INT TERM
 swift build -c release --product cluster-dns-server >/dev/null
 server="$(swift build -c release --show-bin-path)/cluster-dns-server"
 mkdir -p "$out"
-python3 bench/cluster_dns.py setup "$dir" "$services"
+python3 bench/cluster_dns.py setup "$dir" "$services" "$threads"
 
 ip netns add "$ns"
 ip -n "$ns" link set lo up
@@ -49,7 +50,7 @@ run() { nsenter --net="/run/netns/$ns" "$@"; }
 
 run dnsmasq -k --conf-file="$dir/upstream.conf" --pid-file="$dir/upstream.pid" 2>"$dir/upstream.log" &
 pids="$pids $!"
-run "$server" --listen 10.99.0.1:53 --records "$dir/records.json" --resolv-conf "$dir/resolv.conf" >"$dir/swiftlet.log" 2>&1 &
+run "$server" --listen 10.99.0.1:53 --records "$dir/records.json" --resolv-conf "$dir/resolv.conf" --workers "$threads" >"$dir/swiftlet.log" 2>&1 &
 pids="$pids $!"
 run unbound -d -c "$dir/unbound.conf" >"$dir/unbound.log" 2>&1 &
 pids="$pids $!"
@@ -84,7 +85,7 @@ for set in cluster forwarded; do
     done
 done
 
-echo "cluster-dns: $services services, $((services / 10)) headless, ${duration}s per run, latency at $rate q/s"
+echo "cluster-dns: $services services, $((services / 10)) headless, $threads thread(s), ${duration}s per run, latency at $rate q/s"
 python3 bench/cluster_dns.py summary "$results"/*-throughput.txt
 python3 bench/cluster_dns.py latency "$results"/*-latency.txt
 # The per-query logs are large: keep only their summaries.

@@ -1,6 +1,6 @@
 """bench/cluster-dns.sh helper.
 
-  cluster_dns.py setup DIR SERVICES      writes the same records for every server:
+  cluster_dns.py setup DIR SERVICES THREADS   writes the same records for every server:
       records.json (swiftlet), unbound.conf, dnsmasq.conf, upstream.conf (the forwarded
       names' authority), cluster.txt and forwarded.txt (dnsperf query files)
   cluster_dns.py latency FILE...         p50/p90/p99/p99.9 (ms) of `dnsperf -v` outputs
@@ -15,7 +15,7 @@ SWIFTLET, UNBOUND, DNSMASQ, UPSTREAM = "10.99.0.1", "10.99.0.2", "10.99.0.3", "1
 FORWARDED = 200
 
 
-def setup(out, count):
+def setup(out, count, threads):
     services, slices = [], []
     unbound = [
         "server:",
@@ -28,7 +28,7 @@ def setup(out, count):
         "  use-syslog: no",
         "  logfile: \"\"",
         "  verbosity: 0",
-        "  num-threads: 1",
+        "  num-threads: %d" % threads,
         "  access-control: 10.0.0.0/8 allow",
         "  do-ip6: no",
         "  so-rcvbuf: 4m",
@@ -149,7 +149,7 @@ def summary(paths):
 
 if __name__ == "__main__":
     if sys.argv[1] == "setup":
-        setup(sys.argv[2], int(sys.argv[3]))
+        setup(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif sys.argv[1] == "latency":
         latency(sys.argv[2:])
     elif sys.argv[1] == "summary":
