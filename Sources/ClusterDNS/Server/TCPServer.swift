@@ -121,8 +121,11 @@ final class TCPServer: Sendable {
                     forwarder.submit(request)
                 }
             }
-            // Whatever is left is a message begun: it must complete within the read timeout.
-            connection.messageStarted = connection.input.isEmpty ? 0 : (connection.messageStarted == 0 ? now : connection.messageStarted)
+            // A message begun but not complete must complete within the read timeout (whole
+            // messages held back by `maxPending` are not the client's fault).
+            let input = connection.input
+            let incomplete = !input.isEmpty && (input.count < 2 || input.count < 2 + (Int(input[0]) << 8 | Int(input[1])))
+            connection.messageStarted = incomplete ? (connection.messageStarted == 0 ? now : connection.messageStarted) : 0
             flush(connection)
         }
 
