@@ -48,13 +48,16 @@ ip -n "$ns" link set lo up
 for a in 10.99.0.1 10.99.0.2 10.99.0.3 10.99.0.9; do ip -n "$ns" addr add "$a/32" dev lo; done
 run() { nsenter --net="/run/netns/$ns" "$@"; }
 
-run dnsmasq -k --conf-file="$dir/upstream.conf" --pid-file="$dir/upstream.pid" 2>"$dir/upstream.log" &
+# Daemons are started directly (not through the function, whose subshell would get the pid
+# and leave them running at cleanup); nsenter execs them, so $! is theirs.
+nsenter --net="/run/netns/$ns" dnsmasq -k --conf-file="$dir/upstream.conf" --pid-file="$dir/upstream.pid" 2>"$dir/upstream.log" &
 pids="$pids $!"
-run "$server" --listen 10.99.0.1:53 --records "$dir/records.json" --resolv-conf "$dir/resolv.conf" --workers "$threads" >"$dir/swiftlet.log" 2>&1 &
+nsenter --net="/run/netns/$ns" "$server" --listen 10.99.0.1:53 --records "$dir/records.json" \
+    --resolv-conf "$dir/resolv.conf" --workers "$threads" >"$dir/swiftlet.log" 2>&1 &
 pids="$pids $!"
-run unbound -d -c "$dir/unbound.conf" >"$dir/unbound.log" 2>&1 &
+nsenter --net="/run/netns/$ns" unbound -d -c "$dir/unbound.conf" >"$dir/unbound.log" 2>&1 &
 pids="$pids $!"
-run dnsmasq -k --conf-file="$dir/dnsmasq.conf" --pid-file="$dir/dnsmasq.pid" 2>"$dir/dnsmasq.log" &
+nsenter --net="/run/netns/$ns" dnsmasq -k --conf-file="$dir/dnsmasq.conf" --pid-file="$dir/dnsmasq.pid" 2>"$dir/dnsmasq.log" &
 pids="$pids $!"
 
 # Wait until all three answer.

@@ -126,17 +126,24 @@ final class DNSLab {
         guard result.status == 0 else { throw HarnessError(description: "\(argv.joined(separator: " ")): \(result.output)") }
     }
 
+    /// Runs a command to its end. Output goes through a file, not a pipe: a daemon another
+    /// test starts at the same moment may inherit a pipe's write end and keep it open forever.
     static func run(_ argv: [String]) -> (status: Int32, output: String) {
+        let path = "/tmp/swiftlet-dns-run-\(UInt64.random(in: 0...UInt64.max))"
+        guard FileManager.default.createFile(atPath: path, contents: nil),
+              let handle = FileHandle(forWritingAtPath: path) else { return (-1, "cannot create \(path)") }
+        defer { try? FileManager.default.removeItem(atPath: path) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = argv
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
         do { try process.run() } catch { return (-1, "\(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try? handle.close()
+        let output = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return (process.terminationStatus, output)
     }
 
     /// A socket in the node namespace (for raw UDP/TCP clients).
