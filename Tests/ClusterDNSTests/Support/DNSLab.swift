@@ -82,16 +82,9 @@ final class DNSLab {
 
     /// Starts a long-running process in the node namespace; killed with the lab.
     func spawn(_ argv: [String], log: String) throws -> pid_t {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
-        process.arguments = ["--net=\(nodePath)"] + argv
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        pids.append(process.processIdentifier)
-        return process.processIdentifier
+        let pid = try Self.start(["/usr/bin/nsenter", "--net=\(nodePath)"] + argv, output: log)
+        pids.append(pid)
+        return pid
     }
 
     func kill(_ pid: pid_t) {
@@ -126,24 +119,34 @@ final class DNSLab {
         guard result.status == 0 else { throw HarnessError(description: "\(argv.joined(separator: " ")): \(result.output)") }
     }
 
-    /// Runs a command to its end. Output goes through a file, not a pipe: a daemon another
-    /// test starts at the same moment may inherit a pipe's write end and keep it open forever.
+    /// Runs a command to its end (posix_spawn and waitpid: Foundation's Process lost track of
+    /// children here once a Process object of a daemon was gone). Output goes through a file,
+    /// not a pipe: a daemon started meanwhile could inherit a pipe's write end and hold it open.
     static func run(_ argv: [String]) -> (status: Int32, output: String) {
         let path = "/tmp/swiftlet-dns-run-\(UInt64.random(in: 0...UInt64.max))"
-        guard FileManager.default.createFile(atPath: path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: path) else { return (-1, "cannot create \(path)") }
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = argv
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return (-1, "\(error)") }
-        process.waitUntilExit()
-        try? handle.close()
+        defer { unlink(path) }
+        guard let pid = try? start(["/usr/bin/env"] + argv, output: path) else { return (-1, "cannot start \(argv)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let output = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        return (process.terminationStatus, output)
+        let exited = status & 0x7f == 0
+        return (exited ? (status >> 8) & 0xff : -1, output)
+    }
+
+    /// posix_spawn with stdin from /dev/null and stdout+stderr to `output`.
+    static func start(_ argv: [String], output: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let cArgv = argv.map { strdup($0) } + [nil]
+        defer { cArgv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgv, environ)
+        guard rc == 0 else { throw HarnessError(description: "posix_spawn \(argv[0]): \(String(cString: strerror(rc)))") }
+        return pid
     }
 
     /// A socket in the node namespace (for raw UDP/TCP clients).
