@@ -35,13 +35,16 @@ def setup(out, count, threads):
         "  msg-cache-size: 32m",
         "  rrset-cache-size: 64m",
         "  do-not-query-localhost: no",
+        # The same cache policy as swiftlet (k3s' `cache 30`): at most 30 s.
+        "  cache-max-ttl: 30",
+        "  cache-max-negative-ttl: 30",
         "  local-zone: \"%s.\" static" % ZONE,
         "  local-zone: \"42.10.in-addr.arpa.\" static",
         "  local-zone: \"43.10.in-addr.arpa.\" static",
     ]
     dnsmasq = [
         "no-resolv", "no-hosts", "bind-interfaces", "listen-address=%s" % DNSMASQ, "port=53",
-        "server=%s" % UPSTREAM, "cache-size=10000", "local-ttl=5", "local=/%s/" % ZONE,
+        "server=%s" % UPSTREAM, "cache-size=10000", "max-cache-ttl=30", "local-ttl=5", "local=/%s/" % ZONE,
     ]
     cluster = []
     for i in range(count):
