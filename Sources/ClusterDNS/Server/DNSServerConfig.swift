@@ -1,7 +1,8 @@
 /// How the cluster DNS server listens and answers.
 public struct DNSServerConfig: Sendable {
-    /// Addresses to serve on, UDP and TCP each (the kube-dns ClusterIP, default 10.43.0.10:53,
-    /// k3s' `--cluster-dns`). Port 0 picks a free port (tests); `DNSServer.udpAddresses` tells which.
+    /// Addresses to serve on, UDP and TCP each: the kube-dns Service's ClusterIP (k3s'
+    /// `--cluster-dns`, 10.43.0.10 by default) on port 53. Port 0 picks a free port;
+    /// `DNSServer.udpAddresses` tells which.
     public var listen: [SocketAddress]
     /// A network namespace file (e.g. /run/netns/NAME) to create the sockets in and forward
     /// from; nil: the agent's own.
