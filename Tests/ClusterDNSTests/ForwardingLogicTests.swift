@@ -28,6 +28,21 @@ import Testing
         #expect(cache.lifetime(rcode: .serverFailure, answers: [], authorities: [try Self.soa(ttl: 9, minimum: 9)], type: a) == nil)
     }
 
+    @Test func cacheStaysWithinItsCapacity() throws {
+        let cache = ResponseCache(limits: .init(capacity: 320))
+        let now = Monotonic.now()
+        for i in 0..<2000 {
+            let name = try DNSName("host-\(i).example.org")
+            cache.insert(ForwardedAnswer(name: name.wire, type: 1, recordClass: 1, rcode: .noError,
+                                         answers: [try Self.a("host-\(i).example.org", 30, 1)], authorities: [],
+                                         additionals: [], received: now, lifetime: 30), now: now)
+        }
+        #expect(cache.count <= 320)
+        #expect(cache.count >= 200)
+        let last = try DNSName("host-1999.example.org").wire
+        #expect(last.withUnsafeBytes { cache.lookup(hash: NameHash.of($0), name: $0, type: 1, recordClass: 1, now: now) } != nil)
+    }
+
     static func store() throws -> ClusterRecordStore {
         let store = try ClusterRecordStore()
         store.markSynced()

@@ -4,7 +4,8 @@ import Synchronization
 /// TTL, capped; negative answers (NXDOMAIN, NODATA) for the SOA's TTL or MINIMUM, whichever is
 /// smaller, capped, and not at all without an SOA (RFC 2308 §5). Bounded: when full, expired
 /// entries go first, then arbitrary ones (CoreDNS also evicts at random). Keyed by the hash of
-/// the lowercased name, so a lookup allocates nothing.
+/// the lowercased name, so a lookup allocates nothing; split into 16 shards, each with its own
+/// lock, so serving threads rarely wait for each other.
 public final class ResponseCache: Sendable {
     public struct Limits: Sendable {
         /// The most entries kept (CoreDNS: 9984 per shard of success and denial).
@@ -22,13 +23,25 @@ public final class ResponseCache: Sendable {
     }
 
     public let limits: Limits
-    private let entries: Mutex<[UInt64: [ForwardedAnswer]]>
+    private let shards: [Shard]
     private let stored = Atomic<Int>(0)
+    private static let shardCount = 16
+
+    private final class Shard: Sendable {
+        struct State {
+            var entries: [UInt64: [ForwardedAnswer]] = [:]
+            var count = 0
+        }
+        let state = Mutex(State())
+    }
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
-        entries = Mutex([:])
+        shards = (0..<Self.shardCount).map { _ in Shard() }
     }
+
+    private func shard(_ key: UInt64) -> Shard { shards[Int(key >> 60) & (Self.shardCount - 1)] }
+    private var shardCapacity: Int { max(1, limits.capacity / Self.shardCount) }
 
     public var count: Int { stored.load(ordering: .relaxed) }
 
@@ -37,8 +50,8 @@ public final class ResponseCache: Sendable {
     /// The live answer for a lowercased name, type and class, if any.
     func lookup(hash: UInt64, name: UnsafeRawBufferPointer, type: UInt16, recordClass: UInt16, now: UInt64) -> ForwardedAnswer? {
         let key = Self.key(hash: hash, type: type)
-        return entries.withLock { entries -> ForwardedAnswer? in
-            guard let bucket = entries[key] else { return nil }
+        return shard(key).state.withLock { state -> ForwardedAnswer? in
+            guard let bucket = state.entries[key] else { return nil }
             for entry in bucket where entry.type == type && entry.recordClass == recordClass
                 && entry.name.count == name.count && entry.name.withUnsafeBytes({ $0.elementsEqual(name) }) {
                 return entry.remaining(now: now) == nil ? nil : entry
@@ -66,40 +79,42 @@ public final class ResponseCache: Sendable {
 
     func insert(_ answer: ForwardedAnswer, now: UInt64) {
         let key = Self.key(hash: NameHash.of(answer.name), type: answer.type)
-        entries.withLock { entries in
-            if stored.load(ordering: .relaxed) >= limits.capacity { evict(&entries, now: now) }
-            var bucket = entries[key] ?? []
+        shard(key).state.withLock { state in
+            if state.count >= shardCapacity { evict(&state, now: now) }
+            var bucket = state.entries[key] ?? []
             if let i = bucket.firstIndex(where: { $0.type == answer.type && $0.recordClass == answer.recordClass && $0.name == answer.name }) {
                 bucket[i] = answer
             } else {
                 bucket.append(answer)
+                state.count += 1
                 stored.add(1, ordering: .relaxed)
             }
-            entries[key] = bucket
+            state.entries[key] = bucket
         }
     }
 
     /// Drops expired entries, then arbitrary ones until an eighth of the room is free, so the
     /// next inserts do not each scan the whole cache again.
-    private func evict(_ entries: inout [UInt64: [ForwardedAnswer]], now: UInt64) {
+    private func evict(_ state: inout Shard.State, now: UInt64) {
         var removed = 0
-        for (key, bucket) in entries {
+        for (key, bucket) in state.entries {
             let live = bucket.filter { $0.remaining(now: now) != nil }
             removed += bucket.count - live.count
-            entries[key] = live.isEmpty ? nil : live
+            state.entries[key] = live.isEmpty ? nil : live
         }
-        let target = max(1, limits.capacity / 8)
+        let target = max(1, shardCapacity / 8)
         if removed < target {
-            for key in Array(entries.keys.prefix(target - removed)) {
-                removed += entries[key]?.count ?? 0
-                entries[key] = nil
+            for key in Array(state.entries.keys.prefix(target - removed)) {
+                removed += state.entries[key]?.count ?? 0
+                state.entries[key] = nil
             }
         }
+        state.count -= removed
         stored.subtract(removed, ordering: .relaxed)
     }
 
     public func removeAll() {
-        entries.withLock { $0 = [:] }
+        for shard in shards { shard.state.withLock { $0 = Shard.State() } }
         stored.store(0, ordering: .relaxed)
     }
 }
