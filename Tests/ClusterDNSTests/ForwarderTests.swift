@@ -99,4 +99,32 @@ struct ForwarderTests {
         #expect(ports.count >= lines.count - 3, "source ports repeat: \(ports.count) of \(lines.count)")
         #expect(ids.count >= lines.count - 3, "ids repeat: \(ids.count) of \(lines.count)")
     }
+
+    /// A silent upstream (it reads queries and never answers): the first query times out there
+    /// and moves on; later queries start at the upstream that answered.
+    @Test func aSilentUpstreamIsPassedOver() throws {
+        let lab = try DNSLab(addresses: ["10.53.0.1", "10.53.0.6", "10.53.0.9"])
+        _ = try lab.dnsmasq(address: "10.53.0.9", (0..<5).map { "host-record=n\($0).example.org,192.0.2.\($0 + 1)" })
+        let script = """
+            import socket, sys
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("10.53.0.6", 53))
+            log = open(sys.argv[1], "a", buffering=1)
+            while True:
+                s.recvfrom(4096)
+                log.write("query\\n")
+            """
+        let path = "\(lab.root)/silent.py"
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        let log = "\(lab.root)/silent.log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = try lab.spawn(["/usr/bin/python3", path, log], log: "\(lab.root)/silent.out")
+        #expect(lab.waitUntil { lab.run(["sh", "-c", "ss -uln | grep -q 10.53.0.6:53"]).status == 0 })
+        _ = try lab.server(Self.store(), upstreams: ["10.53.0.6", "10.53.0.9"], attemptTimeoutMs: 400)
+        for i in 0..<5 {
+            #expect(lab.dig(["n\(i).example.org"]) == "192.0.2.\(i + 1)\n")
+        }
+        let queries = (try String(contentsOfFile: log, encoding: .utf8)).split(separator: "\n").count
+        #expect(queries == 1, "the silent upstream got \(queries) queries")
+    }
 }

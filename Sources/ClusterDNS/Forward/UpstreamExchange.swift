@@ -16,12 +16,17 @@ final class UpstreamExchange {
     let request: ForwardRequest
     let token: UInt64
     var attempt = 0
+    /// The upstream the first attempt goes to (the last one that answered); later attempts
+    /// take the next ones in turn.
+    var firstUpstream = 0
+    var upstreamIndex = 0
     var upstream: SocketAddress?
     var fd: Int32 = -1
     var phase = Phase.udp
     var id: UInt16 = 0
     var deadline: UInt64 = 0
     var lastRcode = ResponseCode.serverFailure
+    var answered = false
     /// TCP: the framed query and how much was written; the reply as it arrives.
     var outgoing: [UInt8] = []
     var written = 0

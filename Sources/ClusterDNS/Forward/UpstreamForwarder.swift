@@ -69,6 +69,9 @@ final class UpstreamForwarder: Sendable {
         if let netns, sl_setns(netns, SL_CLONE_NEWNET) != 0 { return }
         var exchanges: [UInt64: UpstreamExchange] = [:]
         var nextToken: UInt64 = 1
+        // A dead first upstream would cost every query a timeout: start where the last
+        // answer came from (CoreDNS's forward plugin health-checks its upstreams instead).
+        var preferred = 0
         let table = CompressionTable()
         var data = [UInt64](repeating: 0, count: 64)
         var flags = [UInt32](repeating: 0, count: 64)
@@ -96,6 +99,7 @@ final class UpstreamForwarder: Sendable {
                             continue
                         }
                         let exchange = UpstreamExchange(request: request, token: nextToken)
+                        exchange.firstUpstream = preferred
                         nextToken += 1
                         exchanges[exchange.token] = exchange
                         if !begin(exchange) { finishFailed(exchange, &exchanges, table: table) }
@@ -104,6 +108,7 @@ final class UpstreamForwarder: Sendable {
                 }
                 guard let exchange = exchanges[data[i]] else { continue }
                 step(exchange, flags: flags[i], &exchanges, table: table)
+                if exchanges[exchange.token] == nil && exchange.answered { preferred = exchange.upstreamIndex }
             }
             let after = Monotonic.now()
             for exchange in exchanges.values where exchange.deadline <= after {
@@ -120,7 +125,8 @@ final class UpstreamForwarder: Sendable {
     /// Starts the current attempt over UDP; false when no attempt could be started at all.
     private func begin(_ exchange: UpstreamExchange) -> Bool {
         while exchange.attempt < config.maxAttempts {
-            let upstream = upstreams[exchange.attempt % upstreams.count]
+            exchange.upstreamIndex = (exchange.firstUpstream + exchange.attempt) % upstreams.count
+            let upstream = upstreams[exchange.upstreamIndex]
             exchange.upstream = upstream
             exchange.phase = .udp
             exchange.deadline = Monotonic.now() + UInt64(config.attemptTimeoutMs) * 1_000_000
@@ -256,6 +262,7 @@ final class UpstreamForwarder: Sendable {
         }
         exchange.closeSocket()
         exchanges[exchange.token] = nil
+        exchange.answered = true
         let request = exchange.request
         let lifetime = cache?.lifetime(rcode: rcode, answers: message.answers, authorities: message.authorities,
                                        type: request.type)
