@@ -38,7 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-swift build -c release --product cluster-dns-server >/dev/null
+swift build -c release --product cluster-dns-server >"$dir/build.log" 2>&1 || { cat "$dir/build.log" >&2; exit 1; }
 server="$(swift build -c release --show-bin-path)/cluster-dns-server"
 mkdir -p "$out"
 python3 bench/cluster_dns.py setup "$dir" "$services" "$threads"
