@@ -39,6 +39,8 @@ final class UDPWorker: Sendable {
             }
             if received < 0 {
                 if errno == EBADF { return }
+                // Some other error (ENOMEM, a pending ICMP error): do not spin on it.
+                _ = poll(&fds, 2, 10)
                 continue
             }
             let snapshot = store.snapshot
