@@ -15,8 +15,8 @@
 # with SO_REUSEPORT; dnsmasq always has one); dnsperf runs on the same 2 cores.
 #
 # Environment: SERVICES (default 1000), THREADS (default 1), DURATION (seconds, default 10), RATE (latency phase
-# queries/s, default 10000), OUT (results dir, default bench/results). Needs root, dnsperf,
-# unbound, dnsmasq (scripts/debian-packages). Everything runs in a network namespace of its
+# queries/s, default 10000), OUT (results dir, default bench/results). Needs root, dnsperf and
+# unbound (scripts/debian-packages-bench), dnsmasq (scripts/debian-packages). Everything runs in a network namespace of its
 # own: the host's network is not touched.
 set -eu
 cd "$(dirname "$0")/.."
@@ -29,6 +29,9 @@ out="${OUT:-bench/results}"
 ns="swdns$$"
 dir="$(mktemp -d /tmp/swiftlet-dnsbench.XXXXXX)"
 pids=""
+for tool in dnsperf unbound dnsmasq; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "cluster-dns.sh: $tool is missing: apt-get install $(grep -v '^#' scripts/debian-packages-bench | tr '\n' ' ')dnsmasq-base" >&2; exit 1; }
+done
 
 cleanup() {
     for pid in $pids; do kill "$pid" 2>/dev/null || true; done
