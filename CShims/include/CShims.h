@@ -1,6 +1,7 @@
 #ifndef SWIFTLET_CSHIMS_H
 #define SWIFTLET_CSHIMS_H
 #include "sl_zlib.h"
+#include "sl_zstd.h"
 #include "sl_sha256.h"
 #include "sl_seccomp.h"
 #include "sl_spawn.h"

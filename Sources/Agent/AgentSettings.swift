@@ -19,6 +19,8 @@ public struct AgentSettings: Sendable {
     public var healthzPort: UInt16
     /// How the Node is registered and reported when the agent joins a server.
     public var node = NodeSettings()
+    /// Image pulls and image garbage collection.
+    public var images = ImageSettings()
 
     public init(podManifests: String, nodeName: String, logRoot: String = "/var/log/pods",
                 fileCheckFrequency: Duration = .seconds(20), backoffInitial: Duration = .seconds(10),

@@ -56,7 +56,7 @@ extension ImageStore {
         return manifest
     }
 
-    private func unpackLayer(_ layer: OCIDescriptor, diffID: Digest, into directory: String) throws {
+    func unpackLayer(_ layer: OCIDescriptor, diffID: Digest, into directory: String) throws {
         let temporary = directory + ".tmp-\(getpid())-\(UUID().uuidString.prefix(8))"
         try Syscall.check("mkdir", temporary) { mkdir(temporary, 0o755) }
         var renamed = false
@@ -88,12 +88,18 @@ private struct VerifiedLayer {
     init(blobs: BlobStore, layer: OCIDescriptor) throws {
         self.layer = layer
         path = blobs.path(layer.digest)
-        _ = try MediaType.layerCompression(layer.mediaType)  // refuses zstd and unknown types
+        _ = try MediaType.layerCompression(layer.mediaType)  // refuses unknown types
         let file = try FileSource(path: path)
         // The content decides, as at import: docker archives name gzip layers "layer.tar".
-        let gzip = try file.peek(2) == [0x1f, 0x8b]
+        let magic = try file.peek(4)
         compressed = DigestingSource(file)
-        uncompressed = gzip ? try GzipSource(compressed, description: path) : compressed
+        if magic.starts(with: [0x1f, 0x8b]) {
+            uncompressed = try GzipSource(compressed, description: path)
+        } else if magic == LayerUnpacker.zstdMagic {
+            uncompressed = try ZstdSource(compressed, description: path)
+        } else {
+            uncompressed = compressed
+        }
     }
 
     /// Runs `unpack` over the uncompressed stream, then checks the blob digest and the diff ID.

@@ -8,6 +8,7 @@ import Glibc
 import KubeClient
 import Logging
 import NodeNetwork
+import Registry
 import Runtime
 
 struct AgentCommand: AsyncParsableCommand {
@@ -37,6 +38,8 @@ struct AgentCommand: AsyncParsableCommand {
     @OptionGroup var options: RuntimeOptions
 
     @OptionGroup(title: "Node status (used when joining a server)") var nodeOptions: NodeOptions
+
+    @OptionGroup(title: "Images") var imageOptions: ImageOptions
 
     @Option(help: "Directory of static pod manifests (kubelet's --pod-manifest-path; default DATA-DIR/pod-manifests).")
     var podManifests: String?
@@ -129,6 +132,7 @@ struct AgentCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         // Flag mistakes are reported before anything on the machine changes.
         let nodeSettings = try nodeOptions.settings(bridgeName: podNetwork ? bridgeName : nil)
+        let imageSettings = try imageOptions.settings()
         ProcessLimits.raiseOpenFiles()
         var config = options.config
         config.monitorPath = monitorPath ?? RuntimeOptions.defaultMonitorPath()
@@ -144,6 +148,7 @@ struct AgentCommand: AsyncParsableCommand {
             backoffReset: restartBackoffReset.map { .milliseconds(Int64($0 * 1000)) },
             healthzAddress: healthzBindAddress, healthzPort: healthzPort)
         settings.node = nodeSettings
+        settings.images = imageSettings
         if let credential = try await joinIfAsked(nodeName: name) {
             Logger(label: "swiftlet.agent").info("joined \(credential.server) as node \(credential.nodeName)")
             let agent = ClusterAgent(credential: credential, config: config, settings: settings,
@@ -167,10 +172,19 @@ struct AgentCommand: AsyncParsableCommand {
         } else {
             nodeStatus.networkUnavailable(true, reason: "NoPodNetwork", message: "pod networking is disabled (--no-pod-network)")
         }
-        let runtime = PodRuntime(config: config, images: try options.imageStore(), cgroups: try Cgroups.detect(),
+        let images = try options.imageStore()
+        let runtime = PodRuntime(config: config, images: images, cgroups: try Cgroups.detect(),
                                  nodeName: name, network: network)
-        let agent = Agent(runtime: runtime, settings: settings)
-        try await Self.runUntilSignalled { try await agent.run() }
+        let puller = RegistryPuller(store: images, config: try RegistryConfig.load(path: imageOptions.registryConfig),
+                                    maxConcurrentDownloads: imageSettings.maxConcurrentDownloads)
+        let agent = Agent(runtime: runtime, settings: settings, imagePuller: RegistryImagePuller(puller: puller))
+        do {
+            try await Self.runUntilSignalled { try await agent.run() }
+        } catch {
+            await puller.shutdown()
+            throw error
+        }
+        await puller.shutdown()
     }
 
     /// Runs `body` until it returns or SIGTERM/SIGINT cancels it: signals end the agent, not

@@ -23,12 +23,15 @@ struct EmbeddedAgentOptions: ParsableArguments {
     @Option(help: "Name of the node bridge.")
     var bridgeName = "swiftlet0"
 
+    @OptionGroup(title: "Images") var images: ImageOptions
+
     /// The agent's settings, every flag checked; the node is labelled a control-plane node.
     func settings(nodeOptions: NodeOptions, dataDir: String) throws -> AgentSettings {
         let node = try nodeOptions.settings(bridgeName: podNetwork ? bridgeName : nil, controlPlane: true)
         var settings = AgentSettings(podManifests: podManifests ?? dataDir + "/pod-manifests",
                                      nodeName: nodeName ?? ProcessInfo.processInfo.hostName.lowercased(), logRoot: logDir)
         settings.node = node
+        settings.images = try images.settings()
         return settings
     }
 }
