@@ -8,6 +8,11 @@ package struct HostPlatform: Sendable, Equatable {
     package var os: String
     package var architecture: String
 
+    package init(os: String, architecture: String) {
+        self.os = os
+        self.architecture = architecture
+    }
+
     package static let current: HostPlatform = {
         var info = utsname()
         uname(&info)

@@ -38,5 +38,11 @@ package struct OCIPlatform: Codable, Sendable, Equatable {
     package var os: String
     package var variant: String?
 
+    package init(architecture: String, os: String, variant: String? = nil) {
+        self.architecture = architecture
+        self.os = os
+        self.variant = variant
+    }
+
     package var description: String { [os, architecture, variant].compactMap { $0 }.joined(separator: "/") }
 }

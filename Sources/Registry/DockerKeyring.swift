@@ -96,27 +96,43 @@ public struct DockerKeyring: Sendable, Equatable {
 
     /// kubelet's normalization of a config key: scheme dropped, `/v1/` and `/v2/` mean the host.
     static func key(_ registry: String) -> String? {
-        let value = registry.hasPrefix("https://") || registry.hasPrefix("http://") ? registry : "https://" + registry
-        guard let url = URLComponents(string: value), let host = url.host, !host.isEmpty else { return nil }
-        var path = url.path
-        if path.hasPrefix("/v2/") || path.hasPrefix("/v1/") { path = String(path.dropFirst(3)) }
-        let hostPort = url.port.map { "\(host):\($0)" } ?? host
-        return path.isEmpty || path == "/" ? hostPort : hostPort + path
+        guard let (hostPort, path) = split(registry) else { return nil }
+        var effective = path
+        if effective.hasPrefix("/v2/") || effective.hasPrefix("/v1/") { effective = String(effective.dropFirst(3)) }
+        return effective.isEmpty || effective == "/" ? hostPort : hostPort + effective
     }
 
     /// kubelet's `URLsMatchStr`: the same number of host labels, each matching as a glob, the
     /// same port, and the target's path under the key's.
     static func matches(glob: String, target: String) -> Bool {
-        guard let g = URLComponents(string: "https://" + glob), let t = URLComponents(string: "https://" + target),
-              let globHost = g.host, let targetHost = t.host
-        else { return false }
+        guard let (globHostPort, globPath) = split(glob), let (targetHostPort, targetPath) = split(target) else { return false }
+        let (globHost, globPort) = splitPort(globHostPort)
+        let (targetHost, targetPort) = splitPort(targetHostPort)
         let globParts = globHost.split(separator: ".", omittingEmptySubsequences: false)
         let targetParts = targetHost.split(separator: ".", omittingEmptySubsequences: false)
-        guard globParts.count == targetParts.count, g.port == t.port else { return false }
+        guard globParts.count == targetParts.count, globPort == targetPort else { return false }
         for (pattern, part) in zip(globParts, targetParts) where fnmatch(String(pattern), String(part), 0) != 0 {
             return false
         }
-        return t.path.hasPrefix(g.path)
+        return targetPath.hasPrefix(globPath)
+    }
+
+    /// `[scheme://]host[:port][/path]` → (`host[:port]` lowercased, `/path` or ""); nil without a host.
+    /// Parsed by hand: URL parsers refuse the `*` of host globs.
+    private static func split(_ text: String) -> (String, String)? {
+        var rest = Substring(text)
+        for scheme in ["https://", "http://"] where rest.lowercased().hasPrefix(scheme) {
+            rest = rest.dropFirst(scheme.count)
+        }
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        let hostPort = rest[..<slash].lowercased()
+        guard !hostPort.isEmpty, !hostPort.contains("@") else { return nil }
+        return (hostPort, String(rest[slash...]))
+    }
+
+    private static func splitPort(_ hostPort: String) -> (String, String) {
+        guard let colon = hostPort.lastIndex(of: ":"), !hostPort.hasSuffix("]") else { return (hostPort, "") }
+        return (String(hostPort[..<colon]), String(hostPort[hostPort.index(after: colon)...]))
     }
 
     private struct ConfigJSON: Decodable {

@@ -162,7 +162,8 @@ enum RegistryConfigParser {
 
     /// Names with dots are quoted in field paths, as kubectl prints them.
     private static func quote(_ name: String) -> String {
-        name.contains(".") || name.contains("*") || name.contains(":") ? "\"\(name)\"" : name
+        let plain = !name.isEmpty && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-" }
+        return plain ? name : "\"\(name)\""
     }
 }
 

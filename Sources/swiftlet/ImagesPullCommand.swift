@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Images
+import Logging
 import Registry
 import Synchronization
 
@@ -33,7 +34,7 @@ extension ImagesCommand {
         @Option(help: "Layers downloading at once (containerd's max_concurrent_downloads).")
         var maxConcurrentDownloads = 3
 
-        @Flag(help: "No progress display, even on a terminal.")
+        @Flag(name: [.customShort("q"), .long], help: "No progress display, even on a terminal.")
         var quiet = false
 
         func run() async throws {
@@ -58,7 +59,11 @@ extension ImagesCommand {
             } catch {
                 throw CLIError("\(error)")
             }
-            let puller = RegistryPuller(store: try options.imageStore(), config: config, maxConcurrentDownloads: maxConcurrentDownloads)
+            // Warnings only: the result and errors are the command's output.
+            var logger = Logger(label: "swiftlet.registry")
+            logger.logLevel = .warning
+            let puller = RegistryPuller(store: try options.imageStore(), config: config, maxConcurrentDownloads: maxConcurrentDownloads,
+                                        logger: logger)
             let display = PullDisplay(terminal: !quiet && isatty(STDOUT_FILENO) == 1)
             let started = Date()
             let result: Result<PulledImage, any Error>
