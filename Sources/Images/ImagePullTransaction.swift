@@ -94,8 +94,12 @@ package final class ImagePullTransaction: Sendable {
         }
     }
 
-    /// Gives up: what the pull stored is garbage from now on.
+    /// Gives up: what the pull stored and no image uses is removed now (a failed pull leaves
+    /// nothing behind), other pulls' leased content excepted.
     package func cancel() {
         lease.release()
+        try? FileLock.withLock(store.lockPath, exclusive: true) {
+            try store.collectGarbage(keeping: StoreIndex.load(from: store.indexPath))
+        }
     }
 }

@@ -77,10 +77,9 @@ extension ImagesCommand {
             await puller.shutdown()
             switch result {
             case .success(let pulled):
-                let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
-                let downloaded = ByteCountFormatter.string(fromByteCount: pulled.downloadedBytes, countStyle: .binary)
+                let seconds = String(format: "%.2f", Date().timeIntervalSince(started))
                 print("pulled \(parsed.normalized) \(pulled.repoDigest.split(separator: "@").last ?? "")")
-                print("image ID \(pulled.image.id), \(pulled.image.diffIDs.count) layers, \(downloaded) downloaded in \(seconds)s from \(pulled.endpoint)")
+                print("image ID \(pulled.image.id), \(pulled.image.diffIDs.count) layers, \(pulled.downloadedBytes) bytes downloaded in \(seconds)s from \(pulled.endpoint)")
             case .failure(let error as RegistryError):
                 throw CLIError(error.message)
             case .failure(let error):

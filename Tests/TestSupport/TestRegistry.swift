@@ -4,7 +4,7 @@ import Glibc
 /// Debian's `docker-registry` (distribution 2.8) on a test host: TLS from a test CA made with
 /// openssl, htpasswd authentication, filesystem storage under the test's directory, images
 /// pushed with skopeo. The host is a network namespace: one of its own (the registry at
-/// 10.89.0.1 on a dummy interface, reachable only from inside that namespace) or one a test
+/// 10.89.0.1 on a veth inside it, reachable only from inside that namespace) or one a test
 /// made (a cluster's lan host). `cleanUp` stops the registry by PID and removes what it made.
 public final class TestRegistry: @unchecked Sendable {
     public let directory: String
@@ -47,9 +47,12 @@ public final class TestRegistry: @unchecked Sendable {
             ownsNetns = true
             try TestProcess.run(["/usr/sbin/ip", "netns", "add", self.netns])
             try inNetns(["/usr/sbin/ip", "link", "set", "lo", "up"])
-            try inNetns(["/usr/sbin/ip", "link", "add", "reg0", "type", "dummy"])
+            // A veth pair with both ends inside (the dummy driver may not be loaded): an address
+            // that is not loopback, as a registry on another machine has.
+            try inNetns(["/usr/sbin/ip", "link", "add", "reg0", "type", "veth", "peer", "name", "reg1"])
             try inNetns(["/usr/sbin/ip", "addr", "add", "\(self.ip)/24", "dev", "reg0"])
             try inNetns(["/usr/sbin/ip", "link", "set", "reg0", "up"])
+            try inNetns(["/usr/sbin/ip", "link", "set", "reg1", "up"])
         }
         try FileManager.default.createDirectory(atPath: certDirectory, withIntermediateDirectories: true)
         try makeCertificates()

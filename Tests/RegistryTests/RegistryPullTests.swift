@@ -1,0 +1,197 @@
+import Foundation
+@testable import Images
+import Testing
+import TestSupport
+
+/// `swiftlet images pull` against Debian's docker-registry with TLS from a test CA and htpasswd
+/// authentication, on a host of its own (a network namespace), with images pushed by skopeo.
+/// Root only. Serialized: each test starts its own registry, and they are CPU-heavy together.
+@Suite("Pulls from a real registry (root)", .serialized)
+struct RegistryPullTests {
+    static let busyboxTag = "1.0"
+
+    /// The busybox fixture pushed as library/busybox:1.0.
+    static func pushBusybox(_ lab: RegistryLab, repository: String = "library/busybox") async throws {
+        try await lab.registry.push("oci:" + (try await Fixtures.builtDirectory()) + "/busybox", to: repository, tag: busyboxTag)
+    }
+
+    @Test func pullsOverTLSWithCredentialsAndUnpacks() async throws {
+        let lab = try await RegistryLab()
+        defer { lab.cleanUp() }
+        try await Self.pushBusybox(lab)
+        let reference = "\(lab.registry.host)/library/busybox:\(Self.busyboxTag)"
+        let (status, output) = await lab.pull(reference, registryFile: try lab.registryFile())
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("pulled \(reference) sha256:"))
+        let image = try lab.store().resolve(reference)
+        #expect(image.repoTags == [reference])
+        #expect(image.repoDigests.count == 1 && image.repoDigests[0].hasPrefix("\(lab.registry.host)/library/busybox@sha256:"))
+        #expect(image.config.cmd == ["sh"])
+        // Unpacked during the pull: the layer directory is there with busybox in it.
+        #expect(lab.storeFiles("layers") == image.diffIDs.map(\.hex))
+        #expect(FileManager.default.fileExists(atPath: lab.storeRoot + "/layers/\(image.diffIDs[0].hex)/bin/busybox"))
+        #expect(lab.storeFiles("tmp").isEmpty && lab.storeFiles("leases").isEmpty)
+
+        // Pulled again: nothing is downloaded, the image is the same.
+        let again = await lab.pull(reference, registryFile: try lab.registryFile())
+        #expect(again.status == 0 && again.output.contains(", 0 bytes downloaded"), "\(again.output)")
+        #expect(try lab.store().resolve(reference) == image)
+        #expect(lab.registry.blobDownloads(try lab.store().manifest(image.manifestDigest).layers[0].digest.description) == 1)
+
+        // images ls shows the digest.
+        let listed = await TestProcess.runAsync([Fixtures.binDirectory + "/swiftlet", "images", "ls", "--data-dir", lab.dataDir])
+        let digestPrefix = String(image.repoDigests[0].split(separator: ":").last?.prefix(13) ?? "")
+        #expect(listed.1.contains("\(lab.registry.host)/library/busybox   \(Self.busyboxTag)   \(digestPrefix)   \(image.id.hex.prefix(13))"), "\(listed.1)")
+    }
+
+    @Test func mirrorWithRewriteServesDockerHubNames() async throws {
+        let lab = try await RegistryLab()
+        defer { lab.cleanUp() }
+        try await Self.pushBusybox(lab, repository: "mirrored/busybox")
+        let file = try lab.registryFile(extra: """
+            mirrors:
+              docker.io:
+                endpoint:
+                  - "https://\(lab.registry.host)"
+                rewrite:
+                  "^library/(.*)": "mirrored/$1"
+            """)
+        let (status, output) = await lab.pull("busybox:\(Self.busyboxTag)", registryFile: file)
+        #expect(status == 0, "\(output)\n\(lab.registry.log.suffix(3000))")
+        #expect(output.contains("from https://\(lab.registry.host)/v2/mirrored/busybox"))
+        let image = try lab.store().resolve("busybox:\(Self.busyboxTag)")
+        #expect(image.repoTags == ["docker.io/library/busybox:\(Self.busyboxTag)"])
+        #expect(lab.registry.log.contains("\"GET /v2/mirrored/busybox/manifests/\(Self.busyboxTag) HTTP/1.1\" 200"))
+    }
+
+    @Test func multiArchIndexResolvesToThisPlatform() async throws {
+        let lab = try await RegistryLab()
+        defer { lab.cleanUp() }
+        let layout = lab.scratch + "/multi"
+        let builder = try OCILayoutBuilder(path: layout)
+        let busybox = try await Fixtures.builtDirectory() + "/busybox"
+        let amd64 = try builder.manifest(layers: [.init(files: ["etc/arch": Data("amd64\n".utf8)])], busyboxLayout: busybox, scratch: lab.scratch)
+        let arm64 = try builder.manifest(layers: [.init(files: ["etc/arch": Data("arm64\n".utf8)])], architecture: "arm64",
+                                         busyboxLayout: busybox, scratch: lab.scratch)
+        let indexDigest = try builder.index([(arm64.digest, arm64.size, "arm64"), (amd64.digest, amd64.size, "amd64")], tag: "multi")
+        try await lab.registry.push("oci:\(layout):multi", to: "team/app", tag: "multi", all: true)
+
+        let reference = "\(lab.registry.host)/team/app:multi"
+        let (status, output) = await lab.pull(reference, registryFile: try lab.registryFile())
+        #expect(status == 0, "\(output)")
+        let image = try lab.store().resolve(reference)
+        #expect(image.manifestDigest.description == amd64.digest)
+        // The repo digest is the index's (what the tag names), as containerd records it; the
+        // image resolves by it and by the platform manifest's digest.
+        #expect(image.repoDigests == ["\(lab.registry.host)/team/app@\(indexDigest)"])
+        #expect(try lab.store().resolve("\(lab.registry.host)/team/app@\(indexDigest)") == image)
+        #expect(try lab.store().resolve(amd64.digest) == image)
+        let flattened = lab.scratch + "/flat"
+        try FileManager.default.createDirectory(atPath: flattened, withIntermediateDirectories: true)
+        try lab.store().flatten(image, into: flattened)
+        #expect(try String(contentsOfFile: flattened + "/etc/arch", encoding: .utf8) == "amd64\n")
+
+        // Pulled by the index digest alone.
+        let byDigest = await lab.pull("\(lab.registry.host)/team/app@\(indexDigest)", registryFile: try lab.registryFile())
+        #expect(byDigest.status == 0, "\(byDigest.output)")
+    }
+
+    @Test func failuresSayWhyAndStoreNothing() async throws {
+        let lab = try await RegistryLab()
+        defer { lab.cleanUp() }
+        try await Self.pushBusybox(lab)
+        let host = lab.registry.host
+        let reference = "\(host)/library/busybox:\(Self.busyboxTag)"
+        let cases: [(String, [String], String?, String)] = [
+            ("\(host)/library/busybox:nope", [], try lab.registryFile(name: "good.yaml"),
+             "failed to resolve reference \"\(host)/library/busybox:nope\": \(host)/library/busybox:nope: not found (MANIFEST_UNKNOWN: manifest unknown)"),
+            (reference, ["--creds", "\(lab.registry.username):wrong"], try lab.registryFile(name: "good.yaml"),
+             "pull access denied, repository does not exist or may require authorization: server message: UNAUTHORIZED: authentication required"),
+            (reference, [], try lab.registryFile(credentials: false, name: "anonymous.yaml"), "failed to authorize: no basic auth credentials"),
+            (reference, [], try lab.registryFile(caFile: false, name: "no-ca.yaml"), "tls: failed to verify certificate: x509:"),
+            ("\(lab.registry.ip):5999/library/busybox:1.0", [], try lab.registryFile(name: "good.yaml"),
+             "dial tcp \(lab.registry.ip):5999: connect: connection refused"),
+            ("10.89.0.77:5000/library/busybox:1.0", [], try lab.registryFile(name: "good.yaml"), "dial tcp 10.89.0.77:5000: connect: no route to host"),
+        ]
+        for (reference, arguments, file, expected) in cases {
+            let (status, output) = await lab.pull(reference, arguments, registryFile: file)
+            #expect(status != 0)
+            #expect(output.contains("failed to pull and unpack image \"\(reference)\""), "\(output)")
+            #expect(output.contains(expected), "\(output)")
+        }
+        #expect(try lab.store().list().isEmpty)
+        #expect(lab.storeFiles("blobs/sha256").isEmpty && lab.storeFiles("layers").isEmpty && lab.storeFiles("tmp").isEmpty)
+
+        // Without a CA but told not to verify, the same registry works.
+        let insecure = await lab.pull(reference, registryFile: try lab.registryFile(caFile: false, insecure: true, name: "insecure.yaml"))
+        #expect(insecure.status == 0, "\(insecure.output)")
+    }
+
+    @Test func corruptedBlobIsRefusedAndNothingIsStored() async throws {
+        let lab = try await RegistryLab()
+        defer { lab.cleanUp() }
+        let manifest = try await lab.pushImage("team/corrupt", tag: "v1", layers: [.init(files: ["data/blob": OCILayoutBuilder.random(300_000)])])
+        // Flip bytes in the middle of the top layer as the registry stores it.
+        let layout = lab.scratch + "/team-corrupt-v1"
+        let manifestJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: layout + "/blobs/sha256/" + manifest.dropFirst(7)))) as? [String: Any]
+        let layers = manifestJSON?["layers"] as? [[String: Any]] ?? []
+        let top = try #require(layers.last?["digest"] as? String)
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: lab.registry.blobFile(top)))
+        try handle.seek(toOffset: 150_000)
+        try handle.write(contentsOf: Data(repeating: 0x42, count: 64))
+        try handle.close()
+
+        let reference = "\(lab.registry.host)/team/corrupt:v1"
+        let (status, output) = await lab.pull(reference, registryFile: try lab.registryFile())
+        #expect(status != 0)
+        #expect(output.contains("failed commit on blob \(top)"), "\(output)")
+        #expect(output.contains("is corrupt: expected digest \(top)"), "\(output)")
+        #expect(try lab.store().list().isEmpty)
+        // Neither the bad blob nor an unpacked layer of it was kept, nor a temporary file.
+        #expect(!lab.storeFiles("blobs/sha256").contains(String(top.dropFirst(7))))
+        #expect(lab.storeFiles("blobs/sha256").isEmpty && lab.storeFiles("layers").isEmpty)
+        #expect(lab.storeFiles("tmp").isEmpty && lab.storeFiles("leases").isEmpty)
+    }
+
+    @Test func zstdLayersArePulledAndUnpacked() async throws {
+        let lab = try await RegistryLab()
+        defer { lab.cleanUp() }
+        _ = try await lab.pushImage("team/zstd", tag: "v1", layers: [
+            .init(files: ["etc/greeting": Data("zstd works\n".utf8), "data/random": OCILayoutBuilder.random(200_000)], compression: .zstd),
+        ])
+        let reference = "\(lab.registry.host)/team/zstd:v1"
+        let (status, output) = await lab.pull(reference, registryFile: try lab.registryFile())
+        #expect(status == 0, "\(output)")
+        let image = try lab.store().resolve(reference)
+        #expect(try String(contentsOfFile: lab.storeRoot + "/layers/\(image.diffIDs.last?.hex ?? "")/etc/greeting", encoding: .utf8) == "zstd works\n")
+    }
+
+    @Test func manyLayersDownloadInParallelAndSharedLayersOnce() async throws {
+        let lab = try await RegistryLab()
+        defer { lab.cleanUp() }
+        let shared = OCILayoutBuilder.Layer(files: ["shared/data": OCILayoutBuilder.random(400_000)])
+        _ = try await lab.pushImage("team/one", tag: "v1", layers: [shared] + (0..<5).map { i in
+            OCILayoutBuilder.Layer(files: ["one/\(i)": OCILayoutBuilder.random(300_000)])
+        })
+        // The second image has the same shared layer (same bytes: the layout builder's tar is
+        // reproducible) and one of its own.
+        let layout2 = try OCILayoutBuilder(path: lab.scratch + "/two")
+        let two = try layout2.manifest(layers: [shared, .init(files: ["two/x": OCILayoutBuilder.random(100_000)])],
+                                       busyboxLayout: try await Fixtures.builtDirectory() + "/busybox", scratch: lab.scratch)
+        try layout2.index([(two.digest, two.size, "amd64")], tag: "v1")
+        try await lab.registry.push("oci:\(lab.scratch)/two:v1", to: "team/two", tag: "v1")
+
+        let file = try lab.registryFile()
+        let one = await lab.pull("\(lab.registry.host)/team/one:v1", ["--max-concurrent-downloads", "4"], registryFile: file)
+        #expect(one.status == 0, "\(one.output)")
+        let second = await lab.pull("\(lab.registry.host)/team/two:v1", registryFile: file)
+        #expect(second.status == 0, "\(second.output)")
+        // busybox and the shared layer were in the store already: only the new layer came.
+        let images = try lab.store().list()
+        #expect(images.count == 2)
+        let twoImage = try lab.store().resolve("\(lab.registry.host)/team/two:v1")
+        let twoLayers = try lab.store().manifest(twoImage.manifestDigest).layers
+        #expect(lab.registry.blobDownloads(twoLayers[1].digest.description) == 1)
+        #expect(lab.registry.log.components(separatedBy: "GET /v2/team/two/blobs/").count - 1 == 2)  // config + own layer
+    }
+}
