@@ -88,7 +88,12 @@ public actor ImageManager {
         }
 
         let policy = container.imagePullPolicy.flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultPullPolicy(imageName)
-        let shouldPull = policy == "Always" || (policy == "IfNotPresent" && present == nil)
+        // An image imported with `swiftlet images import` (it has no repo digest: it never came
+        // from a registry) is used as it is, even under Always: that is how images reach
+        // air-gapped nodes, and a registry that cannot be reached must not make them useless.
+        // Pulled images follow the policy exactly as kubelet applies it.
+        let imported = present.map { $0.repoDigests.isEmpty } ?? false
+        let shouldPull = (policy == "Always" && !imported) || (policy == "IfNotPresent" && present == nil)
         if !shouldPull {
             if let present {
                 event("Normal", "Pulled", "Container image \"\(imageName)\" already present on machine")

@@ -40,9 +40,12 @@ import TestSupport
             defer { counts.withLock { $0.running -= 1 } }
             if delay > .zero { try await Task.sleep(for: delay) }
             if let message = failure.withLock({ $0 }) { throw ImagePullError(message) }
-            let imported = try store.importImage(from: layout, name: image)
-            let stored = try #require(imported.first)
-            return ImagePullResult(image: stored, repoDigest: stored.references.first ?? "")
+            // Stored as a pull stores it: the tag and a repo digest (name@digest).
+            let imported = try #require(try store.importImage(from: layout, name: image).first)
+            let reference = try ImageReference(parsing: image)
+            let repoDigest = reference.name + "@" + imported.manifestDigest.description
+            let stored = try store.beginPull().commit(manifest: imported.manifestDigest, names: [reference.normalized, repoDigest])
+            return ImagePullResult(image: stored, repoDigest: repoDigest)
         }
     }
 
@@ -108,7 +111,7 @@ import TestSupport
                 Issue.record("not pulled")
                 return
             }
-            #expect(pulled.references == ["registry.test/app:v1"])
+            #expect(pulled.repoTags == ["registry.test/app:v1"])
             #expect(c.puller.pulls == 1)
             guard case .ready = await Self.ensure(manager, "registry.test/app:v1", policy: "IfNotPresent") else {
                 Issue.record("not found present")
@@ -128,6 +131,17 @@ import TestSupport
             #expect(events[1].message.contains(" including waiting). Image size: "))
             #expect(events[2].message == "Container image \"registry.test/app:v1\" already present on machine")
             #expect(events.allSatisfy { $0.fieldPath == "spec.containers{app}" && $0.podName == "web" && $0.podUID == "uid-1" })
+        }
+    }
+
+    @Test func importedImagesAreUsedAsTheyAreEvenUnderAlways() async throws {
+        try await Self.withManager { manager, c in
+            _ = try c.store.importImage(from: c.fixtures + "/busybox", name: "registry.test/airgap:latest")
+            guard case .ready = await Self.ensure(manager, "registry.test/airgap:latest", policy: "Always") else {
+                Issue.record("an imported image was not used")
+                return
+            }
+            #expect(c.puller.pulls == 0)
         }
     }
 
