@@ -81,11 +81,13 @@ extension PodWorker {
                 slots[name] = slot
                 if let retryAt { scheduleWake(name, at: retryAt) }
             } else if reason == "ErrImagePull" || reason == "RegistryUnavailable" {
-                // The pull failed just now. kubelet's next pod sync finds it in back-off and
-                // shows ImagePullBackOff; that sync comes a moment later here.
-                slot.imageRetryAt = nil
+                // The pull failed just now: ErrImagePull shows until kubelet's next pod sync,
+                // which finds the image in back-off and shows ImagePullBackOff. Here that sync
+                // comes a second later (or when the back-off ends, if sooner).
+                let next = min(retryAt ?? now, now.addingTimeInterval(1))
+                slot.imageRetryAt = next
                 slots[name] = slot
-                scheduleWake(name, at: min(retryAt ?? now, now.addingTimeInterval(1)))
+                scheduleWake(name, at: next)
             } else {
                 // Never, an unreadable image: checked again now and then (kubelet's pod resync),
                 // in case the image is imported meanwhile. An invalid name never changes.

@@ -23,6 +23,10 @@ final class AgentHarness {
     private(set) var pid: Int32 = -1
     /// 0 disables healthz (kubelet's meaning), which keeps parallel tests from colliding.
     var healthzPort: UInt16 = 0
+    /// More agent flags (image settings, say).
+    var extraArguments: [String] = []
+    /// The registry file (none by default: the host's /etc/swiftlet/registries.yaml must not leak in).
+    var registryConfig: String?
 
     static var binDirectory: String { Fixtures.binDirectory }
 
@@ -59,7 +63,8 @@ final class AgentHarness {
             "--pod-manifests", manifests, "--log-dir", logs, "--node-name", nodeName,
             "--file-check-frequency", "1", "--restart-backoff-initial", "1", "--restart-backoff-max", "4",
             "--healthz-port", String(healthzPort), "--monitor-path", Self.binDirectory + "/swiftlet-monitor",
-        ]
+            "--registry-config", registryConfig ?? root.path + "/no-registries.yaml",
+        ] + extraArguments
         let out = open(root.path + "/agent.log", O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0o644)
         defer { close(out) }
         var actions = posix_spawn_file_actions_t()

@@ -1,23 +1,27 @@
 import Foundation
 import Images
-import TestSupport
 
 /// Builds OCI image layouts for the registry tests with the usual tools: each layer a directory
 /// tarred by `tar`, compressed by `gzip -n` or `zstd`, blobs named by their SHA-256, a config
 /// with the layers' diff IDs, a manifest, and an index (several platforms when asked, as
 /// `docker buildx` pushes multi-arch images). skopeo then pushes the layout to a registry.
-struct OCILayoutBuilder {
-    enum Compression { case gzip, zstd }
+public struct OCILayoutBuilder {
+    public enum Compression: Sendable { case gzip, zstd }
 
     /// One layer: files (path → content) written into a fresh directory and tarred.
-    struct Layer {
-        var files: [String: Data]
-        var compression: Compression = .gzip
+    public struct Layer: Sendable {
+        public var files: [String: Data]
+        public var compression: Compression
+
+        public init(files: [String: Data], compression: Compression = .gzip) {
+            self.files = files
+            self.compression = compression
+        }
     }
 
-    let path: String
+    public let path: String
 
-    init(path: String) throws {
+    public init(path: String) throws {
         self.path = path
         try FileManager.default.createDirectory(atPath: path + "/blobs/sha256", withIntermediateDirectories: true)
         try #"{"imageLayoutVersion":"1.0.0"}"#.write(toFile: path + "/oci-layout", atomically: true, encoding: .utf8)
@@ -25,14 +29,14 @@ struct OCILayoutBuilder {
 
     /// Writes a blob; returns its descriptor fields.
     @discardableResult
-    func blob(_ data: Data) throws -> (digest: String, size: Int) {
+    public func blob(_ data: Data) throws -> (digest: String, size: Int) {
         let digest = Digest.of(Array(data))
         try data.write(to: URL(fileURLWithPath: path + "/blobs/sha256/" + digest.hex))
         return (digest.description, data.count)
     }
 
     /// A layer blob: (compressed digest, size, media type, diff ID).
-    func layer(_ layer: Layer, scratch: String) throws -> (digest: String, size: Int, mediaType: String, diffID: String) {
+    public func layer(_ layer: Layer, scratch: String) throws -> (digest: String, size: Int, mediaType: String, diffID: String) {
         let dir = scratch + "/layer-\(UUID().uuidString.prefix(8))"
         for (file, content) in layer.files {
             let full = dir + "/" + file
@@ -61,7 +65,7 @@ struct OCILayoutBuilder {
     /// An image manifest for `architecture` with `layers` (plus the busybox layer of the test
     /// fixtures first, when `busyboxLayout` is given, so the image can run). Returns the
     /// manifest's digest and size.
-    func manifest(layers: [Layer], architecture: String = "amd64", cmd: [String] = ["sh"], busyboxLayout: String? = nil,
+    public func manifest(layers: [Layer], architecture: String = "amd64", cmd: [String] = ["sh"], busyboxLayout: String? = nil,
                   scratch: String) throws -> (digest: String, size: Int) {
         var descriptors: [[String: Any]] = []
         var diffIDs: [String] = []
@@ -103,7 +107,7 @@ struct OCILayoutBuilder {
     /// one entry they are gathered in a nested image index, as a multi-platform image is.
     /// Returns the digest of the top-level manifest or index skopeo will push.
     @discardableResult
-    func index(_ entries: [(digest: String, size: Int, architecture: String)], tag: String = "latest") throws -> String {
+    public func index(_ entries: [(digest: String, size: Int, architecture: String)], tag: String = "latest") throws -> String {
         let descriptors: [[String: Any]] = entries.map {
             ["mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": $0.digest, "size": $0.size,
              "platform": ["os": "linux", "architecture": $0.architecture]]
@@ -126,7 +130,7 @@ struct OCILayoutBuilder {
     }
 
     /// Random, incompressible bytes (each layer its own content).
-    static func random(_ count: Int) -> Data {
+    public static func random(_ count: Int) -> Data {
         var generator = SystemRandomNumberGenerator()
         var data = Data(count: count)
         data.withUnsafeMutableBytes { raw in
