@@ -82,7 +82,8 @@ import TestSupport
         let nodeImages = await TestProcess.waitFor(30) {
             await cluster.query(["get", "node", node.name, "-o", "jsonpath={.status.images[*].names}"]).contains(image)
         }
-        #expect(nodeImages, await cluster.query(["get", "node", node.name, "-o", "jsonpath={.status.images}"]))
+        let listedImages = await cluster.query(["get", "node", node.name, "-o", "jsonpath={.status.images}"])
+        #expect(nodeImages, "\(listedImages)")
 
         // The same image without the secret: the registry refuses, and the pod says why.
         try await cluster.kubectlOK(["run", "nosecret", "--image=\(image)", "--restart=Never", "--", "sleep", "3600"])
