@@ -24,6 +24,7 @@ import TestSupport
                                            busyboxLayout: busybox, scratch: registryHost.path)
         try layout.index([(manifest.digest, manifest.size, "amd64")], tag: "v1")
         try await registry.push("oci:\(layout.path):v1", to: "team/app", tag: "v1")
+        try await registry.push("oci:\(layout.path):v1", to: "team/other", tag: "v1")
 
         // The node trusts the registry's CA (registries.yaml) but has no credentials of its own.
         let registryFile = node.path + "/registries.yaml"
@@ -85,8 +86,10 @@ import TestSupport
         let listedImages = await cluster.query(["get", "node", node.name, "-o", "jsonpath={.status.images}"])
         #expect(nodeImages, "\(listedImages)")
 
-        // The same image without the secret: the registry refuses, and the pod says why.
-        try await cluster.kubectlOK(["run", "nosecret", "--image=\(image)", "--restart=Never", "--", "sleep", "3600"])
+        // An image of the same registry not on the node yet, without the secret: the registry
+        // refuses, and the pod says why.
+        let other = "\(registry.host)/team/other:v1"
+        try await cluster.kubectlOK(["run", "nosecret", "--image=\(other)", "--restart=Never", "--", "sleep", "3600"])
         var reasons = Set<String>()
         var message = ""
         _ = await TestProcess.waitFor(60) {
@@ -98,7 +101,7 @@ import TestSupport
             return reasons.isSuperset(of: ["ErrImagePull", "ImagePullBackOff"]) && !message.isEmpty
         }
         #expect(reasons.isSuperset(of: ["ErrImagePull", "ImagePullBackOff"]), "\(reasons)")
-        #expect(message.contains("failed to pull and unpack image \"\(image)\"") && message.contains("no basic auth credentials"), "\(message)")
+        #expect(message.contains("failed to pull and unpack image \"\(other)\"") && message.contains("no basic auth credentials"), "\(message)")
         let table = await cluster.query(["get", "pod", "nosecret"])
         #expect(table.contains("ErrImagePull") || table.contains("ImagePullBackOff"), "\(table)")
     }
