@@ -65,7 +65,8 @@ public final class PodRuntime: Sendable {
             if let network, pod.spec.hostNetwork != true, let netns = sandbox?.networkNamespace {
                 podIPs = try network.setUp(podUID: uid, netns: netns, hostPorts: Self.hostPorts(pod)).ips
             }
-            try HostFiles.write(for: pod, layout: layout, podIPs: podIPs, hostResolvConf: config.hostResolvConf)
+            try HostFiles.write(for: pod, layout: layout, podIPs: podIPs, hostResolvConf: config.hostResolvConf,
+                                clusterDNS: config.clusterDNS)
             // Device rules live on the container groups: a v1 child can never be granted more
             // devices than its parent, so the pod group allows all (kubelet's SkipDevices).
             var resources = CgroupResources()
