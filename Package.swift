@@ -54,6 +54,15 @@ let package = Package(
             name: "NodeNetwork",
             dependencies: ["CShims"]
         ),
+        // The agent's service proxy (kube-proxy's nftables mode): Services and EndpointSlices to one
+        // nftables table, changed incrementally through nf_tables netlink transactions.
+        .target(
+            name: "ServiceProxy",
+            dependencies: [
+                "CShims", "KubeAPI", "NodeNetwork",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Pods and containers on namespaces, mounts, cgroups.
         .target(
             name: "Runtime",
@@ -153,6 +162,7 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims", "TestSupport"]),
         .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime"]),
+        .testTarget(name: "ServiceProxyTests", dependencies: ["ServiceProxy", "NodeNetwork", "KubeAPI"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "KubeAPI", "CSQLite", "KubeletServer", "Agent", "TestSupport"]),
         .testTarget(
             name: "KubeletServerTests",

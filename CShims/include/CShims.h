@@ -7,4 +7,5 @@
 #include "sl_xattr.h"
 #include "sl_netlink.h"
 #include "sl_nft.h"
+#include "sl_nfnetlink.h"
 #endif

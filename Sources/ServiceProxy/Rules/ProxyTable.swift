@@ -1,0 +1,140 @@
+import NodeNetwork
+
+/// The named sets and maps the per-service programs put elements in; the fixed rules of the
+/// table look packets up in them (kube-proxy's nftables mode has the same five).
+enum ProxyMap: String, CaseIterable, Sendable {
+    /// `ip daddr . meta l4proto . th dport : verdict`: ClusterIP traffic, to the service's chain.
+    case serviceIPs = "service-ips"
+    /// `meta l4proto . th dport : verdict`: traffic to a node port on a node address.
+    case serviceNodePorts = "service-nodeports"
+    /// ClusterIP keys of services without usable endpoints: reject (or drop for a Local policy).
+    case noEndpointServices = "no-endpoint-services"
+    /// Node-port keys of services without usable endpoints.
+    case noEndpointNodePorts = "no-endpoint-nodeports"
+    /// Every ClusterIP (a set): a packet to one on an unknown port is rejected.
+    case clusterIPs = "cluster-ips"
+}
+
+/// One element of a ProxyMap: its key bytes as nft lays out a concatenation (each field
+/// padded to 4 bytes), printed like nft prints the key.
+struct ElementKey: Hashable, Sendable, CustomStringConvertible {
+    let map: ProxyMap
+    let bytes: [UInt8]
+    let text: String
+
+    /// `<ip> . <proto> . <port>` in service-ips / no-endpoint-services.
+    static func serviceIP(_ map: ProxyMap, _ ip: IPv4Address, _ proto: L4Protocol, _ port: UInt16) -> ElementKey {
+        ElementKey(map: map, bytes: ip.bytes + [proto.number, 0, 0, 0] + ProxyRule.be16(port) + [0, 0],
+                   text: "\(ip) . \(proto.nftName) . \(port)")
+    }
+
+    /// `<proto> . <port>` in service-nodeports / no-endpoint-nodeports.
+    static func nodePort(_ map: ProxyMap, _ proto: L4Protocol, _ port: UInt16) -> ElementKey {
+        ElementKey(map: map, bytes: [proto.number, 0, 0, 0] + ProxyRule.be16(port) + [0, 0], text: "\(proto.nftName) . \(port)")
+    }
+
+    /// `<ip>` in cluster-ips.
+    static func clusterIP(_ ip: IPv4Address) -> ElementKey {
+        ElementKey(map: .clusterIPs, bytes: ip.bytes, text: "\(ip)")
+    }
+
+    var description: String { "\(map.rawValue) { \(text) }" }
+}
+
+/// The fixed part of the table `ip <name>`: base chains on the netfilter hooks, the dispatch
+/// through the maps, reject and masquerade helpers. It is written as nft text (once per full
+/// sync: small, and libnftables' cost does not matter there) and never refers to a service;
+/// everything per service lives in chains, sets and map elements the netlink batches manage.
+/// Modelled on kube-proxy's setupNFTables (pkg/proxy/nftables/proxier.go).
+struct ProxyTable: Sendable {
+    let name: String
+    let clusterCIDR: IPv4Subnet
+    let serviceCIDR: IPv4Subnet
+    let nodeAddresses: [IPv4Address]
+    let masqueradeMark: UInt32
+
+    static let rejectChain = "reject-chain"
+
+    /// Base chains: filters run before DNAT (priority dstnat - 10) so they see the service
+    /// address; `filter-output-post-dnat` after it, to catch ClusterIPs nobody DNATed.
+    static let baseChains: [(name: String, type: String, hook: String, priority: Int)] = [
+        ("filter-input", "filter", "input", -110),
+        ("filter-forward", "filter", "forward", -110),
+        ("filter-output", "filter", "output", -110),
+        ("filter-output-post-dnat", "filter", "output", -90),
+        ("nat-prerouting", "nat", "prerouting", -100),
+        ("nat-output", "nat", "output", -100),
+        ("nat-postrouting", "nat", "postrouting", 100),
+    ]
+
+    /// The transaction that creates or refreshes the fixed part. Sets and maps are only
+    /// added (kept with their elements); base and fixed chains are re-created and refilled in
+    /// the same transaction, so traffic never sees them half done. Base chains are deleted and
+    /// added again (kube-proxy does the same once per start) so a changed priority applies.
+    func setup(recreateBaseChains: Bool) -> String {
+        let table = "ip \(name)"
+        let mark = "0x" + String(masqueradeMark, radix: 16)
+        var lines = ["add table \(table)"]
+        if recreateBaseChains {
+            for chain in Self.baseChains {
+                lines.append("add chain \(table) \(chain.name)")
+                lines.append("delete chain \(table) \(chain.name)")
+            }
+        }
+        for chain in Self.baseChains {
+            lines.append("add chain \(table) \(chain.name) { type \(chain.type) hook \(chain.hook) priority \(chain.priority); policy accept; }")
+            lines.append("flush chain \(table) \(chain.name)")
+        }
+        let fixed = ["services", "masquerading", ProxyRule.markChain, "service-endpoints-check", "nodeport-endpoints-check",
+                     "cluster-ips-check", Self.rejectChain]
+        for chain in fixed {
+            lines.append("add chain \(table) \(chain)")
+            lines.append("flush chain \(table) \(chain)")
+        }
+        lines += [
+            "add map \(table) \(ProxyMap.serviceIPs.rawValue) { type ipv4_addr . inet_proto . inet_service : verdict; }",
+            "add map \(table) \(ProxyMap.serviceNodePorts.rawValue) { type inet_proto . inet_service : verdict; }",
+            "add map \(table) \(ProxyMap.noEndpointServices.rawValue) { type ipv4_addr . inet_proto . inet_service : verdict; }",
+            "add map \(table) \(ProxyMap.noEndpointNodePorts.rawValue) { type inet_proto . inet_service : verdict; }",
+            "add set \(table) \(ProxyMap.clusterIPs.rawValue) { type ipv4_addr; }",
+            "add set \(table) nodeport-ips { type ipv4_addr; }",
+            "flush set \(table) nodeport-ips",
+        ]
+        if !nodeAddresses.isEmpty {
+            lines.append("add element \(table) nodeport-ips { \(nodeAddresses.map(\.description).joined(separator: ", ")) }")
+        }
+        lines += [
+            // New connections only: an established one keeps its endpoint whatever changes.
+            "add rule \(table) filter-input ct state new jump nodeport-endpoints-check",
+            "add rule \(table) filter-input ct state new jump service-endpoints-check",
+            "add rule \(table) filter-forward ct state new jump service-endpoints-check",
+            "add rule \(table) filter-forward ct state new jump cluster-ips-check",
+            "add rule \(table) filter-output ct state new jump service-endpoints-check",
+            "add rule \(table) filter-output-post-dnat ct state new jump cluster-ips-check",
+            "add rule \(table) nat-prerouting jump services",
+            "add rule \(table) nat-output jump services",
+            "add rule \(table) nat-postrouting jump masquerading",
+            // The mark only says "masquerade on the way out"; it is cleared before leaving so
+            // nothing else on the node sees our bit (kube-proxy's 0x4000 by default).
+            "add rule \(table) \(ProxyRule.markChain) meta mark set meta mark or \(mark)",
+            "add rule \(table) masquerading meta mark & \(mark) == 0 return",
+            "add rule \(table) masquerading meta mark set meta mark xor \(mark)",
+            "add rule \(table) masquerading masquerade fully-random",
+            "add rule \(table) services ip daddr . meta l4proto . th dport vmap @\(ProxyMap.serviceIPs.rawValue)",
+            "add rule \(table) services ip daddr @nodeport-ips meta l4proto . th dport vmap @\(ProxyMap.serviceNodePorts.rawValue)",
+            "add rule \(table) service-endpoints-check ip daddr . meta l4proto . th dport vmap @\(ProxyMap.noEndpointServices.rawValue)",
+            "add rule \(table) nodeport-endpoints-check ip daddr @nodeport-ips meta l4proto . th dport vmap @\(ProxyMap.noEndpointNodePorts.rawValue)",
+            // Reached only when nothing DNATed the packet: a ClusterIP on a port it does not
+            // serve is refused at once, an unallocated address in the range is dropped.
+            "add rule \(table) cluster-ips-check ip daddr @\(ProxyMap.clusterIPs.rawValue) reject",
+            "add rule \(table) cluster-ips-check ip daddr \(serviceCIDR) drop",
+            // A TCP client gets a reset (ECONNREFUSED at once), others ICMP port unreachable.
+            "add rule \(table) \(Self.rejectChain) meta l4proto tcp reject with tcp reset",
+            "add rule \(table) \(Self.rejectChain) reject",
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Removes the whole table; no error when it is already gone.
+    static func removal(of name: String) -> String { "add table ip \(name)\ndelete table ip \(name)\n" }
+}
