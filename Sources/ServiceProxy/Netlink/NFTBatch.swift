@@ -13,7 +13,8 @@ struct NFTBatch {
     private let firstSequence: UInt32
     /// What each message does, by sequence number minus `firstSequence`, for error messages.
     private var steps: [String] = []
-    private var nextSetID: UInt32 = 1
+    /// IDs name sets created in this transaction until the kernel names them.
+    var nextSetID: UInt32 = 1
     /// The number of commands (messages between begin and end).
     var count: Int { steps.count - 1 }
 
@@ -125,7 +126,7 @@ struct NFTBatch {
             $0.put(NFTNumbers.elementsSetID, be32: id)
             $0.nest(NFTNumbers.elementsList) { list in
                 for (index, verdict) in verdicts.enumerated() {
-                    list.nest(NFTNumbers.listElement) { element in
+                    list.nest(Self.elementTag(index)) { element in
                         element.nest(NFTNumbers.elementKey) { key in
                             withUnsafeBytes(of: UInt32(index)) { key.put(NFTNumbers.dataValue, $0) }  // host order
                         }
@@ -181,8 +182,8 @@ struct NFTBatch {
             $0.put(NFTNumbers.elementsTable, string: table)
             $0.put(NFTNumbers.elementsSet, string: set)
             $0.nest(NFTNumbers.elementsList) { list in
-                for element in elements {
-                    list.nest(NFTNumbers.listElement) { item in
+                for (index, element) in elements.enumerated() {
+                    list.nest(Self.elementTag(index)) { item in
                         item.nest(NFTNumbers.elementKey) { $0.put(NFTNumbers.dataValue, element.key) }
                         if let verdict = element.verdict {
                             item.nest(NFTNumbers.elementData) { verdict.encode(into: &$0) }
@@ -201,8 +202,8 @@ struct NFTBatch {
             $0.put(NFTNumbers.elementsTable, string: table)
             $0.put(NFTNumbers.elementsSet, string: set)
             $0.nest(NFTNumbers.elementsList) { list in
-                for key in keys {
-                    list.nest(NFTNumbers.listElement) { item in
+                for (index, key) in keys.enumerated() {
+                    list.nest(Self.elementTag(index)) { item in
                         item.nest(NFTNumbers.elementKey) { $0.put(NFTNumbers.dataValue, key) }
                     }
                 }
@@ -210,12 +211,16 @@ struct NFTBatch {
         }
     }
 
+    /// libnftnl numbers the elements of a list 1, 2, 3... where other lists repeat
+    /// NFTA_LIST_ELEM; the kernel reads either. We number them too, to send what nft sends.
+    private static func elementTag(_ index: Int) -> UInt16 { UInt16(index % 0x3fff + 1) }
+
     /// `flush set`/`flush map`: removes every element.
     mutating func flushSet(_ set: String) {
         let table = self.table
         message(NFTNumbers.delSetElem, flags: 0, step: "flush \(set)") {
-            $0.put(NFTNumbers.elementsTable, string: table)
             $0.put(NFTNumbers.elementsSet, string: set)
+            $0.put(NFTNumbers.elementsTable, string: table)
         }
     }
 }
