@@ -73,9 +73,12 @@ struct ProxyTrafficTests {
         #expect(table.contains("meta l4proto tcp dnat to \(world.c.ip):8080"), "\(table)")
     }
 
-    @Test func hairpinAPodReachesItselfThroughItsService() async throws {
+    @Test(arguments: [false, true])
+    func hairpinAPodReachesItselfThroughItsService(bridgeNetfilter: Bool) async throws {
         let world = try Self.world()
         let lab = world.lab
+        try lab.bridgeNetfilter(world.node1, bridgeNetfilter)
+        if bridgeNetfilter { try lab.hairpin(world.a, on: world.node1) }
         let proxy = try lab.proxy(for: world.node1)
         let own = Objects.service("own", clusterIP: "10.96.0.20", ports: [Objects.port(80)])
         let slice = Objects.slice("own-1", service: "own", ports: [Objects.slicePort(8080)], endpoints: [Objects.endpoint(world.a)])
@@ -86,5 +89,7 @@ struct ProxyTrafficTests {
             // The answer comes from a itself, which saw the node (masqueraded), not its own address.
             #expect(answer.status == 0 && answer.output == "a 10.42.0.1", "\(answer)")
         }
+        // Another pod of the node reaches it too.
+        #expect(lab.get(from: world.b.netPath, "http://10.96.0.20/").output.hasPrefix("a "))
     }
 }

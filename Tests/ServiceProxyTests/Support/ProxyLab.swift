@@ -38,6 +38,7 @@ final class ProxyLab: @unchecked Sendable {
 
     struct Pod {
         let name: String
+        let uid: String
         let namespace: String
         let ip: String
         let nodeName: String
@@ -120,9 +121,10 @@ final class ProxyLab: @unchecked Sendable {
     /// A pod on `node` serving TCP on `tcp` and UDP on `udp`, answering "<name> <client address>".
     func pod(_ name: String, on node: Node, tcp: [Int] = [8080], udp: [Int] = []) throws -> Pod {
         let ns = try namespace("pod-\(name)")
-        let status = try node.network.setUp(podUID: "\(name)-\(id)", netns: ns.fd, hostPorts: [])
+        let uid = "\(name)-\(id)"
+        let status = try node.network.setUp(podUID: uid, netns: ns.fd, hostPorts: [])
         guard let ip = status.ips.first else { throw ServiceProxyError.invalidConfiguration("pod \(name) got no address") }
-        let pod = Pod(name: name, namespace: ns.name, ip: ip, nodeName: node.name)
+        let pod = Pod(name: name, uid: uid, namespace: ns.name, ip: ip, nodeName: node.name)
         let ports = (tcp.map { "t\($0)" } + udp.map { "u\($0)" }).joined(separator: " ")
         try background("nsenter --net=\(pod.netPath) python3 \(root)/server.py \(name) \(ports)")
         for port in tcp {
@@ -130,6 +132,19 @@ final class ProxyLab: @unchecked Sendable {
             guard ready.status == 0 else { throw ServiceProxyError.invalidConfiguration("server \(name) did not start: \(ready.output)") }
         }
         return pod
+    }
+
+    /// Whether bridged traffic of `node` goes through netfilter's IP hooks (br_netfilter's
+    /// `bridge-nf-call-iptables`, per namespace; this host's default is on).
+    func bridgeNetfilter(_ node: Node, _ on: Bool) throws {
+        try check("nsenter --net=\(node.host.netPath) sh -c 'echo \(on ? 1 : 0) > /proc/sys/net/bridge/bridge-nf-call-iptables'")
+    }
+
+    /// Hairpin mode on a pod's bridge port (what kubelet's --hairpin-mode or CNI bridge's
+    /// hairpinMode set): with br_netfilter on, a pod's packet DNATed back to itself is bridged
+    /// out of the port it came in on, which a bridge only does in hairpin mode.
+    func hairpin(_ pod: Pod, on node: Node) throws {
+        try check("ip -n \(node.host.name) link set \(BridgeNetwork.hostVethName(podUID: pod.uid)) type bridge_slave hairpin on")
     }
 
     /// A proxy for `node` with the lab's ranges.
@@ -262,10 +277,14 @@ final class ProxyLab: @unchecked Sendable {
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("0.0.0.0", int(sys.argv[3])))
         s.settimeout(2)
-        s.sendto(b"hello", (sys.argv[1], int(sys.argv[2])))
+        # Connected, so an ICMP port unreachable comes back as ECONNREFUSED.
+        s.connect((sys.argv[1], int(sys.argv[2])))
+        s.send(b"hello")
         try:
-            print(s.recvfrom(2048)[0].decode())
+            print(s.recv(2048).decode())
         except socket.timeout:
             print("timeout")
+        except ConnectionRefusedError:
+            print("refused")
         """
 }
