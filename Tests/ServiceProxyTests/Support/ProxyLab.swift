@@ -50,6 +50,7 @@ final class ProxyLab: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try Self.serverScript.write(toFile: "\(root)/server.py", atomically: true, encoding: .utf8)
         try Self.udpClientScript.write(toFile: "\(root)/udp-client.py", atomically: true, encoding: .utf8)
+        try Self.loopClientScript.write(toFile: "\(root)/loop-client.py", atomically: true, encoding: .utf8)
         let lan = try namespace("lan")
         try check("ip -n \(lan.name) link add lan0 type bridge && ip -n \(lan.name) link set lan0 up")
     }
@@ -180,6 +181,25 @@ final class ProxyLab: @unchecked Sendable {
             .output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Starts a client in `netPath` that sends `count` HTTP requests to `url`, one every
+    /// `intervalMs` on a new connection, and writes "ok <n> failed <m> <first errors>" to the
+    /// returned file when done.
+    func loop(from netPath: String, _ url: String, count: Int, intervalMs: Int) throws -> String {
+        let output = "\(root)/loop-\(UUID().uuidString.prefix(8)).txt"
+        try background("nsenter --net=\(netPath) python3 \(root)/loop-client.py \(url) \(count) \(intervalMs) \(output)")
+        return output
+    }
+
+    /// Waits for a loop's result file.
+    func loopResult(_ file: String, seconds: Double = 60) -> String? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: file, encoding: .utf8), text.hasSuffix("\n") { return text }
+            usleep(100_000)
+        }
+        return nil
+    }
+
     // MARK: Shell
 
     @discardableResult
@@ -269,6 +289,39 @@ final class ProxyLab: @unchecked Sendable {
             threads.append(thread)
         for thread in threads:
             thread.join()
+        """
+
+    private static let loopClientScript = """
+        import socket, sys, time
+        host_port = sys.argv[1].split("//")[1].rstrip("/")
+        host, port = host_port.split(":") if ":" in host_port else (host_port, "80")
+        count, interval, output = int(sys.argv[2]), int(sys.argv[3]) / 1000.0, sys.argv[4]
+        ok, failed, errors = 0, 0, []
+        for i in range(count):
+            try:
+                s = socket.create_connection((host, int(port)), timeout=2)
+                s.settimeout(2)
+                s.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n")
+                data = b""
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                s.close()
+                if b"200 OK" in data:
+                    ok += 1
+                else:
+                    failed += 1
+                    errors.append("bad answer %r" % data[:40])
+            except OSError as error:
+                failed += 1
+                errors.append("%d: %s" % (i, error))
+            time.sleep(interval)
+        with open(output + ".tmp", "w") as f:
+            f.write("ok %d failed %d %s\\n" % (ok, failed, "; ".join(errors[:5])))
+        import os
+        os.rename(output + ".tmp", output)
         """
 
     private static let udpClientScript = """
