@@ -154,6 +154,12 @@ let package = Package(
             dependencies: ["NodeNetwork"],
             path: "bench/pod-network-bench"
         ),
+        // bench/service-proxy.sh: rule-update time against kube-proxy-style nft text.
+        .executableTarget(
+            name: "service-proxy-bench",
+            dependencies: ["ServiceProxy", "KubeAPI", "NodeNetwork", "CShims"],
+            path: "bench/service-proxy-bench"
+        ),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
