@@ -97,6 +97,33 @@ struct NFTMessageTests {
         #expect(failure.description == "nf_tables transaction refused at \"add rule a goto missing\": ENOENT (No such file or directory): chain not found")
     }
 
+    @Test func longElementListsAreSplitUnderTheAttributeLimit() {
+        var batch = NFTBatch(table: "swiftlet-proxy", firstSequence: 1)
+        let chain = "service-0123ABCD-" + String(repeating: "n", count: 63) + "/" + String(repeating: "s", count: 63) + "/tcp/http"
+        let elements = (0..<5000).map { index in
+            (key: ElementKey.serviceIP(.serviceIPs, IPv4Address(UInt32(0x0a60_0000 + index)), .tcp, 80).bytes, verdict: Optional(NFTVerdict.goto(chain)))
+        }
+        batch.addElements("service-ips", elements)
+        _ = batch.addAnonymousVerdictMap((0..<3000).map { _ in .goto(chain) })
+        #expect(!batch.buffer.oversized)
+        let messages = NetlinkReader.messages(batch.finished())
+        let elementMessages = messages.filter { $0.type == NFTNumbers.subsystemNFTables << 8 | NFTNumbers.newSetElem }
+        #expect(elementMessages.count > 2)
+        var total = 0
+        for message in elementMessages {
+            let list = NetlinkReader.attributes(message.payload.dropFirst(4))[NFTNumbers.elementsList]
+            #expect((list?.count ?? 0) < 40 * 1024)
+            var offset = list?.startIndex ?? 0
+            while let list, offset + 4 <= list.endIndex {
+                total += 1
+                offset += (Int(NetlinkReader.host16(list, offset)) + 3) & ~3
+            }
+        }
+        #expect(total == 8000)
+        // One transaction still: a single begin and end around all of them.
+        #expect(messages.first?.type == NFTNumbers.batchBegin && messages.last?.type == NFTNumbers.batchEnd)
+    }
+
     @Test func truncatedRepliesYieldNothingInsteadOfCrashing() {
         #expect(NetlinkReader.messages([1, 2, 3]).isEmpty)
         #expect(NetlinkReader.messages([255, 0, 0, 0] + [UInt8](repeating: 0, count: 20)).isEmpty)

@@ -120,19 +120,15 @@ struct NFTBatch {
             $0.nest(NFTNumbers.setDescription) { $0.put(NFTNumbers.setDescriptionSize, be32: UInt32(verdicts.count)) }
             $0.put(NFTNumbers.setUserData, Self.numgenMapUserData)
         }
-        message(NFTNumbers.newSetElem, flags: NFTNumbers.create, step: "add elements to the anonymous verdict map") {
-            $0.put(NFTNumbers.elementsTable, string: table)
-            $0.put(NFTNumbers.elementsSet, string: name)
-            $0.put(NFTNumbers.elementsSetID, be32: id)
-            $0.nest(NFTNumbers.elementsList) { list in
-                for (index, verdict) in verdicts.enumerated() {
-                    list.nest(Self.elementTag(index)) { element in
-                        element.nest(NFTNumbers.elementKey) { key in
-                            withUnsafeBytes(of: UInt32(index)) { key.put(NFTNumbers.dataValue, $0) }  // host order
-                        }
-                        element.nest(NFTNumbers.elementData) { verdict.encode(into: &$0) }
-                    }
-                }
+        let elements = verdicts.enumerated().map { index, verdict in
+            (key: withUnsafeBytes(of: UInt32(index)) { Array($0) }, verdict: Optional(verdict))  // key in host order
+        }
+        for chunk in Self.chunks(elements) {
+            message(NFTNumbers.newSetElem, flags: NFTNumbers.create, step: "add elements to the anonymous verdict map") {
+                $0.put(NFTNumbers.elementsTable, string: table)
+                $0.put(NFTNumbers.elementsSet, string: name)
+                $0.put(NFTNumbers.elementsSetID, be32: id)
+                Self.encode(chunk, into: &$0)
             }
         }
         return (name, id)
@@ -177,19 +173,11 @@ struct NFTBatch {
     /// key bytes (concatenations padded to 4 bytes per field, as nft lays them out).
     mutating func addElements(_ set: String, _ elements: [(key: [UInt8], verdict: NFTVerdict?)]) {
         let table = self.table
-        guard !elements.isEmpty else { return }
-        message(NFTNumbers.newSetElem, flags: NFTNumbers.create, step: "add elements to \(set)") {
-            $0.put(NFTNumbers.elementsTable, string: table)
-            $0.put(NFTNumbers.elementsSet, string: set)
-            $0.nest(NFTNumbers.elementsList) { list in
-                for (index, element) in elements.enumerated() {
-                    list.nest(Self.elementTag(index)) { item in
-                        item.nest(NFTNumbers.elementKey) { $0.put(NFTNumbers.dataValue, element.key) }
-                        if let verdict = element.verdict {
-                            item.nest(NFTNumbers.elementData) { verdict.encode(into: &$0) }
-                        }
-                    }
-                }
+        for chunk in Self.chunks(elements) {
+            message(NFTNumbers.newSetElem, flags: NFTNumbers.create, step: "add elements to \(set)") {
+                $0.put(NFTNumbers.elementsTable, string: table)
+                $0.put(NFTNumbers.elementsSet, string: set)
+                Self.encode(chunk, into: &$0)
             }
         }
     }
@@ -197,18 +185,47 @@ struct NFTBatch {
     /// `delete element <set> { key, ... }`: every key must exist.
     mutating func deleteElements(_ set: String, _ keys: [[UInt8]]) {
         let table = self.table
-        guard !keys.isEmpty else { return }
-        message(NFTNumbers.delSetElem, flags: 0, step: "delete elements from \(set)") {
-            $0.put(NFTNumbers.elementsTable, string: table)
-            $0.put(NFTNumbers.elementsSet, string: set)
-            $0.nest(NFTNumbers.elementsList) { list in
-                for (index, key) in keys.enumerated() {
-                    list.nest(Self.elementTag(index)) { item in
-                        item.nest(NFTNumbers.elementKey) { $0.put(NFTNumbers.dataValue, key) }
+        for chunk in Self.chunks(keys.map { (key: $0, verdict: NFTVerdict?.none) }) {
+            message(NFTNumbers.delSetElem, flags: 0, step: "delete elements from \(set)") {
+                $0.put(NFTNumbers.elementsTable, string: table)
+                $0.put(NFTNumbers.elementsSet, string: set)
+                Self.encode(chunk, into: &$0)
+            }
+        }
+    }
+
+    /// An element list attribute. Its length field has 16 bits, so long lists are split over
+    /// several messages by `chunks` (nft does the same); one transaction either way.
+    private static func encode(_ elements: ArraySlice<(key: [UInt8], verdict: NFTVerdict?)>, into buffer: inout NetlinkBuffer) {
+        buffer.nest(NFTNumbers.elementsList) { list in
+            for (index, element) in elements.enumerated() {
+                list.nest(elementTag(index)) { item in
+                    item.nest(NFTNumbers.elementKey) { $0.put(NFTNumbers.dataValue, element.key) }
+                    if let verdict = element.verdict {
+                        item.nest(NFTNumbers.elementData) { verdict.encode(into: &$0) }
                     }
                 }
             }
         }
+    }
+
+    /// Splits `elements` into lists of at most about 32 KiB encoded (an element's size is
+    /// bounded by its key and chain name; nothing comes near the 64 KiB attribute limit).
+    static func chunks(_ elements: [(key: [UInt8], verdict: NFTVerdict?)]) -> [ArraySlice<(key: [UInt8], verdict: NFTVerdict?)>] {
+        var result: [ArraySlice<(key: [UInt8], verdict: NFTVerdict?)>] = []
+        var start = 0, size = 0
+        for (index, element) in elements.enumerated() {
+            // item + key nest + value + data nest + verdict nest + code + chain, all padded.
+            let bound = 4 + 4 + 4 + element.key.count + 3 + 4 + 4 + 8 + 4 + (element.verdict?.chain?.utf8.count ?? 0) + 4
+            if size + bound > 32 * 1024 && index > start {
+                result.append(elements[start..<index])
+                start = index
+                size = 0
+            }
+            size += bound
+        }
+        if start < elements.count { result.append(elements[start...]) }
+        return result
     }
 
     /// libnftnl numbers the elements of a list 1, 2, 3... where other lists repeat

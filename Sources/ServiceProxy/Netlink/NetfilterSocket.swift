@@ -36,6 +36,9 @@ final class NetfilterSocket: @unchecked Sendable {
     /// handles the whole batch inside sendmsg (nfnetlink_rcv_batch), so every error it has
     /// for us is queued by the time send returns; nothing queued means committed.
     func commit(_ batch: NFTBatch) throws {
+        guard !batch.buffer.oversized else {
+            throw ServiceProxyError.transaction(step: "build", errno: EMSGSIZE, message: "a netlink attribute exceeded 64 KiB")
+        }
         let datagram = batch.finished()
         sequence = batch.nextSequence
         drainStale()

@@ -32,7 +32,8 @@ struct NetlinkBuffer {
     }
 
     mutating func put(_ type: UInt16, _ payload: some Collection<UInt8>) {
-        appendHost16(UInt16(4 + payload.count))
+        if payload.count > Int(UInt16.max) - 4 { oversized = true }
+        appendHost16(UInt16(truncatingIfNeeded: min(4 + payload.count, Int(UInt16.max))))
         appendHost16(type)
         bytes.append(contentsOf: payload)
         pad()
@@ -61,14 +62,21 @@ struct NetlinkBuffer {
         put(type, [UInt8(value >> 8), UInt8(value & 0xff)])
     }
 
-    /// A nested attribute whose content `body` appends.
+    /// A nested attribute whose content `body` appends. Callers keep nests under 64 KiB (the
+    /// length field's limit; NFTBatch splits element lists); a longer one is marked oversized
+    /// instead of wrapping its length, and the kernel refuses the message whole.
     mutating func nest(_ type: UInt16, _ body: (inout NetlinkBuffer) -> Void) {
         let start = bytes.count
         appendHost16(0)
         appendHost16(type | Self.nested)
         body(&self)
-        patchHost16(at: start, UInt16(bytes.count - start))
+        let length = bytes.count - start
+        if length > Int(UInt16.max) { oversized = true }
+        patchHost16(at: start, UInt16(truncatingIfNeeded: min(length, Int(UInt16.max))))
     }
+
+    /// Set when an attribute did not fit its 16-bit length: the buffer must not be sent.
+    private(set) var oversized = false
 
     private mutating func pad() {
         while bytes.count % 4 != 0 { bytes.append(0) }
