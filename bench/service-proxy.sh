@@ -72,6 +72,11 @@ events { worker_connections 1024; }
 http {
     access_log off;
     keepalive_requests 1000000;
+    client_body_temp_path $work/body;
+    proxy_temp_path $work/proxy;
+    fastcgi_temp_path $work/fastcgi;
+    uwsgi_temp_path $work/uwsgi;
+    scgi_temp_path $work/scgi;
     server { listen 8080; location / { return 200 "ok\n"; } }
 }
 EOF
