@@ -67,8 +67,12 @@ extension ServiceProxy {
     public func removeAll() async throws {
         await acquireSync()
         defer { releaseSync() }
-        let removal = ProxyTable.removal(of: config.table)
-        _ = try await worker.perform { _, nft in try nft.run(removal, what: "delete the service proxy's table") }
+        let main = config.table, known = tables
+        _ = try await worker.perform { socket, nft in
+            // Also shards of another shard count, left by an earlier configuration.
+            let found = try Self.listObjects(socket, main: main).tables
+            try nft.run(ProxyTable.removal(of: Array(Set(known).union(found)).sorted()), what: "delete the service proxy's tables")
+        }
         programs = [:]
         claims = [:]
         retiredChains = [:]
@@ -90,7 +94,7 @@ extension ServiceProxy {
     private func partialSync(_ report: inout SyncReport) async throws {
         let changed = dirty.sorted()
         dirty = []
-        var plan = BatchPlan()
+        var plan = BatchPlan(mainTable: config.table)
         var working = claims
         var updates: [(ServiceName, ServiceProgram?)] = []
         for name in changed {
@@ -127,7 +131,7 @@ extension ServiceProxy {
             return .program(nil)
         }
         let program = ServiceProgram.build(info, slices: slices(of: name), nodeName: config.nodeName,
-                                           clusterCIDR: config.clusterCIDR)
+                                           clusterCIDR: config.clusterCIDR, table: shardTable(of: name))
         if let key = program.claimedKeys.first(where: { working[$0] != nil && working[$0] != name }), let owner = working[key] {
             reject("Service \(name)", "\(key) is already programmed for service \(owner)")
             conflicted.insert(name)
@@ -148,7 +152,7 @@ extension ServiceProxy {
         for (name, program) in updates { programs[name] = program }
         let now = clock.now
         for chain in plan.retiredChains { retiredChains[chain] = now }
-        for chain in plan.fillChains { retiredChains[chain.name] = nil }
+        for (table, chain) in plan.fillChains { retiredChains[TableObject(table: table, name: chain.name)] = nil }
         if released && !conflicted.isEmpty {
             dirty.formUnion(conflicted)
             wake()
@@ -159,8 +163,10 @@ extension ServiceProxy {
 
     private func fullSync(_ report: inout SyncReport) async throws {
         dirty = []
-        var plan = BatchPlan()
-        plan.flushMaps = true
+        var plan = BatchPlan(mainTable: config.table)
+        plan.flushMaps = ProxyMap.allCases.flatMap { map in
+            map.isPerShard ? tables.dropFirst().map { BatchPlan.TableMap(table: $0, map: map) } : [BatchPlan.TableMap(table: config.table, map: map)]
+        }
         var working: [ElementKey: ServiceName] = [:]
         var desired: [(ServiceName, ServiceProgram)] = []
         // Services that hold their keys now keep them; newcomers that collide are refused.
@@ -170,11 +176,11 @@ extension ServiceProxy {
             plan.write(program)
             desired.append((name, program))
         }
-        let setup = ProxyTable(name: config.table, clusterCIDR: config.clusterCIDR, serviceCIDR: config.serviceCIDR,
-                               nodeAddresses: nodeAddresses, masqueradeMark: config.masqueradeMark)
+        let setup = ProxyTable(name: config.table, shards: config.shards, clusterCIDR: config.clusterCIDR,
+                               serviceCIDR: config.serviceCIDR, nodeAddresses: nodeAddresses, masqueradeMark: config.masqueradeMark)
         let frontends = desired.flatMap(\.1.udpFrontends)
-        let wanted = Set(desired.flatMap { $0.1.chains.map(\.name) })
-        let wantedSets = Set(desired.flatMap { $0.1.affinitySets.keys })
+        let wanted = Set(desired.flatMap { program in program.1.chains.map { TableObject(table: program.1.table, name: $0.name) } })
+        let wantedSets = Set(desired.flatMap { program in program.1.affinitySets.keys.map { TableObject(table: program.1.table, name: $0) } })
         let result = try await commit(plan, setup: (setup, wanted, wantedSets), frontends: frontends)
         report.full = true
         report.servicesChanged = plan.services
@@ -197,25 +203,28 @@ extension ServiceProxy {
         var commands = 0
         var conntrackDeleted = 0
         /// Chains of ours found in the kernel that no program has (full sync only).
-        var leftovers: [String] = []
+        var leftovers: [TableObject] = []
     }
 
-    private func commit(_ plan: BatchPlan, setup: (ProxyTable, Set<String>, Set<String>)?,
+    private func commit(_ plan: BatchPlan, setup: (ProxyTable, Set<TableObject>, Set<TableObject>)?,
                         frontends: [ServiceProgram.UDPFrontend]) async throws -> CommitResult {
-        let tableName = config.table
+        let main = config.table, known = Set(tables)
         let nodeAddresses = Set(self.nodeAddresses)
         let logger = self.logger
         return try await worker.perform { socket, nft -> CommitResult in
             var plan = plan
-            var leftovers: [String] = []
+            var leftovers: [TableObject] = []
             if let (fixed, wanted, wantedSets) = setup {
                 try Self.setUpTable(fixed, nft: nft, logger: logger)
-                let existing = try Self.listObjects(socket, table: tableName)
-                leftovers = existing.chains.filter { ChainNames.isServiceChain($0) && !wanted.contains($0) }
-                let staleSets = existing.sets.filter { ChainNames.isAffinitySet($0) && !wantedSets.contains($0) }
-                plan.retire(chains: leftovers, sets: staleSets)
+                let existing = try Self.listObjects(socket, main: main)
+                let extraTables = existing.tables.filter { !known.contains($0) }
+                leftovers = existing.chains.filter {
+                    ChainNames.isServiceChain($0.name) && !wanted.contains($0) && known.contains($0.table)
+                }
+                let staleSets = existing.sets.filter { ChainNames.isAffinitySet($0.name) && !wantedSets.contains($0) }
+                plan.retire(chains: leftovers, sets: staleSets, tables: extraTables.sorted())
             }
-            var batch = socket.batch(table: tableName)
+            var batch = socket.batch()
             plan.write(into: &batch)
             try socket.commit(batch)
             var deleted = 0
@@ -244,24 +253,21 @@ extension ServiceProxy {
         }
     }
 
-    /// Our table's chains and sets as the kernel has them (dumps; chains are not filtered by
-    /// table in the kernel, sets are).
-    static func listObjects(_ socket: NetfilterSocket, table: String) throws -> (chains: [String], sets: [String]) {
-        let chains = try socket.dump(subsystem: NFTNumbers.subsystemNFTables, type: NFTNumbers.getChain,
-                                     family: NFTNumbers.familyIPv4, what: "list chains").compactMap { message -> String? in
-            let attributes = NetlinkReader.attributes(message.payload.dropFirst(4))
-            guard NetlinkReader.string(attributes[NFTNumbers.chainTable]) == table else { return nil }
-            return NetlinkReader.string(attributes[NFTNumbers.chainName])
+    /// Our tables' chains and sets as the kernel has them (dumps; chains are not filtered by
+    /// table in the kernel, sets are listed for the whole family and filtered here too).
+    static func listObjects(_ socket: NetfilterSocket, main: String) throws -> (chains: [TableObject], sets: [TableObject], tables: Set<String>) {
+        func objects(_ type: UInt16, table tableAttribute: UInt16, name nameAttribute: UInt16, what: String) throws -> [TableObject] {
+            try socket.dump(subsystem: NFTNumbers.subsystemNFTables, type: type, family: NFTNumbers.familyIPv4, what: what)
+                .compactMap { message in
+                    let attributes = NetlinkReader.attributes(message.payload.dropFirst(4))
+                    guard let table = NetlinkReader.string(attributes[tableAttribute]), ProxyTable.isOurs(table, main: main),
+                          let name = NetlinkReader.string(attributes[nameAttribute]) else { return nil }
+                    return TableObject(table: table, name: name)
+                }
         }
-        let sets = try socket.dump(subsystem: NFTNumbers.subsystemNFTables, type: NFTNumbers.getSet,
-                                   family: NFTNumbers.familyIPv4, what: "list sets") {
-            $0.put(NFTNumbers.setTable, string: table)
-        }.compactMap { message -> String? in
-            let attributes = NetlinkReader.attributes(message.payload.dropFirst(4))
-            guard NetlinkReader.string(attributes[NFTNumbers.setTable]) == table else { return nil }
-            return NetlinkReader.string(attributes[NFTNumbers.setName])
-        }
-        return (chains, sets)
+        let chains = try objects(NFTNumbers.getChain, table: NFTNumbers.chainTable, name: NFTNumbers.chainName, what: "list chains")
+        let sets = try objects(NFTNumbers.getSet, table: NFTNumbers.setTable, name: NFTNumbers.setName, what: "list sets")
+        return (chains, sets, Set(chains.map(\.table)))
     }
 
     /// Deletes the retired chains that have been empty long enough, in a transaction of their
@@ -271,11 +277,10 @@ extension ServiceProxy {
         let due = retiredChains.filter { now - $0.value >= Self.retiredChainGrace }.map(\.key).sorted()
         guard !due.isEmpty else { return 0 }
         for chain in due { retiredChains[chain] = nil }
-        let tableName = config.table
         do {
             try await worker.perform { socket, _ in
-                var batch = socket.batch(table: tableName)
-                for chain in due { batch.deleteChain(chain) }
+                var batch = socket.batch()
+                for chain in due { batch.deleteChain(table: chain.table, chain.name) }
                 try socket.commit(batch)
             }
             return due.count

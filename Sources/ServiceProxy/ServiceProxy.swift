@@ -41,7 +41,7 @@ public actor ServiceProxy {
     // What the kernel has.
     var programs: [ServiceName: ServiceProgram] = [:]
     var claims: [ElementKey: ServiceName] = [:]
-    var retiredChains: [String: ContinuousClock.Instant] = [:]
+    var retiredChains: [TableObject: ContinuousClock.Instant] = [:]
 
     var dirty: Set<ServiceName> = []
     /// Services refused because another service holds their address or node port; retried
@@ -169,6 +169,14 @@ public actor ServiceProxy {
         if slicesByService[old.service]?.isEmpty == true { slicesByService[old.service] = nil }
         markDirty(old.service)
     }
+
+    /// The shard table a service's chains live in.
+    func shardTable(of service: ServiceName) -> String {
+        ProxyTable.shardName(config.table, ProxyTable.shard(of: service, shards: config.shards))
+    }
+
+    /// Every table this configuration uses: the main one and the shards.
+    var tables: [String] { [config.table] + (0..<config.shards).map { ProxyTable.shardName(config.table, $0) } }
 
     func slices(of service: ServiceName) -> [SliceInfo] {
         (slicesByService[service] ?? []).sorted { $0.name < $1.name }.compactMap { slices[$0] }

@@ -19,9 +19,12 @@ public struct ServiceProxyConfig: Sendable {
     public var table: String
     /// The packet mark bit that says "masquerade on the way out" (kube-proxy's 0x4000).
     public var masqueradeMark: UInt32
+    /// How many tables the services are spread over (`ip <table>-0` ...): the kernel re-checks
+    /// a whole table on every change, so a change costs what one shard holds (ProxyTable).
+    public var shards: Int
 
     public init(nodeName: String, nodeAddresses: [IPv4Address], clusterCIDR: IPv4Subnet, serviceCIDR: IPv4Subnet,
-                netns: Int32 = -1, table: String = "swiftlet-proxy", masqueradeMark: UInt32 = 0x4000) {
+                netns: Int32 = -1, table: String = "swiftlet-proxy", masqueradeMark: UInt32 = 0x4000, shards: Int = 16) {
         self.nodeName = nodeName
         self.nodeAddresses = nodeAddresses
         self.clusterCIDR = clusterCIDR
@@ -29,6 +32,7 @@ public struct ServiceProxyConfig: Sendable {
         self.netns = netns
         self.table = table
         self.masqueradeMark = masqueradeMark
+        self.shards = shards
     }
 
     /// Refuses settings that would build a broken or dangerous table, saying what to change.
@@ -37,12 +41,15 @@ public struct ServiceProxyConfig: Sendable {
             throw ServiceProxyError.invalidConfiguration("node name \(ServiceValidation.quoted(nodeName)): must be 1 to 253 characters")
         }
         let tableBytes = Array(table.utf8)
-        guard (1...64).contains(tableBytes.count), let first = tableBytes.first,
+        guard (1...60).contains(tableBytes.count), let first = tableBytes.first,
               first >= UInt8(ascii: "a") && first <= UInt8(ascii: "z"),
               tableBytes.allSatisfy({ ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-") })
         else {
             throw ServiceProxyError.invalidConfiguration(
-                "table name \(ServiceValidation.quoted(table)): use 1 to 64 of a-z, 0-9 and '-', starting with a letter")
+                "table name \(ServiceValidation.quoted(table)): use 1 to 60 of a-z, 0-9 and '-', starting with a letter")
+        }
+        guard (1...64).contains(shards) else {
+            throw ServiceProxyError.invalidConfiguration("shards \(shards): must be 1 to 64")
         }
         guard (8...30).contains(clusterCIDR.prefixLength) else {
             throw ServiceProxyError.invalidConfiguration("cluster CIDR \(clusterCIDR): the prefix must be /8 to /30")

@@ -21,24 +21,24 @@ struct NFTMessageTests {
     }
 
     @Test func rulesEncodeAsNftEncodesThem() {
-        var batch = NFTBatch(table: "sp", firstSequence: 0)
+        var batch = NFTBatch(firstSequence: 0)
         let address = IPv4Address("10.42.0.5")!
-        ProxyRule.masqueradeIfSourceIs(address).add(to: &batch, chain: "ext1")
+        ProxyRule.masqueradeIfSourceIs(address).add(to: &batch, table: "sp", chain: "ext1")
         // nft names an existing set by its cache ID as well; the proxy's own rules do not need to.
-        batch.addRule(chain: "ext1", [.payload(transport: false, offset: 12, length: 4), .dynsetUpdate(set: "affinity-X", setID: 3)],
+        batch.addRule(table: "sp", chain: "ext1", [.payload(transport: false, offset: 12, length: 4), .dynsetUpdate(set: "affinity-X", setID: 3)],
                       text: "update @affinity-X { ip saddr }")
-        ProxyRule.dnat(.udp, address, 53).add(to: &batch, chain: "ext1")
-        batch.addRule(chain: "ext1", [.payload(transport: false, offset: 12, length: 4),
+        ProxyRule.dnat(.udp, address, 53).add(to: &batch, table: "sp", chain: "ext1")
+        batch.addRule(table: "sp", chain: "ext1", [.payload(transport: false, offset: 12, length: 4),
                                       .lookup(set: "affinity-X", setID: 3, verdictMap: false), .verdict(.goto("ext1"))],
                       text: "ip saddr @affinity-X goto ext1")
         ProxyRule.masqueradeOffCluster(clusterIP: IPv4Address("10.96.0.10")!, .tcp, 80, clusterCIDR: IPv4Subnet("10.42.0.0/16")!)
-            .add(to: &batch, chain: "ext1")
-        ProxyRule.masqueradeIfFromNode.add(to: &batch, chain: "ext1")
-        ProxyRule.gotoIfSourceIn(IPv4Subnet("10.42.0.0/17")!, "ext1").add(to: &batch, chain: "ext1")
-        ProxyRule.goto("ext1").add(to: &batch, chain: "ext1")
+            .add(to: &batch, table: "sp", chain: "ext1")
+        ProxyRule.masqueradeIfFromNode.add(to: &batch, table: "sp", chain: "ext1")
+        ProxyRule.gotoIfSourceIn(IPv4Subnet("10.42.0.0/17")!, "ext1").add(to: &batch, table: "sp", chain: "ext1")
+        ProxyRule.goto("ext1").add(to: &batch, table: "sp", chain: "ext1")
         batch.nextSetID = 10
-        ProxyRule.balance(["ext1", "mark-for-masquerade"]).add(to: &batch, chain: "ext1")
-        batch.addElements("service-ips", [(ElementKey.serviceIP(.serviceIPs, IPv4Address("10.96.0.11")!, .udp, 53).bytes,
+        ProxyRule.balance(["ext1", "mark-for-masquerade"]).add(to: &batch, table: "sp", chain: "ext1")
+        batch.addElements(table: "sp", "service-ips", [(ElementKey.serviceIP(.serviceIPs, IPv4Address("10.96.0.11")!, .udp, 53).bytes,
                                            .goto("ext1"))])
         let ours = Self.messages(batch.finished())
         #expect(ours.count == CapturedNFTMessages.rules.count)
@@ -48,16 +48,16 @@ struct NFTMessageTests {
     }
 
     @Test func objectsEncodeAsNftEncodesThem() {
-        var batch = NFTBatch(table: "sp", firstSequence: 0)
-        batch.addChain("newchain-a/b")
-        batch.flushChain("newchain-a/b")
-        batch.addAffinitySet("affinity-Q", timeoutSeconds: 10800)
+        var batch = NFTBatch(firstSequence: 0)
+        batch.addChain(table: "sp", "newchain-a/b")
+        batch.flushChain(table: "sp", "newchain-a/b")
+        batch.addAffinitySet(table: "sp", "affinity-Q", timeoutSeconds: 10800)
         let key = ElementKey.serviceIP(.serviceIPs, IPv4Address("10.96.0.11")!, .udp, 53)
-        batch.deleteElements("service-ips", [key.bytes])
-        batch.flushSet("service-ips")
-        batch.deleteSet("affinity-Q")
-        batch.deleteChain("newchain-a/b")
-        batch.addElements("cluster-ips", [(ElementKey.clusterIP(IPv4Address("10.96.0.11")!).bytes, nil)])
+        batch.deleteElements(table: "sp", "service-ips", [key.bytes])
+        batch.flushSet(table: "sp", "service-ips")
+        batch.deleteSet(table: "sp", "affinity-Q")
+        batch.deleteChain(table: "sp", "newchain-a/b")
+        batch.addElements(table: "sp", "cluster-ips", [(ElementKey.clusterIP(IPv4Address("10.96.0.11")!).bytes, nil)])
         let ours = Self.messages(batch.finished())
         #expect(ours.count == CapturedNFTMessages.objects.count)
         for (index, (mine, theirs)) in zip(ours, CapturedNFTMessages.objects).enumerated() {
@@ -66,12 +66,12 @@ struct NFTMessageTests {
     }
 
     @Test func errorsNameTheRefusedCommand() {
-        var batch = NFTBatch(table: "t", firstSequence: 100)
-        batch.addChain("a")
-        ProxyRule.goto("missing").add(to: &batch, chain: "a")
+        var batch = NFTBatch(firstSequence: 100)
+        batch.addChain(table: "t", "a")
+        ProxyRule.goto("missing").add(to: &batch, table: "t", chain: "a")
         #expect(batch.describe(sequence: 100) == "commit")
-        #expect(batch.describe(sequence: 101) == "add chain a")
-        #expect(batch.describe(sequence: 102) == "add rule a goto missing")
+        #expect(batch.describe(sequence: 101) == "add chain t a")
+        #expect(batch.describe(sequence: 102) == "add rule t a goto missing")
         #expect(batch.describe(sequence: 103) == nil)
         #expect(batch.count == 2)
 
@@ -94,17 +94,17 @@ struct NFTMessageTests {
         let error = message.first.flatMap(NetlinkReader.error)
         #expect(error?.errno == 2 && error?.sequence == 102 && error?.text == "chain not found", "\(String(describing: error))")
         let failure = ServiceProxyError.transaction(step: batch.describe(sequence: 102)!, errno: 2, message: error?.text)
-        #expect(failure.description == "nf_tables transaction refused at \"add rule a goto missing\": ENOENT (No such file or directory): chain not found")
+        #expect(failure.description == "nf_tables transaction refused at \"add rule t a goto missing\": ENOENT (No such file or directory): chain not found")
     }
 
     @Test func longElementListsAreSplitUnderTheAttributeLimit() {
-        var batch = NFTBatch(table: "swiftlet-proxy", firstSequence: 1)
+        var batch = NFTBatch(firstSequence: 1)
         let chain = "service-0123ABCD-" + String(repeating: "n", count: 63) + "/" + String(repeating: "s", count: 63) + "/tcp/http"
         let elements = (0..<5000).map { index in
             (key: ElementKey.serviceIP(.serviceIPs, IPv4Address(UInt32(0x0a60_0000 + index)), .tcp, 80).bytes, verdict: Optional(NFTVerdict.goto(chain)))
         }
-        batch.addElements("service-ips", elements)
-        _ = batch.addAnonymousVerdictMap((0..<3000).map { _ in .goto(chain) })
+        batch.addElements(table: "sp", "service-ips", elements)
+        _ = batch.addAnonymousVerdictMap(table: "swiftlet-proxy-0", (0..<3000).map { _ in .goto(chain) })
         #expect(!batch.buffer.oversized)
         let messages = NetlinkReader.messages(batch.finished())
         let elementMessages = messages.filter { $0.type == NFTNumbers.subsystemNFTables << 8 | NFTNumbers.newSetElem }

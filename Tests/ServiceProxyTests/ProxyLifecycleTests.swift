@@ -22,7 +22,7 @@ struct ProxyLifecycleTests {
     /// gets new handles, an untouched one keeps them.
     static func handles(_ lab: ProxyLab, _ node: ProxyLab.Node, service: String) -> [String] {
         var chain = "", rules: [String] = []
-        for line in lab.sh("nsenter --net=\(node.host.netPath) nft -a list table ip swiftlet-proxy").output.split(separator: "\n") {
+        for line in lab.listTable(node, handles: true).split(separator: "\n") {
             if line.hasPrefix("\tchain ") {
                 chain = String(line)
             } else if line.hasPrefix("\t\t"), line.contains("# handle"), chain.contains("default/\(service)/") {
@@ -57,15 +57,17 @@ struct ProxyLifecycleTests {
         // range: dropped), its chains are emptied now and deleted a second later.
         await proxy.delete(service: ServiceName(namespace: "default", name: "two"))
         let removal = try await proxy.sync()
-        #expect(removal.servicesChanged == 1 && removal.chainsDeleted == 0)
+        #expect(removal.servicesChanged == 1)
         #expect(lab.get(from: world.client.netPath, "http://10.96.1.2/", timeout: 1).status == 28)
         let emptied = Self.handles(lab, world.node1, service: "two")
         #expect(emptied.isEmpty, "rules left: \(emptied)")
         #expect(lab.listTable(world.node1).contains("default/two/"), "chains are deleted only after the grace period")
         try await Task.sleep(for: .milliseconds(1100))
         let cleanup = try await proxy.sync()
-        // three's old endpoint chain, two's service and endpoint chains.
-        #expect(cleanup.chainsDeleted == 3, "\(cleanup)")
+        // three's old endpoint chain (due already at the removal sync on a slow machine), two's
+        // service and endpoint chains (retired by that sync, so never deleted by it).
+        #expect(removal.chainsDeleted + cleanup.chainsDeleted == 3, "\(removal) / \(cleanup)")
+        #expect(cleanup.chainsDeleted >= 2, "\(cleanup)")
         let table = lab.listTable(world.node1)
         #expect(!table.contains("default/two/"), "\(table)")
         #expect(!table.contains("default/three/tcp/__\(world.a.ip)/8080"), "\(table)")
@@ -183,7 +185,7 @@ struct ProxyLifecycleTests {
         try await proxy.removeAll()
         #expect(lab.sh("nsenter --net=\(node) nft list table ip foreign").output == foreign)
         #expect(lab.sh("nsenter --net=\(node) nft list table ip swiftlet").output == swiftlet)
-        #expect(lab.sh("nsenter --net=\(node) nft list table ip swiftlet-proxy").status != 0)
+        #expect(!lab.sh("nsenter --net=\(node) nft list tables").output.contains("swiftlet-proxy"))
         // Pods still reach each other without the proxy (the node network is intact).
         #expect(lab.get(from: world.client.netPath, "http://\(world.a.ip):8080/").output.hasPrefix("a "))
     }
@@ -197,7 +199,7 @@ struct ProxyLifecycleTests {
         // Nothing is written before the first full list (a restarted agent must not program
         // an empty picture over a good table).
         try await Task.sleep(for: .milliseconds(700))
-        #expect(lab.sh("nsenter --net=\(world.node1.host.netPath) nft list table ip swiftlet-proxy").status != 0)
+        #expect(!lab.sh("nsenter --net=\(world.node1.host.netPath) nft list tables").output.contains("swiftlet-proxy"))
         await proxy.replaceAll(services: [Self.service("auto", "10.96.4.1")], slices: [Self.slice("auto", [world.a])])
         let first = lab.eventually("nsenter --net=\(world.client.netPath) curl -s --max-time 1 http://10.96.4.1/ | grep '^a '")
         #expect(first.status == 0, "\(first.output)")

@@ -25,7 +25,7 @@ struct ServiceProgramTests {
     }
 
     static func build(_ service: ServiceInfo, _ endpoints: [SliceInfo.Endpoint], proto: L4Protocol = .tcp) -> ServiceProgram {
-        ServiceProgram.build(service, slices: [slice(endpoints, proto: proto)], nodeName: "n1", clusterCIDR: cluster)
+        ServiceProgram.build(service, slices: [slice(endpoints, proto: proto)], nodeName: "n1", clusterCIDR: cluster, table: "proxy-3")
     }
 
     /// The program as nft would list it: "chain: rule" lines and "map { key } : verdict" lines.
@@ -131,20 +131,23 @@ struct ServiceProgramTests {
     @Test func aChangedEndpointTouchesOnlyWhatChanged() {
         let before = Self.build(Self.service(), [Self.endpoint("10.42.0.5"), Self.endpoint("10.42.0.6")])
         let after = Self.build(Self.service(), [Self.endpoint("10.42.0.5"), Self.endpoint("10.42.0.7")])
-        var plan = BatchPlan()
+        var plan = BatchPlan(mainTable: "proxy")
         plan.change(from: before, to: after)
-        #expect(plan.fillChains.map { Self.short($0.name) } == ["endpoint:default/web/tcp/http__10.42.0.7/8080", "service:default/web/tcp/http"])
-        #expect(plan.createChains.map(Self.short) == ["endpoint:default/web/tcp/http__10.42.0.7/8080"])
-        #expect(plan.retiredChains.map(Self.short) == ["endpoint:default/web/tcp/http__10.42.0.6/8080"])
+        #expect(plan.fillChains.map { "\($0.table) \(Self.short($0.chain.name))" }
+            == ["proxy-3 endpoint:default/web/tcp/http__10.42.0.7/8080", "proxy-3 service:default/web/tcp/http"])
+        #expect(plan.createChains.map { Self.short($0.name) } == ["endpoint:default/web/tcp/http__10.42.0.7/8080"])
+        #expect(plan.retiredChains.map { "\($0.table) \(Self.short($0.name))" } == ["proxy-3 endpoint:default/web/tcp/http__10.42.0.6/8080"])
         #expect(plan.addElements.isEmpty && plan.deleteElements.isEmpty)
 
-        var none = BatchPlan()
+        var none = BatchPlan(mainTable: "proxy")
         none.change(from: before, to: before)
         #expect(none.isEmpty)
 
-        var removal = BatchPlan()
+        // Dispatch elements go to the shard, filter elements to the main table.
+        var removal = BatchPlan(mainTable: "proxy")
         removal.change(from: before, to: nil)
-        #expect(removal.retiredChains.count == 3 && removal.deleteElements.values.map(\.count).reduce(0, +) == 2)
+        #expect(removal.retiredChains.count == 3)
+        #expect(removal.deleteElements.keys.map { "\($0.table) \($0.map.rawValue)" }.sorted() == ["proxy cluster-ips", "proxy-3 service-ips"])
     }
 
     @Test func conntrackEntriesToAnEndpointTheServiceLostAreStale() {

@@ -7,7 +7,6 @@
 /// Messages carry no NLM_F_ACK, as nft sends them: the kernel answers only errors, each with
 /// the sequence number of the message it refused; `describe(sequence:)` names that step.
 struct NFTBatch {
-    let table: String
     private(set) var buffer = NetlinkBuffer(reservingCapacity: 16 * 1024)
     private var sequence: UInt32
     private let firstSequence: UInt32
@@ -18,8 +17,7 @@ struct NFTBatch {
     /// The number of commands (messages between begin and end).
     var count: Int { steps.count - 1 }
 
-    init(table: String, firstSequence: UInt32) {
-        self.table = table
+    init(firstSequence: UInt32) {
         self.firstSequence = firstSequence
         self.sequence = firstSequence
         let begin = buffer.beginMessage(type: NFTNumbers.batchBegin, flags: NFTNumbers.request, sequence: sequence,
@@ -59,41 +57,44 @@ struct NFTBatch {
     // MARK: Chains and rules
 
     /// `add chain`: creates a regular chain, no error when it exists.
-    mutating func addChain(_ name: String) {
-        let table = self.table
-        message(NFTNumbers.newChain, flags: NFTNumbers.create, step: "add chain \(name)") {
+    mutating func addChain(table: String, _ name: String) {
+        message(NFTNumbers.newChain, flags: NFTNumbers.create, step: "add chain \(table) \(name)") {
             $0.put(NFTNumbers.chainTable, string: table)
             $0.put(NFTNumbers.chainName, string: name)
         }
     }
 
     /// `flush chain`: deletes every rule of the chain.
-    mutating func flushChain(_ name: String) {
-        let table = self.table
-        message(NFTNumbers.delRule, flags: 0, step: "flush chain \(name)") {
+    mutating func flushChain(table: String, _ name: String) {
+        message(NFTNumbers.delRule, flags: 0, step: "flush chain \(table) \(name)") {
             $0.put(NFTNumbers.ruleTable, string: table)
             $0.put(NFTNumbers.ruleChain, string: name)
         }
     }
 
     /// `delete chain`: the chain must be empty and unreferenced.
-    mutating func deleteChain(_ name: String) {
-        let table = self.table
-        message(NFTNumbers.delChain, flags: 0, step: "delete chain \(name)") {
+    mutating func deleteChain(table: String, _ name: String) {
+        message(NFTNumbers.delChain, flags: 0, step: "delete chain \(table) \(name)") {
             $0.put(NFTNumbers.chainTable, string: table)
             $0.put(NFTNumbers.chainName, string: name)
         }
     }
 
     /// `add rule`: appends a rule made of `expressions` to `chain`.
-    mutating func addRule(chain: String, _ expressions: [NFTExpression], text: String) {
-        let table = self.table
-        message(NFTNumbers.newRule, flags: NFTNumbers.create | NFTNumbers.append, step: "add rule \(chain) \(text)") {
+    mutating func addRule(table: String, chain: String, _ expressions: [NFTExpression], text: String) {
+        message(NFTNumbers.newRule, flags: NFTNumbers.create | NFTNumbers.append, step: "add rule \(table) \(chain) \(text)") {
             $0.put(NFTNumbers.ruleTable, string: table)
             $0.put(NFTNumbers.ruleChain, string: chain)
             $0.nest(NFTNumbers.ruleExpressions) { list in
                 for expression in expressions { expression.encode(into: &list) }
             }
+        }
+    }
+
+    /// `delete table`: the table and everything in it.
+    mutating func deleteTable(_ name: String) {
+        message(NFTNumbers.delTable, flags: 0, step: "delete table \(name)") {
+            $0.put(NFTNumbers.tableName, string: name)
         }
     }
 
@@ -103,12 +104,11 @@ struct NFTBatch {
     /// created with the kernel-assigned name `__map%d` and referred to by the returned ID in
     /// the same transaction. Its user data is what nft stores (key in host byte order, typeof
     /// numgen), so `nft list` prints it the way nft would have written it.
-    mutating func addAnonymousVerdictMap(_ verdicts: [NFTVerdict]) -> (name: String, id: UInt32) {
-        let table = self.table
+    mutating func addAnonymousVerdictMap(table: String, _ verdicts: [NFTVerdict]) -> (name: String, id: UInt32) {
         let id = nextSetID
         nextSetID += 1
         let name = "__map%d"
-        message(NFTNumbers.newSet, flags: NFTNumbers.create, step: "add anonymous verdict map") {
+        message(NFTNumbers.newSet, flags: NFTNumbers.create, step: "add anonymous verdict map to \(table)") {
             $0.put(NFTNumbers.setTable, string: table)
             $0.put(NFTNumbers.setName, string: name)
             $0.put(NFTNumbers.setFlags, be32: NFTNumbers.setAnonymous | NFTNumbers.setConstant | NFTNumbers.setMap)
@@ -124,7 +124,7 @@ struct NFTBatch {
             (key: withUnsafeBytes(of: UInt32(index)) { Array($0) }, verdict: Optional(verdict))  // key in host order
         }
         for chunk in Self.chunks(elements) {
-            message(NFTNumbers.newSetElem, flags: NFTNumbers.create, step: "add elements to the anonymous verdict map") {
+            message(NFTNumbers.newSetElem, flags: NFTNumbers.create, step: "add elements to an anonymous verdict map of \(table)") {
                 $0.put(NFTNumbers.elementsTable, string: table)
                 $0.put(NFTNumbers.elementsSet, string: name)
                 $0.put(NFTNumbers.elementsSetID, be32: id)
@@ -144,11 +144,10 @@ struct NFTBatch {
     /// `add set <name> { type ipv4_addr; flags dynamic,timeout; timeout <n>s; }`: the addresses
     /// of clients that recently used one endpoint (session affinity). No error when it exists
     /// with the same properties.
-    mutating func addAffinitySet(_ name: String, timeoutSeconds: Int) {
-        let table = self.table
+    mutating func addAffinitySet(table: String, _ name: String, timeoutSeconds: Int) {
         let id = nextSetID
         nextSetID += 1
-        message(NFTNumbers.newSet, flags: NFTNumbers.create, step: "add set \(name)") {
+        message(NFTNumbers.newSet, flags: NFTNumbers.create, step: "add set \(table) \(name)") {
             $0.put(NFTNumbers.setTable, string: table)
             $0.put(NFTNumbers.setName, string: name)
             $0.put(NFTNumbers.setFlags, be32: NFTNumbers.setTimeoutFlag | NFTNumbers.setEvaluation)
@@ -161,9 +160,8 @@ struct NFTBatch {
     }
 
     /// `delete set`.
-    mutating func deleteSet(_ name: String) {
-        let table = self.table
-        message(NFTNumbers.delSet, flags: 0, step: "delete set \(name)") {
+    mutating func deleteSet(table: String, _ name: String) {
+        message(NFTNumbers.delSet, flags: 0, step: "delete set \(table) \(name)") {
             $0.put(NFTNumbers.setTable, string: table)
             $0.put(NFTNumbers.setName, string: name)
         }
@@ -171,10 +169,9 @@ struct NFTBatch {
 
     /// `add element <set> { key [: verdict], ... }` on a named set or map; keys are the raw
     /// key bytes (concatenations padded to 4 bytes per field, as nft lays them out).
-    mutating func addElements(_ set: String, _ elements: [(key: [UInt8], verdict: NFTVerdict?)]) {
-        let table = self.table
+    mutating func addElements(table: String, _ set: String, _ elements: [(key: [UInt8], verdict: NFTVerdict?)]) {
         for chunk in Self.chunks(elements) {
-            message(NFTNumbers.newSetElem, flags: NFTNumbers.create, step: "add elements to \(set)") {
+            message(NFTNumbers.newSetElem, flags: NFTNumbers.create, step: "add elements to \(table) \(set)") {
                 $0.put(NFTNumbers.elementsTable, string: table)
                 $0.put(NFTNumbers.elementsSet, string: set)
                 Self.encode(chunk, into: &$0)
@@ -183,10 +180,9 @@ struct NFTBatch {
     }
 
     /// `delete element <set> { key, ... }`: every key must exist.
-    mutating func deleteElements(_ set: String, _ keys: [[UInt8]]) {
-        let table = self.table
+    mutating func deleteElements(table: String, _ set: String, _ keys: [[UInt8]]) {
         for chunk in Self.chunks(keys.map { (key: $0, verdict: NFTVerdict?.none) }) {
-            message(NFTNumbers.delSetElem, flags: 0, step: "delete elements from \(set)") {
+            message(NFTNumbers.delSetElem, flags: 0, step: "delete elements from \(table) \(set)") {
                 $0.put(NFTNumbers.elementsTable, string: table)
                 $0.put(NFTNumbers.elementsSet, string: set)
                 Self.encode(chunk, into: &$0)
@@ -233,9 +229,8 @@ struct NFTBatch {
     private static func elementTag(_ index: Int) -> UInt16 { UInt16(index % 0x3fff + 1) }
 
     /// `flush set`/`flush map`: removes every element.
-    mutating func flushSet(_ set: String) {
-        let table = self.table
-        message(NFTNumbers.delSetElem, flags: 0, step: "flush \(set)") {
+    mutating func flushSet(table: String, _ set: String) {
+        message(NFTNumbers.delSetElem, flags: 0, step: "flush \(table) \(set)") {
             $0.put(NFTNumbers.elementsSet, string: set)
             $0.put(NFTNumbers.elementsTable, string: table)
         }

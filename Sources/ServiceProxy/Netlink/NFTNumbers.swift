@@ -10,6 +10,7 @@ enum NFTNumbers {
     static let familyIPv4: UInt8 = 2                // NFPROTO_IPV4
 
     // enum nf_tables_msg_types
+    static let delTable: UInt16 = 2
     static let newChain: UInt16 = 3
     static let getChain: UInt16 = 4
     static let delChain: UInt16 = 5
@@ -28,6 +29,8 @@ enum NFTNumbers {
     static let create: UInt16 = 0x400               // NLM_F_CREATE
     static let append: UInt16 = 0x800               // NLM_F_APPEND
 
+    // enum nft_table_attributes
+    static let tableName: UInt16 = 1
     // enum nft_chain_attributes
     static let chainTable: UInt16 = 1
     static let chainName: UInt16 = 3

@@ -28,8 +28,8 @@ final class NetfilterSocket: @unchecked Sendable {
     deinit { close(fd) }
 
     /// A batch whose sequence numbers follow this socket's last ones.
-    func batch(table: String) -> NFTBatch {
-        NFTBatch(table: table, firstSequence: sequence)
+    func batch() -> NFTBatch {
+        NFTBatch(firstSequence: sequence)
     }
 
     /// Sends the transaction and reports the first message the kernel refused. The kernel

@@ -89,13 +89,13 @@ enum ProxyRule: Hashable, Sendable {
         }
     }
 
-    /// Appends the rule to `chain` in `batch` (with its anonymous map first, for `.balance`).
-    func add(to batch: inout NFTBatch, chain: String) {
+    /// Appends the rule to `chain` of `table` in `batch` (with its anonymous map first, for `.balance`).
+    func add(to batch: inout NFTBatch, table: String, chain: String) {
         var map: (name: String, id: UInt32)?
         if case .balance(let chains) = self {
-            map = batch.addAnonymousVerdictMap(chains.map { .goto($0) })
+            map = batch.addAnonymousVerdictMap(table: table, chains.map { .goto($0) })
         }
-        batch.addRule(chain: chain, expressions(anonymousMap: map), text: text)
+        batch.addRule(table: table, chain: chain, expressions(anonymousMap: map), text: text)
     }
 
     private static let sourceAddress = NFTExpression.payload(transport: false, offset: 12, length: 4)

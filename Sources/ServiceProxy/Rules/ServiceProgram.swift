@@ -19,6 +19,8 @@ struct ServiceProgram: Equatable, Sendable {
         let endpoints: Set<IPv4Address>
     }
 
+    /// The shard table its chains and dispatch elements live in.
+    var table: String
     /// In dependency order: endpoint chains, then the policy chains, then the external chain.
     var chains: [Chain] = []
     /// Affinity set name → timeout in seconds.
@@ -29,8 +31,9 @@ struct ServiceProgram: Equatable, Sendable {
 
     /// What `service` with the endpoints of `slices` becomes on this node, following
     /// kube-proxy's nftables syncProxyRules port by port.
-    static func build(_ service: ServiceInfo, slices: [SliceInfo], nodeName: String, clusterCIDR: IPv4Subnet) -> ServiceProgram {
-        var program = ServiceProgram()
+    static func build(_ service: ServiceInfo, slices: [SliceInfo], nodeName: String, clusterCIDR: IPv4Subnet,
+                      table: String) -> ServiceProgram {
+        var program = ServiceProgram(table: table)
         program.elements[.clusterIP(service.clusterIP)] = .some(nil)
         for port in service.ports {
             program.add(port, of: service, endpoints: EndpointInfo.gather(for: port, from: slices, nodeName: nodeName),

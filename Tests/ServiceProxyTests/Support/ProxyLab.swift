@@ -247,9 +247,13 @@ final class ProxyLab: @unchecked Sendable {
         processes.append(process)
     }
 
-    /// `nft list table ip <table>` in a node's namespace.
-    func listTable(_ node: Node, table: String = "swiftlet-proxy") -> String {
-        sh("nsenter --net=\(node.host.netPath) nft list table ip \(table)").output
+    /// `nft list table` of the proxy's main table and its shards in a node's namespace
+    /// (`-a`: with rule handles).
+    func listTable(_ node: Node, table: String = "swiftlet-proxy", handles: Bool = false) -> String {
+        let tables = sh("nsenter --net=\(node.host.netPath) nft list tables ip").output.split(separator: "\n")
+            .compactMap { $0.split(separator: " ").last.map(String.init) }
+            .filter { $0 == table || ($0.hasPrefix(table + "-") && $0.dropFirst(table.count + 1).allSatisfy(\.isNumber)) }
+        return tables.map { sh("nsenter --net=\(node.host.netPath) nft \(handles ? "-a " : "")list table ip \($0)").output }.joined()
     }
 
     /// `nft list chain ...` of one chain.
