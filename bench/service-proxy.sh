@@ -3,9 +3,10 @@
 #
 # 1. Rule updates (bench/service-proxy-bench rules): for each SIZES entry (services:endpoints
 #    per service), ServiceProxy's full sync and one-service sync (an endpoint of one service
-#    replaced: update + sync), against the same ruleset written as nft text through
-#    libnftables in process, the way kube-proxy's nftables mode writes it (a full
-#    regeneration; and the one-service change), each in a network namespace of its own.
+#    replaced: update + sync), with its default 16 shard tables and with one table, against
+#    the same ruleset written as nft text through libnftables in process, the way kube-proxy's
+#    nftables mode writes it (a full regeneration; and the one-service change), each in a
+#    network namespace of its own.
 # 2. kube-proxy's iptables mode: a full `iptables-restore --noflush` of the equivalent nat
 #    table (bench/service_proxy_peers.py), nft and legacy backends, in a namespace of its own.
 # 3. Data path: wrk from a client pod to an nginx pod, directly and through a ClusterIP
@@ -34,7 +35,7 @@ nginx_pid=""
 
 cleanup() {
     [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
-    for ns in ours peer ipt node server client; do ip netns del "$tag-$ns" 2>/dev/null || true; done
+    for ns in ours peer single ipt node server client; do ip netns del "$tag-$ns" 2>/dev/null || true; done
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -54,10 +55,10 @@ echo "|---|---:|---:|---:|---:|" | tee -a "$result"
 for size in $sizes; do
     services="${size%%:*}"
     endpoints="${size##*:}"
-    for ns in ours peer ipt; do ip netns add "$tag-$ns"; done
-    "$bin" rules "$tag-ours" "$tag-peer" "$services" "$endpoints" "$rounds" | tee -a "$result"
+    for ns in ours peer single ipt; do ip netns add "$tag-$ns"; done
+    "$bin" rules "$tag-ours" "$tag-peer" "$tag-single" "$services" "$endpoints" "$rounds" | tee -a "$result"
     python3 bench/service_proxy_peers.py iptables "$tag-ipt" "$services" "$endpoints" "$ipt_rounds" | tee -a "$result"
-    for ns in ours peer ipt; do ip netns del "$tag-$ns"; done
+    for ns in ours peer single ipt; do ip netns del "$tag-$ns"; done
 done
 
 # Data path: node with a bridge, a server pod (nginx) and a client pod.

@@ -2,11 +2,12 @@
 // in one run. Driven by bench/service-proxy.sh, which makes the namespaces; see there.
 //
 // Usage:
-//   service-proxy-bench rules OURS_NETNS PEER_NETNS SERVICES ENDPOINTS_PER_SERVICE ROUNDS
+//   service-proxy-bench rules OURS_NETNS PEER_NETNS SINGLE_NETNS SERVICES ENDPOINTS_PER_SERVICE ROUNDS
 //     Programs SERVICES services of ENDPOINTS_PER_SERVICE endpoints each with ServiceProxy in
-//     OURS_NETNS and times its full and one-service syncs; writes the same ruleset as nft text
-//     (what kube-proxy's nftables mode writes) through libnftables in PEER_NETNS and times a
-//     full regeneration and a one-service change there. Prints markdown table rows.
+//     OURS_NETNS and times its full and one-service syncs; the same with all services in one
+//     table (shards: 1) in SINGLE_NETNS; writes the same ruleset as nft text (what kube-proxy's
+//     nftables mode writes) through libnftables in PEER_NETNS and times a full regeneration and
+//     a one-service change there. Prints markdown table rows.
 //   service-proxy-bench program NETNS SERVICES ENDPOINTS_PER_SERVICE CLUSTER_IP POD_IP
 //     Programs SERVICES filler services plus CLUSTER_IP:80 -> POD_IP:8080 and exits, leaving
 //     the table for the data-path benchmark.
@@ -74,10 +75,11 @@ func slice(_ i: Int, endpoints: Int, generation: Int) -> EndpointSlice {
                          endpoints: addresses, ports: [EndpointPort(name: "http", protocol: "TCP", port: 8080)])
 }
 
-func proxy(_ netns: Int32) -> ServiceProxy {
+func proxy(_ netns: Int32, shards: Int = 16) -> ServiceProxy {
     do {
         return try ServiceProxy(config: ServiceProxyConfig(nodeName: "n1", nodeAddresses: [IPv4Address("192.168.200.1")!],
-                                                           clusterCIDR: clusterCIDR, serviceCIDR: serviceCIDR, netns: netns))
+                                                           clusterCIDR: clusterCIDR, serviceCIDR: serviceCIDR, netns: netns,
+                                                           shards: shards))
     } catch { fail("ServiceProxy: \(error)") }
 }
 
@@ -149,13 +151,8 @@ func nft(_ context: OpaquePointer, _ netns: Int32, _ text: String) {
 
 // MARK: Commands
 
-func rules(_ args: [String]) async {
-    guard args.count == 7, let services = Int(args[4]), let endpoints = Int(args[5]), let rounds = Int(args[6]) else {
-        fail("usage: service-proxy-bench rules OURS_NETNS PEER_NETNS SERVICES ENDPOINTS_PER_SERVICE ROUNDS")
-    }
-    let ours = openNetns(args[2]), peer = openNetns(args[3])
-    let label = "\(services) svc / \(services * endpoints) ep"
-    let sp = proxy(ours)
+/// Full syncs and one-service syncs of a ServiceProxy (update + sync, an endpoint replaced).
+func measure(_ sp: ServiceProxy, services: Int, endpoints: Int, rounds: Int) async -> (first: Double, full: [Double], partial: [Double], commands: Int) {
     let (svcs, slices) = objects(services: services, endpoints: endpoints)
     await sp.replaceAll(services: svcs, slices: slices)
     var start = now()
@@ -168,14 +165,27 @@ func rules(_ args: [String]) async {
         full.append(now() - start)
     }
     var partial: [Double] = []
-    var commands: [Int] = []
+    var commands = 0
     for round in 1...rounds {
         let i = (round * 7919) % services
         start = now()
         await sp.update(slice: slice(i, endpoints: endpoints, generation: round))
-        do { commands.append(try await sp.sync().commands) } catch { fail("partial sync: \(error)") }
+        do { commands = max(commands, try await sp.sync().commands) } catch { fail("partial sync: \(error)") }
         partial.append(now() - start)
     }
+    return (first, full, partial, commands)
+}
+
+func rules(_ args: [String]) async {
+    guard args.count == 8, let services = Int(args[5]), let endpoints = Int(args[6]), let rounds = Int(args[7]) else {
+        fail("usage: service-proxy-bench rules OURS_NETNS PEER_NETNS SINGLE_NETNS SERVICES ENDPOINTS_PER_SERVICE ROUNDS")
+    }
+    let ours = openNetns(args[2]), peer = openNetns(args[3]), single = openNetns(args[4])
+    let label = "\(services) svc / \(services * endpoints) ep"
+    let sharded = await measure(proxy(ours), services: services, endpoints: endpoints, rounds: rounds)
+    let oneTable = await measure(proxy(single, shards: 1), services: services, endpoints: endpoints, rounds: rounds)
+    let (first, full, partial, commands) = sharded
+    var start = now()
 
     var step: UnsafePointer<CChar>? = nil
     guard let context = sl_nft_new(peer, &step) else { fail("nft_ctx_new: \(String(cString: step!))") }
@@ -198,11 +208,13 @@ func rules(_ args: [String]) async {
     }
     sl_nft_free(context)
 
-    print("| \(label): ServiceProxy first sync (table created) | 1 | \(String(format: "%.1f", first)) | | |")
-    row("\(label): ServiceProxy full sync", full)
-    row("\(label): nft text full regeneration (kube-proxy style)", peerFull, baseline: percentile(full, 50))
+    print("| \(label): ServiceProxy first sync (tables created) | 1 | \(String(format: "%.1f", first)) | | |")
     print("| \(label): nft text first load | 1 | \(String(format: "%.1f", peerFirst)) | | |")
-    row("\(label): ServiceProxy 1 service changed (\(commands.max() ?? 0) netlink commands)", partial)
+    row("\(label): ServiceProxy full sync", full)
+    row("\(label): ServiceProxy full sync, one table", oneTable.full, baseline: percentile(full, 50))
+    row("\(label): nft text full regeneration (kube-proxy style)", peerFull, baseline: percentile(full, 50))
+    row("\(label): ServiceProxy 1 service changed (\(commands) netlink commands)", partial)
+    row("\(label): ServiceProxy 1 service changed, one table", oneTable.partial, baseline: percentile(partial, 50))
     row("\(label): nft text 1 service changed", peerPartial, baseline: percentile(partial, 50))
 }
 
