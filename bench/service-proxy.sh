@@ -11,8 +11,9 @@
 #    table (bench/service_proxy_peers.py), nft and legacy backends, in a namespace of its own.
 # 3. Data path: wrk from a client pod to an nginx pod, directly and through a ClusterIP
 #    programmed by ServiceProxy among WRK_SERVICES other services, alternating, keep-alive and
-#    a new connection per request. nginx is Debian's binary extracted from its package
-#    (`apt-get download nginx`), not installed, so no service is started on this machine.
+#    a new connection per request, each run from a fresh client pod (see service_proxy_peers.py).
+#    nginx is Debian's binary extracted from its package (`apt-get download nginx`), not
+#    installed, so no service is started on this machine.
 #
 # Environment: SIZES (default "100:10 1000:10 3000:10"), ROUNDS (one-service syncs per size,
 # default 50; full syncs ROUNDS/5), IPT_ROUNDS (default 5), WRK_SERVICES (default 1000),
@@ -36,6 +37,7 @@ nginx_pid=""
 cleanup() {
     [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
     for ns in ours peer single ipt node server client; do ip netns del "$tag-$ns" 2>/dev/null || true; done
+    for ns in $(ip netns list | sed -n "s/^\($tag-c[0-9]*\).*/\1/p"); do ip netns del "$ns"; done
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -103,8 +105,8 @@ until nsenter --net="/run/netns/$tag-client" curl -s --max-time 1 http://10.111.
     i=$((i + 1)); [ "$i" -lt 50 ] || { echo "nginx did not answer through the ClusterIP" >&2; exit 1; }; sleep 0.2
 done
 echo "" | tee -a "$result"
-echo "wrk -t1 -c16 from a client pod to nginx in a server pod on the same node; $wrk_services other services programmed:" | tee -a "$result"
+echo "wrk -t1 -c16 from a client pod to nginx in a server pod on the same node; $wrk_services other services programmed ($(nproc) cores shared by client, server and kernel):" | tee -a "$result"
 echo "" | tee -a "$result"
 echo "| traffic | runs | requests/s | p50 ms | p99 ms | vs pod IP | errors |" | tee -a "$result"
 echo "|---|---:|---:|---:|---:|---:|---|" | tee -a "$result"
-python3 bench/service_proxy_peers.py wrk "$tag-client" http://10.80.0.2:8080/ http://10.111.0.10/ "$wrk_rounds" "$wrk_seconds" | tee -a "$result"
+python3 bench/service_proxy_peers.py wrk "$tag-node" "$tag-c" http://10.80.0.2:8080/ http://10.111.0.10/ "$wrk_rounds" "$wrk_seconds" | tee -a "$result"

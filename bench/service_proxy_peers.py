@@ -8,9 +8,12 @@ iptables NETNS SERVICES ENDPOINTS ROUNDS
     `iptables-restore --noflush` of it (what every iptables-mode sync did before kube-proxy
     1.27's partial syncs), with the nft backend and the legacy one, inside NETNS. Prints
     markdown table rows.
-wrk CLIENT_NETNS DIRECT_URL SERVICE_URL ROUNDS SECONDS
-    Runs wrk from CLIENT_NETNS against the pod directly and through the ClusterIP, alternating,
-    with keep-alive connections and with a new connection per request. Prints rows.
+wrk NODE_NETNS CLIENT_PREFIX DIRECT_URL SERVICE_URL ROUNDS SECONDS
+    Runs wrk against the pod directly and through the ClusterIP, alternating, with keep-alive
+    connections and with a new connection per request. Each run comes from a fresh client pod
+    (namespace CLIENT_PREFIX<n>, address 10.80.0.<10+n> on NODE_NETNS's bridge br0): with a
+    new connection per request one run opens tens of thousands of connections, whose TIME_WAIT
+    and conntrack entries would otherwise slow whichever run comes next. Prints rows.
 """
 import base64
 import hashlib
@@ -80,6 +83,25 @@ def iptables(netns, services, endpoints, rounds):
               % (label, tool, len(times), percentile(times, 50), percentile(times, 95)))
 
 
+def client(node, prefix, index):
+    """A client pod on the node's bridge; returns its namespace name."""
+    name = "%s%d" % (prefix, index)
+    host = "%sv%d" % (prefix[-6:], index)
+    commands = [
+        ["ip", "netns", "add", name],
+        ["ip", "-n", name, "link", "set", "lo", "up"],
+        ["ip", "link", "add", host, "netns", node, "type", "veth", "peer", "name", "eth0", "netns", name],
+        ["ip", "-n", node, "link", "set", host, "master", "br0", "up"],
+        ["ip", "-n", name, "addr", "add", "10.80.0.%d/24" % (10 + index), "dev", "eth0"],
+        ["ip", "-n", name, "link", "set", "eth0", "up"],
+        ["ip", "-n", name, "route", "add", "default", "via", "10.80.0.1"],
+        ["nsenter", "--net=/run/netns/" + name, "sysctl", "-q", "net.ipv4.ip_local_port_range=1024 65535"],
+    ]
+    for command in commands:
+        subprocess.run(command, check=True)
+    return name
+
+
 def wrk_once(netns, url, seconds, close):
     command = ["nsenter", "--net=/run/netns/" + netns, "wrk", "-t1", "-c16", "-d%ds" % seconds, "--latency", url]
     if close:
@@ -100,13 +122,19 @@ def wrk_once(netns, url, seconds, close):
     return result
 
 
-def wrk(netns, direct, service, rounds, seconds):
+def wrk(node, prefix, direct, service, rounds, seconds):
+    index = 0
     for close in (False, True):
         mode = "new connection per request" if close else "keep-alive"
         results = {"pod IP": [], "ClusterIP": []}
         for _ in range(rounds):
             for name, url in (("pod IP", direct), ("ClusterIP", service)):
-                results[name].append(wrk_once(netns, url, seconds, close))
+                index += 1
+                netns = client(node, prefix, index)
+                try:
+                    results[name].append(wrk_once(netns, url, seconds, close))
+                finally:
+                    subprocess.run(["ip", "netns", "del", netns], check=False)
         base = statistics.median(r["rps"] for r in results["pod IP"])
         for name in ("pod IP", "ClusterIP"):
             runs = results[name]
@@ -120,7 +148,7 @@ def wrk(netns, direct, service, rounds, seconds):
 if __name__ == "__main__":
     if len(sys.argv) == 6 and sys.argv[1] == "iptables":
         iptables(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
-    elif len(sys.argv) == 7 and sys.argv[1] == "wrk":
-        wrk(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
+    elif len(sys.argv) == 8 and sys.argv[1] == "wrk":
+        wrk(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]), int(sys.argv[7]))
     else:
         sys.exit(__doc__)

@@ -63,7 +63,7 @@ public struct ServiceProxyConfig: Sendable {
         guard masqueradeMark != 0, masqueradeMark & (masqueradeMark - 1) == 0 else {
             throw ServiceProxyError.invalidConfiguration("masquerade mark 0x\(String(masqueradeMark, radix: 16)): must be a single bit")
         }
-        for address in nodeAddresses where IPv4Subnet("127.0.0.0/8")!.contains(address) || address.value == 0 {
+        for address in nodeAddresses where address.value >> 24 == 127 || address.value == 0 {
             // kube-proxy refuses localhost node ports too: they would need route_localnet.
             throw ServiceProxyError.invalidConfiguration("node address \(address): loopback and 0.0.0.0 cannot carry node ports")
         }

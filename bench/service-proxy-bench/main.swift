@@ -8,7 +8,7 @@
 //     table (shards: 1) in SINGLE_NETNS; writes the same ruleset as nft text (what kube-proxy's
 //     nftables mode writes) through libnftables in PEER_NETNS and times a full regeneration and
 //     a one-service change there. Prints markdown table rows.
-//   service-proxy-bench program NETNS SERVICES ENDPOINTS_PER_SERVICE CLUSTER_IP POD_IP
+//   service-proxy-bench program NETNS SERVICES ENDPOINTS_PER_SERVICE CLUSTER_IP POD_IP [SHARDS]
 //     Programs SERVICES filler services plus CLUSTER_IP:80 -> POD_IP:8080 and exits, leaving
 //     the table for the data-path benchmark.
 import CShims
@@ -219,10 +219,10 @@ func rules(_ args: [String]) async {
 }
 
 func program(_ args: [String]) async {
-    guard args.count == 7, let services = Int(args[3]), let endpoints = Int(args[4]) else {
-        fail("usage: service-proxy-bench program NETNS SERVICES ENDPOINTS_PER_SERVICE CLUSTER_IP POD_IP")
+    guard args.count == 7 || args.count == 8, let services = Int(args[3]), let endpoints = Int(args[4]) else {
+        fail("usage: service-proxy-bench program NETNS SERVICES ENDPOINTS_PER_SERVICE CLUSTER_IP POD_IP [SHARDS]")
     }
-    let sp = proxy(openNetns(args[2]))
+    let sp = proxy(openNetns(args[2]), shards: args.count == 8 ? Int(args[7]) ?? 16 : 16)
     var (svcs, slices) = objects(services: services, endpoints: endpoints)
     svcs.append(Service(metadata: ObjectMeta(name: "target", namespace: "bench"),
                         spec: ServiceSpec(ports: [ServicePort(name: "http", protocol: "TCP", port: 80, targetPort: .int(8080))],

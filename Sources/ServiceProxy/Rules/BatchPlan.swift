@@ -77,13 +77,14 @@ struct BatchPlan: Sendable {
         var newElements: [TableMap: [ElementKey: NFTVerdict?]] = [:]
         if let old { for (key, value) in old.elements { oldElements[location(key, of: old), default: [:]][key] = .some(value) } }
         if let new { for (key, value) in new.elements { newElements[location(key, of: new), default: [:]][key] = .some(value) } }
+        // A key whose value changes is deleted and added again (kube-proxy's ensureElem).
         for (map, elements) in oldElements {
-            for (key, value) in elements where newElements[map]?[key] == nil || newElements[map]![key]! != value {
+            for (key, value) in elements where newElements[map]?[key] != .some(value) {
                 deleteElements[map, default: []].append(key)
             }
         }
         for (map, elements) in newElements {
-            for (key, value) in elements where oldElements[map]?[key] == nil || oldElements[map]![key]! != value {
+            for (key, value) in elements where oldElements[map]?[key] != .some(value) {
                 addElements[map, default: []].append((key, value))
             }
         }
