@@ -95,7 +95,7 @@ extension ServiceProxy {
         let changed = dirty.sorted()
         dirty = []
         var plan = BatchPlan(mainTable: config.table)
-        var working = claims
+        var working = ClaimChanges(claims)
         var updates: [(ServiceName, ServiceProgram?)] = []
         for name in changed {
             let old = programs[name]
@@ -104,7 +104,7 @@ extension ServiceProxy {
             updates.append((name, new))
         }
         guard !plan.isEmpty else {
-            claims = working
+            working.apply(to: &claims)
             return
         }
         let frontends = updates.flatMap { $0.1?.udpFrontends ?? [] }
@@ -123,8 +123,7 @@ extension ServiceProxy {
     }
 
     /// The program `name` should have, with `claims` updated to match.
-    private func desiredProgram(_ name: ServiceName, claims working: inout [ElementKey: ServiceName],
-                                old: ServiceProgram?) -> Desired {
+    private func desiredProgram(_ name: ServiceName, claims working: inout ClaimChanges, old: ServiceProgram?) -> Desired {
         guard let info = services[name] else {
             for key in old?.claimedKeys ?? [] where working[key] == name { working[key] = nil }
             conflicted.remove(name)
@@ -146,9 +145,9 @@ extension ServiceProxy {
     }
 
     /// Records what the committed plan put in the kernel.
-    private func install(_ updates: [(ServiceName, ServiceProgram?)], plan: BatchPlan, claims working: [ElementKey: ServiceName]) {
-        let released = claims.keys.contains { working[$0] == nil }
-        claims = working
+    private func install(_ updates: [(ServiceName, ServiceProgram?)], plan: BatchPlan, claims working: ClaimChanges) {
+        let released = working.releasesKeys
+        working.apply(to: &claims)
         for (name, program) in updates { programs[name] = program }
         let now = clock.now
         for chain in plan.retiredChains { retiredChains[chain] = now }
@@ -167,7 +166,7 @@ extension ServiceProxy {
         plan.flushMaps = ProxyMap.allCases.flatMap { map in
             map.isPerShard ? tables.dropFirst().map { BatchPlan.TableMap(table: $0, map: map) } : [BatchPlan.TableMap(table: config.table, map: map)]
         }
-        var working: [ElementKey: ServiceName] = [:]
+        var working = ClaimChanges([:])
         var desired: [(ServiceName, ServiceProgram)] = []
         // Services that hold their keys now keep them; newcomers that collide are refused.
         let order = services.keys.sorted { (programs[$0] == nil ? 1 : 0, $0) < (programs[$1] == nil ? 1 : 0, $1) }
@@ -187,7 +186,8 @@ extension ServiceProxy {
         report.commands = result.commands
         report.conntrackEntriesDeleted = result.conntrackDeleted
         programs = Dictionary(desired, uniquingKeysWith: { first, _ in first })
-        claims = working
+        claims = [:]
+        working.apply(to: &claims)
         needFullSync = false
         let now = clock.now
         retiredChains = retiredChains.filter { !wanted.contains($0.key) }

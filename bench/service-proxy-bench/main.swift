@@ -152,14 +152,14 @@ func nft(_ context: OpaquePointer, _ netns: Int32, _ text: String) {
 // MARK: Commands
 
 /// Full syncs and one-service syncs of a ServiceProxy (update + sync, an endpoint replaced).
-func measure(_ sp: ServiceProxy, services: Int, endpoints: Int, rounds: Int) async -> (first: Double, full: [Double], partial: [Double], commands: Int) {
+func measure(_ sp: ServiceProxy, services: Int, endpoints: Int, rounds: Int, fullRounds: Int? = nil) async -> (first: Double, full: [Double], partial: [Double], commands: Int) {
     let (svcs, slices) = objects(services: services, endpoints: endpoints)
     await sp.replaceAll(services: svcs, slices: slices)
     var start = now()
     do { try await sp.sync() } catch { fail("first sync: \(error)") }
     let first = now() - start
     var full: [Double] = []
-    for _ in 0..<max(1, rounds / 5) {
+    for _ in 0..<(fullRounds ?? max(1, rounds / 5)) {
         start = now()
         do { try await sp.sync(full: true) } catch { fail("full sync: \(error)") }
         full.append(now() - start)
@@ -237,9 +237,20 @@ func program(_ args: [String]) async {
     if !rejected.isEmpty { fail("refused: \(rejected)") }
 }
 
+/// `partial NETNS SERVICES ENDPOINTS ROUNDS [SHARDS]`: only the one-service syncs (for profiling).
+func partial(_ args: [String]) async {
+    guard args.count >= 6, let services = Int(args[3]), let endpoints = Int(args[4]), let rounds = Int(args[5]) else {
+        fail("usage: service-proxy-bench partial NETNS SERVICES ENDPOINTS_PER_SERVICE ROUNDS [SHARDS]")
+    }
+    let result = await measure(proxy(openNetns(args[2]), shards: args.count > 6 ? Int(args[6]) ?? 16 : 16),
+                               services: services, endpoints: endpoints, rounds: rounds, fullRounds: 0)
+    row("\(services) svc / \(services * endpoints) ep: ServiceProxy 1 service changed", result.partial)
+}
+
 let args = CommandLine.arguments
 switch args.count > 1 ? args[1] : "" {
 case "rules": await rules(args)
+case "partial": await partial(args)
 case "program": await program(args)
 default: fail("usage: service-proxy-bench rules|program ... (see bench/service-proxy.sh)")
 }

@@ -42,6 +42,14 @@ struct ElementKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     var description: String { "\(map.rawValue) { \(text) }" }
+
+    // The text is derived from the bytes: equality and hashing need only map and bytes.
+    static func == (lhs: ElementKey, rhs: ElementKey) -> Bool { lhs.map == rhs.map && lhs.bytes == rhs.bytes }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(map)
+        hasher.combine(bytes)
+    }
 }
 
 /// The tables the proxy owns and their fixed parts. Everything per service lives in chains,
