@@ -11,24 +11,27 @@
 #    table (bench/service_proxy_peers.py), nft and legacy backends, in a namespace of its own.
 # 3. Data path: wrk from a client pod to an nginx pod, directly and through a ClusterIP
 #    programmed by ServiceProxy among WRK_SERVICES other services, alternating, keep-alive and
-#    a new connection per request, each run from a fresh client pod (see service_proxy_peers.py).
+#    a new connection per request, each run from a fresh client pod (see service_proxy_peers.py),
+#    with the services in 16 shard tables and in one.
 #    nginx is Debian's binary extracted from its package (`apt-get download nginx`), not
 #    installed, so no service is started on this machine.
 #
-# Environment: SIZES (default "100:10 1000:10 3000:10"), ROUNDS (one-service syncs per size,
+# Environment: SIZES (default "100:10 1000:10 3000:10"; empty: data path only), ROUNDS (one-service syncs per size,
 # default 50; full syncs ROUNDS/5), IPT_ROUNDS (default 5), WRK_SERVICES (default 1000),
-# WRK_ROUNDS (default 3), WRK_SECONDS (default 8), OUT (results dir, default bench/results).
+# WRK_ROUNDS (default 3), WRK_SECONDS (default 8), WRK_SHARDS (shard counts to compare on the
+# data path, default "16 1"), OUT (results dir, default bench/results).
 # Needs root, nftables, iptables, wrk, python3; builds a release binary. Everything runs in
 # network namespaces this script makes and removes: the host's network is not touched.
 set -eu
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
-sizes="${SIZES:-100:10 1000:10 3000:10}"
+sizes="${SIZES-100:10 1000:10 3000:10}"
 rounds="${ROUNDS:-50}"
 ipt_rounds="${IPT_ROUNDS:-5}"
 wrk_services="${WRK_SERVICES:-1000}"
 wrk_rounds="${WRK_ROUNDS:-3}"
 wrk_seconds="${WRK_SECONDS:-8}"
+wrk_shards="${WRK_SHARDS:-16 1}"
 out="${OUT:-bench/results}"
 tag="swspb$$"
 work="$(mktemp -d /tmp/swiftlet-proxybench.XXXXXX)"
@@ -99,14 +102,21 @@ for pod in server client; do
 done
 nsenter --net="/run/netns/$tag-server" "$work/nginx/root/usr/sbin/nginx" -c "$work/nginx.conf" -p "$work" -g "user root;" &
 nginx_pid=$!
-"$bin" program "$tag-node" "$wrk_services" 10 10.111.0.10 10.80.0.2
-i=0
-until nsenter --net="/run/netns/$tag-client" curl -s --max-time 1 http://10.111.0.10/ >/dev/null; do
-    i=$((i + 1)); [ "$i" -lt 50 ] || { echo "nginx did not answer through the ClusterIP" >&2; exit 1; }; sleep 0.2
-done
 echo "" | tee -a "$result"
 echo "wrk -t1 -c16 from a client pod to nginx in a server pod on the same node; $wrk_services other services programmed ($(nproc) cores shared by client, server and kernel):" | tee -a "$result"
 echo "" | tee -a "$result"
 echo "| traffic | runs | requests/s | p50 ms | p99 ms | vs pod IP | errors |" | tee -a "$result"
 echo "|---|---:|---:|---:|---:|---:|---|" | tee -a "$result"
-python3 bench/service_proxy_peers.py wrk "$tag-node" "$tag-c" http://10.80.0.2:8080/ http://10.111.0.10/ "$wrk_rounds" "$wrk_seconds" | tee -a "$result"
+for shards in $wrk_shards; do
+    # Only the bench node's own proxy tables are removed between configurations.
+    for table in $(ip netns exec "$tag-node" nft list tables ip | sed -n 's/^table ip \(swiftlet-proxy[-0-9]*\)$/\1/p'); do
+        ip netns exec "$tag-node" nft delete table ip "$table"
+    done
+    "$bin" program "$tag-node" "$wrk_services" 10 10.111.0.10 10.80.0.2 "$shards"
+    i=0
+    until nsenter --net="/run/netns/$tag-client" curl -s --max-time 1 http://10.111.0.10/ >/dev/null; do
+        i=$((i + 1)); [ "$i" -lt 50 ] || { echo "nginx did not answer through the ClusterIP" >&2; exit 1; }; sleep 0.2
+    done
+    echo "| $shards shard table(s): | | | | | | |" | tee -a "$result"
+    python3 bench/service_proxy_peers.py wrk "$tag-node" "$tag-c" http://10.80.0.2:8080/ http://10.111.0.10/ "$wrk_rounds" "$wrk_seconds" | tee -a "$result"
+done

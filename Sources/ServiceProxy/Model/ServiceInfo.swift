@@ -1,42 +1,5 @@
 import NodeNetwork
 
-/// A transport protocol a Service port can use (Kubernetes' `v1.Protocol`).
-public enum L4Protocol: String, Sendable, Hashable, CaseIterable {
-    case tcp = "TCP"
-    case udp = "UDP"
-    case sctp = "SCTP"
-
-    /// The IP protocol number (meta l4proto, conntrack).
-    var number: UInt8 {
-        switch self {
-        case .tcp: return 6
-        case .udp: return 17
-        case .sctp: return 132
-        }
-    }
-
-    /// nft's spelling: `tcp`, `udp`, `sctp`.
-    var nftName: String { rawValue.lowercased() }
-}
-
-/// A Service by namespace and name: what its EndpointSlices point at and what one program in
-/// the table belongs to.
-public struct ServiceName: Hashable, Sendable, Comparable, CustomStringConvertible {
-    public let namespace: String
-    public let name: String
-
-    public init(namespace: String, name: String) {
-        self.namespace = namespace
-        self.name = name
-    }
-
-    public var description: String { "\(namespace)/\(name)" }
-
-    public static func < (lhs: ServiceName, rhs: ServiceName) -> Bool {
-        (lhs.namespace, lhs.name) < (rhs.namespace, rhs.name)
-    }
-}
-
 /// One port of a validated Service, as the proxy programs it.
 struct ServicePortInfo: Hashable, Sendable {
     /// The port's name ("" for a single unnamed port): EndpointSlice ports are matched by it.

@@ -1,40 +1,7 @@
 import KubeAPI
 import NodeNetwork
 
-/// An EndpointSlice by namespace and name.
-public struct SliceName: Hashable, Sendable, CustomStringConvertible {
-    public let namespace: String
-    public let name: String
-
-    public init(namespace: String, name: String) {
-        self.namespace = namespace
-        self.name = name
-    }
-
-    public var description: String { "\(namespace)/\(name)" }
-}
-
-/// A validated EndpointSlice: the ports it resolves and its IPv4 endpoints.
-struct SliceInfo: Hashable, Sendable {
-    struct Port: Hashable, Sendable {
-        let name: String
-        let proto: L4Protocol
-        let port: UInt16
-    }
-
-    struct Endpoint: Hashable, Sendable {
-        let address: IPv4Address
-        let ready: Bool
-        let serving: Bool
-        let terminating: Bool
-        let nodeName: String?
-    }
-
-    let service: ServiceName
-    let ports: [Port]
-    let endpoints: [Endpoint]
-}
-
+/// What the proxy makes of an EndpointSlice from the API.
 enum SliceVerdict: Equatable {
     case accepted(SliceInfo)
     /// Not for this proxy (IPv6 or FQDN addresses, no service label): contributes nothing.

@@ -1,57 +1,5 @@
 import NodeNetwork
 
-/// The named sets and maps the per-service programs put elements in; the fixed rules of the
-/// table look packets up in them (kube-proxy's nftables mode has the same five).
-enum ProxyMap: String, CaseIterable, Sendable {
-    /// `ip daddr . meta l4proto . th dport : verdict`: ClusterIP traffic, to the service's chain.
-    case serviceIPs = "service-ips"
-    /// `meta l4proto . th dport : verdict`: traffic to a node port on a node address.
-    case serviceNodePorts = "service-nodeports"
-    /// ClusterIP keys of services without usable endpoints: reject (or drop for a Local policy).
-    case noEndpointServices = "no-endpoint-services"
-    /// Node-port keys of services without usable endpoints.
-    case noEndpointNodePorts = "no-endpoint-nodeports"
-    /// Every ClusterIP (a set): a packet to one on an unknown port is rejected.
-    case clusterIPs = "cluster-ips"
-
-    /// In the service's shard table (the NAT dispatch) rather than the main table (filters).
-    var isPerShard: Bool { self == .serviceIPs || self == .serviceNodePorts }
-}
-
-/// One element of a ProxyMap: its key bytes as nft lays out a concatenation (each field
-/// padded to 4 bytes), printed like nft prints the key.
-struct ElementKey: Hashable, Sendable, CustomStringConvertible {
-    let map: ProxyMap
-    let bytes: [UInt8]
-    let text: String
-
-    /// `<ip> . <proto> . <port>` in service-ips / no-endpoint-services.
-    static func serviceIP(_ map: ProxyMap, _ ip: IPv4Address, _ proto: L4Protocol, _ port: UInt16) -> ElementKey {
-        ElementKey(map: map, bytes: ip.bytes + [proto.number, 0, 0, 0] + ProxyRule.be16(port) + [0, 0],
-                   text: "\(ip) . \(proto.nftName) . \(port)")
-    }
-
-    /// `<proto> . <port>` in service-nodeports / no-endpoint-nodeports.
-    static func nodePort(_ map: ProxyMap, _ proto: L4Protocol, _ port: UInt16) -> ElementKey {
-        ElementKey(map: map, bytes: [proto.number, 0, 0, 0] + ProxyRule.be16(port) + [0, 0], text: "\(proto.nftName) . \(port)")
-    }
-
-    /// `<ip>` in cluster-ips.
-    static func clusterIP(_ ip: IPv4Address) -> ElementKey {
-        ElementKey(map: .clusterIPs, bytes: ip.bytes, text: "\(ip)")
-    }
-
-    var description: String { "\(map.rawValue) { \(text) }" }
-
-    // The text is derived from the bytes: equality and hashing need only map and bytes.
-    static func == (lhs: ElementKey, rhs: ElementKey) -> Bool { lhs.map == rhs.map && lhs.bytes == rhs.bytes }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(map)
-        hasher.combine(bytes)
-    }
-}
-
 /// The tables the proxy owns and their fixed parts. Everything per service lives in chains,
 /// sets and map elements the netlink batches manage; the fixed part is written as nft text
 /// (once per full sync: small, and libnftables' cost does not matter there) and never refers to
