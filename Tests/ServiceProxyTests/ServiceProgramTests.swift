@@ -198,6 +198,20 @@ struct ServiceProgramTests {
         #expect(ConntrackCleaner.parse(answer.bytes[...]) == entry)
     }
 
+    @Test func claimChangesStayApartUntilApplied() {
+        let web = ServiceName(namespace: "default", name: "web"), api = ServiceName(namespace: "default", name: "api")
+        let port = ElementKey.nodePort(.serviceNodePorts, .tcp, 30080), ip = ElementKey.clusterIP(IPv4Address("10.96.0.10")!)
+        var index = [port: web]
+        var changes = ClaimChanges(index)
+        #expect(changes[port] == web && changes[ip] == nil && !changes.releasesKeys)
+        changes[ip] = api
+        #expect(changes[ip] == api && index[ip] == nil)
+        changes[port] = nil
+        #expect(changes[port] == nil && changes.releasesKeys && index[port] == web)
+        changes.apply(to: &index)
+        #expect(index == [ip: api])
+    }
+
     @Test func chainNamesAreReadableHashedAndRecognisable() {
         let names = ChainNames(service: Self.name, port: ServicePortInfo(name: "http", proto: .tcp, port: 80, nodePort: nil))
         #expect(names.cluster.hasPrefix("service-") && names.cluster.hasSuffix("-default/web/tcp/http"))
