@@ -57,6 +57,15 @@ let package = Package(
             name: "NodeNetwork",
             dependencies: ["CShims"]
         ),
+        // The agent's service proxy (kube-proxy's nftables mode): Services and EndpointSlices to one
+        // nftables table, changed incrementally through nf_tables netlink transactions.
+        .target(
+            name: "ServiceProxy",
+            dependencies: [
+                "CShims", "KubeAPI", "NodeNetwork",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Pods and containers on namespaces, mounts, cgroups.
         .target(
             name: "Runtime",
@@ -198,6 +207,12 @@ let package = Package(
             dependencies: ["ClusterDNS", "KubeAPI"],
             path: "bench/cluster-dns-server"
         ),
+        // bench/service-proxy.sh: rule-update time against kube-proxy-style nft text.
+        .executableTarget(
+            name: "service-proxy-bench",
+            dependencies: ["ServiceProxy", "KubeAPI", "NodeNetwork", "CShims"],
+            path: "bench/service-proxy-bench"
+        ),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Runtime", "TestSupport"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
@@ -206,6 +221,7 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims", "TestSupport"]),
         .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime"]),
+        .testTarget(name: "ServiceProxyTests", dependencies: ["ServiceProxy", "NodeNetwork", "KubeAPI"]),
         .testTarget(
             name: "KubeletServerTests",
             dependencies: [
