@@ -87,10 +87,8 @@ struct EndpointSliceController: Controller {
               let selector = ServiceEndpointRules.selector(of: service) else { return }
         let selected = pods.list(namespace: service.namespace).filter { ServiceEndpointRules.selects(selector, $0.labels) }
         var options = ListOptions()
-        options.labelSelector = LabelSelector(requirements: [
-            LabelSelector.Requirement(key: EndpointSlice.serviceNameLabel, op: .equals, values: [service.name ?? ""]),
-            LabelSelector.Requirement(key: EndpointSlice.managedByLabel, op: .equals, values: [reconciler.controllerName]),
-        ])
+        options.labelSelector = try LabelSelector(
+            parsing: "\(EndpointSlice.serviceNameLabel)=\(service.name ?? ""),\(EndpointSlice.managedByLabel)=\(reconciler.controllerName)")
         let existing = try await client.list(.endpointSlices, namespace: service.namespace, options: options).items
             .filter { $0.deletionTimestamp == nil }
         let plan = reconciler.reconcile(service: service, pods: selected, existing: existing) { nodes.get(namespace: nil, name: $0) }

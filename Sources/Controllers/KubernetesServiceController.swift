@@ -123,9 +123,7 @@ struct KubernetesServiceController: Controller {
         let ports: JSONValue = .array([.object(endpointPort)])
         let labels = [EndpointSlice.serviceNameLabel: Self.serviceName]
         var options = ListOptions()
-        options.labelSelector = LabelSelector(requirements: [
-            LabelSelector.Requirement(key: EndpointSlice.serviceNameLabel, op: .equals, values: [Self.serviceName]),
-        ])
+        options.labelSelector = try LabelSelector(parsing: "\(EndpointSlice.serviceNameLabel)=\(Self.serviceName)")
         let slices = try await client.list(.endpointSlices, namespace: Self.namespace, options: options).items
         // Other slices of this Service are not ours to keep (a stale family after a downgrade).
         for slice in slices where slice.name != Self.serviceName || slice.fields["addressType"]?.stringValue != "IPv4" {

@@ -21,7 +21,7 @@ struct ServiceStrategy: ResourceStrategy {
         try await context.services.ensureRepaired()
         var operation = ServiceAllocationOperation(allocator: context.services, dryRun: context.dryRun, name: service.metadata.name ?? "")
         try operation.initIPFamilyFields(&service.spec, old: nil)
-        do {
+        do throws(APIError) {
             try await operation.allocateClusterIP(&service.spec)
             try await operation.allocateNodePorts(&service.spec)
             try await operation.allocateHealthCheckNodePort(&service.spec, old: nil)
@@ -52,7 +52,7 @@ struct ServiceStrategy: ResourceStrategy {
         try await context.services.ensureRepaired()
         var operation = ServiceAllocationOperation(allocator: context.services, dryRun: context.dryRun, name: service.metadata.name ?? "")
         try operation.initIPFamilyFields(&service.spec, old: oldSpec)
-        do {
+        do throws(APIError) {
             // From ExternalName to a type with a virtual address: allocate one now. Otherwise
             // the addresses are immutable, which validation checks.
             if !ServiceRules.needsClusterIP(oldSpec) {

@@ -218,9 +218,9 @@ enum ServiceValidation {
         } else {
             errors += NameRules.portNumber(health).map { invalid("spec.healthCheckNodePort", .int(health), $0) }
         }
-        if let internal = spec.internalTrafficPolicy {
-            if !supportedTrafficPolicies.contains(internal) {
-                errors.append(notSupported("spec.internalTrafficPolicy", internal, supportedTrafficPolicies))
+        if let internalPolicy = spec.internalTrafficPolicy {
+            if !supportedTrafficPolicies.contains(internalPolicy) {
+                errors.append(notSupported("spec.internalTrafficPolicy", internalPolicy, supportedTrafficPolicies))
             }
         } else if ["NodePort", "LoadBalancer", "ClusterIP"].contains(ServiceRules.type(spec)) {
             errors.append(required("spec.internalTrafficPolicy"))
