@@ -10,7 +10,9 @@ public enum NameRules {
         guard !examples.isEmpty else {
             return message + " (regex used for validation is '" + format + "')"
         }
-        return message + " (e.g. " + examples.map { "'\($0)', " }.joined(separator: "or ")
+        // Upstream's `RegexError` writes "', " after each example and " or " between them,
+        // hence the double space Kubernetes' messages have ("'my-name',  or '123-abc'").
+        return message + " (e.g. " + examples.map { "'\($0)', " }.joined(separator: " or ")
             + "regex used for validation is '" + format + "')"
     }
 
