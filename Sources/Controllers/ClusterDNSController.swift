@@ -11,12 +11,13 @@ import Logging
 /// The Service is k3s' (manifests/coredns.yaml): the `--cluster-dns` address, ports `dns`
 /// 53/UDP and `dns-tcp` 53/TCP, labels `k8s-app: kube-dns`, `kubernetes.io/cluster-service`,
 /// `kubernetes.io/name: CoreDNS` (the names tools look for); it is created again when deleted.
-/// The EndpointSlice `kube-system/kube-dns` is managed by `swiftlet.io/cluster-dns`, so the
+/// The EndpointSlice `kube-system/kube-dns` is managed by `cluster-dns.swiftlet.io`, so the
 /// endpoint-slice controller leaves it alone; the Endpoints object is written too, for older
 /// clients, labelled not to be mirrored.
 struct ClusterDNSController: Controller {
     let name = "cluster-dns"
-    static let managedBy = "swiftlet.io/cluster-dns"
+    /// A label value may not hold a "/": named like upstream's `endpointslice-controller.k8s.io`.
+    static let managedBy = "cluster-dns.swiftlet.io"
     static let namespace = "kube-system"
     static let serviceName = "kube-dns"
     static let key = "\(namespace)/\(serviceName)"
