@@ -20,7 +20,10 @@ struct ServerCommand: AsyncParsableCommand {
         start, bearer-token authentication, an admin kubeconfig written to --write-kubeconfig \
         and the agents' join token in DATA-DIR/server/token, and runs the scheduler and the \
         controllers (ReplicaSet, Deployment, garbage collector, namespace, node IPAM, node \
-        lifecycle, pod GC). Unless --disable-agent, it also runs an agent for this machine (as \
+        lifecycle, pod GC, endpoints, endpoint slices). Services get cluster IPs from \
+        --service-cidr and node ports from --service-node-port-range; the server keeps the \
+        kubernetes Service (endpoint: --advertise-address) and kube-system/kube-dns on \
+        --cluster-dns, whose endpoints are every node's agent. Unless --disable-agent, it also runs an agent for this machine (as \
         k3s does), joined over loopback with the server's own token and labelled \
         node-role.kubernetes.io/control-plane; its state is in DATA-DIR/agent. --http-listen alone \
         serves plain HTTP without authentication and without an agent, for local tests. Stops on \
@@ -52,7 +55,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Cluster IP of the kube-system/kube-dns Service (inside --service-cidr); each node's agent answers DNS behind it.")
     var clusterDNS: String = "10.43.0.10"
 
-    @Option(name: .long, help: "The cluster's DNS domain (Services are <name>.<namespace>.svc.<domain>).")
+    @Option(name: .long, help: "The cluster's DNS domain; the serving certificate names kubernetes.default.svc.<domain>.")
     var clusterDomain: String = "cluster.local"
 
     @Option(name: .long, help: "The address pods and nodes reach the API server on: the kubernetes Service's endpoint (default: --node-ip, else the address of the default route's interface).")
