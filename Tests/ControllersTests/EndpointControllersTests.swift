@@ -95,6 +95,12 @@ import Testing
             try await cluster.client.delete(.pods, namespace: "default", name: "a", gracePeriodSeconds: 0)
             let last = try await eventually({ try await Self.endpoints(cluster, "web") }, until: { $0.count == 1 })
             #expect(last == ["10.42.0.6": Self.flags(true, true, false)])
+
+            // Settled: the controllers' own writes do not make them write again.
+            try await Task.sleep(for: .milliseconds(500))
+            let settled = try await cluster.api.storage.currentRevision()
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await cluster.api.storage.currentRevision() == settled)
         }
     }
 
@@ -210,6 +216,7 @@ import Testing
         var settings = ControllerSettings.forTests
         settings.apiServerAddresses = ["10.0.0.1"]
         settings.apiServerPort = 6444
+        settings.apiServerEndpointsInterval = .milliseconds(100)
         try await withControllerCluster(settings: settings) { cluster in
             let service = try await eventually({ try await cluster.client.get(.services, namespace: "default", name: "kubernetes") }, until: {
                 $0?.value(at: ["spec", "ports"])?.arrayValue?.first?["targetPort"] == .int(6444)
@@ -222,6 +229,11 @@ import Testing
             #expect(slice?.fields["endpoints"] == (try json(#"[{"addresses":["10.0.0.1"],"conditions":{"ready":true}}]"#)))
             #expect(slice?.fields["ports"] == (try json(#"[{"name":"https","port":6444,"protocol":"TCP"}]"#)))
             #expect(slice?.labels == ["kubernetes.io/service-name": "kubernetes"])
+            // Checked ten times a second, written only when something differs.
+            try await Task.sleep(for: .milliseconds(300))
+            let settled = try await cluster.api.storage.currentRevision()
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await cluster.api.storage.currentRevision() == settled)
 
             // Deleted: recreated with the same address.
             try await cluster.client.delete(.services, namespace: "default", name: "kubernetes")
