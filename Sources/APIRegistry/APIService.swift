@@ -36,10 +36,6 @@ public struct APIService: Sendable {
                                              servicesPrefix: servicesPrefix)
     }
 
-    /// The service network (`10.43.0.0/16`) and its first address, the `kubernetes` Service's.
-    public var serviceCIDR: String { services.cidr }
-    public var firstServiceAddress: String { services.firstAddress }
-
     /// kube-apiserver's repair loops for Service cluster IPs and node ports, once: rebuilds
     /// what is allocated from the stored Services and returns what looked wrong (values used
     /// twice or out of range, values missing from the allocator). Leaked values are freed on
