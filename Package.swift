@@ -166,9 +166,15 @@ let package = Package(
         .target(
             name: "ClusterAgent",
             dependencies: [
-                "Agent", "Runtime", "KubeAPI", "KubeClient", "KubeletServer", "NodeNetwork", "Images", "Cgroups",
+                "Agent", "Runtime", "KubeAPI", "KubeClient", "KubeletServer", "NodeNetwork", "Images", "Cgroups", "ClusterDNS",
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // The agent's cluster DNS server (CoreDNS's job): the Kubernetes DNS records from Services
+        // and EndpointSlices, forwarding with a cache, UDP (recvmmsg/sendmmsg) and TCP serving.
+        .target(
+            name: "ClusterDNS",
+            dependencies: ["CShims", "KubeAPI"]
         ),
         .executableTarget(
             name: "swiftlet",
@@ -185,6 +191,12 @@ let package = Package(
             name: "pod-network-bench",
             dependencies: ["NodeNetwork"],
             path: "bench/pod-network-bench"
+        ),
+        // bench/cluster-dns.sh: the cluster DNS server alone, serving records from a JSON file.
+        .executableTarget(
+            name: "cluster-dns-server",
+            dependencies: ["ClusterDNS", "KubeAPI"],
+            path: "bench/cluster-dns-server"
         ),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Runtime", "TestSupport"]),
@@ -246,5 +258,6 @@ let package = Package(
             name: "KubeClientTests",
             dependencies: ["KubeClient", "ServerTestSupport", "APITestSupport", "APIServer", "KubeAPI", .product(name: "Logging", package: "swift-log")]
         ),
+        .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "KubeAPI", "CShims"]),
     ]
 )

@@ -8,4 +8,5 @@
 #include "sl_xattr.h"
 #include "sl_netlink.h"
 #include "sl_nft.h"
+#include "sl_dns_io.h"
 #endif

@@ -67,6 +67,11 @@ struct RealCgroupV1Tests {
         for controller in ["cpu", "cpuacct", "memory", "pids", "devices", "freezer"] {
             #expect(membership.contains(":\(controller):/\(group)\n"), "\(controller) in \(membership)")
         }
+        // The hierarchies joined without limits (as runc joins them): none is left at the root.
+        for controller in ["cpuset", "blkio", "name=systemd"] where manager.hierarchies[controller] != nil {
+            #expect(membership.contains(":\(controller):/\(group)\n"), "\(controller) in \(membership)")
+        }
+        if manager.unified != nil { #expect(membership.contains("0::/\(group)\n"), "\(membership)") }
         let stats = try manager.stats(group)
         #expect(stats.pidsCurrent >= 1)
         #expect(try manager.stats(top).pidsCurrent >= 1)

@@ -43,6 +43,8 @@ public enum PoolWatchdog {
     }
 
     private static func watch() {
+        // gdb stops the whole process for a moment: a few stacks per run are enough.
+        var stackDumpsLeft = 3
         while true {
             let ran = Atomic<Bool>(false)
             let sent = Date()
@@ -55,7 +57,10 @@ public enum PoolWatchdog {
                 if !reported, waited >= threshold {
                     reported = true
                     report("Swift's cooperative pool has run nothing for \(Int(waited)) s: a test is blocking its threads")
-                    reportStacks()
+                    if stackDumpsLeft > 0 {
+                        stackDumpsLeft -= 1
+                        reportStacks()
+                    }
                 }
             }
             if reported {
@@ -85,9 +90,12 @@ public enum PoolWatchdog {
             report("cannot create \(file)")
             return
         }
+        // gdb can hang while attaching (a thread inside vfork, seen here); then it is killed
+        // after 20 s, which leaves this process stopped: a shell of its own continues it.
+        let pid = String(getpid())
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: gdb)
-        process.arguments = ["-p", String(getpid()), "-batch", "-nx", "-ex", "thread apply all bt 40"]
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "timeout -s KILL 20 \(gdb) -p \(pid) -batch -nx -ex 'thread apply all bt 40' </dev/null; kill -CONT \(pid)"]
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         do { try process.run() } catch {
