@@ -1,4 +1,5 @@
 import Foundation
+import NodeNetwork
 
 /// The proxy's kernel side: the NETLINK_NETFILTER socket and the libnftables context, used
 /// only on threads of their own. Netlink calls block (sendmsg runs a whole transaction, a
@@ -7,15 +8,15 @@ import Foundation
 /// Operations never overlap: ServiceProxy runs one at a time.
 final class NetfilterWorker: @unchecked Sendable {
     private let socket: NetfilterSocket
-    private let commands: NFTCommands
+    private let commands: NFTables
 
     init(netns: Int32) throws {
         socket = try NetfilterSocket(netns: netns)
-        commands = try NFTCommands(netns: netns)
+        commands = try NFTables(netns: netns)
     }
 
     /// Runs `work` with the socket and libnftables on a thread of its own.
-    func perform<T: Sendable>(_ work: @escaping @Sendable (NetfilterSocket, NFTCommands) throws -> T) async throws -> T {
+    func perform<T: Sendable>(_ work: @escaping @Sendable (NetfilterSocket, NFTables) throws -> T) async throws -> T {
         let socket = self.socket, commands = self.commands
         let result: Result<T, Error> = await withCheckedContinuation { continuation in
             let thread = Thread {

@@ -244,7 +244,7 @@ extension ServiceProxy {
 
     /// The fixed part, refreshed in place; if nft refuses that (a table from an incompatible
     /// version: different base chain priorities), the base chains are re-created as well.
-    private static func setUpTable(_ fixed: ProxyTable, nft: NFTCommands, logger: Logger) throws {
+    private static func setUpTable(_ fixed: ProxyTable, nft: NFTables, logger: Logger) throws {
         do {
             try nft.run(fixed.setup(recreateBaseChains: false), what: "set up table ip \(fixed.name)")
         } catch {
