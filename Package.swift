@@ -176,6 +176,7 @@ let package = Package(
             name: "ClusterAgent",
             dependencies: [
                 "Agent", "Runtime", "KubeAPI", "KubeClient", "KubeletServer", "NodeNetwork", "Images", "Cgroups", "ClusterDNS",
+                "ServiceProxy",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

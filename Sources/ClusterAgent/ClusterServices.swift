@@ -6,8 +6,8 @@ import Runtime
 import Synchronization
 
 /// What consumes the cluster's Services and EndpointSlices on a node: the cluster DNS records
-/// and the service proxy. Calls arrive in order; `replace` comes first and again after every
-/// relist, once both kinds have been listed.
+/// and the service proxy. Calls arrive in order; `replace` comes first (once both kinds have
+/// been listed, or when the consumer is attached after that) and again after every relist.
 protocol ServiceConsumer: Sendable {
     func replace(services: [Service], slices: [EndpointSlice]) async
     func update(_ service: Service) async
@@ -22,19 +22,19 @@ protocol ServiceConsumer: Sendable {
 final class ClusterServices: ServiceLister, Sendable {
     let client: APIClient
     let logger: Logger
-    private let consumers: [any ServiceConsumer]
     private struct State {
         var services: [String: Service] = [:]
         var slices: [String: EndpointSlice] = [:]
         var servicesListed = false
         var slicesListed = false
         var synced: Bool { servicesListed && slicesListed }
-        var full: Delivery { .replace(Array(services.values), Array(slices.values)) }
+        var consumers: [any ServiceConsumer] = []
+        var full: Delivery { .replace(Array(services.values), Array(slices.values), to: consumers) }
     }
 
     /// A change for the consumers, queued in the order the state changed.
     private enum Delivery: Sendable {
-        case replace([Service], [EndpointSlice])
+        case replace([Service], [EndpointSlice], to: [any ServiceConsumer])
         case service(ReflectorEvent<Service>)
         case slice(ReflectorEvent<EndpointSlice>)
     }
@@ -43,9 +43,8 @@ final class ClusterServices: ServiceLister, Sendable {
     private let deliveries: AsyncStream<Delivery>
     private let queue: AsyncStream<Delivery>.Continuation
 
-    init(client: APIClient, consumers: [any ServiceConsumer], logger: Logger) {
+    init(client: APIClient, logger: Logger) {
         self.client = client
-        self.consumers = consumers
         self.logger = logger
         (deliveries, queue) = AsyncStream.makeStream(of: Delivery.self)
     }
@@ -60,6 +59,28 @@ final class ClusterServices: ServiceLister, Sendable {
     /// The cluster IP of a Service, once it is known.
     func clusterIP(namespace: String, name: String) -> String? {
         state.withLock { $0.services["\(namespace)/\(name)"]?.spec.clusterIP }
+    }
+
+    /// Adds a consumer: it hears everything from the current full state on.
+    func attach(_ consumer: any ServiceConsumer) {
+        state.withLock { state in
+            state.consumers.append(consumer)
+            if state.synced {
+                queue.yield(.replace(Array(state.services.values), Array(state.slices.values), to: [consumer]))
+            }
+        }
+    }
+
+    /// Whether both kinds have been listed.
+    var isSynced: Bool { state.withLock { $0.synced } }
+
+    /// Waits until both kinds have been listed, at most `timeout`; whether they were.
+    func waitForSync(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while !isSynced, ContinuousClock.now < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return isSynced
     }
 
     /// Lists and watches both kinds until cancelled, and passes every change on, one at a time.
@@ -108,9 +129,13 @@ final class ClusterServices: ServiceLister, Sendable {
     }
 
     private func deliver(_ delivery: Delivery) async {
-        for consumer in consumers {
+        if case .replace(let services, let slices, let consumers) = delivery {
+            for consumer in consumers { await consumer.replace(services: services, slices: slices) }
+            return
+        }
+        for consumer in state.withLock({ $0.consumers }) {
             switch delivery {
-            case .replace(let services, let slices): await consumer.replace(services: services, slices: slices)
+            case .replace: break
             case .service(.added(let service)), .service(.modified(let service)): await consumer.update(service)
             case .service(.deleted(let service)): await consumer.delete(service)
             case .slice(.added(let slice)), .slice(.modified(let slice)): await consumer.update(slice)

@@ -173,6 +173,8 @@ struct ServerCommand: AsyncParsableCommand {
         let ownAgent = runAgent ? joinToken.flatMap { token in agentSettings.map { (token, $0) } } : nil
         let config = agentConfig()
         let podNetwork = agent.podNetwork ? ClusterPodNetwork(bridgeName: agent.bridgeName, clusterCIDR: clusterCIDR) : nil
+        let serviceSettings = ClusterServiceSettings(serviceCIDR: serviceCIDR, serviceProxy: !agent.disableKubeProxy,
+                                                     clusterDNS: !agent.disableClusterDNS)
         let serverList = servers
         let writer = kubeconfigWriter
         let serverLogger = logger
@@ -181,7 +183,8 @@ struct ServerCommand: AsyncParsableCommand {
         // every agent's pod and node watches) never do.
         try await AgentCommand.runUntilSignalled {
             try await Self.serve(servers: serverList, kubeconfigWriter: writer, controlPlane: controlPlane, controllers: controllers,
-                                 ownAgent: ownAgent, config: config, podNetwork: podNetwork, httpsPorts: httpsPorts, logger: serverLogger)
+                                 ownAgent: ownAgent, config: config, podNetwork: podNetwork, serviceSettings: serviceSettings,
+                                 httpsPorts: httpsPorts, logger: serverLogger)
         }
         await storage.close()
     }
@@ -189,7 +192,8 @@ struct ServerCommand: AsyncParsableCommand {
     /// Runs the API servers, the controllers and the server's own agent until cancelled.
     private static func serve(servers: [APIServer], kubeconfigWriter: (@Sendable (Int) -> Void)?, controlPlane: ControlPlane,
                               controllers: ControllerManager, ownAgent: (String, AgentSettings)?, config: RuntimeConfig,
-                              podNetwork: ClusterPodNetwork?, httpsPorts: AsyncStream<Int>, logger: Logger) async throws {
+                              podNetwork: ClusterPodNetwork?, serviceSettings: ClusterServiceSettings,
+                              httpsPorts: AsyncStream<Int>, logger: Logger) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await controllers.run() }
             group.addTask {
@@ -205,7 +209,8 @@ struct ServerCommand: AsyncParsableCommand {
                     let credential = try await ClusterJoin.join(server: "https://127.0.0.1:\(port)", token: token,
                                                                 nodeName: settings.nodeName, dataDirectory: config.stateRoot,
                                                                 logger: Logger(label: "swiftlet.agent.join"))
-                    try await ClusterAgent(credential: credential, config: config, settings: settings, podNetwork: podNetwork).run()
+                    try await ClusterAgent(credential: credential, config: config, settings: settings, podNetwork: podNetwork,
+                                           serviceSettings: serviceSettings).run()
                     // Returns only when cancelled: the server is stopping.
                     try await Task.sleep(for: .seconds(1_000_000))
                 }
@@ -295,6 +300,7 @@ struct ServerCommand: AsyncParsableCommand {
     func agentConfig() -> RuntimeConfig {
         var config = runtime.config(dataDir: agentDataDir)
         config.monitorPath = agent.monitorPath ?? HostRuntimeOptions.defaultMonitorPath()
+        config.clusterDNS = ClusterDNSConfig(nameservers: [clusterDNS], domain: clusterDomain)
         return config
     }
 
