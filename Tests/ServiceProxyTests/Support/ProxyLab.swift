@@ -141,13 +141,6 @@ final class ProxyLab: @unchecked Sendable {
         try check("nsenter --net=\(node.host.netPath) sh -c 'echo \(on ? 1 : 0) > /proc/sys/net/bridge/bridge-nf-call-iptables'")
     }
 
-    /// Hairpin mode on a pod's bridge port (what kubelet's --hairpin-mode or CNI bridge's
-    /// hairpinMode set): with br_netfilter on, a pod's packet DNATed back to itself is bridged
-    /// out of the port it came in on, which a bridge only does in hairpin mode.
-    func hairpin(_ pod: Pod, on node: Node) throws {
-        try check("ip -n \(node.host.name) link set \(BridgeNetwork.hostVethName(podUID: pod.uid)) type bridge_slave hairpin on")
-    }
-
     /// A proxy for `node` with the lab's ranges.
     func proxy(for node: Node, table: String = "swiftlet-proxy") throws -> ServiceProxy {
         try ServiceProxy(config: ServiceProxyConfig(nodeName: node.name, nodeAddresses: [IPv4Address(node.host.address)!],
