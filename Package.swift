@@ -216,13 +216,13 @@ let package = Package(
         ),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Runtime", "TestSupport"]),
-        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "TestSupport"]),
         // Helpers shared by the root integration tests: scratch directories, the test images.
         .target(name: "TestSupport", dependencies: ["Images", "Runtime", "Cgroups"], path: "Tests/TestSupport"),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims", "TestSupport"]),
-        .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime"]),
-        .testTarget(name: "ServiceProxyTests", dependencies: ["ServiceProxy", "NodeNetwork", "KubeAPI"]),
+        .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime", "TestSupport"]),
+        .testTarget(name: "ServiceProxyTests", dependencies: ["ServiceProxy", "NodeNetwork", "KubeAPI", "TestSupport"]),
         .testTarget(
             name: "KubeletServerTests",
             dependencies: [
@@ -275,6 +275,6 @@ let package = Package(
             name: "KubeClientTests",
             dependencies: ["KubeClient", "ServerTestSupport", "APITestSupport", "APIServer", "KubeAPI", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "KubeAPI", "CShims"]),
+        .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "KubeAPI", "CShims", "TestSupport"]),
     ]
 )

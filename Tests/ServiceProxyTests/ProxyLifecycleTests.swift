@@ -3,12 +3,13 @@ import Glibc
 import KubeAPI
 import NodeNetwork
 import Testing
+import TestSupport
 @testable import ServiceProxy
 
 /// Root-only: how the table changes over time. Incremental syncs touch only what changed; a
 /// new proxy instance takes over the table without a gap; bad input disturbs nothing; other
 /// tables are never touched; the run loop follows changes by itself.
-@Suite("Service proxy lifecycle (root)", .serialized, .enabled(if: getuid() == 0))
+@Suite("Service proxy lifecycle (root)", .serialized, .ownThreads, .enabled(if: getuid() == 0))
 struct ProxyLifecycleTests {
     static func service(_ name: String, _ ip: String, nodePort: Int32? = nil) -> Service {
         Objects.service(name, clusterIP: ip, ports: [Objects.port(80, nodePort: nodePort)], type: nodePort == nil ? nil : "NodePort")

@@ -2,12 +2,13 @@ import Foundation
 import Glibc
 import KubeAPI
 import Testing
+import TestSupport
 @testable import ServiceProxy
 
 /// Root-only: the behaviours Services promise, with real traffic (see ProxyLab): refusal
 /// without endpoints, session affinity, the two Local traffic policies, terminating endpoints
 /// as a last resort, and UDP flows moving when their endpoint goes.
-@Suite("Service proxy policies (root)", .serialized, .enabled(if: getuid() == 0))
+@Suite("Service proxy policies (root)", .serialized, .ownThreads, .enabled(if: getuid() == 0))
 struct ProxyPolicyTests {
     typealias World = ProxyTrafficTests.World
 

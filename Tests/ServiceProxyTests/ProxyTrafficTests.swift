@@ -2,12 +2,13 @@ import Foundation
 import Glibc
 import KubeAPI
 import Testing
+import TestSupport
 @testable import ServiceProxy
 
 /// Root-only: real nftables and real traffic between network namespaces the lab makes (see
 /// ProxyLab). Each node runs the real NodeNetwork bridge and `ip swiftlet` table beside the
 /// proxy's `ip swiftlet-proxy`; clients are curl and Python in pod, node and outside namespaces.
-@Suite("Service proxy traffic (root)", .serialized, .enabled(if: getuid() == 0))
+@Suite("Service proxy traffic (root)", .serialized, .ownThreads, .enabled(if: getuid() == 0))
 struct ProxyTrafficTests {
     /// Two nodes on one lan, an outside host, three web pods (two on n1, one on n2).
     struct World {
