@@ -71,6 +71,15 @@ let package = Package(
             name: "NodeNetwork",
             dependencies: ["CShims"]
         ),
+        // The agent's service proxy (kube-proxy's nftables mode): Services and EndpointSlices to one
+        // nftables table, changed incrementally through nf_tables netlink transactions.
+        .target(
+            name: "ServiceProxy",
+            dependencies: [
+                "CShims", "KubeAPI", "NodeNetwork",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Pods and containers on namespaces, mounts, cgroups.
         .target(
             name: "Runtime",
@@ -180,7 +189,8 @@ let package = Package(
         .target(
             name: "ClusterAgent",
             dependencies: [
-                "Agent", "Runtime", "KubeAPI", "KubeClient", "KubeletServer", "NodeNetwork", "Images", "Cgroups", "Registry",
+                "Agent", "Runtime", "KubeAPI", "KubeClient", "KubeletServer", "NodeNetwork", "Images", "Cgroups", "ClusterDNS",
+                "ServiceProxy", "Registry",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -212,16 +222,23 @@ let package = Package(
             dependencies: ["ClusterDNS", "KubeAPI"],
             path: "bench/cluster-dns-server"
         ),
+        // bench/service-proxy.sh: rule-update time against kube-proxy-style nft text.
+        .executableTarget(
+            name: "service-proxy-bench",
+            dependencies: ["ServiceProxy", "KubeAPI", "NodeNetwork", "CShims"],
+            path: "bench/service-proxy-bench"
+        ),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Runtime", "TestSupport"]),
         // The registry client against Debian's docker-registry in a network namespace (root).
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Images", "TestSupport"]),
-        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "TestSupport"]),
         // Helpers shared by the root integration tests: scratch directories, the test images.
         .target(name: "TestSupport", dependencies: ["Images", "Runtime", "Cgroups"], path: "Tests/TestSupport"),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims", "TestSupport"]),
-        .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime"]),
+        .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime", "TestSupport"]),
+        .testTarget(name: "ServiceProxyTests", dependencies: ["ServiceProxy", "NodeNetwork", "KubeAPI", "TestSupport"]),
         .testTarget(
             name: "KubeletServerTests",
             dependencies: [
@@ -274,6 +291,6 @@ let package = Package(
             name: "KubeClientTests",
             dependencies: ["KubeClient", "ServerTestSupport", "APITestSupport", "APIServer", "KubeAPI", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "KubeAPI", "CShims"]),
+        .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "KubeAPI", "CShims", "TestSupport"]),
     ]
 )
