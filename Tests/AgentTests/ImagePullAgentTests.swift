@@ -8,7 +8,7 @@ import TestSupport
 /// A real `swiftlet agent` pulling its static pods' images from Debian's docker-registry (TLS
 /// from a test CA, htpasswd), the registry running on the agent's own node (its network
 /// namespace, 127.0.0.1:5000). Root only.
-@Suite("Agent pulling images from a registry (root)", .serialized)
+@Suite("Agent pulling images from a registry (root)", .serialized, .ownThreads)
 struct ImagePullAgentTests {
     static func setUp(_ h: AgentHarness) async throws -> TestRegistry {
         let registry = try TestRegistry(directory: h.root.path + "/registry", netns: h.netns, ip: "127.0.0.1")

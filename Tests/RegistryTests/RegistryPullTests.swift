@@ -7,7 +7,7 @@ import TestSupport
 /// `swiftlet images pull` against Debian's docker-registry with TLS from a test CA and htpasswd
 /// authentication, on a host of its own (a network namespace), with images pushed by skopeo.
 /// Root only. Serialized: each test starts its own registry, and they are CPU-heavy together.
-@Suite("Pulls from a real registry (root)", .serialized)
+@Suite("Pulls from a real registry (root)", .serialized, .ownThreads)
 struct RegistryPullTests {
     static let busyboxTag = "1.0"
 
@@ -198,7 +198,7 @@ struct RegistryPullTests {
 }
 
 /// Downloads that lose their connection midway continue where they broke.
-@Suite("Resumed downloads (root)", .serialized)
+@Suite("Resumed downloads (root)", .serialized, .ownThreads)
 struct ResumedDownloadTests {
     /// A TCP relay in front of the registry that cuts the first connection carrying more than
     /// `cutAfter` bytes from the registry (mid-blob, as a flaky network or proxy does), once.
