@@ -5,7 +5,7 @@ import Images
 struct ImagesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "images",
-        abstract: "Manage the local image store.",
+        abstract: "Pull images from registries, import, list and remove them: the local image store (docs/images.md).",
         subcommands: [Pull.self, Import.self, List.self, Remove.self],
         defaultSubcommand: List.self
     )
