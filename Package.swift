@@ -234,7 +234,7 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Images", "TestSupport"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "TestSupport"]),
         // Helpers shared by the root integration tests: scratch directories, the test images.
-        .target(name: "TestSupport", dependencies: ["Images", "Runtime", "Cgroups"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Images", "Runtime", "Cgroups", "CShims"], path: "Tests/TestSupport"),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims", "TestSupport"]),
         .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime", "TestSupport"]),
@@ -285,7 +285,7 @@ let package = Package(
         // and `swiftlet server` processes killed mid-write.
         .testTarget(
             name: "ServerTests",
-            dependencies: ["Server", "ServerTestSupport", "APITestSupport", "Controllers", "APIRegistry", "APIMachinery", "Storage", "KubeAPI"]
+            dependencies: ["Server", "ServerTestSupport", "APITestSupport", "TestSupport", "Controllers", "APIRegistry", "APIMachinery", "Storage", "KubeAPI"]
         ),
         .testTarget(
             name: "KubeClientTests",
