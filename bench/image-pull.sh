@@ -17,7 +17,9 @@
 #   socket, CRI plugin off) is started for each run; its start is not timed.
 #
 # Environment: RUNS (default 5), WARMUP (default 1), LAYERS, LAYER_MB, OUT (results dir, default
-# bench/results), SWIFTLET_BUILD_ARGS (extra `swift build` arguments, e.g. --scratch-path DIR).
+# bench/results), SWIFTLET_BUILD_ARGS (extra `swift build` arguments, e.g. --scratch-path DIR),
+# SWIFTLET (a swiftlet binary to measure instead of building the release one: for trying the
+# script out; recorded results use the release build).
 # Needs root, docker-registry, skopeo, umoci, containerd, apache2-utils, openssl, hyperfine
 # (scripts/debian-packages-bench); builds a release binary.
 set -eu
@@ -47,10 +49,14 @@ for tool in docker-registry skopeo umoci containerd ctr htpasswd openssl hyperfi
     command -v "$tool" >/dev/null || { echo "image-pull.sh: $tool is missing (apt-get install $(grep -v '^#' scripts/debian-packages-bench | tr '\n' ' '))" >&2; exit 1; }
 done
 
-# shellcheck disable=SC2086
-swift build -c release --product swiftlet $build_args >/dev/null
-# shellcheck disable=SC2086
-bin="$(swift build -c release --show-bin-path $build_args)/swiftlet"
+if [ -n "${SWIFTLET:-}" ]; then
+    bin="$SWIFTLET"
+else
+    # shellcheck disable=SC2086
+    swift build -c release --product swiftlet $build_args >/dev/null
+    # shellcheck disable=SC2086
+    bin="$(swift build -c release --show-bin-path $build_args)/swiftlet"
+fi
 in_ns() { nsenter --net="/run/netns/$ns" "$@"; }
 
 # The registry host: a veth pair inside the namespace, the registry on one end.
