@@ -82,7 +82,9 @@ storage: {filesystem: {rootdirectory: $work/registry}}
 http: {addr: "$ip:5000", tls: {certificate: $work/server.pem, key: $work/server-key.pem}}
 auth: {htpasswd: {realm: bench, path: $work/htpasswd}}
 EOF
-in_ns docker-registry serve registry.yml > registry.log 2>&1 &
+# nsenter execs the registry, so $! is the registry itself (a shell function run in the
+# background would be a subshell, and killing it would leave the registry running).
+nsenter --net="/run/netns/$ns" docker-registry serve registry.yml > registry.log 2>&1 &
 echo $! > registry.pid
 i=0
 until in_ns curl -s -o /dev/null --cacert ca.pem "https://$ip:5000/v2/"; do
