@@ -7,6 +7,7 @@
 #include "sl_spawn.h"
 #include "sl_sys.h"
 #include "sl_xattr.h"
+#include "sl_fs.h"
 #include "sl_netlink.h"
 #include "sl_nft.h"
 #include "sl_dns_io.h"

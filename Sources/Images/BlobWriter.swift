@@ -70,8 +70,9 @@ package final class BlobWriter: @unchecked Sendable {
         guard actual == expected else {
             throw ImageError.digestMismatch(what: "blob \(expected)", expected: expected, actual: actual)
         }
-        // No fsync: every read of a blob verifies it again (manifests and configs on each read,
-        // layers while they are unpacked), so a blob torn by a crash is caught, not trusted.
+        // On disk before it has its name: a later pull takes a blob that is there as present
+        // and does not fetch it again (skopeo and containerd's content store sync too).
+        try Syscall.check("fsync", path) { fsync(fd) }
         try Syscall.check("rename", store.path(expected)) { rename(path, store.path(expected)) }
         done = true
     }

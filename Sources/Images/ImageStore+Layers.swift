@@ -1,3 +1,4 @@
+import CShims
 import Foundation
 
 #if canImport(Glibc)
@@ -65,6 +66,14 @@ extension ImageStore {
         try VerifiedLayer(blobs: blobs, layer: layer).unpack(diffID: diffID) {
             try LayerUnpacker(mode: .overlay).unpack($0, into: temporary)
         }
+        // On disk before it has its name: a layer directory that exists is used as it is, so
+        // one left with empty files by a power loss would never be unpacked again (containerd
+        // issue 5854; its CRI plugin's opt-in image_pull_with_sync_fs, PR 9401, is this same
+        // syncfs after unpacking). One syncfs for the tree: an fsync per file costs far more on
+        // layers of thousands of files.
+        let tree = try Syscall.check("open", temporary) { open(temporary, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        defer { close(tree) }
+        try Syscall.check("syncfs", temporary) { sl_syncfs(tree) }
 
         if rename(temporary, directory) != 0 {
             // Someone else unpacked the same layer first: theirs is as good as ours.

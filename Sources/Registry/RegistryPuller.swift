@@ -83,18 +83,21 @@ public final class RegistryPuller: Sendable {
     public func pull(_ reference: ImageReference, credential: RegistryCredential?,
                      progress: (@Sendable (PullProgress) -> Void)? = nil) async throws -> PulledImage {
         let name = reference.normalized
-        let transaction = try store.beginPull()
+        // Store calls (files, flocks, fsyncs) run on threads of their own throughout: under a
+        // busy disk an fsync takes long enough to starve Swift's cooperative pool.
+        let store = self.store
+        let transaction = try await OwnThread.run { try store.beginPull() }
         do {
             let result = try await pull(reference, credential: credential, transaction: transaction, progress: progress)
             return result
         } catch let error as RegistryError {
-            transaction.cancel()
+            try? await OwnThread.run { transaction.cancel() }
             throw error.wrapped("failed to pull and unpack image \"\(name)\"")
         } catch let error as ImageError {
-            transaction.cancel()
+            try? await OwnThread.run { transaction.cancel() }
             throw RegistryError(.invalidContent, "failed to pull and unpack image \"\(name)\": \(error)")
         } catch {
-            transaction.cancel()
+            try? await OwnThread.run { transaction.cancel() }
             throw error
         }
     }
@@ -102,7 +105,7 @@ public final class RegistryPuller: Sendable {
     private func pull(_ reference: ImageReference, credential: RegistryCredential?, transaction: ImagePullTransaction,
                       progress: (@Sendable (PullProgress) -> Void)?) async throws -> PulledImage {
         let (repository, top) = try await resolve(reference, credential: credential)
-        try transaction.store(blob: top.bytes, digest: top.digest, what: "manifest \(top.digest)")
+        try await OwnThread.run { try transaction.store(blob: top.bytes, digest: top.digest, what: "manifest \(top.digest)") }
         var document = try ManifestDocument.parse(top.bytes, mediaType: top.mediaType, source: "\(reference.normalized)")
         var manifestDigest = top.digest
         var depth = 0
@@ -138,7 +141,8 @@ public final class RegistryPuller: Sendable {
         let repoDigest = reference.name + "@" + top.digest.description
         var names = [repoDigest]
         if reference.digest == nil { names.insert(reference.normalized, at: 0) }
-        let image = try transaction.commit(manifest: manifestDigest, names: names)
+        let (committed, committedNames) = (manifestDigest, names)
+        let image = try await OwnThread.run { try transaction.commit(manifest: committed, names: committedNames) }
         logger.info("pulled image", metadata: [
             "image": "\(reference.normalized)", "digest": "\(top.digest)", "endpoint": "\(repository.endpoint)",
             "downloaded": "\(downloaded)",
@@ -187,20 +191,20 @@ public final class RegistryPuller: Sendable {
     private func manifest(_ digest: Digest, repository: RegistryRepository, transaction: ImagePullTransaction) async throws
         -> RegistryRepository.FetchedManifest
     {
-        if let bytes = try transaction.storedBlob(digest, what: "manifest") {
+        if let bytes = try await OwnThread.run({ try transaction.storedBlob(digest, what: "manifest") }) {
             return RegistryRepository.FetchedManifest(bytes: bytes, digest: digest, mediaType: "")
         }
         let fetched = try await repository.manifest(digest.description, expected: digest)
-        try transaction.store(blob: fetched.bytes, digest: digest, what: "manifest \(digest)")
+        try await OwnThread.run { try transaction.store(blob: fetched.bytes, digest: digest, what: "manifest \(digest)") }
         return fetched
     }
 
     private func configFile(_ descriptor: OCIDescriptor, repository: RegistryRepository,
                             transaction: ImagePullTransaction) async throws -> OCIImageConfigFile {
-        var bytes = try transaction.storedBlob(descriptor.digest, what: "config")
+        var bytes = try await OwnThread.run { try transaction.storedBlob(descriptor.digest, what: "config") }
         if bytes == nil {
             let fetched = try await repository.smallBlob(descriptor.digest, size: descriptor.size)
-            try transaction.store(blob: fetched, digest: descriptor.digest, what: "config \(descriptor.digest)")
+            try await OwnThread.run { try transaction.store(blob: fetched, digest: descriptor.digest, what: "config \(descriptor.digest)") }
             bytes = fetched
         }
         do {
