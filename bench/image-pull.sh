@@ -9,9 +9,12 @@
 # umoci: LAYERS layers (default 6) of LAYER_MB MiB each (default 10: half random bytes, half
 # base64 text, so gzip has work both ways), on top of nothing. Every tool starts from an empty
 # store each run (hyperfine --prepare) and verifies digests:
-# - swiftlet: resolve, download (3 layers at once, its default), verify, unpack every layer into
-#   its layer store (overlayfs lower directories) — what the agent does for a pod;
-# - skopeo copy docker://… dir:…: resolve, download (up to 6 layers at once), verify; no unpack;
+# - swiftlet: resolve, download (3 layers at once, its default and containerd's), verify, unpack
+#   every layer into its layer store (overlayfs lower directories), each blob fsynced and each
+#   layer syncfs'd before it is named — what the agent does for a pod; swiftlet-6: the same
+#   with 6 layers at once, skopeo's concurrency;
+# - skopeo copy docker://… dir:…: resolve, download (up to 6 layers at once), verify, fsync
+#   each blob; no unpack;
 # - ctr images pull: resolve, download (3 at once), verify, unpack into containerd's overlayfs
 #   snapshotter — what kubelet gets from containerd. A fresh containerd (own root, state and
 #   socket, CRI plugin off) is started for each run; its start is not timed.
@@ -141,6 +144,8 @@ result="$OLDPWD/$out/image-pull"
 hyperfine --runs "$runs" --warmup "$warmup" --export-json "$result.json" \
     --prepare "rm -rf $work/swl" \
     --command-name swiftlet "nsenter --net=/run/netns/$ns $bin images pull -q --data-dir $work/swl --registry-config $work/registries.yaml $ref" \
+    --prepare "rm -rf $work/swl" \
+    --command-name swiftlet-6 "nsenter --net=/run/netns/$ns $bin images pull -q --max-concurrent-downloads 6 --data-dir $work/swl --registry-config $work/registries.yaml $ref" \
     --prepare "rm -rf $work/skopeo" \
     --command-name skopeo "nsenter --net=/run/netns/$ns skopeo copy --quiet --src-creds bench:bench-pw --src-cert-dir $work/certs docker://$ref dir:$work/skopeo" \
     --prepare "$work/ctr-prepare.sh" \
