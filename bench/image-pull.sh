@@ -1,14 +1,14 @@
 #!/bin/sh
 # Pull time of a multi-layer image from a local registry: `swiftlet images pull` against
 # `skopeo copy` to a directory and containerd's `ctr images pull`, the same image from the same
-# registry, side by side in one hyperfine run.
+# registry, side by side in interleaved rounds of one run.
 #
 # The registry is Debian's docker-registry (distribution 2.8) with TLS from a test CA and
 # htpasswd authentication, on a host of its own: a network namespace with the registry at
 # 10.89.0.1, where the pulls run too (the host's network is not touched). The image is built with
 # umoci: LAYERS layers (default 6) of LAYER_MB MiB each (default 10: half random bytes, half
 # base64 text, so gzip has work both ways), on top of nothing. Every tool starts from an empty
-# store each run (hyperfine --prepare) and verifies digests:
+# store each run (an untimed preparation) and verifies digests:
 # - swiftlet: resolve, download (3 layers at once, its default and containerd's), verify, unpack
 #   every layer into its layer store (overlayfs lower directories), each blob fsynced and each
 #   layer syncfs'd before it is named — what the agent does for a pod; swiftlet-6: the same
@@ -19,12 +19,12 @@
 #   snapshotter — what kubelet gets from containerd. A fresh containerd (own root, state and
 #   socket, CRI plugin off) is started for each run; its start is not timed.
 #
-# Environment: RUNS (default 5), WARMUP (default 1), LAYERS, LAYER_MB, OUT (results dir, default
+# Environment: RUNS (rounds, default 5), WARMUP (untimed rounds, default 1), LAYERS, LAYER_MB, OUT (results dir, default
 # bench/results), SWIFTLET_BUILD_ARGS (extra `swift build` arguments, e.g. --scratch-path DIR),
 # SWIFTLET (a swiftlet binary to measure instead of building the release one: for trying the
 # script out; recorded results use the release build).
-# Needs root, docker-registry, skopeo, umoci, containerd, apache2-utils, openssl, hyperfine
-# (scripts/debian-packages-bench); builds a release binary.
+# Needs root, docker-registry, skopeo, umoci, containerd, apache2-utils, openssl, python3
+# (scripts/debian-packages, scripts/debian-packages-bench); builds a release binary.
 set -eu
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -48,7 +48,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-for tool in docker-registry skopeo umoci containerd ctr htpasswd openssl hyperfine; do
+for tool in docker-registry skopeo umoci containerd ctr htpasswd openssl python3; do
     command -v "$tool" >/dev/null || { echo "image-pull.sh: $tool is missing (apt-get install $(grep -v '^#' scripts/debian-packages-bench | tr '\n' ' '))" >&2; exit 1; }
 done
 
@@ -141,14 +141,17 @@ result="$OLDPWD/$out/image-pull"
     echo "# image pull, $(date -u +%Y-%m-%d), $(uname -r), $layers layers x $layer_mb MiB ($compressed bytes compressed)"
     echo "swiftlet $("$bin" --version | head -1); $(skopeo --version); ctr $(ctr --version | awk '{print $3}')"
 } | tee "$result.md"
-hyperfine --runs "$runs" --warmup "$warmup" --export-json "$result.json" \
-    --prepare "rm -rf $work/swl" \
-    --command-name swiftlet "nsenter --net=/run/netns/$ns $bin images pull -q --data-dir $work/swl --registry-config $work/registries.yaml $ref" \
-    --prepare "rm -rf $work/swl" \
-    --command-name swiftlet-6 "nsenter --net=/run/netns/$ns $bin images pull -q --max-concurrent-downloads 6 --data-dir $work/swl --registry-config $work/registries.yaml $ref" \
-    --prepare "rm -rf $work/skopeo" \
-    --command-name skopeo "nsenter --net=/run/netns/$ns skopeo copy --quiet --src-creds bench:bench-pw --src-cert-dir $work/certs docker://$ref dir:$work/skopeo" \
-    --prepare "$work/ctr-prepare.sh" \
-    --command-name ctr "nsenter --net=/run/netns/$ns ctr -a $work/ctd/sock images pull --user bench:bench-pw --tlscacert $work/ca.pem $ref" \
-    | tee -a "$result.md"
+# Interleaved rounds (bench/image_pull.py): the load of a shared machine changes over minutes.
+pull="nsenter --net=/run/netns/$ns"
+{
+    printf 'swiftlet\trm -rf %s/swl\t%s %s images pull -q --data-dir %s/swl --registry-config %s/registries.yaml %s\n' \
+        "$work" "$pull" "$bin" "$work" "$work" "$ref"
+    printf 'swiftlet-6\trm -rf %s/swl\t%s %s images pull -q --max-concurrent-downloads 6 --data-dir %s/swl --registry-config %s/registries.yaml %s\n' \
+        "$work" "$pull" "$bin" "$work" "$work" "$ref"
+    printf 'skopeo\trm -rf %s/skopeo\t%s skopeo copy --quiet --src-creds bench:bench-pw --src-cert-dir %s/certs docker://%s dir:%s/skopeo\n' \
+        "$work" "$pull" "$work" "$ref" "$work"
+    printf 'ctr\t%s/ctr-prepare.sh\t%s ctr -a %s/ctd/sock images pull --user bench:bench-pw --tlscacert %s/ca.pem %s >/dev/null\n' \
+        "$work" "$pull" "$work" "$work" "$ref"
+} > commands.tsv
+python3 "$OLDPWD/bench/image_pull.py" commands.tsv "$runs" "$warmup" "$result.json"
 python3 "$OLDPWD/bench/report.py" "$result.json" | tee -a "$result.md"
