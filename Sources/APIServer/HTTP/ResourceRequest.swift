@@ -230,15 +230,20 @@ struct ResourceRequest {
         var metadata: [String: JSONValue] = ["resourceVersion": .string(String(list.revision))]
         if let token = list.continueToken { metadata["continue"] = .string(token) }
         if let remaining = list.remainingItemCount { metadata["remainingItemCount"] = .int(Int64(remaining)) }
+        // Entries the store could not decode were left out; say which, so they can be removed.
+        let warnings = list.unreadableKeys.isEmpty ? [] : [
+            "\(list.unreadableKeys.count) stored \(resource.name) could not be decoded and were left out of the list "
+                + "(the store may be corrupt): \(list.unreadableKeys.prefix(20).joined(separator: ", "))",
+        ]
         switch representation {
         case .object:
             return APIHandler.json(.object([
                 "kind": .string(resource.kind + "List"), "apiVersion": .string(resource.groupVersion),
                 "metadata": .object(metadata), "items": .array(list.items.map(\.json)),
-            ]))
+            ]), warnings: warnings)
         case .table(let version):
             return APIHandler.json(TableConverter.table(for: resource, objects: list.items, listMetadata: metadata,
-                                                        include: includeObject, apiVersion: "meta.k8s.io/\(version)"))
+                                                        include: includeObject, apiVersion: "meta.k8s.io/\(version)"), warnings: warnings)
         }
     }
 
