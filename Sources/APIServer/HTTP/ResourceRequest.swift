@@ -51,8 +51,10 @@ struct ResourceRequest {
         }
         let representation = try MediaTypes.representation(accept: request.headers[.accept])
         let watch = info.watchPrefix || ListOptions.flag(query["watch"])
-        let attributes = RequestAttributes(verb: verb(watch: watch), group: resource.group, resource: resource.name,
-                                           subresource: info.subresource, namespace: namespace, name: name)
+        let verb = verb(watch: watch)
+        let attributes = RequestAttributes(verb: verb, group: resource.group, resource: resource.name,
+                                           subresource: info.subresource, namespace: namespace,
+                                           name: name ?? (verb == "list" || verb == "watch" ? selectedName() : nil))
         try await NodeAuthorizer.authorize(user, attributes, service: service)
 
         switch request.method {
@@ -89,7 +91,7 @@ struct ResourceRequest {
             }
             guard name == nil, info.subresource == nil else { throw APIError.methodNotAllowed() }
             let object = KubeObject(fields: try await objectBody(kindFor: resource))
-            try NodeAuthorizer.admitCreate(user, attributes, object: object)
+            try await NodeAuthorizer.admitCreate(user, attributes, object: object, service: service)
             let (created, warnings) = try await service.create(object, resource: resource, namespace: namespace, context: try context())
             return render(created, resource: resource, representation: representation, status: .created, warnings: warnings)
 
@@ -155,6 +157,15 @@ struct ResourceRequest {
         case .delete: return info.name == nil ? "deletecollection" : "delete"
         default: return request.method.rawValue.lowercased()
         }
+    }
+
+    /// The object a list or watch is limited to by `fieldSelector=metadata.name=x`, which
+    /// authorization treats as a request for that object, as kube-apiserver's RequestInfo does
+    /// (a kubelet watches each Secret its pods use this way).
+    private func selectedName() -> String? {
+        guard let text = query["fieldSelector"], let selector = try? FieldSelector(parsing: text) else { return nil }
+        let names = selector.terms.filter { $0.field == "metadata.name" && !$0.negated }
+        return names.count == 1 ? names[0].value : nil
     }
 
     private var includeObject: IncludeObjectPolicy {

@@ -27,7 +27,7 @@ extension APIHandler {
         var user: UserInfo?
         if let authenticator {
             user = await authenticator.authenticate(authorization: request.headers[.authorization], service: service)
-            guard user != nil else { throw Authenticator.unauthorized }
+            guard user != nil else { return .respond(Authenticator.unauthorizedResponse(authorization: request.headers[.authorization])) }
         }
         if path == Self.tokenReviewPath || path == Self.tokenReviewPath + "/" {
             guard request.method == .post else { throw APIError.methodNotAllowed() }
