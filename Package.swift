@@ -218,6 +218,7 @@ let package = Package(
             dependencies: [
                 "APITestSupport", "Server", "APIServer", "APIRegistry", "APIMachinery", "Controllers", "Storage", "KubeAPI",
                 "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "Tests/ServerTestSupport"
         ),
