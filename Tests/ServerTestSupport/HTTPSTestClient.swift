@@ -31,6 +31,9 @@ package final class HTTPSTestClient: Sendable {
         var request = HTTPClientRequest(url: server + path)
         request.method = HTTPMethod(rawValue: method)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
+        // One connection per request, as HTTPTestClient does: a request never lands on a
+        // connection the server is closing (after a watch ends, or an early error answer).
+        request.headers.replaceOrAdd(name: "Connection", value: "close")
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let response = try await http.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
         let bytes = try await response.body.collect(upTo: 256 * 1024 * 1024)
