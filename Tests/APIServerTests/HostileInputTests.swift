@@ -230,13 +230,13 @@ import Testing
             let threeMB = String(repeating: "x", count: 3_000_000)
             let big = try await api.admin("POST", configMaps, #"{"metadata":{"name":"big"},"data":{"a":"\#(threeMB)"}}"#)
             #expect(big.status == 422)
-            #expect(message(big) == #"ConfigMap "big" is invalid: []: Too long: must have at most 1048576 bytes"#)
+            #expect(message(big) == #"ConfigMap "big" is invalid: []: Too long: may not be more than 1048576 bytes"#)
             let exact = String(repeating: "y", count: 1_048_576)
             #expect(try await api.admin("POST", configMaps, #"{"metadata":{"name":"exact"},"data":{"a":"\#(exact)"}}"#).status == 201)
             let secret = Data(repeating: 7, count: 1_048_577).base64EncodedString()
             let bigSecret = try await api.admin("POST", "/api/v1/namespaces/default/secrets", #"{"metadata":{"name":"s"},"data":{"a":"\#(secret)"}}"#)
             #expect(bigSecret.status == 422)
-            #expect(message(bigSecret) == #"Secret "s" is invalid: data: Too long: must have at most 1048576 bytes"#)
+            #expect(message(bigSecret) == #"Secret "s" is invalid: data: Too long: may not be more than 1048576 bytes"#)
 
             // A body over 3 MiB is refused before it is parsed.
             let huge = try await api.admin("POST", configMaps, bytes: Array(repeating: UInt8(ascii: " "), count: 3 * 1024 * 1024 + 1))

@@ -82,7 +82,7 @@ struct SecretStrategy: ResourceStrategy {
         }
         // ValidateSecret: the decoded values together at most MaxSecretSize (1 MiB).
         if totalSize > Self.maximumSize {
-            errors.append(ValidationError(type: .tooLong, field: "data", detail: "must have at most \(Self.maximumSize) bytes"))
+            errors.append(ValidationError(type: .tooLong, field: "data", detail: "may not be more than \(Self.maximumSize) bytes"))
         }
         if !errors.isEmpty {
             throw APIError.invalid(kind: "Secret", group: "", name: object.name ?? "", errors: errors)
@@ -105,7 +105,7 @@ struct SecretStrategy: ResourceStrategy {
 
 /// ConfigMaps: `ValidateConfigMap`'s rules. Keys are config keys, none in both `data` and
 /// `binaryData`, `binaryData` is base64, and the values together are at most 1 MiB
-/// (`core.MaxSecretSize`): `ConfigMap "x" is invalid: []: Too long: must have at most 1048576 bytes`.
+/// (`core.MaxSecretSize`): `ConfigMap "x" is invalid: []: Too long: may not be more than 1048576 bytes`.
 /// See https://github.com/kubernetes/kubernetes/blob/master/pkg/apis/core/validation/validation.go
 struct ConfigMapStrategy: ResourceStrategy {
     func prepareForCreate(_ object: inout KubeObject, context: StrategyContext) async throws(APIError) -> [String] {
@@ -141,7 +141,7 @@ struct ConfigMapStrategy: ResourceStrategy {
         }
         if totalSize > SecretStrategy.maximumSize {
             // Upstream passes an empty path ("the whole object"), printed as `[]`.
-            errors.append(ValidationError(type: .tooLong, field: "[]", detail: "must have at most \(SecretStrategy.maximumSize) bytes"))
+            errors.append(ValidationError(type: .tooLong, field: "[]", detail: "may not be more than \(SecretStrategy.maximumSize) bytes"))
         }
         if !errors.isEmpty {
             throw APIError.invalid(kind: "ConfigMap", group: "", name: object.name ?? "", errors: errors)
