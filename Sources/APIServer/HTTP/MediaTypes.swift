@@ -53,6 +53,25 @@ enum MediaTypes {
         return contentType.split(separator: ";").first.map { String($0).trimmingSpaces.lowercased() } ?? json
     }
 
+    /// Bodies at least this large are parsed on a thread of their own.
+    static let offPoolBytes = 256 * 1024
+
+    /// `decodeBody` for a request handler: a large body (up to the 3 MiB limit; a YAML one
+    /// takes a few hundred milliseconds) is parsed on a thread of its own, so it never holds
+    /// one of the cooperative pool's threads (two on the build machines) for that long.
+    static func decode(_ bytes: [UInt8], contentType: String?) async throws(APIError) -> JSONValue {
+        guard bytes.count >= offPoolBytes else { return try decodeBody(bytes, contentType: contentType) }
+        let result: Result<JSONValue, APIError> = await withCheckedContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(returning: Result { () throws(APIError) -> JSONValue in try decodeBody(bytes, contentType: contentType) })
+            }
+            // Nesting is bounded at 200 levels; 4 MiB of stack is plenty for the recursive parsers.
+            thread.stackSize = 4 * 1024 * 1024
+            thread.start()
+        }
+        return try result.get()
+    }
+
     /// Parses a create/update body in JSON or YAML into a JSON value.
     static func decodeBody(_ bytes: [UInt8], contentType: String?) throws(APIError) -> JSONValue {
         let type = mediaType(contentType)

@@ -109,7 +109,7 @@ struct ResourceRequest {
         case .patch:
             guard let name else { throw APIError.methodNotAllowed() }
             let type = try patchType()
-            let patch = try MediaTypes.decodeBody(try await handler.body(of: request), contentType: request.headers[.contentType])
+            let patch = try await MediaTypes.decode(try await handler.body(of: request), contentType: request.headers[.contentType])
             if info.subresource == "scale" {
                 let current = service.scale(of: try await store.get(namespace: namespace, name: name))
                 let patched = try apply(patch, type: type, to: current.json)
@@ -123,7 +123,7 @@ struct ResourceRequest {
 
         case .delete:
             let bytes = try await handler.body(of: request)
-            let body = bytes.isEmpty ? nil : try MediaTypes.decodeBody(bytes, contentType: request.headers[.contentType])
+            let body = bytes.isEmpty ? nil : try await MediaTypes.decode(bytes, contentType: request.headers[.contentType])
             let options = try DeleteOptions(body: body, query: query)
             let context = try context(dryRun: options.dryRun)
             guard let name else {
@@ -197,7 +197,7 @@ struct ResourceRequest {
         guard !bytes.isEmpty else {
             throw APIError.badRequest("the request body is empty; send the \(resource.kind) as JSON or YAML")
         }
-        let value = try MediaTypes.decodeBody(bytes, contentType: contentType)
+        let value = try await MediaTypes.decode(bytes, contentType: contentType)
         guard case .object(let fields) = value else {
             throw APIError.badRequest("the request body must be a \(resource.kind) object, not \(value.typeName)")
         }
