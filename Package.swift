@@ -57,6 +57,15 @@ let package = Package(
             name: "NodeNetwork",
             dependencies: ["CShims"]
         ),
+        // The agent's service proxy (kube-proxy's nftables mode): Services and EndpointSlices to one
+        // nftables table, changed incrementally through nf_tables netlink transactions.
+        .target(
+            name: "ServiceProxy",
+            dependencies: [
+                "CShims", "KubeAPI", "NodeNetwork",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Pods and containers on namespaces, mounts, cgroups.
         .target(
             name: "Runtime",
@@ -167,9 +176,16 @@ let package = Package(
         .target(
             name: "ClusterAgent",
             dependencies: [
-                "Agent", "Runtime", "KubeAPI", "KubeClient", "KubeletServer", "NodeNetwork", "Images", "Cgroups",
+                "Agent", "Runtime", "KubeAPI", "KubeClient", "KubeletServer", "NodeNetwork", "Images", "Cgroups", "ClusterDNS",
+                "ServiceProxy",
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // The agent's cluster DNS server (CoreDNS's job): the Kubernetes DNS records from Services
+        // and EndpointSlices, forwarding with a cache, UDP (recvmmsg/sendmmsg) and TCP serving.
+        .target(
+            name: "ClusterDNS",
+            dependencies: ["CShims", "KubeAPI"]
         ),
         .executableTarget(
             name: "swiftlet",
@@ -187,14 +203,27 @@ let package = Package(
             dependencies: ["NodeNetwork"],
             path: "bench/pod-network-bench"
         ),
+        // bench/cluster-dns.sh: the cluster DNS server alone, serving records from a JSON file.
+        .executableTarget(
+            name: "cluster-dns-server",
+            dependencies: ["ClusterDNS", "KubeAPI"],
+            path: "bench/cluster-dns-server"
+        ),
+        // bench/service-proxy.sh: rule-update time against kube-proxy-style nft text.
+        .executableTarget(
+            name: "service-proxy-bench",
+            dependencies: ["ServiceProxy", "KubeAPI", "NodeNetwork", "CShims"],
+            path: "bench/service-proxy-bench"
+        ),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Runtime", "TestSupport"]),
-        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "TestSupport"]),
         // Helpers shared by the root integration tests: scratch directories, the test images.
-        .target(name: "TestSupport", dependencies: ["Images", "Runtime", "Cgroups"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Images", "Runtime", "Cgroups", "CShims"], path: "Tests/TestSupport"),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims", "TestSupport"]),
-        .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime"]),
+        .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime", "TestSupport"]),
+        .testTarget(name: "ServiceProxyTests", dependencies: ["ServiceProxy", "NodeNetwork", "KubeAPI", "TestSupport"]),
         .testTarget(
             name: "KubeletServerTests",
             dependencies: [
@@ -242,11 +271,12 @@ let package = Package(
         // and `swiftlet server` processes killed mid-write.
         .testTarget(
             name: "ServerTests",
-            dependencies: ["Server", "ServerTestSupport", "APITestSupport", "Controllers", "APIRegistry", "APIMachinery", "Storage", "KubeAPI"]
+            dependencies: ["Server", "ServerTestSupport", "APITestSupport", "TestSupport", "Controllers", "APIRegistry", "APIMachinery", "Storage", "KubeAPI"]
         ),
         .testTarget(
             name: "KubeClientTests",
             dependencies: ["KubeClient", "ServerTestSupport", "APITestSupport", "APIServer", "KubeAPI", .product(name: "Logging", package: "swift-log")]
         ),
+        .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "KubeAPI", "CShims", "TestSupport"]),
     ]
 )

@@ -93,6 +93,8 @@ static unsigned long mount_flags_of(int fd) {
 
 /// Remounts the bind mount now sitting at `path` (inside the root) with `extra` flags and
 /// read-only when asked: a first bind mount(2) ignores MS_RDONLY, MS_NOSUID and friends.
+/// MS_BIND|MS_REMOUNT changes only the per-mount flags, so it serves any mount (sysfs, tmpfs)
+/// without touching a superblock other mounts share.
 static void remount_bind(int rootfd, const char *path, unsigned long extra, int readonly, int errpipe) {
     int fd = open_in_root(rootfd, path, O_PATH);
     if (fd < 0) sl_child_fail(errpipe, SL_STEP_REMOUNT_RO, errno, path);
@@ -160,6 +162,9 @@ void sl_apply_mounts(const struct sl_spawn_config *cfg, int rootfd, int errpipe)
                 remount_bind(rootfd, m->target, 0, 1, errpipe);
             break;
         }
+        case SL_MOUNT_REMOUNT:
+            remount_bind(rootfd, m->target, m->flags, m->readonly, errpipe);
+            break;
         default:
             sl_child_fail(errpipe, SL_STEP_MOUNT, EINVAL, m->target);
         }

@@ -23,12 +23,17 @@ void sl_fill_error(struct sl_spawn_result *res, int step, int err, const char *d
 /// report, which it turns into `res` after reaping the child. Closes `errpipe`.
 int sl_await_exec(int errpipe, pid_t pid, int pidfd, int clone_errno, struct sl_spawn_result *res);
 
-/// Message on the error pipe.
+/// Message on the error pipe: a failure (step > 0, then the child exits), or a notice the
+/// child sends and goes on (step < 0: SL_NOTICE_*).
 struct sl_child_msg {
     int step;
     int err;
     char detail[256];
 };
+/// The kernel refused the oom_score_adj asked for; `err` holds the value applied instead.
+#define SL_NOTICE_OOM_SCORE_ADJ (-1)
+/// Sends a notice (step < 0) to the parent; the child carries on.
+void sl_child_notice(int errpipe, int notice, int value);
 struct sl_child_msg;
 int sl_read_child_msg(int fd, struct sl_child_msg *msg);
 #endif

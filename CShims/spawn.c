@@ -2,7 +2,8 @@
 //
 // The order in the child matters and follows runc/crun:
 //  1. signals back to default, stdio, oom_score_adj, join cgroups (so every later allocation
-//     of the container is charged to it), setns into the pod's namespaces;
+//     of the container is charged to it), a cgroup namespace rooted there (v2), setns into the
+//     pod's namespaces;
 //  2. make every mount private, mount the rootfs, apply the mount list inside it, pivot_root,
 //     mask and read-only paths (all of this needs CAP_SYS_ADMIN and mount(2), so it comes
 //     before capabilities drop and before seccomp, which blocks mount);
@@ -60,6 +61,7 @@ static const char *const step_names[] = {
     [SL_STEP_NO_NEW_PRIVS] = "no_new_privs", [SL_STEP_SECCOMP] = "seccomp",
     [SL_STEP_CLOSE_FDS] = "close fds", [SL_STEP_EXEC] = "execve", [SL_STEP_OOM_SCORE] = "oom_score_adj",
     [SL_STEP_PIPE] = "pipe", [SL_STEP_SYNC] = "sync with parent",
+    [SL_STEP_CGROUP_NS] = "unshare cgroup namespace",
 };
 
 const char *sl_step_name(int step) {
@@ -68,7 +70,7 @@ const char *sl_step_name(int step) {
     return step_names[step];
 }
 
-void sl_child_fail(int errpipe, int step, int err, const char *detail) {
+static void send_msg(int errpipe, int step, int err, const char *detail) {
     struct sl_child_msg msg;
     memset(&msg, 0, sizeof msg);
     msg.step = step;
@@ -80,7 +82,15 @@ void sl_child_fail(int errpipe, int step, int err, const char *detail) {
     }
     ssize_t w;
     do { w = write(errpipe, &msg, sizeof msg); } while (w < 0 && errno == EINTR);
+}
+
+void sl_child_fail(int errpipe, int step, int err, const char *detail) {
+    send_msg(errpipe, step, err, detail);
     _exit(127);
+}
+
+void sl_child_notice(int errpipe, int notice, int value) {
+    send_msg(errpipe, notice, value, NULL);
 }
 
 static void write_file(const char *path, const char *text, int errpipe, int step) {
@@ -150,23 +160,68 @@ void sl_exec_command(const struct sl_spawn_config *cfg, int errpipe) {
     sl_child_fail(errpipe, SL_STEP_EXEC, saw_eacces ? EACCES : ENOENT, cmd);
 }
 
+/// Writes `value` to /proc/self/oom_score_adj; 0, or -1 with errno.
+static int write_oom_score_adj(int value) {
+    char num[16];
+    int neg = value < 0, n = 0;
+    unsigned u = neg ? (unsigned)(-value) : (unsigned)value;
+    char rev[12];
+    int r = 0;
+    do { rev[r++] = (char)('0' + u % 10); u /= 10; } while (u);
+    if (neg) num[n++] = '-';
+    while (r) num[n++] = rev[--r];
+    num[n] = 0;
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t w = write(fd, num, (size_t)n);
+    int err = errno;
+    close(fd);
+    errno = err;
+    return w == (ssize_t)n ? 0 : -1;
+}
+
+/// kubelet's per-QoS oom_score_adj (Guaranteed -997) is a preference, not a requirement. The
+/// kernel refuses a value below the oom_score_adj_min this process inherited unless it holds
+/// CAP_SYS_RESOURCE in the initial user namespace (EACCES: agents in containers, some VMs).
+/// Then the container gets the lowest value the kernel accepts: acceptance is monotonic
+/// (v >= min), the wanted value is refused and the inherited one accepted (it is >= min), so
+/// a bisection between them finds it in at most 11 writes. The parent is told, to log it
+/// (containerd's restrict_oom_score_adj clamps to its own value for the same reason).
+static void apply_oom_score_adj(int wanted, int errpipe) {
+    if (write_oom_score_adj(wanted) == 0) return;
+    if (errno != EACCES) sl_child_fail(errpipe, SL_STEP_OOM_SCORE, errno, "/proc/self/oom_score_adj");
+    char buf[16];
+    int fd = open("/proc/self/oom_score_adj", O_RDONLY | O_CLOEXEC);
+    ssize_t got = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (got <= 0) sl_child_fail(errpipe, SL_STEP_OOM_SCORE, got < 0 ? errno : EIO, "/proc/self/oom_score_adj");
+    close(fd);
+    buf[got] = 0;
+    int current = 0, neg = buf[0] == '-';
+    for (const char *c = buf + neg; *c >= '0' && *c <= '9'; c++) current = current * 10 + (*c - '0');
+    if (neg) current = -current;
+    // Invariant: `low` is refused, `high` is accepted and is the value now in effect (every
+    // accepted write moves `high` down to it).
+    int low = wanted, high = current;
+    while (high - low > 1) {
+        int mid = low + (high - low) / 2;
+        if (write_oom_score_adj(mid) == 0) high = mid;
+        else if (errno == EACCES) low = mid;
+        else sl_child_fail(errpipe, SL_STEP_OOM_SCORE, errno, "/proc/self/oom_score_adj");
+    }
+    sl_child_notice(errpipe, SL_NOTICE_OOM_SCORE_ADJ, high);
+}
+
 __attribute__((noreturn)) static void child_main(const struct sl_spawn_config *cfg, int errpipe) {
     sl_reset_signals();
     sl_setup_stdio(cfg, errpipe);
-    if (cfg->set_oom_score_adj) {
-        char num[16];
-        int v = cfg->oom_score_adj, neg = v < 0, n = 0;
-        unsigned u = neg ? (unsigned)(-v) : (unsigned)v;
-        char rev[12];
-        int r = 0;
-        do { rev[r++] = (char)('0' + u % 10); u /= 10; } while (u);
-        if (neg) num[n++] = '-';
-        while (r) num[n++] = rev[--r];
-        num[n] = 0;
-        write_file("/proc/self/oom_score_adj", num, errpipe, SL_STEP_OOM_SCORE);
-    }
+    if (cfg->set_oom_score_adj) apply_oom_score_adj(cfg->oom_score_adj, errpipe);
     for (int i = 0; i < cfg->ncgroup_procs; i++)
         write_file(cfg->cgroup_procs[i], "0", errpipe, SL_STEP_CGROUP);
+    // After joining: the namespace's root is the group we are in at unshare time, so the
+    // container's /proc/self/cgroup says "0::/" and a cgroup2 mounted later shows only its
+    // own group (runc unshares it at the same point, once its cgroups are set).
+    if (cfg->cgroup_namespace && unshare(CLONE_NEWCGROUP) < 0)
+        sl_child_fail(errpipe, SL_STEP_CGROUP_NS, errno, "CLONE_NEWCGROUP");
     for (int i = 0; i < cfg->njoin; i++)
         if (setns(cfg->join_fds[i], cfg->join_types[i]) < 0)
             sl_child_fail(errpipe, SL_STEP_SETNS, errno, "pod namespace");
@@ -303,7 +358,14 @@ int sl_await_exec(int errpipe, pid_t pid, int pidfd, int clone_errno, struct sl_
         return -1;
     }
     struct sl_child_msg msg;
-    int got = sl_read_child_msg(errpipe, &msg);
+    int got;
+    // Notices first (the child goes on after each), then EOF or a failure.
+    while ((got = sl_read_child_msg(errpipe, &msg)) == (int)sizeof msg && msg.step < 0) {
+        if (msg.step == SL_NOTICE_OOM_SCORE_ADJ) {
+            res->oom_score_adj_refused = 1;
+            res->oom_score_adj_applied = msg.err;
+        }
+    }
     close(errpipe);
     if (got == 0) { // EOF: the close-on-exec pipe closed, execve happened
         res->pid = pid;

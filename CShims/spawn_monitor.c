@@ -32,6 +32,7 @@ struct sl_monitor_report {
     pid_t monitor_pid;
     int step, err;
     char detail[256];
+    int oom_score_adj_refused, oom_score_adj_applied;
 };
 
 static void write_report(int fd, const struct sl_monitor_report *r) {
@@ -79,6 +80,8 @@ __attribute__((noreturn)) static void monitor_process(const struct sl_spawn_conf
         _exit(127);
     }
     r.container_pid = res.pid;
+    r.oom_score_adj_refused = res.oom_score_adj_refused;
+    r.oom_score_adj_applied = res.oom_score_adj_applied;
     write_report(report, &r);
     close(report);
     char c;
@@ -188,6 +191,8 @@ int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_pa
     }
     res->container_pid = r.container_pid;
     res->monitor_pid = r.monitor_pid;
+    res->oom_score_adj_refused = r.oom_score_adj_refused;
+    res->oom_score_adj_applied = r.oom_score_adj_applied;
     // Both are alive (B waits on `go`; the container is B's unreaped child at worst), so the
     // pids still name them.
     res->container_pidfd = (int)syscall(SYS_pidfd_open, r.container_pid, 0);

@@ -8,4 +8,6 @@
 #include "sl_xattr.h"
 #include "sl_netlink.h"
 #include "sl_nft.h"
+#include "sl_dns_io.h"
+#include "sl_nfnetlink.h"
 #endif

@@ -17,6 +17,9 @@ enum sl_mount_kind {
     SL_MOUNT_BIND = 1,    ///< bind a host path (file or directory) onto target; `readonly` remounts it ro
     SL_MOUNT_DEVICE = 2,  ///< mknod(target, mode, makedev(major, minor)); `source` unused
     SL_MOUNT_SYMLINK = 3, ///< symlink(source, target)
+    SL_MOUNT_REMOUNT = 4, ///< remount what an earlier entry mounted at target: `flags` added, read-only when
+                          ///< `readonly` (a tmpfs that must be writable while later entries create
+                          ///< their mount points in it, read-only afterwards)
 };
 
 struct sl_mount {
@@ -47,6 +50,7 @@ enum sl_spawn_step {
     SL_STEP_RLIMIT, SL_STEP_CAPBSET, SL_STEP_SETGROUPS, SL_STEP_SETGID, SL_STEP_SETUID,
     SL_STEP_CAPSET, SL_STEP_AMBIENT, SL_STEP_CHDIR, SL_STEP_NO_NEW_PRIVS, SL_STEP_SECCOMP,
     SL_STEP_CLOSE_FDS, SL_STEP_EXEC, SL_STEP_OOM_SCORE, SL_STEP_PIPE, SL_STEP_SYNC,
+    SL_STEP_CGROUP_NS,
 };
 
 /// A human name for a step ("pivot_root", "execve", ...).
@@ -64,6 +68,8 @@ struct sl_spawn_config {
     // cgroups: cgroup.procs files the child writes "0" into before anything else.
     const char *const *cgroup_procs;
     int ncgroup_procs;
+    int cgroup_namespace;         ///< unshare(CLONE_NEWCGROUP) right after joining the cgroups, so the
+                                  ///< container's group is its namespace's root (cgroup v2, as runc does)
     // Root filesystem.
     const char *rootfs;           ///< existing empty directory on the host: the mount point
     const char *overlay_data;     ///< overlayfs options (lowerdir=..,upperdir=..,workdir=..), or NULL to bind `rootfs` itself
@@ -84,8 +90,8 @@ struct sl_spawn_config {
     int ngroups;
     const struct sl_rlimit *rlimits;
     int nrlimits;
-    int oom_score_adj;            ///< written when set_oom_score_adj
-    int set_oom_score_adj;
+    int oom_score_adj;            ///< written when set_oom_score_adj; a preference: when the kernel
+    int set_oom_score_adj;        ///< refuses it (EACCES), the lowest value it accepts is used instead
     // Privileges.
     int cap_last_cap;             ///< from /proc/sys/kernel/cap_last_cap
     uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
@@ -102,6 +108,8 @@ struct sl_spawn_result {
     int step;          ///< enum sl_spawn_step on failure, 0 on success
     int err;           ///< errno on failure
     char detail[256];  ///< the path or name the failing step worked on
+    int oom_score_adj_refused;  ///< 1 when the kernel refused cfg->oom_score_adj (no CAP_SYS_RESOURCE)
+    int oom_score_adj_applied;  ///< then: the value the container got instead, the lowest allowed
 };
 
 /// Clone the container process and run it up to execve. Returns 0 when the new process has
@@ -115,6 +123,7 @@ struct sl_monitored_result {
     int monitor_pidfd;
     int step, err;        ///< as in sl_spawn_result
     char detail[256];
+    int oom_score_adj_refused, oom_score_adj_applied; ///< as in sl_spawn_result
 };
 
 /// Starts the container under a monitor that outlives us. A double fork makes a process that is

@@ -16,6 +16,8 @@ public protocol CgroupManager: Sendable {
     /// The cgroup.procs files (one per hierarchy) a freshly cloned child writes "0" into to join the group
     /// before execve (the C child cannot allocate, so it gets ready-made paths).
     func procsFiles(for group: String) -> [String]
+    /// What a container in `group` sees at `/sys/fs/cgroup`: its own groups, as runc mounts them.
+    func containerView(for group: String) throws -> CgroupContainerView
     /// Moves process `pid` (all its threads) into the group.
     func addProcess(_ pid: Int32, to group: String) throws
     /// The processes in the group and every group below it, sorted, without duplicates.

@@ -11,8 +11,8 @@ struct CgroupMountTable: Sendable, Equatable {
 
     /// v1 controller → mount point (co-mounted controllers share one).
     var v1: [String: String] = [:]
-    /// Mount points of named v1 hierarchies without controllers (`name=systemd`).
-    var namedV1: [String] = []
+    /// Named v1 hierarchies without controllers: `name=systemd` → its mount point.
+    var namedV1: [String: String] = [:]
     /// The cgroup2 mount: the one at the root when there is one, else the first below it.
     var unified: String?
 
@@ -30,8 +30,8 @@ struct CgroupMountTable: Sendable, Equatable {
                 if mountPoint == root || unified == nil { unified = mountPoint }
             case "cgroup":
                 let controllers = options.filter { Self.knownV1Controllers.contains($0) }
-                if controllers.isEmpty {
-                    if options.contains(where: { $0.hasPrefix("name=") }) { namedV1.append(mountPoint) }
+                if controllers.isEmpty, let name = options.first(where: { $0.hasPrefix("name=") }), namedV1[name] == nil {
+                    namedV1[name] = mountPoint
                 }
                 for controller in controllers where v1[controller] == nil {
                     v1[controller] = mountPoint

@@ -16,7 +16,8 @@ public enum Cgroups {
         let table = try mountTable(root: root, mountsFile: mountsFile)
         switch table.mode {
         case .v1:
-            return CgroupV1Manager(hierarchies: table.v1)
+            // Named hierarchies (name=systemd) and a hybrid host's cgroup2 tree are joined too.
+            return CgroupV1Manager(hierarchies: table.v1.merging(table.namedV1) { first, _ in first }, unified: table.unified)
         case .v2:
             // `mode` is .v2 only when a cgroup2 mount was found.
             guard let unified = table.unified else { throw CgroupError.noCgroupMount(root: root, mountsFile: mountsFile) }

@@ -102,12 +102,12 @@ struct PodLogProxyTests {
             try await Task.sleep(for: .milliseconds(1500))
             try cluster.host.log(agentPod, "app", attempt: 0, ["two", "three"])
             try await Task.sleep(for: .milliseconds(1500))
-            #expect(follow.process.isRunning, "kubectl logs -f must still be following")
+            #expect(follow.isRunning, "kubectl logs -f must still be following")
             cluster.host.set([try Self.agentPod("web", uid: "uid-web", attempt: 0, previous: nil, phase: "Succeeded", terminatedNow: true)])
             // The kubelet ends the stream once the container is done; kubectl exits by itself.
             let deadline = Date().addingTimeInterval(15)
-            while follow.process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
-            let exitedByItself = !follow.process.isRunning
+            while follow.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            let exitedByItself = !follow.isRunning
             let output = try await follow.stop()
             #expect(exitedByItself)
             #expect(output.status == 0, "\(output.stderr)")

@@ -53,7 +53,7 @@ struct CgroupDetectionTests {
         #expect(table.v1["cpuacct"] == "/sys/fs/cgroup/cpuacct")
         #expect(table.v1["pids"] == "/sys/fs/cgroup/pids")
         #expect(table.v1.count == 8)
-        #expect(table.namedV1 == ["/sys/fs/cgroup/systemd"])
+        #expect(table.namedV1 == ["name=systemd": "/sys/fs/cgroup/systemd"])
         #expect(table.unified == "/sys/fs/cgroup/unified")
     }
 
@@ -62,11 +62,17 @@ struct CgroupDetectionTests {
         #expect(table.v1["cpu"] == "/sys/fs/cgroup/cpu,cpuacct")
         #expect(table.v1["cpuacct"] == "/sys/fs/cgroup/cpu,cpuacct")
         #expect(table.v1["net_prio"] == "/sys/fs/cgroup/net_cls,net_prio")
-        let manager = CgroupV1Manager(hierarchies: table.v1)
-        #expect(manager.mountPoints == [
+        let manager = CgroupV1Manager(hierarchies: table.v1.merging(table.namedV1) { a, _ in a }, unified: table.unified)
+        #expect(manager.limitMountPoints == [
             "/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids",
             "/sys/fs/cgroup/devices", "/sys/fs/cgroup/freezer",
         ])
+        // Every hierarchy is joined, as runc does: net_cls,net_prio, name=systemd, the cgroup2 tree.
+        #expect(manager.mountPoints == manager.limitMountPoints + [
+            "/sys/fs/cgroup/net_cls,net_prio", "/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified",
+        ])
+        // The limit hierarchies' files are listed even before the group exists (a missing one
+        // is an error worth seeing); the joined ones only where the group has a directory.
         #expect(manager.procsFiles(for: "swiftlet/pod1/app") == [
             "/sys/fs/cgroup/cpu,cpuacct/swiftlet/pod1/app/cgroup.procs",
             "/sys/fs/cgroup/memory/swiftlet/pod1/app/cgroup.procs",
@@ -74,6 +80,22 @@ struct CgroupDetectionTests {
             "/sys/fs/cgroup/devices/swiftlet/pod1/app/cgroup.procs",
             "/sys/fs/cgroup/freezer/swiftlet/pod1/app/cgroup.procs",
         ])
+        // The container sees each v1 hierarchy under the host's name, co-mounted controllers
+        // also by their own names; not the cgroup2 tree (runc binds only v1 mounts).
+        let view = try manager.containerView(for: "swiftlet/pod1/app")
+        #expect(view == .v1(hierarchies: [
+            .init(name: "cpu,cpuacct", source: "/sys/fs/cgroup/cpu,cpuacct/swiftlet/pod1/app"),
+            .init(name: "memory", source: "/sys/fs/cgroup/memory/swiftlet/pod1/app"),
+            .init(name: "pids", source: "/sys/fs/cgroup/pids/swiftlet/pod1/app"),
+            .init(name: "devices", source: "/sys/fs/cgroup/devices/swiftlet/pod1/app"),
+            .init(name: "freezer", source: "/sys/fs/cgroup/freezer/swiftlet/pod1/app"),
+            .init(name: "net_cls,net_prio", source: "/sys/fs/cgroup/net_cls,net_prio/swiftlet/pod1/app"),
+            .init(name: "systemd", source: "/sys/fs/cgroup/systemd/swiftlet/pod1/app"),
+        ], links: [
+            .init(name: "cpu", target: "cpu,cpuacct"), .init(name: "cpuacct", target: "cpu,cpuacct"),
+            .init(name: "net_cls", target: "net_cls,net_prio"), .init(name: "net_prio", target: "net_cls,net_prio"),
+        ]))
+        #expect(throws: CgroupError.self) { try manager.containerView(for: "../escape") }
     }
 
     @Test func pureV2HostGetsTheV2Manager() throws {
@@ -111,8 +133,11 @@ struct CgroupDetectionTests {
         let manager = try Cgroups.detect(root: "/sys/fs/cgroup", mountsFile: tree.url("mounts"))
         let v1 = try #require(manager as? CgroupV1Manager)
         #expect(v1.mode == .v1)
-        // Only the controllers swiftlet uses are kept: no cpuset, blkio.
-        #expect(v1.hierarchies.keys.sorted() == ["cpu", "cpuacct", "devices", "freezer", "memory", "pids"])
+        // Every hierarchy is kept, for joining; limits use six of them.
+        #expect(v1.hierarchies.keys.sorted() == ["blkio", "cpu", "cpuacct", "cpuset", "devices", "freezer", "memory", "name=systemd", "pids"])
+        #expect(v1.unified == "/sys/fs/cgroup/unified")
+        #expect(v1.limitMountPoints.count == 6)
+        #expect(v1.mountPoints.suffix(4) == ["/sys/fs/cgroup/cpuset", "/sys/fs/cgroup/blkio", "/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"])
 
         let info = try Cgroups.hostInfo(root: "/sys/fs/cgroup", mountsFile: tree.url("mounts"))
         #expect(info.mode == .v1)

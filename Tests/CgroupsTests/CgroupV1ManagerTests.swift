@@ -232,10 +232,12 @@ struct CgroupV1ManagerTests {
         defer { tree.remove() }
         try tree.mkdir("memory")
         let manager = CgroupV1Manager(hierarchies: ["memory": tree.url("memory"), "blkio": tree.url("blkio")])
-        #expect(manager.mountPoints == [tree.url("memory")])
+        // blkio is joined, never limited.
+        #expect(manager.limitMountPoints == [tree.url("memory")])
+        #expect(manager.mountPoints == [tree.url("memory"), tree.url("blkio")])
         #expect(throws: CgroupError.controllerUnavailable(controller: "cpu", needed: "a CPU request or limit", path: "pod")) {
             try manager.create("pod", resources: CgroupResources(cpuRequestMillis: 100))
         }
-        #expect(!tree.exists("memory/pod"))
+        #expect(!tree.exists("memory/pod") && !tree.exists("blkio/pod"))
     }
 }

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Cgroups
 
 /// REAL cgroup v1 on this host: needs root (CI runs as root) and v1 controllers.
 /// Every test works under its own `swiftlet-test-<random>` group and removes it in a defer.
-@Suite(.serialized, .enabled(if: RealCgroupHost.isRootOnV1, "needs root and cgroup v1 controllers"))
+@Suite(.serialized, .ownThreads, .enabled(if: RealCgroupHost.isRootOnV1, "needs root and cgroup v1 controllers"))
 struct RealCgroupV1Tests {
     let manager: CgroupV1Manager
 
@@ -67,6 +68,11 @@ struct RealCgroupV1Tests {
         for controller in ["cpu", "cpuacct", "memory", "pids", "devices", "freezer"] {
             #expect(membership.contains(":\(controller):/\(group)\n"), "\(controller) in \(membership)")
         }
+        // The hierarchies joined without limits (as runc joins them): none is left at the root.
+        for controller in ["cpuset", "blkio", "name=systemd"] where manager.hierarchies[controller] != nil {
+            #expect(membership.contains(":\(controller):/\(group)\n"), "\(controller) in \(membership)")
+        }
+        if manager.unified != nil { #expect(membership.contains("0::/\(group)\n"), "\(membership)") }
         let stats = try manager.stats(group)
         #expect(stats.pidsCurrent >= 1)
         #expect(try manager.stats(top).pidsCurrent >= 1)

@@ -1,6 +1,7 @@
 import APITestSupport
 import Foundation
 import ServerTestSupport
+import TestSupport
 import Testing
 
 /// Issue 10 item 2 against a real `swiftlet server` process: a few hundred bytes of nested YAML
@@ -30,7 +31,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let server = try await ServerProcess(dataDirectory: directory.path + "/data")
         defer { server.kill9() }
-        let pid = server.process.processIdentifier
+        let pid = server.pid
         let client = HTTPTestClient(port: server.port)
         let configMaps = "/api/v1/namespaces/default/configmaps"
         // Warm up the paths the hostile requests take, so their first-use costs are in the baseline.

@@ -43,6 +43,8 @@ public enum PoolWatchdog {
     }
 
     private static func watch() {
+        // gdb stops the whole process for a moment: a few stacks per run are enough.
+        var stackDumpsLeft = 3
         while true {
             let ran = Atomic<Bool>(false)
             let sent = Date()
@@ -55,7 +57,10 @@ public enum PoolWatchdog {
                 if !reported, waited >= threshold {
                     reported = true
                     report("Swift's cooperative pool has run nothing for \(Int(waited)) s: a test is blocking its threads")
-                    reportStacks()
+                    if stackDumpsLeft > 0 {
+                        stackDumpsLeft -= 1
+                        reportStacks()
+                    }
                 }
             }
             if reported {
@@ -81,21 +86,20 @@ public enum PoolWatchdog {
         // goes to a file, since a pipe that this thread drains would fill and hang both.
         let file = NSTemporaryDirectory() + "swiftlet-pool-stall-\(getpid()).txt"
         defer { unlink(file) }
-        guard FileManager.default.createFile(atPath: file, contents: nil), let out = FileHandle(forWritingAtPath: file) else {
+        guard FileManager.default.createFile(atPath: file, contents: nil) else {
             report("cannot create \(file)")
             return
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: gdb)
-        process.arguments = ["-p", String(getpid()), "-batch", "-nx", "-ex", "thread apply all bt 40"]
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch {
+        // gdb can hang while attaching (a thread inside vfork, seen here); then it is killed
+        // after 20 s, which leaves this process stopped: a shell of its own continues it.
+        let pid = String(getpid())
+        let script = "timeout -s KILL 20 \(gdb) -p \(pid) -batch -nx -ex 'thread apply all bt 40' </dev/null; kill -CONT \(pid)"
+        do {
+            _ = try TestChild.launch(["/bin/sh", "-c", script], stdout: .file(file), stderr: .null).wait()
+        } catch {
             report("gdb: \(error)")
             return
         }
-        process.waitUntilExit()
-        try? out.close()
         let output = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
         for thread in output.components(separatedBy: "\nThread ") where thread.contains("swift_job_run") {
             // The innermost frames of our sources say what it does, the test frames who asked.

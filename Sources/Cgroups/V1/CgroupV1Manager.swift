@@ -3,52 +3,82 @@ import Glibc
 #endif
 
 /// Manages groups on cgroup v1 (legacy or hybrid hosts): one directory per group in each
-/// controller hierarchy swiftlet uses (cpu, cpuacct, memory, pids, devices, freezer).
+/// hierarchy.
 ///
 /// The hierarchies are given as controller → mount point, so the manager can run against a
 /// fake tree in tests; co-mounted controllers (`cpu,cpuacct`) share one mount point and get
-/// one directory. Controllers that are not mounted are skipped, unless a resource needs
-/// them: then `create` fails with `controllerUnavailable`. Without `devices`, device access
-/// is not restricted (`swiftlet check-config` reports it).
+/// one directory. Limits and stats use `controllers` (cpu, cpuacct, memory, pids, devices,
+/// freezer); controllers that are not mounted are skipped, unless a resource needs them: then
+/// `create` fails with `controllerUnavailable`. Without `devices`, device access is not
+/// restricted (`swiftlet check-config` reports it).
 ///
-/// `cpuset` is not used: a new v1 cpuset group starts with empty `cpuset.cpus`/`mems` and
-/// cannot take processes until both are copied from the parent, and swiftlet does not pin
-/// CPUs yet. Processes therefore stay in their cpuset group, as with kubelet's default
-/// `none` CPU manager policy where every container may use every CPU.
+/// Every other mounted hierarchy is joined too, as runc's fs manager does (its subsystem list,
+/// `name=systemd`, and on a hybrid host the cgroup2 tree): cpuset, blkio, perf_event... then
+/// account the container's own group rather than the root one, and the container's view of
+/// `/sys/fs/cgroup` (`containerView`) is its own group everywhere. A new v1 cpuset group starts
+/// with empty `cpuset.cpus`/`mems` and takes no process until both are set, so each level is
+/// given its parent's (runc's `cpusetEnsureParent`): no CPU pinning, as with kubelet's default
+/// `none` CPU manager policy.
 public struct CgroupV1Manager: CgroupManager {
-    /// The controllers swiftlet uses on v1, in the order their directories are handled.
+    /// The controllers swiftlet sets limits with and reads stats from, in the order their
+    /// directories are handled.
     public static let controllers = ["cpu", "cpuacct", "memory", "pids", "devices", "freezer"]
+    /// The controllers a container only joins (runc's other v1 subsystems).
+    public static let joinedControllers = ["cpuset", "blkio", "net_cls", "net_prio", "perf_event", "hugetlb", "rdma", "misc"]
 
-    /// Controller name → mount point (only the controllers in `controllers`).
+    /// Controller name, or `name=<name>` for a named hierarchy, → mount point.
     public let hierarchies: [String: String]
+    /// The cgroup2 tree of a hybrid host (no controllers; systemd tracks processes there),
+    /// joined as runc does in hybrid mode; nil elsewhere.
+    public let unified: String?
     let files: CgroupFiles
 
     /// Always `.v1`.
     public var mode: CgroupMode { .v1 }
 
     /// A manager over the given hierarchies, e.g. `["cpu": "/sys/fs/cgroup/cpu,cpuacct",
-    /// "cpuacct": "/sys/fs/cgroup/cpu,cpuacct", "memory": "/sys/fs/cgroup/memory", ...]`.
-    public init(hierarchies: [String: String]) {
-        self.init(hierarchies: hierarchies, files: CgroupFiles())
+    /// "cpuacct": "/sys/fs/cgroup/cpu,cpuacct", "memory": "/sys/fs/cgroup/memory",
+    /// "name=systemd": "/sys/fs/cgroup/systemd", ...]`, and a hybrid host's cgroup2 tree.
+    public init(hierarchies: [String: String], unified: String? = nil) {
+        self.init(hierarchies: hierarchies, unified: unified, files: CgroupFiles())
     }
 
-    init(hierarchies: [String: String], files: CgroupFiles) {
+    init(hierarchies: [String: String], unified: String? = nil, files: CgroupFiles) {
         var known: [String: String] = [:]
-        for (controller, path) in hierarchies where Self.controllers.contains(controller) {
-            var mount = Substring(path)
-            while mount.count > 1 && mount.hasSuffix("/") { mount = mount.dropLast() }
-            known[controller] = String(mount)
+        for (controller, path) in hierarchies
+        where Self.controllers.contains(controller) || Self.joinedControllers.contains(controller) || controller.hasPrefix("name=") {
+            known[controller] = Self.trimmed(path)
         }
         self.hierarchies = known
+        self.unified = unified.map(Self.trimmed)
         self.files = files
     }
 
-    /// The distinct mount points, in `controllers` order (co-mounted controllers once).
+    private static func trimmed(_ path: String) -> String {
+        var mount = Substring(path)
+        while mount.count > 1 && mount.hasSuffix("/") { mount = mount.dropLast() }
+        return String(mount)
+    }
+
+    /// The distinct mount points of the limit controllers, in `controllers` order.
+    var limitMountPoints: [String] {
+        Self.distinct(Self.controllers.compactMap { hierarchies[$0] })
+    }
+
+    /// The distinct v1 mount points: limit controllers, joined controllers, named hierarchies.
+    var v1MountPoints: [String] {
+        let named = hierarchies.keys.filter { $0.hasPrefix("name=") }.sorted().compactMap { hierarchies[$0] }
+        return Self.distinct((Self.controllers + Self.joinedControllers).compactMap { hierarchies[$0] } + named)
+    }
+
+    /// Every mount point a group lives in: the v1 ones, then the hybrid cgroup2 tree.
     var mountPoints: [String] {
+        Self.distinct(v1MountPoints + (unified.map { [$0] } ?? []))
+    }
+
+    private static func distinct(_ paths: [String]) -> [String] {
         var seen: [String] = []
-        for controller in Self.controllers {
-            if let mount = hierarchies[controller], !seen.contains(mount) { seen.append(mount) }
-        }
+        for path in paths where !seen.contains(path) { seen.append(path) }
         return seen
     }
 
@@ -60,8 +90,13 @@ public struct CgroupV1Manager: CgroupManager {
     public func create(_ group: String, resources: CgroupResources) throws {
         let path = try CgroupPath(group)
         try checkControllers(for: resources, group: path)
+        let cpuset = hierarchies["cpuset"]
         for mount in mountPoints {
-            try files.makeDirectories(root: mount, components: path.components)
+            if mount == cpuset {
+                try V1Cpuset.makeDirectories(root: mount, components: path.components, files: files)
+            } else {
+                try files.makeDirectories(root: mount, components: path.components)
+            }
         }
         try apply(resources, to: path)
     }
@@ -69,20 +104,47 @@ public struct CgroupV1Manager: CgroupManager {
     public func update(_ group: String, resources: CgroupResources) throws {
         let path = try CgroupPath(group)
         try checkControllers(for: resources, group: path)
-        if let missing = mountPoints.map({ path.directory(in: $0) }).first(where: { !files.isDirectory($0) }) {
+        if let missing = limitMountPoints.map({ path.directory(in: $0) }).first(where: { !files.isDirectory($0) }) {
             throw CgroupError.groupNotFound(group: group, path: missing)
         }
         try apply(resources, to: path)
     }
 
+    /// Whether the group exists where its limits and stats live; groups made before swiftlet
+    /// joined the other hierarchies count too.
     public func exists(_ group: String) -> Bool {
-        guard let path = try? CgroupPath(group), !mountPoints.isEmpty else { return false }
-        return mountPoints.allSatisfy { files.isDirectory(path.directory(in: $0)) }
+        let mounts = limitMountPoints.isEmpty ? mountPoints : limitMountPoints
+        guard let path = try? CgroupPath(group), !mounts.isEmpty else { return false }
+        return mounts.allSatisfy { files.isDirectory(path.directory(in: $0)) }
     }
 
+    /// The limit hierarchies' files always (a missing one is an error worth seeing); the joined
+    /// ones where the group has a directory (not in groups an older swiftlet made, which an exec
+    /// probe may still enter).
     public func procsFiles(for group: String) -> [String] {
         guard let path = try? CgroupPath(group) else { return [] }
-        return mountPoints.map { path.directory(in: $0) + "/cgroup.procs" }
+        let limits = limitMountPoints
+        return mountPoints.filter { limits.contains($0) || files.isDirectory(path.directory(in: $0)) }
+            .map { path.directory(in: $0) + "/cgroup.procs" }
+    }
+
+    /// A tmpfs with the container's own directory of every v1 hierarchy (not the hybrid cgroup2
+    /// tree: runc binds only `cgroup` mounts), and a symlink per co-mounted controller.
+    public func containerView(for group: String) throws -> CgroupContainerView {
+        let path = try CgroupPath(group)
+        var binds: [CgroupContainerView.Hierarchy] = []
+        var links: [CgroupContainerView.Link] = []
+        for mount in v1MountPoints {
+            let name = mount.split(separator: "/").last.map(String.init) ?? mount
+            binds.append(.init(name: name, source: path.directory(in: mount)))
+            guard name.contains(",") else { continue }
+            for controller in name.split(separator: ",").map(String.init) where controller != name {
+                links.append(.init(name: controller, target: name))
+            }
+        }
+        // A link must not shadow a hierarchy mounted under the same name.
+        let names = Set(binds.map(\.name))
+        return .v1(hierarchies: binds, links: links.filter { !names.contains($0.name) })
     }
 
     public func addProcess(_ pid: Int32, to group: String) throws {

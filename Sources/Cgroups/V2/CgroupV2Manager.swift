@@ -65,6 +65,12 @@ public struct CgroupV2Manager: CgroupManager {
         return [path.directory(in: root) + "/cgroup.procs"]
     }
 
+    /// A cgroup namespace at the container's group and cgroup2 mounted inside it.
+    public func containerView(for group: String) throws -> CgroupContainerView {
+        _ = try CgroupPath(group)
+        return .v2
+    }
+
     public func addProcess(_ pid: Int32, to group: String) throws {
         let dir = try CgroupPath(group).directory(in: root)
         try files.write(String(pid), to: dir + "/cgroup.procs")

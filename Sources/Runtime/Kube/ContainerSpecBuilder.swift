@@ -18,10 +18,13 @@ public struct ContainerPlan: Sendable {
 /// capabilities, seccomp, mounts and cgroup limits, by Kubernetes' and containerd's rules.
 public struct ContainerSpecBuilder: Sendable {
     public let config: RuntimeConfig
+    /// Where the containers' groups are, for their view of `/sys/fs/cgroup`.
+    public let cgroups: any CgroupManager
     let seccompCache: SeccompCache
 
-    public init(config: RuntimeConfig) {
+    public init(config: RuntimeConfig, cgroups: any CgroupManager) {
         self.config = config
+        self.cgroups = cgroups
         seccompCache = SeccompCache(directory: config.stateRoot + "/cache/seccomp")
     }
 
@@ -31,13 +34,18 @@ public struct ContainerSpecBuilder: Sendable {
         let security = container.securityContext
         let privileged = security?.privileged ?? false
 
-        let env = try EnvironmentBuilder.build(pod: pod, container: container, image: image.config, info: info)
+        var env = try EnvironmentBuilder.build(pod: pod, container: container, image: image.config, info: info)
         // $(VAR) in command and args sees the container's own variables only, as in kubelet.
         let all = EnvironmentBuilder.declared(in: env)
         var declared: [String: String] = [:]
         for variable in container.env ?? [] { declared[variable.name] = all[variable.name] }
         let argv = try CommandResolver.argv(container: container, image: image.config, env: declared)
         let user = try UserResolver(layers: layers).resolve(pod: pod, container: container, imageUser: image.config.user)
+        // runc (under containerd) sets HOME when neither image nor pod did: the user's home
+        // in the image's /etc/passwd, else "/" (libcontainer's setupUser).
+        if !env.contains(where: { $0.hasPrefix("HOME=") }) {
+            env.append("HOME=" + (user.home.flatMap { $0.isEmpty ? nil : $0 } ?? "/"))
+        }
 
         var process = ProcessSpec(argv: argv, env: env, cwd: container.workingDir ?? nonEmpty(image.config.workingDir) ?? "/")
         process.uid = user.uid
@@ -69,29 +77,38 @@ public struct ContainerSpecBuilder: Sendable {
         }
         let lower = layers.reversed().joined(separator: ":")
         spawn.overlayOptions = "lowerdir=\(lower),upperdir=\(directory)/upper,workdir=\(directory)/work"
-        spawn.readonlyRootfs = security?.readOnlyRootFilesystem ?? false
+        let readonlyRoot = security?.readOnlyRootFilesystem ?? false
+        spawn.readonlyRootfs = readonlyRoot
         if !privileged {
             spawn.maskedPaths = ContainerDefaults.maskedPaths
             spawn.readonlyPaths = ContainerDefaults.readonlyPaths
         }
+        // One cgroup per start, as containerd gives each container its own: cleaning up an old
+        // start can never touch the current one, and OOM counters start at zero. `_` cannot
+        // occur in a container name (a DNS label), so the path is unambiguous.
+        let cgroup = layout.cgroup(parent: config.cgroupParent) + "/\(container.name)_\(attempt)"
+        let cgroupView = try cgroups.containerView(for: cgroup)
+        spawn.cgroupNamespace = cgroupView == .v2
+
         var mounts = ContainerDefaults.mounts(privileged: privileged)
+        mounts += ContainerDefaults.cgroupMounts(cgroupView, privileged: privileged)
+        // The pod's hosts files are one file per pod, shared by its containers: with a read-only
+        // root they are read-only too, or one container could rewrite what its siblings resolve
+        // with (containerd's containerMounts: `Readonly: securityContext.GetReadonlyRootfs()`).
         if pod.spec.hostNetwork == true {
             mounts.append(.bind("/etc/hosts", to: "/etc/hosts", readonly: true, file: true))
         } else {
-            mounts.append(.bind(layout.etcHosts, to: "/etc/hosts", file: true))
-            mounts.append(.bind(layout.etcHostname, to: "/etc/hostname", file: true))
+            mounts.append(.bind(layout.etcHosts, to: "/etc/hosts", readonly: readonlyRoot, file: true))
+            mounts.append(.bind(layout.etcHostname, to: "/etc/hostname", readonly: readonlyRoot, file: true))
         }
-        mounts.append(.bind(layout.resolvConf, to: "/etc/resolv.conf", file: true))
+        mounts.append(.bind(layout.resolvConf, to: "/etc/resolv.conf", readonly: readonlyRoot, file: true))
         mounts += try VolumeManager.mounts(pod: pod, container: container, layout: layout)
         let terminationLog = container.terminationMessagePath ?? "/dev/termination-log"
         mounts.append(.bind(directory + "/termination-log", to: terminationLog, file: true))
         spawn.mounts = mounts
 
-        // One cgroup per start, as containerd gives each container its own: cleaning up an old
-        // start can never touch the current one, and OOM counters start at zero. `_` cannot
-        // occur in a container name (a DNS label), so the path is unambiguous.
-        return ContainerPlan(spawn: spawn, cgroup: layout.cgroup(parent: config.cgroupParent) + "/\(container.name)_\(attempt)",
-                             resources: Self.resources(container, privileged: privileged), directory: directory)
+        return ContainerPlan(spawn: spawn, cgroup: cgroup, resources: Self.resources(container, privileged: privileged),
+                             directory: directory)
     }
 
     /// Creates the container directory's parts the plan refers to.

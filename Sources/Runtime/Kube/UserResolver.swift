@@ -5,7 +5,10 @@ import KubeAPI
 /// The uid, gid and groups a container runs as: `runAsUser`/`runAsGroup` (container, then pod)
 /// over the image's `User` ("name", "uid", "uid:gid", "name:group"), names looked up in the
 /// image's own /etc/passwd and /etc/group as containerd does, plus the pod's
-/// supplementalGroups and fsGroup.
+/// supplementalGroups and fsGroup. The supplementary groups always hold the primary group
+/// (containerd's ensureAdditionalGids, the fix for CVE-2023-25173: without it a process that
+/// drops its gid, such as a setgid binary, keeps no membership in it, and "deny this group"
+/// permissions stop applying).
 public struct ResolvedUser: Sendable, Equatable {
     public var uid: UInt32
     public var gid: UInt32
@@ -68,16 +71,16 @@ public struct UserResolver: Sendable {
             }
         }
 
-        var groups: [UInt32] = []
+        var groups: [UInt32] = [primary]
         if let name = userName ?? entry?.first {
             for group in groupFile where group.count > 3 {
                 let members = group[3].split(separator: ",").map(String.init)
-                if members.contains(name), let id = UInt32(group[2]), id != primary { groups.append(id) }
+                if members.contains(name), let id = UInt32(group[2]), !groups.contains(id) { groups.append(id) }
             }
         }
         for extra in (podContext?.supplementalGroups ?? []) + [podContext?.fsGroup].compactMap({ $0 }) {
             let id = UInt32(truncatingIfNeeded: extra)
-            if !groups.contains(id) && id != primary { groups.append(id) }
+            if !groups.contains(id) { groups.append(id) }
         }
         return ResolvedUser(uid: uid, gid: primary, groups: groups, home: entry.flatMap { $0.count > 5 ? $0[5] : nil })
     }

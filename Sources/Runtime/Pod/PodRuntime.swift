@@ -6,6 +6,7 @@ import Images
 import KubeAPI
 import Logging
 import NodeNetwork
+import Synchronization
 
 /// Runs pods on this node: sandbox, containers, stop and cleanup. It holds no per-pod state of
 /// its own; callers keep the `RunningSandbox`/`RunningContainer` handles (the agent's pod workers
@@ -17,17 +18,23 @@ public final class PodRuntime: Sendable {
     public let nodeName: String
     /// The pod network, or nil for pods with only a loopback interface (`swiftlet run`).
     public let network: (any PodNetwork)?
+    /// The cluster's Services for containers' Service variables; nil without a server.
+    public let services: (any ServiceLister)?
     let builder: ContainerSpecBuilder
     let logger: Logger
+    /// Whether the kernel's refusal of a QoS oom_score_adj has been logged (once per runtime).
+    private let oomScoreAdjFallbackLogged = Atomic<Bool>(false)
 
     public init(config: RuntimeConfig, images: ImageStore, cgroups: any CgroupManager, nodeName: String,
-                network: (any PodNetwork)? = nil, logger: Logger = Logger(label: "swiftlet.runtime")) {
+                network: (any PodNetwork)? = nil, services: (any ServiceLister)? = nil,
+                logger: Logger = Logger(label: "swiftlet.runtime")) {
         self.config = config
+        self.services = services
         self.images = images
         self.cgroups = cgroups
         self.nodeName = nodeName
         self.network = network
-        self.builder = ContainerSpecBuilder(config: config)
+        self.builder = ContainerSpecBuilder(config: config, cgroups: cgroups)
         self.logger = logger
     }
 
@@ -36,6 +43,11 @@ public final class PodRuntime: Sendable {
     public func createSandbox(for pod: Pod) throws -> RunningSandbox {
         guard let uid = pod.metadata.uid, !uid.isEmpty, !uid.contains("/"), uid != "..", uid != "." else {
             throw RuntimeError.invalidContainer(pod.metadata.name ?? "", "pod has no valid metadata.uid")
+        }
+        // A pod that asks for a user namespace must not run without one: kubelet refuses such
+        // a pod when the runtime does not support them, and so do we.
+        if pod.spec.hostUsers == false {
+            throw RuntimeError.unsupported("pod \"\(pod.metadata.name ?? "")\": hostUsers: false (a user namespace for the pod) is not supported by this runtime; remove it to run the pod with the host's user namespace")
         }
         let layout = PodLayout(config: config, uid: uid)
         let hostname = HostFiles.hostname(for: pod)
@@ -57,7 +69,8 @@ public final class PodRuntime: Sendable {
             if let network, pod.spec.hostNetwork != true, let netns = sandbox?.networkNamespace {
                 podIPs = try network.setUp(podUID: uid, netns: netns, hostPorts: Self.hostPorts(pod)).ips
             }
-            try HostFiles.write(for: pod, layout: layout, podIPs: podIPs, hostResolvConf: config.hostResolvConf)
+            try HostFiles.write(for: pod, layout: layout, podIPs: podIPs, hostResolvConf: config.hostResolvConf,
+                                clusterDNS: config.clusterDNS)
             // Device rules live on the container groups: a v1 child can never be granted more
             // devices than its parent, so the pod group allows all (kubelet's SkipDevices).
             var resources = CgroupResources()
@@ -93,7 +106,7 @@ public final class PodRuntime: Sendable {
         let image = try images.resolve(container.image ?? "")
         let layers = try images.layerDirectories(for: image)
         var plan = try builder.plan(pod: sandbox.pod, container: container, image: image, layers: layers,
-                                    layout: sandbox.layout, attempt: attempt, sandbox: sandbox.sandbox, info: sandbox.info)
+                                    layout: sandbox.layout, attempt: attempt, sandbox: sandbox.sandbox, info: containerInfo(sandbox))
         let imageName = (try? ImageReference(parsing: container.image ?? "").normalized) ?? image.references.first ?? ""
         let imageID = imageName.split(separator: ":").first.map { "\($0)@\(image.manifestDigest)" } ?? image.id.description
         do {
@@ -116,6 +129,7 @@ public final class PodRuntime: Sendable {
                 let monitored = try Spawner.spawnMonitored(plan.spawn, monitorPath: monitor, logPath: logPath, exitFile: exitFile)
                 process = .monitored(monitored)
             }
+            noteOOMScoreAdjFallback(process, wanted: plan.spawn.process.oomScoreAdj)
             let startedAt = Date()
             if case .monitored(let monitored) = process {
                 let record = ContainerRecord(
@@ -133,6 +147,22 @@ public final class PodRuntime: Sendable {
             try? FileManager.default.removeItem(atPath: plan.directory)
             throw error
         }
+    }
+
+    /// kubelet's QoS scores are a preference: where the agent lacks CAP_SYS_RESOURCE
+    /// (containers in containers, some VMs) the kernel refuses to lower oom_score_adj, and the
+    /// container got the lowest value allowed instead. Said once, not per container.
+    private func noteOOMScoreAdjFallback(_ process: ContainerProcess, wanted: Int32?) {
+        let fallback: Int32?
+        switch process {
+        case .direct(let spawned): fallback = spawned.oomScoreAdjFallback
+        case .monitored(let monitored): fallback = monitored.oomScoreAdjFallback
+        case .lost: fallback = nil
+        }
+        guard let fallback, !oomScoreAdjFallbackLogged.exchange(true, ordering: .relaxed) else { return }
+        logger.warning("the kernel refused the containers' oom_score_adj (the agent lacks CAP_SYS_RESOURCE): they get the lowest value allowed instead; shown once", metadata: [
+            "wanted": "\(wanted.map(String.init) ?? "")", "applied": "\(fallback)",
+        ])
     }
 
     /// Resolves when the container has exited: reaped by us (direct), or recorded by its monitor.
@@ -166,6 +196,16 @@ public final class PodRuntime: Sendable {
         }
     }
 
+    /// The pod's facts plus the Service variables as of now: kubelet computes them at each
+    /// container start (and a running container keeps the ones it started with).
+    func containerInfo(_ sandbox: RunningSandbox) -> PodRuntimeInfo {
+        var info = sandbox.info
+        if let services {
+            info.serviceVariables = ServiceEnvironment.variables(for: sandbox.pod, services: services.services())
+        }
+        return info
+    }
+
     /// Runs `command` inside a running container, as the container's user with its environment,
     /// capabilities and seccomp profile (CRI ExecSync, used by exec probes). Returns the exit
     /// code, or nil when it did not finish within `timeout` (it is then killed).
@@ -176,7 +216,7 @@ public final class PodRuntime: Sendable {
         let image = try images.resolve(spec.image ?? "")
         let layers = try images.layerDirectories(for: image)
         let plan = try builder.plan(pod: sandbox.pod, container: spec, image: image, layers: layers, layout: sandbox.layout,
-                                    attempt: container.attempt, sandbox: sandbox.sandbox, info: sandbox.info)
+                                    attempt: container.attempt, sandbox: sandbox.sandbox, info: containerInfo(sandbox))
         var exec = plan.spawn
         exec.process.argv = command
         exec.cgroupProcs = cgroups.procsFiles(for: container.cgroup)

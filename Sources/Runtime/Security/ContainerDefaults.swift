@@ -1,3 +1,4 @@
+import Cgroups
 import Glibc
 
 /// The filesystem a container starts with, as containerd's default OCI spec lays it out
@@ -53,6 +54,34 @@ public enum ContainerDefaults {
         sysfs.readonly = !privileged
         mounts.append(sysfs)
         return mounts
+    }
+
+    /// `/sys/fs/cgroup` as runc mounts containerd's default `cgroup` entry (`nosuid,noexec,nodev`,
+    /// read-only unless privileged): on v2 cgroup2 in the container's cgroup namespace; on v1 a
+    /// tmpfs with the container's own directory of each hierarchy bound into it, and the tmpfs
+    /// made read-only once those mount points exist. Comes after `/sys`, which it sits on.
+    public static func cgroupMounts(_ view: CgroupContainerView, privileged: Bool) -> [MountSpec] {
+        let flags = UInt(MS_NOSUID | MS_NOEXEC | MS_NODEV)
+        let root = "/sys/fs/cgroup"
+        switch view {
+        case .v2:
+            // cgroup2 has one superblock, the host's: read-only goes on this mount only.
+            var cgroup2 = MountSpec.filesystem("cgroup2", source: "cgroup", at: root, flags: flags)
+            cgroup2.readonly = !privileged
+            return [cgroup2]
+        case .v1(let hierarchies, let links):
+            var mounts: [MountSpec] = [.filesystem("tmpfs", at: root, flags: flags, data: "mode=755")]
+            for hierarchy in hierarchies {
+                mounts.append(.bind(hierarchy.source, to: root + "/" + hierarchy.name, readonly: !privileged, flags: flags))
+            }
+            for link in links {
+                mounts.append(MountSpec(kind: .symlink, source: link.target, target: root + "/" + link.name))
+            }
+            if !privileged {
+                mounts.append(MountSpec(kind: .remount, target: root, flags: flags, readonly: true))
+            }
+            return mounts
+        }
     }
 
     /// Resource limits containers get: containerd passes its own limits through; we set the

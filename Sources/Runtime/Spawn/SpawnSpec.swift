@@ -2,7 +2,9 @@ import CShims
 
 /// One entry of the container's mount list, applied in order inside the new root.
 public struct MountSpec: Sendable, Equatable {
-    public enum Kind: Int32, Sendable { case filesystem = 0, bind = 1, device = 2, symlink = 3 }
+    /// `remount` changes the flags of what an earlier entry mounted at `target` (read-only when
+    /// `readonly`): a tmpfs that later entries create their mount points in.
+    public enum Kind: Int32, Sendable { case filesystem = 0, bind = 1, device = 2, symlink = 3, remount = 4 }
     public var kind: Kind
     public var source: String
     /// Absolute path inside the container.
@@ -67,6 +69,8 @@ public struct ProcessSpec: Sendable, Equatable {
     public var noNewPrivileges = false
     /// Compiled BPF (`struct sock_filter[]`), or nil for no filter (Unconfined).
     public var seccompFilter: [UInt8]?
+    /// kubelet's QoS score; a preference: where the kernel refuses it (no CAP_SYS_RESOURCE), the
+    /// process gets the lowest value allowed (`SpawnedProcess.oomScoreAdjFallback`).
     public var oomScoreAdj: Int32?
 
     public init(argv: [String], env: [String], cwd: String = "/") {
@@ -90,6 +94,9 @@ public struct SpawnSpec: Sendable {
     /// The pod's shared PID namespace (shareProcessNamespace); `cloneFlags` then has no NEWPID.
     public var pidNamespace: Int32?
     public var cgroupProcs: [String] = []
+    /// A cgroup namespace rooted at the container's group, entered right after joining it
+    /// (cgroup v2; see `CgroupContainerView`).
+    public var cgroupNamespace = false
     /// Empty directory on the host that becomes the container's `/`.
     public var rootfs: String
     /// overlayfs options; nil binds `rootfs` as it is.

@@ -5,6 +5,9 @@ import Glibc
 public struct SpawnedProcess: Sendable, Equatable {
     public let pid: Int32
     public let pidfd: Int32
+    /// The oom_score_adj the process got instead of the one asked for, which the kernel
+    /// refused; nil when it got what was asked.
+    public var oomScoreAdjFallback: Int32? = nil
 }
 
 /// A container started under a monitor: pids and pidfds of both. The monitor is the
@@ -14,6 +17,8 @@ public struct MonitoredProcess: Sendable, Equatable {
     public let containerPidfd: Int32
     public let monitorPid: Int32
     public let monitorPidfd: Int32
+    /// As `SpawnedProcess.oomScoreAdjFallback`.
+    public var oomScoreAdjFallback: Int32? = nil
 }
 
 /// Why a container could not start: the step of the spawn path, the errno and the path.
@@ -47,7 +52,8 @@ public enum Spawner {
             // clone3 hands us a pidfd; the clone(2) fallback does not, but the pid cannot be reused
             // before we reap it, so opening one now is race-free. Every signal goes through it.
             let pidfd = result.pidfd >= 0 ? result.pidfd : sl_pidfd_open(result.pid)
-            return SpawnedProcess(pid: result.pid, pidfd: pidfd)
+            return SpawnedProcess(pid: result.pid, pidfd: pidfd,
+                                  oomScoreAdjFallback: result.oom_score_adj_refused != 0 ? result.oom_score_adj_applied : nil)
         }
     }
 
@@ -65,7 +71,8 @@ public enum Spawner {
             }
             withExtendedLifetime(arena) {}
             return MonitoredProcess(containerPid: result.container_pid, containerPidfd: result.container_pidfd,
-                                    monitorPid: result.monitor_pid, monitorPidfd: result.monitor_pidfd)
+                                    monitorPid: result.monitor_pid, monitorPidfd: result.monitor_pidfd,
+                                    oomScoreAdjFallback: result.oom_score_adj_refused != 0 ? result.oom_score_adj_applied : nil)
         }
     }
 
@@ -103,6 +110,7 @@ public enum Spawner {
         config.pid_ns_fd = spec.pidNamespace ?? -1 // 0 would be stdin
         config.cgroup_procs = arena.stringArray(spec.cgroupProcs)
         config.ncgroup_procs = Int32(spec.cgroupProcs.count)
+        config.cgroup_namespace = spec.cgroupNamespace ? 1 : 0
         config.rootfs = arena.string(spec.rootfs)
         config.overlay_data = arena.optionalString(spec.overlayOptions)
         config.mounts = arena.copy(spec.mounts.map { mount in

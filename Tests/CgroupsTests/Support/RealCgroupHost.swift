@@ -18,10 +18,11 @@ enum RealCgroupHost {
         "swiftlet-test-" + String(UInt64.random(in: 1...UInt64.max), radix: 36)
     }
 
-    /// Every cgroup mount on the host (all v1 hierarchies, even unused ones, and cgroup2).
+    /// Every cgroup mount on the host (all v1 hierarchies, named ones too, and cgroup2).
     static func allMounts() throws -> [String] {
         let info = try Cgroups.hostInfo()
-        return Array(Set(info.controllerPaths.values)) + (info.unifiedPath.map { [$0] } ?? [])
+        let named = (try Cgroups.detect() as? CgroupV1Manager)?.mountPoints ?? []
+        return Array(Set(info.controllerPaths.values).union(named).union(info.unifiedPath.map { [$0] } ?? []))
     }
 
     /// The mounts where `top` still exists: empty after a clean destroy.
