@@ -111,10 +111,12 @@ let package = Package(
             dependencies: ["CSQLite"]
         ),
         // What the API server and the controllers share (k8s.io/apimachinery's part): objects as JSON,
-        // the JSON parser and serializer, Status errors, label and field selectors, list and delete options.
+        // the JSON parser and serializer, Status errors, label and field selectors, list and delete options,
+        // the schema of the built-in types (protobuf field numbers, unknown-field and type checks).
         .target(
             name: "APIMachinery",
-            dependencies: ["KubeAPI"]
+            dependencies: ["KubeAPI"],
+            exclude: ["Schema/generate-schema.py"]
         ),
         // The scheduler and kube-controller-manager's controllers (ReplicaSet, Deployment, garbage
         // collector, namespace, node IPAM, node lifecycle, pod GC) on shared informers, talking to
@@ -146,8 +148,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ],
-            exclude: ["Protobuf/generate-schema.py"]
+            ]
         ),
         // The control plane assembled (ControlPlane): the API over a store, its HTTP servers, and
         // the controllers on the in-process client. `swiftlet server` adds the host's side.
@@ -262,6 +263,7 @@ let package = Package(
             dependencies: [
                 "APITestSupport", "Server", "APIServer", "APIRegistry", "APIMachinery", "Controllers", "Storage", "KubeAPI",
                 "TestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "Tests/ServerTestSupport"
         ),

@@ -1,6 +1,7 @@
 import Foundation
 import Runtime
 import Testing
+import TestSupport
 @testable import Images
 
 /// Imports the images built by rootfs-fixtures/build.sh into a fresh store per test.
@@ -93,7 +94,7 @@ import Testing
 
     /// Needs root: unpacking writes whiteout devices and trusted.overlay xattrs, and the
     /// test mounts overlayfs over the result to check the kernel reads them as intended.
-    @Test(.enabled(if: TestSupport.isRoot, "needs root for mknod, trusted xattrs and mount"))
+    @Test(.requires(TestSupport.isRoot, "needs root for mknod, trusted xattrs and mount"))
     func layerDirectoriesWorkAsOverlayLowerdirsRequiresRoot() async throws {
         try await Self.withStore { c in
             let image = try #require(try c.store.importImage(from: c.fixtures + "/configured").first)

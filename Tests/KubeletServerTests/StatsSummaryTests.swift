@@ -11,7 +11,7 @@ import TestSupport
 /// removes process and cgroups in a defer.
 @Suite(.serialized)
 struct StatsSummaryTests {
-    @Test(.enabled(if: getuid() == 0, "needs root to make cgroups"))
+    @Test(.requires(getuid() == 0, "needs root to make cgroups"))
     func rootSummaryReportsNodeAndPodUsageFromRealCgroups() async throws {
         let root = try TestRoot()
         defer { root.cleanUp() }

@@ -11,7 +11,7 @@ import Glibc
 
 /// A `swiftlet server` child process on a data directory.
 final class ServerProcess: @unchecked Sendable {
-    private var pid: pid_t
+    private(set) var pid: pid_t
     let port: Int
 
     /// The swiftlet binary built next to the test bundle (`swift build` builds it).
