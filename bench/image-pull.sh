@@ -135,8 +135,12 @@ until ctr -a $work/ctd/sock version >/dev/null 2>&1; do i=\$((i + 1)); [ \$i -gt
 EOF
 chmod +x ctr-prepare.sh
 
-mkdir -p "$OLDPWD/$out"
-result="$OLDPWD/$out/image-pull"
+case "$out" in
+/*) ;;
+*) out="$OLDPWD/$out" ;;
+esac
+mkdir -p "$out"
+result="$out/image-pull"
 {
     echo "# image pull, $(date -u +%Y-%m-%d), $(uname -r), $layers layers x $layer_mb MiB ($compressed bytes compressed)"
     echo "swiftlet $("$bin" --version | head -1); $(skopeo --version); ctr $(ctr --version | awk '{print $3}')"
