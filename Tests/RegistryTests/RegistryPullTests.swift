@@ -167,6 +167,41 @@ struct RegistryPullTests {
         #expect(try String(contentsOfFile: lab.storeRoot + "/layers/\(image.diffIDs.last?.hex ?? "")/etc/greeting", encoding: .utf8) == "zstd works\n")
     }
 
+    /// Nothing gets its name in the store before it is on disk: a blob is fsynced before it is
+    /// renamed into blobs/, a layer directory synced (syncfs) before it is renamed into
+    /// layers/ — both are trusted as they are once named. Checked on the pull's system calls:
+    /// every blob and layer is written and synced by a thread of its own, so the sync must
+    /// come first on the thread that renames.
+    @Test func blobsAndLayersAreOnDiskBeforeTheyAreNamed() async throws {
+        let lab = try await RegistryLab()
+        defer { lab.cleanUp() }
+        _ = try await lab.pushImage("team/durable", tag: "v1", layers: [.init(files: ["data/a": OCILayoutBuilder.random(200_000)])])
+        let reference = "\(lab.registry.host)/team/durable:v1"
+        let trace = lab.root.path + "/strace.txt"
+        let argv = ["/usr/bin/strace", "-f", "-qq", "-e", "trace=fsync,syncfs,rename", "-o", trace,
+                    Fixtures.binDirectory + "/swiftlet", "images", "pull", "-q", "--data-dir", lab.dataDir,
+                    "--registry-config", try lab.registryFile(), reference]
+        let (status, output) = await TestProcess.runAsync(TestProcess.inNetns(lab.registry.netns, argv))
+        #expect(status == 0, "\(output)")
+        let calls = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").map { line in
+            (thread: line.prefix { $0 != " " }, text: String(line))
+        }
+        func syncedFirst(_ index: Int, by call: String) -> Bool {
+            calls[..<index].contains { $0.thread == calls[index].thread && $0.text.contains(" \(call)(") }
+        }
+        let blobRenames = calls.indices.filter { calls[$0].text.contains("rename(") && calls[$0].text.contains("/blobs/sha256/") }
+        let layerRenames = calls.indices.filter { calls[$0].text.contains("rename(") && calls[$0].text.contains(".tmp-")
+            && calls[$0].text.contains("/images/layers/") }
+        let image = try lab.store().resolve(reference)
+        // Every blob of the store (manifest, config, busybox's layer and the new one) came in
+        // by one rename.
+        #expect(blobRenames.count == lab.storeFiles("blobs/sha256").count && blobRenames.count >= 4,
+                "\(calls.map(\.text).joined(separator: "\n"))")
+        #expect(layerRenames.count == image.diffIDs.count && image.diffIDs.count == 2)
+        for index in blobRenames { #expect(syncedFirst(index, by: "fsync"), "\(calls[index].text)") }
+        for index in layerRenames { #expect(syncedFirst(index, by: "syncfs"), "\(calls[index].text)") }
+    }
+
     @Test func manyLayersDownloadInParallelAndSharedLayersOnce() async throws {
         let lab = try await RegistryLab()
         defer { lab.cleanUp() }
