@@ -58,6 +58,7 @@ public struct APIService: Sendable {
         case ("discovery.k8s.io", "endpointslices"): return EndpointSliceStrategy()
         case ("apps", "deployments"): return WorkloadStrategy(kind: "Deployment")
         case ("apps", "replicasets"): return WorkloadStrategy(kind: "ReplicaSet")
+        case ("batch", "jobs"): return JobStrategy()
         default: return DefaultStrategy()
         }
     }

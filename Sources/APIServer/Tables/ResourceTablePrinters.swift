@@ -15,6 +15,7 @@ enum ResourceTablePrinters {
         case ("", "serviceaccounts"): return serviceAccounts
         case ("apps", "deployments"): return deployments
         case ("apps", "replicasets"): return replicaSets
+        case ("batch", "jobs"): return jobs
         case ("coordination.k8s.io", "leases"): return leases
         case ("discovery.k8s.io", "endpointslices"): return endpointSlices
         default: return fallback
@@ -268,6 +269,53 @@ enum ResourceTablePrinters {
         cells: { object, context in
             [.string(object.name ?? ""), .string(object.string(at: ["spec", "holderIdentity"]) ?? ""),
              .string(context.age(object.creationTimestamp))]
+        }
+    )
+
+    /// `printJob` of Kubernetes 1.32 (pkg/printers/internalversion/printers.go): STATUS from
+    /// the conditions, COMPLETIONS as succeeded/completions (or "/1 of N" for a work queue),
+    /// DURATION from startTime to completionTime (or now).
+    static let jobs = TablePrinter(
+        columns: [
+            .name,
+            TableColumn(name: "Status", type: "string", description: "Status of the job."),
+            TableColumn(name: "Completions", type: "string", description: "The desired number of successfully finished pods the job should be run with."),
+            TableColumn(name: "Duration", type: "string", description: "Time required to complete the job."),
+            .age,
+        ] + workloadWideColumns,
+        cells: { object, context in
+            let status = object.fields["status"]
+            let conditions = status?["conditions"]?.arrayValue ?? []
+            func has(_ type: String) -> Bool {
+                conditions.contains { $0["type"]?.stringValue == type && $0["status"]?.stringValue == "True" }
+            }
+            let state: String
+            if has("Complete") { state = "Complete" }
+            else if has("Failed") { state = "Failed" }
+            else if object.deletionTimestamp != nil { state = "Terminating" }
+            else if has("FailureTarget") { state = "FailureTarget" }
+            else if has("SuccessCriteriaMet") { state = "SuccessCriteriaMet" }
+            else if has("Suspended") { state = "Suspended" }
+            else { state = "Running" }
+            let succeeded = status?["succeeded"]?.intValue ?? 0
+            let completions: String
+            if let wanted = object.value(at: ["spec", "completions"])?.intValue {
+                completions = "\(succeeded)/\(wanted)"
+            } else {
+                let parallelism = object.value(at: ["spec", "parallelism"])?.intValue ?? 0
+                completions = parallelism > 1 ? "\(succeeded)/1 of \(parallelism)" : "\(succeeded)/1"
+            }
+            var duration = ""
+            if let start = status?["startTime"]?.stringValue.flatMap(Time.init(rfc3339:)) {
+                let end = status?["completionTime"]?.stringValue.flatMap(Time.init(rfc3339:))?.date ?? context.now
+                duration = HumanDuration.format(seconds: end.timeIntervalSince(start.date))
+            }
+            let (names, images) = TableConverter.containerCells(object.value(at: ["spec", "template", "spec"]))
+            return [
+                .string(object.name ?? ""), .string(state), .string(completions), .string(duration),
+                .string(context.age(object.creationTimestamp)), .string(names), .string(images),
+                .string(TableConverter.formatLabelSelector(object.value(at: ["spec", "selector"]))),
+            ]
         }
     )
 }
