@@ -122,10 +122,11 @@ package struct JobController: Controller {
                 failure = error
             }
         }
-        let written = try await JobStatusWriter.write(state.status, to: job, client: client)
+        // Events first: what was done stays recorded even if the status write loses a race.
         for event in state.events {
             await client.recordEvent(about: job, type: event.type, reason: event.reason, message: event.message, component: Self.component)
         }
+        let written = try await JobStatusWriter.write(state.status, to: job, client: client)
         if JobState.finishedCondition(of: written) != nil {
             try await expireIfDue(written, now: now)
         } else if let deadline = state.activeDeadline, deadline > now {

@@ -1,23 +1,15 @@
 import APIMachinery
 import KubeAPI
 
-/// Writes a Job's status through the status subresource when it changed, retrying once on a
-/// conflict with the fresh object (as `ReplicaSetStatus.write` does for ReplicaSets).
+/// Writes a Job's status through the status subresource when it changed. The update carries
+/// the resourceVersion the status was computed from: a conflict means someone else wrote in
+/// between, so the error goes back to the work queue and the next sync recomputes from the
+/// fresh object instead of overwriting it.
 enum JobStatusWriter {
     static func write(_ status: JSONValue, to job: KubeObject, client: any ResourceClient) async throws(APIError) -> KubeObject {
-        var current = job
-        for attempt in 0..<2 {
-            if current.value(at: ["status"]) ?? .object([:]) == status { return current }
-            var updated = current
-            updated.set(status, at: ["status"])
-            do {
-                return try await client.update(.jobs, updated, subresource: "status")
-            } catch where error.code == 409 && attempt == 0 {
-                guard let fresh = try await client.get(.jobs, namespace: job.namespace, name: job.name ?? ""),
-                      fresh.uid == job.uid else { return job }
-                current = fresh
-            }
-        }
-        return current
+        if (job.value(at: ["status"]) ?? .object([:])) == status { return job }
+        var updated = job
+        updated.set(status, at: ["status"])
+        return try await client.update(.jobs, updated, subresource: "status")
     }
 }

@@ -21,32 +21,11 @@ import Testing
         """
     }
 
-    /// Runs the Job controller and the garbage collector over a fresh API.
+    /// The Job controller (with the CronJob controller and the garbage collector) over a fresh API.
     func withJobController<T: Sendable>(clock: TestClock = TestClock(frozenAt: start), backoff: Duration = .zero,
                                         _ body: @Sendable (RolloutCluster) async throws -> T) async throws -> T {
         try await withTestAPI { api in
-            let client = api.client
-            var logger = Logger(label: "job-tests")
-            logger.logLevel = .critical
-            let informers = Informers(client: client, logger: logger)
-            let controllers: [any Controller] = [
-                JobController(client: client, informers: informers, logger: logger, clock: clock.controllerClock, podFailureBackoff: backoff),
-                GarbageCollector(client: client, informers: informers, logger: logger),
-            ]
-            let running = Task {
-                await withTaskGroup(of: Void.self) { group in
-                    let all = informers.all
-                    for informer in all { group.addTask { await informer.run() } }
-                    for informer in all { await informer.waitForSync() }
-                    for controller in controllers { group.addTask { await controller.run() } }
-                }
-            }
-            let cluster = RolloutCluster(api: api, kubelet: TestKubelet(client: client, readyAfter: nil, clock: clock), clock: clock)
-            let result: Result<T, any Error>
-            do { result = .success(try await body(cluster)) } catch { result = .failure(error) }
-            running.cancel()
-            await running.value
-            return try result.get()
+            try await withWorkloadControllers(on: api, clock: clock, podFailureBackoff: backoff, body)
         }
     }
 

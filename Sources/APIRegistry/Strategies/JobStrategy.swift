@@ -56,9 +56,24 @@ struct JobStrategy: ResourceStrategy {
     /// Defaults and validation of a JobSpec found at `at` (a Job's `spec`, or a CronJob's
     /// `spec.jobTemplate.spec`), with field paths starting with `path`.
     static func prepare(_ object: inout KubeObject, path: String, at: [String], kind: String, name: String,
-                        context: StrategyContext, generatedSelector: Bool = true) throws(APIError) -> [String] {
+                        context: StrategyContext, generatedSelector: Bool = true, defaults: Bool = true) throws(APIError) -> [String] {
+        var errors = try validateSpec(&object, path: path, at: at, defaults: defaults)
+        let warnings = try validateTemplate(&object, path: path, at: at, kind: kind, context: context, generatedSelector: generatedSelector,
+                                            errors: &errors)
+        guard errors.isEmpty else { throw APIError.invalid(kind: kind, group: "batch", name: name, errors: errors) }
+        return warnings
+    }
+
+    /// SetDefaults_Job (only for a Job: a CronJob's jobTemplate is not defaulted) and the
+    /// counts and modes of ValidateJobSpec.
+    private static func validateSpec(_ object: inout KubeObject, path: String, at: [String], defaults: Bool) throws(APIError) -> [ValidationError] {
         var errors: [ValidationError] = []
-        // SetDefaults_Job.
+        if defaults { setDefaults(&object, at: at) }
+        try checkCounts(object, path: path, at: at, errors: &errors)
+        return errors
+    }
+
+    private static func setDefaults(_ object: inout KubeObject, at: [String]) {
         if object.value(at: at + ["completions"]) == nil, object.value(at: at + ["parallelism"]) == nil {
             object.set(.int(1), at: at + ["completions"])
         }
@@ -72,7 +87,9 @@ struct JobStrategy: ResourceStrategy {
             let policy = object.value(at: at + ["podFailurePolicy"]) == nil ? "TerminatingOrFailed" : "Failed"
             object.set(.string(policy), at: at + ["podReplacementPolicy"])
         }
+    }
 
+    private static func checkCounts(_ object: KubeObject, path: String, at: [String], errors: inout [ValidationError]) throws(APIError) {
         // ValidateJobSpec: counts and durations are never negative.
         for key in ["parallelism", "completions", "activeDeadlineSeconds", "backoffLimit", "ttlSecondsAfterFinished", "backoffLimitPerIndex", "maxFailedIndexes"] {
             guard let value = object.value(at: at + [key]), value != .null else { continue }
@@ -84,7 +101,7 @@ struct JobStrategy: ResourceStrategy {
                 errors.append(ValidationError(type: .invalid, field: path + key, badValue: .int(number), detail: "must be greater than or equal to 0"))
             }
         }
-        let mode = object.string(at: at + ["completionMode"]) ?? ""
+        let mode = object.string(at: at + ["completionMode"]) ?? "NonIndexed"
         switch mode {
         case "NonIndexed":
             if object.value(at: at + ["backoffLimitPerIndex"]) != nil {
@@ -112,7 +129,10 @@ struct JobStrategy: ResourceStrategy {
             errors.append(ValidationError(type: .notSupported, field: path + "podReplacementPolicy", badValue: .string(policy),
                                           detail: "supported values: \"Failed\", \"TerminatingOrFailed\""))
         }
+    }
 
+    private static func validateTemplate(_ object: inout KubeObject, path: String, at: [String], kind: String, context: StrategyContext,
+                                         generatedSelector: Bool, errors: inout [ValidationError]) throws(APIError) -> [String] {
         // The pod template: defaults and validation as for a pod, restartPolicy OnFailure or Never.
         let templateSpec = object.value(at: at + ["template", "spec"]) ?? .object([:])
         let (spec, warnings) = try TypedCodec.decode(PodSpec.self, from: templateSpec, kind: kind, version: "batch/v1",
@@ -151,7 +171,6 @@ struct JobStrategy: ResourceStrategy {
         } else if generatedSelector {
             errors.append(ValidationError(type: .required, field: path + "selector"))
         }
-        guard errors.isEmpty else { throw APIError.invalid(kind: kind, group: "batch", name: name, errors: errors) }
         return warnings
     }
 
