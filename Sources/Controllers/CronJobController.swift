@@ -86,13 +86,13 @@ package struct CronJobController: Controller {
         do {
             schedule = try CronSchedule(parsing: spec)
         } catch {
-            state.event("Warning", "UnparseableSchedule", "unparseable schedule: \(GoQuote.quote(spec)) : \(error.message)")
+            state.event("Warning", "UnparseableSchedule", "unparseable schedule: \"\(spec)\" : \(error.message)")
             return nil
         }
         var zone = schedule.timeZone ?? defaultTimeZone
         if let name = cronJob.string(at: ["spec", "timeZone"]) {
             guard let named = TimeZone(identifier: name) else {
-                state.event("Warning", "UnknownTimeZone", "invalid timeZone: \(GoQuote.quote(name)): unknown time zone \(name)")
+                state.event("Warning", "UnknownTimeZone", "invalid timeZone: \"\(name)\": unknown time zone \(name)")
                 return nil
             }
             zone = named

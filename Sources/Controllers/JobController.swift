@@ -138,15 +138,16 @@ package struct JobController: Controller {
 
     /// Creations and deletions toward the Job's goal, and the conditions that finish it.
     private func manage(_ state: inout JobState, job: KubeObject, key: String, now: Date) async throws {
+        let running = state.active
         if state.suspended {
-            try await delete(state.active, of: job, key: key, state: &state)
+            try await delete(running, of: job, key: key, state: &state)
             state.suspend(now: now)
             return
         }
         state.resume(now: now)
         if let finish = state.finishing(restartPolicy: job.string(at: ["spec", "template", "spec", "restartPolicy"]) ?? "") {
             state.setInterim(finish, now: now)
-            try await delete(state.active, of: job, key: key, state: &state)
+            try await delete(running, of: job, key: key, state: &state)
             if state.active.isEmpty, state.terminating == 0 { state.finish(finish, now: now) }
             return
         }

@@ -161,8 +161,8 @@ struct JobState {
             let activeIndexes = Set(active.compactMap(JobPods.index(of:)))
             let room = parallelism - active.count
             guard room > 0 else { return [] }
-            return (0..<(completions ?? 0)).lazy.filter { !succeededIndexes.contains($0) && !activeIndexes.contains($0) }
-                .prefix(room).map { Optional($0) }
+            return Array((0..<(completions ?? 0)).lazy.filter { !succeededIndexes.contains($0) && !activeIndexes.contains($0) }
+                .prefix(room).map { Optional($0) })
         }
         let missing = wantActive - active.count
         return missing > 0 ? Array(repeating: nil, count: missing) : []

@@ -68,7 +68,6 @@ import Testing
             #expect(manual.stdout == "job.batch/by-hand created\n", "\(manual.stderr)")
             let job = try await cluster.get(.jobs, "by-hand")
             #expect(job.annotations["cronjob.kubernetes.io/instantiate"] == "manual")
-            #expect(job.string(at: ["spec", "template", "spec", "containers"]) == nil)
             #expect(job.value(at: ["spec", "template", "spec", "containers"])?.arrayValue?.first?["image"]?.stringValue == "busybox")
             try await cluster.wait("its pod") { try await cluster.activePods("batch.kubernetes.io/job-name=by-hand").count == 1 }
 

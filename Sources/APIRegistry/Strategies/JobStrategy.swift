@@ -159,11 +159,11 @@ struct JobStrategy: ResourceStrategy {
                                               badValue: .json(TypedCodec.goMap(templateLabels)),
                                               detail: "`selector` does not match template `labels`"))
             }
-            // ValidateGeneratedSelector: a generated selector names this Job's uid, nothing else.
+            // ValidateGeneratedSelector: the selector must select a pod labelled with nothing but
+            // this Job's uid, so a selector the user wrote (without manualSelector) is refused.
             if generatedSelector, kind == "Job", object.value(at: at + ["manualSelector"])?.boolValue != true {
                 let uid = object.uid ?? ""
-                let matchLabels = selectorValue["matchLabels"]?.objectValue ?? [:]
-                if matchLabels[controllerUIDLabel]?.stringValue != uid || templateLabels[controllerUIDLabel] != uid {
+                if !selector.matches([controllerUIDLabel: uid]) || templateLabels[controllerUIDLabel] != uid {
                     errors.append(ValidationError(type: .invalid, field: path + "selector", badValue: badValue(selectorValue),
                                                   detail: "`selector` not auto-generated"))
                 }
