@@ -121,11 +121,12 @@ package struct CronJobController: Controller {
                 do {
                     try await client.delete(.jobs, namespace: cronJob.namespace, name: name, propagationPolicy: "Background")
                     state.event("Normal", "SuccessfulDelete", "Deleted job \(name)")
-                } catch where error.code == 404 {
-                    // Already gone.
                 } catch {
-                    state.event("Warning", "FailedDelete", "Deleted job: \(error.message)")
-                    return next
+                    // A 404: already gone.
+                    if error.code != 404 {
+                        state.event("Warning", "FailedDelete", "Deleted job: \(error.message)")
+                        return next
+                    }
                 }
                 state.removeActive(uid: reference["uid"]?.stringValue ?? "")
             }
@@ -137,18 +138,14 @@ package struct CronJobController: Controller {
             let created = try await client.create(.jobs, namespace: cronJob.namespace, job)
             state.event("Normal", "SuccessfulCreate", "Created job \(jobName)")
             state.addActive(created)
-        } catch where error.code == 409 {
-            // Created by an earlier sync whose status write was lost: it is ours if it says so.
-            if let existing = try? await client.get(.jobs, namespace: cronJob.namespace, name: jobName),
-               existing.controllerRef?.uid == cronJob.uid {
-                if JobState.finishedCondition(of: existing) == nil { state.addActive(existing) }
-            } else {
+        } catch {
+            // A 409: created by an earlier sync whose status write was lost; ours if it says so.
+            let existing = error.code == 409 ? (try? await client.get(.jobs, namespace: cronJob.namespace, name: jobName)) ?? nil : nil
+            guard let existing, existing.controllerRef?.uid == cronJob.uid else {
                 state.event("Warning", "FailedCreate", "Error creating job: \(error.message)")
                 return next
             }
-        } catch {
-            state.event("Warning", "FailedCreate", "Error creating job: \(error.message)")
-            return next
+            if JobState.finishedCondition(of: existing) == nil { state.addActive(existing) }
         }
         state.lastScheduleTime = scheduled
         return next
@@ -162,10 +159,11 @@ package struct CronJobController: Controller {
                 try await client.delete(.jobs, namespace: job.namespace, name: job.name ?? "", propagationPolicy: "Background",
                                         preconditionUID: job.uid)
                 state.event("Normal", "SuccessfulDelete", "Deleted job \(job.name ?? "")")
-            } catch where error.code == 404 || error.code == 409 {
-                continue
             } catch {
-                state.event("Warning", "FailedDelete", "Deleted job: \(error.message)")
+                // 404 and 409: gone, or another Job by that name now.
+                if error.code != 404, error.code != 409 {
+                    state.event("Warning", "FailedDelete", "Deleted job: \(error.message)")
+                }
             }
         }
     }

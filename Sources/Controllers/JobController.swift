@@ -258,10 +258,13 @@ package struct JobController: Controller {
             queue.add(Informer.key(of: job), after: .seconds(expiresAt.timeIntervalSince(now)) + .milliseconds(50))
             return
         }
+        var failure: APIError?
         do {
             try await client.delete(.jobs, namespace: job.namespace, name: job.name ?? "", propagationPolicy: "Foreground", preconditionUID: job.uid)
-        } catch where error.code == 404 || error.code == 409 {
-            return
+        } catch {
+            // Gone already, or a different Job by that name now: nothing left to expire.
+            if error.code != 404, error.code != 409 { failure = error }
         }
+        if let failure { throw failure }
     }
 }

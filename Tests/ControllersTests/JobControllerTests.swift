@@ -63,8 +63,8 @@ import Testing
                 #expect(pod.labels["batch.kubernetes.io/controller-uid"] == job.uid)
                 #expect(pod.name?.hasPrefix("batch-") == true)
             }
+            try await cluster.wait("status.active 2") { try await cluster.get(.jobs, "batch").int(at: ["status", "active"]) == 2 }
             let started = try await cluster.get(.jobs, "batch")
-            #expect(started.int(at: ["status", "active"]) == 2)
             #expect(started.string(at: ["status", "startTime"]) == Time(Self.start).description)
 
             try await finish(first[0], "Succeeded", cluster: cluster)
@@ -72,10 +72,12 @@ import Testing
                 let pods = try await running(cluster, "batch")
                 return pods.count == 2 && !pods.contains { $0.uid == first[0].uid }
             }
-            #expect(try await cluster.get(.jobs, "batch").int(at: ["status", "succeeded"]) == 1)
+            try await cluster.wait("1 succeeded") { try await cluster.get(.jobs, "batch").int(at: ["status", "succeeded"]) == 1 }
             try await finish(first[1], "Succeeded", cluster: cluster)
             try await cluster.wait("two pods for the last two completions") {
-                try await running(cluster, "batch").count == 2 && cluster.pods("app=batch").count == 4
+                let active = try await running(cluster, "batch").count
+                let all = try await cluster.pods("app=batch").count
+                return active == 2 && all == 4
             }
             for pod in try await running(cluster, "batch") { try await finish(pod, "Succeeded", cluster: cluster) }
             try await cluster.wait("Complete") { condition(try await cluster.get(.jobs, "batch"), "Complete") != nil }
@@ -176,7 +178,7 @@ import Testing
             }
             try await finish(try #require(pods.first { JobPods.index(of: $0) == 1 }), "Succeeded", cluster: cluster)
             try await cluster.wait("index 2 started") { try await running(cluster, "idx").compactMap(JobPods.index(of:)).sorted() == [0, 2] }
-            #expect(try await cluster.get(.jobs, "idx").string(at: ["status", "completedIndexes"]) == "1")
+            try await cluster.wait("completedIndexes 1") { try await cluster.get(.jobs, "idx").string(at: ["status", "completedIndexes"]) == "1" }
             for pod in try await running(cluster, "idx") { try await finish(pod, "Succeeded", cluster: cluster) }
             try await cluster.wait("Complete") { condition(try await cluster.get(.jobs, "idx"), "Complete") != nil }
             #expect(try await cluster.get(.jobs, "idx").string(at: ["status", "completedIndexes"]) == "0-2")
@@ -191,6 +193,10 @@ import Testing
             #expect(try await cluster.get(.jobs, "later").string(at: ["status", "startTime"]) == nil)
             try await cluster.patch(.jobs, "later", #"{"spec":{"suspend":false}}"#)
             try await cluster.wait("2 pods") { try await running(cluster, "later").count == 2 }
+            try await cluster.wait("resumed") {
+                try await cluster.get(.jobs, "later").value(at: ["status", "conditions"])?.arrayValue?
+                    .contains { $0["type"]?.stringValue == "Suspended" && $0["status"]?.stringValue == "False" } == true
+            }
             let resumed = try await cluster.get(.jobs, "later")
             let suspended = resumed.value(at: ["status", "conditions"])?.arrayValue?.first { $0["type"]?.stringValue == "Suspended" }
             #expect(suspended?["status"]?.stringValue == "False")
@@ -211,7 +217,9 @@ import Testing
             clock.advance(by: 61)
             try await cluster.patch(.jobs, "brief", #"{"metadata":{"annotations":{"touch":"1"}}}"#)
             try await cluster.wait("the Job and its pod gone") {
-                try await cluster.client.get(.jobs, namespace: "default", name: "brief") == nil && cluster.pods("app=brief").isEmpty
+                let job = try await cluster.client.get(.jobs, namespace: "default", name: "brief")
+                let pods = try await cluster.pods("app=brief")
+                return job == nil && pods.isEmpty
             }
         }
     }
