@@ -72,7 +72,9 @@ import Testing
             let status = try await cluster.get(.cronJobs, "tick").value(at: ["status"])
             #expect(status?["lastScheduleTime"]?.stringValue == Time(first).description)
             #expect(status?["active"]?.arrayValue?.first?["name"]?.stringValue == job.name)
-            #expect(try await cluster.events(about: "tick").contains("SuccessfulCreate: Created job \(job.name ?? "")"))
+            try await cluster.wait("the SuccessfulCreate event") {
+                try await cluster.events(about: "tick").contains("SuccessfulCreate: Created job \(job.name ?? "")")
+            }
 
             // Forbid: the next time passes while the first Job runs.
             let second = first.addingTimeInterval(60)
@@ -85,14 +87,18 @@ import Testing
             // Replace: the running Job goes, one for the current time comes.
             try await cluster.patch(.cronJobs, "tick", #"{"spec":{"concurrencyPolicy":"Replace"}}"#)
             try await cluster.wait("the replacement") { try await jobs(cluster, "tick").map(\.name) == ["tick-\(minutes(second))"] }
-            #expect(try await cluster.events(about: "tick").contains("SuccessfulDelete: Deleted job \(job.name ?? "")"))
+            try await cluster.wait("the SuccessfulDelete event") {
+                try await cluster.events(about: "tick").contains("SuccessfulDelete: Deleted job \(job.name ?? "")")
+            }
 
             // A completed Job leaves status.active and sets lastSuccessfulTime.
             let replacement = try #require(try await jobs(cluster, "tick").first)
             try await complete(replacement, at: second.addingTimeInterval(5), cluster: cluster)
             try await cluster.wait("active emptied") { try await cluster.get(.cronJobs, "tick").value(at: ["status", "active"]) == nil }
             #expect(try await cluster.get(.cronJobs, "tick").string(at: ["status", "lastSuccessfulTime"]) == Time(second.addingTimeInterval(5)).description)
-            #expect(try await cluster.events(about: "tick").contains("SawCompletedJob: Saw completed job: \(replacement.name ?? ""), condition: Complete"))
+            try await cluster.wait("the SawCompletedJob event") {
+                try await cluster.events(about: "tick").contains("SawCompletedJob: Saw completed job: \(replacement.name ?? ""), condition: Complete")
+            }
 
             // History: with successfulJobsHistoryLimit 1, the next completion removes this one.
             let third = second.addingTimeInterval(60)

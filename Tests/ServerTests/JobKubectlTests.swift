@@ -73,7 +73,7 @@ import Testing
 
             let bad = try await kubectl("create", "cronjob", "bad", "--image=busybox", "--schedule=61 * * * *")
             #expect(bad.status != 0)
-            #expect(bad.stderr.contains(#"The CronJob "bad" is invalid: spec.schedule: Invalid value: "61 * * * *": end of range (61) above maximum (59): 61"#),
+            #expect(bad.stderr.contains(#"error: failed to create cronjob: CronJob.batch "bad" is invalid: spec.schedule: Invalid value: "61 * * * *": end of range (61) above maximum (59): 61"#),
                     "\(bad.stderr)")
         }
     }

@@ -340,7 +340,8 @@ enum ResourceTablePrinters {
             return [
                 .string(object.name ?? ""), .string(object.string(at: ["spec", "schedule"]) ?? ""),
                 .string(object.string(at: ["spec", "timeZone"]) ?? "<none>"),
-                .bool(object.value(at: ["spec", "suspend"])?.boolValue ?? false),
+                // printBoolPtr: the cell is the string True/False.
+                .string(object.value(at: ["spec", "suspend"])?.boolValue == true ? "True" : "False"),
                 .int(Int64(object.value(at: ["status", "active"])?.arrayValue?.count ?? 0)),
                 .string(lastSchedule), .string(context.age(object.creationTimestamp)),
                 .string(names), .string(images), .string(selector),
