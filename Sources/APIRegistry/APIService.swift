@@ -58,6 +58,9 @@ public struct APIService: Sendable {
         case ("discovery.k8s.io", "endpointslices"): return EndpointSliceStrategy()
         case ("apps", "deployments"): return WorkloadStrategy(kind: "Deployment")
         case ("apps", "replicasets"): return WorkloadStrategy(kind: "ReplicaSet")
+        case ("apps", "daemonsets"): return DaemonSetStrategy()
+        case ("batch", "jobs"): return JobStrategy()
+        case ("batch", "cronjobs"): return CronJobStrategy()
         default: return DefaultStrategy()
         }
     }

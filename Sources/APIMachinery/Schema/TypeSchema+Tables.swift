@@ -35,7 +35,15 @@ extension TypeSchema {
         ContainerStateWaiting 1:reason:s 2:message:s
         ContainerStatus 1:name:s 2:state:ContainerState 3:lastState:ContainerState 4:ready:b 5:restartCount:i 6:image:s 7:imageID:s 8:containerID:s 9:started:b 10:allocatedResources:m<s,Quantity> 11:resources:ResourceRequirements 12:volumeMounts:VolumeMountStatus:r 13:user:ContainerUser 14:allocatedResourcesStatus:ResourceStatus:r 15:stopSignal:s
         ContainerUser 1:linux:LinuxContainerUser
+        CronJob 1:metadata:ObjectMeta 2:spec:CronJobSpec 3:status:CronJobStatus
+        CronJobSpec 1:schedule:s 2:startingDeadlineSeconds:i 3:concurrencyPolicy:s 4:suspend:b 5:jobTemplate:JobTemplateSpec 6:successfulJobsHistoryLimit:i 7:failedJobsHistoryLimit:i 8:timeZone:s
+        CronJobStatus 1:active:ObjectReference:r 4:lastScheduleTime:Time 5:lastSuccessfulTime:Time
         DaemonEndpoint 1:Port:i
+        DaemonSet 1:metadata:ObjectMeta 2:spec:DaemonSetSpec 3:status:DaemonSetStatus
+        DaemonSetCondition 1:type:s 2:status:s 3:lastTransitionTime:Time 4:reason:s 5:message:s
+        DaemonSetSpec 1:selector:LabelSelector 2:template:PodTemplateSpec 3:updateStrategy:DaemonSetUpdateStrategy 4:minReadySeconds:i 6:revisionHistoryLimit:i
+        DaemonSetStatus 1:currentNumberScheduled:i 2:numberMisscheduled:i 3:desiredNumberScheduled:i 4:numberReady:i 5:observedGeneration:i 6:updatedNumberScheduled:i 7:numberAvailable:i 8:numberUnavailable:i 9:collisionCount:i 10:conditions:DaemonSetCondition:r
+        DaemonSetUpdateStrategy 1:type:s 2:rollingUpdate:RollingUpdateDaemonSet
         DeleteOptions 1:gracePeriodSeconds:i 2:preconditions:Preconditions 3:orphanDependents:b 4:propagationPolicy:s 5:dryRun:s:r 6:ignoreStoreReadErrorWithClusterBreakingPotential:b
         Deployment 1:metadata:ObjectMeta 2:spec:DeploymentSpec 3:status:DeploymentStatus
         DeploymentCondition 1:type:s 2:status:s 4:reason:s 5:message:s 6:lastUpdateTime:Time 7:lastTransitionTime:Time
@@ -77,6 +85,11 @@ extension TypeSchema {
         ISCSIVolumeSource 1:targetPortal:s 2:iqn:s 3:lun:i 4:iscsiInterface:s 5:fsType:s 6:readOnly:b 7:portals:s:r 8:chapAuthDiscovery:b 10:secretRef:LocalObjectReference 11:chapAuthSession:b 12:initiatorName:s
         ImageVolumeSource 1:reference:s 2:pullPolicy:s
         ImageVolumeStatus 1:imageRef:s
+        Job 1:metadata:ObjectMeta 2:spec:JobSpec 3:status:JobStatus
+        JobCondition 1:type:s 2:status:s 3:lastProbeTime:Time 4:lastTransitionTime:Time 5:reason:s 6:message:s
+        JobSpec 1:parallelism:i 2:completions:i 3:activeDeadlineSeconds:i 4:selector:LabelSelector 5:manualSelector:b 6:template:PodTemplateSpec 7:backoffLimit:i 8:ttlSecondsAfterFinished:i 9:completionMode:s 10:suspend:b 11:podFailurePolicy:PodFailurePolicy 12:backoffLimitPerIndex:i 13:maxFailedIndexes:i 14:podReplacementPolicy:s 15:managedBy:s 16:successPolicy:SuccessPolicy
+        JobStatus 1:conditions:JobCondition:r 2:startTime:Time 3:completionTime:Time 4:active:i 5:succeeded:i 6:failed:i 7:completedIndexes:s 8:uncountedTerminatedPods:UncountedTerminatedPods 9:ready:i 10:failedIndexes:s 11:terminating:i
+        JobTemplateSpec 1:metadata:ObjectMeta 2:spec:JobSpec
         KeyToPath 1:key:s 2:path:s 3:mode:i 4:user:i
         LabelSelector 1:matchLabels:m<s,s> 2:matchExpressions:LabelSelectorRequirement:r
         LabelSelectorRequirement 1:key:s 2:operator:s 3:values:s:r
@@ -89,6 +102,7 @@ extension TypeSchema {
         LoadBalancerStatus 1:ingress:LoadBalancerIngress:r
         LocalObjectReference 1:name:s
         ManagedFieldsEntry 1:manager:s 2:operation:s 3:apiVersion:s 4:time:Time 6:fieldsType:s 7:fieldsV1:FieldsV1 8:subresource:s
+        ModifyVolumeStatus 1:targetVolumeAttributesClassName:s 2:status:s
         NFSVolumeSource 1:server:s 2:path:s 3:readOnly:b
         Namespace 1:metadata:ObjectMeta 2:spec:NamespaceSpec 3:status:NamespaceStatus
         NamespaceCondition 1:type:s 2:status:s 4:lastTransitionTime:Time 5:reason:s 6:message:s
@@ -111,7 +125,7 @@ extension TypeSchema {
         NodeSelector 1:nodeSelectorTerms:NodeSelectorTerm:r
         NodeSelectorRequirement 1:key:s 2:operator:s 3:values:s:r
         NodeSelectorTerm 1:matchExpressions:NodeSelectorRequirement:r 2:matchFields:NodeSelectorRequirement:r
-        NodeSpec 1:podCIDR:s 2:externalID:s 3:providerID:s 4:unschedulable:b 5:taints:NodeTaint:r 6:configSource:NodeConfigSource 7:podCIDRs:s:r 8:podPreemptionPolicy:NodePodPreemptionPolicy
+        NodeSpec 1:podCIDR:s 2:externalID:s 3:providerID:s 4:unschedulable:b 5:taints:Taint:r 6:configSource:NodeConfigSource 7:podCIDRs:s:r 8:podPreemptionPolicy:NodePodPreemptionPolicy
         NodeStatus 1:capacity:m<s,Quantity> 2:allocatable:m<s,Quantity> 3:phase:s 4:conditions:NodeCondition:r 5:addresses:NodeAddress:r 6:daemonEndpoints:NodeDaemonEndpoints 7:nodeInfo:NodeSystemInfo 8:images:ContainerImage:r 9:volumesInUse:s:r 10:volumesAttached:AttachedVolume:r 11:config:NodeConfigStatus 12:runtimeHandlers:NodeRuntimeHandler:r 13:features:NodeFeatures 14:declaredFeatures:s:r
         NodeSwapStatus 1:capacity:i
         NodeSystemInfo 1:machineID:s 2:systemUUID:s 3:bootID:s 4:kernelVersion:s 5:osImage:s 6:containerRuntimeVersion:s 7:kubeletVersion:s 8:kubeProxyVersion:s 9:operatingSystem:s 10:architecture:s 11:swap:NodeSwapStatus
@@ -119,7 +133,10 @@ extension TypeSchema {
         ObjectMeta 1:name:s 2:generateName:s 3:namespace:s 4:selfLink:s 5:uid:s 6:resourceVersion:s 7:generation:i 8:creationTimestamp:Time 9:deletionTimestamp:Time 10:deletionGracePeriodSeconds:i 11:labels:m<s,s> 12:annotations:m<s,s> 13:ownerReferences:OwnerReference:r 14:finalizers:s:r 17:managedFields:ManagedFieldsEntry:r
         ObjectReference 1:kind:s 2:namespace:s 3:name:s 4:uid:s 5:apiVersion:s 6:resourceVersion:s 7:fieldPath:s
         OwnerReference 1:kind:s 3:name:s 4:uid:s 5:apiVersion:s 6:controller:b 7:blockOwnerDeletion:b
+        PersistentVolumeClaim 1:metadata:ObjectMeta 2:spec:PersistentVolumeClaimSpec 3:status:PersistentVolumeClaimStatus
+        PersistentVolumeClaimCondition 1:type:s 2:status:s 3:lastProbeTime:Time 4:lastTransitionTime:Time 5:reason:s 6:message:s
         PersistentVolumeClaimSpec 1:accessModes:s:r 2:resources:VolumeResourceRequirements 3:volumeName:s 4:selector:LabelSelector 5:storageClassName:s 6:volumeMode:s 7:dataSource:TypedLocalObjectReference 8:dataSourceRef:TypedObjectReference 9:volumeAttributesClassName:s
+        PersistentVolumeClaimStatus 1:phase:s 2:accessModes:s:r 3:capacity:m<s,Quantity> 4:conditions:PersistentVolumeClaimCondition:r 5:allocatedResources:m<s,Quantity> 7:allocatedResourceStatuses:m<s,s> 8:currentVolumeAttributesClassName:s 9:modifyVolumeStatus:ModifyVolumeStatus 10:healthStatus:VolumeHealthStatus
         PersistentVolumeClaimTemplate 1:metadata:ObjectMeta 2:spec:PersistentVolumeClaimSpec
         PersistentVolumeClaimVolumeSource 1:claimName:s 2:readOnly:b
         PhotonPersistentDiskVolumeSource 1:pdID:s 2:fsType:s
@@ -132,6 +149,10 @@ extension TypeSchema {
         PodDNSConfig 1:nameservers:s:r 2:searches:s:r 3:options:PodDNSConfigOption:r
         PodDNSConfigOption 1:name:s 2:value:s
         PodExtendedResourceClaimStatus 1:requestMappings:ContainerExtendedResourceRequest:r 2:resourceClaimName:s
+        PodFailurePolicy 1:rules:PodFailurePolicyRule:r
+        PodFailurePolicyOnExitCodesRequirement 1:containerName:s 2:operator:s 3:values:i:r
+        PodFailurePolicyOnPodConditionsPattern 1:type:s 2:status:s
+        PodFailurePolicyRule 1:action:s 2:onExitCodes:PodFailurePolicyOnExitCodesRequirement 3:onPodConditions:PodFailurePolicyOnPodConditionsPattern:r
         PodIP 1:ip:s
         PodOS 1:name:s
         PodReadinessGate 1:conditionType:s
@@ -162,7 +183,9 @@ extension TypeSchema {
         ResourceHealth 1:resourceID:s 2:health:s 6:message:s
         ResourceRequirements 1:limits:m<s,Quantity> 2:requests:m<s,Quantity> 3:claims:ResourceClaim:r
         ResourceStatus 1:name:s 2:resources:ResourceHealth:r
+        RollingUpdateDaemonSet 1:maxUnavailable:IntOrString 2:maxSurge:IntOrString
         RollingUpdateDeployment 1:maxUnavailable:IntOrString 2:maxSurge:IntOrString
+        RollingUpdateStatefulSetStrategy 1:partition:i 2:maxUnavailable:IntOrString
         SELinuxOptions 1:user:s 2:role:s 3:type:s 4:level:s
         Scale 1:metadata:ObjectMeta 2:spec:ScaleSpec 3:status:ScaleStatus
         ScaleIOVolumeSource 1:gateway:s 2:system:s 3:secretRef:LocalObjectReference 4:sslEnabled:b 5:protectionDomain:s 6:storagePool:s 7:storageMode:s 8:volumeName:s 9:fsType:s 10:readOnly:b
@@ -183,17 +206,28 @@ extension TypeSchema {
         ServiceStatus 1:loadBalancer:LoadBalancerStatus 2:conditions:Condition:r
         SessionAffinityConfig 1:clientIP:ClientIPConfig
         SleepAction 1:seconds:i
+        StatefulSet 1:metadata:ObjectMeta 2:spec:StatefulSetSpec 3:status:StatefulSetStatus
+        StatefulSetCondition 1:type:s 2:status:s 3:lastTransitionTime:Time 4:reason:s 5:message:s
+        StatefulSetOrdinals 1:start:i
+        StatefulSetPersistentVolumeClaimRetentionPolicy 1:whenDeleted:s 2:whenScaled:s
+        StatefulSetSpec 1:replicas:i 2:selector:LabelSelector 3:template:PodTemplateSpec 4:volumeClaimTemplates:PersistentVolumeClaim:r 5:serviceName:s 6:podManagementPolicy:s 7:updateStrategy:StatefulSetUpdateStrategy 8:revisionHistoryLimit:i 9:minReadySeconds:i 10:persistentVolumeClaimRetentionPolicy:StatefulSetPersistentVolumeClaimRetentionPolicy 11:ordinals:StatefulSetOrdinals
+        StatefulSetStatus 1:observedGeneration:i 2:replicas:i 3:readyReplicas:i 4:currentReplicas:i 5:updatedReplicas:i 6:currentRevision:s 7:updateRevision:s 9:collisionCount:i 10:conditions:StatefulSetCondition:r 11:availableReplicas:i
+        StatefulSetUpdateStrategy 1:type:s 2:rollingUpdate:RollingUpdateStatefulSetStrategy
         StorageOSVolumeSource 1:volumeName:s 2:volumeNamespace:s 3:fsType:s 4:readOnly:b 5:secretRef:LocalObjectReference
+        SuccessPolicy 1:rules:SuccessPolicyRule:r
+        SuccessPolicyRule 1:succeededIndexes:s 2:succeededCount:i
         Sysctl 1:name:s 2:value:s
         TCPSocketAction 1:port:IntOrString 2:host:s
-        NodeTaint 1:key:s 2:value:s 3:effect:s 4:timeAdded:Time
+        Taint 1:key:s 2:value:s 3:effect:s 4:timeAdded:Time
         Toleration 1:key:s 2:operator:s 3:value:s 4:effect:s 5:tolerationSeconds:i
         TopologySpreadConstraint 1:maxSkew:i 2:topologyKey:s 3:whenUnsatisfiable:s 4:labelSelector:LabelSelector 5:minDomains:i 6:nodeAffinityPolicy:s 7:nodeTaintsPolicy:s 8:matchLabelKeys:s:r
         TypedLocalObjectReference 1:apiGroup:s 2:kind:s 3:name:s
         TypedObjectReference 1:apiGroup:s 2:kind:s 3:name:s 4:namespace:s
+        UncountedTerminatedPods 1:succeeded:s:r 2:failed:s:r
         Volume 1:name:s 2:volumeSource:VolumeSource
         VolumeDevice 1:name:s 2:devicePath:s
         VolumeHealthCondition 1:status:s 2:reason:s 3:message:s
+        VolumeHealthStatus 1:healthConditions:VolumeHealthCondition:r 2:lastTransitionTime:Time
         VolumeMount 1:name:s 2:readOnly:b 3:mountPath:s 4:subPath:s 5:mountPropagation:s 6:subPathExpr:s 7:recursiveReadOnly:s 8:bindMountOptions:s:r
         VolumeMountStatus 1:name:s 2:mountPath:s 3:readOnly:b 4:recursiveReadOnly:s 5:volumeStatus:VolumeStatus
         VolumeProjection 1:secret:SecretProjection 2:downwardAPI:DownwardAPIProjection 3:configMap:ConfigMapProjection 4:serviceAccountToken:ServiceAccountTokenProjection 5:clusterTrustBundle:ClusterTrustBundleProjection 6:podCertificate:PodCertificateProjection

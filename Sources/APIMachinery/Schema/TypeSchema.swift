@@ -1,4 +1,4 @@
-/// The shape of Kubernetes' built-in types (core/v1, apps/v1, coordination.k8s.io/v1,
+/// The shape of Kubernetes' built-in types (core/v1, apps/v1, batch/v1, coordination.k8s.io/v1,
 /// autoscaling/v1, meta/v1): for each message, its fields by protobuf number with their JSON
 /// names and types. Built from `TypeSchema.table`, generated from Kubernetes' generated.proto
 /// files by generate-schema.py in this folder. The protobuf body decoder reads fields by

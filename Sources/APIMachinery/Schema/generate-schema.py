@@ -11,27 +11,29 @@ import os, re, subprocess, sys
 
 API, MACHINERY = sys.argv[1], sys.argv[2]
 FILES = [
-    (API, "core/v1/generated.proto"), (API, "apps/v1/generated.proto"),
+    (API, "core/v1/generated.proto"), (API, "apps/v1/generated.proto"), (API, "batch/v1/generated.proto", "v0.32.9"),
     (API, "coordination/v1/generated.proto"), (API, "autoscaling/v1/generated.proto"),
     (MACHINERY, "pkg/apis/meta/v1/generated.proto"), (MACHINERY, "pkg/runtime/generated.proto"),
     (MACHINERY, "pkg/util/intstr/generated.proto"), (MACHINERY, "pkg/api/resource/generated.proto"),
 ]
-ROOTS = ["Pod", "Deployment", "ReplicaSet", "Service", "Namespace", "ConfigMap", "Secret", "ServiceAccount",
+# batch/v1 is read at the 1.32 release (a bare clone's tag): later revisions reference alpha
+# scheduling.k8s.io messages (JobSchedulingConfiguration) that a 1.32 server does not serve.
+ROOTS = ["Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Service", "Namespace", "ConfigMap", "Secret", "ServiceAccount",
          "Node", "Endpoints", "Event", "Lease", "Binding", "Scale", "DeleteOptions"]
 # Decoded natively by ProtobufDecoder.
 NATIVE = {"Time", "MicroTime", "Duration", "IntOrString", "Quantity", "RawExtension", "FieldsV1", "Unknown"}
 SCALARS = {"string": "s", "int32": "i", "int64": "i", "bool": "b", "bytes": "y", "double": "d", "float": "f"}
 
-def read(repo, path):
+def read(repo, path, rev="HEAD"):
     if os.path.isdir(os.path.join(repo, ".git")) or not os.path.exists(os.path.join(repo, path)):
-        return subprocess.run(["git", "-C", repo, "show", "HEAD:" + path], check=True, capture_output=True, text=True).stdout
+        return subprocess.run(["git", "-C", repo, "show", rev + ":" + path], check=True, capture_output=True, text=True).stdout
     return open(os.path.join(repo, path)).read()
 
 messages = {}
 field_re = re.compile(r"^\s*(optional|repeated)?\s*(map<\s*(\w+)\s*,\s*([\w.]+)\s*>|[\w.]+)\s+(\w+)\s*=\s*(\d+)")
-for repo, path in FILES:
+for repo, path, *rev in FILES:
     current = None
-    for line in read(repo, path).splitlines():
+    for line in read(repo, path, *rev).splitlines():
         line = line.split("//")[0]
         start = re.match(r"^message (\w+) \{", line)
         if start:
