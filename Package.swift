@@ -176,10 +176,16 @@ let package = Package(
             name: "ClusterDNS",
             dependencies: ["CShims", "KubeAPI"]
         ),
+        // Running swiftlet as a system service: the configuration file (/etc/swiftlet/config.yaml,
+        // keys are flag names), sd_notify for Type=notify units, the healthz readiness probe.
+        .target(
+            name: "ServiceSupport",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
         .executableTarget(
             name: "swiftlet",
             dependencies: [
-                "ClusterAgent",
+                "ClusterAgent", "ServiceSupport",
                 "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "APIServer", "Controllers", "Storage",
                 "KubeClient", "KubeletServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -259,5 +265,6 @@ let package = Package(
             dependencies: ["KubeClient", "ServerTestSupport", "APITestSupport", "APIServer", "KubeAPI", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "KubeAPI", "CShims"]),
+        .testTarget(name: "ServiceSupportTests", dependencies: ["ServiceSupport", "TestSupport"]),
     ]
 )

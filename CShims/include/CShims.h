@@ -9,4 +9,5 @@
 #include "sl_netlink.h"
 #include "sl_nft.h"
 #include "sl_dns_io.h"
+#include "sl_bpf.h"
 #endif
