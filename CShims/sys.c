@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 
 #ifndef P_PIDFD
@@ -89,4 +90,13 @@ int sl_socket_in_netns(int nsfd, int domain, int type, int protocol) {
     close(self);
     errno = e;
     return s;
+}
+
+long long sl_statfs_type(const char *path) {
+    struct statfs info;
+    int rc;
+    do {
+        rc = statfs(path, &info);
+    } while (rc < 0 && errno == EINTR);
+    return rc < 0 ? -1 : (long long)info.f_type;
 }

@@ -31,4 +31,7 @@ const char *sl_errno_text(int err, char *buf, unsigned long len);
 int sl_socket_in_netns(int nsfd, int domain, int type, int protocol);
 /// Binds the namespace behind `fd` onto the file `path` (ip-netns style), so it outlives us.
 int sl_bind_fd(int fd, const char *path);
+/// statfs(2)'s f_type of the filesystem holding `path` (CGROUP2_SUPER_MAGIC...), or -1 with
+/// errno: Swift's Glibc module does not export <sys/vfs.h>.
+long long sl_statfs_type(const char *path);
 #endif

@@ -117,6 +117,9 @@ public struct ConfigFile: Sendable, Equatable {
 
     /// Reads and parses `path`.
     public init(contentsOf path: String) throws(ConfigFileError) {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigFileError(path: path, line: nil, "it does not exist")
+        }
         let data: Data
         do {
             let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))

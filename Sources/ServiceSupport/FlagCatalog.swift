@@ -52,18 +52,23 @@ public struct FlagCatalog: Sendable, Equatable {
         }
         guard let document = try? JSONDecoder().decode(Document.self, from: Data(toolInfoJSON.utf8)),
               document.serializationVersion == 0 else { return nil }
-        var flags: [Flag] = []
+        var options: [Flag] = []
+        var switches: [String] = []
         for argument in document.command.arguments ?? [] where argument.kind == "option" || argument.kind == "flag" {
             let longs = (argument.names ?? []).filter { $0.kind == "long" }.map(\.name)
-            guard let name = longs.first(where: { !$0.hasPrefix("no-") }) ?? longs.first else { continue }
             if argument.kind == "option" {
-                flags.append(Flag(name: name, kind: .option, repeating: argument.isRepeating ?? false))
+                guard let name = longs.first else { continue }
+                options.append(Flag(name: name, kind: .option, repeating: argument.isRepeating ?? false))
             } else {
-                let inversion = longs.first { $0 == "no-" + name }
-                flags.append(Flag(name: name, kind: .flag(inversion: inversion), repeating: false))
+                switches += longs
             }
         }
-        self.init(flags: flags)
+        // An inverted flag (`--pod-network` / `--no-pod-network`) is dumped as two flags.
+        let names = Set(switches)
+        let flags = switches.filter { !($0.hasPrefix("no-") && names.contains(String($0.dropFirst(3)))) }.map { name in
+            Flag(name: name, kind: .flag(inversion: names.contains("no-" + name) ? "no-" + name : nil), repeating: false)
+        }
+        self.init(flags: options + flags)
     }
 
     public subscript(name: String) -> Flag? { flags[name] }

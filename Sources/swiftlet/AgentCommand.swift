@@ -53,6 +53,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "A file holding the join token (default: $SWIFTLET_TOKEN_FILE).")
     var tokenFile: String?
 
+    @Flag(help: "Join the server (check the token against the server's CA, get the node credential), say so and exit; gives up after about 15 s when the server cannot be reached. install.sh checks a URL and token this way before installing anything.")
+    var joinOnly = false
+
     @Option(help: "Root directory of container logs.")
     var logDir = "/var/log/pods"
 
@@ -100,7 +103,7 @@ struct AgentCommand: AsyncParsableCommand {
 
     /// Joins the server given by --server or $SWIFTLET_URL, if any. Without a token, the
     /// credential of an earlier join with that server is used.
-    func joinIfAsked(nodeName: String) async throws -> NodeCredential? {
+    func joinIfAsked(nodeName: String, retry: ClusterJoin.Retry = ClusterJoin.Retry()) async throws -> NodeCredential? {
         let environment = ProcessInfo.processInfo.environment
         guard let server = server ?? environment["SWIFTLET_URL"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
         var joinToken = token ?? environment["SWIFTLET_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
@@ -119,7 +122,7 @@ struct AgentCommand: AsyncParsableCommand {
         }
         do {
             return try await ClusterJoin.join(server: server, token: joinToken, nodeName: nodeName, dataDirectory: options.dataDir,
-                                              logger: Logger(label: "swiftlet.agent.join"))
+                                              logger: Logger(label: "swiftlet.agent.join"), retry: retry)
         } catch let error as JoinError {
             throw CLIError(error.description)
         }
@@ -144,11 +147,26 @@ struct AgentCommand: AsyncParsableCommand {
             backoffReset: restartBackoffReset.map { .milliseconds(Int64($0 * 1000)) },
             healthzAddress: healthzBindAddress, healthzPort: healthzPort)
         settings.node = nodeSettings
+        if joinOnly {
+            guard let credential = try await joinIfAsked(nodeName: name, retry: ClusterJoin.Retry(maximumAttempts: 5)) else {
+                throw CLIError("--join-only needs --server (or $SWIFTLET_URL) and a token")
+            }
+            print("joined \(credential.server) as node \(credential.nodeName): the token matches the server's CA and was accepted")
+            return
+        }
+        let systemd = ServiceNotifier()
+        let healthz = (address: healthzBindAddress, port: healthzPort)
         if let credential = try await joinIfAsked(nodeName: name) {
             Logger(label: "swiftlet.agent").info("joined \(credential.server) as node \(credential.nodeName)")
             let agent = ClusterAgent(credential: credential, config: config, settings: settings,
                                      podNetwork: podNetwork ? ClusterPodNetwork(bridgeName: bridgeName, clusterCIDR: clusterCIDR) : nil)
-            try await Self.runUntilSignalled { try await agent.run() }
+            try await Self.runUntilSignalled(systemd: systemd) {
+                async let ready: Void = systemd.readyWhenHealthy(
+                    address: healthz.address, port: healthz.port,
+                    status: "node \(credential.nodeName) joined to \(credential.server)")
+                try await agent.run()
+                await ready
+            }
             return
         }
         // NetworkUnavailable stays True until the node's pod network is set up.
@@ -170,17 +188,26 @@ struct AgentCommand: AsyncParsableCommand {
         let runtime = PodRuntime(config: config, images: try options.imageStore(), cgroups: try Cgroups.detect(),
                                  nodeName: name, network: network)
         let agent = Agent(runtime: runtime, settings: settings)
-        try await Self.runUntilSignalled { try await agent.run() }
+        let status = "node \(name): static pods from \(settings.podManifests)"
+        try await Self.runUntilSignalled(systemd: systemd) {
+            async let ready: Void = systemd.readyWhenHealthy(address: healthz.address, port: healthz.port, status: status)
+            try await agent.run()
+            await ready
+        }
     }
 
     /// Runs `body` until it returns or SIGTERM/SIGINT cancels it: signals end the agent, not
-    /// the pods (as with kubelet, pods survive agent restarts).
-    static func runUntilSignalled(_ body: @escaping @Sendable () async throws -> Void) async throws {
+    /// the pods (as with kubelet, pods survive agent restarts). Under systemd the signal is
+    /// reported as STOPPING=1 first.
+    static func runUntilSignalled(systemd: ServiceNotifier? = nil, _ body: @escaping @Sendable () async throws -> Void) async throws {
         let task = Task { try await body() }
         let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig)
-            source.setEventHandler { task.cancel() }
+            source.setEventHandler {
+                systemd?.stopping()
+                task.cancel()
+            }
             source.resume()
             return source
         }

@@ -67,6 +67,8 @@ struct ServerCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "The server's own agent: node") var nodeOptions: NodeOptions
 
+    @OptionGroup var configFile: ConfigFileOptions
+
     func run() async throws {
         let https = try httpsListen.map(Self.parseListen) ?? (httpListen == nil ? ("0.0.0.0", 6443) : nil)
         let http = try httpListen.map(Self.parseListen)
@@ -149,12 +151,19 @@ struct ServerCommand: AsyncParsableCommand {
         let podNetwork = agent.podNetwork ? ClusterPodNetwork(bridgeName: agent.bridgeName, clusterCIDR: clusterCIDR) : nil
         let serverList = servers
         let writer = kubeconfigWriter
+        // systemd hears READY=1 once the API listens and, when there is one, the server's own
+        // agent answers healthz: `systemctl start swiftlet` returns with the node serving.
+        let systemd = ServiceNotifier()
+        let readiness = (address: agentSettings?.healthzAddress ?? "", port: ownAgent == nil ? 0 : agentSettings?.healthzPort ?? 0,
+                         status: ownAgent == nil ? "serving the API" : "serving the API and running node \(agentSettings?.nodeName ?? "")")
         // SIGTERM/SIGINT cancel everything at once rather than asking each HTTP server for a
         // graceful shutdown: that waits for open requests to finish, and watches (kubectl -w,
         // every agent's pod and node watches) never do.
-        try await AgentCommand.runUntilSignalled {
+        try await AgentCommand.runUntilSignalled(systemd: systemd) {
             try await Self.serve(servers: serverList, kubeconfigWriter: writer, controllers: controllers, ownAgent: ownAgent,
-                                 config: config, podNetwork: podNetwork, httpsPorts: httpsPorts)
+                                 config: config, podNetwork: podNetwork, httpsPorts: httpsPorts) {
+                await systemd.readyWhenHealthy(address: readiness.address, port: UInt16(readiness.port), status: readiness.status)
+            }
         }
         await storage.close()
     }
@@ -162,9 +171,17 @@ struct ServerCommand: AsyncParsableCommand {
     /// Runs the API servers, the controllers and the server's own agent until cancelled.
     private static func serve(servers: [APIServer], kubeconfigWriter: (@Sendable (Int) -> Void)?, controllers: ControllerManager,
                               ownAgent: (String, AgentSettings)?, config: RuntimeConfig, podNetwork: ClusterPodNetwork?,
-                              httpsPorts: AsyncStream<Int>) async throws {
+                              httpsPorts: AsyncStream<Int>, whenListening: @escaping @Sendable () async -> Void) async throws {
+        let (listening, listeningSink) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await controllers.run() }
+            group.addTask {
+                var ports = listening.makeAsyncIterator()
+                guard await ports.next() != nil else { return }
+                await whenListening()
+                // Returns only when cancelled: the server is stopping.
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            }
             if let (token, settings) = ownAgent {
                 group.addTask {
                     // The agent joins like any other, over loopback, once HTTPS is up.
@@ -178,13 +195,17 @@ struct ServerCommand: AsyncParsableCommand {
                     try await Task.sleep(for: .seconds(1_000_000))
                 }
             }
+            // Ready means the HTTPS API (and its kubeconfig) when there is one.
+            let hasTLS = servers.contains { $0.configuration.tls != nil }
             for server in servers {
                 let scheme = server.configuration.tls == nil ? "http" : "https"
                 let host = server.configuration.host
                 let writer = server.configuration.tls == nil ? nil : kubeconfigWriter
+                let readySink = server.configuration.tls != nil || !hasTLS ? listeningSink : nil
                 group.addTask {
                     try await server.run(handleSignals: false) { port in
                         writer?(port)
+                        readySink?.yield(port)
                         // One parseable line for scripts and tests that started us with port 0.
                         FileHandle.standardOutput.write(Data("swiftlet server listening on \(scheme)://\(host):\(port)\n".utf8))
                     }

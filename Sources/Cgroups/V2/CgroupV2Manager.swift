@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import CShims
 
 /// Manages groups on the cgroup v2 unified hierarchy mounted at `root`.
 ///
@@ -37,8 +35,7 @@ public struct CgroupV2Manager: CgroupManager {
 
     /// statfs(2) says cgroup2 (CGROUP2_SUPER_MAGIC, include/uapi/linux/magic.h).
     static func isCgroup2(_ path: String) -> Bool {
-        var info = statfs()
-        return statfs(path, &info) == 0 && UInt64(truncatingIfNeeded: info.f_type) == 0x6367_7270
+        sl_statfs_type(path) == 0x6367_7270
     }
 
     public func create(_ group: String, resources: CgroupResources) throws {
