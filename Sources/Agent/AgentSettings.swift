@@ -19,6 +19,9 @@ public struct AgentSettings: Sendable {
     public var healthzPort: UInt16
     /// How the Node is registered and reported when the agent joins a server.
     public var node = NodeSettings()
+    /// kubelet's `--enforce-node-allocatable=pods`: limit the pods' parent group to node
+    /// allocatable at start (`NodeAllocatableCgroup`). Off unless asked (the CLI asks).
+    public var enforceNodeAllocatable = false
 
     public init(podManifests: String, nodeName: String, logRoot: String = "/var/log/pods",
                 fileCheckFrequency: Duration = .seconds(20), backoffInitial: Duration = .seconds(10),

@@ -147,6 +147,7 @@ struct AgentCommand: AsyncParsableCommand {
             backoffReset: restartBackoffReset.map { .milliseconds(Int64($0 * 1000)) },
             healthzAddress: healthzBindAddress, healthzPort: healthzPort)
         settings.node = nodeSettings
+        settings.enforceNodeAllocatable = try nodeOptions.enforcesNodeAllocatable()
         if joinOnly {
             guard let credential = try await joinIfAsked(nodeName: name, retry: ClusterJoin.Retry(maximumAttempts: 5)) else {
                 throw CLIError("--join-only needs --server (or $SWIFTLET_URL) and a token")
@@ -245,6 +246,20 @@ struct NodeOptions: ParsableArguments {
 
     @Option(help: "Duration of the node's heartbeat Lease, renewed every quarter of it (kubelet's --node-lease-duration-seconds).")
     var nodeLeaseDurationSeconds: Int32 = 40
+
+    @Option(help: "pods: limit the pods' parent cgroup to node allocatable (capacity minus --system-reserved and --kube-reserved); none: leave it unlimited (kubelet's --enforce-node-allocatable).")
+    var enforceNodeAllocatable = "pods"
+
+    /// --enforce-node-allocatable, checked: kubelet also takes system-reserved and
+    /// kube-reserved, which need the agent and the OS in cgroups of their own.
+    func enforcesNodeAllocatable() throws -> Bool {
+        switch enforceNodeAllocatable {
+        case "pods": return true
+        case "none", "": return false
+        default:
+            throw CLIError("--enforce-node-allocatable \(enforceNodeAllocatable): only pods or none (system-reserved and kube-reserved enforcement are not supported)")
+        }
+    }
 
     /// The settings, with every flag checked; `bridgeName` is never taken for the InternalIP.
     func settings(bridgeName: String?, controlPlane: Bool = false) throws -> NodeSettings {

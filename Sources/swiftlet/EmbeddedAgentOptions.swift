@@ -29,6 +29,7 @@ struct EmbeddedAgentOptions: ParsableArguments {
         var settings = AgentSettings(podManifests: podManifests ?? dataDir + "/pod-manifests",
                                      nodeName: nodeName ?? ProcessInfo.processInfo.hostName.lowercased(), logRoot: logDir)
         settings.node = node
+        settings.enforceNodeAllocatable = try nodeOptions.enforcesNodeAllocatable()
         return settings
     }
 }
