@@ -41,7 +41,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Directory of static pod manifests (kubelet's --pod-manifest-path; default DATA-DIR/pod-manifests).")
     var podManifests: String?
 
-    @Option(help: "Node name (default: this host's name, lower-cased).")
+    @Option(help: "Node name (default: $SWIFTLET_NODE_NAME, else this host's name, lower-cased).")
     var nodeName: String?
 
     @Option(help: "The server to join, https://HOST:PORT (default: $SWIFTLET_URL).")
@@ -95,6 +95,13 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "A route to another node's pods, as POD_CIDR=NODE_IP (repeatable; host-gw; without --server).")
     var nodeRoute: [String] = []
 
+    /// $SWIFTLET_NODE_NAME (install.sh keeps it in the service's environment file, as k3s
+    /// keeps K3S_NODE_NAME), else the host name, lower-cased.
+    static func defaultNodeName() -> String {
+        if let name = ProcessInfo.processInfo.environment["SWIFTLET_NODE_NAME"], !name.isEmpty { return name }
+        return ProcessInfo.processInfo.hostName.lowercased()
+    }
+
     static func parseRoute(_ text: String) throws -> NodeRoute {
         let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { throw CLIError("--node-route \(text): expected POD_CIDR=NODE_IP, e.g. 10.42.1.0/24=192.168.1.11") }
@@ -138,7 +145,7 @@ struct AgentCommand: AsyncParsableCommand {
         guard let monitor = config.monitorPath, access(monitor, X_OK) == 0 else {
             throw CLIError("swiftlet-monitor not found at \(config.monitorPath ?? "?"): build it (swift build) or pass --monitor-path")
         }
-        let name = nodeName ?? ProcessInfo.processInfo.hostName.lowercased()
+        let name = nodeName ?? Self.defaultNodeName()
         var settings = AgentSettings(
             podManifests: podManifests ?? options.dataDir + "/pod-manifests", nodeName: name, logRoot: logDir,
             fileCheckFrequency: .seconds(max(fileCheckFrequency, 1)),

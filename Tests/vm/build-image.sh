@@ -124,9 +124,9 @@ for word in $(cat /proc/cmdline); do
 done
 ip link set lo up
 [ -n "${ip:-}" ] || exit 0
-# virtio_net may still be loading (udev coldplug).
+# The unit waits for udev's eth0 device; under heavy emulation load, wait a little more.
 i=0
-while ! ip link show eth0 >/dev/null 2>&1 && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while ! ip link show eth0 >/dev/null 2>&1 && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 ip link set eth0 up
 ip addr add "$ip" dev eth0
 [ -z "${gw:-}" ] || ip route add default via "$gw"
@@ -155,7 +155,8 @@ cat > "$ROOT/etc/systemd/system/vm-setup.service" <<'UNIT'
 [Unit]
 Description=Test VM network from the kernel command line
 DefaultDependencies=no
-After=systemd-modules-load.service systemd-udevd.service
+Wants=sys-subsystem-net-devices-eth0.device
+After=sys-subsystem-net-devices-eth0.device systemd-modules-load.service systemd-udevd.service
 Before=network.target network-online.target
 Wants=network.target
 [Service]
