@@ -164,13 +164,14 @@ Type=oneshot
 RemainAfterExit=yes
 ExecStart=/usr/local/sbin/vm-setup
 [Install]
-WantedBy=network-online.target
+WantedBy=multi-user.target network-online.target
 UNIT
 cat > "$ROOT/etc/systemd/system/vm-runner.service" <<'UNIT'
 [Unit]
 Description=Runs the test harness's commands from /share
 After=share.mount vm-setup.service
 Requires=share.mount
+Wants=vm-setup.service
 [Service]
 ExecStart=/usr/local/sbin/vm-runner
 Restart=always
