@@ -57,6 +57,15 @@ let package = Package(
             name: "NodeNetwork",
             dependencies: ["CShims"]
         ),
+        // The agent's service proxy (kube-proxy's nftables mode): Services and EndpointSlices to one
+        // nftables table, changed incrementally through nf_tables netlink transactions.
+        .target(
+            name: "ServiceProxy",
+            dependencies: [
+                "CShims", "KubeAPI", "NodeNetwork",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Pods and containers on namespaces, mounts, cgroups.
         .target(
             name: "Runtime",
@@ -166,7 +175,8 @@ let package = Package(
         .target(
             name: "ClusterAgent",
             dependencies: [
-                "Agent", "Runtime", "KubeAPI", "KubeClient", "KubeletServer", "NodeNetwork", "Images", "Cgroups",
+                "Agent", "Runtime", "KubeAPI", "KubeClient", "KubeletServer", "NodeNetwork", "Images", "Cgroups", "ClusterDNS",
+                "ServiceProxy",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -204,14 +214,21 @@ let package = Package(
             dependencies: ["ClusterDNS", "KubeAPI"],
             path: "bench/cluster-dns-server"
         ),
+        // bench/service-proxy.sh: rule-update time against kube-proxy-style nft text.
+        .executableTarget(
+            name: "service-proxy-bench",
+            dependencies: ["ServiceProxy", "KubeAPI", "NodeNetwork", "CShims"],
+            path: "bench/service-proxy-bench"
+        ),
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Runtime", "TestSupport"]),
-        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "TestSupport"]),
         // Helpers shared by the root integration tests: scratch directories, the test images.
         .target(name: "TestSupport", dependencies: ["Images", "Runtime", "Cgroups"], path: "Tests/TestSupport"),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims", "TestSupport"]),
-        .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime"]),
+        .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime", "TestSupport"]),
+        .testTarget(name: "ServiceProxyTests", dependencies: ["ServiceProxy", "NodeNetwork", "KubeAPI", "TestSupport"]),
         .testTarget(
             name: "KubeletServerTests",
             dependencies: [
@@ -264,7 +281,7 @@ let package = Package(
             name: "KubeClientTests",
             dependencies: ["KubeClient", "ServerTestSupport", "APITestSupport", "APIServer", "KubeAPI", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "KubeAPI", "CShims"]),
+        .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "KubeAPI", "CShims", "TestSupport"]),
         .testTarget(name: "ServiceSupportTests", dependencies: ["ServiceSupport", "TestSupport"]),
     ]
 )

@@ -239,6 +239,17 @@ int sl_nl_link_set(uint8_t *buf, size_t cap, uint32_t seq, const struct sl_link_
     if (c->mtu) attr_u32(&b, IFLA_MTU, c->mtu);
     if (c->mac) attr(&b, IFLA_ADDRESS, c->mac, 6);
     if (c->master >= 0) attr_u32(&b, IFLA_MASTER, (uint32_t)c->master);
+    if (c->hairpin >= 0) {
+        // As `ip link set X type bridge_slave hairpin on` spells it: the port's kind and its
+        // IFLA_BRPORT_MODE in the slave data.
+        size_t info = nest_begin(&b, IFLA_LINKINFO);
+        attr(&b, IFLA_INFO_KIND, "bridge_slave", 12);
+        size_t data = nest_begin(&b, IFLA_INFO_SLAVE_DATA);
+        uint8_t mode = c->hairpin ? 1 : 0;
+        attr(&b, IFLA_BRPORT_MODE, &mode, 1);
+        nest_end(&b, data);
+        nest_end(&b, info);
+    }
     return finish(&b);
 }
 

@@ -10,4 +10,5 @@
 #include "sl_nft.h"
 #include "sl_dns_io.h"
 #include "sl_bpf.h"
+#include "sl_nfnetlink.h"
 #endif

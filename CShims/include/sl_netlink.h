@@ -55,6 +55,7 @@ struct sl_link_change {
     int master;           ///< bridge ifindex, 0 to leave the bridge ("nomaster"), -1 unchanged
     uint32_t mtu;         ///< 0 unchanged
     const uint8_t *mac;   ///< 6 bytes, or NULL unchanged
+    int hairpin;          ///< a bridge port's hairpin mode: 1 on, 0 off, -1 unchanged
 };
 int sl_nl_link_set(uint8_t *buf, size_t cap, uint32_t seq, const struct sl_link_change *change);
 

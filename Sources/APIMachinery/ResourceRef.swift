@@ -14,6 +14,7 @@ package struct ResourceRef: Hashable, Sendable, CustomStringConvertible {
     package static let events = ResourceRef(group: "", name: "events")
     package static let services = ResourceRef(group: "", name: "services")
     package static let endpoints = ResourceRef(group: "", name: "endpoints")
+    package static let endpointSlices = ResourceRef(group: "discovery.k8s.io", name: "endpointslices")
     package static let replicaSets = ResourceRef(group: "apps", name: "replicasets")
     package static let deployments = ResourceRef(group: "apps", name: "deployments")
     package static let configMaps = ResourceRef(group: "", name: "configmaps")

@@ -15,10 +15,14 @@ public struct APIService: Sendable {
     /// Namespaces every cluster has.
     public static let systemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"]
 
-    /// - Parameter defaultTolerationSeconds: how long new pods tolerate not-ready and
-    ///   unreachable nodes unless they say (the DefaultTolerationSeconds admission plugin, 300).
+    /// - Parameters:
+    ///   - serviceCIDR: where Service cluster IPs come from (kube-apiserver's
+    ///     --service-cluster-ip-range, k3s' --service-cidr).
+    ///   - serviceNodePortRange: where node ports come from (--service-node-port-range).
+    ///   - defaultTolerationSeconds: how long new pods tolerate not-ready and unreachable nodes
+    ///     unless they say (the DefaultTolerationSeconds admission plugin, 300).
     public init(storage: any Storage, registry: ResourceRegistry = ResourceRegistry(), serviceCIDR: String = "10.43.0.0/16",
-                defaultTolerationSeconds: Int64 = 300) throws {
+                serviceNodePortRange: ClosedRange<Int64> = 30000...32767, defaultTolerationSeconds: Int64 = 300) throws {
         self.storage = storage
         self.registry = registry
         var stores: [String: ResourceStore] = [:]
@@ -28,7 +32,16 @@ public struct APIService: Sendable {
         }
         self.stores = stores
         let servicesPrefix = registry.resource(group: "", version: "v1", name: "services")?.keyPrefix ?? "/registry/services/"
-        self.services = try ServiceAllocator(storage: storage, serviceCIDR: serviceCIDR, servicesPrefix: servicesPrefix)
+        self.services = try ServiceAllocator(storage: storage, serviceCIDR: serviceCIDR, nodePorts: serviceNodePortRange,
+                                             servicesPrefix: servicesPrefix)
+    }
+
+    /// kube-apiserver's repair loops for Service cluster IPs and node ports, once: rebuilds
+    /// what is allocated from the stored Services and returns what looked wrong (values used
+    /// twice or out of range, values missing from the allocator). Leaked values are freed on
+    /// their third repair in a row. Run it periodically (upstream: every 3 minutes).
+    public func repairServiceAllocations() async throws -> [String] {
+        try await services.repair()
     }
 
     private static func storeKey(_ group: String, _ name: String) -> String { "\(group)/\(name)" }
@@ -40,6 +53,8 @@ public struct APIService: Sendable {
         case ("", "nodes"): return NodeStrategy()
         case ("", "secrets"): return SecretStrategy()
         case ("", "services"): return ServiceStrategy()
+        case ("", "endpoints"): return EndpointsStrategy()
+        case ("discovery.k8s.io", "endpointslices"): return EndpointSliceStrategy()
         case ("apps", "deployments"): return WorkloadStrategy(kind: "Deployment")
         case ("apps", "replicasets"): return WorkloadStrategy(kind: "ReplicaSet")
         default: return DefaultStrategy()
@@ -65,6 +80,8 @@ public struct APIService: Sendable {
     /// Creates what a fresh cluster has: the system namespaces with their `default`
     /// ServiceAccounts, and the `kubernetes` Service on the first service address.
     public func bootstrap() async throws {
+        // What the stored Services hold is allocated before anything new is.
+        try await services.ensureRepaired()
         let namespaces = try store(group: "", name: "namespaces")
         for name in Self.systemNamespaces where try await namespaces.find(namespace: nil, name: name) == nil {
             _ = try await create(KubeObject(fields: ["metadata": .object(["name": .string(name)])]),

@@ -80,6 +80,9 @@ public struct ResourceRegistry: Sendable {
                     tracksGeneration: true),
         APIResource(group: "coordination.k8s.io", version: "v1", name: "leases", singularName: "lease", kind: "Lease",
                     namespaced: true),
+        // What the endpoint-slice controller writes and every node's service proxy and DNS read.
+        APIResource(group: "discovery.k8s.io", version: "v1", name: "endpointslices", singularName: "endpointslice",
+                    kind: "EndpointSlice", namespaced: true),
         // Served by APIServer's security layer (Sources/APIServer/Security/APIHandler+Security.swift), listed for discovery.
         APIResource(group: "authentication.k8s.io", version: "v1", name: "tokenreviews", singularName: "tokenreview",
                     kind: "TokenReview", namespaced: false),

@@ -117,8 +117,35 @@ extension ResourceStore {
             if resource.tracksGeneration, object.fields["spec"] != old.fields["spec"] {
                 object.generation = (old.generation ?? 0) + 1
             }
-            try validateMetadata(object)
+            do {
+                try validateMetadata(object)
+            } catch {
+                await strategy.finishUpdate(object, old: old, stored: false, context: context)
+                throw error
+            }
         }
+        let prepared = object
+        do {
+            let result = try await write(object, replacing: old, context: context)
+            if subresource != "status" {
+                await strategy.finishUpdate(prepared, old: old, stored: result.stored, context: context)
+            }
+            if result.deleted { await strategy.finishDelete(old, context: context) }
+            return (result.object, warnings)
+        } catch {
+            if subresource != "status" {
+                await strategy.finishUpdate(prepared, old: old, stored: false, context: context)
+            }
+            throw error
+        }
+    }
+
+    /// Writes the replacement of `old` conditionally on its revision: nothing when nothing
+    /// changed or on a dry run, a delete when the last finalizer of an object being deleted
+    /// went, an update otherwise.
+    private func write(_ input: KubeObject, replacing old: KubeObject,
+                       context: StrategyContext) async throws -> (object: KubeObject, stored: Bool, deleted: Bool) {
+        var object = input
         object.resourceVersion = nil
         var oldStored = old
         oldStored.resourceVersion = nil
@@ -126,8 +153,8 @@ extension ResourceStore {
         let revision = Int64(old.resourceVersion ?? "") ?? 0
         // An update that changes nothing writes nothing (the resourceVersion stays).
         if object == oldStored || context.dryRun {
-            object.resourceVersion = object == oldStored ? old.resourceVersion : old.resourceVersion
-            return (object, warnings)
+            object.resourceVersion = old.resourceVersion
+            return (object, false, false)
         }
         // The last finalizer gone from an object being deleted: it goes now. (A namespace's
         // `spec.finalizers` hold it too, until the namespace controller has emptied it.)
@@ -136,12 +163,12 @@ extension ResourceStore {
            (object.deletionGracePeriodSeconds ?? 0) == 0 {
             let stored = try await storage.delete(key(namespace: old.namespace, name: name), expectedRevision: revision)
             object.resourceVersion = String(stored.revision)
-            return (object, warnings)
+            return (object, false, true)
         }
         let stored = try await storage.update(key(namespace: old.namespace, name: name), value: object.serialized(),
                                               expectedRevision: revision)
         object.resourceVersion = String(stored.revision)
-        return (object, warnings)
+        return (object, true, false)
     }
 
     // MARK: - Delete
@@ -189,7 +216,9 @@ extension ResourceStore {
             if context.dryRun { return .deleted(object) }
             do {
                 let stored = try await storage.delete(key(namespace: namespace, name: name), expectedRevision: revision)
-                return .deleted(try self.object(from: stored))
+                let deleted = try self.object(from: stored)
+                await strategy.finishDelete(deleted, context: context)
+                return .deleted(deleted)
             } catch StorageError.conflict where options.preconditionResourceVersion == nil {
                 continue
             } catch {

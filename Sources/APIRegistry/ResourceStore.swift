@@ -186,17 +186,26 @@ package struct ResourceStore: Sendable {
             prepared.metadata["selfLink"] = nil
             prepared.generation = resource.tracksGeneration ? 1 : nil
             let warnings = try await strategy.prepareForCreate(&prepared, context: context)
-            try validateMetadata(prepared)
+            do {
+                try validateMetadata(prepared)
+            } catch {
+                await strategy.finishCreate(prepared, stored: false, context: context)
+                throw error
+            }
             if context.dryRun {
+                await strategy.finishCreate(prepared, stored: false, context: context)
                 return (prepared, warnings)
             }
             do {
                 let stored = try await storage.create(key(namespace: namespace, name: prepared.name ?? ""), value: prepared.serialized())
                 prepared.resourceVersion = String(stored.revision)
+                await strategy.finishCreate(prepared, stored: true, context: context)
                 return (prepared, warnings)
             } catch StorageError.alreadyExists where generateName != nil && attempt < 7 {
+                await strategy.finishCreate(prepared, stored: false, context: context)
                 continue
             } catch {
+                await strategy.finishCreate(prepared, stored: false, context: context)
                 throw translate(error, name: prepared.name ?? "")
             }
         }

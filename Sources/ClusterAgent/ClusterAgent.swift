@@ -30,18 +30,22 @@ public struct ClusterAgent: Sendable {
     public let config: RuntimeConfig
     public let settings: AgentSettings
     public let podNetwork: ClusterPodNetwork?
+    /// The service proxy and cluster DNS (both need the pod network).
+    public let serviceSettings: ClusterServiceSettings
     /// Where the kubelet API listens (0.0.0.0:10250); port 0 disables it.
     public let kubeletAddress: String
     public let kubeletPort: Int
     let logger: Logger
 
     public init(credential: NodeCredential, config: RuntimeConfig, settings: AgentSettings, podNetwork: ClusterPodNetwork?,
+                serviceSettings: ClusterServiceSettings = ClusterServiceSettings(),
                 kubeletAddress: String = "0.0.0.0", kubeletPort: Int = 10250,
                 logger: Logger = Logger(label: "swiftlet.agent")) {
         self.credential = credential
         self.config = config
         self.settings = settings
         self.podNetwork = podNetwork
+        self.serviceSettings = serviceSettings
         self.kubeletAddress = kubeletAddress
         self.kubeletPort = kubeletPort
         self.logger = logger
@@ -76,10 +80,17 @@ public struct ClusterAgent: Sendable {
                                 excludedInterfaces: settings.node.excludedInterfaces),
             networkStatus: networkStatus, logger: logger, onPodCIDR: { cidr in cidrSink.yield(cidr) })
         let nodes = ClusterNodes(client: client, nodeName: nodeName, logger: logger)
+        let services = ClusterServices(client: client, logger: logger)
+        let nodeIP = settings.node.nodeIP ?? NodeAddressDetector.detect(excluding: settings.node.excludedInterfaces)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await reporter.run() }
             group.addTask { await nodes.run() }
+            group.addTask { await services.run() }
             var network: BridgeNetwork?
+            var runtimeConfig = config
+            // Without a pod network there is no bridge address to answer DNS on nor pod
+            // traffic to proxy: pods get the host's DNS.
+            runtimeConfig.clusterDNS.nameservers = []
             if let podNetwork {
                 var iterator = cidrs.makeAsyncIterator()
                 logger.info("waiting for the server to assign this node a pod CIDR", metadata: ["node": "\(nodeName)"])
@@ -94,6 +105,8 @@ public struct ClusterAgent: Sendable {
                 network = bridge
                 logger.info("pod network ready", metadata: ["podCIDR": "\(cidr)"])
                 await reporter.syncNodeStatus()
+                runtimeConfig.clusterDNS = try await startServices(services, podCIDR: cidr, clusterCIDR: podNetwork.clusterCIDR,
+                                                                   nodeIP: nodeIP, group: &group)
                 group.addTask {
                     // The range is the node's for life; a change needs the node re-registered.
                     for await changed in cidrs where changed != cidr {
@@ -102,9 +115,8 @@ public struct ClusterAgent: Sendable {
                     }
                 }
             }
-            let nodeIP = settings.node.nodeIP ?? NodeAddressDetector.detect(excluding: settings.node.excludedInterfaces)
-            let runtime = PodRuntime(config: config, images: try ImageStore(root: config.imageRoot), cgroups: try Cgroups.detect(),
-                                     nodeName: nodeName, network: network)
+            let runtime = PodRuntime(config: runtimeConfig, images: try ImageStore(root: config.imageRoot), cgroups: try Cgroups.detect(),
+                                     nodeName: nodeName, network: network, services: services)
             let agent = Agent(runtime: runtime, settings: settings,
                               podSync: PodSyncConfig(api: ClientPodAPI(client: client), nodeIPs: nodeIP.map { [$0] } ?? [],
                                                      nodeUID: { nodes.ownUID }),

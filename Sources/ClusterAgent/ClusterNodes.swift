@@ -30,44 +30,21 @@ final class ClusterNodes: Sendable {
         syncRoutes()
     }
 
-    private struct NodeList: Decodable {
-        struct ListMeta: Decodable { var resourceVersion: String? }
-        var metadata: ListMeta
-        var items: [Node]
-    }
-
-    /// Lists and watches Nodes until cancelled, listing again whenever a watch ends.
+    /// Lists and watches Nodes until cancelled.
     func run() async {
-        var delay = Duration.milliseconds(500)
-        while !Task.isCancelled {
-            do {
-                let list = try await client.get("/api/v1/nodes", as: NodeList.self)
-                state.withLock { state in
-                    state.nodes = Dictionary(list.items.map { ($0.metadata.name ?? "", $0) }, uniquingKeysWith: { $1 })
-                    state.ownUID = state.nodes[nodeName]?.metadata.uid
+        await Reflector<Node>(client: client, path: "/api/v1/nodes", logger: logger).run { event in
+            state.withLock { state in
+                switch event {
+                case .replaced(let nodes):
+                    state.nodes = Dictionary(nodes.map { ($0.metadata.name ?? "", $0) }, uniquingKeysWith: { $1 })
+                case .added(let node), .modified(let node):
+                    state.nodes[node.metadata.name ?? ""] = node
+                case .deleted(let node):
+                    state.nodes[node.metadata.name ?? ""] = nil
                 }
-                syncRoutes()
-                delay = .milliseconds(500)
-                for try await event in client.watch(Node.self, path: "/api/v1/nodes?resourceVersion=\(list.metadata.resourceVersion ?? "")&allowWatchBookmarks=true") {
-                    guard let name = event.object.metadata.name else { continue }
-                    state.withLock { state in
-                        switch event.type {
-                        case .added, .modified: state.nodes[name] = event.object
-                        case .deleted: state.nodes[name] = nil
-                        case .bookmark: return
-                        }
-                        if name == nodeName { state.ownUID = event.type == .deleted ? nil : event.object.metadata.uid }
-                    }
-                    if event.type != .bookmark { syncRoutes() }
-                }
-            } catch {
-                if Task.isCancelled { return }
-                if (error as? APIClientError)?.isGone != true {
-                    logger.warning("node watch failed, listing again", metadata: ["error": "\(error)", "retryIn": "\(delay)"])
-                }
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(30))
+                state.ownUID = state.nodes[nodeName]?.metadata.uid
             }
+            syncRoutes()
         }
     }
 

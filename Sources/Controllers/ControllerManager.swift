@@ -36,6 +36,14 @@ public struct ControllerManager: Sendable {
         controllers.append(PodGCController(client: client, informers: informers, settings: settings, logger: logger))
         controllers.append(ReplicaSetController(client: client, informers: informers, logger: logger))
         controllers.append(DeploymentController(client: client, informers: informers, logger: logger))
+        controllers.append(EndpointsController(client: client, informers: informers, logger: logger))
+        controllers.append(EndpointSliceController(client: client, informers: informers, settings: settings, logger: logger))
+        if let clusterDNS = settings.clusterDNS {
+            controllers.append(ClusterDNSController(client: client, informers: informers, clusterDNS: clusterDNS, logger: logger))
+        }
+        if !settings.apiServerAddresses.isEmpty {
+            controllers.append(KubernetesServiceController(client: client, informers: informers, settings: settings, logger: logger))
+        }
         return controllers
     }
 

@@ -23,5 +23,22 @@ public struct ControllerSettings: Sendable {
     /// contents are still going away (pods terminating gracefully).
     public var namespaceRecheckPeriod: Duration = .seconds(2)
 
+    /// The Service network (--service-cidr, k3s: 10.43.0.0/16); its first address is the
+    /// `kubernetes` Service's.
+    public var serviceCIDR: String = "10.43.0.0/16"
+    /// The cluster IP of `kube-system/kube-dns` (--cluster-dns, k3s: 10.43.0.10); nil: no
+    /// kube-dns Service is kept.
+    public var clusterDNS: String? = "10.43.0.10"
+    /// Endpoints per EndpointSlice (kube-controller-manager's --max-endpoints-per-slice, 100).
+    public var maxEndpointsPerSlice: Int = 100
+    /// Where the API server is reached from pods and nodes: the `kubernetes` Service's
+    /// endpoints (kube-apiserver's --advertise-address and --secure-port). Empty: the
+    /// endpoints are not managed (a control plane without an HTTPS listener).
+    public var apiServerAddresses: [String] = []
+    public var apiServerPort: Int = 6443
+    /// How often the `kubernetes` Service's endpoints are checked (kube-apiserver's
+    /// --endpoint-reconciler interval, 10 s).
+    public var apiServerEndpointsInterval: Duration = .seconds(10)
+
     public init() {}
 }

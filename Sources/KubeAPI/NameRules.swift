@@ -1,7 +1,7 @@
 /// Kubernetes' format checks for names, label keys and values, port names and the like.
 /// Each returns the failure messages (empty when valid), word for word as
 /// k8s.io/apimachinery/pkg/util/validation and pkg/api/validate/content produce them.
-enum NameRules {
+public enum NameRules {
     static let dns1123LabelFormat = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
     static let dns1123SubdomainFormat = dns1123LabelFormat + "(\\." + dns1123LabelFormat + ")*"
     static let labelKeyFormat = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
@@ -10,7 +10,9 @@ enum NameRules {
         guard !examples.isEmpty else {
             return message + " (regex used for validation is '" + format + "')"
         }
-        return message + " (e.g. " + examples.map { "'\($0)', " }.joined(separator: "or ")
+        // Upstream's `RegexError` writes "', " after each example and " or " between them,
+        // hence the double space Kubernetes' messages have ("'my-name',  or '123-abc'").
+        return message + " (e.g. " + examples.map { "'\($0)', " }.joined(separator: " or ")
             + "regex used for validation is '" + format + "')"
     }
 
@@ -45,7 +47,7 @@ enum NameRules {
     // MARK: Checks
 
     /// `IsDNS1123Label`: container, volume and port-less names, namespaces, hostnames.
-    static func dns1123Label(_ value: String) -> [String] {
+    public static func dns1123Label(_ value: String) -> [String] {
         var errors: [String] = []
         if value.utf8.count > 63 {
             errors.append("must be no more than 63 characters")
@@ -63,7 +65,7 @@ enum NameRules {
     }
 
     /// `IsDNS1123Subdomain`: object names, node names, hostnames in aliases.
-    static func dns1123Subdomain(_ value: String, maxLengthUnit: String = "characters") -> [String] {
+    public static func dns1123Subdomain(_ value: String, maxLengthUnit: String = "characters") -> [String] {
         var errors: [String] = []
         if value.utf8.count > 253 {
             errors.append("must be no more than 253 \(maxLengthUnit)")
@@ -86,7 +88,7 @@ enum NameRules {
     }
 
     /// `IsQualifiedName` / `IsLabelKey`: label keys, annotation keys, resource names.
-    static func qualifiedName(_ value: String) -> [String] {
+    public static func qualifiedName(_ value: String) -> [String] {
         let keyError = regexError(
             "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
             labelKeyFormat, "MyName", "my.name", "123-abc")
@@ -119,7 +121,7 @@ enum NameRules {
     }
 
     /// `IsLabelValue`.
-    static func labelValue(_ value: String) -> [String] {
+    public static func labelValue(_ value: String) -> [String] {
         var errors: [String] = []
         if value.utf8.count > 63 {
             errors.append("must be no more than 63 bytes")
@@ -133,7 +135,7 @@ enum NameRules {
     }
 
     /// `IsValidPortName`: an IANA_SVC_NAME.
-    static func portName(_ value: String) -> [String] {
+    public static func portName(_ value: String) -> [String] {
         var errors: [String] = []
         let bytes = Array(value.utf8)
         if bytes.count > 15 {
@@ -155,7 +157,7 @@ enum NameRules {
     }
 
     /// `IsValidPortNum`.
-    static func portNumber(_ value: Int64) -> [String] {
+    public static func portNumber(_ value: Int64) -> [String] {
         (1...65535).contains(value) ? [] : ["must be between 1 and 65535, inclusive"]
     }
 
@@ -209,7 +211,7 @@ enum NameRules {
 
     /// Whether `value` is an IPv4 or IPv6 address (`netutils.ParseIPSloppy`, which also
     /// accepts IPv4 octets with leading zeros).
-    static func isIPAddress(_ value: String) -> Bool {
+    public static func isIPAddress(_ value: String) -> Bool {
         let octets = value.split(separator: ".", omittingEmptySubsequences: false)
         if octets.count == 4 {
             return octets.allSatisfy { octet in

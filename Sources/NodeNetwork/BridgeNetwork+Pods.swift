@@ -76,6 +76,11 @@ extension BridgeNetwork {
         case .failure(let error):
             throw error
         }
+        // Hairpin mode on our port (kubelet's --hairpin-mode=hairpin-veth, the CNI bridge
+        // plugin's hairpinMode): a pod reaching itself through a Service has its packet DNATed
+        // back to its own address, which the bridge (with br_netfilter) must send out of the
+        // port it came in on.
+        try state.node.perform([.setLink(LinkChange(name: veth, hairpin: true))])
         guard let eth0 = try pod.link(named: Self.podInterface) else {
             throw NetworkError.invalid("pod \(podUID): \(Self.podInterface) is missing from its namespace right after it was created")
         }

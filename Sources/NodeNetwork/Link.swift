@@ -38,10 +38,13 @@ public struct LinkChange: Sendable, Equatable {
     public var mtu: UInt32?
     /// A 6-byte MAC address.
     public var mac: [UInt8]?
+    /// Hairpin mode of a bridge port: frames may leave by the port they came in on.
+    public var hairpin: Bool?
 
     /// Changes to make; what is left nil is not touched.
     public init(index: Int32 = 0, name: String? = nil, up: Bool? = nil, master: Int32? = nil,
-                mtu: UInt32? = nil, mac: [UInt8]? = nil) {
+                mtu: UInt32? = nil, mac: [UInt8]? = nil, hairpin: Bool? = nil) {
+        self.hairpin = hairpin
         self.index = index
         self.name = name
         self.up = up

@@ -87,7 +87,8 @@ public enum RouteRequest: Sendable, Equatable {
                 Self.withOptionalBytes(change.mac) { mac in
                     var c = sl_link_change(
                         ifindex: change.index, name: name, up: change.up.map { $0 ? 1 : 0 } ?? -1,
-                        master: change.master ?? -1, mtu: change.mtu ?? 0, mac: mac)
+                        master: change.master ?? -1, mtu: change.mtu ?? 0, mac: mac,
+                        hairpin: change.hairpin.map { $0 ? 1 : 0 } ?? -1)
                     return sl_nl_link_set(buf, cap, seq, &c)
                 }
             }

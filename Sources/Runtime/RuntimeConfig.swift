@@ -15,13 +15,15 @@ public struct RuntimeConfig: Sendable {
     public var podPidsLimit: Int64
     /// Host resolv.conf that pods with dnsPolicy Default (or ClusterFirst without cluster DNS) get.
     public var hostResolvConf: String
+    /// The cluster's DNS for ClusterFirst pods (kubelet's --cluster-dns, --cluster-domain).
+    public var clusterDNS: ClusterDNSConfig
     /// The `swiftlet-monitor` executable, for containers that must outlive the agent.
     public var monitorPath: String?
 
     public init(stateRoot: String = "/var/lib/swiftlet/agent", runRoot: String = "/run/swiftlet",
                 cgroupParent: String = "swiftlet", seccompProfileRoot: String = "/var/lib/swiftlet/agent/seccomp",
                 seccompDefault: Bool = true, podPidsLimit: Int64 = -1, hostResolvConf: String = "/etc/resolv.conf",
-                monitorPath: String? = nil) {
+                clusterDNS: ClusterDNSConfig = ClusterDNSConfig(), monitorPath: String? = nil) {
         self.stateRoot = stateRoot
         self.runRoot = runRoot
         self.cgroupParent = cgroupParent
@@ -29,6 +31,7 @@ public struct RuntimeConfig: Sendable {
         self.seccompDefault = seccompDefault
         self.podPidsLimit = podPidsLimit
         self.hostResolvConf = hostResolvConf
+        self.clusterDNS = clusterDNS
         self.monitorPath = monitorPath
     }
 

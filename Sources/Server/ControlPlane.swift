@@ -20,11 +20,34 @@ public struct ControlPlane: Sendable {
     /// ServiceAccounts, the `kubernetes` Service); what already exists is kept.
     /// - Parameters:
     ///   - serviceCIDR: where Service cluster IPs come from (kube-apiserver's --service-cluster-ip-range).
+    ///   - serviceNodePortRange: where node ports come from (--service-node-port-range).
     ///   - defaultTolerationSeconds: how long new pods tolerate not-ready and unreachable nodes
     ///     (the DefaultTolerationSeconds admission plugin, 300).
-    public init(storage: any Storage, serviceCIDR: String = "10.43.0.0/16", defaultTolerationSeconds: Int64 = 300) async throws {
-        service = try APIService(storage: storage, serviceCIDR: serviceCIDR, defaultTolerationSeconds: defaultTolerationSeconds)
+    public init(storage: any Storage, serviceCIDR: String = "10.43.0.0/16", serviceNodePortRange: ClosedRange<Int64> = 30000...32767,
+                defaultTolerationSeconds: Int64 = 300) async throws {
+        service = try APIService(storage: storage, serviceCIDR: serviceCIDR, serviceNodePortRange: serviceNodePortRange,
+                                 defaultTolerationSeconds: defaultTolerationSeconds)
         try await service.bootstrap()
+    }
+
+    /// kube-apiserver's repair loops for Service cluster IPs and node ports: every `interval`
+    /// (upstream: 3 minutes) the allocations are rebuilt from the stored Services, and what
+    /// looked wrong is logged. Runs until cancelled.
+    public func runServiceAllocationRepair(every interval: Duration = .seconds(180), logger: Logger) async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            do {
+                for problem in try await service.repairServiceAllocations() {
+                    logger.warning("service allocation repair: \(problem)")
+                }
+            } catch {
+                logger.warning("service allocation repair failed: \(error)")
+            }
+        }
     }
 
     /// An HTTP or HTTPS server of the API; run as many as there are listening addresses.

@@ -95,6 +95,21 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "A route to another node's pods, as POD_CIDR=NODE_IP (repeatable; host-gw; without --server).")
     var nodeRoute: [String] = []
 
+    @Option(help: "The nameserver address pods with dnsPolicy ClusterFirst get (kubelet's --cluster-dns; default with --server: the cluster IP of the server's kube-system/kube-dns Service).")
+    var clusterDNS: String?
+
+    @Option(help: "The cluster's DNS domain (kubelet's --cluster-domain).")
+    var clusterDomain = "cluster.local"
+
+    @Option(help: "The cluster's Service IP range, as the server's --service-cidr (with --server).")
+    var serviceCIDR = "10.43.0.0/16"
+
+    @Flag(help: "Do not program Services into this node's nftables (k3s' --disable-kube-proxy; with --server).")
+    var disableKubeProxy = false
+
+    @Flag(help: "Do not answer cluster DNS on this node; its pods get the host's DNS (with --server).")
+    var disableClusterDNS = false
+
     /// $SWIFTLET_NODE_NAME (install.sh keeps it in the service's environment file, as k3s
     /// keeps K3S_NODE_NAME), else the host name, lower-cased.
     static func defaultNodeName() -> String {
@@ -142,6 +157,7 @@ struct AgentCommand: AsyncParsableCommand {
         ProcessLimits.raiseOpenFiles()
         var config = options.config
         config.monitorPath = monitorPath ?? RuntimeOptions.defaultMonitorPath()
+        config.clusterDNS = ClusterDNSConfig(nameservers: clusterDNS.map { [$0] } ?? [], domain: clusterDomain)
         guard let monitor = config.monitorPath, access(monitor, X_OK) == 0 else {
             throw CLIError("swiftlet-monitor not found at \(config.monitorPath ?? "?"): build it (swift build) or pass --monitor-path")
         }
@@ -167,7 +183,9 @@ struct AgentCommand: AsyncParsableCommand {
         if let credential = try await joinIfAsked(nodeName: name) {
             Logger(label: "swiftlet.agent").info("joined \(credential.server) as node \(credential.nodeName)")
             let agent = ClusterAgent(credential: credential, config: config, settings: settings,
-                                     podNetwork: podNetwork ? ClusterPodNetwork(bridgeName: bridgeName, clusterCIDR: clusterCIDR) : nil)
+                                     podNetwork: podNetwork ? ClusterPodNetwork(bridgeName: bridgeName, clusterCIDR: clusterCIDR) : nil,
+                                     serviceSettings: ClusterServiceSettings(serviceCIDR: serviceCIDR, serviceProxy: !disableKubeProxy,
+                                                                             clusterDNS: !disableClusterDNS))
             try await Self.runUntilSignalled(systemd: systemd) {
                 async let ready: Void = systemd.readyWhenHealthy(
                     address: healthz.address, port: healthz.port,

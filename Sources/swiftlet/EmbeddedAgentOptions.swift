@@ -23,6 +23,12 @@ struct EmbeddedAgentOptions: ParsableArguments {
     @Option(help: "Name of the node bridge.")
     var bridgeName = "swiftlet0"
 
+    @Flag(help: "Do not program Services into this node's nftables (k3s' --disable-kube-proxy).")
+    var disableKubeProxy = false
+
+    @Flag(help: "Do not answer cluster DNS on this node; its pods get the host's DNS (k3s: --disable coredns).")
+    var disableClusterDNS = false
+
     /// The agent's settings, every flag checked; the node is labelled a control-plane node.
     func settings(nodeOptions: NodeOptions, dataDir: String) throws -> AgentSettings {
         let node = try nodeOptions.settings(bridgeName: podNetwork ? bridgeName : nil, controlPlane: true)

@@ -20,7 +20,10 @@ struct ServerCommand: AsyncParsableCommand {
         start, bearer-token authentication, an admin kubeconfig written to --write-kubeconfig \
         and the agents' join token in DATA-DIR/server/token, and runs the scheduler and the \
         controllers (ReplicaSet, Deployment, garbage collector, namespace, node IPAM, node \
-        lifecycle, pod GC). Unless --disable-agent, it also runs an agent for this machine (as \
+        lifecycle, pod GC, endpoints, endpoint slices). Services get cluster IPs from \
+        --service-cidr and node ports from --service-node-port-range; the server keeps the \
+        kubernetes Service (endpoint: --advertise-address) and kube-system/kube-dns on \
+        --cluster-dns, whose endpoints are every node's agent. Unless --disable-agent, it also runs an agent for this machine (as \
         k3s does), joined over loopback with the server's own token and labelled \
         node-role.kubernetes.io/control-plane; its state is in DATA-DIR/agent. --http-listen alone \
         serves plain HTTP without authentication and without an agent, for local tests. Stops on \
@@ -43,8 +46,20 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Extra name or IP address for the serving certificate (repeatable).")
     var tlsSan: [String] = []
 
-    @Option(name: .long, help: "IPv4 range Service cluster IPs are allocated from.")
+    @Option(name: .long, help: "IPv4 range Service cluster IPs are allocated from; its first address is the kubernetes Service's.")
     var serviceCIDR: String = "10.43.0.0/16"
+
+    @Option(name: .long, help: "Port range NodePort Services are allocated from, FIRST-LAST.")
+    var serviceNodePortRange: String = "30000-32767"
+
+    @Option(name: .long, help: "Cluster IP of the kube-system/kube-dns Service (inside --service-cidr); each node's agent answers DNS behind it.")
+    var clusterDNS: String = "10.43.0.10"
+
+    @Option(name: .long, help: "The cluster's DNS domain; the serving certificate names kubernetes.default.svc.<domain>.")
+    var clusterDomain: String = "cluster.local"
+
+    @Option(name: .long, help: "The address pods and nodes reach the API server on: the kubernetes Service's endpoint (default: --node-ip, else the address of the default route's interface).")
+    var advertiseAddress: String?
 
     @Option(name: .customLong("cluster-cidr"), help: "IPv4 network of the pods; each node gets a /24 of it.")
     var clusterCIDR: String = "10.42.0.0/16"
@@ -75,6 +90,10 @@ struct ServerCommand: AsyncParsableCommand {
         guard nodeMonitorGracePeriod > 0, nodeMonitorPeriod > 0, defaultTolerationSeconds >= 0 else {
             throw CLIError("--node-monitor-grace-period and --node-monitor-period must be positive, --default-toleration-seconds not negative")
         }
+        let services = try serviceNetwork()
+        if let advertiseAddress, Self.ipv4(advertiseAddress).map({ $0 == 0 || $0 >> 24 == 127 || $0 >> 16 == 0xA9FE }) != false {
+            throw CLIError("--advertise-address \(advertiseAddress): expected an IPv4 address pods can reach (not loopback, link-local or 0.0.0.0)")
+        }
         // The agent's flags are checked before anything starts.
         let runAgent = !disableAgent && https != nil
         let agentSettings = runAgent ? try agent.settings(nodeOptions: nodeOptions, dataDir: agentDataDir) : nil
@@ -101,7 +120,7 @@ struct ServerCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("cannot open the store \(storePath): \(error)")
         }
-        let controlPlane = try await ControlPlane(storage: storage, serviceCIDR: serviceCIDR,
+        let controlPlane = try await ControlPlane(storage: storage, serviceCIDR: serviceCIDR, serviceNodePortRange: services.nodePorts,
                                                  defaultTolerationSeconds: defaultTolerationSeconds)
         var logger = Logger(label: "swiftlet.server")
         logger.logLevel = .info
@@ -113,8 +132,9 @@ struct ServerCommand: AsyncParsableCommand {
         if let (host, port) = https {
             let certificates = try await ServerCertificates.loadOrCreate(
                 directory: (dataDir as NSString).appendingPathComponent("tls"),
-                dnsNames: [ProcessInfo.processInfo.hostName] + tlsSan.filter { ServerCertificatesNames.isName($0) },
-                ipAddresses: [host, "10.43.0.1"].filter { $0 != "0.0.0.0" && $0 != "::" && ServerCertificatesNames.isAddress($0) }
+                dnsNames: [ProcessInfo.processInfo.hostName, "kubernetes.default.svc.\(clusterDomain)"]
+                    + tlsSan.filter { ServerCertificatesNames.isName($0) },
+                ipAddresses: [host, services.kubernetesIP].filter { $0 != "0.0.0.0" && $0 != "::" && ServerCertificatesNames.isAddress($0) }
                     // Listening everywhere: agents may dial any of this host's addresses.
                     + (host == "0.0.0.0" || host == "::" ? HostAddresses.ipv4() : [])
                     + tlsSan.filter(ServerCertificatesNames.isAddress))
@@ -145,12 +165,21 @@ struct ServerCommand: AsyncParsableCommand {
             servers.append(controlPlane.apiServer(APIServerConfiguration(
                 host: host, port: port, gitVersion: SwiftletVersion.kubernetes), logger: logger))
         }
-        let controllers = controlPlane.controllerManager(settings: controllerSettings(), logger: logger)
+        var settings = controllerSettings()
+        if let (host, port) = https, port != 0, let address = advertisedAddress(listenHost: host) {
+            // The kubernetes Service forwards to this (with port 0 the port is not known yet).
+            settings.apiServerAddresses = [address]
+            settings.apiServerPort = port
+        }
+        let controllers = controlPlane.controllerManager(settings: settings, logger: logger)
         let ownAgent = runAgent ? joinToken.flatMap { token in agentSettings.map { (token, $0) } } : nil
         let config = agentConfig()
         let podNetwork = agent.podNetwork ? ClusterPodNetwork(bridgeName: agent.bridgeName, clusterCIDR: clusterCIDR) : nil
+        let serviceSettings = ClusterServiceSettings(serviceCIDR: serviceCIDR, serviceProxy: !agent.disableKubeProxy,
+                                                     clusterDNS: !agent.disableClusterDNS)
         let serverList = servers
         let writer = kubeconfigWriter
+        let serverLogger = logger
         // systemd hears READY=1 once the API listens and, when there is one, the server's own
         // agent answers healthz: `systemctl start swiftlet` returns with the node serving.
         let systemd = ServiceNotifier()
@@ -160,8 +189,9 @@ struct ServerCommand: AsyncParsableCommand {
         // graceful shutdown: that waits for open requests to finish, and watches (kubectl -w,
         // every agent's pod and node watches) never do.
         try await AgentCommand.runUntilSignalled(systemd: systemd) {
-            try await Self.serve(servers: serverList, kubeconfigWriter: writer, controllers: controllers, ownAgent: ownAgent,
-                                 config: config, podNetwork: podNetwork, httpsPorts: httpsPorts) {
+            try await Self.serve(servers: serverList, kubeconfigWriter: writer, controlPlane: controlPlane, controllers: controllers,
+                                 ownAgent: ownAgent, config: config, podNetwork: podNetwork, serviceSettings: serviceSettings,
+                                 httpsPorts: httpsPorts, logger: serverLogger) {
                 await systemd.readyWhenHealthy(address: readiness.address, port: UInt16(readiness.port), status: readiness.status)
             }
         }
@@ -169,12 +199,15 @@ struct ServerCommand: AsyncParsableCommand {
     }
 
     /// Runs the API servers, the controllers and the server's own agent until cancelled.
-    private static func serve(servers: [APIServer], kubeconfigWriter: (@Sendable (Int) -> Void)?, controllers: ControllerManager,
-                              ownAgent: (String, AgentSettings)?, config: RuntimeConfig, podNetwork: ClusterPodNetwork?,
-                              httpsPorts: AsyncStream<Int>, whenListening: @escaping @Sendable () async -> Void) async throws {
+    private static func serve(servers: [APIServer], kubeconfigWriter: (@Sendable (Int) -> Void)?, controlPlane: ControlPlane,
+                              controllers: ControllerManager, ownAgent: (String, AgentSettings)?, config: RuntimeConfig,
+                              podNetwork: ClusterPodNetwork?, serviceSettings: ClusterServiceSettings,
+                              httpsPorts: AsyncStream<Int>, logger: Logger,
+                              whenListening: @escaping @Sendable () async -> Void) async throws {
         let (listening, listeningSink) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await controllers.run() }
+            group.addTask { await controlPlane.runServiceAllocationRepair(logger: logger) }
             group.addTask {
                 var ports = listening.makeAsyncIterator()
                 guard await ports.next() != nil else { return }
@@ -190,7 +223,8 @@ struct ServerCommand: AsyncParsableCommand {
                     let credential = try await ClusterJoin.join(server: "https://127.0.0.1:\(port)", token: token,
                                                                 nodeName: settings.nodeName, dataDirectory: config.stateRoot,
                                                                 logger: Logger(label: "swiftlet.agent.join"))
-                    try await ClusterAgent(credential: credential, config: config, settings: settings, podNetwork: podNetwork).run()
+                    try await ClusterAgent(credential: credential, config: config, settings: settings, podNetwork: podNetwork,
+                                           serviceSettings: serviceSettings).run()
                     // Returns only when cancelled: the server is stopping.
                     try await Task.sleep(for: .seconds(1_000_000))
                 }
@@ -227,13 +261,64 @@ struct ServerCommand: AsyncParsableCommand {
         settings.nodeMonitorGracePeriod = .milliseconds(Int64(nodeMonitorGracePeriod * 1000))
         settings.nodeMonitorPeriod = .milliseconds(Int64(nodeMonitorPeriod * 1000))
         settings.defaultTolerationSeconds = defaultTolerationSeconds
+        settings.serviceCIDR = serviceCIDR
+        settings.clusterDNS = clusterDNS
         return settings
+    }
+
+    /// --service-cidr, --service-node-port-range and --cluster-dns, checked together: the node
+    /// ports and the first service address (the kubernetes Service's, in the certificate).
+    func serviceNetwork() throws -> (nodePorts: ClosedRange<Int64>, kubernetesIP: String) {
+        let cidrParts = serviceCIDR.split(separator: "/")
+        guard cidrParts.count == 2, let address = Self.ipv4(String(cidrParts[0])), let prefix = Int(cidrParts[1]), (12...30).contains(prefix) else {
+            throw CLIError("--service-cidr \(serviceCIDR): expected an IPv4 network with a prefix of 12 to 30 bits, such as 10.43.0.0/16")
+        }
+        let bounds = serviceNodePortRange.split(separator: "-", omittingEmptySubsequences: false).map { Int64($0) }
+        guard bounds.count == 2, let low = bounds[0], let high = bounds[1], low >= 1, low <= high, high <= 65535 else {
+            throw CLIError("--service-node-port-range \(serviceNodePortRange): expected FIRST-LAST such as 30000-32767, within 1-65535")
+        }
+        let size = UInt32(1) << UInt32(32 - prefix)
+        let network = address & ~(size - 1)
+        guard let dns = Self.ipv4(clusterDNS), dns > network, dns < network + size - 1 else {
+            throw CLIError("--cluster-dns \(clusterDNS): expected an IPv4 address inside --service-cidr \(serviceCIDR)")
+        }
+        guard dns != network + 1 else {
+            throw CLIError("--cluster-dns \(clusterDNS): the first address of --service-cidr belongs to the kubernetes Service")
+        }
+        guard !clusterDomain.isEmpty, clusterDomain.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ label in
+            !label.isEmpty && label.count <= 63 && label.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
+                && label.first != "-" && label.last != "-"
+        }) else {
+            throw CLIError("--cluster-domain \(clusterDomain): expected a DNS domain such as cluster.local")
+        }
+        var first = in_addr(s_addr: (network + 1).bigEndian)
+        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        inet_ntop(AF_INET, &first, &text, socklen_t(text.count))
+        return (low...high, String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+
+    /// A dotted-quad IPv4 address as a number.
+    static func ipv4(_ text: String) -> UInt32? {
+        var address = in_addr()
+        guard inet_pton(AF_INET, text, &address) == 1 else { return nil }
+        return UInt32(bigEndian: address.s_addr)
+    }
+
+    /// The kubernetes Service's endpoint address: --advertise-address, --node-ip, the
+    /// listening address when it is a specific one, else the default route's interface.
+    func advertisedAddress(listenHost: String) -> String? {
+        if let advertiseAddress { return advertiseAddress }
+        if let nodeIP = nodeOptions.nodeIP { return nodeIP }
+        // Endpoints may not be loopback addresses: pods could not use them anyway.
+        if let value = Self.ipv4(listenHost), value != 0, value >> 24 != 127 { return listenHost }
+        return NodeAddressDetector.detect(excluding: [agent.bridgeName])
     }
 
     /// The runtime configuration of the server's own agent.
     func agentConfig() -> RuntimeConfig {
         var config = runtime.config(dataDir: agentDataDir)
         config.monitorPath = agent.monitorPath ?? HostRuntimeOptions.defaultMonitorPath()
+        config.clusterDNS = ClusterDNSConfig(nameservers: [clusterDNS], domain: clusterDomain)
         return config
     }
 

@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// Root-only: an in-process agent running real pods bound to it by an in-memory API server.
-@Suite("Agent with pods from the API (root)")
+@Suite("Agent with pods from the API (root)", .ownThreads)
 struct APIPodAgentTests {
     @Test func apiPodRunsAndItsStatusIsSent() async throws {
         let h = try await APIPodHarness()

@@ -7,7 +7,7 @@ import TestSupport
 
 /// Root-only: a real `swiftlet agent` process running static pods on this host, killed and
 /// restarted by the tests. Each test uses its own directories and cgroup parent.
-@Suite("Agent with static pods (root)")
+@Suite("Agent with static pods (root)", .ownThreads)
 struct AgentTests {
     @Test func crashingContainerBacksOffWithCrashLoopBackOff() async throws {
         let h = try await AgentHarness()

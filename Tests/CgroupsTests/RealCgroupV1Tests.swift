@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Cgroups
 
 /// REAL cgroup v1 on this host: needs root (CI runs as root) and v1 controllers.
 /// Every test works under its own `swiftlet-test-<random>` group and removes it in a defer.
-@Suite(.serialized, .enabled(if: RealCgroupHost.isRootOnV1, "needs root and cgroup v1 controllers"))
+@Suite(.serialized, .ownThreads, .enabled(if: RealCgroupHost.isRootOnV1, "needs root and cgroup v1 controllers"))
 struct RealCgroupV1Tests {
     let manager: CgroupV1Manager
 

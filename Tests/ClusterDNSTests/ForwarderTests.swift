@@ -2,13 +2,14 @@ import ClusterDNS
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 @testable import ClusterDNS
 
 /// Forwarding against real resolvers in the lab's namespace: dnsmasq serving a local zone
 /// (answers, the cache surviving the upstream's death, SERVFAIL when every upstream is gone,
 /// TCP when the upstream truncates), and a hostile upstream sending mismatched and spoofed
 /// replies before the real one. Root: network namespaces.
-@Suite(.serialized, .enabled(if: getuid() == 0, "needs root for network namespaces"))
+@Suite(.serialized, .ownThreads, .enabled(if: getuid() == 0, "needs root for network namespaces"))
 struct ForwarderTests {
     static func store() throws -> ClusterRecordStore {
         let store = try ClusterRecordStore()

@@ -2,12 +2,13 @@ import ClusterDNS
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 @testable import ClusterDNS
 
 /// Hostile TCP clients against the real server: slow-loris (a message begun and never
 /// finished), a length prefix that lies, zero-length messages, more connections than allowed;
 /// pipelined queries still work. Also garbage over UDP. Root: network namespaces.
-@Suite(.serialized, .enabled(if: getuid() == 0, "needs root for network namespaces"))
+@Suite(.serialized, .ownThreads, .enabled(if: getuid() == 0, "needs root for network namespaces"))
 struct TCPLimitTests {
     static let limits = DNSServerConfig.TCPLimits(maxConnections: 4, idleTimeoutMs: 1500, readTimeoutMs: 400, maxPending: 4)
 

@@ -136,6 +136,21 @@ final class ClusterHarness: @unchecked Sendable {
         ((try? await kubectl(arguments))?.output ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// An HTTP GET from outside the cluster (the lan's router, 192.168.77.1): the body, trimmed,
+    /// or nil when the request failed.
+    func fromOutside(_ url: String) async -> String? {
+        let (status, output) = await TestProcess.runAsync(TestProcess.inNetns(lan, ["/usr/bin/curl", "-sf", "--max-time", "5", url]))
+        return status == 0 ? output.trimmingCharacters(in: .whitespacesAndNewlines) : nil
+    }
+
+    /// Where `writeManifest` puts a file kubectl can read.
+    func manifestPath(_ name: String) -> String { root.path + "/" + name }
+
+    /// Writes a manifest for `kubectl apply -f`.
+    func writeManifest(_ name: String, _ text: String) throws {
+        try text.write(toFile: manifestPath(name), atomically: true, encoding: .utf8)
+    }
+
     /// Stops the swiftlet process of `host` (SIGTERM, as systemd does; pods keep running).
     func stop(_ host: Host) async {
         await TestProcess.stopAsync(host.pid)

@@ -42,6 +42,13 @@ struct RouteRequestTests {
             "2000000010000500000000000000000000000000050000000100000001000000")
     }
 
+    @Test func hairpinMatchesIpLinkSetTypeBridgeSlave() throws {
+        // ip link set dev v0 type bridge_slave hairpin on (v0 had ifindex 4)
+        #expect(try bytes(.setLink(LinkChange(index: 4, hairpin: true))) ==
+            "4000000010000500000000000000000000000000040000000000000000000000"
+            + "2000120010000100627269646765" + "5f736c6176650c0005000500040001000000")
+    }
+
     @Test func addressesMatchIpAddrReplaceAndDel() throws {
         // ip addr replace 10.42.0.1/24 dev swiftlet0 (ifindex 5)
         let address = try #require(IPv4Address("10.42.0.1"))

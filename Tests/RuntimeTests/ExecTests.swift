@@ -6,7 +6,7 @@ import TestSupport
 @testable import Runtime
 
 /// Root-only: running a command inside a running container (exec probes).
-@Suite("Exec in a container (root)")
+@Suite("Exec in a container (root)", .ownThreads)
 struct ExecTests {
     @Test func execSeesTheContainerAndReportsExitCodes() async throws {
         let h = try RuntimeHarness()

@@ -9,7 +9,7 @@ import TestSupport
 /// Root-only: the container isolation gaps found against crun (issue 10, items 7-9), checked in
 /// real containers on the runtime. Item 6 (oom_score_adj without CAP_SYS_RESOURCE) is in
 /// `OOMScoreAdjFallbackTests`.
-@Suite("Container isolation parity with containerd (root)", .serialized)
+@Suite("Container isolation parity with containerd (root)", .serialized, .ownThreads)
 struct IsolationTests {
     /// Item 7: a read-only root makes the pod's hosts files read-only too, so a container cannot
     /// rewrite what its siblings resolve with.

@@ -9,7 +9,7 @@ import TestSupport
 /// Root-only integration tests: real namespaces, overlayfs, cgroups (v1 on this host) and
 /// seccomp, on images built from Debian's busybox-static. Every test checks that nothing it
 /// created remains.
-@Suite("Pods on the runtime (root)", .serialized)
+@Suite("Pods on the runtime (root)", .serialized, .ownThreads)
 struct PodRuntimeTests {
     @Test func containerSeesHostnamePid1ImageFilesEnvAndWorkdir() async throws {
         let h = try RuntimeHarness()

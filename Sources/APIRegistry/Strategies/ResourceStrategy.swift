@@ -25,6 +25,19 @@ package protocol ResourceStrategy: Sendable {
     /// The grace period of a deletion: nil deletes at once; a positive number of seconds
     /// marks the object with a deletionTimestamp and leaves it to its owner (the kubelet).
     func gracePeriod(for object: KubeObject, requested: Int64?) -> Int64?
+
+    /// The outcome of a create whose `prepareForCreate` succeeded: `stored` is false when
+    /// nothing was written (a dry run, a later check failed, the write failed). Strategies that
+    /// hold something outside the object (a Service's cluster IP and node ports) give it back
+    /// here, as kube-apiserver's service registry reverts its allocation transaction.
+    func finishCreate(_ object: KubeObject, stored: Bool, context: StrategyContext) async
+
+    /// The outcome of an update or patch whose `prepareForUpdate` succeeded (once per attempt:
+    /// a write that lost a race is retried and reported as not stored).
+    func finishUpdate(_ object: KubeObject, old: KubeObject, stored: Bool, context: StrategyContext) async
+
+    /// The object is gone from the store.
+    func finishDelete(_ object: KubeObject, context: StrategyContext) async
 }
 
 extension ResourceStrategy {
@@ -36,7 +49,10 @@ extension ResourceStrategy {
     var allowsUnconditionalUpdate: Bool { true }
     var returnsDeletedObject: Bool { false }
     func gracePeriod(for object: KubeObject, requested: Int64?) -> Int64? { nil }
+    func finishCreate(_ object: KubeObject, stored: Bool, context: StrategyContext) async {}
+    func finishUpdate(_ object: KubeObject, old: KubeObject, stored: Bool, context: StrategyContext) async {}
+    func finishDelete(_ object: KubeObject, context: StrategyContext) async {}
 }
 
-/// Resources with no behaviour of their own (events, configmaps, endpoints, leases, ...).
+/// Resources with no behaviour of their own (events, configmaps, leases, ...).
 struct DefaultStrategy: ResourceStrategy {}

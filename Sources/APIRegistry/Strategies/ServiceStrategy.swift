@@ -1,127 +1,129 @@
 import APIMachinery
 import KubeAPI
 
-/// Services: the v1 defaults (type ClusterIP, sessionAffinity None, TCP, targetPort = port,
-/// single-stack IPv4, Cluster traffic policies), a cluster IP and node ports allocated on
-/// create and kept on update, and the basic port checks of `ValidateService`.
+/// Services, as kube-apiserver's service registry handles them
+/// (pkg/registry/core/service/storage/storage.go and strategy.go): decoded strictly into
+/// `KubeAPI.Service`, defaulted (`SetDefaults_Service`), cluster IP and node ports allocated
+/// (`ServiceAllocationOperation`), then validated (`ServiceValidation`), in that order, so an
+/// invalid Service gives back what it took and a taken or out-of-range value is reported
+/// before anything else. Allocations are released when the write fails, when an update
+/// drops them, and when the Service is deleted.
 struct ServiceStrategy: ResourceStrategy {
     var returnsDeletedObject: Bool { true }
+    /// Metadata errors are reported with the spec's, in one Invalid error, as upstream does.
+    var validatesMetadata: Bool { true }
 
     func prepareForCreate(_ object: inout KubeObject, context: StrategyContext) async throws(APIError) -> [String] {
-        object.set(.object(["loadBalancer": .object([:])]), at: ["status"])
-        try applyDefaults(&object)
-        try validate(object)
-        let type = object.string(at: ["spec", "type"]) ?? "ClusterIP"
-        if type != "ExternalName" {
-            let requested = object.string(at: ["spec", "clusterIP"])
-            if requested != "None" {
-                let address = try await context.services.allocateIP(requested: (requested ?? "").isEmpty ? nil : requested)
-                object.set(.string(address), at: ["spec", "clusterIP"])
-                object.set(.array([.string(address)]), at: ["spec", "clusterIPs"])
-            } else {
-                object.set(.array([.string("None")]), at: ["spec", "clusterIPs"])
+        var (service, warnings) = try TypedCodec.decode(Service.self, from: object.json, kind: "Service", version: "v1",
+                                                       validation: context.fieldValidation)
+        ServiceRules.applyDefaults(&service.spec)
+        ServiceRules.normalizeClusterIPs(&service.spec, old: nil)
+        try await context.services.ensureRepaired()
+        var operation = ServiceAllocationOperation(allocator: context.services, dryRun: context.dryRun, name: service.metadata.name ?? "")
+        try operation.initIPFamilyFields(&service.spec, old: nil)
+        do throws(APIError) {
+            try await operation.allocateClusterIP(&service.spec)
+            try await operation.allocateNodePorts(&service.spec)
+            try await operation.allocateHealthCheckNodePort(&service.spec, old: nil)
+            Self.dropEmptyValues(&service.spec)
+            let errors = Self.metadataErrors(service) + ServiceValidation.validate(service.spec)
+            guard errors.isEmpty else {
+                throw APIError.invalid(kind: "Service", group: "", name: service.metadata.name ?? "", errors: errors)
             }
+            object = KubeObject(fields: try TypedCodec.encode(service).objectValue ?? [:])
+            // `PrepareForCreate`: whatever status the client sent is dropped.
+            object.fields["status"] = .object(["loadBalancer": .object([:])])
+        } catch {
+            await operation.revert()
+            throw error
         }
-        if type == "NodePort" || type == "LoadBalancer" {
-            var ports = object.value(at: ["spec", "ports"])?.arrayValue ?? []
-            for index in ports.indices {
-                let requested = ports[index]["nodePort"]?.intValue
-                let port = try await context.services.allocateNodePort(requested: (requested ?? 0) == 0 ? nil : requested)
-                ports[index].set(.int(port), at: ["nodePort"])
-            }
-            object.set(.array(ports), at: ["spec", "ports"])
-        }
-        return []
+        return warnings
     }
 
     func prepareForUpdate(_ object: inout KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> [String] {
-        object.set(old.fields["status"], at: ["status"])
-        // The allocated addresses stay unless the client names them (`kubectl apply` omits them).
-        for key in ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"] where object.value(at: ["spec", key]) == nil {
-            object.set(old.value(at: ["spec", key]), at: ["spec", key])
-        }
-        if object.value(at: ["spec", "clusterIP"]) != old.value(at: ["spec", "clusterIP"]) {
-            throw APIError.invalid(kind: "Service", group: "", name: object.name ?? "", errors: [
-                ValidationError(type: .invalid, field: "spec.clusterIPs[0]", badValue: .string(object.string(at: ["spec", "clusterIP"]) ?? ""),
-                                detail: "may not change once set"),
-            ])
-        }
-        try applyDefaults(&object)
-        try validate(object)
-        let type = object.string(at: ["spec", "type"]) ?? "ClusterIP"
-        if type == "NodePort" || type == "LoadBalancer" {
-            let oldPorts = old.value(at: ["spec", "ports"])?.arrayValue ?? []
-            var ports = object.value(at: ["spec", "ports"])?.arrayValue ?? []
-            for index in ports.indices where (ports[index]["nodePort"]?.intValue ?? 0) == 0 {
-                // Keep the node port of the same port number; allocate for new ones.
-                let kept = oldPorts.first { $0["port"] == ports[index]["port"] && $0["protocol"] == ports[index]["protocol"] }?["nodePort"]?.intValue
-                let port = try await context.services.allocateNodePort(requested: nil)
-                ports[index].set(.int(kept ?? port), at: ["nodePort"])
+        var (service, warnings) = try TypedCodec.decode(Service.self, from: object.json, kind: "Service", version: "v1",
+                                                       validation: context.fieldValidation)
+        let (oldService, _) = try TypedCodec.decode(Service.self, from: old.json, kind: "Service", version: "v1", validation: .ignore)
+        let oldSpec = oldService.spec
+        ServiceRules.applyDefaults(&service.spec)
+        ServiceRules.patchAllocatedValues(&service.spec, old: oldSpec)
+        ServiceRules.normalizeClusterIPs(&service.spec, old: oldSpec)
+        ServiceRules.dropTypeDependentFields(&service.spec, old: oldSpec)
+        try await context.services.ensureRepaired()
+        var operation = ServiceAllocationOperation(allocator: context.services, dryRun: context.dryRun, name: service.metadata.name ?? "")
+        try operation.initIPFamilyFields(&service.spec, old: oldSpec)
+        do throws(APIError) {
+            // From ExternalName to a type with a virtual address: allocate one now. Otherwise
+            // the addresses are immutable, which validation checks.
+            if !ServiceRules.needsClusterIP(oldSpec) {
+                try await operation.allocateClusterIP(&service.spec)
             }
-            object.set(.array(ports), at: ["spec", "ports"])
+            try await operation.updateNodePorts(&service.spec, old: oldSpec)
+            try await operation.allocateHealthCheckNodePort(&service.spec, old: oldSpec)
+            Self.dropEmptyValues(&service.spec)
+            let errors = Self.metadataErrors(service) + ServiceValidation.validateUpdate(service.spec, old: oldSpec)
+                + ServiceValidation.validate(service.spec)
+            guard errors.isEmpty else {
+                throw APIError.invalid(kind: "Service", group: "", name: service.metadata.name ?? "", errors: errors)
+            }
+            object = KubeObject(fields: try TypedCodec.encode(service).objectValue ?? [:])
+            // The main resource never changes the status (that is services/status).
+            object.fields["status"] = old.fields["status"]
+        } catch {
+            await operation.revert()
+            throw error
         }
-        return []
+        return warnings
     }
 
-    private func applyDefaults(_ object: inout KubeObject) throws(APIError) {
-        if object.string(at: ["spec", "type"]) == nil { object.set(.string("ClusterIP"), at: ["spec", "type"]) }
-        let type = object.string(at: ["spec", "type"]) ?? "ClusterIP"
-        if object.string(at: ["spec", "sessionAffinity"]) == nil { object.set(.string("None"), at: ["spec", "sessionAffinity"]) }
-        if type != "ExternalName" {
-            if object.value(at: ["spec", "internalTrafficPolicy"]) == nil {
-                object.set(.string("Cluster"), at: ["spec", "internalTrafficPolicy"])
-            }
-            if object.value(at: ["spec", "ipFamilies"]) == nil { object.set(.array([.string("IPv4")]), at: ["spec", "ipFamilies"]) }
-            if object.value(at: ["spec", "ipFamilyPolicy"]) == nil { object.set(.string("SingleStack"), at: ["spec", "ipFamilyPolicy"]) }
-        }
-        if (type == "NodePort" || type == "LoadBalancer"), object.value(at: ["spec", "externalTrafficPolicy"]) == nil {
-            object.set(.string("Cluster"), at: ["spec", "externalTrafficPolicy"])
-        }
-        var ports = object.value(at: ["spec", "ports"])?.arrayValue ?? []
-        for index in ports.indices {
-            if ports[index]["protocol"] == nil { ports[index].set(.string("TCP"), at: ["protocol"]) }
-            if ports[index]["targetPort"] == nil, let port = ports[index]["port"] {
-                ports[index].set(port, at: ["targetPort"])
-            }
-        }
-        if !ports.isEmpty { object.set(.array(ports), at: ["spec", "ports"]) }
+    func finishCreate(_ object: KubeObject, stored: Bool, context: StrategyContext) async {
+        guard !stored, !context.dryRun else { return }
+        await context.services.release(ips: ServiceAllocator.clusterIPs(of: object), nodePorts: ServiceAllocator.nodePorts(of: object))
     }
 
-    private func validate(_ object: KubeObject) throws(APIError) {
-        var errors: [ValidationError] = []
-        let type = object.string(at: ["spec", "type"]) ?? "ClusterIP"
-        let supported = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]
-        if !supported.contains(type) {
-            errors.append(ValidationError(type: .notSupported, field: "spec.type", badValue: .string(type),
-                                          detail: "supported values: " + supported.map { ObjectValidation.quote($0) }.joined(separator: ", ")))
+    func finishUpdate(_ object: KubeObject, old: KubeObject, stored: Bool, context: StrategyContext) async {
+        guard !context.dryRun else { return }
+        let ips = Set(ServiceAllocator.clusterIPs(of: object)), oldIPs = Set(ServiceAllocator.clusterIPs(of: old))
+        let ports = Set(ServiceAllocator.nodePorts(of: object)), oldPorts = Set(ServiceAllocator.nodePorts(of: old))
+        if stored {
+            // What the update dropped (a type change to ClusterIP or ExternalName, a port removed).
+            await context.services.release(ips: Array(oldIPs.subtracting(ips)), nodePorts: Array(oldPorts.subtracting(ports)))
+        } else {
+            // What this attempt took for the new object.
+            await context.services.release(ips: Array(ips.subtracting(oldIPs)), nodePorts: Array(ports.subtracting(oldPorts)))
         }
-        let ports = object.value(at: ["spec", "ports"])?.arrayValue ?? []
-        let headless = object.string(at: ["spec", "clusterIP"]) == "None"
-        if ports.isEmpty, type != "ExternalName", !headless {
-            errors.append(ValidationError(type: .required, field: "spec.ports"))
-        }
-        var names: Set<String> = []
-        for (index, port) in ports.enumerated() {
-            let path = "spec.ports[\(index)]"
-            let name = port["name"]?.stringValue ?? ""
-            if ports.count > 1, name.isEmpty {
-                errors.append(ValidationError(type: .required, field: path + ".name"))
-            } else if !name.isEmpty, !names.insert(name).inserted {
-                errors.append(ValidationError(type: .duplicate, field: path + ".name", badValue: .string(name)))
+    }
+
+    func finishDelete(_ object: KubeObject, context: StrategyContext) async {
+        guard !context.dryRun else { return }
+        await context.services.release(ips: ServiceAllocator.clusterIPs(of: object), nodePorts: ServiceAllocator.nodePorts(of: object))
+    }
+
+    private static func metadataErrors(_ service: Service) -> [ValidationError] {
+        ObjectValidation.validateMetadata(service.metadata, namespaced: true, nameRule: .dns1035Label)
+    }
+
+    /// Empty strings, zero ports and empty lists are what Go's `omitempty` leaves out: stored
+    /// objects look like kube-apiserver's, and a re-submitted Service compares equal.
+    static func dropEmptyValues(_ spec: inout ServiceSpec) {
+        func clear(_ value: inout String?) { if value?.isEmpty == true { value = nil } }
+        clear(&spec.clusterIP)
+        clear(&spec.externalName)
+        clear(&spec.loadBalancerIP)
+        clear(&spec.externalTrafficPolicy)
+        if spec.healthCheckNodePort == 0 { spec.healthCheckNodePort = nil }
+        if spec.clusterIPs?.isEmpty == true { spec.clusterIPs = nil }
+        if spec.externalIPs?.isEmpty == true { spec.externalIPs = nil }
+        if spec.selector?.isEmpty == true { spec.selector = nil }
+        if spec.ipFamilies?.isEmpty == true { spec.ipFamilies = nil }
+        if spec.loadBalancerSourceRanges?.isEmpty == true { spec.loadBalancerSourceRanges = nil }
+        if spec.ports?.isEmpty == true { spec.ports = nil }
+        if var ports = spec.ports {
+            for index in ports.indices {
+                if ports[index].nodePort == 0 { ports[index].nodePort = nil }
+                if ports[index].name?.isEmpty == true { ports[index].name = nil }
             }
-            let number = port["port"]?.intValue ?? 0
-            if !(1...65535).contains(number) {
-                errors.append(ValidationError(type: .invalid, field: path + ".port", badValue: .int(number),
-                                              detail: "must be between 1 and 65535, inclusive"))
-            }
-            let proto = port["protocol"]?.stringValue ?? "TCP"
-            if !["TCP", "UDP", "SCTP"].contains(proto) {
-                errors.append(ValidationError(type: .notSupported, field: path + ".protocol", badValue: .string(proto),
-                                              detail: "supported values: \"SCTP\", \"TCP\", \"UDP\""))
-            }
-        }
-        if !errors.isEmpty {
-            throw APIError.invalid(kind: "Service", group: "", name: object.name ?? "", errors: errors)
+            spec.ports = ports
         }
     }
 }

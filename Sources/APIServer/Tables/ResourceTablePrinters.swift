@@ -16,6 +16,7 @@ enum ResourceTablePrinters {
         case ("apps", "deployments"): return deployments
         case ("apps", "replicasets"): return replicaSets
         case ("coordination.k8s.io", "leases"): return leases
+        case ("discovery.k8s.io", "endpointslices"): return endpointSlices
         default: return fallback
         }
     }
@@ -114,6 +115,37 @@ enum ResourceTablePrinters {
         }
         let joined = list.joined(separator: ",")
         return more ? "\(joined) + \(count - 3) more..." : joined
+    }
+
+    static let endpointSlices = TablePrinter(
+        columns: [
+            .name,
+            TableColumn(name: "AddressType", type: "string", description: "addressType specifies the type of address carried by this EndpointSlice. All addresses in this slice must be the same type. This field is immutable after creation. The following address types are currently supported:\n* IPv4: Represents an IPv4 Address.\n* IPv6: Represents an IPv6 Address.\n* FQDN: Represents a Fully Qualified Domain Name."),
+            TableColumn(name: "Ports", type: "string", description: "ports specifies the list of network ports exposed by each endpoint in this slice. Each port must have a unique name. When ports is empty, it indicates that there are no defined ports. When a port is defined with a nil port value, it indicates \"all ports\". Each slice may include a maximum of 100 ports."),
+            TableColumn(name: "Endpoints", type: "string", description: "endpoints is a list of unique endpoints in this slice. Each slice may include a maximum of 1000 endpoints."),
+            .age,
+        ],
+        cells: { object, context in
+            let ports = (object.fields["ports"]?.arrayValue ?? []).map { port in
+                port["port"]?.intValue.map { String($0) } ?? port["name"]?.stringValue ?? "*"
+            }
+            let addresses = (object.fields["endpoints"]?.arrayValue ?? []).flatMap { endpoint in
+                (endpoint["addresses"]?.arrayValue ?? []).compactMap(\.stringValue)
+            }
+            return [
+                .string(object.name ?? ""), .string(object.fields["addressType"]?.stringValue ?? ""),
+                .string(listWithMore(ports)), .string(listWithMore(addresses)), .string(context.age(object.creationTimestamp)),
+            ]
+        }
+    )
+
+    /// `listWithMoreString` of the EndpointSlice printer: up to three values, then `+ N more...`;
+    /// `<unset>` when there are none.
+    static func listWithMore(_ values: [String]) -> String {
+        if values.count > 3 {
+            return values.prefix(3).joined(separator: ",") + " + \(values.count - 3) more..."
+        }
+        return values.isEmpty ? "<unset>" : values.joined(separator: ",")
     }
 
     static let events = TablePrinter(

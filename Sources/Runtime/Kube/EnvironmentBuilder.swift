@@ -8,17 +8,22 @@ public struct PodRuntimeInfo: Sendable, Equatable {
     public var hostIP: String?
     public var podIP: String?
     public var hostname: String
+    /// The Service variables of the container being started (`ServiceEnvironment`).
+    public var serviceVariables: [ServiceVariable]
 
-    public init(nodeName: String, hostIP: String? = nil, podIP: String? = nil, hostname: String) {
+    public init(nodeName: String, hostIP: String? = nil, podIP: String? = nil, hostname: String,
+                serviceVariables: [ServiceVariable] = []) {
         self.nodeName = nodeName
         self.hostIP = hostIP
         self.podIP = podIP
         self.hostname = hostname
+        self.serviceVariables = serviceVariables
     }
 }
 
 /// The container's environment: the image's Env, HOSTNAME (as containerd sets it), then the
-/// container's `env` in order, each value `$(VAR)`-expanded against the entries before it
+/// container's `env` in order, each value `$(VAR)`-expanded against the entries before it and
+/// the Service variables, then the Service variables the container did not set itself
 /// (kubelet's makeEnvironmentVariables). Later entries replace earlier ones in place.
 public enum EnvironmentBuilder {
     static let defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -37,18 +42,23 @@ public enum EnvironmentBuilder {
             set(String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
         }
         set("HOSTNAME", info.hostname)
-        // Only the container's own variables are visible to $(VAR) expansion, as in kubelet.
+        // Only the container's own variables and the Service variables are visible to $(VAR)
+        // expansion, as in kubelet.
+        let services = Dictionary(info.serviceVariables.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
         var declared: [String: String] = [:]
         for variable in container.env ?? [] {
             let value: String?
             if let source = variable.valueFrom {
                 value = try resolve(source, name: variable.name, pod: pod, container: container, info: info)
             } else {
-                value = VariableExpansion.expand(variable.value ?? "") { declared[$0] }
+                value = VariableExpansion.expand(variable.value ?? "") { declared[$0] ?? services[$0] }
             }
             guard let value else { continue }
             declared[variable.name] = value
             set(variable.name, value)
+        }
+        for variable in info.serviceVariables where declared[variable.name] == nil {
+            set(variable.name, variable.value)
         }
         return order.map { "\($0)=\(values[$0] ?? "")" }
     }

@@ -43,45 +43,15 @@ public enum HostFiles {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// resolv.conf by dnsPolicy. Without cluster DNS (no server yet), ClusterFirst falls back to
-    /// the host's file as kubelet does; `None` uses only spec.dnsConfig, others merge it in.
-    public static func resolvConf(for pod: Pod, hostFile: String) -> String {
-        let policy = pod.spec.dnsPolicy ?? "ClusterFirst"
-        var nameservers: [String] = []
-        var searches: [String] = []
-        var options: [String] = []
-        if policy != "None" {
-            let host = (try? String(contentsOfFile: hostFile, encoding: .utf8)) ?? ""
-            for line in host.split(separator: "\n") {
-                let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-                guard let key = fields.first else { continue }
-                switch key {
-                case "nameserver": nameservers += fields.dropFirst()
-                case "search": searches = Array(fields.dropFirst())
-                case "options": options += fields.dropFirst()
-                default: break
-                }
-            }
-        }
-        if let config = pod.spec.dnsConfig {
-            nameservers += config.nameservers ?? []
-            searches += config.searches ?? []
-            for option in config.options ?? [] {
-                options.append(option.value.map { "\(option.name ?? ""):\($0)" } ?? (option.name ?? ""))
-            }
-        }
-        // glibc reads at most 3 nameservers and 6 search domains (kubelet trims the same way).
-        var text = ""
-        if !searches.isEmpty { text += "search " + searches.prefix(6).joined(separator: " ") + "\n" }
-        for server in nameservers.prefix(3) { text += "nameserver \(server)\n" }
-        if !options.isEmpty { text += "options " + options.joined(separator: " ") + "\n" }
-        return text
-    }
-
     /// Writes the three files into the pod directory.
-    public static func write(for pod: Pod, layout: PodLayout, podIPs: [String], hostResolvConf: String) throws {
-        try hosts(for: pod, podIPs: podIPs).write(toFile: layout.etcHosts, atomically: true, encoding: .utf8)
+    /// resolv.conf comes from the host's file and the cluster's DNS (`PodDNS`, kubelet's rules).
+    public static func write(for pod: Pod, layout: PodLayout, podIPs: [String], hostResolvConf: String,
+                             clusterDNS: ClusterDNSConfig) throws {
+        try hosts(for: pod, podIPs: podIPs, clusterDomain: clusterDNS.domain)
+            .write(toFile: layout.etcHosts, atomically: true, encoding: .utf8)
         try (hostname(for: pod) + "\n").write(toFile: layout.etcHostname, atomically: true, encoding: .utf8)
-        try resolvConf(for: pod, hostFile: hostResolvConf).write(toFile: layout.resolvConf, atomically: true, encoding: .utf8)
+        let host = (try? String(contentsOfFile: hostResolvConf, encoding: .utf8)) ?? ""
+        try PodDNS.build(for: pod, hostResolvConf: host, cluster: clusterDNS).resolvConf
+            .write(toFile: layout.resolvConf, atomically: true, encoding: .utf8)
     }
 }

@@ -18,14 +18,18 @@ public final class PodRuntime: Sendable {
     public let nodeName: String
     /// The pod network, or nil for pods with only a loopback interface (`swiftlet run`).
     public let network: (any PodNetwork)?
+    /// The cluster's Services for containers' Service variables; nil without a server.
+    public let services: (any ServiceLister)?
     let builder: ContainerSpecBuilder
     let logger: Logger
     /// Whether the kernel's refusal of a QoS oom_score_adj has been logged (once per runtime).
     private let oomScoreAdjFallbackLogged = Atomic<Bool>(false)
 
     public init(config: RuntimeConfig, images: ImageStore, cgroups: any CgroupManager, nodeName: String,
-                network: (any PodNetwork)? = nil, logger: Logger = Logger(label: "swiftlet.runtime")) {
+                network: (any PodNetwork)? = nil, services: (any ServiceLister)? = nil,
+                logger: Logger = Logger(label: "swiftlet.runtime")) {
         self.config = config
+        self.services = services
         self.images = images
         self.cgroups = cgroups
         self.nodeName = nodeName
@@ -65,7 +69,8 @@ public final class PodRuntime: Sendable {
             if let network, pod.spec.hostNetwork != true, let netns = sandbox?.networkNamespace {
                 podIPs = try network.setUp(podUID: uid, netns: netns, hostPorts: Self.hostPorts(pod)).ips
             }
-            try HostFiles.write(for: pod, layout: layout, podIPs: podIPs, hostResolvConf: config.hostResolvConf)
+            try HostFiles.write(for: pod, layout: layout, podIPs: podIPs, hostResolvConf: config.hostResolvConf,
+                                clusterDNS: config.clusterDNS)
             // Device rules live on the container groups: a v1 child can never be granted more
             // devices than its parent, so the pod group allows all (kubelet's SkipDevices).
             var resources = CgroupResources()
@@ -101,7 +106,7 @@ public final class PodRuntime: Sendable {
         let image = try images.resolve(container.image ?? "")
         let layers = try images.layerDirectories(for: image)
         var plan = try builder.plan(pod: sandbox.pod, container: container, image: image, layers: layers,
-                                    layout: sandbox.layout, attempt: attempt, sandbox: sandbox.sandbox, info: sandbox.info)
+                                    layout: sandbox.layout, attempt: attempt, sandbox: sandbox.sandbox, info: containerInfo(sandbox))
         let imageName = (try? ImageReference(parsing: container.image ?? "").normalized) ?? image.references.first ?? ""
         let imageID = imageName.split(separator: ":").first.map { "\($0)@\(image.manifestDigest)" } ?? image.id.description
         do {
@@ -191,6 +196,16 @@ public final class PodRuntime: Sendable {
         }
     }
 
+    /// The pod's facts plus the Service variables as of now: kubelet computes them at each
+    /// container start (and a running container keeps the ones it started with).
+    func containerInfo(_ sandbox: RunningSandbox) -> PodRuntimeInfo {
+        var info = sandbox.info
+        if let services {
+            info.serviceVariables = ServiceEnvironment.variables(for: sandbox.pod, services: services.services())
+        }
+        return info
+    }
+
     /// Runs `command` inside a running container, as the container's user with its environment,
     /// capabilities and seccomp profile (CRI ExecSync, used by exec probes). Returns the exit
     /// code, or nil when it did not finish within `timeout` (it is then killed).
@@ -201,7 +216,7 @@ public final class PodRuntime: Sendable {
         let image = try images.resolve(spec.image ?? "")
         let layers = try images.layerDirectories(for: image)
         let plan = try builder.plan(pod: sandbox.pod, container: spec, image: image, layers: layers, layout: sandbox.layout,
-                                    attempt: container.attempt, sandbox: sandbox.sandbox, info: sandbox.info)
+                                    attempt: container.attempt, sandbox: sandbox.sandbox, info: containerInfo(sandbox))
         var exec = plan.spawn
         exec.process.argv = command
         exec.cgroupProcs = cgroups.procsFiles(for: container.cgroup)

@@ -1,0 +1,87 @@
+import ClusterDNS
+import Foundation
+import KubeAPI
+import Logging
+import NodeNetwork
+import Runtime
+import ServiceProxy
+
+/// What a joined node does for Services besides its pods: kube-proxy's job (the service
+/// proxy, nftables) and CoreDNS's (the cluster DNS server), both fed by the node's own
+/// Service and EndpointSlice watches.
+public struct ClusterServiceSettings: Sendable {
+    /// The ClusterIP range (k3s' --service-cidr): addresses outside it are refused by the proxy.
+    public var serviceCIDR: String
+    /// Program Services into nftables (k3s' `--disable-kube-proxy` turns this off).
+    public var serviceProxy: Bool
+    /// Answer cluster DNS on the node bridge's address, port 53 (k3s: `--disable coredns`).
+    public var clusterDNS: Bool
+
+    public init(serviceCIDR: String = "10.43.0.0/16", serviceProxy: Bool = true, clusterDNS: Bool = true) {
+        self.serviceCIDR = serviceCIDR
+        self.serviceProxy = serviceProxy
+        self.clusterDNS = clusterDNS
+    }
+}
+
+extension ClusterAgent {
+    /// The Service the cluster DNS is reached at (the server keeps it; its EndpointSlice lists
+    /// every node's bridge address, and `internalTrafficPolicy: Local` keeps queries on the node).
+    static let dnsService = (namespace: "kube-system", name: "kube-dns")
+
+    /// Starts the service proxy and the DNS server in `group` once the pod network is up, and
+    /// returns the DNS settings pods get: the cluster nameserver only when this node answers it.
+    func startServices(_ services: ClusterServices, podCIDR: String, clusterCIDR: String, nodeIP: String?,
+                       group: inout ThrowingTaskGroup<Void, any Error>) async throws -> ClusterDNSConfig {
+        let settings = serviceSettings
+        let nodeName = self.settings.nodeName
+        if settings.serviceProxy {
+            guard let serviceCIDR = IPv4Subnet(settings.serviceCIDR), let cluster = IPv4Subnet(clusterCIDR) else {
+                throw ClusterAgentError("--service-cidr \(settings.serviceCIDR) or --cluster-cidr \(clusterCIDR) is not an IPv4 network such as 10.43.0.0/16")
+            }
+            let proxy = try ServiceProxy(config: ServiceProxyConfig(
+                nodeName: nodeName, nodeAddresses: nodeIP.flatMap(IPv4Address.init).map { [$0] } ?? [],
+                clusterCIDR: cluster, serviceCIDR: serviceCIDR), logger: logger)
+            services.attach(proxy)
+            group.addTask { await proxy.run() }
+            logger.info("service proxy started", metadata: ["serviceCIDR": "\(serviceCIDR)"])
+        }
+        var dns = config.clusterDNS
+        guard settings.clusterDNS, let subnet = IPv4Subnet(podCIDR) else { return ClusterDNSConfig(domain: dns.domain) }
+        if dns.nameservers.isEmpty {
+            // Not given (--cluster-dns): the address of the server's kube-dns Service.
+            _ = await services.waitForSync(timeout: .seconds(30))
+            if let address = services.clusterIP(namespace: Self.dnsService.namespace, name: Self.dnsService.name),
+               IPv4Address(address) != nil {
+                dns.nameservers = [address]
+            } else {
+                logger.warning("no kube-system/kube-dns Service with a cluster IP: pods get the host's DNS")
+                return ClusterDNSConfig(domain: dns.domain)
+            }
+        }
+        let listen = subnet.address(at: 1).description
+        let records = try ClusterRecordStore(zone: dns.domain, ttl: 5, nameserverAddresses: dns.nameservers)
+        services.attach(records)
+        let server = DNSServer(config: DNSServerConfig(
+            listen: [try SocketAddress(host: listen, port: 53)],
+            upstream: UpstreamConfig(resolvConf: config.hostResolvConf)), records: records)
+        try server.start()
+        group.addTask {
+            // Runs until the agent stops; its threads end with it.
+            await withTaskCancellationHandler {
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            } onCancel: {
+                server.stop()
+            }
+        }
+        logger.info("cluster DNS answering", metadata: ["address": "\(listen):53", "service": "\(dns.nameservers.joined(separator: ","))",
+                                                        "domain": "\(dns.domain)"])
+        return dns
+    }
+}
+
+/// A joined agent's setting that cannot work, with what to change.
+struct ClusterAgentError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,148 @@
+import APIMachinery
+import KubeAPI
+import Logging
+
+/// kube-apiserver's `kubernetes` Service controller and endpoint reconciler
+/// (pkg/controlplane/controller/kubernetesservice, pkg/controlplane/reconcilers): Service
+/// `default/kubernetes` exists (re-created if deleted) with port `https` 443 forwarding to
+/// the API server's port, and its Endpoints and EndpointSlice list the API server's
+/// advertised addresses, checked every `apiServerEndpointsInterval`. As upstream's
+/// `EndpointsAdapter` writes them: the Endpoints labelled
+/// `endpointslice.kubernetes.io/skip-mirror`, the slice named `kubernetes` with only the
+/// `kubernetes.io/service-name` label and endpoints that are just ready. One server here, so
+/// the addresses are this server's (upstream's lease reconciler would merge several).
+struct KubernetesServiceController: Controller {
+    let name = "kubernetes-service"
+    static let namespace = "default"
+    static let serviceName = "kubernetes"
+    static let key = "\(namespace)/\(serviceName)"
+
+    private let client: any ResourceClient
+    private let addresses: [String]
+    private let port: Int
+    private let clusterIP: String?
+    private let interval: Duration
+    private let queue = WorkQueue()
+    private let logger: Logger
+
+    init(client: any ResourceClient, informers: Informers, settings: ControllerSettings, logger: Logger) {
+        self.client = client
+        self.addresses = Array(Set(settings.apiServerAddresses)).sorted()
+        self.port = settings.apiServerPort
+        self.clusterIP = IPv4Text.parseCIDR(settings.serviceCIDR).map { IPv4Text.format($0.0 + 1) }
+        self.interval = settings.apiServerEndpointsInterval
+        self.logger = logger
+        let queue = self.queue
+        for ref in [ResourceRef.services, .endpointSlices] {
+            informers.informer(ref).addHandler { event in
+                guard Informer.key(of: event.object) == Self.key else { return }
+                Task { await queue.add(Self.key) }
+            }
+        }
+    }
+
+    func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await runWorkers(name: name, queue: queue, workers: 1, logger: logger) { _ in try await sync() }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    await queue.add(Self.key)
+                    try? await Task.sleep(for: interval)
+                }
+            }
+        }
+    }
+
+    private var endpointPort: [String: JSONValue] {
+        ["name": .string("https"), "port": .int(Int64(port)), "protocol": .string("TCP")]
+    }
+
+    private func sync() async throws(APIError) {
+        try await syncService()
+        try await syncEndpoints()
+        try await syncSlice()
+    }
+
+    /// `CreateOrUpdateMasterServiceIfNeeded`: the Service exists and forwards 443 to our port.
+    private func syncService() async throws(APIError) {
+        let ports: JSONValue = .array([.object([
+            "name": .string("https"), "port": .int(443), "protocol": .string("TCP"), "targetPort": .int(Int64(port)),
+        ])])
+        guard var service = try await client.get(.services, namespace: Self.namespace, name: Self.serviceName) else {
+            var spec: [String: JSONValue] = ["ports": ports, "sessionAffinity": .string("None"), "type": .string("ClusterIP")]
+            if let clusterIP { spec["clusterIP"] = .string(clusterIP) }
+            let service = KubeObject(fields: [
+                "apiVersion": .string("v1"), "kind": .string("Service"),
+                "metadata": .object([
+                    "name": .string(Self.serviceName), "namespace": .string(Self.namespace),
+                    "labels": .object(["component": .string("apiserver"), "provider": .string("kubernetes")]),
+                ]),
+                "spec": .object(spec),
+            ])
+            do {
+                _ = try await client.create(.services, namespace: Self.namespace, service)
+            } catch where error.code == 409 {
+                return
+            }
+            return
+        }
+        if service.value(at: ["spec", "ports"]) != ports {
+            service.set(ports, at: ["spec", "ports"])
+            _ = try await client.update(.services, service)
+        }
+    }
+
+    private func syncEndpoints() async throws(APIError) {
+        let subsets: JSONValue = .array([.object([
+            "addresses": .array(addresses.map { .object(["ip": .string($0)]) }),
+            "ports": .array([.object(endpointPort)]),
+        ])])
+        let labels = [ServiceEndpointRules.skipMirrorLabel: "true"]
+        let current = try await client.get(.endpoints, namespace: Self.namespace, name: Self.serviceName)
+        if let current, current.fields["subsets"] == subsets, current.labels == labels { return }
+        var endpoints = current ?? KubeObject(fields: [
+            "apiVersion": .string("v1"), "kind": .string("Endpoints"),
+            "metadata": .object(["name": .string(Self.serviceName), "namespace": .string(Self.namespace)]),
+        ])
+        endpoints.labels = labels
+        endpoints.fields["subsets"] = subsets
+        if current == nil {
+            _ = try await client.create(.endpoints, namespace: Self.namespace, endpoints)
+        } else {
+            logger.info("resetting the endpoints of the kubernetes service", metadata: ["addresses": "\(addresses)", "port": "\(port)"])
+            _ = try await client.update(.endpoints, endpoints)
+        }
+    }
+
+    private func syncSlice() async throws(APIError) {
+        let endpoints: JSONValue = .array(addresses.map {
+            .object(["addresses": .array([.string($0)]), "conditions": .object(["ready": .bool(true)])])
+        })
+        let ports: JSONValue = .array([.object(endpointPort)])
+        let labels = [EndpointSlice.serviceNameLabel: Self.serviceName]
+        var options = ListOptions()
+        options.labelSelector = try LabelSelector(parsing: "\(EndpointSlice.serviceNameLabel)=\(Self.serviceName)")
+        let slices = try await client.list(.endpointSlices, namespace: Self.namespace, options: options).items
+        // Other slices of this Service are not ours to keep (a stale family after a downgrade).
+        for slice in slices where slice.name != Self.serviceName || slice.fields["addressType"]?.stringValue != "IPv4" {
+            try await client.delete(.endpointSlices, namespace: Self.namespace, name: slice.name ?? "")
+        }
+        let current = slices.first { $0.name == Self.serviceName && $0.fields["addressType"]?.stringValue == "IPv4" }
+        if let current, current.fields["endpoints"] == endpoints, current.fields["ports"] == ports, current.labels == labels { return }
+        var slice = current ?? KubeObject(fields: [
+            "apiVersion": .string("discovery.k8s.io/v1"), "kind": .string("EndpointSlice"),
+            "metadata": .object(["name": .string(Self.serviceName), "namespace": .string(Self.namespace)]),
+            "addressType": .string("IPv4"),
+        ])
+        slice.labels = labels
+        slice.fields["endpoints"] = endpoints
+        slice.fields["ports"] = ports
+        if current == nil {
+            _ = try await client.create(.endpointSlices, namespace: Self.namespace, slice)
+        } else {
+            _ = try await client.update(.endpointSlices, slice)
+        }
+    }
+}
