@@ -1,11 +1,12 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 @testable import ServiceSupport
 
 /// The probe against real HTTP servers on loopback: busybox httpd (a real, independent HTTP
 /// implementation) and sockets that refuse or answer garbage.
-@Suite(.serialized)
+@Suite(.serialized, .ownThreads)
 struct HealthzProbeTests {
     static let busybox = "/bin/busybox"
 
