@@ -233,9 +233,45 @@ create_killall() {
 # Stops swiftlet's services and everything they started: pods (their processes, cgroups,
 # namespaces and mounts), the containers' monitors, the node bridge, pod routes and
 # swiftlet's nftables tables. Files stay (swiftlet-uninstall.sh removes them).
+#
+# --shutdown (the services' ExecStopPost): while the system shuts down, and only then, stops
+# the pods' processes and nothing else; a restart or stop of the service leaves them running.
+# Left to systemd's final kill, a container whose PID 1 ignores SIGTERM (a PID namespace's
+# init gets only the signals it handles) holds the shutdown for 90 s before SIGKILL. Here
+# they get SIGTERM and 5 s, then SIGKILL; their monitors record the exits, and the agent
+# restarts them by restartPolicy when the machine is back, as after a power cut.
 [ "$(id -u)" -eq 0 ] || exec sudo "$0" "$@"
-set -x
 
+# The pods' cgroups: below the services' slice (swiftlet.slice/kubepods) or, for an agent
+# started by hand, swiftlet/ at the root; every hierarchy (cgroup v2, or each v1 controller).
+pod_cgroups() {
+    for mount in $(awk '$3 == "cgroup2" || $3 == "cgroup" {print $2}' /proc/self/mounts); do
+        for parent in swiftlet.slice/kubepods swiftlet; do
+            [ -d "$mount/$parent" ] && echo "$mount/$parent"
+        done
+    done
+}
+pod_pids() {
+    for dir in $(pod_cgroups); do find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null; done
+}
+
+if [ "${1:-}" = --shutdown ]; then
+    [ "$(systemctl is-system-running 2>/dev/null)" = stopping ] || exit 0
+    pids=$(pod_pids)
+    [ -n "$pids" ] || exit 0
+    echo "swiftlet-killall: the system is shutting down: stopping the pods' processes"
+    kill -TERM $pids 2>/dev/null
+    for i in $(seq 25); do
+        [ -n "$(pod_pids)" ] || exit 0
+        sleep 0.2
+    done
+    for dir in $(pod_cgroups); do [ -f "$dir/cgroup.kill" ] && echo 1 > "$dir/cgroup.kill"; done
+    pids=$(pod_pids)
+    [ -z "$pids" ] || kill -KILL $pids 2>/dev/null
+    exit 0
+fi
+
+set -x
 for service in /etc/systemd/system/swiftlet*.service; do
     [ -s "$service" ] && systemctl stop "$(basename "$service")"
 done
@@ -248,26 +284,20 @@ for exe in /proc/[0-9]*/exe; do
     esac
 done
 
-# The pods' cgroups: below the services' slice (swiftlet.slice/kubepods) or, for an agent
-# started by hand, swiftlet/ at the root; every hierarchy (cgroup v2, or each v1 controller).
 kill_and_remove_cgroups() {
-    for parent in "$@"; do
-        for mount in $(awk '$3 == "cgroup2" || $3 == "cgroup" {print $2}' /proc/self/mounts); do
-            dir=$mount/$parent
-            [ -d "$dir" ] || continue
-            [ -f "$dir/cgroup.kill" ] && echo 1 > "$dir/cgroup.kill"
-            for i in 1 2 3 4 5 6 7 8 9 10; do
-                pids=$(find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null)
-                [ -z "$pids" ] && break
-                kill -9 $pids 2>/dev/null
-                sleep 0.2
-            done
-            find "$dir" -depth -type d -exec rmdir {} \; 2>/dev/null
+    for dir in $(pod_cgroups); do
+        [ -f "$dir/cgroup.kill" ] && echo 1 > "$dir/cgroup.kill"
+        for i in 1 2 3 4 5 6 7 8 9 10; do
+            pids=$(find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null)
+            [ -z "$pids" ] && break
+            kill -9 $pids 2>/dev/null
+            sleep 0.2
         done
+        find "$dir" -depth -type d -exec rmdir {} \; 2>/dev/null
     done
 }
 { set +x; } 2>/dev/null
-kill_and_remove_cgroups swiftlet.slice/kubepods swiftlet
+kill_and_remove_cgroups
 set -x
 systemctl stop swiftlet.slice 2>/dev/null
 
@@ -403,6 +433,9 @@ RestartSec=5s
 ExecStartPre=-/sbin/modprobe br_netfilter
 ExecStartPre=-/sbin/modprobe overlay
 ExecStart=${BIN_DIR}/swiftlet ${CMD_SWIFTLET}${CMD_ARGS}
+# At system shutdown only: the pods stop here instead of holding the shutdown (the script's
+# --shutdown says why).
+ExecStopPost=-${KILLALL_SH} --shutdown
 EOF
 }
 
