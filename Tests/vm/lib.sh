@@ -109,15 +109,25 @@ vm_run() {
 # vm_pid NAME: the QEMU process of the VM.
 vm_pid() { cat "$VM_RUN/$1/pid" 2>/dev/null; }
 
+# vm_send NAME SCRIPT: queues SCRIPT in the VM without waiting for it (a reboot or a poweroff,
+# which never report back: the runner marks a command .running before it starts it, so it is
+# not run again after the reboot).
+vm_send() {
+    dir=$VM_RUN/share/vms/$1/cmd
+    n=$(( $(ls "$dir" | grep -c '\.sh$' || true) + 1 ))
+    id=$(printf '%03d' "$n")
+    printf '%s\n' "$2" > "$dir/$id.sh.tmp"
+    mv "$dir/$id.sh.tmp" "$dir/$id.sh"
+    vm_log "$1: sent $2"
+}
+
 # vm_stop NAME: powers the VM off (its runner calls poweroff), then waits for QEMU to exit;
 # kills it after 60 s.
 vm_stop() {
     name=$1
     pid=$(vm_pid "$name")
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-    dir=$VM_RUN/share/vms/$name/cmd
-    n=$(( $(ls "$dir" | grep -c '\.sh$' || true) + 1 ))
-    printf 'systemctl poweroff --no-block\n' > "$dir/$(printf '%03d' "$n").sh"
+    vm_send "$name" 'systemctl poweroff --no-block'
     waited=0
     while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 60 ]; do sleep 1; waited=$((waited + 1)); done
     if kill -0 "$pid" 2>/dev/null; then
@@ -126,6 +136,31 @@ vm_stop() {
         sleep 1
         kill -9 "$pid" 2>/dev/null || true
     fi
+}
+
+# in_parallel JOB...: runs each JOB (a shell command, usually a function of the scenario with
+# its arguments) in a background subshell, its output in $VM_RUN/jobs/; then prints the
+# outputs in order, each line prefixed with its job. Fails when any job failed. The VMs are
+# separate machines: steps on different VMs overlap, steps on one VM must not (vm_exec
+# numbers a VM's commands by counting them).
+in_parallel() {
+    mkdir -p "$VM_RUN/jobs"
+    index=0
+    for job in "$@"; do
+        index=$((index + 1))
+        ( eval "$job" ) > "$VM_RUN/jobs/$index.log" 2>&1 &
+        echo $! > "$VM_RUN/jobs/$index.pid"
+    done
+    index=0
+    failed=""
+    for job in "$@"; do
+        index=$((index + 1))
+        wait "$(cat "$VM_RUN/jobs/$index.pid")" || failed="$failed [$job]"
+        label=$(printf '%s' "$job" | cut -c1-40)
+        sed "s|^|[$label] |" "$VM_RUN/jobs/$index.log"
+        rm -f "$VM_RUN/jobs/$index.log" "$VM_RUN/jobs/$index.pid"
+    done
+    [ -z "$failed" ] || { vm_log "failed in parallel:$failed"; return 1; }
 }
 
 # vm_network_down: kills any QEMU still running (by its pid file) and removes the namespace.

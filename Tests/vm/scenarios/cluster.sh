@@ -7,15 +7,19 @@
 #  2. install.sh installs a server; its kubeconfig (0600) and token exist
 #  3. on agent1, installs that must fail do, with the reason, and leave nothing behind:
 #     an http:// URL, no token, a wrong secret, a wrong CA hash, a URL nobody answers
-#  4. install.sh with the URL and token installs agent1 and agent2; kubectl get nodes shows
-#     the three Ready; re-running install.sh on agent1 changes nothing and restarts nothing
-#  5. a Deployment with memory and CPU limits: memory.max and cpu.max of its containers'
+#     (meanwhile agent2 installs); then agent1 installs with the URL and token; kubectl get
+#     nodes shows the three Ready; re-running install.sh on agent1 changes nothing and
+#     restarts nothing
+#  4. a Deployment with memory and CPU limits: memory.max and cpu.max of its containers'
 #     cgroups under swiftlet.slice/kubepods, the eBPF device program attached, node
 #     allocatable on kubepods
-#  6. a memory hog is OOM-killed and reported OOMKilled (memory.events)
-#  7. systemctl restart swiftlet-agent keeps agent1's containers (same PIDs)
-#  8. a reboot of agent2 brings the service and its pods back
-#  9. the uninstall scripts leave every VM as the snapshot found it
+#  5. agent2 reboots; meanwhile on agent1 a memory hog is OOM-killed and reported OOMKilled
+#     (memory.events), and systemctl restart swiftlet-agent keeps its containers (same
+#     PIDs, a new agent process); agent2 comes back with the service, a new boot ID and
+#     its pod's container started again
+#  6. the uninstall scripts leave every VM as the snapshot found it
+# Steps on different VMs overlap (in_parallel) where the story allows: under TCG emulation
+# every step is slow, and CI runs this.
 
 SERVER_IP=192.168.100.10
 AGENT1_IP=192.168.100.11
@@ -97,12 +101,19 @@ vm_start agent1 "$AGENT1_IP"
 vm_start agent2 "$AGENT2_IP"
 for vm in server agent1 agent2; do vm_wait_boot "$vm" 1 600 || fail "$vm did not boot"; done
 
-step "snapshot before install"
-for vm in server agent1 agent2; do
+# snapshot VM WHEN: the VM's state (Tests/vm/guest/snapshot.sh) into share/vms/VM/WHEN.txt.
+snapshot() {
+    vm_exec "$1" 300 "sh /share/bin/snapshot.sh > /share/vms/$1/$2.txt" || fail "snapshot of $1"
+}
+
+prepare_and_snapshot() {
     # run.sh's VM_PREPARE (developing the harness only, e.g. a debug build's Swift libraries).
-    if [ -f "$VM_RUN/share/bin/prepare.sh" ]; then vm_run "$vm" 'sh /share/bin/prepare.sh' || fail "prepare $vm"; fi
-    vm_exec "$vm" 300 "sh /share/bin/snapshot.sh > /share/vms/$vm/before.txt" || fail "snapshot of $vm"
-done
+    if [ -f "$VM_RUN/share/bin/prepare.sh" ]; then vm_run "$1" 'sh /share/bin/prepare.sh' || fail "prepare $1"; fi
+    snapshot "$1" before
+}
+
+step "snapshot before install"
+in_parallel "prepare_and_snapshot server" "prepare_and_snapshot agent1" "prepare_and_snapshot agent2" || fail "snapshots"
 
 step "install the server"
 vm_run server 'cd /tmp && INSTALL_SWIFTLET_BIN=/share/bin/swiftlet sh /share/bin/install.sh' || fail "server install"
@@ -120,19 +131,23 @@ TOKEN=$(vm_exec server 60 'cat /var/lib/swiftlet/server/token') || fail "no toke
 vm_exec server 60 'cat /etc/swiftlet/swiftlet.yaml' | sed "s#https://127.0.0.1:#https://$SERVER_IP:#" > "$KUBECONFIG_HOST"
 vm_run server 'swiftlet images import /share/bin/busybox-oci.tar' || fail "image import on the server"
 
-step "installs that must fail, on agent1"
-install_must_fail agent1 "SWIFTLET_URL=http://$SERVER_IP:6443 SWIFTLET_TOKEN=$TOKEN" "Only https:// URLs are supported"
-install_must_fail agent1 "SWIFTLET_URL=https://$SERVER_IP:6443" "SWIFTLET_TOKEN or SWIFTLET_TOKEN_FILE is not"
-install_must_fail agent1 "SWIFTLET_URL=https://$SERVER_IP:6443 SWIFTLET_TOKEN=${TOKEN%:*}:wrongsecretwrongsecret" "refused the join token (401"
-install_must_fail agent1 "SWIFTLET_URL=https://$SERVER_IP:6443 SWIFTLET_TOKEN=K10$(printf '0%.0s' $(seq 64))::${TOKEN#*::}" "token CA hash does not match"
-install_must_fail agent1 "SWIFTLET_URL=https://$SERVER_IP:7443 SWIFTLET_TOKEN=$TOKEN" "after 5 attempts"
+install_agent() {
+    vm_run "$1" "cd /tmp && SWIFTLET_URL=https://$SERVER_IP:6443 SWIFTLET_TOKEN='$TOKEN' INSTALL_SWIFTLET_BIN=/share/bin/swiftlet sh /share/bin/install.sh" ||
+        fail "$1 install"
+    vm_run "$1" 'swiftlet images import /share/bin/busybox-oci.tar' || fail "image import on $1"
+}
 
-step "install two agents"
-for vm in agent1 agent2; do
-    vm_run "$vm" "cd /tmp && SWIFTLET_URL=https://$SERVER_IP:6443 SWIFTLET_TOKEN='$TOKEN' INSTALL_SWIFTLET_BIN=/share/bin/swiftlet sh /share/bin/install.sh" ||
-        fail "$vm install"
-    vm_run "$vm" 'swiftlet images import /share/bin/busybox-oci.tar' || fail "image import on $vm"
-done
+refused_installs_then_install() {
+    install_must_fail agent1 "SWIFTLET_URL=http://$SERVER_IP:6443 SWIFTLET_TOKEN=$TOKEN" "Only https:// URLs are supported"
+    install_must_fail agent1 "SWIFTLET_URL=https://$SERVER_IP:6443" "SWIFTLET_TOKEN or SWIFTLET_TOKEN_FILE is not"
+    install_must_fail agent1 "SWIFTLET_URL=https://$SERVER_IP:6443 SWIFTLET_TOKEN=${TOKEN%:*}:wrongsecretwrongsecret" "refused the join token (401"
+    install_must_fail agent1 "SWIFTLET_URL=https://$SERVER_IP:6443 SWIFTLET_TOKEN=K10$(printf '0%.0s' $(seq 64))::${TOKEN#*::}" "token CA hash does not match"
+    install_must_fail agent1 "SWIFTLET_URL=https://$SERVER_IP:7443 SWIFTLET_TOKEN=$TOKEN" "after 5 attempts"
+    install_agent agent1
+}
+
+step "installs that must fail on agent1, then the two agents"
+in_parallel refused_installs_then_install "install_agent agent2" || fail "agent installs"
 wait_for 600 "three nodes Ready" all_nodes_ready
 kc get nodes -o wide
 
@@ -192,8 +207,20 @@ for vm in agent1 agent2; do
         ! in_ctr ': < /tmp/kmsg' 2>/dev/null" || fail "limits on $vm"
 done
 
-step "a memory hog is OOM-killed and reported OOMKilled"
-cat > "$VM_RUN/hog.yaml" <<'EOF'
+container_of() {
+    kc get pod "$1" -o jsonpath='{.status.containerStatuses[0].containerID} {.status.containerStatuses[0].restartCount}'
+}
+
+boot_id() {
+    kc get node "$1" -o jsonpath='{.status.nodeInfo.bootID}'
+}
+
+hog_oom_killed() {
+    [ "$(kc get pod hog -o jsonpath='{.status.containerStatuses[0].state.terminated.reason}')" = OOMKilled ]
+}
+
+oom_hog_on_agent1() {
+    cat > "$VM_RUN/hog.yaml" <<'EOF'
 apiVersion: v1
 kind: Pod
 metadata:
@@ -208,41 +235,64 @@ spec:
     resources:
       limits: {memory: 32Mi}
 EOF
-kc apply -f "$VM_RUN/hog.yaml" || fail "apply hog"
-hog_oom_killed() {
-    [ "$(kc get pod hog -o jsonpath='{.status.containerStatuses[0].state.terminated.reason}')" = OOMKilled ]
+    kc apply -f "$VM_RUN/hog.yaml" || fail "apply hog"
+    wait_for 600 "hog terminated with reason OOMKilled" hog_oom_killed
+    kc get pod hog -o jsonpath='{.status.containerStatuses[0].state.terminated}'; echo
+    [ "$(kc get pod hog -o jsonpath='{.status.containerStatuses[0].state.terminated.exitCode}')" = 137 ] || fail "exit code not 137"
 }
-wait_for 600 "hog terminated with reason OOMKilled" hog_oom_killed
-kc get pod hog -o jsonpath='{.status.containerStatuses[0].state.terminated}'; echo
-[ "$(kc get pod hog -o jsonpath='{.status.containerStatuses[0].state.terminated.exitCode}')" = 137 ] || fail "exit code not 137"
 
-step "systemctl restart swiftlet-agent keeps the pods"
-before=$(container_pids agent1) || fail "pids"
-[ -n "$before" ] || fail "no container processes on agent1"
-vm_run agent1 'systemctl restart swiftlet-agent && systemctl is-active swiftlet-agent && systemctl show -p NRestarts -p MainPID swiftlet-agent' ||
-    fail "restart"
-after=$(container_pids agent1) || fail "pids"
-[ "$before" = "$after" ] || fail "the containers changed across the restart: $before -> $after"
-echo "    same container processes: $after"
-wait_for 300 "agent1 Ready after the restart" node_ready agent1
-wait_for 300 "agent1's web pod still ready" web_running_on agent1
+restart_keeps_pods_on_agent1() {
+    agent_before=$(vm_exec agent1 60 'systemctl show -p MainPID --value swiftlet-agent') || fail "agent pid"
+    before=$(container_pids agent1) || fail "pids"
+    [ -n "$before" ] || fail "no container processes on agent1"
+    vm_run agent1 'systemctl restart swiftlet-agent && systemctl is-active swiftlet-agent && systemctl show -p NRestarts -p MainPID swiftlet-agent' ||
+        fail "restart"
+    agent_after=$(vm_exec agent1 60 'systemctl show -p MainPID --value swiftlet-agent') || fail "agent pid"
+    [ "$agent_before" != "$agent_after" ] || fail "the agent process did not change ($agent_before): no restart happened"
+    after=$(container_pids agent1) || fail "pids"
+    [ "$before" = "$after" ] || fail "the containers changed across the restart: $before -> $after"
+    echo "    agent process $agent_before -> $agent_after, same container processes: $after"
+    wait_for 300 "agent1 Ready after the restart" node_ready agent1
+    wait_for 300 "agent1's web pod still ready" web_running_on agent1
+}
 
-step "a reboot of agent2 brings the service and its pods back"
-pod=$(pod_on agent2)
-vm_exec agent2 30 'systemctl reboot --no-block' || true
+web_restarted_on_agent2() {
+    pod=$(pod_on agent2)
+    [ -n "$pod" ] && web_running_on agent2 && [ "$pod $(container_of "$pod")" != "$REBOOT_POD $REBOOT_CONTAINER" ]
+}
+
+new_boot_of_agent2() {
+    id=$(boot_id agent2)
+    [ -n "$id" ] && [ "$id" != "$REBOOT_BOOT_ID" ]
+}
+
+step "agent2 reboots; meanwhile a memory hog is OOM-killed and swiftlet-agent restarts on agent1"
+REBOOT_POD=$(pod_on agent2)
+REBOOT_CONTAINER=$(container_of "$REBOOT_POD")
+REBOOT_BOOT_ID=$(boot_id agent2)
+echo "    agent2 before the reboot: boot $REBOOT_BOOT_ID, pod $REBOOT_POD, container $REBOOT_CONTAINER"
+vm_send agent2 'systemctl reboot --no-block'
+oom_hog_on_agent1
+restart_keeps_pods_on_agent1
 vm_wait_boot agent2 2 900 || fail "agent2 did not come back"
 wait_for 600 "swiftlet-agent active after the reboot" service_active agent2 swiftlet-agent
+wait_for 600 "agent2 reports its new boot" new_boot_of_agent2
 wait_for 600 "agent2 Ready after the reboot" node_ready agent2
-wait_for 600 "agent2's web pod ready after the reboot" web_running_on agent2
-[ "$(pod_on agent2)" = "$pod" ] || echo "    (the pod on agent2 is now $(pod_on agent2), was $pod)"
+wait_for 600 "agent2's web pod started again and ready" web_restarted_on_agent2
+echo "    agent2 after the reboot: boot $(boot_id agent2), pod $(pod_on agent2), container $(container_of "$(pod_on agent2)")"
 vm_run agent2 "cat $PARENT/pod*/web_*/cgroup.procs" || fail "no container process on agent2 after the reboot"
 
+uninstall_and_snapshot() {
+    vm_run "$1" "/usr/local/bin/$2 >/tmp/uninstall.log 2>&1; echo uninstall exit \$?; rm -f /tmp/uninstall.log" || fail "uninstall on $1"
+    snapshot "$1" after
+}
+
 step "uninstall leaves no trace"
-for vm in agent1 agent2; do vm_run "$vm" '/usr/local/bin/swiftlet-agent-uninstall.sh >/tmp/uninstall.log 2>&1; echo uninstall exit $?' || fail "uninstall on $vm"; done
-vm_run server '/usr/local/bin/swiftlet-uninstall.sh >/tmp/uninstall.log 2>&1; echo uninstall exit $?' || fail "uninstall on server"
+in_parallel "uninstall_and_snapshot agent1 swiftlet-agent-uninstall.sh" "uninstall_and_snapshot agent2 swiftlet-agent-uninstall.sh" ||
+    fail "agent uninstalls"
+uninstall_and_snapshot server swiftlet-uninstall.sh
 traces=0
 for vm in server agent1 agent2; do
-    vm_exec "$vm" 300 "rm -f /tmp/uninstall.log; sh /share/bin/snapshot.sh > /share/vms/$vm/after.txt" || fail "snapshot of $vm"
     if ! diff -u "$VM_RUN/share/vms/$vm/before.txt" "$VM_RUN/share/vms/$vm/after.txt" > "$VM_RUN/$vm-trace.diff"; then
         echo "$vm: the uninstall left traces:"
         cat "$VM_RUN/$vm-trace.diff"
@@ -253,5 +303,5 @@ done
 echo "    no trace on any VM"
 
 step "power off"
-for vm in server agent1 agent2; do vm_stop "$vm"; done
+in_parallel "vm_stop server" "vm_stop agent1" "vm_stop agent2" || fail "power off"
 step "end"
