@@ -283,5 +283,7 @@ let package = Package(
         ),
         .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "KubeAPI", "CShims", "TestSupport"]),
         .testTarget(name: "ServiceSupportTests", dependencies: ["ServiceSupport", "TestSupport"]),
+        // Runs Tests/vm/run.sh: the install story in Debian VMs under QEMU (issue 13).
+        .testTarget(name: "VMTests", dependencies: ["TestSupport", "Runtime"]),
     ]
 )

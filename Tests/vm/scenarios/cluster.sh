@@ -45,17 +45,17 @@ fail() {
     exit 1
 }
 
-# wait_for TIMEOUT DESCRIPTION COMMAND...: polls COMMAND every 3 s.
+# wait_for TIMEOUT DESCRIPTION COMMAND...: polls COMMAND every 3 s for TIMEOUT seconds of wall
+# clock (each poll runs kubectl, seconds on a loaded machine).
 wait_for() {
     timeout=$1 what=$2
     shift 2
-    waited=0
+    wait_start=$(date +%s)
     until "$@" >/dev/null 2>&1; do
-        [ "$waited" -lt "$timeout" ] || { "$@" || true; fail "$what: not within ${timeout}s"; }
+        [ $(( $(date +%s) - wait_start )) -lt "$timeout" ] || { "$@" || true; fail "$what: not within ${timeout}s"; }
         sleep 3
-        waited=$((waited + 3))
     done
-    echo "    $what (${waited}s)"
+    echo "    $what ($(( $(date +%s) - wait_start ))s)"
 }
 
 # install_must_fail VM ENV EXPECTED: install.sh with ENV fails and says EXPECTED; nothing stays.
@@ -207,8 +207,9 @@ for vm in agent1 agent2; do
         ! in_ctr ': < /tmp/kmsg' 2>/dev/null" || fail "limits on $vm"
 done
 
+# The pod's first container: its ID, restart count and when it started.
 container_of() {
-    kc get pod "$1" -o jsonpath='{.status.containerStatuses[0].containerID} {.status.containerStatuses[0].restartCount}'
+    kc get pod "$1" -o jsonpath='{.status.containerStatuses[0].containerID} {.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].state.running.startedAt}'
 }
 
 boot_id() {
