@@ -6,7 +6,7 @@
 /// below the service's group makes it an inner group with controllers enabled, and systemd
 /// starts the new main process in the service's own group, which the kernel then refuses
 /// (cgroup v2's no-internal-processes rule): the unit fails with status 219/CGROUP (systemd
-/// issue 23164; measured in the VM tests, docs/install.md). `KillMode=process` keeps the
+/// issue 24064; measured in the VM tests, docs/install.md). `KillMode=process` keeps the
 /// containers' monitors in the service's group, as k3s keeps containerd's shims.
 ///
 /// Otherwise (a shell, a container, no systemd) it is `swiftlet` at the root of each hierarchy,
