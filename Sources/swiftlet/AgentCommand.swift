@@ -30,7 +30,9 @@ struct AgentCommand: AsyncParsableCommand {
         on the pod CIDR the server assigns (--pod-cidr and --node-route are then ignored: routes to \
         the other nodes' pods follow the Node objects), runs the pods bound to it, reports their \
         status, mirrors its static pods into the API, and serves the kubelet API (pods, container \
-        logs for `kubectl logs`, stats, metrics) on :10250.
+        logs for `kubectl logs`, stats, metrics) on :10250. As a systemd service \
+        (swiftlet-agent.service from install.sh; docs/install.md) it tells systemd READY=1 once \
+        healthz answers and STOPPING=1 on SIGTERM, and puts pods in <its slice>/kubepods.
         """
     )
 

@@ -23,11 +23,13 @@ struct ServerCommand: AsyncParsableCommand {
         lifecycle, pod GC, endpoints, endpoint slices). Services get cluster IPs from \
         --service-cidr and node ports from --service-node-port-range; the server keeps the \
         kubernetes Service (endpoint: --advertise-address) and kube-system/kube-dns on \
-        --cluster-dns, whose endpoints are every node's agent. Unless --disable-agent, it also runs an agent for this machine (as \
-        k3s does), joined over loopback with the server's own token and labelled \
+        --cluster-dns, whose endpoints are every node's agent. Unless --disable-agent, it also runs \
+        an agent for this machine (as k3s does), joined over loopback with the server's own token and labelled \
         node-role.kubernetes.io/control-plane; its state is in DATA-DIR/agent. --http-listen alone \
         serves plain HTTP without authentication and without an agent, for local tests. Stops on \
-        SIGTERM or SIGINT (the agent's pods keep running); everything acknowledged is on disk first.
+        SIGTERM or SIGINT (the agent's pods keep running); everything acknowledged is on disk first. \
+        As a systemd service (swiftlet.service from install.sh; docs/install.md) it tells systemd \
+        READY=1 once the API serves and its agent answers healthz, and STOPPING=1 on SIGTERM.
         """
     )
 
