@@ -201,10 +201,16 @@ let package = Package(
             name: "ClusterDNS",
             dependencies: ["CShims", "KubeAPI"]
         ),
+        // Running swiftlet as a system service: the configuration file (/etc/swiftlet/config.yaml,
+        // keys are flag names), sd_notify for Type=notify units, the healthz readiness probe.
+        .target(
+            name: "ServiceSupport",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
         .executableTarget(
             name: "swiftlet",
             dependencies: [
-                "ClusterAgent",
+                "ClusterAgent", "ServiceSupport",
                 "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "APIServer", "Controllers", "Storage",
                 "KubeClient", "KubeletServer", "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -294,5 +300,8 @@ let package = Package(
             dependencies: ["KubeClient", "ServerTestSupport", "APITestSupport", "APIServer", "KubeAPI", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "KubeAPI", "CShims", "TestSupport"]),
+        .testTarget(name: "ServiceSupportTests", dependencies: ["ServiceSupport", "TestSupport"]),
+        // Runs Tests/vm/run.sh: the install story in Debian VMs under QEMU (issue 13).
+        .testTarget(name: "VMTests", dependencies: ["TestSupport", "Runtime"]),
     ]
 )

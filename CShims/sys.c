@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 
 #ifndef P_PIDFD
@@ -106,4 +107,13 @@ int sl_pipe_cloexec(int fds[2]) {
 
 int sl_tmpfile_cloexec(const char *dir) {
     return open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+}
+
+long long sl_statfs_type(const char *path) {
+    struct statfs info;
+    int rc;
+    do {
+        rc = statfs(path, &info);
+    } while (rc < 0 && errno == EINTR);
+    return rc < 0 ? -1 : (long long)info.f_type;
 }

@@ -5,6 +5,7 @@
 #   iproute2 nftables                     network tests and the host check
 #   crun runc hyperfine strace            peers and tools for the benchmarks in bench/
 #   python3-kubernetes curl               the Python client test; HTTP checks in the cluster tests
+#   qemu-system-x86 debootstrap ...       the VM tests (Tests/vm): emulator, image, guest kernel
 #   kubernetes-client                     only when no kubectl is installed (the tests drive kubectl)
 # Environment: SWIFTLET_SKIP_APT=1 skips everything (for machines set up by hand).
 set -eu

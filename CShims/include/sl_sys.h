@@ -42,4 +42,7 @@ int sl_pipe_cloexec(int fds[2]);
 /// An unlinked temporary file in `dir`, opened O_RDWR|O_CLOEXEC (O_TMPFILE); -1 with errno.
 int sl_tmpfile_cloexec(const char *dir);
 
+/// statfs(2)'s f_type of the filesystem holding `path` (CGROUP2_SUPER_MAGIC...), or -1 with
+/// errno: Swift's Glibc module does not export <sys/vfs.h>.
+long long sl_statfs_type(const char *path);
 #endif

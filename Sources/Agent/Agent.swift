@@ -94,10 +94,28 @@ public final class Agent: Sendable {
         return references
     }
 
+    /// Limits the pods' parent group to node allocatable (kubelet's default enforcement). A
+    /// failure is logged, not fatal: pods still run, only without the node-wide cap.
+    private func enforceNodeAllocatable() {
+        let parent = runtime.config.cgroupParent
+        do {
+            let host = LinuxNodeHost(dataDirectory: runtime.config.stateRoot, imageDirectory: runtime.config.imageRoot)
+            let applied = try NodeAllocatableCgroup.enforce(on: runtime.cgroups, parent: parent, machine: try host.machineInfo(),
+                                                            node: settings.node)
+            logger.info("node allocatable enforced on the pods' cgroup", metadata: [
+                "cgroup": "\(parent)", "memoryBytes": "\(applied.memoryLimitBytes ?? 0)", "cpuMillis": "\(applied.cpuRequestMillis ?? 0)",
+                "pids": "\(applied.pidsLimit.map(String.init) ?? "max")",
+            ])
+        } catch {
+            logger.error("cannot enforce node allocatable on the pods' cgroup \(parent): \(error)")
+        }
+    }
+
     /// Runs until the task is cancelled. Returns without stopping any pod. Call it once per
     /// agent (a restarted agent is a new `Agent` on the same directories).
     public func run() async throws {
         try FileManager.default.createDirectory(atPath: settings.podManifests, withIntermediateDirectories: true)
+        if settings.enforceNodeAllocatable { enforceNodeAllocatable() }
         if settings.healthzPort != 0 {
             let healthz = try HealthzServer(address: settings.healthzAddress, port: settings.healthzPort,
                                             maxLoopAge: max(settings.fileCheckFrequency.seconds * 3, 60),

@@ -21,6 +21,9 @@ public struct AgentSettings: Sendable {
     public var node = NodeSettings()
     /// Image pulls and image garbage collection.
     public var images = ImageSettings()
+    /// kubelet's `--enforce-node-allocatable=pods`: limit the pods' parent group to node
+    /// allocatable at start (`NodeAllocatableCgroup`). Off unless asked (the CLI asks).
+    public var enforceNodeAllocatable = false
 
     public init(podManifests: String, nodeName: String, logRoot: String = "/var/log/pods",
                 fileCheckFrequency: Duration = .seconds(20), backoffInitial: Duration = .seconds(10),

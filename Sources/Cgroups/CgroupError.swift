@@ -36,6 +36,9 @@ public enum CgroupError: Error, CustomStringConvertible, Equatable, Sendable {
     case processesRemain(group: String, pids: [Int32])
     /// `kill(pid, SIGKILL)` failed for a reason other than the process being gone.
     case signal(pid: Int32, errno: Int32)
+    /// A bpf(2) step of cgroup v2 device control failed (`step` names it: "load device program
+    /// for", "attach device program to"...); `log` is the verifier's explanation, if any.
+    case bpf(step: String, path: String, errno: Int32, log: String?)
 
     public var description: String {
         switch self {
@@ -69,6 +72,13 @@ public enum CgroupError: Error, CustomStringConvertible, Equatable, Sendable {
             return "cgroup \(group) still has processes \(pids.map(String.init).joined(separator: ",")) after SIGKILL (stuck in uninterruptible sleep?); retry later"
         case .signal(let pid, let err):
             return "kill(\(pid), SIGKILL): \(Self.errnoText(err))"
+        case .bpf(let step, let path, let err, let log):
+            var text = "bpf: \(step) \(path): \(Self.errnoText(err))"
+            if err == EPERM || err == EACCES {
+                text += ": cgroup v2 device control needs root with CAP_SYS_ADMIN (or CAP_BPF) and a kernel with CONFIG_CGROUP_BPF"
+            }
+            if let log, !log.isEmpty { text += "; verifier: " + log.trimmingWhitespace() }
+            return text
         }
     }
 

@@ -17,8 +17,12 @@ public struct CgroupResources: Sendable, Equatable {
     /// gets runc's default device list. Device rules are inherited and can only narrow, so
     /// groups that hold other groups (pods, as kubelet's `SkipDevices`) should set this, or a
     /// privileged container below them cannot be granted all devices.
-    /// cgroup v2 has no device files (it needs an eBPF program), so this is ignored there.
+    /// On cgroup v2 the same rules are an eBPF device program attached to the group.
     public var allowAllDevices: Bool = false
+    /// cgroup v2 `memory.oom.group`: an OOM kill takes every process of the group, not just
+    /// the largest. kubelet sets it on container groups on v2 (since 1.28, unless
+    /// `singleProcessOOMKill`), so a container is never left half-killed. No v1 equivalent.
+    public var oomKillGroup: Bool = false
 
     /// Creates resources; every limit defaults to none.
     public init(
@@ -26,13 +30,15 @@ public struct CgroupResources: Sendable, Equatable {
         cpuRequestMillis: Int64? = nil,
         memoryLimitBytes: Int64? = nil,
         pidsLimit: Int64? = nil,
-        allowAllDevices: Bool = false
+        allowAllDevices: Bool = false,
+        oomKillGroup: Bool = false
     ) {
         self.cpuLimitMillis = cpuLimitMillis
         self.cpuRequestMillis = cpuRequestMillis
         self.memoryLimitBytes = memoryLimitBytes
         self.pidsLimit = pidsLimit
         self.allowAllDevices = allowAllDevices
+        self.oomKillGroup = oomKillGroup
     }
 
     // Constants from kubelet, pkg/kubelet/cm/helpers_linux.go

@@ -31,7 +31,9 @@ struct AgentCommand: AsyncParsableCommand {
         on the pod CIDR the server assigns (--pod-cidr and --node-route are then ignored: routes to \
         the other nodes' pods follow the Node objects), runs the pods bound to it, reports their \
         status, mirrors its static pods into the API, and serves the kubelet API (pods, container \
-        logs for `kubectl logs`, stats, metrics) on :10250.
+        logs for `kubectl logs`, stats, metrics) on :10250. As a systemd service \
+        (swiftlet-agent.service from install.sh; docs/install.md) it tells systemd READY=1 once \
+        healthz answers and STOPPING=1 on SIGTERM, and puts pods in <its slice>/kubepods.
         """
     )
 
@@ -44,7 +46,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Directory of static pod manifests (kubelet's --pod-manifest-path; default DATA-DIR/pod-manifests).")
     var podManifests: String?
 
-    @Option(help: "Node name (default: this host's name, lower-cased).")
+    @Option(help: "Node name (default: $SWIFTLET_NODE_NAME, else this host's name, lower-cased).")
     var nodeName: String?
 
     @Option(help: "The server to join, https://HOST:PORT (default: $SWIFTLET_URL).")
@@ -55,6 +57,9 @@ struct AgentCommand: AsyncParsableCommand {
 
     @Option(help: "A file holding the join token (default: $SWIFTLET_TOKEN_FILE).")
     var tokenFile: String?
+
+    @Flag(help: "Join the server (check the token against the server's CA, get the node credential), say so and exit; gives up after about 15 s when the server cannot be reached. install.sh checks a URL and token this way before installing anything.")
+    var joinOnly = false
 
     @Option(help: "Root directory of container logs.")
     var logDir = "/var/log/pods"
@@ -110,6 +115,13 @@ struct AgentCommand: AsyncParsableCommand {
     @Flag(help: "Do not answer cluster DNS on this node; its pods get the host's DNS (with --server).")
     var disableClusterDNS = false
 
+    /// $SWIFTLET_NODE_NAME (install.sh keeps it in the service's environment file, as k3s
+    /// keeps K3S_NODE_NAME), else the host name, lower-cased.
+    static func defaultNodeName() -> String {
+        if let name = ProcessInfo.processInfo.environment["SWIFTLET_NODE_NAME"], !name.isEmpty { return name }
+        return ProcessInfo.processInfo.hostName.lowercased()
+    }
+
     static func parseRoute(_ text: String) throws -> NodeRoute {
         let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { throw CLIError("--node-route \(text): expected POD_CIDR=NODE_IP, e.g. 10.42.1.0/24=192.168.1.11") }
@@ -118,7 +130,7 @@ struct AgentCommand: AsyncParsableCommand {
 
     /// Joins the server given by --server or $SWIFTLET_URL, if any. Without a token, the
     /// credential of an earlier join with that server is used.
-    func joinIfAsked(nodeName: String) async throws -> NodeCredential? {
+    func joinIfAsked(nodeName: String, retry: ClusterJoin.Retry = ClusterJoin.Retry()) async throws -> NodeCredential? {
         let environment = ProcessInfo.processInfo.environment
         guard let server = server ?? environment["SWIFTLET_URL"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
         var joinToken = token ?? environment["SWIFTLET_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
@@ -137,7 +149,7 @@ struct AgentCommand: AsyncParsableCommand {
         }
         do {
             return try await ClusterJoin.join(server: server, token: joinToken, nodeName: nodeName, dataDirectory: options.dataDir,
-                                              logger: Logger(label: "swiftlet.agent.join"))
+                                              logger: Logger(label: "swiftlet.agent.join"), retry: retry)
         } catch let error as JoinError {
             throw CLIError(error.description)
         }
@@ -155,7 +167,7 @@ struct AgentCommand: AsyncParsableCommand {
         guard let monitor = config.monitorPath, access(monitor, X_OK) == 0 else {
             throw CLIError("swiftlet-monitor not found at \(config.monitorPath ?? "?"): build it (swift build) or pass --monitor-path")
         }
-        let name = nodeName ?? ProcessInfo.processInfo.hostName.lowercased()
+        let name = nodeName ?? Self.defaultNodeName()
         var settings = AgentSettings(
             podManifests: podManifests ?? options.dataDir + "/pod-manifests", nodeName: name, logRoot: logDir,
             fileCheckFrequency: .seconds(max(fileCheckFrequency, 1)),
@@ -165,13 +177,29 @@ struct AgentCommand: AsyncParsableCommand {
             healthzAddress: healthzBindAddress, healthzPort: healthzPort)
         settings.node = nodeSettings
         settings.images = imageSettings
+        settings.enforceNodeAllocatable = try nodeOptions.enforcesNodeAllocatable()
+        if joinOnly {
+            guard let credential = try await joinIfAsked(nodeName: name, retry: ClusterJoin.Retry(maximumAttempts: 5)) else {
+                throw CLIError("--join-only needs --server (or $SWIFTLET_URL) and a token")
+            }
+            print("joined \(credential.server) as node \(credential.nodeName): the token matches the server's CA and was accepted")
+            return
+        }
+        let systemd = ServiceNotifier()
+        let healthz = (address: healthzBindAddress, port: healthzPort)
         if let credential = try await joinIfAsked(nodeName: name) {
             Logger(label: "swiftlet.agent").info("joined \(credential.server) as node \(credential.nodeName)")
             let agent = ClusterAgent(credential: credential, config: config, settings: settings,
                                      podNetwork: podNetwork ? ClusterPodNetwork(bridgeName: bridgeName, clusterCIDR: clusterCIDR) : nil,
                                      serviceSettings: ClusterServiceSettings(serviceCIDR: serviceCIDR, serviceProxy: !disableKubeProxy,
                                                                              clusterDNS: !disableClusterDNS))
-            try await Self.runUntilSignalled { try await agent.run() }
+            try await Self.runUntilSignalled(systemd: systemd) {
+                async let ready: Void = systemd.readyWhenHealthy(
+                    address: healthz.address, port: healthz.port,
+                    status: "node \(credential.nodeName) joined to \(credential.server)")
+                try await agent.run()
+                await ready
+            }
             return
         }
         // NetworkUnavailable stays True until the node's pod network is set up.
@@ -196,8 +224,13 @@ struct AgentCommand: AsyncParsableCommand {
         let puller = RegistryPuller(store: images, config: try RegistryConfig.load(path: imageOptions.registryConfig),
                                     maxConcurrentDownloads: imageSettings.maxConcurrentDownloads)
         let agent = Agent(runtime: runtime, settings: settings, imagePuller: RegistryImagePuller(puller: puller))
+        let status = "node \(name): static pods from \(settings.podManifests)"
         do {
-            try await Self.runUntilSignalled { try await agent.run() }
+            try await Self.runUntilSignalled(systemd: systemd) {
+                async let ready: Void = systemd.readyWhenHealthy(address: healthz.address, port: healthz.port, status: status)
+                try await agent.run()
+                await ready
+            }
         } catch {
             await puller.shutdown()
             throw error
@@ -206,13 +239,17 @@ struct AgentCommand: AsyncParsableCommand {
     }
 
     /// Runs `body` until it returns or SIGTERM/SIGINT cancels it: signals end the agent, not
-    /// the pods (as with kubelet, pods survive agent restarts).
-    static func runUntilSignalled(_ body: @escaping @Sendable () async throws -> Void) async throws {
+    /// the pods (as with kubelet, pods survive agent restarts). Under systemd the signal is
+    /// reported as STOPPING=1 first.
+    static func runUntilSignalled(systemd: ServiceNotifier? = nil, _ body: @escaping @Sendable () async throws -> Void) async throws {
         let task = Task { try await body() }
         let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig)
-            source.setEventHandler { task.cancel() }
+            source.setEventHandler {
+                systemd?.stopping()
+                task.cancel()
+            }
             source.resume()
             return source
         }
@@ -250,6 +287,20 @@ struct NodeOptions: ParsableArguments {
 
     @Option(help: "Duration of the node's heartbeat Lease, renewed every quarter of it (kubelet's --node-lease-duration-seconds).")
     var nodeLeaseDurationSeconds: Int32 = 40
+
+    @Option(help: "pods: limit the pods' parent cgroup to node allocatable (capacity minus --system-reserved and --kube-reserved); none: leave it unlimited (kubelet's --enforce-node-allocatable).")
+    var enforceNodeAllocatable = "pods"
+
+    /// --enforce-node-allocatable, checked: kubelet also takes system-reserved and
+    /// kube-reserved, which need the agent and the OS in cgroups of their own.
+    func enforcesNodeAllocatable() throws -> Bool {
+        switch enforceNodeAllocatable {
+        case "pods": return true
+        case "none", "": return false
+        default:
+            throw CLIError("--enforce-node-allocatable \(enforceNodeAllocatable): only pods or none (system-reserved and kube-reserved enforcement are not supported)")
+        }
+    }
 
     /// The settings, with every flag checked; `bridgeName` is never taken for the InternalIP.
     func settings(bridgeName: String?, controlPlane: Bool = false) throws -> NodeSettings {

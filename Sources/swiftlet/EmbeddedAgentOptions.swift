@@ -5,7 +5,7 @@ import Foundation
 /// The flags of the agent `swiftlet server` runs for its own machine (k3s' server takes the
 /// same agent flags); the rest of the agent's settings keep kubelet's defaults.
 struct EmbeddedAgentOptions: ParsableArguments {
-    @Option(help: "This machine's node name (default: the host name, lower-cased).")
+    @Option(help: "This machine's node name (default: $SWIFTLET_NODE_NAME, else the host name, lower-cased).")
     var nodeName: String?
 
     @Option(help: "Directory of static pod manifests (default: DATA-DIR/agent/pod-manifests).")
@@ -35,9 +35,10 @@ struct EmbeddedAgentOptions: ParsableArguments {
     func settings(nodeOptions: NodeOptions, dataDir: String) throws -> AgentSettings {
         let node = try nodeOptions.settings(bridgeName: podNetwork ? bridgeName : nil, controlPlane: true)
         var settings = AgentSettings(podManifests: podManifests ?? dataDir + "/pod-manifests",
-                                     nodeName: nodeName ?? ProcessInfo.processInfo.hostName.lowercased(), logRoot: logDir)
+                                     nodeName: nodeName ?? AgentCommand.defaultNodeName(), logRoot: logDir)
         settings.node = node
         settings.images = try images.settings()
+        settings.enforceNodeAllocatable = try nodeOptions.enforcesNodeAllocatable()
         return settings
     }
 }

@@ -11,6 +11,8 @@ struct RuntimeOptions: ParsableArguments {
 
     @OptionGroup var host: HostRuntimeOptions
 
+    @OptionGroup var configFile: ConfigFileOptions
+
     var config: RuntimeConfig { host.config(dataDir: dataDir) }
 
     /// `swiftlet-monitor` next to this executable.
@@ -29,8 +31,8 @@ struct HostRuntimeOptions: ParsableArguments {
     @Option(help: "Directory for runtime state that does not survive a reboot (pod namespaces).")
     var runDir = "/run/swiftlet"
 
-    @Option(help: "Parent cgroup of all pods, relative to each cgroup hierarchy.")
-    var cgroupParent = "swiftlet"
+    @Option(help: "Parent cgroup of all pods, relative to each cgroup hierarchy (default: as a systemd service, <the service's slice>/kubepods, beside the service's own group; else swiftlet).")
+    var cgroupParent: String?
 
     @Option(help: "Directory holding Localhost seccomp profiles.")
     var seccompProfileRoot: String?
@@ -42,10 +44,17 @@ struct HostRuntimeOptions: ParsableArguments {
     var podMaxPids: Int64 = -1
 
     func config(dataDir: String) -> RuntimeConfig {
-        RuntimeConfig(stateRoot: dataDir, runRoot: runDir, cgroupParent: cgroupParent,
+        RuntimeConfig(stateRoot: dataDir, runRoot: runDir, cgroupParent: effectiveCgroupParent,
                       seccompProfileRoot: seccompProfileRoot ?? dataDir + "/seccomp",
                       seccompDefault: seccompDefault, podPidsLimit: podMaxPids,
                       monitorPath: Self.defaultMonitorPath())
+    }
+
+    /// --cgroup-parent, or where pods go by default (`CgroupParent`).
+    var effectiveCgroupParent: String {
+        if let cgroupParent { return cgroupParent }
+        let own = (try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)) ?? ""
+        return CgroupParent.defaultParent(selfCgroup: own, environment: ProcessInfo.processInfo.environment)
     }
 
     /// `swiftlet-monitor` next to this executable.

@@ -23,11 +23,13 @@ struct ServerCommand: AsyncParsableCommand {
         lifecycle, pod GC, endpoints, endpoint slices). Services get cluster IPs from \
         --service-cidr and node ports from --service-node-port-range; the server keeps the \
         kubernetes Service (endpoint: --advertise-address) and kube-system/kube-dns on \
-        --cluster-dns, whose endpoints are every node's agent. Unless --disable-agent, it also runs an agent for this machine (as \
-        k3s does), joined over loopback with the server's own token and labelled \
+        --cluster-dns, whose endpoints are every node's agent. Unless --disable-agent, it also runs \
+        an agent for this machine (as k3s does), joined over loopback with the server's own token and labelled \
         node-role.kubernetes.io/control-plane; its state is in DATA-DIR/agent. --http-listen alone \
         serves plain HTTP without authentication and without an agent, for local tests. Stops on \
-        SIGTERM or SIGINT (the agent's pods keep running); everything acknowledged is on disk first.
+        SIGTERM or SIGINT (the agent's pods keep running); everything acknowledged is on disk first. \
+        As a systemd service (swiftlet.service from install.sh; docs/install.md) it tells systemd \
+        READY=1 once the API serves and its agent answers healthz, and STOPPING=1 on SIGTERM.
         """
     )
 
@@ -81,6 +83,8 @@ struct ServerCommand: AsyncParsableCommand {
     @OptionGroup(title: "The server's own agent: runtime") var runtime: HostRuntimeOptions
 
     @OptionGroup(title: "The server's own agent: node") var nodeOptions: NodeOptions
+
+    @OptionGroup var configFile: ConfigFileOptions
 
     func run() async throws {
         let https = try httpsListen.map(Self.parseListen) ?? (httpListen == nil ? ("0.0.0.0", 6443) : nil)
@@ -178,13 +182,20 @@ struct ServerCommand: AsyncParsableCommand {
         let serverList = servers
         let writer = kubeconfigWriter
         let serverLogger = logger
+        // systemd hears READY=1 once the API listens and, when there is one, the server's own
+        // agent answers healthz: `systemctl start swiftlet` returns with the node serving.
+        let systemd = ServiceNotifier()
+        let readiness = (address: agentSettings?.healthzAddress ?? "", port: ownAgent == nil ? 0 : agentSettings?.healthzPort ?? 0,
+                         status: ownAgent == nil ? "serving the API" : "serving the API and running node \(agentSettings?.nodeName ?? "")")
         // SIGTERM/SIGINT cancel everything at once rather than asking each HTTP server for a
         // graceful shutdown: that waits for open requests to finish, and watches (kubectl -w,
         // every agent's pod and node watches) never do.
-        try await AgentCommand.runUntilSignalled {
+        try await AgentCommand.runUntilSignalled(systemd: systemd) {
             try await Self.serve(servers: serverList, kubeconfigWriter: writer, controlPlane: controlPlane, controllers: controllers,
                                  ownAgent: ownAgent, config: config, podNetwork: podNetwork, serviceSettings: serviceSettings,
-                                 httpsPorts: httpsPorts, logger: serverLogger)
+                                 httpsPorts: httpsPorts, logger: serverLogger) {
+                await systemd.readyWhenHealthy(address: readiness.address, port: UInt16(readiness.port), status: readiness.status)
+            }
         }
         await storage.close()
     }
@@ -193,13 +204,18 @@ struct ServerCommand: AsyncParsableCommand {
     private static func serve(servers: [APIServer], kubeconfigWriter: (@Sendable (Int) -> Void)?, controlPlane: ControlPlane,
                               controllers: ControllerManager, ownAgent: (String, AgentSettings)?, config: RuntimeConfig,
                               podNetwork: ClusterPodNetwork?, serviceSettings: ClusterServiceSettings,
-                              httpsPorts: AsyncStream<Int>, logger: Logger) async throws {
+                              httpsPorts: AsyncStream<Int>, logger: Logger,
+                              whenListening: @escaping @Sendable () async -> Void) async throws {
+        let (listening, listeningSink) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await controllers.run() }
+            group.addTask { await controlPlane.runServiceAllocationRepair(logger: logger) }
             group.addTask {
-                await controlPlane.runServiceAllocationRepair(logger: logger)
+                var ports = listening.makeAsyncIterator()
+                guard await ports.next() != nil else { return }
+                await whenListening()
                 // Returns only when cancelled: the server is stopping.
-                try await Task.sleep(for: .seconds(1_000_000))
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
             }
             if let (token, settings) = ownAgent {
                 group.addTask {
@@ -215,13 +231,17 @@ struct ServerCommand: AsyncParsableCommand {
                     try await Task.sleep(for: .seconds(1_000_000))
                 }
             }
+            // Ready means the HTTPS API (and its kubeconfig) when there is one.
+            let hasTLS = servers.contains { $0.configuration.tls != nil }
             for server in servers {
                 let scheme = server.configuration.tls == nil ? "http" : "https"
                 let host = server.configuration.host
                 let writer = server.configuration.tls == nil ? nil : kubeconfigWriter
+                let readySink = server.configuration.tls != nil || !hasTLS ? listeningSink : nil
                 group.addTask {
                     try await server.run(handleSignals: false) { port in
                         writer?(port)
+                        readySink?.yield(port)
                         // One parseable line for scripts and tests that started us with port 0.
                         FileHandle.standardOutput.write(Data("swiftlet server listening on \(scheme)://\(host):\(port)\n".utf8))
                     }

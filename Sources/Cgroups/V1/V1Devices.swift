@@ -1,23 +1,8 @@
 /// cgroup v1 `devices`: which device nodes the group may open or create.
 /// Files: https://docs.kernel.org/admin-guide/cgroup-v1/devices.html
 enum V1Devices {
-    /// runc's default allow list (libcontainer/specconv `AllowedDevices`), which containerd
-    /// and Docker give unprivileged containers: mknod of anything, and read/write/mknod of
-    /// null, zero, full, random, urandom, tty, console, ptmx, the pty slaves and tun.
-    static let defaultRules: [String] = [
-        "c *:* m",
-        "b *:* m",
-        "c 1:3 rwm",    // /dev/null
-        "c 1:5 rwm",    // /dev/zero
-        "c 1:7 rwm",    // /dev/full
-        "c 1:8 rwm",    // /dev/random
-        "c 1:9 rwm",    // /dev/urandom
-        "c 5:0 rwm",    // /dev/tty
-        "c 5:1 rwm",    // /dev/console
-        "c 5:2 rwm",    // /dev/ptmx
-        "c 136:* rwm",  // /dev/pts/*
-        "c 10:200 rwm", // /dev/net/tun
-    ]
+    /// runc's default allow list (see `DeviceRule.defaultAllowed`).
+    static let defaultRules: [String] = DeviceRule.defaultAllowed
 
     /// What `devices.list` shows for a group that may use every device.
     static let allowAllRule = "a *:* rwm"

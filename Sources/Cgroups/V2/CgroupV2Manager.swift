@@ -1,18 +1,21 @@
+import CShims
+
 /// Manages groups on the cgroup v2 unified hierarchy mounted at `root`.
 ///
 /// `create` enables cpu, memory, pids (and io when present) in `cgroup.subtree_control` of
 /// the root and of every ancestor, then writes `cpu.weight`, `cpu.max`, `memory.max` and
 /// `pids.max`. Controllers the host does not delegate are skipped unless a limit needs them.
 ///
-/// Devices are not restricted on v2: the v2 devices controller has no files, only an eBPF
-/// program (`BPF_PROG_TYPE_CGROUP_DEVICE`) attached to the group, as runc and crun load.
-/// swiftlet does not load one yet, so `allowAllDevices` has no effect here and every
-/// container can open device nodes that exist in its `/dev`; the runtime's minimal `/dev`
-/// is what limits them.
+/// Devices: v2 has no `devices.*` files; a group without `allowAllDevices` gets an eBPF
+/// program (`BPF_PROG_TYPE_CGROUP_DEVICE`) allowing runc's default device list, as runc and
+/// crun attach (`V2Devices`). Only on a real cgroup2 filesystem: a test tree of plain
+/// directories has nothing to attach a program to.
 public struct CgroupV2Manager: CgroupManager {
     /// The mount point of the unified hierarchy, e.g. `/sys/fs/cgroup`.
     public let root: String
     let files: CgroupFiles
+    /// Whether device rules are enforced with eBPF programs (the root is a cgroup2 mount).
+    let deviceControl: Bool
 
     /// Always `.v2`.
     public var mode: CgroupMode { .v2 }
@@ -27,6 +30,12 @@ public struct CgroupV2Manager: CgroupManager {
         while mount.count > 1 && mount.hasSuffix("/") { mount = mount.dropLast() }
         self.root = String(mount)
         self.files = files
+        self.deviceControl = Self.isCgroup2(self.root)
+    }
+
+    /// statfs(2) says cgroup2 (CGROUP2_SUPER_MAGIC, include/uapi/linux/magic.h).
+    static func isCgroup2(_ path: String) -> Bool {
+        sl_statfs_type(path) == 0x6367_7270
     }
 
     public func create(_ group: String, resources: CgroupResources) throws {
@@ -138,6 +147,7 @@ public struct CgroupV2Manager: CgroupManager {
         if controllers.contains("cpu") { try V2CPU.apply(resources, dir: dir, files: files) }
         if controllers.contains("memory") { try V2Memory.apply(resources, dir: dir, files: files) }
         if controllers.contains("pids") { try V2Pids.apply(resources, dir: dir, files: files) }
+        if deviceControl { try V2Devices.apply(resources, dir: dir) }
     }
 
     private func checkControllers(_ controllers: Set<String>, for resources: CgroupResources, path: String) throws(CgroupError) {

@@ -17,6 +17,10 @@ enum V2Memory {
         } else {
             try files.write("max", to: path)
         }
+        // memory.oom.group exists from Linux 4.19; older kernels kill one process, as v1 does.
+        if files.fileExists(dir + "/memory.oom.group") {
+            try files.write(resources.oomKillGroup ? "1" : "0", to: dir + "/memory.oom.group")
+        }
     }
 
     /// `memory.current` and kubelet's working set, current minus `inactive_file`.

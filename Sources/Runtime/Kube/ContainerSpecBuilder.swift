@@ -168,6 +168,9 @@ public struct ContainerSpecBuilder: Sendable {
         resources.cpuRequestMillis = requests["cpu"]?.milliValue ?? limits["cpu"]?.milliValue ?? 0
         resources.memoryLimitBytes = limits["memory"]?.value
         resources.allowAllDevices = privileged
+        // kubelet on cgroup v2 (pkg/kubelet/kuberuntime/kuberuntime_container_linux.go,
+        // singleProcessOOMKill false): an OOM kill ends the whole container.
+        resources.oomKillGroup = true
         return resources
     }
 
