@@ -3,6 +3,9 @@
 # stable order, so a snapshot before install and one after uninstall can be compared with
 # diff. Volatile things that change without swiftlet (journal, systemd's own state, timers,
 # the share, the test runner's commands) are left out.
+# A boot that has not finished has oneshot units (systemd-update-utmp-runlevel...) with
+# cgroups that go away on their own: wait for the boot to end first.
+systemctl is-system-running --wait >/dev/null 2>&1
 echo "## mounts"
 awk '$2 != "/share" {print $2, $3}' /proc/self/mounts | sort
 echo "## cgroups"
