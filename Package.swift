@@ -238,7 +238,7 @@ let package = Package(
         .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images", "Runtime", "TestSupport"]),
         // The registry client against Debian's docker-registry in a network namespace (root).
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Images", "TestSupport"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Images", "Runtime", "TestSupport"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "TestSupport"]),
         // Helpers shared by the root integration tests: scratch directories, the test images.
         .target(name: "TestSupport", dependencies: ["Images", "Runtime", "Cgroups", "CShims"], path: "Tests/TestSupport"),

@@ -1,5 +1,6 @@
 import Foundation
 import Images
+import Runtime
 import Testing
 @testable import Registry
 
@@ -94,12 +95,16 @@ struct ManifestDocumentTests {
 struct PipeAndSharingTests {
     @Test func chunksArriveInOrderThroughASmallQueue() async throws {
         let pipe = ChunkPipe(capacity: 16)
-        let consumer = Task.detached { () -> [UInt8] in
-            var bytes: [UInt8] = []
-            while let item = pipe.next() {
-                if case .data(let buffer) = item { bytes += buffer.readableBytesView }
+        // The consumer blocks in next(), as the pull's writer thread does: on a thread of its
+        // own, never on the cooperative pool.
+        let consumer = Task {
+            await BlockingCall.run { () -> [UInt8] in
+                var bytes: [UInt8] = []
+                while let item = pipe.next() {
+                    if case .data(let buffer) = item { bytes += buffer.readableBytesView }
+                }
+                return bytes
             }
-            return bytes
         }
         var expected: [UInt8] = []
         for i in 0..<200 {

@@ -78,7 +78,8 @@ final class DNSLab {
 
     /// `dig @server` in the node namespace, with `+short` unless told otherwise.
     func dig(_ arguments: [String], server: String = "10.53.0.1", short: Bool = true) -> String {
-        run(["dig", "@\(server)", "+time=2", "+tries=1"] + (short ? ["+short"] : []) + arguments).output
+        // +time=5: longer than the forwarder gives its upstreams, and than a loaded machine delays a reply.
+        run(["dig", "@\(server)", "+time=5", "+tries=1"] + (short ? ["+short"] : []) + arguments).output
     }
 
     /// Starts a long-running process in the node namespace; killed with the lab.

@@ -131,7 +131,7 @@ final class ProxyLab: @unchecked Sendable {
         let ports = (tcp.map { "t\($0)" } + udp.map { "u\($0)" }).joined(separator: " ")
         try background("nsenter --net=\(pod.netPath) python3 \(root)/server.py \(name) \(ports)")
         for port in tcp {
-            let ready = eventually("nsenter --net=\(pod.netPath) curl -s --max-time 2 http://127.0.0.1:\(port)/")
+            let ready = eventually("nsenter --net=\(pod.netPath) curl -s --max-time 2 http://127.0.0.1:\(port)/", seconds: 30)
             guard ready.status == 0 else { throw ServiceProxyError.invalidConfiguration("server \(name) did not start: \(ready.output)") }
         }
         return pod
