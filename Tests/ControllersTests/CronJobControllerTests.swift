@@ -21,7 +21,10 @@ import Testing
     /// A clock frozen now, and the first whole minute after it.
     static func frozenClock() -> (TestClock, Date) {
         let now = Date()
-        let minute = (now.timeIntervalSince1970 / 60).rounded(.down) * 60 + 60
+        // Ten minutes ahead, not the next minute: the API stamps creationTimestamp with the real
+        // time, and a loaded full run can start the test a minute boundary too late, after
+        // which the first schedule time would be the one after this.
+        let minute = (now.timeIntervalSince1970 / 60).rounded(.down) * 60 + 600
         return (TestClock(frozenAt: now), Date(timeIntervalSince1970: minute))
     }
 
