@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <spawn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,22 @@ int sl_socket_in_netns(int nsfd, int domain, int type, int protocol) {
     close(self);
     errno = e;
     return s;
+}
+
+int sl_spawn_actions_closefrom(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
+int sl_spawn_actions_chdir(posix_spawn_file_actions_t *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+
+int sl_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}
+
+int sl_tmpfile_cloexec(const char *dir) {
+    return open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 }
 
 long long sl_statfs_type(const char *path) {

@@ -5,7 +5,7 @@
 # docs/install.md):
 #   OUTDIR/swiftlet          `swift build -c release --static-swift-stdlib`: the Swift runtime,
 #                            Foundation (with its ICU data) and Dispatch inside the binary, and
-#                            libseccomp, libcap, zlib, libcrypto and libsqlite3 linked from
+#                            libseccomp, libcap, zlib, zstd, libcrypto and libsqlite3 linked from
 #                            Debian's static archives; stripped. Still dynamic: glibc, libstdc++
 #                            and libgcc_s (in every Debian install) and libnftables (Debian ships
 #                            no libnftables.a; package libnftables1).
@@ -34,8 +34,8 @@ fatal() { echo "build-release: $*" >&2; exit 1; }
 LIBDIR=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 STATIC=$SCRATCH/static-libs
 mkdir -p "$STATIC"
-for lib in seccomp cap z crypto sqlite3; do
-    [ -f "$LIBDIR/lib$lib.a" ] || fatal "$LIBDIR/lib$lib.a missing: apt-get install libseccomp-dev libcap-dev zlib1g-dev libssl-dev libsqlite3-dev"
+for lib in seccomp cap z zstd crypto sqlite3; do
+    [ -f "$LIBDIR/lib$lib.a" ] || fatal "$LIBDIR/lib$lib.a missing: apt-get install libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev libsqlite3-dev"
     ln -sf "$LIBDIR/lib$lib.a" "$STATIC/lib$lib.a"
 done
 

@@ -4,6 +4,7 @@
 #define SL_SYS_H
 #include <stdint.h>
 #include <sys/types.h>
+#include <spawn.h>
 
 /// CLONE_NEW* flags, re-exported for Swift.
 extern const int SL_CLONE_NEWNS, SL_CLONE_NEWPID, SL_CLONE_NEWNET, SL_CLONE_NEWIPC,
@@ -31,6 +32,16 @@ const char *sl_errno_text(int err, char *buf, unsigned long len);
 int sl_socket_in_netns(int nsfd, int domain, int type, int protocol);
 /// Binds the namespace behind `fd` onto the file `path` (ip-netns style), so it outlives us.
 int sl_bind_fd(int fd, const char *path);
+/// posix_spawn file actions behind _GNU_SOURCE (glibc 2.34, 2.29): close every descriptor
+/// from `from` up in the child, and change its working directory. Test harnesses spawn their
+/// helpers with these so a child inherits only its stdio, whatever other threads have open.
+int sl_spawn_actions_closefrom(posix_spawn_file_actions_t *actions, int from);
+int sl_spawn_actions_chdir(posix_spawn_file_actions_t *actions, const char *path);
+/// pipe2(2) with O_CLOEXEC (GNU-only in Swift's Glibc); -1 with errno on failure.
+int sl_pipe_cloexec(int fds[2]);
+/// An unlinked temporary file in `dir`, opened O_RDWR|O_CLOEXEC (O_TMPFILE); -1 with errno.
+int sl_tmpfile_cloexec(const char *dir);
+
 /// statfs(2)'s f_type of the filesystem holding `path` (CGROUP2_SUPER_MAGIC...), or -1 with
 /// errno: Swift's Glibc module does not export <sys/vfs.h>.
 long long sl_statfs_type(const char *path);

@@ -7,6 +7,9 @@ package struct DeleteOptions: Sendable {
     package var preconditionUID: String?
     package var preconditionResourceVersion: String?
     package var dryRun = false
+    /// `ignoreStoreReadErrorWithClusterBreakingPotential` (KEP-3926): delete an entry the store
+    /// cannot decode, without reading it (no finalizers, no graceful deletion).
+    package var ignoreStoreReadError = false
 
     package init() {}
 
@@ -18,6 +21,7 @@ package struct DeleteOptions: Sendable {
             preconditionResourceVersion = body["preconditions"]?["resourceVersion"]?.stringValue
             if let dryRun = body["dryRun"]?.arrayValue, dryRun.contains(.string("All")) { self.dryRun = true }
             if body["orphanDependents"]?.boolValue == true, propagationPolicy == nil { propagationPolicy = "Orphan" }
+            ignoreStoreReadError = body["ignoreStoreReadErrorWithClusterBreakingPotential"]?.boolValue ?? false
         }
         if let text = query["gracePeriodSeconds"] {
             guard let value = Int64(text) else { throw APIError.badRequest("invalid gracePeriodSeconds \(ObjectValidation.quote(text))") }
@@ -25,6 +29,9 @@ package struct DeleteOptions: Sendable {
         }
         if let policy = query["propagationPolicy"] { propagationPolicy = policy }
         if query["dryRun"] == "All" { dryRun = true }
+        if let text = query["ignoreStoreReadErrorWithClusterBreakingPotential"] {
+            ignoreStoreReadError = text == "true" || text == "1"
+        }
         if let policy = propagationPolicy, !["Orphan", "Background", "Foreground"].contains(policy) {
             throw APIError.invalid(kind: "DeleteOptions", group: "", name: "", errors: [
                 ValidationError(type: .notSupported, field: "propagationPolicy", badValue: .string(policy),

@@ -61,13 +61,74 @@ public enum JSONSerializer {
         }
     }
 
-    /// Integral doubles print without a fraction (`2`, as Go does for float64 2.0).
-    private static func writeDouble(_ number: Double, to out: inout [UInt8]) {
-        if number.rounded() == number, abs(number) < 1e15 {
-            out.append(contentsOf: String(Int64(number)).utf8)
-        } else {
-            out.append(contentsOf: "\(number)".utf8)
+    /// A double as Go's encoding/json writes a float64 (what Kubernetes stores): the shortest
+    /// digits that read back as the same number, in plain notation (`2`, `0.5`,
+    /// `100000000000000000000`) unless the magnitude is below 1e-6 or at least 1e21, where it
+    /// switches to an exponent without padding (`1e+21`, `1.5e-7`).
+    /// See https://github.com/golang/go/blob/master/src/encoding/json/encode.go (floatEncoder).
+    /// JSON has no infinity or NaN: those are written as `null` so the output is always JSON;
+    /// `checkedSerialize` refuses them instead, and the API server stores nothing unchecked.
+    static func writeDouble(_ number: Double, to out: inout [UInt8]) {
+        out.append(contentsOf: goFloat(number).utf8)
+    }
+
+    /// Go's `strconv.FormatFloat(f, 'f' or 'e', -1, 64)` as encoding/json chooses between them.
+    package static func goFloat(_ number: Double) -> String {
+        guard number.isFinite else { return "null" }
+        if number == 0 { return number.sign == .minus ? "-0" : "0" }
+        // Swift's description is the shortest round-trip digit string too; only the
+        // notation differs. Take its digits and decimal exponent apart and lay them out again.
+        let (negative, digits, exponent) = decimalDigits(of: number)
+        let sign = negative ? "-" : ""
+        let magnitude = abs(number)
+        if magnitude < 1e-6 || magnitude >= 1e21 {
+            // d.ddde±XX with at least two exponent digits, then Go trims `e-07` to `e-7`.
+            var text = String(digits.prefix(1))
+            if digits.count > 1 { text += "." + digits.dropFirst() }
+            let power = exponent - 1
+            var exponentText = String(abs(power))
+            if power >= 0, exponentText.count < 2 { exponentText = "0" + exponentText }
+            return sign + text + "e" + (power < 0 ? "-" : "+") + exponentText
         }
+        // Plain notation: the point goes `exponent` digits into the digit string.
+        if exponent <= 0 {
+            return sign + "0." + String(repeating: "0", count: -exponent) + digits
+        }
+        if exponent >= digits.count {
+            return sign + digits + String(repeating: "0", count: exponent - digits.count)
+        }
+        let point = digits.index(digits.startIndex, offsetBy: exponent)
+        return sign + digits[..<point] + "." + digits[point...]
+    }
+
+    /// The significant digits of a finite, non-zero double (no leading or trailing zeros) and
+    /// the decimal exponent `e` with value = 0.digits × 10^e, from Swift's shortest description.
+    private static func decimalDigits(of number: Double) -> (negative: Bool, digits: String, exponent: Int) {
+        var text = "\(number)"
+        var negative = false
+        if text.hasPrefix("-") {
+            negative = true
+            text.removeFirst()
+        }
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            exponent = Int(text[text.index(after: e)...]) ?? 0
+            text = String(text[..<e])
+        }
+        var integerPart = text
+        var fractionPart = ""
+        if let dot = text.firstIndex(of: ".") {
+            integerPart = String(text[..<dot])
+            fractionPart = String(text[text.index(after: dot)...])
+        }
+        var digits = integerPart + fractionPart
+        exponent += integerPart.count
+        while digits.hasPrefix("0") {
+            digits.removeFirst()
+            exponent -= 1
+        }
+        while digits.hasSuffix("0") { digits.removeLast() }
+        return (negative, digits.isEmpty ? "0" : digits, exponent)
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)

@@ -17,6 +17,9 @@ package struct ResourceRef: Hashable, Sendable, CustomStringConvertible {
     package static let endpointSlices = ResourceRef(group: "discovery.k8s.io", name: "endpointslices")
     package static let replicaSets = ResourceRef(group: "apps", name: "replicasets")
     package static let deployments = ResourceRef(group: "apps", name: "deployments")
+    package static let daemonSets = ResourceRef(group: "apps", name: "daemonsets")
+    package static let jobs = ResourceRef(group: "batch", name: "jobs")
+    package static let cronJobs = ResourceRef(group: "batch", name: "cronjobs")
     package static let configMaps = ResourceRef(group: "", name: "configmaps")
     package static let leases = ResourceRef(group: "coordination.k8s.io", name: "leases")
 

@@ -52,11 +52,15 @@ public struct APIService: Sendable {
         case ("", "namespaces"): return NamespaceStrategy()
         case ("", "nodes"): return NodeStrategy()
         case ("", "secrets"): return SecretStrategy()
+        case ("", "configmaps"): return ConfigMapStrategy()
         case ("", "services"): return ServiceStrategy()
         case ("", "endpoints"): return EndpointsStrategy()
         case ("discovery.k8s.io", "endpointslices"): return EndpointSliceStrategy()
         case ("apps", "deployments"): return WorkloadStrategy(kind: "Deployment")
         case ("apps", "replicasets"): return WorkloadStrategy(kind: "ReplicaSet")
+        case ("apps", "daemonsets"): return DaemonSetStrategy()
+        case ("batch", "jobs"): return JobStrategy()
+        case ("batch", "cronjobs"): return CronJobStrategy()
         default: return DefaultStrategy()
         }
     }
@@ -176,7 +180,7 @@ public struct APIService: Sendable {
             namespace.set(.string("Terminating"), at: ["status", "phase"])
             namespace.resourceVersion = nil
             do {
-                let stored = try await storage.update(store.key(namespace: nil, name: name), value: namespace.serialized(),
+                let stored = try await storage.update(store.key(namespace: nil, name: name), value: try store.storageBytes(namespace),
                                                       expectedRevision: revision)
                 namespace.resourceVersion = String(stored.revision)
                 return .pending(namespace)
@@ -228,7 +232,7 @@ public struct APIService: Sendable {
             pod.resourceVersion = nil
             if context.dryRun { return }
             do {
-                _ = try await storage.update(pods.key(namespace: namespace, name: name), value: pod.serialized(), expectedRevision: revision)
+                _ = try await storage.update(pods.key(namespace: namespace, name: name), value: try pods.storageBytes(pod), expectedRevision: revision)
                 return
             } catch StorageError.conflict {
                 continue

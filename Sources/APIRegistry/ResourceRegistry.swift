@@ -78,6 +78,12 @@ public struct ResourceRegistry: Sendable {
                     namespaced: true, shortNames: ["rs"], categories: ["all"], subresources: ["status", "scale"],
                     selectableFields: ["status.replicas": ["status", "replicas"]],
                     tracksGeneration: true),
+        APIResource(group: "apps", version: "v1", name: "daemonsets", singularName: "daemonset", kind: "DaemonSet",
+                    namespaced: true, shortNames: ["ds"], categories: ["all"], subresources: ["status"], tracksGeneration: true),
+        APIResource(group: "batch", version: "v1", name: "jobs", singularName: "job", kind: "Job",
+                    namespaced: true, categories: ["all"], subresources: ["status"], tracksGeneration: true),
+        APIResource(group: "batch", version: "v1", name: "cronjobs", singularName: "cronjob", kind: "CronJob",
+                    namespaced: true, shortNames: ["cj"], categories: ["all"], subresources: ["status"], tracksGeneration: true),
         APIResource(group: "coordination.k8s.io", version: "v1", name: "leases", singularName: "lease", kind: "Lease",
                     namespaced: true),
         // What the endpoint-slice controller writes and every node's service proxy and DNS read.

@@ -89,10 +89,12 @@ extension ResourceStore {
 
     /// The common tail of update and patch: system fields kept, strategy, validation, and a
     /// write conditional on the revision read (throws `StorageError.conflict` on a race).
-    private func replace(old: KubeObject, with input: KubeObject, subresource: String?,
+    private func replace(old: KubeObject, with body: KubeObject, subresource: String?,
                          context: StrategyContext) async throws -> (KubeObject, [String]) {
+        // The whole body is checked, also for `status`, as upstream decodes all of it.
+        let (input, schemaWarnings) = try checkSchema(body, validation: context.fieldValidation)
         var object: KubeObject
-        var warnings: [String] = []
+        var warnings = schemaWarnings
         if subresource == "status" {
             // The status subresource changes the status and nothing else.
             object = old
@@ -113,7 +115,7 @@ extension ResourceStore {
             object.metadata["managedFields"] = nil
             object.metadata["selfLink"] = nil
             object.generation = old.generation
-            warnings = try await strategy.prepareForUpdate(&object, old: old, context: context)
+            warnings += try await strategy.prepareForUpdate(&object, old: old, context: context)
             if resource.tracksGeneration, object.fields["spec"] != old.fields["spec"] {
                 object.generation = (old.generation ?? 0) + 1
             }
@@ -165,7 +167,7 @@ extension ResourceStore {
             object.resourceVersion = String(stored.revision)
             return (object, false, true)
         }
-        let stored = try await storage.update(key(namespace: old.namespace, name: name), value: object.serialized(),
+        let stored = try await storage.update(key(namespace: old.namespace, name: name), value: try storageBytes(object),
                                               expectedRevision: revision)
         object.resourceVersion = String(stored.revision)
         return (object, true, false)
@@ -174,6 +176,9 @@ extension ResourceStore {
     // MARK: - Delete
 
     func delete(namespace: String?, name: String, options: DeleteOptions, context: StrategyContext) async throws(APIError) -> DeleteOutcome {
+        if options.ignoreStoreReadError, let outcome = try await deleteUnreadable(namespace: namespace, name: name, context: context) {
+            return outcome
+        }
         while true {
             var object = try await get(namespace: namespace, name: name)
             if let uid = options.preconditionUID, uid != object.uid {
@@ -203,7 +208,7 @@ extension ResourceStore {
                 if context.dryRun { return .pending(object) }
                 object.resourceVersion = nil
                 do {
-                    let stored = try await storage.update(key(namespace: namespace, name: name), value: object.serialized(),
+                    let stored = try await storage.update(key(namespace: namespace, name: name), value: try storageBytes(object),
                                                           expectedRevision: revision)
                     object.resourceVersion = String(stored.revision)
                     return .pending(object)
@@ -224,6 +229,26 @@ extension ResourceStore {
             } catch {
                 throw translate(error, name: name)
             }
+        }
+    }
+
+    /// KEP-3926's unsafe deletion: an entry that cannot be decoded goes without being read
+    /// (no finalizers, no grace period, no owner references honoured). nil when the entry
+    /// decodes: it is then deleted the normal way.
+    private func deleteUnreadable(namespace: String?, name: String, context: StrategyContext) async throws(APIError) -> DeleteOutcome? {
+        let key = key(namespace: namespace, name: name)
+        do {
+            guard let stored = try await storage.get(key), (try? object(from: stored)) == nil else { return nil }
+            var metadata: [String: JSONValue] = ["name": .string(name)]
+            if let namespace, resource.namespaced { metadata["namespace"] = .string(namespace) }
+            let placeholder = KubeObject(fields: [
+                "apiVersion": .string(resource.groupVersion), "kind": .string(resource.kind), "metadata": .object(metadata),
+            ])
+            if context.dryRun { return .deleted(placeholder) }
+            _ = try await storage.delete(key, expectedRevision: stored.revision)
+            return .deleted(placeholder)
+        } catch {
+            throw translate(error, name: name)
         }
     }
 

@@ -16,8 +16,9 @@ extension ResourceStore {
         do {
             if options.sendInitialEvents == true || requested == nil {
                 let list = try await storage.list(prefix: prefix)
+                // Entries that cannot be decoded are left out, as in lists.
                 for stored in list.objects {
-                    let object = try object(from: stored)
+                    guard let object = try? object(from: stored) else { continue }
                     if matches(object, options) {
                         initial.append(WatchEvent(type: "ADDED", object: object, error: nil))
                     }

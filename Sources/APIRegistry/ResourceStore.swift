@@ -34,8 +34,48 @@ package struct ResourceStore: Sendable {
         return object
     }
 
+    /// The error of an entry that cannot be decoded (KEP-3926's `StorageReadError`): it names
+    /// the key and the way out, a DELETE with `ignoreStoreReadErrorWithClusterBreakingPotential`.
+    func unreadable(_ stored: StoredObject) -> APIError {
+        let why: String
+        do {
+            let value = try JSONParser.parse(stored.value)
+            why = "it is \(value.typeName), not a JSON object"
+        } catch {
+            why = "\(error.message) (at byte \(error.offset))"
+        }
+        return APIError(code: 500, reason: "StorageReadError",
+                        message: "the stored \(resource.singularName) at \(stored.key) cannot be decoded: \(why); the store may be corrupt. "
+                            + "Other objects are not affected; remove this one with a DELETE that sets ignoreStoreReadErrorWithClusterBreakingPotential=true")
+    }
+
     func object(from stored: StoredObject) throws(APIError) -> KubeObject {
-        try object(from: stored.value, revision: stored.revision)
+        do {
+            return try object(from: stored.value, revision: stored.revision)
+        } catch {
+            throw unreadable(stored)
+        }
+    }
+
+    /// The largest object the store takes: etcd's default `--max-request-bytes` (1.5 MiB),
+    /// which is what bounds a Kubernetes object behind the 3 MiB request limit.
+    package static let maximumStoredBytes = 1_572_864
+
+    /// The bytes stored for `object`: JSON that `object(from:)` reads back (finite numbers,
+    /// nesting within the parser's limit) and no larger than `maximumStoredBytes`. Every write
+    /// goes through here, so no request can leave an entry that blocks reads of it.
+    func storageBytes(_ object: KubeObject) throws(APIError) -> [UInt8] {
+        let bytes: [UInt8]
+        do {
+            bytes = try JSONSerializer.checkedSerialize(object.json)
+        } catch {
+            throw APIError.badRequest("\(resource.kind) in version \(ObjectValidation.quote(resource.version)) cannot be handled as a \(resource.kind): \(error)")
+        }
+        guard bytes.count <= Self.maximumStoredBytes else {
+            throw APIError(code: 413, reason: "RequestEntityTooLarge",
+                           message: "Request entity too large: \(resource.groupResource) \(ObjectValidation.quote(object.name ?? "")) would be stored as \(bytes.count) bytes, more than the limit of \(Self.maximumStoredBytes) bytes for one object")
+        }
+        return bytes
     }
 
     /// Storage errors in Kubernetes' words for this resource.
@@ -99,12 +139,19 @@ package struct ResourceStore: Sendable {
             throw translate(error, name: "")
         }
         var items: [KubeObject] = []
+        var unreadableKeys: [String] = []
         var continueToken: String?
         var remaining = 0
         for stored in list.objects {
             let relative = String(stored.key.dropFirst(resource.keyPrefix.count))
             if !start.isEmpty, relative < start { continue }
-            let object = try object(from: stored)
+            // An entry that cannot be decoded is left out and reported, not allowed to fail
+            // the list of all its neighbours (upstream fails the whole list with
+            // StorageReadError; every controller would stall on one bad key).
+            guard let object = try? object(from: stored) else {
+                unreadableKeys.append(stored.key)
+                continue
+            }
             guard matches(object, options) else { continue }
             if let limit = options.limit, items.count >= limit {
                 remaining += 1
@@ -117,8 +164,10 @@ package struct ResourceStore: Sendable {
             items.append(object)
         }
         let countRemaining = options.labelSelector.isEmpty && options.fieldSelector.isEmpty
-        return ObjectList(items: items, revision: list.revision, continueToken: continueToken,
-                          remainingItemCount: continueToken != nil && countRemaining ? remaining : nil)
+        var page = ObjectList(items: items, revision: list.revision, continueToken: continueToken,
+                              remainingItemCount: continueToken != nil && countRemaining ? remaining : nil)
+        page.unreadableKeys = unreadableKeys
+        return page
     }
 
     /// Whether an object passes the label and field selectors of `options`.
@@ -156,8 +205,8 @@ package struct ResourceStore: Sendable {
 
     /// Creates `object` in `namespace` (already checked to exist).
     func create(namespace: String?, object input: KubeObject, context: StrategyContext) async throws(APIError) -> (KubeObject, [String]) {
-        var object = input
-        try checkType(object)
+        try checkType(input)
+        var (object, schemaWarnings) = try checkSchema(input, validation: context.fieldValidation)
         if resource.namespaced {
             if let bodyNamespace = object.namespace, bodyNamespace != namespace {
                 throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
@@ -185,7 +234,7 @@ package struct ResourceStore: Sendable {
             prepared.metadata["managedFields"] = nil
             prepared.metadata["selfLink"] = nil
             prepared.generation = resource.tracksGeneration ? 1 : nil
-            let warnings = try await strategy.prepareForCreate(&prepared, context: context)
+            let warnings = schemaWarnings + (try await strategy.prepareForCreate(&prepared, context: context))
             do {
                 try validateMetadata(prepared)
             } catch {
@@ -197,7 +246,7 @@ package struct ResourceStore: Sendable {
                 return (prepared, warnings)
             }
             do {
-                let stored = try await storage.create(key(namespace: namespace, name: prepared.name ?? ""), value: prepared.serialized())
+                let stored = try await storage.create(key(namespace: namespace, name: prepared.name ?? ""), value: try storageBytes(prepared))
                 prepared.resourceVersion = String(stored.revision)
                 await strategy.finishCreate(prepared, stored: true, context: context)
                 return (prepared, warnings)
@@ -227,6 +276,33 @@ package struct ResourceStore: Sendable {
         }
         if let kind = object.kind, !kind.isEmpty, kind != resource.kind {
             throw APIError.badRequest("the kind in the data (\(kind)) does not match the expected kind (\(resource.kind)) of \(resource.name)")
+        }
+    }
+
+    /// The body checked against the fields of its type (`SchemaValidator`), as decoding it into
+    /// the Go type does upstream: unknown fields dropped, and refused with
+    /// `fieldValidation=Strict` or reported as warnings with Warn (the default); members of the
+    /// wrong JSON type refused whatever the mode.
+    func checkSchema(_ object: KubeObject, validation: FieldValidation) throws(APIError) -> (KubeObject, [String]) {
+        let prefix = "\(resource.kind) in version \(ObjectValidation.quote(resource.version)) cannot be handled as a \(resource.kind): "
+        let checked: SchemaValidator.Outcome?
+        do {
+            checked = try SchemaValidator.check(object.json, kind: resource.kind)
+        } catch {
+            throw APIError.badRequest(prefix + error.message)
+        }
+        guard let checked, case .object(let fields) = checked.value else { return (object, []) }
+        var reported = checked.unknownFields.map { "unknown field \(ObjectValidation.quote($0))" }
+        if checked.unknownCount > reported.count {
+            reported.append("and \(checked.unknownCount - reported.count) more unknown fields")
+        }
+        switch validation {
+        case .strict where !reported.isEmpty:
+            throw APIError.badRequest(prefix + "strict decoding error: " + reported.joined(separator: ", "))
+        case .warn:
+            return (KubeObject(fields: fields), reported)
+        default:
+            return (KubeObject(fields: fields), [])
         }
     }
 

@@ -18,6 +18,12 @@ public final class Agent: Sendable {
     public let apiSource: APIPodSource?
     public let statusManager: PodStatusManager?
     public let mirrorPods: MirrorPods?
+    /// Pull policy, pulls and their back-off (kubelet's image manager).
+    public let imageManager: ImageManager
+    /// Image garbage collection and the node's list of images.
+    public let imageGC: ImageGCManager
+    /// The agent's Events (image pulls), sent to the API when there is one.
+    public let events: PodEventRecorder
     private let apiChanges: AsyncStream<Void>
 
     private struct Workers {
@@ -36,12 +42,21 @@ public final class Agent: Sendable {
     /// ones could each act on the other's half-applied view.
     private let syncLock = Mutex(())
 
+    /// - Parameter imagePuller: pulls images from registries; without one, containers can use
+    ///   only images already in the store (imported), whatever their pull policy.
     public init(runtime: PodRuntime, settings: AgentSettings, podSync: PodSyncConfig? = nil,
-                logger: Logger = Logger(label: "swiftlet.agent")) {
+                imagePuller: (any ImagePuller)? = nil, logger: Logger = Logger(label: "swiftlet.agent")) {
         self.runtime = runtime
         self.settings = settings
         statusStore = StatusStore(directory: runtime.config.stateRoot + "/pod-status")
         self.logger = logger
+        events = PodEventRecorder(api: podSync?.api, logger: logger)
+        imageManager = ImageManager(store: runtime.images, puller: imagePuller, settings: settings.images,
+                                    backoffInitial: settings.backoffInitial, backoffMax: settings.backoffMax,
+                                    events: events, logger: logger)
+        let inUse = LateBinding<@Sendable () -> Set<String>>()
+        imageGC = ImageGCManager(store: runtime.images, settings: settings.images, logger: logger,
+                                 inUse: { inUse.value?() ?? [] })
         source = StaticPodSource(directory: settings.podManifests, nodeName: settings.nodeName)
         let (changes, changed) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         apiChanges = changes
@@ -61,6 +76,22 @@ public final class Agent: Sendable {
             mirrorPods = nil
             changed.finish()
         }
+        inUse.set { [weak self] in self?.imagesInUse() ?? [] }
+    }
+
+    /// The images this node's pods use: every container's image as the spec names it, and the
+    /// image IDs of the containers started (running or exited and not yet removed), so a tag
+    /// that moved on does not free the image a container still runs on.
+    func imagesInUse() -> Set<String> {
+        let current = workers.withLock { state in Array(state.byUID.values) }
+        var references = Set<String>()
+        for worker in current {
+            for container in (worker.pod.spec.initContainers ?? []) + worker.pod.spec.containers {
+                if let image = container.image { references.insert(image) }
+            }
+            for imageID in worker.startedImageIDs.withLock({ $0 }) { references.insert(imageID) }
+        }
+        return references
     }
 
     /// Limits the pods' parent group to node allocatable (kubelet's default enforcement). A
@@ -96,6 +127,8 @@ public final class Agent: Sendable {
         // (API pods: once the first list has shown which still exist).
         for pod in statusStore.storedPods() { startWorker(pod) }
         await withDiscardingTaskGroup { group in
+            group.addTask { await self.events.run() }
+            group.addTask { await self.imageGC.run() }
             if let apiSource, let statusManager, let mirrorPods {
                 group.addTask { await apiSource.run() }
                 group.addTask { await statusManager.run() }
@@ -205,7 +238,9 @@ public final class Agent: Sendable {
     private func startWorker(_ pod: Pod, terminateWith grace: Int64? = nil) {
         guard let uid = pod.metadata.uid else { return }
         let worker = PodWorker(pod: pod, runtime: runtime, settings: settings, statusStore: statusStore,
-                               statusManager: statusManager, logger: logger)
+                               statusManager: statusManager,
+                               images: PodImages(manager: imageManager, api: apiSource?.api, gc: imageGC, logger: logger),
+                               logger: logger)
         let added = workers.withLock { state -> Bool in
             guard state.byUID[uid] == nil else { return false }
             state.byUID[uid] = worker

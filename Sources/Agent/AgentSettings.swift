@@ -19,6 +19,8 @@ public struct AgentSettings: Sendable {
     public var healthzPort: UInt16
     /// How the Node is registered and reported when the agent joins a server.
     public var node = NodeSettings()
+    /// Image pulls and image garbage collection.
+    public var images = ImageSettings()
     /// kubelet's `--enforce-node-allocatable=pods`: limit the pods' parent group to node
     /// allocatable at start (`NodeAllocatableCgroup`). Off unless asked (the CLI asks).
     public var enforceNodeAllocatable = false

@@ -1,4 +1,5 @@
 import Foundation
+import Images
 import KubeAPI
 import Runtime
 
@@ -26,6 +27,14 @@ struct ContainerSlot {
     var started = false
     var probes: [Task<Void, Never>] = []
     var wakeTimer: Task<Void, Never>?
+    /// The image made sure of for the next start (kubelet's EnsureImageExists succeeded).
+    var readyImage: Image?
+    /// The image check or pull for the next start, while it runs.
+    var imageTask: Task<Void, Never>?
+    /// No new image attempt before this: the pull back-off after a failure.
+    var imageRetryAt: Date?
+    /// A start was decided (a first start, or a restart past its back-off) and waits for the image.
+    var startPending = false
 
     init(spec: Container, kind: Kind, backoff: RestartBackoff) {
         self.spec = spec
@@ -42,5 +51,7 @@ struct ContainerSlot {
         probes = []
         wakeTimer?.cancel()
         wakeTimer = nil
+        imageTask?.cancel()
+        imageTask = nil
     }
 }

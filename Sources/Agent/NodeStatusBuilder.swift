@@ -24,13 +24,16 @@ public struct NodeStatusBuilder: Sendable {
         public var internalIP: String?
         /// The pod network's condition (`NodeStatusStore`); nil when the agent has none.
         public var networkUnavailable: NodeCondition?
+        /// The images on the node (`status.images`), largest first; nil leaves them as they are.
+        public var images: [ContainerImage]?
 
         public init(sample: NodeResourceSample, pressure: NodeEvictionThresholds.Pressure = .init(),
-                    internalIP: String?, networkUnavailable: NodeCondition? = nil) {
+                    internalIP: String?, networkUnavailable: NodeCondition? = nil, images: [ContainerImage]? = nil) {
             self.sample = sample
             self.pressure = pressure
             self.internalIP = internalIP
             self.networkUnavailable = networkUnavailable
+            self.images = images
         }
     }
 
@@ -92,6 +95,7 @@ public struct NodeStatusBuilder: Sendable {
         if let ip = observation.internalIP { addresses.append(NodeAddress(type: "InternalIP", address: ip)) }
         addresses.append(NodeAddress(type: "Hostname", address: nodeName))
         status.addresses = addresses
+        if let images = observation.images { status.images = images }
         status.conditions = Self.merge(status.conditions, with: conditions(observation, capacity: capacity), now: now)
     }
 

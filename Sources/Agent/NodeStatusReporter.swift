@@ -28,6 +28,8 @@ public actor NodeStatusReporter {
     let clock: any NodeClock
     let logger: Logger
     let onPodCIDR: @Sendable (String) async throws -> Void
+    /// The node's images for `status.images` (kubelet's setNodeStatusImages); nil: not reported.
+    let images: (@Sendable () async -> [ContainerImage])?
 
     private var builder: NodeStatusBuilder?
     /// Registered (created or found) since start or since the Node was last found deleted.
@@ -51,7 +53,9 @@ public actor NodeStatusReporter {
     public init(nodeName: String, settings: NodeSettings, api: any NodeAPI, host: any NodeHost,
                 networkStatus: NodeStatusStore? = nil, clock: any NodeClock = SystemNodeClock(),
                 logger: Logger = Logger(label: "swiftlet.node-status"),
+                images: (@Sendable () async -> [ContainerImage])? = nil,
                 onPodCIDR: @escaping @Sendable (String) async throws -> Void = { _ in }) {
+        self.images = images
         self.nodeName = nodeName
         self.settings = settings
         self.api = api
@@ -92,7 +96,9 @@ public actor NodeStatusReporter {
         do {
             let builder = try statusBuilder()
             let now = clock.now()
-            let node = builder.registrationNode(observe(builder, now: now), now: Time(now))
+            var observation = observe(builder, now: now)
+            observation.images = await images?()
+            let node = builder.registrationNode(observation, now: Time(now))
             do {
                 let created = try await api.createNode(node)
                 logger.info("node registered", metadata: ["node": "\(nodeName)"])
@@ -168,7 +174,9 @@ public actor NodeStatusReporter {
         let podCIDRChanged = await takePodCIDR(of: node)
         let now = clock.now()
         let original = node.status
-        builder.apply(observe(builder, now: now), to: &node.status, now: Time(now))
+        var observation = observe(builder, now: now)
+        observation.images = await images?()
+        builder.apply(observation, to: &node.status, now: Time(now))
         if let lastReport, now < lastReport.addingTimeInterval(Self.seconds(settings.statusReportFrequency)),
            !podCIDRChanged, !NodeStatusBuilder.hasChanged(from: original, to: node.status) {
             return

@@ -32,6 +32,14 @@ public protocol PodAPI: Sendable {
     /// `POST /api/v1/namespaces/<ns>/pods`, for mirror pods; returns the pod as created (its uid).
     /// `.conflict` when a pod of that name exists (HTTP 409 AlreadyExists).
     func createPod(_ pod: Pod) async throws -> Pod
+
+    /// `GET /api/v1/namespaces/<ns>/secrets/<name>`: an image pull secret of a pod bound to this
+    /// node (the Node authorizer lets a node read only those). `.notFound` when there is none.
+    func getPullSecret(namespace: String, name: String) async throws -> PullSecret
+
+    /// Records an Event about a pod (`POST /api/v1/namespaces/<ns>/events`; a repeat of the same
+    /// reason and message raises the existing Event's `count`, as client-go's correlator does).
+    func recordEvent(_ event: PodEventRecord) async throws
 }
 
 /// One change seen by a pod watch.

@@ -1,4 +1,5 @@
 import Foundation
+import Images
 import KubeAPI
 import Runtime
 
@@ -53,7 +54,7 @@ extension PodWorker {
         let policy = pod.spec.restartPolicy ?? "Always"
         for name in initOrder {
             guard let slot = slots[name] else { continue }
-            if slot.isRunning { return }
+            if slot.isRunning || slot.imageTask != nil { return }
             guard let exit = slot.lastExit else {
                 await start(name)
                 return
@@ -69,7 +70,7 @@ extension PodWorker {
         }
         var firstStarts: [String] = []
         for name in appOrder {
-            guard let slot = slots[name], !slot.isRunning else { continue }
+            guard let slot = slots[name], !slot.isRunning, slot.imageTask == nil else { continue }
             guard let exit = slot.lastExit else {
                 firstStarts.append(name)
                 continue
@@ -85,6 +86,11 @@ extension PodWorker {
     /// Restarts a container unless it is in its back-off, which then shows as CrashLoopBackOff.
     private func restartWithBackoff(_ name: String) async {
         guard var slot = slots[name], let exit = slot.lastExit else { return }
+        if slot.startPending {
+            // The restart was decided already and waits for its image: no second back-off.
+            await start(name)
+            return
+        }
         let now = Date()
         if let until = slot.backoff.waitUntil(exitedAt: exit.finishedAt, now: now) {
             let message = "back-off \(slot.backoff.currentDelay.goString) restarting failed container=\(name) pod=\(podDescription)"
@@ -114,9 +120,16 @@ extension PodWorker {
     /// parallel off the actor (each is a few milliseconds of syscalls), the results are filed here.
     func start(_ names: [String]) async {
         guard let sandbox, !names.isEmpty else { return }
-        var plans: [(name: String, spec: Container, attempt: Int, logPath: String)] = []
+        var plans: [(name: String, spec: Container, attempt: Int, logPath: String, image: Image)] = []
         for name in names {
             guard var slot = slots[name] else { continue }
+            guard let image = slot.readyImage else {
+                // kubelet's EnsureImageExists comes first: the start happens when the image is in.
+                slot.startPending = true
+                slots[name] = slot
+                requestImage(name)
+                continue
+            }
             if let previous = slot.previous {
                 // The previous start's directory and cgroup are not needed once the next one
                 // begins (its exit is kept in the slot, its log in the log directory).
@@ -126,16 +139,25 @@ extension PodWorker {
             let attempt = slot.starts
             slot.starts += 1
             slots[name] = slot
-            plans.append((name, slot.spec, attempt, logDirectory() + "/\(name)/\(attempt).log"))
+            slot.readyImage = nil
+            slot.startPending = false
+            slots[name] = slot
+            plans.append((name, slot.spec, attempt, logDirectory() + "/\(name)/\(attempt).log", image))
         }
         let runtime = self.runtime
         let results = await withTaskGroup(of: (String, Result<RunningContainer, Error>).self) { group in
             for plan in plans {
                 group.addTask {
-                    (plan.name, Result {
-                        try runtime.startContainer(plan.spec, attempt: plan.attempt, in: sandbox,
-                                                   output: .monitored(logPath: plan.logPath))
-                    })
+                    // Off the cooperative pool: the first start of an imported image unpacks its
+                    // layers, and every start is a few milliseconds of syscalls.
+                    let result: Result<RunningContainer, Error> = await BlockingCall.run(stackSize: 1 << 20) {
+                        Result {
+                            try runtime.startContainer(plan.spec, attempt: plan.attempt, in: sandbox,
+                                                       output: .monitored(logPath: plan.logPath), image: plan.image)
+                        }
+                    }
+                    if case .success = result { await self.images.gc?.noteUsed(plan.image) }
+                    return (plan.name, result)
                 }
             }
             var all: [(String, Result<RunningContainer, Error>)] = []

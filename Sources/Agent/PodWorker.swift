@@ -2,6 +2,7 @@ import Foundation
 import KubeAPI
 import Logging
 import Runtime
+import Synchronization
 
 /// One pod's life on this node, one event at a time (kubelet's pod worker and SyncPod, see
 /// pkg/kubelet/pod_workers.go): create the sandbox, run init containers in order, start the
@@ -27,6 +28,8 @@ actor PodWorker {
         case terminate(gracePeriod: Int64?)
         /// The agent is stopping: stop watching the pod, leave it running (a new agent adopts it).
         case detach
+        /// The image check or pull for a container's next start ended.
+        case image(name: String, outcome: ImageManager.Outcome)
     }
 
     let pod: Pod
@@ -37,6 +40,11 @@ actor PodWorker {
     let statusManager: PodStatusManager?
     let logger: Logger
     let prober: Prober
+    /// Images for the containers' starts: pull policy, pulls, pull secrets, use for image GC.
+    let images: PodImages
+    /// The image IDs of the containers started and not yet removed, for image garbage
+    /// collection (read from outside the actor).
+    nonisolated let startedImageIDs = Mutex<Set<String>>([])
 
     var sandbox: RunningSandbox?
     var slots: [String: ContainerSlot] = [:]
@@ -57,8 +65,9 @@ actor PodWorker {
     private let continuation: AsyncStream<Event>.Continuation
 
     init(pod: Pod, runtime: PodRuntime, settings: AgentSettings, statusStore: StatusStore,
-         statusManager: PodStatusManager? = nil, logger: Logger) {
+         statusManager: PodStatusManager? = nil, images: PodImages, logger: Logger) {
         self.pod = pod
+        self.images = images
         self.runtime = runtime
         self.settings = settings
         self.statusStore = statusStore
@@ -108,6 +117,8 @@ actor PodWorker {
         switch event {
         case .sync, .wake, .detach:
             break
+        case .image(let name, let outcome):
+            imageArrived(name, outcome)
         case .terminate(let gracePeriod):
             terminating = true
             if let gracePeriod { terminationGrace = min(gracePeriod, terminationGrace ?? gracePeriod) }
@@ -185,6 +196,8 @@ actor PodWorker {
     func currentStatus() -> PodStatus? { lastStatus }
 
     private func publishStatus() {
+        let started = Set(slots.values.flatMap { [$0.current?.imageID, $0.previous?.imageID] }.compactMap { $0 })
+        startedImageIDs.withLock { $0 = started }
         guard !finished else { return }
         let status = buildStatus()
         guard status != lastStatus else { return }

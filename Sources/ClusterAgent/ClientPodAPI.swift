@@ -7,6 +7,8 @@ import KubeClient
 /// (`fieldSelector=spec.nodeName=<node>`), their status subresource, and mirror pods.
 struct ClientPodAPI: PodAPI {
     let client: APIClient
+    /// This node, the `source.host` of its Events.
+    var nodeName = ""
 
     private struct PodList: Decodable {
         struct ListMeta: Decodable { var resourceVersion: String? }
@@ -92,6 +94,72 @@ struct ClientPodAPI: PodAPI {
 
     func createPod(_ pod: Pod) async throws -> Pod {
         try await mapErrors { try await client.create("/api/v1/namespaces/\(pod.metadata.namespace ?? "default")/pods", pod) }
+    }
+
+    /// A Secret's type and data (base64 in JSON, decoded by JSONDecoder's default for Data).
+    private struct SecretBody: Decodable {
+        struct Metadata: Decodable { var name: String? }
+        var metadata: Metadata?
+        var type: String?
+        var data: [String: Data]?
+    }
+
+    func getPullSecret(namespace: String, name: String) async throws -> PullSecret {
+        let secret = try await mapErrors {
+            try await client.get("/api/v1/namespaces/\(namespace)/secrets/\(name)", as: SecretBody.self)
+        }
+        return PullSecret(name: secret.metadata?.name ?? name, type: secret.type ?? "Opaque", data: secret.data ?? [:])
+    }
+
+    /// client-go's event recorder, in small: an Event named `<pod>.<16 hex digits>` (a hash of
+    /// the pod's uid, the container's field path, the reason and the message, so a repeat finds
+    /// the first), created once and then counted up (`count`, `lastTimestamp`) with a merge patch.
+    func recordEvent(_ event: PodEventRecord) async throws {
+        var hash: UInt64 = 14_695_981_039_346_656_037
+        for byte in "\(event.podUID):\(event.fieldPath ?? ""):\(event.reason):\(event.message)".utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 1_099_511_628_211
+        }
+        let hex = String(hash, radix: 16)
+        let name = "\(event.podName)." + String(repeating: "0", count: 16 - hex.count) + hex
+        let path = "/api/v1/namespaces/\(event.namespace)/events"
+        let now = Time(event.time).description
+        var involved: [String: String] = [
+            "kind": "Pod", "apiVersion": "v1", "namespace": event.namespace, "name": event.podName, "uid": event.podUID,
+        ]
+        if let fieldPath = event.fieldPath { involved["fieldPath"] = fieldPath }
+        struct Body: Encodable {
+            var apiVersion = "v1"
+            var kind = "Event"
+            var metadata: [String: String]
+            var involvedObject: [String: String]
+            var reason: String
+            var message: String
+            var type: String
+            var source: [String: String]
+            var firstTimestamp: String
+            var lastTimestamp: String
+            var count = 1
+            var reportingComponent = "kubelet"
+            var reportingInstance: String
+        }
+        let node = nodeName
+        let body = Body(metadata: ["name": name, "namespace": event.namespace], involvedObject: involved,
+                        reason: event.reason, message: event.message, type: event.type,
+                        source: ["component": "kubelet", "host": node], firstTimestamp: now, lastTimestamp: now,
+                        reportingInstance: node)
+        do {
+            _ = try await client.send("POST", path, body: try JSONEncoder().encode(body))
+        } catch let error as APIClientError where error.code == 409 {
+            struct Counted: Decodable { var count: Int? }
+            let existing = try await mapErrors { try await client.get(path + "/" + name, as: Counted.self) }
+            let text = "{\"count\":\((existing.count ?? 1) + 1),\"lastTimestamp\":\"\(now)\"}"
+            _ = try await mapErrors {
+                try await client.send("PATCH", path + "/" + name, body: Data(text.utf8), contentType: "application/merge-patch+json")
+            }
+        } catch {
+            throw Self.podError(error)
+        }
     }
 
     private func mapErrors<T>(_ body: () async throws -> T) async throws -> T {

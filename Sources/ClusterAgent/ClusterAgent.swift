@@ -7,6 +7,7 @@ import KubeClient
 import KubeletServer
 import Logging
 import NodeNetwork
+import Registry
 import Runtime
 
 /// The pod network of a joined node: its bridge and the cluster's range; the node's own range
@@ -74,12 +75,33 @@ public struct ClusterAgent: Sendable {
             networkStatus.networkUnavailable(true, reason: "NoPodNetwork", message: "pod networking is disabled (--no-pod-network)")
         }
         let (cidrs, cidrSink) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1))
+        let images = try ImageStore(root: config.imageRoot)
+        let registry = try settings.images.registryConfigPath.map { try RegistryConfig.load(path: $0) } ?? .empty
+        let puller = RegistryPuller(store: images, config: registry, maxConcurrentDownloads: settings.images.maxConcurrentDownloads,
+                                    logger: logger)
+        let imageGC = LateBinding<ImageGCManager>()
         let reporter = NodeStatusReporter(
             nodeName: nodeName, settings: settings.node, api: ClientNodeAPI(client: client),
             host: LinuxNodeHost(dataDirectory: config.stateRoot, imageDirectory: config.imageRoot,
                                 excludedInterfaces: settings.node.excludedInterfaces),
-            networkStatus: networkStatus, logger: logger, onPodCIDR: { cidr in cidrSink.yield(cidr) })
+            networkStatus: networkStatus, logger: logger,
+            images: { await imageGC.value?.nodeImages() ?? [] },
+            onPodCIDR: { cidr in cidrSink.yield(cidr) })
         let nodes = ClusterNodes(client: client, nodeName: nodeName, logger: logger)
+        do {
+            try await run(reporter: reporter, nodes: nodes, client: client, images: images, puller: puller, imageGC: imageGC,
+                          cidrs: cidrs, networkStatus: networkStatus)
+        } catch {
+            await puller.shutdown()
+            throw error
+        }
+        await puller.shutdown()
+    }
+
+    private func run(reporter: NodeStatusReporter, nodes: ClusterNodes, client: APIClient, images: ImageStore,
+                     puller: RegistryPuller, imageGC: LateBinding<ImageGCManager>, cidrs: AsyncStream<String>,
+                     networkStatus: NodeStatusStore) async throws {
+        let nodeName = settings.nodeName
         let services = ClusterServices(client: client, logger: logger)
         let nodeIP = settings.node.nodeIP ?? NodeAddressDetector.detect(excluding: settings.node.excludedInterfaces)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -115,12 +137,13 @@ public struct ClusterAgent: Sendable {
                     }
                 }
             }
-            let runtime = PodRuntime(config: runtimeConfig, images: try ImageStore(root: config.imageRoot), cgroups: try Cgroups.detect(),
+            let runtime = PodRuntime(config: runtimeConfig, images: images, cgroups: try Cgroups.detect(),
                                      nodeName: nodeName, network: network, services: services)
             let agent = Agent(runtime: runtime, settings: settings,
-                              podSync: PodSyncConfig(api: ClientPodAPI(client: client), nodeIPs: nodeIP.map { [$0] } ?? [],
-                                                     nodeUID: { nodes.ownUID }),
-                              logger: logger)
+                              podSync: PodSyncConfig(api: ClientPodAPI(client: client, nodeName: nodeName),
+                                                     nodeIPs: nodeIP.map { [$0] } ?? [], nodeUID: { nodes.ownUID }),
+                              imagePuller: RegistryImagePuller(puller: puller), logger: logger)
+            imageGC.set(agent.imageGC)
             group.addTask { try await agent.run() }
             if kubeletPort != 0 {
                 let kubelet = KubeletServer(

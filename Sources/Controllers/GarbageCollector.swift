@@ -15,11 +15,11 @@ import Logging
 /// Upstream keeps a dependency graph; this one scans the informer caches, which is plenty
 /// for the object counts of a small cluster.
 /// See https://github.com/kubernetes/kubernetes/blob/master/pkg/controller/garbagecollector/garbagecollector.go
-struct GarbageCollector: Controller {
+package struct GarbageCollector: Controller {
     static let orphanFinalizer = Finalizers.orphanDependents
     static let foregroundFinalizer = Finalizers.deleteDependents
 
-    let name = "garbage-collector"
+    package let name = "garbage-collector"
     private let client: any ResourceClient
     /// Informers by resource, for every resource the GC watches.
     private let informers: [ResourceRef: Informer]
@@ -28,7 +28,7 @@ struct GarbageCollector: Controller {
     private let queue = WorkQueue()
     private let logger: Logger
 
-    init(client: any ResourceClient, informers: Informers, logger: Logger) {
+    package init(client: any ResourceClient, informers: Informers, logger: Logger) {
         self.client = client
         self.logger = logger
         var watched: [ResourceRef: Informer] = [:]
@@ -75,7 +75,7 @@ struct GarbageCollector: Controller {
         }
     }
 
-    func run() async {
+    package func run() async {
         await runWorkers(name: name, queue: queue, workers: 2, logger: logger) { key in try await sync(key: key) }
     }
 

@@ -4,11 +4,16 @@ import Glibc
 
 /// The OCI platform of this machine (`linux/amd64`), used to pick a manifest from an index.
 /// Architecture names follow Go's GOARCH, as image-spec does.
-struct HostPlatform: Sendable, Equatable {
-    var os: String
-    var architecture: String
+package struct HostPlatform: Sendable, Equatable {
+    package var os: String
+    package var architecture: String
 
-    static let current: HostPlatform = {
+    package init(os: String, architecture: String) {
+        self.os = os
+        self.architecture = architecture
+    }
+
+    package static let current: HostPlatform = {
         var info = utsname()
         uname(&info)
         let machine = withUnsafePointer(to: &info.machine) {
@@ -17,7 +22,7 @@ struct HostPlatform: Sendable, Equatable {
         return HostPlatform(os: "linux", architecture: goArchitecture(machine))
     }()
 
-    static func goArchitecture(_ machine: String) -> String {
+    package static func goArchitecture(_ machine: String) -> String {
         switch machine {
         case "x86_64": return "amd64"
         case "aarch64", "arm64": return "arm64"
@@ -27,10 +32,10 @@ struct HostPlatform: Sendable, Equatable {
         }
     }
 
-    var description: String { "\(os)/\(architecture)" }
+    package var description: String { "\(os)/\(architecture)" }
 
     /// Whether a manifest for `platform` runs here (variants are not distinguished).
-    func matches(_ platform: OCIPlatform) -> Bool {
+    package func matches(_ platform: OCIPlatform) -> Bool {
         platform.os == os && platform.architecture == architecture
     }
 }

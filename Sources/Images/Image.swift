@@ -32,4 +32,12 @@ public struct Image: Sendable, Equatable {
         self.size = size
         self.created = created
     }
+
+    /// The references by tag (`docker.io/library/busybox:latest`).
+    public var repoTags: [String] { references.filter { !$0.contains("@") } }
+
+    /// The references by digest a pull recorded (`docker.io/library/busybox@sha256:…`: the
+    /// digest the tag pointed to, an index's for a multi-platform image), as containerd lists
+    /// an image's RepoDigests.
+    public var repoDigests: [String] { references.filter { $0.contains("@") } }
 }

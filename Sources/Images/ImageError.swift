@@ -22,6 +22,8 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidArchive(path: String, reason: String)
     /// Content does not hash to the digest that names it.
     case digestMismatch(what: String, expected: Digest, actual: Digest)
+    /// Content is not as long as its descriptor says.
+    case sizeMismatch(what: String, expected: Int64, actual: Int64)
     /// A manifest, index or layer uses a media type swiftlet cannot handle.
     case unsupportedMediaType(String, context: String)
     /// No manifest for this machine's platform in an image index.
@@ -30,6 +32,8 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidTar(String)
     /// A gzip stream is corrupt or truncated.
     case invalidGzip(String)
+    /// A zstd stream is corrupt or truncated.
+    case invalidZstd(String)
     /// A layer entry tries to write outside the directory it is unpacked into.
     case unsafePath(entry: String, reason: String)
     /// Writing an overlayfs whiteout (device or `trusted.overlay.*` xattr) was refused.
@@ -54,6 +58,8 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
             return "cannot import \(path): \(reason)"
         case .digestMismatch(let what, let expected, let actual):
             return "\(what) is corrupt: expected digest \(expected), got \(actual)"
+        case .sizeMismatch(let what, let expected, let actual):
+            return "\(what) failed size validation: \(actual) bytes, expected \(expected)"
         case .unsupportedMediaType(let type, let context):
             return "unsupported \(context) media type \"\(type)\""
         case .noMatchingPlatform(let wanted, let available, let source):
@@ -63,6 +69,8 @@ public enum ImageError: Error, CustomStringConvertible, Equatable, Sendable {
             return "invalid tar archive: \(reason)"
         case .invalidGzip(let reason):
             return "invalid gzip data: \(reason)"
+        case .invalidZstd(let reason):
+            return "invalid zstd data: \(reason)"
         case .unsafePath(let entry, let reason):
             return "refusing layer entry \"\(entry)\": \(reason)"
         case .needsRoot(let call, let path, let code):

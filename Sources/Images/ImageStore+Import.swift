@@ -79,7 +79,7 @@ extension ImageStore {
             try LayerUnpacker(mode: .apply).unpack(layerAt: path, into: extracted)
         } catch let error as ImageError {
             switch error {
-            case .invalidTar, .invalidGzip, .unsafePath, .unsupportedMediaType:
+            case .invalidTar, .invalidGzip, .invalidZstd, .unsafePath, .unsupportedMediaType:
                 throw ImageError.invalidArchive(path: path, reason: "cannot extract it: \(error)")
             default:
                 throw error

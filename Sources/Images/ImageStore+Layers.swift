@@ -1,3 +1,4 @@
+import CShims
 import Foundation
 
 #if canImport(Glibc)
@@ -56,7 +57,7 @@ extension ImageStore {
         return manifest
     }
 
-    private func unpackLayer(_ layer: OCIDescriptor, diffID: Digest, into directory: String) throws {
+    func unpackLayer(_ layer: OCIDescriptor, diffID: Digest, into directory: String) throws {
         let temporary = directory + ".tmp-\(getpid())-\(UUID().uuidString.prefix(8))"
         try Syscall.check("mkdir", temporary) { mkdir(temporary, 0o755) }
         var renamed = false
@@ -65,6 +66,14 @@ extension ImageStore {
         try VerifiedLayer(blobs: blobs, layer: layer).unpack(diffID: diffID) {
             try LayerUnpacker(mode: .overlay).unpack($0, into: temporary)
         }
+        // On disk before it has its name: a layer directory that exists is used as it is, so
+        // one left with empty files by a power loss would never be unpacked again (containerd
+        // issue 5854; its CRI plugin's opt-in image_pull_with_sync_fs, PR 9401, is this same
+        // syncfs after unpacking). One syncfs for the tree: an fsync per file costs far more on
+        // layers of thousands of files.
+        let tree = try Syscall.check("open", temporary) { open(temporary, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        defer { close(tree) }
+        try Syscall.check("syncfs", temporary) { sl_syncfs(tree) }
 
         if rename(temporary, directory) != 0 {
             // Someone else unpacked the same layer first: theirs is as good as ours.
@@ -88,12 +97,18 @@ private struct VerifiedLayer {
     init(blobs: BlobStore, layer: OCIDescriptor) throws {
         self.layer = layer
         path = blobs.path(layer.digest)
-        _ = try MediaType.layerCompression(layer.mediaType)  // refuses zstd and unknown types
+        _ = try MediaType.layerCompression(layer.mediaType)  // refuses unknown types
         let file = try FileSource(path: path)
         // The content decides, as at import: docker archives name gzip layers "layer.tar".
-        let gzip = try file.peek(2) == [0x1f, 0x8b]
+        let magic = try file.peek(4)
         compressed = DigestingSource(file)
-        uncompressed = gzip ? try GzipSource(compressed, description: path) : compressed
+        if magic.starts(with: [0x1f, 0x8b]) {
+            uncompressed = try GzipSource(compressed, description: path)
+        } else if magic == LayerUnpacker.zstdMagic {
+            uncompressed = try ZstdSource(compressed, description: path)
+        } else {
+            uncompressed = compressed
+        }
     }
 
     /// Runs `unpack` over the uncompressed stream, then checks the blob digest and the diff ID.

@@ -13,7 +13,8 @@ import Glibc
 ///     layers/<diffID hex>/      unpacked layers in overlayfs form, ready to be lowerdirs
 ///     index.json                normalized reference → manifest digest (atomic rename)
 ///     lock                      flock: exclusive to import/remove, shared to unpack
-///     tmp/                      blobs and archives being imported
+///     tmp/                      blobs and archives being imported or pulled
+///     leases/                   what pulls in progress hold (see `StoreLease`)
 ///
 /// Safe to use from several threads and several processes at once: the class holds no
 /// mutable state, and everything shared on disk is guarded by the lock or written by rename.
@@ -26,13 +27,14 @@ public final class ImageStore: Sendable {
     var indexPath: String { root + "/index.json" }
     var lockPath: String { root + "/lock" }
     var layersDirectory: String { root + "/layers" }
+    var leasesDirectory: String { root + "/leases" }
 
     /// Opens (creating if needed) the store at `root`.
     public init(root: String) throws {
         self.root = root
         blobs = BlobStore(root: root)
         platform = HostPlatform.current
-        for directory in [root, blobs.directory, layersDirectory, blobs.temporaryDirectory] {
+        for directory in [root, blobs.directory, layersDirectory, blobs.temporaryDirectory, leasesDirectory] {
             try FileTree.createDirectories(directory)
         }
     }
@@ -105,6 +107,11 @@ public final class ImageStore: Sendable {
         var normalized = input
         if let reference = try? ImageReference(parsing: input) {
             normalized = reference.normalized
+            if reference.digest != nil, let manifest = index.references[normalized] {
+                // A repo digest a pull recorded: name@<digest the tag pointed to>, which for a
+                // multi-platform image is the index's digest, not the platform manifest's.
+                return .image(manifest: manifest)
+            }
             if let digest = reference.digest {
                 // name@digest: the image with that manifest, if it is known under that name.
                 let named = index.references(to: digest).contains {
@@ -180,11 +187,13 @@ public final class ImageStore: Sendable {
     // MARK: - Garbage collection
 
     /// Deletes blobs and unpacked layers that no indexed image uses, and leftovers of
-    /// interrupted imports and unpacks. Runs under the exclusive lock, so nothing is in
-    /// flight. If a live image cannot be read, nothing is deleted.
+    /// interrupted imports and unpacks. Runs under the exclusive lock, so no import or unpack
+    /// is in flight; what pulls in progress hold is kept by their leases. If a live image
+    /// cannot be read, nothing is deleted.
     func collectGarbage(keeping index: StoreIndex) throws {
-        var liveBlobs = Set<Digest>()
-        var liveLayers = Set<String>()
+        let leases = try StoreLease.live(in: leasesDirectory)
+        var liveBlobs = leases.blobs
+        var liveLayers = leases.layers
         for manifestDigest in index.manifests {
             let manifest = try self.manifest(manifestDigest)
             liveBlobs.insert(manifestDigest)
@@ -199,6 +208,7 @@ public final class ImageStore: Sendable {
             try FileTree.removeTree(atPath: layersDirectory + "/" + name)
         }
         for name in try FileManager.default.contentsOfDirectory(atPath: blobs.temporaryDirectory) {
+            if let owner = name.split(separator: "~", maxSplits: 1).first, leases.ids.contains(String(owner)) { continue }
             try FileTree.removeTree(atPath: blobs.temporaryDirectory + "/" + name)
         }
     }

@@ -47,6 +47,9 @@ public struct LayerUnpacker: Sendable {
         return digesting.finalize()
     }
 
+    /// The first bytes of a zstd frame (RFC 8878), little-endian 0xFD2FB528.
+    static let zstdMagic: [UInt8] = [0x28, 0xb5, 0x2f, 0xfd]
+
     /// Opens a layer file as an uncompressed tar stream, sniffing the compression from the
     /// magic bytes: media types lie in the wild (docker archives name gzip layers `layer.tar`).
     static func openUncompressed(_ path: String) throws -> any ByteSource {
@@ -55,8 +58,8 @@ public struct LayerUnpacker: Sendable {
         if magic.starts(with: [0x1f, 0x8b]) {
             return try GzipSource(file, description: path)
         }
-        if magic == [0x28, 0xb5, 0x2f, 0xfd] {
-            throw ImageError.unsupportedMediaType("zstd-compressed data in \(path)", context: "layer")
+        if magic == zstdMagic {
+            return try ZstdSource(file, description: path)
         }
         return file
     }

@@ -1,13 +1,13 @@
 /// An OCI content descriptor: what a blob is, its digest and size.
 /// See https://github.com/opencontainers/image-spec/blob/main/descriptor.md
-struct OCIDescriptor: Codable, Sendable, Equatable {
-    var mediaType: String
-    var digest: Digest
-    var size: Int64
-    var annotations: [String: String]?
-    var platform: OCIPlatform?
+package struct OCIDescriptor: Codable, Sendable, Equatable {
+    package var mediaType: String
+    package var digest: Digest
+    package var size: Int64
+    package var annotations: [String: String]?
+    package var platform: OCIPlatform?
 
-    init(
+    package init(
         mediaType: String, digest: Digest, size: Int64, annotations: [String: String]? = nil,
         platform: OCIPlatform? = nil
     ) {
@@ -18,7 +18,7 @@ struct OCIDescriptor: Codable, Sendable, Equatable {
         self.platform = platform
     }
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         // Early OCI layouts omit mediaType in index entries; "" makes the importer sniff the blob.
         mediaType = try c.decodeIfPresent(String.self, forKey: .mediaType) ?? ""
@@ -29,14 +29,20 @@ struct OCIDescriptor: Codable, Sendable, Equatable {
     }
 
     /// The `org.opencontainers.image.ref.name` annotation: a full reference or just a tag.
-    var refName: String? { annotations?["org.opencontainers.image.ref.name"] }
+    package var refName: String? { annotations?["org.opencontainers.image.ref.name"] }
 }
 
 /// The platform of a manifest in an index.
-struct OCIPlatform: Codable, Sendable, Equatable {
-    var architecture: String
-    var os: String
-    var variant: String?
+package struct OCIPlatform: Codable, Sendable, Equatable {
+    package var architecture: String
+    package var os: String
+    package var variant: String?
 
-    var description: String { [os, architecture, variant].compactMap { $0 }.joined(separator: "/") }
+    package init(architecture: String, os: String, variant: String? = nil) {
+        self.architecture = architecture
+        self.os = os
+        self.variant = variant
+    }
+
+    package var description: String { [os, architecture, variant].compactMap { $0 }.joined(separator: "/") }
 }

@@ -4,16 +4,16 @@ import KubeAPI
 /// The image configuration blob: platform, runtime defaults and the layer diff IDs.
 /// Docker's config is a superset with the same field names, so one decoder serves both.
 /// See https://github.com/opencontainers/image-spec/blob/main/config.md
-struct OCIImageConfigFile: Decodable, Sendable {
-    var architecture: String?
-    var os: String?
-    var created: String?
-    var config: RuntimeConfig?
-    var rootfs: RootFS
+package struct OCIImageConfigFile: Decodable, Sendable {
+    package var architecture: String?
+    package var os: String?
+    package var created: String?
+    package var config: RuntimeConfig?
+    package var rootfs: RootFS
 
-    struct RootFS: Decodable, Sendable {
-        var type: String
-        var diffIDs: [Digest]
+    package struct RootFS: Decodable, Sendable {
+        package var type: String
+        package var diffIDs: [Digest]
 
         enum CodingKeys: String, CodingKey {
             case type
@@ -22,15 +22,15 @@ struct OCIImageConfigFile: Decodable, Sendable {
     }
 
     /// The `config` object, with the capitalized keys both OCI and Docker use.
-    struct RuntimeConfig: Decodable, Sendable {
-        var user: String?
-        var env: [String]?
-        var entrypoint: [String]?
-        var cmd: [String]?
-        var workingDir: String?
-        var exposedPorts: [String: IgnoredValue]?
-        var labels: [String: String]?
-        var stopSignal: String?
+    package struct RuntimeConfig: Decodable, Sendable {
+        package var user: String?
+        package var env: [String]?
+        package var entrypoint: [String]?
+        package var cmd: [String]?
+        package var workingDir: String?
+        package var exposedPorts: [String: IgnoredValue]?
+        package var labels: [String: String]?
+        package var stopSignal: String?
 
         enum CodingKeys: String, CodingKey {
             case user = "User"
@@ -45,13 +45,13 @@ struct OCIImageConfigFile: Decodable, Sendable {
     }
 
     /// The `{}` values of `ExposedPorts`; their content carries nothing.
-    struct IgnoredValue: Decodable, Sendable {
-        init(from decoder: any Decoder) throws {}
+    package struct IgnoredValue: Decodable, Sendable {
+        package init(from decoder: any Decoder) throws {}
     }
 
     /// The runtime defaults in the store's public form. Empty strings mean "unset" in
     /// Docker-built configs (`"User": ""`, `"WorkingDir": ""`), so they become nil.
-    var imageConfig: ImageConfig {
+    package var imageConfig: ImageConfig {
         guard let c = config else { return ImageConfig() }
         return ImageConfig(
             user: c.user.flatMap { $0.isEmpty ? nil : $0 },
@@ -67,7 +67,7 @@ struct OCIImageConfigFile: Decodable, Sendable {
     /// `created` as a date (RFC 3339, with or without fractional seconds), to whole seconds.
     /// Parsed by KubeAPI's RFC 3339 reader rather than ISO8601DateFormatter, which loads ICU
     /// (milliseconds on every container start, since resolving an image builds this).
-    var createdDate: Date? {
+    package var createdDate: Date? {
         created.flatMap { Time(rfc3339: $0)?.date }
     }
 }

@@ -1,8 +1,8 @@
 /// Renders coding paths as Kubernetes field paths: `spec.containers[0].image`, with map keys
 /// that are not plain identifiers in brackets (`metadata.labels[app.kubernetes.io/name]`).
-enum FieldPath {
+public enum FieldPath {
     /// `path` followed by the field or map key `key`.
-    static func appending(_ key: String, to path: String) -> String {
+    public static func appending(_ key: String, to path: String) -> String {
         if isIdentifier(key) {
             return path.isEmpty ? key : path + "." + key
         }
@@ -10,7 +10,7 @@ enum FieldPath {
     }
 
     /// `path` followed by the list index `index`.
-    static func appending(index: Int, to path: String) -> String {
+    public static func appending(index: Int, to path: String) -> String {
         path + "[\(index)]"
     }
 

@@ -17,6 +17,25 @@ public enum Manifest {
         try decode(type, yaml: try text(of: json))
     }
 
+    /// The deepest nesting a manifest may have (the API server's JSON reader accepts 200 too).
+    public static let maximumDepth = 200
+
+    /// One YAML document in JSON's data model, as kube-apiserver reads a YAML request body
+    /// (sigs.k8s.io/yaml: go-yaml, then JSON): merge keys applied, aliases expanded within
+    /// go-yaml's limits (`yaml: document contains excessive aliasing`), nesting bounded,
+    /// duplicate keys and numbers JSON cannot hold (`.inf`, `.nan`) refused with their path.
+    /// nil for an empty document; a second document is an error.
+    ///
+    /// Every failure is a `DecodingFailure`.
+    public static func jsonValue(yaml: String) throws -> JSONValue? {
+        let all = try documents(yaml, nodeLimit: nil)
+        guard all.count <= 1 else {
+            throw DecodingFailure(path: "", message: "expected a single document, found \(all.count) (separated by ---)",
+                                  line: all[1].line)
+        }
+        return try all.first?.jsonValue()
+    }
+
     /// Decodes every document of a `---` separated stream, skipping empty documents.
     public static func decodeAll<T: Decodable>(_ type: T.Type, yaml: String) throws -> [T] {
         try documents(yaml).map { try decodeDocument(type, node: $0) }
@@ -82,12 +101,17 @@ public enum Manifest {
     }
 
     /// Parses a YAML stream into its non-empty documents.
-    static func documents(_ yaml: String) throws -> [ManifestNode] {
+    /// `nodeLimit` bounds the nodes of one document with aliases expanded (go-yaml's alias
+    /// ratio applies in any case).
+    static func documents(_ yaml: String, nodeLimit: Int? = ManifestNode.nodeLimit) throws -> [ManifestNode] {
         do {
+            // Depth and alias expansion are checked on libyaml's flat event stream first:
+            // Yams composes recursively, and expanding aliases is what a bomb is made of.
+            try YAMLExpansionCheck(maximumDepth: maximumDepth, nodeLimit: nodeLimit).check(yaml)
             let parser = try Parser(yaml: yaml)
             var documents: [ManifestNode] = []
             while let root = try parser.nextRoot() {
-                var budget = ManifestNode.nodeLimit
+                var budget = nodeLimit ?? Int.max
                 let node = try ManifestNode(yaml: root, path: "", budget: &budget)
                 if !node.isNull {
                     documents.append(node)

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KubeAPI
 import Synchronization
 
 /// The identity a bearer token belongs to, as a TokenReview answers it.
@@ -100,10 +101,8 @@ public final class CachingTokenAuthenticator: Sendable {
 
     /// The user of an `Authorization` header; nil when there is no bearer token or it is invalid.
     public func authenticate(authorization: String?) async throws -> ReviewedUser? {
-        guard let authorization, authorization.count > 7,
-              authorization.prefix(7).lowercased() == "bearer " else { return nil }
-        let token = authorization.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        guard !token.isEmpty else { return nil }
+        // The API server's rule exactly (`BearerToken`): `Bearer  abc` with two spaces is no token.
+        guard case .token(let token) = BearerToken.parse(authorization) else { return nil }
         // Keyed by a hash so the cache holds no usable token.
         let key = SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
         let now = self.now()

@@ -8,6 +8,7 @@ import Glibc
 import KubeClient
 import Logging
 import NodeNetwork
+import Registry
 import Runtime
 
 struct AgentCommand: AsyncParsableCommand {
@@ -39,6 +40,8 @@ struct AgentCommand: AsyncParsableCommand {
     @OptionGroup var options: RuntimeOptions
 
     @OptionGroup(title: "Node status (used when joining a server)") var nodeOptions: NodeOptions
+
+    @OptionGroup(title: "Images") var imageOptions: ImageOptions
 
     @Option(help: "Directory of static pod manifests (kubelet's --pod-manifest-path; default DATA-DIR/pod-manifests).")
     var podManifests: String?
@@ -156,6 +159,7 @@ struct AgentCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         // Flag mistakes are reported before anything on the machine changes.
         let nodeSettings = try nodeOptions.settings(bridgeName: podNetwork ? bridgeName : nil)
+        let imageSettings = try imageOptions.settings()
         ProcessLimits.raiseOpenFiles()
         var config = options.config
         config.monitorPath = monitorPath ?? RuntimeOptions.defaultMonitorPath()
@@ -172,6 +176,7 @@ struct AgentCommand: AsyncParsableCommand {
             backoffReset: restartBackoffReset.map { .milliseconds(Int64($0 * 1000)) },
             healthzAddress: healthzBindAddress, healthzPort: healthzPort)
         settings.node = nodeSettings
+        settings.images = imageSettings
         settings.enforceNodeAllocatable = try nodeOptions.enforcesNodeAllocatable()
         if joinOnly {
             guard let credential = try await joinIfAsked(nodeName: name, retry: ClusterJoin.Retry(maximumAttempts: 5)) else {
@@ -213,15 +218,24 @@ struct AgentCommand: AsyncParsableCommand {
         } else {
             nodeStatus.networkUnavailable(true, reason: "NoPodNetwork", message: "pod networking is disabled (--no-pod-network)")
         }
-        let runtime = PodRuntime(config: config, images: try options.imageStore(), cgroups: try Cgroups.detect(),
+        let images = try options.imageStore()
+        let runtime = PodRuntime(config: config, images: images, cgroups: try Cgroups.detect(),
                                  nodeName: name, network: network)
-        let agent = Agent(runtime: runtime, settings: settings)
+        let puller = RegistryPuller(store: images, config: try RegistryConfig.load(path: imageOptions.registryConfig),
+                                    maxConcurrentDownloads: imageSettings.maxConcurrentDownloads)
+        let agent = Agent(runtime: runtime, settings: settings, imagePuller: RegistryImagePuller(puller: puller))
         let status = "node \(name): static pods from \(settings.podManifests)"
-        try await Self.runUntilSignalled(systemd: systemd) {
-            async let ready: Void = systemd.readyWhenHealthy(address: healthz.address, port: healthz.port, status: status)
-            try await agent.run()
-            await ready
+        do {
+            try await Self.runUntilSignalled(systemd: systemd) {
+                async let ready: Void = systemd.readyWhenHealthy(address: healthz.address, port: healthz.port, status: status)
+                try await agent.run()
+                await ready
+            }
+        } catch {
+            await puller.shutdown()
+            throw error
         }
+        await puller.shutdown()
     }
 
     /// Runs `body` until it returns or SIGTERM/SIGINT cancels it: signals end the agent, not

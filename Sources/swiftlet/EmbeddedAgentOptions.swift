@@ -29,12 +29,15 @@ struct EmbeddedAgentOptions: ParsableArguments {
     @Flag(help: "Do not answer cluster DNS on this node; its pods get the host's DNS (k3s: --disable coredns).")
     var disableClusterDNS = false
 
+    @OptionGroup(title: "Images") var images: ImageOptions
+
     /// The agent's settings, every flag checked; the node is labelled a control-plane node.
     func settings(nodeOptions: NodeOptions, dataDir: String) throws -> AgentSettings {
         let node = try nodeOptions.settings(bridgeName: podNetwork ? bridgeName : nil, controlPlane: true)
         var settings = AgentSettings(podManifests: podManifests ?? dataDir + "/pod-manifests",
                                      nodeName: nodeName ?? AgentCommand.defaultNodeName(), logRoot: logDir)
         settings.node = node
+        settings.images = try images.settings()
         settings.enforceNodeAllocatable = try nodeOptions.enforcesNodeAllocatable()
         return settings
     }

@@ -5,8 +5,8 @@ import Images
 struct ImagesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "images",
-        abstract: "Manage the local image store.",
-        subcommands: [Import.self, List.self, Remove.self],
+        abstract: "Pull images from registries, import, list and remove them: the local image store (docs/images.md).",
+        subcommands: [Pull.self, Import.self, List.self, Remove.self],
         defaultSubcommand: List.self
     )
 
@@ -27,20 +27,37 @@ struct ImagesCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List images (like `crictl images`).")
+        static let configuration = CommandConfiguration(
+            commandName: "ls", abstract: "List images with their repo digests, IDs and sizes (like `crictl images --digests`).")
         @OptionGroup var options: RuntimeOptions
+
+        @Flag(help: "Show full digests and IDs instead of their first 13 characters.")
+        var noTrunc = false
 
         func run() throws {
             let images = try options.imageStore().list()
-            var rows = [["IMAGE", "TAG", "IMAGE ID", "SIZE"]]
+            var rows = [["IMAGE", "TAG", "DIGEST", "IMAGE ID", "SIZE"]]
+            let short: (String) -> String = { noTrunc ? $0 : String($0.prefix(13)) }
             for image in images {
-                let refs = image.references.isEmpty ? ["<none>"] : image.references
-                for ref in refs {
-                    let parsed = try? ImageReference(parsing: ref)
-                    let name = parsed.map { $0.domain + "/" + $0.path } ?? ref
-                    rows.append([name, parsed?.tag ?? "<none>", String(image.id.description.dropFirst(7).prefix(13)),
-                                 ByteCountFormatter.string(fromByteCount: image.size, countStyle: .binary)])
+                let size = ByteCountFormatter.string(fromByteCount: image.size, countStyle: .binary)
+                let id = short(image.id.hex)
+                // One row per tag, with the repo digest recorded for that repository; digests
+                // of repositories without a tag get a row of their own (TAG <none>).
+                var named = Set<String>()
+                for tag in image.repoTags {
+                    guard let parsed = try? ImageReference(parsing: tag) else { continue }
+                    named.insert(parsed.name)
+                    let digest = image.repoDigests.first { $0.hasPrefix(parsed.name + "@") }
+                        .map { short(String($0.split(separator: "@").last ?? "").replacingOccurrences(of: "sha256:", with: "")) }
+                    rows.append([parsed.name, parsed.tag ?? "<none>", digest ?? "<none>", id, size])
                 }
+                for reference in image.repoDigests {
+                    let parts = reference.split(separator: "@", maxSplits: 1).map(String.init)
+                    guard parts.count == 2, !named.contains(parts[0]) else { continue }
+                    named.insert(parts[0])
+                    rows.append([parts[0], "<none>", short(parts[1].replacingOccurrences(of: "sha256:", with: "")), id, size])
+                }
+                if named.isEmpty { rows.append(["<none>", "<none>", "<none>", id, size]) }
             }
             printTable(rows)
         }

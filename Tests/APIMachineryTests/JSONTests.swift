@@ -94,3 +94,49 @@ import Testing
         #expect(throws: APIError.self) { try FieldSelector(parsing: "justaword") }
     }
 }
+
+/// Numbers as Go's encoding/json writes float64 (what Kubernetes stores), and the checked
+/// serialization every stored object goes through.
+@Suite struct JSONNumberTests {
+    @Test(arguments: [
+        (2.0, "2"), (0.5, "0.5"), (-0.25, "-0.25"), (1e20, "100000000000000000000"), (1e21, "1e+21"),
+        (1.5e21, "1.5e+21"), (1e-6, "0.000001"), (1.5e-7, "1.5e-7"), (1e-7, "1e-7"), (123456.789, "123456.789"),
+        (1e15, "1000000000000000"), (5e-324, "5e-324"), (1.7976931348623157e308, "1.7976931348623157e+308"),
+        (0.1 + 0.2, "0.30000000000000004"), (-1e100, "-1e+100"),
+    ])
+    func doublesAreWrittenAsGoWritesThem(number: Double, text: String) throws {
+        #expect(JSONSerializer.goFloat(number) == text)
+        // And they read back as the same number.
+        let parsed = try JSONParser.parse(Array(text.utf8))
+        switch parsed {
+        case .double(let value): #expect(value == number)
+        case .int(let value): #expect(Double(value) == number)
+        default: Issue.record("\(text) parsed as \(parsed)")
+        }
+    }
+
+    @Test func nonFiniteNumbersNeverBecomeInvalidJSON() throws {
+        // The plain serializer writes null rather than `inf`; the checked one refuses, naming the field.
+        let value = JSONValue.object(["data": .object(["l": .double(.infinity)]), "spec": .object(["x": .array([.int(1), .double(.nan)])])])
+        #expect(String(decoding: JSONSerializer.serialize(value), as: UTF8.self) == #"{"data":{"l":null},"spec":{"x":[1,null]}}"#)
+        #expect {
+            _ = try JSONSerializer.checkedSerialize(value)
+        } throws: { error in
+            (error as? JSONEncodingFailure)?.description == "data.l: +Inf is not a number JSON can represent (json: unsupported value: +Inf)"
+        }
+        #expect {
+            _ = try JSONSerializer.checkedSerialize(.object(["spec": .object(["x": .array([.int(1), .double(-.infinity)])])]))
+        } throws: { error in
+            (error as? JSONEncodingFailure)?.path == "spec.x[1]"
+        }
+    }
+
+    @Test func checkedSerializationBoundsDepthAsTheParserDoes() throws {
+        var deep = JSONValue.int(1)
+        for _ in 0..<JSONParser.maximumDepth { deep = .array([deep]) }
+        let bytes = try JSONSerializer.checkedSerialize(deep)
+        #expect(try JSONParser.parse(bytes) == deep)
+        #expect(throws: JSONEncodingFailure.self) { _ = try JSONSerializer.checkedSerialize(.array([deep])) }
+        #expect(throws: JSONSyntaxError.self) { _ = try JSONParser.parse(JSONSerializer.serialize(.array([deep]))) }
+    }
+}

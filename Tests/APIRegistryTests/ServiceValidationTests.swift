@@ -153,11 +153,12 @@ import Testing
     @Test func hostileBodiesAreBadRequests() async throws {
         try await withTestAPI { api in
             let cases: [(String, String)] = [
-                (#"{"metadata":{"name":"a"},"spec":{"ports":[{"port":"80"}]}}"#, "spec.ports[0].port"),
+                // Kubernetes names the Go struct field without indices.
+                (#"{"metadata":{"name":"a"},"spec":{"ports":[{"port":"80"}]}}"#, "Go struct field ServicePort.spec.ports.port"),
                 (#"{"metadata":{"name":"a"},"spec":{"ports":[{"port":99999999999}]}}"#, "spec.ports[0].port"),
                 (#"{"metadata":{"name":"a"},"spec":{"ports":"80"}}"#, "spec.ports"),
                 (#"{"metadata":{"name":"a"},"spec":{"selector":["app"]}}"#, "spec.selector"),
-                (#"{"metadata":{"name":"a"},"spec":{"ports":[{"port":80,"targetPort":{"x":1}}]}}"#, "spec.ports[0].targetPort"),
+                (#"{"metadata":{"name":"a"},"spec":{"ports":[{"port":80,"targetPort":{"x":1}}]}}"#, "Go struct field ServicePort.spec.ports.targetPort"),
             ]
             for (body, field) in cases {
                 guard case .failure(let error) = try await Self.create(api, body) else {

@@ -55,9 +55,12 @@ func statusMessage(_ response: HTTPTestResponse) -> String {
     (try? response.json()["message"]?.stringValue) ?? response.text
 }
 
-func pod(_ name: String, node: String, mirror: Bool = false) -> String {
+/// A pod bound to `node`; a mirror pod carries the annotation and, with `ownerUID`, the
+/// controller reference to its Node that kubelet gives it.
+func pod(_ name: String, node: String, mirror: Bool = false, ownerUID: String? = nil) -> String {
     let annotations = mirror ? #","annotations":{"kubernetes.io/config.mirror":"abc"}"# : ""
-    return #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"\#(name)"\#(annotations)},"spec":{"nodeName":"\#(node)","containers":[{"name":"c","image":"busybox"}]}}"#
+    let owners = ownerUID.map { #","ownerReferences":[{"apiVersion":"v1","kind":"Node","name":"\#(node)","uid":"\#($0)","controller":true}]"# } ?? ""
+    return #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"\#(name)"\#(annotations)\#(owners)},"spec":{"nodeName":"\#(node)","containers":[{"name":"c","image":"busybox"}]}}"#
 }
 
 @Suite struct AuthNodeRestrictionTests {
@@ -137,21 +140,26 @@ func pod(_ name: String, node: String, mirror: Bool = false) -> String {
             #expect(statusMessage(plain) == #"pods "web" is forbidden: pod does not have "kubernetes.io/config.mirror" annotation, node "node-a" can only create mirror pods"#)
             let foreign = try await cluster.call(a, "POST", pods, pod("web", node: "node-b", mirror: true))
             #expect(statusMessage(foreign) == #"pods "web" is forbidden: node "node-a" can only create pods with spec.nodeName set to itself"#)
-            #expect(try await cluster.call(a, "POST", pods, pod("web-node-a", node: "node-a", mirror: true)).status == 201)
+            // Owned by the node's own Node object, as kubelet makes them (NodeRestriction).
+            let unowned = try await cluster.call(a, "POST", pods, pod("web-node-a", node: "node-a", mirror: true))
+            #expect(statusMessage(unowned) == #"pods "web-node-a" is forbidden: node "node-a" can only create pods with an owner reference set to itself"#)
+            let created = try await cluster.call(a, "POST", "/api/v1/nodes", #"{"apiVersion":"v1","kind":"Node","metadata":{"name":"node-a"}}"#)
+            let uid = try #require(try created.json()["metadata"]?["uid"]?.stringValue)
+            #expect(try await cluster.call(a, "POST", pods, pod("web-node-a", node: "node-a", mirror: true, ownerUID: uid)).status == 201)
             #expect(try await cluster.call(a, "DELETE", pods + "/web-node-a").status == 200)
         }
     }
 
-    @Test func aNodeReadsAllButSecretsAndWritesEvents() async throws {
+    @Test func aNodeReadsAllButUnrelatedSecretsAndWritesEvents() async throws {
         try await withAuthServer { cluster in
             let a = try await cluster.join("node-a")
             for path in ["/api/v1/pods", "/api/v1/namespaces/default/services", "/apis/apps/v1/deployments", "/api/v1/nodes?watch=1&timeoutSeconds=1"] {
                 #expect(try await cluster.call(a, "GET", path).status == 200, "\(path)")
             }
             let secrets = try await cluster.call(a, "GET", "/api/v1/namespaces/kube-system/secrets")
-            #expect(statusMessage(secrets) == #"secrets is forbidden: User "system:node:node-a" cannot list resource "secrets" in API group "" in the namespace "kube-system""#)
+            #expect(statusMessage(secrets) == #"secrets is forbidden: User "system:node:node-a" cannot list resource "secrets" in API group "" in the namespace "kube-system": No Object name found"#)
             let secret = try await cluster.call(a, "GET", "/api/v1/namespaces/kube-system/secrets/node-a.node-password.swiftlet")
-            #expect(statusMessage(secret) == #"secrets "node-a.node-password.swiftlet" is forbidden: User "system:node:node-a" cannot get resource "secrets" in API group "" in the namespace "kube-system""#)
+            #expect(statusMessage(secret) == #"secrets "node-a.node-password.swiftlet" is forbidden: User "system:node:node-a" cannot get resource "secrets" in API group "" in the namespace "kube-system": no relationship found between node 'node-a' and this object"#)
 
             let event = #"{"apiVersion":"v1","kind":"Event","metadata":{"name":"e1"},"involvedObject":{"kind":"Node","name":"node-a"},"reason":"Starting","message":"hello"}"#
             #expect(try await cluster.call(a, "POST", "/api/v1/namespaces/default/events", event).status == 201)

@@ -3,6 +3,7 @@
 import APITestSupport
 import Foundation
 import ServerTestSupport
+import TestSupport
 import Testing
 
 /// Whether Debian's python3-kubernetes is installed (scripts/debian-packages lists it).
@@ -43,16 +44,8 @@ struct PythonClientTests {
             let scriptPath = server.directory + "/client.py"
             try Self.script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
             let output = try await blocking {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: Self.python)
-                process.arguments = [scriptPath, kubeconfig]
-                let stdout = Pipe()
-                process.standardOutput = stdout
-                process.standardError = FileHandle.nullDevice
-                try process.run()
-                let data = stdout.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                return String(decoding: data, as: UTF8.self)
+                let result = try TestChild.launch([Self.python, scriptPath, kubeconfig], stdout: .capture, stderr: .null).finish()
+                return String(decoding: result.stdout, as: UTF8.self)
             }
             let lines = output.split(separator: "\n").map(String.init)
             #expect(lines.first?.hasPrefix("listed 0 ") == true, "\(output)")

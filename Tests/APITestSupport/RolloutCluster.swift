@@ -114,8 +114,9 @@ package struct RolloutCluster: Sendable {
             .map { "\($0.string(at: ["reason"]) ?? ""): \($0.string(at: ["message"]) ?? "")" }
     }
 
-    /// Polls `condition` every 50 ms until it holds; throws, with `what`, after `timeout`.
-    package func wait(_ what: String, timeout: Duration = .seconds(30), _ condition: @Sendable () async throws -> Bool) async throws {
+    /// Polls `condition` every 50 ms until it holds; throws, with `what`, after `timeout` (long:
+    /// a loaded machine's stalls, see `eventually`; a passing test never waits for it).
+    package func wait(_ what: String, timeout: Duration = .seconds(90), _ condition: @Sendable () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await condition() { return }

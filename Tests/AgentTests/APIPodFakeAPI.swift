@@ -34,6 +34,10 @@ final class FakePodAPI: PodAPI {
         /// The next this many status updates fail with a 500.
         var failStatusUpdates = 0
         var statusDelay: Duration = .zero
+        /// Secrets by "namespace/name".
+        var secrets: [String: PullSecret] = [:]
+        var secretReads: [String] = []
+        var events: [PodEventRecord] = []
     }
     private let state = Mutex(State())
 
@@ -116,7 +120,32 @@ final class FakePodAPI: PodAPI {
         }
     }
 
+    func getPullSecret(namespace: String, name: String) async throws -> PullSecret {
+        try state.withLock { state in
+            state.secretReads.append("\(namespace)/\(name)")
+            guard let secret = state.secrets["\(namespace)/\(name)"] else {
+                throw PodAPIError.notFound("secrets \"\(name)\" not found")
+            }
+            return secret
+        }
+    }
+
+    func recordEvent(_ event: PodEventRecord) async throws {
+        state.withLock { $0.events.append(event) }
+    }
+
     // MARK: What a user or controller does
+
+    /// `kubectl create secret docker-registry`.
+    func addSecret(_ secret: PullSecret, namespace: String = "default") {
+        state.withLock { $0.secrets["\(namespace)/\(secret.name)"] = secret }
+    }
+
+    /// The Events recorded so far.
+    var events: [PodEventRecord] { state.withLock { $0.events } }
+
+    /// The secrets read so far, as "namespace/name".
+    var secretReads: [String] { state.withLock { $0.secretReads } }
 
     /// `kubectl create`: a pod bound to a node (as after scheduling); returns it with its uid.
     @discardableResult

@@ -116,4 +116,8 @@ final class FailingListAPI: PodAPI {
         try await inner.deletePod(namespace: namespace, name: name, uid: uid)
     }
     func createPod(_ pod: Pod) async throws -> Pod { try await inner.createPod(pod) }
+    func getPullSecret(namespace: String, name: String) async throws -> PullSecret {
+        try await inner.getPullSecret(namespace: namespace, name: name)
+    }
+    func recordEvent(_ event: PodEventRecord) async throws { try await inner.recordEvent(event) }
 }

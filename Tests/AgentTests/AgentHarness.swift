@@ -23,6 +23,10 @@ final class AgentHarness {
     private(set) var pid: Int32 = -1
     /// 0 disables healthz (kubelet's meaning), which keeps parallel tests from colliding.
     var healthzPort: UInt16 = 0
+    /// More agent flags (image settings, say).
+    var extraArguments: [String] = []
+    /// The registry file (none by default: the host's /etc/swiftlet/registries.yaml must not leak in).
+    var registryConfig: String?
 
     static var binDirectory: String { Fixtures.binDirectory }
 
@@ -59,23 +63,12 @@ final class AgentHarness {
             "--pod-manifests", manifests, "--log-dir", logs, "--node-name", nodeName,
             "--file-check-frequency", "1", "--restart-backoff-initial", "1", "--restart-backoff-max", "4",
             "--healthz-port", String(healthzPort), "--monitor-path", Self.binDirectory + "/swiftlet-monitor",
-        ]
-        let out = open(root.path + "/agent.log", O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0o644)
-        defer { close(out) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, out, 1)
-        posix_spawn_file_actions_adddup2(&actions, out, 2)
+            "--registry-config", registryConfig ?? root.path + "/no-registries.yaml",
+        ] + extraArguments
         // nsenter (not `ip netns exec`, which also makes a mount namespace): the agent's bind
         // mounts must live in the host's mount namespace to outlive it.
-        let argv = (["/usr/bin/nsenter", "--net=/run/netns/\(netns)", Self.binDirectory + "/swiftlet"] + arguments)
-            .map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, "/usr/bin/nsenter", &actions, nil, argv, environ)
-        guard rc == 0 else { throw FixtureError(message: "posix_spawn swiftlet: \(rc)") }
-        pid = child
+        pid = try TestProcess.spawn(TestProcess.inNetns(netns, [Self.binDirectory + "/swiftlet"] + arguments),
+                                    log: root.path + "/agent.log")
     }
 
     /// SIGKILL, as a crash or an OOM kill of the agent would.

@@ -116,9 +116,11 @@ struct AgentTests {
         #expect(readiness().starts(with: ["ready", "unready"]), "\(readiness())")
         let tcpReady = await h.waitFor(30) { h.container("probes", "tcp")?.ready == true }
         #expect(tcpReady)
-        let condition = h.entry("probes")?.status?.conditions?.first { $0.type == "Ready" }
-        #expect(condition?.status == "False")
-        #expect(condition?.message?.contains("ready") == true, "\(String(describing: condition))")
+        // The pod's status is written after the probe results it reflects: wait for it.
+        func condition() -> PodCondition? { h.entry("probes")?.status?.conditions?.first { $0.type == "Ready" } }
+        let unready = await h.waitFor(30) { condition()?.status == "False" }
+        #expect(unready, "\(String(describing: condition()))")
+        #expect(condition()?.message?.contains("ready") == true, "\(String(describing: condition()))")
     }
 
     @Test func startupProbeHoldsBackLivenessUntilItPasses() async throws {

@@ -5,7 +5,7 @@ import TestSupport
 
 /// REAL cgroup v1 on this host: needs root (CI runs as root) and v1 controllers.
 /// Every test works under its own `swiftlet-test-<random>` group and removes it in a defer.
-@Suite(.serialized, .ownThreads, .enabled(if: RealCgroupHost.isRootOnV1, "needs root and cgroup v1 controllers"))
+@Suite(.serialized, .ownThreads, .requires(RealCgroupHost.isRootOnV1, "needs root and cgroup v1 controllers"))
 struct RealCgroupV1Tests {
     let manager: CgroupV1Manager
 

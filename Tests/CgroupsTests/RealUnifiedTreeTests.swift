@@ -5,7 +5,7 @@ import TestSupport
 
 /// REAL cgroup2 on this hybrid host: the `unified` tree has no resource controllers, but
 /// membership, `cgroup.kill` and removal work as on a v2 host. Needs root.
-@Suite(.serialized, .ownThreads, .enabled(if: RealCgroupHost.unifiedRoot != nil, "needs root and a cgroup2 mount"))
+@Suite(.serialized, .ownThreads, .requires(RealCgroupHost.unifiedRoot != nil, "needs root and a cgroup2 mount"))
 struct RealUnifiedTreeTests {
     @Test func rootV2ManagerJoinsKillsAndDestroysOnTheUnifiedTree() throws {
         let manager = CgroupV2Manager(root: try #require(RealCgroupHost.unifiedRoot))

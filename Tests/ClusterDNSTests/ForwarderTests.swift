@@ -9,7 +9,7 @@ import TestSupport
 /// (answers, the cache surviving the upstream's death, SERVFAIL when every upstream is gone,
 /// TCP when the upstream truncates), and a hostile upstream sending mismatched and spoofed
 /// replies before the real one. Root: network namespaces.
-@Suite(.serialized, .ownThreads, .enabled(if: getuid() == 0, "needs root for network namespaces"))
+@Suite(.serialized, .ownThreads, .requires(getuid() == 0, "needs root for network namespaces"))
 struct ForwarderTests {
     static func store() throws -> ClusterRecordStore {
         let store = try ClusterRecordStore()

@@ -8,7 +8,7 @@ import TestSupport
 /// The server in a network namespace answering real DNS clients: dig (UDP and TCP), busybox
 /// nslookup from a pod namespace, glibc's resolver with a pod's resolv.conf (search list,
 /// ndots:5) and dnspython. Root: makes network namespaces.
-@Suite(.serialized, .ownThreads, .enabled(if: getuid() == 0, "needs root for network namespaces"))
+@Suite(.serialized, .ownThreads, .requires(getuid() == 0, "needs root for network namespaces"))
 struct RealClientTests {
     static func store() throws -> ClusterRecordStore {
         let store = try ClusterRecordStore(nameserverAddresses: ["10.53.0.1"])

@@ -87,7 +87,8 @@ final class ClusterHarness: @unchecked Sendable {
 
     /// Arguments every swiftlet on `host` gets for its own directories and cgroups.
     func runtimeArguments(_ host: Host) -> [String] {
-        ["--run-dir", host.path + "/run", "--cgroup-parent", host.cgroupParent,
+        // Container logs under the host's directory too: the default, /var/log/pods, is this machine's.
+        ["--run-dir", host.path + "/run", "--log-dir", host.path + "/logs", "--cgroup-parent", host.cgroupParent,
          "--monitor-path", Self.binDirectory + "/swiftlet-monitor"]
     }
 

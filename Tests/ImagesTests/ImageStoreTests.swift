@@ -1,6 +1,7 @@
 import Foundation
 import Runtime
 import Testing
+import TestSupport
 @testable import Images
 
 /// Imports the images built by rootfs-fixtures/build.sh into a fresh store per test.
@@ -93,7 +94,7 @@ import Testing
 
     /// Needs root: unpacking writes whiteout devices and trusted.overlay xattrs, and the
     /// test mounts overlayfs over the result to check the kernel reads them as intended.
-    @Test(.enabled(if: TestSupport.isRoot, "needs root for mknod, trusted xattrs and mount"))
+    @Test(.requires(TestSupport.isRoot, "needs root for mknod, trusted xattrs and mount"))
     func layerDirectoriesWorkAsOverlayLowerdirsRequiresRoot() async throws {
         try await Self.withStore { c in
             let image = try #require(try c.store.importImage(from: c.fixtures + "/configured").first)
@@ -319,15 +320,39 @@ import Testing
         }
     }
 
-    @Test func zstdLayersAreRefusedClearly() async throws {
+    @Test func zstdLayersImportAndUnpack() async throws {
         try await Self.withStore { c in
             let layout = c.dir + "/zstd"
             try FileManager.default.copyItem(atPath: c.fixtures + "/busybox", toPath: layout)
-            try Self.rewriteManifest(layout) { $0.replacingOccurrences(of: "tar+gzip", with: "tar+zstd") }
+            // Recompress the layer with zstd(1) and point the manifest at the new blob.
+            let manifestHex = String(try #require(try Self.indexEntries(layout)[0]["digest"] as? String).dropFirst(7))
+            let manifest = try #require(try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: layout + "/blobs/sha256/" + manifestHex))) as? [String: Any])
+            let layer = try #require((manifest["layers"] as? [[String: Any]])?.first)
+            let gzipped = layout + "/blobs/sha256/" + String(try #require(layer["digest"] as? String).dropFirst(7))
+            try await TestSupport.run("/bin/sh", ["-c", "gzip -dc '\(gzipped)' | zstd -q -o '\(c.dir)/layer.zst'"])
+            let zstd = try Data(contentsOf: URL(fileURLWithPath: c.dir + "/layer.zst"))
+            let digest = Digest.of(Array(zstd))
+            try zstd.write(to: URL(fileURLWithPath: layout + "/blobs/sha256/" + digest.hex))
+            try Self.rewriteManifest(layout) { text in
+                text.replacingOccurrences(of: "tar+gzip", with: "tar+zstd")
+                    .replacingOccurrences(of: layer["digest"] as? String ?? "", with: digest.description)
+                    .replacingOccurrences(of: "\"size\":\(layer["size"] as? Int ?? 0)", with: "\"size\":\(zstd.count)")
+            }
+            let image = try #require(try c.store.importImage(from: layout).first)
+            let flat = c.dir + "/flat"
+            try FileManager.default.createDirectory(atPath: flat, withIntermediateDirectories: true)
+            try c.store.flatten(image, into: flat)
+            #expect(FileManager.default.fileExists(atPath: flat + "/bin/busybox"))
+
+            // A truncated zstd blob is an error, not a short layer.
+            let truncated = Data(zstd.prefix(zstd.count / 2))
+            try truncated.write(to: URL(fileURLWithPath: c.dir + "/short.zst"))
+            try FileManager.default.createDirectory(atPath: c.dir + "/flat2", withIntermediateDirectories: true)
             #expect {
-                try c.store.importImage(from: layout)
+                try LayerUnpacker(mode: .apply).unpack(layerAt: c.dir + "/short.zst", into: c.dir + "/flat2")
             } throws: { error in
-                "\(error)" == "unsupported layer media type \"application/vnd.oci.image.layer.v1.tar+zstd\""
+                "\(error)".contains("invalid zstd data") && "\(error)".contains("truncated")
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Images
 
 @Suite struct LayerUnpackerTests {
@@ -159,7 +160,7 @@ import Testing
     }
 
     /// Needs root: mknod of the 0:0 whiteout device and the trusted.* xattr.
-    @Test(.enabled(if: TestSupport.isRoot, "needs root for mknod and trusted.* xattrs"))
+    @Test(.requires(TestSupport.isRoot, "needs root for mknod and trusted.* xattrs"))
     func overlayModeWhiteoutsRequiresRoot() async throws {
         try await TestSupport.withTemporaryDirectory { dir in
             var tar = TarBuilder()

@@ -33,23 +33,12 @@ enum TestSupport {
     }
 
     private static func runBlocking(_ executable: String, _ arguments: [String], in directory: String?) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let result = try TestChild.launch([executable] + arguments, directory: directory, stdout: .capture, stderr: .capture).finish()
+        guard result.status == 0 else {
             throw CommandFailed(command: ([executable] + arguments).joined(separator: " "),
-                                status: process.terminationStatus,
-                                stderr: String(decoding: errors, as: UTF8.self))
+                                status: result.status, stderr: String(decoding: result.stderr, as: UTF8.self))
         }
-        return String(decoding: output, as: UTF8.self)
+        return String(decoding: result.stdout, as: UTF8.self)
     }
 
     struct CommandFailed: Error, CustomStringConvertible {

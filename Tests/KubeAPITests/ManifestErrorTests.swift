@@ -192,7 +192,8 @@ import Testing
             _ = try Manifest.decode(JSONValue.self, yaml: yaml)
             Issue.record("decoded")
         } catch let error as DecodingFailure {
-            #expect(error.message.hasPrefix("document too large"))
+            // go-yaml's alias ratio stops it long before the agent's absolute node limit.
+            #expect(error.message == "yaml: document contains excessive aliasing")
         }
     }
 }

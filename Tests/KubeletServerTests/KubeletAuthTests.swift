@@ -56,6 +56,18 @@ struct KubeletAuthTests {
         #expect(reviewer.reviews == 3)
     }
 
+    @Test func bearerTokensAreReadAsTheAPIServerReadsThem() async throws {
+        let reviewer = FakeReviewer()
+        let authenticator = CachingTokenAuthenticator(reviewer: reviewer)
+        // Two spaces make the token empty (Kubernetes' bearertoken authenticator): never reviewed.
+        #expect(try await authenticator.authenticate(authorization: "Bearer  admin-token") == nil)
+        #expect(try await authenticator.authenticate(authorization: "Bearer\tadmin-token") == nil)
+        #expect(reviewer.reviews == 0)
+        #expect(try await authenticator.authenticate(authorization: "bearer admin-token")?.name == "system:admin")
+        #expect(try await authenticator.authenticate(authorization: " Bearer admin-token extra ")?.name == "system:admin")
+        #expect(reviewer.reviews == 1)
+    }
+
     @Test func attributesFollowKubeletsPathMapping() {
         let user = ReviewedUser(name: "u")
         #expect(KubeletRequestAttributes(user: user, method: "GET", path: "/stats/summary", nodeName: "n").subresource == "stats")

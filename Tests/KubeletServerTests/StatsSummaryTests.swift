@@ -11,7 +11,7 @@ import TestSupport
 /// removes process and cgroups in a defer.
 @Suite(.serialized)
 struct StatsSummaryTests {
-    @Test(.enabled(if: getuid() == 0, "needs root to make cgroups"))
+    @Test(.requires(getuid() == 0, "needs root to make cgroups"))
     func rootSummaryReportsNodeAndPodUsageFromRealCgroups() async throws {
         let root = try TestRoot()
         defer { root.cleanUp() }
@@ -25,12 +25,9 @@ struct StatsSummaryTests {
         try cgroups.create(containerGroup, resources: CgroupResources())
 
         // The shell waits until it is in the container's group, then allocates and spins.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", #"sleep 0.3; x=$(head -c 4000000 /dev/zero | tr '\0' a); while :; do :; done"#]
-        try process.run()
-        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
-        try cgroups.addProcess(process.processIdentifier, to: containerGroup)
+        let shell = try TestChild.launch(["/bin/sh", "-c", #"sleep 0.3; x=$(head -c 4000000 /dev/zero | tr '\0' a); while :; do :; done"#])
+        defer { kill(shell.pid, SIGKILL); _ = shell.wait() }
+        try cgroups.addProcess(shell.pid, to: containerGroup)
         try await Task.sleep(for: .milliseconds(1200))
 
         let host = FakeKubeletHost(root: root.path, cgroups: cgroups, cgroupParent: parent)

@@ -8,7 +8,7 @@ import TestSupport
 /// namespaces the tests create (each "node" and the "outside" host is one), pods in real
 /// Runtime sandboxes, traffic with busybox. The host's own network is never touched, and each
 /// lab removes what it made even when a test fails.
-@Suite("Bridge network on real namespaces (root)", .serialized, .ownThreads, .enabled(if: getuid() == 0))
+@Suite("Bridge network on real namespaces (root)", .serialized, .ownThreads, .requires(getuid() == 0, "needs root"))
 struct BridgeNetworkTests {
     /// `busybox ping` from inside a pod's namespace.
     func ping(_ lab: NetworkLab, from pod: NetworkLab.Pod, _ address: String) -> (status: Int32, output: String) {

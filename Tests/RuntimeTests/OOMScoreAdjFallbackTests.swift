@@ -13,7 +13,7 @@ import TestSupport
 /// capability, from a shell that first raised its own oom_score_adj to 500 (which, done with
 /// the capability, also raises the floor the kernel keeps for its descendants; done without,
 /// as on the build machines, leaves the inherited floor of 0). Either way -997 is refused.
-@Suite("oom_score_adj without CAP_SYS_RESOURCE (root)", .serialized)
+@Suite("oom_score_adj without CAP_SYS_RESOURCE (root)", .serialized, .ownThreads)
 struct OOMScoreAdjFallbackTests {
     static let setpriv = "/usr/bin/setpriv"
 
@@ -32,7 +32,7 @@ struct OOMScoreAdjFallbackTests {
         return try #require(Int(output.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: setpriv), "needs setpriv (util-linux)"))
+    @Test(.requires(FileManager.default.isExecutableFile(atPath: setpriv), "needs setpriv (util-linux)"))
     func guaranteedPodStartsWhereLoweringOOMScoreAdjIsRefused() async throws {
         let root = try TestRoot()
         let data = root.path + "/data", logs = root.path + "/logs"
@@ -41,7 +41,7 @@ struct OOMScoreAdjFallbackTests {
         let swiftlet = Fixtures.binDirectory + "/swiftlet"
         let options = ["--data-dir", data, "--run-dir", root.path + "/run", "--cgroup-parent", parent]
         // Commands run on threads of their own (runAsync): a cooperative thread must not wait.
-        let imported = await TestProcess.runAsync([swiftlet, "images", "import"] + options + [try Fixtures.built.get() + "/busybox"])
+        let imported = await TestProcess.runAsync([swiftlet, "images", "import"] + options + [try await Fixtures.builtDirectory() + "/busybox"])
         try #require(imported.0 == 0, "\(imported.1)")
         // Two containers, both Guaranteed (-997 asked): both start, the warning comes once.
         let manifest = root.path + "/pod.yaml"

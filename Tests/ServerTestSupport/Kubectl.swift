@@ -1,5 +1,6 @@
 import APITestSupport
 import Foundation
+import Glibc
 import TestSupport
 
 /// Real kubectl against a test server: a kubeconfig pointing at it over plain HTTP and a
@@ -52,14 +53,8 @@ package struct Kubectl: Sendable {
         self.cacheDirectory = cacheDirectory
     }
 
-    private func process(_ arguments: [String]) -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--kubeconfig", kubeconfig, "--cache-dir", cacheDirectory] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["KUBECONFIG"] = kubeconfig
-        process.environment = environment
-        return process
+    private func argv(_ arguments: [String]) -> [String] {
+        [binary, "--kubeconfig", kubeconfig, "--cache-dir", cacheDirectory] + arguments
     }
 
     /// Runs kubectl to completion, with `input` on stdin.
@@ -68,75 +63,72 @@ package struct Kubectl: Sendable {
     }
 
     package func run(_ arguments: [String], input: String? = nil) async throws -> Output {
-        let process = process(arguments)
+        let argv = argv(arguments), environment = ["KUBECONFIG": kubeconfig]
         return try await blocking {
-            let stdout = Pipe(), stderr = Pipe(), stdin = Pipe()
-            process.standardOutput = stdout
-            process.standardError = stderr
-            process.standardInput = stdin
-            try process.run()
-            if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-            try? stdin.fileHandleForWriting.close()
-            // stderr is read on its own thread so neither pipe can fill up and stall kubectl.
-            let errorData = LockedData()
-            let reader = Thread { errorData.set(stderr.fileHandleForReading.readDataToEndOfFile()) }
-            reader.start()
-            let outData = stdout.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            while !errorData.isSet { usleep(1000) }
-            return Output(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                          stderr: String(decoding: errorData.value, as: UTF8.self))
+            let result = try TestChild.launch(argv, environment: environment, stdin: input.map { .bytes(Array($0.utf8)) } ?? .null,
+                                              stdout: .capture, stderr: .capture).finish()
+            return Output(status: result.status, stdout: String(decoding: result.stdout, as: UTF8.self),
+                          stderr: String(decoding: result.stderr, as: UTF8.self))
         }
     }
 
     /// Starts kubectl in the background (`get -w`); `stop()` ends it and returns its output.
+    /// Its output goes to files, so a long watch can never fill a pipe and stall.
     package func start(_ arguments: String...) throws -> Background {
-        let process = process(arguments)
-        let stdout = Pipe(), stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        return Background(process: process, stdout: stdout, stderr: stderr)
+        let base = cacheDirectory + "/background-\(UInt64.random(in: 0...UInt64.max))"
+        let child = try TestChild.launch(argv(arguments), environment: ["KUBECONFIG": kubeconfig],
+                                         stdout: .file(base + ".out"), stderr: .file(base + ".err"))
+        return Background(child: child, base: base)
     }
 
     package final class Background: @unchecked Sendable {
-        package let process: Process
-        let stdout: Pipe
-        let stderr: Pipe
+        private let child: TestChild
+        private let base: String
+        private var status: Int32?
 
-        init(process: Process, stdout: Pipe, stderr: Pipe) {
-            self.process = process
-            self.stdout = stdout
-            self.stderr = stderr
+        init(child: TestChild, base: String) {
+            self.child = child
+            self.base = base
+        }
+
+        package var pid: pid_t { child.pid }
+
+        /// Whether kubectl is still running (reaps it once it has ended).
+        package var isRunning: Bool {
+            guard status == nil else { return false }
+            var raw: Int32 = 0
+            guard waitpid(child.pid, &raw, WNOHANG) == child.pid else { return true }
+            status = TestChild.decode(raw)
+            return false
         }
 
         deinit {
-            if process.isRunning { process.terminate() }
+            if status == nil {
+                kill(child.pid, SIGKILL)
+                _ = child.wait()
+            }
+            unlink(base + ".out")
+            unlink(base + ".err")
         }
 
         /// Interrupts kubectl and collects what it printed.
         package func stop() async throws -> Output {
-            let process = self.process, stdout = self.stdout, stderr = self.stderr
-            return try await blocking {
-                if process.isRunning { process.interrupt() }
-                let out = stdout.fileHandleForReading.readDataToEndOfFile()
-                let err = stderr.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                return Output(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-                              stderr: String(decoding: err, as: UTF8.self))
+            let child = self.child
+            var status: Int32
+            if let known = self.status {
+                status = known
+            } else {
+                status = try await blocking {
+                    kill(child.pid, SIGINT)
+                    return child.wait()
+                }
             }
+            self.status = status
+            let out = (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? ""
+            let err = (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
+            return Output(status: status, stdout: out, stderr: err)
         }
     }
-}
-
-/// Data handed from a reader thread.
-package final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data: Data?
-
-    package func set(_ data: Data) { lock.withLock { self.data = data } }
-    package var isSet: Bool { lock.withLock { data != nil } }
-    package var value: Data { lock.withLock { data ?? Data() } }
 }
 
 /// Splits table output into rows of whitespace-separated cells.

@@ -37,3 +37,33 @@ package func withTestCluster<T: Sendable>(port: Int = 0, historyCapacity: Int = 
         }
     }
 }
+
+extension TestCluster {
+    /// Real kubectl against this cluster over HTTPS, trusting its CA, with `token` (the admin
+    /// token by default); its kubeconfig and discovery cache live in the cluster's directory.
+    package func kubectl(token: String? = nil, binary: String = Kubectl.defaultBinary) throws -> Kubectl {
+        let id = UUID().uuidString
+        let kubeconfig = directory + "/kubeconfig-https-\(id)"
+        let config = """
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: test
+              cluster:
+                server: \(server)
+                certificate-authority-data: \(Data(certificates.caCertificatePEM.utf8).base64EncodedString())
+            contexts:
+            - name: test
+              context:
+                cluster: test
+                user: test
+            current-context: test
+            users:
+            - name: test
+              user:
+                token: \(token ?? credentials.adminToken)
+            """
+        try config.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        return Kubectl(binary: binary, kubeconfig: kubeconfig, cacheDirectory: directory + "/kube-cache-\(id)")
+    }
+}

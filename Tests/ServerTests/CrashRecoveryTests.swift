@@ -3,6 +3,7 @@
 import APITestSupport
 import Foundation
 import ServerTestSupport
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -10,7 +11,7 @@ import Glibc
 
 /// A `swiftlet server` child process on a data directory.
 final class ServerProcess: @unchecked Sendable {
-    let process = Process()
+    private(set) var pid: pid_t
     let port: Int
 
     /// The swiftlet binary built next to the test bundle (`swift build` builds it).
@@ -22,37 +23,40 @@ final class ServerProcess: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw TestFailure("\(Self.binary) is missing: run `swift build` before the tests")
         }
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["server", "--data-dir", dataDirectory, "--http-listen", "127.0.0.1:0"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let reader = output.fileHandleForReading
-        let process = self.process
-        port = try await blocking {
-            var text = ""
-            while !text.contains("\n") || !text.contains("listening on") {
-                let data = reader.availableData
-                if data.isEmpty {
-                    throw TestFailure("swiftlet server exited before listening (status \(process.isRunning ? 0 : process.terminationStatus)): \(text)")
-                }
-                text += String(decoding: data, as: UTF8.self)
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        // stdout to a file the test polls: the server's "listening on" line gives the port.
+        let log = dataDirectory + "/../server-\(UInt64.random(in: 0...UInt64.max)).out"
+        let child = try TestChild.launch([Self.binary, "server", "--data-dir", dataDirectory, "--http-listen", "127.0.0.1:0"],
+                                         stdout: .file(log), stderr: .null)
+        pid = child.pid
+        var text = ""
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "listening on http://127.0.0.1:"),
+               let port = Int(text[range.upperBound...].prefix { $0.isNumber }), text[range.upperBound...].contains("\n") {
+                self.port = port
+                return
             }
-            guard let range = text.range(of: "http://127.0.0.1:"),
-                  let port = Int(text[range.upperBound...].prefix { $0.isNumber }) else {
-                throw TestFailure("no port in \(text)")
+            if TestProcess.hasExited(child.pid) {
+                pid = -1
+                throw TestFailure("swiftlet server exited before listening: \(text)")
             }
-            return port
+            try await Task.sleep(for: .milliseconds(50))
         }
+        kill(child.pid, SIGKILL)
+        _ = child.wait()
+        pid = -1
+        throw TestFailure("swiftlet server did not print its port within 60 s: \(text)")
     }
 
     /// SIGKILL: no chance to flush or close anything.
     func kill9() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        guard pid > 0 else { return }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        pid = -1
     }
 
     deinit {

@@ -6,10 +6,11 @@ import Foundation
 import KubeAPI
 import ServerTestSupport
 import Testing
+import TestSupport
 
 /// The garbage collector through real kubectl's `delete --cascade=background|foreground|orphan`.
 /// Owners are ConfigMaps (no other controller acts on them); dependents are ConfigMaps and Pods.
-@Suite(.enabled(if: Kubectl.isInstalled, "needs kubectl"))
+@Suite(.requires(Kubectl.isInstalled, "needs kubectl"))
 struct GarbageCollectorTests {
     private func configMap(_ name: String, owner: KubeObject? = nil, blockOwnerDeletion: Bool = true) -> KubeObject {
         var metadata: [String: JSONValue] = ["name": .string(name)]

@@ -4,9 +4,10 @@ import Foundation
 import KubeAPI
 import ServerTestSupport
 import Testing
+import TestSupport
 
 /// Namespace deletion through Terminating, with real kubectl.
-@Suite(.enabled(if: Kubectl.isInstalled, "needs kubectl"))
+@Suite(.requires(Kubectl.isInstalled, "needs kubectl"))
 struct NamespaceControllerTests {
     @Test func deletingANamespaceTerminatesItsContentsThenRemovesIt() async throws {
         try await withServedControllerCluster { cluster in

@@ -5,11 +5,12 @@ import Foundation
 import KubeAPI
 import ServerTestSupport
 import Testing
+import TestSupport
 
 /// Services as real kubectl (1.32, 1.27, Debian's 1.20) drives and shows them: `expose`,
 /// `get svc,ep,endpointslices`, `describe svc`, and the errors for node ports that are taken
 /// or out of range. The test plays the kubelet: it reports the pods' addresses and readiness.
-@Suite(.enabled(if: Kubectl.isInstalled, "needs kubectl"))
+@Suite(.requires(Kubectl.isInstalled, "needs kubectl"))
 struct ServiceKubectlTests {
     /// Waits for the Deployment's pods to be bound, then reports each Running and Ready with
     /// an address of 10.42.0.0/24 (in name order); returns the addresses.

@@ -9,7 +9,7 @@ import TestSupport
 /// Root-only: how the table changes over time. Incremental syncs touch only what changed; a
 /// new proxy instance takes over the table without a gap; bad input disturbs nothing; other
 /// tables are never touched; the run loop follows changes by itself.
-@Suite("Service proxy lifecycle (root)", .serialized, .ownThreads, .enabled(if: getuid() == 0))
+@Suite("Service proxy lifecycle (root)", .serialized, .ownThreads, .requires(getuid() == 0, "needs root"))
 struct ProxyLifecycleTests {
     static func service(_ name: String, _ ip: String, nodePort: Int32? = nil) -> Service {
         Objects.service(name, clusterIP: ip, ports: [Objects.port(80, nodePort: nodePort)], type: nodePort == nil ? nil : "NodePort")

@@ -8,7 +8,7 @@ import TestSupport
 /// Root-only: the behaviours Services promise, with real traffic (see ProxyLab): refusal
 /// without endpoints, session affinity, the two Local traffic policies, terminating endpoints
 /// as a last resort, and UDP flows moving when their endpoint goes.
-@Suite("Service proxy policies (root)", .serialized, .ownThreads, .enabled(if: getuid() == 0))
+@Suite("Service proxy policies (root)", .serialized, .ownThreads, .requires(getuid() == 0, "needs root"))
 struct ProxyPolicyTests {
     typealias World = ProxyTrafficTests.World
 

@@ -8,7 +8,7 @@ import TestSupport
 /// Root-only: real nftables and real traffic between network namespaces the lab makes (see
 /// ProxyLab). Each node runs the real NodeNetwork bridge and `ip swiftlet` table beside the
 /// proxy's `ip swiftlet-proxy`; clients are curl and Python in pod, node and outside namespaces.
-@Suite("Service proxy traffic (root)", .serialized, .ownThreads, .enabled(if: getuid() == 0))
+@Suite("Service proxy traffic (root)", .serialized, .ownThreads, .requires(getuid() == 0, "needs root"))
 struct ProxyTrafficTests {
     /// Two nodes on one lan, an outside host, three web pods (two on n1, one on n2).
     struct World {

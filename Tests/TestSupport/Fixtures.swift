@@ -29,18 +29,10 @@ public enum Fixtures {
         PoolWatchdog.ensureStarted()
         let start = Date()
         defer { PoolWatchdog.checkBlocking("Fixtures.built", since: start) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = [repoRoot + "/rootfs-fixtures/build.sh", directory]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
         do {
-            try process.run()
-            let output = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                return .failure(FixtureError(message: "rootfs-fixtures/build.sh failed: " + String(decoding: output, as: UTF8.self)))
+            let (status, output) = try TestProcess.runAllowingFailure(["/bin/sh", repoRoot + "/rootfs-fixtures/build.sh", directory])
+            guard status == 0 else {
+                return .failure(FixtureError(message: "rootfs-fixtures/build.sh failed: " + output))
             }
             return .success(directory)
         } catch {

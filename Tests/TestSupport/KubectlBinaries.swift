@@ -33,16 +33,8 @@ public enum KubectlBinaries {
         if FileManager.default.isExecutableFile(atPath: binary) { return binary }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let script = "cd '\(directory)' && apt-get download -q kubernetes-client && dpkg -x kubernetes-client_*.deb . && rm -f kubernetes-client_*.deb"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, FileManager.default.isExecutableFile(atPath: binary) else {
+        let (status, output) = try TestProcess.runAllowingFailure(["/bin/sh", "-c", script])
+        guard status == 0, FileManager.default.isExecutableFile(atPath: binary) else {
             throw FixtureError(message: "cannot get Debian's kubectl 1.20 (kubernetes-client): \(output)")
         }
         return binary

@@ -21,16 +21,8 @@ public enum TestProcess {
         PoolWatchdog.ensureStarted()
         let start = Date()
         defer { PoolWatchdog.checkBlocking("TestProcess.run(\(argv.joined(separator: " ")))", since: start) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        let result = try TestChild.launch(argv, stdout: .capture).finish()
+        return (result.status, String(decoding: result.stdout, as: UTF8.self))
     }
 
     /// `runAllowingFailure` on a thread of its own: tests that wait on commands must not hold
@@ -52,25 +44,7 @@ public enum TestProcess {
 
     /// Starts `argv` in the background with stdout and stderr appended to `log`.
     public static func spawn(_ argv: [String], log: String, environment: [String: String] = [:]) throws -> pid_t {
-        let out = open(log, O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0o644)
-        guard out >= 0 else { throw FixtureError(message: "open \(log): \(String(cString: strerror(errno)))") }
-        defer { close(out) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, out, 1)
-        posix_spawn_file_actions_adddup2(&actions, out, 2)
-        var env = ProcessInfo.processInfo.environment
-        for (key, value) in environment { env[key] = value }
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { envp.forEach { free($0) } }
-        let cArgv = argv.map { strdup($0) } + [nil]
-        defer { cArgv.forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, argv[0], &actions, nil, cArgv, envp)
-        guard rc == 0 else { throw FixtureError(message: "posix_spawn \(argv[0]): \(String(cString: strerror(rc)))") }
-        return child
+        try TestChild.launch(argv, environment: environment, stdout: .file(log)).pid
     }
 
     /// Sends `signal` to `pid` and reaps it, escalating to SIGKILL after `timeout` seconds.

@@ -42,8 +42,8 @@ esac
 LIBDIR=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 STATIC=$REPO/.build/vm/static-libs
 mkdir -p "$STATIC" "$OUT" "$WORK"
-for lib in seccomp cap z crypto sqlite3; do
-    [ -f "$LIBDIR/lib$lib.a" ] || fatal "$LIBDIR/lib$lib.a missing: apt-get install libseccomp-dev libcap-dev zlib1g-dev libssl-dev libsqlite3-dev"
+for lib in seccomp cap z zstd crypto sqlite3; do
+    [ -f "$LIBDIR/lib$lib.a" ] || fatal "$LIBDIR/lib$lib.a missing: apt-get install libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev libsqlite3-dev"
     ln -sf "$LIBDIR/lib$lib.a" "$STATIC/lib$lib.a"
 done
 

@@ -19,12 +19,25 @@ package enum JSONPatches {
         return .object(result)
     }
 
+    /// The most operations one JSON patch may have (kube-apiserver's `maxJSONPatchOperations`).
+    package static let maximumOperations = 10_000
+
+    /// How much `copy` operations may add to a document in all (the API server's
+    /// `JSONPatchMaxCopyBytes`, 3 MiB): without a bound, each copy of a subtree into itself
+    /// doubles the document, and a few dozen operations make it exabytes.
+    package static let maximumCopyBytes = 3 * 1024 * 1024
+
     /// RFC 6902: a list of add/remove/replace/move/copy/test operations on JSON pointers.
     package static func jsonPatch(_ target: JSONValue, operations patch: JSONValue) throws(APIError) -> JSONValue {
         guard let operations = patch.arrayValue else {
             throw APIError.badRequest("json: cannot unmarshal \(patch.typeName) into Go value of type jsonpatch.Patch")
         }
+        guard operations.count <= maximumOperations else {
+            throw APIError(code: 413, reason: "RequestEntityTooLarge",
+                           message: "Request entity too large: The allowed maximum operations in a JSON patch is \(maximumOperations), got \(operations.count)")
+        }
         var document = target
+        var copiedBytes = 0
         for operation in operations {
             guard let op = operation["op"]?.stringValue else {
                 throw APIError(code: 422, reason: "Invalid", message: "the server rejected our request due to an error in our request: missing 'op' field")
@@ -32,16 +45,29 @@ package enum JSONPatches {
             let path = try pointer(operation["path"]?.stringValue, op: op)
             switch op {
             case "add":
-                document = try add(document, at: path[...], value: try value(of: operation, op: op))
+                let added = try value(of: operation, op: op)
+                try checkDepth(added, at: path)
+                document = try add(document, at: path[...], value: added)
             case "remove":
                 document = try remove(document, at: path[...])
             case "replace":
+                let replacement = try value(of: operation, op: op)
+                try checkDepth(replacement, at: path)
                 _ = try get(document, at: path[...])
                 document = try remove(document, at: path[...])
-                document = try add(document, at: path[...], value: try value(of: operation, op: op))
+                document = try add(document, at: path[...], value: replacement)
             case "move", "copy":
                 let from = try pointer(operation["from"]?.stringValue, op: op, field: "from")
                 let moved = try get(document, at: from[...])
+                try checkDepth(moved, at: path)
+                if op == "copy" {
+                    // evanphx/json-patch's AccumulatedCopySizeLimit, as the API server arms it.
+                    let size = serializedSize(of: moved, atMost: maximumCopyBytes - copiedBytes + 1)
+                    copiedBytes += size
+                    if copiedBytes > maximumCopyBytes {
+                        throw APIError(code: 422, reason: "Invalid", message: "the server rejected our request due to an error in our request: Unable to complete the copy, the accumulated size increase of copy is more than the limit \(maximumCopyBytes)")
+                    }
+                }
                 if op == "move" { document = try remove(document, at: from[...]) }
                 document = try add(document, at: path[...], value: moved)
             case "test":
@@ -53,6 +79,55 @@ package enum JSONPatches {
             }
         }
         return document
+    }
+
+    /// A value put at `path` must leave the document within the nesting the store reads back
+    /// (`JSONParser.maximumDepth`); operation after operation could otherwise nest it
+    /// without end.
+    private static func checkDepth(_ value: JSONValue, at path: [String]) throws(APIError) {
+        let limit = JSONParser.maximumDepth
+        guard path.count + depth(of: value, atMost: limit + 1) <= limit else {
+            throw APIError(code: 422, reason: "Invalid", message: "the server rejected our request due to an error in our request: the value at \(ObjectValidation.quote(render(path))) would nest the object deeper than \(limit) levels")
+        }
+    }
+
+    /// The nesting of objects and arrays in `value`, counting no further than `limit`.
+    static func depth(of value: JSONValue, atMost limit: Int) -> Int {
+        guard limit > 0 else { return 0 }
+        switch value {
+        case .object(let members): return 1 + (members.values.map { depth(of: $0, atMost: limit - 1) }.max() ?? 0)
+        case .array(let elements): return 1 + (elements.map { depth(of: $0, atMost: limit - 1) }.max() ?? 0)
+        default: return 0
+        }
+    }
+
+    /// The length of `value`'s compact JSON, counting no further than `limit` (a copied
+    /// subtree shares storage, so its size is only known by walking it; the walk stops early).
+    static func serializedSize(of value: JSONValue, atMost limit: Int) -> Int {
+        var total = 0
+        func walk(_ value: JSONValue) {
+            guard total < limit else { return }
+            switch value {
+            case .object(let members):
+                total += 2
+                for (key, member) in members {
+                    total += key.utf8.count + 4
+                    walk(member)
+                    if total >= limit { return }
+                }
+            case .array(let elements):
+                total += 2
+                for element in elements {
+                    total += 1
+                    walk(element)
+                    if total >= limit { return }
+                }
+            case .string(let text): total += text.utf8.count + 2
+            default: total += JSONSerializer.serialize(value).count
+            }
+        }
+        walk(value)
+        return total
     }
 
     private static func value(of operation: JSONValue, op: String) throws(APIError) -> JSONValue {

@@ -53,10 +53,14 @@ enum StrategicMergeSchema {
         case "Pod":
             rules.merge(prefixed("spec.", podSpec)) { $1 }
             rules.merge(prefixed("status.", podStatus)) { $1 }
-        case "Deployment", "ReplicaSet":
+        case "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job":
             rules.merge(prefixed("spec.template.spec.", podSpec)) { $1 }
             rules.merge(prefixed("spec.template.", metadata)) { $1 }
             rules["status.conditions"] = Rule(mergeKey: "type")
+        case "CronJob":
+            rules.merge(prefixed("spec.jobTemplate.spec.template.spec.", podSpec)) { $1 }
+            rules.merge(prefixed("spec.jobTemplate.spec.template.", metadata)) { $1 }
+            rules.merge(prefixed("spec.jobTemplate.", metadata)) { $1 }
         case "Service":
             rules["spec.ports"] = Rule(mergeKey: "port")
             rules["status.conditions"] = Rule(mergeKey: "type")

@@ -73,17 +73,78 @@ struct SecretStrategy: ResourceStrategy {
         object.fields["stringData"] = nil
         object.fields["data"] = data.isEmpty ? nil : .object(data)
         var errors: [ValidationError] = []
-        for key in data.keys.sorted() where !Self.isValidKey(key) {
-            errors.append(ValidationError(type: .invalid, field: "data[\(key)]", badValue: .string(key),
-                                          detail: "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"))
+        var totalSize = 0
+        for key in data.keys.sorted() {
+            if !Self.isValidKey(key) {
+                errors.append(Self.invalidKey(key, field: "data[\(key)]"))
+            }
+            totalSize += data[key]?.stringValue.flatMap { Data(base64Encoded: $0)?.count } ?? 0
+        }
+        // ValidateSecret: the decoded values together at most MaxSecretSize (1 MiB).
+        if totalSize > Self.maximumSize {
+            errors.append(ValidationError(type: .tooLong, field: "data", detail: "may not be more than \(Self.maximumSize) bytes"))
         }
         if !errors.isEmpty {
             throw APIError.invalid(kind: "Secret", group: "", name: object.name ?? "", errors: errors)
         }
     }
 
+    /// `core.MaxSecretSize`, which bounds ConfigMaps too.
+    static let maximumSize = 1024 * 1024
+
+    static func invalidKey(_ key: String, field: String) -> ValidationError {
+        ValidationError(type: .invalid, field: field, badValue: .string(key),
+                        detail: "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')")
+    }
+
     static func isValidKey(_ key: String) -> Bool {
         !key.isEmpty && key.utf8.count <= 253 && key != "." && key != ".." && !key.hasPrefix("..")
             && key.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
+    }
+}
+
+/// ConfigMaps: `ValidateConfigMap`'s rules. Keys are config keys, none in both `data` and
+/// `binaryData`, `binaryData` is base64, and the values together are at most 1 MiB
+/// (`core.MaxSecretSize`): `ConfigMap "x" is invalid: []: Too long: may not be more than 1048576 bytes`.
+/// See https://github.com/kubernetes/kubernetes/blob/master/pkg/apis/core/validation/validation.go
+struct ConfigMapStrategy: ResourceStrategy {
+    func prepareForCreate(_ object: inout KubeObject, context: StrategyContext) async throws(APIError) -> [String] {
+        try validate(object)
+        return []
+    }
+
+    func prepareForUpdate(_ object: inout KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> [String] {
+        try validate(object)
+        return []
+    }
+
+    private func validate(_ object: KubeObject) throws(APIError) {
+        let data = object.fields["data"]?.objectValue ?? [:]
+        let binaryData = object.fields["binaryData"]?.objectValue ?? [:]
+        var errors: [ValidationError] = []
+        var totalSize = 0
+        for key in data.keys.sorted() {
+            if !SecretStrategy.isValidKey(key) { errors.append(SecretStrategy.invalidKey(key, field: "data[\(key)]")) }
+            if binaryData[key] != nil {
+                errors.append(ValidationError(type: .invalid, field: "data[\(key)]", badValue: .string(key),
+                                              detail: "duplicate of key present in binaryData"))
+            }
+            totalSize += data[key]?.stringValue?.utf8.count ?? 0
+        }
+        for key in binaryData.keys.sorted() {
+            if !SecretStrategy.isValidKey(key) { errors.append(SecretStrategy.invalidKey(key, field: "binaryData[\(key)]")) }
+            guard let text = binaryData[key]?.stringValue else { continue }
+            guard let decoded = Data(base64Encoded: text) else {
+                throw APIError.badRequest("ConfigMap in version \"v1\" cannot be handled as a ConfigMap: illegal base64 data in binaryData[\(key)]")
+            }
+            totalSize += decoded.count
+        }
+        if totalSize > SecretStrategy.maximumSize {
+            // Upstream passes an empty path ("the whole object"), printed as `[]`.
+            errors.append(ValidationError(type: .tooLong, field: "[]", detail: "may not be more than \(SecretStrategy.maximumSize) bytes"))
+        }
+        if !errors.isEmpty {
+            throw APIError.invalid(kind: "ConfigMap", group: "", name: object.name ?? "", errors: errors)
+        }
     }
 }

@@ -46,13 +46,16 @@ struct PodStrategy: ResourceStrategy {
     }
 
     /// What the default admission plugins add to a new pod: the `default` ServiceAccount
-    /// (ServiceAccount), priority 0 when no class is named (Priority), and
+    /// (ServiceAccount; not for mirror pods), priority 0 when no class is named (Priority), and
     /// `defaultTolerationSeconds` of tolerance for not-ready and unreachable nodes
     /// (DefaultTolerationSeconds), unless the pod already tolerates those NoExecute taints.
     /// See https://github.com/kubernetes/kubernetes/blob/master/plugin/pkg/admission/defaulttolerationseconds/admission.go
     static func admit(_ pod: Pod, defaultTolerationSeconds: Int64 = 300) -> Pod {
         var pod = pod
-        if (pod.spec.serviceAccountName ?? "").isEmpty {
+        // The ServiceAccount plugin leaves mirror pods alone: a mirror pod names no API object
+        // (NodeRestriction refuses one that does), and its kubelet compares it with its file.
+        let isMirror = pod.metadata.annotations?["kubernetes.io/config.mirror"] != nil
+        if (pod.spec.serviceAccountName ?? "").isEmpty, !isMirror {
             pod.spec.serviceAccountName = (pod.spec.serviceAccount ?? "").isEmpty ? "default" : pod.spec.serviceAccount
         }
         pod.spec.serviceAccount = pod.spec.serviceAccountName

@@ -1,7 +1,6 @@
 import APIMachinery
 import Foundation
 import KubeAPI
-import Yams
 
 /// Content negotiation: which representation a response takes (a plain object or a
 /// `meta.k8s.io` Table), and how request bodies are read (JSON or YAML).
@@ -54,6 +53,25 @@ enum MediaTypes {
         return contentType.split(separator: ";").first.map { String($0).trimmingSpaces.lowercased() } ?? json
     }
 
+    /// Bodies at least this large are parsed on a thread of their own.
+    static let offPoolBytes = 256 * 1024
+
+    /// `decodeBody` for a request handler: a large body (up to the 3 MiB limit; a YAML one
+    /// takes a few hundred milliseconds) is parsed on a thread of its own, so it never holds
+    /// one of the cooperative pool's threads (two on the build machines) for that long.
+    static func decode(_ bytes: [UInt8], contentType: String?) async throws(APIError) -> JSONValue {
+        guard bytes.count >= offPoolBytes else { return try decodeBody(bytes, contentType: contentType) }
+        let result: Result<JSONValue, APIError> = await withCheckedContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(returning: Result { () throws(APIError) -> JSONValue in try decodeBody(bytes, contentType: contentType) })
+            }
+            // Nesting is bounded at 200 levels; 4 MiB of stack is plenty for the recursive parsers.
+            thread.stackSize = 4 * 1024 * 1024
+            thread.start()
+        }
+        return try result.get()
+    }
+
     /// Parses a create/update body in JSON or YAML into a JSON value.
     static func decodeBody(_ bytes: [UInt8], contentType: String?) throws(APIError) -> JSONValue {
         let type = mediaType(contentType)
@@ -73,48 +91,25 @@ enum MediaTypes {
         }
     }
 
-    /// YAML into the JSON data model (what the API server's YAML serializer does).
+    /// YAML into the JSON data model, as the API server's YAML serializer reads it
+    /// (KubeAPI's `Manifest.jsonValue`): merge keys, aliases expanded within go-yaml's limits,
+    /// nesting bounded before anything is built, and `.inf`/`.nan` refused with their path
+    /// because JSON, and so the store, cannot hold them.
     static func decodeYAML(_ bytes: [UInt8]) throws(APIError) -> JSONValue {
-        let text = String(decoding: bytes, as: UTF8.self)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw APIError.badRequest("the request body is not valid YAML: it is not UTF-8 text")
+        }
+        let value: JSONValue?
         do {
-            guard let node = try Yams.compose(yaml: text) else {
-                throw APIError.badRequest("the request body is an empty YAML document")
-            }
-            return try json(from: node)
-        } catch let error as APIError {
-            throw error
+            value = try Manifest.jsonValue(yaml: text)
+        } catch let failure as DecodingFailure {
+            throw APIError.badRequest("error converting YAML to JSON: \(failure)")
         } catch {
-            throw APIError.badRequest("the request body is not valid YAML: \(error)")
+            throw APIError.badRequest("error converting YAML to JSON: \(error)")
         }
-    }
-
-    private static func json(from node: Yams.Node, depth: Int = 0) throws(APIError) -> JSONValue {
-        guard depth < JSONParser.maximumDepth else {
-            throw APIError.badRequest("the YAML body nests deeper than \(JSONParser.maximumDepth) levels")
+        guard let value else {
+            throw APIError.badRequest("the request body is an empty YAML document")
         }
-        switch node {
-        case .scalar(let scalar):
-            switch node.tag.description {
-            case Tag.Name.null.rawValue: return .null
-            case Tag.Name.bool.rawValue: return node.bool.map { .bool($0) } ?? .string(scalar.string)
-            case Tag.Name.int.rawValue: return node.int.map { .int(Int64($0)) } ?? .string(scalar.string)
-            case Tag.Name.float.rawValue: return node.float.map { .double($0) } ?? .string(scalar.string)
-            default: return .string(scalar.string)
-            }
-        case .mapping(let mapping):
-            var members: [String: JSONValue] = [:]
-            for (key, value) in mapping {
-                members[key.string ?? ""] = try json(from: value, depth: depth + 1)
-            }
-            return .object(members)
-        case .sequence(let sequence):
-            var elements: [JSONValue] = []
-            for element in sequence {
-                elements.append(try json(from: element, depth: depth + 1))
-            }
-            return .array(elements)
-        case .alias:
-            throw APIError.badRequest("YAML aliases are not supported in request bodies")
-        }
+        return value
     }
 }

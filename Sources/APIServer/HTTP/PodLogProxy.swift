@@ -48,8 +48,11 @@ public final class PodLogProxy: Sendable {
             // kube-apiserver answers an unscheduled pod with an empty log (no location).
             return Response(status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody())
         }
-        let node = try await service.store(group: "", name: "nodes").get(namespace: nil, name: nodeName)
-        let (address, port) = try Self.kubeletEndpoint(node)
+        guard let node = try await service.store(group: "", name: "nodes").find(namespace: nil, name: nodeName) else {
+            throw APIError(code: 503, reason: "ServiceUnavailable",
+                           message: "pod \(ObjectValidation.quote(name)) is bound to node \(ObjectValidation.quote(nodeName)), which does not exist: there is no kubelet to read its log from")
+        }
+        let (address, port) = try Self.kubeletEndpoint(node, pod: name)
         var components = URLComponents()
         components.scheme = "https"
         components.host = address.contains(":") ? "[\(address)]" : address
@@ -159,15 +162,22 @@ public final class PodLogProxy: Sendable {
     /// The node's kubelet address and port. The address is the first InternalIP, else
     /// ExternalIP, else Hostname (k3s' `--kubelet-preferred-address-types`); the port is the
     /// one the node reports in `status.daemonEndpoints.kubeletEndpoint.Port`, 10250 if none.
-    static func kubeletEndpoint(_ node: KubeObject) throws(APIError) -> (String, Int) {
+    ///
+    /// A node without any of those addresses cannot be reached: kube-apiserver answers 500
+    /// `no preferred addresses found; known addresses: []`; this says what is wrong and where,
+    /// as 503 ServiceUnavailable (the node's agent reports its addresses when it registers).
+    static func kubeletEndpoint(_ node: KubeObject, pod: String = "") throws(APIError) -> (String, Int) {
         let addresses = node.value(at: ["status", "addresses"])?.arrayValue ?? []
         let pairs = addresses.compactMap { entry -> (type: String, address: String)? in
             guard let type = entry["type"]?.stringValue, let address = entry["address"]?.stringValue, !address.isEmpty else { return nil }
             return (type, address)
         }
         guard let address = ["InternalIP", "ExternalIP", "Hostname"].lazy.compactMap({ type in pairs.first { $0.type == type }?.address }).first else {
-            let known = pairs.map { "{\($0.type) \($0.address)}" }.joined(separator: " ")
-            throw APIError.internalError("no preferred addresses found; known addresses: [\(known)]")
+            let known = pairs.map { "\($0.type) \($0.address)" }.joined(separator: ", ")
+            let subject = pod.isEmpty ? "" : "cannot read the log of pod \(ObjectValidation.quote(pod)): "
+            throw APIError(code: 503, reason: "ServiceUnavailable",
+                           message: subject + "node \(ObjectValidation.quote(node.name ?? "")) reports no InternalIP, ExternalIP or Hostname address to reach its kubelet at"
+                               + (known.isEmpty ? " (status.addresses is empty)" : " (its addresses: \(known))"))
         }
         let port = node.value(at: ["status", "daemonEndpoints", "kubeletEndpoint", "Port"])?.intValue ?? 0
         return (address, port > 0 && port < 65536 ? Int(port) : 10250)

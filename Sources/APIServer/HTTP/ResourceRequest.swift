@@ -51,8 +51,10 @@ struct ResourceRequest {
         }
         let representation = try MediaTypes.representation(accept: request.headers[.accept])
         let watch = info.watchPrefix || ListOptions.flag(query["watch"])
-        let attributes = RequestAttributes(verb: verb(watch: watch), group: resource.group, resource: resource.name,
-                                           subresource: info.subresource, namespace: namespace, name: name)
+        let verb = verb(watch: watch)
+        let attributes = RequestAttributes(verb: verb, group: resource.group, resource: resource.name,
+                                           subresource: info.subresource, namespace: namespace,
+                                           name: name ?? (verb == "list" || verb == "watch" ? selectedName() : nil))
         try await NodeAuthorizer.authorize(user, attributes, service: service)
 
         switch request.method {
@@ -89,7 +91,7 @@ struct ResourceRequest {
             }
             guard name == nil, info.subresource == nil else { throw APIError.methodNotAllowed() }
             let object = KubeObject(fields: try await objectBody(kindFor: resource))
-            try NodeAuthorizer.admitCreate(user, attributes, object: object)
+            try await NodeAuthorizer.admitCreate(user, attributes, object: object, service: service)
             let (created, warnings) = try await service.create(object, resource: resource, namespace: namespace, context: try context())
             return render(created, resource: resource, representation: representation, status: .created, warnings: warnings)
 
@@ -107,7 +109,7 @@ struct ResourceRequest {
         case .patch:
             guard let name else { throw APIError.methodNotAllowed() }
             let type = try patchType()
-            let patch = try MediaTypes.decodeBody(try await handler.body(of: request), contentType: request.headers[.contentType])
+            let patch = try await MediaTypes.decode(try await handler.body(of: request), contentType: request.headers[.contentType])
             if info.subresource == "scale" {
                 let current = service.scale(of: try await store.get(namespace: namespace, name: name))
                 let patched = try apply(patch, type: type, to: current.json)
@@ -121,7 +123,7 @@ struct ResourceRequest {
 
         case .delete:
             let bytes = try await handler.body(of: request)
-            let body = bytes.isEmpty ? nil : try MediaTypes.decodeBody(bytes, contentType: request.headers[.contentType])
+            let body = bytes.isEmpty ? nil : try await MediaTypes.decode(bytes, contentType: request.headers[.contentType])
             let options = try DeleteOptions(body: body, query: query)
             let context = try context(dryRun: options.dryRun)
             guard let name else {
@@ -157,6 +159,15 @@ struct ResourceRequest {
         }
     }
 
+    /// The object a list or watch is limited to by `fieldSelector=metadata.name=x`, which
+    /// authorization treats as a request for that object, as kube-apiserver's RequestInfo does
+    /// (a kubelet watches each Secret its pods use this way).
+    private func selectedName() -> String? {
+        guard let text = query["fieldSelector"], let selector = try? FieldSelector(parsing: text) else { return nil }
+        let names = selector.terms.filter { $0.field == "metadata.name" && !$0.negated }
+        return names.count == 1 ? names[0].value : nil
+    }
+
     private var includeObject: IncludeObjectPolicy {
         query["includeObject"].flatMap(IncludeObjectPolicy.init(rawValue:)) ?? .metadata
     }
@@ -186,7 +197,7 @@ struct ResourceRequest {
         guard !bytes.isEmpty else {
             throw APIError.badRequest("the request body is empty; send the \(resource.kind) as JSON or YAML")
         }
-        let value = try MediaTypes.decodeBody(bytes, contentType: contentType)
+        let value = try await MediaTypes.decode(bytes, contentType: contentType)
         guard case .object(let fields) = value else {
             throw APIError.badRequest("the request body must be a \(resource.kind) object, not \(value.typeName)")
         }
@@ -230,15 +241,20 @@ struct ResourceRequest {
         var metadata: [String: JSONValue] = ["resourceVersion": .string(String(list.revision))]
         if let token = list.continueToken { metadata["continue"] = .string(token) }
         if let remaining = list.remainingItemCount { metadata["remainingItemCount"] = .int(Int64(remaining)) }
+        // Entries the store could not decode were left out; say which, so they can be removed.
+        let warnings = list.unreadableKeys.isEmpty ? [] : [
+            "\(list.unreadableKeys.count) stored \(resource.name) could not be decoded and were left out of the list "
+                + "(the store may be corrupt): \(list.unreadableKeys.prefix(20).joined(separator: ", "))",
+        ]
         switch representation {
         case .object:
             return APIHandler.json(.object([
                 "kind": .string(resource.kind + "List"), "apiVersion": .string(resource.groupVersion),
                 "metadata": .object(metadata), "items": .array(list.items.map(\.json)),
-            ]))
+            ]), warnings: warnings)
         case .table(let version):
             return APIHandler.json(TableConverter.table(for: resource, objects: list.items, listMetadata: metadata,
-                                                        include: includeObject, apiVersion: "meta.k8s.io/\(version)"))
+                                                        include: includeObject, apiVersion: "meta.k8s.io/\(version)"), warnings: warnings)
         }
     }
 

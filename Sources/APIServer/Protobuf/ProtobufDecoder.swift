@@ -6,7 +6,7 @@ import KubeAPI
 /// kubectl 1.32+ sends for `kubectl create deployment|service|namespace|configmap|secret`)
 /// into the same JSON the API would have received: the `k8s\0` magic, a `runtime.Unknown`
 /// envelope naming apiVersion and kind, and the object's message, decoded field by field
-/// with `ProtobufSchema`. Unknown fields are skipped, as protobuf readers do.
+/// with `TypeSchema`. Unknown fields are skipped, as protobuf readers do.
 ///
 /// See https://kubernetes.io/docs/reference/using-api/api-concepts/#protobuf-encoding
 struct ProtobufDecoder {
@@ -43,7 +43,7 @@ struct ProtobufDecoder {
                 break
             }
         }
-        guard !kind.isEmpty, ProtobufSchema.messages[kind] != nil else {
+        guard !kind.isEmpty, TypeSchema.messages[kind] != nil else {
             throw APIError.badRequest("the protobuf body is a \(ObjectValidation.quote(kind)), which this server cannot decode; send it as JSON")
         }
         var object = try ProtobufDecoder(bytes: raw).message(kind, in: 0..<raw.count, depth: 0)
@@ -123,10 +123,15 @@ struct ProtobufDecoder {
     private func message(_ name: String, in range: Range<Int>, depth: Int) throws(APIError) -> JSONValue {
         guard depth < Self.maximumDepth else { throw malformed("messages nested deeper than \(Self.maximumDepth)", at: range.lowerBound) }
         if let native = try nativeMessage(name, in: range) { return native }
-        guard let fields = ProtobufSchema.messages[name] else {
+        guard let fields = TypeSchema.messages[name] else {
             throw APIError.internalError("no protobuf schema for message \(name)")
         }
+        // Lists and maps are gathered apart and assembled at the end: appending to a copy
+        // taken out of `members` for every element would be quadratic in the element count.
         var members: [String: JSONValue] = [:]
+        var lists: [String: [JSONValue]] = [:]
+        var maps: [String: [String: JSONValue]] = [:]
+        var inlined: [String: JSONValue] = [:]
         try forEachField(in: range) { (number, wire) throws(APIError) in
             guard let field = fields[number] else { return }
             if case .map(let keyType, let valueType) = field.type {
@@ -136,13 +141,10 @@ struct ProtobufDecoder {
                     if part == 1, let decoded = try scalar(keyType, partValue, depth: depth) { key = decoded.stringValue ?? "" }
                     if part == 2, let decoded = try scalar(valueType, partValue, depth: depth) { value = decoded }
                 }
-                var map = members[field.name]?.objectValue ?? [:]
-                map[key] = value
-                members[field.name] = .object(map)
+                maps[field.name, default: [:]][key] = value
                 return
             }
             if field.repeated {
-                var list = members[field.name]?.arrayValue ?? []
                 if case .bytes(let packed) = wire, [.integer, .bool, .double, .float].contains(field.type) {
                     // A packed list of numbers.
                     var index = packed.lowerBound
@@ -154,19 +156,25 @@ struct ProtobufDecoder {
                             var raw: UInt64 = 0
                             for offset in 0..<width { raw |= UInt64(bytes[index + offset]) << (8 * offset) }
                             index += width
-                            list.append(.double(width == 8 ? Double(bitPattern: raw) : Double(Float(bitPattern: UInt32(raw)))))
+                            lists[field.name, default: []].append(.double(width == 8 ? Double(bitPattern: raw) : Double(Float(bitPattern: UInt32(raw)))))
                         default:
                             let raw = try varint(&index, limit: packed.upperBound)
-                            list.append(field.type == .bool ? .bool(raw != 0) : .int(Int64(bitPattern: raw)))
+                            lists[field.name, default: []].append(field.type == .bool ? .bool(raw != 0) : .int(Int64(bitPattern: raw)))
                         }
                     }
                 } else if let value = try scalar(field.type, wire, depth: depth, keepEmpty: true) {
-                    list.append(value)
+                    lists[field.name, default: []].append(value)
+                } else if lists[field.name] == nil {
+                    lists[field.name] = []
                 }
-                members[field.name] = .array(list)
                 return
             }
             let value = try scalar(field.type, wire, depth: depth)
+            if TypeSchema.inlineFields.contains("\(name).\(field.name)") {
+                // An embedded Go struct (`json:",inline"`): its members belong to this object.
+                if case .object(let inner)? = value { inlined.merge(inner) { _, new in new } }
+                return
+            }
             // Go writes every non-pointer number and bool, zero or not; its JSON omits them
             // (`omitempty`). Pointer fields are only written when set, so their zero counts.
             if value == .int(0) || value == .bool(false), !Self.pointerFields.contains("\(name).\(field.name)") {
@@ -174,6 +182,9 @@ struct ProtobufDecoder {
             }
             members[field.name] = value
         }
+        for (key, list) in lists { members[key] = .array(list) }
+        for (key, map) in maps { members[key] = .object(map) }
+        for (key, value) in inlined where members[key] == nil { members[key] = value }
         return .object(members)
     }
 
@@ -195,7 +206,7 @@ struct ProtobufDecoder {
     ]
 
     /// One value; nil for values Kubernetes' JSON would omit (empty strings, unset times).
-    private func scalar(_ type: ProtobufSchema.FieldType, _ wire: WireValue, depth: Int, keepEmpty: Bool = false) throws(APIError) -> JSONValue? {
+    private func scalar(_ type: TypeSchema.FieldType, _ wire: WireValue, depth: Int, keepEmpty: Bool = false) throws(APIError) -> JSONValue? {
         switch (type, wire) {
         case (.string, .bytes(let range)):
             let text = string(range)
@@ -232,6 +243,11 @@ struct ProtobufDecoder {
                 if number == 2 { nanos = Int64(bitPattern: raw) }
             }
             if empty { return .null }
+            // Go's Time.MarshalJSON refuses years outside 0...9999; so does this server (a time
+            // beyond them cannot be written in RFC 3339, nor converted to a time_t safely).
+            guard (Self.earliestSeconds...Self.latestSeconds).contains(seconds), (0..<1_000_000_000).contains(nanos) else {
+                throw APIError.badRequest("the protobuf body has a \(name) of \(seconds) seconds and \(nanos) nanoseconds, outside the years 0 to 9999 that JSON times can say")
+            }
             let time = Time(Date(timeIntervalSince1970: Double(seconds)))
             if name == "Time" { return .string(time.description) }
             let micros = String(format: "%06d", Int(nanos / 1000))
@@ -275,11 +291,16 @@ struct ProtobufDecoder {
         }
     }
 
+    /// The range of `Time` seconds Go can marshal: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+    static let earliestSeconds: Int64 = -62_135_596_800
+    static let latestSeconds: Int64 = 253_402_300_799
+
     /// Go's `time.Duration.String()` for whole seconds and more (`1h0m0s`, `30s`, `1.5s`).
     static func goDuration(_ nanoseconds: Int64) -> String {
         if nanoseconds == 0 { return "0s" }
         let negative = nanoseconds < 0
-        let total = Double(abs(nanoseconds)) / 1e9
+        // `magnitude`, not `abs`: abs(Int64.min) traps.
+        let total = Double(nanoseconds.magnitude) / 1e9
         let hours = Int(total) / 3600, minutes = Int(total) / 60 % 60
         let seconds = total - Double(hours * 3600 + minutes * 60)
         var text = seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(seconds)s"

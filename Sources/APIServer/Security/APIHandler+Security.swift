@@ -27,7 +27,7 @@ extension APIHandler {
         var user: UserInfo?
         if let authenticator {
             user = await authenticator.authenticate(authorization: request.headers[.authorization], service: service)
-            guard user != nil else { throw Authenticator.unauthorized }
+            guard user != nil else { return .respond(Authenticator.unauthorizedResponse(authorization: request.headers[.authorization])) }
         }
         if path == Self.tokenReviewPath || path == Self.tokenReviewPath + "/" {
             guard request.method == .post else { throw APIError.methodNotAllowed() }
@@ -45,7 +45,7 @@ extension APIHandler {
         guard await authenticator.authenticateJoin(authorization: request.headers[.authorization], service: service) else {
             throw Authenticator.unauthorized
         }
-        let body = try MediaTypes.decodeBody(try await body(of: request), contentType: request.headers[.contentType])
+        let body = try await MediaTypes.decode(try await body(of: request), contentType: request.headers[.contentType])
         let nodeName = body["nodeName"]?.stringValue ?? ""
         let password = body["nodePassword"]?.stringValue ?? ""
         let nameErrors = ObjectValidation.nameErrors(nodeName, rule: .dns1123Subdomain, prefix: false)
@@ -63,7 +63,7 @@ extension APIHandler {
     /// `authentication.k8s.io/v1 TokenReview`: who a token stands for, as the API server
     /// would authenticate it (agents check callers of their `:10250` this way).
     private func reviewToken(_ request: Request) async throws(APIError) -> Response {
-        let body = try MediaTypes.decodeBody(try await body(of: request), contentType: request.headers[.contentType])
+        let body = try await MediaTypes.decode(try await body(of: request), contentType: request.headers[.contentType])
         guard let token = body["spec"]?["token"]?.stringValue else {
             throw APIError.invalid(kind: "TokenReview", group: "authentication.k8s.io", name: "", errors: [
                 ValidationError(type: .required, field: "spec.token"),

@@ -1,6 +1,8 @@
 import APIMachinery
 import APIRegistry
 import Foundation
+import Hummingbird
+import KubeAPI
 
 /// Authentication of API requests by bearer token, each token standing for an identity:
 /// - the admin token → `system:admin` (system:masters);
@@ -51,11 +53,10 @@ public struct Authenticator: Sendable {
         return user
     }
 
-    /// The identity of a request's `Authorization: Bearer ...` header.
+    /// The identity of a request's `Authorization: Bearer ...` header, read exactly as
+    /// Kubernetes reads it (`BearerToken`: `Bearer  abc` with two spaces is no token).
     func authenticate(authorization: String?, service: APIService) async -> UserInfo? {
-        guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
-        let token = authorization.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)
-        guard !token.isEmpty else { return nil }
+        guard case .token(let token) = BearerToken.parse(authorization) else { return nil }
         return await authenticate(token: token, service: service)
     }
 
@@ -78,4 +79,10 @@ public struct Authenticator: Sendable {
 
     /// The Status of a request without valid credentials.
     static let unauthorized = APIError(code: 401, reason: "Unauthorized", message: "Unauthorized")
+
+    /// The 401 answer, with kube-apiserver's warning when a space before the token emptied it.
+    static func unauthorizedResponse(authorization: String?) -> Response {
+        let warnings = BearerToken.parse(authorization) == .spaceBeforeToken ? [BearerToken.spaceBeforeTokenWarning] : []
+        return APIHandler.json(unauthorized.status, status: .unauthorized, warnings: warnings)
+    }
 }

@@ -19,12 +19,19 @@ struct RequestAttributes: Sendable, Equatable {
 /// identities get what a kubelet needs, as Kubernetes grants it with the Node authorizer,
 /// the `system:node` role and the NodeRestriction admission plugin
 /// (https://kubernetes.io/docs/reference/access-authn-authz/node/,
+/// plugin/pkg/auth/authorizer/node/node_authorizer.go,
 /// plugin/pkg/admission/noderestriction/admission.go):
-/// - get, list and watch anything but Secrets;
+/// - get, list and watch any resource but the four below (no subresources but `status`:
+///   a node reads no `pods/log`, its own pods' or anyone's);
+/// - Secrets, ConfigMaps, PersistentVolumeClaims and ServiceAccounts: get (and list or watch
+///   of one object by `metadata.name`) only of those a pod bound to the node names
+///   (`PodReferences`: volumes, env, envFrom, imagePullSecrets, its ServiceAccount), as the
+///   Node authorizer's graph decides; never a list of them;
 /// - create, update and patch its own Node and `nodes/<self>/status`;
 /// - get, create, update, patch and delete its own Lease in `kube-node-lease`;
 /// - update and patch `pods/<p>/status`, and delete pods, only for pods bound to it;
-/// - create mirror pods (annotation `kubernetes.io/config.mirror`) bound to it;
+/// - create mirror pods (annotation `kubernetes.io/config.mirror`) bound to it, owned by its
+///   Node, naming no other API object;
 /// - create, update and patch Events; create TokenReviews.
 /// Everything else is refused with Kubernetes' messages.
 ///
@@ -34,13 +41,23 @@ enum NodeAuthorizer {
     static let mirrorPodAnnotation = "kubernetes.io/config.mirror"
     static let nodeLeaseNamespace = "kube-node-lease"
 
+    /// The resources a node reads only through the pods bound to it (the Node authorizer's
+    /// graph: secretVertexType, configMapVertexType, pvcVertexType, serviceAccountVertexType).
+    static let graphResources: Set<String> = ["secrets", "configmaps", "persistentvolumeclaims", "serviceaccounts"]
+
     /// Refuses the request with a 403 Status unless `user` may make it; nil `user` (no
     /// authentication configured) may do anything.
     static func authorize(_ user: UserInfo?, _ request: RequestAttributes, service: APIService) async throws(APIError) {
         guard let user, !user.isMaster else { return }
         guard let node = user.nodeName else { throw denied(user, request) }
         if ["get", "list", "watch"].contains(request.verb) {
-            if request.group.isEmpty, request.resource == "secrets" { throw denied(user, request) }
+            if request.group.isEmpty, graphResources.contains(request.resource) {
+                try await authorizeRelated(user, node: node, request, service: service)
+                return
+            }
+            // Subresources are not readable (RBAC's system:node rules name none for reading);
+            // `status` reads the same object.
+            if let subresource = request.subresource, subresource != "status" { throw denied(user, request) }
             return
         }
         switch (request.group, request.resource, request.subresource, request.verb) {
@@ -79,8 +96,9 @@ enum NodeAuthorizer {
     }
 
     /// NodeRestriction's checks of an object a node creates: its own Node, its own Lease,
-    /// mirror pods bound to it.
-    static func admitCreate(_ user: UserInfo?, _ request: RequestAttributes, object: KubeObject) throws(APIError) {
+    /// mirror pods bound to and owned by it (`admitMirrorPod`).
+    static func admitCreate(_ user: UserInfo?, _ request: RequestAttributes, object: KubeObject,
+                            service: APIService) async throws(APIError) {
         guard let user, !user.isMaster, let node = user.nodeName else { return }
         let name = object.name ?? ""
         switch (request.group, request.resource, request.subresource) {
@@ -91,14 +109,7 @@ enum NodeAuthorizer {
         case ("coordination.k8s.io", "leases", nil):
             try checkLease(node: node, namespace: request.namespace, name: name, request: request)
         case ("", "pods", nil):
-            guard object.annotations[mirrorPodAnnotation] != nil else {
-                throw APIError.forbidden(request.groupResource, name: name,
-                                         "pod does not have \(quote(mirrorPodAnnotation)) annotation, node \(quote(node)) can only create mirror pods")
-            }
-            guard object.string(at: ["spec", "nodeName"]) == node else {
-                throw APIError.forbidden(request.groupResource, name: name,
-                                         "node \(quote(node)) can only create pods with spec.nodeName set to itself")
-            }
+            try await admitMirrorPod(object, node: node, request: request, service: service)
         default:
             return
         }
@@ -116,7 +127,7 @@ enum NodeAuthorizer {
 
     /// The `spec.nodeName` of the pod addressed; nil when there is no such pod (the request
     /// then fails with NotFound as it would for anyone) or it is not bound.
-    private static func boundNode(of request: RequestAttributes, service: APIService) async throws(APIError) -> String? {
+    static func boundNode(of request: RequestAttributes, service: APIService) async throws(APIError) -> String? {
         guard let name = request.name else { return nil }
         let pods = try service.store(group: "", name: "pods")
         guard let pod = try await pods.find(namespace: request.namespace, name: name) else { return nil }
@@ -125,14 +136,17 @@ enum NodeAuthorizer {
 
     /// RBAC's refusal, worded as the API server words it
     /// (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/errors.go).
-    static func denied(_ user: UserInfo, _ request: RequestAttributes) -> APIError {
+    /// `reason` is the Node authorizer's, appended as the API server appends it
+    /// (`...: no relationship found between node 'a' and this object`).
+    static func denied(_ user: UserInfo, _ request: RequestAttributes, reason: String? = nil) -> APIError {
         let resource = request.subresource.map { "\(request.resource)/\($0)" } ?? request.resource
         let scope = request.namespace.map { "in the namespace \(quote($0))" } ?? "at the cluster scope"
         return APIError.forbidden(request.groupResource, name: request.name ?? "",
-                                  "User \(quote(user.name)) cannot \(request.verb) resource \(quote(resource)) in API group \(quote(request.group)) \(scope)")
+                                  "User \(quote(user.name)) cannot \(request.verb) resource \(quote(resource)) in API group \(quote(request.group)) \(scope)"
+                                      + (reason.map { ": " + $0 } ?? ""))
     }
 
-    private static func quote(_ text: String) -> String {
+    static func quote(_ text: String) -> String {
         ObjectValidation.quote(text)
     }
 }

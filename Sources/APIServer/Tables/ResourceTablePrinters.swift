@@ -15,6 +15,9 @@ enum ResourceTablePrinters {
         case ("", "serviceaccounts"): return serviceAccounts
         case ("apps", "deployments"): return deployments
         case ("apps", "replicasets"): return replicaSets
+        case ("apps", "daemonsets"): return daemonSets
+        case ("batch", "jobs"): return jobs
+        case ("batch", "cronjobs"): return cronJobs
         case ("coordination.k8s.io", "leases"): return leases
         case ("discovery.k8s.io", "endpointslices"): return endpointSlices
         default: return fallback
@@ -268,6 +271,108 @@ enum ResourceTablePrinters {
         cells: { object, context in
             [.string(object.name ?? ""), .string(object.string(at: ["spec", "holderIdentity"]) ?? ""),
              .string(context.age(object.creationTimestamp))]
+        }
+    )
+
+    /// `printJob` of Kubernetes 1.32 (pkg/printers/internalversion/printers.go): STATUS from
+    /// the conditions, COMPLETIONS as succeeded/completions (or "/1 of N" for a work queue),
+    /// DURATION from startTime to completionTime (or now).
+    static let jobs = TablePrinter(
+        columns: [
+            .name,
+            TableColumn(name: "Status", type: "string", description: "Status of the job."),
+            TableColumn(name: "Completions", type: "string", description: "The desired number of successfully finished pods the job should be run with."),
+            TableColumn(name: "Duration", type: "string", description: "Time required to complete the job."),
+            .age,
+        ] + workloadWideColumns,
+        cells: { object, context in
+            let status = object.fields["status"]
+            let conditions = status?["conditions"]?.arrayValue ?? []
+            func has(_ type: String) -> Bool {
+                conditions.contains { $0["type"]?.stringValue == type && $0["status"]?.stringValue == "True" }
+            }
+            let state: String
+            if has("Complete") { state = "Complete" }
+            else if has("Failed") { state = "Failed" }
+            else if object.deletionTimestamp != nil { state = "Terminating" }
+            else if has("FailureTarget") { state = "FailureTarget" }
+            else if has("SuccessCriteriaMet") { state = "SuccessCriteriaMet" }
+            else if has("Suspended") { state = "Suspended" }
+            else { state = "Running" }
+            let succeeded = status?["succeeded"]?.intValue ?? 0
+            let completions: String
+            if let wanted = object.value(at: ["spec", "completions"])?.intValue {
+                completions = "\(succeeded)/\(wanted)"
+            } else {
+                let parallelism = object.value(at: ["spec", "parallelism"])?.intValue ?? 0
+                completions = parallelism > 1 ? "\(succeeded)/1 of \(parallelism)" : "\(succeeded)/1"
+            }
+            var duration = ""
+            if let start = status?["startTime"]?.stringValue.flatMap(Time.init(rfc3339:)) {
+                let end = status?["completionTime"]?.stringValue.flatMap(Time.init(rfc3339:))?.date ?? context.now
+                duration = HumanDuration.format(seconds: end.timeIntervalSince(start.date))
+            }
+            let (names, images) = TableConverter.containerCells(object.value(at: ["spec", "template", "spec"]))
+            return [
+                .string(object.name ?? ""), .string(state), .string(completions), .string(duration),
+                .string(context.age(object.creationTimestamp)), .string(names), .string(images),
+                .string(TableConverter.formatLabelSelector(object.value(at: ["spec", "selector"]))),
+            ]
+        }
+    )
+
+    /// `printCronJob` of Kubernetes 1.32: SCHEDULE, TIMEZONE (`<none>` when unset), SUSPEND,
+    /// ACTIVE (running Jobs) and LAST SCHEDULE (`<none>` before the first).
+    static let cronJobs = TablePrinter(
+        columns: [
+            .name,
+            TableColumn(name: "Schedule", type: "string", description: "The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron."),
+            TableColumn(name: "Timezone", type: "string", description: "The time zone name for the given schedule, see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones. If not specified, this will default to the time zone of the kube-controller-manager process. The set of valid time zone names and the time zone offset is loaded from the system-wide time zone database by the API server during CronJob validation and the controller manager during execution. If no system-wide time zone database can be found a bundled version of the database is used instead. If the time zone name becomes invalid during the lifetime of a CronJob or due to a change in host configuration, the controller will stop creating new new Jobs and will create a system event with the reason UnknownTimeZone. More information can be found in https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#time-zones"),
+            TableColumn(name: "Suspend", type: "boolean", description: "This flag tells the controller to suspend subsequent executions, it does not apply to already started executions.  Defaults to false."),
+            TableColumn(name: "Active", type: "integer", description: "A list of pointers to currently running jobs."),
+            TableColumn(name: "Last Schedule", type: "string", description: "Information when was the last time the job was successfully scheduled."),
+            .age,
+        ] + workloadWideColumns,
+        cells: { object, context in
+            let lastSchedule = object.string(at: ["status", "lastScheduleTime"]).map { context.age($0) } ?? "<none>"
+            let (names, images) = TableConverter.containerCells(object.value(at: ["spec", "jobTemplate", "spec", "template", "spec"]))
+            let selector = object.value(at: ["spec", "jobTemplate", "spec", "selector"]).map { TableConverter.formatLabelSelector($0) } ?? "<none>"
+            return [
+                .string(object.name ?? ""), .string(object.string(at: ["spec", "schedule"]) ?? ""),
+                .string(object.string(at: ["spec", "timeZone"]) ?? "<none>"),
+                // printBoolPtr: the cell is the string True/False.
+                .string(object.value(at: ["spec", "suspend"])?.boolValue == true ? "True" : "False"),
+                .int(Int64(object.value(at: ["status", "active"])?.arrayValue?.count ?? 0)),
+                .string(lastSchedule), .string(context.age(object.creationTimestamp)),
+                .string(names), .string(images), .string(selector),
+            ]
+        }
+    )
+
+    /// `printDaemonSet`: the scheduling counts and the template's node selector.
+    static let daemonSets = TablePrinter(
+        columns: [
+            .name,
+            TableColumn(name: "Desired", type: "integer", description: "The total number of nodes that should be running the daemon pod (including nodes correctly running the daemon pod). More info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/"),
+            TableColumn(name: "Current", type: "integer", description: "The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod. More info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/"),
+            TableColumn(name: "Ready", type: "integer", description: "numberReady is the number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition."),
+            TableColumn(name: "Up-to-date", type: "integer", description: "The total number of nodes that are running updated daemon pod"),
+            TableColumn(name: "Available", type: "integer", description: "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)"),
+            TableColumn(name: "Node Selector", type: "string", description: "NodeSelector is a selector which must be true for the pod to fit on a node. Selector which must match a node's labels for the pod to be scheduled on that node. More info: https://kubernetes.io/docs/concepts/configuration/assign-pod-node/"),
+            .age,
+        ] + workloadWideColumns,
+        cells: { object, context in
+            let status = object.fields["status"]
+            let nodeSelector = (object.value(at: ["spec", "template", "spec", "nodeSelector"])?.objectValue ?? [:])
+                .compactMapValues(\.stringValue).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            let (names, images) = TableConverter.containerCells(object.value(at: ["spec", "template", "spec"]))
+            return [
+                .string(object.name ?? ""), TableConverter.int(status?["desiredNumberScheduled"]),
+                TableConverter.int(status?["currentNumberScheduled"]), TableConverter.int(status?["numberReady"]),
+                TableConverter.int(status?["updatedNumberScheduled"]), TableConverter.int(status?["numberAvailable"]),
+                .string(nodeSelector.isEmpty ? "<none>" : nodeSelector), .string(context.age(object.creationTimestamp)),
+                .string(names), .string(images), .string(TableConverter.formatLabelSelector(object.value(at: ["spec", "selector"]))),
+            ]
         }
     )
 }

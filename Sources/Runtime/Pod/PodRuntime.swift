@@ -100,15 +100,19 @@ public final class PodRuntime: Sendable {
         case monitored(logPath: String)
     }
 
-    /// Starts one container of the pod; returns once it has exec'd.
+    /// Starts one container of the pod; returns once it has exec'd. `image` is the image the
+    /// agent made sure of (pulled or found); without it the container's image is resolved in
+    /// the store. Blocking (layer unpacking on first use, syscalls): call it from a thread of
+    /// its own, not from Swift's cooperative pool.
     public func startContainer(_ container: Container, attempt: Int = 0, in sandbox: RunningSandbox,
-                               output: Output) throws -> RunningContainer {
-        let image = try images.resolve(container.image ?? "")
+                               output: Output, image resolved: Image? = nil) throws -> RunningContainer {
+        let image = try resolved ?? images.resolve(container.image ?? "")
         let layers = try images.layerDirectories(for: image)
         var plan = try builder.plan(pod: sandbox.pod, container: container, image: image, layers: layers,
                                     layout: sandbox.layout, attempt: attempt, sandbox: sandbox.sandbox, info: containerInfo(sandbox))
-        let imageName = (try? ImageReference(parsing: container.image ?? "").normalized) ?? image.references.first ?? ""
-        let imageID = imageName.split(separator: ":").first.map { "\($0)@\(image.manifestDigest)" } ?? image.id.description
+        let reference = try? ImageReference(parsing: container.image ?? "")
+        let imageName = reference?.normalized ?? image.references.first ?? ""
+        let imageID = Self.imageID(image, name: reference?.name)
         do {
             try builder.prepareDirectories(plan)
             try cgroups.create(plan.cgroup, resources: plan.resources)
@@ -147,6 +151,16 @@ public final class PodRuntime: Sendable {
             try? FileManager.default.removeItem(atPath: plan.directory)
             throw error
         }
+    }
+
+    /// The container status's `imageID`, as containerd reports it (its image's repo digest):
+    /// `name@<digest the tag resolved to>` when the image was pulled under that name (an
+    /// index's digest for a multi-platform image), else `name@<manifest digest>`, else the ID.
+    static func imageID(_ image: Image, name: String?) -> String {
+        if let name, let digest = image.repoDigests.first(where: { $0.hasPrefix(name + "@") }) { return digest }
+        if let digest = image.repoDigests.first { return digest }
+        if let name { return name + "@" + image.manifestDigest.description }
+        return image.id.description
     }
 
     /// kubelet's QoS scores are a preference: where the agent lacks CAP_SYS_RESOURCE

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A child started with posix_spawn and reaped with waitpid, so tests control exactly when
 /// it is waited for (Foundation's Process reaps on its own).
@@ -12,20 +13,7 @@ struct ChildProcess {
 
     /// Starts `argv` with stdin, stdout and stderr on /dev/null.
     static func spawn(_ argv: [String]) throws -> ChildProcess {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for fd: Int32 in [0, 1, 2] {
-            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
-        }
-        let args: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { args.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, nil, args, environ)
-        guard rc == 0 else {
-            throw NSError(domain: "posix_spawn \(argv[0])", code: Int(rc))
-        }
-        return ChildProcess(pid: pid)
+        ChildProcess(pid: try TestChild.launch(argv, stdout: .null, stderr: .null).pid)
     }
 
     /// `sh -c script`.

@@ -2,6 +2,7 @@ import CShims
 import ClusterDNS
 import Foundation
 import Glibc
+import TestSupport
 
 /// A throw-away world for one root test: a "node" network namespace `swdns-<id>` with the
 /// given addresses on lo (never the host's network), optionally a "pod" namespace wired to it
@@ -77,7 +78,8 @@ final class DNSLab {
 
     /// `dig @server` in the node namespace, with `+short` unless told otherwise.
     func dig(_ arguments: [String], server: String = "10.53.0.1", short: Bool = true) -> String {
-        run(["dig", "@\(server)", "+time=2", "+tries=1"] + (short ? ["+short"] : []) + arguments).output
+        // +time=5: longer than the forwarder gives its upstreams, and than a loaded machine delays a reply.
+        run(["dig", "@\(server)", "+time=5", "+tries=1"] + (short ? ["+short"] : []) + arguments).output
     }
 
     /// Starts a long-running process in the node namespace; killed with the lab.
@@ -135,18 +137,8 @@ final class DNSLab {
 
     /// posix_spawn with stdin from /dev/null and stdout+stderr to `output`.
     static func start(_ argv: [String], output: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let cArgv = argv.map { strdup($0) } + [nil]
-        defer { cArgv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, nil, cArgv, environ)
-        guard rc == 0 else { throw HarnessError(description: "posix_spawn \(argv[0]): \(String(cString: strerror(rc)))") }
-        return pid
+        unlink(output)
+        return try TestChild.launch(argv, stdout: .file(output)).pid
     }
 
     /// A socket in the node namespace (for raw UDP/TCP clients).

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Glibc
 import NodeNetwork
 import Runtime
@@ -12,7 +13,7 @@ final class NetworkLab {
     let root: String
     private var namespaces: [(name: String, fd: Int32)] = []
     private var sandboxes: [PodSandbox] = []
-    private var processes: [Process] = []
+    private var processes: [pid_t] = []
     private var networks: [BridgeNetwork] = []
 
     /// A pod of the lab: its UID and sandbox; `netPath` is its namespace file for nsenter.
@@ -30,9 +31,10 @@ final class NetworkLab {
 
     deinit {
         // SIGKILL: children of the test runner inherit a signal mask that blocks SIGTERM.
-        for process in processes where process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        for pid in processes {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
         }
         // Pods' veths go away with the nodes, but a name reused at once could still hit the
         // kernel's asynchronous namespace cleanup (host-facts): delete them explicitly.
@@ -87,16 +89,8 @@ final class NetworkLab {
     /// Runs a shell command to the end; its status and stdout+stderr.
     @discardableResult
     static func run(_ command: String) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return (-1, "\(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = (try? TestProcess.runAllowingFailure(["/bin/sh", "-c", command])) ?? (-1, "cannot start /bin/sh")
+        return (result.0, result.1)
     }
 
     @discardableResult
@@ -121,12 +115,6 @@ final class NetworkLab {
 
     /// Starts a long-running command (a server), stopped when the lab goes away.
     func background(_ command: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "exec " + command]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        processes.append(process)
+        processes.append(try TestChild.launch(["/bin/sh", "-c", "exec " + command]).pid)
     }
 }

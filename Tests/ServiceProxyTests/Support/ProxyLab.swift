@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Glibc
 import NodeNetwork
 @testable import ServiceProxy
@@ -14,7 +15,7 @@ final class ProxyLab: @unchecked Sendable {
     let id = String(UInt32.random(in: 0..<0xffff_ffff), radix: 16)
     let root: String
     private var namespaces: [(name: String, fd: Int32)] = []
-    private var processes: [Process] = []
+    private var processes: [pid_t] = []
     private var nodeNetworks: [BridgeNetwork] = []
     private var wires = 0
 
@@ -57,9 +58,10 @@ final class ProxyLab: @unchecked Sendable {
 
     deinit {
         // SIGKILL: children of the test runner may inherit a signal mask that blocks SIGTERM.
-        for process in processes where process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        for pid in processes {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
         }
         for network in nodeNetworks {
             for uid in (try? network.allocations().keys.map { $0 }) ?? [] { try? network.tearDown(podUID: uid) }
@@ -129,7 +131,7 @@ final class ProxyLab: @unchecked Sendable {
         let ports = (tcp.map { "t\($0)" } + udp.map { "u\($0)" }).joined(separator: " ")
         try background("nsenter --net=\(pod.netPath) python3 \(root)/server.py \(name) \(ports)")
         for port in tcp {
-            let ready = eventually("nsenter --net=\(pod.netPath) curl -s --max-time 2 http://127.0.0.1:\(port)/")
+            let ready = eventually("nsenter --net=\(pod.netPath) curl -s --max-time 2 http://127.0.0.1:\(port)/", seconds: 30)
             guard ready.status == 0 else { throw ServiceProxyError.invalidConfiguration("server \(name) did not start: \(ready.output)") }
         }
         return pod
@@ -197,16 +199,8 @@ final class ProxyLab: @unchecked Sendable {
 
     @discardableResult
     static func run(_ command: String) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return (-1, "\(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = (try? TestProcess.runAllowingFailure(["/bin/sh", "-c", command])) ?? (-1, "cannot start /bin/sh")
+        return (result.0, result.1)
     }
 
     @discardableResult
@@ -231,13 +225,7 @@ final class ProxyLab: @unchecked Sendable {
 
     /// Starts a long-running command, killed (by PID) when the lab goes away.
     func background(_ command: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "exec " + command]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        processes.append(process)
+        processes.append(try TestChild.launch(["/bin/sh", "-c", "exec " + command]).pid)
     }
 
     /// `nft list table` of the proxy's main table and its shards in a node's namespace

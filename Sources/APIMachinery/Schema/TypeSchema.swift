@@ -1,0 +1,95 @@
+/// The shape of Kubernetes' built-in types (core/v1, apps/v1, batch/v1, coordination.k8s.io/v1,
+/// autoscaling/v1, meta/v1): for each message, its fields by protobuf number with their JSON
+/// names and types. Built from `TypeSchema.table`, generated from Kubernetes' generated.proto
+/// files by generate-schema.py in this folder. The protobuf body decoder reads fields by
+/// number; `SchemaValidator` checks JSON objects against the same fields by name, which is what
+/// decoding into Kubernetes' Go types does (unknown fields, wrong JSON types).
+package enum TypeSchema {
+    package indirect enum FieldType: Sendable, Equatable {
+        case string
+        case integer
+        case bool
+        case bytes
+        case double
+        case float
+        case message(String)
+        case map(key: FieldType, value: FieldType)
+    }
+
+    package struct Field: Sendable {
+        package let name: String
+        package let type: FieldType
+        package let repeated: Bool
+    }
+
+    /// Message name → field number → field.
+    package static let messages: [String: [Int: Field]] = {
+        var messages: [String: [Int: Field]] = [:]
+        for line in table.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            guard let name = parts.first else { continue }
+            var fields: [Int: Field] = [:]
+            for part in parts.dropFirst() {
+                let pieces = part.split(separator: ":", maxSplits: 3).map(String.init)
+                guard pieces.count >= 3, let number = Int(pieces[0]) else { continue }
+                fields[number] = Field(name: pieces[1], type: fieldType(pieces[2]), repeated: pieces.count > 3 && pieces[3] == "r")
+            }
+            messages[String(name)] = fields
+        }
+        return messages
+    }()
+
+    /// Fields whose Go struct is embedded with `json:",inline"`: in JSON their members sit in
+    /// the enclosing object (a Volume's `secret`, a Probe's `httpGet`, a key selector's `name`),
+    /// while protobuf keeps them in a nested message.
+    package static let inlineFields: Set<String> = [
+        "Volume.volumeSource", "Probe.handler", "EphemeralContainer.ephemeralContainerCommon",
+        "ConfigMapKeySelector.localObjectReference", "SecretKeySelector.localObjectReference",
+        "ConfigMapEnvSource.localObjectReference", "SecretEnvSource.localObjectReference",
+        "ConfigMapVolumeSource.localObjectReference", "ConfigMapProjection.localObjectReference",
+        "SecretProjection.localObjectReference",
+    ]
+
+    /// The JSON members a message accepts, inline fields flattened in: JSON name → field.
+    package static let jsonFields: [String: [String: Field]] = {
+        var result: [String: [String: Field]] = [:]
+        func flatten(_ name: String, depth: Int) -> [String: Field] {
+            if let done = result[name] { return done }
+            var members: [String: Field] = [:]
+            for field in (messages[name] ?? [:]).values {
+                if inlineFields.contains("\(name).\(field.name)"), case .message(let inner) = field.type, depth < 8 {
+                    members.merge(flatten(inner, depth: depth + 1)) { first, _ in first }
+                } else {
+                    members[field.name] = field
+                }
+            }
+            result[name] = members
+            return members
+        }
+        for name in messages.keys { _ = flatten(name, depth: 0) }
+        return result
+    }()
+
+    /// The apimachinery types whose JSON is not their message: times, durations, quantities,
+    /// int-or-strings, raw JSON.
+    package static let nativeMessages: Set<String> = [
+        "Time", "MicroTime", "Duration", "IntOrString", "Quantity", "RawExtension", "FieldsV1",
+    ]
+
+    private static func fieldType(_ code: String) -> FieldType {
+        switch code {
+        case "s": return .string
+        case "i": return .integer
+        case "b": return .bool
+        case "y": return .bytes
+        case "d": return .double
+        case "f": return .float
+        default:
+            if code.hasPrefix("m<"), code.hasSuffix(">") {
+                let inner = code.dropFirst(2).dropLast().split(separator: ",", maxSplits: 1).map(String.init)
+                return .map(key: fieldType(inner.first ?? "s"), value: fieldType(inner.last ?? "s"))
+            }
+            return .message(code)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import APIMachinery
+import APIRegistry
+import KubeAPI
+
+extension NodeAuthorizer {
+    /// The Node authorizer's graph for Secrets, ConfigMaps, PersistentVolumeClaims and
+    /// ServiceAccounts (`authorizeReadNamespacedObject`): a node may read one of them, by name,
+    /// only when a pod bound to the node names it. Upstream keeps the graph in memory from
+    /// informers; here the node's pods in that namespace are read from the store when asked,
+    /// which is exact and costs one indexed list per request.
+    static func authorizeRelated(_ user: UserInfo, node: String, _ request: RequestAttributes,
+                                 service: APIService) async throws(APIError) {
+        if request.subresource != nil {
+            throw denied(user, request, reason: "cannot read subresource")
+        }
+        guard let namespace = request.namespace, !namespace.isEmpty else {
+            throw denied(user, request, reason: "can only read namespaced object of this type")
+        }
+        guard let name = request.name, !name.isEmpty else {
+            throw denied(user, request, reason: "No Object name found")
+        }
+        guard try await podsBound(to: node, namespace: namespace, service: service)
+            .contains(where: { PodReferences(pod: $0).names(request.resource, name) }) else {
+            throw denied(user, request, reason: "no relationship found between node '\(node)' and this object")
+        }
+    }
+
+    /// The pods in `namespace` whose `spec.nodeName` is `node`.
+    static func podsBound(to node: String, namespace: String, service: APIService) async throws(APIError) -> [KubeObject] {
+        var options = ListOptions()
+        options.fieldSelector = FieldSelector(terms: [FieldSelector.Term(field: "spec.nodeName", value: node, negated: false)])
+        return try await service.store(group: "", name: "pods").list(namespace: namespace, options: options).items
+    }
+
+    /// NodeRestriction's rules for a pod a node creates (`admitPodCreate`): a mirror pod, bound
+    /// to the node, owned by its Node object alone (a controller reference with the Node's
+    /// current uid, not blocking deletion), and naming no other API object: no ServiceAccount,
+    /// Secret, ConfigMap, PersistentVolumeClaim, ClusterTrustBundle or ResourceClaim. A static
+    /// pod from the node's disk must not become a way to read what the node may not.
+    static func admitMirrorPod(_ pod: KubeObject, node: String, request: RequestAttributes,
+                               service: APIService) async throws(APIError) {
+        let name = pod.name ?? ""
+        func forbidden(_ why: String) -> APIError {
+            APIError.forbidden(request.groupResource, name: name, why)
+        }
+        guard pod.annotations[mirrorPodAnnotation] != nil else {
+            throw forbidden("pod does not have \(quote(mirrorPodAnnotation)) annotation, node \(quote(node)) can only create mirror pods")
+        }
+        guard pod.string(at: ["spec", "nodeName"]) == node else {
+            throw forbidden("node \(quote(node)) can only create pods with spec.nodeName set to itself")
+        }
+        let owners = pod.metadata["ownerReferences"]?.arrayValue ?? []
+        if owners.count > 1 {
+            throw forbidden("node \(quote(node)) can only create pods with a single owner reference set to itself")
+        }
+        guard let owner = owners.first, owner["apiVersion"]?.stringValue == "v1", owner["kind"]?.stringValue == "Node",
+              owner["name"]?.stringValue == node else {
+            throw forbidden("node \(quote(node)) can only create pods with an owner reference set to itself")
+        }
+        guard owner["controller"]?.boolValue == true else {
+            throw forbidden("node \(quote(node)) can only create pods with a controller owner reference set to itself")
+        }
+        if owner["blockOwnerDeletion"]?.boolValue == true {
+            throw forbidden("node \(quote(node)) must not set blockOwnerDeletion on an owner reference")
+        }
+        let nodeObject = try await service.store(group: "", name: "nodes").get(namespace: nil, name: node)
+        let ownerUID = owner["uid"]?.stringValue ?? ""
+        guard ownerUID == nodeObject.uid else {
+            throw forbidden("node \(node) UID mismatch: expected \(ownerUID) got \(nodeObject.uid ?? "")")
+        }
+        let references = PodReferences(pod: pod)
+        if references.serviceAccount != nil {
+            throw forbidden("node \(quote(node)) can not create pods that reference a service account")
+        }
+        if references.hasSecrets {
+            throw forbidden("node \(quote(node)) can not create pods that reference secrets")
+        }
+        if references.hasConfigMaps {
+            throw forbidden("node \(quote(node)) can not create pods that reference configmaps")
+        }
+        if references.hasClusterTrustBundles {
+            throw forbidden("node \(quote(node)) can not create pods that reference clustertrustbundles")
+        }
+        if references.hasPersistentVolumeClaims {
+            throw forbidden("node \(quote(node)) can not create pods that reference persistentvolumeclaims")
+        }
+        if references.hasResourceClaims {
+            throw forbidden("node \(quote(node)) can not create pods that reference resourceclaims")
+        }
+    }
+}
