@@ -10,10 +10,14 @@
 #   VM_IMAGE   the image directory (build-image.sh's output)
 #   VM_RUN     this run's directory: share/, <vm>/disk.qcow2, <vm>/console.log, <vm>/pid
 #   VM_NETNS   the network namespace to create (default swl-vm-<pid>)
-#   VM_SMP, VM_MEM   vCPUs and MiB per VM (default 2 and 1024)
+#   VM_SMP, VM_MEM   vCPUs and MiB per VM (default 1 and 1024). One vCPU: with three VMs on
+#              two shared host cores, a guest's second vCPU mostly waits for a host thread
+#              while the first spins on a lock it holds (soft lockups in the consoles), and
+#              the whole scenario took a third longer (543 s against 409 s, same build).
+#              One-CPU nodes also run swiftlet with a single cooperative thread.
 
 VM_NETNS=${VM_NETNS:-swl-vm-$$}
-VM_SMP=${VM_SMP:-2}
+VM_SMP=${VM_SMP:-1}
 VM_MEM=${VM_MEM:-1024}
 VM_BRIDGE=br0
 VM_GATEWAY=192.168.100.1

@@ -272,7 +272,19 @@ new_boot_of_agent2() {
     [ -n "$id" ] && [ "$id" != "$REBOOT_BOOT_ID" ]
 }
 
+# cpu_sample VM SERVICE: "<CPU ticks of the service's main process> <guest uptime in ticks>".
+cpu_sample() {
+    vm_exec "$1" 60 "awk -v up=\$(cut -d' ' -f1 /proc/uptime) '{print \$14 + \$15, int(up * 100)}' /proc/\$(systemctl show -p MainPID --value $2)/stat"
+}
+
+# cpu_share BEFORE AFTER: the percentage of one vCPU used between two cpu_samples.
+cpu_share() {
+    echo "$1 $2" | awk '{ if ($4 > $2) printf "%.1f", 100 * ($3 - $1) / ($4 - $2); else print "?" }'
+}
+
 step "agent2 reboots; meanwhile a memory hog is OOM-killed and swiftlet-agent restarts on agent1"
+# For the record, not checked: what the server's swiftlet uses while agent2 is away.
+SERVER_CPU_BEFORE=$(cpu_sample server swiftlet)
 REBOOT_POD=$(pod_on agent2)
 REBOOT_CONTAINER=$(container_of "$REBOOT_POD")
 REBOOT_BOOT_ID=$(boot_id agent2)
@@ -281,6 +293,8 @@ vm_send agent2 'systemctl reboot --no-block'
 oom_hog_on_agent1
 restart_keeps_pods_on_agent1
 vm_wait_boot agent2 2 900 || fail "agent2 did not come back"
+echo "    the server's swiftlet used $(cpu_share "$SERVER_CPU_BEFORE" "$(cpu_sample server swiftlet)")% of its vCPU meanwhile (emulated time)"
+vm_run agent2 'systemctl is-system-running --wait; systemd-analyze; systemd-analyze blame | head -n 5' || true
 wait_for 600 "swiftlet-agent active after the reboot" service_active agent2 swiftlet-agent
 wait_for 600 "agent2 reports its new boot" new_boot_of_agent2
 wait_for 600 "agent2 Ready after the reboot" node_ready agent2
