@@ -110,7 +110,15 @@ package struct CronJobController: Controller {
             return next
         }
         let jobName = CronJobState.jobName(cronJob.name ?? "", scheduled: scheduled)
-        if state.isActive(name: jobName) || state.lastScheduleTime == scheduled { return next }
+        if state.isActive(name: jobName) {
+            // The Job of this time exists: made by an earlier sync whose status write was lost
+            // (a conflict with a concurrent change of the CronJob), and listed again by
+            // `reconcileActive`. Upstream returns without touching lastScheduleTime here, which
+            // leaves it behind the Job it ran; record the time the Job stands for instead.
+            if state.lastScheduleTime.map({ $0 < scheduled }) ?? true { state.lastScheduleTime = scheduled }
+            return next
+        }
+        if state.lastScheduleTime == scheduled { return next }
         switch cronJob.string(at: ["spec", "concurrencyPolicy"]) {
         case "Forbid" where state.hasActive:
             state.event("Normal", "JobAlreadyActive", "Not starting job because prior execution is running and concurrency policy is Forbid")

@@ -131,6 +131,29 @@ import Testing
         }
     }
 
+    /// A sync that created the Job of a time but lost its status write (a conflict with a
+    /// concurrent change): the next sync finds the Job, lists it as active, and records its
+    /// time as lastScheduleTime instead of leaving the status behind the Job it ran.
+    @Test func aJobOfTheTimeMadeByALostSyncSetsLastScheduleTime() async throws {
+        let (clock, first) = Self.frozenClock()
+        try await withCron(clock) { cluster in
+            let cronJob = try await cluster.create(.cronJobs, yaml: Self.cronJobJSON("lost"))
+            let orphan = """
+                {"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"lost-\(minutes(first))","labels":{"cron":"lost"},
+                 "ownerReferences":[{"apiVersion":"batch/v1","kind":"CronJob","name":"lost","uid":"\(cronJob.uid ?? "")","controller":true}]},
+                 "spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}}
+                """
+            _ = try await cluster.create(.jobs, yaml: orphan)
+            try await advance(cluster, to: first.addingTimeInterval(1), "lost", step: 1)
+            try await cluster.wait("lastScheduleTime of the existing Job") {
+                try await cluster.get(.cronJobs, "lost").string(at: ["status", "lastScheduleTime"]) == Time(first).description
+            }
+            let status = try await cluster.get(.cronJobs, "lost").value(at: ["status"])
+            #expect(status?["active"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["lost-\(minutes(first))"])
+            #expect(try await jobs(cluster, "lost").count == 1, "no second Job for the same time")
+        }
+    }
+
     @Test func timeZoneNamesTheWallClock() async throws {
         let (clock, _) = Self.frozenClock()
         try await withCron(clock) { cluster in
