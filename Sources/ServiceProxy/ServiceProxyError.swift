@@ -11,8 +11,6 @@ public enum ServiceProxyError: Error, CustomStringConvertible, Equatable {
     case netlink(step: String, errno: Int32, message: String?)
     /// A system call failed.
     case system(step: String, errno: Int32)
-    /// nft refused the fixed part of the table (libnftables text); `text` is nft's output.
-    case nftables(what: String, text: String)
     /// A configuration that cannot work, with what to change.
     case invalidConfiguration(String)
 
@@ -24,11 +22,6 @@ public enum ServiceProxyError: Error, CustomStringConvertible, Equatable {
             return Self.join("\(step): \(Self.errnoText(errno))", message)
         case .system(let step, let errno):
             return "\(step): \(Self.errnoText(errno))"
-        case .nftables(let what, let text):
-            // nft prints the error, then the command it was on, then a caret line.
-            let lines = text.split(separator: "\n").filter { !$0.allSatisfy { $0 == " " || $0 == "^" || $0 == "\t" } }
-            guard let first = lines.first else { return "nft \(what) failed" }
-            return lines.count > 1 ? "nft \(what): \(first) (\(lines[1]))" : "nft \(what): \(first)"
         case .invalidConfiguration(let message):
             return message
         }
