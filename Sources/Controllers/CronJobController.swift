@@ -39,9 +39,7 @@ package struct CronJobController: Controller {
             var involved = [event.object]
             if case .updated(let old, _) = event { involved.append(old) }
             for job in involved {
-                guard let ref = job.controllerRef, ref.kind == "CronJob",
-                      let cronJob = this.cronJobs.get(namespace: job.namespace, name: ref.name), cronJob.uid == ref.uid else { continue }
-                this.enqueue(cronJob)
+                if let cronJob = this.cronJobs.controller(of: job, kind: "CronJob") { this.enqueue(cronJob) }
             }
         }
     }

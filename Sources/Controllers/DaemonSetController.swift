@@ -60,9 +60,7 @@ package struct DaemonSetController: Controller {
     }
 
     private func owner(of pod: KubeObject) -> KubeObject? {
-        guard let ref = pod.controllerRef, ref.kind == "DaemonSet",
-              let daemonSet = daemonSets.get(namespace: pod.namespace, name: ref.name), daemonSet.uid == ref.uid else { return nil }
-        return daemonSet
+        daemonSets.controller(of: pod, kind: "DaemonSet")
     }
 
     private func podChanged(_ event: InformerEvent) {

@@ -60,9 +60,7 @@ package struct JobController: Controller {
     }
 
     private func owner(of pod: KubeObject) -> KubeObject? {
-        guard let ref = pod.controllerRef, ref.kind == "Job",
-              let job = jobs.get(namespace: pod.namespace, name: ref.name), job.uid == ref.uid else { return nil }
-        return job
+        jobs.controller(of: pod, kind: "Job")
     }
 
     /// Pod events settle expectations and sync the owning Job (orphans are left alone: a
