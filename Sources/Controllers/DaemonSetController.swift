@@ -113,7 +113,7 @@ package struct DaemonSetController: Controller {
                 failure = error
             }
         }
-        try await writeStatus(plan.status(observedGeneration: daemonSet.int(at: ["metadata", "generation"], default: 1)), to: daemonSet)
+        try await client.writeStatus(plan.status(observedGeneration: daemonSet.int(at: ["metadata", "generation"], default: 1)), of: daemonSet, in: .daemonSets)
         if let failure { throw failure }
     }
 
@@ -167,12 +167,5 @@ package struct DaemonSetController: Controller {
             }
         }
         if let firstError { throw firstError }
-    }
-
-    private func writeStatus(_ status: JSONValue, to daemonSet: KubeObject) async throws(APIError) {
-        guard (daemonSet.value(at: ["status"]) ?? .object([:])) != status else { return }
-        var updated = daemonSet
-        updated.set(status, at: ["status"])
-        _ = try await client.update(.daemonSets, updated, subresource: "status")
     }
 }

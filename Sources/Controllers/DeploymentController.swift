@@ -242,10 +242,7 @@ package struct DeploymentController: Controller {
 
     /// Writes `status` when it differs from the Deployment's.
     func writeStatus(_ state: inout State, _ status: [String: JSONValue]) async throws {
-        guard state.deployment.value(at: ["status"]) != .object(status) else { return }
-        var updated = state.deployment
-        updated.set(.object(status), at: ["status"])
-        state.deployment = try await client.update(.deployments, updated, subresource: "status")
+        state.deployment = try await client.writeStatus(.object(status), of: state.deployment, in: .deployments)
     }
 
     /// `checkPausedConditions`: Progressing becomes Unknown with DeploymentPaused while paused,
