@@ -33,16 +33,8 @@ struct EndpointsController: Controller {
             Task { await queue.add(key) }
         }
         pods.addHandler { event in
-            var keys: Set<String> = []
-            switch event {
-            case .added(let pod), .deleted(let pod):
-                keys = EndpointSliceController.serviceKeys(selecting: pod, services: services)
-            case .updated(let old, let new):
-                guard ServiceEndpointRules.endpointFields(old) != ServiceEndpointRules.endpointFields(new) else { return }
-                keys = EndpointSliceController.serviceKeys(selecting: old, services: services)
-                    .union(EndpointSliceController.serviceKeys(selecting: new, services: services))
-            }
-            Task { for key in keys { await queue.add(key) } }
+            let keys = EndpointSliceController.serviceKeys(affectedBy: event, services: services)
+            if !keys.isEmpty { Task { for key in keys { await queue.add(key) } } }
         }
     }
 
