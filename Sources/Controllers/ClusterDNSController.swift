@@ -69,10 +69,8 @@ struct ClusterDNSController: Controller {
         guard let cidr = node.string(at: ["spec", "podCIDR"]), let (network, prefix) = IPv4Text.parseCIDR(cidr), prefix <= 30 else {
             return nil
         }
-        let ready = (node.value(at: ["status", "conditions"])?.arrayValue ?? []).contains {
-            $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True"
-        }
-        return Member(node: node.name ?? "", address: IPv4Text.format(network + 1), ready: ready)
+        return Member(node: node.name ?? "", address: IPv4Text.format(network + 1),
+                      ready: SchedulerPredicates.readyStatus(of: node) == "True")
     }
 
     private func sync() async throws(APIError) {

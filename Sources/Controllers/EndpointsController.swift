@@ -118,7 +118,7 @@ struct EndpointsController: Controller {
             var address: [String: JSONValue] = ["ip": .string(ip), "targetRef": ServiceEndpointRules.targetRef(pod)]
             if let node = pod.string(at: ["spec", "nodeName"]), !node.isEmpty { address["nodeName"] = .string(node) }
             if let hostname = ServiceEndpointRules.hostname(of: pod, for: service) { address["hostname"] = .string(hostname) }
-            let ready = tolerateUnready || ServiceEndpointRules.isPodReady(pod)
+            let ready = tolerateUnready || ReplicaSetPods.isReady(pod)
             var podPorts: [JSONValue] = []
             for servicePort in ports {
                 guard let number = ServiceEndpointRules.findPort(pod, servicePort: servicePort) else { continue }
