@@ -71,22 +71,13 @@ struct EndpointsController: Controller {
             annotations[Self.overCapacityAnnotation] = nil
         }
         let subsetsJSON: JSONValue? = subsets.isEmpty ? nil : .array(subsets)
-        if let current, current.fields["subsets"] == subsetsJSON, current.labels == labels, current.annotations == annotations {
-            return
-        }
         if current == nil, service.deletionTimestamp != nil { return }
-        var endpoints = current ?? KubeObject(fields: [
-            "apiVersion": .string("v1"), "kind": .string("Endpoints"),
-            "metadata": .object(["name": .string(name), "namespace": .string(namespace ?? "")]),
-        ])
-        endpoints.fields["subsets"] = subsetsJSON
-        endpoints.labels = labels
-        endpoints.metadata["annotations"] = annotations.isEmpty ? nil : .object(annotations.mapValues { .string($0) })
         do {
-            if current == nil {
-                _ = try await client.create(.endpoints, namespace: namespace, endpoints)
-            } else {
-                _ = try await client.update(.endpoints, endpoints)
+            try await client.createOrUpdate(.endpoints, current: current,
+                                            empty: .named(name, namespace: namespace, apiVersion: "v1", kind: "Endpoints")) { endpoints in
+                endpoints.fields["subsets"] = subsetsJSON
+                endpoints.labels = labels
+                endpoints.metadata["annotations"] = annotations.isEmpty ? nil : .object(annotations.mapValues { .string($0) })
             }
         } catch {
             if error.code == 403, error.message.contains("being terminated") { return }
