@@ -69,10 +69,8 @@ struct ClusterDNSController: Controller {
         guard let cidr = node.string(at: ["spec", "podCIDR"]), let (network, prefix) = IPv4Text.parseCIDR(cidr), prefix <= 30 else {
             return nil
         }
-        let ready = (node.value(at: ["status", "conditions"])?.arrayValue ?? []).contains {
-            $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True"
-        }
-        return Member(node: node.name ?? "", address: IPv4Text.format(network + 1), ready: ready)
+        return Member(node: node.name ?? "", address: IPv4Text.format(network + 1),
+                      ready: SchedulerPredicates.readyStatus(of: node) == "True")
     }
 
     private func sync() async throws(APIError) {
@@ -125,23 +123,13 @@ struct ClusterDNSController: Controller {
         let ports: [JSONValue] = Self.ports.map { .object(["name": .string($0.name), "port": .int(53), "protocol": .string($0.proto)]) }
         let owner = ServiceEndpointRules.ownerReference(service)
         let current = try await client.get(.endpointSlices, namespace: Self.namespace, name: Self.serviceName)
-        if let current, current.labels == labels, current.fields["endpoints"] == .array(endpoints), current.fields["ports"] == .array(ports),
-           current.metadata["ownerReferences"] == .array([owner]) {
-            return
-        }
-        var slice = current ?? KubeObject(fields: [
-            "apiVersion": .string("discovery.k8s.io/v1"), "kind": .string("EndpointSlice"),
-            "metadata": .object(["name": .string(Self.serviceName), "namespace": .string(Self.namespace)]),
-            "addressType": .string("IPv4"),
-        ])
-        slice.labels = labels
-        slice.metadata["ownerReferences"] = .array([owner])
-        slice.fields["endpoints"] = .array(endpoints)
-        slice.fields["ports"] = .array(ports)
-        if current == nil {
-            _ = try await client.create(.endpointSlices, namespace: Self.namespace, slice)
-        } else {
-            _ = try await client.update(.endpointSlices, slice)
+        try await client.createOrUpdate(.endpointSlices, current: current,
+                                        empty: .named(Self.serviceName, namespace: Self.namespace, apiVersion: "discovery.k8s.io/v1",
+                                                      kind: "EndpointSlice", extra: ["addressType": .string("IPv4")])) { slice in
+            slice.labels = labels
+            slice.metadata["ownerReferences"] = .array([owner])
+            slice.fields["endpoints"] = .array(endpoints)
+            slice.fields["ports"] = .array(ports)
         }
     }
 
@@ -158,17 +146,10 @@ struct ClusterDNSController: Controller {
         if !addresses(ready: false).isEmpty { subset["notReadyAddresses"] = .array(addresses(ready: false)) }
         let subsets: JSONValue? = members.isEmpty ? nil : .array([.object(subset)])
         let current = try await client.get(.endpoints, namespace: Self.namespace, name: Self.serviceName)
-        if let current, current.labels == labels, current.fields["subsets"] == subsets { return }
-        var endpoints = current ?? KubeObject(fields: [
-            "apiVersion": .string("v1"), "kind": .string("Endpoints"),
-            "metadata": .object(["name": .string(Self.serviceName), "namespace": .string(Self.namespace)]),
-        ])
-        endpoints.labels = labels
-        endpoints.fields["subsets"] = subsets
-        if current == nil {
-            _ = try await client.create(.endpoints, namespace: Self.namespace, endpoints)
-        } else {
-            _ = try await client.update(.endpoints, endpoints)
+        try await client.createOrUpdate(.endpoints, current: current,
+                                        empty: .named(Self.serviceName, namespace: Self.namespace, apiVersion: "v1", kind: "Endpoints")) { endpoints in
+            endpoints.labels = labels
+            endpoints.fields["subsets"] = subsets
         }
     }
 }

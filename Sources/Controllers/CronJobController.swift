@@ -39,9 +39,7 @@ package struct CronJobController: Controller {
             var involved = [event.object]
             if case .updated(let old, _) = event { involved.append(old) }
             for job in involved {
-                guard let ref = job.controllerRef, ref.kind == "CronJob",
-                      let cronJob = this.cronJobs.get(namespace: job.namespace, name: ref.name), cronJob.uid == ref.uid else { continue }
-                this.enqueue(cronJob)
+                if let cronJob = this.cronJobs.controller(of: job, kind: "CronJob") { this.enqueue(cronJob) }
             }
         }
     }
@@ -71,7 +69,7 @@ package struct CronJobController: Controller {
         for event in state.events {
             await client.recordEvent(about: cronJob, type: event.type, reason: event.reason, message: event.message, component: Self.component)
         }
-        try await write(state.status, to: cronJob)
+        try await client.writeStatus(state.status, of: cronJob, in: .cronJobs)
         if let requeueAt {
             // `nextScheduleTimeDuration`: a little after the next time, so it has passed.
             queue.add(key, after: .milliseconds(Int64(max(0, requeueAt.timeIntervalSince(now)) * 1000) + 100))
@@ -174,12 +172,5 @@ package struct CronJobController: Controller {
                 }
             }
         }
-    }
-
-    private func write(_ status: JSONValue, to cronJob: KubeObject) async throws(APIError) {
-        guard (cronJob.value(at: ["status"]) ?? .object([:])) != status else { return }
-        var updated = cronJob
-        updated.set(status, at: ["status"])
-        _ = try await client.update(.cronJobs, updated, subresource: "status")
     }
 }

@@ -60,9 +60,7 @@ package struct DaemonSetController: Controller {
     }
 
     private func owner(of pod: KubeObject) -> KubeObject? {
-        guard let ref = pod.controllerRef, ref.kind == "DaemonSet",
-              let daemonSet = daemonSets.get(namespace: pod.namespace, name: ref.name), daemonSet.uid == ref.uid else { return nil }
-        return daemonSet
+        daemonSets.controller(of: pod, kind: "DaemonSet")
     }
 
     private func podChanged(_ event: InformerEvent) {
@@ -115,7 +113,7 @@ package struct DaemonSetController: Controller {
                 failure = error
             }
         }
-        try await writeStatus(plan.status(observedGeneration: daemonSet.int(at: ["metadata", "generation"], default: 1)), to: daemonSet)
+        try await client.writeStatus(plan.status(observedGeneration: daemonSet.int(at: ["metadata", "generation"], default: 1)), of: daemonSet, in: .daemonSets)
         if let failure { throw failure }
     }
 
@@ -169,12 +167,5 @@ package struct DaemonSetController: Controller {
             }
         }
         if let firstError { throw firstError }
-    }
-
-    private func writeStatus(_ status: JSONValue, to daemonSet: KubeObject) async throws(APIError) {
-        guard (daemonSet.value(at: ["status"]) ?? .object([:])) != status else { return }
-        var updated = daemonSet
-        updated.set(status, at: ["status"])
-        _ = try await client.update(.daemonSets, updated, subresource: "status")
     }
 }

@@ -35,8 +35,8 @@ package struct DeploymentController: Controller {
         replicaSets.addHandler { event in this.replicaSetChanged(event) }
         pods.addHandler { event in
             // Recreate waits for the old pods to be gone (`deletePod`).
-            guard case .deleted(let pod) = event, let replicaSet = this.owner(of: pod, kind: "ReplicaSet", in: this.replicaSets),
-                  let deployment = this.owner(of: replicaSet, kind: "Deployment", in: this.deployments),
+            guard case .deleted(let pod) = event, let replicaSet = this.replicaSets.controller(of: pod, kind: "ReplicaSet"),
+                  let deployment = this.deployments.controller(of: replicaSet, kind: "Deployment"),
                   !DeploymentReplicas.isRollingUpdate(deployment) else { return }
             this.enqueue(deployment)
         }
@@ -53,21 +53,15 @@ package struct DeploymentController: Controller {
         Task { await queue.add(key) }
     }
 
-    private func owner(of object: KubeObject, kind: String, in informer: Informer, ref: OwnerRef? = nil) -> KubeObject? {
-        guard let ref = ref ?? object.controllerRef, ref.kind == kind,
-              let owner = informer.get(namespace: object.namespace, name: ref.name), owner.uid == ref.uid else { return nil }
-        return owner
-    }
-
     /// `addReplicaSet`, `updateReplicaSet`, `deleteReplicaSet`: the owning Deployment, or for
     /// an orphan every Deployment that may adopt it, is synced.
     private func replicaSetChanged(_ event: InformerEvent) {
         let replicaSet = event.object
         if case .updated(let old, _) = event, old.controllerRef != replicaSet.controllerRef,
-           let previous = owner(of: old, kind: "Deployment", in: deployments) {
+           let previous = deployments.controller(of: old, kind: "Deployment") {
             enqueue(previous)
         }
-        if let deployment = owner(of: replicaSet, kind: "Deployment", in: deployments) {
+        if let deployment = deployments.controller(of: replicaSet, kind: "Deployment") {
             enqueue(deployment)
         } else if replicaSet.controllerRef == nil {
             if case .deleted = event { return }
@@ -248,10 +242,7 @@ package struct DeploymentController: Controller {
 
     /// Writes `status` when it differs from the Deployment's.
     func writeStatus(_ state: inout State, _ status: [String: JSONValue]) async throws {
-        guard state.deployment.value(at: ["status"]) != .object(status) else { return }
-        var updated = state.deployment
-        updated.set(.object(status), at: ["status"])
-        state.deployment = try await client.update(.deployments, updated, subresource: "status")
+        state.deployment = try await client.writeStatus(.object(status), of: state.deployment, in: .deployments)
     }
 
     /// `checkPausedConditions`: Progressing becomes Unknown with DeploymentPaused while paused,

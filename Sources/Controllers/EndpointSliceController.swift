@@ -40,15 +40,8 @@ struct EndpointSliceController: Controller {
             Task { await queue.add(key) }
         }
         pods.addHandler { event in
-            var keys: Set<String> = []
-            switch event {
-            case .added(let pod), .deleted(let pod):
-                keys = Self.serviceKeys(selecting: pod, services: services)
-            case .updated(let old, let new):
-                guard ServiceEndpointRules.endpointFields(old) != ServiceEndpointRules.endpointFields(new) else { return }
-                keys = Self.serviceKeys(selecting: old, services: services).union(Self.serviceKeys(selecting: new, services: services))
-            }
-            Task { for key in keys { await queue.add(key) } }
+            let keys = Self.serviceKeys(affectedBy: event, services: services)
+            if !keys.isEmpty { Task { for key in keys { await queue.add(key) } } }
         }
         // A node that appears (or goes) changes which pods can be listed, and its zone theirs.
         nodes.addHandler { event in
@@ -69,6 +62,19 @@ struct EndpointSliceController: Controller {
                   let service = slice.labels[EndpointSlice.serviceNameLabel] else { return }
             let key = Informer.key(namespace: slice.namespace, name: service)
             Task { await queue.add(key) }
+        }
+    }
+
+    /// The Services whose endpoints a pod event may change (both controllers' `addPod`,
+    /// `updatePod`, `deletePod`): those selecting the pod, before and after an update that
+    /// touches a field endpoints are made of; none for any other update.
+    static func serviceKeys(affectedBy event: InformerEvent, services: Informer) -> Set<String> {
+        switch event {
+        case .added(let pod), .deleted(let pod):
+            return serviceKeys(selecting: pod, services: services)
+        case .updated(let old, let new):
+            guard ServiceEndpointRules.endpointFields(old) != ServiceEndpointRules.endpointFields(new) else { return [] }
+            return serviceKeys(selecting: old, services: services).union(serviceKeys(selecting: new, services: services))
         }
     }
 

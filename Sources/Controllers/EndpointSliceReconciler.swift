@@ -287,7 +287,7 @@ struct EndpointSliceReconciler: Sendable {
     /// `podToEndpoint`: ready only when serving and not terminating (or the Service publishes
     /// not-ready addresses), serving per the Ready condition, terminating while being deleted.
     static func endpoint(pod: KubeObject, node: KubeObject?, service: KubeObject, addressType: String) -> JSONValue {
-        let serving = ServiceEndpointRules.isPodReady(pod)
+        let serving = ReplicaSetPods.isReady(pod)
         let terminating = pod.deletionTimestamp != nil
         let ready = ServiceEndpointRules.publishesNotReady(service) || (serving && !terminating)
         let addresses = ServiceEndpointRules.podIPs(pod).filter { $0.contains(":") == (addressType == "IPv6") }

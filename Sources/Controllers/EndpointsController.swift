@@ -33,16 +33,8 @@ struct EndpointsController: Controller {
             Task { await queue.add(key) }
         }
         pods.addHandler { event in
-            var keys: Set<String> = []
-            switch event {
-            case .added(let pod), .deleted(let pod):
-                keys = EndpointSliceController.serviceKeys(selecting: pod, services: services)
-            case .updated(let old, let new):
-                guard ServiceEndpointRules.endpointFields(old) != ServiceEndpointRules.endpointFields(new) else { return }
-                keys = EndpointSliceController.serviceKeys(selecting: old, services: services)
-                    .union(EndpointSliceController.serviceKeys(selecting: new, services: services))
-            }
-            Task { for key in keys { await queue.add(key) } }
+            let keys = EndpointSliceController.serviceKeys(affectedBy: event, services: services)
+            if !keys.isEmpty { Task { for key in keys { await queue.add(key) } } }
         }
     }
 
@@ -79,22 +71,13 @@ struct EndpointsController: Controller {
             annotations[Self.overCapacityAnnotation] = nil
         }
         let subsetsJSON: JSONValue? = subsets.isEmpty ? nil : .array(subsets)
-        if let current, current.fields["subsets"] == subsetsJSON, current.labels == labels, current.annotations == annotations {
-            return
-        }
         if current == nil, service.deletionTimestamp != nil { return }
-        var endpoints = current ?? KubeObject(fields: [
-            "apiVersion": .string("v1"), "kind": .string("Endpoints"),
-            "metadata": .object(["name": .string(name), "namespace": .string(namespace ?? "")]),
-        ])
-        endpoints.fields["subsets"] = subsetsJSON
-        endpoints.labels = labels
-        endpoints.metadata["annotations"] = annotations.isEmpty ? nil : .object(annotations.mapValues { .string($0) })
         do {
-            if current == nil {
-                _ = try await client.create(.endpoints, namespace: namespace, endpoints)
-            } else {
-                _ = try await client.update(.endpoints, endpoints)
+            try await client.createOrUpdate(.endpoints, current: current,
+                                            empty: .named(name, namespace: namespace, apiVersion: "v1", kind: "Endpoints")) { endpoints in
+                endpoints.fields["subsets"] = subsetsJSON
+                endpoints.labels = labels
+                endpoints.metadata["annotations"] = annotations.isEmpty ? nil : .object(annotations.mapValues { .string($0) })
             }
         } catch {
             if error.code == 403, error.message.contains("being terminated") { return }
@@ -126,7 +109,7 @@ struct EndpointsController: Controller {
             var address: [String: JSONValue] = ["ip": .string(ip), "targetRef": ServiceEndpointRules.targetRef(pod)]
             if let node = pod.string(at: ["spec", "nodeName"]), !node.isEmpty { address["nodeName"] = .string(node) }
             if let hostname = ServiceEndpointRules.hostname(of: pod, for: service) { address["hostname"] = .string(hostname) }
-            let ready = tolerateUnready || ServiceEndpointRules.isPodReady(pod)
+            let ready = tolerateUnready || ReplicaSetPods.isReady(pod)
             var podPorts: [JSONValue] = []
             for servicePort in ports {
                 guard let number = ServiceEndpointRules.findPort(pod, servicePort: servicePort) else { continue }

@@ -76,6 +76,15 @@ package final class Informer: Sendable {
         state.withLock { $0.cache[key] }
     }
 
+    /// The cached `kind` that `object`'s controller reference names, when its uid is the one
+    /// the reference holds (a namesake made after the owner was deleted does not own the
+    /// object): client-go's `resolveControllerRef`, shared by the workload controllers.
+    func controller(of object: KubeObject, kind: String) -> KubeObject? {
+        guard let ref = object.controllerRef, ref.kind == kind,
+              let owner = get(namespace: object.namespace, name: ref.name), owner.uid == ref.uid else { return nil }
+        return owner
+    }
+
     /// Returns once the first list is in the cache, or once `run` has stopped without one
     /// (cancelled early): waiting for a sync that cannot come would hang the caller.
     package func waitForSync() async {

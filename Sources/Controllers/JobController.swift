@@ -60,9 +60,7 @@ package struct JobController: Controller {
     }
 
     private func owner(of pod: KubeObject) -> KubeObject? {
-        guard let ref = pod.controllerRef, ref.kind == "Job",
-              let job = jobs.get(namespace: pod.namespace, name: ref.name), job.uid == ref.uid else { return nil }
-        return job
+        jobs.controller(of: pod, kind: "Job")
     }
 
     /// Pod events settle expectations and sync the owning Job (orphans are left alone: a
@@ -126,7 +124,7 @@ package struct JobController: Controller {
         for event in state.events {
             await client.recordEvent(about: job, type: event.type, reason: event.reason, message: event.message, component: Self.component)
         }
-        let written = try await JobStatusWriter.write(state.status, to: job, client: client)
+        let written = try await client.writeStatus(state.status, of: job, in: .jobs)
         if JobState.finishedCondition(of: written) != nil {
             try await expireIfDue(written, now: now)
         } else if let deadline = state.activeDeadline, deadline > now {

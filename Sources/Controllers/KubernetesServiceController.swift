@@ -101,18 +101,13 @@ struct KubernetesServiceController: Controller {
         ])])
         let labels = [ServiceEndpointRules.skipMirrorLabel: "true"]
         let current = try await client.get(.endpoints, namespace: Self.namespace, name: Self.serviceName)
-        if let current, current.fields["subsets"] == subsets, current.labels == labels { return }
-        var endpoints = current ?? KubeObject(fields: [
-            "apiVersion": .string("v1"), "kind": .string("Endpoints"),
-            "metadata": .object(["name": .string(Self.serviceName), "namespace": .string(Self.namespace)]),
-        ])
-        endpoints.labels = labels
-        endpoints.fields["subsets"] = subsets
-        if current == nil {
-            _ = try await client.create(.endpoints, namespace: Self.namespace, endpoints)
-        } else {
-            logger.info("resetting the endpoints of the kubernetes service", metadata: ["addresses": "\(addresses)", "port": "\(port)"])
-            _ = try await client.update(.endpoints, endpoints)
+        let wrote = try await client.createOrUpdate(.endpoints, current: current,
+                                                    empty: .named(Self.serviceName, namespace: Self.namespace, apiVersion: "v1", kind: "Endpoints")) { endpoints in
+            endpoints.labels = labels
+            endpoints.fields["subsets"] = subsets
+        }
+        if wrote, current != nil {
+            logger.info("reset the endpoints of the kubernetes service", metadata: ["addresses": "\(addresses)", "port": "\(port)"])
         }
     }
 
@@ -130,19 +125,12 @@ struct KubernetesServiceController: Controller {
             try await client.delete(.endpointSlices, namespace: Self.namespace, name: slice.name ?? "")
         }
         let current = slices.first { $0.name == Self.serviceName && $0.fields["addressType"]?.stringValue == "IPv4" }
-        if let current, current.fields["endpoints"] == endpoints, current.fields["ports"] == ports, current.labels == labels { return }
-        var slice = current ?? KubeObject(fields: [
-            "apiVersion": .string("discovery.k8s.io/v1"), "kind": .string("EndpointSlice"),
-            "metadata": .object(["name": .string(Self.serviceName), "namespace": .string(Self.namespace)]),
-            "addressType": .string("IPv4"),
-        ])
-        slice.labels = labels
-        slice.fields["endpoints"] = endpoints
-        slice.fields["ports"] = ports
-        if current == nil {
-            _ = try await client.create(.endpointSlices, namespace: Self.namespace, slice)
-        } else {
-            _ = try await client.update(.endpointSlices, slice)
+        try await client.createOrUpdate(.endpointSlices, current: current,
+                                        empty: .named(Self.serviceName, namespace: Self.namespace, apiVersion: "discovery.k8s.io/v1",
+                                                      kind: "EndpointSlice", extra: ["addressType": .string("IPv4")])) { slice in
+            slice.labels = labels
+            slice.fields["endpoints"] = endpoints
+            slice.fields["ports"] = ports
         }
     }
 }

@@ -53,10 +53,8 @@ package struct ReplicaSetController: Controller {
     // MARK: - Pod events
 
     /// The ReplicaSet a pod's controller reference names, if it is one we know with that uid.
-    private func owner(of pod: KubeObject, ref: OwnerRef? = nil) -> KubeObject? {
-        guard let ref = ref ?? pod.controllerRef, ref.kind == "ReplicaSet",
-              let replicaSet = replicaSets.get(namespace: pod.namespace, name: ref.name), replicaSet.uid == ref.uid else { return nil }
-        return replicaSet
+    private func owner(of pod: KubeObject) -> KubeObject? {
+        replicaSets.controller(of: pod, kind: "ReplicaSet")
     }
 
     /// ReplicaSets whose selector matches an orphan, which may adopt it.

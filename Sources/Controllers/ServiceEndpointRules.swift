@@ -3,7 +3,7 @@ import KubeAPI
 
 /// What the endpoints and endpoint-slice controllers ask of Services and Pods, as
 /// k8s.io/endpointslice/util and pkg/controller/endpoint do (`ShouldPodBeInEndpoints`,
-/// `IsPodReady`, `FindPort`, `ShouldSetHostname`).
+/// `FindPort`, `ShouldSetHostname`; `IsPodReady` is `ReplicaSetPods.isReady`).
 enum ServiceEndpointRules {
     /// The label every Endpoints and EndpointSlice of a headless Service carries.
     static let headlessLabel = "service.kubernetes.io/headless"
@@ -64,13 +64,6 @@ enum ServiceEndpointRules {
         return pod.string(at: ["status", "podIP"]).map { $0.isEmpty ? [] : [$0] } ?? []
     }
 
-    /// The pod's Ready condition is True.
-    static func isPodReady(_ pod: KubeObject) -> Bool {
-        (pod.value(at: ["status", "conditions"])?.arrayValue ?? []).contains {
-            $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True"
-        }
-    }
-
     /// `FindPort`: a numeric target port as it is; a named one looked up among the pod's
     /// container ports (and those of sidecars: init containers with `restartPolicy: Always`)
     /// of the same protocol. Nil when the pod has no such port: it is left out for that port.
@@ -123,7 +116,7 @@ enum ServiceEndpointRules {
     static func endpointFields(_ pod: KubeObject) -> [JSONValue?] {
         [
             .object(pod.labels.mapValues { .string($0) }), pod.metadata["deletionTimestamp"], pod.value(at: ["status", "phase"]),
-            .array(podIPs(pod).map { .string($0) }), .bool(isPodReady(pod)), pod.value(at: ["spec", "nodeName"]),
+            .array(podIPs(pod).map { .string($0) }), .bool(ReplicaSetPods.isReady(pod)), pod.value(at: ["spec", "nodeName"]),
             pod.value(at: ["spec", "hostname"]), pod.value(at: ["spec", "subdomain"]),
             .array((pod.value(at: ["spec", "containers"])?.arrayValue ?? []).map { $0["ports"] ?? .null }),
             .array((pod.value(at: ["spec", "initContainers"])?.arrayValue ?? []).map { $0["ports"] ?? .null }),
