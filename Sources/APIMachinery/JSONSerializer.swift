@@ -32,8 +32,7 @@ public enum JSONSerializer {
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
         case .int(let number): out.append(contentsOf: String(number).utf8)
         case .double(let number) where maximumDepth != nil && !number.isFinite:
-            let shown = number.isNaN ? "NaN" : (number < 0 ? "-Inf" : "+Inf")
-            failure = CheckFailure(segments: [], message: "\(shown) is not a number JSON can represent (json: unsupported value: \(shown))")
+            failure = CheckFailure(segments: [], message: unsupportedNumber(number))
         case .double(let number): writeDouble(number, to: &out)
         case .string(let text): writeString(text, to: &out)
         case .array(let elements):
@@ -71,6 +70,13 @@ public enum JSONSerializer {
             }
             out.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// Why a non-finite number cannot be written, in Go's words (encoding/json fails with
+    /// `json: unsupported value: +Inf`): the checked writer and the schema check both say this.
+    package static func unsupportedNumber(_ number: Double) -> String {
+        let shown = number.isNaN ? "NaN" : (number < 0 ? "-Inf" : "+Inf")
+        return "\(shown) is not a number JSON can represent (json: unsupported value: \(shown))"
     }
 
     /// The keys of an object in output order.
