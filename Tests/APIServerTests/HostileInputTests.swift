@@ -76,19 +76,10 @@ import Testing
 
     // MARK: - 2. Alias expansion
 
-    static func aliasBomb(levels: Int, fanOut: Int) -> String {
-        var yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata: {}\nx:\n"
-        yaml += "  a0: &a0 [" + Array(repeating: "lol", count: fanOut).joined(separator: ",") + "]\n"
-        for level in 1...levels {
-            yaml += "  a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: fanOut).joined(separator: ",") + "]\n"
-        }
-        return yaml
-    }
-
     @Test func aliasBombsAreRefusedBeforeExpansion() async throws {
         try await withHostileCluster { api in
             for levels in [9, 7, 4] {
-                let body = Self.aliasBomb(levels: levels, fanOut: 9)
+                let body = HostileBodies.aliasBomb(levels: levels)
                 let response = try await api.admin("POST", "/api/v1/namespaces/default/configmaps", body, contentType: Self.yaml)
                 #expect(response.status == 400, "\(levels) levels: \(response.text.prefix(300))")
                 #expect(message(response).hasPrefix("error converting YAML to JSON: line "))
