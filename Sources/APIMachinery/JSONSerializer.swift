@@ -17,31 +17,66 @@ public enum JSONSerializer {
 
     /// Appends the compact encoding of `value` to `out`.
     public static func write(_ value: JSONValue, to out: inout [UInt8]) {
+        var failure: CheckFailure?
+        write(value, to: &out, depth: 0, maximumDepth: nil, failure: &failure)
+    }
+
+    /// The one writer behind `serialize` and `checkedSerialize`. Unchecked (`maximumDepth`
+    /// nil) it writes anything, non-finite numbers as `null`; checked it stops at the first
+    /// non-finite number or nesting deeper than `maximumDepth`, filling `failure` (its path
+    /// collected innermost first while the recursion unwinds).
+    static func write(_ value: JSONValue, to out: inout [UInt8], depth: Int, maximumDepth: Int?,
+                      failure: inout CheckFailure?) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
         case .int(let number): out.append(contentsOf: String(number).utf8)
+        case .double(let number) where maximumDepth != nil && !number.isFinite:
+            failure = CheckFailure(segments: [], message: unsupportedNumber(number))
         case .double(let number): writeDouble(number, to: &out)
         case .string(let text): writeString(text, to: &out)
         case .array(let elements):
+            if let maximumDepth, depth >= maximumDepth {
+                failure = CheckFailure(segments: [], message: "nested deeper than \(maximumDepth) levels")
+                return
+            }
             out.append(UInt8(ascii: "["))
             for (position, element) in elements.enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
-                write(element, to: &out)
+                write(element, to: &out, depth: depth + 1, maximumDepth: maximumDepth, failure: &failure)
+                if failure != nil {
+                    failure?.segments.append(.index(position))
+                    return
+                }
             }
             out.append(UInt8(ascii: "]"))
         case .object(let members):
+            if let maximumDepth, depth >= maximumDepth {
+                failure = CheckFailure(segments: [], message: "nested deeper than \(maximumDepth) levels")
+                return
+            }
             out.append(UInt8(ascii: "{"))
             for (position, key) in orderedKeys(members).enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 if let member = members[key] {
-                    write(member, to: &out)
+                    write(member, to: &out, depth: depth + 1, maximumDepth: maximumDepth, failure: &failure)
+                    if failure != nil {
+                        failure?.segments.append(.key(key))
+                        return
+                    }
                 }
             }
             out.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// Why a non-finite number cannot be written, in Go's words (encoding/json fails with
+    /// `json: unsupported value: +Inf`): the checked writer and the schema check both say this.
+    package static func unsupportedNumber(_ number: Double) -> String {
+        let shown = number.isNaN ? "NaN" : (number < 0 ? "-Inf" : "+Inf")
+        return "\(shown) is not a number JSON can represent (json: unsupported value: \(shown))"
     }
 
     /// The keys of an object in output order.

@@ -119,15 +119,12 @@ extension ResourceStore {
             if resource.tracksGeneration, object.fields["spec"] != old.fields["spec"] {
                 object.generation = (old.generation ?? 0) + 1
             }
-            do {
-                try validateMetadata(object)
-            } catch {
-                await strategy.finishUpdate(object, old: old, stored: false, context: context)
-                throw error
-            }
         }
         let prepared = object
+        // From here every way out tells the strategy (which prepared a main-resource update)
+        // whether the object was stored.
         do {
+            if subresource != "status" { try validateMetadata(object) }
             let result = try await write(object, replacing: old, context: context)
             if subresource != "status" {
                 await strategy.finishUpdate(prepared, old: old, stored: result.stored, context: context)

@@ -235,20 +235,14 @@ package struct ResourceStore: Sendable {
             prepared.metadata["selfLink"] = nil
             prepared.generation = resource.tracksGeneration ? 1 : nil
             let warnings = schemaWarnings + (try await strategy.prepareForCreate(&prepared, context: context))
+            // From here every way out tells the strategy whether the object was stored.
             do {
                 try validateMetadata(prepared)
-            } catch {
-                await strategy.finishCreate(prepared, stored: false, context: context)
-                throw error
-            }
-            if context.dryRun {
-                await strategy.finishCreate(prepared, stored: false, context: context)
-                return (prepared, warnings)
-            }
-            do {
-                let stored = try await storage.create(key(namespace: namespace, name: prepared.name ?? ""), value: try storageBytes(prepared))
-                prepared.resourceVersion = String(stored.revision)
-                await strategy.finishCreate(prepared, stored: true, context: context)
+                if !context.dryRun {
+                    let stored = try await storage.create(key(namespace: namespace, name: prepared.name ?? ""), value: try storageBytes(prepared))
+                    prepared.resourceVersion = String(stored.revision)
+                }
+                await strategy.finishCreate(prepared, stored: !context.dryRun, context: context)
                 return (prepared, warnings)
             } catch StorageError.alreadyExists where generateName != nil && attempt < 7 {
                 await strategy.finishCreate(prepared, stored: false, context: context)

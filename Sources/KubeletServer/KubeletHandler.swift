@@ -63,7 +63,7 @@ struct KubeletHandler: HTTPResponder {
             return Self.text(KubeletMetrics.text(nodeName: host.nodeName, pods: host.pods()), contentType: KubeletMetrics.contentType)
         case "containerLogs":
             do {
-                return try ContainerLogsRequest(host: host).respond(request, path: parts, query: Self.query(request))
+                return try ContainerLogsRequest(host: host).respond(request, path: parts, query: URLQuery.parse(request.uri.query))
             } catch {
                 return Self.text(error.message, status: error.status)
             }
@@ -92,20 +92,5 @@ struct KubeletHandler: HTTPResponder {
 
     static func text(_ text: String, status: HTTPResponse.Status = .ok, contentType: String = "text/plain; charset=utf-8") -> Response {
         Response(status: status, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    /// The query string as Go's `url.ParseQuery` reads it (`+` is a space), last value wins.
-    static func query(_ request: Request) -> [String: String] {
-        guard let query = request.uri.query, !query.isEmpty else { return [:] }
-        var result: [String: String] = [:]
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (text: Substring) -> String in
-                let spaced = text.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            result[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
-        }
-        return result
     }
 }

@@ -76,19 +76,10 @@ import Testing
 
     // MARK: - 2. Alias expansion
 
-    static func aliasBomb(levels: Int, fanOut: Int) -> String {
-        var yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata: {}\nx:\n"
-        yaml += "  a0: &a0 [" + Array(repeating: "lol", count: fanOut).joined(separator: ",") + "]\n"
-        for level in 1...levels {
-            yaml += "  a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: fanOut).joined(separator: ",") + "]\n"
-        }
-        return yaml
-    }
-
     @Test func aliasBombsAreRefusedBeforeExpansion() async throws {
         try await withHostileCluster { api in
             for levels in [9, 7, 4] {
-                let body = Self.aliasBomb(levels: levels, fanOut: 9)
+                let body = HostileBodies.aliasBomb(levels: levels)
                 let response = try await api.admin("POST", "/api/v1/namespaces/default/configmaps", body, contentType: Self.yaml)
                 #expect(response.status == 400, "\(levels) levels: \(response.text.prefix(300))")
                 #expect(message(response).hasPrefix("error converting YAML to JSON: line "))
@@ -303,8 +294,13 @@ import Testing
             // Protobuf: a length running past the body, a varint that never ends, a time
             // beyond year 9999.
             let envelope: ([UInt8]) -> [UInt8] = { raw in
-                let typeMeta: [UInt8] = [0x0A, 0x02] + Array("v1".utf8) + [0x12, 0x09] + Array("ConfigMap".utf8)
-                return [0x6B, 0x38, 0x73, 0x00, 0x0A, UInt8(typeMeta.count)] + typeMeta + [0x12] + Self.varint(raw.count) + raw
+                var unknown = ProtobufWriter()
+                unknown.message(1) { typeMeta in
+                    typeMeta.string(1, "v1")
+                    typeMeta.string(2, "ConfigMap")
+                }
+                unknown.message(2, raw)
+                return ProtobufDecoder.magic + unknown.bytes
             }
             let protobuf = "application/vnd.kubernetes.protobuf"
             for raw: [UInt8] in [[0x0A, 0xFF, 0xFF, 0x03], [0x08] + Array(repeating: 0xFF, count: 12),
@@ -314,30 +310,19 @@ import Testing
                 #expect(isStatus(response, code: 400))
             }
             // A map of many entries decodes in linear time (it was quadratic).
-            var entries: [UInt8] = []
+            var configMap = ProtobufWriter()
+            configMap.message(1) { $0.string(1, "many") }
             for index in 0..<50_000 {
-                let key = Array("k\(index)".utf8), value = Array("v".utf8)
-                let entry: [UInt8] = [0x0A, UInt8(key.count)] + key + [0x12, UInt8(value.count)] + value
-                entries += [0x12] + Self.varint(entry.count) + entry
+                configMap.message(2) { entry in
+                    entry.string(1, "k\(index)")
+                    entry.string(2, "v")
+                }
             }
-            let metadata: [UInt8] = [0x0A, 0x04] + Array("many".utf8)
-            let many = try await api.admin("POST", configMaps, bytes: envelope([0x0A, UInt8(metadata.count)] + metadata + entries), contentType: protobuf)
+            let many = try await api.admin("POST", configMaps, bytes: envelope(configMap.bytes), contentType: protobuf)
             #expect(many.status == 201, "\(many.text.prefix(300))")
             #expect(try await api.admin("GET", configMaps + "/many").json()["data"]?.objectValue?.count == 50_000)
             try await api.expectStoreReadable()
         }
-    }
-
-    static func varint(_ value: Int) -> [UInt8] {
-        var value = UInt64(value)
-        var bytes: [UInt8] = []
-        repeat {
-            var byte = UInt8(value & 0x7F)
-            value >>= 7
-            if value != 0 { byte |= 0x80 }
-            bytes.append(byte)
-        } while value != 0
-        return bytes
     }
 
     // MARK: - Also: an entry that cannot be decoded does not block its neighbours

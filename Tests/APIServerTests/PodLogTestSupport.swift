@@ -69,28 +69,8 @@ func withPodLogCluster<T: Sendable>(kubeletClientToken: String = "kubelet-client
                                     configuration: KubeletServerConfiguration(address: "127.0.0.1", port: 0,
                                                                               certificateDirectory: server.directory + "/agent/pki"),
                                     reviewer: PodLogTestReviewer(token: "kubelet-client-secret"), logger: logger)
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let result: Result<T, any Error> = await withTaskGroup(of: Result<T, any Error>?.self) { group in
-            group.addTask {
-                do { try await kubelet.run { continuation.yield($0) } } catch {
-                    continuation.finish()
-                    return .failure(error)
-                }
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let kubeletPort = await iterator.next() else {
-                group.cancelAll()
-                return (await group.next() ?? nil) ?? .failure(TestFailure("the kubelet API did not start"))
-            }
-            let outcome: Result<T, any Error>
-            do {
-                outcome = .success(try await body(PodLogCluster(server: server, kubeletPort: kubeletPort, host: host)))
-            } catch {
-                outcome = .failure(error)
-            }
-            group.cancelAll()
-            return outcome
+        let result = await whileServing("the kubelet API", run: { try await kubelet.run(onListening: $0) }) { kubeletPort in
+            try await body(PodLogCluster(server: server, kubeletPort: kubeletPort, host: host))
         }
         return try result.get()
     }

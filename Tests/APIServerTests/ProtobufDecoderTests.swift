@@ -65,23 +65,15 @@ import Testing
 
     @Test func timesDecodeToRFC3339() throws {
         // ObjectMeta{creationTimestamp: {seconds: 1700000000}} inside a ConfigMap.
-        let time: [UInt8] = [0x08] + varint(1_700_000_000)
+        var seconds = ProtobufWriter()
+        seconds.varint(0x08)
+        seconds.varint(1_700_000_000)
+        let time = seconds.bytes
         let meta: [UInt8] = [0x0A, 0x01, 0x63, 0x42, UInt8(time.count)] + time
         let raw: [UInt8] = [0x0A, UInt8(meta.count)] + meta
         let typeMeta: [UInt8] = [0x0A, 0x02] + Array("v1".utf8) + [0x12, 0x09] + Array("ConfigMap".utf8)
         let body = ProtobufDecoder.magic + [0x0A, UInt8(typeMeta.count)] + typeMeta + [0x12, UInt8(raw.count)] + raw
         let object = try ProtobufDecoder.decodeObject(body)
         #expect(object["metadata"]?["creationTimestamp"] == .string("2023-11-14T22:13:20Z"))
-    }
-
-    private func varint(_ value: UInt64) -> [UInt8] {
-        var value = value, bytes: [UInt8] = []
-        repeat {
-            var byte = UInt8(value & 0x7F)
-            value >>= 7
-            if value != 0 { byte |= 0x80 }
-            bytes.append(byte)
-        } while value != 0
-        return bytes
     }
 }

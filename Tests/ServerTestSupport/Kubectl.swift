@@ -26,13 +26,21 @@ package struct Kubectl: Sendable {
         self.binary = binary
         self.kubeconfig = directory + "/kubeconfig-\(UUID().uuidString)"
         self.cacheDirectory = directory + "/kube-cache-\(UUID().uuidString)"
+        try Self.writeKubeconfig(kubeconfig, server: "http://127.0.0.1:\(port)")
+    }
+
+    /// Writes a kubeconfig for `server` at `path`: trusting `caPEM` when given, presenting
+    /// `token` when given (no credentials otherwise).
+    package static func writeKubeconfig(_ path: String, server: String, caPEM: String? = nil, token: String? = nil) throws {
+        let ca = caPEM.map { "\n    certificate-authority-data: \(Data($0.utf8).base64EncodedString())" } ?? ""
+        let user = token.map { "\n    token: \($0)" } ?? " {}"
         let config = """
             apiVersion: v1
             kind: Config
             clusters:
             - name: test
               cluster:
-                server: http://127.0.0.1:\(port)
+                server: \(server)\(ca)
             contexts:
             - name: test
               context:
@@ -41,9 +49,9 @@ package struct Kubectl: Sendable {
             current-context: test
             users:
             - name: test
-              user: {}
+              user:\(user)
             """
-        try config.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        try config.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     /// kubectl with an existing kubeconfig (HTTPS, tokens).

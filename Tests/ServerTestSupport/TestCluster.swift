@@ -44,26 +44,8 @@ extension TestCluster {
     package func kubectl(token: String? = nil, binary: String = Kubectl.defaultBinary) throws -> Kubectl {
         let id = UUID().uuidString
         let kubeconfig = directory + "/kubeconfig-https-\(id)"
-        let config = """
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: test
-              cluster:
-                server: \(server)
-                certificate-authority-data: \(Data(certificates.caCertificatePEM.utf8).base64EncodedString())
-            contexts:
-            - name: test
-              context:
-                cluster: test
-                user: test
-            current-context: test
-            users:
-            - name: test
-              user:
-                token: \(token ?? credentials.adminToken)
-            """
-        try config.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        try Kubectl.writeKubeconfig(kubeconfig, server: server, caPEM: certificates.caCertificatePEM,
+                                    token: token ?? credentials.adminToken)
         return Kubectl(binary: binary, kubeconfig: kubeconfig, cacheDirectory: directory + "/kube-cache-\(id)")
     }
 }

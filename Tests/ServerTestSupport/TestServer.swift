@@ -42,33 +42,9 @@ private func serve<T: Sendable>(_ controlPlane: ControlPlane, storage: SQLiteSto
     var logger = Logger(label: "test-server")
     logger.logLevel = .critical
     let server = controlPlane.apiServer(configuration, logger: logger)
-    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    return await withTaskGroup(of: Result<T, any Error>?.self) { group in
-        group.addTask {
-            do {
-                try await server.run { port in continuation.yield(port) }
-            } catch {
-                continuation.finish()
-                return .failure(error)
-            }
-            return nil
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else {
-            group.cancelAll()
-            let failure = await group.next()
-            return (failure ?? nil) ?? .failure(TestFailure("the test server did not start"))
-        }
-        let handle = TestServerHandle(api: TestAPI(service: controlPlane.service, storage: storage, directory: directory, port: port),
-                                      controlPlane: controlPlane)
-        let outcome: Result<T, any Error>
-        do {
-            outcome = .success(try await body(handle))
-        } catch {
-            outcome = .failure(error)
-        }
-        group.cancelAll()
-        return outcome
+    return await whileServing("the test server", run: { try await server.run(onListening: $0) }) { port in
+        try await body(TestServerHandle(api: TestAPI(service: controlPlane.service, storage: storage, directory: directory, port: port),
+                                        controlPlane: controlPlane))
     }
 }
 

@@ -9,14 +9,6 @@ import Testing
 /// (seven). Now they are refused with a message, and the process's peak resident memory
 /// (VmHWM) stays within a small margin of what it was before.
 @Suite struct ServerMemoryTests {
-    static func aliasBomb(levels: Int, fanOut: Int = 9) -> String {
-        var yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n  a0: &a0 [" + Array(repeating: "lol", count: fanOut).joined(separator: ",") + "]\n"
-        for level in 1...levels {
-            yaml += "  a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: fanOut).joined(separator: ",") + "]\n"
-        }
-        return yaml
-    }
-
     /// `VmRSS` or `VmHWM` of a process, in bytes.
     static func memory(_ field: String, pid: Int32) throws -> Int {
         let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
@@ -44,9 +36,9 @@ import Testing
         let peakBefore = try Self.memory("VmHWM", pid: pid)
 
         let yaml = ["Content-Type": "application/yaml"]
-        let nineByNine = Self.aliasBomb(levels: 9)
+        let nineByNine = HostileBodies.aliasBomb(levels: 9)
         #expect(nineByNine.utf8.count < 600)
-        for body in [nineByNine, Self.aliasBomb(levels: 7), Self.aliasBomb(levels: 5), Self.aliasBomb(levels: 30, fanOut: 2)] {
+        for body in [nineByNine, HostileBodies.aliasBomb(levels: 7), HostileBodies.aliasBomb(levels: 5), HostileBodies.aliasBomb(levels: 30, fanOut: 2)] {
             for _ in 0..<3 {
                 let response = try await client.send("POST", configMaps, headers: yaml, body: Array(body.utf8))
                 #expect(response.status == 400)
@@ -75,6 +67,6 @@ import Testing
         let list = try await client.send("GET", configMaps)
         #expect(list.status == 200)
         #expect(list.headers["warning"] == nil)
-        #expect(try await client.send("GET", configMaps + "/lol").status == 404)
+        #expect(try await client.send("GET", configMaps + "/bomb").status == 404)
     }
 }

@@ -188,8 +188,7 @@ package enum SchemaValidator {
         /// Go's `UnmarshalTypeError` text.
         func mismatch(_ value: JSONValue, _ path: String, _ subject: String, type: String) -> TypeMismatch {
             if case .double(let number) = value, !number.isFinite {
-                let shown = number.isNaN ? "NaN" : (number < 0 ? "-Inf" : "+Inf")
-                return TypeMismatch(path: path, message: "\(path): \(shown) is not a number JSON can represent (json: unsupported value: \(shown))")
+                return TypeMismatch(path: path, message: "\(path): \(JSONSerializer.unsupportedNumber(number))")
             }
             let found: String
             switch value {

@@ -137,21 +137,6 @@ struct APIHandler: HTTPResponder {
         }
         return bytes
     }
-
-    /// The query string as Go's `url.ParseQuery` reads it (`+` is a space), last value wins.
-    static func query(_ request: Request) -> [String: String] {
-        guard let query = request.uri.query, !query.isEmpty else { return [:] }
-        var result: [String: String] = [:]
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (text: Substring) -> String in
-                let spaced = text.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            result[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
-        }
-        return result
-    }
 }
 
 extension HTTPFields {

@@ -17,7 +17,7 @@ struct ResourceRequest {
         self.handler = handler
         self.request = request
         self.info = info
-        self.query = APIHandler.query(request)
+        self.query = URLQuery.parse(request.uri.query)
         self.user = user
     }
 

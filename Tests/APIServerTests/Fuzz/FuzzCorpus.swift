@@ -1,4 +1,5 @@
 import Foundation
+import ServerTestSupport
 
 /// The bodies the fuzzing run starts from, kept in the repository: valid objects of every kind
 /// the server serves (JSON, YAML, and protobuf as kubectl 1.32 sends it), patches of each type,
@@ -101,8 +102,8 @@ enum FuzzCorpus {
         Seed("POST", configMaps, yaml, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {l: -.inf}"),
         Seed("POST", "/api/v1/namespaces/default/secrets", yaml, "apiVersion: v1\nkind: Secret\nmetadata: {name: x}\nnope: .inf"),
         Seed("POST", deployments, yaml, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {nope: .nan}"),
-        Seed("POST", configMaps, yaml, HostileInputTests.aliasBomb(levels: 9, fanOut: 9)),
-        Seed("POST", configMaps, yaml, HostileInputTests.aliasBomb(levels: 7, fanOut: 9)),
+        Seed("POST", configMaps, yaml, HostileBodies.aliasBomb(levels: 9)),
+        Seed("POST", configMaps, yaml, HostileBodies.aliasBomb(levels: 7)),
         Seed("POST", configMaps + "?fieldValidation=Strict", json, #"{"metadata":{"name":"x"},"data":{"a":"b"},"spec":{"foo":1}}"#),
         Seed("POST", configMaps, json, #"{"metadata":{"name":"x"},"data":{"a":1}}"#),
         Seed("POST", configMaps, json, #"{"metadata":{"name":"x"},"data":{"a":""# + String(repeating: "x", count: 3_000_000) + #""}}"#),
