@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Foundation
 import Registry
+import ServiceSupport
 
 /// The agent's image flags (kubelet's names; `--registry-config` is k3s' registries.yaml and
 /// `--max-concurrent-downloads` containerd's setting of that name).
@@ -36,14 +37,14 @@ struct ImageOptions: ParsableArguments {
     /// The settings, every flag checked, and the registry file read (a broken file is an error
     /// now, not at the first pull).
     func settings() throws -> ImageSettings {
-        guard let minimumAge = Self.parseDuration(minimumImageTtlDuration) else {
+        guard let minimumAge = GoDuration.seconds(minimumImageTtlDuration) else {
             throw CLIError("--minimum-image-ttl-duration \(minimumImageTtlDuration): not a duration such as 2m, 90s or 1h30m")
         }
         guard imageGcPeriod >= 1 else { throw CLIError("--image-gc-period \(imageGcPeriod): must be at least 1 second") }
         let settings = ImageSettings(
             serializeImagePulls: serializeImagePulls, maxParallelImagePulls: maxParallelImagePulls,
             gcHighThresholdPercent: imageGcHighThreshold, gcLowThresholdPercent: imageGcLowThreshold,
-            gcPeriod: .seconds(imageGcPeriod), minimumImageAge: minimumAge, nodeStatusMaxImages: nodeStatusMaxImages,
+            gcPeriod: .seconds(imageGcPeriod), minimumImageAge: .seconds(minimumAge), nodeStatusMaxImages: nodeStatusMaxImages,
             registryConfigPath: registryConfig, maxConcurrentDownloads: maxConcurrentDownloads)
         do {
             try settings.validate()
@@ -52,30 +53,5 @@ struct ImageOptions: ParsableArguments {
             throw CLIError("\(error)")
         }
         return settings
-    }
-
-    /// A Go-style duration of whole units: `90s`, `2m`, `1h30m`, `0` (no fractions).
-    static func parseDuration(_ text: String) -> Duration? {
-        if text == "0" { return .zero }
-        var total: Int64 = 0
-        var number = ""
-        var sawUnit = false
-        for character in text {
-            if character.isASCII, character.isNumber {
-                number.append(character)
-                continue
-            }
-            guard let value = Int64(number) else { return nil }
-            switch character {
-            case "h": total += value * 3600
-            case "m": total += value * 60
-            case "s": total += value
-            default: return nil
-            }
-            number = ""
-            sawUnit = true
-        }
-        guard number.isEmpty, sawUnit else { return nil }
-        return .seconds(total)
     }
 }
