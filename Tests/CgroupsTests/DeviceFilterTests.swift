@@ -46,7 +46,7 @@ struct DeviceFilterTests {
 /// The program enforced by the kernel: the hybrid host's cgroup2 tree has no controllers, but
 /// device programs run on it (devcgroup_check_permission runs the default hierarchy's
 /// programs before the v1 rules). Needs root.
-@Suite(.serialized, .ownThreads, .enabled(if: RealCgroupHost.unifiedRoot != nil, "needs root and a cgroup2 mount"))
+@Suite(.serialized, .ownThreads, .requires(RealCgroupHost.unifiedRoot != nil, "needs root and a cgroup2 mount"))
 struct RealDeviceProgramTests {
     /// Joins `group` and tries the devices; exits 0 when the access was as expected for a
     /// group with the default rules, else with the step that went wrong.
