@@ -4,20 +4,15 @@ import Foundation
 import Registry
 import ServiceSupport
 
-/// The agent's image flags (kubelet's names; `--registry-config` is k3s' registries.yaml and
-/// `--max-concurrent-downloads` containerd's setting of that name).
+/// The agent's image flags (kubelet's names), with the registry flags `images pull` takes too.
 struct ImageOptions: ParsableArguments {
-    @Option(help: "The registry file: mirrors, rewrites, credentials and TLS per registry, in k3s' registries.yaml format (a missing file means none). See docs/images.md.")
-    var registryConfig = "/etc/swiftlet/registries.yaml"
+    @OptionGroup var registry: RegistryOptions
 
     @Option(help: "Pull one image at a time (kubelet's --serialize-image-pulls; true or false).")
     var serializeImagePulls = true
 
     @Option(help: "Most image pulls at once when --serialize-image-pulls=false (kubelet's --max-parallel-image-pulls; default: no limit).")
     var maxParallelImagePulls: Int?
-
-    @Option(help: "Layers of one image downloading at once (containerd's max_concurrent_downloads).")
-    var maxConcurrentDownloads = 3
 
     @Option(help: "Disk usage (percent) of the image filesystem at which unused images are removed; 100 disables it (kubelet's --image-gc-high-threshold).")
     var imageGcHighThreshold = 85
@@ -36,7 +31,7 @@ struct ImageOptions: ParsableArguments {
 
     /// The settings, every flag checked, and the registry file read (a broken file is an error
     /// now, not at the first pull).
-    func settings() throws -> ImageSettings {
+    func settings() throws -> (settings: ImageSettings, registry: RegistryConfig) {
         guard let minimumAge = GoDuration.seconds(minimumImageTtlDuration) else {
             throw CLIError("--minimum-image-ttl-duration \(minimumImageTtlDuration): not a duration such as 2m, 90s or 1h30m")
         }
@@ -45,13 +40,12 @@ struct ImageOptions: ParsableArguments {
             serializeImagePulls: serializeImagePulls, maxParallelImagePulls: maxParallelImagePulls,
             gcHighThresholdPercent: imageGcHighThreshold, gcLowThresholdPercent: imageGcLowThreshold,
             gcPeriod: .seconds(imageGcPeriod), minimumImageAge: .seconds(minimumAge), nodeStatusMaxImages: nodeStatusMaxImages,
-            registryConfigPath: registryConfig, maxConcurrentDownloads: maxConcurrentDownloads)
+            registryConfigPath: registry.registryConfig, maxConcurrentDownloads: registry.maxConcurrentDownloads)
         do {
             try settings.validate()
-            _ = try RegistryConfig.load(path: registryConfig)
         } catch {
             throw CLIError("\(error)")
         }
-        return settings
+        return (settings, try registry.load())
     }
 }
