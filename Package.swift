@@ -213,8 +213,8 @@ let package = Package(
             name: "swiftlet",
             dependencies: [
                 "ClusterAgent", "ServiceSupport",
-                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "APIServer", "Controllers", "Storage",
-                "KubeClient", "KubeletServer", "Registry",
+                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "APIServer", "APIMachinery", "Controllers",
+                "Storage", "KubeClient", "KubeletServer", "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
