@@ -118,8 +118,9 @@ let package = Package(
             dependencies: ["KubeAPI"],
             exclude: ["Schema/generate-schema.py"]
         ),
-        // The scheduler and kube-controller-manager's controllers (ReplicaSet, Deployment, garbage
-        // collector, namespace, node IPAM, node lifecycle, pod GC) on shared informers, talking to
+        // The scheduler and kube-controller-manager's controllers (ReplicaSet, Deployment, Job, CronJob,
+        // DaemonSet, garbage collector, namespace, node IPAM, node lifecycle, pod GC, endpoints,
+        // endpoint slices) on shared informers, talking to
         // the API server only through APIMachinery's ResourceClient: no HTTP, TLS or store here.
         .target(
             name: "Controllers",
@@ -202,7 +203,8 @@ let package = Package(
             dependencies: ["CShims", "KubeAPI"]
         ),
         // Running swiftlet as a system service: the configuration file (/etc/swiftlet/config.yaml,
-        // keys are flag names), sd_notify for Type=notify units, the healthz readiness probe.
+        // keys are flag names), sd_notify for Type=notify units, the healthz readiness probe, Go
+        // durations as duration flags take them.
         .target(
             name: "ServiceSupport",
             dependencies: [.product(name: "Yams", package: "Yams")]
@@ -211,8 +213,8 @@ let package = Package(
             name: "swiftlet",
             dependencies: [
                 "ClusterAgent", "ServiceSupport",
-                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "APIServer", "Controllers", "Storage",
-                "KubeClient", "KubeletServer", "Registry",
+                "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "APIServer", "APIMachinery", "Controllers",
+                "Storage", "KubeClient", "KubeletServer", "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -395,8 +395,10 @@ create_env_file() {
 unit_text() {
     if [ "$CMD_SWIFTLET" = server ]; then
         description="swiftlet: Kubernetes control plane and node"
+        ready="the API serves and the node's agent answers healthz"
     else
         description="swiftlet agent: Kubernetes node"
+        ready="the agent has joined and answers healthz"
     fi
     cat << EOF
 [Unit]
@@ -408,7 +410,7 @@ After=network-online.target
 WantedBy=multi-user.target
 
 [Service]
-# READY=1 once the API serves and the node's agent answers healthz (sd_notify).
+# READY=1 once ${ready} (sd_notify).
 Type=notify
 NotifyAccess=main
 EnvironmentFile=-/etc/default/%N

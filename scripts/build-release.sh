@@ -28,16 +28,10 @@ CC=${CC:-cc}
 
 fatal() { echo "build-release: $*" >&2; exit 1; }
 [ -x "$SWIFT" ] || fatal "no swift toolchain at $SWIFT (set SWIFT=)"
+. "$REPO/scripts/release-libs.sh"
 
-# Static archives first on the library path: the linker takes the first libfoo it finds, and
-# this directory holds only the .a files, so -lseccomp etc. link them instead of the .so.
-LIBDIR=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 STATIC=$SCRATCH/static-libs
-mkdir -p "$STATIC"
-for lib in seccomp cap z zstd crypto sqlite3; do
-    [ -f "$LIBDIR/lib$lib.a" ] || fatal "$LIBDIR/lib$lib.a missing: apt-get install libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev libsqlite3-dev"
-    ln -sf "$LIBDIR/lib$lib.a" "$STATIC/lib$lib.a"
-done
+release_static_libs "$STATIC"
 
 start=$(date +%s)
 # shellcheck disable=SC2086 # SWIFT_BUILD_FLAGS is a list of flags
@@ -51,8 +45,6 @@ mv "$OUT/swiftlet.tmp" "$OUT/swiftlet"
 strip "$OUT/swiftlet-monitor.tmp"
 mv "$OUT/swiftlet-monitor.tmp" "$OUT/swiftlet-monitor"
 
-# What the binary still needs from the system, checked rather than assumed.
-unexpected=$(ldd "$OUT/swiftlet" | awk '{print $1}' | grep -v -E '^(linux-vdso|/lib64/ld-linux|libc\.so|libm\.so|libstdc\+\+|libgcc_s|libnftables|libmnl|libnftnl|libxtables|libjansson|libgmp)' || true)
-[ -z "$unexpected" ] || fatal "unexpected shared libraries in $OUT/swiftlet: $unexpected"
+release_check_shared "$OUT/swiftlet"
 (cd "$OUT" && sha256sum swiftlet swiftlet-monitor > SHA256SUMS)
 echo "build-release: $OUT/swiftlet $(du -h "$OUT/swiftlet" | cut -f1), swiftlet-monitor $(du -h "$OUT/swiftlet-monitor" | cut -f1), in $(( $(date +%s) - start )) s" >&2

@@ -78,19 +78,20 @@ public struct DeviceRule: Sendable, Equatable, CustomStringConvertible {
 
     /// runc's default allow list (libcontainer/specconv `AllowedDevices`), which containerd
     /// and Docker give unprivileged containers: mknod of anything, and read/write/mknod of
-    /// null, zero, full, random, urandom, tty, console, ptmx, the pty slaves and tun.
-    public static let defaultAllowed: [String] = [
-        "c *:* m",
-        "b *:* m",
-        "c 1:3 rwm",    // /dev/null
-        "c 1:5 rwm",    // /dev/zero
-        "c 1:7 rwm",    // /dev/full
-        "c 1:8 rwm",    // /dev/random
-        "c 1:9 rwm",    // /dev/urandom
-        "c 5:0 rwm",    // /dev/tty
-        "c 5:1 rwm",    // /dev/console
-        "c 5:2 rwm",    // /dev/ptmx
-        "c 136:* rwm",  // /dev/pts/*
-        "c 10:200 rwm", // /dev/net/tun
+    /// null, zero, full, random, urandom, tty, console, ptmx, the pty slaves and tun. Typed,
+    /// so that it is checked by the compiler rather than parsed on every container start.
+    public static let defaultAllowed: [DeviceRule] = [
+        DeviceRule(kind: .char, major: nil, minor: nil, access: .mknod),  // c *:* m
+        DeviceRule(kind: .block, major: nil, minor: nil, access: .mknod), // b *:* m
+        DeviceRule(kind: .char, major: 1, minor: 3, access: .all),        // /dev/null
+        DeviceRule(kind: .char, major: 1, minor: 5, access: .all),        // /dev/zero
+        DeviceRule(kind: .char, major: 1, minor: 7, access: .all),        // /dev/full
+        DeviceRule(kind: .char, major: 1, minor: 8, access: .all),        // /dev/random
+        DeviceRule(kind: .char, major: 1, minor: 9, access: .all),        // /dev/urandom
+        DeviceRule(kind: .char, major: 5, minor: 0, access: .all),        // /dev/tty
+        DeviceRule(kind: .char, major: 5, minor: 1, access: .all),        // /dev/console
+        DeviceRule(kind: .char, major: 5, minor: 2, access: .all),        // /dev/ptmx
+        DeviceRule(kind: .char, major: 136, minor: nil, access: .all),    // /dev/pts/*
+        DeviceRule(kind: .char, major: 10, minor: 200, access: .all),     // /dev/net/tun
     ]
 }

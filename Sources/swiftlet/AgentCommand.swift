@@ -159,7 +159,7 @@ struct AgentCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         // Flag mistakes are reported before anything on the machine changes.
         let nodeSettings = try nodeOptions.settings(bridgeName: podNetwork ? bridgeName : nil)
-        let imageSettings = try imageOptions.settings()
+        let (imageSettings, registryConfig) = try imageOptions.settings()
         ProcessLimits.raiseOpenFiles()
         var config = options.config
         config.monitorPath = monitorPath ?? RuntimeOptions.defaultMonitorPath()
@@ -221,7 +221,7 @@ struct AgentCommand: AsyncParsableCommand {
         let images = try options.imageStore()
         let runtime = PodRuntime(config: config, images: images, cgroups: try Cgroups.detect(),
                                  nodeName: name, network: network)
-        let puller = RegistryPuller(store: images, config: try RegistryConfig.load(path: imageOptions.registryConfig),
+        let puller = RegistryPuller(store: images, config: registryConfig,
                                     maxConcurrentDownloads: imageSettings.maxConcurrentDownloads)
         let agent = Agent(runtime: runtime, settings: settings, imagePuller: RegistryImagePuller(puller: puller))
         let status = "node \(name): static pods from \(settings.podManifests)"

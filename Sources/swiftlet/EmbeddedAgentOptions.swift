@@ -37,7 +37,7 @@ struct EmbeddedAgentOptions: ParsableArguments {
         var settings = AgentSettings(podManifests: podManifests ?? dataDir + "/pod-manifests",
                                      nodeName: nodeName ?? AgentCommand.defaultNodeName(), logRoot: logDir)
         settings.node = node
-        settings.images = try images.settings()
+        settings.images = try images.settings().settings
         settings.enforceNodeAllocatable = try nodeOptions.enforcesNodeAllocatable()
         return settings
     }

@@ -2,21 +2,17 @@ import Agent
 import ArgumentParser
 import Foundation
 import Registry
+import ServiceSupport
 
-/// The agent's image flags (kubelet's names; `--registry-config` is k3s' registries.yaml and
-/// `--max-concurrent-downloads` containerd's setting of that name).
+/// The agent's image flags (kubelet's names), with the registry flags `images pull` takes too.
 struct ImageOptions: ParsableArguments {
-    @Option(help: "The registry file: mirrors, rewrites, credentials and TLS per registry, in k3s' registries.yaml format (a missing file means none). See docs/images.md.")
-    var registryConfig = "/etc/swiftlet/registries.yaml"
+    @OptionGroup var registry: RegistryOptions
 
     @Option(help: "Pull one image at a time (kubelet's --serialize-image-pulls; true or false).")
     var serializeImagePulls = true
 
     @Option(help: "Most image pulls at once when --serialize-image-pulls=false (kubelet's --max-parallel-image-pulls; default: no limit).")
     var maxParallelImagePulls: Int?
-
-    @Option(help: "Layers of one image downloading at once (containerd's max_concurrent_downloads).")
-    var maxConcurrentDownloads = 3
 
     @Option(help: "Disk usage (percent) of the image filesystem at which unused images are removed; 100 disables it (kubelet's --image-gc-high-threshold).")
     var imageGcHighThreshold = 85
@@ -35,47 +31,21 @@ struct ImageOptions: ParsableArguments {
 
     /// The settings, every flag checked, and the registry file read (a broken file is an error
     /// now, not at the first pull).
-    func settings() throws -> ImageSettings {
-        guard let minimumAge = Self.parseDuration(minimumImageTtlDuration) else {
+    func settings() throws -> (settings: ImageSettings, registry: RegistryConfig) {
+        guard let minimumAge = GoDuration.seconds(minimumImageTtlDuration) else {
             throw CLIError("--minimum-image-ttl-duration \(minimumImageTtlDuration): not a duration such as 2m, 90s or 1h30m")
         }
         guard imageGcPeriod >= 1 else { throw CLIError("--image-gc-period \(imageGcPeriod): must be at least 1 second") }
         let settings = ImageSettings(
             serializeImagePulls: serializeImagePulls, maxParallelImagePulls: maxParallelImagePulls,
             gcHighThresholdPercent: imageGcHighThreshold, gcLowThresholdPercent: imageGcLowThreshold,
-            gcPeriod: .seconds(imageGcPeriod), minimumImageAge: minimumAge, nodeStatusMaxImages: nodeStatusMaxImages,
-            registryConfigPath: registryConfig, maxConcurrentDownloads: maxConcurrentDownloads)
+            gcPeriod: .seconds(imageGcPeriod), minimumImageAge: .seconds(minimumAge), nodeStatusMaxImages: nodeStatusMaxImages,
+            registryConfigPath: registry.registryConfig, maxConcurrentDownloads: registry.maxConcurrentDownloads)
         do {
             try settings.validate()
-            _ = try RegistryConfig.load(path: registryConfig)
         } catch {
             throw CLIError("\(error)")
         }
-        return settings
-    }
-
-    /// A Go-style duration of whole units: `90s`, `2m`, `1h30m`, `0` (no fractions).
-    static func parseDuration(_ text: String) -> Duration? {
-        if text == "0" { return .zero }
-        var total: Int64 = 0
-        var number = ""
-        var sawUnit = false
-        for character in text {
-            if character.isASCII, character.isNumber {
-                number.append(character)
-                continue
-            }
-            guard let value = Int64(number) else { return nil }
-            switch character {
-            case "h": total += value * 3600
-            case "m": total += value * 60
-            case "s": total += value
-            default: return nil
-            }
-            number = ""
-            sawUnit = true
-        }
-        guard number.isEmpty, sawUnit else { return nil }
-        return .seconds(total)
+        return (settings, try registry.load())
     }
 }

@@ -28,11 +28,7 @@ extension ImagesCommand {
         @Option(help: "Credentials for the registry, USER:PASSWORD (like crictl pull --creds).")
         var creds: String?
 
-        @Option(help: "The registry file (k3s' registries.yaml format); a missing file means none.")
-        var registryConfig = "/etc/swiftlet/registries.yaml"
-
-        @Option(help: "Layers downloading at once (containerd's max_concurrent_downloads).")
-        var maxConcurrentDownloads = 3
+        @OptionGroup var registry: RegistryOptions
 
         @Flag(name: [.customShort("q"), .long], help: "No progress display, even on a terminal.")
         var quiet = false
@@ -52,17 +48,11 @@ extension ImagesCommand {
                 given = RegistryCredential(username: String(creds[..<colon]), password: String(creds[creds.index(after: colon)...]))
             }
             let credential = given
-            guard maxConcurrentDownloads >= 1 else { throw CLIError("--max-concurrent-downloads: must be at least 1") }
-            let config: RegistryConfig
-            do {
-                config = try RegistryConfig.load(path: registryConfig)
-            } catch {
-                throw CLIError("\(error)")
-            }
+            let config = try registry.load()
             // Warnings only: the result and errors are the command's output.
             var logger = Logger(label: "swiftlet.registry")
             logger.logLevel = .warning
-            let puller = RegistryPuller(store: try options.imageStore(), config: config, maxConcurrentDownloads: maxConcurrentDownloads,
+            let puller = RegistryPuller(store: try options.imageStore(), config: config, maxConcurrentDownloads: registry.maxConcurrentDownloads,
                                         logger: logger)
             let display = PullDisplay(terminal: !quiet && isatty(STDOUT_FILENO) == 1)
             let started = Date()

@@ -1,3 +1,4 @@
+import APIMachinery
 import APIServer
 import Agent
 import ArgumentParser
@@ -19,8 +20,8 @@ struct ServerCommand: AsyncParsableCommand {
         Serves HTTPS on --https-listen (default 0.0.0.0:6443) with a cluster CA made on first \
         start, bearer-token authentication, an admin kubeconfig written to --write-kubeconfig \
         and the agents' join token in DATA-DIR/server/token, and runs the scheduler and the \
-        controllers (ReplicaSet, Deployment, garbage collector, namespace, node IPAM, node \
-        lifecycle, pod GC, endpoints, endpoint slices). Services get cluster IPs from \
+        controllers (ReplicaSet, Deployment, Job, CronJob, DaemonSet, garbage collector, namespace, \
+        node IPAM, node lifecycle, pod GC, endpoints, endpoint slices). Services get cluster IPs from \
         --service-cidr and node ports from --service-node-port-range; the server keeps the \
         kubernetes Service (endpoint: --advertise-address) and kube-system/kube-dns on \
         --cluster-dns, whose endpoints are every node's agent. Unless --disable-agent, it also runs \
@@ -93,7 +94,7 @@ struct ServerCommand: AsyncParsableCommand {
             throw CLIError("--node-monitor-grace-period and --node-monitor-period must be positive, --default-toleration-seconds not negative")
         }
         let services = try serviceNetwork()
-        if let advertiseAddress, Self.ipv4(advertiseAddress).map({ $0 == 0 || $0 >> 24 == 127 || $0 >> 16 == 0xA9FE }) != false {
+        if let advertiseAddress, IPv4Text.parseIPv4(advertiseAddress).map({ $0 == 0 || $0 >> 24 == 127 || $0 >> 16 == 0xA9FE }) != false {
             throw CLIError("--advertise-address \(advertiseAddress): expected an IPv4 address pods can reach (not loopback, link-local or 0.0.0.0)")
         }
         // The agent's flags are checked before anything starts.
@@ -271,8 +272,8 @@ struct ServerCommand: AsyncParsableCommand {
     /// --service-cidr, --service-node-port-range and --cluster-dns, checked together: the node
     /// ports and the first service address (the kubernetes Service's, in the certificate).
     func serviceNetwork() throws -> (nodePorts: ClosedRange<Int64>, kubernetesIP: String) {
-        let cidrParts = serviceCIDR.split(separator: "/")
-        guard cidrParts.count == 2, let address = Self.ipv4(String(cidrParts[0])), let prefix = Int(cidrParts[1]), (12...30).contains(prefix) else {
+        // The allocator's own parser (ServiceAllocator), with its 12 to 30 bit bounds.
+        guard let (network, prefix) = IPv4Text.parseCIDR(serviceCIDR), (12...30).contains(prefix) else {
             throw CLIError("--service-cidr \(serviceCIDR): expected an IPv4 network with a prefix of 12 to 30 bits, such as 10.43.0.0/16")
         }
         let bounds = serviceNodePortRange.split(separator: "-", omittingEmptySubsequences: false).map { Int64($0) }
@@ -280,8 +281,7 @@ struct ServerCommand: AsyncParsableCommand {
             throw CLIError("--service-node-port-range \(serviceNodePortRange): expected FIRST-LAST such as 30000-32767, within 1-65535")
         }
         let size = UInt32(1) << UInt32(32 - prefix)
-        let network = address & ~(size - 1)
-        guard let dns = Self.ipv4(clusterDNS), dns > network, dns < network + size - 1 else {
+        guard let dns = IPv4Text.parseIPv4(clusterDNS), dns > network, dns < network + size - 1 else {
             throw CLIError("--cluster-dns \(clusterDNS): expected an IPv4 address inside --service-cidr \(serviceCIDR)")
         }
         guard dns != network + 1 else {
@@ -293,17 +293,7 @@ struct ServerCommand: AsyncParsableCommand {
         }) else {
             throw CLIError("--cluster-domain \(clusterDomain): expected a DNS domain such as cluster.local")
         }
-        var first = in_addr(s_addr: (network + 1).bigEndian)
-        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-        inet_ntop(AF_INET, &first, &text, socklen_t(text.count))
-        return (low...high, String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-    }
-
-    /// A dotted-quad IPv4 address as a number.
-    static func ipv4(_ text: String) -> UInt32? {
-        var address = in_addr()
-        guard inet_pton(AF_INET, text, &address) == 1 else { return nil }
-        return UInt32(bigEndian: address.s_addr)
+        return (low...high, IPv4Text.format(network + 1))
     }
 
     /// The kubernetes Service's endpoint address: --advertise-address, --node-ip, the
@@ -312,7 +302,7 @@ struct ServerCommand: AsyncParsableCommand {
         if let advertiseAddress { return advertiseAddress }
         if let nodeIP = nodeOptions.nodeIP { return nodeIP }
         // Endpoints may not be loopback addresses: pods could not use them anyway.
-        if let value = Self.ipv4(listenHost), value != 0, value >> 24 != 127 { return listenHost }
+        if let value = IPv4Text.parseIPv4(listenHost), value != 0, value >> 24 != 127 { return listenHost }
         return NodeAddressDetector.detect(excluding: [agent.bridgeName])
     }
 

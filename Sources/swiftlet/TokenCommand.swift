@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KubeClient
+import ServiceSupport
 
 /// `swiftlet token`: bootstrap tokens agents can join with (k3s' and kubeadm's `token`).
 struct TokenCommand: AsyncParsableCommand {
@@ -107,40 +108,5 @@ struct TokenCommand: AsyncParsableCommand {
                 }
             }
         }
-    }
-}
-
-/// Go's duration syntax as kubeadm's --ttl takes it: `90s`, `30m`, `24h`, `1h30m`, `0`.
-enum GoDuration {
-    /// Whole seconds, or nil when `text` is not a duration.
-    static func seconds(_ text: String) -> Int? {
-        if text == "0" { return 0 }
-        var total = 0.0
-        var number = ""
-        var sawUnit = false
-        for character in text {
-            if character.isNumber || character == "." {
-                number.append(character)
-                continue
-            }
-            guard let value = Double(number) else { return nil }
-            switch character {
-            case "h": total += value * 3600
-            case "m": total += value * 60
-            case "s": total += value
-            default: return nil
-            }
-            number = ""
-            sawUnit = true
-        }
-        guard number.isEmpty, sawUnit else { return nil }
-        return Int(total)
-    }
-
-    /// `23h`, `59m`, `30s`: the largest whole unit, as kubeadm prints a TTL.
-    static func short(_ seconds: Int) -> String {
-        if seconds >= 3600 { return "\(seconds / 3600)h" }
-        if seconds >= 60 { return "\(seconds / 60)m" }
-        return "\(seconds)s"
     }
 }

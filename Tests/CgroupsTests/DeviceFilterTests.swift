@@ -12,8 +12,13 @@ struct DeviceFilterTests {
         #expect(try DeviceRule(parsing: "b *:* m") == DeviceRule(kind: .block, major: nil, minor: nil, access: .mknod))
         #expect(try DeviceRule(parsing: "a") == DeviceRule(kind: .all, major: nil, minor: nil, access: .all))
         #expect(try DeviceRule(parsing: "c 10:200 rw").description == "c 10:200 rw")
-        for text in DeviceRule.defaultAllowed {
-            #expect(try DeviceRule(parsing: text).description == text)
+        // runc's list, exactly, and each rule reads back from its text.
+        #expect(DeviceRule.defaultAllowed.map(\.description) == [
+            "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
+            "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
+        ])
+        for rule in DeviceRule.defaultAllowed {
+            #expect(try DeviceRule(parsing: rule.description) == rule)
         }
     }
 
@@ -41,7 +46,7 @@ struct DeviceFilterTests {
 /// The program enforced by the kernel: the hybrid host's cgroup2 tree has no controllers, but
 /// device programs run on it (devcgroup_check_permission runs the default hierarchy's
 /// programs before the v1 rules). Needs root.
-@Suite(.serialized, .ownThreads, .enabled(if: RealCgroupHost.unifiedRoot != nil, "needs root and a cgroup2 mount"))
+@Suite(.serialized, .ownThreads, .requires(RealCgroupHost.unifiedRoot != nil, "needs root and a cgroup2 mount"))
 struct RealDeviceProgramTests {
     /// Joins `group` and tries the devices; exits 0 when the access was as expected for a
     /// group with the default rules, else with the step that went wrong.

@@ -36,12 +36,7 @@ struct VMScenarioTests {
 /// Runs the harness with its output in a file; waits for it on a thread of its own.
 enum VMScript {
     static func run(_ argv: [String], log: String) async throws -> Int32 {
-        let pid = try TestProcess.spawn(argv, log: log)
-        return await BlockingCall.run {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import.
-            return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        }
+        let child = try TestChild.launch(argv, stdout: .file(log))
+        return await BlockingCall.run { child.wait() }
     }
 }

@@ -3,8 +3,8 @@
 #
 # What the VM test installs when it runs from `swift test`: the debug build's own object
 # files (`swift build` made them) linked again the way scripts/build-release.sh links the
-# release binary: the Swift runtime, Foundation and Dispatch static (-static-stdlib), and
-# libseccomp, libcap, zlib, libcrypto and libsqlite3 from Debian's static archives; stripped.
+# release binary: the Swift runtime, Foundation and Dispatch static (-static-stdlib), and the C
+# libraries from Debian's static archives (scripts/release-libs.sh, which both source); stripped.
 # It runs where no Swift toolchain is installed, like the release binary, and takes
 # seconds where a release build takes 10-20 minutes on two cores (docs/install.md).
 # Unoptimised code: the scenario is slower in the VMs than with the release binary.
@@ -29,6 +29,7 @@ MANIFEST=$REPO/.build/debug.yaml
 CC=${CC:-cc}
 
 fatal() { echo "link-debug: $*" >&2; exit 1; }
+. "$REPO/scripts/release-libs.sh"
 
 [ -f "$MANIFEST" ] || fatal "$MANIFEST not found: run swift build first"
 # The line after the description of the executable's link step holds its arguments as a JSON
@@ -39,13 +40,9 @@ case "$ARGS" in
     *) fatal "no link command for swiftlet in $MANIFEST (SwiftPM's manifest format changed?)" ;;
 esac
 
-LIBDIR=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 STATIC=$REPO/.build/vm/static-libs
-mkdir -p "$STATIC" "$OUT" "$WORK"
-for lib in seccomp cap z zstd crypto sqlite3; do
-    [ -f "$LIBDIR/lib$lib.a" ] || fatal "$LIBDIR/lib$lib.a missing: apt-get install libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev libsqlite3-dev"
-    ln -sf "$LIBDIR/lib$lib.a" "$STATIC/lib$lib.a"
-done
+mkdir -p "$OUT" "$WORK"
+release_static_libs "$STATIC"
 
 # One argument per line, then into "$@": -o gets our path, -g goes (the output is
 # stripped), -static-stdlib is added when SwiftPM did not add it.
@@ -77,7 +74,5 @@ mv "$OUT/swiftlet.tmp" "$OUT/swiftlet"
 strip "$OUT/swiftlet-monitor.tmp"
 mv "$OUT/swiftlet-monitor.tmp" "$OUT/swiftlet-monitor"
 
-# As build-release.sh: what the binary still needs from the system, checked.
-unexpected=$(ldd "$OUT/swiftlet" | awk '{print $1}' | grep -v -E '^(linux-vdso|/lib64/ld-linux|libc\.so|libm\.so|libstdc\+\+|libgcc_s|libnftables|libmnl|libnftnl|libxtables|libjansson|libgmp)' || true)
-[ -z "$unexpected" ] || fatal "unexpected shared libraries in $OUT/swiftlet: $unexpected"
+release_check_shared "$OUT/swiftlet"
 echo "link-debug: $OUT/swiftlet $(du -h "$OUT/swiftlet" | cut -f1) in $(( $(date +%s) - start )) s" >&2

@@ -1,8 +1,8 @@
 /// cgroup v1 `devices`: which device nodes the group may open or create.
 /// Files: https://docs.kernel.org/admin-guide/cgroup-v1/devices.html
 enum V1Devices {
-    /// runc's default allow list (see `DeviceRule.defaultAllowed`).
-    static let defaultRules: [String] = DeviceRule.defaultAllowed
+    /// runc's default allow list (`DeviceRule.defaultAllowed`) as `devices.list` shows it.
+    static let defaultRules: [String] = DeviceRule.defaultAllowed.map(\.description)
 
     /// What `devices.list` shows for a group that may use every device.
     static let allowAllRule = "a *:* rwm"

@@ -11,6 +11,8 @@ import Glibc
 enum V2Devices {
     /// The most device programs of one group swiftlet looks at (it attaches one).
     static let maxPrograms: UInt32 = 64
+    /// The program every container group without `allowAllDevices` gets, compiled once.
+    static let defaultProgram = DeviceFilterProgram.instructions(allowing: DeviceRule.defaultAllowed)
 
     /// Attaches the default allow list (`DeviceRule.defaultAllowed`) to `dir`, or nothing for
     /// `allowAllDevices`, replacing what swiftlet attached before: the new program goes on
@@ -21,8 +23,7 @@ enum V2Devices {
         defer { close(fd) }
         let old = try attachedPrograms(fd: fd, dir: dir)
         if !resources.allowAllDevices {
-            let rules = DeviceRule.defaultAllowed.compactMap { try? DeviceRule(parsing: $0) }
-            let program = DeviceFilterProgram.instructions(allowing: rules)
+            let program = defaultProgram
             var log = [CChar](repeating: 0, count: 16 * 1024)
             let prog = program.withUnsafeBufferPointer { insns in
                 sl_bpf_load_device_program(insns.baseAddress, UInt32(insns.count), &log, UInt32(log.count))

@@ -1,0 +1,24 @@
+# scripts/release-libs.sh: how the installable binary is linked, sourced by
+# scripts/build-release.sh and Tests/vm/link-debug.sh so that the release and the debug build
+# the VM test installs link the same libraries and are checked against the same list.
+# The caller defines fatal().
+
+# release_static_libs DIR: links Debian's static archives of the C libraries swiftlet uses
+# into DIR, which the link puts first on its library path: the linker takes the first libfoo
+# it finds, and DIR holds only the .a files, so -lseccomp etc. link them instead of the .so.
+release_static_libs() {
+    libdir=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+    mkdir -p "$1"
+    for lib in seccomp cap z zstd crypto sqlite3; do
+        [ -f "$libdir/lib$lib.a" ] || fatal "$libdir/lib$lib.a missing: apt-get install libseccomp-dev libcap-dev zlib1g-dev libzstd-dev libssl-dev libsqlite3-dev"
+        ln -sf "$libdir/lib$lib.a" "$1/lib$lib.a"
+    done
+}
+
+# release_check_shared BINARY: what the binary still needs from the system, checked rather
+# than assumed: glibc, libstdc++, libgcc_s and libnftables with its dependencies (Debian ships
+# no libnftables.a).
+release_check_shared() {
+    unexpected=$(ldd "$1" | awk '{print $1}' | grep -v -E '^(linux-vdso|/lib64/ld-linux|libc\.so|libm\.so|libstdc\+\+|libgcc_s|libnftables|libmnl|libnftnl|libxtables|libjansson|libgmp)' || true)
+    [ -z "$unexpected" ] || fatal "unexpected shared libraries in $1: $unexpected"
+}
