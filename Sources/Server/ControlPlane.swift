@@ -50,6 +50,26 @@ public struct ControlPlane: Sendable {
         }
     }
 
+    /// The Event time-to-live (kube-apiserver's `--event-ttl`, `APIService.expireEvents`):
+    /// Events older than `ttl` are deleted every `interval` (a minute, or the ttl when shorter),
+    /// so Events expire at most a minute late. Runs until cancelled.
+    public func runEventExpiry(ttl: Duration, logger: Logger) async {
+        let interval = min(ttl, .seconds(60))
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            do {
+                let expired = try await service.expireEvents(olderThan: ttl)
+                if expired > 0 { logger.debug("expired \(expired) events older than the event ttl") }
+            } catch {
+                logger.warning("event expiry failed: \(error)")
+            }
+        }
+    }
+
     /// An HTTP or HTTPS server of the API; run as many as there are listening addresses.
     public func apiServer(_ configuration: APIServerConfiguration, logger: Logger) -> APIServer {
         APIServer(service: service, configuration: configuration, logger: logger)
