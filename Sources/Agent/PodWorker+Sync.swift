@@ -97,7 +97,10 @@ extension PodWorker {
         if let until = slot.backoff.waitUntil(exitedAt: exit.finishedAt, now: now) {
             let message = "back-off \(slot.backoff.currentDelay.goString) restarting failed container=\(name) pod=\(podDescription)"
             if slot.waitingMessage != message {
-                // kubelet's BackOff Event, once per back-off (its message counts up on repeats).
+                // kubelet logs the waiting message ("Error syncing pod ... CrashLoopBackOff:
+                // back-off 2s restarting failed container=...") and records a BackOff Event,
+                // once per back-off (the Event's message counts up on repeats).
+                logger.info("\(message)", metadata: ["pod": "\(podDescription)", "container": "\(name)", "reason": "CrashLoopBackOff"])
                 record("Warning", "BackOff", "Back-off restarting failed container \(name) in pod \(podDescription)", container: name)
             }
             slot.waitingReason = "CrashLoopBackOff"

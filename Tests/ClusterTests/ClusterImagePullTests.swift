@@ -79,6 +79,13 @@ import TestSupport
         // kubelet's Events for the pull, as kubectl describe shows them.
         #expect(described.contains("Pulling") && described.contains("Pulling image \"\(image)\""), "\(described)")
         #expect(described.contains("Successfully pulled image \"\(image)\""), "\(described)")
+        // The start's Events go out in the background, as the status does: waited for.
+        let startEvents = await TestProcess.waitFor(30) {
+            let text = await cluster.query(["describe", "pods", "-l", "app=private"])
+            return text.contains("Created container: app") && text.contains("Started container app")
+        }
+        let describedAgain = await cluster.query(["describe", "pods", "-l", "app=private"])
+        #expect(startEvents, "\(describedAgain)")
         // The node lists the image in its status.
         let nodeImages = await TestProcess.waitFor(30) {
             await cluster.query(["get", "node", node.name, "-o", "jsonpath={.status.images[*].names}"]).contains(image)
