@@ -92,6 +92,13 @@ import TestSupport
         }
         let listedImages = await cluster.query(["get", "node", node.name, "-o", "jsonpath={.status.images}"])
         #expect(nodeImages, "\(listedImages)")
+        // The node's own Events, which kubectl describe finds by kubelet's node reference (uid = name).
+        let nodeEvents = await TestProcess.waitFor(30) {
+            let text = await cluster.query(["describe", "node", node.name])
+            return text.contains("Starting kubelet.") && text.contains("Node \(node.name) status is now: NodeReady")
+        }
+        let describedNode = await cluster.query(["describe", "node", node.name])
+        #expect(nodeEvents, "\(describedNode)")
 
         // An image of the same registry not on the node yet, without the secret: the registry
         // refuses, and the pod says why.
