@@ -59,6 +59,8 @@ public struct APIService: Sendable {
         case ("apps", "deployments"): return WorkloadStrategy(kind: "Deployment")
         case ("apps", "replicasets"): return WorkloadStrategy(kind: "ReplicaSet")
         case ("apps", "daemonsets"): return DaemonSetStrategy()
+        case ("apps", "statefulsets"): return StatefulSetStrategy()
+        case ("apps", "controllerrevisions"): return ControllerRevisionStrategy()
         case ("batch", "jobs"): return JobStrategy()
         case ("batch", "cronjobs"): return CronJobStrategy()
         default: return DefaultStrategy()
