@@ -48,7 +48,11 @@ struct ControllerHistory: Sendable {
     /// The revision of the owner's current template named `<owner>-<hash>`: the existing one
     /// (renumbered to come last when it is an older one taken again, as `UpdateControllerRevision`
     /// does), or a new one numbered after the newest.
-    func revision(for owner: KubeObject, hash: String, existing: [KubeObject]) async throws(APIError) -> Outcome {
+    /// `hashLabel` is the label naming the hash (`controller.kubernetes.io/hash` for
+    /// StatefulSets, `controller-revision-hash` for DaemonSets); DaemonSets also copy their
+    /// annotations (`kubernetes.io/change-cause` shows in `kubectl rollout history`).
+    func revision(for owner: KubeObject, hash: String, existing: [KubeObject], hashLabel: String = ControllerHistory.hashLabel,
+                  copyAnnotations: Bool = false) async throws(APIError) -> Outcome {
         let name = "\(owner.name ?? "")-\(hash)"
         let data = Self.patch(of: owner)
         let next = (existing.map { $0.int(at: ["revision"]) }.max() ?? 0) + 1
@@ -68,13 +72,15 @@ struct ControllerHistory: Sendable {
             return .revision(found)
         }
         var labels = (owner.value(at: ["spec", "template", "metadata", "labels"])?.objectValue ?? [:])
-        labels[Self.hashLabel] = .string(hash)
+        labels[hashLabel] = .string(hash)
+        var metadata: [String: JSONValue] = [
+            "name": .string(name), "namespace": owner.namespace.map { .string($0) } ?? .null,
+            "labels": .object(labels), "ownerReferences": .array([OwnerRef.controllerRef(to: owner)]),
+        ]
+        if copyAnnotations, let annotations = owner.metadata["annotations"], annotations != .null { metadata["annotations"] = annotations }
         let revision = KubeObject(fields: [
             "apiVersion": .string("apps/v1"), "kind": .string("ControllerRevision"),
-            "metadata": .object([
-                "name": .string(name), "namespace": owner.namespace.map { .string($0) } ?? .null,
-                "labels": .object(labels), "ownerReferences": .array([OwnerRef.controllerRef(to: owner)]),
-            ]),
+            "metadata": .object(metadata),
             "data": data, "revision": .int(next),
         ])
         do {
