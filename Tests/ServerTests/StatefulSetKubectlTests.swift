@@ -126,6 +126,21 @@ import Testing
             let refused = try await kubectl("rollout", "status", "sts/web", "--timeout=10s")
             #expect(refused.stderr.contains("rollout status is only available for RollingUpdate strategy type"), "\(refused.stderr)")
 
+            let describe = try await kubectl("describe", "sts", "web")
+            #expect(describe.stdout.contains("Pods Status:") && describe.stdout.contains("create Pod web-0 in StatefulSet web successful"),
+                    "\(describe.stdout) \(describe.stderr)")
+            let all = try await kubectl("get", "all", "-o", "name")
+            #expect(all.stdout.contains("statefulset.apps/web\n"), "\(all.stdout) \(all.stderr)")
+
+            // Deleting the StatefulSet takes its pods and revisions along (garbage collector).
+            let deleted = try await kubectl("delete", "sts", "web")
+            #expect(deleted.stdout == "statefulset.apps \"web\" deleted\n", "\(deleted.stderr)")
+            try await wait("pods and revisions collected") {
+                let pods = try await cluster.client.list(.pods, namespace: "default", labelSelector: LabelSelector(parsing: "app=web")).items
+                let revisions = try await cluster.client.list(.controllerRevisions, namespace: "default").items
+                return pods.isEmpty && revisions.isEmpty
+            }
+
             let claims = Self.manifest.replacingOccurrences(of: "name: web}\nspec:\n  serviceName", with: "name: db}\nspec:\n  serviceName")
                 .replacingOccurrences(of: "  replicas: 2\n", with: "  replicas: 2\n  volumeClaimTemplates: [{metadata: {name: data}, spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}}]\n")
             let refusedClaims = try await kubectl("apply", "-f", "-", input: claims)
