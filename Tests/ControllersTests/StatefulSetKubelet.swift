@@ -69,7 +69,9 @@ final class StatefulSetKubelet: Sendable {
             _ = try? await client.delete(.pods, namespace: pod.namespace, name: name, gracePeriodSeconds: 0, preconditionUID: pod.uid)
             return
         }
-        guard !(pod.string(at: ["spec", "nodeName"]) ?? "").isEmpty, pod.string(at: ["status", "phase"]) != "Running" else { return }
+        // Only a pod that has not started yet is started: a pod a test marked Failed stays so.
+        let phase = pod.string(at: ["status", "phase"]) ?? "Pending"
+        guard !(pod.string(at: ["spec", "nodeName"]) ?? "").isEmpty, phase == "Pending" else { return }
         let held = state.withLock { $0.held.contains(name) }
         try? await kubelet.setStatus(pod, ready: !held)
     }
