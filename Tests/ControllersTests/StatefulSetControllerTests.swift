@@ -202,6 +202,30 @@ import Testing
         }
     }
 
+    /// Revisions no pod uses beyond revisionHistoryLimit are deleted; live ones stay.
+    @Test func oldRevisionsBeyondTheLimitGo() async throws {
+        try await withCluster { cluster, _ in
+            let text = Self.setJSON("web", replicas: 2).replacingOccurrences(of: #""replicas":2,"#, with: #""replicas":2,"revisionHistoryLimit":1,"#)
+            _ = try await cluster.client.create(.statefulSets, namespace: "default", Self.object(text))
+            try await wait("2 ready") { try await set(cluster, "web").int(at: ["status", "readyReplicas"]) == 2 }
+            for wanted in ["busybox:2", "busybox:3"] {
+                _ = try await cluster.client.patch(.statefulSets, namespace: "default", name: "web", Self.json(
+                    #"{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"IMAGE"}]}}}}"#.replacingOccurrences(of: "IMAGE", with: wanted)))
+                try await wait("\(wanted) rolled out") {
+                    let status = try await set(cluster, "web").value(at: ["status"])
+                    let first = image(try await pods(cluster, "web")["web-0"])
+                    return status?["currentRevision"] == status?["updateRevision"] && status?["updatedReplicas"]?.intValue == 2
+                        && status?["readyReplicas"]?.intValue == 2 && first == wanted
+                }
+            }
+            // Three templates, limit 1: the live one and one more.
+            try await wait("the oldest revision deleted") {
+                let revisions = try await cluster.client.list(.controllerRevisions, namespace: "default").items
+                return revisions.map { $0.int(at: ["revision"]) }.sorted() == [2, 3]
+            }
+        }
+    }
+
     @Test func aFailedPodIsReplaced() async throws {
         try await withCluster { cluster, _ in
             _ = try await cluster.client.create(.statefulSets, namespace: "default", Self.object(Self.setJSON("web", replicas: 1)))
