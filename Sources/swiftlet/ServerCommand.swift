@@ -21,7 +21,7 @@ struct ServerCommand: AsyncParsableCommand {
         Serves HTTPS on --https-listen (default 0.0.0.0:6443) with a cluster CA made on first \
         start, bearer-token authentication, an admin kubeconfig written to --write-kubeconfig \
         and the agents' join token in DATA-DIR/server/token, and runs the scheduler and the \
-        controllers (ReplicaSet, Deployment, Job, CronJob, DaemonSet, garbage collector, namespace, \
+        controllers (ReplicaSet, Deployment, Job, CronJob, DaemonSet, StatefulSet, garbage collector, namespace, \
         node IPAM, node lifecycle, pod GC, endpoints, endpoint slices). Services get cluster IPs from \
         --service-cidr and node ports from --service-node-port-range; the server keeps the \
         kubernetes Service (endpoint: --advertise-address) and kube-system/kube-dns on \
