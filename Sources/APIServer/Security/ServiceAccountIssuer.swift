@@ -127,7 +127,7 @@ enum Base64URL {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    /// nil for anything but unpadded base64url (padding, `+`, `/`, whitespace are refused).
+    /// nil for anything but canonical unpadded base64url (padding, `+`, `/`, whitespace are refused).
     static func decode(_ text: Substring) -> [UInt8]? {
         guard text.utf8.allSatisfy({ byte in
             (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
@@ -137,6 +137,10 @@ enum Base64URL {
         }
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.utf8.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64).map(Array.init)
+        guard let bytes = Data(base64Encoded: base64).map(Array.init) else { return nil }
+        // Canonical only: unused low bits of the last character must be zero, so one token
+        // has one spelling (Go's strict decoding).
+        guard encode(bytes) == text else { return nil }
+        return bytes
     }
 }
