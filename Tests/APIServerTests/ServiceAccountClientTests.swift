@@ -8,8 +8,8 @@ import TestSupport
 import Testing
 
 /// Issue 16: real clients with service-account tokens: kubectl 1.32's `create token` (a
-/// TokenRequest, sent as protobuf) and Debian's python3-kubernetes configured the in-cluster
-/// way (token file, CA file, KUBERNETES_SERVICE_HOST/PORT) listing pods.
+/// TokenRequest) with the tokens it prints used by kubectl. The in-cluster python client is
+/// in ServerTests (ServiceAccountInClusterTests), where the controllers run.
 @Suite struct ServiceAccountClientTests {
     @Test func kubectlCreateTokenMakesTokensKubectlCanUse() async throws {
         try await withTestCluster { cluster in
@@ -45,46 +45,6 @@ import Testing
             #expect(short.stderr.contains("may not specify a duration less than 10 minutes"), "\(short.stderr)")
             let missing = try await kubectl("create", "token", "nobody")
             #expect(missing.stderr.contains(#"serviceaccounts "nobody" not found"#), "\(missing.stderr)")
-        }
-    }
-
-    static let inClusterScript = """
-        import sys
-        from kubernetes import client
-        from kubernetes.config.incluster_config import InClusterConfigLoader
-        # load_incluster_config() with the files somewhere else than /var/run/secrets.
-        InClusterConfigLoader(token_filename=sys.argv[1], cert_filename=sys.argv[2],
-                              environ={"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": sys.argv[3]}).load_and_set()
-        v1 = client.CoreV1Api()
-        print("pods", " ".join(sorted(p.metadata.name for p in v1.list_namespaced_pod("default").items)))
-        try:
-            v1.list_namespaced_secret("default")
-        except client.ApiException as error:
-            print("secrets", error.status)
-        """
-
-    @Test(.enabled(if: pythonClientInstalled, "python3-kubernetes is not installed"))
-    func thePythonClientListsPodsInClusterStyle() async throws {
-        try await withHostileCluster { api in
-            let cluster = api.cluster
-            #expect(try await api.admin("POST", "/api/v1/namespaces/default/pods",
-                                        #"{"metadata":{"name":"app"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}"#).status == 201)
-            let uid = try await api.admin("GET", "/api/v1/namespaces/default/pods/app").json()["metadata"]?["uid"]?.stringValue ?? ""
-            let response = try await api.admin("POST", "/api/v1/namespaces/default/serviceaccounts/default/token",
-                                               #"{"spec":{"expirationSeconds":3607,"boundObjectRef":{"apiVersion":"v1","kind":"Pod","name":"app","uid":"\#(uid)"}}}"#)
-            let token = try #require(try response.json()["status"]?["token"]?.stringValue, "\(response.text)")
-            let tokenPath = cluster.directory + "/token", caPath = cluster.directory + "/ca.crt"
-            try token.write(toFile: tokenPath, atomically: true, encoding: .utf8)
-            try cluster.certificates.caCertificatePEM.write(toFile: caPath, atomically: true, encoding: .utf8)
-            let scriptPath = cluster.directory + "/incluster.py"
-            try Self.inClusterScript.write(toFile: scriptPath, atomically: true, encoding: .utf8)
-            let port = String(cluster.port)
-            let output = try await blocking {
-                let result = try TestChild.launch([PythonClientTests.python, scriptPath, tokenPath, caPath, port], stdout: .capture, stderr: .capture).finish()
-                return String(decoding: result.stdout, as: UTF8.self) + String(decoding: result.stderr, as: UTF8.self)
-            }
-            #expect(output.contains("pods app\n"), "\(output)")
-            #expect(output.contains("secrets 403"), "\(output)")
         }
     }
 }
