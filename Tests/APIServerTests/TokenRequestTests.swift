@@ -84,6 +84,30 @@ import Testing
         }
     }
 
+    /// The body kubectl 1.32 sends for `kubectl create token builder -n ns1 --duration 20m
+    /// --audience vault --bound-object-kind Pod --bound-object-name web --bound-object-uid 1234`
+    /// (recorded from a stub): protobuf, decoded with authentication/v1's schema.
+    static let kubectlProtobuf = "azhzAAooChhhdXRoZW50aWNhdGlvbi5rOHMuaW8vdjESDFRva2VuUmVxdWVzdBI6ChAKABIAGgAiACoAMgA4AEIAEiAKBXZhdWx0GhQKA1BvZBICdjEaA3dlYiIEMTIzNCCwCRoECgASABoAIgA="
+
+    @Test func kubectlsProtobufTokenRequestIsUnderstood() async throws {
+        let bytes = Array(try #require(Data(base64Encoded: Self.kubectlProtobuf)))
+        let object = try ProtobufDecoder.decodeObject(bytes)
+        #expect(object["kind"] == .string("TokenRequest"))
+        #expect(object["spec"]?["audiences"] == .array([.string("vault")]))
+        #expect(object["spec"]?["expirationSeconds"] == .int(1200))
+        #expect(object["spec"]?["boundObjectRef"] == .object(["kind": .string("Pod"), "apiVersion": .string("v1"),
+                                                               "name": .string("web"), "uid": .string("1234")]))
+        try await withHostileCluster { api in
+            // Over HTTP: the pod it names is not there (404), which shows the body was read.
+            #expect(try await api.admin("POST", "/api/v1/namespaces", #"{"metadata":{"name":"ns1"}}"#).status == 201)
+            #expect(try await api.admin("POST", "/api/v1/namespaces/ns1/serviceaccounts", #"{"metadata":{"name":"builder"}}"#).status == 201)
+            let response = try await api.admin("POST", "/api/v1/namespaces/ns1/serviceaccounts/builder/token", bytes: bytes,
+                                               contentType: "application/vnd.kubernetes.protobuf")
+            #expect(response.status == 404)
+            #expect(message(response) == #"pods "web" not found"#)
+        }
+    }
+
     @Test func requestsAreValidatedWithKubeApiserversMessages() async throws {
         try await withHostileCluster { api in
             let path = Self.accounts + "/default/token"
