@@ -29,7 +29,7 @@ import Testing
 
     @Test func aSignedTokenVerifiesToTheSameClaimsInKubernetesShape() throws {
         let claims = Self.claims()
-        let token = Self.issuer.sign(claims)
+        let token = try Self.issuer.sign(claims)
         #expect(try Self.issuer.verify(token, now: Self.now).get() == claims)
         let parts = token.split(separator: ".")
         #expect(parts.count == 3)
@@ -53,8 +53,8 @@ import Testing
         ]))
     }
 
-    @Test func expiryAndNotBeforeAreCheckedWithGoJosesMinuteOfLeeway() {
-        let token = Self.issuer.sign(Self.claims(lifetime: 600))
+    @Test func expiryAndNotBeforeAreCheckedWithGoJosesMinuteOfLeeway() throws {
+        let token = try Self.issuer.sign(Self.claims(lifetime: 600))
         #expect((try? Self.issuer.verify(token, now: Self.now.addingTimeInterval(600 + 59)).get()) != nil)
         #expect(Self.issuer.verify(token, now: Self.now.addingTimeInterval(600 + 61)) == .failure(.expired))
         #expect((try? Self.issuer.verify(token, now: Self.now.addingTimeInterval(-59)).get()) != nil)
@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test func anotherKeyAnotherIssuerOrAnotherAudienceIsRefused() throws {
-        let token = Self.issuer.sign(Self.claims())
+        let token = try Self.issuer.sign(Self.claims())
         let otherKey = ServiceAccountIssuer(key: P256.Signing.PrivateKey())
         // The kid names the key: another key's token is a bad signature (also without a kid).
         #expect(otherKey.verify(token, now: Self.now) == .failure(.badSignature))
@@ -71,15 +71,15 @@ import Testing
         #expect(Self.issuer.verify(withoutKid, now: Self.now) == .failure(.badSignature))
         let otherIssuer = ServiceAccountIssuer(key: Self.issuer.key, issuer: "https://elsewhere.example")
         #expect(otherIssuer.verify(token, now: Self.now) == .failure(.notOurs))
-        let foreign = Self.issuer.sign(Self.claims(audiences: ["vault"]))
+        let foreign = try Self.issuer.sign(Self.claims(audiences: ["vault"]))
         #expect(Self.issuer.verify(foreign, now: Self.now)
             == .failure(.audience(token: ["vault"], target: ["https://kubernetes.default.svc.cluster.local"])))
-        let several = Self.issuer.sign(Self.claims(audiences: ["vault", ServiceAccountIssuer.defaultIssuer]))
+        let several = try Self.issuer.sign(Self.claims(audiences: ["vault", ServiceAccountIssuer.defaultIssuer]))
         #expect((try? Self.issuer.verify(several, now: Self.now).get()) != nil)
     }
 
     @Test func tamperingAlgNoneAndOtherAlgorithmsAreRefused() throws {
-        let token = Self.issuer.sign(Self.claims())
+        let token = try Self.issuer.sign(Self.claims())
         let parts = token.split(separator: ".").map(String.init)
         // The payload changed to another namespace: the signature no longer matches.
         var payload = Self.claims()
@@ -104,7 +104,7 @@ import Testing
     }
 
     @Test func malformedBase64AndJSONAreRefused() throws {
-        let token = Self.issuer.sign(Self.claims())
+        let token = try Self.issuer.sign(Self.claims())
         let parts = token.split(separator: ".").map(String.init)
         let cases: [(String, ServiceAccountIssuer.Rejection)] = [
             ("", .notOurs), ("..", .malformed("the header is not a JSON object")), ("a.b.c.d", .notOurs),
@@ -135,7 +135,7 @@ import Testing
     }
 
     @Test func hostileSizesAreRefusedWithoutCrashing() throws {
-        let token = Self.issuer.sign(Self.claims())
+        let token = try Self.issuer.sign(Self.claims())
         let huge = String(repeating: "A", count: 1 << 20)
         #expect(Self.issuer.verify(huge + "." + huge + "." + huge, now: Self.now) == .failure(.malformed("longer than 16384 bytes")))
         #expect(Self.issuer.verify(String(repeating: ".", count: 16_000), now: Self.now) == .failure(.notOurs))
@@ -172,7 +172,7 @@ import Testing
             let mode = try FileManager.default.attributesOfItem(atPath: directory + "/tls/service.key")[.posixPermissions] as? Int
             #expect(mode == 0o600)
             // A token survives a restart.
-            #expect((try? second.verify(ServiceAccountIssuer(key: first.key, issuer: "https://other.example").sign(
+            #expect((try? second.verify(try ServiceAccountIssuer(key: first.key, issuer: "https://other.example").sign(
                 ServiceAccountClaims(issuer: "https://other.example", audiences: ["https://other.example"], issuedAt: 1_800_000_000,
                                      notBefore: 1_800_000_000, expiry: 1_800_003_600, id: "", namespace: "a",
                                      serviceAccount: .init(name: "b", uid: "u"))), now: Self.now).get()) != nil)

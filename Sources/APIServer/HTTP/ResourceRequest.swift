@@ -51,7 +51,7 @@ struct ResourceRequest {
             guard request.method == .post else { throw APIError.methodNotAllowed() }
             try await NodeAuthorizer.authorize(user, RequestAttributes(verb: "create", group: "", resource: "serviceaccounts", subresource: "token",
                                                                        namespace: namespace, name: name), service: service)
-            return try await handler.createToken(request, namespace: namespace, name: name, user: user, dryRun: query["dryRun"] == "All")
+            return try await handler.createToken(request, namespace: namespace, name: name, user: user)
         }
         if let subresource = info.subresource, !resource.subresources.contains(subresource) {
             throw APIError.pathNotFound()

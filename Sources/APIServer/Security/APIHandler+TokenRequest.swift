@@ -25,8 +25,8 @@ extension APIHandler {
     /// ask for a token bound to a pod scheduled on it, with the pod's uid (NodeRestriction's
     /// `admitServiceAccount`); the authorizer has already checked that one of its pods uses
     /// the account.
-    func createToken(_ request: Request, namespace: String, name: String, user: UserInfo?,
-                     dryRun: Bool) async throws(APIError) -> Response {
+    /// `dryRun` is ignored, as upstream's TokenREST ignores it: a token is made either way.
+    func createToken(_ request: Request, namespace: String, name: String, user: UserInfo?) async throws(APIError) -> Response {
         guard let issuer = authenticator?.serviceAccounts else { throw APIError.pathNotFound() }
         let kind = "TokenRequest"
         let bytes = try await body(of: request)
@@ -124,7 +124,12 @@ extension APIHandler {
             id: UUID().uuidString.lowercased(), namespace: namespace,
             serviceAccount: ServiceAccountClaims.Reference(name: name, uid: account.uid ?? ""),
             pod: ref(pod), secret: ref(secret), node: ref(node), warnAfter: warnAfter.map { now + $0 })
-        let token = dryRun ? "" : issuer.sign(claims)
+        let token: String
+        do {
+            token = try issuer.sign(claims)
+        } catch {
+            throw APIError.internalError("failed to generate token: \(error)")
+        }
         logger.info("service-account token issued", metadata: [
             "serviceaccount": "\(namespace)/\(name)", "by": "\(user?.name ?? "")", "pod": "\(pod?.name ?? "")",
         ])

@@ -56,10 +56,9 @@ public struct ServiceAccountIssuer: Sendable {
     private var header: JSONValue { .object(["alg": .string("ES256"), "kid": .string(keyID)]) }
 
     /// The signed token of `claims`.
-    public func sign(_ claims: ServiceAccountClaims) -> String {
+    public func sign(_ claims: ServiceAccountClaims) throws -> String {
         let signingInput = Base64URL.encode(JSONSerializer.serialize(header)) + "." + Base64URL.encode(JSONSerializer.serialize(claims.json))
-        // A P-256 signature over a SHA-256 digest does not fail with a valid key.
-        let signature = (try? key.signature(for: Data(signingInput.utf8)).rawRepresentation) ?? Data()
+        let signature = try key.signature(for: Data(signingInput.utf8)).rawRepresentation
         return signingInput + "." + Base64URL.encode(Array(signature))
     }
 
