@@ -142,6 +142,25 @@ import Testing
         }
     }
 
+    @Test func hostileBearerTokensAre401() async throws {
+        try await withHostileCluster { api in
+            let good = try Self.token(try await api.admin("POST", Self.accounts + "/default/token", Self.tokenRequest()))
+            let parts = good.split(separator: ".").map(String.init)
+            let none = Base64URL.encode(Array(#"{"alg":"none"}"#.utf8)) + "." + parts[1] + "."
+            let forgedAccount = parts[0] + "." + Base64URL.encode(Array(String(decoding: try #require(Base64URL.decode(Substring(parts[1]))), as: UTF8.self)
+                .replacingOccurrences(of: "system:serviceaccount:default:default", with: "system:serviceaccount:kube-system:default")
+                .replacingOccurrences(of: #""namespace":"default""#, with: #""namespace":"kube-system""#).utf8)) + "." + parts[2]
+            let hostile = ["a.b.c", "..", ".", none, forgedAccount, good + "A", parts[0] + "." + parts[1],
+                           String(repeating: "e30.", count: 3000) + "x", String(repeating: "A", count: 20_000) + ".e30.AA",
+                           parts[0] + "." + Base64URL.encode(Array(String(repeating: "[", count: 3000).utf8)) + "." + parts[2]]
+            for token in hostile {
+                let response = try await api.client.call(token, "GET", Self.pods)
+                #expect(response.status == 401, "\(token.prefix(60)): \(response.status)")
+            }
+            #expect(try await api.client.call(good, "GET", Self.pods).status == 200)
+        }
+    }
+
     @Test func aPodBoundTokenLivesAsLongAsItsPod() async throws {
         try await withHostileCluster { api in
             #expect(try await api.admin("POST", Self.accounts, #"{"metadata":{"name":"builder"}}"#).status == 201)
