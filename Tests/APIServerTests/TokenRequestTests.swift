@@ -258,6 +258,14 @@ import Testing
                                     #"serviceaccounts "default" is forbidden: User "system:node:node-a" cannot create resource "serviceaccounts/token" in API group "" in the namespace "default": no relationship found between node 'node-a' and this object"#)
             // node-b may for its own pod.
             #expect(try await api.client.call(b, "POST", path, Self.tokenRequest(bound: #"{"apiVersion":"v1","kind":"Pod","name":"on-b","uid":"\#(uidB)"}"#)).status == 201)
+
+            // The kube-api-access volume admission gave the pods names kube-root-ca.crt: their
+            // nodes may read it, a node without pods in the namespace may not.
+            #expect(try await api.admin("POST", "/api/v1/namespaces/default/configmaps",
+                                        #"{"metadata":{"name":"kube-root-ca.crt"},"data":{"ca.crt":"x"}}"#).status == 201)
+            #expect(try await api.client.call(a, "GET", "/api/v1/namespaces/default/configmaps/kube-root-ca.crt").status == 200)
+            let c = try await api.join("node-c")
+            #expect(try await api.client.call(c, "GET", "/api/v1/namespaces/default/configmaps/kube-root-ca.crt").status == 403)
         }
     }
 }
