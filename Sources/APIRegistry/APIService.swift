@@ -138,12 +138,17 @@ public struct APIService: Sendable {
         }
     }
 
-    /// What the serviceaccount controller does: each namespace gets a `default` account.
+    /// What the serviceaccounts controller does, done at once so a namespace's first pod finds
+    /// its account: each namespace gets a `default` account.
     private func ensureDefaultServiceAccount(namespace: String) async throws(APIError) {
         let accounts = try store(group: "", name: "serviceaccounts")
         let account = KubeObject(fields: ["metadata": .object(["name": .string("default")])])
         if try await accounts.find(namespace: namespace, name: "default") == nil {
-            _ = try await accounts.create(namespace: namespace, object: account, context: context())
+            do {
+                _ = try await accounts.create(namespace: namespace, object: account, context: context())
+            } catch where error.code == 409 {
+                // The serviceaccounts controller, which saw the namespace appear, made it first.
+            }
         }
     }
 

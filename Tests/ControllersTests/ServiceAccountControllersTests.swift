@@ -80,6 +80,22 @@ import Testing
         }
     }
 
+    /// The API server makes `default` with the namespace while the controller, seeing the
+    /// namespace appear, may make it first: the namespace create must not fail either way.
+    @Test func creatingNamespacesRacesTheControllerHarmlessly() async throws {
+        try await withControllerCluster(settings: Self.settings) { cluster in
+            for index in 0..<40 {
+                _ = try await cluster.client.create(.namespaces, namespace: nil,
+                                                    KubeObject.named("race-\(index)", namespace: nil, apiVersion: "v1", kind: "Namespace"))
+                // Give the controller's informer a moment to see it before the next one.
+                if index % 4 == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            }
+            for index in 0..<40 {
+                #expect(try await cluster.client.get(Self.serviceAccounts, namespace: "race-\(index)", name: "default") != nil)
+            }
+        }
+    }
+
     @Test func aTerminatingNamespaceGetsNothingNew() async throws {
         try await withTestAPI { api in
             // A namespace held in Terminating by a ConfigMap with a finalizer, without its
