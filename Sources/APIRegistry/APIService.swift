@@ -5,7 +5,8 @@ import Storage
 
 /// The Kubernetes API over a `Storage`, independent of HTTP: one `ResourceStore` per
 /// resource plus the rules that span resources (namespaces must exist and terminate before
-/// they go, every namespace has a `default` ServiceAccount, the `scale` subresource).
+/// they go, every namespace has a `default` ServiceAccount, new pods pass the ServiceAccount
+/// admission plugin, the `scale` subresource).
 public struct APIService: Sendable {
     public let registry: ResourceRegistry
     let storage: any Storage
@@ -118,6 +119,11 @@ public struct APIService: Sendable {
         if resource.namespaced {
             try await requireNamespace(namespace ?? "")
         }
+        var object = object
+        if resource.group.isEmpty, resource.name == "pods" {
+            // Mutating admission, before the strategy defaults and validates.
+            try await ServiceAccountAdmission.admit(&object, namespace: namespace ?? "", accounts: try self.store(group: "", name: "serviceaccounts"))
+        }
         let (created, warnings) = try await store.create(namespace: namespace, object: object, context: context)
         if resource.group.isEmpty, resource.name == "namespaces", !context.dryRun, let name = created.name {
             try await ensureDefaultServiceAccount(namespace: name)
@@ -134,12 +140,17 @@ public struct APIService: Sendable {
         }
     }
 
-    /// What the serviceaccount controller does: each namespace gets a `default` account.
+    /// What the serviceaccounts controller does, done at once so a namespace's first pod finds
+    /// its account: each namespace gets a `default` account.
     private func ensureDefaultServiceAccount(namespace: String) async throws(APIError) {
         let accounts = try store(group: "", name: "serviceaccounts")
         let account = KubeObject(fields: ["metadata": .object(["name": .string("default")])])
         if try await accounts.find(namespace: namespace, name: "default") == nil {
-            _ = try await accounts.create(namespace: namespace, object: account, context: context())
+            do {
+                _ = try await accounts.create(namespace: namespace, object: account, context: context())
+            } catch where error.code == 409 {
+                // The serviceaccounts controller, which saw the namespace appear, made it first.
+            }
         }
     }
 
