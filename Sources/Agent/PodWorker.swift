@@ -30,6 +30,8 @@ actor PodWorker {
         case detach
         /// The image check or pull for a container's next start ended.
         case image(name: String, outcome: ImageManager.Outcome)
+        /// Time to read the pod's ConfigMaps and Secrets again and update its volumes.
+        case refreshConfig
     }
 
     let pod: Pod
@@ -60,6 +62,11 @@ actor PodWorker {
     var sandboxError: String?
     var conditionTimes: [String: Date] = [:]
     var lastStatus: PodStatus?
+    /// The ConfigMaps and Secrets the pod refers to, as last read.
+    var configObjects = PodConfigObjects.none
+    /// The last FailedMount message recorded (repeats are not recorded again).
+    var lastMountFailure: String?
+    var configRefreshTask: Task<Void, Never>?
 
     private let events: AsyncStream<Event>
     private let continuation: AsyncStream<Event>.Continuation
@@ -103,6 +110,7 @@ actor PodWorker {
         for await event in events {
             if case .detach = event {
                 for name in initOrder + appOrder { slots[name]?.cancelTasks() }
+                configRefreshTask?.cancel()
                 break
             }
             await handle(event)
@@ -110,6 +118,7 @@ actor PodWorker {
             publishStatus()
             if finished { break }
         }
+        configRefreshTask?.cancel()
         continuation.finish()
     }
 
@@ -117,6 +126,8 @@ actor PodWorker {
         switch event {
         case .sync, .wake, .detach:
             break
+        case .refreshConfig:
+            await refreshConfig()
         case .image(let name, let outcome):
             imageArrived(name, outcome)
         case .terminate(let gracePeriod):

@@ -2,6 +2,7 @@ import Agent
 import Foundation
 import KubeAPI
 import KubeClient
+import Runtime
 
 /// The agent's `PodAPI` over the Kubernetes API: the pods bound to this node
 /// (`fieldSelector=spec.nodeName=<node>`), their status subresource, and mirror pods.
@@ -109,6 +110,33 @@ struct ClientPodAPI: PodAPI {
             try await client.get("/api/v1/namespaces/\(namespace)/secrets/\(name)", as: SecretBody.self)
         }
         return PullSecret(name: secret.metadata?.name ?? name, type: secret.type ?? "Opaque", data: secret.data ?? [:])
+    }
+
+    private struct ConfigMapBody: Decodable {
+        var data: [String: String]?
+        var binaryData: [String: Data]?
+        var immutable: Bool?
+    }
+
+    private struct SecretDataBody: Decodable {
+        var data: [String: Data]?
+        var immutable: Bool?
+    }
+
+    func getConfigMap(namespace: String, name: String) async throws -> ConfigObject {
+        let body = try await mapErrors {
+            try await client.get("/api/v1/namespaces/\(namespace)/configmaps/\(name)", as: ConfigMapBody.self)
+        }
+        var data = body.binaryData ?? [:]
+        for (key, value) in body.data ?? [:] { data[key] = Data(value.utf8) }
+        return ConfigObject(data: data, immutable: body.immutable ?? false)
+    }
+
+    func getSecret(namespace: String, name: String) async throws -> ConfigObject {
+        let body = try await mapErrors {
+            try await client.get("/api/v1/namespaces/\(namespace)/secrets/\(name)", as: SecretDataBody.self)
+        }
+        return ConfigObject(data: body.data ?? [:], immutable: body.immutable ?? false)
     }
 
     /// client-go's event recorder, in small: an Event named `<pod>.<16 hex digits>` (a hash of

@@ -1,6 +1,7 @@
 import Agent
 import Foundation
 import KubeAPI
+import Runtime
 import Synchronization
 import Testing
 
@@ -118,6 +119,12 @@ final class FailingListAPI: PodAPI {
     func createPod(_ pod: Pod) async throws -> Pod { try await inner.createPod(pod) }
     func getPullSecret(namespace: String, name: String) async throws -> PullSecret {
         try await inner.getPullSecret(namespace: namespace, name: name)
+    }
+    func getConfigMap(namespace: String, name: String) async throws -> ConfigObject {
+        try await inner.getConfigMap(namespace: namespace, name: name)
+    }
+    func getSecret(namespace: String, name: String) async throws -> ConfigObject {
+        try await inner.getSecret(namespace: namespace, name: name)
     }
     func recordEvent(_ event: PodEventRecord) async throws { try await inner.recordEvent(event) }
 }

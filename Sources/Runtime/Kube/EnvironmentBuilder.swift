@@ -99,6 +99,24 @@ public enum EnvironmentBuilder {
         throw RuntimeError.invalidContainer(container.name, "env \(name): valueFrom has no source")
     }
 
+    /// Checks the container's references to ConfigMaps and Secrets against `objects` without
+    /// building the environment: throws `RuntimeError.containerConfig` with kubelet's message
+    /// for a missing object or key; returns the envFrom keys skipped as invalid names.
+    public static func checkReferences(pod: Pod, container: Container, objects: PodConfigObjects) throws
+        -> [(source: String, keys: [String])] {
+        for variable in container.env ?? [] {
+            if let ref = variable.valueFrom?.configMapKeyRef {
+                _ = try key(ref.key, of: .configMap, name: ref.name ?? "", optional: ref.optional ?? false, pod: pod,
+                            objects: objects, variable: variable.name)
+            }
+            if let ref = variable.valueFrom?.secretKeyRef {
+                _ = try key(ref.key, of: .secret, name: ref.name ?? "", optional: ref.optional ?? false, pod: pod,
+                            objects: objects, variable: variable.name)
+            }
+        }
+        return try fromSources(pod: pod, container: container, objects: objects).invalid
+    }
+
     /// One key of a ConfigMap or Secret, with kubelet's makeEnvironmentVariables messages;
     /// nil (the variable is left out) when the reference is optional and the object or key missing.
     static func key(_ key: String, of kind: VolumePayloads.Kind, name: String, optional: Bool, pod: Pod,

@@ -35,14 +35,22 @@ public enum VolumeManager {
     }
 
     /// Rewrites the pod's configMap, secret, downwardAPI and projected volumes from `objects`
-    /// (kubelet's periodic remount of these volumes); returns the names of those that changed.
-    /// A volume whose source went missing keeps its last content, as in kubelet.
-    public static func update(pod: Pod, layout: PodLayout, objects: PodConfigObjects) throws -> [String] {
+    /// (kubelet's periodic remount of these volumes): the names of those that changed, and the
+    /// errors of those that could not be written. A volume whose source went missing keeps its
+    /// last content, as in kubelet.
+    public static func update(pod: Pod, layout: PodLayout, objects: PodConfigObjects) -> (changed: [String], errors: [RuntimeError]) {
         var changed: [String] = []
+        var errors: [RuntimeError] = []
         for volume in pod.spec.volumes ?? [] where PodConfigReferences.isAPIVolume(volume) {
-            if try writeAPIVolume(volume, pod: pod, layout: layout, objects: objects) { changed.append(volume.name) }
+            do {
+                if try writeAPIVolume(volume, pod: pod, layout: layout, objects: objects) { changed.append(volume.name) }
+            } catch let error as RuntimeError {
+                errors.append(error)
+            } catch {
+                errors.append(.volume(volume.name, "\(error)"))
+            }
         }
-        return changed
+        return (changed, errors)
     }
 
     /// Where an API volume lives in the pod directory (kubelet's plugin directory names).

@@ -95,9 +95,10 @@ public final class PodRuntime: Sendable {
     }
 
     /// Rewrites the sandbox's configMap, secret, downwardAPI and projected volumes from newly
-    /// read objects (atomically, each volume seen whole); returns the names that changed.
-    public func updateVolumes(_ sandbox: RunningSandbox, objects: PodConfigObjects) throws -> [String] {
-        try VolumeManager.update(pod: sandbox.pod, layout: sandbox.layout, objects: objects)
+    /// read objects (atomically, each volume seen whole): the names that changed and the
+    /// volumes that could not be written.
+    public func updateVolumes(_ sandbox: RunningSandbox, objects: PodConfigObjects) -> (changed: [String], errors: [RuntimeError]) {
+        VolumeManager.update(pod: sandbox.pod, layout: sandbox.layout, objects: objects)
     }
 
     /// Where a container's stdout and stderr go.
