@@ -46,6 +46,12 @@ public protocol PodAPI: Sendable {
     /// (kubelet's secret manager). `.notFound` when there is none.
     func getSecret(namespace: String, name: String) async throws -> ConfigObject
 
+    /// `POST /api/v1/namespaces/<ns>/serviceaccounts/<name>/token`: a TokenRequest for a token
+    /// bound to the pod (`boundObjectRef` kind Pod with its uid, as kubelet's token manager
+    /// asks); the token and when it expires.
+    func requestServiceAccountToken(namespace: String, serviceAccount: String, audiences: [String], expirationSeconds: Int64,
+                                    podName: String, podUID: String) async throws -> (token: String, expiration: Date)
+
     /// Records an Event about a pod (`POST /api/v1/namespaces/<ns>/events`; a repeat of the same
     /// reason and message raises the existing Event's `count`, as client-go's correlator does).
     func recordEvent(_ event: PodEventRecord) async throws

@@ -46,9 +46,21 @@ extension PodWorker {
             failedMount(volumes[0].name, "\(error)")
             return false
         }
+        do {
+            try await refreshTokens()
+        } catch let failure as TokenFailure {
+            failedMount(failure.volume, "failed to fetch token: \(failure.error)")
+            return false
+        } catch {
+            failedMount(volumes[0].name, "failed to fetch token: \(error)")
+            return false
+        }
         for volume in volumes {
             do {
-                _ = try VolumePayloads.payload(for: volume, pod: pod, objects: configObjects)
+                // The writer's path rules too: a hostile item path is a FailedMount, not a sandbox error.
+                for path in try VolumePayloads.payload(for: volume, pod: pod, objects: configObjects).keys {
+                    try AtomicWriter.validate(path: path)
+                }
             } catch {
                 failedMount(volume.name, "\(error)")
                 return false
@@ -114,6 +126,12 @@ extension PodWorker {
             logger.warning("ConfigMaps and Secrets not read again", metadata: ["pod": "\(podDescription)", "error": "\(error)"])
             return
         }
+        do {
+            try await refreshTokens()
+        } catch {
+            // The old token stays in place until it can be replaced (kubelet keeps it too).
+            logger.warning("service account token not refreshed", metadata: ["pod": "\(podDescription)", "error": "\(error)"])
+        }
         let result = runtime.updateVolumes(sandbox, objects: configObjects)
         if !result.changed.isEmpty {
             logger.info("volumes updated", metadata: ["pod": "\(podDescription)", "volumes": "\(result.changed.joined(separator: ","))"])
@@ -121,6 +139,27 @@ extension PodWorker {
         for error in result.errors {
             recordEvent(type: "Warning", reason: "FailedMount", message: "\(error)", fieldPath: nil)
         }
+    }
+
+    /// Requests the pod's service account tokens that are missing or due (TokenRequest bound to
+    /// the pod by uid), into `configObjects`.
+    func refreshTokens() async throws {
+        let sources = ServiceAccountTokenSource.all(in: pod)
+        guard !sources.isEmpty, pod.isAPIPod, let api = images.api else { return }
+        let account = (pod.spec.serviceAccountName ?? "").isEmpty ? "default" : pod.spec.serviceAccountName ?? "default"
+        for source in tokens.due(sources, now: Date()) {
+            let issued = Date()
+            do {
+                let answer = try await api.requestServiceAccountToken(
+                    namespace: pod.metadata.namespace ?? "default", serviceAccount: account, audiences: source.audiences,
+                    expirationSeconds: source.expirationSeconds, podName: pod.metadata.name ?? "", podUID: pod.metadata.uid ?? "")
+                tokens.store(ServiceAccountTokens.Entry(token: answer.token, issued: issued, expiration: answer.expiration), for: source.key)
+                configObjects.serviceAccountTokens[source.key] = answer.token
+            } catch {
+                throw TokenFailure(volume: String(source.key.split(separator: "/").first ?? ""), error: error)
+            }
+        }
+        sandbox?.configObjects = configObjects
     }
 
     /// Sends `.refreshConfig` every sync period while the worker lives.
@@ -141,4 +180,11 @@ extension PodWorker {
             namespace: pod.metadata.namespace ?? "default", podName: pod.metadata.name ?? "",
             podUID: pod.metadata.uid ?? "", fieldPath: fieldPath, type: type, reason: reason, message: message))
     }
+}
+
+/// A TokenRequest that failed, and for which volume.
+struct TokenFailure: Error, CustomStringConvertible {
+    let volume: String
+    let error: any Error
+    var description: String { "\(error)" }
 }

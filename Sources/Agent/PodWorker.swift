@@ -67,6 +67,8 @@ actor PodWorker {
     /// The last FailedMount message recorded (repeats are not recorded again).
     var lastMountFailure: String?
     var configRefreshTask: Task<Void, Never>?
+    /// The tokens of the pod's `serviceAccountToken` projections.
+    var tokens = ServiceAccountTokens()
 
     private let events: AsyncStream<Event>
     private let continuation: AsyncStream<Event>.Continuation

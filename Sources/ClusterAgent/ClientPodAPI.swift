@@ -139,6 +139,43 @@ struct ClientPodAPI: PodAPI {
         return ConfigObject(data: body.data ?? [:], immutable: body.immutable ?? false)
     }
 
+    func requestServiceAccountToken(namespace: String, serviceAccount: String, audiences: [String], expirationSeconds: Int64,
+                                    podName: String, podUID: String) async throws -> (token: String, expiration: Date) {
+        struct Spec: Encodable {
+            var audiences: [String]
+            var expirationSeconds: Int64
+            var boundObjectRef: [String: String]
+        }
+        struct Body: Encodable {
+            var apiVersion = "authentication.k8s.io/v1"
+            var kind = "TokenRequest"
+            var spec: Spec
+        }
+        struct Answer: Decodable {
+            struct Status: Decodable {
+                var token: String
+                var expirationTimestamp: String
+            }
+            var status: Status
+        }
+        let body = Body(spec: Spec(audiences: audiences, expirationSeconds: expirationSeconds,
+                                   boundObjectRef: ["apiVersion": "v1", "kind": "Pod", "name": podName, "uid": podUID]))
+        let data = try await mapErrors {
+            try await client.send("POST", "/api/v1/namespaces/\(namespace)/serviceaccounts/\(serviceAccount)/token",
+                                  body: try JSONEncoder().encode(body))
+        }
+        let answer: Answer
+        do {
+            answer = try JSONDecoder().decode(Answer.self, from: data)
+        } catch {
+            throw PodAPIError.other("TokenRequest for serviceaccount \(namespace)/\(serviceAccount): unreadable answer: \(error)")
+        }
+        guard let expiration = Time(rfc3339: answer.status.expirationTimestamp)?.date else {
+            throw PodAPIError.other("TokenRequest for serviceaccount \(namespace)/\(serviceAccount): bad expirationTimestamp \"\(answer.status.expirationTimestamp)\"")
+        }
+        return (answer.status.token, expiration)
+    }
+
     /// client-go's event recorder, in small: an Event named `<pod>.<16 hex digits>` (a hash of
     /// the pod's uid, the container's field path, the reason and the message, so a repeat finds
     /// the first), created once and then counted up (`count`, `lastTimestamp`) with a merge patch.

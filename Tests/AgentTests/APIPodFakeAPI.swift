@@ -43,6 +43,7 @@ final class FakePodAPI: PodAPI {
         var configMaps: [String: ConfigObject] = [:]
         var configSecrets: [String: ConfigObject] = [:]
         var configReads: [String] = []
+        var tokenRequests: [String] = []
     }
     private let state = Mutex(State())
 
@@ -164,6 +165,17 @@ final class FakePodAPI: PodAPI {
     }
 
     var configReads: [String] { state.withLock { $0.configReads } }
+
+    /// Issues `token-<n>` valid for the seconds asked, recording each request.
+    func requestServiceAccountToken(namespace: String, serviceAccount: String, audiences: [String], expirationSeconds: Int64,
+                                    podName: String, podUID: String) async throws -> (token: String, expiration: Date) {
+        state.withLock { state in
+            state.tokenRequests.append("\(namespace)/\(serviceAccount) pod=\(podName)/\(podUID) audiences=\(audiences) seconds=\(expirationSeconds)")
+            return ("token-\(state.tokenRequests.count)", Date().addingTimeInterval(TimeInterval(expirationSeconds)))
+        }
+    }
+
+    var tokenRequests: [String] { state.withLock { $0.tokenRequests } }
 
     func recordEvent(_ event: PodEventRecord) async throws {
         state.withLock { $0.events.append(event) }

@@ -126,5 +126,10 @@ final class FailingListAPI: PodAPI {
     func getSecret(namespace: String, name: String) async throws -> ConfigObject {
         try await inner.getSecret(namespace: namespace, name: name)
     }
+    func requestServiceAccountToken(namespace: String, serviceAccount: String, audiences: [String], expirationSeconds: Int64,
+                                    podName: String, podUID: String) async throws -> (token: String, expiration: Date) {
+        try await inner.requestServiceAccountToken(namespace: namespace, serviceAccount: serviceAccount, audiences: audiences,
+                                                   expirationSeconds: expirationSeconds, podName: podName, podUID: podUID)
+    }
     func recordEvent(_ event: PodEventRecord) async throws { try await inner.recordEvent(event) }
 }

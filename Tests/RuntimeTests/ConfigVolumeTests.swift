@@ -98,8 +98,24 @@ struct ConfigVolumeTests {
         #expect(Self.text(payload, "ns") == "team")
         #expect(payload["g"]?.mode == 0o400)
         #expect(VolumePayloads.needsMemory(volume))
-        let token = Volume(name: "t", projected: .object(["sources": .array([.object(["serviceAccountToken": .object(["path": .string("token")])])])]))
-        #expect(throws: ConfigSourceError.self) { try VolumePayloads.payload(for: token, pod: Self.pod(), objects: Self.objects) }
+        // A token source: written once the agent has its token, refused for static pods.
+        let token = Volume(name: "t", projected: .object(["sources": .array([
+            .object(["configMap": .object(["name": .string("app"), "items": .array([.object(["key": .string("port"), "path": .string("port")])])])]),
+            .object(["serviceAccountToken": .object(["path": .string("token"), "audience": .string("vault"), "expirationSeconds": .int(7200)])]),
+        ])]))
+        #expect(throws: ConfigSourceError("failed to fetch token: no token for projected source 1 yet")) {
+            try VolumePayloads.payload(for: token, pod: Self.pod(), objects: Self.objects)
+        }
+        var withToken = Self.objects
+        withToken.serviceAccountTokens[PodConfigObjects.tokenKey(volume: "t", source: 1)] = "eyJ.token"
+        let tokenPayload = try VolumePayloads.payload(for: token, pod: Self.pod(), objects: withToken)
+        #expect(Self.text(tokenPayload, "token") == "eyJ.token")
+        #expect(Self.text(tokenPayload, "port") == "8080")
+        #expect(VolumePayloads.needsMemory(token))
+        #expect(throws: ConfigSourceError.self) { try VolumePayloads.payload(for: token, pod: Self.pod(), objects: .none) }
+        var tokenPod = Self.pod()
+        tokenPod.spec.volumes = [token]
+        #expect(ServiceAccountTokenSource.all(in: tokenPod) == [ServiceAccountTokenSource(key: "t/1", audiences: ["vault"], expirationSeconds: 7200)])
     }
 
     @Test func referencesCoverVolumesProjectionsAndEnv() {

@@ -45,13 +45,14 @@ public struct AtomicWriter: Sendable {
         guard !path.isEmpty else { throw InvalidPath(path: path, reason: "must not be empty") }
         guard path.utf8.count <= 4096 else { throw InvalidPath(path: path, reason: "must be less than or equal to 4096 characters") }
         guard !path.hasPrefix("/") else { throw InvalidPath(path: path, reason: "must be relative path") }
-        guard !path.hasPrefix("..") else { throw InvalidPath(path: path, reason: "must not start with '..'") }
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         for part in parts {
             if part == ".." { throw InvalidPath(path: path, reason: "must not contain '..'") }
             if part.utf8.count > 255 { throw InvalidPath(path: path, reason: "each path element must be less than or equal to 255 characters") }
             if part.contains("\0") { throw InvalidPath(path: path, reason: "must not contain a NUL byte") }
         }
+        // The writer's own names (..data, ..2006_01_02...) cannot be shadowed.
+        guard !path.hasPrefix("..") else { throw InvalidPath(path: path, reason: "must not start with '..'") }
     }
 
     /// The path with `.` elements and repeated slashes removed (Go's filepath.Clean for a

@@ -18,6 +18,8 @@ public struct ConfigObject: Sendable, Equatable {
 public struct PodConfigObjects: Sendable, Equatable {
     public var configMaps: [String: ConfigObject]
     public var secrets: [String: ConfigObject]
+    /// Service account tokens of projected volumes, by `tokenKey(volume:source:)`.
+    public var serviceAccountTokens: [String: String] = [:]
     /// False for pods without an API server (static pods): they cannot use ConfigMaps or Secrets.
     public var fromAPIServer: Bool
 
@@ -29,6 +31,43 @@ public struct PodConfigObjects: Sendable, Equatable {
 
     /// No API server: every reference to a ConfigMap or Secret is refused.
     public static let none = PodConfigObjects(fromAPIServer: false)
+
+    /// The key of the token of source number `source` of projected volume `volume`.
+    public static func tokenKey(volume: String, source: Int) -> String { "\(volume)/\(source)" }
+}
+
+/// A `serviceAccountToken` source of a pod's projected volume: what the agent asks the API
+/// server for (kubelet's token manager).
+public struct ServiceAccountTokenSource: Sendable, Equatable {
+    /// `PodConfigObjects.tokenKey`.
+    public var key: String
+    public var audiences: [String]
+    public var expirationSeconds: Int64
+
+    public init(key: String, audiences: [String], expirationSeconds: Int64) {
+        self.key = key
+        self.audiences = audiences
+        self.expirationSeconds = expirationSeconds
+    }
+
+    /// kubelet asks for the source's `expirationSeconds`, else one hour (the API's default);
+    /// the ServiceAccount admission plugin sets 3607.
+    public static let defaultExpirationSeconds: Int64 = 3600
+
+    /// The token sources of the pod's projected volumes.
+    public static func all(in pod: Pod) -> [ServiceAccountTokenSource] {
+        var sources: [ServiceAccountTokenSource] = []
+        for volume in pod.spec.volumes ?? [] where volume.projected != nil {
+            for (index, projection) in ((try? volume.decodedProjected())??.sources ?? []).enumerated() {
+                guard let token = projection.serviceAccountToken else { continue }
+                sources.append(ServiceAccountTokenSource(
+                    key: PodConfigObjects.tokenKey(volume: volume.name, source: index),
+                    audiences: (token.audience ?? "").isEmpty ? [] : [token.audience ?? ""],
+                    expirationSeconds: token.expirationSeconds ?? defaultExpirationSeconds))
+            }
+        }
+        return sources
+    }
 }
 
 /// Which ConfigMaps and Secrets a pod refers to (volumes, projected sources, env, envFrom), the

@@ -33,8 +33,14 @@ public enum VolumePayloads {
                                     optional: secret.optional ?? false, defaultMode: defaultMode, objects: objects)
                 } else if let downwardAPI = projection.downwardAPI {
                     part = try downward(downwardAPI.items ?? [], defaultMode: defaultMode, pod: pod)
-                } else if projection.serviceAccountToken != nil {
-                    throw ConfigSourceError("projected source \(index): serviceAccountToken is not supported by this node yet (it needs the API server's TokenRequest); use a secret source instead")
+                } else if let token = projection.serviceAccountToken {
+                    guard objects.fromAPIServer else {
+                        throw ConfigSourceError("projected source \(index): a serviceAccountToken needs an API server; pods that run without one (static pods) cannot use it")
+                    }
+                    guard let value = objects.serviceAccountTokens[PodConfigObjects.tokenKey(volume: volume.name, source: index)] else {
+                        throw ConfigSourceError("failed to fetch token: no token for projected source \(index) yet")
+                    }
+                    part = [token.path: FileProjection(data: Data(value.utf8), mode: try mode(defaultMode ?? 0o644, what: "defaultMode"))]
                 } else if projection.clusterTrustBundle != nil {
                     throw ConfigSourceError("projected source \(index): clusterTrustBundle is not supported by this node")
                 } else if projection.podCertificate != nil {
