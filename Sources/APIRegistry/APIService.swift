@@ -5,7 +5,8 @@ import Storage
 
 /// The Kubernetes API over a `Storage`, independent of HTTP: one `ResourceStore` per
 /// resource plus the rules that span resources (namespaces must exist and terminate before
-/// they go, every namespace has a `default` ServiceAccount, the `scale` subresource).
+/// they go, every namespace has a `default` ServiceAccount, new pods pass the ServiceAccount
+/// admission plugin, the `scale` subresource).
 public struct APIService: Sendable {
     public let registry: ResourceRegistry
     let storage: any Storage
@@ -115,6 +116,11 @@ public struct APIService: Sendable {
         let store = try store(resource)
         if resource.namespaced {
             try await requireNamespace(namespace ?? "")
+        }
+        var object = object
+        if resource.group.isEmpty, resource.name == "pods" {
+            // Mutating admission, before the strategy defaults and validates.
+            try await ServiceAccountAdmission.admit(&object, namespace: namespace ?? "", accounts: try self.store(group: "", name: "serviceaccounts"))
         }
         let (created, warnings) = try await store.create(namespace: namespace, object: object, context: context)
         if resource.group.isEmpty, resource.name == "namespaces", !context.dryRun, let name = created.name {

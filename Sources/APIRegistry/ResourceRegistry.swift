@@ -70,7 +70,7 @@ public struct ResourceRegistry: Sendable {
         APIResource(group: "", version: "v1", name: "secrets", singularName: "secret", kind: "Secret",
                     namespaced: true, selectableFields: ["type": ["type"]]),
         APIResource(group: "", version: "v1", name: "serviceaccounts", singularName: "serviceaccount", kind: "ServiceAccount",
-                    namespaced: true, shortNames: ["sa"]),
+                    namespaced: true, shortNames: ["sa"], subresources: ["token"]),
         APIResource(group: "apps", version: "v1", name: "deployments", singularName: "deployment", kind: "Deployment",
                     namespaced: true, shortNames: ["deploy"], categories: ["all"], subresources: ["status", "scale"],
                     tracksGeneration: true),

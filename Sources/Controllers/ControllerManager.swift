@@ -41,6 +41,10 @@ public struct ControllerManager: Sendable {
         controllers.append(DeploymentController(client: client, informers: informers, logger: logger))
         controllers.append(EndpointsController(client: client, informers: informers, logger: logger))
         controllers.append(EndpointSliceController(client: client, informers: informers, settings: settings, logger: logger))
+        controllers.append(ServiceAccountsController(client: client, informers: informers, logger: logger))
+        if let caPEM = settings.rootCACertificatePEM {
+            controllers.append(RootCACertPublisher(client: client, informers: informers, caPEM: caPEM, logger: logger))
+        }
         if let clusterDNS = settings.clusterDNS {
             controllers.append(ClusterDNSController(client: client, informers: informers, clusterDNS: clusterDNS, logger: logger))
         }

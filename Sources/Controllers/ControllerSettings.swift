@@ -40,5 +40,9 @@ public struct ControllerSettings: Sendable {
     /// --endpoint-reconciler interval, 10 s).
     public var apiServerEndpointsInterval: Duration = .seconds(10)
 
+    /// The cluster CA (PEM) the root-ca-cert-publisher keeps in every namespace's
+    /// `kube-root-ca.crt` ConfigMap; nil: no such ConfigMaps are kept (no HTTPS listener).
+    public var rootCACertificatePEM: String?
+
     public init() {}
 }

@@ -61,6 +61,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The cluster's DNS domain; the serving certificate names kubernetes.default.svc.<domain>.")
     var clusterDomain: String = "cluster.local"
 
+    @Option(name: .long, help: "The issuer (iss) of service-account tokens, and their default audience (kube-apiserver's --service-account-issuer; default https://kubernetes.default.svc.<cluster-domain>).")
+    var serviceAccountIssuer: String?
+
     @Option(name: .long, help: "The address pods and nodes reach the API server on: the kubernetes Service's endpoint (default: --node-ip, else the address of the default route's interface).")
     var advertiseAddress: String?
 
@@ -131,6 +134,7 @@ struct ServerCommand: AsyncParsableCommand {
         var servers: [APIServer] = []
         var kubeconfigWriter: (@Sendable (Int) -> Void)?
         var joinToken: String?
+        var rootCACertificatePEM: String?
         let (httpsPorts, httpsPortSink) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
         if let (host, port) = https {
             let certificates = try await ServerCertificates.loadOrCreate(
@@ -142,13 +146,18 @@ struct ServerCommand: AsyncParsableCommand {
                     + (host == "0.0.0.0" || host == "::" ? HostAddresses.ipv4() : [])
                     + tlsSan.filter(ServerCertificatesNames.isAddress))
             let credentials = try ClusterCredentials.loadOrCreate(directory: (dataDir as NSString).appendingPathComponent("cred"))
+            // Service-account tokens are signed with a key kept next to the CA (k3s: service.key).
+            let serviceAccounts = try ServiceAccountIssuer.loadOrCreate(
+                directory: (dataDir as NSString).appendingPathComponent("tls"),
+                issuer: serviceAccountIssuer ?? "https://kubernetes.default.svc.\(clusterDomain)")
+            rootCACertificatePEM = certificates.caCertificatePEM
             let tokenPath = (dataDir as NSString).appendingPathComponent("token")
             joinToken = credentials.joinToken(caHash: certificates.caHash)
             try Self.write(credentials.joinToken(caHash: certificates.caHash) + "\n", to: tokenPath)
             servers.append(controlPlane.apiServer(APIServerConfiguration(
                 host: host, port: port, gitVersion: SwiftletVersion.kubernetes,
                 tls: TLSMaterial(certificatePEM: certificates.servingCertificatePEM, keyPEM: certificates.servingKeyPEM),
-                authenticator: Authenticator(credentials: credentials),
+                authenticator: Authenticator(credentials: credentials, serviceAccounts: serviceAccounts),
                 caCertificatePEM: certificates.caCertificatePEM, kubeletClientToken: credentials.kubeletClientToken), logger: logger))
             let kubeconfigPath = writeKubeconfig
             let clientHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
@@ -169,6 +178,7 @@ struct ServerCommand: AsyncParsableCommand {
                 host: host, port: port, gitVersion: SwiftletVersion.kubernetes), logger: logger))
         }
         var settings = controllerSettings()
+        settings.rootCACertificatePEM = rootCACertificatePEM
         if let (host, port) = https, port != 0, let address = advertisedAddress(listenHost: host) {
             // The kubernetes Service forwards to this (with port 0 the port is not known yet).
             settings.apiServerAddresses = [address]

@@ -9,6 +9,7 @@ package struct TestCluster: Sendable {
     package let handle: TestServerHandle
     package let certificates: ServerCertificates
     package let credentials: ClusterCredentials
+    package let serviceAccounts: ServiceAccountIssuer
 
     package var port: Int { handle.port }
     package var service: APIService { handle.service }
@@ -29,11 +30,13 @@ package func withTestCluster<T: Sendable>(port: Int = 0, historyCapacity: Int = 
     try await withScratchDirectory(directory) { directory in
         let certificates = try await ServerCertificates.loadOrCreate(directory: directory + "/tls", dnsNames: [], ipAddresses: [])
         let credentials = try ClusterCredentials.loadOrCreate(directory: directory + "/cred")
+        let serviceAccounts = try ServiceAccountIssuer.loadOrCreate(directory: directory + "/tls")
         return try await withTestServer(
             tls: TLSMaterial(certificatePEM: certificates.servingCertificatePEM, keyPEM: certificates.servingKeyPEM),
-            authenticator: Authenticator(credentials: credentials), caCertificatePEM: certificates.caCertificatePEM,
+            authenticator: Authenticator(credentials: credentials, serviceAccounts: serviceAccounts),
+            caCertificatePEM: certificates.caCertificatePEM,
             port: port, historyCapacity: historyCapacity, directory: directory) { server in
-            try await body(TestCluster(handle: server, certificates: certificates, credentials: credentials))
+            try await body(TestCluster(handle: server, certificates: certificates, credentials: credentials, serviceAccounts: serviceAccounts))
         }
     }
 }

@@ -9,6 +9,7 @@ extension TypeSchema {
         AzureDiskVolumeSource 1:diskName:s 2:diskURI:s 3:cachingMode:s 4:fsType:s 5:readOnly:b 6:kind:s
         AzureFileVolumeSource 1:secretName:s 2:shareName:s 3:readOnly:b
         Binding 1:metadata:ObjectMeta 2:target:ObjectReference
+        BoundObjectReference 1:kind:s 2:apiVersion:s 3:name:s 4:uid:s
         CSIVolumeSource 1:driver:s 2:readOnly:b 3:fsType:s 4:volumeAttributes:m<s,s> 5:nodePublishSecretRef:LocalObjectReference
         Capabilities 1:add:s:r 2:drop:s:r
         CephFSVolumeSource 1:monitors:s:r 2:path:s 3:user:s 4:secretFile:s 5:secretRef:LocalObjectReference 6:readOnly:b
@@ -219,6 +220,9 @@ extension TypeSchema {
         Sysctl 1:name:s 2:value:s
         TCPSocketAction 1:port:IntOrString 2:host:s
         Taint 1:key:s 2:value:s 3:effect:s 4:timeAdded:Time
+        TokenRequest 1:metadata:ObjectMeta 2:spec:TokenRequestSpec 3:status:TokenRequestStatus
+        TokenRequestSpec 1:audiences:s:r 3:boundObjectRef:BoundObjectReference 4:expirationSeconds:i
+        TokenRequestStatus 1:token:s 2:expirationTimestamp:Time
         Toleration 1:key:s 2:operator:s 3:value:s 4:effect:s 5:tolerationSeconds:i
         TopologySpreadConstraint 1:maxSkew:i 2:topologyKey:s 3:whenUnsatisfiable:s 4:labelSelector:LabelSelector 5:minDomains:i 6:nodeAffinityPolicy:s 7:nodeTaintsPolicy:s 8:matchLabelKeys:s:r
         TypedLocalObjectReference 1:apiGroup:s 2:kind:s 3:name:s

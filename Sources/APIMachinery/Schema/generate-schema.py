@@ -12,14 +12,14 @@ import os, re, subprocess, sys
 API, MACHINERY = sys.argv[1], sys.argv[2]
 FILES = [
     (API, "core/v1/generated.proto"), (API, "apps/v1/generated.proto"), (API, "batch/v1/generated.proto", "v0.32.9"),
-    (API, "coordination/v1/generated.proto"), (API, "autoscaling/v1/generated.proto"),
+    (API, "coordination/v1/generated.proto"), (API, "authentication/v1/generated.proto"), (API, "autoscaling/v1/generated.proto"),
     (MACHINERY, "pkg/apis/meta/v1/generated.proto"), (MACHINERY, "pkg/runtime/generated.proto"),
     (MACHINERY, "pkg/util/intstr/generated.proto"), (MACHINERY, "pkg/api/resource/generated.proto"),
 ]
 # batch/v1 is read at the 1.32 release (a bare clone's tag): later revisions reference alpha
 # scheduling.k8s.io messages (JobSchedulingConfiguration) that a 1.32 server does not serve.
 ROOTS = ["Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Service", "Namespace", "ConfigMap", "Secret", "ServiceAccount",
-         "Node", "Endpoints", "Event", "Lease", "Binding", "Scale", "DeleteOptions"]
+         "Node", "Endpoints", "Event", "Lease", "Binding", "Scale", "DeleteOptions", "TokenRequest"]
 # Decoded natively by ProtobufDecoder.
 NATIVE = {"Time", "MicroTime", "Duration", "IntOrString", "Quantity", "RawExtension", "FieldsV1", "Unknown"}
 SCALARS = {"string": "s", "int32": "i", "int64": "i", "bool": "b", "bytes": "y", "double": "d", "float": "f"}

@@ -81,8 +81,14 @@ struct Discovery: Sendable {
                 var sub: [String: JSONValue] = [
                     "name": .string("\(resource.name)/\(subresource)"), "singularName": .string(""),
                     "namespaced": .bool(resource.namespaced), "kind": .string(resource.kind),
-                    "verbs": .array((subresource == "binding" ? ["create"] : ["get", "patch", "update"]).map { .string($0) }),
+                    "verbs": .array((subresource == "binding" || subresource == "token" ? ["create"] : ["get", "patch", "update"]).map { .string($0) }),
                 ]
+                if subresource == "token" {
+                    // TokenRequest (pkg/registry/core/serviceaccount/storage/token.go GroupVersionKind).
+                    sub["group"] = .string("authentication.k8s.io")
+                    sub["version"] = .string("v1")
+                    sub["kind"] = .string("TokenRequest")
+                }
                 if subresource == "binding" {
                     sub["kind"] = .string("Binding")
                 }

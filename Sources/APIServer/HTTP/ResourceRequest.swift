@@ -46,6 +46,13 @@ struct ResourceRequest {
                                                                        namespace: namespace, name: name), service: service)
             return try await handler.podLogs.respond(service: service, namespace: namespace, name: name, query: query, request: request)
         }
+        if resource.group.isEmpty, resource.name == "serviceaccounts", info.subresource == "token", let name, let namespace {
+            // TokenRequest: a token is made, nothing is stored (Security/APIHandler+TokenRequest.swift).
+            guard request.method == .post else { throw APIError.methodNotAllowed() }
+            try await NodeAuthorizer.authorize(user, RequestAttributes(verb: "create", group: "", resource: "serviceaccounts", subresource: "token",
+                                                                       namespace: namespace, name: name), service: service)
+            return try await handler.createToken(request, namespace: namespace, name: name, user: user, dryRun: query["dryRun"] == "All")
+        }
         if let subresource = info.subresource, !resource.subresources.contains(subresource) {
             throw APIError.pathNotFound()
         }

@@ -7,7 +7,10 @@ import KubeAPI
 /// Authentication of API requests by bearer token, each token standing for an identity:
 /// - the admin token → `system:admin` (system:masters);
 /// - the server's kubelet-client token → `kube-apiserver-kubelet-client` (system:masters);
-/// - a node token (`node:<name>:<secret>`, issued at join) → `system:node:<name>` (system:nodes).
+/// - a node token (`node:<name>:<secret>`, issued at join) → `system:node:<name>` (system:nodes);
+/// - a service-account token (a JWT signed with the server's service-account key, see
+///   `ServiceAccountIssuer` and `authenticateServiceAccount`) →
+///   `system:serviceaccount:<namespace>:<name>`.
 ///
 /// Join secrets (the server's join token and bootstrap tokens) authenticate nothing but the
 /// node-credential endpoint, with HTTP Basic `node:<secret>` as k3s agents send it.
@@ -18,20 +21,26 @@ public struct Authenticator: Sendable {
     let kubeletClientTokens: [String]
     /// The server join token's secret; nil when agents cannot join.
     let joinSecret: String?
+    /// Signs and checks service-account tokens; nil: none are issued or accepted, and the
+    /// `serviceaccounts/token` subresource is not served.
+    public let serviceAccounts: ServiceAccountIssuer?
 
     /// Authenticates each of `tokens` as `system:admin`; nothing can join.
-    public init(tokens: Set<String>) {
+    public init(tokens: Set<String>, serviceAccounts: ServiceAccountIssuer? = nil) {
         self.adminTokens = Array(tokens)
         self.kubeletClientTokens = []
         self.joinSecret = nil
+        self.serviceAccounts = serviceAccounts
     }
 
-    /// Authenticates the cluster's admin and kubelet-client tokens, node tokens, and joins
-    /// with the join secret or a bootstrap token.
-    public init(credentials: ClusterCredentials) {
+    /// Authenticates the cluster's admin and kubelet-client tokens, node tokens,
+    /// service-account tokens signed by `serviceAccounts`, and joins with the join secret or
+    /// a bootstrap token.
+    public init(credentials: ClusterCredentials, serviceAccounts: ServiceAccountIssuer? = nil) {
         self.adminTokens = [credentials.adminToken]
         self.kubeletClientTokens = [credentials.kubeletClientToken]
         self.joinSecret = credentials.joinSecret
+        self.serviceAccounts = serviceAccounts
     }
 
     static let openPaths: Set<String> = ["/cacerts", "/version", "/healthz", "/readyz"]
@@ -49,6 +58,9 @@ public struct Authenticator: Sendable {
         for candidate in kubeletClientTokens where SecretHash.constantTimeEqual(candidate, token) { user = .kubeletClient }
         if user == nil, token.hasPrefix("node:") {
             user = await NodeCredentials(service: service).authenticate(token: token)
+        }
+        if user == nil, let serviceAccounts, token.utf8.contains(UInt8(ascii: ".")) {
+            user = await authenticateServiceAccount(token: token, issuer: serviceAccounts, service: service)
         }
         return user
     }

@@ -25,6 +25,19 @@ extension NodeAuthorizer {
         }
     }
 
+    /// The Node authorizer's `authorizeCreateToken`: a node may create a token only for one
+    /// named service account, through the `token` subresource, used by a pod bound to it.
+    static func authorizeCreateToken(_ user: UserInfo, node: String, _ request: RequestAttributes,
+                                     service: APIService) async throws(APIError) {
+        guard let namespace = request.namespace, !namespace.isEmpty, let name = request.name, !name.isEmpty else {
+            throw denied(user, request, reason: "can only create tokens for individual service accounts")
+        }
+        guard try await podsBound(to: node, namespace: namespace, service: service)
+            .contains(where: { PodReferences(pod: $0).names("serviceaccounts", name) }) else {
+            throw denied(user, request, reason: "no relationship found between node '\(node)' and this object")
+        }
+    }
+
     /// The pods in `namespace` whose `spec.nodeName` is `node`.
     static func podsBound(to node: String, namespace: String, service: APIService) async throws(APIError) -> [KubeObject] {
         var options = ListOptions()

@@ -32,7 +32,11 @@ struct RequestAttributes: Sendable, Equatable {
 /// - update and patch `pods/<p>/status`, and delete pods, only for pods bound to it;
 /// - create mirror pods (annotation `kubernetes.io/config.mirror`) bound to it, owned by its
 ///   Node, naming no other API object;
-/// - create, update and patch Events; create TokenReviews.
+/// - create, update and patch Events; create TokenReviews;
+/// - create `serviceaccounts/<name>/token` for accounts of pods bound to it (the Node
+///   authorizer's `authorizeCreateToken`); NodeRestriction's check that the token is bound to
+///   such a pod, by uid, runs with the body (`APIHandler.admitNodeTokenRequest`).
+/// Service accounts: `ServiceAccountAuthorizer`.
 /// Everything else is refused with Kubernetes' messages.
 ///
 /// The checks that need the object a node creates (its name, its pod's node) run when the
@@ -49,6 +53,10 @@ enum NodeAuthorizer {
     /// authentication configured) may do anything.
     static func authorize(_ user: UserInfo?, _ request: RequestAttributes, service: APIService) async throws(APIError) {
         guard let user, !user.isMaster else { return }
+        if user.serviceAccount != nil {
+            try ServiceAccountAuthorizer.authorize(user, request)
+            return
+        }
         guard let node = user.nodeName else { throw denied(user, request) }
         if ["get", "list", "watch"].contains(request.verb) {
             if request.group.isEmpty, graphResources.contains(request.resource) {
@@ -85,6 +93,8 @@ enum NodeAuthorizer {
                 throw APIError.forbidden(request.groupResource, name: request.name ?? "",
                                          "node \(quote(node)) can only delete pods with spec.nodeName set to itself")
             }
+        case ("", "serviceaccounts", "token", "create"):
+            try await authorizeCreateToken(user, node: node, request, service: service)
         case ("", "events", nil, "create"), ("", "events", nil, "update"), ("", "events", nil, "patch"),
              ("events.k8s.io", "events", nil, "create"), ("events.k8s.io", "events", nil, "update"),
              ("events.k8s.io", "events", nil, "patch"),
