@@ -99,6 +99,25 @@ extension ClusterTests {
         }
         #expect(updated, "\(logs)\n\(a.log.suffix(2000))")
 
+        // The service account token the admission plugin's kube-api-access volume asks for:
+        // requested by the agent (TokenRequest bound to the pod), on tmpfs, accepted by the server.
+        let projected = volumes + "/kubernetes.io~projected"
+        let access = ((try? FileManager.default.contentsOfDirectory(atPath: projected)) ?? []).first { $0.hasPrefix("kube-api-access-") }
+        #expect(access != nil, "\((try? FileManager.default.contentsOfDirectory(atPath: projected)) ?? [])")
+        if let access {
+            let directory = projected + "/" + access
+            #expect(tmpfs.contains(directory), "\(tmpfs)")
+            let namespace = try? String(contentsOfFile: directory + "/namespace", encoding: .utf8)
+            #expect(namespace == "default")
+            #expect(((try? String(contentsOfFile: directory + "/ca.crt", encoding: .utf8)) ?? "").contains("BEGIN CERTIFICATE"))
+            let saToken = (try? String(contentsOfFile: directory + "/token", encoding: .utf8)) ?? ""
+            #expect(saToken.split(separator: ".").count == 3, "\(saToken)")
+            let pods = try await cluster.kubectl(["--token", saToken, "get", "pods", "-o", "name"])
+            #expect(pods.status == 0 && pods.output.contains("pod/reader"), "\(pods.output)")
+            let secrets = try await cluster.kubectl(["--token", saToken, "get", "secrets"])
+            #expect(secrets.status != 0 && secrets.output.contains("system:serviceaccount:default:default"), "\(secrets.output)")
+        }
+
         // Node authorization: node-a reads the Secret of its pod, node-b does not.
         func nodeGet(_ host: ClusterHarness.Host, _ what: [String]) async throws -> (status: Int32, output: String) {
             let credential = host.dataDir + "/agent/credential"
