@@ -18,6 +18,8 @@ package struct ResourceRef: Hashable, Sendable, CustomStringConvertible {
     package static let replicaSets = ResourceRef(group: "apps", name: "replicasets")
     package static let deployments = ResourceRef(group: "apps", name: "deployments")
     package static let daemonSets = ResourceRef(group: "apps", name: "daemonsets")
+    package static let statefulSets = ResourceRef(group: "apps", name: "statefulsets")
+    package static let controllerRevisions = ResourceRef(group: "apps", name: "controllerrevisions")
     package static let jobs = ResourceRef(group: "batch", name: "jobs")
     package static let cronJobs = ResourceRef(group: "batch", name: "cronjobs")
     package static let configMaps = ResourceRef(group: "", name: "configmaps")

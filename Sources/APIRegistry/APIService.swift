@@ -60,6 +60,8 @@ public struct APIService: Sendable {
         case ("apps", "deployments"): return WorkloadStrategy(kind: "Deployment")
         case ("apps", "replicasets"): return WorkloadStrategy(kind: "ReplicaSet")
         case ("apps", "daemonsets"): return DaemonSetStrategy()
+        case ("apps", "statefulsets"): return StatefulSetStrategy()
+        case ("apps", "controllerrevisions"): return ControllerRevisionStrategy()
         case ("batch", "jobs"): return JobStrategy()
         case ("batch", "cronjobs"): return CronJobStrategy()
         default: return DefaultStrategy()
@@ -269,8 +271,14 @@ public struct APIService: Sendable {
     package func updateScale(resource: APIResource, namespace: String?, name: String, scale newScale: KubeObject,
                      context: StrategyContext) async throws(APIError) -> KubeObject {
         let store = try store(resource)
-        // `replicas` is `omitempty` in Scale: absent means zero.
-        let replicas = newScale.value(at: ["spec", "replicas"])?.intValue ?? 0
+        // `replicas` is `omitempty` in Scale: absent means zero; anything but a number is
+        // refused as Kubernetes' decoder refuses it (not read as zero, which would scale to 0).
+        let value = newScale.value(at: ["spec", "replicas"])
+        if let value, value != .null, value.intValue == nil {
+            let found = value.stringValue != nil ? "string" : value.boolValue != nil ? "bool" : value.arrayValue != nil ? "array" : value.objectValue != nil ? "object" : "number"
+            throw APIError.badRequest("Scale in version \"v1\" cannot be handled as a Scale: json: cannot unmarshal \(found) into Go struct field ScaleSpec.spec.replicas of type int32")
+        }
+        let replicas = value?.intValue ?? 0
         guard replicas >= 0 else {
             throw APIError.invalid(kind: "Scale", group: "autoscaling", name: name, errors: [
                 ValidationError(type: .invalid, field: "spec.replicas", badValue: .int(replicas), detail: "must be greater than or equal to 0"),

@@ -80,6 +80,12 @@ public struct ResourceRegistry: Sendable {
                     tracksGeneration: true),
         APIResource(group: "apps", version: "v1", name: "daemonsets", singularName: "daemonset", kind: "DaemonSet",
                     namespaced: true, shortNames: ["ds"], categories: ["all"], subresources: ["status"], tracksGeneration: true),
+        APIResource(group: "apps", version: "v1", name: "statefulsets", singularName: "statefulset", kind: "StatefulSet",
+                    namespaced: true, shortNames: ["sts"], categories: ["all"], subresources: ["status", "scale"],
+                    nameRule: .dns1123Label, tracksGeneration: true),
+        // The template history of StatefulSets and DaemonSets, read by `kubectl rollout history/undo`.
+        APIResource(group: "apps", version: "v1", name: "controllerrevisions", singularName: "controllerrevision",
+                    kind: "ControllerRevision", namespaced: true),
         APIResource(group: "batch", version: "v1", name: "jobs", singularName: "job", kind: "Job",
                     namespaced: true, categories: ["all"], subresources: ["status"], tracksGeneration: true),
         APIResource(group: "batch", version: "v1", name: "cronjobs", singularName: "cronjob", kind: "CronJob",

@@ -240,7 +240,7 @@ public final class Agent: Sendable {
         let worker = PodWorker(pod: pod, runtime: runtime, settings: settings, statusStore: statusStore,
                                statusManager: statusManager,
                                images: PodImages(manager: imageManager, api: apiSource?.api, gc: imageGC, logger: logger),
-                               logger: logger)
+                               recorder: events, logger: logger)
         let added = workers.withLock { state -> Bool in
             guard state.byUID[uid] == nil else { return false }
             state.byUID[uid] = worker

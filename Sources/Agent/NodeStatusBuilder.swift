@@ -184,6 +184,24 @@ public struct NodeStatusBuilder: Sendable {
         return result
     }
 
+    /// kubelet's node status Events (`recordNodeStatusEvent` from the condition setters): one
+    /// per condition the agent owns that is new or whose status flipped, `Node NAME status is
+    /// now: REASON`, all of type Normal as kubelet records them.
+    public func statusEvents(from old: [NodeCondition]?, to new: [NodeCondition]) -> [(reason: String, message: String)] {
+        let reasons: [String: (true: String, false: String)] = [
+            "MemoryPressure": ("NodeHasInsufficientMemory", "NodeHasSufficientMemory"),
+            "DiskPressure": ("NodeHasDiskPressure", "NodeHasNoDiskPressure"),
+            "PIDPressure": ("NodeHasInsufficientPID", "NodeHasSufficientPID"),
+            "Ready": ("NodeReady", "NodeNotReady"),
+        ]
+        return new.compactMap { condition in
+            guard let pair = reasons[condition.type],
+                  old?.first(where: { $0.type == condition.type })?.status != condition.status else { return nil }
+            let reason = condition.status == "True" ? pair.true : pair.false
+            return (reason, "Node \(nodeName) status is now: \(reason)")
+        }
+    }
+
     /// Whether two statuses differ in anything but heartbeat times: kubelet's
     /// `nodeStatusHasChanged`, which decides whether an update is sent before the report
     /// interval is up (conditions compared by type, whatever their order).

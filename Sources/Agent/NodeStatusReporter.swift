@@ -30,6 +30,9 @@ public actor NodeStatusReporter {
     let onPodCIDR: @Sendable (String) async throws -> Void
     /// The node's images for `status.images` (kubelet's setNodeStatusImages); nil: not reported.
     let images: (@Sendable () async -> [ContainerImage])?
+    /// Where the node's Events go (`Starting`, `NodeReady`, `NodeHasSufficientMemory`...).
+    let events: (@Sendable (PodEventRecord) -> Void)?
+    private var announcedStart = false
 
     private var builder: NodeStatusBuilder?
     /// Registered (created or found) since start or since the Node was last found deleted.
@@ -54,8 +57,10 @@ public actor NodeStatusReporter {
                 networkStatus: NodeStatusStore? = nil, clock: any NodeClock = SystemNodeClock(),
                 logger: Logger = Logger(label: "swiftlet.node-status"),
                 images: (@Sendable () async -> [ContainerImage])? = nil,
+                events: (@Sendable (PodEventRecord) -> Void)? = nil,
                 onPodCIDR: @escaping @Sendable (String) async throws -> Void = { _ in }) {
         self.images = images
+        self.events = events
         self.nodeName = nodeName
         self.settings = settings
         self.api = api
@@ -103,6 +108,7 @@ public actor NodeStatusReporter {
                 let created = try await api.createNode(node)
                 logger.info("node registered", metadata: ["node": "\(nodeName)"])
                 await registered(created)
+                recordStatusEvents(builder, from: nil, to: created.status.conditions ?? [])
                 lastReport = now
             } catch NodeAPIError.alreadyExists {
                 // kubelet keeps an existing Node (its uid, the user's labels and taints) and only
@@ -127,6 +133,18 @@ public actor NodeStatusReporter {
         isRegistered = true
         lastNode = node
         await lease.setOwner(uid: node.metadata.uid)
+        if !announcedStart {
+            // kubelet records this once per start, as its first Event about the node.
+            announcedStart = true
+            events?(.node(nodeName, type: "Normal", reason: "Starting", message: "Starting kubelet."))
+        }
+    }
+
+    private func recordStatusEvents(_ builder: NodeStatusBuilder, from old: [NodeCondition]?, to new: [NodeCondition]) {
+        guard let events else { return }
+        for event in builder.statusEvents(from: old, to: new) {
+            events(.node(nodeName, type: "Normal", reason: event.reason, message: event.message))
+        }
     }
 
     // MARK: Status
@@ -184,6 +202,7 @@ public actor NodeStatusReporter {
         let updated = try await api.updateNodeStatus(node)
         lastNode = updated
         lastReport = now
+        recordStatusEvents(builder, from: original.conditions, to: updated.status.conditions ?? [])
         await takePodCIDR(of: updated)
     }
 

@@ -4,8 +4,10 @@ import Logging
 
 /// An Event about a pod or one of its containers, as kubelet's event recorder makes them
 /// (`Pulling`, `Pulled`, `Failed`, `BackOff`...), with kubelet's field path for a container
-/// (`spec.containers{web}`, `spec.initContainers{setup}`).
+/// (`spec.containers{web}`, `spec.initContainers{setup}`); or about the node (`node(...)`).
 public struct PodEventRecord: Sendable, Equatable {
+    /// `Pod`, or `Node` for the node's own Events.
+    public var involvedKind = "Pod"
     public var namespace: String
     public var podName: String
     public var podUID: String
@@ -26,6 +28,15 @@ public struct PodEventRecord: Sendable, Equatable {
         self.reason = reason
         self.message = message
         self.time = time
+    }
+
+    /// An Event about the node, as kubelet makes them: its reference carries the node's name
+    /// as uid too (kubelet's `nodeRef`), and the Event lives in `default`.
+    public static func node(_ name: String, type: String, reason: String, message: String, time: Date = Date()) -> PodEventRecord {
+        var record = PodEventRecord(namespace: "default", podName: name, podUID: name, fieldPath: nil, type: type,
+                                    reason: reason, message: message, time: time)
+        record.involvedKind = "Node"
+        return record
     }
 }
 

@@ -176,7 +176,7 @@ extension PodWorker {
     }
 
     func recordEvent(type: String, reason: String, message: String, fieldPath: String?) {
-        images.manager.events.record(PodEventRecord(
+        recorder.record(PodEventRecord(
             namespace: pod.metadata.namespace ?? "default", podName: pod.metadata.name ?? "",
             podUID: pod.metadata.uid ?? "", fieldPath: fieldPath, type: type, reason: reason, message: message))
     }

@@ -51,8 +51,10 @@ extension PodWorker {
                 sandboxError = nil
                 startConfigRefresh()
             } catch {
+                if sandboxError != "\(error)" {
+                    record("Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: \(error)")
+                }
                 sandboxError = "\(error)"
-                logger.error("pod sandbox failed", metadata: ["pod": "\(podDescription)", "error": "\(error)"])
                 scheduleWake(appOrder.first ?? "", at: Date().addingTimeInterval(10))
                 return
             }
@@ -101,8 +103,11 @@ extension PodWorker {
         if let until = slot.backoff.waitUntil(exitedAt: exit.finishedAt, now: now) {
             let message = "back-off \(slot.backoff.currentDelay.goString) restarting failed container=\(name) pod=\(podDescription)"
             if slot.waitingMessage != message {
-                // kubelet records this as a BackOff event.
-                logger.info("\(message)", metadata: ["pod": "\(podDescription)", "container": "\(name)", "reason": "BackOff"])
+                // kubelet logs the waiting message ("Error syncing pod ... CrashLoopBackOff:
+                // back-off 2s restarting failed container=...") and records a BackOff Event,
+                // once per back-off (the Event's message counts up on repeats).
+                logger.info("\(message)", metadata: ["pod": "\(podDescription)", "container": "\(name)", "reason": "CrashLoopBackOff"])
+                record("Warning", "BackOff", "Back-off restarting failed container \(name) in pod \(podDescription)", container: name)
             }
             slot.waitingReason = "CrashLoopBackOff"
             slot.waitingMessage = message
@@ -192,7 +197,10 @@ extension PodWorker {
             slots[name] = slot
             watchExit(running)
             startProbes(name, kinds: slot.spec.startupProbe == nil ? [.liveness, .readiness] : [.startup])
-            logger.info("container started", metadata: ["pod": "\(podDescription)", "container": "\(name)", "attempt": "\(running.attempt)"])
+            // kuberuntime's startContainer: Created after CreateContainer, Started after
+            // StartContainer; here one step does both (1.32's wording).
+            record("Normal", "Created", "Created container: \(name)", container: name)
+            record("Normal", "Started", "Started container \(name)", container: name)
         case .failure(let error):
             let now = Date()
             var exit = ContainerExit(status: ExitStatus(code: 128, signal: nil), oomKilled: false, startedAt: now, finishedAt: now)
@@ -203,7 +211,7 @@ extension PodWorker {
             slot.waitingReason = "CreateContainerError"
             slot.waitingMessage = "\(error)"
             slots[name] = slot
-            logger.error("container failed to start", metadata: ["pod": "\(podDescription)", "container": "\(name)", "error": "\(error)"])
+            record("Warning", "Failed", "Error: \(error)", container: name)
             // The next sync treats it like any exit: restartWithBackoff retries it after the
             // back-off (or the policy leaves it terminated).
             send(.wake)
@@ -228,6 +236,8 @@ extension PodWorker {
             if let current = slots[name]?.current { running.append(current); all.append(current) }
             if let previous = slots[name]?.previous { all.append(previous) }
         }
+        // kubelet's killContainer: "Stopping container NAME" for each one still running.
+        for container in running { record("Normal", "Killing", "Stopping container \(container.name)", container: container.name) }
         let runtime = self.runtime
         let exits = await withTaskGroup(of: (String, ContainerExit).self) { group in
             for container in running { group.addTask { (container.name, await runtime.stop(container, gracePeriod: grace)) } }

@@ -44,6 +44,8 @@ actor PodWorker {
     let prober: Prober
     /// Images for the containers' starts: pull policy, pulls, pull secrets, use for image GC.
     let images: PodImages
+    /// The pod's Events (kubelet's recorder: Created, Started, Killing, BackOff, Unhealthy...).
+    let recorder: PodEventRecorder
     /// The image IDs of the containers started and not yet removed, for image garbage
     /// collection (read from outside the actor).
     nonisolated let startedImageIDs = Mutex<Set<String>>([])
@@ -74,9 +76,10 @@ actor PodWorker {
     private let continuation: AsyncStream<Event>.Continuation
 
     init(pod: Pod, runtime: PodRuntime, settings: AgentSettings, statusStore: StatusStore,
-         statusManager: PodStatusManager? = nil, images: PodImages, logger: Logger) {
+         statusManager: PodStatusManager? = nil, images: PodImages, recorder: PodEventRecorder, logger: Logger) {
         self.pod = pod
         self.images = images
+        self.recorder = recorder
         self.runtime = runtime
         self.settings = settings
         self.statusStore = statusStore
@@ -163,11 +166,19 @@ actor PodWorker {
                 slots[name] = slot
                 startProbes(name, kinds: [.liveness, .readiness])
             case .liveness, .startup:
-                // kubelet: "Container x failed liveness probe, will be restarted".
+                record("Normal", "Killing", "Container \(name) failed \(kind.rawValue) probe, will be restarted", container: name)
                 let grace = slot.spec.livenessProbe?.terminationGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30
                 await runtime.stop(current, gracePeriod: grace)
             }
         }
+    }
+
+    /// Records an Event about the pod, or about its container `name` (with kubelet's field
+    /// path, so `kubectl describe pod` shows which container it concerns).
+    func record(_ type: String, _ reason: String, _ message: String, container name: String? = nil) {
+        recorder.record(PodEventRecord(namespace: pod.metadata.namespace ?? "default", podName: pod.metadata.name ?? "",
+                                       podUID: pod.metadata.uid ?? "", fieldPath: name.map(fieldPath), type: type,
+                                       reason: reason, message: message))
     }
 
     /// Starts the probe loops of a container's current start.

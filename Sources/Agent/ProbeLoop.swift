@@ -5,7 +5,8 @@ import Runtime
 /// One probe of one container start (kubelet's prober worker, pkg/kubelet/prober/worker.go):
 /// waits initialDelaySeconds, then probes every periodSeconds; the result flips after
 /// successThreshold consecutive successes or failureThreshold consecutive failures, and only
-/// flips are reported. Liveness starts as success, readiness and startup as failure.
+/// flips are reported to the worker (every failure is an Unhealthy Event). Liveness starts as
+/// success, readiness and startup as failure.
 struct ProbeLoop: Sendable {
     let probe: Probe
     let kind: PodWorker.ProbeKind
@@ -37,6 +38,10 @@ struct ProbeLoop: Sendable {
                     failures += 1
                     successes = 0
                     message = why
+                    // kubelet's prober records every failed probe, not only the flips; a repeat
+                    // of the same message counts up on one Event.
+                    let kindName = kind.rawValue.prefix(1).uppercased() + kind.rawValue.dropFirst()
+                    await worker.record("Warning", "Unhealthy", "\(kindName) probe failed: \(why)", container: container.name)
                 }
                 let next = successes >= successThreshold ? true : (failures >= failureThreshold ? false : result)
                 if next != result {

@@ -176,8 +176,8 @@ struct ClientPodAPI: PodAPI {
         return (answer.status.token, expiration)
     }
 
-    /// client-go's event recorder, in small: an Event named `<pod>.<16 hex digits>` (a hash of
-    /// the pod's uid, the container's field path, the reason and the message, so a repeat finds
+    /// client-go's event recorder, in small: an Event named `<pod or node>.<16 hex digits>` (a hash of
+    /// the object's uid, the container's field path, the reason and the message, so a repeat finds
     /// the first), created once and then counted up (`count`, `lastTimestamp`) with a merge patch.
     func recordEvent(_ event: PodEventRecord) async throws {
         var hash: UInt64 = 14_695_981_039_346_656_037
@@ -189,9 +189,12 @@ struct ClientPodAPI: PodAPI {
         let name = "\(event.podName)." + String(repeating: "0", count: 16 - hex.count) + hex
         let path = "/api/v1/namespaces/\(event.namespace)/events"
         let now = Time(event.time).description
-        var involved: [String: String] = [
-            "kind": "Pod", "apiVersion": "v1", "namespace": event.namespace, "name": event.podName, "uid": event.podUID,
-        ]
+        var involved: [String: String] = ["kind": event.involvedKind, "name": event.podName, "uid": event.podUID]
+        // A node is not namespaced, and kubelet's node reference names no API version.
+        if event.involvedKind == "Pod" {
+            involved["apiVersion"] = "v1"
+            involved["namespace"] = event.namespace
+        }
         if let fieldPath = event.fieldPath { involved["fieldPath"] = fieldPath }
         struct Body: Encodable {
             var apiVersion = "v1"

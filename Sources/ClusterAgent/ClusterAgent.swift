@@ -80,17 +80,21 @@ public struct ClusterAgent: Sendable {
         let puller = RegistryPuller(store: images, config: registry, maxConcurrentDownloads: settings.images.maxConcurrentDownloads,
                                     logger: logger)
         let imageGC = LateBinding<ImageGCManager>()
+        // The node's own Events, sent in the background like the pods' (the agent's recorder
+        // starts later, with the pod workers).
+        let nodeEvents = PodEventRecorder(api: ClientPodAPI(client: client, nodeName: nodeName), logger: logger)
         let reporter = NodeStatusReporter(
             nodeName: nodeName, settings: settings.node, api: ClientNodeAPI(client: client),
             host: LinuxNodeHost(dataDirectory: config.stateRoot, imageDirectory: config.imageRoot,
                                 excludedInterfaces: settings.node.excludedInterfaces),
             networkStatus: networkStatus, logger: logger,
             images: { await imageGC.value?.nodeImages() ?? [] },
+            events: { nodeEvents.record($0) },
             onPodCIDR: { cidr in cidrSink.yield(cidr) })
         let nodes = ClusterNodes(client: client, nodeName: nodeName, logger: logger)
         do {
-            try await run(reporter: reporter, nodes: nodes, client: client, images: images, puller: puller, imageGC: imageGC,
-                          cidrs: cidrs, networkStatus: networkStatus)
+            try await run(reporter: reporter, nodeEvents: nodeEvents, nodes: nodes, client: client, images: images, puller: puller,
+                          imageGC: imageGC, cidrs: cidrs, networkStatus: networkStatus)
         } catch {
             await puller.shutdown()
             throw error
@@ -98,7 +102,7 @@ public struct ClusterAgent: Sendable {
         await puller.shutdown()
     }
 
-    private func run(reporter: NodeStatusReporter, nodes: ClusterNodes, client: APIClient, images: ImageStore,
+    private func run(reporter: NodeStatusReporter, nodeEvents: PodEventRecorder, nodes: ClusterNodes, client: APIClient, images: ImageStore,
                      puller: RegistryPuller, imageGC: LateBinding<ImageGCManager>, cidrs: AsyncStream<String>,
                      networkStatus: NodeStatusStore) async throws {
         let nodeName = settings.nodeName
@@ -106,6 +110,7 @@ public struct ClusterAgent: Sendable {
         let nodeIP = settings.node.nodeIP ?? NodeAddressDetector.detect(excluding: settings.node.excludedInterfaces)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await reporter.run() }
+            group.addTask { await nodeEvents.run() }
             group.addTask { await nodes.run() }
             group.addTask { await services.run() }
             var network: BridgeNetwork?

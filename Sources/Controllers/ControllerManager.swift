@@ -38,6 +38,7 @@ public struct ControllerManager: Sendable {
         controllers.append(JobController(client: client, informers: informers, logger: logger))
         controllers.append(CronJobController(client: client, informers: informers, logger: logger))
         controllers.append(DaemonSetController(client: client, informers: informers, logger: logger))
+        controllers.append(StatefulSetController(client: client, informers: informers, logger: logger))
         controllers.append(DeploymentController(client: client, informers: informers, logger: logger))
         controllers.append(EndpointsController(client: client, informers: informers, logger: logger))
         controllers.append(EndpointSliceController(client: client, informers: informers, settings: settings, logger: logger))

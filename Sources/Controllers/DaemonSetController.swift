@@ -9,8 +9,9 @@ import Logging
 /// (OnDelete); the counts `kubectl rollout status ds` reads in `status`.
 /// https://github.com/kubernetes/kubernetes/blob/master/pkg/controller/daemon/daemon_controller.go
 /// and update.go. Pods are bound by the scheduler through a required node affinity on the
-/// node's name, as upstream does since 1.12. Not implemented: ControllerRevisions (so no
-/// `kubectl rollout history/undo ds`), maxSurge, the failed-pod back-off.
+/// node's name, as upstream does since 1.12. Templates are kept as ControllerRevisions
+/// (update.go `constructHistory`, `snapshot`, `cleanupHistory`) for `kubectl rollout
+/// history/undo ds`. Not implemented: maxSurge, the failed-pod back-off.
 package struct DaemonSetController: Controller {
     package let name = "daemonset"
     static let component = "daemonset-controller"
@@ -19,6 +20,7 @@ package struct DaemonSetController: Controller {
     let daemonSets: Informer
     let pods: Informer
     let nodes: Informer
+    let history: ControllerHistory
     let queue = WorkQueue()
     let expectations = ReplicaSetExpectations()
     let logger: Logger
@@ -30,6 +32,8 @@ package struct DaemonSetController: Controller {
         self.daemonSets = informers.informer(.daemonSets)
         self.pods = informers.informer(.pods)
         self.nodes = informers.informer(.nodes)
+        let revisions = informers.informer(.controllerRevisions)
+        self.history = ControllerHistory(client: client, revisions: revisions)
         self.logger = logger
         self.clock = clock
         self.workers = workers
@@ -39,6 +43,9 @@ package struct DaemonSetController: Controller {
             this.enqueue(event.object)
         }
         pods.addHandler { event in this.podChanged(event) }
+        revisions.addHandler { event in
+            if let daemonSet = this.daemonSets.controller(of: event.object, kind: "DaemonSet") { this.enqueue(daemonSet) }
+        }
         nodes.addHandler { event in
             // A node added, removed, relabelled or (un)tainted may change where daemons belong.
             if case .updated(let old, let new) = event, old.labels == new.labels,
@@ -104,6 +111,18 @@ package struct DaemonSetController: Controller {
             return fresh?.uid == daemonSet.uid && fresh?.deletionTimestamp == nil
         }
         let hash = DaemonSetNodes.hash(of: daemonSet)
+        // `constructHistory`: the revision of the current template (a collision raises the
+        // collision count, which changes the hash, and the next sync tries again).
+        let existing = history.owned(by: daemonSet)
+        let collisionCount = daemonSet.value(at: ["status", "collisionCount"])?.intValue
+        if daemonSet.deletionTimestamp == nil,
+           case .collision = try await history.revision(for: daemonSet, hash: hash, existing: existing,
+                                                        hashLabel: DaemonSetNodes.revisionHashLabel, copyAnnotations: true) {
+            var status = daemonSet.value(at: ["status"])?.objectValue ?? [:]
+            status["collisionCount"] = .int((collisionCount ?? 0) + 1)
+            try await client.writeStatus(.object(status), of: daemonSet, in: .daemonSets)
+            return
+        }
         let plan = DaemonSetPlan(daemonSet: daemonSet, nodes: nodes.list(), pods: owned, hash: hash, now: clock.now())
         var failure: Error?
         if daemonSet.deletionTimestamp == nil, expectations.satisfied(key) {
@@ -113,7 +132,13 @@ package struct DaemonSetController: Controller {
                 failure = error
             }
         }
-        try await client.writeStatus(plan.status(observedGeneration: daemonSet.int(at: ["metadata", "generation"], default: 1)), of: daemonSet, in: .daemonSets)
+        var status = plan.status(observedGeneration: daemonSet.int(at: ["metadata", "generation"], default: 1))
+        if let collisionCount { status = .object((status.objectValue ?? [:]).merging(["collisionCount": .int(collisionCount)]) { $1 }) }
+        try await client.writeStatus(status, of: daemonSet, in: .daemonSets)
+        // `cleanupHistory`: revisions no pod runs beyond revisionHistoryLimit go.
+        let prefix = "\(daemonSet.name ?? "")-"
+        let live = Set([prefix + hash] + owned.compactMap { $0.labels[DaemonSetNodes.revisionHashLabel].map { prefix + $0 } })
+        try await history.truncate(existing, live: live, limit: daemonSet.int(at: ["spec", "revisionHistoryLimit"], default: 10))
         if let failure { throw failure }
     }
 

@@ -34,6 +34,27 @@ public struct ControlPlane: Sendable {
     /// (upstream: 3 minutes) the allocations are rebuilt from the stored Services, and what
     /// looked wrong is logged. Runs until cancelled.
     public func runServiceAllocationRepair(every interval: Duration = .seconds(180), logger: Logger) async {
+        await Self.every(interval, doing: "service allocation repair", logger: logger) {
+            for problem in try await service.repairServiceAllocations() {
+                logger.warning("service allocation repair: \(problem)")
+            }
+        }
+    }
+
+    /// The Event time-to-live (kube-apiserver's `--event-ttl`, `APIService.expireEvents`):
+    /// Events older than `ttl` are deleted every minute (or every ttl when shorter), so Events
+    /// expire at most a minute late. Runs until cancelled.
+    public func runEventExpiry(ttl: Duration, logger: Logger) async {
+        await Self.every(min(ttl, .seconds(60)), doing: "event expiry", logger: logger) {
+            let expired = try await service.expireEvents(olderThan: ttl)
+            if expired > 0 { logger.debug("expired \(expired) events older than the event ttl") }
+        }
+    }
+
+    /// The server's periodic housekeeping: `work` after every `interval` until cancelled; a
+    /// failure is logged and the next round tries again.
+    private static func every(_ interval: Duration, doing what: String, logger: Logger,
+                              _ work: () async throws -> Void) async {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: interval)
@@ -41,11 +62,9 @@ public struct ControlPlane: Sendable {
                 return
             }
             do {
-                for problem in try await service.repairServiceAllocations() {
-                    logger.warning("service allocation repair: \(problem)")
-                }
+                try await work()
             } catch {
-                logger.warning("service allocation repair failed: \(error)")
+                logger.warning("\(what) failed: \(error)")
             }
         }
     }

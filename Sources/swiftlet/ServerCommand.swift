@@ -9,6 +9,7 @@ import KubeClient
 import Logging
 import Runtime
 import Server
+import ServiceSupport
 import Storage
 
 /// `swiftlet server`: the Kubernetes API server over the embedded SQLite store.
@@ -20,7 +21,7 @@ struct ServerCommand: AsyncParsableCommand {
         Serves HTTPS on --https-listen (default 0.0.0.0:6443) with a cluster CA made on first \
         start, bearer-token authentication, an admin kubeconfig written to --write-kubeconfig \
         and the agents' join token in DATA-DIR/server/token, and runs the scheduler and the \
-        controllers (ReplicaSet, Deployment, Job, CronJob, DaemonSet, garbage collector, namespace, \
+        controllers (ReplicaSet, Deployment, Job, CronJob, DaemonSet, StatefulSet, garbage collector, namespace, \
         node IPAM, node lifecycle, pod GC, endpoints, endpoint slices). Services get cluster IPs from \
         --service-cidr and node ports from --service-node-port-range; the server keeps the \
         kubernetes Service (endpoint: --advertise-address) and kube-system/kube-dns on \
@@ -79,6 +80,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds new pods tolerate the not-ready and unreachable NoExecute taints before eviction (kube-apiserver's --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds).")
     var defaultTolerationSeconds: Int64 = 300
 
+    @Option(help: "How long Events are kept after their last write, as a Go duration (kube-apiserver's --event-ttl).")
+    var eventTtl = "1h"
+
     @Flag(help: "Do not run an agent for this machine.")
     var disableAgent = false
 
@@ -95,6 +99,9 @@ struct ServerCommand: AsyncParsableCommand {
         let http = try httpListen.map(Self.parseListen)
         guard nodeMonitorGracePeriod > 0, nodeMonitorPeriod > 0, defaultTolerationSeconds >= 0 else {
             throw CLIError("--node-monitor-grace-period and --node-monitor-period must be positive, --default-toleration-seconds not negative")
+        }
+        guard let eventTTLSeconds = GoDuration.seconds(eventTtl), eventTTLSeconds > 0 else {
+            throw CLIError("--event-ttl \(eventTtl): expected a positive duration such as 1h or 90m")
         }
         let services = try serviceNetwork()
         if let advertiseAddress, IPv4Text.parseIPv4(advertiseAddress).map({ $0 == 0 || $0 >> 24 == 127 || $0 >> 16 == 0xA9FE }) != false {
@@ -204,7 +211,7 @@ struct ServerCommand: AsyncParsableCommand {
         try await AgentCommand.runUntilSignalled(systemd: systemd) {
             try await Self.serve(servers: serverList, kubeconfigWriter: writer, controlPlane: controlPlane, controllers: controllers,
                                  ownAgent: ownAgent, config: config, podNetwork: podNetwork, serviceSettings: serviceSettings,
-                                 httpsPorts: httpsPorts, logger: serverLogger) {
+                                 httpsPorts: httpsPorts, eventTTL: .seconds(eventTTLSeconds), logger: serverLogger) {
                 await systemd.readyWhenHealthy(address: readiness.address, port: UInt16(readiness.port), status: readiness.status)
             }
         }
@@ -215,12 +222,13 @@ struct ServerCommand: AsyncParsableCommand {
     private static func serve(servers: [APIServer], kubeconfigWriter: (@Sendable (Int) -> Void)?, controlPlane: ControlPlane,
                               controllers: ControllerManager, ownAgent: (String, AgentSettings)?, config: RuntimeConfig,
                               podNetwork: ClusterPodNetwork?, serviceSettings: ClusterServiceSettings,
-                              httpsPorts: AsyncStream<Int>, logger: Logger,
+                              httpsPorts: AsyncStream<Int>, eventTTL: Duration, logger: Logger,
                               whenListening: @escaping @Sendable () async -> Void) async throws {
         let (listening, listeningSink) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await controllers.run() }
             group.addTask { await controlPlane.runServiceAllocationRepair(logger: logger) }
+            group.addTask { await controlPlane.runEventExpiry(ttl: eventTTL, logger: logger) }
             group.addTask {
                 var ports = listening.makeAsyncIterator()
                 guard await ports.next() != nil else { return }

@@ -106,6 +106,9 @@ import Testing
         ("/apis/apps/v1/namespaces/default/deployments", "Deployment",
          #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"v"},"spec":{"foo":"bar","selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"i"}]}}}}"#,
          "spec.foo"),
+        ("/apis/apps/v1/namespaces/default/statefulsets", "StatefulSet",
+         #"{"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"v"},"spec":{"serviceName":"v","ordinalz":{"start":1},"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"i"}]}}}}"#,
+         "spec.ordinalz"),
     ]
 
     @Test func strictFieldValidationRefusesUnknownFields() async throws {

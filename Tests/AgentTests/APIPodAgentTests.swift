@@ -29,6 +29,12 @@ struct APIPodAgentTests {
             // The agent runs it under the API's uid and records where it came from.
             #expect(h.entry("web")?.pod.metadata.uid == pod.metadata.uid)
             #expect(h.entry("web")?.pod.isAPIPod == true)
+            // kubelet's Events for the start, about the container.
+            let started = await h.waitFor(30) { h.api.events.contains { $0.reason == "Started" } }
+            #expect(started)
+            let events = h.api.events.filter { ["Created", "Started"].contains($0.reason) }
+            #expect(events.map(\.message) == ["Created container: c", "Started container c"], "\(h.api.events)")
+            #expect(events.allSatisfy { $0.fieldPath == "spec.containers{c}" && $0.type == "Normal" && $0.podUID == pod.metadata.uid })
         }
     }
 
@@ -53,10 +59,42 @@ struct APIPodAgentTests {
             #expect(kill(pid, 0) != 0, "the container outlived its pod")
             // Deleted by the agent with grace 0 and the pod's uid, after its final status.
             #expect(h.api.deletes.map(\.uid) == [uid])
+            #expect(h.api.events.contains { $0.reason == "Killing" && $0.message == "Stopping container c" && $0.fieldPath == "spec.containers{c}" },
+                    "\(h.api.events)")
             let final = try #require(h.api.statusUpdates.last?.status)
             #expect(final.phase == "Failed", "\(final)")
             #expect(final.containerStatuses?.first?.state?.terminated?.exitCode == 137)
             #expect(h.leftovers().isEmpty, "\(h.leftovers())")
+        }
+    }
+
+    /// A crashing container and a failing liveness probe give kubelet's Warning Events: BackOff
+    /// for the restart back-off, Unhealthy for each failed probe, Killing for the restart.
+    @Test func crashesAndFailedProbesAreRecordedAsEvents() async throws {
+        let h = try await APIPodHarness()
+        defer { h.cleanUp() }
+        try await h.run {
+            _ = h.api.add(try boundPod("crash", command: ["sh", "-c", "exit 3"]))
+            var probed = try boundPod("probed")
+            probed.spec.containers[0].livenessProbe = Probe(exec: ExecAction(command: ["sh", "-c", "echo not alive; exit 1"]),
+                                                            periodSeconds: 1, failureThreshold: 1)
+            _ = h.api.add(probed)
+            h.start()
+            let recorded = await h.waitFor(90) {
+                let reasons = Set(h.api.events.map { "\($0.podName)/\($0.reason)" })
+                return reasons.isSuperset(of: ["crash/BackOff", "probed/Unhealthy", "probed/Killing"])
+            }
+            #expect(recorded, "\(h.api.events.map { "\($0.podName) \($0.reason): \($0.message)" })")
+            let backOff = h.api.events.first { $0.podName == "crash" && $0.reason == "BackOff" }
+            #expect(backOff?.type == "Warning" && backOff?.fieldPath == "spec.containers{c}")
+            #expect(backOff?.message.hasPrefix("Back-off restarting failed container c in pod crash_default(") == true, "\(String(describing: backOff))")
+            let unhealthy = h.api.events.first { $0.podName == "probed" && $0.reason == "Unhealthy" }
+            #expect(unhealthy?.type == "Warning")
+            // kubelet shows an exec probe's output; swiftlet's exec probes do not keep it yet.
+            #expect(unhealthy?.message == "Liveness probe failed: command exited with 1",
+                    "\(String(describing: unhealthy))")
+            #expect(h.api.events.contains { $0.podName == "probed" && $0.reason == "Killing"
+                && $0.message == "Container c failed liveness probe, will be restarted" })
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import KubeAPI
+import Synchronization
 import Testing
 @testable import Agent
 
@@ -118,6 +119,47 @@ import Testing
         let condition = try #require(await api.nodes["node1"]?.status.condition("DiskPressure"))
         #expect(condition.status == "False")
         #expect(condition.reason == "KubeletHasNoDiskPressure")
+    }
+
+    /// kubelet's node Events: Starting once, then one per owned condition that is new or
+    /// flips, after the status carrying it was written.
+    @Test func registrationAndConditionFlipsAreRecordedAsNodeEvents() async throws {
+        await api.setAssign("10.42.1.0/24")
+        let recorded = Mutex<[PodEventRecord]>([])
+        var settings = NodeSettings()
+        settings.pressureTransitionPeriod = .seconds(0)
+        let reporter = NodeStatusReporter(nodeName: "node1", settings: settings, api: api, host: host, clock: clock,
+                                          events: { event in recorded.withLock { $0.append(event) } })
+        #expect(await reporter.register())
+        func taken() -> [String] {
+            recorded.withLock { events in
+                defer { events = [] }
+                return events.map { "\($0.reason): \($0.message)" }
+            }
+        }
+        #expect(taken() == [
+            "Starting: Starting kubelet.",
+            "NodeHasSufficientMemory: Node node1 status is now: NodeHasSufficientMemory",
+            "NodeHasNoDiskPressure: Node node1 status is now: NodeHasNoDiskPressure",
+            "NodeHasSufficientPID: Node node1 status is now: NodeHasSufficientPID",
+            "NodeReady: Node node1 status is now: NodeReady",
+        ])
+        #expect(recorded.withLock { $0.isEmpty })
+        clock.advance(seconds: 10)
+        await reporter.syncNodeStatus()
+        #expect(taken().isEmpty, "nothing flipped")
+        host.change { $0.nodefs?.availableBytes = 1 * FakeNodeHost.gib } // below 10% of 100Gi
+        clock.advance(seconds: 10)
+        await reporter.syncNodeStatus()
+        #expect(taken() == ["NodeHasDiskPressure: Node node1 status is now: NodeHasDiskPressure"])
+        // Registration again (the Node was deleted) is no new start.
+        await api.delete(node: "node1")
+        clock.advance(seconds: 10)
+        await reporter.syncNodeStatus()
+        await reporter.syncNodeStatus()
+        #expect(!taken().contains { $0.hasPrefix("Starting") })
+        let nodeRecord = PodEventRecord.node("node1", type: "Normal", reason: "NodeReady", message: "")
+        #expect(nodeRecord.involvedKind == "Node" && nodeRecord.namespace == "default" && nodeRecord.podUID == "node1")
     }
 
     @Test func aConflictReadsTheNodeAgainAndRetries() async throws {

@@ -79,12 +79,26 @@ import TestSupport
         // kubelet's Events for the pull, as kubectl describe shows them.
         #expect(described.contains("Pulling") && described.contains("Pulling image \"\(image)\""), "\(described)")
         #expect(described.contains("Successfully pulled image \"\(image)\""), "\(described)")
+        // The start's Events go out in the background, as the status does: waited for.
+        let startEvents = await TestProcess.waitFor(30) {
+            let text = await cluster.query(["describe", "pods", "-l", "app=private"])
+            return text.contains("Created container: app") && text.contains("Started container app")
+        }
+        let describedAgain = await cluster.query(["describe", "pods", "-l", "app=private"])
+        #expect(startEvents, "\(describedAgain)")
         // The node lists the image in its status.
         let nodeImages = await TestProcess.waitFor(30) {
             await cluster.query(["get", "node", node.name, "-o", "jsonpath={.status.images[*].names}"]).contains(image)
         }
         let listedImages = await cluster.query(["get", "node", node.name, "-o", "jsonpath={.status.images}"])
         #expect(nodeImages, "\(listedImages)")
+        // The node's own Events, which kubectl describe finds by kubelet's node reference (uid = name).
+        let nodeEvents = await TestProcess.waitFor(30) {
+            let text = await cluster.query(["describe", "node", node.name])
+            return text.contains("Starting kubelet.") && text.contains("Node \(node.name) status is now: NodeReady")
+        }
+        let describedNode = await cluster.query(["describe", "node", node.name])
+        #expect(nodeEvents, "\(describedNode)")
 
         // An image of the same registry not on the node yet, without the secret: the registry
         // refuses, and the pod says why.

@@ -144,6 +144,46 @@ import Testing
         }
     }
 
+    /// Templates are kept as ControllerRevisions named `<ds>-<hash>` (the pods' hash label),
+    /// numbered in the order taken; an old template taken again is renumbered, not copied.
+    @Test func keepsTemplateRevisions() async throws {
+        try await withControllerCluster { cluster in
+            try await withKubelets(cluster) {
+                try await cluster.addNode("n1")
+                let daemonSet = try await cluster.client.create(.daemonSets, namespace: "default", Self.object(Self.daemonSetJSON("agent")))
+                @Sendable func revisions() async throws -> [String: Int64] {
+                    let items = try await cluster.client.list(.controllerRevisions, namespace: "default").items
+                    return Dictionary(uniqueKeysWithValues: items.map { ($0.name ?? "", $0.int(at: ["revision"])) })
+                }
+                @Sendable func podHash() async throws -> String? {
+                    try await podsByNode(cluster, "agent")["n1"]?.first?.labels["controller-revision-hash"]
+                }
+                try await wait("a pod and a revision") {
+                    let count = try await revisions().count
+                    return try await podHash() != nil && count == 1
+                }
+                let first = try #require(try await podHash())
+                #expect(try await revisions() == ["agent-\(first)": 1])
+                let revision = try #require(try await cluster.client.get(.controllerRevisions, namespace: "default", name: "agent-\(first)"))
+                #expect(revision.controllerRef?.uid == daemonSet.uid)
+                #expect(revision.labels["controller-revision-hash"] == first)
+                #expect(revision.value(at: ["data", "spec", "template", "$patch"])?.stringValue == "replace")
+
+                let image = #"{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"IMAGE"}]}}}}"#
+                _ = try await cluster.client.patch(.daemonSets, namespace: "default", name: "agent",
+                                                   JSONParser.parse(Array(image.replacingOccurrences(of: "IMAGE", with: "busybox:2").utf8)))
+                try await wait("the new template on n1") { try await podHash().map { $0 != first } ?? false }
+                let second = try #require(try await podHash())
+                #expect(try await revisions() == ["agent-\(first)": 1, "agent-\(second)": 2])
+
+                _ = try await cluster.client.patch(.daemonSets, namespace: "default", name: "agent",
+                                                   JSONParser.parse(Array(image.replacingOccurrences(of: "IMAGE", with: "busybox").utf8)))
+                try await wait("back at the first template") { try await podHash() == first }
+                try await wait("the first revision renumbered") { try await revisions() == ["agent-\(first)": 3, "agent-\(second)": 2] }
+            }
+        }
+    }
+
     @Test func rejectsBadDaemonSets() async throws {
         try await withTestAPI { api in
             func message(_ text: String) async throws -> String? {

@@ -68,6 +68,11 @@ import Testing
             #expect(manual.stdout == "job.batch/by-hand created\n", "\(manual.stderr)")
             let job = try await cluster.get(.jobs, "by-hand")
             #expect(job.annotations["cronjob.kubernetes.io/instantiate"] == "manual")
+            // kubectl makes the CronJob the Job's controller, so deleting the CronJob takes it along.
+            let owner = job.metadata["ownerReferences"]?.arrayValue?.first
+            let cronJob = try await cluster.get(.cronJobs, "nightly")
+            #expect(owner?["kind"]?.stringValue == "CronJob" && owner?["uid"]?.stringValue == cronJob.uid && owner?["controller"]?.boolValue == true,
+                    "\(job.metadata)")
             #expect(job.value(at: ["spec", "template", "spec", "containers"])?.arrayValue?.first?["image"]?.stringValue == "busybox")
             try await cluster.wait("its pod") { try await cluster.activePods("batch.kubernetes.io/job-name=by-hand").count == 1 }
 

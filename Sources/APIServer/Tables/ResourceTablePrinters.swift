@@ -16,6 +16,8 @@ enum ResourceTablePrinters {
         case ("apps", "deployments"): return deployments
         case ("apps", "replicasets"): return replicaSets
         case ("apps", "daemonsets"): return daemonSets
+        case ("apps", "statefulsets"): return AppsTablePrinters.statefulSets
+        case ("apps", "controllerrevisions"): return AppsTablePrinters.controllerRevisions
         case ("batch", "jobs"): return jobs
         case ("batch", "cronjobs"): return cronJobs
         case ("coordination.k8s.io", "leases"): return leases

@@ -1,0 +1,23 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `swiftlet server` refuses impossible flag values before it starts anything, naming the flag.
+@Suite struct ServerFlagTests {
+    @Test(arguments: [
+        (["--event-ttl", "0s"], "--event-ttl 0s: expected a positive duration such as 1h or 90m"),
+        (["--event-ttl", "an hour"], "--event-ttl an hour: expected a positive duration"),
+        (["--event-ttl=-1h"], "--event-ttl -1h: expected a positive duration"),
+        (["--service-cidr", "10.43.0.0/8"], "--service-cidr 10.43.0.0/8: expected an IPv4 network with a prefix of 12 to 30 bits"),
+        (["--advertise-address", "127.0.0.1"], "--advertise-address 127.0.0.1: expected an IPv4 address pods can reach"),
+    ])
+    func impossibleValuesAreRefusedByName(flags: [String], message: String) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flags-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (status, output) = await TestProcess.runAsync(
+            [ServerProcess.binary, "server", "--data-dir", directory, "--http-listen", "127.0.0.1:0", "--disable-agent"] + flags)
+        #expect(status != 0)
+        #expect(output.contains(message), "output: \(output)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/server/state.db"), "nothing was started")
+    }
+}
