@@ -167,6 +167,17 @@ struct ConfigVolumeTests {
         #expect(!((try? Self.env(optional)) ?? ["X="]).contains { $0.hasPrefix("X=") })
     }
 
+    @Test func staticPodsCannotUseConfigMapsOrSecretsInEnv() {
+        let pod = Self.pod(env: [EnvVar(name: "X", valueFrom: EnvVarSource(secretKeyRef: SecretKeySelector(name: "db", key: "password")))])
+        #expect(throws: RuntimeError.containerConfig(#"env X: secret "db" cannot be used by a pod that runs without an API server (static pod)"#)) {
+            try Self.env(pod, objects: .none)
+        }
+        let from = Self.pod(envFrom: [EnvFromSource(configMapRef: ConfigMapEnvSource(name: "app"))])
+        #expect(throws: RuntimeError.containerConfig(#"envFrom: configmap "app" cannot be used by a pod that runs without an API server (static pod)"#)) {
+            try Self.env(from, objects: .none)
+        }
+    }
+
     @Test func invalidEnvFromNamesAreSkippedAndReported() throws {
         let pod = Self.pod(envFrom: [EnvFromSource(secretRef: SecretEnvSource(name: "db"))])
         let env = try Self.env(pod)
