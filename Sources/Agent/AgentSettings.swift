@@ -24,6 +24,12 @@ public struct AgentSettings: Sendable {
     /// kubelet's `--enforce-node-allocatable=pods`: limit the pods' parent group to node
     /// allocatable at start (`NodeAllocatableCgroup`). Off unless asked (the CLI asks).
     public var enforceNodeAllocatable = false
+    /// How often the ConfigMaps and Secrets of running pods' volumes are read again and changed
+    /// volumes rewritten (kubelet's --sync-frequency, 1 minute).
+    public var configSyncPeriod: Duration = .seconds(60)
+    /// How soon a pod waiting for a missing ConfigMap, Secret or key looks again (FailedMount,
+    /// CreateContainerConfigError).
+    public var configRetry: Duration = .seconds(2)
 
     public init(podManifests: String, nodeName: String, logRoot: String = "/var/log/pods",
                 fileCheckFrequency: Duration = .seconds(20), backoffInitial: Duration = .seconds(10),

@@ -1,5 +1,6 @@
 import Foundation
 import KubeAPI
+import Runtime
 
 /// The part of the Kubernetes API the agent's pod sync uses: the pods bound to this node, their
 /// status, and the mirror pods of static pods. The agent does not talk HTTP itself; the CLI
@@ -36,6 +37,20 @@ public protocol PodAPI: Sendable {
     /// `GET /api/v1/namespaces/<ns>/secrets/<name>`: an image pull secret of a pod bound to this
     /// node (the Node authorizer lets a node read only those). `.notFound` when there is none.
     func getPullSecret(namespace: String, name: String) async throws -> PullSecret
+
+    /// `GET /api/v1/namespaces/<ns>/configmaps/<name>`: `data` and `binaryData` as bytes, and
+    /// whether it is immutable (kubelet's configmap manager). `.notFound` when there is none.
+    func getConfigMap(namespace: String, name: String) async throws -> ConfigObject
+
+    /// `GET /api/v1/namespaces/<ns>/secrets/<name>`: a Secret a pod's volumes or env refer to
+    /// (kubelet's secret manager). `.notFound` when there is none.
+    func getSecret(namespace: String, name: String) async throws -> ConfigObject
+
+    /// `POST /api/v1/namespaces/<ns>/serviceaccounts/<name>/token`: a TokenRequest for a token
+    /// bound to the pod (`boundObjectRef` kind Pod with its uid, as kubelet's token manager
+    /// asks); the token and when it expires.
+    func requestServiceAccountToken(namespace: String, serviceAccount: String, audiences: [String], expirationSeconds: Int64,
+                                    podName: String, podUID: String) async throws -> (token: String, expiration: Date)
 
     /// Records an Event about a pod (`POST /api/v1/namespaces/<ns>/events`; a repeat of the same
     /// reason and message raises the existing Event's `count`, as client-go's correlator does).

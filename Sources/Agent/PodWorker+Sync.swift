@@ -34,6 +34,9 @@ extension PodWorker {
                 send(.exited(name: name, attempt: latest.attempt))
             }
         }
+        // The env of exec probes and later starts needs the pod's objects: read them at once.
+        startConfigRefresh()
+        send(.refreshConfig)
         logger.info("pod recovered after restart", metadata: ["pod": "\(podDescription)", "containers": "\(found.count)"])
     }
 
@@ -41,9 +44,12 @@ extension PodWorker {
     func reconcile() async {
         guard !podFailed else { return }
         if sandbox == nil {
+            // kubelet's WaitForAttachAndMount: no sandbox until the volumes' objects exist.
+            guard await volumesReady() else { return }
             do {
-                sandbox = try runtime.createSandbox(for: pod)
+                sandbox = try runtime.createSandbox(for: pod, objects: configObjects)
                 sandboxError = nil
+                startConfigRefresh()
             } catch {
                 if sandboxError != "\(error)" {
                     record("Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: \(error)")
@@ -135,6 +141,13 @@ extension PodWorker {
                 requestImage(name)
                 continue
             }
+            // kubelet's generateContainerConfig: a missing ConfigMap, Secret or key keeps the
+            // container waiting (CreateContainerConfigError); the image stays ready for the retry.
+            if let problem = await environmentProblem(name) {
+                containerConfigFailed(name, problem)
+                continue
+            }
+            slot = slots[name] ?? slot
             if let previous = slot.previous {
                 // The previous start's directory and cgroup are not needed once the next one
                 // begins (its exit is kept in the slot, its log in the log directory).
@@ -217,6 +230,7 @@ extension PodWorker {
         let grace = min(terminationGrace ?? specGrace, specGrace)
         var running: [RunningContainer] = []
         var all: [RunningContainer] = []
+        configRefreshTask?.cancel()
         for name in initOrder + appOrder {
             slots[name]?.cancelTasks()
             if let current = slots[name]?.current { running.append(current); all.append(current) }

@@ -30,6 +30,8 @@ actor PodWorker {
         case detach
         /// The image check or pull for a container's next start ended.
         case image(name: String, outcome: ImageManager.Outcome)
+        /// Time to read the pod's ConfigMaps and Secrets again and update its volumes.
+        case refreshConfig
     }
 
     let pod: Pod
@@ -62,6 +64,13 @@ actor PodWorker {
     var sandboxError: String?
     var conditionTimes: [String: Date] = [:]
     var lastStatus: PodStatus?
+    /// The ConfigMaps and Secrets the pod refers to, as last read.
+    var configObjects = PodConfigObjects.none
+    /// The last FailedMount message recorded (repeats are not recorded again).
+    var lastMountFailure: String?
+    var configRefreshTask: Task<Void, Never>?
+    /// The tokens of the pod's `serviceAccountToken` projections.
+    var tokens = ServiceAccountTokens()
 
     private let events: AsyncStream<Event>
     private let continuation: AsyncStream<Event>.Continuation
@@ -106,6 +115,7 @@ actor PodWorker {
         for await event in events {
             if case .detach = event {
                 for name in initOrder + appOrder { slots[name]?.cancelTasks() }
+                configRefreshTask?.cancel()
                 break
             }
             await handle(event)
@@ -113,6 +123,7 @@ actor PodWorker {
             publishStatus()
             if finished { break }
         }
+        configRefreshTask?.cancel()
         continuation.finish()
     }
 
@@ -120,6 +131,8 @@ actor PodWorker {
         switch event {
         case .sync, .wake, .detach:
             break
+        case .refreshConfig:
+            await refreshConfig()
         case .image(let name, let outcome):
             imageArrived(name, outcome)
         case .terminate(let gracePeriod):

@@ -2,6 +2,7 @@ import Agent
 import Foundation
 import KubeAPI
 import KubeClient
+import Runtime
 
 /// The agent's `PodAPI` over the Kubernetes API: the pods bound to this node
 /// (`fieldSelector=spec.nodeName=<node>`), their status subresource, and mirror pods.
@@ -109,6 +110,70 @@ struct ClientPodAPI: PodAPI {
             try await client.get("/api/v1/namespaces/\(namespace)/secrets/\(name)", as: SecretBody.self)
         }
         return PullSecret(name: secret.metadata?.name ?? name, type: secret.type ?? "Opaque", data: secret.data ?? [:])
+    }
+
+    private struct ConfigMapBody: Decodable {
+        var data: [String: String]?
+        var binaryData: [String: Data]?
+        var immutable: Bool?
+    }
+
+    private struct SecretDataBody: Decodable {
+        var data: [String: Data]?
+        var immutable: Bool?
+    }
+
+    func getConfigMap(namespace: String, name: String) async throws -> ConfigObject {
+        let body = try await mapErrors {
+            try await client.get("/api/v1/namespaces/\(namespace)/configmaps/\(name)", as: ConfigMapBody.self)
+        }
+        var data = body.binaryData ?? [:]
+        for (key, value) in body.data ?? [:] { data[key] = Data(value.utf8) }
+        return ConfigObject(data: data, immutable: body.immutable ?? false)
+    }
+
+    func getSecret(namespace: String, name: String) async throws -> ConfigObject {
+        let body = try await mapErrors {
+            try await client.get("/api/v1/namespaces/\(namespace)/secrets/\(name)", as: SecretDataBody.self)
+        }
+        return ConfigObject(data: body.data ?? [:], immutable: body.immutable ?? false)
+    }
+
+    func requestServiceAccountToken(namespace: String, serviceAccount: String, audiences: [String], expirationSeconds: Int64,
+                                    podName: String, podUID: String) async throws -> (token: String, expiration: Date) {
+        struct Spec: Encodable {
+            var audiences: [String]
+            var expirationSeconds: Int64
+            var boundObjectRef: [String: String]
+        }
+        struct Body: Encodable {
+            var apiVersion = "authentication.k8s.io/v1"
+            var kind = "TokenRequest"
+            var spec: Spec
+        }
+        struct Answer: Decodable {
+            struct Status: Decodable {
+                var token: String
+                var expirationTimestamp: String
+            }
+            var status: Status
+        }
+        let body = Body(spec: Spec(audiences: audiences, expirationSeconds: expirationSeconds,
+                                   boundObjectRef: ["apiVersion": "v1", "kind": "Pod", "name": podName, "uid": podUID]))
+        let data = try await mapErrors {
+            try await client.send("POST", "/api/v1/namespaces/\(namespace)/serviceaccounts/\(serviceAccount)/token",
+                                  body: try JSONEncoder().encode(body))
+        }
+        let answer: Answer
+        do {
+            answer = try JSONDecoder().decode(Answer.self, from: data)
+        } catch {
+            throw PodAPIError.other("TokenRequest for serviceaccount \(namespace)/\(serviceAccount): unreadable answer: \(error)")
+        }
+        guard let expiration = Time(rfc3339: answer.status.expirationTimestamp)?.date else {
+            throw PodAPIError.other("TokenRequest for serviceaccount \(namespace)/\(serviceAccount): bad expirationTimestamp \"\(answer.status.expirationTimestamp)\"")
+        }
+        return (answer.status.token, expiration)
     }
 
     /// client-go's event recorder, in small: an Event named `<pod or node>.<16 hex digits>` (a hash of

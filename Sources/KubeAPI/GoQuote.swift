@@ -1,6 +1,6 @@
 /// Go's `strconv.Quote`, which Kubernetes uses (via `%q`) to show bad values in errors.
-enum GoQuote {
-    static func quote(_ text: String) -> String {
+public enum GoQuote {
+    public static func quote(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

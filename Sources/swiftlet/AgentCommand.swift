@@ -67,6 +67,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Seconds between re-reads of the manifest directory, besides inotify (kubelet's --file-check-frequency).")
     var fileCheckFrequency: Int = 20
 
+    @Option(help: "Seconds between re-reads of the ConfigMaps and Secrets of running pods' volumes; changed volumes are rewritten (kubelet's --sync-frequency, 60).")
+    var syncFrequency: Int = 60
+
     @Option(help: "Initial container restart back-off, in seconds (kubelet: 10).")
     var restartBackoffInitial: Double = 10
 
@@ -178,6 +181,7 @@ struct AgentCommand: AsyncParsableCommand {
         settings.node = nodeSettings
         settings.images = imageSettings
         settings.enforceNodeAllocatable = try nodeOptions.enforcesNodeAllocatable()
+        settings.configSyncPeriod = .seconds(max(syncFrequency, 1))
         if joinOnly {
             guard let credential = try await joinIfAsked(nodeName: name, retry: ClusterJoin.Retry(maximumAttempts: 5)) else {
                 throw CLIError("--join-only needs --server (or $SWIFTLET_URL) and a token")

@@ -1,6 +1,7 @@
 import Agent
 import Foundation
 import KubeAPI
+import Runtime
 import Synchronization
 
 /// An in-memory API server for the pod calls of `PodAPI`, behaving like kube-apiserver where the
@@ -38,6 +39,11 @@ final class FakePodAPI: PodAPI {
         var secrets: [String: PullSecret] = [:]
         var secretReads: [String] = []
         var events: [PodEventRecord] = []
+        /// ConfigMaps and Secrets for volumes and env, by "namespace/name".
+        var configMaps: [String: ConfigObject] = [:]
+        var configSecrets: [String: ConfigObject] = [:]
+        var configReads: [String] = []
+        var tokenRequests: [String] = []
     }
     private let state = Mutex(State())
 
@@ -129,6 +135,47 @@ final class FakePodAPI: PodAPI {
             return secret
         }
     }
+
+    func getConfigMap(namespace: String, name: String) async throws -> ConfigObject {
+        try state.withLock { state in
+            state.configReads.append("configmaps/\(namespace)/\(name)")
+            guard let object = state.configMaps["\(namespace)/\(name)"] else {
+                throw PodAPIError.notFound("configmaps \"\(name)\" not found")
+            }
+            return object
+        }
+    }
+
+    func getSecret(namespace: String, name: String) async throws -> ConfigObject {
+        try state.withLock { state in
+            state.configReads.append("secrets/\(namespace)/\(name)")
+            guard let object = state.configSecrets["\(namespace)/\(name)"] else {
+                throw PodAPIError.notFound("secrets \"\(name)\" not found")
+            }
+            return object
+        }
+    }
+
+    func setConfigMap(_ namespace: String, _ name: String, _ object: ConfigObject?) {
+        state.withLock { $0.configMaps["\(namespace)/\(name)"] = object }
+    }
+
+    func setSecret(_ namespace: String, _ name: String, _ object: ConfigObject?) {
+        state.withLock { $0.configSecrets["\(namespace)/\(name)"] = object }
+    }
+
+    var configReads: [String] { state.withLock { $0.configReads } }
+
+    /// Issues `token-<n>` valid for the seconds asked, recording each request.
+    func requestServiceAccountToken(namespace: String, serviceAccount: String, audiences: [String], expirationSeconds: Int64,
+                                    podName: String, podUID: String) async throws -> (token: String, expiration: Date) {
+        state.withLock { state in
+            state.tokenRequests.append("\(namespace)/\(serviceAccount) pod=\(podName)/\(podUID) audiences=\(audiences) seconds=\(expirationSeconds)")
+            return ("token-\(state.tokenRequests.count)", Date().addingTimeInterval(TimeInterval(expirationSeconds)))
+        }
+    }
+
+    var tokenRequests: [String] { state.withLock { $0.tokenRequests } }
 
     func recordEvent(_ event: PodEventRecord) async throws {
         state.withLock { $0.events.append(event) }

@@ -1,6 +1,7 @@
 import Agent
 import Foundation
 import KubeAPI
+import Runtime
 import Synchronization
 import Testing
 
@@ -118,6 +119,17 @@ final class FailingListAPI: PodAPI {
     func createPod(_ pod: Pod) async throws -> Pod { try await inner.createPod(pod) }
     func getPullSecret(namespace: String, name: String) async throws -> PullSecret {
         try await inner.getPullSecret(namespace: namespace, name: name)
+    }
+    func getConfigMap(namespace: String, name: String) async throws -> ConfigObject {
+        try await inner.getConfigMap(namespace: namespace, name: name)
+    }
+    func getSecret(namespace: String, name: String) async throws -> ConfigObject {
+        try await inner.getSecret(namespace: namespace, name: name)
+    }
+    func requestServiceAccountToken(namespace: String, serviceAccount: String, audiences: [String], expirationSeconds: Int64,
+                                    podName: String, podUID: String) async throws -> (token: String, expiration: Date) {
+        try await inner.requestServiceAccountToken(namespace: namespace, serviceAccount: serviceAccount, audiences: audiences,
+                                                   expirationSeconds: expirationSeconds, podName: podName, podUID: podUID)
     }
     func recordEvent(_ event: PodEventRecord) async throws { try await inner.recordEvent(event) }
 }

@@ -54,7 +54,23 @@ struct SecretStrategy: ResourceStrategy {
                                 detail: "field is immutable"),
             ])
         }
+        let errors = Self.immutableErrors(object, old: old, fields: ["data"])
+        if !errors.isEmpty { throw APIError.invalid(kind: "Secret", group: "", name: object.name ?? "", errors: errors) }
         return []
+    }
+
+    /// ValidateSecretUpdate / ValidateConfigMapUpdate: once `immutable: true` is set, it stays
+    /// set and the data fields never change ("field is immutable when `immutable` is set").
+    static func immutableErrors(_ object: KubeObject, old: KubeObject, fields: [String]) -> [ValidationError] {
+        guard old.fields["immutable"] == .bool(true) else { return [] }
+        var errors: [ValidationError] = []
+        if object.fields["immutable"] != .bool(true) {
+            errors.append(ValidationError(type: .forbidden, field: "immutable", detail: "field is immutable when `immutable` is set"))
+        }
+        for field in fields where (object.fields[field] ?? .object([:])) != (old.fields[field] ?? .object([:])) {
+            errors.append(ValidationError(type: .forbidden, field: field, detail: "field is immutable when `immutable` is set"))
+        }
+        return errors
     }
 
     private func normalize(_ object: inout KubeObject) throws(APIError) {
@@ -115,6 +131,8 @@ struct ConfigMapStrategy: ResourceStrategy {
 
     func prepareForUpdate(_ object: inout KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> [String] {
         try validate(object)
+        let errors = SecretStrategy.immutableErrors(object, old: old, fields: ["data", "binaryData"])
+        if !errors.isEmpty { throw APIError.invalid(kind: "ConfigMap", group: "", name: object.name ?? "", errors: errors) }
         return []
     }
 

@@ -10,10 +10,13 @@ public struct PodRuntimeInfo: Sendable, Equatable {
     public var hostname: String
     /// The Service variables of the container being started (`ServiceEnvironment`).
     public var serviceVariables: [ServiceVariable]
+    /// The ConfigMaps and Secrets its env and envFrom refer to, as the agent read them.
+    public var configObjects: PodConfigObjects
 
     public init(nodeName: String, hostIP: String? = nil, podIP: String? = nil, hostname: String,
-                serviceVariables: [ServiceVariable] = []) {
+                serviceVariables: [ServiceVariable] = [], configObjects: PodConfigObjects = .none) {
         self.nodeName = nodeName
+        self.configObjects = configObjects
         self.hostIP = hostIP
         self.podIP = podIP
         self.hostname = hostname
@@ -22,7 +25,7 @@ public struct PodRuntimeInfo: Sendable, Equatable {
 }
 
 /// The container's environment: the image's Env, HOSTNAME (as containerd sets it), then the
-/// container's `env` in order, each value `$(VAR)`-expanded against the entries before it and
+/// container's `envFrom` (ConfigMaps and Secrets, each key with the prefix), then its `env` in order, each value `$(VAR)`-expanded against the entries before it and
 /// the Service variables, then the Service variables the container did not set itself
 /// (kubelet's makeEnvironmentVariables). Later entries replace earlier ones in place.
 public enum EnvironmentBuilder {
@@ -46,6 +49,10 @@ public enum EnvironmentBuilder {
         // expansion, as in kubelet.
         let services = Dictionary(info.serviceVariables.map { ($0.name, $0.value) }, uniquingKeysWith: { _, last in last })
         var declared: [String: String] = [:]
+        for (name, value) in try fromSources(pod: pod, container: container, objects: info.configObjects).variables {
+            declared[name] = value
+            set(name, value)
+        }
         for variable in container.env ?? [] {
             let value: String?
             if let source = variable.valueFrom {
@@ -82,14 +89,95 @@ public enum EnvironmentBuilder {
             return try resourceValue(resource, pod: pod, container: container, variable: name)
         }
         if let ref = source.configMapKeyRef {
-            if ref.optional == true { return nil }
-            throw RuntimeError.unsupported("env \(name): configMapKeyRef \(ref.name ?? "")/\(ref.key) needs an API server; pods run without one cannot use ConfigMaps")
+            return try key(ref.key, of: .configMap, name: ref.name ?? "", optional: ref.optional ?? false, pod: pod,
+                           objects: info.configObjects, variable: name)
         }
         if let ref = source.secretKeyRef {
-            if ref.optional == true { return nil }
-            throw RuntimeError.unsupported("env \(name): secretKeyRef \(ref.name ?? "")/\(ref.key) needs an API server; pods run without one cannot use Secrets")
+            return try key(ref.key, of: .secret, name: ref.name ?? "", optional: ref.optional ?? false, pod: pod,
+                           objects: info.configObjects, variable: name)
         }
         throw RuntimeError.invalidContainer(container.name, "env \(name): valueFrom has no source")
+    }
+
+    /// Checks the container's references to ConfigMaps and Secrets against `objects` without
+    /// building the environment: throws `RuntimeError.containerConfig` with kubelet's message
+    /// for a missing object or key; returns the envFrom keys skipped as invalid names.
+    public static func checkReferences(pod: Pod, container: Container, objects: PodConfigObjects) throws
+        -> [(source: String, keys: [String])] {
+        for variable in container.env ?? [] {
+            if let ref = variable.valueFrom?.configMapKeyRef {
+                _ = try key(ref.key, of: .configMap, name: ref.name ?? "", optional: ref.optional ?? false, pod: pod,
+                            objects: objects, variable: variable.name)
+            }
+            if let ref = variable.valueFrom?.secretKeyRef {
+                _ = try key(ref.key, of: .secret, name: ref.name ?? "", optional: ref.optional ?? false, pod: pod,
+                            objects: objects, variable: variable.name)
+            }
+        }
+        return try fromSources(pod: pod, container: container, objects: objects).invalid
+    }
+
+    /// One key of a ConfigMap or Secret, with kubelet's makeEnvironmentVariables messages;
+    /// nil (the variable is left out) when the reference is optional and the object or key missing.
+    static func key(_ key: String, of kind: VolumePayloads.Kind, name: String, optional: Bool, pod: Pod,
+                    objects: PodConfigObjects, variable: String) throws -> String? {
+        let namespace = pod.metadata.namespace ?? "default"
+        guard objects.fromAPIServer else {
+            if optional { return nil }
+            throw RuntimeError.containerConfig("env \(variable): \(kind.resource) \"\(name)\" cannot be used by a pod that runs without an API server (static pod)")
+        }
+        guard let object = kind == .configMap ? objects.configMaps[name] : objects.secrets[name] else {
+            if optional { return nil }
+            throw RuntimeError.containerConfig("\(kind.resource) \"\(name)\" not found")
+        }
+        guard let data = object.data[key] else {
+            if optional { return nil }
+            throw RuntimeError.containerConfig("couldn't find key \(key) in \(kind == .configMap ? "ConfigMap" : "Secret") \(namespace)/\(name)")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The variables of the container's `envFrom` in order (a later source's key replaces an
+    /// earlier one's), and the keys skipped as invalid variable names per source, for kubelet's
+    /// InvalidEnvironmentVariableNames event.
+    public static func fromSources(pod: Pod, container: Container, objects: PodConfigObjects) throws
+        -> (variables: [(String, String)], invalid: [(source: String, keys: [String])]) {
+        var variables: [(String, String)] = []
+        var invalid: [(source: String, keys: [String])] = []
+        let namespace = pod.metadata.namespace ?? "default"
+        for source in container.envFrom ?? [] {
+            let kind: VolumePayloads.Kind = source.configMapRef != nil ? .configMap : .secret
+            let name = source.configMapRef?.name ?? source.secretRef?.name ?? ""
+            let optional = source.configMapRef?.optional ?? source.secretRef?.optional ?? false
+            guard objects.fromAPIServer else {
+                if optional { continue }
+                throw RuntimeError.containerConfig("envFrom: \(kind.resource) \"\(name)\" cannot be used by a pod that runs without an API server (static pod)")
+            }
+            guard let object = kind == .configMap ? objects.configMaps[name] : objects.secrets[name] else {
+                if optional { continue }
+                throw RuntimeError.containerConfig("\(kind.resource) \"\(name)\" not found")
+            }
+            var skipped: [String] = []
+            for key in object.data.keys.sorted() {
+                let variable = (source.prefix ?? "") + key
+                guard isValidName(variable) else {
+                    skipped.append(key)
+                    continue
+                }
+                variables.removeAll { $0.0 == variable }
+                variables.append((variable, String(decoding: object.data[key] ?? Data(), as: UTF8.self)))
+            }
+            if !skipped.isEmpty {
+                invalid.append(("\(kind == .configMap ? "configMap" : "secret") \(namespace)/\(name)", skipped))
+            }
+        }
+        return (variables, invalid)
+    }
+
+    /// kubelet's check of envFrom names (IsRelaxedEnvVarName, on by default since 1.32):
+    /// non-empty printable ASCII without '='.
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && !name.unicodeScalars.contains { $0.value < 0x20 || $0.value > 0x7E || $0 == "=" }
     }
 
     static func fieldValue(_ path: String, pod: Pod, info: PodRuntimeInfo, variable: String) throws -> String {

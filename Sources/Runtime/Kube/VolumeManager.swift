@@ -3,12 +3,17 @@ import Glibc
 import KubeAPI
 
 /// Volumes of a pod on the node: emptyDir directories (tmpfs for `medium: Memory`) under the
-/// pod directory, hostPath checks by `type`, and the bind mounts each container gets.
-/// Sources that need an API server (configMap, secret, projected, PVC) are refused clearly.
+/// pod directory, hostPath checks by `type`, configMap, secret, downwardAPI and projected
+/// volumes written by the atomic writer (Secrets on tmpfs), and the bind mounts each container
+/// gets. Static pods (no API server) cannot use configMap or secret sources; PVCs are refused.
 public enum VolumeManager {
     /// Creates what the pod's volumes need on the host. Idempotent.
-    public static func prepare(pod: Pod, layout: PodLayout) throws {
+    public static func prepare(pod: Pod, layout: PodLayout, objects: PodConfigObjects = .none) throws {
         for volume in pod.spec.volumes ?? [] {
+            if PodConfigReferences.isAPIVolume(volume) {
+                try writeAPIVolume(volume, pod: pod, layout: layout, objects: objects)
+                continue
+            }
             if let emptyDir = volume.emptyDir {
                 let path = layout.emptyDir(volume.name)
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -24,8 +29,61 @@ public enum VolumeManager {
             } else if let hostPath = volume.hostPath {
                 try checkHostPath(hostPath.path, type: hostPath.type ?? "")
             } else {
-                throw RuntimeError.unsupported("volume \"\(volume.name)\": only emptyDir and hostPath volumes are supported by pods that run without an API server")
+                throw RuntimeError.unsupported("volume \"\(volume.name)\": only emptyDir, hostPath, configMap, secret, downwardAPI and projected volumes are supported")
             }
+        }
+    }
+
+    /// Rewrites the pod's configMap, secret, downwardAPI and projected volumes from `objects`
+    /// (kubelet's periodic remount of these volumes): the names of those that changed, and the
+    /// errors of those that could not be written. A volume whose source went missing keeps its
+    /// last content, as in kubelet.
+    public static func update(pod: Pod, layout: PodLayout, objects: PodConfigObjects) -> (changed: [String], errors: [RuntimeError]) {
+        var changed: [String] = []
+        var errors: [RuntimeError] = []
+        for volume in pod.spec.volumes ?? [] where PodConfigReferences.isAPIVolume(volume) {
+            do {
+                if try writeAPIVolume(volume, pod: pod, layout: layout, objects: objects) { changed.append(volume.name) }
+            } catch let error as RuntimeError {
+                errors.append(error)
+            } catch {
+                errors.append(.volume(volume.name, "\(error)"))
+            }
+        }
+        return (changed, errors)
+    }
+
+    /// Where an API volume lives in the pod directory (kubelet's plugin directory names).
+    public static func apiVolumePath(_ volume: Volume, layout: PodLayout) -> String {
+        let plugin = volume.configMap != nil ? "configmap" : volume.secret != nil ? "secret"
+            : volume.downwardAPI != nil ? "downward-api" : "projected"
+        return layout.directory + "/volumes/kubernetes.io~" + plugin + "/" + volume.name
+    }
+
+    @discardableResult
+    static func writeAPIVolume(_ volume: Volume, pod: Pod, layout: PodLayout, objects: PodConfigObjects) throws -> Bool {
+        let payload: [String: FileProjection]
+        do {
+            payload = try VolumePayloads.payload(for: volume, pod: pod, objects: objects)
+        } catch let error as ConfigSourceError {
+            throw RuntimeError.volume(volume.name, error.message)
+        }
+        let path = apiVolumePath(volume, layout: layout)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        chmod(path, 0o755)
+        // Secrets never touch the node's disk: the volume is a tmpfs of its own (kubelet wraps
+        // secret and projected volumes in a memory-backed emptyDir).
+        if VolumePayloads.needsMemory(volume) && !isMountPoint(path) {
+            guard mount("tmpfs", path, "tmpfs", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), "mode=0755") == 0 else {
+                throw SystemError("mount tmpfs", path)
+            }
+        }
+        let group = pod.spec.securityContext?.fsGroup.flatMap { gid_t(exactly: $0) }
+        if let group, chown(path, uid_t.max, group) != 0 { throw SystemError("chown", path) }
+        do {
+            return try AtomicWriter(target: path, group: group).write(payload)
+        } catch let error as AtomicWriter.InvalidPath {
+            throw RuntimeError.volume(volume.name, error.description)
         }
     }
 
@@ -34,6 +92,9 @@ public enum VolumeManager {
     public static func release(pod: Pod, layout: PodLayout) {
         for volume in pod.spec.volumes ?? [] where volume.emptyDir?.medium == "Memory" {
             _ = umount2(layout.emptyDir(volume.name), Int32(MNT_DETACH))
+        }
+        for volume in pod.spec.volumes ?? [] where PodConfigReferences.isAPIVolume(volume) && VolumePayloads.needsMemory(volume) {
+            _ = umount2(apiVolumePath(volume, layout: layout), Int32(MNT_DETACH))
         }
     }
 
@@ -45,8 +106,12 @@ public enum VolumeManager {
                 throw RuntimeError.invalidContainer(container.name, "volumeMounts: volume \"\(mount.name)\" not found")
             }
             let base: String
+            // kubelet mounts API volumes read-only whatever the mount says (ReadOnlyAPIDataVolumes).
+            let apiVolume = PodConfigReferences.isAPIVolume(volume)
             if volume.emptyDir != nil {
                 base = layout.emptyDir(volume.name)
+            } else if apiVolume {
+                base = apiVolumePath(volume, layout: layout)
             } else if let hostPath = volume.hostPath {
                 base = hostPath.path
             } else {
@@ -72,7 +137,7 @@ public enum VolumeManager {
             }
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory)
-            mounts.append(.bind(source, to: mount.mountPath, readonly: mount.readOnly ?? false,
+            mounts.append(.bind(source, to: mount.mountPath, readonly: apiVolume || (mount.readOnly ?? false),
                                 file: exists && !isDirectory.boolValue))
         }
         return mounts

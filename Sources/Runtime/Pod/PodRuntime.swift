@@ -39,8 +39,9 @@ public final class PodRuntime: Sendable {
     }
 
     /// Creates the pod's directory, namespaces, volumes, hosts files and cgroup. On failure
-    /// everything already made is released.
-    public func createSandbox(for pod: Pod) throws -> RunningSandbox {
+    /// everything already made is released. `objects` are the ConfigMaps and Secrets the pod's
+    /// volumes refer to (none for static pods).
+    public func createSandbox(for pod: Pod, objects: PodConfigObjects = .none) throws -> RunningSandbox {
         guard let uid = pod.metadata.uid, !uid.isEmpty, !uid.contains("/"), uid != "..", uid != "." else {
             throw RuntimeError.invalidContainer(pod.metadata.name ?? "", "pod has no valid metadata.uid")
         }
@@ -65,7 +66,7 @@ public final class PodRuntime: Sendable {
             }
             sandbox = try PodSandbox.create(directory: layout.namespaces, hostname: hostname,
                                             hostNetwork: pod.spec.hostNetwork ?? false, sharedPID: pausePath)
-            try VolumeManager.prepare(pod: pod, layout: layout)
+            try VolumeManager.prepare(pod: pod, layout: layout, objects: objects)
             if let network, pod.spec.hostNetwork != true, let netns = sandbox?.networkNamespace {
                 podIPs = try network.setUp(podUID: uid, netns: netns, hostPorts: Self.hostPorts(pod)).ips
             }
@@ -88,7 +89,16 @@ public final class PodRuntime: Sendable {
         }
         let info = PodRuntimeInfo(nodeName: nodeName, podIP: podIPs.first, hostname: hostname)
         logger.info("pod sandbox created", metadata: ["pod": "\(pod.metadata.namespace ?? "default")/\(pod.metadata.name ?? "")"])
-        return RunningSandbox(pod: pod, layout: layout, sandbox: sandbox!, info: info, cgroup: cgroup)
+        let running = RunningSandbox(pod: pod, layout: layout, sandbox: sandbox!, info: info, cgroup: cgroup)
+        running.configObjects = objects
+        return running
+    }
+
+    /// Rewrites the sandbox's configMap, secret, downwardAPI and projected volumes from newly
+    /// read objects (atomically, each volume seen whole): the names that changed and the
+    /// volumes that could not be written.
+    public func updateVolumes(_ sandbox: RunningSandbox, objects: PodConfigObjects) -> (changed: [String], errors: [RuntimeError]) {
+        VolumeManager.update(pod: sandbox.pod, layout: sandbox.layout, objects: objects)
     }
 
     /// Where a container's stdout and stderr go.
@@ -214,6 +224,7 @@ public final class PodRuntime: Sendable {
     /// container start (and a running container keeps the ones it started with).
     func containerInfo(_ sandbox: RunningSandbox) -> PodRuntimeInfo {
         var info = sandbox.info
+        info.configObjects = sandbox.configObjects
         if let services {
             info.serviceVariables = ServiceEnvironment.variables(for: sandbox.pod, services: services.services())
         }

@@ -2,6 +2,7 @@ import CShims
 import Foundation
 import Glibc
 import KubeAPI
+import Synchronization
 
 /// A pod whose sandbox exists: namespaces, volumes, hosts files and the pod cgroup.
 public final class RunningSandbox: Sendable {
@@ -10,6 +11,14 @@ public final class RunningSandbox: Sendable {
     public let sandbox: PodSandbox
     public let info: PodRuntimeInfo
     public let cgroup: String
+    /// The ConfigMaps and Secrets the pod's containers' env refers to, as last read by the agent
+    /// (container starts and exec probes build the environment from them).
+    private let configObjectsState = Mutex(PodConfigObjects.none)
+
+    public var configObjects: PodConfigObjects {
+        get { configObjectsState.withLock { $0 } }
+        set { configObjectsState.withLock { $0 = newValue } }
+    }
 
     init(pod: Pod, layout: PodLayout, sandbox: PodSandbox, info: PodRuntimeInfo, cgroup: String) {
         self.pod = pod

@@ -1,0 +1,190 @@
+import Foundation
+import KubeAPI
+import Runtime
+
+/// The pod's ConfigMaps and Secrets: volumes set up only once their objects exist (FailedMount
+/// otherwise, containers stay ContainerCreating, retried), env checked before each container
+/// start (CreateContainerConfigError with kubelet's message, retried), and the volumes
+/// rewritten every sync period when their objects changed (not for subPath mounts, which bind
+/// the file as it was, as in Kubernetes).
+extension PodWorker {
+    var configSource: PodConfigSource {
+        PodConfigSource(api: pod.isAPIPod ? images.api : nil, namespace: pod.metadata.namespace ?? "default")
+    }
+
+    /// Every ConfigMap and Secret the pod refers to (volumes and all containers' env).
+    var allReferences: PodConfigReferences {
+        var references = PodConfigReferences.volumes(of: pod)
+        for container in pod.spec.containers + (pod.spec.initContainers ?? []) {
+            let env = PodConfigReferences.environment(of: container)
+            references.configMaps.formUnion(env.configMaps)
+            references.secrets.formUnion(env.secrets)
+        }
+        return references
+    }
+
+    var apiVolumes: [Volume] { (pod.spec.volumes ?? []).filter(PodConfigReferences.isAPIVolume) }
+
+    /// Files the objects read for `references` into `configObjects` (a name not found is
+    /// removed), and hands them to the sandbox for env and exec probes.
+    func remember(_ objects: PodConfigObjects, for references: PodConfigReferences) {
+        configObjects.fromAPIServer = objects.fromAPIServer
+        for name in references.configMaps { configObjects.configMaps[name] = objects.configMaps[name] }
+        for name in references.secrets { configObjects.secrets[name] = objects.secrets[name] }
+        sandbox?.configObjects = configObjects
+    }
+
+    /// Whether the pod's API volumes can be written now: every non-optional object and key
+    /// exists. Otherwise a FailedMount event, and a new look after `configRetry`.
+    func volumesReady() async -> Bool {
+        let volumes = apiVolumes
+        guard !volumes.isEmpty else { return true }
+        let references = PodConfigReferences.volumes(of: pod)
+        do {
+            remember(try await configSource.read(references, known: configObjects), for: references)
+        } catch {
+            failedMount(volumes[0].name, "\(error)")
+            return false
+        }
+        do {
+            try await refreshTokens()
+        } catch let failure as TokenFailure {
+            failedMount(failure.volume, "failed to fetch token: \(failure.error)")
+            return false
+        } catch {
+            failedMount(volumes[0].name, "failed to fetch token: \(error)")
+            return false
+        }
+        for volume in volumes {
+            do {
+                // The writer's path rules too: a hostile item path is a FailedMount, not a sandbox error.
+                for path in try VolumePayloads.payload(for: volume, pod: pod, objects: configObjects).keys {
+                    try AtomicWriter.validate(path: path)
+                }
+            } catch {
+                failedMount(volume.name, "\(error)")
+                return false
+            }
+        }
+        lastMountFailure = nil
+        return true
+    }
+
+    /// kubelet's `FailedMount` warning; the containers stay waiting in ContainerCreating.
+    func failedMount(_ volume: String, _ message: String) {
+        let text = "MountVolume.SetUp failed for volume \"\(volume)\" : \(message)"
+        if text != lastMountFailure {
+            lastMountFailure = text
+            recordEvent(type: "Warning", reason: "FailedMount", message: text, fieldPath: nil)
+        }
+        scheduleWake(appOrder.first ?? "", at: Date().addingTimeInterval(settings.configRetry.seconds))
+    }
+
+    /// Checks a container's env references before its start. Returns kubelet's message when an
+    /// object or key is missing (the container then waits in CreateContainerConfigError).
+    func environmentProblem(_ name: String) async -> String? {
+        guard let container = slots[name]?.spec else { return nil }
+        let references = PodConfigReferences.environment(of: container)
+        guard !references.isEmpty else { return nil }
+        do {
+            remember(try await configSource.read(references, known: configObjects), for: references)
+            let invalid = try EnvironmentBuilder.checkReferences(pod: pod, container: container, objects: configObjects)
+            for (source, keys) in invalid {
+                // kubelet's makeEnvironmentVariables warning, one per envFrom source.
+                recordEvent(type: "Warning", reason: "InvalidEnvironmentVariableNames",
+                            message: "Keys [\(keys.joined(separator: ", "))] from the EnvFrom \(source) were skipped since they are considered invalid environment variable names.",
+                            fieldPath: fieldPath(name))
+            }
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// A container whose env cannot be built yet: waiting, kubelet's `Failed` event
+    /// ("Error: ..."), and another try after `configRetry`.
+    func containerConfigFailed(_ name: String, _ message: String) {
+        guard var slot = slots[name] else { return }
+        if slot.waitingMessage != message || slot.waitingReason != "CreateContainerConfigError" {
+            recordEvent(type: "Warning", reason: "Failed", message: "Error: \(message)", fieldPath: fieldPath(name))
+        }
+        slot.waitingReason = "CreateContainerConfigError"
+        slot.waitingMessage = message
+        slots[name] = slot
+        scheduleWake(name, at: Date().addingTimeInterval(settings.configRetry.seconds))
+    }
+
+    /// Reads the pod's objects again and rewrites the volumes whose content changed (kubelet's
+    /// periodic sync, every `configSyncPeriod`).
+    func refreshConfig() async {
+        guard let sandbox, !terminating, pod.isAPIPod else { return }
+        let references = allReferences
+        guard !references.isEmpty || !apiVolumes.isEmpty else { return }
+        do {
+            remember(try await configSource.read(references, known: configObjects), for: references)
+        } catch {
+            logger.warning("ConfigMaps and Secrets not read again", metadata: ["pod": "\(podDescription)", "error": "\(error)"])
+            return
+        }
+        do {
+            try await refreshTokens()
+        } catch {
+            // The old token stays in place until it can be replaced (kubelet keeps it too).
+            logger.warning("service account token not refreshed", metadata: ["pod": "\(podDescription)", "error": "\(error)"])
+        }
+        let result = runtime.updateVolumes(sandbox, objects: configObjects)
+        if !result.changed.isEmpty {
+            logger.info("volumes updated", metadata: ["pod": "\(podDescription)", "volumes": "\(result.changed.joined(separator: ","))"])
+        }
+        for error in result.errors {
+            recordEvent(type: "Warning", reason: "FailedMount", message: "\(error)", fieldPath: nil)
+        }
+    }
+
+    /// Requests the pod's service account tokens that are missing or due (TokenRequest bound to
+    /// the pod by uid), into `configObjects`.
+    func refreshTokens() async throws {
+        let sources = ServiceAccountTokenSource.all(in: pod)
+        guard !sources.isEmpty, pod.isAPIPod, let api = images.api else { return }
+        let account = (pod.spec.serviceAccountName ?? "").isEmpty ? "default" : pod.spec.serviceAccountName ?? "default"
+        for source in tokens.due(sources, now: Date()) {
+            let issued = Date()
+            do {
+                let answer = try await api.requestServiceAccountToken(
+                    namespace: pod.metadata.namespace ?? "default", serviceAccount: account, audiences: source.audiences,
+                    expirationSeconds: source.expirationSeconds, podName: pod.metadata.name ?? "", podUID: pod.metadata.uid ?? "")
+                tokens.store(ServiceAccountTokens.Entry(token: answer.token, issued: issued, expiration: answer.expiration), for: source.key)
+                configObjects.serviceAccountTokens[source.key] = answer.token
+            } catch {
+                throw TokenFailure(volume: String(source.key.split(separator: "/").first ?? ""), error: error)
+            }
+        }
+        sandbox?.configObjects = configObjects
+    }
+
+    /// Sends `.refreshConfig` every sync period while the worker lives.
+    func startConfigRefresh() {
+        guard configRefreshTask == nil, pod.isAPIPod, !allReferences.isEmpty || !apiVolumes.isEmpty else { return }
+        let period = settings.configSyncPeriod
+        configRefreshTask = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: period)
+                guard let self, !Task.isCancelled else { return }
+                self.send(.refreshConfig)
+            }
+        }
+    }
+
+    func recordEvent(type: String, reason: String, message: String, fieldPath: String?) {
+        recorder.record(PodEventRecord(
+            namespace: pod.metadata.namespace ?? "default", podName: pod.metadata.name ?? "",
+            podUID: pod.metadata.uid ?? "", fieldPath: fieldPath, type: type, reason: reason, message: message))
+    }
+}
+
+/// A TokenRequest that failed, and for which volume.
+struct TokenFailure: Error, CustomStringConvertible {
+    let volume: String
+    let error: any Error
+    var description: String { "\(error)" }
+}
