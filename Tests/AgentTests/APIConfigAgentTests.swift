@@ -44,7 +44,11 @@ import Testing
             }
             #expect(configError, "\(String(describing: waiting))")
             #expect(waiting?.message == #"configmap "env-cm" not found"#)
-            #expect(h.api.events.contains { $0.reason == "Failed" && $0.message == #"Error: configmap "env-cm" not found"# && $0.fieldPath == "spec.containers{c}" })
+            // Events go out in the background: the status may be there first.
+            let failedEvent = await h.waitFor(30) {
+                h.api.events.contains { $0.reason == "Failed" && $0.message == #"Error: configmap "env-cm" not found"# && $0.fieldPath == "spec.containers{c}" }
+            }
+            #expect(failedEvent, "\(h.api.events.map(\.message))")
 
             // 3. A key missing in it is named; once it is there, the container runs.
             h.api.setConfigMap("default", "env-cm", ConfigObject(data: ["other": Data("x".utf8)]))

@@ -59,8 +59,10 @@ struct APIPodAgentTests {
             #expect(kill(pid, 0) != 0, "the container outlived its pod")
             // Deleted by the agent with grace 0 and the pod's uid, after its final status.
             #expect(h.api.deletes.map(\.uid) == [uid])
-            #expect(h.api.events.contains { $0.reason == "Killing" && $0.message == "Stopping container c" && $0.fieldPath == "spec.containers{c}" },
-                    "\(h.api.events)")
+            let killing = await h.waitFor(10) {
+                h.api.events.contains { $0.reason == "Killing" && $0.message == "Stopping container c" && $0.fieldPath == "spec.containers{c}" }
+            }
+            #expect(killing, "\(h.api.events)")
             let final = try #require(h.api.statusUpdates.last?.status)
             #expect(final.phase == "Failed", "\(final)")
             #expect(final.containerStatuses?.first?.state?.terminated?.exitCode == 137)
