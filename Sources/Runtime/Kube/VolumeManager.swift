@@ -184,8 +184,14 @@ public enum VolumeManager {
         }
     }
 
+    /// Whether a tmpfs of ours is mounted on `path`: it lies on another device than its parent
+    /// directory. (Not a search of /proc/self/mounts: that file is read in pieces, and mounts
+    /// other pods' starts make meanwhile can make the read skip the line, which would stack a
+    /// second tmpfs over the volume.)
     static func isMountPoint(_ path: String) -> Bool {
-        guard let mounts = ProcFile.read("/proc/self/mounts") else { return false }
-        return mounts.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first.map(String.init) == path }
+        var own = stat()
+        var parent = stat()
+        guard stat(path, &own) == 0, stat((path as NSString).deletingLastPathComponent, &parent) == 0 else { return false }
+        return own.st_dev != parent.st_dev
     }
 }
