@@ -41,11 +41,21 @@ extension ClusterTests {
         // From a host outside the cluster (the lan's router): every node's address answers, and
         // the requests to each spread over all three replicas.
         for host in hosts {
+            // Each agent programs its proxy from its own watch of the Services and slices: the
+            // API having the endpoints does not mean every node has all of them in its rules yet
+            // (kube-proxy converges the same way). So rounds of 30 requests until one reaches
+            // every replica; a proxy that does not balance never gets there.
+            let pods = Set(webPods.map(\.name))
             var seen: Set<String> = []
-            for _ in 0..<30 {
-                if let name = await cluster.fromOutside("http://\(host.ip):\(nodePort)/index.html") { seen.insert(name) }
+            _ = await TestProcess.waitFor(60) {
+                var round: Set<String> = []
+                for _ in 0..<30 {
+                    if let name = await cluster.fromOutside("http://\(host.ip):\(nodePort)/index.html") { round.insert(name) }
+                }
+                seen = round
+                return round == pods
             }
-            #expect(seen == Set(webPods.map(\.name)), "\(host.name):\(nodePort) answered from \(seen), pods \(webPods.map(\.name))")
+            #expect(seen == pods, "\(host.name):\(nodePort) answered from \(seen), pods \(webPods.map(\.name))")
         }
 
         // The backend on node-b only, a ClusterIP Service and a headless one in front of it, and a
