@@ -55,7 +55,10 @@ extension ClusterTests {
                 seen = round
                 return round == pods
             }
-            #expect(seen == pods, "\(host.name):\(nodePort) answered from \(seen), pods \(webPods.map(\.name))")
+            if seen != pods {
+                let rules = await TestProcess.runAsync(TestProcess.inNetns(host.netns, ["/usr/sbin/nft", "list", "ruleset"])).1
+                Issue.record("\(host.name):\(nodePort) answered from \(seen), pods \(webPods.map(\.name))\nnft:\n\(rules.suffix(4000))\nlog:\n\(host.log.suffix(4000))")
+            }
         }
 
         // The backend on node-b only, a ClusterIP Service and a headless one in front of it, and a
