@@ -55,22 +55,7 @@ struct DaemonSetStrategy: ResourceStrategy {
                                           detail: "supported values: \"Always\""))
         }
         object.set(try TypedCodec.encode(defaulted), at: ["spec", "template", "spec"])
-        let templateLabels = (object.value(at: ["spec", "template", "metadata", "labels"])?.objectValue ?? [:]).compactMapValues(\.stringValue)
-        errors += ObjectValidation.validateLabels(templateLabels, path: "spec.template.metadata.labels")
-        if let selectorValue = object.value(at: ["spec", "selector"]) {
-            let selector = try LabelSelector(object: selectorValue)
-            if selector.isEmpty {
-                errors.append(ValidationError(type: .invalid, field: "spec.selector",
-                                              badValue: .json(WorkloadStrategy.render(oldSelector: selectorValue)),
-                                              detail: "empty selector is invalid for daemonset"))
-            } else if !selector.matches(templateLabels) {
-                errors.append(ValidationError(type: .invalid, field: "spec.template.metadata.labels",
-                                              badValue: .json(TypedCodec.goMap(templateLabels)),
-                                              detail: "`selector` does not match template `labels`"))
-            }
-        } else {
-            errors.append(ValidationError(type: .required, field: "spec.selector"))
-        }
+        errors += try WorkloadStrategy.templateSelectorErrors(object, subject: "daemonset")
         guard errors.isEmpty else { throw APIError.invalid(kind: "DaemonSet", group: "apps", name: object.name ?? "", errors: errors) }
         return warnings
     }

@@ -58,22 +58,7 @@ struct StatefulSetStrategy: ResourceStrategy {
                                           detail: "activeDeadlineSeconds in StatefulSet is not Supported"))
         }
         object.set(try TypedCodec.encode(defaulted), at: ["spec", "template", "spec"])
-        let templateLabels = (object.value(at: ["spec", "template", "metadata", "labels"])?.objectValue ?? [:]).compactMapValues(\.stringValue)
-        errors += ObjectValidation.validateLabels(templateLabels, path: "spec.template.metadata.labels")
-        if let selectorValue = object.value(at: ["spec", "selector"]), selectorValue != .null {
-            let selector = try LabelSelector(object: selectorValue)
-            if selector.isEmpty {
-                errors.append(ValidationError(type: .invalid, field: "spec.selector",
-                                              badValue: .json(WorkloadStrategy.render(oldSelector: selectorValue)),
-                                              detail: "empty selector is invalid for statefulset"))
-            } else if !selector.matches(templateLabels) {
-                errors.append(ValidationError(type: .invalid, field: "spec.template.metadata.labels",
-                                              badValue: .json(TypedCodec.goMap(templateLabels)),
-                                              detail: "`selector` does not match template `labels`"))
-            }
-        } else {
-            errors.append(ValidationError(type: .required, field: "spec.selector"))
-        }
+        errors += try WorkloadStrategy.templateSelectorErrors(object, subject: "statefulset")
         guard errors.isEmpty else { throw APIError.invalid(kind: "StatefulSet", group: "apps", name: object.name ?? "", errors: errors) }
         return warnings
     }

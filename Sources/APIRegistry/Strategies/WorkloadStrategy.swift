@@ -71,22 +71,7 @@ struct WorkloadStrategy: ResourceStrategy {
         }
         object.set(try TypedCodec.encode(defaulted), at: ["spec", "template", "spec"])
 
-        // The selector must exist, select something and match the template's labels.
-        let templateLabels = (object.value(at: ["spec", "template", "metadata", "labels"])?.objectValue ?? [:]).compactMapValues(\.stringValue)
-        errors += ObjectValidation.validateLabels(templateLabels, path: "spec.template.metadata.labels")
-        if let selectorValue = object.value(at: ["spec", "selector"]) {
-            let selector = try LabelSelector(object: selectorValue)
-            if selector.isEmpty {
-                errors.append(ValidationError(type: .invalid, field: "spec.selector", badValue: .json(Self.render(oldSelector: selectorValue)),
-                                              detail: "empty selector is invalid for deployment"))
-            } else if !selector.matches(templateLabels) {
-                errors.append(ValidationError(type: .invalid, field: "spec.template.metadata.labels",
-                                              badValue: .json(TypedCodec.goMap(templateLabels)),
-                                              detail: "`selector` does not match template `labels`"))
-            }
-        } else {
-            errors.append(ValidationError(type: .required, field: "spec.selector"))
-        }
+        errors += try Self.templateSelectorErrors(object, subject: "deployment")
         guard errors.isEmpty else {
             throw APIError.invalid(kind: kind, group: "apps", name: object.name ?? "", errors: errors)
         }
@@ -95,6 +80,28 @@ struct WorkloadStrategy: ResourceStrategy {
 
     /// `ValidateDeploymentStrategy` and the Deployment-only fields of `ValidateDeploymentSpec`
     /// (k8s.io/kubernetes/pkg/apis/apps/validation), with their messages.
+    /// apps/v1's selector rules, shared by Deployments, ReplicaSets, DaemonSets and StatefulSets:
+    /// the template's labels are valid, and the selector exists (null counts as missing),
+    /// selects something ("empty selector is invalid for SUBJECT"; upstream says "deployment"
+    /// for ReplicaSets too) and matches the template's labels.
+    static func templateSelectorErrors(_ object: KubeObject, subject: String) throws(APIError) -> [ValidationError] {
+        let templateLabels = (object.value(at: ["spec", "template", "metadata", "labels"])?.objectValue ?? [:]).compactMapValues(\.stringValue)
+        var errors = ObjectValidation.validateLabels(templateLabels, path: "spec.template.metadata.labels")
+        guard let selectorValue = object.value(at: ["spec", "selector"]), selectorValue != .null else {
+            return errors + [ValidationError(type: .required, field: "spec.selector")]
+        }
+        let selector = try LabelSelector(object: selectorValue)
+        if selector.isEmpty {
+            errors.append(ValidationError(type: .invalid, field: "spec.selector", badValue: .json(render(oldSelector: selectorValue)),
+                                          detail: "empty selector is invalid for \(subject)"))
+        } else if !selector.matches(templateLabels) {
+            errors.append(ValidationError(type: .invalid, field: "spec.template.metadata.labels",
+                                          badValue: .json(TypedCodec.goMap(templateLabels)),
+                                          detail: "`selector` does not match template `labels`"))
+        }
+        return errors
+    }
+
     static func validateDeploymentSpec(_ object: KubeObject) -> [ValidationError] {
         var errors: [ValidationError] = []
         let type = object.string(at: ["spec", "strategy", "type"]) ?? ""
