@@ -75,7 +75,7 @@ extension PodWorker {
         let text = "MountVolume.SetUp failed for volume \"\(volume)\" : \(message)"
         if text != lastMountFailure {
             lastMountFailure = text
-            recordEvent(type: "Warning", reason: "FailedMount", message: text, fieldPath: nil)
+            record("Warning", "FailedMount", text)
         }
         scheduleWake(appOrder.first ?? "", at: Date().addingTimeInterval(settings.configRetry.seconds))
     }
@@ -91,9 +91,9 @@ extension PodWorker {
             let invalid = try EnvironmentBuilder.checkReferences(pod: pod, container: container, objects: configObjects)
             for (source, keys) in invalid {
                 // kubelet's makeEnvironmentVariables warning, one per envFrom source.
-                recordEvent(type: "Warning", reason: "InvalidEnvironmentVariableNames",
-                            message: "Keys [\(keys.joined(separator: ", "))] from the EnvFrom \(source) were skipped since they are considered invalid environment variable names.",
-                            fieldPath: fieldPath(name))
+                record("Warning", "InvalidEnvironmentVariableNames",
+                       "Keys [\(keys.joined(separator: ", "))] from the EnvFrom \(source) were skipped since they are considered invalid environment variable names.",
+                       container: name)
             }
             return nil
         } catch {
@@ -106,7 +106,7 @@ extension PodWorker {
     func containerConfigFailed(_ name: String, _ message: String) {
         guard var slot = slots[name] else { return }
         if slot.waitingMessage != message || slot.waitingReason != "CreateContainerConfigError" {
-            recordEvent(type: "Warning", reason: "Failed", message: "Error: \(message)", fieldPath: fieldPath(name))
+            record("Warning", "Failed", "Error: \(message)", container: name)
         }
         slot.waitingReason = "CreateContainerConfigError"
         slot.waitingMessage = message
@@ -137,7 +137,7 @@ extension PodWorker {
             logger.info("volumes updated", metadata: ["pod": "\(podDescription)", "volumes": "\(result.changed.joined(separator: ","))"])
         }
         for error in result.errors {
-            recordEvent(type: "Warning", reason: "FailedMount", message: "\(error)", fieldPath: nil)
+            record("Warning", "FailedMount", "\(error)")
         }
     }
 
@@ -173,12 +173,6 @@ extension PodWorker {
                 self.send(.refreshConfig)
             }
         }
-    }
-
-    func recordEvent(type: String, reason: String, message: String, fieldPath: String?) {
-        recorder.record(PodEventRecord(
-            namespace: pod.metadata.namespace ?? "default", podName: pod.metadata.name ?? "",
-            podUID: pod.metadata.uid ?? "", fieldPath: fieldPath, type: type, reason: reason, message: message))
     }
 }
 
