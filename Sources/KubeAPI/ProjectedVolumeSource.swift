@@ -62,8 +62,9 @@ public struct VolumeProjection: Codable, Hashable, Sendable {
     }
 }
 
-/// A ConfigMap's keys inside a projected volume.
-public struct ConfigMapProjection: Codable, Hashable, Sendable {
+/// A ConfigMap's or a Secret's keys inside a projected volume: upstream's ConfigMapProjection
+/// and SecretProjection have the same fields (name, items, optional), so one type serves both.
+public struct KeysProjection: Codable, Hashable, Sendable {
     public var name: String?
     public var items: [KeyToPath]?
     public var optional: Bool?
@@ -75,18 +76,8 @@ public struct ConfigMapProjection: Codable, Hashable, Sendable {
     }
 }
 
-/// A Secret's keys inside a projected volume.
-public struct SecretProjection: Codable, Hashable, Sendable {
-    public var name: String?
-    public var items: [KeyToPath]?
-    public var optional: Bool?
-
-    public init(name: String? = nil, items: [KeyToPath]? = nil, optional: Bool? = nil) {
-        self.name = name
-        self.items = items
-        self.optional = optional
-    }
-}
+public typealias ConfigMapProjection = KeysProjection
+public typealias SecretProjection = KeysProjection
 
 /// Downward API files inside a projected volume.
 public struct DownwardAPIProjection: Codable, Hashable, Sendable {
