@@ -4,6 +4,7 @@ import APITestSupport
 import Agent
 import Cgroups
 import Foundation
+import TestSupport
 import KubeAPI
 import KubeletServer
 import Logging

@@ -166,30 +166,8 @@ func withKubeletServer<T: Sendable>(host: any KubeletHost, reviewer: any TokenRe
     var tls = TLSConfiguration.makeClientConfiguration()
     tls.certificateVerification = .none
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(tlsConfiguration: tls))
-    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let result: Result<T, any Error> = await withTaskGroup(of: Result<T, any Error>?.self) { group in
-        group.addTask {
-            do {
-                try await server.run { continuation.yield($0) }
-            } catch {
-                continuation.finish()
-                return .failure(error)
-            }
-            return nil
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else {
-            group.cancelAll()
-            return (await group.next() ?? nil) ?? .failure(TestFailure("the kubelet API server did not start"))
-        }
-        let outcome: Result<T, any Error>
-        do {
-            outcome = .success(try await body(KubeletTestServer(port: port, client: client)))
-        } catch {
-            outcome = .failure(error)
-        }
-        group.cancelAll()
-        return outcome
+    let result = await whileServing("the kubelet API server", run: { try await server.run(onListening: $0) }) { port in
+        try await body(KubeletTestServer(port: port, client: client))
     }
     try? await client.shutdown()
     return try result.get()

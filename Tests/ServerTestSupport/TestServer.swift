@@ -2,6 +2,7 @@ import APIRegistry
 import APIServer
 import APITestSupport
 import Foundation
+import TestSupport
 import Logging
 import Server
 import Storage

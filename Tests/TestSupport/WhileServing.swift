@@ -1,4 +1,4 @@
-import APITestSupport
+import Foundation
 
 /// Runs a server for the duration of `body`: `run` serves until its task is cancelled and
 /// reports the port it listens on through the closure it is given (`APIServer.run`,
@@ -22,7 +22,7 @@ package func whileServing<T: Sendable>(_ name: String,
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else {
             group.cancelAll()
-            return (await group.next() ?? nil) ?? .failure(TestFailure("\(name) did not start"))
+            return (await group.next() ?? nil) ?? .failure(FixtureError(message: "\(name) did not start"))
         }
         let outcome: Result<T, any Error>
         do {
