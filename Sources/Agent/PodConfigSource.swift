@@ -15,24 +15,26 @@ struct PodConfigSource: Sendable {
     func read(_ references: PodConfigReferences, known: PodConfigObjects) async throws -> PodConfigObjects {
         guard let api else { return .none }
         var objects = PodConfigObjects()
-        for name in references.configMaps.sorted() {
-            if let cached = known.configMaps[name], cached.immutable {
-                objects.configMaps[name] = cached
-                continue
-            }
-            do {
-                objects.configMaps[name] = try await api.getConfigMap(namespace: namespace, name: name)
-            } catch PodAPIError.notFound {
-                continue
-            }
+        objects.configMaps = try await read(references.configMaps, known: known.configMaps) {
+            try await api.getConfigMap(namespace: namespace, name: $0)
         }
-        for name in references.secrets.sorted() {
-            if let cached = known.secrets[name], cached.immutable {
-                objects.secrets[name] = cached
+        objects.secrets = try await read(references.secrets, known: known.secrets) {
+            try await api.getSecret(namespace: namespace, name: $0)
+        }
+        return objects
+    }
+
+    /// One kind's objects by name: the immutable ones known already, the others fetched.
+    private func read(_ names: Set<String>, known: [String: ConfigObject],
+                      fetch: (String) async throws -> ConfigObject) async throws -> [String: ConfigObject] {
+        var objects: [String: ConfigObject] = [:]
+        for name in names.sorted() {
+            if let cached = known[name], cached.immutable {
+                objects[name] = cached
                 continue
             }
             do {
-                objects.secrets[name] = try await api.getSecret(namespace: namespace, name: name)
+                objects[name] = try await fetch(name)
             } catch PodAPIError.notFound {
                 continue
             }
