@@ -55,17 +55,7 @@ extension PodWorker {
             failedMount(volumes[0].name, "failed to fetch token: \(error)")
             return false
         }
-        for volume in volumes {
-            do {
-                // The writer's path rules too: a hostile item path is a FailedMount, not a sandbox error.
-                for path in try VolumePayloads.payload(for: volume, pod: pod, objects: configObjects).keys {
-                    try AtomicWriter.validate(path: path)
-                }
-            } catch {
-                failedMount(volume.name, "\(error)")
-                return false
-            }
-        }
+        // The payloads themselves (item paths) are checked once, as createSandbox writes them.
         lastMountFailure = nil
         return true
     }

@@ -50,6 +50,10 @@ extension PodWorker {
                 sandbox = try runtime.createSandbox(for: pod, objects: configObjects)
                 sandboxError = nil
                 startConfigRefresh()
+            } catch RuntimeError.volume(let volume, let message) {
+                // A payload the writer refuses (a hostile item path): kubelet's FailedMount.
+                failedMount(volume, message)
+                return
             } catch {
                 if sandboxError != "\(error)" {
                     record("Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: \(error)")

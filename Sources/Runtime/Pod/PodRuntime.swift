@@ -64,9 +64,11 @@ public final class PodRuntime: Sendable {
                 }
                 pausePath = monitor
             }
+            // Volumes first: a payload that cannot be written (a hostile item path) fails the
+            // start before any namespace is made (the worker reports it as FailedMount).
+            try VolumeManager.prepare(pod: pod, layout: layout, objects: objects)
             sandbox = try PodSandbox.create(directory: layout.namespaces, hostname: hostname,
                                             hostNetwork: pod.spec.hostNetwork ?? false, sharedPID: pausePath)
-            try VolumeManager.prepare(pod: pod, layout: layout, objects: objects)
             if let network, pod.spec.hostNetwork != true, let netns = sandbox?.networkNamespace {
                 podIPs = try network.setUp(podUID: uid, netns: netns, hostPorts: Self.hostPorts(pod)).ips
             }
