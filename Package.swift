@@ -119,8 +119,8 @@ let package = Package(
             exclude: ["Schema/generate-schema.py"]
         ),
         // The scheduler and kube-controller-manager's controllers (ReplicaSet, Deployment, Job, CronJob,
-        // DaemonSet, garbage collector, namespace, node IPAM, node lifecycle, pod GC, endpoints,
-        // endpoint slices) on shared informers, talking to
+        // DaemonSet, StatefulSet, garbage collector, namespace, node IPAM, node lifecycle, pod GC,
+        // endpoints, endpoint slices, serviceaccounts, root-ca-cert-publisher) on shared informers, talking to
         // the API server only through APIMachinery's ResourceClient: no HTTP, TLS or store here.
         .target(
             name: "Controllers",

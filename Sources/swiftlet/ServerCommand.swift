@@ -22,7 +22,10 @@ struct ServerCommand: AsyncParsableCommand {
         start, bearer-token authentication, an admin kubeconfig written to --write-kubeconfig \
         and the agents' join token in DATA-DIR/server/token, and runs the scheduler and the \
         controllers (ReplicaSet, Deployment, Job, CronJob, DaemonSet, StatefulSet, garbage collector, namespace, \
-        node IPAM, node lifecycle, pod GC, endpoints, endpoint slices). Services get cluster IPs from \
+        node IPAM, node lifecycle, pod GC, endpoints, endpoint slices, serviceaccounts, \
+        root-ca-cert-publisher), issues service-account tokens (TokenRequest, signed with \
+        DATA-DIR/server/tls/service.key, --service-account-issuer) and deletes Events older than \
+        --event-ttl. Services get cluster IPs from \
         --service-cidr and node ports from --service-node-port-range; the server keeps the \
         kubernetes Service (endpoint: --advertise-address) and kube-system/kube-dns on \
         --cluster-dns, whose endpoints are every node's agent. Unless --disable-agent, it also runs \
