@@ -25,6 +25,10 @@ public struct NodeSettings: Sendable {
     public var taints: [Taint]
     /// The agent runs inside `swiftlet server`: the node gets the control-plane role label.
     public var controlPlane: Bool
+    /// Whether the node's ingress proxy serves Ingresses: the agent owns the label
+    /// `node.swiftlet.io/ingress` (`enabled` or `disabled`), which the server's ingress status
+    /// controller reads to list the node's address; nil sets no label.
+    public var servesIngress: Bool?
     /// How often status is computed and sent when it changed (--node-status-update-frequency, 10s).
     public var statusUpdateFrequency: Duration
     /// Status is sent at least this often even when unchanged (--node-status-report-frequency;
@@ -58,6 +62,7 @@ public struct NodeSettings: Sendable {
         self.labels = labels
         self.taints = taints
         self.controlPlane = controlPlane
+        self.servesIngress = nil
         self.statusUpdateFrequency = statusUpdateFrequency
         self.statusReportFrequency = statusReportFrequency
         self.leaseDurationSeconds = leaseDurationSeconds

@@ -39,6 +39,10 @@ public struct NodeStatusBuilder: Sendable {
 
     // MARK: Registration
 
+    /// Whether the node's ingress proxy serves (`enabled`, `disabled`): the server's ingress
+    /// status controller leaves out the addresses of nodes labelled `disabled`.
+    public static let ingressLabel = "node.swiftlet.io/ingress"
+
     /// The labels the agent sets on its Node and puts back when they drift (kubelet's
     /// `updateDefaultLabels`, plus k3s' instance type and control-plane role).
     public var ownedLabels: [String: String] {
@@ -52,6 +56,7 @@ public struct NodeStatusBuilder: Sendable {
             "beta.kubernetes.io/instance-type": "swiftlet",
         ]
         if settings.controlPlane { labels["node-role.kubernetes.io/control-plane"] = "true" }
+        if let serves = settings.servesIngress { labels[Self.ingressLabel] = serves ? "enabled" : "disabled" }
         return labels
     }
 

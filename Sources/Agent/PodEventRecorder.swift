@@ -4,10 +4,15 @@ import Logging
 
 /// An Event about a pod or one of its containers, as kubelet's event recorder makes them
 /// (`Pulling`, `Pulled`, `Failed`, `BackOff`...), with kubelet's field path for a container
-/// (`spec.containers{web}`, `spec.initContainers{setup}`); or about the node (`node(...)`).
+/// (`spec.containers{web}`, `spec.initContainers{setup}`); or about the node (`node(...)`), or
+/// an Ingress the node's ingress proxy serves (`ingress(...)`).
 public struct PodEventRecord: Sendable, Equatable {
-    /// `Pod`, or `Node` for the node's own Events.
+    /// `Pod`, `Node` for the node's own Events, `Ingress` for the ingress proxy's.
     public var involvedKind = "Pod"
+    /// The involved object's apiVersion; nil for a Node (kubelet's node reference names none).
+    public var involvedAPIVersion: String? = "v1"
+    /// The Event's `source.component` and `reportingComponent`.
+    public var component = "kubelet"
     public var namespace: String
     public var podName: String
     public var podUID: String
@@ -36,6 +41,19 @@ public struct PodEventRecord: Sendable, Equatable {
         var record = PodEventRecord(namespace: "default", podName: name, podUID: name, fieldPath: nil, type: type,
                                     reason: reason, message: message, time: time)
         record.involvedKind = "Node"
+        record.involvedAPIVersion = nil
+        return record
+    }
+
+    /// An Event about an Ingress from the node's ingress proxy (ingress-nginx reports its
+    /// configuration problems the same way, as Warning Events on the Ingress).
+    public static func ingress(namespace: String, name: String, uid: String, type: String, reason: String, message: String,
+                               time: Date = Date()) -> PodEventRecord {
+        var record = PodEventRecord(namespace: namespace, podName: name, podUID: uid, fieldPath: nil, type: type,
+                                    reason: reason, message: message, time: time)
+        record.involvedKind = "Ingress"
+        record.involvedAPIVersion = "networking.k8s.io/v1"
+        record.component = "swiftlet-ingress"
         return record
     }
 }

@@ -191,8 +191,8 @@ struct ClientPodAPI: PodAPI {
         let now = Time(event.time).description
         var involved: [String: String] = ["kind": event.involvedKind, "name": event.podName, "uid": event.podUID]
         // A node is not namespaced, and kubelet's node reference names no API version.
-        if event.involvedKind == "Pod" {
-            involved["apiVersion"] = "v1"
+        if let apiVersion = event.involvedAPIVersion {
+            involved["apiVersion"] = apiVersion
             involved["namespace"] = event.namespace
         }
         if let fieldPath = event.fieldPath { involved["fieldPath"] = fieldPath }
@@ -208,14 +208,14 @@ struct ClientPodAPI: PodAPI {
             var firstTimestamp: String
             var lastTimestamp: String
             var count = 1
-            var reportingComponent = "kubelet"
+            var reportingComponent: String
             var reportingInstance: String
         }
         let node = nodeName
         let body = Body(metadata: ["name": name, "namespace": event.namespace], involvedObject: involved,
                         reason: event.reason, message: event.message, type: event.type,
-                        source: ["component": "kubelet", "host": node], firstTimestamp: now, lastTimestamp: now,
-                        reportingInstance: node)
+                        source: ["component": event.component, "host": node], firstTimestamp: now, lastTimestamp: now,
+                        reportingComponent: event.component, reportingInstance: node)
         do {
             _ = try await client.send("POST", path, body: try JSONEncoder().encode(body))
         } catch let error as APIClientError where error.code == 409 {

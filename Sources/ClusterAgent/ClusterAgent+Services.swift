@@ -1,5 +1,8 @@
+import Agent
 import ClusterDNS
 import Foundation
+import IngressProxy
+import KubeClient
 import KubeAPI
 import Logging
 import NodeNetwork
@@ -16,11 +19,27 @@ public struct ClusterServiceSettings: Sendable {
     public var serviceProxy: Bool
     /// Answer cluster DNS on the node bridge's address, port 53 (k3s: `--disable coredns`).
     public var clusterDNS: Bool
+    /// Serve Ingresses on the node's HTTP and HTTPS ports; nil: not (k3s: `--disable traefik`).
+    public var ingress: ClusterIngressSettings?
 
-    public init(serviceCIDR: String = "10.43.0.0/16", serviceProxy: Bool = true, clusterDNS: Bool = true) {
+    public init(serviceCIDR: String = "10.43.0.0/16", serviceProxy: Bool = true, clusterDNS: Bool = true,
+                ingress: ClusterIngressSettings? = nil) {
         self.serviceCIDR = serviceCIDR
         self.serviceProxy = serviceProxy
         self.clusterDNS = clusterDNS
+        self.ingress = ingress
+    }
+}
+
+/// Where the node's ingress proxy listens (every address of the node, as k3s' Traefik does
+/// behind its ServiceLB).
+public struct ClusterIngressSettings: Sendable {
+    public var httpPort: Int
+    public var httpsPort: Int
+
+    public init(httpPort: Int = 80, httpsPort: Int = 443) {
+        self.httpPort = httpPort
+        self.httpsPort = httpsPort
     }
 }
 
@@ -31,10 +50,13 @@ extension ClusterAgent {
 
     /// Starts the service proxy and the DNS server in `group` once the pod network is up, and
     /// returns the DNS settings pods get: the cluster nameserver only when this node answers it.
-    func startServices(_ services: ClusterServices, podCIDR: String, clusterCIDR: String, nodeIP: String?,
-                       group: inout ThrowingTaskGroup<Void, any Error>) async throws -> ClusterDNSConfig {
+    func startServices(_ services: ClusterServices, client: APIClient, events: PodEventRecorder, podCIDR: String, clusterCIDR: String,
+                       nodeIP: String?, group: inout ThrowingTaskGroup<Void, any Error>) async throws -> ClusterDNSConfig {
         let settings = serviceSettings
         let nodeName = self.settings.nodeName
+        if let ingress = settings.ingress {
+            startIngress(ingress, services: services, client: client, events: events, group: &group)
+        }
         if settings.serviceProxy {
             guard let serviceCIDR = IPv4Subnet(settings.serviceCIDR), let cluster = IPv4Subnet(clusterCIDR) else {
                 throw ClusterAgentError("--service-cidr \(settings.serviceCIDR) or --cluster-cidr \(clusterCIDR) is not an IPv4 network such as 10.43.0.0/16")
@@ -77,6 +99,32 @@ extension ClusterAgent {
         logger.info("cluster DNS answering", metadata: ["address": "\(listen):53", "service": "\(dns.nameservers.joined(separator: ","))",
                                                         "domain": "\(dns.domain)"])
         return dns
+    }
+}
+
+extension ClusterAgent {
+    /// Starts the ingress proxy on every address of the node and its feed from the cluster. A
+    /// port it cannot listen on (another web server has it) is logged and leaves the rest of the
+    /// node running, as a Traefik pod that cannot bind leaves the node's other pods alone.
+    func startIngress(_ ingress: ClusterIngressSettings, services: ClusterServices, client: APIClient, events: PodEventRecorder,
+                      group: inout ThrowingTaskGroup<Void, any Error>) {
+        let config = IngressProxyConfig(http: [.init(host: "0.0.0.0", port: ingress.httpPort)],
+                                        https: [.init(host: "0.0.0.0", port: ingress.httpsPort)])
+        let proxy = IngressProxyServer(config: config, logger: logger)
+        let feed = ClusterIngress(client: client, proxy: proxy, events: events, logger: logger)
+        services.attach(feed)
+        let logger = self.logger
+        group.addTask { await feed.run() }
+        group.addTask {
+            do {
+                try await proxy.run()
+            } catch is CancellationError {
+            } catch {
+                logger.error("the ingress proxy stopped: Ingresses are not served on this node", metadata: [
+                    "error": "\(error)", "http": "\(ingress.httpPort)", "https": "\(ingress.httpsPort)"])
+            }
+        }
+        logger.info("ingress proxy started", metadata: ["http": "\(ingress.httpPort)", "https": "\(ingress.httpsPort)"])
     }
 }
 

@@ -132,8 +132,8 @@ public struct ClusterAgent: Sendable {
                 network = bridge
                 logger.info("pod network ready", metadata: ["podCIDR": "\(cidr)"])
                 await reporter.syncNodeStatus()
-                runtimeConfig.clusterDNS = try await startServices(services, podCIDR: cidr, clusterCIDR: podNetwork.clusterCIDR,
-                                                                   nodeIP: nodeIP, group: &group)
+                runtimeConfig.clusterDNS = try await startServices(services, client: client, events: nodeEvents, podCIDR: cidr,
+                                                                   clusterCIDR: podNetwork.clusterCIDR, nodeIP: nodeIP, group: &group)
                 group.addTask {
                     // The range is the node's for life; a change needs the node re-registered.
                     for await changed in cidrs where changed != cidr {

@@ -10,6 +10,8 @@ extension Node: ListedObject {}
 extension Pod: ListedObject {}
 extension Service: ListedObject {}
 extension EndpointSlice: ListedObject {}
+extension Ingress: ListedObject {}
+extension IngressClass: ListedObject {}
 
 /// What a `Reflector` reports.
 public enum ReflectorEvent<Object: Sendable>: Sendable {

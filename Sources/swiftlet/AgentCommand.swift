@@ -112,11 +112,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "The cluster's Service IP range, as the server's --service-cidr (with --server).")
     var serviceCIDR = "10.43.0.0/16"
 
-    @Flag(help: "Do not program Services into this node's nftables (k3s' --disable-kube-proxy; with --server).")
-    var disableKubeProxy = false
-
-    @Flag(help: "Do not answer cluster DNS on this node; its pods get the host's DNS (with --server).")
-    var disableClusterDNS = false
+    @OptionGroup(title: "Services on this node (with --server)") var services: NodeServiceOptions
 
     /// $SWIFTLET_NODE_NAME (install.sh keeps it in the service's environment file, as k3s
     /// keeps K3S_NODE_NAME), else the host name, lower-cased.
@@ -161,7 +157,9 @@ struct AgentCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         // Flag mistakes are reported before anything on the machine changes.
-        let nodeSettings = try nodeOptions.settings(bridgeName: podNetwork ? bridgeName : nil)
+        var nodeSettings = try nodeOptions.settings(bridgeName: podNetwork ? bridgeName : nil)
+        let serviceSettings = try services.settings(serviceCIDR: serviceCIDR, podNetwork: podNetwork)
+        nodeSettings.servesIngress = services.servesIngress(podNetwork: podNetwork)
         let (imageSettings, registryConfig) = try imageOptions.settings()
         ProcessLimits.raiseOpenFiles()
         var config = options.config
@@ -195,8 +193,7 @@ struct AgentCommand: AsyncParsableCommand {
             Logger(label: "swiftlet.agent").info("joined \(credential.server) as node \(credential.nodeName)")
             let agent = ClusterAgent(credential: credential, config: config, settings: settings,
                                      podNetwork: podNetwork ? ClusterPodNetwork(bridgeName: bridgeName, clusterCIDR: clusterCIDR) : nil,
-                                     serviceSettings: ClusterServiceSettings(serviceCIDR: serviceCIDR, serviceProxy: !disableKubeProxy,
-                                                                             clusterDNS: !disableClusterDNS))
+                                     serviceSettings: serviceSettings)
             try await Self.runUntilSignalled(systemd: systemd) {
                 async let ready: Void = systemd.readyWhenHealthy(
                     address: healthz.address, port: healthz.port,

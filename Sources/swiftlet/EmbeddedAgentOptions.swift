@@ -23,11 +23,7 @@ struct EmbeddedAgentOptions: ParsableArguments {
     @Option(help: "Name of the node bridge.")
     var bridgeName = "swiftlet0"
 
-    @Flag(help: "Do not program Services into this node's nftables (k3s' --disable-kube-proxy).")
-    var disableKubeProxy = false
-
-    @Flag(help: "Do not answer cluster DNS on this node; its pods get the host's DNS (k3s: --disable coredns).")
-    var disableClusterDNS = false
+    @OptionGroup(title: "Services on this node") var services: NodeServiceOptions
 
     @OptionGroup(title: "Images") var images: ImageOptions
 
@@ -37,6 +33,7 @@ struct EmbeddedAgentOptions: ParsableArguments {
         var settings = AgentSettings(podManifests: podManifests ?? dataDir + "/pod-manifests",
                                      nodeName: nodeName ?? AgentCommand.defaultNodeName(), logRoot: logDir)
         settings.node = node
+        settings.node.servesIngress = services.servesIngress(podNetwork: podNetwork)
         settings.images = try images.settings().settings
         settings.enforceNodeAllocatable = try nodeOptions.enforcesNodeAllocatable()
         return settings

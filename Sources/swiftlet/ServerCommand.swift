@@ -198,8 +198,7 @@ struct ServerCommand: AsyncParsableCommand {
         let ownAgent = runAgent ? joinToken.flatMap { token in agentSettings.map { (token, $0) } } : nil
         let config = agentConfig()
         let podNetwork = agent.podNetwork ? ClusterPodNetwork(bridgeName: agent.bridgeName, clusterCIDR: clusterCIDR) : nil
-        let serviceSettings = ClusterServiceSettings(serviceCIDR: serviceCIDR, serviceProxy: !agent.disableKubeProxy,
-                                                     clusterDNS: !agent.disableClusterDNS)
+        let serviceSettings = try agent.services.settings(serviceCIDR: serviceCIDR, podNetwork: agent.podNetwork)
         let serverList = servers
         let writer = kubeconfigWriter
         let serverLogger = logger

@@ -144,6 +144,13 @@ final class ClusterHarness: @unchecked Sendable {
         return status == 0 ? output.trimmingCharacters(in: .whitespacesAndNewlines) : nil
     }
 
+    /// curl from outside the cluster with `arguments` (headers, --resolve, --cacert, ...): its
+    /// exit status and output (the body, or what `-w` asks for), trimmed.
+    func curlFromOutside(_ arguments: [String]) async -> (status: Int32, output: String) {
+        let (status, output) = await TestProcess.runAsync(TestProcess.inNetns(lan, ["/usr/bin/curl", "-s", "--max-time", "5"] + arguments))
+        return (status, output.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     /// Where `writeManifest` puts a file kubectl can read.
     func manifestPath(_ name: String) -> String { root.path + "/" + name }
 

@@ -74,6 +74,38 @@ struct ProxyTrafficTests {
         #expect(table.contains("meta l4proto tcp dnat to \(world.c.ip):8080"), "\(table)")
     }
 
+    /// k3s' ServiceLB semantics: the server puts every node's address in a LoadBalancer's
+    /// status, and each node's proxy answers those addresses at the service's own port.
+    @Test func aLoadBalancerAnswersOnEveryNodesAddressAtTheServicePort() async throws {
+        let world = try Self.world()
+        let lab = world.lab
+        var lb = Objects.service("web", clusterIP: "10.96.0.10", ports: [Objects.port(80, nodePort: 30080)], type: "LoadBalancer")
+        lb.status = ServiceStatus(loadBalancer: LoadBalancerStatus(ingress: [
+            LoadBalancerIngress(ip: "192.168.77.1", ipMode: "VIP"), LoadBalancerIngress(ip: "192.168.77.2", ipMode: "VIP"),
+        ]))
+        let proxy1 = try lab.proxy(for: world.node1), proxy2 = try lab.proxy(for: world.node2)
+        for proxy in [proxy1, proxy2] {
+            await proxy.replaceAll(services: [lb], slices: [Self.webSlice(world)])
+            _ = try await proxy.sync()
+        }
+        for node in ["192.168.77.1", "192.168.77.2"] {
+            let seen = lab.spread(from: world.outside.netPath, "http://\(node)/", count: 30)
+            #expect(seen.keys.sorted() == ["a", "b", "c"], "from outside to \(node):80: \(seen)")
+        }
+        // The node port still works, and a pod reaches the load-balancer address too.
+        #expect(lab.spread(from: world.outside.netPath, "http://192.168.77.2:30080/", count: 12)["!7"] == nil)
+        let fromPod = lab.spread(from: world.client.netPath, "http://192.168.77.2/", count: 20)
+        #expect(fromPod["!7"] == nil && fromPod.count >= 2, "\(fromPod)")
+
+        // The status emptied (the type changed back, or no node is Ready): the port closes at once.
+        var plain = lb
+        plain.status = nil
+        await proxy1.update(service: plain)
+        _ = try await proxy1.sync()
+        #expect(lab.get(from: world.outside.netPath, "http://192.168.77.1/").status == 7)
+        #expect(lab.spread(from: world.outside.netPath, "http://192.168.77.1:30080/", count: 6)["!7"] == nil)
+    }
+
     @Test(arguments: [false, true])
     func hairpinAPodReachesItselfThroughItsService(bridgeNetfilter: Bool) async throws {
         let world = try Self.world()

@@ -102,6 +102,28 @@ struct ServiceProgramTests {
         #expect(clusterPolicy.contains("external:default/web/tcp/http: goto service:default/web/tcp/http"))
     }
 
+    @Test func loadBalancerAddressesLeadToTheExternalChainAtTheServicePort() {
+        var service = Self.service(nodePort: 30080)
+        service.externalAddresses = [IPv4Address("192.168.77.1")!, IPv4Address("192.168.77.2")!]
+        let text = Self.text(Self.build(service, [Self.endpoint("10.42.1.7", node: "n2")]))
+        #expect(text.contains("service-ips { 192.168.77.1 . tcp . 80 } : goto external:default/web/tcp/http"))
+        #expect(text.contains("service-ips { 192.168.77.2 . tcp . 80 } : goto external:default/web/tcp/http"))
+        #expect(text.contains("service-ips { 10.96.0.10 . tcp . 80 } : goto service:default/web/tcp/http"))
+        #expect(text.contains("external:default/web/tcp/http: jump mark-for-masquerade"))
+
+        // No endpoint: the addresses refuse the port, as the cluster IP does.
+        let empty = Self.text(Self.build(service, []))
+        #expect(empty.contains("no-endpoint-services { 192.168.77.1 . tcp . 80 } : goto reject-chain"))
+        #expect(!empty.contains { $0.hasPrefix("service-ips") })
+
+        // A ClusterIP service with an external IP and no node port still has an external chain.
+        var external = Self.service()
+        external.externalAddresses = [IPv4Address("203.0.113.9")!]
+        let externalText = Self.text(Self.build(external, [Self.endpoint("10.42.0.5")]))
+        #expect(externalText.contains("service-ips { 203.0.113.9 . tcp . 80 } : goto external:default/web/tcp/http"))
+        #expect(externalText.contains("external:default/web/tcp/http: goto service:default/web/tcp/http"))
+    }
+
     @Test func internalTrafficPolicyLocal() {
         let program = Self.text(Self.build(Self.service(internalLocal: true), [Self.endpoint("10.42.0.5"), Self.endpoint("10.42.1.7", node: "n2")]))
         #expect(program.contains("service-ips { 10.96.0.10 . tcp . 80 } : goto local:default/web/tcp/http"))

@@ -36,6 +36,37 @@ struct ValidationTests {
         #expect(info.affinityTimeout == 10800 && !info.externalPolicyLocal && !info.internalPolicyLocal)
     }
 
+    @Test func loadBalancerAndExternalAddressesAreReadOnceEachAndGarbageIsRefused() {
+        var lb = Objects.service("web", clusterIP: "10.96.0.10", ports: [Objects.port(80, nodePort: 30080)], type: "LoadBalancer")
+        lb.spec.externalIPs = ["203.0.113.9"]
+        lb.status = ServiceStatus(loadBalancer: LoadBalancerStatus(ingress: [
+            LoadBalancerIngress(ip: "192.168.77.1", ipMode: "VIP"), LoadBalancerIngress(ip: "192.168.77.2"),
+            LoadBalancerIngress(ip: "203.0.113.9"),  // also an external IP: once
+            LoadBalancerIngress(ip: "192.168.77.3", ipMode: "Proxy"),  // a proxy in front: not DNATed here
+            LoadBalancerIngress(hostname: "lb.example.com"), LoadBalancerIngress(ip: "2001:db8::1"),
+        ]))
+        guard case .proxied(let info) = verdict(lb) else { Issue.record("not proxied: \(verdict(lb))"); return }
+        #expect(info.externalAddresses.map(\.description) == ["203.0.113.9", "192.168.77.1", "192.168.77.2"])
+        #expect(info.externallyAccessible(info.ports[0]))
+
+        // Status addresses count only for a LoadBalancer; external IPs for any type.
+        var clusterIP = lb
+        clusterIP.spec.type = "ClusterIP"
+        clusterIP.spec.ports = [Objects.port(80)]
+        guard case .proxied(let plain) = verdict(clusterIP) else { Issue.record("not proxied"); return }
+        #expect(plain.externalAddresses.map(\.description) == ["203.0.113.9"])
+
+        var garbled = lb
+        garbled.status?.loadBalancer?.ingress?[1].ip = "192.168.77.256"
+        #expect(reason(garbled) == "status.loadBalancer.ingress[1].ip \"192.168.77.256\": not an IP address")
+        var hijack = lb
+        hijack.spec.externalIPs = ["10.96.0.1"]
+        #expect(reason(hijack) == "spec.externalIPs[0] 10.96.0.1: inside the service CIDR 10.96.0.0/16")
+        var flood = lb
+        flood.spec.externalIPs = (0..<300).map { "198.51.\($0 / 256).\($0 % 256)" }
+        #expect(reason(flood)?.hasPrefix("303 external and load-balancer addresses, more than the 256") == true)
+    }
+
     @Test func servicesTheProxyDoesNotHandleAreIgnoredNotRefused() {
         let headless = Objects.service("web", clusterIP: "None", ports: [Objects.port(80)])
         let pending = Objects.service("web", clusterIP: nil, ports: [Objects.port(80)])

@@ -21,9 +21,15 @@ struct ServiceInfo: Hashable, Sendable {
     let externalPolicyLocal: Bool
     /// `internalTrafficPolicy: Local`.
     let internalPolicyLocal: Bool
+    /// `spec.externalIPs` and, for a LoadBalancer, the IPs of `status.loadBalancer.ingress`
+    /// (ipMode VIP): addresses that reach the service at its own port, from outside as node
+    /// ports do (kube-proxy's ExternalIPs and LoadBalancerVIPs). swiftlet's ServiceLB fills the
+    /// status with the nodes' addresses, so a LoadBalancer answers on every node (k3s' ServiceLB).
+    var externalAddresses: [IPv4Address] = []
 
-    /// Reachable from outside the cluster network (node ports): kube-proxy's ExternallyAccessible.
-    func externallyAccessible(_ port: ServicePortInfo) -> Bool { port.nodePort != nil }
+    /// Reachable from outside the cluster network (node ports, external or load-balancer
+    /// addresses): kube-proxy's ExternallyAccessible.
+    func externallyAccessible(_ port: ServicePortInfo) -> Bool { port.nodePort != nil || !externalAddresses.isEmpty }
 
     /// kube-proxy's UsesClusterEndpoints: any policy is Cluster, or external destinations
     /// exist (externalTrafficPolicy Local still sends pods' own traffic to all endpoints).

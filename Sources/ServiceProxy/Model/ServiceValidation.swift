@@ -90,9 +90,47 @@ enum ServiceValidation {
             case let other: return .rejected("spec.\(field) \(quoted(other)): must be Cluster or Local")
             }
         }
+        let external: [IPv4Address]
+        switch externalAddresses(service, type: type, serviceCIDR: serviceCIDR) {
+        case .success(let addresses): external = addresses
+        case .failure(let failure): return .rejected(failure.reason)
+        }
         return .proxied(ServiceInfo(service: serviceName, clusterIP: clusterIP, ports: ports, affinityTimeout: affinityTimeout,
-                                    externalPolicyLocal: policies[0] && type != "ClusterIP",
-                                    internalPolicyLocal: policies[1]))
+                                    externalPolicyLocal: policies[0] && (type != "ClusterIP" || !external.isEmpty),
+                                    internalPolicyLocal: policies[1], externalAddresses: external))
+    }
+
+    /// More external and load-balancer addresses than a service needs; each one adds a map
+    /// element per port. Kubernetes sets no number; this is ours (a LoadBalancer has one per node).
+    static let maxExternalAddresses = 256
+
+    /// `spec.externalIPs` and the VIP-mode IPs of a LoadBalancer's `status.loadBalancer.ingress`,
+    /// each once. A garbled address rejects the service (the API validates both, so it is not
+    /// from the API server); IPv6 and hostname-only entries are skipped as the IPv4 proxy
+    /// cannot program them, and an address inside the service CIDR would hijack cluster IPs.
+    private static func externalAddresses(_ service: Service, type: String,
+                                          serviceCIDR: IPv4Subnet) -> Result<[IPv4Address], ValidationFailure> {
+        var texts = (service.spec.externalIPs ?? []).enumerated().map { ("spec.externalIPs[\($0.offset)]", $0.element) }
+        if type == "LoadBalancer" {
+            for (index, entry) in (service.status?.loadBalancer?.ingress ?? []).enumerated() where entry.ipMode != "Proxy" {
+                if let ip = entry.ip, !ip.isEmpty { texts.append(("status.loadBalancer.ingress[\(index)].ip", ip)) }
+            }
+        }
+        guard texts.count <= maxExternalAddresses else {
+            return .failure(.init("\(texts.count) external and load-balancer addresses, more than the \(maxExternalAddresses) this proxy accepts"))
+        }
+        var addresses: [IPv4Address] = []
+        for (field, text) in texts {
+            guard let address = IPv4Address(text) else {
+                if text.contains(":") && text.utf8.count <= 45 { continue }
+                return .failure(.init("\(field) \(quoted(text)): not an IP address"))
+            }
+            guard !serviceCIDR.contains(address) else {
+                return .failure(.init("\(field) \(address): inside the service CIDR \(serviceCIDR)"))
+            }
+            if !addresses.contains(address) { addresses.append(address) }
+        }
+        return .success(addresses)
     }
 
     private static func validatePorts(_ ports: [ServicePort], nodePortsAllowed: Bool) -> Result<[ServicePortInfo], ValidationFailure> {

@@ -69,6 +69,12 @@ struct ServiceProgram: Equatable, Sendable {
             if categories.hasAny { elements[.nodePort(.serviceNodePorts, port.proto, nodePort)] = .goto(names.external) }
             if !hasExternal { elements[.nodePort(.noEndpointNodePorts, port.proto, nodePort)] = externalFilter }
         }
+        // External and load-balancer addresses share the service-ips map with the cluster IP,
+        // but lead to the external chain (kube-proxy's nftables proxier does the same).
+        for address in service.externalAddresses {
+            if categories.hasAny { elements[.serviceIP(.serviceIPs, address, port.proto, port.port)] = .goto(names.external) }
+            if !hasExternal { elements[.serviceIP(.noEndpointServices, address, port.proto, port.port)] = externalFilter }
+        }
 
         // Endpoint chains: hairpin masquerade, affinity bookkeeping, DNAT.
         for endpoint in categories.reachable {
