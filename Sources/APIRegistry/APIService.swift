@@ -132,7 +132,7 @@ public struct APIService: Sendable {
         let ingressClass = KubeObject(fields: [
             "metadata": .object(metadata), "spec": .object(["controller": .string(IngressClass.swiftletController)]),
         ])
-        do {
+        do throws(APIError) {
             _ = try await create(ingressClass, resource: classes.resource, namespace: nil, context: context())
         } catch where error.code == 409 {
             // Another server of the same store made it first.

@@ -226,7 +226,7 @@ public struct IngressPortStatus: Codable, Hashable, Sendable {
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         port = try container.decodeIfPresent(Int32.self, forKey: .port) ?? 0
-        `protocol` = try container.decodeIfPresent(String.self, forKey: .protocol) ?? ""
+        `protocol` = try container.decodeIfPresent(String.self, forKey: .`protocol`) ?? ""
         error = try container.decodeIfPresent(String.self, forKey: .error)
     }
 }

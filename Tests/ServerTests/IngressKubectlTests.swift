@@ -151,7 +151,8 @@ struct IngressKubectlTests {
 
             let refused = try await kubectl("create", "ingress", "bad", "--class=Not_A_Class", "--rule=foo.com/=svc1:8080")
             #expect(refused.status != 0)
-            #expect(refused.stderr.contains(#"Ingress.networking.k8s.io "bad" is invalid: spec.ingressClassName: Invalid value: "Not_A_Class""#), "\(refused.stderr)")
+            #expect(refused.stderr.contains(#"spec.ingressClassName: Invalid value: "Not_A_Class": a lowercase RFC 1123 subdomain"#), "\(refused.stderr)")
+            #expect(try await cluster.client.get(.ingresses, namespace: "default", name: "bad") == nil)
         }
     }
 }

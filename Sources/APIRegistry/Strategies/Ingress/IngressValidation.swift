@@ -1,4 +1,5 @@
 import APIMachinery
+import Foundation
 import KubeAPI
 
 /// `ValidateIngressCreate`, `ValidateIngressUpdate` and `ValidateIngressStatusUpdate` of
