@@ -121,18 +121,18 @@ public struct APIService: Sendable {
     /// It is made the default class only when no other class is: after a user made another
     /// class the default and deleted this one, a restart brings it back without taking the
     /// default away from theirs.
-    private func ensureIngressClass() async throws {
+    private func ensureIngressClass() async throws(APIError) {
         let classes = try store(group: "networking.k8s.io", name: "ingressclasses")
-        guard try await classes.find(namespace: nil, name: IngressClass.swiftletClassName) == nil else { return }
+        if try await classes.find(namespace: nil, name: IngressClass.swiftletClassName) != nil { return }
         let existing = try await classes.list(namespace: nil, options: ListOptions()).items
+        let annotations: JSONValue = DefaultIngressClassAdmission.defaultClass(among: existing) == nil
+            ? .object([IngressClass.defaultClassAnnotation: .string("true")]) : .null
         var metadata: [String: JSONValue] = ["name": .string(IngressClass.swiftletClassName)]
-        if DefaultIngressClassAdmission.defaultClass(among: existing) == nil {
-            metadata["annotations"] = .object([IngressClass.defaultClassAnnotation: .string("true")])
-        }
+        if annotations != .null { metadata["annotations"] = annotations }
         let ingressClass = KubeObject(fields: [
             "metadata": .object(metadata), "spec": .object(["controller": .string(IngressClass.swiftletController)]),
         ])
-        do throws(APIError) {
+        do {
             _ = try await create(ingressClass, resource: classes.resource, namespace: nil, context: context())
         } catch where error.code == 409 {
             // Another server of the same store made it first.

@@ -26,13 +26,13 @@ enum DefaultIngressClassAdmission {
 
     /// The name of the default class among `classes`: the newest of those annotated default.
     static func defaultClass(among classes: [KubeObject]) -> String? {
-        let defaults = classes.filter { $0.annotations[IngressClass.defaultClassAnnotation] == "true" }
-        func created(_ object: KubeObject) -> Date {
-            object.creationTimestamp.flatMap(Time.init(rfc3339:))?.date ?? .distantPast
+        var best: (name: String, created: Date)?
+        for ingressClass in classes where ingressClass.annotations[IngressClass.defaultClassAnnotation] == "true" {
+            let name = ingressClass.name ?? ""
+            let created = ingressClass.creationTimestamp.flatMap(Time.init(rfc3339:))?.date ?? .distantPast
+            if let current = best, current.created > created || (current.created == created && current.name < name) { continue }
+            best = (name, created)
         }
-        return defaults.min { first, second in
-            let (a, b) = (created(first), created(second))
-            return a != b ? a > b : (first.name ?? "") < (second.name ?? "")
-        }?.name
+        return best?.name
     }
 }

@@ -127,7 +127,7 @@ import Testing
         let anyHost = try cells(NetworkingTablePrinters.ingresses, #"{"metadata":{"name":"d"},"spec":{"defaultBackend":{}}}"#)
         #expect(anyHost[2] == .string("*"))
         #expect(NetworkingTablePrinters.address([.object(["ip": .string("10.100.100.100")]), .object(["ip": .string("10.100.100.101")])], wide: false)
-                == "10.100.100.100...")
+                == "10.100.100.10...", "16 bytes with the dots, as printIngress clips without -o wide")
 
         #expect(try cells(NetworkingTablePrinters.ingressClasses, #"{"metadata":{"name":"swiftlet"},"spec":{"controller":"swiftlet.io/ingress"}}"#)
                 == [.string("swiftlet"), .string("swiftlet.io/ingress"), .string("<none>"), .string("<unknown>")])
