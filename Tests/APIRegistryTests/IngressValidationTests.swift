@@ -37,7 +37,11 @@ import Testing
         return KubeObject(fields: fields)
     }
 
-    static func create(_ api: TestAPI, _ ref: ResourceRef = .ingresses, _ body: String) async throws -> Result<KubeObject, APIError> {
+    static func create(_ api: TestAPI, _ body: String) async throws -> Result<KubeObject, APIError> {
+        try await create(api, .ingresses, body)
+    }
+
+    static func create(_ api: TestAPI, _ ref: ResourceRef, _ body: String) async throws -> Result<KubeObject, APIError> {
         let object = try object(body)
         do {
             return .success(try await api.client.create(ref, namespace: ref == .ingresses ? "default" : nil, object))
