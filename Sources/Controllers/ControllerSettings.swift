@@ -61,13 +61,11 @@ public struct ControllerSettings: Sendable {
         return star
     }
 
-    /// The entries of `controllers` that name no controller (kube-controller-manager refuses
-    /// them: `"foo" is not in the list of known controllers`).
+    /// The names in `controllers` (without a leading `-`) that name no controller
+    /// (kube-controller-manager refuses them: `"foo" is not in the list of known controllers`).
     public var unknownControllers: [String] {
-        controllers.filter { entry in
-            let name = entry.hasPrefix("-") ? String(entry.dropFirst()) : entry
-            return entry != "*" && !ControllerManager.controllerNames.contains(name)
-        }
+        controllers.filter { $0 != "*" }.map { $0.hasPrefix("-") ? String($0.dropFirst()) : $0 }
+            .filter { !ControllerManager.controllerNames.contains($0) }
     }
 
     public init() {}

@@ -199,7 +199,7 @@ import Testing
         settings.controllers = ["service-lb", "-service-lb"]
         #expect(settings.runs("service-lb"), "the first entry decides")
         settings.controllers = ["*", "-servicelb", "bogus"]
-        #expect(settings.unknownControllers == ["-servicelb", "bogus"])
+        #expect(settings.unknownControllers == ["servicelb", "bogus"])
 
         // Every listed name is the name the controller reports (its log lines and metadata).
         var all = ControllerSettings()
