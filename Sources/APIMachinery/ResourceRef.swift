@@ -24,6 +24,8 @@ package struct ResourceRef: Hashable, Sendable, CustomStringConvertible {
     package static let cronJobs = ResourceRef(group: "batch", name: "cronjobs")
     package static let configMaps = ResourceRef(group: "", name: "configmaps")
     package static let leases = ResourceRef(group: "coordination.k8s.io", name: "leases")
+    package static let ingresses = ResourceRef(group: "networking.k8s.io", name: "ingresses")
+    package static let ingressClasses = ResourceRef(group: "networking.k8s.io", name: "ingressclasses")
 
     package var description: String { group.isEmpty ? name : "\(name).\(group)" }
 }

@@ -6,7 +6,7 @@ import Storage
 /// The Kubernetes API over a `Storage`, independent of HTTP: one `ResourceStore` per
 /// resource plus the rules that span resources (namespaces must exist and terminate before
 /// they go, every namespace has a `default` ServiceAccount, new pods pass the ServiceAccount
-/// admission plugin, the `scale` subresource).
+/// admission plugin, new Ingresses the DefaultIngressClass one, the `scale` subresource).
 public struct APIService: Sendable {
     public let registry: ResourceRegistry
     let storage: any Storage
@@ -64,6 +64,8 @@ public struct APIService: Sendable {
         case ("apps", "controllerrevisions"): return ControllerRevisionStrategy()
         case ("batch", "jobs"): return JobStrategy()
         case ("batch", "cronjobs"): return CronJobStrategy()
+        case ("networking.k8s.io", "ingresses"): return IngressStrategy()
+        case ("networking.k8s.io", "ingressclasses"): return IngressClassStrategy()
         default: return DefaultStrategy()
         }
     }
@@ -85,7 +87,9 @@ public struct APIService: Sendable {
     // MARK: - Bootstrap
 
     /// Creates what a fresh cluster has: the system namespaces with their `default`
-    /// ServiceAccounts, and the `kubernetes` Service on the first service address.
+    /// ServiceAccounts, the `kubernetes` Service on the first service address, and the
+    /// IngressClass of the agents' ingress proxy. Runs at every server start: what is missing
+    /// is created again, what exists is left as it is.
     public func bootstrap() async throws {
         // What the stored Services hold is allocated before anything new is.
         try await services.ensureRepaired()
@@ -108,6 +112,31 @@ public struct APIService: Sendable {
             ])
             _ = try await create(service, resource: services.resource, namespace: "default", context: context())
         }
+        try await ensureIngressClass()
+    }
+
+    /// The IngressClass `swiftlet` (controller `swiftlet.io/ingress`), which every agent's
+    /// ingress proxy serves, as k3s installs Traefik's class with its chart: created when it
+    /// does not exist, at each server start, never changed once it does (a user's edits stay).
+    /// It is made the default class only when no other class is: after a user made another
+    /// class the default and deleted this one, a restart brings it back without taking the
+    /// default away from theirs.
+    private func ensureIngressClass() async throws(APIError) {
+        let classes = try store(group: "networking.k8s.io", name: "ingressclasses")
+        if try await classes.find(namespace: nil, name: IngressClass.swiftletClassName) != nil { return }
+        let existing = try await classes.list(namespace: nil, options: ListOptions()).items
+        let annotations: JSONValue = DefaultIngressClassAdmission.defaultClass(among: existing) == nil
+            ? .object([IngressClass.defaultClassAnnotation: .string("true")]) : .null
+        var metadata: [String: JSONValue] = ["name": .string(IngressClass.swiftletClassName)]
+        if annotations != .null { metadata["annotations"] = annotations }
+        let ingressClass = KubeObject(fields: [
+            "metadata": .object(metadata), "spec": .object(["controller": .string(IngressClass.swiftletController)]),
+        ])
+        do {
+            _ = try await create(ingressClass, resource: classes.resource, namespace: nil, context: context())
+        } catch where error.code == 409 {
+            // Another server of the same store made it first.
+        }
     }
 
     // MARK: - Verbs spanning resources
@@ -123,6 +152,9 @@ public struct APIService: Sendable {
         if resource.group.isEmpty, resource.name == "pods" {
             // Mutating admission, before the strategy defaults and validates.
             try await ServiceAccountAdmission.admit(&object, namespace: namespace ?? "", accounts: try self.store(group: "", name: "serviceaccounts"))
+        }
+        if resource.group == "networking.k8s.io", resource.name == "ingresses" {
+            try await DefaultIngressClassAdmission.admit(&object, classes: try self.store(group: "networking.k8s.io", name: "ingressclasses"))
         }
         let (created, warnings) = try await store.create(namespace: namespace, object: object, context: context)
         if resource.group.isEmpty, resource.name == "namespaces", !context.dryRun, let name = created.name {

@@ -90,6 +90,12 @@ public struct ResourceRegistry: Sendable {
                     namespaced: true, categories: ["all"], subresources: ["status"], tracksGeneration: true),
         APIResource(group: "batch", version: "v1", name: "cronjobs", singularName: "cronjob", kind: "CronJob",
                     namespaced: true, shortNames: ["cj"], categories: ["all"], subresources: ["status"], tracksGeneration: true),
+        // Served by every node's ingress proxy (IngressClass `swiftlet`); kube-apiserver lists
+        // networking.k8s.io after batch. Ingresses are in no category: `kubectl get all` leaves them out.
+        APIResource(group: "networking.k8s.io", version: "v1", name: "ingressclasses", singularName: "ingressclass",
+                    kind: "IngressClass", namespaced: false, tracksGeneration: true),
+        APIResource(group: "networking.k8s.io", version: "v1", name: "ingresses", singularName: "ingress", kind: "Ingress",
+                    namespaced: true, shortNames: ["ing"], subresources: ["status"], tracksGeneration: true),
         APIResource(group: "coordination.k8s.io", version: "v1", name: "leases", singularName: "lease", kind: "Lease",
                     namespaced: true),
         // What the endpoint-slice controller writes and every node's service proxy and DNS read.

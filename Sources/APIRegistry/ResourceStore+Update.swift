@@ -99,6 +99,7 @@ extension ResourceStore {
             // The status subresource changes the status and nothing else.
             object = old
             object.fields["status"] = input.fields["status"]
+            warnings += try await strategy.prepareForStatusUpdate(&object, old: old, context: context)
         } else {
             object = input
             object.fields["apiVersion"] = .string(resource.groupVersion)

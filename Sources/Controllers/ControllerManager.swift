@@ -24,35 +24,47 @@ public struct ControllerManager: Sendable {
         self.controllers = Self.makeControllers(client: client, informers: informers, settings: settings, logger: logger)
     }
 
-    /// Every controller, constructed so that each registers its informer handlers.
+    /// The names `--controllers` takes, in the order the controllers start.
+    public static var controllerNames: [String] { factories.map(\.name) }
+
+    private typealias Factory = (name: String, make: @Sendable (any ResourceClient, Informers, ControllerSettings, Logger) -> (any Controller)?)
+
+    /// Every controller by name; nil from `make` when the settings leave it nothing to do.
+    private static let factories: [Factory] = [
+        ("scheduler", { Scheduler(client: $0, informers: $1, settings: $2, logger: $3) }),
+        ("garbage-collector", { client, informers, _, logger in GarbageCollector(client: client, informers: informers, logger: logger) }),
+        ("namespace", { NamespaceController(client: $0, informers: $1, settings: $2, logger: $3) }),
+        ("node-ipam", { NodeIPAMController(client: $0, informers: $1, settings: $2, logger: $3) }),
+        ("node-lifecycle", { NodeLifecycleController(client: $0, informers: $1, settings: $2, logger: $3) }),
+        ("pod-gc", { PodGCController(client: $0, informers: $1, settings: $2, logger: $3) }),
+        ("replicaset", { client, informers, _, logger in ReplicaSetController(client: client, informers: informers, logger: logger) }),
+        ("job", { client, informers, _, logger in JobController(client: client, informers: informers, logger: logger) }),
+        ("cronjob", { client, informers, _, logger in CronJobController(client: client, informers: informers, logger: logger) }),
+        ("daemonset", { client, informers, _, logger in DaemonSetController(client: client, informers: informers, logger: logger) }),
+        ("statefulset", { client, informers, _, logger in StatefulSetController(client: client, informers: informers, logger: logger) }),
+        ("deployment", { client, informers, _, logger in DeploymentController(client: client, informers: informers, logger: logger) }),
+        ("endpoints", { client, informers, _, logger in EndpointsController(client: client, informers: informers, logger: logger) }),
+        ("endpointslice", { EndpointSliceController(client: $0, informers: $1, settings: $2, logger: $3) }),
+        ("serviceaccount", { client, informers, _, logger in ServiceAccountsController(client: client, informers: informers, logger: logger) }),
+        ("root-ca-cert-publisher", { client, informers, settings, logger in
+            settings.rootCACertificatePEM.map { RootCACertPublisher(client: client, informers: informers, caPEM: $0, logger: logger) }
+        }),
+        ("cluster-dns", { client, informers, settings, logger in
+            settings.clusterDNS.map { ClusterDNSController(client: client, informers: informers, clusterDNS: $0, logger: logger) }
+        }),
+        ("kubernetes-service", { client, informers, settings, logger in
+            settings.apiServerAddresses.isEmpty ? nil : KubernetesServiceController(client: client, informers: informers, settings: settings, logger: logger)
+        }),
+        ("service-lb", { client, informers, _, logger in ServiceLBController(client: client, informers: informers, logger: logger) }),
+        ("ingress-status", { client, informers, _, logger in IngressStatusController(client: client, informers: informers, logger: logger) }),
+    ]
+
+    /// Every controller that `settings.controllers` enables, constructed so that each
+    /// registers its informer handlers (a disabled one is never made, so its informers do
+    /// not run either).
     static func makeControllers(client: any ResourceClient, informers: Informers, settings: ControllerSettings,
                                 logger: Logger) -> [any Controller] {
-        var controllers: [any Controller] = []
-        controllers.append(Scheduler(client: client, informers: informers, settings: settings, logger: logger))
-        controllers.append(GarbageCollector(client: client, informers: informers, logger: logger))
-        controllers.append(NamespaceController(client: client, informers: informers, settings: settings, logger: logger))
-        controllers.append(NodeIPAMController(client: client, informers: informers, settings: settings, logger: logger))
-        controllers.append(NodeLifecycleController(client: client, informers: informers, settings: settings, logger: logger))
-        controllers.append(PodGCController(client: client, informers: informers, settings: settings, logger: logger))
-        controllers.append(ReplicaSetController(client: client, informers: informers, logger: logger))
-        controllers.append(JobController(client: client, informers: informers, logger: logger))
-        controllers.append(CronJobController(client: client, informers: informers, logger: logger))
-        controllers.append(DaemonSetController(client: client, informers: informers, logger: logger))
-        controllers.append(StatefulSetController(client: client, informers: informers, logger: logger))
-        controllers.append(DeploymentController(client: client, informers: informers, logger: logger))
-        controllers.append(EndpointsController(client: client, informers: informers, logger: logger))
-        controllers.append(EndpointSliceController(client: client, informers: informers, settings: settings, logger: logger))
-        controllers.append(ServiceAccountsController(client: client, informers: informers, logger: logger))
-        if let caPEM = settings.rootCACertificatePEM {
-            controllers.append(RootCACertPublisher(client: client, informers: informers, caPEM: caPEM, logger: logger))
-        }
-        if let clusterDNS = settings.clusterDNS {
-            controllers.append(ClusterDNSController(client: client, informers: informers, clusterDNS: clusterDNS, logger: logger))
-        }
-        if !settings.apiServerAddresses.isEmpty {
-            controllers.append(KubernetesServiceController(client: client, informers: informers, settings: settings, logger: logger))
-        }
-        return controllers
+        factories.filter { settings.runs($0.name) }.compactMap { $0.make(client, informers, settings, logger) }
     }
 
     /// Runs until the task is cancelled (also when there is nothing to run, so that callers

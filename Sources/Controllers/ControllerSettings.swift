@@ -44,5 +44,29 @@ public struct ControllerSettings: Sendable {
     /// `kube-root-ca.crt` ConfigMap; nil: no such ConfigMaps are kept (no HTTPS listener).
     public var rootCACertificatePEM: String?
 
+    /// Which controllers run (kube-controller-manager's --controllers): `*` is every
+    /// controller, `NAME` enables one, `-NAME` disables one; the first entry naming a
+    /// controller decides, and without `*` only the controllers named run. Names are
+    /// `ControllerManager.controllerNames`; check a list with `unknownControllers`.
+    public var controllers: [String] = ["*"]
+
+    /// Whether the controller called `name` runs (upstream's `IsControllerEnabled`).
+    public func runs(_ name: String) -> Bool {
+        var star = false
+        for entry in controllers {
+            if entry == name { return true }
+            if entry == "-" + name { return false }
+            if entry == "*" { star = true }
+        }
+        return star
+    }
+
+    /// The names in `controllers` (without a leading `-`) that name no controller
+    /// (kube-controller-manager refuses them: `"foo" is not in the list of known controllers`).
+    public var unknownControllers: [String] {
+        controllers.filter { $0 != "*" }.map { $0.hasPrefix("-") ? String($0.dropFirst()) : $0 }
+            .filter { !ControllerManager.controllerNames.contains($0) }
+    }
+
     public init() {}
 }

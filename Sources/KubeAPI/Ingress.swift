@@ -164,6 +164,17 @@ public struct TypedLocalObjectReference: Codable, Hashable, Sendable {
         self.kind = kind
         self.name = name
     }
+
+    private enum CodingKeys: String, CodingKey { case apiGroup, kind, name }
+
+    /// A missing kind or name decodes as "" (Go's zero value), so validation reports it as
+    /// `Required value` with its path rather than the decoder failing.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        apiGroup = try container.decodeIfPresent(String.self, forKey: .apiGroup)
+        kind = try container.decodeIfPresent(String.self, forKey: .kind) ?? ""
+        name = try container.decodeIfPresent(String.self, forKey: .name) ?? ""
+    }
 }
 
 /// `networking/v1.IngressStatus`: where the Ingress is reachable (the addresses of the nodes
@@ -208,5 +219,14 @@ public struct IngressPortStatus: Codable, Hashable, Sendable {
         self.port = port
         self.protocol = `protocol`
         self.error = error
+    }
+
+    private enum CodingKeys: String, CodingKey { case port, `protocol`, error }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        port = try container.decodeIfPresent(Int32.self, forKey: .port) ?? 0
+        `protocol` = try container.decodeIfPresent(String.self, forKey: .`protocol`) ?? ""
+        error = try container.decodeIfPresent(String.self, forKey: .error)
     }
 }

@@ -70,4 +70,16 @@ public struct IngressClassParametersReference: Codable, Hashable, Sendable {
         self.scope = scope
         self.namespace = namespace
     }
+
+    private enum CodingKeys: String, CodingKey { case apiGroup, kind, name, scope, namespace }
+
+    /// A missing kind or name decodes as "" (Go's zero value): validation reports it.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        apiGroup = try container.decodeIfPresent(String.self, forKey: .apiGroup)
+        kind = try container.decodeIfPresent(String.self, forKey: .kind) ?? ""
+        name = try container.decodeIfPresent(String.self, forKey: .name) ?? ""
+        scope = try container.decodeIfPresent(String.self, forKey: .scope)
+        namespace = try container.decodeIfPresent(String.self, forKey: .namespace)
+    }
 }

@@ -23,12 +23,18 @@ struct ServerCommand: AsyncParsableCommand {
         and the agents' join token in DATA-DIR/server/token, and runs the scheduler and the \
         controllers (ReplicaSet, Deployment, Job, CronJob, DaemonSet, StatefulSet, garbage collector, namespace, \
         node IPAM, node lifecycle, pod GC, endpoints, endpoint slices, serviceaccounts, \
-        root-ca-cert-publisher), issues service-account tokens (TokenRequest, signed with \
+        root-ca-cert-publisher, service-lb, ingress-status; --controllers), issues service-account tokens (TokenRequest, signed with \
         DATA-DIR/server/tls/service.key, --service-account-issuer) and deletes Events older than \
         --event-ttl. Services get cluster IPs from \
         --service-cidr and node ports from --service-node-port-range; the server keeps the \
         kubernetes Service (endpoint: --advertise-address) and kube-system/kube-dns on \
-        --cluster-dns, whose endpoints are every node's agent. Unless --disable-agent, it also runs \
+        --cluster-dns, whose endpoints are every node's agent. It keeps the IngressClass swiftlet \
+        (controller swiftlet.io/ingress, the default class unless another is), served by every \
+        agent's ingress proxy: recreated at start when missing, never changed. LoadBalancer \
+        Services (service-lb, k3s' ServiceLB) and the Ingresses of that class (ingress-status) get \
+        the InternalIPs of the Ready nodes as their status addresses; a node labelled \
+        node.swiftlet.io/ingress=disabled (an agent with --disable-ingress) is left out of the \
+        Ingresses'. Unless --disable-agent, it also runs \
         an agent for this machine (as k3s does), joined over loopback with the server's own token and labelled \
         node-role.kubernetes.io/control-plane; its state is in DATA-DIR/agent. --http-listen alone \
         serves plain HTTP without authentication and without an agent, for local tests. Stops on \
@@ -86,6 +92,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "How long Events are kept after their last write, as a Go duration (kube-apiserver's --event-ttl).")
     var eventTtl = "1h"
 
+    @Option(help: ArgumentHelp("Controllers to run, comma-separated, as kube-controller-manager's --controllers: '*' is all, NAME enables one, -NAME disables one (e.g. '*,-service-lb'). Names: \(ControllerManager.controllerNames.joined(separator: ", ")).", valueName: "list"))
+    var controllers: String = "*"
+
     @Flag(help: "Do not run an agent for this machine.")
     var disableAgent = false
 
@@ -107,6 +116,10 @@ struct ServerCommand: AsyncParsableCommand {
             throw CLIError("--event-ttl \(eventTtl): expected a positive duration such as 1h or 90m")
         }
         let services = try serviceNetwork()
+        let unknownControllers = controllerSettings().unknownControllers
+        guard unknownControllers.isEmpty else {
+            throw CLIError("--controllers \(controllers): \(unknownControllers.map { "\"\($0)\"" }.joined(separator: ", ")) is not in the list of known controllers (\(ControllerManager.controllerNames.joined(separator: ", ")))")
+        }
         if let advertiseAddress, IPv4Text.parseIPv4(advertiseAddress).map({ $0 == 0 || $0 >> 24 == 127 || $0 >> 16 == 0xA9FE }) != false {
             throw CLIError("--advertise-address \(advertiseAddress): expected an IPv4 address pods can reach (not loopback, link-local or 0.0.0.0)")
         }
@@ -286,6 +299,7 @@ struct ServerCommand: AsyncParsableCommand {
         settings.defaultTolerationSeconds = defaultTolerationSeconds
         settings.serviceCIDR = serviceCIDR
         settings.clusterDNS = clusterDNS
+        settings.controllers = controllers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         return settings
     }
 

@@ -35,6 +35,23 @@ import Testing
         #expect(outcome.unknownFields.isEmpty)
     }
 
+    @Test func anIngressRulesHTTPIsInlineAndItsFieldsAreKnown() throws {
+        let outcome = try check(#"""
+            {"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"i"},
+             "spec":{"ingressClassName":"swiftlet","tls":[{"hosts":["a.example.com"],"secretName":"s"}],
+                     "defaultBackend":{"resource":{"apiGroup":"g","kind":"K","name":"n"}},
+                     "rules":[{"host":"a.example.com","ingressRuleValue":{},"http":{"paths":[
+                       {"path":"/","pathType":"Prefix","backend":{"service":{"name":"web","port":{"name":"http","number":80}}},"weight":3}]}}]},
+             "status":{"loadBalancer":{"ingress":[{"ip":"10.0.0.1","hostname":"h","ports":[{"port":80,"protocol":"TCP","error":"e"}]}]}}}
+            """#, kind: "Ingress")
+        // The Go field of the inline struct is not a JSON member.
+        #expect(outcome.unknownFields == ["spec.rules[0].http.paths[0].weight", "spec.rules[0].ingressRuleValue"])
+        let classOutcome = try check(#"""
+            {"metadata":{"name":"c"},"spec":{"controller":"a.io/b","parameters":{"apiGroup":"g","kind":"K","name":"n","scope":"Namespace","namespace":"x"}}}
+            """#, kind: "IngressClass")
+        #expect(classOutcome.unknownFields.isEmpty)
+    }
+
     @Test func wrongJSONTypesAreErrorsInGoWords() throws {
         let cases: [(String, String, String)] = [
             (#"{"data":{"a":1}}"#, "ConfigMap", "json: cannot unmarshal number 1 into Go struct field ConfigMap.data of type string"),

@@ -10,6 +10,7 @@ import Testing
         (["--event-ttl=-1h"], "--event-ttl -1h: expected a positive duration"),
         (["--service-cidr", "10.43.0.0/8"], "--service-cidr 10.43.0.0/8: expected an IPv4 network with a prefix of 12 to 30 bits"),
         (["--advertise-address", "127.0.0.1"], "--advertise-address 127.0.0.1: expected an IPv4 address pods can reach"),
+        (["--controllers", "*,-servicelb"], #"--controllers *,-servicelb: "servicelb" is not in the list of known controllers (scheduler, "#),
     ])
     func impossibleValuesAreRefusedByName(flags: [String], message: String) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flags-\(UUID().uuidString)").path

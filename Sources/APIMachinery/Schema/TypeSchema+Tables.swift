@@ -80,12 +80,28 @@ extension TypeSchema {
         GlusterfsVolumeSource 1:endpoints:s 2:path:s 3:readOnly:b
         HTTPGetAction 1:path:s 2:port:IntOrString 3:host:s 4:scheme:s 5:httpHeaders:HTTPHeader:r 6:protocol:s
         HTTPHeader 1:name:s 2:value:s
+        HTTPIngressPath 1:path:s 2:backend:IngressBackend 3:pathType:s
+        HTTPIngressRuleValue 1:paths:HTTPIngressPath:r
         HostAlias 1:ip:s 2:hostnames:s:r
         HostIP 1:ip:s
         HostPathVolumeSource 1:path:s 2:type:s
         ISCSIVolumeSource 1:targetPortal:s 2:iqn:s 3:lun:i 4:iscsiInterface:s 5:fsType:s 6:readOnly:b 7:portals:s:r 8:chapAuthDiscovery:b 10:secretRef:LocalObjectReference 11:chapAuthSession:b 12:initiatorName:s
         ImageVolumeSource 1:reference:s 2:pullPolicy:s
         ImageVolumeStatus 1:imageRef:s
+        Ingress 1:metadata:ObjectMeta 2:spec:IngressSpec 3:status:IngressStatus
+        IngressBackend 3:resource:TypedLocalObjectReference 4:service:IngressServiceBackend
+        IngressClass 1:metadata:ObjectMeta 2:spec:IngressClassSpec
+        IngressClassParametersReference 1:apiGroup:s 2:kind:s 3:name:s 4:scope:s 5:namespace:s
+        IngressClassSpec 1:controller:s 2:parameters:IngressClassParametersReference
+        IngressLoadBalancerIngress 1:ip:s 2:hostname:s 4:ports:IngressPortStatus:r
+        IngressLoadBalancerStatus 1:ingress:IngressLoadBalancerIngress:r
+        IngressPortStatus 1:port:i 2:protocol:s 3:error:s
+        IngressRule 1:host:s 2:ingressRuleValue:IngressRuleValue
+        IngressRuleValue 1:http:HTTPIngressRuleValue
+        IngressServiceBackend 1:name:s 2:port:ServiceBackendPort
+        IngressSpec 1:defaultBackend:IngressBackend 2:tls:IngressTLS:r 3:rules:IngressRule:r 4:ingressClassName:s
+        IngressStatus 1:loadBalancer:IngressLoadBalancerStatus
+        IngressTLS 1:hosts:s:r 2:secretName:s
         Job 1:metadata:ObjectMeta 2:spec:JobSpec 3:status:JobStatus
         JobCondition 1:type:s 2:status:s 3:lastProbeTime:Time 4:lastTransitionTime:Time 5:reason:s 6:message:s
         JobSpec 1:parallelism:i 2:completions:i 3:activeDeadlineSeconds:i 4:selector:LabelSelector 5:manualSelector:b 6:template:PodTemplateSpec 7:backoffLimit:i 8:ttlSecondsAfterFinished:i 9:completionMode:s 10:suspend:b 11:podFailurePolicy:PodFailurePolicy 12:backoffLimitPerIndex:i 13:maxFailedIndexes:i 14:podReplacementPolicy:s 15:managedBy:s 16:successPolicy:SuccessPolicy
@@ -202,6 +218,7 @@ extension TypeSchema {
         Service 1:metadata:ObjectMeta 2:spec:ServiceSpec 3:status:ServiceStatus
         ServiceAccount 1:metadata:ObjectMeta 2:secrets:ObjectReference:r 3:imagePullSecrets:LocalObjectReference:r 4:automountServiceAccountToken:b
         ServiceAccountTokenProjection 1:audience:s 2:expirationSeconds:i 3:path:s 4:user:i
+        ServiceBackendPort 1:name:s 2:number:i
         ServicePort 1:name:s 2:protocol:s 3:port:i 4:targetPort:IntOrString 5:nodePort:i 6:appProtocol:s
         ServiceSpec 1:ports:ServicePort:r 2:selector:m<s,s> 3:clusterIP:s 4:type:s 5:externalIPs:s:r 7:sessionAffinity:s 8:loadBalancerIP:s 9:loadBalancerSourceRanges:s:r 10:externalName:s 11:externalTrafficPolicy:s 12:healthCheckNodePort:i 13:publishNotReadyAddresses:b 14:sessionAffinityConfig:SessionAffinityConfig 17:ipFamilyPolicy:s 18:clusterIPs:s:r 19:ipFamilies:s:r 20:allocateLoadBalancerNodePorts:b 21:loadBalancerClass:s 22:internalTrafficPolicy:s 23:trafficDistribution:s
         ServiceStatus 1:loadBalancer:LoadBalancerStatus 2:conditions:Condition:r

@@ -1,5 +1,5 @@
 /// The shape of Kubernetes' built-in types (core/v1, apps/v1, batch/v1, coordination.k8s.io/v1,
-/// autoscaling/v1, meta/v1): for each message, its fields by protobuf number with their JSON
+/// authentication.k8s.io/v1, autoscaling/v1, networking.k8s.io/v1, meta/v1): for each message, its fields by protobuf number with their JSON
 /// names and types. Built from `TypeSchema.table`, generated from Kubernetes' generated.proto
 /// files by generate-schema.py in this folder. The protobuf body decoder reads fields by
 /// number; `SchemaValidator` checks JSON objects against the same fields by name, which is what
@@ -41,13 +41,13 @@ package enum TypeSchema {
 
     /// Fields whose Go struct is embedded with `json:",inline"`: in JSON their members sit in
     /// the enclosing object (a Volume's `secret`, a Probe's `httpGet`, a key selector's `name`),
-    /// while protobuf keeps them in a nested message.
+    /// while protobuf keeps them in a nested message (an Ingress rule's `http`).
     package static let inlineFields: Set<String> = [
         "Volume.volumeSource", "Probe.handler", "EphemeralContainer.ephemeralContainerCommon",
         "ConfigMapKeySelector.localObjectReference", "SecretKeySelector.localObjectReference",
         "ConfigMapEnvSource.localObjectReference", "SecretEnvSource.localObjectReference",
         "ConfigMapVolumeSource.localObjectReference", "ConfigMapProjection.localObjectReference",
-        "SecretProjection.localObjectReference",
+        "SecretProjection.localObjectReference", "IngressRule.ingressRuleValue",
     ]
 
     /// The JSON members a message accepts, inline fields flattened in: JSON name → field.

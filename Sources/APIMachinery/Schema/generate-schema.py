@@ -12,16 +12,22 @@ import os, re, subprocess, sys
 API, MACHINERY = sys.argv[1], sys.argv[2]
 FILES = [
     (API, "core/v1/generated.proto"), (API, "apps/v1/generated.proto"), (API, "batch/v1/generated.proto", "v0.32.9"),
-    (API, "coordination/v1/generated.proto"), (API, "authentication/v1/generated.proto"), (API, "autoscaling/v1/generated.proto"),
+    (API, "coordination/v1/generated.proto"), (API, "authentication/v1/generated.proto", "v0.32.9"), (API, "autoscaling/v1/generated.proto"),
+    (API, "networking/v1/generated.proto"),
     (MACHINERY, "pkg/apis/meta/v1/generated.proto"), (MACHINERY, "pkg/runtime/generated.proto"),
     (MACHINERY, "pkg/util/intstr/generated.proto"), (MACHINERY, "pkg/api/resource/generated.proto"),
 ]
 # batch/v1 is read at the 1.32 release (a bare clone's tag): later revisions reference alpha
-# scheduling.k8s.io messages (JobSchedulingConfiguration) that a 1.32 server does not serve.
+# scheduling.k8s.io messages (JobSchedulingConfiguration) that a 1.32 server does not serve;
+# authentication/v1 too (later TokenRequestSpec has alpha `attestations`). networking/v1's
+# Ingress and IngressClass messages are the same at HEAD and at 1.32.
 ROOTS = ["Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Service", "Namespace", "ConfigMap", "Secret", "ServiceAccount",
-         "Node", "Endpoints", "Event", "Lease", "Binding", "Scale", "DeleteOptions", "TokenRequest"]
+         "Node", "Endpoints", "Event", "Lease", "Binding", "Scale", "DeleteOptions", "TokenRequest",
+         "Ingress", "IngressClass"]
 # Decoded natively by ProtobufDecoder.
 NATIVE = {"Time", "MicroTime", "Duration", "IntOrString", "Quantity", "RawExtension", "FieldsV1", "Unknown"}
+# Proto field names whose JSON name differs (the Go field's `json` tag).
+JSON_NAMES = {("BoundObjectReference", "uID"): "uid", ("IngressClassParametersReference", "aPIGroup"): "apiGroup"}
 SCALARS = {"string": "s", "int32": "i", "int64": "i", "bool": "b", "bytes": "y", "double": "d", "float": "f"}
 
 def read(repo, path, rev="HEAD"):
@@ -48,6 +54,7 @@ for repo, path, *rev in FILES:
         if current and match:
             label, typ, key, value, name, number = match.groups()
             kind = ("map", key, value.split(".")[-1]) if typ.startswith("map<") else typ.split(".")[-1]
+            name = JSON_NAMES.get((current, name), name)
             messages[current].append((int(number), name, kind, label == "repeated"))
 
 def code(type_name):

@@ -12,6 +12,10 @@ package protocol ResourceStrategy: Sendable {
     /// The same for a replacement of `old` through the main resource.
     func prepareForUpdate(_ object: inout KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> [String]
 
+    /// Validation of a write through the `status` subresource: `object` is the stored object
+    /// with the request's status (nothing else changes there). Returns warnings.
+    func prepareForStatusUpdate(_ object: inout KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> [String]
+
     /// Whether `ObjectValidation.validateMetadata` is done by the strategy itself (Pod's
     /// validation includes it), so the store must not report it twice.
     var validatesMetadata: Bool { get }
@@ -44,6 +48,8 @@ extension ResourceStrategy {
     func prepareForCreate(_ object: inout KubeObject, context: StrategyContext) async throws(APIError) -> [String] { [] }
 
     func prepareForUpdate(_ object: inout KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> [String] { [] }
+
+    func prepareForStatusUpdate(_ object: inout KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> [String] { [] }
 
     var validatesMetadata: Bool { false }
     var allowsUnconditionalUpdate: Bool { true }

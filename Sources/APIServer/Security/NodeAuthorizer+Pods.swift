@@ -5,7 +5,8 @@ import KubeAPI
 extension NodeAuthorizer {
     /// The Node authorizer's graph for Secrets, ConfigMaps, PersistentVolumeClaims and
     /// ServiceAccounts (`authorizeReadNamespacedObject`): a node may read one of them, by name,
-    /// only when a pod bound to the node names it. Upstream keeps the graph in memory from
+    /// only when a pod bound to the node names it, or (swiftlet's addition) when it is a Secret
+    /// an Ingress of its namespace names for TLS. Upstream keeps the graph in memory from
     /// informers; here the node's pods in that namespace are read from the store when asked,
     /// which is exact and costs one indexed list per request.
     static func authorizeRelated(_ user: UserInfo, node: String, _ request: RequestAttributes,
@@ -19,10 +20,29 @@ extension NodeAuthorizer {
         guard let name = request.name, !name.isEmpty else {
             throw denied(user, request, reason: "No Object name found")
         }
-        guard try await podsBound(to: node, namespace: namespace, service: service)
-            .contains(where: { PodReferences(pod: $0).names(request.resource, name) }) else {
-            throw denied(user, request, reason: "no relationship found between node '\(node)' and this object")
+        if try await podsBound(to: node, namespace: namespace, service: service)
+            .contains(where: { PodReferences(pod: $0).names(request.resource, name) }) {
+            return
         }
+        if request.resource == "secrets", try await ingressTLSSecrets(namespace: namespace, service: service).contains(name) {
+            return
+        }
+        throw denied(user, request, reason: "no relationship found between node '\(node)' and this object")
+    }
+
+    /// swiftlet's widening of the graph: the Secrets that Ingresses of `namespace` name in
+    /// `spec.tls[].secretName`. Every node runs the ingress proxy, which terminates TLS with
+    /// them, as k3s' Traefik (which reads every Secret of the cluster) does; a node still
+    /// cannot list Secrets or read any other one.
+    static func ingressTLSSecrets(namespace: String, service: APIService) async throws(APIError) -> Set<String> {
+        let ingresses = try await service.store(group: "networking.k8s.io", name: "ingresses").list(namespace: namespace, options: ListOptions()).items
+        var names: Set<String> = []
+        for ingress in ingresses {
+            for tls in ingress.value(at: ["spec", "tls"])?.arrayValue ?? [] {
+                if let name = tls["secretName"]?.stringValue, !name.isEmpty { names.insert(name) }
+            }
+        }
+        return names
     }
 
     /// The Node authorizer's `authorizeCreateToken`: a node may create a token only for one

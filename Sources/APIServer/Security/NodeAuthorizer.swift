@@ -27,6 +27,11 @@ struct RequestAttributes: Sendable, Equatable {
 ///   of one object by `metadata.name`) only of those a pod bound to the node names
 ///   (`PodReferences`: volumes, env, envFrom, imagePullSecrets, its ServiceAccount), as the
 ///   Node authorizer's graph decides; never a list of them;
+/// - swiftlet widens the graph for its ingress proxy, which runs on every node: a node may
+///   also get (and list or watch by `metadata.name`) a Secret that an Ingress in the same
+///   namespace names in `spec.tls[].secretName`, whatever the Ingress's class (upstream a node
+///   reads no such Secret; the ingress controller's own service account reads them all);
+/// - Ingresses and IngressClasses, like every resource outside the graph, are readable;
 /// - create, update and patch its own Node and `nodes/<self>/status`;
 /// - get, create, update, patch and delete its own Lease in `kube-node-lease`;
 /// - update and patch `pods/<p>/status`, and delete pods, only for pods bound to it;

@@ -22,6 +22,8 @@ enum ResourceTablePrinters {
         case ("batch", "cronjobs"): return cronJobs
         case ("coordination.k8s.io", "leases"): return leases
         case ("discovery.k8s.io", "endpointslices"): return endpointSlices
+        case ("networking.k8s.io", "ingresses"): return NetworkingTablePrinters.ingresses
+        case ("networking.k8s.io", "ingressclasses"): return NetworkingTablePrinters.ingressClasses
         default: return fallback
         }
     }
