@@ -1,0 +1,43 @@
+import NIOCore
+import NIOHTTP1
+
+/// Answers a request the HTTP/1 decoder refuses, then lets the decoder close the connection
+/// (NIO's HTTPServerProtocolErrorHandler, with nginx's statuses): a header line or header over the
+/// limits is 431 (nginx answers 414 for a long request line and 400 "Request Header Or Cookie Too
+/// Large" for a long header; RFC 6585's 431 says what happened to both), anything else malformed 400.
+final class HTTP1ErrorResponder: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private var responseInProgress = false
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard let parserError = error as? HTTPParserError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        if !responseInProgress {
+            var status = HTTPResponseStatus.badRequest
+            if case .headerOverflow = parserError { status = .requestHeaderFieldsTooLarge }
+            for part in LocalResponse.parts(status, version: .http1_1, close: true, allocator: context.channel.allocator) {
+                context.write(wrapOutboundOut(part), promise: nil)
+            }
+            context.flush()
+        }
+        context.fireErrorCaught(error)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(let head) where head.status.code >= 200:
+            responseInProgress = true
+        case .end:
+            responseInProgress = false
+        default:
+            break
+        }
+        context.write(data, promise: promise)
+    }
+}
