@@ -323,19 +323,19 @@ let package = Package(
             dependencies: ["KubeClient", "ServerTestSupport", "APITestSupport", "APIServer", "KubeAPI", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "KubeAPI", "CShims", "TestSupport"]),
-        // The route table without sockets; the proxy against real curl, python backends and NIO clients on loopback.
+        // The route table without sockets; the proxy on loopback against real curl, python3 backends
+        // (Scripts/: HTTP/1.1 echo and WebSocket pods, raw-socket and HTTP/2 hostile clients).
         .testTarget(
             name: "IngressProxyTests",
             dependencies: [
                 "IngressProxy", "KubeAPI", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            exclude: ["Scripts"]
         ),
         .testTarget(name: "ServiceSupportTests", dependencies: ["ServiceSupport", "TestSupport"]),
         // Runs Tests/vm/run.sh: the install story in Debian VMs under QEMU (issue 13).

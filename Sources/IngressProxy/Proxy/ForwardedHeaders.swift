@@ -9,7 +9,7 @@ import NIOHTTP1
 ///   before it are the client's own claims); X-Forwarded-Proto, X-Forwarded-Host,
 ///   X-Forwarded-Port and X-Real-IP are set, replacing what the client sent (ingress-nginx without
 ///   use-forwarded-headers);
-/// - Host passes through unchanged, as does the request target.
+/// - Host passes through unchanged, as does the request target; Expect is answered by the proxy.
 enum ForwardedHeaders {
     /// How a request reaches the proxy.
     struct Origin {
@@ -56,6 +56,9 @@ enum ForwardedHeaders {
             }
             if equalsIgnoringCase(name, "content-length") { hasContentLength = true }
             if equalsIgnoringCase(name, "host") { host = value }
+            // The proxy answers "Expect: 100-continue" itself (as nginx does) once it has a
+            // backend for the request; the backend gets the body without asking.
+            if equalsIgnoringCase(name, "expect") { continue }
             if origin.isHTTP2, equalsIgnoringCase(name, "cookie") {
                 // HTTP/2 may split cookies into several fields; HTTP/1.1 wants one (RFC 9113 §8.2.3).
                 cookies.append(value)
@@ -145,6 +148,12 @@ enum ForwardedHeaders {
         headers.add(name: "connection", value: "upgrade")
         if let upgrade = head.headers.first(name: "upgrade") { headers.add(name: "upgrade", value: upgrade) }
         return HTTPResponseHead(version: clientVersion, status: head.status, headers: headers)
+    }
+
+    /// Whether an HTTP/1.1 client waits for "100 Continue" before sending its body.
+    static func expectsContinue(_ head: HTTPRequestHead) -> Bool {
+        guard head.version == .http1_1, let expect = head.headers.first(name: "expect") else { return false }
+        return equalsIgnoringCase(expect, "100-continue")
     }
 
     /// Whether a request asks for a protocol upgrade (HTTP/1.1 "Connection: upgrade" and an

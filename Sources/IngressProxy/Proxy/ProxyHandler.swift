@@ -150,6 +150,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             attemptsLeft = target.endpoints.count
             nextIndex = target.nextStart()
             phase = .connecting
+            if !isHTTP2, ForwardedHeaders.expectsContinue(head) {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
+                                      promise: nil)
+            }
             pauseReads()
             connectBackend(reuse: !isUpgrade)
         }
