@@ -12,16 +12,36 @@ enum RequestPath {
         var path = Substring(target)
         // The absolute form ("http://host/path") that a client may send to a proxy.
         if path.utf8.first != UInt8(ascii: "/") {
-            guard let schemeEnd = path.range(of: "://") else { return nil }
-            let afterAuthority = path[schemeEnd.upperBound...]
-            guard let slash = afterAuthority.utf8.firstIndex(of: UInt8(ascii: "/")) else { return "/" }
-            path = afterAuthority[slash...]
+            guard let afterScheme = afterSchemeSeparator(path) else { return nil }
+            guard let slash = afterScheme.utf8.firstIndex(of: UInt8(ascii: "/")) else { return "/" }
+            path = afterScheme[slash...]
         }
         if let end = path.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) {
             path = path[..<end]
         }
         if !needsWork(path.utf8) { return path }
         return slowNormalize(path)
+    }
+
+    /// What follows "://" in an absolute-form target ("http://host/path"), or nil.
+    private static func afterSchemeSeparator(_ target: Substring) -> Substring? {
+        let bytes = target.utf8
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: ":") {
+                let rest = bytes[bytes.index(after: index)...]
+                guard rest.starts(with: [UInt8(ascii: "/"), UInt8(ascii: "/")]) else { return nil }
+                return Substring(rest.dropFirst(2))
+            }
+            // A scheme is letters, digits, "+", "-", "." (RFC 3986 §3.1).
+            let isSchemeByte = (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
+                || byte == UInt8(ascii: ".")
+            guard isSchemeByte else { return nil }
+            index = bytes.index(after: index)
+        }
+        return nil
     }
 
     /// Whether a path has an escape, a doubled slash or a dot segment to resolve (the fast path

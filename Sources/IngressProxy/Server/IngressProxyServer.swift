@@ -61,7 +61,7 @@ public final class IngressProxyServer: Sendable {
                 ])
             }
         } catch {
-            for channel in bound { try? await channel.close() }
+            for channel in bound { try? await channel.close().get() }
             throw error
         }
         return IngressProxyServer(shared: shared, listeners: bound, connections: connections,
@@ -115,7 +115,7 @@ public final class IngressProxyServer: Sendable {
     /// progress, HTTP/2 sends GOAWAY), closes what is left after `gracePeriod`, and closes the
     /// idle backend connections.
     public func shutdown(gracePeriod: TimeAmount = .seconds(10)) async {
-        for channel in listeners { try? await channel.close() }
+        for channel in listeners { try? await channel.close().get() }
         for channel in connections.withLockedValue({ Array($0.values) }) {
             channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
@@ -124,7 +124,7 @@ public final class IngressProxyServer: Sendable {
             try? await Task.sleep(for: .milliseconds(50))
         }
         for channel in connections.withLockedValue({ Array($0.values) }) {
-            try? await channel.close()
+            try? await channel.close().get()
         }
         for pool in shared.allPools {
             try? await pool.eventLoop.submit { pool.closeAll() }.get()
