@@ -252,6 +252,12 @@ let package = Package(
             dependencies: ["ClusterDNS", "KubeAPI"],
             path: "bench/cluster-dns-server"
         ),
+        // bench/ingress.sh: the ingress proxy alone, one rule to the endpoints on its command line.
+        .executableTarget(
+            name: "ingress-proxy-server",
+            dependencies: ["IngressProxy", "KubeAPI", .product(name: "NIOPosix", package: "swift-nio")],
+            path: "bench/ingress-proxy-server"
+        ),
         // bench/service-proxy.sh: rule-update time against kube-proxy-style nft text.
         .executableTarget(
             name: "service-proxy-bench",
