@@ -1,6 +1,7 @@
 import Foundation
 import IngressProxy
 import KubeAPI
+import NIOCore
 import Testing
 import TestSupport
 

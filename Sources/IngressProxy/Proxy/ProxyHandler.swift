@@ -263,11 +263,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             return
         }
-        context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
         if requestComplete {
+            // Ready for the next request before the end goes out: NIO's pipelining handler hands
+            // over a pipelined request from inside this write.
             finishExchange()
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
         } else {
             phase = .local
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
             resumeReads()
             timer.set(in: config.clientBodyTimeout)
         }
