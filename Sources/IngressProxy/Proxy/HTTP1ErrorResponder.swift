@@ -11,14 +11,33 @@ final class HTTP1ErrorResponder: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// A response head went out and its end not yet.
     private var responseInProgress = false
+    /// The request being answered: its head came and its end not yet.
+    private var requestOpen = false
+    /// The proxy answered a request whose body is still coming (a 404 before the upload ended):
+    /// a second response to it would break the exchange.
+    private var answeredBeforeRequestEnd = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head:
+            requestOpen = true
+        case .end:
+            requestOpen = false
+            answeredBeforeRequestEnd = false
+        case .body:
+            break
+        }
+        context.fireChannelRead(data)
+    }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         guard let parserError = error as? HTTPParserError else {
             context.fireErrorCaught(error)
             return
         }
-        if !responseInProgress {
+        if !responseInProgress, !answeredBeforeRequestEnd {
             var status = HTTPResponseStatus.badRequest
             if case .headerOverflow = parserError { status = .requestHeaderFieldsTooLarge }
             for part in LocalResponse.parts(status, version: .http1_1, close: true, allocator: context.channel.allocator) {
@@ -35,6 +54,7 @@ final class HTTP1ErrorResponder: ChannelDuplexHandler, RemovableChannelHandler {
             responseInProgress = true
         case .end:
             responseInProgress = false
+            if requestOpen { answeredBeforeRequestEnd = true }
         default:
             break
         }

@@ -357,13 +357,17 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// Stops reading from the client. The client body timeout stops with it (the wait is the
+    /// proxy's, not the client's), unless the send timeout of a client not reading is running.
     func pauseReads() {
         readsPaused = true
+        if context?.channel.isWritable ?? true { timer.set(nil) }
     }
 
     func resumeReads() {
         guard readsPaused else { return }
         readsPaused = false
+        if (phase == .forwarding || phase == .connecting), !requestComplete { timer.set(in: config.clientBodyTimeout) }
         if pendingRead, let context {
             pendingRead = false
             context.read()
