@@ -104,6 +104,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(size))
             self.end_headers()
+            if self.command == "HEAD":
+                return
             block = b"x" * 65536
             left = size
             while left > 0:
