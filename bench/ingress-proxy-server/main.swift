@@ -43,8 +43,7 @@ guard problems.isEmpty else {
 }
 let config = IngressProxyConfig(http: [.init(host: String(listen[..<colon]), port: port)], https: [])
 let server = try await IngressProxyServer.start(config: config, group: MultiThreadedEventLoopGroup.singleton, initialTable: table)
-print("READY \(server.httpAddresses.map { "\($0)" }.joined(separator: " "))")
-fflush(stdout)
+FileHandle.standardOutput.write(Data("READY \(server.httpAddresses.map { "\($0)" }.joined(separator: " "))\n".utf8))
 while true {
     try await Task.sleep(for: .seconds(3600))
 }
