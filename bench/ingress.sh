@@ -16,7 +16,7 @@
 #
 # Environment: ROUNDS (default 3), DURATION (seconds, default 10), CONNECTIONS (default 64),
 # OUT (results dir, default bench/results), NGINX (an nginx binary; default: nginx on PATH, else
-# extracted from Debian's nginx-light package with apt-get download, without installing it).
+# extracted from Debian's nginx package with apt-get download, without installing it).
 # Needs root (a network namespace) and wrk (scripts/debian-packages-bench). The host's network
 # is not touched.
 set -eu
@@ -41,8 +41,8 @@ trap cleanup EXIT INT TERM
 
 nginx="${NGINX:-$(command -v nginx || true)}"
 if [ -z "$nginx" ]; then
-    (cd "$dir" && apt-get download nginx-light >/dev/null 2>&1) || { echo "ingress.sh: no nginx, and apt-get download nginx-light failed" >&2; exit 1; }
-    dpkg-deb -x "$dir"/nginx-light_*.deb "$dir/nginx-root"
+    (cd "$dir" && apt-get download nginx >/dev/null 2>&1) || { echo "ingress.sh: no nginx, and apt-get download nginx failed" >&2; exit 1; }
+    dpkg-deb -x "$dir"/nginx_*.deb "$dir/nginx-root"
     nginx="$dir/nginx-root/usr/sbin/nginx"
 fi
 "$nginx" -v 2>"$dir/nginx-version" || { cat "$dir/nginx-version" >&2; exit 1; }
@@ -96,9 +96,9 @@ ip -n "$ns" link set lo up
 for a in 10.98.0.1 10.98.0.2 10.98.0.3; do ip -n "$ns" addr add "$a/32" dev lo; done
 run() { nsenter --net="/run/netns/$ns" "$@"; }
 
-nsenter --net="/run/netns/$ns" "$nginx" -g 'daemon off;' -p "$dir/backends" -c "$dir/backends/nginx.conf" 2>"$dir/backends.log" &
+nsenter --net="/run/netns/$ns" "$nginx" -e "$dir/nginx-stderr.log" -g 'daemon off;' -p "$dir/backends" -c "$dir/backends/nginx.conf" 2>"$dir/backends.log" &
 pids="$pids $!"
-nsenter --net="/run/netns/$ns" "$nginx" -g 'daemon off;' -p "$dir/proxy" -c "$dir/proxy/nginx.conf" 2>"$dir/nginx-proxy.log" &
+nsenter --net="/run/netns/$ns" "$nginx" -e "$dir/nginx-stderr.log" -g 'daemon off;' -p "$dir/proxy" -c "$dir/proxy/nginx.conf" 2>"$dir/nginx-proxy.log" &
 nginx_pid=$!
 pids="$pids $nginx_pid"
 nsenter --net="/run/netns/$ns" "$server" 10.98.0.1:8082 10.98.0.2:8080 10.98.0.3:8080 >"$dir/swiftlet.log" 2>&1 &
