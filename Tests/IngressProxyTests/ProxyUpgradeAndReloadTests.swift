@@ -1,6 +1,7 @@
 import Foundation
 import IngressProxy
 import KubeAPI
+import NIOCore
 import Testing
 import TestSupport
 
@@ -54,6 +55,24 @@ import TestSupport
             lab.serve([Fixture.ingress("site", rules: [Fixture.rule("site.example", [Fixture.path("/", "Prefix", "old")])])],
                       services: services, slices: ProxyLab.service("old", pods: [new]).1 + newSlices)
             #expect((await lab.curl("site.example", "/")).server == new.endpoint)
+        }
+    }
+
+    @Test func shutdownLetsTheResponseInProgressFinishAndStopsListening() async throws {
+        try await ProxyLab.run { lab in
+            let pod = try await lab.startPod("127.0.0.2")
+            let (service, slices) = ProxyLab.service("web", pods: [pod])
+            lab.serve([Fixture.ingress("web", rules: [Fixture.rule("web.example", [Fixture.path("/", "Prefix", "web")])])],
+                      services: [service], slices: slices)
+            async let slow = lab.curl("web.example", "/slow?ms=1000")
+            try await Task.sleep(for: .milliseconds(300))
+            await lab.server.shutdown(gracePeriod: .seconds(5))
+            let finished = await slow
+            #expect(finished.code == 200, "\(finished.output)")
+            #expect(finished.server == pod.endpoint)
+            #expect(lab.server.connectionCount == 0)
+            let refused = await lab.curl("web.example", "/")
+            #expect(refused.code == 0, "nothing listens any more: \(refused.output)")
         }
     }
 }

@@ -11,10 +11,13 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPClientRequestPart
 
     let endpoint: BackendEndpoint
-    private weak var pool: BackendConnectionPool?
+    /// Strong references both ways (pool and exchange), cleared when the connection closes or
+    /// changes hands: weak references give every retain of these objects the slow path through a
+    /// side table, which showed in profiles.
+    private var pool: BackendConnectionPool?
     private var context: ChannelHandlerContext?
     /// The request being served; nil while idle in the pool.
-    weak var exchange: BackendExchange?
+    var exchange: BackendExchange?
     /// Requests this connection has carried (a failure on a reused connection may be a race with
     /// the backend closing it, which is worth one retry).
     var requests = 0
@@ -36,7 +39,8 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        timer.onExpire = { [weak self] in self?.expired() }
+        // Cancelled (and the callback dropped) in handlerRemoved, which every channel close reaches.
+        timer.onExpire = { [unowned self] in self.expired() }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -121,6 +125,7 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
         isOpen = false
         timer.cancel()
         pool?.remove(self)
+        pool = nil
         let exchange = self.exchange
         self.exchange = nil
         exchange?.backendClosed(self)

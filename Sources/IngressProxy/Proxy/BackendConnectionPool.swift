@@ -23,8 +23,9 @@ final class BackendConnectionPool: @unchecked Sendable {
     /// An idle connection to `endpoint`, if one is open.
     func acquire(_ endpoint: BackendEndpoint) -> BackendConnection? {
         eventLoop.assertInEventLoop()
-        while var list = idle[endpoint], let connection = list.popLast() {
-            idle[endpoint] = list.isEmpty ? nil : list
+        // Mutated in place (a copy of the list taken out of the dictionary would be copied again
+        // on write: an allocation per request).
+        while let connection = idle[endpoint]?.popLast() {
             if connection.isOpen { return connection }
         }
         return nil
@@ -34,22 +35,19 @@ final class BackendConnectionPool: @unchecked Sendable {
     func release(_ connection: BackendConnection) {
         eventLoop.assertInEventLoop()
         guard connection.isOpen else { return }
-        var list = idle[connection.endpoint] ?? []
-        guard list.count < config.maxIdleConnectionsPerEndpoint else {
+        guard (idle[connection.endpoint]?.count ?? 0) < config.maxIdleConnectionsPerEndpoint else {
             connection.detach(idleTimeout: nil)
             connection.close()
             return
         }
         connection.detach(idleTimeout: config.backendIdleTimeout)
-        list.append(connection)
-        idle[connection.endpoint] = list
+        idle[connection.endpoint, default: []].append(connection)
     }
 
     /// Forgets a connection that closed.
     func remove(_ connection: BackendConnection) {
-        guard var list = idle[connection.endpoint], let index = list.firstIndex(where: { $0 === connection }) else { return }
-        list.remove(at: index)
-        idle[connection.endpoint] = list.isEmpty ? nil : list
+        guard let index = idle[connection.endpoint]?.firstIndex(where: { $0 === connection }) else { return }
+        idle[connection.endpoint]?.remove(at: index)
     }
 
     /// Opens a new connection to `endpoint` on this event loop; its `BackendConnection` is the

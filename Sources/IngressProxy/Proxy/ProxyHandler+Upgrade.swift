@@ -26,8 +26,6 @@ extension ProxyHandler {
             // Client: the HTTP handlers go, this handler too; the decoder goes last, handing the
             // bytes it holds (the first frames) to the tunnel behind it.
             let clientPipeline = client.pipeline.syncOperations
-            try remove(HTTPServerPipelineHandler.self, from: clientPipeline)
-            try remove(HTTP1ErrorResponder.self, from: clientPipeline)
             try remove(HTTPResponseEncoder.self, from: clientPipeline)
             if let context { clientPipeline.removeHandler(context: context, promise: nil) }
             try clientPipeline.addHandler(clientTunnel)

@@ -7,9 +7,13 @@ import NIOHTTP1
 /// to a ready endpoint over a pooled keep-alive connection of the same event loop, and streams the
 /// bodies both ways with backpressure, never holding a whole body.
 ///
-/// HTTP/1.1 requests come one at a time (NIO's HTTPServerPipelineHandler queues pipelined ones
-/// until the response before them has ended). A request keeps the backend it chose: a table
-/// swapped meanwhile applies from the next request on (graceful reload).
+/// HTTP/1.1 requests are served one at a time: a pipelined request waits in `pipelined`, with reads
+/// held, until the response before it has ended (RFC 9112 §9.3.2; NIO's HTTPServerPipelineHandler
+/// does this too, but holds reads during every response, which costs two epoll_ctl calls per
+/// request). A request keeps the backend it chose: a table swapped meanwhile applies from the next
+/// request on (graceful reload). A request the decoder refuses is answered here: 431 for headers
+/// over the limits, 400 otherwise (nginx answers 414 for a long request line and 400 for a long
+/// header; RFC 6585's 431 says what happened to both).
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -65,9 +69,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var responseComplete = false
     var framing = ForwardedHeaders.ResponseFraming(closeAfter: false, bodyless: false)
 
-    // Reads from the client, held while the backend cannot take more.
+    // Reads from the client, held while the backend cannot take more, or while a pipelined
+    // request waits.
     var readsPaused = false
+    var holdingForPipeline = false
     var pendingRead = false
+    /// HTTP/1 requests that came while another was being served, in order.
+    var pipelined = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 4)
+    /// The server is shutting down: the connection closes after the response in progress.
+    var quiescing = false
 
     init(shared: ProxyShared, isHTTP2: Bool, scheme: String, eventLoop: EventLoop) {
         self.shared = shared
@@ -80,7 +90,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        timer.onExpire = { [weak self] in self?.clientTimedOut() }
+        timer.onExpire = { [unowned self] in self.clientTimedOut() }
         // An HTTP/1 connection must send a request header in time (nginx client_header_timeout);
         // an HTTP/2 connection's idleness is its connection handler's business.
         if !isHTTP2 { timer.set(in: config.clientHeaderTimeout) }
@@ -94,13 +104,41 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Client to proxy
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if !isHTTP2, !pipelined.isEmpty || (requestComplete && phase != .idle) {
+            // The next request, while this one's response is still going: it waits.
+            guard phase != .closed else { return }
+            pipelined.append(part)
+            holdingForPipeline = true
+            return
+        }
+        dispatch(part, context: context)
+    }
+
+    private func dispatch(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             receiveHead(head, context: context)
         case .body(let buffer):
             receiveBody(buffer)
         case .end:
             receiveEnd()
+        }
+    }
+
+    /// Serves the pipelined requests now that the one before them is done, until one of them
+    /// is under way.
+    func drainPipelined() {
+        guard !isHTTP2, let context else { return }
+        while phase == .idle || (!requestComplete && phase != .closed), let part = pipelined.popFirst() {
+            dispatch(part, context: context)
+        }
+        if pipelined.isEmpty, holdingForPipeline {
+            holdingForPipeline = false
+            if pendingRead, !readsPaused {
+                pendingRead = false
+                context.read()
+            }
         }
     }
 
@@ -196,7 +234,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 pumpQueue()
             }
         case .local:
-            if responseComplete { finishExchange() }
+            if responseComplete {
+                finishExchange()
+                if quiescing, !isHTTP2 {
+                    abortClient()
+                } else {
+                    drainPipelined()
+                }
+            }
         case .idle, .upgrading, .closed:
             break
         }
@@ -256,7 +301,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func writeEnd(_ trailers: HTTPHeaders?, close: Bool) {
         guard let context else { return }
         responseComplete = true
-        if close, !isHTTP2 {
+        if close || quiescing, !isHTTP2 {
             phase = .closed
             context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
@@ -264,10 +309,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         if requestComplete {
-            // Ready for the next request before the end goes out: NIO's pipelining handler hands
-            // over a pipelined request from inside this write.
+            // Ready for the next request before the end goes out (a handler before this one may
+            // react to the write); the pipelined requests go after it.
             finishExchange()
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            drainPipelined()
         } else {
             phase = .local
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
@@ -327,8 +373,41 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if !isHTTP2, let parserError = error as? HTTPParserError {
+            // The decoder closes the connection after this. A response goes first if none has
+            // started for the request the error belongs to (the current one while it is still
+            // being sent; a pipelined one cuts the current exchange short, as in NIO's handler).
+            if phase == .idle || (!requestComplete && !responseStarted) {
+                var status = HTTPResponseStatus.badRequest
+                if case .headerOverflow = parserError { status = .requestHeaderFieldsTooLarge }
+                if let backend {
+                    self.backend = nil
+                    backend.detach(idleTimeout: nil)
+                    backend.close()
+                }
+                let parts = LocalResponse.parts(status, version: .http1_1, close: true, allocator: context.channel.allocator)
+                for part in parts.dropLast() { context.write(wrapOutboundOut(part), promise: nil) }
+                phase = .closed
+                context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+                    context.close(promise: nil)
+                }
+                return
+            }
+            abortClient()
+            return
+        }
         shared.logger.debug("ingress client connection error", metadata: ["error": "\(error)"])
         abortClient()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if !isHTTP2, event is ChannelShouldQuiesceEvent {
+            // Server shutdown: an idle connection closes now, a busy one after its response.
+            quiescing = true
+            if phase == .idle, pipelined.isEmpty { abortClient() }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -350,7 +429,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Reads
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
+        if readsPaused || holdingForPipeline {
             pendingRead = true
         } else {
             context.read()
@@ -368,7 +447,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard readsPaused else { return }
         readsPaused = false
         if (phase == .forwarding || phase == .connecting), !requestComplete { timer.set(in: config.clientBodyTimeout) }
-        if pendingRead, let context {
+        if pendingRead, !holdingForPipeline, let context {
             pendingRead = false
             context.read()
         }

@@ -6,8 +6,7 @@ import NIOTLS
 
 /// How the proxy's connections are put together.
 ///
-/// Plain HTTP: response encoder, request decoder (nginx's header limits), NIO's pipelining
-/// handler, the 400/431 responder, `ProxyHandler`.
+/// Plain HTTP: response encoder, request decoder (nginx's header limits), `ProxyHandler`.
 ///
 /// TLS: the handshake deadline, then NIO's SNIHandler reads the ClientHello's server name and
 /// the TLS handler is added with the certificate of that host (the current table's, or the
@@ -27,8 +26,6 @@ enum ProxyPipelines {
         try channel.pipeline.syncOperations.addHandlers([
             HTTPResponseEncoder(configuration: encoderConfiguration),
             ByteToMessageHandler(decoder),
-            HTTPServerPipelineHandler(),
-            HTTP1ErrorResponder(),
             ProxyHandler(shared: shared, isHTTP2: false, scheme: scheme, eventLoop: channel.eventLoop),
         ])
     }
