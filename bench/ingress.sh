@@ -10,9 +10,9 @@
 # machine, nginx worker_processes 2.
 #
 # Rounds alternate swiftlet and nginx: wrk -t2 -cCONNECTIONS -dDURATION --latency; after each
-# round the proxy's resident memory (VmRSS; nginx: master and workers) is read. The report gives
-# per proxy the median requests/s, the median p99 latency and the largest RSS of its rounds, and
-# the ratios swiftlet/nginx.
+# round the proxy's memory is read (nginx: master and workers; see memory() below). The report
+# gives per proxy the median requests/s, the median p99 latency and the largest memory figures
+# of its rounds, and the ratios swiftlet/nginx.
 #
 # Environment: ROUNDS (default 3), DURATION (seconds, default 10), CONNECTIONS (default 64),
 # OUT (results dir, default bench/results), NGINX (an nginx binary; default: nginx on PATH, else
@@ -114,14 +114,18 @@ for url in http://10.98.0.2:8080/ http://10.98.0.1:8081/ http://10.98.0.1:8082/;
     done
 done
 
-# Resident memory in KiB of a process and its children (nginx's workers).
-rss() {
-    total=0
+# Memory in KiB of a process and its children (nginx's workers): resident (VmRSS, which counts
+# pages shared between nginx's processes once per process), proportional (Pss: shared pages
+# divided among the processes mapping them) and anonymous (RssAnon: what the proxy allocated,
+# which is what running the proxy inside the agent adds, the agent's code being there anyway).
+memory() {
+    rss=0; pss=0; anon=0
     for p in "$1" $(ps -o pid= --ppid "$1"); do
-        kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
-        total=$((total + ${kb:-0}))
+        rss=$((rss + $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+        anon=$((anon + $(awk '/^RssAnon:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+        pss=$((pss + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)))
     done
-    echo "$total"
+    echo "rss_kib $rss pss_kib $pss anon_kib $anon"
 }
 
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
@@ -135,7 +139,7 @@ while [ "$r" -le "$rounds" ]; do
     for pair in swiftlet:8082:$swiftlet_pid nginx:8081:$nginx_pid; do
         name=${pair%%:*}; rest=${pair#*:}; port=${rest%%:*}; pid=${rest#*:}
         run wrk -t2 -c"$connections" -d"${duration}s" --latency "http://10.98.0.1:$port/" >"$results/$name-$r.txt"
-        echo "rss_kib $(rss "$pid")" >>"$results/$name-$r.txt"
+        memory "$pid" >>"$results/$name-$r.txt"
     done
     r=$((r + 1))
 done
@@ -147,23 +151,27 @@ def unit(value, suffix):
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[suffix]
 rows = {}
 for name in ("swiftlet", "nginx"):
-    rps, p99, rss, errors = [], [], [], 0
+    rps, p99, errors = [], [], 0
+    memory = {"rss": [], "pss": [], "anon": []}
     for r in range(1, rounds + 1):
         text = open(f"{results}/{name}-{r}.txt").read()
         rps.append(float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)))
         m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)", text, re.M)
         p99.append(unit(m.group(1), m.group(2)))
-        rss.append(int(re.search(r"rss_kib (\d+)", text).group(1)))
+        for kind in memory:
+            memory[kind].append(int(re.search(kind + r"_kib (\d+)", text).group(1)))
         m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
         errors += int(m.group(1)) if m else 0
         m = re.search(r"Socket errors: (.*)", text)
         if m:
             errors += sum(int(x) for x in re.findall(r"\d+", m.group(1)))
-    rows[name] = (statistics.median(rps), statistics.median(p99), max(rss) / 1024, errors)
-print(f"{'proxy':<9} {'req/s':>10} {'p99 ms':>8} {'RSS MiB':>8} {'errors':>7}")
-for name, (rps, p99, rss, errors) in rows.items():
-    print(f"{name:<9} {rps:>10.0f} {p99:>8.2f} {rss:>8.1f} {errors:>7}")
+    rows[name] = (statistics.median(rps), statistics.median(p99), max(memory["rss"]) / 1024,
+                  max(memory["pss"]) / 1024, max(memory["anon"]) / 1024, errors)
+print(f"{'proxy':<9} {'req/s':>10} {'p99 ms':>8} {'RSS MiB':>8} {'PSS MiB':>8} {'anon MiB':>9} {'errors':>7}")
+for name, (rps, p99, rss, pss, anon, errors) in rows.items():
+    print(f"{name:<9} {rps:>10.0f} {p99:>8.2f} {rss:>8.1f} {pss:>8.1f} {anon:>9.1f} {errors:>7}")
 s, n = rows["swiftlet"], rows["nginx"]
-print(f"swiftlet/nginx: req/s {s[0] / n[0]:.2f}x, p99 {s[1] / n[1]:.2f}x, RSS {s[2] / n[2]:.2f}x")
+print(f"swiftlet/nginx: req/s {s[0] / n[0]:.2f}x, p99 {s[1] / n[1]:.2f}x, RSS {s[2] / n[2]:.2f}x, "
+      f"PSS {s[3] / n[3]:.2f}x, anonymous {s[4] / n[4]:.2f}x")
 PY
 echo "raw wrk output: $results ($(cat "$dir/nginx-version"))"

@@ -43,7 +43,7 @@ enum ForwardedHeaders {
                 }
                 continue
             }
-            if !listed.isEmpty, listed.contains(where: { equalsIgnoringCase(name, $0) }) { continue }
+            if !listed.isEmpty, listed.contains(where: { equalsIgnoringCase(name, token: $0) }) { continue }
             if name.utf8.count >= 9, hasPrefixIgnoringCase(name, "x-") {
                 if equalsIgnoringCase(name, "x-forwarded-for") {
                     forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
@@ -102,7 +102,7 @@ enum ForwardedHeaders {
         var hasContentLength = false
         for (name, value) in head.headers {
             if isHopByHop(name) { continue }
-            if !listed.isEmpty, listed.contains(where: { equalsIgnoringCase(name, $0) }) { continue }
+            if !listed.isEmpty, listed.contains(where: { equalsIgnoringCase(name, token: $0) }) { continue }
             if equalsIgnoringCase(name, "content-length") {
                 hasContentLength = true
             }
@@ -142,7 +142,7 @@ enum ForwardedHeaders {
                 continue
             }
             if isHopByHop(name) { continue }
-            if !listed.isEmpty, listed.contains(where: { equalsIgnoringCase(name, $0) && $0 != "upgrade" }) { continue }
+            if !listed.isEmpty, listed.contains(where: { equalsIgnoringCase(name, token: $0) && $0 != "upgrade" }) { continue }
             headers.add(name: name, value: value)
         }
         headers.add(name: "connection", value: "upgrade")
@@ -160,7 +160,7 @@ enum ForwardedHeaders {
     /// Upgrade header, as WebSocket's handshake sends).
     static func isUpgradeRequest(_ head: HTTPRequestHead) -> Bool {
         guard head.version == .http1_1, head.headers.contains(name: "upgrade") else { return false }
-        return connectionTokens(head.headers).contains { equalsIgnoringCase($0, "upgrade") }
+        return connectionTokens(head.headers).contains { $0 == "upgrade" }
     }
 
     /// The lowercased tokens of the Connection headers, without "close", "keep-alive" and
@@ -190,16 +190,33 @@ enum ForwardedHeaders {
 
     /// ASCII case-insensitive equality with a lowercase literal, without allocating.
     @inline(__always)
-    static func equalsIgnoringCase(_ name: String, _ lowercase: String) -> Bool {
-        let a = name.utf8, b = lowercase.utf8
-        guard a.count == b.count else { return false }
-        return zip(a, b).allSatisfy { lower($0) == $1 }
+    static func equalsIgnoringCase(_ name: String, _ lowercase: StaticString) -> Bool {
+        name.utf8.count == lowercase.utf8CodeUnitCount && hasPrefixIgnoringCase(name, lowercase)
     }
 
     @inline(__always)
-    static func hasPrefixIgnoringCase(_ name: String, _ lowercase: String) -> Bool {
-        let a = name.utf8, b = lowercase.utf8
-        guard a.count >= b.count else { return false }
+    static func hasPrefixIgnoringCase(_ name: String, _ lowercase: StaticString) -> Bool {
+        let count = lowercase.utf8CodeUnitCount
+        let literal = lowercase.utf8Start
+        if let result = name.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
+            guard bytes.count >= count else { return false }
+            for index in 0..<count where lower(bytes[index]) != literal[index] { return false }
+            return true
+        }) {
+            return result
+        }
+        // A bridged or otherwise non-contiguous string (not what NIO's parser makes).
+        var iterator = name.utf8.makeIterator()
+        for index in 0..<count {
+            guard let byte = iterator.next(), lower(byte) == literal[index] else { return false }
+        }
+        return true
+    }
+
+    /// Equality with a lowercase token (a Connection header's), for names it lists.
+    static func equalsIgnoringCase(_ name: String, token: String) -> Bool {
+        let a = name.utf8, b = token.utf8
+        guard a.count == b.count else { return false }
         return zip(a, b).allSatisfy { lower($0) == $1 }
     }
 
