@@ -11,6 +11,8 @@ import TestSupport
         try await ProxyLab.run(configure: {
             $0.clientHeaderTimeout = .seconds(1)
             $0.keepAliveTimeout = .seconds(1)
+            $0.clientBodyTimeout = .seconds(1)
+            $0.clientSendTimeout = .seconds(1)
         }) { lab in
             let pod = try await lab.startPod("127.0.0.2")
             let (service, slices) = ProxyLab.service("a", pods: [pod])
@@ -84,6 +86,13 @@ import TestSupport
             let (kept, keptEnd) = await Self.raw(lab, timeout: 15, "bytes", Self.hex("GET / HTTP/1.1\r\nHost: a.example\r\n\r\n"))
             #expect(kept.hasPrefix("HTTP/1.1 200"))
             #expect(keptEnd.hasPrefix("CLOSED"), "\(keptEnd)")
+            // A body that stops coming, and a response nobody reads, are cut after their timeouts.
+            let (_, stalled) = await Self.raw(lab, timeout: 15, "partial-body")
+            #expect(stalled.hasPrefix("CLOSED"), "\(stalled)")
+            let (unread, unreadEnd) = await Self.raw(lab, timeout: 8, "noread", "/big?bytes=104857600")
+            let bytes = unread.split(separator: "\n").first { $0.hasPrefix("BYTES ") }.flatMap { Int($0.dropFirst(6)) } ?? -1
+            #expect(unreadEnd.hasPrefix("CLOSED"), "\(unread)")
+            #expect(bytes > 0 && bytes < 104_857_600, "the response was cut: \(bytes) bytes came")
             #expect(lab.server.connectionCount == 0, "no connection is left behind")
         }
     }

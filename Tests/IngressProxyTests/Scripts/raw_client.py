@@ -8,6 +8,9 @@ Usage: raw_client.py PORT TIMEOUT MODE [ARG]
   MODE headers N         a request with N header lines of 1000 bytes each
   MODE slowloris         a partial request header, then nothing
   MODE idle              connect and send nothing
+  MODE partial-body      a POST announcing 100 bytes that sends 10, then nothing
+  MODE noread PATH       GET PATH (host a.example), then read nothing for TIMEOUT/2 seconds;
+                         prints "BYTES n" (all that came) before the last line
 """
 import socket
 import sys
@@ -30,6 +33,12 @@ def main():
         sock.sendall(b"GET / HTTP/1.1\r\nHost: a.example\r\nX-a: ")
     elif mode == "idle":
         pass
+    elif mode == "partial-body":
+        sock.sendall(b"POST /upload HTTP/1.1\r\nHost: a.example\r\nContent-Length: 100\r\n\r\n0123456789")
+    elif mode == "noread":
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        sock.sendall(b"GET " + arg.encode() + b" HTTP/1.1\r\nHost: a.example\r\n\r\n")
+        time.sleep(timeout / 2)
     received = b""
     state = "OPEN"
     deadline = start + timeout
@@ -46,7 +55,10 @@ def main():
             state = "CLOSED"
             break
         received += chunk
-    sys.stdout.write(received.decode("latin-1"))
+    if mode == "noread":
+        print("BYTES %d" % len(received))
+    else:
+        sys.stdout.write(received.decode("latin-1"))
     print("\n%s %.2f" % (state, time.monotonic() - start))
 
 
