@@ -88,4 +88,30 @@ import TestSupport
             #expect(Set(servers) == [a.endpoint, b.endpoint])
         }
     }
+
+    @Test func http2UploadsStreamWithAndWithoutALength() async throws {
+        try await ProxyLab.run { lab in
+            let pod = try await lab.startPod("127.0.0.2")
+            let (service, slices) = ProxyLab.service("files", pods: [pod])
+            lab.serve([Fixture.ingress("files", rules: [Fixture.rule("files.example", [Fixture.path("/", "Prefix", "files")])])],
+                      services: [service], slices: slices)
+            let upload = lab.root.path + "/upload.bin"
+            var bytes = [UInt8](repeating: 0, count: 3 * 1024 * 1024 + 7)
+            for index in bytes.indices { bytes[index] = UInt8(truncatingIfNeeded: index &* 7 &+ index >> 9) }
+            try Data(bytes).write(to: URL(fileURLWithPath: upload))
+            let (_, sum) = await TestProcess.runAsync(["/usr/bin/sha256sum", upload])
+            let digest = String(sum.prefix(64))
+            // With content-length, and streamed without one (HTTP/2 DATA frames, chunked to the pod).
+            for extra in [["--data-binary", "@" + upload], ["-H", "Transfer-Encoding: chunked", "--data-binary", "@" + upload]] {
+                let reply = await lab.curl("files.example", "/up", tls: true, extra: ["--http2"] + extra)
+                #expect(reply.version == "2")
+                #expect(reply.json["bodyLength"] as? Int == bytes.count, "\(reply.output.prefix(300))")
+                #expect(reply.json["bodySHA256"] as? String == digest)
+            }
+            let unframed = await lab.curl("files.example", "/up", tls: true,
+                                          extra: ["--http2", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + upload])
+            #expect(unframed.header("transfer-encoding") == ["chunked"], "no length: chunked to the pod")
+            #expect(unframed.header("content-length").isEmpty)
+        }
+    }
 }
