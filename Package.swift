@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
     ],
     targets: [
         // Raw Linux syscalls, the clone..execve path, rtnetlink, seccomp/libcap/nftables, zlib, zstd and libcrypto (SHA-256) glue.
@@ -202,6 +204,25 @@ let package = Package(
             name: "ClusterDNS",
             dependencies: ["CShims", "KubeAPI"]
         ),
+        // The agent's ingress proxy (k3s' Traefik): Ingress rules to a route table, and an HTTP/1.1 and
+        // HTTP/2 (TLS, SNI, ALPN) reverse proxy on NIO that load-balances over the backends' ready
+        // endpoints with keep-alive pools, WebSocket upgrades and graceful route reloads.
+        .target(
+            name: "IngressProxy",
+            dependencies: [
+                "KubeAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Running swiftlet as a system service: the configuration file (/etc/swiftlet/config.yaml,
         // keys are flag names), sd_notify for Type=notify units, the healthz readiness probe, Go
         // durations as duration flags take them.
@@ -230,6 +251,12 @@ let package = Package(
             name: "cluster-dns-server",
             dependencies: ["ClusterDNS", "KubeAPI"],
             path: "bench/cluster-dns-server"
+        ),
+        // bench/ingress.sh: the ingress proxy alone, one rule to the endpoints on its command line.
+        .executableTarget(
+            name: "ingress-proxy-server",
+            dependencies: ["IngressProxy", "KubeAPI", .product(name: "NIOPosix", package: "swift-nio")],
+            path: "bench/ingress-proxy-server"
         ),
         // bench/service-proxy.sh: rule-update time against kube-proxy-style nft text.
         .executableTarget(
@@ -302,6 +329,20 @@ let package = Package(
             dependencies: ["KubeClient", "ServerTestSupport", "APITestSupport", "APIServer", "KubeAPI", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "KubeAPI", "CShims", "TestSupport"]),
+        // The route table without sockets; the proxy on loopback against real curl, python3 backends
+        // (Scripts/: HTTP/1.1 echo and WebSocket pods, raw-socket and HTTP/2 hostile clients).
+        .testTarget(
+            name: "IngressProxyTests",
+            dependencies: [
+                "IngressProxy", "KubeAPI", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            exclude: ["Scripts"]
+        ),
         .testTarget(name: "ServiceSupportTests", dependencies: ["ServiceSupport", "TestSupport"]),
         // Runs Tests/vm/run.sh: the install story in Debian VMs under QEMU (issue 13).
         .testTarget(name: "VMTests", dependencies: ["TestSupport", "Runtime"]),

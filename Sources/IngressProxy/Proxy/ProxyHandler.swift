@@ -1,0 +1,455 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The proxy for one client HTTP/1.1 connection, or for one HTTP/2 stream (behind NIOHTTP2's
+/// HTTP/1 codec, so one handler serves both): routes each request by the current table, sends it
+/// to a ready endpoint over a pooled keep-alive connection of the same event loop, and streams the
+/// bodies both ways with backpressure, never holding a whole body.
+///
+/// HTTP/1.1 requests are served one at a time: a pipelined request waits in `pipelined`, with reads
+/// held, until the response before it has ended (RFC 9112 §9.3.2; NIO's HTTPServerPipelineHandler
+/// does this too, but holds reads during every response, which costs two epoll_ctl calls per
+/// request). A request keeps the backend it chose: a table swapped meanwhile applies from the next
+/// request on (graceful reload). A request the decoder refuses is answered here: 431 for headers
+/// over the limits, 400 otherwise (nginx answers 414 for a long request line and 400 for a long
+/// header; RFC 6585's 431 says what happened to both).
+final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    enum Phase {
+        /// Waiting for a request head.
+        case idle
+        /// A backend connection is being opened; the request waits in `queue`.
+        case connecting
+        /// The request goes to `backend` and its response comes back.
+        case forwarding
+        /// The proxy answered itself (or the response is done) and drops what the client still sends.
+        case local
+        /// A 101 came back: the connection is becoming a tunnel.
+        case upgrading
+        case closed
+    }
+
+    let shared: ProxyShared
+    let isHTTP2: Bool
+    let scheme: String
+    var context: ChannelHandlerContext?
+    var phase = Phase.idle
+    let timer: DeadlineTimer
+    var origin: ForwardedHeaders.Origin?
+
+    // The request.
+    var method = HTTPMethod.GET
+    var clientVersion = HTTPVersion.http1_1
+    var clientKeepAlive = true
+    var requestHasBody = false
+    var forwardHead: HTTPRequestHead?
+    /// Whether the body framing is known (HTTP/2 without content-length waits for the next part).
+    var framed = true
+    var isUpgrade = false
+    var requestComplete = false
+    var queue = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 4)
+    var headSent = false
+    var bodySent = false
+    var endSent = false
+
+    // The backend.
+    var target: IngressBackendTarget?
+    var attemptsLeft = 0
+    var nextIndex = 0
+    var backend: BackendConnection?
+    var retriedReused = false
+    var backendKeepAlive = true
+
+    // The response.
+    var responseStarted = false
+    var responseComplete = false
+    var framing = ForwardedHeaders.ResponseFraming(closeAfter: false, bodyless: false)
+
+    // Reads from the client, held while the backend cannot take more, or while a pipelined
+    // request waits.
+    var readsPaused = false
+    var holdingForPipeline = false
+    var pendingRead = false
+    /// HTTP/1 requests that came while another was being served, in order.
+    var pipelined = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 4)
+    /// The server is shutting down: the connection closes after the response in progress.
+    var quiescing = false
+
+    init(shared: ProxyShared, isHTTP2: Bool, scheme: String, eventLoop: EventLoop) {
+        self.shared = shared
+        self.isHTTP2 = isHTTP2
+        self.scheme = scheme
+        self.timer = DeadlineTimer(eventLoop: eventLoop)
+    }
+
+    var config: IngressProxyConfig { shared.config }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        timer.onExpire = { [unowned self] in self.clientTimedOut() }
+        // An HTTP/1 connection must send a request header in time (nginx client_header_timeout);
+        // an HTTP/2 connection's idleness is its connection handler's business.
+        if !isHTTP2 { timer.set(in: config.clientHeaderTimeout) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer.cancel()
+        self.context = nil
+    }
+
+    // MARK: Client to proxy
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        if !isHTTP2, !pipelined.isEmpty || (requestComplete && phase != .idle) {
+            // The next request, while this one's response is still going: it waits.
+            guard phase != .closed else { return }
+            pipelined.append(part)
+            holdingForPipeline = true
+            return
+        }
+        dispatch(part, context: context)
+    }
+
+    private func dispatch(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
+        case .head(let head):
+            receiveHead(head, context: context)
+        case .body(let buffer):
+            receiveBody(buffer)
+        case .end:
+            receiveEnd()
+        }
+    }
+
+    /// Serves the pipelined requests now that the one before them is done, until one of them
+    /// is under way.
+    func drainPipelined() {
+        guard !isHTTP2, let context else { return }
+        while phase == .idle || (!requestComplete && phase != .closed), let part = pipelined.popFirst() {
+            dispatch(part, context: context)
+        }
+        if pipelined.isEmpty, holdingForPipeline {
+            holdingForPipeline = false
+            if pendingRead, !readsPaused {
+                pendingRead = false
+                context.read()
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if phase == .forwarding, headSent { backend?.flush() }
+        context.fireChannelReadComplete()
+    }
+
+    private func receiveHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard phase == .idle else { return }
+        timer.set(nil)
+        resetRequest()
+        method = head.method
+        clientVersion = head.version
+        clientKeepAlive = isHTTP2 || head.isKeepAlive
+        requestHasBody = isHTTP2 || head.headers.contains(name: "transfer-encoding")
+            || (head.headers.first(name: "content-length").map { $0 != "0" } ?? false)
+        if origin == nil {
+            origin = ForwardedHeaders.Origin(
+                clientAddress: context.channel.remoteAddress?.ipAddress ?? "",
+                scheme: scheme,
+                port: context.channel.localAddress?.port.map(String.init) ?? (scheme == "https" ? "443" : "80"),
+                isHTTP2: isHTTP2)
+        }
+        let host = head.headers.first(name: "host")
+        if !isHTTP2, head.version.minor >= 1, host == nil {
+            // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without Host (nginx does).
+            respondLocal(.badRequest)
+            return
+        }
+        switch shared.table.route(host: host.map { Substring($0) }, target: head.uri) {
+        case .badRequest:
+            respondLocal(.badRequest)
+        case .notFound:
+            respondLocal(.notFound)
+        case .backend(let target):
+            guard target.unavailableReason == nil, !target.endpoints.isEmpty, let origin else {
+                respondLocal(.serviceUnavailable)
+                return
+            }
+            isUpgrade = !isHTTP2 && ForwardedHeaders.isUpgradeRequest(head)
+            let forwarded = ForwardedHeaders.request(head, origin: origin, upgrade: isUpgrade)
+            forwardHead = forwarded.head
+            // An HTTP/1 request without content-length or chunking has no body: its end follows.
+            framed = forwarded.framed || !isHTTP2
+            self.target = target
+            attemptsLeft = target.endpoints.count
+            nextIndex = target.nextStart()
+            phase = .connecting
+            if !isHTTP2, ForwardedHeaders.expectsContinue(head) {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
+                                      promise: nil)
+            }
+            pauseReads()
+            connectBackend(reuse: !isUpgrade)
+        }
+    }
+
+    private func receiveBody(_ buffer: ByteBuffer) {
+        switch phase {
+        case .connecting:
+            queue.append(.body(buffer))
+        case .forwarding:
+            if headSent, let backend {
+                backend.write(.body(.byteBuffer(buffer)))
+                bodySent = true
+                if !backend.isWritable { pauseReads() }
+            } else {
+                queue.append(.body(buffer))
+                pumpQueue()
+            }
+        case .idle, .local, .upgrading, .closed:
+            // The proxy answered already (or the client went): the rest of the body is dropped.
+            break
+        }
+        if !requestComplete, !readsPaused { timer.set(in: config.clientBodyTimeout) }
+    }
+
+    private func receiveEnd() {
+        requestComplete = true
+        switch phase {
+        case .connecting:
+            timer.set(nil)
+            queue.append(.end(nil))
+        case .forwarding:
+            timer.set(nil)
+            if headSent, let backend {
+                backend.write(.end(nil))
+                endSent = true
+                backend.flush()
+            } else {
+                queue.append(.end(nil))
+                pumpQueue()
+            }
+        case .local:
+            if responseComplete {
+                finishExchange()
+                if quiescing, !isHTTP2 {
+                    abortClient()
+                } else {
+                    drainPipelined()
+                }
+            }
+        case .idle, .upgrading, .closed:
+            break
+        }
+    }
+
+    /// Sends the head (once its framing is known) and what waits in the queue.
+    func pumpQueue() {
+        guard phase == .forwarding, let backend else { return }
+        if !headSent {
+            guard var head = forwardHead else { return }
+            if !framed {
+                guard let first = queue.first else { return }
+                if case .body = first { head.headers.add(name: "transfer-encoding", value: "chunked") }
+            }
+            backend.write(.head(head))
+            headSent = true
+        }
+        while let part = queue.popFirst() {
+            switch part {
+            case .body(let buffer):
+                backend.write(.body(.byteBuffer(buffer)))
+                bodySent = true
+            case .end:
+                backend.write(.end(nil))
+                endSent = true
+            case .head:
+                break
+            }
+        }
+        backend.flush()
+    }
+
+    // MARK: Proxy to client
+
+    /// Answers the request from the proxy itself (404, 400, 502, 503, 504).
+    func respondLocal(_ status: HTTPResponseStatus) {
+        guard let context else { return }
+        if let backend {
+            self.backend = nil
+            backend.detach(idleTimeout: nil)
+            backend.close()
+        }
+        queue.removeAll()
+        phase = .local
+        responseStarted = true
+        // A request whose body is still coming is not drained: the connection closes after the
+        // answer (an upload to a missing backend is not worth reading).
+        let close = !isHTTP2 && (!clientKeepAlive || (requestHasBody && !requestComplete))
+        let parts = LocalResponse.parts(status, version: clientVersion, close: close, isHTTP2: isHTTP2,
+                                        headOnly: method == .HEAD, allocator: context.channel.allocator)
+        for part in parts.dropLast() { context.write(wrapOutboundOut(part), promise: nil) }
+        writeEnd(nil, close: close)
+    }
+
+    /// Writes the response's end, then closes the connection, finishes the exchange or drains the
+    /// rest of the request.
+    func writeEnd(_ trailers: HTTPHeaders?, close: Bool) {
+        guard let context else { return }
+        responseComplete = true
+        if close || quiescing, !isHTTP2 {
+            phase = .closed
+            context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+            return
+        }
+        if requestComplete {
+            // Ready for the next request before the end goes out (a handler before this one may
+            // react to the write); the pipelined requests go after it.
+            finishExchange()
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            drainPipelined()
+        } else {
+            phase = .local
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            resumeReads()
+            timer.set(in: config.clientBodyTimeout)
+        }
+    }
+
+    /// The request and its response are both done: ready for the next one.
+    func finishExchange() {
+        phase = .idle
+        resetRequest()
+        if !isHTTP2 { timer.set(in: config.keepAliveTimeout) }
+        resumeReads()
+    }
+
+    func resetRequest() {
+        queue.removeAll(keepingCapacity: true)
+        forwardHead = nil
+        target = nil
+        backend = nil
+        framed = true
+        isUpgrade = false
+        requestComplete = false
+        headSent = false
+        bodySent = false
+        endSent = false
+        retriedReused = false
+        backendKeepAlive = true
+        responseStarted = false
+        responseComplete = false
+        requestHasBody = false
+    }
+
+    /// Ends the client side after a failure mid-response: the connection (HTTP/1) or the stream
+    /// (HTTP/2, a reset) closes, so the client sees a truncated response, not a complete one.
+    func abortClient() {
+        phase = .closed
+        context?.close(promise: nil)
+    }
+
+    private func clientTimedOut() {
+        shared.logger.debug("ingress client timed out", metadata: ["phase": "\(phase)"])
+        abortClient()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        phase = .closed
+        timer.cancel()
+        queue.removeAll()
+        if let backend {
+            self.backend = nil
+            backend.detach(idleTimeout: nil)
+            backend.close()
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if !isHTTP2, let parserError = error as? HTTPParserError {
+            // The decoder closes the connection after this. A response goes first if none has
+            // started for the request the error belongs to (the current one while it is still
+            // being sent; a pipelined one cuts the current exchange short, as in NIO's handler).
+            if phase == .idle || (!requestComplete && !responseStarted) {
+                var status = HTTPResponseStatus.badRequest
+                if case .headerOverflow = parserError { status = .requestHeaderFieldsTooLarge }
+                if let backend {
+                    self.backend = nil
+                    backend.detach(idleTimeout: nil)
+                    backend.close()
+                }
+                let parts = LocalResponse.parts(status, version: .http1_1, close: true, allocator: context.channel.allocator)
+                for part in parts.dropLast() { context.write(wrapOutboundOut(part), promise: nil) }
+                phase = .closed
+                context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+                    context.close(promise: nil)
+                }
+                return
+            }
+            abortClient()
+            return
+        }
+        shared.logger.debug("ingress client connection error", metadata: ["error": "\(error)"])
+        abortClient()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if !isHTTP2, event is ChannelShouldQuiesceEvent {
+            // Server shutdown: an idle connection closes now, a busy one after its response.
+            quiescing = true
+            if phase == .idle, pipelined.isEmpty { abortClient() }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            backend?.resumeReads()
+            if phase == .forwarding, !requestComplete, !readsPaused {
+                timer.set(in: config.clientBodyTimeout)
+            } else if phase != .idle {
+                timer.set(nil)
+            }
+        } else if let backend {
+            backend.pauseReads()
+            // nginx send_timeout: a client that stops reading its response is let go.
+            timer.set(in: config.clientSendTimeout)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: Reads
+
+    func read(context: ChannelHandlerContext) {
+        if readsPaused || holdingForPipeline {
+            pendingRead = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// Stops reading from the client. The client body timeout stops with it (the wait is the
+    /// proxy's, not the client's), unless the send timeout of a client not reading is running.
+    func pauseReads() {
+        readsPaused = true
+        if context?.channel.isWritable ?? true { timer.set(nil) }
+    }
+
+    func resumeReads() {
+        guard readsPaused else { return }
+        readsPaused = false
+        if (phase == .forwarding || phase == .connecting), !requestComplete { timer.set(in: config.clientBodyTimeout) }
+        if pendingRead, !holdingForPipeline, let context {
+            pendingRead = false
+            context.read()
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+import NIOSSL
+import NIOTLS
+
+/// How the proxy's connections are put together.
+///
+/// Plain HTTP: response encoder, request decoder (nginx's header limits), `ProxyHandler`.
+///
+/// TLS: the handshake deadline, then NIO's SNIHandler reads the ClientHello's server name and
+/// the TLS handler is added with the certificate of that host (the current table's, or the
+/// default); after the handshake ALPN picks HTTP/2 (NIOHTTP2, each stream an HTTP/1 codec and a
+/// `ProxyHandler`) or HTTP/1.1 (as plain HTTP).
+enum ProxyPipelines {
+    static func configureHTTP1(_ channel: Channel, shared: ProxyShared, scheme: String) throws {
+        var encoderConfiguration = HTTPResponseEncoder.Configuration()
+        // The proxy frames responses itself (ForwardedHeaders): a HEAD response keeps the
+        // backend's content-length, which NIO's framing would replace by chunking.
+        encoderConfiguration.automaticallySetFramingHeaders = false
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = shared.config.maxHeaderLineBytes
+        limits.maxHeaderListSize = shared.config.maxHeaderBytes
+        let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop,
+                                         limitConfiguration: limits)
+        try channel.pipeline.syncOperations.addHandlers([
+            HTTPResponseEncoder(configuration: encoderConfiguration),
+            ByteToMessageHandler(decoder),
+            ProxyHandler(shared: shared, isHTTP2: false, scheme: scheme, eventLoop: channel.eventLoop),
+        ])
+    }
+
+    static func configureTLS(_ channel: Channel, shared: ProxyShared) throws {
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.addHandler(HandshakeDeadlineHandler(timeout: shared.config.clientHeaderTimeout),
+                                name: HandshakeDeadlineHandler.name)
+        try pipeline.addHandler(ByteToMessageHandler(SNIHandler { result in
+            let context: NIOSSLContext
+            switch result {
+            case .hostname(let name):
+                context = shared.table.certificates.context(serverName: name) ?? shared.defaultTLS
+            case .fallback:
+                context = shared.defaultTLS
+            }
+            return channel.eventLoop.makeCompletedFuture {
+                let pipeline = channel.pipeline.syncOperations
+                try pipeline.addHandler(NIOSSLServerHandler(context: context))
+                try pipeline.addHandler(ApplicationProtocolNegotiationHandler { alpn in
+                    channel.eventLoop.makeCompletedFuture {
+                        if let deadline = try? channel.pipeline.syncOperations.context(name: HandshakeDeadlineHandler.name) {
+                            channel.pipeline.syncOperations.removeHandler(context: deadline, promise: nil)
+                        }
+                        switch alpn {
+                        case .negotiated("h2"):
+                            try configureHTTP2(channel, shared: shared)
+                        default:
+                            try configureHTTP1(channel, shared: shared, scheme: "https")
+                        }
+                    }
+                })
+            }
+        }))
+    }
+
+    static func configureHTTP2(_ channel: Channel, shared: ProxyShared) throws {
+        var connection = NIOHTTP2Handler.ConnectionConfiguration()
+        connection.initialSettings = [
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: shared.config.maxConcurrentStreams),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: shared.config.maxHeaderBytes),
+        ]
+        let stream = NIOHTTP2Handler.StreamConfiguration()
+        let idle = HTTP2IdleTracker(channel: channel, timeout: shared.config.keepAliveTimeout)
+        _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+            mode: .server, connectionConfiguration: connection, streamConfiguration: stream, streamDelegate: idle
+        ) { streamChannel in
+            streamChannel.eventLoop.makeCompletedFuture {
+                try streamChannel.pipeline.syncOperations.addHandlers([
+                    HTTP2FramePayloadToHTTP1ServerCodec(),
+                    ProxyHandler(shared: shared, isHTTP2: true, scheme: "https", eventLoop: streamChannel.eventLoop),
+                ])
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import IngressProxy
+import KubeAPI
+import Testing
+import TestSupport
+
+/// TLS with certificates chosen by SNI, HTTP/2 by ALPN, with real curl.
+@Suite(.serialized, .ownThreads) struct ProxyTLSTests {
+    /// The subject curl printed for the server's certificate ("subject: CN=...").
+    static func subject(_ output: String) -> String {
+        output.split(separator: "\n").first { $0.contains("subject:") }.map { String($0) } ?? ""
+    }
+
+    @Test func certificatesBySNIOverHTTP2AndHTTP1() async throws {
+        try await ProxyLab.run { lab in
+            let pod = try await lab.startPod("127.0.0.2")
+            let (service, slices) = ProxyLab.service("shop", pods: [pod])
+            let shop = try TestCertificates.make(["shop.example"])
+            let wildcard = try TestCertificates.make(["*.apps.example"])
+            var broken = try TestCertificates.make(["broken.example"])
+            broken.keyPEM = try TestCertificates.make(["someone.else"]).keyPEM
+            let problems = lab.serve([
+                Fixture.ingress("shop", rules: [
+                    Fixture.rule("shop.example", [Fixture.path("/", "Prefix", "shop")]),
+                    Fixture.rule("*.apps.example", [Fixture.path("/", "Prefix", "shop")]),
+                    Fixture.rule("broken.example", [Fixture.path("/", "Prefix", "shop")]),
+                ], tls: [
+                    IngressTLS(hosts: ["shop.example"], secretName: "shop-tls"),
+                    IngressTLS(hosts: ["*.apps.example"], secretName: "apps-tls"),
+                    IngressTLS(hosts: ["broken.example"], secretName: "broken-tls"),
+                ]),
+            ], services: [service], slices: slices,
+               secrets: ["default/shop-tls": shop, "default/apps-tls": wildcard, "default/broken-tls": broken])
+            #expect(problems.map(\.reason) == [IngressProblem.tlsSecretInvalid], "\(problems)")
+
+            let h2 = await lab.curl("shop.example", "/cart", tls: true, extra: ["--http2"])
+            #expect(h2.code == 200, "\(h2.output)")
+            #expect(h2.version == "2")
+            #expect(h2.server == pod.endpoint)
+            #expect(h2.header("x-forwarded-proto") == ["https"])
+            #expect(h2.header("x-forwarded-port") == ["\(lab.httpsPort)"])
+            #expect(h2.header("host") == ["shop.example:\(lab.httpsPort)"], "HTTP/2's :authority becomes Host")
+            let h1 = await lab.curl("shop.example", "/cart", tls: true, extra: ["--http1.1"])
+            #expect(h1.code == 200)
+            #expect(h1.version == "1.1")
+
+            let shopCertificate = await lab.curl("shop.example", "/", tls: true, extra: ["-v", "-o", "/dev/null"])
+            #expect(Self.subject(shopCertificate.output).contains("CN=shop.example"), "\(Self.subject(shopCertificate.output))")
+            let appCertificate = await lab.curl("one.apps.example", "/", tls: true, extra: ["-v", "-o", "/dev/null"])
+            #expect(Self.subject(appCertificate.output).contains("CN=*.apps.example"))
+            #expect(appCertificate.code == 200)
+            // No certificate of its own, or a broken one: the default certificate, and still served.
+            for host in ["unknown.example", "broken.example"] {
+                let reply = await lab.curl(host, "/", tls: true, extra: ["-v", "-o", "/dev/null"])
+                #expect(Self.subject(reply.output).contains("Kubernetes Ingress Controller Fake Certificate"),
+                        "\(host): \(Self.subject(reply.output))")
+                #expect(reply.code == (host == "unknown.example" ? 404 : 200))
+            }
+            // An HTTP/2 POST with a body and a large download over one stream.
+            let posted = await lab.curl("shop.example", "/order", tls: true, extra: ["--http2", "--data-binary", "item=42"])
+            #expect(posted.json["bodyLength"] as? Int == 7)
+            #expect(posted.json["method"] as? String == "POST")
+            let big = await lab.curl("shop.example", "/big?bytes=5000000", tls: true, extra: ["--http2", "-o", "/dev/null"])
+            #expect(big.size == 5_000_000, "\(big.output)")
+            // Routing follows Host (:authority), not SNI, as with ingress-nginx.
+            let other = await lab.curl("shop.example", "/", tls: true, extra: ["--http2", "-H", "Host: nowhere.example"])
+            #expect(other.code == 404, "\(other.output)")
+        }
+    }
+
+    @Test func manyHTTP2StreamsOnOneConnectionReachTheBackends() async throws {
+        try await ProxyLab.run { lab in
+            let a = try await lab.startPod("127.0.0.2")
+            let b = try await lab.startPod("127.0.0.3")
+            let (service, slices) = ProxyLab.service("web", pods: [a, b])
+            lab.serve([Fixture.ingress("web", rules: [Fixture.rule("web.example", [Fixture.path("/", "Prefix", "web")])])],
+                      services: [service], slices: slices)
+            let urls = (0..<20).map { "https://web.example:\(lab.httpsPort)/s\($0)" }
+            let (status, output) = await TestProcess.runAsync(
+                ["/usr/bin/curl", "-sS", "-k", "--http2", "--parallel", "--parallel-max", "20", "--max-time", "30",
+                 "--resolve", "web.example:\(lab.httpsPort):127.0.0.1", "-w", "\n"] + urls)
+            #expect(status == 0, "\(output)")
+            // curl --parallel mixes its progress lines into stdout: pick the pods' answers out.
+            let servers = output.components(separatedBy: "{\"server\": \"").dropFirst().compactMap { rest in
+                rest.split(separator: "\"", maxSplits: 1).first.map(String.init)
+            }
+            #expect(servers.count == 20, "\(output)")
+            #expect(Set(servers) == [a.endpoint, b.endpoint])
+        }
+    }
+
+    @Test func http2UploadsStreamWithAndWithoutALength() async throws {
+        try await ProxyLab.run { lab in
+            let pod = try await lab.startPod("127.0.0.2")
+            let (service, slices) = ProxyLab.service("files", pods: [pod])
+            lab.serve([Fixture.ingress("files", rules: [Fixture.rule("files.example", [Fixture.path("/", "Prefix", "files")])])],
+                      services: [service], slices: slices)
+            let upload = lab.root.path + "/upload.bin"
+            var bytes = [UInt8](repeating: 0, count: 3 * 1024 * 1024 + 7)
+            for index in bytes.indices { bytes[index] = UInt8(truncatingIfNeeded: index &* 7 &+ index >> 9) }
+            try Data(bytes).write(to: URL(fileURLWithPath: upload))
+            let (_, sum) = await TestProcess.runAsync(["/usr/bin/sha256sum", upload])
+            let digest = String(sum.prefix(64))
+            // With content-length, and streamed without one (HTTP/2 DATA frames, chunked to the pod).
+            for extra in [["--data-binary", "@" + upload], ["-H", "Transfer-Encoding: chunked", "--data-binary", "@" + upload]] {
+                let reply = await lab.curl("files.example", "/up", tls: true, extra: ["--http2"] + extra)
+                #expect(reply.version == "2")
+                #expect(reply.json["bodyLength"] as? Int == bytes.count, "\(reply.output.prefix(300))")
+                #expect(reply.json["bodySHA256"] as? String == digest)
+            }
+            let unframed = await lab.curl("files.example", "/up", tls: true,
+                                          extra: ["--http2", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + upload])
+            #expect(unframed.header("transfer-encoding") == ["chunked"], "no length: chunked to the pod")
+            #expect(unframed.header("content-length").isEmpty)
+        }
+    }
+}

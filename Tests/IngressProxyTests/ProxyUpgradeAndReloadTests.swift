@@ -1,0 +1,78 @@
+import Foundation
+import IngressProxy
+import KubeAPI
+import NIOCore
+import Testing
+import TestSupport
+
+/// WebSocket through the proxy, and route changes while requests are in flight.
+@Suite(.serialized, .ownThreads) struct ProxyUpgradeAndReloadTests {
+    @Test func aWebSocketEchoesThroughTheProxy() async throws {
+        try await ProxyLab.run { lab in
+            let pod = try await lab.startPod("127.0.0.2")
+            let (service, slices) = ProxyLab.service("chat", pods: [pod])
+            lab.serve([Fixture.ingress("chat", rules: [Fixture.rule("chat.example", [Fixture.path("/", "Prefix", "chat")])])],
+                      services: [service], slices: slices)
+            for _ in 0..<3 {
+                let (status, output) = await ProxyLab.python("ws_client.py", ["\(lab.httpPort)", "chat.example"])
+                #expect(status == 0, "\(output)")
+                #expect(output.hasPrefix("OK \(pod.endpoint)"), "\(output)")
+            }
+            // The connections are tunnels now, not pooled HTTP: plain requests still work.
+            #expect((await lab.curl("chat.example", "/")).server == pod.endpoint)
+        }
+    }
+
+    @Test func aRouteChangeAppliesToTheNextRequestAndInFlightOnesFinish() async throws {
+        try await ProxyLab.run { lab in
+            let old = try await lab.startPod("127.0.0.2")
+            let new = try await lab.startPod("127.0.0.3")
+            let (oldService, oldSlices) = ProxyLab.service("old", pods: [old])
+            let (newService, newSlices) = ProxyLab.service("new", pods: [new])
+            let services = [oldService, newService]
+            let slices = oldSlices + newSlices
+            lab.serve([Fixture.ingress("site", rules: [Fixture.rule("site.example", [Fixture.path("/", "Prefix", "old")])])],
+                      services: services, slices: slices)
+            #expect((await lab.curl("site.example", "/")).server == old.endpoint)
+            let listening = lab.server.httpAddresses
+
+            // Two slow requests in flight (one over HTTP/2) when the rules change.
+            async let slow = lab.curl("site.example", "/slow?ms=1500")
+            async let slowH2 = lab.curl("site.example", "/slow?ms=1500", tls: true, extra: ["--http2"])
+            try await Task.sleep(for: .milliseconds(500))
+            lab.serve([Fixture.ingress("site", rules: [Fixture.rule("site.example", [Fixture.path("/", "Prefix", "new")])])],
+                      services: services, slices: slices)
+            let next = await lab.curl("site.example", "/")
+            #expect(next.server == new.endpoint, "the next request follows the new rules")
+            let (finished, finishedH2) = await (slow, slowH2)
+            #expect(finished.code == 200, "\(finished.output)")
+            #expect(finished.server == old.endpoint, "the request in flight finished on its backend")
+            #expect(finishedH2.code == 200, "\(finishedH2.output)")
+            #expect(finishedH2.server == old.endpoint)
+            #expect(lab.server.httpAddresses == listening, "no listener was restarted")
+
+            // Endpoints change the same way: the old pod leaves, the new one serves.
+            lab.serve([Fixture.ingress("site", rules: [Fixture.rule("site.example", [Fixture.path("/", "Prefix", "old")])])],
+                      services: services, slices: ProxyLab.service("old", pods: [new]).1 + newSlices)
+            #expect((await lab.curl("site.example", "/")).server == new.endpoint)
+        }
+    }
+
+    @Test func shutdownLetsTheResponseInProgressFinishAndStopsListening() async throws {
+        try await ProxyLab.run { lab in
+            let pod = try await lab.startPod("127.0.0.2")
+            let (service, slices) = ProxyLab.service("web", pods: [pod])
+            lab.serve([Fixture.ingress("web", rules: [Fixture.rule("web.example", [Fixture.path("/", "Prefix", "web")])])],
+                      services: [service], slices: slices)
+            async let slow = lab.curl("web.example", "/slow?ms=1000")
+            try await Task.sleep(for: .milliseconds(300))
+            await lab.server.shutdown(gracePeriod: .seconds(5))
+            let finished = await slow
+            #expect(finished.code == 200, "\(finished.output)")
+            #expect(finished.server == pod.endpoint)
+            #expect(lab.server.connectionCount == 0)
+            let refused = await lab.curl("web.example", "/")
+            #expect(refused.code == 0, "nothing listens any more: \(refused.output)")
+        }
+    }
+}

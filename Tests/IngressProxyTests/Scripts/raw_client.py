@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Sends raw bytes to 127.0.0.1:PORT and prints what comes back until the server closes or
+TIMEOUT seconds pass, then a last line "CLOSED <seconds>" or "OPEN <seconds>".
+
+Usage: raw_client.py PORT TIMEOUT MODE [ARG]
+  MODE bytes HEX         send these bytes (hex) at once
+  MODE header-line N     a request with one header line of N bytes
+  MODE headers N         a request with N header lines of 1000 bytes each
+  MODE slowloris         a partial request header, then nothing
+  MODE idle              connect and send nothing
+  MODE partial-body      a POST announcing 100 bytes that sends 10, then nothing
+  MODE noread PATH       GET PATH (host a.example), then read nothing for TIMEOUT/2 seconds;
+                         prints "BYTES n" (all that came) before the last line
+"""
+import socket
+import sys
+import time
+
+
+def main():
+    port, timeout, mode = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+    arg = sys.argv[4] if len(sys.argv) > 4 else ""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    start = time.monotonic()
+    if mode == "bytes":
+        sock.sendall(bytes.fromhex(arg))
+    elif mode == "header-line":
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: a.example\r\nX-Long: " + b"a" * int(arg) + b"\r\n\r\n")
+    elif mode == "headers":
+        lines = b"".join(b"X-H%d: %s\r\n" % (i, b"b" * 990) for i in range(int(arg)))
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: a.example\r\n" + lines + b"\r\n")
+    elif mode == "slowloris":
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: a.example\r\nX-a: ")
+    elif mode == "idle":
+        pass
+    elif mode == "partial-body":
+        sock.sendall(b"POST /upload HTTP/1.1\r\nHost: a.example\r\nContent-Length: 100\r\n\r\n0123456789")
+    elif mode == "noread":
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        sock.sendall(b"GET " + arg.encode() + b" HTTP/1.1\r\nHost: a.example\r\n\r\n")
+        time.sleep(timeout / 2)
+    received = b""
+    state = "OPEN"
+    deadline = start + timeout
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.05, deadline - time.monotonic()))
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            break
+        except ConnectionResetError:
+            state = "CLOSED"
+            break
+        if not chunk:
+            state = "CLOSED"
+            break
+        received += chunk
+    if mode == "noread":
+        print("BYTES %d" % len(received))
+    else:
+        sys.stdout.write(received.decode("latin-1"))
+    print("\n%s %.2f" % (state, time.monotonic() - start))
+
+
+if __name__ == "__main__":
+    main()
