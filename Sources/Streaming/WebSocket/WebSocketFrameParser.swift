@@ -20,10 +20,13 @@ public struct WebSocketProtocolError: Error, Equatable, CustomStringConvertible 
 /// ever negotiated) and no unknown opcode; control frames must be whole and at most 125 bytes.
 public struct WebSocketFrameParser: Sendable {
     public let maxPayload: Int
+    /// Frames must be masked (a server reading its clients); false reads a server's frames.
+    public let requireMask: Bool
     private var buffer = ByteBuffer()
 
-    public init(maxPayload: Int) {
+    public init(maxPayload: Int, requireMask: Bool = true) {
         self.maxPayload = maxPayload
+        self.requireMask = requireMask
     }
 
     public mutating func append(_ bytes: ByteBuffer) {
@@ -45,7 +48,8 @@ public struct WebSocketFrameParser: Sendable {
             throw WebSocketProtocolError("unknown frame opcode \(first & 0x0F)")
         }
         let fin = first & 0x80 != 0
-        guard second & 0x80 != 0 else { throw WebSocketProtocolError("a client frame is not masked") }
+        let masked = second & 0x80 != 0
+        if requireMask && !masked { throw WebSocketProtocolError("a client frame is not masked") }
         var offset = 2
         var length: UInt64
         switch second & 0x7F {
@@ -68,8 +72,12 @@ public struct WebSocketFrameParser: Sendable {
         guard length <= UInt64(maxPayload) else {
             throw WebSocketProtocolError("a frame of \(length) bytes is over the limit of \(maxPayload)", closeCode: WebSocketCloseCode.tooBig)
         }
-        guard let key = buffer.getBytes(at: buffer.readerIndex + offset, length: 4) else { return nil }
-        offset += 4
+        var key: [UInt8] = [0, 0, 0, 0]
+        if masked {
+            guard let bytes = buffer.getBytes(at: buffer.readerIndex + offset, length: 4) else { return nil }
+            key = bytes
+            offset += 4
+        }
         let size = Int(length)
         guard buffer.readableBytes >= offset + size else { return nil }
         buffer.moveReaderIndex(forwardBy: offset)
