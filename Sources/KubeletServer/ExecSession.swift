@@ -76,11 +76,13 @@ struct ExecSession {
         }
 
         let tty = process.terminal != nil
+        let stdin = input
+        let outputChannels = outputs
         await withTaskGroup(of: Event.self) { group in
             group.addTask {
                 await .exited(process.wait())
             }
-            for (kind, channel) in outputs {
+            for (kind, channel) in outputChannels {
                 group.addTask {
                     do {
                         try await channel.executeThenClose { inbound, _ in
@@ -95,12 +97,12 @@ struct ExecSession {
                 }
             }
             group.addTask {
-                await Self.copyInput(streams, to: input, tty: tty, resize: { try? process.resize($0) }, logger: logger)
+                await Self.copyInput(streams, to: stdin, tty: tty, resize: { try? process.resize($0) }, logger: logger)
                 return .inputEnded
             }
 
             var exit: ExitStatus?
-            var outputsOpen = outputs.count
+            var outputsOpen = outputChannels.count
             var statusSent = false
             var inputEnded = false
             while let event = await group.next() {

@@ -48,7 +48,7 @@ struct PortForwarder: Sendable {
         let fd = try await BlockingCall.run(stackSize: 256 * 1024) { Result { try target.connect(port: port) } }.get()
         do {
             return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .channelOption(.allowRemoteHalfClosure, value: true)
+                .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
                 .withConnectedSocket(fd) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel,

@@ -1,0 +1,239 @@
+import Cgroups
+import Foundation
+import Glibc
+import KubeAPI
+import KubeletServer
+import NIOCore
+import Runtime
+import Streaming
+import Synchronization
+import Testing
+import TestSupport
+
+/// A kubelet host with one real running pod (busybox serving HTTP on :8080) whose streaming
+/// requests go to the real runtime: exec in its container, port-forward into its network.
+final class RuntimePodHost: KubeletHost, ContainerStreaming, @unchecked Sendable {
+    let nodeName = "node-a"
+    let root: TestRoot
+    let runtime: PodRuntime
+    let cgroups: (any CgroupManager)?
+    let cgroupParent: String
+    let pod: Pod
+    let sandbox: RunningSandbox
+    let container: RunningContainer
+    let null: Int32
+
+    init(_ name: String = #function) async throws {
+        root = try TestRoot(name)
+        cgroupParent = "swiftlet-test-\(UUID().uuidString.prefix(8).lowercased())"
+        let cgroups = try Cgroups.detect()
+        self.cgroups = cgroups
+        runtime = PodRuntime(config: RuntimeConfig(stateRoot: root.path + "/state", runRoot: root.path + "/run", cgroupParent: cgroupParent,
+                                                   seccompProfileRoot: root.path + "/seccomp",
+                                                   monitorPath: Fixtures.binDirectory + "/swiftlet-monitor"),
+                             images: try await Fixtures.imageStore(), cgroups: cgroups, nodeName: nodeName)
+        var pod = try Manifest.decodePod(yaml: """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: web, namespace: default}
+            spec:
+              containers:
+              - {name: c, image: busybox, command: ["sh", "-c", "mkdir -p /www && echo served > /www/index.html && exec httpd -f -p 8080 -h /www"]}
+            """).withDefaults()
+        pod.metadata.uid = UUID().uuidString.lowercased()
+        self.pod = pod
+        let runtime = self.runtime
+        null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        let null = self.null
+        (sandbox, container) = try await BlockingCall.run(stackSize: 512 * 1024) {
+            Result {
+                let sandbox = try runtime.createSandbox(for: pod)
+                return (sandbox, try runtime.startContainer(pod.spec.containers[0], in: sandbox, output: .fds(stdout: null, stderr: null)))
+            }
+        }.get()
+        try await Task.sleep(for: .milliseconds(300))
+    }
+
+    func pods() -> [Pod] { [pod] }
+    var logs: PodLogs { PodLogs(logRoot: root.path + "/logs") }
+    var dataDirectory: String { root.path }
+    var imageDirectory: String { root.path }
+    var streaming: (any ContainerStreaming)? { self }
+
+    struct Target: ExecTarget, PortForwardTarget {
+        let host: RuntimePodHost
+        func start(_ command: [String], stdio: ExecStdio) throws -> ExecProcess {
+            try host.runtime.startExec(command, in: host.container, sandbox: host.sandbox, spec: host.pod.spec.containers[0], stdio: stdio)
+        }
+        func connect(port: UInt16) throws -> Int32 { try host.runtime.connect(to: port, in: host.sandbox) }
+    }
+
+    func execTarget(namespace: String, pod: String, uid: String?, container: String) async -> StreamingLookupResult<any ExecTarget> {
+        guard namespace == "default", pod == "web" else { return .podNotFound }
+        return container == "c" ? .found(Target(host: self)) : .notRunning
+    }
+
+    func portForwardTarget(namespace: String, pod: String, uid: String?) async -> StreamingLookupResult<any PortForwardTarget> {
+        namespace == "default" && pod == "web" ? .found(Target(host: self)) : .podNotFound
+    }
+
+    /// Processes in the container's cgroup: 1 (its init) when no exec is left behind.
+    func containerProcesses() -> [Int32] { (try? cgroups?.processes(in: container.cgroup)) ?? [] }
+
+    func finish() async {
+        await runtime.stop(container, gracePeriod: 0)
+        await runtime.removeContainer(container)
+        runtime.removeSandbox(sandbox)
+        close(null)
+        try? cgroups?.killAll(cgroupParent)
+        try? cgroups?.destroy(cgroupParent)
+        root.cleanUp()
+    }
+}
+
+/// The kubelet's `/exec` and `/portForward` over WebSocket with a client the test writes frame
+/// by frame: the protocol as kubectl speaks it, and what a hostile client could send (root).
+@Suite("Kubelet exec and port-forward (root)", .ownThreads)
+struct KubeletExecTests {
+    static func exec(_ command: [String], flags: String = "stdout=1&stderr=1") -> String {
+        "/exec/default/web/c?" + command.map { "command=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) }
+            .joined(separator: "&") + "&" + flags
+    }
+
+    @Test func execOverEachChannelProtocol() async throws {
+        let host = try await RuntimePodHost()
+        try await withKubeletServer(host: host, certificateDirectory: host.root.path + "/pki") { server in
+            for name in [ChannelProtocol.v5, ChannelProtocol.v4] {
+                let (status, headers, session) = try await StreamingTestConnection.with(port: server.port) { c in
+                    try await c.send(StreamingTestConnection.webSocketRequest(Self.exec(["sh", "-c", "echo out; echo err >&2; exit 3"]),
+                                                                              protocols: [name, "v4.channel.k8s.io"]))
+                    let (status, headers) = try await c.readHead()
+                    return (status, headers, try await c.readSession())
+                }
+                #expect(status == 101 && headers["sec-websocket-protocol"] == name && headers["sec-websocket-accept"] == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+                #expect(session.text(1) == "out\n" && session.text(2) == "err\n", "\(session)")
+                #expect(session.text(3)?.contains(#""reason":"NonZeroExitCode""#) == true && session.text(3)?.contains(#""message":"3""#) == true,
+                        "\(session)")
+                #expect(session.closeCode == WebSocketCloseCode.normal)
+            }
+            // stdin with v5's close signal as its end.
+            let echoed = try await StreamingTestConnection.with(port: server.port) { c in
+                try await c.send(StreamingTestConnection.webSocketRequest(Self.exec(["cat"], flags: "stdin=1&stdout=1"), protocols: [ChannelProtocol.v5]))
+                _ = try await c.readHead()
+                try await c.send(channel: 0, "abc")
+                try await c.send(channel: 0, "def\n")
+                try await c.send(WebSocketFrame(opcode: .binary, payload: ByteBuffer(bytes: [255, 0])))
+                return try await c.readSession()
+            }
+            #expect(echoed.text(1) == "abcdef\n" && echoed.text(3) == #"{"metadata":{},"status":"Success"}"#, "\(echoed)")
+        }
+        #expect(host.containerProcesses().count == 1, "\(host.containerProcesses())")
+        await host.finish()
+    }
+
+    @Test func hostileRequestsAndFramesEndOnlyTheirSession() async throws {
+        let host = try await RuntimePodHost()
+        try await withKubeletServer(host: host, certificateDirectory: host.root.path + "/pki") { server in
+            // Errors before the upgrade, with kubelet's statuses and words.
+            func refusal(_ path: String, token: String? = "admin-token") async throws -> (Int, String) {
+                try await StreamingTestConnection.with(port: server.port) { c in
+                    try await c.send(StreamingTestConnection.webSocketRequest(path, protocols: [ChannelProtocol.v5], token: token))
+                    let (status, headers) = try await c.readHead()
+                    return (status, try await c.readBody(headers))
+                }
+            }
+            #expect(try await refusal(Self.exec(["true"]), token: nil) == (401, "Unauthorized"))
+            #expect(try await refusal(Self.exec(["true"]), token: "node-token")
+                    == (403, "Forbidden (user=system:node:node-b, verb=get, resource=nodes, subresource=proxy)"))
+            #expect(try await refusal("/exec/default/web/c?stdout=1") == (400, "you must specify at least 1 command"))
+            #expect(try await refusal("/exec/default/web/c?command=true") == (400, "you must specify at least 1 of stdin, stdout, stderr"))
+            #expect(try await refusal("/exec/default/web/c?command=a%00b&stdout=1") == (400, "argument 0 of the command contains a NUL byte"))
+            let many = "/exec/default/web/c?" + String(repeating: "command=x&", count: 5000) + "stdout=1"
+            #expect(try await refusal(many).0 == 400)
+            #expect(try await refusal("/exec/default/ghost/c?command=true&stdout=1") == (404, "pod does not exist"))
+            #expect(try await refusal("/exec/default/web/other?command=true&stdout=1") == (500, #"container not found ("other")"#))
+
+            // Data for channels nobody reads is ignored; the session goes on.
+            let ignored = try await StreamingTestConnection.with(port: server.port) { c in
+                try await c.send(StreamingTestConnection.webSocketRequest(Self.exec(["sh", "-c", "read line; echo got $line"], flags: "stdin=1&stdout=1"),
+                                                                          protocols: [ChannelProtocol.v4]))
+                _ = try await c.readHead()
+                try await c.send(channel: 9, "nobody")
+                try await c.send(channel: 1, "not yours")
+                try await c.send(WebSocketFrame(opcode: .binary, payload: ByteBuffer()))
+                try await c.send(channel: 0, "it\n")
+                return try await c.readSession()
+            }
+            #expect(ignored.text(1) == "got it\n", "\(ignored)")
+
+            // A frame announcing 1 GiB: closed with 1009 at once, the command killed.
+            let huge = try await StreamingTestConnection.with(port: server.port) { c in
+                try await c.send(StreamingTestConnection.webSocketRequest(Self.exec(["sleep", "1000"], flags: "stdin=1&stdout=1"),
+                                                                          protocols: [ChannelProtocol.v5]))
+                _ = try await c.readHead()
+                try await c.outbound.write(ByteBuffer(bytes: [0x82, 0xFF, 0, 0, 0, 0, 0x40, 0, 0, 0, 1, 2, 3, 4]))
+                return try await c.readSession()
+            }
+            #expect(huge.closeCode == WebSocketCloseCode.tooBig, "\(huge)")
+
+            // A terminal: garbage on the resize channel stops resizes, not the session.
+            let resized = try await StreamingTestConnection.with(port: server.port) { c in
+                try await c.send(StreamingTestConnection.webSocketRequest(Self.exec(["sh", "-c", "read line; stty size; echo $line"],
+                                                                                    flags: "stdin=1&stdout=1&tty=1"),
+                                                                          protocols: [ChannelProtocol.v5]))
+                _ = try await c.readHead()
+                try await c.send(channel: 4, #"{"Width":120,"Height":40}"#)
+                try await c.send(channel: 4, "garbage {")
+                try await c.send(channel: 4, #"{"Width":10,"Height":10}"#)
+                try await c.send(channel: 0, "after\r")
+                return try await c.readSession()
+            }
+            #expect(resized.text(1)?.contains("40 120\r\nafter") == true, "\(resized)")
+            #expect(resized.text(3) == #"{"metadata":{},"status":"Success"}"#, "\(resized)")
+
+            // A client that never reads: the command is held by its full pipe, not buffered.
+            let writer = try await StreamingTestConnection.with(port: server.port) { c -> Int in
+                try await c.send(StreamingTestConnection.webSocketRequest(Self.exec(["yes"], flags: "stdout=1"), protocols: [ChannelProtocol.v5]))
+                _ = try await c.readHead()
+                try await Task.sleep(for: .seconds(2))
+                let yes = host.containerProcesses().first { (ProcFile.read("/proc/\($0)/comm") ?? "").hasPrefix("yes") } ?? 0
+                let io = ProcFile.read("/proc/\(yes)/io") ?? ""
+                return io.split(separator: "\n").first { $0.hasPrefix("wchar:") }.flatMap { Int($0.dropFirst(6).trimmingCharacters(in: .whitespaces)) } ?? -1
+            }
+            #expect(writer > 0 && writer < 64 << 20, "yes wrote \(writer) bytes to a client that reads nothing")
+        }
+        // Every session's command is gone with its connection.
+        let left = await TestProcess.waitFor(5) { host.containerProcesses().count == 1 }
+        #expect(left, "\(host.containerProcesses())")
+        await host.finish()
+    }
+
+    @Test func portForwardOverWebSocketChannels() async throws {
+        let host = try await RuntimePodHost()
+        try await withKubeletServer(host: host, certificateDirectory: host.root.path + "/pki") { server in
+            let session = try await StreamingTestConnection.with(port: server.port) { c in
+                try await c.send(StreamingTestConnection.webSocketRequest("/portForward/default/web?port=8080&port=9",
+                                                                          protocols: [ChannelProtocol.v4]))
+                let (status, _) = try await c.readHead()
+                #expect(status == 101)
+                try await c.send(channel: 0, "GET / HTTP/1.0\r\n\r\n")
+                return try await c.readSession()
+            }
+            // Each channel opens with its port (little-endian); the answer comes on channel 0;
+            // the closed port's error names it as kubelet does.
+            let data = session.bytes[0] ?? []
+            #expect(data.prefix(2) == [0x90, 0x1F] && String(decoding: data.dropFirst(2), as: UTF8.self).hasPrefix("HTTP/1.0 200 OK")
+                    && String(decoding: data, as: UTF8.self).hasSuffix("served\n"), "\(session)")
+            #expect(session.bytes[1] == [0x90, 0x1F] && session.bytes[2]?.prefix(2) == [9, 0], "\(session)")
+            #expect(session.text(3)?.contains("error forwarding port 9 to pod web") == true
+                    && session.text(3)?.contains("ECONNREFUSED") == true, "\(session)")
+            let missing = try await StreamingTestConnection.with(port: server.port) { c in
+                try await c.send(StreamingTestConnection.webSocketRequest("/portForward/default/web?port=0", protocols: [ChannelProtocol.v4]))
+                let (status, headers) = try await c.readHead()
+                return (status, try await c.readBody(headers))
+            }
+            #expect(missing == (400, "port \"0\" must be > 0"))
+        }
+        await host.finish()
+    }
+}
