@@ -69,7 +69,8 @@ extension ClusterTests {
             let done = await cluster.query(["get", "pod", "two", "-o", "jsonpath={.status.containerStatuses[?(@.name==\"done\")].state.terminated.exitCode}"])
             return phases.contains("shell=Running") && phases.contains("two=Running") && done == "0"
         }
-        #expect(running, "\(await cluster.query(["get", "pods", "-o", "wide"]))\n\(node.log.suffix(3000))")
+        let pods = await cluster.query(["get", "pods", "-o", "wide"])
+        #expect(running, "\(pods)\n\(node.log.suffix(3000))")
         guard running else { return }
 
         func kubectl(_ arguments: [String], input: String? = nil, binary: String = "/usr/bin/kubectl")

@@ -1,3 +1,4 @@
+import Agent
 import Cgroups
 import Foundation
 import Glibc
@@ -43,12 +44,13 @@ final class RuntimePodHost: KubeletHost, ContainerStreaming, @unchecked Sendable
         pod.metadata.uid = UUID().uuidString.lowercased()
         self.pod = pod
         let runtime = self.runtime
+        let started = pod
         null = open("/dev/null", O_WRONLY | O_CLOEXEC)
         let null = self.null
         (sandbox, container) = try await BlockingCall.run(stackSize: 512 * 1024) {
             Result {
-                let sandbox = try runtime.createSandbox(for: pod)
-                return (sandbox, try runtime.startContainer(pod.spec.containers[0], in: sandbox, output: .fds(stdout: null, stderr: null)))
+                let sandbox = try runtime.createSandbox(for: started)
+                return (sandbox, try runtime.startContainer(started.spec.containers[0], in: sandbox, output: .fds(stdout: null, stderr: null)))
             }
         }.get()
         try await Task.sleep(for: .milliseconds(300))

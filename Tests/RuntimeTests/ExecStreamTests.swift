@@ -33,7 +33,7 @@ struct ExecStreamTests {
         }
 
         /// Runs `command` with stdout and stderr piped (and `input` on stdin when given).
-        func run(_ command: [String], input: String? = nil) async throws -> (ExitStatus, out: String, err: String) {
+        func run(_ command: [String], input: String? = nil) async throws -> (Runtime.ExitStatus, out: String, err: String) {
             let exec = try start(command, ExecStdio(stdin: input != nil, stdout: true, stderr: true))
             if let stdin = exec.stdin {
                 writeAll(stdin, input ?? "")
@@ -69,7 +69,7 @@ struct ExecStreamTests {
     @Test func stdoutAndStderrApartStdinPipedExitCodesAndSignals() async throws {
         let c = try await Running(Self.sleeper)
         let (status, out, err) = try await c.run(["sh", "-c", "echo out; echo err >&2; exit 3"])
-        #expect(status == ExitStatus(code: 3, signal: nil))
+        #expect(status == Runtime.ExitStatus(code: 3, signal: nil))
         #expect(out == "out\n" && err == "err\n", "\(out) / \(err)")
 
         // stdin reaches the command, and closing our end is its EOF (nobody else holds it).

@@ -10,8 +10,8 @@ import Testing
         // client-go's errorDecoderV4 reads reason NonZeroExitCode and the ExitCode cause.
         #expect(String(decoding: exit.json, as: UTF8.self) == #"{"details":{"causes":[{"message":"3","reason":"ExitCode"}]},"message":"command terminated with non-zero exit code: error executing command [sh -c exit 3], exit code 3","metadata":{},"reason":"NonZeroExitCode","status":"Failure"}"#)
         #expect(RemoteCommandStatus.exit(code: 0, command: ["true"]) == .success)
-        let internal = RemoteCommandStatus.internalError("boom")
-        #expect(String(decoding: internal.json, as: UTF8.self).contains(#""message":"Internal error occurred: boom""#))
+        let failed = RemoteCommandStatus.internalError("boom")
+        #expect(String(decoding: failed.json, as: UTF8.self).contains(#""message":"Internal error occurred: boom""#))
         // The v1-v3 protocols: a failure's text, nothing for a success.
         #expect(RemoteCommandStatus.success.text.isEmpty)
         #expect(String(decoding: exit.text, as: UTF8.self).hasPrefix("command terminated with non-zero exit code"))

@@ -37,7 +37,7 @@ public struct UpgradeRequest: Sendable {
 
 /// An HTTP answer given instead of switching protocols (an authorization failure, a pod that
 /// is not there): written as it is, then the connection is closed.
-public struct UpgradeRefusal: Sendable, Equatable {
+public struct UpgradeRefusal: Error, Sendable, Equatable {
     public var status: Int
     public var contentType: String
     public var body: [UInt8]
