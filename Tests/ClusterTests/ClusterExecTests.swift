@@ -62,12 +62,20 @@ extension ClusterTests {
               containers:
               - {name: main, image: busybox, command: ["sleep", "3600"]}
               - {name: done, image: busybox, command: ["true"]}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: finished}
+            spec:
+              nodeName: node-a
+              restartPolicy: Never
+              containers: [{name: only, image: busybox, command: ["true"]}]
             """)
         try await cluster.kubectlOK(["apply", "-f", cluster.manifestPath("pods.yaml")])
         let running = await TestProcess.waitFor(90) {
             let phases = await cluster.query(["get", "pods", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.phase} {end}"])
             let done = await cluster.query(["get", "pod", "two", "-o", "jsonpath={.status.containerStatuses[?(@.name==\"done\")].state.terminated.exitCode}"])
-            return phases.contains("shell=Running") && phases.contains("two=Running") && done == "0"
+            return phases.contains("shell=Running") && phases.contains("two=Running") && phases.contains("finished=Succeeded") && done == "0"
         }
         let pods = await cluster.query(["get", "pods", "-o", "wide"])
         #expect(running, "\(pods)\n\(node.log.suffix(3000))")
@@ -81,14 +89,14 @@ extension ClusterTests {
 
         // stdout and stderr apart, the command's exit code as kubectl's.
         let exec = await kubectl(["exec", "shell", "--", "sh", "-c", "echo out; echo err >&2; exit 3"])
-        #expect(exec.status == 3 && exec.stdout == "out\n" && exec.stderr.contains("err\n"), "\(exec)")
+        #expect(exec.status == 3 && exec.stdout == "out\n" && exec.stderr == "err\ncommand terminated with exit code 3\n", "\(exec)")
         #expect(await kubectl(["exec", "shell", "--", "true"]).status == 0)
         // stdin, to its end (v5 closes stdin's channel), and the container's view of itself.
         let echoed = await kubectl(["exec", "-i", "shell", "--", "sh", "-c", "cat; hostname"], input: "hi\nthere\n")
-        #expect(echoed.status == 0 && echoed.stdout == "hi\nthere\nshell\n", "\(echoed)")
+        #expect(echoed.status == 0 && echoed.stdout == "hi\nthere\nshell\n" && echoed.stderr.isEmpty, "\(echoed)")
 
         // A terminal: `tty` is the container's pts, the local window size reached it.
-        let driver = cluster.manifestPath("pty.py")
+        let driver = cluster.manifestPath("terminal-driver.py")
         try Self.ptyDriver.write(toFile: driver, atomically: true, encoding: .utf8)
         let tty = await TestProcess.runCapturing(TestProcess.inNetns(server.netns, [
             "/usr/bin/python3", driver, "tty; stty size; exit 5\n", "/usr/bin/kubectl", "--kubeconfig", cluster.kubeconfig,
@@ -101,7 +109,7 @@ extension ClusterTests {
         let payload = Data((0..<300 * 1024).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ $0 >> 8) })
         try payload.write(to: URL(fileURLWithPath: original))
         let copyIn = await kubectl(["cp", original, "shell:/tmp/payload.bin"])
-        #expect(copyIn.status == 0, "\(copyIn)")
+        #expect(copyIn.status == 0 && copyIn.stderr.isEmpty, "\(copyIn)")
         let size = await kubectl(["exec", "shell", "--", "wc", "-c", "/tmp/payload.bin"])
         #expect(size.stdout.hasPrefix("\(payload.count) "), "\(size)")
         let back = cluster.manifestPath("back.bin")
@@ -117,6 +125,9 @@ extension ClusterTests {
         let notRunning = await kubectl(["exec", "two", "-c", "done", "--", "true"])
         #expect(notRunning.status != 0 && notRunning.stderr.contains(#"unable to upgrade connection: container not found ("done")"#),
                 "\(notRunning)")
+        let completed = await kubectl(["exec", "finished", "--", "true"])
+        #expect(completed.status != 0 && completed.stderr.contains("cannot exec into a container in a completed pod; current phase is Succeeded"),
+                "\(completed)")
         let missing = await kubectl(["exec", "ghost", "--", "true"])
         #expect(missing.status != 0 && missing.stderr.contains(#"pods "ghost" not found"#), "\(missing)")
 
@@ -124,7 +135,8 @@ extension ClusterTests {
         for version in ["1.27", "1.20"] {
             let binary = try await Self.binary(version)
             let spdy = await kubectl(["exec", "shell", "--", "sh", "-c", "echo out; echo err >&2; exit 7"], binary: binary)
-            #expect(spdy.status == 7 && spdy.stdout == "out\n" && spdy.stderr.contains("err"), "kubectl \(version): \(spdy)")
+            #expect(spdy.status == 7 && spdy.stdout == "out\n" && spdy.stderr == "err\ncommand terminated with exit code 7\n",
+                    "kubectl \(version): \(spdy)")
             let input = await kubectl(["exec", "-i", "shell", "--", "cat"], input: "spdy \(version)\n", binary: binary)
             #expect(input.status == 0 && input.stdout == "spdy \(version)\n", "kubectl \(version): \(input)")
             let spdyTTY = await TestProcess.runCapturing(TestProcess.inNetns(server.netns, [

@@ -224,7 +224,7 @@ struct KubeletExecTests {
             // Each channel opens with its port (little-endian); the answer comes on channel 0;
             // the closed port's error names it as kubelet does.
             let data = session.bytes[0] ?? []
-            #expect(data.prefix(2) == [0x90, 0x1F] && String(decoding: data.dropFirst(2), as: UTF8.self).hasPrefix("HTTP/1.0 200 OK")
+            #expect(data.prefix(2) == [0x90, 0x1F] && String(decoding: data.dropFirst(2), as: UTF8.self).hasPrefix("HTTP/1.1 200 OK")
                     && String(decoding: data, as: UTF8.self).hasSuffix("served\n"), "\(session)")
             #expect(session.bytes[1] == [0x90, 0x1F] && session.bytes[2]?.prefix(2) == [9, 0], "\(session)")
             #expect(session.text(3)?.contains("error forwarding port 9 to pod web") == true

@@ -28,10 +28,10 @@ public final class WebSocketRemoteCommand: RemoteCommandStreams {
         try await connection.write(channel: channel, bytes)
     }
 
-    public func finish(_ output: RemoteCommandOutput) async {
-        guard output == .stdout ? options.stdout : options.stderr else { return }
-        try? await connection.close(channel: output == .stdout ? ChannelProtocol.stdout : ChannelProtocol.stderr)
-    }
+    /// Nothing is sent: client-go's WebSocket executor reads a server's channel close (`255,
+    /// n`) as a message for an unknown stream and logs it; the end of the session, after the
+    /// status, ends every channel.
+    public func finish(_ output: RemoteCommandOutput) async {}
 
     /// The status on the error channel (JSON for v4 and v5, the failure's text before), then a
     /// normal close of the WebSocket, which the client reads as the end of every channel.
