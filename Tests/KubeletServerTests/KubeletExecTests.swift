@@ -239,3 +239,96 @@ struct KubeletExecTests {
         await host.finish()
     }
 }
+
+/// The kubelet's SPDY/3.1 exec with a client that writes frames itself: the session kubectl
+/// 1.20-1.30 holds, and frames no client should send (root).
+@Suite("Kubelet exec over SPDY (root)", .ownThreads)
+struct KubeletSPDYExecTests {
+    @Test func execOverSPDYAndHostileFrames() async throws {
+        let host = try await RuntimePodHost()
+        try await withKubeletServer(host: host, certificateDirectory: host.root.path + "/pki") { server in
+            let path = KubeletExecTests.exec(["sh", "-c", "echo out; echo err >&2; exit 2"])
+            // A session as kubectl opens it: error, stdout, stderr streams; then the output,
+            // each stream's FIN, and the status on the error stream.
+            let (status, chosen, byStream) = try await StreamingTestConnection.with(port: server.port) { c in
+                try await c.send(StreamingTestConnection.spdyRequest(path, protocols: ["v4.channel.k8s.io", "v3.channel.k8s.io"]))
+                let (status, headers) = try await c.readHead()
+                let codec = try SPDYHeaderCodec()
+                for (id, type) in [(UInt32(1), "error"), (3, "stdout"), (5, "stderr")] {
+                    try await c.send(.synStream(streamID: id, associatedTo: 0, priority: 0, fin: false, unidirectional: false,
+                                                headerBlock: try codec.encode([("streamType", type)])))
+                }
+                try await c.send(.ping(id: 1))
+                var parser = SPDYFrameParser()
+                var data: [UInt32: String] = [:]
+                var finished: Set<UInt32> = []
+                var replies = 0, pongs = 0
+                while finished.count < 3, let frame = try await c.readSPDYFrame(&parser) {
+                    switch frame {
+                    case .synReply: replies += 1
+                    case .ping(1): pongs += 1
+                    case .data(let id, let fin, let payload):
+                        data[id, default: ""] += String(buffer: payload)
+                        if fin { finished.insert(id) }
+                    default: break
+                    }
+                }
+                #expect(replies == 3 && pongs == 1)
+                return (status, headers["x-stream-protocol-version"], data)
+            }
+            #expect(status == 101 && chosen == "v4.channel.k8s.io")
+            #expect(byStream[3] == "out\n" && byStream[5] == "err\n", "\(byStream)")
+            #expect(byStream[1]?.contains(#""reason":"NonZeroExitCode""#) == true && byStream[1]?.contains(#""message":"2""#) == true, "\(byStream)")
+
+            // Protocol negotiation refusals.
+            func refusal(_ protocols: [String]) async throws -> (Int, String) {
+                try await StreamingTestConnection.with(port: server.port) { c in
+                    try await c.send(StreamingTestConnection.spdyRequest(path, protocols: protocols))
+                    let (status, headers) = try await c.readHead()
+                    return (status, try await c.readBody(headers))
+                }
+            }
+            #expect(try await refusal([]) == (400, "unable to upgrade: X-Stream-Protocol-Version is required"))
+            #expect(try await refusal(["v9.channel.k8s.io"]).0 == 403)
+
+            // Hostile frames: an unknown stream type and a server-numbered stream are reset; a
+            // header block zlib cannot read, or a 16 MiB data frame, ends the session (GOAWAY).
+            let resets = try await StreamingTestConnection.with(port: server.port) { c -> [UInt32] in
+                try await c.send(StreamingTestConnection.spdyRequest(KubeletExecTests.exec(["sleep", "1000"], flags: "stdout=1"),
+                                                                     protocols: ["v4.channel.k8s.io"]))
+                _ = try await c.readHead()
+                let codec = try SPDYHeaderCodec()
+                try await c.send(.synStream(streamID: 1, associatedTo: 0, priority: 0, fin: false, unidirectional: false,
+                                            headerBlock: try codec.encode([("streamType", "bogus")])))
+                try await c.send(.synStream(streamID: 2, associatedTo: 0, priority: 0, fin: false, unidirectional: false,
+                                            headerBlock: try codec.encode([("streamType", "error")])))
+                try await c.send(.synStream(streamID: 3, associatedTo: 0, priority: 0, fin: false, unidirectional: false,
+                                            headerBlock: ByteBuffer(bytes: [0x78, 0x9c, 1, 2, 3, 4, 5, 6])))
+                var parser = SPDYFrameParser()
+                var reset: [UInt32] = []
+                while let frame = try await c.readSPDYFrame(&parser) {
+                    if case .rstStream(let id, _) = frame { reset.append(id) }
+                    if case .goAway = frame { reset.append(0) }
+                }
+                return reset
+            }
+            #expect(resets == [1, 2, 0], "\(resets)")
+            let huge = try await StreamingTestConnection.with(port: server.port) { c -> Bool in
+                try await c.send(StreamingTestConnection.spdyRequest(KubeletExecTests.exec(["sleep", "1000"], flags: "stdout=1"),
+                                                                     protocols: ["v4.channel.k8s.io"]))
+                _ = try await c.readHead()
+                try await c.outbound.write(ByteBuffer(bytes: [0, 0, 0, 1, 0, 0xFF, 0xFF, 0xFF]))
+                var parser = SPDYFrameParser()
+                var goAway = false
+                while let frame = try await c.readSPDYFrame(&parser) {
+                    if case .goAway = frame { goAway = true }
+                }
+                return goAway
+            }
+            #expect(huge)
+        }
+        let left = await TestProcess.waitFor(5) { host.containerProcesses().count == 1 }
+        #expect(left, "\(host.containerProcesses())")
+        await host.finish()
+    }
+}

@@ -130,3 +130,32 @@ struct StreamingTestConnection {
         return session
     }
 }
+
+extension StreamingTestConnection {
+    /// A SPDY/3.1 upgrade request for `path`.
+    static func spdyRequest(_ path: String, protocols: [String], token: String? = "admin-token") -> String {
+        var lines = ["POST \(path) HTTP/1.1", "Host: 127.0.0.1", "Connection: Upgrade", "Upgrade: SPDY/3.1", "Content-Length: 0"]
+        lines += protocols.map { "X-Stream-Protocol-Version: \($0)" }
+        if let token { lines.append("Authorization: Bearer \(token)") }
+        return lines.joined(separator: "\r\n") + "\r\n\r\n"
+    }
+
+    mutating func send(_ frame: SPDYFrame) async throws {
+        var bytes = ByteBuffer()
+        frame.write(into: &bytes)
+        try await outbound.write(bytes)
+    }
+
+    /// The next SPDY frame from the server, or nil when the connection ends.
+    mutating func readSPDYFrame(_ parser: inout SPDYFrameParser) async throws -> SPDYFrame? {
+        if leftover.readableBytes > 0 {
+            parser.append(leftover)
+            leftover = ByteBuffer()
+        }
+        while true {
+            if let frame = try parser.next() { return frame }
+            guard let more = try await iterator.next() else { return nil }
+            parser.append(more)
+        }
+    }
+}

@@ -20,6 +20,7 @@ public final class SPDYSession: Sendable {
         var streams: [UInt32: SPDYStream] = [:]
         var lastStreamID: UInt32 = 0
         var goneAway = false
+        var goAwaySent = false
     }
     private let state = Mutex(State())
 
@@ -62,7 +63,7 @@ public final class SPDYSession: Sendable {
             }
         } catch let error as SPDYProtocolError {
             logger.debug("SPDY session ended by a protocol error", metadata: ["error": "\(error)"])
-            try? await send(.goAway(lastGoodStreamID: state.withLock { $0.lastStreamID }, status: 1))
+            if let last = takeGoAway() { try? await send(.goAway(lastGoodStreamID: last, status: 1)) }
         } catch {
             logger.debug("SPDY session ended", metadata: ["error": "\(error)"])
         }
@@ -132,12 +133,18 @@ public final class SPDYSession: Sendable {
 
     /// Says the session is over (GOAWAY, as spdystream's Close) and ends a tunnel's WebSocket.
     public func goAway() async {
-        let last = state.withLock { state -> UInt32 in
+        if let last = takeGoAway() { try? await send(.goAway(lastGoodStreamID: last, status: 0)) }
+        await transport.close()
+    }
+
+    /// The last stream id for a GOAWAY, the first time only (one GOAWAY per session).
+    private func takeGoAway() -> UInt32? {
+        state.withLock { state in
             state.goneAway = true
+            guard !state.goAwaySent else { return nil }
+            state.goAwaySent = true
             return state.lastStreamID
         }
-        try? await send(.goAway(lastGoodStreamID: last, status: 0))
-        await transport.close()
     }
 
     /// Forgets a stream both sides are done with.
