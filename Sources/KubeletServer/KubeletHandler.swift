@@ -41,6 +41,18 @@ struct KubeletHandler: HTTPResponder {
             }
             return Self.text("unable to upgrade: missing upgrade headers in request", status: .badRequest)
         }
+        if trimmed.first == "run" {
+            guard request.method == .post else {
+                var response = Self.text("Method Not Allowed", status: .methodNotAllowed)
+                response.headers[.allow] = "POST"
+                return response
+            }
+            do {
+                return try await RunRequest(host: host).respond(path: trimmed, query: URLQuery.parse(request.uri.query))
+            } catch {
+                return Self.text(error.message, status: error.status)
+            }
+        }
         guard request.method == .get || request.method == .head else {
             var response = Self.text("Method Not Allowed", status: .methodNotAllowed)
             response.headers[.allow] = "GET"

@@ -133,6 +133,38 @@ struct KubeletExecTests {
         await host.finish()
     }
 
+    @Test func base64ChannelsAndTheRunForm() async throws {
+        let host = try await RuntimePodHost()
+        try await withKubeletServer(host: host, certificateDirectory: host.root.path + "/pki") { server in
+            // Text frames: the channel as an ASCII digit, the data in base64 (browsers' protocol).
+            let frames = try await StreamingTestConnection.with(port: server.port) { c -> [String] in
+                try await c.send(StreamingTestConnection.webSocketRequest(Self.exec(["sh", "-c", "read x; echo \"[$x]\""], flags: "stdin=1&stdout=1"),
+                                                                          protocols: [ChannelProtocol.v4Base64]))
+                _ = try await c.readHead()
+                try await c.send(WebSocketFrame(opcode: .text, payload: ByteBuffer(string: "0" + Data("hello\n".utf8).base64EncodedString())))
+                var texts: [String] = []
+                while let frame = try await c.readFrame(), frame.opcode != .close {
+                    if frame.opcode == .text { texts.append(String(buffer: frame.payload)) }
+                }
+                return texts
+            }
+            #expect(frames.first == "1", "an empty message opens stdout: \(frames)")
+            #expect(frames.contains("1" + Data("[hello]\n".utf8).base64EncodedString()), "\(frames)")
+            #expect(frames.last.map { $0.hasPrefix("3") && String(data: Data(base64Encoded: String($0.dropFirst())) ?? Data(), encoding: .utf8) == #"{"metadata":{},"status":"Success"}"# } == true,
+                    "\(frames)")
+
+            // kubelet's /run: the words of `cmd` (no shell quoting), the output in the answer; a
+            // failure is CRI's message with the command's stderr.
+            let run = try await server.send(.POST, "/run/default/web/c?cmd=cat%20/www/index.html")
+            #expect(run.status == 200 && run.body == "served\n", "\(run)")
+            let failed = try await server.send(.POST, "/run/default/web/c?cmd=ls%20/nothing")
+            #expect(failed.status == 500 && failed.body.hasPrefix("command 'ls /nothing' exited with 1: ls: /nothing"), "\(failed)")
+            #expect(try await server.send(.GET, "/run/default/web/c?cmd=true").status == 405)
+            #expect(try await server.send(.POST, "/run/default/web/c?cmd=true", token: "node-token").status == 403)
+        }
+        await host.finish()
+    }
+
     @Test func hostileRequestsAndFramesEndOnlyTheirSession() async throws {
         let host = try await RuntimePodHost()
         try await withKubeletServer(host: host, certificateDirectory: host.root.path + "/pki") { server in
@@ -192,6 +224,14 @@ struct KubeletExecTests {
             }
             #expect(resized.text(1)?.contains("40 120\r\nafter") == true, "\(resized)")
             #expect(resized.text(3) == #"{"metadata":{},"status":"Success"}"#, "\(resized)")
+            // The terminal is gone with its session: its /dev/pts entry lives as long as
+            // anyone (the agent included) holds its master.
+            let pts = try await StreamingTestConnection.with(port: server.port) { c in
+                try await c.send(StreamingTestConnection.webSocketRequest(Self.exec(["ls", "/dev/pts"]), protocols: [ChannelProtocol.v5]))
+                _ = try await c.readHead()
+                return try await c.readSession()
+            }
+            #expect(pts.text(1) == "ptmx\n", "\(pts)")
 
             // A client that never reads: the command is held by its full pipe, not buffered.
             let writer = try await StreamingTestConnection.with(port: server.port) { c -> Int in
