@@ -1,6 +1,7 @@
 @testable import APIServer
 import APITestSupport
 import Foundation
+import Glibc
 import KubeAPI
 import ServerTestSupport
 import Testing
@@ -64,6 +65,34 @@ import Testing
             #expect(try await ask(base + "portforward?ports=70000", token: admin).0 == 400)
             let dial = try await ask(base + "exec?command=true&stdout=true", token: admin)
             #expect(dial.0 == 500 && dial.1.contains("error dialing backend: 127.0.0.1:9"), "\(dial)")
+        }
+    }
+
+    /// Bytes that are not HTTP, as the first request of a connection (the one an upgrade is
+    /// looked for in) and after an upgrade request's head: a 400 and the end, never a hang.
+    @Test func garbageFirstRequestsAreAnsweredAndClosed() async throws {
+        try await withTestServer { server in
+            for bytes in ["NOT HTTP AT ALL\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: zz\r\n\r\n",
+                          "GET /api/v1/namespaces/default/pods/p/exec HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\u{01}\u{02}\r\n\r\n"] {
+                let port = server.port
+                let answer = try await blocking { () -> String in
+                    let socket = try HTTPTestClient.connect(port: port)
+                    defer { close(socket) }
+                    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+                    setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                    try HTTPTestClient.write(socket, Array(bytes.utf8))
+                    var data: [UInt8] = []
+                    var buffer = [UInt8](repeating: 0, count: 4096)
+                    while true {
+                        let count = recv(socket, &buffer, buffer.count, 0)
+                        if count < 0 { return "timed out after: " + String(decoding: data, as: UTF8.self) }
+                        if count == 0 { break }
+                        data += buffer[0..<count]
+                    }
+                    return String(decoding: data, as: UTF8.self)
+                }
+                #expect(answer.hasPrefix("HTTP/1.1 400"), "\(bytes.debugDescription): \(answer)")
+            }
         }
     }
 

@@ -66,13 +66,17 @@ public struct UpgradableHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                     }
                 })
             configuration.enablePipelining = false
-            configuration.enableErrorHandling = false
+            // NIO's protocol error handler answers a request that does not parse with 400 and
+            // closes: the upgrade handler in front of Hummingbird's own (which answers the
+            // later requests' errors) would otherwise leave such a connection open forever.
+            configuration.enableErrorHandling = true
             configuration.enableResponseHeaderValidation = false
             var limits = NIOHTTPDecoderLimitConfiguration()
             limits.maxHeaderFieldSize = maxHeaderBytes
             limits.maxHeaderListSize = maxHeaderBytes
             configuration.decoderConfiguration = limits
             let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            try channel.pipeline.syncOperations.addHandler(CloseOnParseError())
             return Value(result: result, channel: channel)
         }
     }
@@ -121,6 +125,20 @@ public struct UpgradableHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             }
         } catch {
             logger.debug("writing an upgrade refusal failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Closes the connection once NIO's protocol error handler has answered a request that
+    /// does not parse with its 400 (it leaves the closing to whoever comes after it).
+    final class CloseOnParseError: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+        typealias InboundIn = NIOAny
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            if error is HTTPParserError {
+                context.close(promise: nil)
+                return
+            }
+            context.fireErrorCaught(error)
         }
     }
 
