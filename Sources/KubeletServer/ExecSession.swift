@@ -41,7 +41,7 @@ struct ExecSession {
         // Our ends as NIO channels (NIO owns the fds from here). With a terminal, its master is
         // both the output (read) and the input (a duplicate, written).
         var outputs: [(RemoteCommandOutput, ProcessPipes.Channel)] = []
-        var input: ProcessPipes.Channel?
+        var input: ProcessInput?
         var reads: [(RemoteCommandOutput, Int32)] = []
         var write: Int32?
         if let terminal = process.terminal {
@@ -70,7 +70,7 @@ struct ExecSession {
             process.kill()
             _ = await process.wait()
             for (_, channel) in outputs { try? await channel.channel.close() }
-            if let input { try? await input.channel.close() }
+            if let input { await input.close() }
             await streams.finish(status: .internalError("error executing command in container: \(error)"))
             return
         }
@@ -148,34 +148,28 @@ struct ExecSession {
     /// Copies the client's stdin to the command (closing it at the client's EOF; with a
     /// terminal, EOF is the terminal's end-of-file character) and its resizes to the terminal,
     /// until the client ends the session.
-    static func copyInput(_ streams: some RemoteCommandStreams, to input: ProcessPipes.Channel?, tty: Bool,
+    static func copyInput(_ streams: some RemoteCommandStreams, to input: ProcessInput?, tty: Bool,
                           resize: @escaping @Sendable (TerminalSize) -> Void, logger: Logger) async {
-        let read: @Sendable (NIOAsyncChannelOutboundWriter<ByteBuffer>?) async -> Void = { writer in
-            do {
-                try await streams.readInput { event in
-                    switch event {
-                    case .stdin(let bytes):
-                        // A command that stopped reading (or ended) fails the write: its
-                        // input is dropped, the session goes on, as kubelet's copy does.
-                        try? await writer?.write(bytes)
-                    case .stdinClosed:
-                        if tty {
-                            try? await writer?.write(ByteBuffer(bytes: [0x04]))
-                        } else {
-                            writer?.finish()
-                        }
-                    case .resize(let size):
-                        resize(TerminalSize(rows: size.height, columns: size.width))
+        do {
+            try await streams.readInput { event in
+                switch event {
+                case .stdin(let bytes):
+                    // A command that stopped reading (or ended) fails the write: its input is
+                    // dropped, the session goes on, as kubelet's copy does.
+                    try? await input?.write(bytes)
+                case .stdinClosed:
+                    if tty {
+                        try? await input?.write(ByteBuffer(bytes: [0x04]))
+                    } else {
+                        await input?.close()
                     }
+                case .resize(let size):
+                    resize(TerminalSize(rows: size.height, columns: size.width))
                 }
-            } catch {
-                logger.debug("exec input ended", metadata: ["error": "\(error)"])
             }
+        } catch {
+            logger.debug("exec input ended", metadata: ["error": "\(error)"])
         }
-        if let input {
-            try? await input.executeThenClose { _, outbound in await read(outbound) }
-        } else {
-            await read(nil)
-        }
+        await input?.close()
     }
 }

@@ -66,13 +66,16 @@ struct PortForwarder: Sendable {
     static func splice(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>,
                        fromClient: @escaping @Sendable () async -> ByteBuffer?,
                        toClient: @escaping @Sendable (ByteBuffer) async throws -> Void) async {
-        try? await connection.executeThenClose { inbound, outbound in
+        try? await connection.executeThenClose { inbound, _ in
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
+                    // Written through the channel itself so that each write completes once the
+                    // kernel has it: the connection may close soon after the last one.
+                    let channel = connection.channel
                     while let bytes = await fromClient() {
-                        do { try await outbound.write(bytes) } catch { break }
+                        do { try await channel.writeAndFlush(bytes) } catch { break }
                     }
-                    outbound.finish()
+                    try? await channel.close(mode: .output)
                 }
                 group.addTask {
                     do {

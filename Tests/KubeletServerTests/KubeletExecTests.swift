@@ -133,6 +133,25 @@ struct KubeletExecTests {
         await host.finish()
     }
 
+    /// kubectl cp's case: stdin sent faster than the command reads it, then its end (v5).
+    /// Every byte must arrive before the EOF, however long the command takes to read them.
+    @Test func stdinToASlowReaderArrivesWholeBeforeItsEnd() async throws {
+        let host = try await RuntimePodHost()
+        try await withKubeletServer(host: host, certificateDirectory: host.root.path + "/pki") { server in
+            let counted = try await StreamingTestConnection.with(port: server.port) { c in
+                try await c.send(StreamingTestConnection.webSocketRequest(Self.exec(["sh", "-c", "sleep 1; wc -c"], flags: "stdin=1&stdout=1"),
+                                                                          protocols: [ChannelProtocol.v5]))
+                _ = try await c.readHead()
+                let chunk = String(repeating: "x", count: 32 * 1024)
+                for _ in 0..<32 { try await c.send(channel: 0, chunk) }
+                try await c.send(WebSocketFrame(opcode: .binary, payload: ByteBuffer(bytes: [255, 0])))
+                return try await c.readSession()
+            }
+            #expect(counted.text(1)?.trimmingCharacters(in: .whitespacesAndNewlines) == "1048576", "\(counted)")
+        }
+        await host.finish()
+    }
+
     @Test func base64ChannelsAndTheRunForm() async throws {
         let host = try await RuntimePodHost()
         try await withKubeletServer(host: host, certificateDirectory: host.root.path + "/pki") { server in
