@@ -138,11 +138,12 @@ let package = Package(
         ),
         // The API server over HTTP (Hummingbird, TLS): routing, content negotiation (JSON, YAML,
         // protobuf), watches, discovery, OpenAPI, Tables, security (CA, tokens, authentication,
-        // the node authorizer), the pods/log proxy to kubelets.
+        // the node authorizer), the pods/log proxy to kubelets, the pods/exec|attach|portforward
+        // upgrade proxy.
         .target(
             name: "APIServer",
             dependencies: [
-                "APIRegistry", "APIMachinery", "KubeAPI",
+                "APIRegistry", "APIMachinery", "KubeAPI", "Streaming",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -174,12 +175,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The agent's kubelet API on :10250: pods, container logs, stats, metrics, behind
-        // bearer-token authentication (TokenReview) and a system:masters authorization check.
+        // Kubernetes' streaming protocols for exec, attach and port-forward: HTTP/1.1 upgrades on
+        // Hummingbird's server, WebSocket framing and the channel protocols (v1-v5), SPDY/3.1
+        // sessions (zlib header blocks in CShims). No runtime here: the kubelet API drives it.
+        .target(
+            name: "Streaming",
+            dependencies: [
+                "CShims",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The agent's kubelet API on :10250: pods, container logs, stats, metrics, exec and
+        // port-forward, behind bearer-token authentication (TokenReview) and a system:masters
+        // authorization check.
         .target(
             name: "KubeletServer",
             dependencies: [
-                "Agent", "Runtime", "Cgroups", "KubeAPI",
+                "Agent", "Runtime", "Cgroups", "KubeAPI", "Streaming",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -275,10 +289,13 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "KubeAPI", "Images", "Cgroups", "CShims", "TestSupport"]),
         .testTarget(name: "NodeNetworkTests", dependencies: ["NodeNetwork", "Runtime", "TestSupport"]),
         .testTarget(name: "ServiceProxyTests", dependencies: ["ServiceProxy", "NodeNetwork", "KubeAPI", "TestSupport"]),
+        // The streaming protocols' codecs without sockets: WebSocket and SPDY frames, channels,
+        // statuses, resizes (no root).
+        .testTarget(name: "StreamingTests", dependencies: ["Streaming"]),
         .testTarget(
             name: "KubeletServerTests",
             dependencies: [
-                "KubeletServer", "Agent", "Runtime", "KubeAPI", "Cgroups", "TestSupport",
+                "KubeletServer", "Agent", "Runtime", "KubeAPI", "Cgroups", "TestSupport", "Streaming",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

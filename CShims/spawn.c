@@ -61,7 +61,8 @@ static const char *const step_names[] = {
     [SL_STEP_NO_NEW_PRIVS] = "no_new_privs", [SL_STEP_SECCOMP] = "seccomp",
     [SL_STEP_CLOSE_FDS] = "close fds", [SL_STEP_EXEC] = "execve", [SL_STEP_OOM_SCORE] = "oom_score_adj",
     [SL_STEP_PIPE] = "pipe", [SL_STEP_SYNC] = "sync with parent",
-    [SL_STEP_CGROUP_NS] = "unshare cgroup namespace",
+    [SL_STEP_CGROUP_NS] = "unshare cgroup namespace", [SL_STEP_PTY] = "open a terminal",
+    [SL_STEP_CONSOLE_SOCKET] = "send the terminal to the agent",
 };
 
 const char *sl_step_name(int step) {

@@ -1,5 +1,6 @@
-// Containers that outlive the agent (sl_spawn_monitored) and processes run inside a running
-// container (sl_exec_in). Both reuse the spawn path of spawn.c.
+// Containers that outlive the agent (sl_spawn_monitored) and the init of a pod's shared PID
+// namespace (sl_pause_create). Both reuse the spawn path of spawn.c; exec.c runs processes
+// inside a running container.
 //
 // Process tree of a monitored start, and why:
 //   agent ──clone──▶ A ──clone──▶ B ──(sl_spawn)──▶ container
@@ -219,54 +220,6 @@ int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_pa
     (void)!write(go[1], &go_byte, 1);
     close(go[1]);
     return 0;
-}
-
-int sl_exec_in(int target_pidfd, const struct sl_spawn_config *cfg, struct sl_spawn_result *res) {
-    memset(res, 0, sizeof *res);
-    res->pid = -1;
-    res->pidfd = -1;
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0) {
-        sl_fill_error(res, SL_STEP_PIPE, errno, "pipe2");
-        return -1;
-    }
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int pidfd;
-    pid_t pid = sl_clone_fork(0, &pidfd);
-    if (pid == 0) {
-        close(p[0]);
-        sl_reset_signals();
-        sl_setup_stdio(cfg, p[1]);
-        // Every namespace of the target at once; the user namespace is shared already (and
-        // joining one's own user namespace is EINVAL). Entering its mount namespace also moves
-        // our root and cwd to that namespace's root.
-        // The cgroup first: its files are paths of the host's mount namespace, which the
-        // container's does not have.
-        for (int i = 0; i < cfg->ncgroup_procs; i++) {
-            int fd = open(cfg->cgroup_procs[i], O_WRONLY | O_CLOEXEC);
-            if (fd < 0 || write(fd, "0", 1) != 1) sl_child_fail(p[1], SL_STEP_CGROUP, errno, cfg->cgroup_procs[i]);
-            close(fd);
-        }
-        int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
-        if (setns(target_pidfd, flags) < 0) sl_child_fail(p[1], SL_STEP_SETNS, errno, "container namespaces");
-        int unused;
-        pid_t inner = sl_clone_fork(0, &unused); // the PID namespace applies to children only
-        if (inner == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL); // a timed-out probe kills us through our parent
-            sl_finish_and_exec(cfg, p[1]);
-        }
-        close(p[1]);
-        if (inner < 0) _exit(127);
-        int status = 0;
-        while (waitpid(inner, &status, 0) < 0 && errno == EINTR) {}
-        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-    }
-    int clone_errno = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    close(p[1]);
-    return sl_await_exec(p[0], pid, pidfd, clone_errno, res);
 }
 
 int sl_pause_create(const char *pause_path, const char *const *pause_argv, pid_t *pid, int *pidfd, int *nsfd,

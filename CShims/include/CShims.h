@@ -5,6 +5,8 @@
 #include "sl_sha256.h"
 #include "sl_seccomp.h"
 #include "sl_spawn.h"
+#include "sl_exec.h"
+#include "sl_spdy.h"
 #include "sl_sys.h"
 #include "sl_xattr.h"
 #include "sl_fs.h"

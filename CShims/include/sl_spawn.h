@@ -50,7 +50,7 @@ enum sl_spawn_step {
     SL_STEP_RLIMIT, SL_STEP_CAPBSET, SL_STEP_SETGROUPS, SL_STEP_SETGID, SL_STEP_SETUID,
     SL_STEP_CAPSET, SL_STEP_AMBIENT, SL_STEP_CHDIR, SL_STEP_NO_NEW_PRIVS, SL_STEP_SECCOMP,
     SL_STEP_CLOSE_FDS, SL_STEP_EXEC, SL_STEP_OOM_SCORE, SL_STEP_PIPE, SL_STEP_SYNC,
-    SL_STEP_CGROUP_NS,
+    SL_STEP_CGROUP_NS, SL_STEP_PTY, SL_STEP_CONSOLE_SOCKET,
 };
 
 /// A human name for a step ("pivot_root", "execve", ...).
@@ -134,13 +134,6 @@ struct sl_monitored_result {
 /// container's pid appended as the last argument). `cfg->stdout_fd/stderr_fd` are ignored.
 int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_path,
                        const char *const *monitor_argv, struct sl_monitored_result *res);
-
-/// Runs a process inside a running container (exec probes, later `kubectl exec`): joins every
-/// namespace of `target_pidfd` (setns with a pidfd, Linux 5.8+), forks into its PID namespace,
-/// joins `cfg->cgroup_procs`, then applies cwd, user, capabilities, no_new_privs and seccomp
-/// from `cfg` as sl_spawn does and execs. The process we return (pid/pidfd in `res`) is our
-/// child; it waits for the one in the container (which dies with it) and exits with its status.
-int sl_exec_in(int target_pidfd, const struct sl_spawn_config *cfg, struct sl_spawn_result *res);
 
 /// Starts the init of a pod's shared PID namespace (shareProcessNamespace): a process cloned
 /// into a new PID namespace that execs `pause_path` with `pause_argv` and lives until killed,

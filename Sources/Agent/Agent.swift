@@ -94,6 +94,16 @@ public final class Agent: Sendable {
         return references
     }
 
+    /// The worker of the pod `namespace/name` (with that `uid`, when given), if one runs here.
+    func worker(namespace: String, name: String, uid: String?) -> PodWorker? {
+        workers.withLock { state in
+            state.byUID.first { key, worker in
+                (worker.pod.metadata.namespace ?? "default") == namespace && worker.pod.metadata.name == name
+                    && (uid == nil || key == uid)
+            }?.value
+        }
+    }
+
     /// Limits the pods' parent group to node allocatable (kubelet's default enforcement). A
     /// failure is logged, not fatal: pods still run, only without the node-wide cap.
     private func enforceNodeAllocatable() {

@@ -16,6 +16,16 @@ public enum URLQuery {
         return result
     }
 
+    /// Every parameter of `query` in order, repeated keys included (kubelet's exec reads each
+    /// `command` value as one argument, `portForward` each `port`).
+    public static func parseAll(_ query: String?) -> [(name: String, value: String)] {
+        guard let query, !query.isEmpty else { return [] }
+        return query.split(separator: "&").map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+        }
+    }
+
     private static func decode(_ text: Substring) -> String {
         let spaced = text.replacingOccurrences(of: "+", with: " ")
         return spaced.removingPercentEncoding ?? spaced

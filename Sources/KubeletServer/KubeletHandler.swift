@@ -12,46 +12,52 @@ struct KubeletHandler: HTTPResponder {
     typealias Context = BasicRequestContext
 
     let host: any KubeletHost
-    let authenticator: CachingTokenAuthenticator
-    let authorizer: any KubeletAuthorizer
+    let gate: KubeletGate
     let stats: StatsCollector
     let logger: Logger
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let path = request.uri.path
-        let user: ReviewedUser
-        do {
-            guard let reviewed = try await authenticator.authenticate(authorization: request.headers[.authorization]) else {
-                return Self.text("Unauthorized", status: .unauthorized)
-            }
-            user = reviewed
-        } catch {
-            logger.error("unable to authenticate the request", metadata: ["path": "\(path)", "error": "\(error)"])
-            return Self.text("Unauthorized", status: .unauthorized)
+        switch await gate.check(authorization: request.headers[.authorization], method: request.method.rawValue, path: path) {
+        case .failure(let refusal):
+            return Self.text(String(decoding: refusal.body, as: UTF8.self), status: HTTPResponse.Status(code: refusal.status))
+        case .success:
+            return await route(request, path: path)
         }
-        let attributes = KubeletRequestAttributes(user: user, method: request.method.rawValue, path: path, nodeName: host.nodeName)
-        let described = "user=\(user.name), verb=\(attributes.verb), resource=\(attributes.resource), subresource=\(attributes.subresource)"
-        do {
-            guard try await authorizer.authorize(attributes) else {
-                return Self.text("Forbidden (\(described))", status: .forbidden)
-            }
-        } catch {
-            logger.error("authorization error", metadata: ["path": "\(path)", "error": "\(error)"])
-            return Self.text("Authorization error (\(described))", status: .internalServerError)
-        }
-        return await route(request, path: path)
     }
 
     private func route(_ request: Request, path: String) async -> Response {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {
             String($0).removingPercentEncoding ?? String($0)
         }
+        let trimmed = parts.last == "" && parts.count > 1 ? Array(parts.dropLast()) : parts
+        if let first = trimmed.first, KubeletStreaming.endpoints.contains(first) {
+            // The streaming endpoints switch protocols (KubeletStreaming); a plain request cannot
+            // be served, as kubelet's streaming server answers it.
+            guard request.method == .get || request.method == .post else {
+                var response = Self.text("Method Not Allowed", status: .methodNotAllowed)
+                response.headers[.allow] = "GET, POST"
+                return response
+            }
+            return Self.text("unable to upgrade: missing upgrade headers in request", status: .badRequest)
+        }
+        if trimmed.first == "run" {
+            guard request.method == .post else {
+                var response = Self.text("Method Not Allowed", status: .methodNotAllowed)
+                response.headers[.allow] = "POST"
+                return response
+            }
+            do {
+                return try await RunRequest(host: host).respond(path: trimmed, query: URLQuery.parse(request.uri.query))
+            } catch {
+                return Self.text(error.message, status: error.status)
+            }
+        }
         guard request.method == .get || request.method == .head else {
             var response = Self.text("Method Not Allowed", status: .methodNotAllowed)
             response.headers[.allow] = "GET"
             return response
         }
-        let trimmed = parts.last == "" && parts.count > 1 ? Array(parts.dropLast()) : parts
         switch trimmed.first {
         case "healthz" where trimmed.count == 1:
             return Self.text("ok")

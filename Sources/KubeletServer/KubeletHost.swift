@@ -21,6 +21,13 @@ public protocol KubeletHost: Sendable {
     var dataDirectory: String { get }
     /// Where images are kept: its filesystem is the runtime's `imageFs`.
     var imageDirectory: String { get }
+    /// Commands in containers and connections to pods' ports (`/exec`, `/attach`,
+    /// `/portForward`); nil: this host serves none.
+    var streaming: (any ContainerStreaming)? { get }
+}
+
+extension KubeletHost {
+    public var streaming: (any ContainerStreaming)? { nil }
 }
 
 /// The agent seen through `KubeletHost`.
@@ -38,4 +45,5 @@ public struct AgentKubeletHost: KubeletHost {
     public var cgroupParent: String { agent.runtime.config.cgroupParent }
     public var dataDirectory: String { agent.runtime.config.stateRoot }
     public var imageDirectory: String { agent.runtime.config.imageRoot }
+    public var streaming: (any ContainerStreaming)? { AgentContainerStreaming(agent: agent) }
 }

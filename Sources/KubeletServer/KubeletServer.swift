@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTLS
 import Logging
 import NIOSSL
+import Streaming
 
 /// Settings of the kubelet API server (kubelet's `--address`, `--port`, `--cert-dir`).
 public struct KubeletServerConfiguration: Sendable {
@@ -32,7 +33,9 @@ public struct KubeletServerConfiguration: Sendable {
 
 /// The agent's kubelet API on :10250 over HTTPS: `/healthz`, `/pods`,
 /// `/containerLogs/{namespace}/{pod}/{container}`, `/stats/summary` and `/metrics`, for the
-/// API server (which proxies `kubectl logs` here), metrics-server and Prometheus.
+/// API server (which proxies `kubectl logs` here), metrics-server and Prometheus; and the
+/// streaming endpoints `/exec`, `/attach` and `/portForward` (`KubeletStreaming`), which the
+/// API server proxies `kubectl exec`, `attach`, `cp` and `port-forward` to.
 public struct KubeletServer: Sendable {
     public let host: any KubeletHost
     public let configuration: KubeletServerConfiguration
@@ -71,12 +74,14 @@ public struct KubeletServer: Sendable {
         } catch {
             throw KubeletServerError("load the kubelet serving certificate from \(configuration.certificateDirectory): \(error); remove kubelet.crt and kubelet.key there to make new ones")
         }
-        let handler = KubeletHandler(host: host,
-                                     authenticator: CachingTokenAuthenticator(reviewer: reviewer, ttl: configuration.authenticationCacheTTL),
-                                     authorizer: authorizer, stats: StatsCollector(host: host), logger: logger)
+        let gate = KubeletGate(nodeName: host.nodeName,
+                               authenticator: CachingTokenAuthenticator(reviewer: reviewer, ttl: configuration.authenticationCacheTTL),
+                               authorizer: authorizer, logger: logger)
+        let handler = KubeletHandler(host: host, gate: gate, stats: StatsCollector(host: host), logger: logger)
+        let streaming = KubeletStreaming(host: host, gate: gate, logger: logger)
         let application = Application(
             responder: handler,
-            server: try .tls(tlsConfiguration: tls),
+            server: try .tls(UpgradableHTTPChannel.builder(upgrade: streaming.decide), tlsConfiguration: tls),
             configuration: ApplicationConfiguration(address: .hostname(configuration.address, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

@@ -6,6 +6,7 @@ import KubeAPI
 import KubeletServer
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOSSL
 import Synchronization
 import TestSupport
@@ -126,7 +127,12 @@ struct KubeletTestServer: Sendable {
     let client: HTTPClient
 
     func get(_ path: String, token: String? = "admin-token") async throws -> TestResponse {
+        try await send(.GET, path, token: token)
+    }
+
+    func send(_ method: HTTPMethod, _ path: String, token: String? = "admin-token") async throws -> TestResponse {
         var request = HTTPClientRequest(url: "https://127.0.0.1:\(port)\(path)")
+        request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         let response = try await client.execute(request, timeout: .seconds(30))
         var body = try await response.body.collect(upTo: 16 << 20)

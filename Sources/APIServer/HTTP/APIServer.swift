@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTLS
 import Logging
 import NIOSSL
+import Streaming
 
 /// The Kubernetes API server: `APIService` over HTTP/1.1 (Hummingbird).
 public struct APIServer: Sendable {
@@ -41,6 +42,10 @@ public struct APIServer: Sendable {
                                  logger: logger, podLogs: podLogs)
         let configuration = self.configuration
         let address = BindAddress.hostname(configuration.host, port: configuration.port)
+        // pods/exec, attach and portforward switch protocols before the ordinary routes.
+        let streams = try PodStreamProxy(service: service, authenticator: configuration.authenticator,
+                                         kubeletClientToken: configuration.kubeletClientToken, logger: logger)
+        let http = UpgradableHTTPChannel.builder(upgrade: streams.decide)
         let application: Application<APIHandler>
         if let tls = configuration.tls {
             let tlsConfiguration: TLSConfiguration
@@ -54,11 +59,11 @@ public struct APIServer: Sendable {
             } catch {
                 throw CertificateError("load the serving certificate for HTTPS: \(error)")
             }
-            application = Application(responder: handler, server: try .tls(tlsConfiguration: tlsConfiguration),
+            application = Application(responder: handler, server: try .tls(http, tlsConfiguration: tlsConfiguration),
                                       configuration: ApplicationConfiguration(address: address, serverName: nil),
                                       onServerRunning: { await onListening($0.localAddress?.port ?? 0) }, logger: logger)
         } else {
-            application = Application(responder: handler,
+            application = Application(responder: handler, server: http,
                                       configuration: ApplicationConfiguration(address: address, serverName: nil),
                                       onServerRunning: { await onListening($0.localAddress?.port ?? 0) }, logger: logger)
         }

@@ -46,6 +46,16 @@ struct ResourceRequest {
                                                                        namespace: namespace, name: name), service: service)
             return try await handler.podLogs.respond(service: service, namespace: namespace, name: name, query: query, request: request)
         }
+        if resource.group.isEmpty, resource.name == "pods", let subresource = info.subresource,
+           PodStreamProxy.subresources.contains(subresource), let name, let namespace {
+            // Served by PodStreamProxy when the request asks to switch protocols; a plain
+            // request gets kube-apiserver's answer (UpgradeAwareHandler with UpgradeRequired).
+            guard request.method == .get || request.method == .post else { throw APIError.methodNotAllowed() }
+            try await NodeAuthorizer.authorize(user, RequestAttributes(verb: "create", group: "", resource: "pods", subresource: subresource,
+                                                                       namespace: namespace, name: name), service: service)
+            _ = try await service.store(group: "", name: "pods").get(namespace: namespace, name: name)
+            throw APIError.badRequest("Upgrade request required")
+        }
         if resource.group.isEmpty, resource.name == "serviceaccounts", info.subresource == "token", let name, let namespace {
             // TokenRequest: a token is made, nothing is stored (Security/APIHandler+TokenRequest.swift).
             guard request.method == .post else { throw APIError.methodNotAllowed() }

@@ -233,37 +233,6 @@ public final class PodRuntime: Sendable {
         return info
     }
 
-    /// Runs `command` inside a running container, as the container's user with its environment,
-    /// capabilities and seccomp profile (CRI ExecSync, used by exec probes). Returns the exit
-    /// code, or nil when it did not finish within `timeout` (it is then killed).
-    public func exec(_ command: [String], in container: RunningContainer, sandbox: RunningSandbox,
-                     spec: Container, timeout: Duration) async throws -> Int32? {
-        let pidfd = container.process.pidfd
-        guard pidfd >= 0 else { throw RuntimeError.notFound("container \"\(container.name)\" is not running") }
-        let image = try images.resolve(spec.image ?? "")
-        let layers = try images.layerDirectories(for: image)
-        let plan = try builder.plan(pod: sandbox.pod, container: spec, image: image, layers: layers, layout: sandbox.layout,
-                                    attempt: container.attempt, sandbox: sandbox.sandbox, info: containerInfo(sandbox))
-        var exec = plan.spawn
-        exec.process.argv = command
-        exec.cgroupProcs = cgroups.procsFiles(for: container.cgroup)
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        defer { close(null) }
-        exec.stdin = null
-        exec.stdout = null
-        exec.stderr = null
-        let child = try Spawner.exec(in: pidfd, exec)
-        defer { child.closeHandle() }
-        let killer = Task {
-            try await Task.sleep(for: timeout)
-            _ = child.signal(SIGKILL)
-        }
-        let status = await child.wait()
-        let timedOut = killer.isCancelled == false && status.signal == SIGKILL
-        killer.cancel()
-        return timedOut ? nil : status.exitCode
-    }
-
     /// The sandbox of a pod that already has one (after an agent restart), or nil.
     public func openSandbox(for pod: Pod) -> RunningSandbox? {
         guard let uid = pod.metadata.uid else { return nil }

@@ -79,14 +79,28 @@ public enum Spawner {
     /// Runs `spec.process` inside the running container behind `pidfd` (exec probes), joining
     /// `spec.cgroupProcs`. Returns our child, which exits with the command's status.
     public static func exec(in pidfd: Int32, _ spec: SpawnSpec) throws -> SpawnedProcess {
+        try exec(in: pidfd, spec, terminal: nil).process
+    }
+
+    /// As `exec(in:_:)`; with a `terminal`, the process runs on a new pseudo-terminal of the
+    /// container (`sl_exec_in_container`) and its master side is returned, ours to close.
+    public static func exec(in pidfd: Int32, _ spec: SpawnSpec,
+                            terminal: TerminalSize?) throws -> (process: SpawnedProcess, ptyMaster: Int32?) {
         try withCConfig(spec) { config in
             var result = sl_spawn_result()
-            guard sl_exec_in(pidfd, &config, &result) == 0 else {
+            var options = sl_exec_terminal()
+            if let terminal {
+                options.tty = 1
+                options.rows = terminal.rows
+                options.cols = terminal.columns
+            }
+            var master: Int32 = -1
+            guard sl_exec_in_container(pidfd, &config, &options, &master, &result) == 0 else {
                 throw SpawnError(step: String(cString: sl_step_name(result.step)), errno: result.err,
                                  detail: cString(result.detail))
             }
             let handle = result.pidfd >= 0 ? result.pidfd : sl_pidfd_open(result.pid)
-            return SpawnedProcess(pid: result.pid, pidfd: handle)
+            return (SpawnedProcess(pid: result.pid, pidfd: handle), master >= 0 ? master : nil)
         }
     }
 

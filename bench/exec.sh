@@ -1,0 +1,78 @@
+#!/bin/sh
+# kubectl exec latency and port-forward throughput through the whole path: `swiftlet server`
+# with its own agent (a network namespace of its own), a busybox pod serving a 64 MiB file,
+# real kubectl 1.32 (WebSocket) and 1.27 (SPDY). The time swiftlet takes is measured apart from
+# kubectl's own start: a WebSocket client without kubectl, and `kubectl get pod` as kubectl's
+# floor; `nsenter -a` into the same container is the host's own floor. No Kubernetes peer runs
+# here (no kubelet or containerd is installable); see docs/benchmarks.md.
+#
+# Environment: RUNS (default 20), OUT (default bench/results), BIN (a directory holding swiftlet
+# and swiftlet-monitor; default: a release build made here), KUBECTL_1_27 (default the Cloud
+# SDK's). Needs root, kubectl, curl, python3, iproute2. Uses only a network namespace it
+# creates; removes everything.
+set -eu
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+runs="${RUNS:-20}"
+out="${OUT:-bench/results}"
+kubectl127="${KUBECTL_1_27:-/usr/lib/google-cloud-sdk/bin/kubectl.1.27}"
+mkdir -p "$out"
+if [ -z "${BIN:-}" ]; then
+    swift build -c release >/dev/null
+    BIN="$(swift build -c release --show-bin-path)"
+fi
+work="$(mktemp -d /tmp/swiftlet-execbench.XXXXXX)"
+netns="swiftlet-execbench"
+server_pid=""
+cleanup() {
+    set +e
+    [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    for pid in $(cat $(find /sys/fs/cgroup -path '*swiftlet-execbench*' -name cgroup.procs) 2>/dev/null) \
+        $(pgrep -f "swiftlet-monitor.*$work" || true); do
+        kill -9 "$pid" 2>/dev/null || true
+    done
+    sleep 0.5
+    for c in /sys/fs/cgroup/*/swiftlet-execbench /sys/fs/cgroup/swiftlet-execbench; do
+        [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
+    done
+    grep " $work/" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m"; done
+    ip netns del "$netns" 2>/dev/null
+    rm -rf "$work"
+    true
+}
+trap cleanup EXIT
+k() { nsenter --net="/run/netns/$netns" kubectl --kubeconfig "$work/kubeconfig.yaml" "$@"; }
+sh rootfs-fixtures/build.sh "$work/fixtures" >/dev/null
+"$BIN/swiftlet" images import --data-dir "$work/data/agent" "$work/fixtures/busybox" >/dev/null
+ip netns add "$netns"
+ip netns exec "$netns" ip link set lo up
+# An address for the node (its InternalIP, where the API server reaches the kubelet API).
+ip netns exec "$netns" ip link add eth0 type veth peer name eth0-peer
+ip netns exec "$netns" ip link set eth0-peer up
+ip netns exec "$netns" ip addr add 10.250.0.1/24 dev eth0
+ip netns exec "$netns" ip link set eth0 up
+nsenter --net="/run/netns/$netns" "$BIN/swiftlet" server --data-dir "$work/data" --write-kubeconfig "$work/kubeconfig.yaml" \
+    --node-name bench --node-ip 10.250.0.1 --run-dir "$work/run" --cgroup-parent swiftlet-execbench --log-dir "$work/logs" \
+    --monitor-path "$BIN/swiftlet-monitor" >"$work/server.log" 2>&1 &
+server_pid=$!
+ready=""
+for _ in $(seq 300); do
+    ready="$(k get node bench -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)"
+    [ "$ready" = "True" ] && break
+    sleep 0.1
+done
+[ "$ready" = "True" ] || { tail -30 "$work/server.log"; echo "the node did not become Ready" >&2; exit 1; }
+k run shell --image=busybox --image-pull-policy=IfNotPresent --restart=Never -- \
+    sh -c 'mkdir -p /www && head -c 67108864 /dev/zero > /www/big && exec httpd -f -p 8080 -h /www' >/dev/null
+k wait --for=condition=Ready pod/shell --timeout=60s >/dev/null
+pod_ip="$(k get pod shell -o 'jsonpath={.status.podIP}')"
+container_pid="$(pgrep -f 'httpd -f -p 8080 -h /www' | head -1)"
+# The file is written before httpd starts; wait until it answers.
+for _ in $(seq 100); do
+    nsenter --net="/run/netns/$netns" curl -sf -o /dev/null "http://$pod_ip:8080/big" && break
+    sleep 0.1
+done
+{
+    echo "swiftlet $(git rev-parse --short HEAD), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
+    nsenter --net="/run/netns/$netns" python3 bench/exec_bench.py "$work/kubeconfig.yaml" "$runs" shell "$container_pid" "$pod_ip" "$kubectl127"
+} | tee "$out/exec.txt"
