@@ -208,7 +208,8 @@ let package = Package(
             name: "ClusterAgent",
             dependencies: [
                 "Agent", "Runtime", "KubeAPI", "KubeClient", "KubeletServer", "NodeNetwork", "Images", "Cgroups", "ClusterDNS",
-                "ServiceProxy", "Registry",
+                "ServiceProxy", "Registry", "IngressProxy",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -2,6 +2,7 @@ import Agent
 import ClusterDNS
 import Foundation
 import IngressProxy
+import NIOPosix
 import KubeClient
 import KubeAPI
 import Logging
@@ -110,15 +111,18 @@ extension ClusterAgent {
                       group: inout ThrowingTaskGroup<Void, any Error>) {
         let config = IngressProxyConfig(http: [.init(host: "0.0.0.0", port: ingress.httpPort)],
                                         https: [.init(host: "0.0.0.0", port: ingress.httpsPort)])
-        let proxy = IngressProxyServer(config: config, logger: logger)
-        let feed = ClusterIngress(client: client, proxy: proxy, events: events, logger: logger)
+        let feed = ClusterIngress(client: client, events: events, logger: logger)
         services.attach(feed)
         let logger = self.logger
         group.addTask { await feed.run() }
         group.addTask {
             do {
-                try await proxy.run()
-            } catch is CancellationError {
+                let proxy = try await IngressProxyServer.start(config: config, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+                feed.serve(with: proxy)
+                await withTaskCancellationHandler {
+                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                } onCancel: {}
+                await proxy.shutdown(gracePeriod: .seconds(2))
             } catch {
                 logger.error("the ingress proxy stopped: Ingresses are not served on this node", metadata: [
                     "error": "\(error)", "http": "\(ingress.httpPort)", "https": "\(ingress.httpsPort)"])

@@ -20,7 +20,8 @@ import Synchronization
 /// certificate, a conflicting path) goes out once as a Warning Event on that Ingress.
 final class ClusterIngress: ServiceConsumer, Sendable {
     let client: APIClient
-    let proxy: IngressProxyServer
+    /// The proxy, once it listens; tables built before go to it when it is attached.
+    private let proxy = Mutex<IngressProxyServer?>(nil)
     let events: PodEventRecorder
     let logger: Logger
     let secretRefresh: Duration
@@ -48,10 +49,9 @@ final class ClusterIngress: ServiceConsumer, Sendable {
     private let stale: AsyncStream<Void>
     private let markStale: AsyncStream<Void>.Continuation
 
-    init(client: APIClient, proxy: IngressProxyServer, events: PodEventRecorder, logger: Logger,
+    init(client: APIClient, events: PodEventRecorder, logger: Logger,
          secretRefresh: Duration = .seconds(60), missingSecretRetry: Duration = .seconds(5)) {
         self.client = client
-        self.proxy = proxy
         self.events = events
         self.logger = logger
         self.secretRefresh = secretRefresh
@@ -92,6 +92,12 @@ final class ClusterIngress: ServiceConsumer, Sendable {
             group.cancelAll()
             markStale.finish()
         }
+    }
+
+    /// Hands the current and every later table to `server`.
+    func serve(with server: IngressProxyServer) {
+        proxy.withLock { $0 = server }
+        if let table = state.withLock({ $0.table }) { server.update(table) }
     }
 
     // MARK: ServiceConsumer
@@ -215,7 +221,7 @@ final class ClusterIngress: ServiceConsumer, Sendable {
                                        tlsSecrets: state.secrets), state.table)
         }) else { return }
         let (table, problems) = IngressRouteTable.build(inputs, reusing: previous)
-        proxy.update(table)
+        proxy.withLock { $0 }?.update(table)
         let current = Set(problems)
         let fresh = state.withLock { state -> [IngressProblem] in
             state.table = table

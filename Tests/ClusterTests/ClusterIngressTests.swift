@@ -20,7 +20,8 @@ extension ClusterTests {
         try await cluster.kubectlOK(["apply", "-f", cluster.manifestPath("apps.yaml")])
         let chatPods = await waitForRunning(cluster, "app=letschat", 2)
         let apiPods = await waitForRunning(cluster, "app=api", 1)
-        #expect(chatPods.count == 2 && apiPods.count == 1, "\(await cluster.query(["get", "pods", "-o", "wide"]))")
+        let podTable = await cluster.query(["get", "pods", "-o", "wide"])
+        #expect(chatPods.count == 2 && apiPods.count == 1, "\(podTable)")
 
         // The story's Ingress, plus an /api prefix and an exact path, by kubectl apply.
         try cluster.writeManifest("ingress.yaml", Self.ingressManifest(apiPath: "/api"))
@@ -63,12 +64,14 @@ extension ClusterTests {
         }
         let apiName = apiPods.first?.name ?? "?"
         // (busybox httpd answers a directory only with its trailing slash)
-        #expect(await get("/api/").body == apiName)
-        #expect(await get("/api/v1/users").body == apiName)
-        #expect(chatNames.contains(await get("/apix").body), "/apix is not under the /api prefix")
-        #expect(await get("/exact").body == apiName)
-        #expect(chatNames.contains(await get("/exact/more").body), "an Exact path matches only itself")
-        #expect(await get("/", host: "unknown.example.com").code == "404")
+        let apiRoot = await get("/api/"), apiUsers = await get("/api/v1/users"), apix = await get("/apix")
+        let exact = await get("/exact"), exactMore = await get("/exact/more"), unknown = await get("/", host: "unknown.example.com")
+        #expect(apiRoot.body == apiName, "\(apiRoot)")
+        #expect(apiUsers.body == apiName, "\(apiUsers)")
+        #expect(chatNames.contains(apix.body), "/apix is not under the /api prefix: \(apix)")
+        #expect(exact.body == apiName, "\(exact)")
+        #expect(chatNames.contains(exactMore.body), "an Exact path matches only itself: \(exactMore)")
+        #expect(unknown.code == "404", "\(unknown)")
 
         // TLS: the Secret's certificate answers for its host, chosen by SNI.
         let pki = cluster.manifestPath("tls")
@@ -130,7 +133,8 @@ extension ClusterTests {
             return events.contains("broken Warning") && events.contains("nothere") && events.contains("broken-tls")
         }
         #expect(events.contains("nothere") && events.contains("broken-tls"), "\(events)")
-        #expect(chatNames.contains(await get("/").body), "the story stopped serving after bad input")
+        let story = await get("/")
+        #expect(chatNames.contains(story.body), "the story stopped serving after bad input: \(story)")
 
         // A LoadBalancer Service answers on every node's address at its port (k3s' ServiceLB).
         try await cluster.kubectlOK(["expose", "deployment", "letschat", "--name", "chat-lb", "--type=LoadBalancer",

@@ -25,11 +25,12 @@ extension IngressRouteTable {
     /// Whether an Ingress belongs to one of `classes` (the names of classes whose controller is
     /// swiftlet's).
     public static func isServed(_ ingress: Ingress, classes: Set<String>) -> Bool {
-        if let className = ingress.spec.ingressClassName { return classes.contains(className) }
-        if let annotated = ingress.metadata.annotations?[IngressClass.legacyClassAnnotation] {
-            return annotated == IngressClass.swiftletClassName || classes.contains(annotated)
+        // One rule with the server's ingress-status controller (IngressClass.servedBySwiftlet), so
+        // the proxy serves exactly the Ingresses whose status lists the node.
+        IngressClass.servedBySwiftlet(className: ingress.spec.ingressClassName,
+                                      legacyAnnotation: ingress.metadata.annotations?[IngressClass.legacyClassAnnotation]) {
+            classes.contains($0) ? IngressClass.swiftletController : nil
         }
-        return false
     }
 }
 
