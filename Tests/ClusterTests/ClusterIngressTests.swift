@@ -60,7 +60,7 @@ extension ClusterTests {
         func get(_ path: String, host: String = "www.letschat.com", at address: String? = nil) async -> (code: String, body: String) {
             let answer = await cluster.curlFromOutside(["-H", "Host: \(host)", "-w", "\n%{http_code}", "http://\(address ?? node)\(path)"])
             let lines = answer.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            return (lines.last ?? "", lines.dropLast().joined(separator: "\n"))
+            return (lines.last ?? "", lines.dropLast().joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines))
         }
         let apiName = apiPods.first?.name ?? "?"
         // (busybox httpd answers a directory only with its trailing slash)
