@@ -3,10 +3,30 @@
 #include "netlink_ns.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <nftables/libnftables.h>
 #include <stddef.h>
+#include <sys/select.h>
+#include <unistd.h>
+
+// libnftables 1.0.6 waits for netlink answers with select() (mnl_batch_talk), and glibc's
+// fortified FD_SET aborts the whole process for a descriptor >= FD_SETSIZE (1024). A process
+// with that many descriptors open (an agent with many pods, the test suite) must get an error
+// instead: the context's socket takes the lowest free descriptor, so check that one first.
+static int sl_nft_fd_fits(void) {
+    int probe = fcntl(0, F_DUPFD_CLOEXEC, 0);
+    if (probe < 0) probe = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (probe < 0) return 0;
+    close(probe);
+    return probe < FD_SETSIZE - 8;
+}
 
 struct nft_ctx *sl_nft_new(int netns_fd, const char **step) {
+    if (!sl_nft_fd_fits()) {
+        *step = "nft_ctx_new: libnftables needs a descriptor below 1024 (FD_SETSIZE) and none is free";
+        errno = EMFILE;
+        return NULL;
+    }
     int saved = sl_ns_enter(netns_fd, step);
     if (saved == -2) return NULL;
     // nftables 1.0.6 opens its netlink socket here; later versions may open it per command,
