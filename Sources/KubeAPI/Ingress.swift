@@ -209,24 +209,6 @@ public struct IngressLoadBalancerIngress: Codable, Hashable, Sendable {
     }
 }
 
-/// `networking/v1.IngressPortStatus`.
-public struct IngressPortStatus: Codable, Hashable, Sendable {
-    public var port: Int32
-    public var `protocol`: String
-    public var error: String?
-
-    public init(port: Int32, protocol: String, error: String? = nil) {
-        self.port = port
-        self.protocol = `protocol`
-        self.error = error
-    }
-
-    private enum CodingKeys: String, CodingKey { case port, `protocol`, error }
-
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        port = try container.decodeIfPresent(Int32.self, forKey: .port) ?? 0
-        `protocol` = try container.decodeIfPresent(String.self, forKey: .`protocol`) ?? ""
-        error = try container.decodeIfPresent(String.self, forKey: .error)
-    }
-}
+/// `networking/v1.IngressPortStatus`: the same fields as core/v1's PortStatus, so one type
+/// serves both (as KeysProjection does for the two projections).
+public typealias IngressPortStatus = PortStatus

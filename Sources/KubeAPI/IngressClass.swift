@@ -1,7 +1,7 @@
 /// A Kubernetes `networking.k8s.io/v1.IngressClass`: names the controller that serves the
 /// Ingresses of the class. swiftlet's agents serve the class whose controller is
-/// `IngressClass.swiftletController`; the one annotated `is-default-class` is the class of
-/// Ingresses that name none.
+/// `IngressClass.swiftletController`; the one annotated `is-default-class` is the class the
+/// server's admission gives Ingresses that name none.
 public struct IngressClass: Codable, Hashable, Sendable {
     /// The controller name of swiftlet's built-in ingress proxy (k3s' Traefik: `traefik.io/ingress-controller`).
     public static let swiftletController = "swiftlet.io/ingress"
@@ -35,11 +35,6 @@ public struct IngressClass: Codable, Hashable, Sendable {
         kind = try container.decodeIfPresent(String.self, forKey: .kind)
         metadata = try container.decodeIfPresent(ObjectMeta.self, forKey: .metadata) ?? ObjectMeta()
         spec = try container.decodeIfPresent(IngressClassSpec.self, forKey: .spec) ?? IngressClassSpec()
-    }
-
-    /// Whether the class is annotated as the cluster's default.
-    public var isDefault: Bool {
-        metadata.annotations?[Self.defaultClassAnnotation] == "true"
     }
 }
 

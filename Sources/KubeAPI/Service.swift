@@ -186,4 +186,15 @@ public struct PortStatus: Codable, Hashable, Sendable {
         self.protocol = `protocol`
         self.error = error
     }
+
+    private enum CodingKeys: String, CodingKey { case port, `protocol`, error }
+
+    /// A missing port or protocol decodes as Go's zero value, so validation reports it with
+    /// its path rather than the decoder failing.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        port = try container.decodeIfPresent(Int32.self, forKey: .port) ?? 0
+        `protocol` = try container.decodeIfPresent(String.self, forKey: .`protocol`) ?? ""
+        error = try container.decodeIfPresent(String.self, forKey: .error)
+    }
 }
