@@ -92,7 +92,7 @@ extension ClusterAgent {
         group.addTask {
             // Runs until the agent stops; its threads end with it.
             await withTaskCancellationHandler {
-                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                await Self.untilCancelled()
             } onCancel: {
                 server.stop()
             }
@@ -119,9 +119,7 @@ extension ClusterAgent {
             do {
                 let proxy = try await IngressProxyServer.start(config: config, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
                 feed.serve(with: proxy)
-                await withTaskCancellationHandler {
-                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-                } onCancel: {}
+                await Self.untilCancelled()
                 await proxy.shutdown(gracePeriod: .seconds(2))
             } catch {
                 logger.error("the ingress proxy stopped: Ingresses are not served on this node", metadata: [
@@ -129,6 +127,14 @@ extension ClusterAgent {
             }
         }
         logger.info("ingress proxy started", metadata: ["http": "\(ingress.httpPort)", "https": "\(ingress.httpsPort)"])
+    }
+}
+
+extension ClusterAgent {
+    /// Returns when the task is cancelled: the lifetime of a service whose own threads or event
+    /// loops do the work (the DNS server, the ingress proxy), stopped after it returns.
+    static func untilCancelled() async {
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
     }
 }
 

@@ -223,14 +223,13 @@ final class ClusterIngress: ServiceConsumer, Sendable {
         let (table, problems) = IngressRouteTable.build(inputs, reusing: previous)
         proxy.withLock { $0 }?.update(table)
         let current = Set(problems)
-        let fresh = state.withLock { state -> [IngressProblem] in
+        let fresh = state.withLock { state -> [(IngressProblem, uid: String)] in
             state.table = table
             let fresh = problems.filter { !state.reported.contains($0) }
             state.reported = current
-            return fresh
+            return fresh.map { ($0, state.ingresses["\($0.namespace)/\($0.name)"]?.metadata.uid ?? "") }
         }
-        let uids = state.withLock { state in fresh.map { state.ingresses["\($0.namespace)/\($0.name)"]?.metadata.uid ?? "" } }
-        for (problem, uid) in zip(fresh, uids) {
+        for (problem, uid) in fresh {
             events.record(.ingress(namespace: problem.namespace, name: problem.name, uid: uid, type: "Warning",
                                    reason: problem.reason, message: problem.message))
         }
