@@ -1,7 +1,9 @@
 // libnftables, run inside a node's network namespace. Why C: nftables rules live per network
 // namespace, and the library's netlink socket belongs to the namespace of the thread that
 // opened it, so the context is created and every command run between setns into the node
-// namespace and setns back on the same thread, with nothing else running in between.
+// namespace and setns back on the same thread, with nothing else running in between. All
+// calls of the process run on one worker thread with a descriptor table of its own, so the
+// library's select() never sees a descriptor >= 1024 (netlink_nft.c says why). Calls block.
 #ifndef SL_NFT_H
 #define SL_NFT_H
 
