@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -129,12 +130,27 @@ void sl_setup_stdio(const struct sl_spawn_config *cfg, int errpipe) {
     }
 }
 
+/// execve, again while it answers ETXTBSY, for at most about 100 ms. The file is open for
+/// writing somewhere: a binary just written (an image layer unpacked, a test's rootfs copied)
+/// whose writer has closed it, but whose descriptor a child cloned meanwhile by another thread
+/// still holds until that child's own execve closes it (close-on-exec). That lasts
+/// microseconds to milliseconds; the same race is Go's golang/go#22315. Async-signal-safe.
+static int sl_execve(const char *file, char *const *argv, char *const *envp) {
+    for (int attempt = 0; attempt < 100; attempt++) {
+        execve(file, argv, envp);
+        if (errno != ETXTBSY) break;
+        struct timespec pause = { .tv_sec = 0, .tv_nsec = 1000000 };
+        nanosleep(&pause, NULL);
+    }
+    return -1;
+}
+
 void sl_exec_command(const struct sl_spawn_config *cfg, int errpipe) {
     const char *cmd = cfg->argv[0];
     char *const *argv = (char *const *)cfg->argv;
     char *const *envp = (char *const *)cfg->envp;
     if (strchr(cmd, '/')) {
-        execve(cmd, argv, envp);
+        sl_execve(cmd, argv, envp);
         sl_child_fail(errpipe, SL_STEP_EXEC, errno, cmd);
     }
     // Like runc: a bare name is looked up in the container's own PATH, not ours.
@@ -151,7 +167,7 @@ void sl_exec_command(const struct sl_spawn_config *cfg, int errpipe) {
             if (n == 0) buf[n++] = '.';
             buf[n++] = '/';
             memcpy(buf + n, cmd, clen + 1);
-            execve(buf, argv, envp);
+            sl_execve(buf, argv, envp);
             if (errno == EACCES) saw_eacces = 1;
             else if (errno != ENOENT && errno != ENOTDIR) sl_child_fail(errpipe, SL_STEP_EXEC, errno, buf);
         }
