@@ -154,7 +154,15 @@ struct NodeLifecycleController: Controller {
             conditions[index] = .object(condition)
             var updated = pod
             updated.set(.array(conditions), at: ["status", "conditions"])
-            _ = try? await client.update(.pods, updated, subresource: "status")
+            do {
+                _ = try await client.update(.pods, updated, subresource: "status")
+            } catch {
+                // A conflict: the informer's copy is behind, and the next pass retries with a newer one.
+                if error.code != 409 {
+                    logger.warning("marking pod not ready failed", metadata: [
+                        "pod": "\(pod.namespace ?? "")/\(pod.name ?? "")", "error": "\(error)"])
+                }
+            }
         }
     }
 

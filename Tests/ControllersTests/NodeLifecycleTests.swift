@@ -61,7 +61,8 @@ import Testing
             let notReady = try await eventually({ try await cluster.pod("patient") }, until: {
                 $0?.value(at: ["status", "conditions"])?.arrayValue?.first?["status"]?.stringValue == "False"
             })
-            #expect(notReady?.value(at: ["status", "conditions"])?.arrayValue?.first?["status"]?.stringValue == "False")
+            #expect(notReady?.value(at: ["status", "conditions"])?.arrayValue?.first?["status"]?.stringValue == "False",
+                    "patient: \(String(describing: notReady?.value(at: ["status"]))), node: \(String(describing: tainted?.value(at: ["status", "conditions"])))")
 
             // The 1 s toleration runs out: evicted (gracefully: the node's agent would finish it).
             let evicted = try await eventually(within: 6, { try await cluster.pod("short") }, until: { $0?.deletionTimestamp != nil })
