@@ -156,11 +156,12 @@ public final class APIPodSource: Sendable {
     }
 
     /// Status writes (ours) come back as MODIFIED events; the agent only needs to hear about
-    /// changes that can change what it runs.
+    /// changes that can change what it runs or what its downward API volumes show.
     private static func mattersToAgent(old: Pod, new: Pod) -> Bool {
         old.metadata.deletionTimestamp != new.metadata.deletionTimestamp
             || old.metadata.deletionGracePeriodSeconds != new.metadata.deletionGracePeriodSeconds
             || old.metadata.annotations != new.metadata.annotations
+            || old.metadata.labels != new.metadata.labels
             || old.spec != new.spec
     }
 

@@ -221,6 +221,9 @@ public final class Agent: Sendable {
             statusManager?.deleteWhenTerminated(uid: uid)
             startWorker(pod, terminateWith: pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30)
         }
+        // Running API pods take their current labels and annotations (downward API volumes).
+        let live = workers.withLock { state in state.byUID }
+        for (uid, pod) in desired where current[uid] != nil && pod.isAPIPod { live[uid]?.observe(pod) }
         if let mirrorPods, let api {
             let statics = workers.withLock { state in
                 state.byUID.compactMap { uid, worker -> MirrorPods.StaticPod? in

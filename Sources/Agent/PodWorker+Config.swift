@@ -5,8 +5,9 @@ import Runtime
 /// The pod's ConfigMaps and Secrets: volumes set up only once their objects exist (FailedMount
 /// otherwise, containers stay ContainerCreating, retried), env checked before each container
 /// start (CreateContainerConfigError with kubelet's message, retried), and the volumes
-/// rewritten every sync period when their objects changed (not for subPath mounts, which bind
-/// the file as it was, as in Kubernetes).
+/// rewritten every sync period when their objects changed, and at once when the pod's labels or
+/// annotations change (downward API; not for subPath mounts, which bind the file as it was, as
+/// in Kubernetes).
 extension PodWorker {
     var configSource: PodConfigSource {
         PodConfigSource(api: pod.isAPIPod ? images.api : nil, namespace: pod.metadata.namespace ?? "default")
@@ -122,7 +123,38 @@ extension PodWorker {
             // The old token stays in place until it can be replaced (kubelet keeps it too).
             logger.warning("service account token not refreshed", metadata: ["pod": "\(podDescription)", "error": "\(error)"])
         }
-        let result = runtime.updateVolumes(sandbox, objects: configObjects)
+        rewriteVolumes()
+    }
+
+    /// The pod as its volumes see it now: the spec it started with, the labels and annotations
+    /// the API shows.
+    var currentPod: Pod {
+        var current = pod
+        let metadata = observedMetadata.withLock { $0 }
+        current.metadata.labels = metadata.labels
+        current.metadata.annotations = metadata.annotations
+        return current
+    }
+
+    /// Takes the labels and annotations of the pod as the API shows it now; when they changed,
+    /// its downward API volumes are written again (kubelet syncs a pod on every update, and its
+    /// downwardAPI volume plugin rewrites the files on each sync). Never blocks.
+    nonisolated func observe(_ latest: Pod) {
+        let metadata = PodLabelsAndAnnotations(latest)
+        let changed = observedMetadata.withLock { current -> Bool in
+            guard current != metadata else { return false }
+            current = metadata
+            return true
+        }
+        if changed { send(.metadataChanged) }
+    }
+
+    /// Writes the pod's API volumes again from `configObjects` and the current labels and
+    /// annotations; only files whose content changed are replaced (the atomic writer's `..data`
+    /// swap), and a volume that cannot be written keeps what it had, with a FailedMount Event.
+    func rewriteVolumes() {
+        guard let sandbox, !terminating, pod.isAPIPod, !apiVolumes.isEmpty else { return }
+        let result = runtime.updateVolumes(sandbox, pod: currentPod, objects: configObjects)
         if !result.changed.isEmpty {
             logger.info("volumes updated", metadata: ["pod": "\(podDescription)", "volumes": "\(result.changed.joined(separator: ","))"])
         }
@@ -171,4 +203,15 @@ struct TokenFailure: Error, CustomStringConvertible {
     let volume: String
     let error: any Error
     var description: String { "\(error)" }
+}
+
+/// What of a pod's metadata can change while it runs and its downward API volumes show.
+struct PodLabelsAndAnnotations: Equatable, Sendable {
+    var labels: [String: String]?
+    var annotations: [String: String]?
+
+    init(_ pod: Pod) {
+        labels = pod.metadata.labels
+        annotations = pod.metadata.annotations
+    }
 }

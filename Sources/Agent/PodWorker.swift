@@ -32,6 +32,9 @@ actor PodWorker {
         case image(name: String, outcome: ImageManager.Outcome)
         /// Time to read the pod's ConfigMaps and Secrets again and update its volumes.
         case refreshConfig
+        /// The pod's labels or annotations changed in the API (`observe`): its downward API
+        /// volumes are written again.
+        case metadataChanged
     }
 
     let pod: Pod
@@ -49,6 +52,9 @@ actor PodWorker {
     /// The image IDs of the containers started and not yet removed, for image garbage
     /// collection (read from outside the actor).
     nonisolated let startedImageIDs = Mutex<Set<String>>([])
+    /// The labels and annotations the API shows now (`pod` keeps those it started with):
+    /// downward API volumes follow them, env vars keep what they started with, as in kubelet.
+    nonisolated let observedMetadata: Mutex<PodLabelsAndAnnotations>
 
     var sandbox: RunningSandbox?
     var slots: [String: ContainerSlot] = [:]
@@ -78,6 +84,7 @@ actor PodWorker {
     init(pod: Pod, runtime: PodRuntime, settings: AgentSettings, statusStore: StatusStore,
          statusManager: PodStatusManager? = nil, images: PodImages, recorder: PodEventRecorder, logger: Logger) {
         self.pod = pod
+        observedMetadata = Mutex(PodLabelsAndAnnotations(pod))
         self.images = images
         self.recorder = recorder
         self.runtime = runtime
@@ -133,6 +140,8 @@ actor PodWorker {
             break
         case .refreshConfig:
             await refreshConfig()
+        case .metadataChanged:
+            rewriteVolumes()
         case .image(let name, let outcome):
             imageArrived(name, outcome)
         case .terminate(let gracePeriod):

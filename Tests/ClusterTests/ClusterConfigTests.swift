@@ -101,6 +101,16 @@ extension ClusterTests {
         }
         #expect(updated, "\(logs)\n\(a.log.suffix(2000))")
 
+        // A new label reaches the downward API file (kubelet rewrites the volume on the pod's
+        // update); the environment keeps what the container started with.
+        try await cluster.kubectlOK(["label", "pod", "reader", "tier=web"])
+        let relabelled = await TestProcess.waitFor(30) {
+            logs = await cluster.query(["logs", "reader", "--tail=4"])
+            return logs.contains(#"tier="web""#)
+        }
+        #expect(relabelled, "\(logs)\n\(a.log.suffix(2000))")
+        #expect(logs.contains(#"labels=app="reader""#), "\(logs)")
+
         // The service account token the admission plugin's kube-api-access volume asks for:
         // requested by the agent (TokenRequest bound to the pod), on tmpfs, accepted by the server.
         let projected = volumes + "/kubernetes.io~projected"

@@ -98,9 +98,10 @@ public final class PodRuntime: Sendable {
 
     /// Rewrites the sandbox's configMap, secret, downwardAPI and projected volumes from newly
     /// read objects (atomically, each volume seen whole): the names that changed and the
-    /// volumes that could not be written.
-    public func updateVolumes(_ sandbox: RunningSandbox, objects: PodConfigObjects) -> (changed: [String], errors: [RuntimeError]) {
-        VolumeManager.update(pod: sandbox.pod, layout: sandbox.layout, objects: objects)
+    /// volumes that could not be written. `pod` is the pod with its current labels and
+    /// annotations for downward API items (the sandbox's pod when nil).
+    public func updateVolumes(_ sandbox: RunningSandbox, pod: Pod? = nil, objects: PodConfigObjects) -> (changed: [String], errors: [RuntimeError]) {
+        VolumeManager.update(pod: pod ?? sandbox.pod, layout: sandbox.layout, objects: objects)
     }
 
     /// Where a container's stdout and stderr go.
