@@ -22,11 +22,15 @@ public struct APIResource: Sendable {
     public let selectableFields: [String: [String]]
     /// Whether the object's generation is tracked (bumped when the spec changes).
     public let tracksGeneration: Bool
+    /// The resource whose stored objects this one serves in a form of its own (events.k8s.io's
+    /// events are the core events, as kube-apiserver's cohabiting resources share one etcd
+    /// prefix); nil when it has storage of its own.
+    public let storedAs: GroupResource?
 
     public init(group: String, version: String, name: String, singularName: String, kind: String,
                 namespaced: Bool, shortNames: [String] = [], categories: [String] = [], subresources: [String] = [],
                 nameRule: ObjectValidation.NameRule = .dns1123Subdomain, selectableFields: [String: [String]] = [:],
-                tracksGeneration: Bool = false) {
+                tracksGeneration: Bool = false, storedAs: GroupResource? = nil) {
         self.group = group
         self.version = version
         self.name = name
@@ -39,6 +43,7 @@ public struct APIResource: Sendable {
         self.nameRule = nameRule
         self.selectableFields = selectableFields
         self.tracksGeneration = tracksGeneration
+        self.storedAs = storedAs
     }
 
     /// `v1` or `apps/v1`.

@@ -28,8 +28,10 @@ public struct APIService: Sendable {
         self.registry = registry
         var stores: [String: ResourceStore] = [:]
         for resource in registry.resources {
-            stores[Self.storeKey(resource.group, resource.name)] = ResourceStore(resource: resource, storage: storage,
-                                                                                strategy: Self.strategy(for: resource, defaultTolerationSeconds: defaultTolerationSeconds))
+            stores[Self.storeKey(resource.group, resource.name)] = ResourceStore(
+                resource: resource, storage: storage,
+                strategy: Self.strategy(for: resource, defaultTolerationSeconds: defaultTolerationSeconds),
+                conversion: Self.conversion(for: resource))
         }
         self.stores = stores
         let servicesPrefix = registry.resource(group: "", version: "v1", name: "services")?.keyPrefix ?? "/registry/services/"
@@ -56,6 +58,8 @@ public struct APIService: Sendable {
         case ("", "configmaps"): return ConfigMapStrategy()
         case ("", "services"): return ServiceStrategy()
         case ("", "endpoints"): return EndpointsStrategy()
+        case ("", "events"): return EventStrategy(eventsV1: false)
+        case ("events.k8s.io", "events"): return EventStrategy(eventsV1: true)
         case ("discovery.k8s.io", "endpointslices"): return EndpointSliceStrategy()
         case ("apps", "deployments"): return WorkloadStrategy(kind: "Deployment")
         case ("apps", "replicasets"): return WorkloadStrategy(kind: "ReplicaSet")
@@ -68,6 +72,11 @@ public struct APIService: Sendable {
         case ("networking.k8s.io", "ingressclasses"): return IngressClassStrategy()
         default: return DefaultStrategy()
         }
+    }
+
+    /// How a resource served over another's stored objects converts them (nil: stored as served).
+    static func conversion(for resource: APIResource) -> (any StoredFormConversion)? {
+        (resource.group, resource.name) == ("events.k8s.io", "events") ? EventsV1Conversion() : nil
     }
 
     package func store(_ resource: APIResource) throws(APIError) -> ResourceStore {

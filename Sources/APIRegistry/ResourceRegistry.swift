@@ -86,6 +86,24 @@ public struct ResourceRegistry: Sendable {
         // The template history of StatefulSets and DaemonSets, read by `kubectl rollout history/undo`.
         APIResource(group: "apps", version: "v1", name: "controllerrevisions", singularName: "controllerrevision",
                     kind: "ControllerRevision", namespaced: true),
+        // The core events in events.k8s.io/v1's form (EventsV1Conversion), over the same stored
+        // objects; field selectors in this version's names (pkg/apis/events/v1/conversion.go).
+        // kube-apiserver lists the group right after apps.
+        APIResource(group: "events.k8s.io", version: "v1", name: "events", singularName: "event", kind: "Event",
+                    namespaced: true, shortNames: ["ev"],
+                    selectableFields: [
+                        "regarding.kind": ["regarding", "kind"],
+                        "regarding.namespace": ["regarding", "namespace"],
+                        "regarding.name": ["regarding", "name"],
+                        "regarding.uid": ["regarding", "uid"],
+                        "regarding.apiVersion": ["regarding", "apiVersion"],
+                        "regarding.resourceVersion": ["regarding", "resourceVersion"],
+                        "regarding.fieldPath": ["regarding", "fieldPath"],
+                        "reason": ["reason"],
+                        "reportingController": ["reportingController"],
+                        "type": ["type"],
+                    ],
+                    storedAs: GroupResource(group: "", resource: "events")),
         APIResource(group: "batch", version: "v1", name: "jobs", singularName: "job", kind: "Job",
                     namespaced: true, categories: ["all"], subresources: ["status"], tracksGeneration: true),
         APIResource(group: "batch", version: "v1", name: "cronjobs", singularName: "cronjob", kind: "CronJob",

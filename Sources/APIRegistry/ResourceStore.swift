@@ -11,6 +11,8 @@ package struct ResourceStore: Sendable {
     package let resource: APIResource
     let storage: any Storage
     package let strategy: any ResourceStrategy
+    /// Set for a resource served over another's stored objects (events.k8s.io's events).
+    package var conversion: (any StoredFormConversion)? = nil
 
     // MARK: - Keys
 
@@ -30,6 +32,7 @@ package struct ResourceStore: Sendable {
             throw APIError.internalError("the stored \(resource.singularName) is not a JSON object; the store may be corrupt")
         }
         var object = KubeObject(fields: fields)
+        if let conversion { object = conversion.fromStored(object) }
         object.resourceVersion = String(revision)
         return object
     }
@@ -67,7 +70,7 @@ package struct ResourceStore: Sendable {
     func storageBytes(_ object: KubeObject) throws(APIError) -> [UInt8] {
         let bytes: [UInt8]
         do {
-            bytes = try JSONSerializer.checkedSerialize(object.json)
+            bytes = try JSONSerializer.checkedSerialize((conversion?.toStored(object) ?? object).json)
         } catch {
             throw APIError.badRequest("\(resource.kind) in version \(ObjectValidation.quote(resource.version)) cannot be handled as a \(resource.kind): \(error)")
         }
@@ -281,7 +284,7 @@ package struct ResourceStore: Sendable {
         let prefix = "\(resource.kind) in version \(ObjectValidation.quote(resource.version)) cannot be handled as a \(resource.kind): "
         let checked: SchemaValidator.Outcome?
         do {
-            checked = try SchemaValidator.check(object.json, kind: resource.kind)
+            checked = try SchemaValidator.check(object.json, kind: TypeSchema.messageName(group: resource.group, kind: resource.kind))
         } catch {
             throw APIError.badRequest(prefix + error.message)
         }
@@ -317,8 +320,9 @@ package struct ResourceStore: Sendable {
 
 extension APIResource {
     /// The store key prefix of all objects of this resource (`/registry/pods/`,
-    /// `/registry/apps/deployments/`).
+    /// `/registry/apps/deployments/`; `/registry/events/` for events.k8s.io's events too).
     public var keyPrefix: String {
-        "/registry/\(group.isEmpty ? "" : group + "/")\(name)/"
+        let stored = storedAs ?? groupResource
+        return "/registry/\(stored.group.isEmpty ? "" : stored.group + "/")\(stored.resource)/"
     }
 }

@@ -15,6 +15,12 @@ import Testing
             "reason": .string("Started"), "message": .string("Started container web"), "type": .string("Normal"),
         ]
         fields.merge(times) { _, new in new }
+        if times["eventTime"] != nil {
+            // What an Event with an eventTime must name (events.go's legacy checks).
+            fields["reportingComponent"] = .string("test-controller")
+            fields["reportingInstance"] = .string("test-controller-1")
+            fields["action"] = .string("Testing")
+        }
         return KubeObject(fields: fields)
     }
 

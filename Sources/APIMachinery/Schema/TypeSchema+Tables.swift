@@ -258,5 +258,7 @@ extension TypeSchema {
         VsphereVirtualDiskVolumeSource 1:volumePath:s 2:fsType:s 3:storagePolicyName:s 4:storagePolicyID:s
         WeightedPodAffinityTerm 1:weight:i 2:podAffinityTerm:PodAffinityTerm
         WindowsSecurityContextOptions 1:gmsaCredentialSpecName:s 2:gmsaCredentialSpec:s 3:runAsUserName:s 4:hostProcess:b
+        events.v1.Event 1:metadata:ObjectMeta 2:eventTime:MicroTime 3:series:events.v1.EventSeries 4:reportingController:s 5:reportingInstance:s 6:action:s 7:reason:s 8:regarding:ObjectReference 9:related:ObjectReference 10:note:s 11:type:s 12:deprecatedSource:EventSource 13:deprecatedFirstTimestamp:Time 14:deprecatedLastTimestamp:Time 15:deprecatedCount:i
+        events.v1.EventSeries 1:count:i 2:lastObservedTime:MicroTime
         """
 }

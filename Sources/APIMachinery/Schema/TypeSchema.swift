@@ -1,5 +1,5 @@
 /// The shape of Kubernetes' built-in types (core/v1, apps/v1, batch/v1, coordination.k8s.io/v1,
-/// authentication.k8s.io/v1, autoscaling/v1, networking.k8s.io/v1, meta/v1): for each message, its fields by protobuf number with their JSON
+/// authentication.k8s.io/v1, autoscaling/v1, networking.k8s.io/v1, events.k8s.io/v1, meta/v1): for each message, its fields by protobuf number with their JSON
 /// names and types. Built from `TypeSchema.table`, generated from Kubernetes' generated.proto
 /// files by generate-schema.py in this folder. The protobuf body decoder reads fields by
 /// number; `SchemaValidator` checks JSON objects against the same fields by name, which is what
@@ -20,6 +20,12 @@ package enum TypeSchema {
         package let name: String
         package let type: FieldType
         package let repeated: Bool
+    }
+
+    /// The message of objects of `kind` in `group`: the kind's own name, but for the groups
+    /// whose kinds share a name with core/v1's (events.k8s.io's Event: `events.v1.Event`).
+    package static func messageName(group: String, kind: String) -> String {
+        group == "events.k8s.io" ? "events.v1." + kind : kind
     }
 
     /// Message name → field number → field.

@@ -13,7 +13,7 @@ API, MACHINERY = sys.argv[1], sys.argv[2]
 FILES = [
     (API, "core/v1/generated.proto"), (API, "apps/v1/generated.proto"), (API, "batch/v1/generated.proto", "v0.32.9"),
     (API, "coordination/v1/generated.proto"), (API, "authentication/v1/generated.proto", "v0.32.9"), (API, "autoscaling/v1/generated.proto"),
-    (API, "networking/v1/generated.proto"),
+    (API, "networking/v1/generated.proto"), (API, "events/v1/generated.proto"),
     (MACHINERY, "pkg/apis/meta/v1/generated.proto"), (MACHINERY, "pkg/runtime/generated.proto"),
     (MACHINERY, "pkg/util/intstr/generated.proto"), (MACHINERY, "pkg/api/resource/generated.proto"),
 ]
@@ -21,7 +21,10 @@ FILES = [
 # scheduling.k8s.io messages (JobSchedulingConfiguration) that a 1.32 server does not serve;
 # authentication/v1 too (later TokenRequestSpec has alpha `attestations`). networking/v1's
 # Ingress and IngressClass messages are the same at HEAD and at 1.32.
-ROOTS = ["Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Service", "Namespace", "ConfigMap", "Secret", "ServiceAccount",
+# Messages of these files are named with a prefix: their names are also core/v1's (events.k8s.io's
+# Event and EventSeries), and the server looks them up by group (`events.v1.Event`).
+PREFIXES = {"events/v1/generated.proto": "events.v1."}
+ROOTS = ["events.v1.Event", "Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Service", "Namespace", "ConfigMap", "Secret", "ServiceAccount",
          "Node", "Endpoints", "Event", "Lease", "Binding", "Scale", "DeleteOptions", "TokenRequest",
          "Ingress", "IngressClass"]
 # Decoded natively by ProtobufDecoder.
@@ -39,11 +42,14 @@ messages = {}
 field_re = re.compile(r"^\s*(optional|repeated)?\s*(map<\s*(\w+)\s*,\s*([\w.]+)\s*>|[\w.]+)\s+(\w+)\s*=\s*(\d+)")
 for repo, path, *rev in FILES:
     current = None
-    for line in read(repo, path, *rev).splitlines():
+    prefix = PREFIXES.get(path, "")
+    text = read(repo, path, *rev)
+    local = set(re.findall(r"^message (\w+) \{", text, re.M)) if prefix else set()
+    for line in text.splitlines():
         line = line.split("//")[0]
         start = re.match(r"^message (\w+) \{", line)
         if start:
-            current = start.group(1)
+            current = prefix + start.group(1)
             # A name defined twice (`List`, `Preconditions`): apimachinery's, read last, wins.
             messages[current] = []
             continue
@@ -54,6 +60,8 @@ for repo, path, *rev in FILES:
         if current and match:
             label, typ, key, value, name, number = match.groups()
             kind = ("map", key, value.split(".")[-1]) if typ.startswith("map<") else typ.split(".")[-1]
+            if prefix and not isinstance(kind, tuple) and "." not in typ and kind in local:
+                kind = prefix + kind  # a message of the same file
             name = JSON_NAMES.get((current, name), name)
             messages[current].append((int(number), name, kind, label == "repeated"))
 

@@ -43,10 +43,12 @@ struct ProtobufDecoder {
                 break
             }
         }
-        guard !kind.isEmpty, TypeSchema.messages[kind] != nil else {
+        let group = apiVersion.contains("/") ? String(apiVersion.prefix { $0 != "/" }) : ""
+        let message = TypeSchema.messageName(group: group, kind: kind)
+        guard !kind.isEmpty, TypeSchema.messages[message] != nil else {
             throw APIError.badRequest("the protobuf body is a \(ObjectValidation.quote(kind)), which this server cannot decode; send it as JSON")
         }
-        var object = try ProtobufDecoder(bytes: raw).message(kind, in: 0..<raw.count, depth: 0)
+        var object = try ProtobufDecoder(bytes: raw).message(message, in: 0..<raw.count, depth: 0)
         object.set(.string(apiVersion), at: ["apiVersion"])
         object.set(.string(kind), at: ["kind"])
         return object

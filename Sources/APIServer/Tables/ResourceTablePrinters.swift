@@ -1,4 +1,5 @@
 import APIMachinery
+import APIRegistry
 import KubeAPI
 
 /// Table columns of the other built-in resources, as Kubernetes' printers define them;
@@ -10,6 +11,11 @@ enum ResourceTablePrinters {
         case ("", "services"): return services
         case ("", "endpoints"): return endpoints
         case ("", "events"): return events
+        // kube-apiserver prints both versions with the one printer of the internal type.
+        case ("events.k8s.io", "events"):
+            return TablePrinter(columns: events.columns, cells: { event, context in
+                events.cells(EventsV1Conversion().toStored(event), context)
+            })
         case ("", "configmaps"): return configMaps
         case ("", "secrets"): return secrets
         case ("", "serviceaccounts"): return serviceAccounts
