@@ -36,10 +36,13 @@ import TestSupport
             #expect((await lab.curl("site.example", "/")).server == old.endpoint)
             let listening = lab.server.httpAddresses
 
-            // Two slow requests in flight (one over HTTP/2) when the rules change.
-            async let slow = lab.curl("site.example", "/slow?ms=1500")
-            async let slowH2 = lab.curl("site.example", "/slow?ms=1500", tls: true, extra: ["--http2"])
-            try await Task.sleep(for: .milliseconds(500))
+            // Two slow requests in flight (one over HTTP/2) when the rules change: the change
+            // waits until the old pod is answering both (curl may take a while to start on a
+            // loaded machine), and they last long enough for the change to land meanwhile.
+            async let slow = lab.curl("site.example", "/slow?ms=3000")
+            async let slowH2 = lab.curl("site.example", "/slow?ms=3000", tls: true, extra: ["--http2"])
+            let inFlight = await TestProcess.waitFor(20) { await ProxyLab.slowInProgress(old) == 2 }
+            #expect(inFlight, "both slow requests reached the old pod")
             lab.serve([Fixture.ingress("site", rules: [Fixture.rule("site.example", [Fixture.path("/", "Prefix", "new")])])],
                       services: services, slices: slices)
             let next = await lab.curl("site.example", "/")

@@ -163,8 +163,16 @@ final class ProxyLab: @unchecked Sendable {
 
     /// Connections the pod has accepted so far (asked directly, which itself counts one).
     static func acceptedConnections(_ pod: Pod) async -> Int {
-        let reply = await runCurl(["/usr/bin/curl", "-sS", "--max-time", "10", "-w", "\(marker) %{http_code} %{http_version} %{size_download}\n",
-                                   "http://\(pod.endpoint)/stats"])
-        return reply.json["connections"] as? Int ?? -1
+        await stats(pod)["connections"] as? Int ?? -1
+    }
+
+    /// `/slow` requests the pod is answering now (asked directly).
+    static func slowInProgress(_ pod: Pod) async -> Int {
+        await stats(pod)["slow"] as? Int ?? -1
+    }
+
+    private static func stats(_ pod: Pod) async -> [String: Any] {
+        await runCurl(["/usr/bin/curl", "-sS", "--max-time", "10", "-w", "\(marker) %{http_code} %{http_version} %{size_download}\n",
+                       "http://\(pod.endpoint)/stats"]).json
     }
 }

@@ -7,7 +7,7 @@ and what it got, and has a few special paths:
   /stream?chunks=N answers with N chunks (chunked transfer encoding), 10 ms apart
   /big?bytes=N     answers with N bytes (content-length)
   /close           closes the connection without answering
-  /stats           {"connections": accepted connections so far}
+  /stats           {"connections": accepted connections so far, "slow": /slow requests in progress}
   /ws              a WebSocket echo (RFC 6455): text and binary frames come back, close ends it
 
 Usage: echo_backend.py ADDRESS [PORT]
@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 ACCEPTED = 0
+SLOW = 0
 LOCK = threading.Lock()
 
 
@@ -70,6 +71,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def handle_any(self):
+        global SLOW
         url = urlsplit(self.path)
         query = parse_qs(url.query)
         body = self.body()
@@ -80,12 +82,16 @@ class Handler(BaseHTTPRequestHandler):
             return
         if url.path == "/stats":
             with LOCK:
-                self.answer(payload={"server": me, "connections": ACCEPTED})
+                self.answer(payload={"server": me, "connections": ACCEPTED, "slow": SLOW})
             return
         if url.path == "/ws":
             return self.websocket()
         if url.path == "/slow":
+            with LOCK:
+                SLOW += 1
             time.sleep(int(query.get("ms", ["1000"])[0]) / 1000)
+            with LOCK:
+                SLOW -= 1
         if url.path == "/stream":
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
