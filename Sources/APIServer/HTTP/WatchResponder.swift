@@ -42,8 +42,12 @@ struct WatchResponder {
             }
             try await writer.finish(nil)
         }
-        // No Content-Length: the body goes out with chunked transfer encoding.
-        return Response(status: .ok, headers: [.contentType: MediaTypes.json], body: body)
+        // No Content-Length: the body goes out with chunked transfer encoding. Watching for the
+        // client going away (consumeWithCancellationOnInboundClose) reads the connection past
+        // this request, so Hummingbird closes it when the watch ends; kube-apiserver keeps it.
+        // `Connection: close` says so (RFC 9112 §9.6): a pooling client (urllib3, Go) then opens
+        // a new connection instead of sending its next request into one being closed.
+        return Response(status: .ok, headers: [.contentType: MediaTypes.json, .connection: "close"], body: body)
     }
 
     /// `{"type":"ADDED","object":{...}}` and a newline; a Table with one row when asked.
