@@ -23,11 +23,13 @@ extension ResourceStore {
             throw APIError.badRequest("the namespace of the provided object does not match the namespace sent on the request")
         }
         object.namespace = resource.namespaced ? namespace : nil
-        let precondition = try object.resourceVersion.map { (text) throws(APIError) -> Int64 in
-            guard let value = Int64(text) else {
+        // "" and "0" are no precondition at all, as the etcd3 store reads them (its versioner
+        // parses both to 0, and version 0 is an unconditional update where the type allows one).
+        let precondition = try object.resourceVersion.flatMap { (text) throws(APIError) -> Int64? in
+            guard let value = Int64(text.isEmpty ? "0" : text) else {
                 throw APIError.badRequest("invalid resourceVersion \(ObjectValidation.quote(text)) in metadata")
             }
-            return value
+            return value == 0 ? nil : value
         }
         if precondition == nil, !strategy.allowsUnconditionalUpdate {
             throw APIError.invalid(kind: resource.kind, group: resource.group, name: name, errors: [

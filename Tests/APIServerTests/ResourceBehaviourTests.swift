@@ -178,4 +178,51 @@ import Testing
             #expect(try again.json()["message"]?.stringValue == #"Operation cannot be fulfilled on pods/binding "web": pod web is already assigned to node "node-1""#)
         }
     }
+
+    /// A PUT whose resourceVersion is "0" or empty is unconditional, as the etcd3 store reads
+    /// it (issue 17: answered 409 and 400); a stale one is still a conflict.
+    @Test func updatesWithResourceVersionZeroOrEmptyAreUnconditional() async throws {
+        try await withTestServer { server in
+            let client = server.client
+            let path = "/api/v1/namespaces/default/configmaps"
+            #expect(try await client.send("POST", path, json: try json(#"{"metadata":{"name":"cfg"},"data":{"a":"1"}}"#)).status == 201)
+            for (version, value) in [("0", "2"), ("", "3")] {
+                let put = try await client.send("PUT", path + "/cfg",
+                                                json: try json(#"{"metadata":{"name":"cfg","resourceVersion":"\#(version)"},"data":{"a":"\#(value)"}}"#))
+                #expect(put.status == 200, "resourceVersion \(version.debugDescription): \(put.text)")
+                #expect(try put.json()["data"]?["a"] == .string(value))
+            }
+            let stale = try await client.send("PUT", path + "/cfg", json: try json(#"{"metadata":{"name":"cfg","resourceVersion":"1"},"data":{"a":"4"}}"#))
+            #expect(stale.status == 409, "\(stale.text)")
+            let bad = try await client.send("PUT", path + "/cfg", json: try json(#"{"metadata":{"name":"cfg","resourceVersion":"x1"},"data":{"a":"4"}}"#))
+            #expect(bad.status == 400, "\(bad.text)")
+        }
+    }
+
+    /// A pod update that leaves out what admission defaulted (the service account, priority,
+    /// preemptionPolicy) keeps the stored values instead of being refused as a spec change
+    /// (issue 17, seen with the Python client's replace); a real spec change is still refused.
+    @Test func aPodUpdateWithoutAdmittedFieldsKeepsThem() async throws {
+        try await withTestServer { server in
+            let client = server.client
+            let path = "/api/v1/namespaces/default/pods"
+            #expect(try await client.send("POST", path, json: try json(podJSON)).status == 201)
+            var pod = try await client.send("GET", path + "/web").json()
+            #expect(pod["spec"]?["serviceAccountName"] == .string("default") && pod["spec"]?["priority"] == .int(0))
+            for field in ["serviceAccount", "serviceAccountName", "priority", "preemptionPolicy"] {
+                pod.set(nil, at: ["spec", field][...])
+            }
+            pod.set(.object(["team": .string("a")]), at: ["metadata", "labels"][...])
+            let put = try await client.send("PUT", path + "/web", json: pod)
+            #expect(put.status == 200, "\(put.text)")
+            let updated = try put.json()
+            #expect(updated["metadata"]?["labels"]?["team"] == .string("a"))
+            #expect(updated["spec"]?["serviceAccountName"] == .string("default") && updated["spec"]?["serviceAccount"] == .string("default"))
+            #expect(updated["spec"]?["priority"] == .int(0) && updated["spec"]?["preemptionPolicy"] == .string("PreemptLowerPriority"))
+            var changed = updated
+            changed.set(.string("other"), at: ["spec", "serviceAccountName"][...])
+            let refused = try await client.send("PUT", path + "/web", json: changed)
+            #expect(refused.status == 422 && refused.text.contains("pod updates may not change fields"), "\(refused.text)")
+        }
+    }
 }

@@ -31,7 +31,7 @@ struct PodStrategy: ResourceStrategy {
         var (pod, warnings) = try TypedCodec.decode(Pod.self, from: object.json, kind: "Pod", version: "v1",
                                                    validation: context.fieldValidation)
         let (oldPod, _) = try TypedCodec.decode(Pod.self, from: old.json, kind: "Pod", version: "v1", validation: .ignore)
-        pod = pod.withDefaults()
+        pod = Self.keepAdmittedFields(pod.withDefaults(), from: oldPod)
         // The main resource never changes status (that is pods/status).
         pod.status = oldPod.status
         var errors = pod.validate()
@@ -91,6 +91,22 @@ struct PodStrategy: ResourceStrategy {
         }
         let grace = requested ?? object.value(at: ["spec", "terminationGracePeriodSeconds"])?.intValue ?? 30
         return grace > 0 ? grace : nil
+    }
+
+    /// What the admission plugins set on create, taken from the stored pod when an update
+    /// leaves it out, so a client that sends back only what it wrote is not refused for a
+    /// "spec change" (issue 17): `priority` and `preemptionPolicy` as the Priority plugin does
+    /// on update; the service account (upstream's internal type has only `serviceAccountName`,
+    /// `serviceAccount` being its deprecated alias in v1) likewise.
+    static func keepAdmittedFields(_ pod: Pod, from old: Pod) -> Pod {
+        var pod = pod
+        if pod.spec.priority == nil { pod.spec.priority = old.spec.priority }
+        if pod.spec.preemptionPolicy == nil { pod.spec.preemptionPolicy = old.spec.preemptionPolicy }
+        if (pod.spec.serviceAccountName ?? "").isEmpty {
+            pod.spec.serviceAccountName = (pod.spec.serviceAccount ?? "").isEmpty ? old.spec.serviceAccountName : pod.spec.serviceAccount
+        }
+        if (pod.spec.serviceAccount ?? "").isEmpty { pod.spec.serviceAccount = pod.spec.serviceAccountName }
+        return pod
     }
 
     /// `ValidatePodUpdate`'s rule: only images, activeDeadlineSeconds, tolerations (additions)
