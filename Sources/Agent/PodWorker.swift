@@ -141,7 +141,9 @@ actor PodWorker {
         case .refreshConfig:
             await refreshConfig()
         case .metadataChanged:
-            rewriteVolumes()
+            // An adopted pod's objects are read by its first refresh: until then, read them
+            // with the rewrite (writing from nothing read would report them missing).
+            if configObjects.fromAPIServer { rewriteVolumes() } else { await refreshConfig() }
         case .image(let name, let outcome):
             imageArrived(name, outcome)
         case .terminate(let gracePeriod):

@@ -169,11 +169,11 @@ struct ConfigVolumeTests {
 
     @Test func staticPodsCannotUseConfigMapsOrSecretsInEnv() {
         let pod = Self.pod(env: [EnvVar(name: "X", valueFrom: EnvVarSource(secretKeyRef: SecretKeySelector(name: "db", key: "password")))])
-        #expect(throws: RuntimeError.containerConfig(#"env X: secret "db" cannot be used by a pod that runs without an API server (static pod)"#)) {
+        #expect(throws: RuntimeError.containerConfig(#"env X: secret "db" cannot be used by a static pod (it comes from a manifest file, not from the API server)"#)) {
             try Self.env(pod, objects: .none)
         }
         let from = Self.pod(envFrom: [EnvFromSource(configMapRef: ConfigMapEnvSource(name: "app"))])
-        #expect(throws: RuntimeError.containerConfig(#"envFrom: configmap "app" cannot be used by a pod that runs without an API server (static pod)"#)) {
+        #expect(throws: RuntimeError.containerConfig(#"envFrom: configmap "app" cannot be used by a static pod (it comes from a manifest file, not from the API server)"#)) {
             try Self.env(from, objects: .none)
         }
     }

@@ -124,7 +124,7 @@ public enum EnvironmentBuilder {
         let namespace = pod.metadata.namespace ?? "default"
         guard objects.fromAPIServer else {
             if optional { return nil }
-            throw RuntimeError.containerConfig("env \(variable): \(kind.resource) \"\(name)\" cannot be used by a pod that runs without an API server (static pod)")
+            throw RuntimeError.containerConfig("env \(variable): \(kind.resource) \"\(name)\" cannot be used by a static pod (it comes from a manifest file, not from the API server)")
         }
         guard let object = kind == .configMap ? objects.configMaps[name] : objects.secrets[name] else {
             if optional { return nil }
@@ -151,7 +151,7 @@ public enum EnvironmentBuilder {
             let optional = source.configMapRef?.optional ?? source.secretRef?.optional ?? false
             guard objects.fromAPIServer else {
                 if optional { continue }
-                throw RuntimeError.containerConfig("envFrom: \(kind.resource) \"\(name)\" cannot be used by a pod that runs without an API server (static pod)")
+                throw RuntimeError.containerConfig("envFrom: \(kind.resource) \"\(name)\" cannot be used by a static pod (it comes from a manifest file, not from the API server)")
             }
             guard let object = kind == .configMap ? objects.configMaps[name] : objects.secrets[name] else {
                 if optional { continue }

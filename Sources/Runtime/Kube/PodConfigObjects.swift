@@ -20,7 +20,8 @@ public struct PodConfigObjects: Sendable, Equatable {
     public var secrets: [String: ConfigObject]
     /// Service account tokens of projected volumes, by `tokenKey(volume:source:)`.
     public var serviceAccountTokens: [String: String] = [:]
-    /// False for pods without an API server (static pods): they cannot use ConfigMaps or Secrets.
+    /// False until read from the API server, and always for static pods, which cannot use
+    /// ConfigMaps or Secrets.
     public var fromAPIServer: Bool
 
     public init(configMaps: [String: ConfigObject] = [:], secrets: [String: ConfigObject] = [:], fromAPIServer: Bool = true) {

@@ -74,7 +74,7 @@ public enum VolumePayloads {
     static func keys(kind: Kind, name: String, items: [KeyToPath]?, optional: Bool, defaultMode: Int32?,
                      objects: PodConfigObjects) throws -> [String: FileProjection] {
         guard objects.fromAPIServer else {
-            throw ConfigSourceError("\(kind.resource) \"\(name)\": pods that run without an API server (static pods) cannot use \(kind == .configMap ? "ConfigMaps" : "Secrets")")
+            throw ConfigSourceError("\(kind.resource) \"\(name)\": static pods cannot use \(kind == .configMap ? "ConfigMaps" : "Secrets") (they come from a manifest file, not from the API server)")
         }
         let found = kind == .configMap ? objects.configMaps[name] : objects.secrets[name]
         guard let object = found else {
