@@ -18,13 +18,22 @@ enum MediaTypes {
         case object
         /// A Table in meta.k8s.io `version` (v1 or v1beta1).
         case table(version: String)
+        /// Metadata only, as client-go's metadata client and informers ask for it:
+        /// `PartialObjectMetadata` (`list` false) or `PartialObjectMetadataList` in meta.k8s.io
+        /// `version` (v1 or v1beta1).
+        case partialMetadata(version: String, list: Bool)
+
+        /// The object, or just its metadata in a `PartialObjectMetadata` of `version`.
+        static func partial(_ object: KubeObject, version: String) -> JSONValue {
+            .object(["kind": .string("PartialObjectMetadata"), "apiVersion": .string("meta.k8s.io/\(version)"),
+                     "metadata": object.fields["metadata"] ?? .object([:])])
+        }
     }
 
     /// The first acceptable representation in `Accept` order: kubectl asks for a Table
     /// first and plain JSON as the fallback. Protobuf-only requests cannot be served.
     static func representation(accept: String?) throws(APIError) -> Representation {
         guard let accept, !accept.isEmpty else { return .object }
-        var sawServable = false
         for range in accept.split(separator: ",") {
             let parts = range.split(separator: ";").map { String($0).trimmingSpaces }
             guard let type = parts.first?.lowercased() else { continue }
@@ -39,12 +48,19 @@ enum MediaTypes {
                 return .object
             case "Table" where parameters["g"] == "meta.k8s.io" && (parameters["v"] == "v1" || parameters["v"] == "v1beta1"):
                 return .table(version: parameters["v"] ?? "v1")
+            case "PartialObjectMetadata" where parameters["g"] == "meta.k8s.io" && (parameters["v"] == "v1" || parameters["v"] == "v1beta1"):
+                return .partialMetadata(version: parameters["v"] ?? "v1", list: false)
+            case "PartialObjectMetadataList" where parameters["g"] == "meta.k8s.io" && (parameters["v"] == "v1" || parameters["v"] == "v1beta1"):
+                return .partialMetadata(version: parameters["v"] ?? "v1", list: true)
             default:
-                sawServable = true
+                // Another `as=` (a version of meta.k8s.io not served, another kind): not this
+                // range; upstream answers 406 when no range is left.
+                continue
             }
         }
-        if sawServable { return .object }
-        throw APIError.notAcceptable([json, "application/json;as=Table;v=v1;g=meta.k8s.io", yaml])
+        throw APIError.notAcceptable([json, "application/json;as=Table;v=v1;g=meta.k8s.io",
+                                      "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io",
+                                      "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io", yaml])
     }
 
     /// The media type of a Content-Type header, lower-cased, without parameters.

@@ -90,13 +90,13 @@ struct ResourceRequest {
             }
             guard let name else {
                 let list = try await store.list(namespace: namespace, options: try ListOptions(query: query))
-                return render(list: list, resource: resource, representation: representation)
+                return try render(list: list, resource: resource, representation: representation)
             }
             let object = try await store.get(namespace: namespace, name: name)
             if info.subresource == "scale" {
                 return APIHandler.json(service.scale(of: object).json)
             }
-            return render(object, resource: resource, representation: representation)
+            return try render(object, resource: resource, representation: representation)
 
         case .post:
             if let name, info.subresource == "binding" {
@@ -110,7 +110,7 @@ struct ResourceRequest {
             let object = KubeObject(fields: try await objectBody(kindFor: resource))
             try await NodeAuthorizer.admitCreate(user, attributes, object: object, service: service)
             let (created, warnings) = try await service.create(object, resource: resource, namespace: namespace, context: try context())
-            return render(created, resource: resource, representation: representation, status: .created, warnings: warnings)
+            return try render(created, resource: resource, representation: representation, status: .created, warnings: warnings)
 
         case .put:
             guard let name else { throw APIError.methodNotAllowed() }
@@ -121,7 +121,7 @@ struct ResourceRequest {
             }
             let (updated, warnings) = try await store.update(namespace: namespace, name: name, object: body,
                                                              subresource: info.subresource, context: try context())
-            return render(updated, resource: resource, representation: representation, warnings: warnings)
+            return try render(updated, resource: resource, representation: representation, warnings: warnings)
 
         case .patch:
             guard let name else { throw APIError.methodNotAllowed() }
@@ -136,7 +136,7 @@ struct ResourceRequest {
             }
             let (updated, warnings) = try await store.patch(namespace: namespace, name: name, patch: patch, type: type,
                                                             subresource: info.subresource, context: try context())
-            return render(updated, resource: resource, representation: representation, warnings: warnings)
+            return try render(updated, resource: resource, representation: representation, warnings: warnings)
 
         case .delete:
             let bytes = try await handler.body(of: request)
@@ -149,10 +149,10 @@ struct ResourceRequest {
             let outcome = try await service.delete(resource: resource, namespace: namespace, name: name, options: options, context: context)
             switch outcome {
             case .pending(let object):
-                return render(object, resource: resource, representation: .object)
+                return try render(object, resource: resource, representation: .object)
             case .deleted(let object):
                 if store.strategy.returnsDeletedObject {
-                    return render(object, resource: resource, representation: .object)
+                    return try render(object, resource: resource, representation: .object)
                 }
                 return APIHandler.json(Self.success(resource: resource, object: object))
             }
@@ -242,7 +242,7 @@ struct ResourceRequest {
     // MARK: - Rendering
 
     private func render(_ object: KubeObject, resource: APIResource, representation: MediaTypes.Representation,
-                        status: HTTPResponse.Status = .ok, warnings: [String] = []) -> Response {
+                        status: HTTPResponse.Status = .ok, warnings: [String] = []) throws(APIError) -> Response {
         switch representation {
         case .object:
             return APIHandler.json(object.json, status: status, warnings: warnings)
@@ -251,10 +251,16 @@ struct ResourceRequest {
                                              listMetadata: ["resourceVersion": .string(object.resourceVersion ?? "")],
                                              include: includeObject, apiVersion: "meta.k8s.io/\(version)")
             return APIHandler.json(table, status: status, warnings: warnings)
+        case .partialMetadata(_, list: true):
+            // handlers/response.go asPartialObjectMetadataList's refusal.
+            throw APIError(code: 406, reason: "NotAcceptable",
+                           message: "you requested PartialObjectMetadataList, but the requested object is not a list (*\(resource.version).\(resource.kind))")
+        case .partialMetadata(let version, list: false):
+            return APIHandler.json(MediaTypes.Representation.partial(object, version: version), status: status, warnings: warnings)
         }
     }
 
-    private func render(list: ObjectList, resource: APIResource, representation: MediaTypes.Representation) -> Response {
+    private func render(list: ObjectList, resource: APIResource, representation: MediaTypes.Representation) throws(APIError) -> Response {
         var metadata: [String: JSONValue] = ["resourceVersion": .string(String(list.revision))]
         if let token = list.continueToken { metadata["continue"] = .string(token) }
         if let remaining = list.remainingItemCount { metadata["remainingItemCount"] = .int(Int64(remaining)) }
@@ -272,6 +278,15 @@ struct ResourceRequest {
         case .table(let version):
             return APIHandler.json(TableConverter.table(for: resource, objects: list.items, listMetadata: metadata,
                                                         include: includeObject, apiVersion: "meta.k8s.io/\(version)"), warnings: warnings)
+        case .partialMetadata(_, list: false):
+            throw APIError(code: 406, reason: "NotAcceptable",
+                           message: "you requested PartialObjectMetadata, but the requested object is a list (*\(resource.version).\(resource.kind)List)")
+        case .partialMetadata(let version, list: true):
+            return APIHandler.json(.object([
+                "kind": .string("PartialObjectMetadataList"), "apiVersion": .string("meta.k8s.io/\(version)"),
+                "metadata": .object(metadata),
+                "items": .array(list.items.map { MediaTypes.Representation.partial($0, version: version) }),
+            ]), warnings: warnings)
         }
     }
 

@@ -61,6 +61,9 @@ struct WatchResponder {
                 object = TableConverter.table(for: store.resource, objects: [value],
                                               listMetadata: ["resourceVersion": .string(value.resourceVersion ?? "")],
                                               include: includeObject, apiVersion: "meta.k8s.io/\(version)")
+            case .partialMetadata(let version, _) where event.type != "BOOKMARK":
+                // Watches carry single objects: PartialObjectMetadata whichever form was asked.
+                object = MediaTypes.Representation.partial(value, version: version)
             default:
                 object = value.json
             }
