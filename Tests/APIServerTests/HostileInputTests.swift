@@ -288,7 +288,13 @@ import Testing
             let deepJSON = String(repeating: "[", count: 100_000)
             let json = try await api.admin("POST", configMaps, deepJSON)
             #expect(json.status == 400)
-            #expect(message(json).hasPrefix("the request body is not valid JSON: exceeded max depth of 200 nested objects or arrays"))
+            #expect(message(json).hasPrefix("the object provided is unrecognized (must be of type ConfigMap): couldn't get version/kind; "
+                                            + "json parse error: exceeded max depth of 200 nested objects or arrays"), "\(message(json))")
+            // A YAML manifest sent as JSON, as kube-apiserver words it (issue 17).
+            let yamlAsJSON = try await api.admin("POST", "/api/v1/namespaces", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n")
+            #expect(yamlAsJSON.status == 400)
+            #expect(message(yamlAsJSON).hasPrefix("the object provided is unrecognized (must be of type Namespace): couldn't get version/kind; json parse error: "),
+                    "\(message(yamlAsJSON))")
             for yaml in [String(repeating: "[", count: 100_000), String(repeating: "- ", count: 500) + "x"] {
                 let response = try await api.admin("POST", configMaps, yaml, contentType: Self.yaml)
                 #expect(response.status == 400)

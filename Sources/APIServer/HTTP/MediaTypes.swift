@@ -63,6 +63,11 @@ enum MediaTypes {
                                       "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io", yaml])
     }
 
+    /// Whether a Content-Type names JSON (or nothing, which is read as JSON).
+    static func isJSON(_ contentType: String?) -> Bool {
+        [json, "", "*/*", "text/plain"].contains(mediaType(contentType))
+    }
+
     /// The media type of a Content-Type header, lower-cased, without parameters.
     static func mediaType(_ contentType: String?) -> String {
         guard let contentType else { return json }

@@ -214,7 +214,15 @@ struct ResourceRequest {
         guard !bytes.isEmpty else {
             throw APIError.badRequest("the request body is empty; send the \(resource.kind) as JSON or YAML")
         }
-        let value = try await MediaTypes.decode(bytes, contentType: contentType)
+        let value: JSONValue
+        do {
+            value = try await MediaTypes.decode(bytes, contentType: contentType)
+        } catch where MediaTypes.isJSON(contentType) && error.code == 400 {
+            // kube-apiserver's create/update handlers wrap the decoder's error so: a YAML body
+            // sent as JSON says which kind was expected.
+            throw APIError.badRequest("the object provided is unrecognized (must be of type \(resource.kind)): couldn't get version/kind; "
+                                      + error.message.replacingOccurrences(of: "the request body is not valid JSON", with: "json parse error"))
+        }
         guard case .object(let fields) = value else {
             throw APIError.badRequest("the request body must be a \(resource.kind) object, not \(value.typeName)")
         }
