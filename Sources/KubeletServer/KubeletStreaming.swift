@@ -134,9 +134,9 @@ struct KubeletStreaming: Sendable {
 
     private func attach(_ request: UpgradeRequest, query: [(name: String, value: String)], streaming: any ContainerStreaming,
                         namespace: String, pod: String, uid: String?, container: String) async -> UpgradeDecision {
-        var options: RemoteCommandOptions
+        let asked: RemoteCommandOptions
         switch RemoteCommandOptions.parse(query) {
-        case .success(let parsed): options = parsed
+        case .success(let parsed): asked = parsed
         case .failure(let refusal): return .refuse(refusal)
         }
         let target: any AttachTarget
@@ -147,8 +147,8 @@ struct KubeletStreaming: Sendable {
         }
         // kubelet's GetAttach: the terminal is the container spec's, whatever the client asked
         // (kubectl has already matched it, or warned "Unable to use a TTY").
-        options = RemoteCommandOptions(stdin: options.stdin, stdout: options.stdout,
-                                       stderr: options.stderr, tty: target.tty)
+        let options = RemoteCommandOptions(stdin: asked.stdin, stdout: asked.stdout,
+                                           stderr: asked.stderr, tty: target.tty)
         let session = AttachSession(container: container, logger: logger)
         let connect: @Sendable () throws -> Int32 = { try target.connect() }
         switch request.upgradeProtocol {

@@ -62,8 +62,12 @@ final class RuntimePodHost: KubeletHost, ContainerStreaming, @unchecked Sendable
     var imageDirectory: String { root.path }
     var streaming: (any ContainerStreaming)? { self }
 
-    struct Target: ExecTarget, PortForwardTarget {
+    struct Target: ExecTarget, PortForwardTarget, AttachTarget {
         let host: RuntimePodHost
+        var tty: Bool { false }
+        var stdin: Bool { false }
+        // This container runs with us as its parent (no monitor): the runtime refuses attach.
+        func connect() throws -> Int32 { try host.runtime.attach(to: host.container) }
         func start(_ command: [String], stdio: ExecStdio) throws -> ExecProcess {
             try host.runtime.startExec(command, in: host.container, sandbox: host.sandbox, spec: host.pod.spec.containers[0], stdio: stdio)
         }
@@ -71,6 +75,11 @@ final class RuntimePodHost: KubeletHost, ContainerStreaming, @unchecked Sendable
     }
 
     func execTarget(namespace: String, pod: String, uid: String?, container: String) async -> StreamingLookupResult<any ExecTarget> {
+        guard namespace == "default", pod == "web" else { return .podNotFound }
+        return container == "c" ? .found(Target(host: self)) : .notRunning
+    }
+
+    func attachTarget(namespace: String, pod: String, uid: String?, container: String) async -> StreamingLookupResult<any AttachTarget> {
         guard namespace == "default", pod == "web" else { return .podNotFound }
         return container == "c" ? .found(Target(host: self)) : .notRunning
     }

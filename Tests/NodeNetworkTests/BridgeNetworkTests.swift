@@ -180,8 +180,8 @@ struct BridgeNetworkTests {
             .contains("tcp . 8081 : \(ipA[0]) . 80"))
         // Only the link lines: `ip` also prints "Error: Peer netns reference is invalid." for a
         // veth whose peer namespace another test is tearing down at that moment.
-        let ports = lab.sh("ip -n \(node.name) -o link show master swiftlet0 2>/dev/null").output
-        #expect(ports.split(separator: "\n").filter { $0.contains("master swiftlet0") }.count == 3, "\(ports)")
+        let links = lab.sh("ip -n \(node.name) -o link show master swiftlet0 2>/dev/null").output
+        #expect(links.split(separator: "\n").filter { $0.contains("master swiftlet0") }.count == 3, "\(links)")
     }
 
     @Test func removeNodeUndoesTheBridgeTableAndRoutes() throws {
