@@ -59,6 +59,7 @@
 #define MAX_LINE 16384
 #define MAX_CLIENTS 16
 #define MAX_INPUT 32768
+#define CLIENT_BUFFER (512 * 1024)
 
 enum { FRAME_STDIN = 0, FRAME_STDOUT = 1, FRAME_STDERR = 2, FRAME_RESIZE = 4, FRAME_STDIN_EOF = 5 };
 
@@ -263,6 +264,11 @@ static void accept_client(int listener) {
     if (fd < 0) return;
     for (int i = 0; i < MAX_CLIENTS; i++) {
         if (clients[i].fd >= 0) continue;
+        // A client's allowance for output it has not read yet: kernel memory, not ours. A
+        // bigger one than the default (~208 KiB) rides out a slow moment of the agent's client
+        // (SO_SNDBUFFORCE: we run as root; where refused the default stays).
+        int size = CLIENT_BUFFER;
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size);
         memset(&clients[i], 0, sizeof clients[i]);
         clients[i].fd = fd;
         return;

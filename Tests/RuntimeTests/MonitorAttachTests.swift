@@ -138,20 +138,22 @@ struct MonitorAttachTests {
     }
 
     @Test func aClientThatDoesNotReadIsDroppedAndTheContainerGoesOn() async throws {
-        // 4 MB of output after "go": far more than the socket buffers of a client that reads nothing.
-        let c = try Monitored(Self.pod("read go; i=0; while [ $i -lt 40000 ]; do echo line-$i-0123456789012345678901234567890123456789012345678901234567890123456789012345678; i=$((i+1)); done; echo all-written; exec sleep 1000", stdin: true))
+        // 4 MB of output after "go": far more than the socket buffers of a client that reads
+        // nothing; paced (100 KB, then 20 ms) so that a client that does read keeps up.
+        let c = try Monitored(Self.pod("read go; i=0; while [ $i -lt 40000 ]; do echo line-$i-0123456789012345678901234567890123456789012345678901234567890123456789012345678; i=$((i+1)); [ $((i % 1000)) = 0 ] && sleep 0.02; done; echo all-written; exec sleep 1000", stdin: true))
         let stalled = try c.attach()
         let reader = try c.attach()
         try stalled.input("go\n")
-        // The container is not held up by the client that does not read: all of it reaches the log.
-        #expect(await c.waitForLog("all-written", timeout: 60), "\(c.log.suffix(300))")
-        // The reader got it all (it kept up)...
-        let seen = try reader.read(until: "all-written", timeout: 30)
-        #expect(seen.contains("line-39999-") && seen.contains("all-written"))
+        // The reader gets it all (it keeps up)...
+        let seen = try reader.read(until: "all-written", timeout: 60)
+        #expect(seen.contains("line-39999-") && seen.contains("all-written"), "\(seen.count) bytes")
+        // ...the container is not held up by the client that does not read: all of it is in the log.
+        #expect(await c.waitForLog("all-written", timeout: 10), "\(c.log.suffix(300))")
         // ...the one that did not read was dropped: what it finds is cut short by an EOF.
         let rest = try stalled.readToEnd(timeout: 20)
         #expect(rest.ended && !rest.output.contains("all-written"), "ended: \(rest.ended), \(rest.output.count) bytes")
-        if let pid = c.monitorPid { #expect(Self.rssKiB(pid) ?? 0 < 4096, "monitor RSS \(Self.rssKiB(pid) ?? 0) KiB") }
+        // Its own memory stays small (RSS is mostly shared library pages: docs/benchmarks.md).
+        if let pid = c.monitorPid { #expect(Self.privateKiB(pid) ?? .max < 1024, "monitor private memory \(Self.privateKiB(pid) ?? -1) KiB") }
         await c.finish()
         #expect(c.harness.leftovers().isEmpty, "\(c.harness.leftovers())")
     }
@@ -173,7 +175,8 @@ struct MonitorAttachTests {
         let watcher = try c.attach()
         let seen = try watcher.read(until: "tick-", timeout: 5)
         #expect(seen.contains("tick-"), "\(seen)")
-        if let pid = c.monitorPid { #expect(Self.rssKiB(pid) ?? 0 < 4096, "monitor RSS \(Self.rssKiB(pid) ?? 0) KiB") }
+        // Its own memory stays small (RSS is mostly shared library pages: docs/benchmarks.md).
+        if let pid = c.monitorPid { #expect(Self.privateKiB(pid) ?? .max < 1024, "monitor private memory \(Self.privateKiB(pid) ?? -1) KiB") }
         await c.finish()
         #expect(c.harness.leftovers().isEmpty, "\(c.harness.leftovers())")
     }
@@ -213,9 +216,13 @@ struct MonitorAttachTests {
         #expect(c.harness.leftovers().isEmpty, "\(c.harness.leftovers())")
     }
 
-    static func rssKiB(_ pid: Int32) -> Int? {
-        guard let status = ProcFile.read("/proc/\(pid)/status"),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
-        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    /// Private_Clean + Private_Dirty of the process (smaps_rollup), in KiB: what it costs alone.
+    static func privateKiB(_ pid: Int32) -> Int? {
+        guard let rollup = ProcFile.read("/proc/\(pid)/smaps_rollup") else { return nil }
+        var total = 0
+        for line in rollup.split(separator: "\n") where line.hasPrefix("Private_") {
+            total += Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
+        }
+        return total
     }
 }

@@ -53,22 +53,36 @@ final class AttachClient {
     /// Output (stdout and stderr, in order) until `text` appears in it or `timeout` passes.
     func read(until text: String, timeout: Double = 10) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
-        var seen = ""
-        while !seen.contains(text), deadline.timeIntervalSinceNow > 0,
-              let frame = try next(timeout: deadline.timeIntervalSinceNow) {
-            seen += String(decoding: frame.payload, as: UTF8.self)
+        var seen: [UInt8] = []
+        let needle = Array(text.utf8)
+        var found = false
+        while !found, deadline.timeIntervalSinceNow > 0, let frame = try next(timeout: deadline.timeIntervalSinceNow) {
+            // Only the new bytes (and the needle's length before them) can complete a match.
+            let from = max(0, seen.count - needle.count)
+            seen += frame.payload
+            found = Self.contains(seen[from...], needle)
         }
-        return seen
+        return String(decoding: seen, as: UTF8.self)
+    }
+
+    static func contains(_ haystack: ArraySlice<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return needle.isEmpty }
+        var i = haystack.startIndex
+        while i <= haystack.endIndex - needle.count {
+            if haystack[i] == needle[0] && haystack[i..<(i + needle.count)].elementsEqual(needle) { return true }
+            i += 1
+        }
+        return false
     }
 
     /// Everything until the monitor closes the connection (or `timeout`): the output and
     /// whether the end came.
     func readToEnd(timeout: Double = 15) throws -> (output: String, ended: Bool) {
         let deadline = Date().addingTimeInterval(timeout)
-        var seen = ""
+        var seen: [UInt8] = []
         while deadline.timeIntervalSinceNow > 0, let frame = try next(timeout: deadline.timeIntervalSinceNow) {
-            seen += String(decoding: frame.payload, as: UTF8.self)
+            seen += frame.payload
         }
-        return (seen, closedByMonitor)
+        return (String(decoding: seen, as: UTF8.self), closedByMonitor)
     }
 }
