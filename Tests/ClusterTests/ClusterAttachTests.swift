@@ -72,6 +72,16 @@ extension ClusterTests {
             ---
             apiVersion: v1
             kind: Pod
+            metadata: {name: two}
+            spec:
+              nodeName: node-a
+              restartPolicy: Never
+              containers:
+              - {name: main, image: busybox, command: ["sleep", "3600"]}
+              - {name: done, image: busybox, command: ["true"]}
+            ---
+            apiVersion: v1
+            kind: Pod
             metadata: {name: finished}
             spec:
               nodeName: node-a
@@ -81,7 +91,9 @@ extension ClusterTests {
         try await cluster.kubectlOK(["apply", "-f", cluster.manifestPath("pods.yaml")])
         let running = await TestProcess.waitFor(90) {
             let phases = await cluster.query(["get", "pods", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.phase} {end}"])
-            return phases.contains("counter=Running") && phases.contains("reader=Running") && phases.contains("finished=Succeeded")
+            let done = await cluster.query(["get", "pod", "two", "-o", "jsonpath={.status.containerStatuses[?(@.name==\"done\")].state.terminated.exitCode}"])
+            return phases.contains("counter=Running") && phases.contains("reader=Running") && phases.contains("two=Running")
+                && phases.contains("finished=Succeeded") && done == "0"
         }
         let pods = await cluster.query(["get", "pods", "-o", "wide"])
         #expect(running, "\(pods)\n\(node.log.suffix(3000))")
@@ -132,8 +144,12 @@ extension ClusterTests {
                                     input: "echo hello-from-stdin; exit 3\n", binary: binary)
             #expect(run.status == 3 && run.stdout.contains("hello-from-stdin")
                     && run.stderr.contains("pod default/\(name) terminated (Error)"), "kubectl \(version) run -i: \(run)")
-            let gone = await TestProcess.waitFor(30) { await cluster.query(["get", "pods", name, "-o", "name"]).isEmpty }
-            #expect(gone, "kubectl \(version) run --rm left the pod")
+            #expect(run.stdout.contains("pod \"\(name)\" deleted"), "kubectl \(version) run -i --rm: \(run)")
+            let gone = await TestProcess.waitFor(30) {
+                !(await cluster.query(["get", "pods", "-o", "name"]).split(separator: "\n").contains("pod/\(name)"))
+            }
+            let left = await cluster.query(["get", "pods"])
+            #expect(gone, "kubectl \(version) run --rm left the pod: \(left)")
 
             // kubectl run -it: a terminal of the container's own; `tty` and `stty size` inside
             // follow kubectl's terminal, resizes included; the shell's exit ends it all.
@@ -149,6 +165,9 @@ extension ClusterTests {
         // Errors as kubectl prints them: a missing container, a pod that has finished, no pod.
         let badContainer = await kubectl(["attach", "counter", "-c", "nope"])
         #expect(badContainer.status != 0 && badContainer.stderr.contains("container nope not found in pod counter"), "\(badContainer)")
+        // The kubelet's answer for a container that is not running (the pod is).
+        let notRunning = await kubectl(["attach", "two", "-c", "done"])
+        #expect(notRunning.status != 0 && notRunning.stderr.contains(#"container not found ("done")"#), "\(notRunning)")
         let completed = await kubectl(["attach", "finished"])
         #expect(completed.status != 0 && completed.stderr.contains("cannot attach a container in a completed pod; current phase is Succeeded"),
                 "\(completed)")
