@@ -344,6 +344,12 @@ int main(int argc, char **argv) {
     signal(SIGHUP, SIG_IGN);
     signal(SIGINT, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
+    // fd 5 first, before anything we open could take its number: a pidfd when sl_spawn_monitored
+    // had one, else nothing (then we open one by pid).
+    int pidfd = 5;
+    char link[64];
+    ssize_t n = readlink("/proc/self/fd/5", link, sizeof link - 1);
+    if (n <= 0 || (link[n] = 0, strcmp(link, "anon_inode:[pidfd]") != 0)) pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (log_path) log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     for (int i = 0; i < MAX_CLIENTS; i++) clients[i].fd = -1;
 
@@ -362,8 +368,6 @@ int main(int argc, char **argv) {
     // Input is written without waiting (a container that does not read must not stall us).
     if (stdin_fd >= 0) (void)fcntl(stdin_fd, F_SETFL, fcntl(stdin_fd, F_GETFL) | O_NONBLOCK);
     int listener = attach_path ? 7 : -1;
-    int pidfd = 5;
-    if (fcntl(pidfd, F_GETFD) < 0) pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     int exited = 0, status = 0;
     long long deadline = 0;
     enum { P_OUT, P_ERR, P_PID, P_LISTEN, P_STDIN, P_CLIENTS, P_COUNT = P_CLIENTS + MAX_CLIENTS };
