@@ -185,6 +185,24 @@ extension ClusterTests {
         TestProcess.stop(noTTY.pid)
         #expect(warned, "\((try? String(contentsOfFile: noTTYLog, encoding: .utf8)) ?? "")")
 
+        // The agent restarts; it adopts the running containers, and attaching still reaches
+        // the same container through its monitor's socket.
+        await cluster.stop(node)
+        try cluster.start(node, ["agent", "--server", cluster.serverURL, "--token", try cluster.joinToken(), "--node-name", "node-a",
+                                 "--data-dir", node.dataDir + "/agent"] + cluster.runtimeArguments(node))
+        let back = await TestProcess.waitFor(30) { node.log.components(separatedBy: "joined").count > 2 }
+        #expect(back, "\(node.log.suffix(2000))")
+        let adoptedLog = cluster.manifestPath("adopted.log")
+        let adopted = try TestChild.launch(TestProcess.inNetns(server.netns, [
+            "/bin/sh", "-c", "(echo after-restart; sleep 30) | /usr/bin/kubectl --kubeconfig \(cluster.kubeconfig) attach -i reader",
+        ]), stdout: .file(adoptedLog))
+        let reached = await TestProcess.waitFor(30) {
+            ((try? String(contentsOfFile: adoptedLog, encoding: .utf8)) ?? "").contains("got:after-restart")
+        }
+        TestProcess.stop(adopted.pid)
+        let restarts = await cluster.query(["get", "pod", "reader", "-o", "jsonpath={.status.containerStatuses[0].restartCount}"])
+        #expect(reached && restarts == "0", "restarts \(restarts): \((try? String(contentsOfFile: adoptedLog, encoding: .utf8)) ?? "")\n\(node.log.suffix(2000))")
+
         // The kubelet API refuses attach to a node's identity and to nobody, as exec.
         let credential = node.dataDir + "/agent/credential"
         let nodeToken = try String(contentsOfFile: credential + "/token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
