@@ -146,7 +146,12 @@ struct KubeletStreaming: Sendable {
         case .notRunning: return .refuse(UpgradeRefusal(status: 500, text: "container not found (\"\(container)\")"))
         }
         // kubelet's GetAttach: the terminal is the container spec's, whatever the client asked
-        // (kubectl has already matched it, or warned "Unable to use a TTY").
+        // (kubectl has already matched it, or warned "Unable to use a TTY"). A terminal has no
+        // separate stderr: CRI's validateAttachRequest refuses both, and kubelet answers 500
+        // with the runtime's words (kubectl -it with a piped stdin drops -t and asks for stderr).
+        if target.tty && asked.stderr {
+            return .refuse(UpgradeRefusal(status: 500, text: "tty and stderr cannot both be true"))
+        }
         let options = RemoteCommandOptions(stdin: asked.stdin, stdout: asked.stdout,
                                            stderr: asked.stderr, tty: target.tty)
         let session = AttachSession(container: container, logger: logger)

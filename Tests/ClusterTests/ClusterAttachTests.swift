@@ -72,6 +72,14 @@ extension ClusterTests {
             ---
             apiVersion: v1
             kind: Pod
+            metadata: {name: term}
+            spec:
+              nodeName: node-a
+              containers:
+              - {name: sh, image: busybox, stdin: true, tty: true, command: ["sh"]}
+            ---
+            apiVersion: v1
+            kind: Pod
             metadata: {name: two}
             spec:
               nodeName: node-a
@@ -93,6 +101,7 @@ extension ClusterTests {
             let phases = await cluster.query(["get", "pods", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.phase} {end}"])
             let done = await cluster.query(["get", "pod", "two", "-o", "jsonpath={.status.containerStatuses[?(@.name==\"done\")].state.terminated.exitCode}"])
             return phases.contains("counter=Running") && phases.contains("reader=Running") && phases.contains("two=Running")
+                && phases.contains("term=Running")
                 && phases.contains("finished=Succeeded") && done == "0"
         }
         let pods = await cluster.query(["get", "pods", "-o", "wide"])
@@ -184,6 +193,19 @@ extension ClusterTests {
         }
         TestProcess.stop(noTTY.pid)
         #expect(warned, "\((try? String(contentsOfFile: noTTYLog, encoding: .utf8)) ?? "")")
+
+        // A terminal container asked for stderr (kubectl -it with a piped stdin drops -t): the
+        // kubelet refuses it as CRI does.
+        let piped = await kubectl(["attach", "-it", "term"], input: "echo hi\n")
+        #expect(piped.status != 0 && piped.stderr.contains("tty and stderr cannot both be true"), "\(piped)")
+        // kubectl attach -it term in a terminal: the shell's own terminal; the shell's exit
+        // ends the container and with it the attach (the pod restarts it).
+        let attachTTY = await TestProcess.runCapturing(TestProcess.inNetns(server.netns, [
+            "/usr/bin/python3", driver, "tty; stty size; exit 0\n", "try pressing enter", "", "",
+            "/usr/bin/kubectl", "--kubeconfig", cluster.kubeconfig, "attach", "-it", "term",
+        ]))
+        #expect(attachTTY.status == 0 && attachTTY.stdout.contains("/dev/pts/0") && attachTTY.stdout.contains("33 101"),
+                "\(attachTTY)")
 
         // The agent restarts; it adopts the running containers, and attaching still reaches
         // the same container through its monitor's socket.
