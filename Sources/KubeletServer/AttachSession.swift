@@ -10,14 +10,16 @@ import Streaming
 /// containerd's ContainerIO.Attach behind it):
 /// - the client gets the container's output from now on, as the monitor sends it;
 /// - its input, its stdin's end and its window sizes go to the monitor as frames (the monitor
-///   decides what stdinOnce means, and drops input for a container without stdin, as
-///   containerd does);
+///   decides what stdinOnce means); input for a container without `stdin: true` is dropped
+///   here already, as containerd's ContainerIO.Attach ignores it (the monitor would too);
 /// - the container's end (the monitor closes the socket once it has exited and its output is
 ///   drained) ends the session with a Success status, as kubelet's ServeAttach does when
 ///   AttachContainer returns; kubectl attach then exits;
 /// - a client that goes away detaches: the container runs on.
 struct AttachSession {
     let container: String
+    /// The container's spec has `stdin: true`: only then does its input go anywhere.
+    let containerStdin: Bool
     let logger: Logger
 
     enum Event: Sendable {
@@ -48,6 +50,7 @@ struct AttachSession {
             return
         }
         let options = streams.options
+        let forwardInput = options.stdin && containerStdin
         let logger = self.logger
         try? await channel.executeThenClose { inbound, outbound in
             await withTaskGroup(of: Event.self) { group in
@@ -80,12 +83,12 @@ struct AttachSession {
                         try await streams.readInput { event in
                             switch event {
                             case .stdin(let bytes):
-                                guard options.stdin else { return }
+                                guard forwardInput else { return }
                                 for frame in AttachFrame.stdin(bytes.readableBytesView) {
                                     try await outbound.write(ByteBuffer(bytes: frame.encoded))
                                 }
                             case .stdinClosed:
-                                guard options.stdin else { return }
+                                guard forwardInput else { return }
                                 try await outbound.write(ByteBuffer(bytes: AttachFrame(kind: .stdinEOF).encoded))
                             case .resize(let size):
                                 let frame = AttachFrame.resize(rows: size.height, columns: size.width)

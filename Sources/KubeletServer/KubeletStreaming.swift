@@ -154,7 +154,7 @@ struct KubeletStreaming: Sendable {
         }
         let options = RemoteCommandOptions(stdin: asked.stdin, stdout: asked.stdout,
                                            stderr: asked.stderr, tty: target.tty)
-        let session = AttachSession(container: container, logger: logger)
+        let session = AttachSession(container: container, containerStdin: target.stdin, logger: logger)
         let connect: @Sendable () throws -> Int32 = { try target.connect() }
         switch request.upgradeProtocol {
         case "websocket":

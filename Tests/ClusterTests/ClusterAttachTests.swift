@@ -194,6 +194,18 @@ extension ClusterTests {
         TestProcess.stop(noTTY.pid)
         #expect(warned, "\((try? String(contentsOfFile: noTTYLog, encoding: .utf8)) ?? "")")
 
+        // -i to a container without stdin: accepted, its input dropped (containerd's way), the
+        // output flows.
+        let noStdinLog = cluster.manifestPath("nostdin.log")
+        let noStdin = try TestChild.launch(TestProcess.inNetns(server.netns, [
+            "/bin/sh", "-c", "(echo dropped; sleep 30) | /usr/bin/kubectl --kubeconfig \(cluster.kubeconfig) attach -i counter",
+        ]), stdout: .file(noStdinLog))
+        let flowed = await TestProcess.waitFor(30) {
+            ((try? String(contentsOfFile: noStdinLog, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.hasPrefix("tick-") }.count >= 2
+        }
+        TestProcess.stop(noStdin.pid)
+        #expect(flowed, "\((try? String(contentsOfFile: noStdinLog, encoding: .utf8)) ?? "")")
+
         // A terminal container asked for stderr (kubectl -it with a piped stdin drops -t): the
         // kubelet refuses it as CRI does.
         let piped = await kubectl(["attach", "-it", "term"], input: "echo hi\n")
