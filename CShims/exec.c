@@ -67,7 +67,7 @@ static void send_fd(int sock, int fd, int errpipe) {
 }
 
 /// The fd P sent, received without waiting (it was queued before P's execve); -1 with errno.
-static int receive_fd(int sock) {
+int sl_receive_fd(int sock) {
     char byte;
     struct iovec iov = { &byte, 1 };
     union {
@@ -95,8 +95,9 @@ static int receive_fd(int sock) {
     return -1;
 }
 
-/// In P: a terminal from the container's devpts becomes stdio and controlling terminal.
-static void open_terminal(const struct sl_exec_terminal *terminal, int console, int errpipe) {
+/// In P (and in a container started on a terminal, spawn.c): a terminal from the container's
+/// devpts becomes stdio and controlling terminal.
+void sl_open_terminal(unsigned short rows, unsigned short cols, int console, int errpipe) {
     int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0) sl_child_fail(errpipe, SL_STEP_PTY, errno, "/dev/ptmx");
     struct stat st;
@@ -110,8 +111,8 @@ static void open_terminal(const struct sl_exec_terminal *terminal, int console, 
     // container could redirect between unlocking and opening.
     int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (slave < 0) sl_child_fail(errpipe, SL_STEP_PTY, errno, "TIOCGPTPEER");
-    if (terminal->rows && terminal->cols) {
-        struct winsize size = { terminal->rows, terminal->cols, 0, 0 };
+    if (rows && cols) {
+        struct winsize size = { rows, cols, 0, 0 };
         if (ioctl(slave, TIOCSWINSZ, &size) < 0) sl_child_fail(errpipe, SL_STEP_PTY, errno, "TIOCSWINSZ");
     }
     send_fd(console, master, errpipe);
@@ -131,7 +132,7 @@ static void open_terminal(const struct sl_exec_terminal *terminal, int console, 
 
 /// runc's fixStdioPermissions: stdio other than /dev/null is handed to the process's user, so
 /// a non-root process can reopen its own /proc/self/fd/0..2 (and write to its terminal).
-static void give_stdio_to(uint32_t uid) {
+void sl_give_stdio_to(uint32_t uid) {
     for (int fd = 0; fd <= 2; fd++) {
         struct stat st;
         if (fstat(fd, &st) < 0) continue;
@@ -207,8 +208,8 @@ int sl_exec_in_container(int target_pidfd, const struct sl_spawn_config *cfg, co
         if (inner == 0) {
             // P, in the container's PID namespace.
             prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (tty) open_terminal(terminal, console[1], p[1]);
-            if (cfg->uid != 0) give_stdio_to(cfg->uid);
+            if (tty) sl_open_terminal(terminal->rows, terminal->cols, console[1], p[1]);
+            if (cfg->uid != 0) sl_give_stdio_to(cfg->uid);
             sl_finish_and_exec(cfg, p[1]);
         }
         if (inner < 0) sl_child_fail(p[1], SL_STEP_CLONE, errno, "fork into the container's PID namespace");
@@ -225,7 +226,7 @@ int sl_exec_in_container(int target_pidfd, const struct sl_spawn_config *cfg, co
     if (tty) close(console[1]);
     int rc = sl_await_exec(p[0], pid, pidfd, clone_errno, res);
     if (rc == 0 && tty) {
-        int master = receive_fd(console[0]);
+        int master = sl_receive_fd(console[0]);
         if (master < 0) {
             int e = errno;
             kill(res->pid, SIGKILL); // our unreaped child: the pid is still its

@@ -35,5 +35,12 @@ struct sl_child_msg {
 /// Sends a notice (step < 0) to the parent; the child carries on.
 void sl_child_notice(int errpipe, int notice, int value);
 struct sl_child_msg;
+/// In the child: a terminal from the (container's) /dev/ptmx becomes stdio and controlling
+/// terminal in a new session; the master goes to the parent over `console` (exec.c).
+void sl_open_terminal(unsigned short rows, unsigned short cols, int console, int errpipe);
+/// The fd sent over `sock` by sl_open_terminal, received without waiting; -1 with errno.
+int sl_receive_fd(int sock);
+/// runc's fixStdioPermissions: stdio other than /dev/null is handed to `uid`.
+void sl_give_stdio_to(uint32_t uid);
 int sl_read_child_msg(int fd, struct sl_child_msg *msg);
 #endif

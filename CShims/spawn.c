@@ -64,6 +64,7 @@ static const char *const step_names[] = {
     [SL_STEP_PIPE] = "pipe", [SL_STEP_SYNC] = "sync with parent",
     [SL_STEP_CGROUP_NS] = "unshare cgroup namespace", [SL_STEP_PTY] = "open a terminal",
     [SL_STEP_CONSOLE_SOCKET] = "send the terminal to the agent",
+    [SL_STEP_ATTACH_SOCKET] = "create the attach socket",
 };
 
 const char *sl_step_name(int step) {
@@ -262,6 +263,11 @@ __attribute__((noreturn)) static void child_main(const struct sl_spawn_config *c
     sl_pivot_root(cfg->rootfs, errpipe);
     sl_mask_paths(cfg, errpipe);
     umask(022);
+    if (cfg->tty) {
+        // Inside the root: the terminal is the container's devpts' (runc's console socket).
+        sl_open_terminal(cfg->tty_rows, cfg->tty_cols, cfg->console_socket, errpipe);
+        if (cfg->uid != 0) sl_give_stdio_to(cfg->uid);
+    }
 
     sl_finish_and_exec(cfg, errpipe);
 }

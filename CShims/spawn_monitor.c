@@ -6,11 +6,14 @@
 //   agent ──clone──▶ A ──clone──▶ B ──(sl_spawn)──▶ container
 //                    A exits at once, so B is reparented to init: B is not the agent's child, and
 //                    killing or restarting the agent cannot take B (or the container) with it.
-//   B: setsid (own session: no terminal signals from the agent's), starts the container with its
-//   stdout/stderr on pipes, reports (container pid, own pid) to the agent, waits until the agent
-//   holds pidfds for both (so no pid can be reused under it), then execs the small monitor
-//   binary, which stays the container's parent, writes its logs and records its exit.
+//   B: setsid (own session: no terminal signals from the agent's), makes the container's stdio
+//   (pipes, or a terminal the container opens in its own devpts and sends back), binds the
+//   attach socket, starts the container, reports (container pid, own pid) to the agent, waits
+//   until the agent holds pidfds for both (so no pid can be reused under it), then execs the
+//   small monitor binary, which stays the container's parent, writes its logs, serves attach
+//   clients and records its exit.
 #include "sl_child.h"
+#include "include/sl_attach.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -52,27 +56,80 @@ static void itoa_into(char *buf, long v) {
     buf[i] = 0;
 }
 
+/// B's failure before the container runs: reported, then B exits.
+__attribute__((noreturn)) static void monitor_fail(int report, int step, int err, const char *detail) {
+    struct sl_monitor_report r;
+    memset(&r, 0, sizeof r);
+    r.step = step;
+    r.err = err;
+    if (detail) {
+        size_t n = strlen(detail);
+        if (n >= sizeof r.detail) n = sizeof r.detail - 1;
+        memcpy(r.detail, detail, n);
+    }
+    write_report(report, &r);
+    _exit(127);
+}
+
 /// B: runs in the grandchild; never returns.
 __attribute__((noreturn)) static void monitor_process(const struct sl_spawn_config *cfg, const char *monitor_path,
-                                                      const char *const *monitor_argv, int report, int go) {
+                                                      const char *const *monitor_argv,
+                                                      const struct sl_monitor_stdio *stdio, int report, int go) {
     struct sl_monitor_report r;
     memset(&r, 0, sizeof r);
     r.monitor_pid = (pid_t)syscall(SYS_getpid);
     setsid();
-    int out[2], err[2];
-    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
-        r.step = SL_STEP_PIPE;
-        r.err = errno;
-        write_report(report, &r);
-        _exit(127);
-    }
+    // The container's stdio. Without a terminal: stdout and stderr pipes, stdin a pipe or
+    // /dev/null (never our own fd 0: that is whatever the agent was started with). With one:
+    // the container opens it (spawn.c) and sends us the master over `console`.
+    int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 }, console[2] = { -1, -1 };
     struct sl_spawn_config local = *cfg;
-    local.stdout_fd = out[1];
-    local.stderr_fd = err[1];
+    if (stdio->tty) {
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, console) < 0)
+            monitor_fail(report, SL_STEP_CONSOLE_SOCKET, errno, "socketpair");
+        local.tty = 1;
+        local.console_socket = console[1];
+        local.tty_rows = stdio->rows;
+        local.tty_cols = stdio->cols;
+        local.stdin_fd = local.stdout_fd = local.stderr_fd = -1;
+    } else {
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+            monitor_fail(report, SL_STEP_PIPE, errno, "pipe2");
+        if (stdio->stdin_pipe) {
+            if (pipe2(in, O_CLOEXEC) < 0) monitor_fail(report, SL_STEP_PIPE, errno, "pipe2 (stdin)");
+        } else {
+            in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (in[0] < 0) monitor_fail(report, SL_STEP_STDIO, errno, "/dev/null");
+        }
+        local.tty = 0;
+        local.stdin_fd = in[0];
+        local.stdout_fd = out[1];
+        local.stderr_fd = err[1];
+    }
+    // Listening before the agent hears of the container: an attach right after the start works.
+    int listener = -1;
+    if (stdio->attach_dir) {
+        listener = sl_attach_listen(stdio->attach_dir);
+        if (listener < 0) monitor_fail(report, SL_STEP_ATTACH_SOCKET, errno, stdio->attach_dir);
+    }
     struct sl_spawn_result res;
     int rc = sl_spawn(&local, &res);
-    close(out[1]);
-    close(err[1]);
+    int master = -1;
+    if (stdio->tty) {
+        close(console[1]);
+        if (rc == 0) {
+            master = sl_receive_fd(console[0]);
+            if (master < 0) {
+                kill(res.pid, SIGKILL);
+                monitor_fail(report, SL_STEP_CONSOLE_SOCKET, errno, "receive the terminal");
+            }
+        }
+        close(console[0]);
+    } else {
+        close(out[1]);
+        close(err[1]);
+        close(in[0]);
+    }
     if (rc != 0) {
         r.step = res.step;
         r.err = res.err;
@@ -89,18 +146,28 @@ __attribute__((noreturn)) static void monitor_process(const struct sl_spawn_conf
     while (read(go, &c, 1) < 0 && errno == EINTR) {}
     close(go);
 
-    // The monitor's fds: 0-2 /dev/null, 3 stdout pipe, 4 stderr pipe, 5 the container's pidfd.
-    // Move everything above 5 first so the dup2s below cannot clobber one another.
-    int o = fcntl(out[0], F_DUPFD_CLOEXEC, 10);
-    int e = fcntl(err[0], F_DUPFD_CLOEXEC, 10);
+    // The monitor's fds: 0-2 /dev/null, 3 stdout pipe or terminal master, 4 stderr pipe, 5 the
+    // container's pidfd, 6 the stdin pipe's write end, 7 the attach socket. Move everything
+    // above 7 first so the dup2s below cannot clobber one another.
+    int o = fcntl(stdio->tty ? master : out[0], F_DUPFD_CLOEXEC, 10);
+    int e = stdio->tty ? -1 : fcntl(err[0], F_DUPFD_CLOEXEC, 10);
     int p = res.pidfd >= 0 ? fcntl(res.pidfd, F_DUPFD_CLOEXEC, 10) : -1;
+    int w = in[1] >= 0 ? fcntl(in[1], F_DUPFD_CLOEXEC, 10) : -1;
+    int l = listener >= 0 ? fcntl(listener, F_DUPFD_CLOEXEC, 10) : -1;
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (o < 0 || e < 0 || null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
-        dup2(o, 3) < 0 || dup2(e, 4) < 0 || (p >= 0 && dup2(p, 5) < 0)) {
+    if (o < 0 || (!stdio->tty && e < 0) || null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+        dup2(null, 2) < 0 || dup2(o, 3) < 0 || (e >= 0 && dup2(e, 4) < 0) || (p >= 0 && dup2(p, 5) < 0) ||
+        (in[1] >= 0 && (w < 0 || dup2(w, 6) < 0)) || (listener >= 0 && (l < 0 || dup2(l, 7) < 0))) {
         kill(res.pid, SIGKILL);
         _exit(127);
     }
-    syscall(SYS_close_range, 6, ~0U, CLOSE_RANGE_CLOEXEC);
+    // A slot left unused (no stderr pipe with a terminal, no stdin, no socket) must not pass
+    // on whatever we inherited there.
+    if (e < 0) (void)fcntl(4, F_SETFD, FD_CLOEXEC);
+    if (p < 0) (void)fcntl(5, F_SETFD, FD_CLOEXEC);
+    if (w < 0) (void)fcntl(6, F_SETFD, FD_CLOEXEC);
+    if (l < 0) (void)fcntl(7, F_SETFD, FD_CLOEXEC);
+    syscall(SYS_close_range, 8, ~0U, CLOSE_RANGE_CLOEXEC);
 
     const char *argv[64];
     int n = 0;
@@ -117,7 +184,8 @@ __attribute__((noreturn)) static void monitor_process(const struct sl_spawn_conf
 }
 
 int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_path,
-                       const char *const *monitor_argv, struct sl_monitored_result *res) {
+                       const char *const *monitor_argv, const struct sl_monitor_stdio *stdio,
+                       struct sl_monitored_result *res) {
     memset(res, 0, sizeof *res);
     res->container_pidfd = res->monitor_pidfd = -1;
     int report[2], go[2];
@@ -142,7 +210,7 @@ int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_pa
         close(report[0]);
         close(go[1]);
         pid_t b = sl_clone_fork(0, &unused);
-        if (b == 0) monitor_process(cfg, monitor_path, monitor_argv, report[1], go[0]);
+        if (b == 0) monitor_process(cfg, monitor_path, monitor_argv, stdio, report[1], go[0]);
         if (b < 0) {
             struct sl_monitor_report r;
             memset(&r, 0, sizeof r);

@@ -6,6 +6,7 @@
 #include "sl_seccomp.h"
 #include "sl_spawn.h"
 #include "sl_exec.h"
+#include "sl_attach.h"
 #include "sl_spdy.h"
 #include "sl_sys.h"
 #include "sl_xattr.h"

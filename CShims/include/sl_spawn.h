@@ -50,7 +50,7 @@ enum sl_spawn_step {
     SL_STEP_RLIMIT, SL_STEP_CAPBSET, SL_STEP_SETGROUPS, SL_STEP_SETGID, SL_STEP_SETUID,
     SL_STEP_CAPSET, SL_STEP_AMBIENT, SL_STEP_CHDIR, SL_STEP_NO_NEW_PRIVS, SL_STEP_SECCOMP,
     SL_STEP_CLOSE_FDS, SL_STEP_EXEC, SL_STEP_OOM_SCORE, SL_STEP_PIPE, SL_STEP_SYNC,
-    SL_STEP_CGROUP_NS, SL_STEP_PTY, SL_STEP_CONSOLE_SOCKET,
+    SL_STEP_CGROUP_NS, SL_STEP_PTY, SL_STEP_CONSOLE_SOCKET, SL_STEP_ATTACH_SOCKET,
 };
 
 /// A human name for a step ("pivot_root", "execve", ...).
@@ -100,6 +100,13 @@ struct sl_spawn_config {
     unsigned short seccomp_len;   ///< number of sock_filter instructions
     // stdio (already open in the parent; -1 = /dev/null is NOT substituted, fd left as is).
     int stdin_fd, stdout_fd, stderr_fd;
+    /// 1: after the mounts, the container opens a terminal of its own devpts (so `tty` says
+    /// /dev/pts/N inside), makes it its stdin, stdout, stderr and controlling terminal in a
+    /// session of its own, and sends the master over `console_socket` (SCM_RIGHTS), as runc
+    /// does with its console socket; the stdio fds above are then ignored.
+    int tty;
+    int console_socket;
+    unsigned short tty_rows, tty_cols; ///< the initial window size; 0 leaves the kernel's
 };
 
 struct sl_spawn_result {
@@ -126,14 +133,30 @@ struct sl_monitored_result {
     int oom_score_adj_refused, oom_score_adj_applied; ///< as in sl_spawn_result
 };
 
+/// How a monitored container's own stdio is made (kubelet's container `stdin`/`tty`).
+struct sl_monitor_stdio {
+    /// 1: the container runs on a terminal of its own (see `sl_spawn_config.tty`); the monitor
+    /// gets the master on fd 3 (its output, its input, its window size). 0: stdout and stderr
+    /// are pipes (fds 3 and 4).
+    int tty;
+    unsigned short rows, cols;
+    /// Without a terminal: 1 makes the container's stdin a pipe whose write end the monitor
+    /// holds on fd 6; 0 gives it /dev/null (containerd's default).
+    int stdin_pipe;
+    /// A directory for the attach socket (`<dir>/attach`, sl_attach.h), handed to the monitor
+    /// listening on fd 7; NULL for none.
+    const char *attach_dir;
+};
+
 /// Starts the container under a monitor that outlives us. A double fork makes a process that is
 /// not our child (so it survives us and nobody needs us to reap it); it becomes a session leader,
-/// spawns the container exactly as `sl_spawn` does with the container's stdout and stderr on
-/// pipes, reports back, waits until we hold pidfds for both, then execs `monitor_path` with
-/// `monitor_argv` (stdin/out/err on /dev/null, the pipes' read ends on fds 3 and 4, the
-/// container's pid appended as the last argument). `cfg->stdout_fd/stderr_fd` are ignored.
+/// spawns the container exactly as `sl_spawn` does with its stdio as `stdio` says, reports back,
+/// waits until we hold pidfds for both, then execs `monitor_path` with `monitor_argv` (its own
+/// stdin/out/err on /dev/null; fds 3-7 as in Monitor/monitor.c; the container's pid appended as
+/// the last argument). `cfg`'s stdio and terminal fields are ignored.
 int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_path,
-                       const char *const *monitor_argv, struct sl_monitored_result *res);
+                       const char *const *monitor_argv, const struct sl_monitor_stdio *stdio,
+                       struct sl_monitored_result *res);
 
 /// Starts the init of a pod's shared PID namespace (shareProcessNamespace): a process cloned
 /// into a new PID namespace that execs `pause_path` with `pause_argv` and lives until killed,

@@ -17,6 +17,16 @@ public protocol ExecTarget: Sendable {
     func start(_ command: [String], stdio: ExecStdio) throws -> ExecProcess
 }
 
+/// A running container whose own stdio can be attached to (its monitor's attach socket).
+public protocol AttachTarget: Sendable {
+    /// The container's `tty` and `stdin` as its spec says (kubelet takes the terminal setting of
+    /// an attach from the spec: a running process cannot change it).
+    var tty: Bool { get }
+    var stdin: Bool { get }
+    /// A connected socket to the container's monitor (blocking: call it from a thread of its own).
+    func connect() throws -> Int32
+}
+
 /// A running pod whose ports can be reached.
 public protocol PortForwardTarget: Sendable {
     /// A connected TCP socket to `localhost:port` inside the pod's network namespace (blocking).
@@ -26,6 +36,7 @@ public protocol PortForwardTarget: Sendable {
 /// The node's side of `/exec`, `/attach` and `/portForward` (CRI's streaming calls).
 public protocol ContainerStreaming: Sendable {
     func execTarget(namespace: String, pod: String, uid: String?, container: String) async -> StreamingLookupResult<any ExecTarget>
+    func attachTarget(namespace: String, pod: String, uid: String?, container: String) async -> StreamingLookupResult<any AttachTarget>
     func portForwardTarget(namespace: String, pod: String, uid: String?) async -> StreamingLookupResult<any PortForwardTarget>
 }
 
@@ -46,6 +57,18 @@ public struct AgentContainerStreaming: ContainerStreaming {
         }
     }
 
+    struct Attached: AttachTarget {
+        let runtime: PodRuntime
+        let found: StreamingContainer
+
+        var tty: Bool { found.spec.tty == true }
+        var stdin: Bool { found.spec.stdin == true }
+
+        func connect() throws -> Int32 {
+            try runtime.attach(to: found.container)
+        }
+    }
+
     struct Sandbox: PortForwardTarget {
         let runtime: PodRuntime
         let sandbox: RunningSandbox
@@ -58,6 +81,14 @@ public struct AgentContainerStreaming: ContainerStreaming {
     public func execTarget(namespace: String, pod: String, uid: String?, container: String) async -> StreamingLookupResult<any ExecTarget> {
         switch await agent.runningContainer(namespace: namespace, pod: pod, uid: uid, container: container) {
         case .found(let found): return .found(Container(runtime: agent.runtime, found: found))
+        case .podNotFound: return .podNotFound
+        case .notRunning: return .notRunning
+        }
+    }
+
+    public func attachTarget(namespace: String, pod: String, uid: String?, container: String) async -> StreamingLookupResult<any AttachTarget> {
+        switch await agent.runningContainer(namespace: namespace, pod: pod, uid: uid, container: container) {
+        case .found(let found): return .found(Attached(runtime: agent.runtime, found: found))
         case .podNotFound: return .podNotFound
         case .notRunning: return .notRunning
         }

@@ -9,6 +9,8 @@ import Streaming
 /// getExec/getAttach/getPortForward, with the CRI streaming server of
 /// pkg/kubelet/cri/streaming behind):
 /// - `/exec/{namespace}/{pod}[/{uid}]/{container}?command=..&stdin=1&stdout=1&stderr=1&tty=1`
+/// - `/attach/{namespace}/{pod}[/{uid}]/{container}?stdin=1&stdout=1&stderr=1&tty=1` (the
+///   container's own stdio, through its monitor's attach socket)
 /// - `/portForward/{namespace}/{pod}[/{uid}]` (`?port=` for the WebSocket protocol)
 /// over WebSocket (`ChannelProtocol`) or SPDY/3.1 (`SPDYSession`). Errors before the upgrade are
 /// kubelet's: 400 for bad options, 404 `pod does not exist`, 500 `container not found ("c")`.
@@ -64,8 +66,8 @@ struct KubeletStreaming: Sendable {
         switch route {
         case .exec(let namespace, let pod, let uid, let container):
             return await exec(request, query: query, streaming: streaming, namespace: namespace, pod: pod, uid: uid, container: container)
-        case .attach(_, let pod, _, let container):
-            return .refuse(UpgradeRefusal(status: 501, text: "attach to container \(container.debugDescription) of pod \(pod.debugDescription): attaching to a container's own stdio is not supported by this node yet; use exec"))
+        case .attach(let namespace, let pod, let uid, let container):
+            return await attach(request, query: query, streaming: streaming, namespace: namespace, pod: pod, uid: uid, container: container)
         case .portForward(let namespace, let pod, let uid):
             return await portForward(request, query: query, streaming: streaming, namespace: namespace, pod: pod, uid: uid)
         }
@@ -126,6 +128,50 @@ struct KubeletStreaming: Sendable {
         default:
             return SPDYRemoteCommand.upgrade(request, options: options) { streams in
                 await session.run(streams, start: start)
+            }
+        }
+    }
+
+    private func attach(_ request: UpgradeRequest, query: [(name: String, value: String)], streaming: any ContainerStreaming,
+                        namespace: String, pod: String, uid: String?, container: String) async -> UpgradeDecision {
+        let asked: RemoteCommandOptions
+        switch RemoteCommandOptions.parse(query) {
+        case .success(let parsed): asked = parsed
+        case .failure(let refusal): return .refuse(refusal)
+        }
+        let target: any AttachTarget
+        switch await streaming.attachTarget(namespace: namespace, pod: pod, uid: uid, container: container) {
+        case .found(let found): target = found
+        case .podNotFound: return .refuse(UpgradeRefusal(status: 404, text: "pod does not exist"))
+        case .notRunning: return .refuse(UpgradeRefusal(status: 500, text: "container not found (\"\(container)\")"))
+        }
+        // kubelet's GetAttach: the terminal is the container spec's, whatever the client asked
+        // (kubectl has already matched it, or warned "Unable to use a TTY"). A terminal has no
+        // separate stderr: CRI's validateAttachRequest refuses both, and kubelet answers 500
+        // with the runtime's words (kubectl -it with a piped stdin drops -t and asks for stderr).
+        if target.tty && asked.stderr {
+            return .refuse(UpgradeRefusal(status: 500, text: "tty and stderr cannot both be true"))
+        }
+        let options = RemoteCommandOptions(stdin: asked.stdin, stdout: asked.stdout,
+                                           stderr: asked.stderr, tty: target.tty)
+        let session = AttachSession(container: container, containerStdin: target.stdin, logger: logger)
+        let connect: @Sendable () throws -> Int32 = { try target.connect() }
+        switch request.upgradeProtocol {
+        case "websocket":
+            switch WebSocketHandshake.negotiate(request, supported: ChannelProtocol.remoteCommand, allowUnnamed: true) {
+            case .failure(let refusal):
+                return .refuse(refusal)
+            case .success(let (headers, protocolName)):
+                return .accept(headers: headers) { connection in
+                    let channels = ChannelConnection(socket: WebSocketConnection(connection), protocolName: protocolName)
+                    let streams = WebSocketRemoteCommand(connection: channels, options: options)
+                    try await streams.start()
+                    await session.run(streams, connect: connect)
+                }
+            }
+        default:
+            return SPDYRemoteCommand.upgrade(request, options: options) { streams in
+                await session.run(streams, connect: connect)
             }
         }
     }

@@ -62,8 +62,12 @@ final class RuntimePodHost: KubeletHost, ContainerStreaming, @unchecked Sendable
     var imageDirectory: String { root.path }
     var streaming: (any ContainerStreaming)? { self }
 
-    struct Target: ExecTarget, PortForwardTarget {
+    struct Target: ExecTarget, PortForwardTarget, AttachTarget {
         let host: RuntimePodHost
+        var tty: Bool { false }
+        var stdin: Bool { false }
+        // This container runs with us as its parent (no monitor): the runtime refuses attach.
+        func connect() throws -> Int32 { try host.runtime.attach(to: host.container) }
         func start(_ command: [String], stdio: ExecStdio) throws -> ExecProcess {
             try host.runtime.startExec(command, in: host.container, sandbox: host.sandbox, spec: host.pod.spec.containers[0], stdio: stdio)
         }
@@ -71,6 +75,11 @@ final class RuntimePodHost: KubeletHost, ContainerStreaming, @unchecked Sendable
     }
 
     func execTarget(namespace: String, pod: String, uid: String?, container: String) async -> StreamingLookupResult<any ExecTarget> {
+        guard namespace == "default", pod == "web" else { return .podNotFound }
+        return container == "c" ? .found(Target(host: self)) : .notRunning
+    }
+
+    func attachTarget(namespace: String, pod: String, uid: String?, container: String) async -> StreamingLookupResult<any AttachTarget> {
         guard namespace == "default", pod == "web" else { return .podNotFound }
         return container == "c" ? .found(Target(host: self)) : .notRunning
     }
@@ -205,6 +214,20 @@ struct KubeletExecTests {
             #expect(try await refusal(many).0 == 400)
             #expect(try await refusal("/exec/default/ghost/c?command=true&stdout=1") == (404, "pod does not exist"))
             #expect(try await refusal("/exec/default/web/other?command=true&stdout=1") == (500, #"container not found ("other")"#))
+            // attach: the same checks before the upgrade.
+            #expect(try await refusal("/attach/default/web/c?tty=1") == (400, "you must specify at least 1 of stdin, stdout, stderr"))
+            #expect(try await refusal("/attach/default/ghost/c?stdout=1") == (404, "pod does not exist"))
+            #expect(try await refusal("/attach/default/web/other?stdout=1") == (500, #"container not found ("other")"#))
+            #expect(try await refusal("/attach/default/web/c?stdout=1", token: "node-token").0 == 403)
+            // This host's container has no monitor (we are its parent): the session says why.
+            let unattachable = try await StreamingTestConnection.with(port: server.port) { c in
+                try await c.send(StreamingTestConnection.webSocketRequest("/attach/default/web/c?stdout=1", protocols: [ChannelProtocol.v5]))
+                _ = try await c.readHead()
+                return try await c.readSession()
+            }
+            let status = unattachable.text(3) ?? ""
+            #expect(status.contains(#""reason":"InternalError""#) && status.contains("error attaching to container: container")
+                    && status.contains("has no monitor"), "\(unattachable)")
 
             // Data for channels nobody reads is ignored; the session goes on.
             let ignored = try await StreamingTestConnection.with(port: server.port) { c in

@@ -143,7 +143,11 @@ public final class PodRuntime: Sendable {
                 }
                 try FileManager.default.createDirectory(atPath: (logPath as NSString).deletingLastPathComponent,
                                                         withIntermediateDirectories: true)
-                let monitored = try Spawner.spawnMonitored(plan.spawn, monitorPath: monitor, logPath: logPath, exitFile: exitFile)
+                // kubelet's stdin/stdinOnce/tty, and an attach socket for `kubectl attach`.
+                let stdio = MonitoredStdio(tty: container.tty == true, stdin: container.stdin == true,
+                                           stdinOnce: container.stdinOnce == true, attachDirectory: plan.directory)
+                let monitored = try Spawner.spawnMonitored(plan.spawn, monitorPath: monitor, logPath: logPath,
+                                                           exitFile: exitFile, stdio: stdio)
                 process = .monitored(monitored)
             }
             noteOOMScoreAdjFallback(process, wanted: plan.spawn.process.oomScoreAdj)

@@ -58,14 +58,26 @@ public enum Spawner {
     }
 
     /// Starts the container under `monitorPath` (see `sl_spawn_monitored`): the monitor, not us,
-    /// is its parent, writes its output to `logPath` in the CRI format and its exit to `exitFile`.
+    /// is its parent, writes its output to `logPath` in the CRI format and its exit to `exitFile`,
+    /// and with `stdio.attachDirectory` serves attach clients on `<directory>/attach`.
     public static func spawnMonitored(_ spec: SpawnSpec, monitorPath: String, logPath: String,
-                                      exitFile: String) throws -> MonitoredProcess {
+                                      exitFile: String, stdio: MonitoredStdio = MonitoredStdio()) throws -> MonitoredProcess {
         let arena = CArena()
-        let argv = arena.stringArray([monitorPath, "--log", logPath, "--exit-file", exitFile], nullTerminated: true)
+        var arguments = [monitorPath, "--log", logPath, "--exit-file", exitFile]
+        if stdio.tty { arguments.append("--tty") }
+        if stdio.stdin { arguments.append("--stdin") }
+        if stdio.stdinOnce { arguments.append("--stdin-once") }
+        if let directory = stdio.attachDirectory {
+            arguments += ["--attach", directory + "/" + MonitoredStdio.attachSocketName]
+        }
+        let argv = arena.stringArray(arguments, nullTerminated: true)
+        var options = sl_monitor_stdio()
+        options.tty = stdio.tty ? 1 : 0
+        options.stdin_pipe = stdio.stdin ? 1 : 0
+        options.attach_dir = arena.optionalString(stdio.attachDirectory)
         return try withCConfig(spec) { config in
             var result = sl_monitored_result()
-            guard sl_spawn_monitored(&config, monitorPath, argv, &result) == 0 else {
+            guard sl_spawn_monitored(&config, monitorPath, argv, &options, &result) == 0 else {
                 throw SpawnError(step: String(cString: sl_step_name(result.step)), errno: result.err,
                                  detail: cString(result.detail))
             }
