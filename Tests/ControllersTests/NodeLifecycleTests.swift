@@ -28,18 +28,33 @@ import Testing
     /// machine lets the grace period run out first), so a conflict is retried on a fresh copy
     /// as the kubelet's status manager does.
     private func markRunning(_ cluster: ControllerTestCluster, _ name: String) async throws {
-        for _ in 0..<20 {
-            var pod = try #require(try await cluster.pod(name))
-            pod.set(.string("Running"), at: ["status", "phase"])
-            pod.set(.array([.object(["type": .string("Ready"), "status": .string("True")])]), at: ["status", "conditions"])
-            do {
-                _ = try await cluster.client.update(.pods, pod, subresource: "status")
-                return
-            } catch where error.code == 409 {
-                continue
-            }
+        var written = false
+        var attempts = 0
+        while !written && attempts < 20 {
+            written = try await tryMarkRunning(cluster, name)
+            attempts += 1
         }
-        Issue.record("pod \(name): status update conflicted 20 times")
+        if !written { Issue.record("pod \(name): status update conflicted 20 times") }
+    }
+
+    /// Waits until `name` is being deleted (evicted); whether it was.
+    private func evicted(_ cluster: ControllerTestCluster, _ name: String) async throws -> Bool {
+        let pod = try await eventually({ try await cluster.pod(name) }, until: { $0?.deletionTimestamp != nil })
+        return pod?.deletionTimestamp != nil
+    }
+
+    /// One read-modify-write of the pod's status: false on a conflict, other errors thrown.
+    private func tryMarkRunning(_ cluster: ControllerTestCluster, _ name: String) async throws -> Bool {
+        var pod = try #require(try await cluster.pod(name))
+        pod.set(.string("Running"), at: ["status", "phase"])
+        pod.set(.array([.object(["type": .string("Ready"), "status": .string("True")])]), at: ["status", "conditions"])
+        do {
+            _ = try await cluster.client.update(.pods, pod, subresource: "status")
+            return true
+        } catch {
+            if error.code == 409 { return false }
+            throw error
+        }
     }
 
     @Test func aNodeWhoseLeaseStopsGoesUnknownIsTaintedAndItsPodsAreEvictedAfterTheirToleration() async throws {
@@ -80,8 +95,7 @@ import Testing
                     "patient: \(String(describing: notReady?.value(at: ["status"]))), node: \(String(describing: tainted?.value(at: ["status", "conditions"])))")
 
             // The 1 s toleration runs out: evicted (gracefully: the node's agent would finish it).
-            let evicted = try await eventually({ try await cluster.pod("short") }, until: { $0?.deletionTimestamp != nil })
-            #expect(evicted?.deletionTimestamp != nil)
+            #expect(try await evicted(cluster, "short"))
             let events = try await cluster.events(about: "short", reason: "TaintManagerEviction")
             #expect(events.first?.string(at: ["message"]) == "Marking for deletion Pod default/short")
             #expect(try await cluster.pod("patient")?.deletionTimestamp == nil)
@@ -115,13 +129,11 @@ import Testing
             try await cluster.addPod("forever", tolerations: [.object(["key": .string("maintenance"), "operator": .string("Exists")])],
                                      nodeName: "maintained")
             try await cluster.addPod("intolerant", nodeName: "maintained")
-            let evicted = try await eventually({ try await cluster.pod("intolerant") }, until: { $0?.deletionTimestamp != nil })
-            #expect(evicted?.deletionTimestamp != nil)
+            #expect(try await evicted(cluster, "intolerant"))
             // "forever" may come after "intolerant" in that pass: a later pod's eviction shows a
             // later pass ran, so the pass that judged both is over (passes run one at a time).
             try await cluster.addPod("intolerant-later", nodeName: "maintained")
-            let later = try await eventually({ try await cluster.pod("intolerant-later") }, until: { $0?.deletionTimestamp != nil })
-            #expect(later?.deletionTimestamp != nil)
+            #expect(try await evicted(cluster, "intolerant-later"))
             #expect(try await cluster.pod("forever")?.deletionTimestamp == nil)
             // The user's taint is left alone.
             let maintained = try await cluster.client.get(.nodes, namespace: nil, name: "maintained")
