@@ -273,7 +273,7 @@ struct AgentTests {
         // kubelet's hosts file names the pod by its address.
         let entry = try #require(h.entry("net"))
         let hostsFile = try PodLogs(logRoot: h.logs).file(pod: entry.pod, container: "web", previous: false)
-        _ = await h.waitFor(5) { ((try? String(contentsOfFile: hostsFile, encoding: .utf8)) ?? "").contains(ip) }
+        _ = await h.waitFor(30) { ((try? String(contentsOfFile: hostsFile, encoding: .utf8)) ?? "").contains(ip) }
         let logged = PodLogs.messages((try String(contentsOfFile: hostsFile, encoding: .utf8))[...]).lines
         #expect(logged.contains("\(ip)\tnet-testnode\n"), "\(logged)")
         // Reachable from the node by pod IP, and through the hostPort at the node's bridge address.

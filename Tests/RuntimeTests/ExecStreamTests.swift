@@ -165,7 +165,7 @@ struct ExecStreamTests {
         exec.process.closeHandle()
         for fd in [exec.stdin, exec.stdout, exec.stderr].compactMap({ $0 }) { close(fd) }
         // Dead: gone, or a zombie of the container's init (sleep reaps nobody, as under runc).
-        let gone = await TestProcess.waitFor(5) {
+        let gone = await TestProcess.waitFor(30) {
             ProcFile.read("/proc/\(children.first ?? 0)/stat").map { $0.contains(") Z ") } ?? true
         }
         #expect(gone, "the command outlived the exec")
