@@ -28,10 +28,15 @@ import Testing
     /// machine lets the grace period run out first), so a conflict is retried on a fresh copy
     /// as the kubelet's status manager does.
     private func markRunning(_ cluster: ControllerTestCluster, _ name: String) async throws {
+        try await writeStatus(cluster, name, phase: "Running", ready: true)
+    }
+
+    /// Writes the pod's phase (and a Ready condition) as its kubelet would, retrying conflicts.
+    private func writeStatus(_ cluster: ControllerTestCluster, _ name: String, phase: String, ready: Bool) async throws {
         var written = false
         var attempts = 0
         while !written && attempts < 20 {
-            written = try await tryMarkRunning(cluster, name)
+            written = try await tryWriteStatus(cluster, name, phase: phase, ready: ready)
             attempts += 1
         }
         if !written { Issue.record("pod \(name): status update conflicted 20 times") }
@@ -44,10 +49,12 @@ import Testing
     }
 
     /// One read-modify-write of the pod's status: false on a conflict, other errors thrown.
-    private func tryMarkRunning(_ cluster: ControllerTestCluster, _ name: String) async throws -> Bool {
+    private func tryWriteStatus(_ cluster: ControllerTestCluster, _ name: String, phase: String, ready: Bool) async throws -> Bool {
         var pod = try #require(try await cluster.pod(name))
-        pod.set(.string("Running"), at: ["status", "phase"])
-        pod.set(.array([.object(["type": .string("Ready"), "status": .string("True")])]), at: ["status", "conditions"])
+        pod.set(.string(phase), at: ["status", "phase"])
+        if ready {
+            pod.set(.array([.object(["type": .string("Ready"), "status": .string("True")])]), at: ["status", "conditions"])
+        }
         do {
             _ = try await cluster.client.update(.pods, pod, subresource: "status")
             return true
@@ -174,10 +181,11 @@ import Testing
         var settings = ControllerSettings.forTests
         settings.terminatedPodGCThreshold = 2
         try await withControllerCluster(settings: settings) { cluster in
+            // The scheduler's Unschedulable status (there is no node) can land between the
+            // create and the phase write: a conflict is retried on a fresh copy (seen under load).
             for name in ["done-1", "done-2", "done-3"] {
-                var pod = try await cluster.addPod(name)
-                pod.set(.string("Succeeded"), at: ["status", "phase"])
-                _ = try await cluster.client.update(.pods, pod, subresource: "status")
+                try await cluster.addPod(name)
+                try await writeStatus(cluster, name, phase: "Succeeded", ready: false)
             }
             try await cluster.addPod("pending")
             let remaining = try await eventually({ try await cluster.client.list(.pods, namespace: "default").items.compactMap(\.name) },
