@@ -47,4 +47,7 @@ actor SharedWork<Key: Hashable & Sendable> {
 
     /// Keys with work in progress (for tests and progress displays).
     var inFlight: Set<Key> { Set(flights.keys) }
+
+    /// Callers waiting for `key`'s work in progress, the one that started it included (for tests).
+    func waiters(for key: Key) -> Int { flights[key]?.waiters ?? 0 }
 }

@@ -125,7 +125,11 @@ struct KubectlTests {
             #expect(server.storage.watcherCount == 1)
             _ = try await kubectl("label", "pod", "web", "tier=front")
             _ = try await kubectl("delete", "pod", "web")
-            try await Task.sleep(for: .milliseconds(500))
+            // Until the watch has printed the deletion (a fixed 500 ms was not always enough
+            // for kubectl on a loaded machine).
+            _ = try await eventually({ watch.stdoutSoFar }, until: { text in
+                tableRows(text).dropFirst().filter { $0.first == "web" }.count >= 3
+            })
             let output = try await watch.stop()
             let rows = tableRows(output.stdout)
             #expect(rows.first == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"])

@@ -99,9 +99,14 @@ struct PodLogProxyTests {
             try cluster.host.log(agentPod, "app", attempt: 0, ["one"])
 
             let follow = try kubectl.start("logs", "-f", "web")
-            try await Task.sleep(for: .milliseconds(1500))
+            // Following once the first line is out (not after a fixed 1.5 s, which a loaded
+            // machine may not give kubectl to connect): the later lines must then come through
+            // the open stream while kubectl keeps running.
+            let first = try await eventually({ follow.stdoutSoFar }, until: { $0 == "one\n" })
+            #expect(first == "one\n", "kubectl logs -f printed the first line")
             try cluster.host.log(agentPod, "app", attempt: 0, ["two", "three"])
-            try await Task.sleep(for: .milliseconds(1500))
+            let streamed = try await eventually({ follow.stdoutSoFar }, until: { $0 == "one\ntwo\nthree\n" })
+            #expect(streamed == "one\ntwo\nthree\n", "the later lines came through the open stream")
             #expect(follow.isRunning, "kubectl logs -f must still be following")
             cluster.host.set([try Self.agentPod("web", uid: "uid-web", attempt: 0, previous: nil, phase: "Succeeded", terminatedNow: true)])
             // The kubelet ends the stream once the container is done; kubectl exits by itself.

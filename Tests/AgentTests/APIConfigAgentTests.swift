@@ -31,7 +31,7 @@ import Testing
                 h.api.events.contains { $0.reason == "FailedMount" && $0.message == #"MountVolume.SetUp failed for volume "cfg" : configmap "files" not found"# }
             }
             #expect(failedMount, "\(h.api.events.map(\.message))")
-            let creating = await h.waitFor(10) { h.api.pod("web")?.status?.containerStatuses?.first?.state?.waiting?.reason == "ContainerCreating" }
+            let creating = await h.waitFor(30) { h.api.pod("web")?.status?.containerStatuses?.first?.state?.waiting?.reason == "ContainerCreating" }
             #expect(creating, "\(String(describing: h.api.pod("web")?.status))")
             #expect(!FileManager.default.fileExists(atPath: h.data + "/pods/\(uid)/volumes"))
 
@@ -68,7 +68,7 @@ import Testing
             var st = stat()
             #expect(stat(tokenFile, &st) == 0 && st.st_mode & 0o777 == 0o600)
             #expect(h.api.tokenRequests == [#"default/default pod=web/\#(uid) audiences=["vault"] seconds=4000"#])
-            let logged = await h.waitFor(10) {
+            let logged = await h.waitFor(30) {
                 let directory = h.logs + "/default_web_\(uid)/c"
                 let text = (try? String(contentsOfFile: directory + "/0.log", encoding: .utf8)) ?? ""
                 return text.contains("level=debug")

@@ -59,7 +59,7 @@ struct APIPodAgentTests {
             #expect(kill(pid, 0) != 0, "the container outlived its pod")
             // Deleted by the agent with grace 0 and the pod's uid, after its final status.
             #expect(h.api.deletes.map(\.uid) == [uid])
-            let killing = await h.waitFor(10) {
+            let killing = await h.waitFor(30) {
                 h.api.events.contains { $0.reason == "Killing" && $0.message == "Stopping container c" && $0.fieldPath == "spec.containers{c}" }
             }
             #expect(killing, "\(h.api.events)")
@@ -111,7 +111,7 @@ struct APIPodAgentTests {
             let pid = try #require(h.containerPid(uid: first.metadata.uid ?? ""))
             let lists = h.api.listCount
             h.api.expireWatches()
-            let relisted = await h.waitFor(10) { h.api.listCount > lists && h.api.activeWatches == 1 }
+            let relisted = await h.waitFor(30) { h.api.listCount > lists && h.api.activeWatches == 1 }
             #expect(relisted)
             // A pod created after the relist arrives through the new watch.
             let second = h.api.add(try boundPod("second"))

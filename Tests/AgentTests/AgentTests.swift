@@ -177,10 +177,16 @@ struct AgentTests {
         let running = await h.waitFor(30) { h.container("survivor", "short")?.state?.running != nil && h.containerPid("survivor", "long") != nil }
         #expect(running, "\(h.agentLog)")
         let pid = try #require(h.containerPid("survivor", "long"))
+        let shortPid = try #require(h.containerPid("survivor", "short"))
         h.kill9()
-        // "short" exits while no agent runs.
+        // "short" exits while no agent runs: waited for (gone or a zombie its monitor has not
+        // reaped yet) rather than a fixed 2 s, which a loaded machine may not give its loop.
         FileManager.default.createFile(atPath: signal + "/go", contents: nil)
-        try await Task.sleep(for: .seconds(2))
+        let exited = await h.waitFor(30) {
+            guard let stat = try? String(contentsOfFile: "/proc/\(shortPid)/stat", encoding: .utf8) else { return true }
+            return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+        }
+        #expect(exited, "short did not exit on its signal file")
         #expect(kill(pid, 0) == 0, "the container died with the agent")
         try h.start()
         let seen = await h.waitFor(30) { h.container("survivor", "short")?.state?.terminated?.exitCode == 5 }
@@ -221,10 +227,15 @@ struct AgentTests {
         }
         #expect(settled, "\(String(describing: h.container("flaky", "c"))) \(h.agentLog)")
         let pid = try #require(h.containerPid("flaky", "c"))
+        let recoveries = h.agentLog.components(separatedBy: "pod recovered after restart").count
         h.kill9()
         try h.start()
         // The new agent adopts the running start and cleans up the two that ended, without
-        // touching the running one.
+        // touching the running one: checked once it says it recovered the pod (a fixed 2 s
+        // alone could end before a loaded machine's agent got there), then 2 s for a wrong
+        // restart to show.
+        let recovered = await h.waitFor(60) { h.agentLog.components(separatedBy: "pod recovered after restart").count > recoveries }
+        #expect(recovered, "\(h.agentLog)")
         try await Task.sleep(for: .seconds(2))
         #expect(kill(pid, 0) == 0, "the running start was killed during recovery")
         #expect(h.containerPid("flaky", "c") == pid)
@@ -262,7 +273,7 @@ struct AgentTests {
         // kubelet's hosts file names the pod by its address.
         let entry = try #require(h.entry("net"))
         let hostsFile = try PodLogs(logRoot: h.logs).file(pod: entry.pod, container: "web", previous: false)
-        _ = await h.waitFor(5) { ((try? String(contentsOfFile: hostsFile, encoding: .utf8)) ?? "").contains(ip) }
+        _ = await h.waitFor(30) { ((try? String(contentsOfFile: hostsFile, encoding: .utf8)) ?? "").contains(ip) }
         let logged = PodLogs.messages((try String(contentsOfFile: hostsFile, encoding: .utf8))[...]).lines
         #expect(logged.contains("\(ip)\tnet-testnode\n"), "\(logged)")
         // Reachable from the node by pod IP, and through the hostPort at the node's bridge address.

@@ -92,7 +92,7 @@ import TestSupport
 
     /// Waits until the recorder has sent `count` Events to the API.
     static func events(_ api: FakePodAPI, atLeast count: Int) async -> [PodEventRecord] {
-        _ = await TestProcess.waitFor(5) { api.events.count >= count }
+        _ = await TestProcess.waitFor(30) { api.events.count >= count }
         return api.events
     }
 

@@ -129,21 +129,27 @@ extension ClusterTests {
 
         // Scaling down and deleting a pod take replicas out of the rotation at once: a client
         // that retries a failed request once never sees a failure meanwhile.
+        // The loop runs from before the scale-down to 10 requests after the deletion (at most
+        // 300 s): a fixed 25 s window with a 3 s head start did not always cover both on a
+        // loaded machine, nor leave room for 20 answers.
+        let progress = TrafficProgress()
         let traffic = Task { () -> (ok: Int, failed: [String]) in
             var ok = 0
             var failed: [String] = []
-            let deadline = Date().addingTimeInterval(25)
+            let deadline = Date().addingTimeInterval(300)
             var index = 0
-            while Date() < deadline, !Task.isCancelled {
+            while Date() < deadline, await !progress.stopped {
                 let url = "http://\(hosts[index % 3].ip):\(nodePort)/index.html"
                 index += 1
                 var answered = await cluster.fromOutside(url) != nil
                 if !answered { answered = await cluster.fromOutside(url) != nil }
                 if answered { ok += 1 } else { failed.append(url) }
+                await progress.count()
             }
             return (ok, failed)
         }
-        try await Task.sleep(for: .seconds(3))
+        let looping = await TestProcess.waitFor(60) { await progress.requests >= 5 }
+        #expect(looping, "the traffic loop never got going")
         try await cluster.kubectlOK(["scale", "deployment", "web", "--replicas=1"])
         let shrunk = await TestProcess.waitFor(60) {
             await cluster.query(["get", "endpoints", "web", "-o", "jsonpath={.subsets[*].addresses[*].ip}"]).split(separator: " ").count == 1
@@ -152,6 +158,9 @@ extension ClusterTests {
         if let remaining = await waitForRunning(cluster, "app=web", 1).first {
             try await cluster.kubectlOK(["delete", "pod", remaining.name, "--wait=false"])
         }
+        let atDeletion = await progress.requests
+        _ = await TestProcess.waitFor(300) { await progress.requests >= max(atDeletion + 10, 25) }
+        await progress.stop()
         let result = await traffic.value
         #expect(result.failed.isEmpty, "\(result.failed.count) of \(result.ok + result.failed.count) requests failed twice: \(result.failed.prefix(5))")
         #expect(result.ok > 20, "only \(result.ok) requests answered")

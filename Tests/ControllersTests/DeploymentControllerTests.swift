@@ -111,7 +111,13 @@ extension RolloutCluster {
                 return condition?["reason"]?.stringValue == "DeploymentPaused" && condition?["status"]?.stringValue == "Unknown"
             }
             try await cluster.patch(.deployments, "web", #"{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"nginx:1.26"}]}}}}"#)
-            try await Task.sleep(for: .milliseconds(700))
+            // Checked once the controller has synced the new template (its observedGeneration,
+            // written by the paused sync as upstream's syncStatusOnly does), not after a fixed
+            // 700 ms that a loaded machine could pass before the sync ran.
+            let generation = try await cluster.get(.deployments, "web").generation ?? 0
+            try await cluster.wait("the new template observed") {
+                try await cluster.get(.deployments, "web").int(at: ["status", "observedGeneration"]) >= generation
+            }
             #expect(try await cluster.replicaSets(of: "web").count == 1, "a paused Deployment made a new ReplicaSet")
 
             try await cluster.patch(.deployments, "web", #"{"spec":{"paused":null}}"#)

@@ -234,7 +234,7 @@ import Testing
 
             // Deleted: recreated with the same address.
             try await cluster.client.delete(.services, namespace: "default", name: "kubernetes")
-            let back = try await eventually(within: 15, { try await cluster.client.get(.services, namespace: "default", name: "kubernetes") }, until: {
+            let back = try await eventually({ try await cluster.client.get(.services, namespace: "default", name: "kubernetes") }, until: {
                 $0 != nil && $0?.uid != service?.uid
             })
             #expect(back?.string(at: ["spec", "clusterIP"]) == "10.43.0.1")

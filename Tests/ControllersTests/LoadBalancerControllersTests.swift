@@ -50,7 +50,7 @@ import Testing
 
     static func waitFor(_ cluster: ControllerTestCluster, _ ref: ResourceRef, _ name: String, _ expected: [String],
                         sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let seen = try await eventually(within: 10, { try await addresses(cluster, ref, name) }, until: { $0 == expected })
+        let seen = try await eventually({ try await addresses(cluster, ref, name) }, until: { $0 == expected })
         #expect(seen == expected, "\(name)", sourceLocation: sourceLocation)
     }
 

@@ -67,8 +67,12 @@ import TestSupport
             let (service, slices) = ProxyLab.service("web", pods: [pod])
             lab.serve([Fixture.ingress("web", rules: [Fixture.rule("web.example", [Fixture.path("/", "Prefix", "web")])])],
                       services: [service], slices: slices)
-            async let slow = lab.curl("web.example", "/slow?ms=1000")
-            try await Task.sleep(for: .milliseconds(300))
+            // The shutdown starts once the pod is answering the slow request (a fixed 300 ms did
+            // not always give curl time to start on a loaded machine); under 3 s of answer remain, well
+            // within the 5 s grace period.
+            async let slow = lab.curl("web.example", "/slow?ms=3000")
+            let inFlight = await TestProcess.waitFor(20) { await ProxyLab.slowInProgress(pod) == 1 }
+            #expect(inFlight, "the slow request reached the pod")
             await lab.server.shutdown(gracePeriod: .seconds(5))
             let finished = await slow
             #expect(finished.code == 200, "\(finished.output)")

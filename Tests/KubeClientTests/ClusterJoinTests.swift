@@ -91,7 +91,8 @@ import Testing
                                        logger: recorder.logger, retry: patient)
         }
         // Let a few attempts fail, then start the server on the port the agent dials.
-        for _ in 0..<200 where recorder.recorded.count < 3 { try await Task.sleep(for: .milliseconds(50)) }
+        // (Up to 30 s: a loaded machine may take that long for three attempts.)
+        for _ in 0..<600 where recorder.recorded.count < 3 { try await Task.sleep(for: .milliseconds(50)) }
         let credential = try await withTestCluster(port: port, directory: serverFiles.path) { _ in try await join.value }
         #expect(credential.nodeName == "node-late")
         let retries = recorder.recorded.filter { $0.contains("cannot join \(server) yet (attempt ") }

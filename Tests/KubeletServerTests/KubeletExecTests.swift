@@ -53,7 +53,16 @@ final class RuntimePodHost: KubeletHost, ContainerStreaming, @unchecked Sendable
                 return (sandbox, try runtime.startContainer(started.spec.containers[0], in: sandbox, output: .fds(stdout: null, stderr: null)))
             }
         }.get()
-        try await Task.sleep(for: .milliseconds(300))
+        // Until httpd answers in the pod's network namespace (a fixed 300 ms hoped it had
+        // started; a loaded machine may take longer). connect() to a local port does not wait.
+        let (sandbox, runtimeRef) = (self.sandbox, runtime)
+        let listening = await TestProcess.waitFor(30) {
+            guard let fd = try? runtimeRef.connect(to: 8080, in: sandbox) else { return false }
+            close(fd)
+            return true
+        }
+        // Recorded, not thrown: the caller's finish() must still remove the pod.
+        if !listening { Issue.record("httpd in the test pod never listened on 8080") }
     }
 
     func pods() -> [Pod] { [pod] }
@@ -279,15 +288,22 @@ struct KubeletExecTests {
             let writer = try await StreamingTestConnection.with(port: server.port) { c -> Int in
                 try await c.send(StreamingTestConnection.webSocketRequest(Self.exec(["yes"], flags: "stdout=1"), protocols: [ChannelProtocol.v5]))
                 _ = try await c.readHead()
+                func written() -> Int {
+                    let yes = host.containerProcesses().first { (ProcFile.read("/proc/\($0)/comm") ?? "").hasPrefix("yes") } ?? 0
+                    let io = ProcFile.read("/proc/\(yes)/io") ?? ""
+                    return io.split(separator: "\n").first { $0.hasPrefix("wchar:") }.flatMap { Int($0.dropFirst(6).trimmingCharacters(in: .whitespaces)) } ?? -1
+                }
+                // Once yes is writing (it may take a while to start on a loaded machine), give
+                // an unbounded buffer time to show before reading the count: a load that
+                // slows yes can only make this pass, never fail, a correct agent.
+                _ = await TestProcess.waitFor(30) { written() > 0 }
                 try await Task.sleep(for: .seconds(2))
-                let yes = host.containerProcesses().first { (ProcFile.read("/proc/\($0)/comm") ?? "").hasPrefix("yes") } ?? 0
-                let io = ProcFile.read("/proc/\(yes)/io") ?? ""
-                return io.split(separator: "\n").first { $0.hasPrefix("wchar:") }.flatMap { Int($0.dropFirst(6).trimmingCharacters(in: .whitespaces)) } ?? -1
+                return written()
             }
             #expect(writer > 0 && writer < 64 << 20, "yes wrote \(writer) bytes to a client that reads nothing")
         }
         // Every session's command is gone with its connection.
-        let left = await TestProcess.waitFor(5) { host.containerProcesses().count == 1 }
+        let left = await TestProcess.waitFor(30) { host.containerProcesses().count == 1 }
         #expect(left, "\(host.containerProcesses())")
         await host.finish()
     }
@@ -409,7 +425,7 @@ struct KubeletSPDYExecTests {
             }
             #expect(huge)
         }
-        let left = await TestProcess.waitFor(5) { host.containerProcesses().count == 1 }
+        let left = await TestProcess.waitFor(30) { host.containerProcesses().count == 1 }
         #expect(left, "\(host.containerProcesses())")
         await host.finish()
     }

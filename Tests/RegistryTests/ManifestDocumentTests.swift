@@ -131,7 +131,13 @@ struct PipeAndSharingTests {
                 group.addTask {
                     try await work.run("layer") {
                         await counter.increment()
-                        try await Task.sleep(for: .milliseconds(200))
+                        // Until all 8 have joined (a fixed 200 ms let a late-scheduled task on a
+                        // loaded machine start the work a second time); bounded, so a broken
+                        // join fails the counts below instead of hanging.
+                        let deadline = ContinuousClock.now + .seconds(30)
+                        while await work.waiters(for: "layer") < 8, ContinuousClock.now < deadline {
+                            try await Task.sleep(for: .milliseconds(10))
+                        }
                     }
                 }
             }

@@ -287,7 +287,7 @@ struct ResumedDownloadTests {
         let relay = try TestProcess.spawn(TestProcess.inNetns(lab.registry.netns, ["/usr/bin/python3", script, ip, "5001", ip, "5000", "600000"]),
                                           log: relayLog)
         defer { TestProcess.stop(relay, signal: SIGKILL) }
-        #expect(await TestProcess.waitFor(10) { ((try? String(contentsOfFile: relayLog, encoding: .utf8)) ?? "").contains("listening") })
+        #expect(await TestProcess.waitFor(30) { ((try? String(contentsOfFile: relayLog, encoding: .utf8)) ?? "").contains("listening") })
 
         let file = lab.root.path + "/relay.yaml"
         try """

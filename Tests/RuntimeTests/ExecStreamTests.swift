@@ -93,7 +93,10 @@ struct ExecStreamTests {
 
     @Test func theCommandSeesTheContainer() async throws {
         let c = try await Running(Self.sleeper)
-        // Its root (a file the container made), environment, working directory, hostname.
+        // Its root (a file the container made, once it has: the setup's 200 ms is no promise on
+        // a loaded machine), environment, working directory, hostname.
+        let made = await TestProcess.waitFor(30) { try await c.run(["test", "-e", "/tmp/made-by-the-container"]).0.code == 0 }
+        #expect(made, "the container never made /tmp/made-by-the-container")
         let view = try await c.run(["sh", "-c", "ls /tmp/made-by-the-container; echo $FOO; pwd; hostname; echo $PATH"])
         #expect(view.0.code == 0, "\(view.err)")
         #expect(view.out == "/tmp/made-by-the-container\nfrom-pod\n/work\nexec-stream\n/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n",
@@ -162,7 +165,7 @@ struct ExecStreamTests {
         exec.process.closeHandle()
         for fd in [exec.stdin, exec.stdout, exec.stderr].compactMap({ $0 }) { close(fd) }
         // Dead: gone, or a zombie of the container's init (sleep reaps nobody, as under runc).
-        let gone = await TestProcess.waitFor(5) {
+        let gone = await TestProcess.waitFor(30) {
             ProcFile.read("/proc/\(children.first ?? 0)/stat").map { $0.contains(") Z ") } ?? true
         }
         #expect(gone, "the command outlived the exec")

@@ -22,8 +22,12 @@ struct ExecTests {
         let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
         defer { close(null) }
         let running = try h.runtime.startContainer(pod.spec.containers[0], in: sandbox, output: .fds(stdout: null, stderr: null))
-        try await Task.sleep(for: .milliseconds(300))
         let spec = pod.spec.containers[0]
+        // Until the container has run its `touch` (a fixed 300 ms was a hope on a loaded machine).
+        let touched = await TestProcess.waitFor(30) {
+            try await h.runtime.exec(["test", "-e", "/tmp/here"], in: running, sandbox: sandbox, spec: spec, timeout: .seconds(5)) == 0
+        }
+        #expect(touched, "the container never created /tmp/here")
         #expect(try await h.runtime.exec(["cat", "/tmp/here"], in: running, sandbox: sandbox, spec: spec, timeout: .seconds(5)) == 0)
         #expect(try await h.runtime.exec(["cat", "/tmp/absent"], in: running, sandbox: sandbox, spec: spec, timeout: .seconds(5)) == 1)
         #expect(try await h.runtime.exec(["sh", "-c", "exit 7"], in: running, sandbox: sandbox, spec: spec, timeout: .seconds(5)) == 7)

@@ -119,6 +119,12 @@ package struct Kubectl: Sendable {
             unlink(base + ".err")
         }
 
+        /// What kubectl has printed so far (Go writes stdout unbuffered): tests wait on it for
+        /// a watch's rows or a follower's lines instead of sleeping and hoping.
+        package var stdoutSoFar: String {
+            (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? ""
+        }
+
         /// Interrupts kubectl and collects what it printed.
         package func stop() async throws -> Output {
             let child = self.child

@@ -85,7 +85,10 @@ struct ProxyLifecycleTests {
         try await first?.sync()
         let fromPod = try lab.loop(from: world.client.netPath, "http://10.96.2.1/", count: 150, intervalMs: 20)
         let fromOutside = try lab.loop(from: world.outside.netPath, "http://192.168.77.1:30201/", count: 150, intervalMs: 20)
-        try await Task.sleep(for: .milliseconds(700))
+        // The restart comes once both clients are looping (a fixed 700 ms hoped python had
+        // started; on a loaded machine it may not have, and the restart would go untested).
+        let looping = await TestProcess.waitFor(30) { lab.loopProgress(fromPod) >= 10 && lab.loopProgress(fromOutside) >= 10 }
+        #expect(looping, "the client loops did not start")
 
         // The agent restarts: the old instance goes without touching the table; while it was
         // down "gone" was deleted. The new one starts from the full lists.

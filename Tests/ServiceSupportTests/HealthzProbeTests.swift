@@ -23,7 +23,7 @@ struct HealthzProbeTests {
             withExtendedLifetime(directory) {}
         }
         var status: Int?
-        for _ in 0..<50 {
+        for _ in 0..<300 { // up to 30 s for httpd to start on a loaded machine
             status = HealthzProbe.status(address: "127.0.0.1", port: port)
             if status != nil { break }
             try await Task.sleep(for: .milliseconds(100))

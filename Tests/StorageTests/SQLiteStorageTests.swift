@@ -18,7 +18,8 @@ func collect(_ count: Int, from watch: StorageWatch) async throws -> [StorageEve
             return events
         }
         group.addTask {
-            try await Task.sleep(for: .seconds(5))
+            // Generous: a loaded machine's disk (a VM test writing) has held writers for half a minute.
+            try await Task.sleep(for: .seconds(30))
             return nil
         }
         let first = try await group.next() ?? nil

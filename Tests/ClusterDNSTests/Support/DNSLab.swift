@@ -107,7 +107,7 @@ final class DNSLab {
         return pid
     }
 
-    func waitUntil(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+    func waitUntil(_ seconds: Double = 30, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if condition() { return true }

@@ -64,7 +64,7 @@ final class ProxyLab: @unchecked Sendable {
         let log = root.path + "/pod-\(address)-\(pods.count).log"
         let pid = try TestProcess.spawn(["/usr/bin/python3", "-u", Self.scripts + "/echo_backend.py", address], log: log)
         var port = 0
-        let ready = await TestProcess.waitFor(10) {
+        let ready = await TestProcess.waitFor(30) {
             guard let text = try? String(contentsOfFile: log, encoding: .utf8),
                   let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }),
                   let value = Int(line.dropFirst(5)) else { return false }

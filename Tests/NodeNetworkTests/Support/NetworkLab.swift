@@ -103,7 +103,7 @@ final class NetworkLab {
     }
 
     /// Retries a command until it succeeds (a server still starting) or `seconds` pass.
-    func eventually(_ command: String, seconds: Double = 10) -> (status: Int32, output: String) {
+    func eventually(_ command: String, seconds: Double = 30) -> (status: Int32, output: String) {
         let deadline = Date().addingTimeInterval(seconds)
         var result = Self.run(command)
         while result.status != 0 && Date() < deadline {

@@ -185,6 +185,11 @@ final class ProxyLab: @unchecked Sendable {
         return output
     }
 
+    /// Requests a loop has made so far (its `.progress` file, rewritten after each one).
+    func loopProgress(_ file: String) -> Int {
+        Int(((try? String(contentsOfFile: file + ".progress", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    }
+
     /// Waits for a loop's result file.
     func loopResult(_ file: String, seconds: Double = 60) -> String? {
         let deadline = Date().addingTimeInterval(seconds)
@@ -213,7 +218,7 @@ final class ProxyLab: @unchecked Sendable {
         }
     }
 
-    func eventually(_ command: String, seconds: Double = 10) -> (status: Int32, output: String) {
+    func eventually(_ command: String, seconds: Double = 30) -> (status: Int32, output: String) {
         let deadline = Date().addingTimeInterval(seconds)
         var result = Self.run(command)
         while result.status != 0 && Date() < deadline {
@@ -277,7 +282,7 @@ final class ProxyLab: @unchecked Sendable {
         """
 
     private static let loopClientScript = """
-        import socket, sys, time
+        import os, socket, sys, time
         host_port = sys.argv[1].split("//")[1].rstrip("/")
         host, port = host_port.split(":") if ":" in host_port else (host_port, "80")
         count, interval, output = int(sys.argv[2]), int(sys.argv[3]) / 1000.0, sys.argv[4]
@@ -302,10 +307,12 @@ final class ProxyLab: @unchecked Sendable {
             except OSError as error:
                 failed += 1
                 errors.append("%d: %s" % (i, error))
+            with open(output + ".progress.tmp", "w") as f:
+                f.write("%d\\n" % (i + 1))
+            os.rename(output + ".progress.tmp", output + ".progress")
             time.sleep(interval)
         with open(output + ".tmp", "w") as f:
             f.write("ok %d failed %d %s\\n" % (ok, failed, "; ".join(errors[:5])))
-        import os
         os.rename(output + ".tmp", output)
         """
 
