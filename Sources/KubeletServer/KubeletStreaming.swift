@@ -105,31 +105,13 @@ struct KubeletStreaming: Sendable {
         case .failure(let refusal): return .refuse(refusal)
         }
         let target: any ExecTarget
-        switch await streaming.execTarget(namespace: namespace, pod: pod, uid: uid, container: container) {
-        case .found(let found): target = found
-        case .podNotFound: return .refuse(UpgradeRefusal(status: 404, text: "pod does not exist"))
-        case .notRunning: return .refuse(UpgradeRefusal(status: 500, text: "container not found (\"\(container)\")"))
+        switch Self.found(await streaming.execTarget(namespace: namespace, pod: pod, uid: uid, container: container), container: container) {
+        case .success(let found): target = found
+        case .failure(let refusal): return .refuse(refusal)
         }
         let session = ExecSession(command: command, logger: logger)
         let start: @Sendable (ExecStdio) throws -> ExecProcess = { stdio in try target.start(command, stdio: stdio) }
-        switch request.upgradeProtocol {
-        case "websocket":
-            switch WebSocketHandshake.negotiate(request, supported: ChannelProtocol.remoteCommand, allowUnnamed: true) {
-            case .failure(let refusal):
-                return .refuse(refusal)
-            case .success(let (headers, protocolName)):
-                return .accept(headers: headers) { connection in
-                    let channels = ChannelConnection(socket: WebSocketConnection(connection), protocolName: protocolName)
-                    let streams = WebSocketRemoteCommand(connection: channels, options: options)
-                    try await streams.start()
-                    await session.run(streams, start: start)
-                }
-            }
-        default:
-            return SPDYRemoteCommand.upgrade(request, options: options) { streams in
-                await session.run(streams, start: start)
-            }
-        }
+        return Self.upgrade(request, options: options) { streams in await session.run(streams, start: start) }
     }
 
     private func attach(_ request: UpgradeRequest, query: [(name: String, value: String)], streaming: any ContainerStreaming,
@@ -140,10 +122,9 @@ struct KubeletStreaming: Sendable {
         case .failure(let refusal): return .refuse(refusal)
         }
         let target: any AttachTarget
-        switch await streaming.attachTarget(namespace: namespace, pod: pod, uid: uid, container: container) {
-        case .found(let found): target = found
-        case .podNotFound: return .refuse(UpgradeRefusal(status: 404, text: "pod does not exist"))
-        case .notRunning: return .refuse(UpgradeRefusal(status: 500, text: "container not found (\"\(container)\")"))
+        switch Self.found(await streaming.attachTarget(namespace: namespace, pod: pod, uid: uid, container: container), container: container) {
+        case .success(let found): target = found
+        case .failure(let refusal): return .refuse(refusal)
         }
         // kubelet's GetAttach: the terminal is the container spec's, whatever the client asked
         // (kubectl has already matched it, or warned "Unable to use a TTY"). A terminal has no
@@ -156,6 +137,23 @@ struct KubeletStreaming: Sendable {
                                            stderr: asked.stderr, tty: target.tty)
         let session = AttachSession(container: container, containerStdin: target.stdin, logger: logger)
         let connect: @Sendable () throws -> Int32 = { try target.connect() }
+        return Self.upgrade(request, options: options) { streams in await session.run(streams, connect: connect) }
+    }
+
+    /// kubelet's answers for a lookup that found nothing: 404 `pod does not exist`, 500
+    /// `container not found ("c")`.
+    static func found<Target>(_ lookup: StreamingLookupResult<Target>, container: String) -> Result<Target, UpgradeRefusal> {
+        switch lookup {
+        case .found(let found): return .success(found)
+        case .podNotFound: return .failure(UpgradeRefusal(status: 404, text: "pod does not exist"))
+        case .notRunning: return .failure(UpgradeRefusal(status: 500, text: "container not found (\"\(container)\")"))
+        }
+    }
+
+    /// The remote-command upgrade exec and attach share: WebSocket (v4/v5 channels) or SPDY/3.1,
+    /// then `run` with the streams.
+    static func upgrade(_ request: UpgradeRequest, options: RemoteCommandOptions,
+                        run: @escaping @Sendable (any RemoteCommandStreams) async -> Void) -> UpgradeDecision {
         switch request.upgradeProtocol {
         case "websocket":
             switch WebSocketHandshake.negotiate(request, supported: ChannelProtocol.remoteCommand, allowUnnamed: true) {
@@ -166,13 +164,11 @@ struct KubeletStreaming: Sendable {
                     let channels = ChannelConnection(socket: WebSocketConnection(connection), protocolName: protocolName)
                     let streams = WebSocketRemoteCommand(connection: channels, options: options)
                     try await streams.start()
-                    await session.run(streams, connect: connect)
+                    await run(streams)
                 }
             }
         default:
-            return SPDYRemoteCommand.upgrade(request, options: options) { streams in
-                await session.run(streams, connect: connect)
-            }
+            return SPDYRemoteCommand.upgrade(request, options: options) { streams in await run(streams) }
         }
     }
 
