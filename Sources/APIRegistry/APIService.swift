@@ -89,8 +89,10 @@ public struct APIService: Sendable {
         return store
     }
 
-    package func context(dryRun: Bool = false, fieldValidation: FieldValidation = .warn) -> StrategyContext {
-        StrategyContext(now: Time.now(), dryRun: dryRun, fieldValidation: fieldValidation, services: services)
+    package func context(dryRun: Bool = false, fieldValidation: FieldValidation = .warn, fieldManager: String = "swiftlet") -> StrategyContext {
+        var context = StrategyContext(now: Time.now(), dryRun: dryRun, fieldValidation: fieldValidation, services: services)
+        context.fieldManager = fieldManager
+        return context
     }
 
     // MARK: - Bootstrap

@@ -4,10 +4,12 @@ import KubeAPI
 import Storage
 
 /// How a PATCH body is to be applied.
-package enum PatchType: Sendable {
+package enum PatchType: Sendable, Equatable {
     case merge
     case json
     case strategicMerge
+    /// Server-side apply (`application/apply-patch+yaml`), `force` taking conflicting fields.
+    case apply(force: Bool)
 }
 
 extension ResourceStore {
@@ -55,6 +57,7 @@ extension ResourceStore {
     /// Applies a PATCH to the current object and stores the result like an update.
     package func patch(namespace: String?, name: String, patch: JSONValue, type: PatchType, subresource: String?,
                context: StrategyContext) async throws(APIError) -> (KubeObject, [String]) {
+        var context = context
         while true {
             let old = try await get(namespace: namespace, name: name)
             let patched: JSONValue
@@ -62,6 +65,10 @@ extension ResourceStore {
             case .merge: patched = JSONPatches.mergePatch(old.json, with: patch)
             case .json: patched = try JSONPatches.jsonPatch(old.json, operations: patch)
             case .strategicMerge: patched = try StrategicMergePatch.apply(patch, to: old.json, kind: resource.kind)
+            case .apply(let force):
+                patched = try applied(patch, to: old, namespace: namespace, name: name, subresource: subresource, force: force,
+                                      context: context).json
+                context.managedFieldsApplied = true
             }
             guard case .object(let fields) = patched else {
                 throw APIError.badRequest("the patch turned the \(resource.singularName) into \(patched.typeName)")
@@ -102,6 +109,10 @@ extension ResourceStore {
             object = old
             object.fields["status"] = input.fields["status"]
             warnings += try await strategy.prepareForStatusUpdate(&object, old: old, context: context)
+            // A status write cannot set managedFields; an apply to the status has computed them.
+            let requested = context.managedFieldsApplied ? input.metadata["managedFields"] : old.metadata["managedFields"]
+            object.metadata["managedFields"] = managedFields(of: object, requested: requested, replacing: old,
+                                                             subresource: "status", context: context)
         } else {
             object = input
             object.fields["apiVersion"] = .string(resource.groupVersion)
@@ -115,6 +126,7 @@ extension ResourceStore {
             object.creationTimestamp = old.creationTimestamp
             object.deletionTimestamp = old.deletionTimestamp
             object.deletionGracePeriodSeconds = old.deletionGracePeriodSeconds
+            let requestedManagedFields = object.metadata["managedFields"]
             object.metadata["managedFields"] = nil
             object.metadata["selfLink"] = nil
             object.generation = old.generation
@@ -122,6 +134,8 @@ extension ResourceStore {
             if resource.tracksGeneration, object.fields["spec"] != old.fields["spec"] {
                 object.generation = (old.generation ?? 0) + 1
             }
+            object.metadata["managedFields"] = managedFields(of: object, requested: requestedManagedFields, replacing: old,
+                                                             subresource: nil, context: context)
         }
         let prepared = object
         // From here every way out tells the strategy (which prepared a main-resource update)

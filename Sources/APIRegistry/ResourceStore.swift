@@ -234,10 +234,13 @@ package struct ResourceStore: Sendable {
             prepared.creationTimestamp = context.now.description
             prepared.deletionTimestamp = nil
             prepared.deletionGracePeriodSeconds = nil
+            let requestedManagedFields = prepared.metadata["managedFields"]
             prepared.metadata["managedFields"] = nil
             prepared.metadata["selfLink"] = nil
             prepared.generation = resource.tracksGeneration ? 1 : nil
             let warnings = schemaWarnings + (try await strategy.prepareForCreate(&prepared, context: context))
+            prepared.metadata["managedFields"] = managedFields(of: prepared, requested: requestedManagedFields, replacing: nil,
+                                                               subresource: nil, context: context)
             // From here every way out tells the strategy whether the object was stored.
             do {
                 try validateMetadata(prepared)

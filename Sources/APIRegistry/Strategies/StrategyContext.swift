@@ -9,6 +9,13 @@ package struct StrategyContext: Sendable {
     /// `fieldValidation`: Strict (kubectl), Warn (the default) or Ignore.
     let fieldValidation: FieldValidation
     let services: ServiceAllocator
+    /// Who writes, for `metadata.managedFields`: the request's `fieldManager`, else its user
+    /// agent's product (`kubectl`); the control plane's own writes are `swiftlet`'s, as k3s'
+    /// are `k3s`'s.
+    package var fieldManager: String = "swiftlet"
+    /// Set by server-side apply, whose result already carries its `managedFields`: the write
+    /// keeps them instead of recording an update.
+    package var managedFieldsApplied = false
 }
 
 /// `fieldValidation` of create, update and patch requests.

@@ -107,6 +107,7 @@ struct ResourceRequest {
                 ]), status: .created)
             }
             guard name == nil, info.subresource == nil else { throw APIError.methodNotAllowed() }
+            try validateWriteOptions(kind: "CreateOptions")
             let object = KubeObject(fields: try await objectBody(kindFor: resource))
             try await NodeAuthorizer.admitCreate(user, attributes, object: object, service: service)
             let (created, warnings) = try await service.create(object, resource: resource, namespace: namespace, context: try context())
@@ -114,6 +115,7 @@ struct ResourceRequest {
 
         case .put:
             guard let name else { throw APIError.methodNotAllowed() }
+            try validateWriteOptions(kind: "UpdateOptions")
             let body = KubeObject(fields: try await objectBody(kindFor: resource))
             if info.subresource == "scale" {
                 let scale = try await service.updateScale(resource: resource, namespace: namespace, name: name, scale: body, context: try context())
@@ -126,7 +128,23 @@ struct ResourceRequest {
         case .patch:
             guard let name else { throw APIError.methodNotAllowed() }
             let type = try patchType()
+            try validateWriteOptions(kind: "PatchOptions", patch: type)
             let patch = try await MediaTypes.decode(try await handler.body(of: request), contentType: request.headers[.contentType])
+            if case .apply(let force) = type {
+                guard info.subresource != "scale" else {
+                    throw APIError.unsupportedMediaType(MediaTypes.applyPatch, accepted: [MediaTypes.jsonPatch, MediaTypes.mergePatch, MediaTypes.strategicMergePatch])
+                }
+                if try await store.find(namespace: namespace, name: name) == nil {
+                    // An apply that creates is authorized and admitted as the create it is.
+                    var creating = attributes
+                    creating.verb = "create"
+                    try await NodeAuthorizer.authorize(user, creating, service: service)
+                    try await NodeAuthorizer.admitCreate(user, creating, object: KubeObject(fields: patch.objectValue ?? [:]), service: service)
+                }
+                let (object, warnings, created) = try await service.apply(patch, resource: resource, namespace: namespace, name: name,
+                                                                          subresource: info.subresource, force: force, context: try context())
+                return try render(object, resource: resource, representation: representation, status: created ? .created : .ok, warnings: warnings)
+            }
             if info.subresource == "scale" {
                 let current = service.scale(of: try await store.get(namespace: namespace, name: name))
                 let patched = try apply(patch, type: type, to: current.json)
@@ -204,7 +222,42 @@ struct ResourceRequest {
             }
             validation = parsed
         }
-        return service.context(dryRun: dry, fieldValidation: validation)
+        return service.context(dryRun: dry, fieldValidation: validation,
+                               fieldManager: FieldManager.manager(fieldManager: query["fieldManager"], userAgent: request.headers[.userAgent]))
+    }
+
+    /// `ValidateCreateOptions`/`ValidateUpdateOptions`/`ValidatePatchOptions`: apply needs a
+    /// `fieldManager`, only apply takes `force`, a manager is at most 128 printable bytes.
+    private func validateWriteOptions(kind: String, patch: PatchType? = nil) throws(APIError) {
+        var errors: [ValidationError] = []
+        let manager = query["fieldManager"] ?? ""
+        if let patch {
+            if case .apply = patch {
+                if manager.isEmpty { errors.append(ValidationError(type: .required, field: "fieldManager", detail: "is required for apply patch")) }
+            } else if query["force"] != nil {
+                errors.append(ValidationError(type: .forbidden, field: "force", detail: "may not be specified for non-apply patch"))
+            }
+        }
+        if manager.utf8.count > 128 {
+            errors.append(ValidationError(type: .tooLong, field: "fieldManager", badValue: .string("<value omitted>"), detail: "may not be more than 128 bytes"))
+        }
+        for (position, scalar) in manager.unicodeScalars.enumerated() where !Self.isPrintable(scalar) {
+            let code = String(scalar.value, radix: 16, uppercase: true)
+            errors.append(ValidationError(type: .invalid, field: "fieldManager", badValue: .string(manager),
+                                          detail: "invalid character U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code) (at position \(position))"))
+        }
+        if !errors.isEmpty {
+            throw APIError.invalid(kind: kind, group: "meta.k8s.io", name: "", errors: errors)
+        }
+    }
+
+    /// Go's `unicode.IsPrint`, near enough: no control or format characters, spaces but U+0020.
+    private static func isPrintable(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator: return false
+        case .spaceSeparator: return scalar == " "
+        default: return true
+        }
     }
 
     /// A create/update body: a JSON or YAML object.
@@ -234,8 +287,12 @@ struct ResourceRequest {
         case MediaTypes.mergePatch: return .merge
         case MediaTypes.jsonPatch: return .json
         case MediaTypes.strategicMergePatch: return .strategicMerge
+        case MediaTypes.applyPatch:
+            guard let text = query["force"] else { return .apply(force: false) }
+            guard let force = Bool(text) else { throw APIError.badRequest("invalid force value \(ObjectValidation.quote(text)): want true or false") }
+            return .apply(force: force)
         case let other:
-            throw APIError.unsupportedMediaType(other, accepted: [MediaTypes.jsonPatch, MediaTypes.mergePatch, MediaTypes.strategicMergePatch])
+            throw APIError.unsupportedMediaType(other, accepted: [MediaTypes.jsonPatch, MediaTypes.mergePatch, MediaTypes.strategicMergePatch, MediaTypes.applyPatch])
         }
     }
 
@@ -244,6 +301,7 @@ struct ResourceRequest {
         case .merge: return JSONPatches.mergePatch(target, with: patch)
         case .json: return try JSONPatches.jsonPatch(target, operations: patch)
         case .strategicMerge: return try StrategicMergePatch.apply(patch, to: target, kind: "Scale")
+        case .apply: throw APIError.unsupportedMediaType(MediaTypes.applyPatch, accepted: [MediaTypes.jsonPatch, MediaTypes.mergePatch, MediaTypes.strategicMergePatch])
         }
     }
 

@@ -1,0 +1,68 @@
+import APIMachinery
+import KubeAPI
+
+extension APIService {
+    /// Server-side apply (`PATCH` with `application/apply-patch+yaml`): `config` applied by
+    /// `context.fieldManager` to the object, or creating it when it does not exist (as
+    /// kube-apiserver's patch handler does for apply). Returns the object, warnings, and
+    /// whether it was created.
+    package func apply(_ config: JSONValue, resource: APIResource, namespace: String?, name: String, subresource: String?,
+                       force: Bool, context: StrategyContext) async throws(APIError) -> (KubeObject, [String], created: Bool) {
+        let store = try store(resource)
+        let checked = try Self.checkApplyConfiguration(config, resource: resource, namespace: namespace, name: name)
+        if subresource == nil, try await store.find(namespace: namespace, name: name) == nil {
+            var object = try store.applied(checked, to: nil, namespace: namespace, name: name, subresource: nil, force: force,
+                                           context: context)
+            // The object is the one the URL names, as the patcher's new object is.
+            if object.name == nil { object.name = name }
+            guard object.name == name else {
+                throw APIError.badRequest("the name of the object (\(object.name ?? "")) does not match the name on the URL (\(name))")
+            }
+            var creating = context
+            creating.managedFieldsApplied = true
+            do {
+                let (created, warnings) = try await create(object, resource: resource, namespace: namespace, context: creating)
+                return (created, warnings, true)
+            } catch where error.code == 409 && error.reason == "AlreadyExists" {
+                // Created meanwhile: apply to it.
+            }
+        }
+        let (updated, warnings) = try await store.patch(namespace: namespace, name: name, patch: checked, type: .apply(force: force),
+                                                        subresource: subresource, context: context)
+        return (updated, warnings, false)
+    }
+
+    /// The checks of an apply configuration before it is merged: its type must be the
+    /// resource's (`versionCheckManager`: "invalid object type"), it may not set managedFields,
+    /// and every field must be one of the type's (the typed conversion upstream: "field not
+    /// declared in schema", whatever the fieldValidation).
+    static func checkApplyConfiguration(_ config: JSONValue, resource: APIResource, namespace: String?,
+                                        name: String) throws(APIError) -> JSONValue {
+        guard case .object = config else {
+            throw APIError.badRequest("the apply patch must be a \(resource.kind) object, not \(config.typeName)")
+        }
+        let apiVersion = config["apiVersion"]?.stringValue ?? ""
+        let kind = config["kind"]?.stringValue ?? ""
+        if apiVersion != resource.groupVersion || kind != resource.kind {
+            // GroupVersionKind.String(): "apps/v1, Kind=Deployment", "/v1, Kind=Pod".
+            let groupVersion = apiVersion.contains("/") ? apiVersion : "/" + apiVersion
+            throw APIError.badRequest("invalid object type: \(groupVersion), Kind=\(kind)")
+        }
+        if let managed = config["metadata"]?["managedFields"], managed != .null {
+            throw APIError.badRequest("metadata.managedFields must be nil")
+        }
+        let prefix = "failed to create typed patch object (\(namespace ?? "")/\(name); \(resource.groupVersion), Kind=\(resource.kind)): "
+        let outcome: SchemaValidator.Outcome?
+        do {
+            outcome = try SchemaValidator.check(config, kind: TypeSchema.messageName(group: resource.group, kind: resource.kind))
+        } catch {
+            throw APIError.badRequest(prefix + error.description)
+        }
+        guard let outcome else { return config }
+        if let unknown = outcome.unknownFields.first {
+            // SchemaValidator names list elements by index (`spec.containers[0].foo`).
+            throw APIError.badRequest(prefix + ".\(unknown): field not declared in schema")
+        }
+        return outcome.value
+    }
+}
