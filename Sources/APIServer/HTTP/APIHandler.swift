@@ -101,7 +101,7 @@ struct APIHandler: HTTPResponder {
     // MARK: - Responses
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, warnings: [String] = []) -> Response {
-        var bytes = JSONSerializer.serialize(value)
+        var bytes = JSONSerializer.serializeInTypeOrder(value)
         bytes.append(UInt8(ascii: "\n"))
         var headers: HTTPFields = [.contentType: MediaTypes.json]
         if !warnings.isEmpty, let name = HTTPFields.warningName {

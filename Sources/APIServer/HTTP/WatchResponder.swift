@@ -70,8 +70,12 @@ struct WatchResponder {
         } else {
             object = .null
         }
-        var bytes = JSONSerializer.serialize(.object(["type": .string(event.type), "object": object]))
-        bytes.append(UInt8(ascii: "\n"))
+        // metav1.WatchEvent: type, then the object in its type's order.
+        var bytes = Array(#"{"type":"#.utf8)
+        JSONSerializer.write(.string(event.type), to: &bytes)
+        bytes.append(contentsOf: #","object":"#.utf8)
+        bytes.append(contentsOf: JSONSerializer.serializeInTypeOrder(object))
+        bytes.append(contentsOf: "}\n".utf8)
         return bytes
     }
 }
