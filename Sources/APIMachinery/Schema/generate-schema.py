@@ -47,7 +47,36 @@ def read(repo, path, rev="HEAD"):
         return subprocess.run(["git", "-C", repo, "show", rev + ":" + path], check=True, capture_output=True, text=True).stdout
     return open(os.path.join(repo, path)).read()
 
+def list_go(repo, directory, rev="HEAD"):
+    """The Go sources of a package directory (not tests, not generated code)."""
+    if os.path.isdir(os.path.join(repo, ".git")) or not os.path.isdir(os.path.join(repo, directory)):
+        names = subprocess.run(["git", "-C", repo, "ls-tree", "--name-only", rev + ":" + directory], check=True,
+                               capture_output=True, text=True).stdout.split()
+    else:
+        names = os.listdir(os.path.join(repo, directory))
+    return [directory + "/" + name for name in sorted(names)
+            if name.endswith(".go") and not name.endswith("_test.go") and not name.startswith(("generated.", "zz_generated"))]
+
+def omitempty_fields(repo, directory, rev, prefix):
+    """(struct, JSON name) of the Go fields whose json tag has omitempty: openapi-gen counts
+    them optional even without the +optional marker (kube-openapi's hasOptionalTag)."""
+    found = set()
+    for path in list_go(repo, directory, rev):
+        current = None
+        for line in read(repo, path, rev).splitlines():
+            start = re.match(r"^type (\w+) struct \{", line)
+            if start:
+                current = prefix + start.group(1)
+            elif line.startswith("}"):
+                current = None
+            elif current:
+                tag = re.search(r'json:"([^"]*)"', line)
+                if tag and ",omitempty" in tag.group(1):
+                    found.add((current, tag.group(1).split(",")[0]))
+    return found
+
 messages = {}
+omitempty = set()
 # For --definitions: message → (proto package, doc comment lines), and its fields in declared
 # order as (JSON name, type, repeated, map, doc comment lines).
 documents, declared = {}, {}
@@ -56,6 +85,8 @@ for repo, path, *rev in FILES:
     current = None
     prefix = PREFIXES.get(path, "")
     text = read(repo, path, *rev)
+    if DEFINITIONS:
+        omitempty |= omitempty_fields(repo, os.path.dirname(path), (rev or ["HEAD"])[0], prefix)
     package = re.search(r"^package ([\w.]+);", text, re.M).group(1)
     local = set(re.findall(r"^message (\w+) \{", text, re.M)) if prefix else set()
     comment = []
@@ -178,9 +209,10 @@ def definitions():
                 item["repeated"] = True
             if isinstance(kind, tuple):
                 item["map"] = True
-            # openapi-gen: a field is required unless marked optional (or its json tag has
-            # omitempty, which generated.proto does not carry).
-            optional = ("optional" in found or "k8s:optional" in found) and "required" not in found and "k8s:required" not in found
+            # openapi-gen (1.32): a field is required unless marked optional or its json tag has
+            # omitempty. Later revisions mark some omitempty fields `+required` (Deployment.spec)
+            # without a 1.32 server requiring them: the omitempty rule wins.
+            optional = "optional" in found or "k8s:optional" in found or (name, field) in omitempty
             if not optional:
                 item["required"] = True
             for key, alias in (("listType", "k8s:listType"), ("patchMergeKey", None), ("patchStrategy", None), ("mapType", None)):

@@ -22,8 +22,6 @@ final class OpenAPI: Sendable {
         let bytes: [UInt8]
         /// SHA-512 of `bytes`, upper-case hex (kube-openapi's computeETag).
         let hash: String
-        /// How long building took, for the benchmarks.
-        let buildSeconds: Double
     }
 
     private struct Documents {
@@ -94,10 +92,8 @@ final class OpenAPI: Sendable {
     }
 
     private static func build(_ make: () -> [UInt8]) -> Built {
-        let start = DispatchTime.now().uptimeNanoseconds
         let bytes = make()
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return Built(bytes: bytes, hash: hash(bytes), buildSeconds: seconds)
+        return Built(bytes: bytes, hash: hash(bytes))
     }
 
     /// SHA-512 in upper-case hex, as kube-openapi's computeETag prints it (`%X`).

@@ -26,7 +26,7 @@ enum OpenAPIProtobuf {
                     guard let item = paths[path] else { continue }
                     out.message(2) { named in
                         named.string(1, path)
-                        named.message(2) { pathItem($0, item) }
+                        named.message(2) { pathItem(&$0, item) }
                     }
                 }
             }

@@ -54,7 +54,7 @@ enum OpenAPIV3 {
             if let schema = schemas.reference(message) {
                 var types = operation.produces
                 if operation.action == "list" { types += ["application/json;stream=watch"] }
-                response["content"] = .object(Dictionary(uniqueKeysWithValues: types.map { ($0, JSONValue.object(["schema": schema])) }))
+                response["content"] = .object(Dictionary(types.map { ($0, JSONValue.object(["schema": schema])) }) { first, _ in first })
             }
             responses[code] = .object(response)
         }
@@ -72,7 +72,7 @@ enum OpenAPIV3 {
         if let body = operation.body {
             let schema = schemas.reference(body) ?? OpenAPISchemas.typed("object")
             object["requestBody"] = .object([
-                "content": .object(Dictionary(uniqueKeysWithValues: operation.consumes.map { ($0, JSONValue.object(["schema": schema])) })),
+                "content": .object(Dictionary(operation.consumes.map { ($0, JSONValue.object(["schema": schema])) }) { first, _ in first }),
                 "required": .bool(operation.action != "delete" && operation.action != "deletecollection"),
             ])
         }
