@@ -36,6 +36,7 @@ extension TypeSchema {
         ContainerStateWaiting 1:reason:s 2:message:s
         ContainerStatus 1:name:s 2:state:ContainerState 3:lastState:ContainerState 4:ready:b 5:restartCount:i 6:image:s 7:imageID:s 8:containerID:s 9:started:b 10:allocatedResources:m<s,Quantity> 11:resources:ResourceRequirements 12:volumeMounts:VolumeMountStatus:r 13:user:ContainerUser 14:allocatedResourcesStatus:ResourceStatus:r 15:stopSignal:s
         ContainerUser 1:linux:LinuxContainerUser
+        ControllerRevision 1:metadata:ObjectMeta 2:data:RawExtension 3:revision:i
         CronJob 1:metadata:ObjectMeta 2:spec:CronJobSpec 3:status:CronJobStatus
         CronJobSpec 1:schedule:s 2:startingDeadlineSeconds:i 3:concurrencyPolicy:s 4:suspend:b 5:jobTemplate:JobTemplateSpec 6:successfulJobsHistoryLimit:i 7:failedJobsHistoryLimit:i 8:timeZone:s
         CronJobStatus 1:active:ObjectReference:r 4:lastScheduleTime:Time 5:lastSuccessfulTime:Time
@@ -70,6 +71,7 @@ extension TypeSchema {
         EventSource 1:component:s 2:host:s
         EvictionResponder 1:name:s 2:priority:i
         ExecAction 1:command:s:r
+        ExtraValue 1:items:s:r
         FCVolumeSource 1:targetWWNs:s:r 2:lun:i 3:fsType:s 4:readOnly:b 5:wwids:s:r
         FileKeySelector 1:volumeName:s 2:path:s 3:key:s 4:optional:b
         FlexVolumeSource 1:driver:s 2:fsType:s 3:secretRef:LocalObjectReference 4:readOnly:b 5:options:m<s,s>
@@ -240,11 +242,15 @@ extension TypeSchema {
         TokenRequest 1:metadata:ObjectMeta 2:spec:TokenRequestSpec 3:status:TokenRequestStatus
         TokenRequestSpec 1:audiences:s:r 3:boundObjectRef:BoundObjectReference 4:expirationSeconds:i
         TokenRequestStatus 1:token:s 2:expirationTimestamp:Time
+        TokenReview 1:metadata:ObjectMeta 2:spec:TokenReviewSpec 3:status:TokenReviewStatus
+        TokenReviewSpec 1:token:s 2:audiences:s:r
+        TokenReviewStatus 1:authenticated:b 2:user:UserInfo 3:error:s 4:audiences:s:r
         Toleration 1:key:s 2:operator:s 3:value:s 4:effect:s 5:tolerationSeconds:i
         TopologySpreadConstraint 1:maxSkew:i 2:topologyKey:s 3:whenUnsatisfiable:s 4:labelSelector:LabelSelector 5:minDomains:i 6:nodeAffinityPolicy:s 7:nodeTaintsPolicy:s 8:matchLabelKeys:s:r
         TypedLocalObjectReference 1:apiGroup:s 2:kind:s 3:name:s
         TypedObjectReference 1:apiGroup:s 2:kind:s 3:name:s 4:namespace:s
         UncountedTerminatedPods 1:succeeded:s:r 2:failed:s:r
+        UserInfo 1:username:s 2:uid:s 3:groups:s:r 4:extra:m<s,ExtraValue>
         Volume 1:name:s 2:volumeSource:VolumeSource
         VolumeDevice 1:name:s 2:devicePath:s
         VolumeHealthCondition 1:status:s 2:reason:s 3:message:s
@@ -258,6 +264,12 @@ extension TypeSchema {
         VsphereVirtualDiskVolumeSource 1:volumePath:s 2:fsType:s 3:storagePolicyName:s 4:storagePolicyID:s
         WeightedPodAffinityTerm 1:weight:i 2:podAffinityTerm:PodAffinityTerm
         WindowsSecurityContextOptions 1:gmsaCredentialSpecName:s 2:gmsaCredentialSpec:s 3:runAsUserName:s 4:hostProcess:b
+        discovery.v1.Endpoint 1:addresses:s:r 2:conditions:discovery.v1.EndpointConditions 3:hostname:s 4:targetRef:ObjectReference 5:deprecatedTopology:m<s,s> 6:nodeName:s 7:zone:s 8:hints:discovery.v1.EndpointHints
+        discovery.v1.EndpointConditions 1:ready:b 2:serving:b 3:terminating:b
+        discovery.v1.EndpointHints 1:forZones:discovery.v1.ForZone:r
+        discovery.v1.EndpointPort 1:name:s 2:protocol:s 3:port:i 4:appProtocol:s
+        discovery.v1.EndpointSlice 1:metadata:ObjectMeta 2:endpoints:discovery.v1.Endpoint:r 3:ports:discovery.v1.EndpointPort:r 4:addressType:s
+        discovery.v1.ForZone 1:name:s
         events.v1.Event 1:metadata:ObjectMeta 2:eventTime:MicroTime 3:series:events.v1.EventSeries 4:reportingController:s 5:reportingInstance:s 6:action:s 7:reason:s 8:regarding:ObjectReference 9:related:ObjectReference 10:note:s 11:type:s 12:deprecatedSource:EventSource 13:deprecatedFirstTimestamp:Time 14:deprecatedLastTimestamp:Time 15:deprecatedCount:i
         events.v1.EventSeries 1:count:i 2:lastObservedTime:MicroTime
         """

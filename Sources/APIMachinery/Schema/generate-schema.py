@@ -1,19 +1,26 @@
 #!/usr/bin/env python3
 """Writes TypeSchema+Tables.swift: the field numbers, JSON names and types of the
 Kubernetes messages the API server decodes (protobuf bodies) and validates (unknown fields, types), read from Kubernetes' generated.proto
-files (the wire schema; no code is taken from them).
+files (the wire schema; no code is taken from them). With --definitions, writes
+TypeSchema+Definitions.swift instead: the facts openapi-gen reads from the Go types, which
+generated.proto carries as comments: per message its proto package, doc comment and fields in
+declared order (Go struct order), per field its doc comment and the markers `+optional`,
+`+listType`, `+listMapKey`, `+patchMergeKey`, `+patchStrategy`, `+mapType`, `+structType`,
+`+default` (for the OpenAPI documents and, later, structured merge).
 
 Usage: generate-schema.py API_REPO APIMACHINERY_REPO > TypeSchema+Tables.swift
+       generate-schema.py --definitions API_REPO APIMACHINERY_REPO > TypeSchema+Definitions.swift
 where the repositories are checkouts (or bare clones: files are read with `git show`) of
 k8s.io/api and k8s.io/apimachinery at the Kubernetes version served.
 """
-import os, re, subprocess, sys
+import json, os, re, subprocess, sys
 
-API, MACHINERY = sys.argv[1], sys.argv[2]
+DEFINITIONS = "--definitions" in sys.argv[1:]
+API, MACHINERY = [argument for argument in sys.argv[1:] if argument != "--definitions"][:2]
 FILES = [
     (API, "core/v1/generated.proto"), (API, "apps/v1/generated.proto"), (API, "batch/v1/generated.proto", "v0.32.9"),
     (API, "coordination/v1/generated.proto"), (API, "authentication/v1/generated.proto", "v0.32.9"), (API, "autoscaling/v1/generated.proto"),
-    (API, "networking/v1/generated.proto"), (API, "events/v1/generated.proto"),
+    (API, "networking/v1/generated.proto"), (API, "events/v1/generated.proto"), (API, "discovery/v1/generated.proto", "v0.32.9"),
     (MACHINERY, "pkg/apis/meta/v1/generated.proto"), (MACHINERY, "pkg/runtime/generated.proto"),
     (MACHINERY, "pkg/util/intstr/generated.proto"), (MACHINERY, "pkg/api/resource/generated.proto"),
 ]
@@ -21,12 +28,14 @@ FILES = [
 # scheduling.k8s.io messages (JobSchedulingConfiguration) that a 1.32 server does not serve;
 # authentication/v1 too (later TokenRequestSpec has alpha `attestations`). networking/v1's
 # Ingress and IngressClass messages are the same at HEAD and at 1.32.
+# discovery/v1 (EndpointSlice) too, at 1.32 (later ones add hints.forNodes).
 # Messages of these files are named with a prefix: their names are also core/v1's (events.k8s.io's
-# Event and EventSeries), and the server looks them up by group (`events.v1.Event`).
-PREFIXES = {"events/v1/generated.proto": "events.v1."}
+# Event and EventSeries, discovery.k8s.io's EndpointPort, whose field numbers differ from core/v1's),
+# and the server looks them up by group (`events.v1.Event`, `discovery.v1.EndpointSlice`).
+PREFIXES = {"events/v1/generated.proto": "events.v1.", "discovery/v1/generated.proto": "discovery.v1."}
 ROOTS = ["events.v1.Event", "Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Service", "Namespace", "ConfigMap", "Secret", "ServiceAccount",
          "Node", "Endpoints", "Event", "Lease", "Binding", "Scale", "DeleteOptions", "TokenRequest",
-         "Ingress", "IngressClass"]
+         "Ingress", "IngressClass", "ControllerRevision", "discovery.v1.EndpointSlice", "TokenReview"]
 # Decoded natively by ProtobufDecoder.
 NATIVE = {"Time", "MicroTime", "Duration", "IntOrString", "Quantity", "RawExtension", "FieldsV1", "Unknown"}
 # Proto field names whose JSON name differs (the Go field's `json` tag).
@@ -38,23 +47,69 @@ def read(repo, path, rev="HEAD"):
         return subprocess.run(["git", "-C", repo, "show", rev + ":" + path], check=True, capture_output=True, text=True).stdout
     return open(os.path.join(repo, path)).read()
 
+def list_go(repo, directory, rev="HEAD"):
+    """The Go sources of a package directory (not tests, not generated code)."""
+    if os.path.isdir(os.path.join(repo, ".git")) or not os.path.isdir(os.path.join(repo, directory)):
+        names = subprocess.run(["git", "-C", repo, "ls-tree", "--name-only", rev + ":" + directory], check=True,
+                               capture_output=True, text=True).stdout.split()
+    else:
+        names = os.listdir(os.path.join(repo, directory))
+    return [directory + "/" + name for name in sorted(names)
+            if name.endswith(".go") and not name.endswith("_test.go") and not name.startswith(("generated.", "zz_generated"))]
+
+def omitempty_fields(repo, directory, rev, prefix):
+    """(struct, JSON name) of the Go fields whose json tag has omitempty: openapi-gen counts
+    them optional even without the +optional marker (kube-openapi's hasOptionalTag)."""
+    found = set()
+    for path in list_go(repo, directory, rev):
+        current = None
+        for line in read(repo, path, rev).splitlines():
+            start = re.match(r"^type (\w+) struct \{", line)
+            if start:
+                current = prefix + start.group(1)
+            elif line.startswith("}"):
+                current = None
+            elif current:
+                tag = re.search(r'json:"([^"]*)"', line)
+                if tag and ",omitempty" in tag.group(1):
+                    found.add((current, tag.group(1).split(",")[0]))
+    return found
+
 messages = {}
+omitempty = set()
+# For --definitions: message → (proto package, doc comment lines), and its fields in declared
+# order as (JSON name, type, repeated, map, doc comment lines).
+documents, declared = {}, {}
 field_re = re.compile(r"^\s*(optional|repeated)?\s*(map<\s*(\w+)\s*,\s*([\w.]+)\s*>|[\w.]+)\s+(\w+)\s*=\s*(\d+)")
 for repo, path, *rev in FILES:
     current = None
     prefix = PREFIXES.get(path, "")
     text = read(repo, path, *rev)
+    if DEFINITIONS:
+        omitempty |= omitempty_fields(repo, os.path.dirname(path), (rev or ["HEAD"])[0], prefix)
+    package = re.search(r"^package ([\w.]+);", text, re.M).group(1)
     local = set(re.findall(r"^message (\w+) \{", text, re.M)) if prefix else set()
+    comment = []
     for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("//"):
+            # go-to-protobuf writes each Go comment line as "// " + line.
+            body = stripped[2:]
+            comment.append(body[1:] if body.startswith(" ") else body)
+            continue
         line = line.split("//")[0]
         start = re.match(r"^message (\w+) \{", line)
         if start:
             current = prefix + start.group(1)
             # A name defined twice (`List`, `Preconditions`): apimachinery's, read last, wins.
             messages[current] = []
+            documents[current] = (package, comment)
+            declared[current] = []
+            comment = []
             continue
         if line.startswith("}"):
             current = None
+            comment = []
             continue
         match = field_re.match(line)
         if current and match:
@@ -62,8 +117,13 @@ for repo, path, *rev in FILES:
             kind = ("map", key, value.split(".")[-1]) if typ.startswith("map<") else typ.split(".")[-1]
             if prefix and not isinstance(kind, tuple) and "." not in typ and kind in local:
                 kind = prefix + kind  # a message of the same file
+            if prefix and isinstance(kind, tuple) and "." not in value and kind[2] in local:
+                kind = ("map", key, prefix + kind[2])
             name = JSON_NAMES.get((current, name), name)
             messages[current].append((int(number), name, kind, label == "repeated"))
+            declared[current].append((name, kind, label == "repeated", comment))
+        if not stripped.startswith("//"):
+            comment = []
 
 def code(type_name):
     return SCALARS.get(type_name, type_name)
@@ -79,6 +139,113 @@ while queue:
     for _, _, kind, _ in messages[name]:
         targets = [kind[2]] if isinstance(kind, tuple) else [kind]
         queue += [t for t in targets if t not in SCALARS]
+
+def doc(lines):
+    """A comment as openapi-gen turns it into a description (kube-openapi's fmtRawDoc): text
+    after a `---` line dropped, marker (`+...`) and one-line TODO lines dropped, lines joined
+    with spaces, blank lines kept as paragraph breaks, indented lines kept on lines of their own."""
+    text = "\n".join(lines).split("---")[0]
+    out = ""
+    for line in text.split("\n"):
+        line = line.rstrip(" ")
+        leading = line.lstrip(" ")
+        if not line:
+            out = out[:-1] + "\n\n"
+        elif leading.startswith("TODO") or leading.startswith("+"):
+            continue
+        elif line.startswith(" ") or line.startswith("\t"):
+            out = out[:-1] + "\n" + line + "\n"
+        else:
+            out += line + " "
+    return out.strip("\n").strip(" ").strip("\n")
+
+def markers(lines):
+    found = {}
+    for line in lines:
+        line = line.strip()
+        if line.startswith("+"):
+            key, _, value = line[1:].partition("=")
+            found.setdefault(key.strip(), []).append(value.strip())
+    return found
+
+def definitions():
+    """One JSON object per line: a message's OpenAPI facts (see TypeSchema+Definitions.swift)."""
+    # What the documents describe besides the served kinds: their lists, and the meta/v1
+    # types every group-version serves (kube-apiserver's Status, DeleteOptions, WatchEvent,
+    # Patch, the PATCH body).
+    roots = ROOTS + [name + "List" for name in ROOTS if name + "List" in messages] + ["Status", "WatchEvent", "DeleteOptions", "Patch"]
+    closure, queue = [], list(roots)
+    while queue:
+        name = queue.pop(0)
+        if name in closure:
+            continue
+        if name not in messages:
+            sys.exit(f"message {name} not found")
+        closure.append(name)
+        if name in NATIVE:
+            continue
+        for _, _, kind, _ in messages[name]:
+            targets = [kind[2]] if isinstance(kind, tuple) else [kind]
+            queue += [t for t in targets if t not in SCALARS]
+    lines = []
+    for name in sorted(closure):
+        package, comment = documents[name]
+        found = markers(comment)
+        entry = {"name": name, "package": package, "description": doc(comment)}
+        if name in ROOTS or name == "Status" or (name.endswith("List") and name[:-4] in ROOTS):
+            entry["kind"] = True  # a top-level kind: its Go struct embeds TypeMeta
+        for key in ("structType", "mapType"):
+            if key in found:
+                entry["mapType"] = found[key][-1]
+        # A Go slice type wrapped for protobuf (`type ExtraValue []string`): JSON is the array.
+        fields_ = declared.get(name, [])
+        if "protobuf.nullable" in found and len(fields_) == 1 and fields_[0][0] == "items" and fields_[0][2]:
+            entry["arrayOf"] = fields_[0][1]
+        fields = []
+        for field, kind, repeated, lines_ in ([] if name in NATIVE else declared[name]):
+            found = markers(lines_)
+            item = {"name": field, "type": kind[2] if isinstance(kind, tuple) else kind, "description": doc(lines_)}
+            if repeated:
+                item["repeated"] = True
+            if isinstance(kind, tuple):
+                item["map"] = True
+            # openapi-gen (1.32): a field is required unless marked optional or its json tag has
+            # omitempty. Later revisions mark some omitempty fields `+required` (Deployment.spec)
+            # without a 1.32 server requiring them: the omitempty rule wins.
+            optional = "optional" in found or "k8s:optional" in found or (name, field) in omitempty
+            if not optional:
+                item["required"] = True
+            for key, alias in (("listType", "k8s:listType"), ("patchMergeKey", None), ("patchStrategy", None), ("mapType", None)):
+                values = found.get(key) or (found.get(alias) if alias else None)
+                if values:
+                    item[key] = values[-1]
+            keys = found.get("listMapKey") or found.get("k8s:listMapKey")
+            if keys:
+                item["listMapKeys"] = keys
+            if "default" in found:
+                try:
+                    item["default"] = json.loads(found["default"][-1])  # literals only, not ref(Go constant)
+                except ValueError:
+                    pass
+            fields.append(item)
+        entry["fields"] = fields
+        lines.append(json.dumps(entry, ensure_ascii=False, separators=(",", ":"), sort_keys=True))
+    body = "\n".join(lines)
+    if '"""##' in body or "\\##" in body:
+        sys.exit("a description holds the string literal's delimiter")
+    print("// Generated by generate-schema.py --definitions from Kubernetes' generated.proto files; do not edit.")
+    print("// One message per line, as JSON: name, package, description, mapType, fields in declared order")
+    print("// (name, type, repeated, map, description, required, listType, listMapKeys, patchMergeKey,")
+    print("// patchStrategy, mapType, default). Parsed once, on first use, by TypeSchema.definition(of:).")
+    print("extension TypeSchema {")
+    print('    static let definitionsText = ##"""')
+    print(body)
+    print('"""##')
+    print("}")
+
+if DEFINITIONS:
+    definitions()
+    sys.exit(0)
 
 print("// Generated by generate-schema.py from Kubernetes' generated.proto files; do not edit.")
 print("// One message per line: `Name field:jsonName:type[:r]...` (r: repeated; m<K,V>: map).")

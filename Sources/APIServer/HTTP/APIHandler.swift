@@ -55,22 +55,8 @@ struct APIHandler: HTTPResponder {
         switch parts.first {
         case "version":
             return Self.json(discovery.version)
-        case "openapi" where parts.count == 2 && parts[1] == "v2":
-            if (request.headers[.accept] ?? "").contains("protobuf") {
-                // The media type asked for has an '@', which Go's mime parser rejects in a
-                // Content-Type: like kube-openapi, answer application/octet-stream.
-                return Response(status: .ok, headers: [.contentType: "application/octet-stream"],
-                                body: ResponseBody(byteBuffer: ByteBuffer(bytes: openAPI.v2Protobuf)))
-            }
-            return Self.json(openAPI.v2JSON)
-        case "openapi" where parts.count >= 2 && parts[1] == "v3":
-            if parts.count == 2 { return Self.json(openAPI.index) }
-            let group = parts[2] == "api" ? "" : (parts.count > 3 ? parts[3] : "")
-            let version = parts.last ?? ""
-            guard parts.count == (group.isEmpty ? 4 : 5), let document = openAPI.document(group: group, version: version) else {
-                throw APIError.pathNotFound()
-            }
-            return Self.json(document)
+        case "openapi":
+            return try openAPI.respond(request, parts: parts)
         case "healthz", "livez", "readyz":
             // Liveness of the process and readiness of the store are the same thing here.
             return Self.text("ok")

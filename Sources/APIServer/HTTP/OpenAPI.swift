@@ -1,157 +1,170 @@
 import APIMachinery
 import APIRegistry
+import Crypto
+import Foundation
+import Hummingbird
 import KubeAPI
+import Synchronization
 
-/// A minimal OpenAPI v3 description: an index of group/versions and, per group/version,
-/// the object paths with their operations, each tagged with
-/// `x-kubernetes-group-version-kind` and listing the `fieldValidation` and `dryRun`
-/// parameters. That is what kubectl 1.29+ reads to decide it can leave field validation to
-/// the server (`fieldValidation=Strict`) instead of failing with "failed to download
-/// openapi". Schemas are not described yet.
-struct OpenAPI: Sendable {
+/// `/openapi/v2` (JSON and gnostic protobuf) and `/openapi/v3` (the index and one document per
+/// group-version), served as kube-openapi's handlers serve them: each document is built once,
+/// on first request, and its bytes kept; its ETag is the SHA-512 of the bytes in upper-case
+/// hex, so the v3 index's `?hash=` changes whenever a document's content does. `If-None-Match`
+/// with the current ETag answers 304; a v3 request with a stale `hash` is redirected (301) to
+/// the current one; one with the current hash may be cached for a year (`immutable`).
+/// The documents: `OpenAPIV2`, `OpenAPIV3`, `OpenAPIProtobuf`; their schemas: `OpenAPISchemas`.
+final class OpenAPI: Sendable {
     let registry: ResourceRegistry
     let gitVersion: String
 
-    /// The path of a group/version in the index: `api/v1`, `apis/apps/v1`.
-    static func indexPath(group: String, version: String) -> String {
-        group.isEmpty ? "api/\(version)" : "apis/\(group)/\(version)"
+    /// One built document.
+    struct Built: Sendable {
+        let bytes: [UInt8]
+        /// SHA-512 of `bytes`, upper-case hex (kube-openapi's computeETag).
+        let hash: String
     }
 
-    /// `GET /openapi/v3`.
-    var index: JSONValue {
-        var paths: [String: JSONValue] = [:]
-        for (group, version) in registry.groupVersions {
-            let path = Self.indexPath(group: group, version: version)
-            // The hash lets clients cache documents; ours change only with the binary.
-            paths[path] = .object(["serverRelativeURL": .string("/openapi/v3/\(path)?hash=\(Self.hash(gitVersion + path))")])
+    private struct Documents {
+        var v2JSON: Built?
+        var v2Protobuf: Built?
+        var v3: [String: Built] = [:]
+        var index: Built?
+    }
+
+    private let documents = Mutex(Documents())
+
+    init(registry: ResourceRegistry, gitVersion: String) {
+        self.registry = registry
+        self.gitVersion = gitVersion
+    }
+
+    // MARK: - Documents
+
+    /// The v2 document as JSON.
+    var v2JSON: Built {
+        cached(\.v2JSON) { Self.build { JSONSerializer.serialize(OpenAPIV2.document(registry: registry, gitVersion: gitVersion)) } }
+    }
+
+    /// The v2 document in protobuf.
+    var v2Protobuf: Built {
+        cached(\.v2Protobuf) { Self.build { OpenAPIProtobuf.v2(OpenAPIV2.document(registry: registry, gitVersion: gitVersion)) } }
+    }
+
+    /// The document of a group-version by its index path (`api/v1`, `apis/apps/v1`); nil when
+    /// that group-version is not served.
+    func v3(_ path: String) -> Built? {
+        if let done = documents.withLock({ $0.v3[path] }) { return done }
+        guard let served = registry.groupVersions.first(where: { OpenAPIV3.indexPath(group: $0.group, version: $0.version) == path }),
+              let document = OpenAPIV3.document(registry: registry, group: served.group, version: served.version, gitVersion: gitVersion) else {
+            return nil
         }
-        return .object(["paths": .object(paths)])
+        let built = Self.build { JSONSerializer.serialize(document) }
+        // Built outside the lock (a document takes milliseconds); a concurrent first request
+        // builds the same bytes.
+        return documents.withLock { state in
+            if let done = state.v3[path] { return done }
+            state.v3[path] = built
+            return built
+        }
     }
 
-    /// `GET /openapi/v3/api/v1` and `/openapi/v3/apis/<group>/<version>`.
-    func document(group: String, version: String) -> JSONValue? {
-        let resources = registry.resources.filter { $0.group == group && $0.version == version }
-        guard !resources.isEmpty else { return nil }
-        var paths: [String: JSONValue] = [:]
-        let root = group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)"
-        for resource in resources {
-            let gvk: JSONValue = .object(["group": .string(group), "version": .string(version), "kind": .string(resource.kind)])
-            let collection = root + (resource.namespaced ? "/namespaces/{namespace}/" : "/") + resource.name
-            let item = collection + "/{name}"
-            func operation(_ id: String, _ action: String, _ parameters: [String]) -> JSONValue {
-                .object([
-                    "operationId": .string(id + resource.kind),
-                    "x-kubernetes-action": .string(action),
-                    "x-kubernetes-group-version-kind": gvk,
-                    "parameters": .array(parameters.map { name in
-                        .object(["name": .string(name), "in": .string("query"), "schema": .object(["type": .string("string"), "uniqueItems": .bool(true)])])
-                    }),
-                    "responses": .object(["200": .object(["description": .string("OK")])]),
-                ])
+    /// `GET /openapi/v3`: every served group-version and the URL of its document with its hash.
+    var index: Built {
+        cached(\.index) {
+            var paths: [String: JSONValue] = [:]
+            for (group, version) in registry.groupVersions {
+                let path = OpenAPIV3.indexPath(group: group, version: version)
+                guard let document = v3(path) else { continue }
+                paths[path] = .object(["serverRelativeURL": .string("/openapi/v3/\(path)?hash=\(document.hash)")])
             }
-            paths[collection] = .object([
-                "get": operation("list", "list", ["labelSelector", "fieldSelector", "limit", "continue", "resourceVersion", "watch"]),
-                "post": operation("create", "post", ["dryRun", "fieldManager", "fieldValidation"]),
-            ])
-            paths[item] = .object([
-                "get": operation("read", "get", []),
-                "put": operation("replace", "put", ["dryRun", "fieldManager", "fieldValidation"]),
-                "patch": operation("patch", "patch", ["dryRun", "fieldManager", "fieldValidation", "force"]),
-                "delete": operation("delete", "delete", ["dryRun", "gracePeriodSeconds", "propagationPolicy"]),
-            ])
+            return Self.build { JSONSerializer.serialize(.object(["paths": .object(paths)])) }
         }
-        return .object([
-            "openapi": .string("3.0.0"),
-            "info": .object(["title": .string("Kubernetes"), "version": .string(gitVersion)]),
-            "paths": .object(paths),
-            "components": .object(["schemas": .object([:])]),
-        ])
     }
 
-    /// The media type of OpenAPI v2 in protobuf (gnostic's `openapi_v2.Document`).
-    static let v2ProtobufMediaType = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
-
-    /// `GET /openapi/v2` in protobuf, the only form kubectl before 1.29 reads. It holds the
-    /// object paths with PATCH operations tagged `x-kubernetes-group-version-kind` and a
-    /// `fieldValidation` query parameter: kubectl then leaves field validation to the server
-    /// instead of failing with "failed to download openapi".
-    var v2Protobuf: [UInt8] {
-        // Field numbers of gnostic's OpenAPIv2.proto.
-        var document = ProtobufWriter()
-        document.string(1, "2.0")
-        document.message(2) { info in
-            info.string(1, "Kubernetes")
-            info.string(2, gitVersion)
+    private func cached(_ field: WritableKeyPath<Documents, Built?>, _ make: () -> Built) -> Built {
+        if let done = documents.withLock({ $0[keyPath: field] }) { return done }
+        let built = make()
+        return documents.withLock { state in
+            if let done = state[keyPath: field] { return done }
+            state[keyPath: field] = built
+            return built
         }
-        document.message(8) { paths in
-            for resource in registry.resources {
-                let root = resource.group.isEmpty ? "/api/\(resource.version)" : "/apis/\(resource.group)/\(resource.version)"
-                let item = root + (resource.namespaced ? "/namespaces/{namespace}/" : "/") + resource.name + "/{name}"
-                let gvk = "group: \"\(resource.group)\"\nkind: \(resource.kind)\nversion: \(resource.version)\n"
-                paths.message(2) { named in
-                    named.string(1, item)
-                    named.message(2) { pathItem in
-                        pathItem.message(8) { operation in
-                            operation.string(5, "patch" + resource.kind)
-                            for name in ["dryRun", "fieldManager", "fieldValidation", "force"] {
-                                operation.message(8) { parametersItem in
-                                    parametersItem.message(1) { parameter in
-                                        parameter.message(2) { nonBody in
-                                            nonBody.message(3) { query in
-                                                query.string(2, "query")
-                                                query.string(4, name)
-                                                query.string(6, name == "force" ? "boolean" : "string")
-                                                query.bool(20, true)
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                            operation.message(9) { responses in
-                                responses.message(1) { code in
-                                    code.string(1, "200")
-                                    code.message(2) { value in value.message(1) { response in response.string(1, "OK") } }
-                                }
-                            }
-                            operation.message(13) { extensionEntry in
-                                extensionEntry.string(1, "x-kubernetes-group-version-kind")
-                                extensionEntry.message(2) { any in any.string(2, gvk) }
-                            }
-                        }
-                    }
-                }
+    }
+
+    private static func build(_ make: () -> [UInt8]) -> Built {
+        let bytes = make()
+        return Built(bytes: bytes, hash: hash(bytes))
+    }
+
+    /// SHA-512 in upper-case hex, as kube-openapi's computeETag prints it (`%X`).
+    static func hash(_ bytes: [UInt8]) -> String {
+        SHA512.hash(data: bytes).map { String(format: "%02X", $0) }.joined()
+    }
+
+    // MARK: - HTTP
+
+    /// Answers `/openapi/v2` and `/openapi/v3[/...]` (`parts` are the path's segments).
+    func respond(_ request: Request, parts: [String]) throws(APIError) -> Response {
+        let accept = request.headers[.accept] ?? ""
+        if parts.count == 2, parts[1] == "v2" {
+            if accept.contains("protobuf") {
+                // The media type asked for has an '@', which Go's mime parser rejects in a
+                // Content-Type: like kube-openapi, answer application/octet-stream.
+                return Self.serve(v2Protobuf, contentType: "application/octet-stream", request: request)
             }
+            return Self.serve(v2JSON, contentType: MediaTypes.json, request: request)
         }
-        return document.bytes
+        guard parts.count >= 2, parts[1] == "v3" else { throw APIError.pathNotFound() }
+        if parts.count == 2 { return Self.serve(index, contentType: MediaTypes.json, request: request) }
+        let path = parts.dropFirst(2).joined(separator: "/")
+        guard let document = v3(path) else { throw APIError.pathNotFound() }
+        // Only JSON is served for v3 (kube-openapi also offers gnostic's v3 protobuf, which
+        // kubectl does not ask for): a request that accepts neither gets 406, as upstream.
+        if !accept.isEmpty, !Self.acceptsJSON(accept) {
+            throw APIError.notAcceptable([MediaTypes.json])
+        }
+        var headers: HTTPFields = [:]
+        if let hash = URLQuery.parse(request.uri.query)["hash"], !hash.isEmpty {
+            guard hash == document.hash else {
+                // A stale hash: send the client to the current document (kube-openapi's handler3).
+                return Response(status: .movedPermanently, headers: [.location: "/openapi/v3/\(path)?hash=\(document.hash)"])
+            }
+            headers[.cacheControl] = "public, immutable"
+            headers[.expires] = Self.httpDate(Date().addingTimeInterval(365 * 24 * 3600))
+        }
+        headers[.vary] = "Accept"
+        return Self.serve(document, contentType: MediaTypes.json, request: request, extra: headers)
     }
 
-    /// `GET /openapi/v2` as JSON, for clients that do not ask for protobuf.
-    var v2JSON: JSONValue {
-        var paths: [String: JSONValue] = [:]
-        for resource in registry.resources {
-            let root = resource.group.isEmpty ? "/api/\(resource.version)" : "/apis/\(resource.group)/\(resource.version)"
-            let item = root + (resource.namespaced ? "/namespaces/{namespace}/" : "/") + resource.name + "/{name}"
-            paths[item] = .object(["patch": .object([
-                "operationId": .string("patch" + resource.kind),
-                "parameters": .array(["dryRun", "fieldManager", "fieldValidation", "force"].map {
-                    .object(["name": .string($0), "in": .string("query"), "type": .string($0 == "force" ? "boolean" : "string"), "uniqueItems": .bool(true)])
-                }),
-                "responses": .object(["200": .object(["description": .string("OK")])]),
-                "x-kubernetes-group-version-kind": .object(["group": .string(resource.group), "kind": .string(resource.kind),
-                                                            "version": .string(resource.version)]),
-            ])])
+    private static func acceptsJSON(_ accept: String) -> Bool {
+        accept.split(separator: ",").contains { range in
+            let type = range.split(separator: ";").first.map { String($0).trimmingSpaces.lowercased() } ?? ""
+            return type == "application/json" || type == "application/*" || type == "*/*"
         }
-        return .object(["swagger": .string("2.0"), "info": .object(["title": .string("Kubernetes"), "version": .string(gitVersion)]),
-                        "paths": .object(paths)])
     }
 
-    /// FNV-1a, printed in hex: a stable cache key, not a security measure.
-    static func hash(_ text: String) -> String {
-        var value: UInt64 = 0xcbf29ce484222325
-        for byte in text.utf8 {
-            value ^= UInt64(byte)
-            value = value &* 0x100000001b3
+    /// The bytes with their ETag; 304 when `If-None-Match` names it; no body for HEAD.
+    private static func serve(_ built: Built, contentType: String, request: Request, extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        let etag = "\"\(built.hash)\""
+        headers[.eTag] = etag
+        if let match = request.headers[.ifNoneMatch],
+           match.split(separator: ",").contains(where: { let tag = String($0).trimmingSpaces; return tag == etag || tag == "*" || tag == "W/" + etag }) {
+            return Response(status: .notModified, headers: headers)
         }
-        return String(value, radix: 16, uppercase: true)
+        headers[.contentType] = contentType
+        if request.method == .head {
+            headers[.contentLength] = String(built.bytes.count)
+            return Response(status: .ok, headers: headers)
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: built.bytes)))
+    }
+
+    private static func httpDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
     }
 }
