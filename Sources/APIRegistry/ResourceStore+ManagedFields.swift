@@ -36,17 +36,21 @@ extension ResourceStore {
     package func applied(_ config: JSONValue, to old: KubeObject?, namespace: String?, name: String, subresource: String?,
                          force: Bool, context: StrategyContext) throws(APIError) -> KubeObject {
         let manager = fieldManager(subresource: subresource)
+        let object: JSONValue
         do {
-            let object = try manager.apply(live: old?.json, config: config, manager: context.fieldManager, force: force,
-                                           now: context.now.description)
-            guard case .object(let fields) = object else { throw APIError.badRequest("the apply patch must be an object") }
-            return KubeObject(fields: fields)
-        } catch .conflicts(let conflicts) {
-            throw Self.applyConflict(conflicts)
-        } catch .invalid(let why) {
-            // objectGVKNN: "namespace/name; group/version, Kind=Kind".
-            throw APIError.badRequest("failed to create typed patch object (\(namespace ?? "")/\(name); \(resource.groupVersion), Kind=\(resource.kind)): \(why)")
+            object = try manager.apply(live: old?.json, config: config, manager: context.fieldManager, force: force,
+                                       now: context.now.description)
+        } catch {
+            switch error {
+            case .conflicts(let conflicts):
+                throw Self.applyConflict(conflicts)
+            case .invalid(let why):
+                // objectGVKNN: "namespace/name; group/version, Kind=Kind".
+                throw APIError.badRequest("failed to create typed patch object (\(namespace ?? "")/\(name); \(resource.groupVersion), Kind=\(resource.kind)): \(why)")
+            }
         }
+        guard case .object(let fields) = object else { throw APIError.badRequest("the apply patch must be an object") }
+        return KubeObject(fields: fields)
     }
 
     /// kube-apiserver's 409 for apply conflicts (`NewConflictError`): one cause per field, the

@@ -103,7 +103,7 @@ import Testing
     }
 
     @Test func pathsReadAsConflictsPrintThem() {
-        let path: FieldPath = [.field("spec"), .field("template"), .field("spec"), .field("containers"),
+        let path: [FieldPathElement] = [.field("spec"), .field("template"), .field("spec"), .field("containers"),
                                .key(["name": .string("nginx")]), .field("ports"),
                                .key(["containerPort": .int(80), "protocol": .string("TCP")]), .field("name")]
         #expect(path.pathDescription == #".spec.template.spec.containers[name="nginx"].ports[containerPort=80,protocol="TCP"].name"#)
@@ -195,7 +195,7 @@ import Testing
         do {
             _ = try manager.apply(live: scaled, config: config, manager: "kubectl", force: false, now: "2026-12-03T00:02:00Z")
             Issue.record("the apply should conflict")
-        } catch .conflicts(let conflicts) {
+        } catch FieldManager.ApplyError.conflicts(let conflicts) {
             #expect(conflicts.count == 1)
             #expect(conflicts.first?.manager.description == #""kubectl-scale" using apps/v1"#)
             #expect(conflicts.first?.path.pathDescription == ".spec.replicas")
@@ -256,7 +256,7 @@ import Testing
         // new ones after the shared element preceding them in the config.
         #expect(names == ["y", "z", "n", "x"])
         #expect(merged["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?[1]["image"] == .string("z2"))
-        #expect(merged["metadata"]?["finalizers"] == .array([.string("b"), .string("c"), .string("a")]))
+        #expect(merged["metadata"]?["finalizers"] == .array([.string("c"), .string("a"), .string("b")]))
     }
 
     @Test func keyFieldsWithDefaultsIdentifyElementsThatLeaveThemOut() throws {
@@ -265,7 +265,7 @@ import Testing
              "spec":{"template":{"spec":{"containers":[{"name":"c","ports":[{"containerPort":80},{"containerPort":53,"protocol":"UDP"}]}]}}}}
             """#)
         let set = try StructuredValue(schema: DeploymentSchema()).fieldSet(of: config, shape: .structure("Deployment"))
-        let ports: FieldPath = [.field("spec"), .field("template"), .field("spec"), .field("containers"), .key(["name": .string("c")]), .field("ports")]
+        let ports: [FieldPathElement] = [.field("spec"), .field("template"), .field("spec"), .field("containers"), .key(["name": .string("c")]), .field("ports")]
         #expect(set.contains(ports + [.key(["containerPort": .int(80), "protocol": .string("TCP")])]))
         #expect(set.contains(ports + [.key(["containerPort": .int(53), "protocol": .string("UDP")])]))
         // An element without its key cannot be owned: the apply is refused.
@@ -282,7 +282,7 @@ import Testing
         do {
             _ = try manager.apply(live: live, config: try deployment(replicas: 1), manager: "deployer", force: false, now: "t")
             Issue.record("the apply should conflict")
-        } catch .conflicts(let conflicts) {
+        } catch FieldManager.ApplyError.conflicts(let conflicts) {
             #expect(conflicts.map(\.manager.description) == [#""before-first-apply" using apps/v1"#])
             #expect(conflicts.map(\.path.pathDescription) == [".spec.replicas"])
         } catch {

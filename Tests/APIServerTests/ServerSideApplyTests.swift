@@ -78,8 +78,9 @@ import Testing
             #expect(!managers(live).contains("kubectl-patch/Update"))
 
             // What the applier stops applying goes: an env var applied once, then left out.
-            let env = "\n            env:\n            - name: MODE\n              value: fast"
-            #expect(try await kubectl("apply", "--server-side", "-f", "-", input: Self.deployment(replicas: 3, env: env)).status == 0)
+            let env = "\n        env:\n        - name: MODE\n          value: fast"
+            let withEnv = try await kubectl("apply", "--server-side", "-f", "-", input: Self.deployment(replicas: 3, env: env))
+            #expect(withEnv.status == 0, "\(withEnv.stderr)")
             live = try await get(kubectl, "deployment", "web")
             #expect(live["spec"]?["template"]?["spec"]?["containers"]?.arrayValue?.first?["env"] != nil)
             #expect(try await kubectl("apply", "--server-side", "-f", "-", input: Self.deployment(replicas: 3)).status == 0)
@@ -179,7 +180,7 @@ import Testing
             #expect(try managed.json()["message"]?.stringValue == "metadata.managedFields must be nil")
             let otherName = try await apply(Self.deployment().replacingOccurrences(of: "  name: web", with: "  name: other"))
             #expect(otherName.status == 400)
-            let keyless = try await apply(Self.deployment().replacingOccurrences(of: "- name: nginx\n            image", with: "- image"))
+            let keyless = try await apply(Self.deployment().replacingOccurrences(of: "- name: nginx", with: "- imagePullPolicy: Always"))
             #expect(keyless.status == 400, "\(keyless.text)")
             let notYAML = try await apply("{{{ not yaml")
             #expect(notYAML.status == 400)

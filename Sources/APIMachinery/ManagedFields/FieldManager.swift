@@ -105,7 +105,7 @@ package struct FieldManager: Sendable {
     /// One field another manager owns and the apply would change.
     package struct Conflict: Sendable, Equatable {
         package let manager: ManagedFields.Identity
-        package let path: FieldPath
+        package let path: [FieldPathElement]
     }
 
     package enum ApplyError: Error, Sendable {

@@ -165,8 +165,8 @@ package enum FieldPathElement: Hashable, Sendable, Comparable, CustomStringConve
     }
 }
 
-/// A path from an object's root (`fieldpath.Path`); its text is the elements' joined.
-package typealias FieldPath = [FieldPathElement]
+/// Paths from an object's root (`fieldpath.Path`) are `[FieldPathElement]`; their text is the elements' joined.
+
 
 extension Array where Element == FieldPathElement {
     /// `.spec.template.spec.containers[name="nginx"].image`.

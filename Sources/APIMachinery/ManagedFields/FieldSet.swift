@@ -10,7 +10,7 @@ package struct FieldSet: Hashable, Sendable {
 
     package init() {}
 
-    package init(_ paths: [FieldPath]) {
+    package init(_ paths: [[FieldPathElement]]) {
         for path in paths { insert(path) }
     }
 
@@ -87,13 +87,13 @@ package struct FieldSet: Hashable, Sendable {
 
     /// Every path of the set, members of a level before its subtrees, each in upstream's
     /// element order (`Iterate`).
-    package var paths: [FieldPath] {
-        var result: [FieldPath] = []
+    package var paths: [[FieldPathElement]] {
+        var result: [[FieldPathElement]] = []
         collect(prefix: [], into: &result)
         return result
     }
 
-    private func collect(prefix: FieldPath, into result: inout [FieldPath]) {
+    private func collect(prefix: [FieldPathElement], into result: inout [[FieldPathElement]]) {
         for member in members.sorted() { result.append(prefix + [member]) }
         for element in children.keys.sorted() {
             children[element]?.collect(prefix: prefix + [element], into: &result)

@@ -128,7 +128,8 @@ package struct ManagedFields: Equatable, Sendable {
                 if entries[bucket] == nil, let firstEntry = entries.removeValue(forKey: first) {
                     entries[bucket] = firstEntry
                 }
-                entries[bucket]?.fields = entry.fields.union(entries[bucket]?.fields ?? FieldSet())
+                let merged = entry.fields.union(entries[bucket]?.fields ?? FieldSet())
+                entries[bucket]?.fields = merged
                 entries[bucket]?.time = entry.time
                 entries[identity] = nil
                 remaining -= 1

@@ -41,7 +41,7 @@ package struct StructuredValue: Sendable {
         return set
     }
 
-    private func collect(_ value: JSONValue, shape: MergeShape, path: FieldPath, into set: inout FieldSet) throws(ElementError) {
+    private func collect(_ value: JSONValue, shape: MergeShape, path: [FieldPathElement], into set: inout FieldSet) throws(ElementError) {
         switch (shape, value) {
         case (.structure(let structure), .object(let members)):
             let named = schema.fields(of: structure) ?? [:]
@@ -76,7 +76,7 @@ package struct StructuredValue: Sendable {
         return .leaf
     }
 
-    private func identify(_ items: [JSONValue], shape: MergeShape, path: FieldPath) throws(ElementError) -> [FieldPathElement] {
+    private func identify(_ items: [JSONValue], shape: MergeShape, path: [FieldPathElement]) throws(ElementError) -> [FieldPathElement] {
         var elements: [FieldPathElement] = []
         for (index, item) in items.enumerated() {
             guard let element = schema.element(for: item, in: shape) else {
@@ -97,7 +97,7 @@ package struct StructuredValue: Sendable {
         return comparison
     }
 
-    private func compare(_ lhs: JSONValue?, _ rhs: JSONValue?, shape: MergeShape, path: FieldPath,
+    private func compare(_ lhs: JSONValue?, _ rhs: JSONValue?, shape: MergeShape, path: [FieldPathElement],
                          into comparison: inout Comparison) throws(ElementError) {
         var inLeaf = false
         func leaf() {
@@ -131,7 +131,7 @@ package struct StructuredValue: Sendable {
         }
     }
 
-    private func compareItems(_ lhs: [JSONValue], _ rhs: [JSONValue], shape: MergeShape, path: FieldPath,
+    private func compareItems(_ lhs: [JSONValue], _ rhs: [JSONValue], shape: MergeShape, path: [FieldPathElement],
                               into comparison: inout Comparison) throws(ElementError) {
         let leftElements = try identify(lhs, shape: shape, path: path)
         let rightElements = try identify(rhs, shape: shape, path: path)
@@ -188,7 +188,7 @@ package struct StructuredValue: Sendable {
         try merge(Optional(live), Optional(config), shape: shape, path: []) ?? .object([:])
     }
 
-    private func merge(_ lhs: JSONValue?, _ rhs: JSONValue?, shape: MergeShape, path: FieldPath) throws(ElementError) -> JSONValue? {
+    private func merge(_ lhs: JSONValue?, _ rhs: JSONValue?, shape: MergeShape, path: [FieldPathElement]) throws(ElementError) -> JSONValue? {
         guard let rhs else { return lhs }
         guard let lhs else { return rhs }
         switch shape {
@@ -211,7 +211,7 @@ package struct StructuredValue: Sendable {
     /// Upstream's list merge (`visitListItems` in typed/merge.go): the live list's order,
     /// with the elements both lists hold in the config's order and the config's new elements
     /// placed after the shared element that precedes them there.
-    private func mergeItems(_ lhs: [JSONValue], _ rhs: [JSONValue], shape: MergeShape, path: FieldPath) throws(ElementError) -> [JSONValue] {
+    private func mergeItems(_ lhs: [JSONValue], _ rhs: [JSONValue], shape: MergeShape, path: [FieldPathElement]) throws(ElementError) -> [JSONValue] {
         let leftElements = try identify(lhs, shape: shape, path: path)
         let rightElements = try identify(rhs, shape: shape, path: path)
         var right: [FieldPathElement: JSONValue] = [:]
