@@ -130,7 +130,7 @@ extension ServiceProxy {
             return .program(nil)
         }
         let program = ServiceProgram.build(info, slices: slices(of: name), nodeName: config.nodeName,
-                                           clusterCIDR: config.clusterCIDR, table: shardTable(of: name))
+                                           clusterCIDR: config.clusterCIDR, table: shardTable(of: name), nodeAddresses: nodeAddresses)
         if let key = program.claimedKeys.first(where: { working[$0] != nil && working[$0] != name }), let owner = working[key] {
             reject("Service \(name)", "\(key) is already programmed for service \(owner)")
             conflicted.insert(name)

@@ -17,17 +17,18 @@ import TestSupport
         let store: ImageStore
         let layout: String
         let failure = Mutex<String?>(nil)
-        let delay: Duration
+        /// While set, pulls wait before they finish: a test sees how many run at once.
+        let hold = Mutex(false)
         private let counts = Mutex((pulls: 0, running: 0, maxRunning: 0, secrets: [[PullSecret]]()))
 
-        init(store: ImageStore, layout: String, delay: Duration = .zero) {
+        init(store: ImageStore, layout: String) {
             self.store = store
             self.layout = layout
-            self.delay = delay
         }
 
         var pulls: Int { counts.withLock { $0.pulls } }
         var maxRunning: Int { counts.withLock { $0.maxRunning } }
+        var running: Int { counts.withLock { $0.running } }
         var secrets: [[PullSecret]] { counts.withLock { $0.secrets } }
 
         func pull(_ image: String, pullSecrets: [PullSecret]) async throws -> ImagePullResult {
@@ -38,7 +39,7 @@ import TestSupport
                 $0.secrets.append(pullSecrets)
             }
             defer { counts.withLock { $0.running -= 1 } }
-            if delay > .zero { try await Task.sleep(for: delay) }
+            while hold.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
             if let message = failure.withLock({ $0 }) { throw ImagePullError(message) }
             // Stored as a pull stores it: the tag and a repo digest (name@digest).
             let imported = try #require(try store.importImage(from: layout, name: image).first)
@@ -57,13 +58,13 @@ import TestSupport
         var fixtures: String
     }
 
-    static func withManager(settings: ImageSettings = ImageSettings(), backoff: Duration = .seconds(10), delay: Duration = .zero,
+    static func withManager(settings: ImageSettings = ImageSettings(), backoff: Duration = .seconds(10),
                             _ body: (ImageManager, Context) async throws -> Void) async throws {
         let root = try TestRoot()
         defer { root.cleanUp() }
         let fixtures = try await Fixtures.builtDirectory()
         let store = try ImageStore(root: root.path + "/images")
-        let puller = FixturePuller(store: store, layout: fixtures + "/busybox", delay: delay)
+        let puller = FixturePuller(store: store, layout: fixtures + "/busybox")
         let api = FakePodAPI()
         let events = PodEventRecorder(api: api, logger: Logger(label: "test"))
         let sender = Task { await events.run() }
@@ -212,12 +213,25 @@ import TestSupport
     @Test(arguments: [(true, nil as Int?, 1), (false, 2, 2), (false, nil, 3)])
     func pullsAreSerializedOrLimited(serialize: Bool, maxParallel: Int?, expected: Int) async throws {
         let settings = ImageSettings(serializeImagePulls: serialize, maxParallelImagePulls: maxParallel)
-        try await Self.withManager(settings: settings, delay: .milliseconds(300)) { manager, c in
-            await withTaskGroup(of: Void.self) { group in
-                for i in 0..<3 {
-                    group.addTask { _ = await Self.ensure(manager, "registry.test/app\(i):latest", uid: "uid-\(i)") }
+        try await Self.withManager(settings: settings) { manager, c in
+            // The pulls are held until as many run as the limit lets start (whatever the
+            // machine's load), then a while longer to see that no more start.
+            c.puller.hold.withLock { $0 = true }
+            let pulls = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for i in 0..<3 {
+                        group.addTask { _ = await Self.ensure(manager, "registry.test/app\(i):latest", uid: "uid-\(i)") }
+                    }
                 }
             }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while c.puller.running < expected, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(c.puller.running == expected)
+            c.puller.hold.withLock { $0 = false }
+            await pulls.value
             #expect(c.puller.pulls == 3)
             #expect(c.puller.maxRunning == expected)
         }

@@ -106,6 +106,49 @@ struct ProxyTrafficTests {
         #expect(lab.spread(from: world.outside.netPath, "http://192.168.77.1:30080/", count: 6)["!7"] == nil)
     }
 
+    /// `loadBalancerSourceRanges`: only the listed sources reach the load-balancer addresses
+    /// (dropped before DNAT, as kube-proxy's firewall chain does); node ports and the cluster IP
+    /// are not restricted, as upstream.
+    @Test func loadBalancerSourceRangesLetOnlyTheirSourcesIn() async throws {
+        let world = try Self.world()
+        let lab = world.lab
+        let stranger = try lab.host("out2", address: "192.168.77.101")
+        var lb = Objects.service("web", clusterIP: "10.96.0.10", ports: [Objects.port(80, nodePort: 30080)], type: "LoadBalancer")
+        lb.spec.loadBalancerSourceRanges = ["192.168.77.100/32", " 10.99.0.0/16"]
+        lb.status = ServiceStatus(loadBalancer: LoadBalancerStatus(ingress: [LoadBalancerIngress(ip: "192.168.77.1", ipMode: "VIP")]))
+        let proxy = try lab.proxy(for: world.node1)
+        await proxy.replaceAll(services: [lb], slices: [Self.webSlice(world)])
+        _ = try await proxy.sync()
+
+        let allowed = lab.spread(from: world.outside.netPath, "http://192.168.77.1/", count: 10)
+        #expect(allowed.keys.allSatisfy { !$0.hasPrefix("!") } && !allowed.isEmpty, "\(allowed)")
+        // Dropped, not refused: the stranger's connection times out.
+        #expect(lab.get(from: stranger.netPath, "http://192.168.77.1/", timeout: 1).status == 28)
+        #expect(lab.get(from: stranger.netPath, "http://192.168.77.1:30080/").status == 0)
+        let table = lab.listTable(world.node1)
+        #expect(table.contains("192.168.77.1 . tcp . 80 : goto firewall-"), "\(table)")
+        #expect(table.contains("ip saddr 192.168.77.100 return"), "\(table)")
+        #expect(table.contains("ip saddr 10.99.0.0/16 return"), "\(table)")
+
+        // A range holding the node's address lets the node reach its own load-balancer address.
+        lb.spec.loadBalancerSourceRanges = ["192.168.77.0/28"]
+        await proxy.update(service: lb)
+        _ = try await proxy.sync()
+        #expect(lab.get(from: world.node1.host.netPath, "http://192.168.77.1/").status == 0)
+        #expect(lab.get(from: world.outside.netPath, "http://192.168.77.1/", timeout: 1).status == 28)
+
+        // Only IPv6 ranges keep every IPv4 client out; no ranges let everyone in again.
+        lb.spec.loadBalancerSourceRanges = ["fd00::/8"]
+        await proxy.update(service: lb)
+        _ = try await proxy.sync()
+        #expect(lab.get(from: world.outside.netPath, "http://192.168.77.1/", timeout: 1).status == 28)
+        lb.spec.loadBalancerSourceRanges = nil
+        await proxy.update(service: lb)
+        _ = try await proxy.sync()
+        #expect(lab.get(from: stranger.netPath, "http://192.168.77.1/").status == 0)
+        #expect(!lab.listTable(world.node1).contains("goto firewall-"))
+    }
+
     @Test(arguments: [false, true])
     func hairpinAPodReachesItselfThroughItsService(bridgeNetfilter: Bool) async throws {
         let world = try Self.world()

@@ -67,6 +67,41 @@ struct ValidationTests {
         #expect(reason(flood) == "304 external and load-balancer addresses, more than the 256 this proxy accepts")
     }
 
+    @Test func sourceRangesAreReadForLoadBalancersOnlyAndGarbageIsRefused() {
+        var lb = Objects.service("web", clusterIP: "10.96.0.10", ports: [Objects.port(80, nodePort: 30080)], type: "LoadBalancer")
+        lb.spec.externalIPs = ["203.0.113.9"]
+        lb.spec.loadBalancerSourceRanges = [" 10.0.0.5/8 ", "192.168.1.0/24", "10.0.0.0/8", "2001:db8::/32"]
+        lb.status = ServiceStatus(loadBalancer: LoadBalancerStatus(ingress: [LoadBalancerIngress(ip: "192.168.77.1", ipMode: "VIP")]))
+        guard case .proxied(let info) = verdict(lb) else { Issue.record("not proxied: \(verdict(lb))"); return }
+        // Host bits cleared as Go's ParseCIDR does, each range once, IPv6 ones left to an IPv6 proxy.
+        #expect(info.sourceRanges.map(\.description) == ["10.0.0.0/8", "192.168.1.0/24"])
+        #expect(info.loadBalancerAddresses.map(\.description) == ["192.168.77.1"])
+        // The firewall guards the load-balancer address, not the external IP.
+        let program = ServiceProgram.build(info, slices: [], nodeName: "n1", clusterCIDR: IPv4Subnet("10.42.0.0/16")!, table: "t-0")
+        let firewalled = program.elements.keys.filter { $0.map == .firewallIPs }.map(\.text)
+        #expect(firewalled == ["192.168.77.1 . tcp . 80"])
+        #expect(program.chains.first { $0.name.hasPrefix("firewall-") }?.rules.map(\.text) ==
+                ["ip saddr 10.0.0.0/8 return", "ip saddr 192.168.1.0/24 return", "drop"])
+
+        var onlyIPv6 = lb
+        onlyIPv6.spec.loadBalancerSourceRanges = ["2001:db8::/32"]
+        guard case .proxied(let closed) = verdict(onlyIPv6) else { Issue.record("not proxied"); return }
+        #expect(closed.sourceRanges.map(\.description) == ["0.0.0.0/32"])
+        var nodePort = lb
+        nodePort.spec.type = "NodePort"
+        guard case .proxied(let open) = verdict(nodePort) else { Issue.record("not proxied"); return }
+        #expect(open.sourceRanges.isEmpty)
+
+        var garbled = lb
+        garbled.spec.loadBalancerSourceRanges = ["10.0.0.0/33"]
+        #expect(reason(garbled) == "spec.loadBalancerSourceRanges[0] \"10.0.0.0/33\": not a CIDR")
+        garbled.spec.loadBalancerSourceRanges = ["everyone"]
+        #expect(reason(garbled) == "spec.loadBalancerSourceRanges[0] \"everyone\": not a CIDR")
+        var flood = lb
+        flood.spec.loadBalancerSourceRanges = (0..<300).map { "10.\($0 / 256).\($0 % 256).0/24" }
+        #expect(reason(flood) == "spec.loadBalancerSourceRanges: 300 ranges, more than the 256 this proxy accepts")
+    }
+
     @Test func servicesTheProxyDoesNotHandleAreIgnoredNotRefused() {
         let headless = Objects.service("web", clusterIP: "None", ports: [Objects.port(80)])
         let pending = Objects.service("web", clusterIP: nil, ports: [Objects.port(80)])

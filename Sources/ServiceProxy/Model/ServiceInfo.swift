@@ -26,6 +26,11 @@ struct ServiceInfo: Hashable, Sendable {
     /// ports do (kube-proxy's ExternalIPs and LoadBalancerVIPs). swiftlet's ServiceLB fills the
     /// status with the nodes' addresses, so a LoadBalancer answers on every node (k3s' ServiceLB).
     var externalAddresses: [IPv4Address] = []
+    /// The load-balancer addresses among `externalAddresses` (kube-proxy's LoadBalancerVIPs).
+    var loadBalancerAddresses: [IPv4Address] = []
+    /// `spec.loadBalancerSourceRanges` of a LoadBalancer: when set, only these sources reach
+    /// the load-balancer addresses (kube-proxy's firewall chain). An empty list allows all.
+    var sourceRanges: [IPv4Subnet] = []
 
     /// Reachable from outside the cluster network (node ports, external or load-balancer
     /// addresses): kube-proxy's ExternallyAccessible.

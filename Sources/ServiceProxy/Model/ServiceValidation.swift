@@ -90,14 +90,51 @@ enum ServiceValidation {
             case let other: return .rejected("spec.\(field) \(quoted(other)): must be Cluster or Local")
             }
         }
-        let external: [IPv4Address]
+        let external: (all: [IPv4Address], loadBalancer: [IPv4Address])
         switch externalAddresses(service, type: type, serviceCIDR: serviceCIDR) {
         case .success(let addresses): external = addresses
         case .failure(let failure): return .rejected(failure.reason)
         }
+        let ranges: [IPv4Subnet]
+        switch sourceRanges(service, type: type) {
+        case .success(let parsed): ranges = parsed
+        case .failure(let failure): return .rejected(failure.reason)
+        }
         return .proxied(ServiceInfo(service: serviceName, clusterIP: clusterIP, ports: ports, affinityTimeout: affinityTimeout,
-                                    externalPolicyLocal: policies[0] && (type != "ClusterIP" || !external.isEmpty),
-                                    internalPolicyLocal: policies[1], externalAddresses: external))
+                                    externalPolicyLocal: policies[0] && (type != "ClusterIP" || !external.all.isEmpty),
+                                    internalPolicyLocal: policies[1], externalAddresses: external.all,
+                                    loadBalancerAddresses: external.loadBalancer, sourceRanges: ranges))
+    }
+
+    /// More source ranges than a service needs; each one is a rule of its firewall chain.
+    static let maxSourceRanges = 256
+
+    /// `spec.loadBalancerSourceRanges` of a LoadBalancer, IPv4 ones (the API validated them as
+    /// CIDRs). A list of IPv6 ranges only lets no IPv4 client in: the user restricted access,
+    /// and this proxy must not read "none of mine" as "everyone" (a `0.0.0.0/0` range opens it).
+    private static func sourceRanges(_ service: Service, type: String) -> Result<[IPv4Subnet], ValidationFailure> {
+        guard type == "LoadBalancer", let texts = service.spec.loadBalancerSourceRanges, !texts.isEmpty else { return .success([]) }
+        guard texts.count <= maxSourceRanges else {
+            return .failure(.init("spec.loadBalancerSourceRanges: \(texts.count) ranges, more than the \(maxSourceRanges) this proxy accepts"))
+        }
+        var ranges: [IPv4Subnet] = []
+        for (index, raw) in texts.enumerated() {
+            // kube-proxy trims spaces; a range written with a host address (`10.0.0.5/8`) means
+            // its network, as Go's ParseCIDR reads it.
+            let text = String(raw.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+            if parts.count == 2, let address = IPv4Address(String(parts[0])), parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
+               let length = Int(parts[1]), (0...32).contains(length) {
+                let range = IPv4Subnet(network: address, prefixLength: length)
+                if !ranges.contains(range) { ranges.append(range) }
+            } else if text.contains(":"), text.utf8.count <= 50 {
+                continue
+            } else {
+                return .failure(.init("spec.loadBalancerSourceRanges[\(index)] \(quoted(raw)): not a CIDR"))
+            }
+        }
+        // Only IPv6 ranges: the prefix-32 range of an address no packet has keeps IPv4 out.
+        return .success(ranges.isEmpty ? [IPv4Subnet(network: IPv4Address(0), prefixLength: 32)] : ranges)
     }
 
     /// More external and load-balancer addresses than a service needs; each one adds a map
@@ -109,18 +146,18 @@ enum ServiceValidation {
     /// from the API server); IPv6 and hostname-only entries are skipped as the IPv4 proxy
     /// cannot program them, and an address inside the service CIDR would hijack cluster IPs.
     private static func externalAddresses(_ service: Service, type: String,
-                                          serviceCIDR: IPv4Subnet) -> Result<[IPv4Address], ValidationFailure> {
-        var texts = (service.spec.externalIPs ?? []).enumerated().map { ("spec.externalIPs[\($0.offset)]", $0.element) }
+                                          serviceCIDR: IPv4Subnet) -> Result<(all: [IPv4Address], loadBalancer: [IPv4Address]), ValidationFailure> {
+        var texts = (service.spec.externalIPs ?? []).enumerated().map { ("spec.externalIPs[\($0.offset)]", $0.element, false) }
         if type == "LoadBalancer" {
             for (index, entry) in (service.status?.loadBalancer?.ingress ?? []).enumerated() where entry.ipMode != "Proxy" {
-                if let ip = entry.ip, !ip.isEmpty { texts.append(("status.loadBalancer.ingress[\(index)].ip", ip)) }
+                if let ip = entry.ip, !ip.isEmpty { texts.append(("status.loadBalancer.ingress[\(index)].ip", ip, true)) }
             }
         }
         guard texts.count <= maxExternalAddresses else {
             return .failure(.init("\(texts.count) external and load-balancer addresses, more than the \(maxExternalAddresses) this proxy accepts"))
         }
-        var addresses: [IPv4Address] = []
-        for (field, text) in texts {
+        var addresses: [IPv4Address] = [], loadBalancer: [IPv4Address] = []
+        for (field, text, isLoadBalancer) in texts {
             guard let address = IPv4Address(text) else {
                 if text.contains(":") && text.utf8.count <= 45 { continue }
                 return .failure(.init("\(field) \(quoted(text)): not an IP address"))
@@ -129,8 +166,9 @@ enum ServiceValidation {
                 return .failure(.init("\(field) \(address): inside the service CIDR \(serviceCIDR)"))
             }
             if !addresses.contains(address) { addresses.append(address) }
+            if isLoadBalancer, !loadBalancer.contains(address) { loadBalancer.append(address) }
         }
-        return .success(addresses)
+        return .success((addresses, loadBalancer))
     }
 
     private static func validatePorts(_ ports: [ServicePort], nodePortsAllowed: Bool) -> Result<[ServicePortInfo], ValidationFailure> {

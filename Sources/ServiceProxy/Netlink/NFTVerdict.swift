@@ -4,21 +4,24 @@ enum NFTVerdict: Hashable, Sendable {
     case drop
     case jump(String)
     case goto(String)
+    /// Back to the chain that jumped here (a chain reached by `goto` returns to its caller's caller).
+    case `return`
 
-    /// The kernel's code (NF_ACCEPT, NF_DROP, NFT_JUMP, NFT_GOTO).
+    /// The kernel's code (NF_ACCEPT, NF_DROP, NFT_JUMP, NFT_GOTO, NFT_RETURN).
     var code: Int32 {
         switch self {
         case .accept: return 1
         case .drop: return 0
         case .jump: return -3
         case .goto: return -4
+        case .return: return -5
         }
     }
 
     var chain: String? {
         switch self {
         case .jump(let chain), .goto(let chain): return chain
-        case .accept, .drop: return nil
+        case .accept, .drop, .return: return nil
         }
     }
 
@@ -29,6 +32,7 @@ enum NFTVerdict: Hashable, Sendable {
         case .drop: return "drop"
         case .jump(let chain): return "jump \(chain)"
         case .goto(let chain): return "goto \(chain)"
+        case .return: return "return"
         }
     }
 

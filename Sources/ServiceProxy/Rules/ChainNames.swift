@@ -21,6 +21,8 @@ struct ChainNames: Hashable, Sendable {
     var local: String { "local-" + base }
     /// Entry chain for traffic from outside (node ports): masquerade or source-keeping policy.
     var external: String { "external-" + base }
+    /// The `loadBalancerSourceRanges` check of traffic to load-balancer addresses.
+    var firewall: String { "firewall-" + base }
 
     func endpoint(_ endpoint: EndpointInfo) -> String {
         "endpoint-" + Self.hashed("\(unhashed)__\(endpoint.address)/\(endpoint.port)")

@@ -11,7 +11,11 @@ enum ProxyMap: String, CaseIterable, Sendable {
     case noEndpointNodePorts = "no-endpoint-nodeports"
     /// Every ClusterIP (a set): a packet to one on an unknown port is rejected.
     case clusterIPs = "cluster-ips"
+    /// `ip daddr . meta l4proto . th dport : verdict`: load-balancer addresses of services with
+    /// `loadBalancerSourceRanges`, to their firewall chain (checked before DNAT).
+    case firewallIPs = "firewall-ips"
 
-    /// In the service's shard table (the NAT dispatch) rather than the main table (filters).
-    var isPerShard: Bool { self == .serviceIPs || self == .serviceNodePorts }
+    /// In the service's shard table (the NAT dispatch and the firewall, whose chains are the
+    /// service's) rather than the main table (filters).
+    var isPerShard: Bool { self == .serviceIPs || self == .serviceNodePorts || self == .firewallIPs }
 }

@@ -30,6 +30,10 @@ enum ProxyRule: Hashable, Sendable {
     case masqueradeIfFromNode
     /// `fib saddr type local goto <chain>`
     case gotoIfFromNode(String)
+    /// `ip saddr <cidr> return`: a source `loadBalancerSourceRanges` allows leaves the firewall.
+    case returnIfSourceIn(IPv4Subnet)
+    /// `drop`: what the firewall does with every other source.
+    case drop
 
     static let markChain = "mark-for-masquerade"
 
@@ -50,6 +54,8 @@ enum ProxyRule: Hashable, Sendable {
         case .gotoIfSourceIn(let cidr, let chain): return "ip saddr \(cidr) goto \(chain)"
         case .masqueradeIfFromNode: return "fib saddr type local jump \(Self.markChain)"
         case .gotoIfFromNode(let chain): return "fib saddr type local goto \(chain)"
+        case .returnIfSourceIn(let cidr): return "ip saddr \(cidr.prefixLength == 32 ? cidr.network.description : cidr.description) return"
+        case .drop: return "drop"
         }
     }
 
@@ -86,6 +92,10 @@ enum ProxyRule: Hashable, Sendable {
             return Self.sourceIsLocal + [masquerade]
         case .gotoIfFromNode(let chain):
             return Self.sourceIsLocal + [.verdict(.goto(chain))]
+        case .returnIfSourceIn(let cidr):
+            return Self.sourceIn(cidr, equal: true) + [.verdict(.return)]
+        case .drop:
+            return [.verdict(.drop)]
         }
     }
 

@@ -54,8 +54,11 @@ struct ProxyTable: Sendable {
         ("nat-postrouting", "nat", "postrouting", 100),
     ]
 
-    /// Base chains of each shard.
+    /// Base chains of each shard: the firewall before DNAT (dstnat - 10, where it still sees
+    /// the load-balancer address, as kube-proxy's filter-prerouting), then the NAT dispatch.
     static let shardBaseChains: [(name: String, type: String, hook: String, priority: Int)] = [
+        ("filter-prerouting", "filter", "prerouting", -110),
+        ("filter-output", "filter", "output", -110),
         ("nat-prerouting", "nat", "prerouting", -100),
         ("nat-output", "nat", "output", -100),
     ]
@@ -135,13 +138,18 @@ struct ProxyTable: Sendable {
 
     private func shardSetup(_ shard: String, recreateBaseChains: Bool) -> [String] {
         let table = "ip \(shard)"
-        var lines = chains(table, base: Self.shardBaseChains, fixed: ["services", ProxyRule.markChain], recreate: recreateBaseChains)
+        var lines = chains(table, base: Self.shardBaseChains, fixed: ["services", "firewall-check", ProxyRule.markChain],
+                           recreate: recreateBaseChains)
         lines += [
             "add map \(table) \(ProxyMap.serviceIPs.rawValue) { type ipv4_addr . inet_proto . inet_service : verdict; }",
             "add map \(table) \(ProxyMap.serviceNodePorts.rawValue) { type inet_proto . inet_service : verdict; }",
+            "add map \(table) \(ProxyMap.firewallIPs.rawValue) { type ipv4_addr . inet_proto . inet_service : verdict; }",
         ]
         lines += nodePortAddresses(table)
         lines += [
+            "add rule \(table) filter-prerouting ct state new jump firewall-check",
+            "add rule \(table) filter-output ct state new jump firewall-check",
+            "add rule \(table) firewall-check ip daddr . meta l4proto . th dport vmap @\(ProxyMap.firewallIPs.rawValue)",
             "add rule \(table) nat-prerouting jump services",
             "add rule \(table) nat-output jump services",
             "add rule \(table) \(ProxyRule.markChain) meta mark set meta mark or \(mark)",

@@ -32,14 +32,32 @@ struct ServiceProgram: Equatable, Sendable {
     /// What `service` with the endpoints of `slices` becomes on this node, following
     /// kube-proxy's nftables syncProxyRules port by port.
     static func build(_ service: ServiceInfo, slices: [SliceInfo], nodeName: String, clusterCIDR: IPv4Subnet,
-                      table: String) -> ServiceProgram {
+                      table: String, nodeAddresses: [IPv4Address] = []) -> ServiceProgram {
         var program = ServiceProgram(table: table)
         program.elements[.clusterIP(service.clusterIP)] = .some(nil)
         for port in service.ports {
             program.add(port, of: service, endpoints: EndpointInfo.gather(for: port, from: slices, nodeName: nodeName),
                         clusterCIDR: clusterCIDR)
+            program.addFirewall(port, of: service, nodeAddresses: nodeAddresses)
         }
         return program
+    }
+
+    /// `loadBalancerSourceRanges`: packets to a load-balancer address from other sources are
+    /// dropped before DNAT (kube-proxy's firewall chain and firewall-ips map). When a range
+    /// holds the node's address, the load-balancer addresses count as allowed sources too:
+    /// the node reaching its own load-balancer address loops back with that address as source.
+    private mutating func addFirewall(_ port: ServicePortInfo, of service: ServiceInfo, nodeAddresses: [IPv4Address]) {
+        guard !service.sourceRanges.isEmpty, !service.loadBalancerAddresses.isEmpty else { return }
+        var allowed = service.sourceRanges
+        if nodeAddresses.contains(where: { address in service.sourceRanges.contains { $0.contains(address) } }) {
+            allowed += service.loadBalancerAddresses.map { IPv4Subnet(network: $0, prefixLength: 32) }
+        }
+        let chain = ChainNames(service: service.service, port: port).firewall
+        chains.append(Chain(name: chain, rules: allowed.map { .returnIfSourceIn($0) } + [.drop]))
+        for address in service.loadBalancerAddresses {
+            elements[.serviceIP(.firewallIPs, address, port.proto, port.port)] = .goto(chain)
+        }
     }
 
     private mutating func add(_ port: ServicePortInfo, of service: ServiceInfo, endpoints: [EndpointInfo], clusterCIDR: IPv4Subnet) {

@@ -16,8 +16,12 @@ public final class WebSocketRemoteCommand: RemoteCommandStreams {
     }
 
     /// kubelet's first message: an empty one on the lowest channel it writes, so the client
-    /// knows the session is up.
+    /// knows the session is up. Not on v5: kubectl 1.30+ starts reading before it has made its
+    /// streams and logs "Unknown stream id 1, discarding message" for it (a race in client-go's
+    /// websocket.go); it never sees one from a real cluster, whose API server speaks SPDY to
+    /// the kubelet and copies no empty write through its stream translator.
     public func start() async throws {
+        guard connection.protocolName != ChannelProtocol.v5 else { return }
         let channel = options.stdout ? ChannelProtocol.stdout : options.stderr ? ChannelProtocol.stderr : ChannelProtocol.error
         try await connection.write(channel: channel, ByteBuffer())
     }
