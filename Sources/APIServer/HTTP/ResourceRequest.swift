@@ -288,9 +288,10 @@ struct ResourceRequest {
         case MediaTypes.jsonPatch: return .json
         case MediaTypes.strategicMergePatch: return .strategicMerge
         case MediaTypes.applyPatch:
+            // Query booleans as apimachinery converts them (Convert_Slice_string_To_bool): only
+            // absence, "0" and "false" in any case are false (the Python client sends "True").
             guard let text = query["force"] else { return .apply(force: false) }
-            guard let force = Bool(text) else { throw APIError.badRequest("invalid force value \(ObjectValidation.quote(text)): want true or false") }
-            return .apply(force: force)
+            return .apply(force: !(text == "0" || text.lowercased() == "false"))
         case let other:
             throw APIError.unsupportedMediaType(other, accepted: [MediaTypes.jsonPatch, MediaTypes.mergePatch, MediaTypes.strategicMergePatch, MediaTypes.applyPatch])
         }
