@@ -98,6 +98,21 @@ import Testing
         }
     }
 
+    @Test func enumTypesListTheirValuesAsOpenAPIGenDoes() throws {
+        let type = try property("DeploymentStrategy", "type")
+        #expect(type.enumValues == ["Recreate", "RollingUpdate"])
+        #expect(type.description == """
+            Type of deployment. Can be "Recreate" or "RollingUpdate". Default is RollingUpdate.
+
+            Possible enum values:
+             - `"Recreate"` Kill all existing pods before creating new ones.
+             - `"RollingUpdate"` Replace the old ReplicaSets by new one using rolling update i.e gradually scale down the old ReplicaSets and scale up the new one.
+            """)
+        #expect(try property("Container", "imagePullPolicy").enumValues == ["Always", "IfNotPresent", "Never"])
+        #expect(try property("ContainerPort", "protocol").enumValues == ["SCTP", "TCP", "UDP"])
+        #expect(try property("Container", "name").enumValues.isEmpty)
+    }
+
     @Test func inlineStructsContributeTheirMembers() throws {
         let volume = try definition("Volume")
         #expect(volume.property("volumeSource") == nil)

@@ -92,6 +92,8 @@ import Testing
         #expect(requirements["properties"]?["limits"]?["additionalProperties"]?["$ref"]
             == .string("#/definitions/io.k8s.apimachinery.pkg.api.resource.Quantity"))
         #expect(definitions["io.k8s.api.core.v1.LocalObjectReference"]?["x-kubernetes-map-type"] == .string("atomic"))
+        #expect(definitions["io.k8s.api.apps.v1.DeploymentStrategy"]?["properties"]?["type"]?["enum"]
+            == .array([.string("Recreate"), .string("RollingUpdate")]))
         #expect(definitions["io.k8s.api.core.v1.Secret"]?["properties"]?["data"]?["additionalProperties"]?["format"] == .string("byte"))
 
         // apimachinery's own JSON forms.
