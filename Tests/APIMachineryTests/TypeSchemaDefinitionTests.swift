@@ -113,6 +113,20 @@ import Testing
         #expect(try property("Container", "name").enumValues.isEmpty)
     }
 
+    @Test func defaultsAreTheZeroValuesGoAlwaysWrites() throws {
+        // kube-openapi's mustEnforceDefault: {} for a struct that is not a pointer, the zero of
+        // a scalar without omitempty; nothing for pointers, omitempty scalars, custom JSON types.
+        #expect(try property("Pod", "metadata").defaultValue == .object([:]))
+        #expect(try property("Pod", "spec").defaultValue == .object([:]))
+        #expect(try property("Container", "name").defaultValue == .string(""))
+        #expect(try property("ContainerPort", "containerPort").defaultValue == .int(0))
+        #expect(try property("Container", "image").defaultValue == nil)
+        #expect(try property("Container", "livenessProbe").defaultValue == nil)
+        #expect(try property("DeploymentSpec", "replicas").defaultValue == nil)
+        #expect(try property("ObjectMeta", "creationTimestamp").defaultValue == nil)
+        #expect(try property("ServicePort", "targetPort").defaultValue == nil)
+    }
+
     @Test func inlineStructsContributeTheirMembers() throws {
         let volume = try definition("Volume")
         #expect(volume.property("volumeSource") == nil)

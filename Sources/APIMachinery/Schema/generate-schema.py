@@ -81,13 +81,14 @@ def go_facts(repo, directory, rev, prefix):
                 current = None
             elif current:
                 tag = re.search(r'json:"([^"]*)"', line)
-                field = re.match(r"^\s+\w+\s+\*?([\w.]+)\s+`", line)
+                # `Name Type`, `Name *Type` or an embedded `pkg.Type`; slices and maps do not match.
+                field = re.match(r"^\s+(?:\w+\s+)?(\*?)([\w.]+)\s+`", line)
                 if tag:
                     name = tag.group(1).split(",")[0]
                     if ",omitempty" in tag.group(1):
                         omitempty.add((current, name))
                     if field:
-                        types[(current, name)] = field.group(1).split(".")[-1]
+                        types[(current, name)] = (field.group(2).split(".")[-1], field.group(1) == "*")
             elif constant:
                 enums.setdefault(("const", constant.group(2)), []).append((constant.group(3), " ".join(c for c in comment if c)))
             comment = []
@@ -249,7 +250,7 @@ def definitions():
                 item["listMapKeys"] = keys
             # A `+enum` Go string type: its constants are the values, listed in the
             # description as openapi-gen does (kube-openapi's enumType.DescriptionLines).
-            go_type = go_types.get((name, field))
+            go_type, pointer = go_types.get((name, field), (None, True))
             if go_type in enum_types and constants.get(go_type):
                 values = sorted(set(constants[go_type]))
                 item["enum"] = [value for value, _ in values]
@@ -261,6 +262,16 @@ def definitions():
                     item["default"] = json.loads(found["default"][-1])  # literals only, not ref(Go constant)
                 except ValueError:
                     pass
+            # Otherwise the zero value Go always writes (kube-openapi's mustEnforceDefault): {} for
+            # a struct that is not a pointer, the scalar's zero for a field without omitempty;
+            # none for pointers, slices, maps and the types with their own JSON form.
+            if "default" not in item and go_type and not pointer and not repeated and not isinstance(kind, tuple):
+                if kind in SCALARS and (name, field) not in omitempty:
+                    item["default"] = {"string": "", "bool": False}.get(kind, 0) if kind != "bytes" else None
+                    if item["default"] is None:
+                        del item["default"]
+                elif kind not in SCALARS and kind not in NATIVE and not (name in NATIVE):
+                    item["default"] = {}
             fields.append(item)
         entry["fields"] = fields
         lines.append(json.dumps(entry, ensure_ascii=False, separators=(",", ":"), sort_keys=True))
