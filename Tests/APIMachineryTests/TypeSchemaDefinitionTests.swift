@@ -98,6 +98,35 @@ import Testing
         }
     }
 
+    @Test func enumTypesListTheirValuesAsOpenAPIGenDoes() throws {
+        let type = try property("DeploymentStrategy", "type")
+        #expect(type.enumValues == ["Recreate", "RollingUpdate"])
+        #expect(type.description == """
+            Type of deployment. Can be "Recreate" or "RollingUpdate". Default is RollingUpdate.
+
+            Possible enum values:
+             - `"Recreate"` Kill all existing pods before creating new ones.
+             - `"RollingUpdate"` Replace the old ReplicaSets by new one using rolling update i.e gradually scale down the old ReplicaSets and scale up the new one.
+            """)
+        #expect(try property("Container", "imagePullPolicy").enumValues == ["Always", "IfNotPresent", "Never"])
+        #expect(try property("ContainerPort", "protocol").enumValues == ["SCTP", "TCP", "UDP"])
+        #expect(try property("Container", "name").enumValues.isEmpty)
+    }
+
+    @Test func defaultsAreTheZeroValuesGoAlwaysWrites() throws {
+        // kube-openapi's mustEnforceDefault: {} for a struct that is not a pointer, the zero of
+        // a scalar without omitempty; nothing for pointers, omitempty scalars, custom JSON types.
+        #expect(try property("Pod", "metadata").defaultValue == .object([:]))
+        #expect(try property("Pod", "spec").defaultValue == .object([:]))
+        #expect(try property("Container", "name").defaultValue == .string(""))
+        #expect(try property("ContainerPort", "containerPort").defaultValue == .int(0))
+        #expect(try property("Container", "image").defaultValue == nil)
+        #expect(try property("Container", "livenessProbe").defaultValue == nil)
+        #expect(try property("DeploymentSpec", "replicas").defaultValue == nil)
+        #expect(try property("ObjectMeta", "creationTimestamp").defaultValue == nil)
+        #expect(try property("ServicePort", "targetPort").defaultValue == nil)
+    }
+
     @Test func inlineStructsContributeTheirMembers() throws {
         let volume = try definition("Volume")
         #expect(volume.property("volumeSource") == nil)

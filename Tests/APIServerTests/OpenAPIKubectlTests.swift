@@ -88,6 +88,8 @@ import Testing
             #expect(strategy.stdout.contains("The deployment strategy to use to replace existing pods with new ones."))
             let strategyFields = Self.fields(strategy.stdout, indent: 2)
             #expect(strategyFields["rollingUpdate"] == "<RollingUpdateDeployment>" && strategyFields["type"] == "<string>")
+            // The enum, as kube-apiserver's schema has it.
+            #expect(strategy.stdout.contains("enum: Recreate, RollingUpdate") && strategy.stdout.contains("Possible enum values:"), "\(strategy.stdout)")
 
             let ingress = try await kubectl("explain", "ingress")
             #expect(ingress.status == 0, "\(ingress.stderr)")

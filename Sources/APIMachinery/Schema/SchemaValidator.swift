@@ -105,7 +105,8 @@ package enum SchemaValidator {
                     continue
                 }
                 let memberGoPath = goPath.isEmpty ? key : goPath + "." + key
-                result[key] = try self.field(member, field, structName: name, path: memberPath, goPath: memberGoPath)
+                // Go names the struct without the group prefix the tables use (`discovery.v1.EndpointConditions`).
+                result[key] = try self.field(member, field, structName: Self.goName(name), path: memberPath, goPath: memberGoPath)
             }
             return .object(result)
         }
@@ -204,6 +205,11 @@ package enum SchemaValidator {
             return TypeMismatch(path: path, message: "json: cannot unmarshal \(found) into \(target) of type \(type)")
         }
 
+        /// The Go type's name of a message (`EndpointConditions` for `discovery.v1.EndpointConditions`).
+        static func goName(_ message: String) -> String {
+            message.split(separator: ".").last.map(String.init) ?? message
+        }
+
         func goType(_ type: TypeSchema.FieldType) -> String {
             switch type {
             case .string: return "string"
@@ -212,7 +218,7 @@ package enum SchemaValidator {
             case .bytes: return "[]uint8"
             case .double: return "float64"
             case .float: return "float32"
-            case .message(let name): return "v1.\(name)"
+            case .message(let name): return "v1.\(Self.goName(name))"
             case .map(_, let value): return "map[string]" + goType(value)
             }
         }

@@ -4,7 +4,7 @@ import KubeAPI
 /// definition name, the description, and the fields in declared order (Go struct order, which
 /// is also Kubernetes' JSON order) with their descriptions, whether they are required, and the
 /// list, map and patch markers (`+listType`, `+listMapKey`, `+patchMergeKey`,
-/// `+patchStrategy`, `+mapType`, `+structType`). Generated from the comments of the
+/// `+patchStrategy`, `+mapType`, `+structType`, `+enum` types' values). Generated from the comments of the
 /// generated.proto files (`generate-schema.py --definitions`); the OpenAPI documents are built
 /// from these facts, and structured merge (server-side apply) needs the same list and map keys.
 extension TypeSchema {
@@ -78,6 +78,8 @@ extension TypeSchema {
         package let mapType: String?
         /// `+default=` when it is a JSON literal.
         package let defaultValue: JSONValue?
+        /// The values of a `+enum` Go string type (its constants), sorted; empty otherwise.
+        package let enumValues: [String]
 
         /// Whether `type` is a proto scalar rather than a message.
         package var isScalar: Bool { TypeSchema.scalarTypes.contains(type) }
@@ -134,19 +136,20 @@ extension TypeSchema {
                 result += members(of: type, raw, depth: depth + 1)
                 continue
             }
-            var keys: [String] = []
+            var keys: [String] = [], values: [String] = []
             if case .array(let names)? = field["listMapKeys"] { keys = names.compactMap(\.stringValue) }
+            if case .array(let names)? = field["enum"] { values = names.compactMap(\.stringValue) }
             result.append(Property(name: fieldName, type: type, repeated: field["repeated"] == .bool(true), map: field["map"] == .bool(true),
                                    description: field["description"]?.stringValue ?? "", required: field["required"] == .bool(true),
                                    listType: field["listType"]?.stringValue, listMapKeys: keys,
                                    patchMergeKey: field["patchMergeKey"]?.stringValue, patchStrategy: field["patchStrategy"]?.stringValue,
-                                   mapType: field["mapType"]?.stringValue, defaultValue: field["default"]))
+                                   mapType: field["mapType"]?.stringValue, defaultValue: field["default"], enumValues: values))
         }
         return result
     }
 
     private static func simple(_ name: String, _ description: String) -> Property {
         Property(name: name, type: "string", repeated: false, map: false, description: description, required: false,
-                 listType: nil, listMapKeys: [], patchMergeKey: nil, patchStrategy: nil, mapType: nil, defaultValue: nil)
+                 listType: nil, listMapKeys: [], patchMergeKey: nil, patchStrategy: nil, mapType: nil, defaultValue: nil, enumValues: [])
     }
 }

@@ -57,26 +57,45 @@ def list_go(repo, directory, rev="HEAD"):
     return [directory + "/" + name for name in sorted(names)
             if name.endswith(".go") and not name.endswith("_test.go") and not name.startswith(("generated.", "zz_generated"))]
 
-def omitempty_fields(repo, directory, rev, prefix):
-    """(struct, JSON name) of the Go fields whose json tag has omitempty: openapi-gen counts
-    them optional even without the +optional marker (kube-openapi's hasOptionalTag)."""
-    found = set()
+def go_facts(repo, directory, rev, prefix):
+    """What openapi-gen reads from the Go types that generated.proto does not carry: the
+    (struct, JSON name) of fields whose json tag has omitempty (optional even without the
+    +optional marker: kube-openapi's hasOptionalTag), each field's Go type, and the `+enum`
+    string types with their constants (value, doc comment)."""
+    omitempty, types, enums = set(), {}, {}
     for path in list_go(repo, directory, rev):
-        current = None
+        current, comment, enum_next = None, [], False
         for line in read(repo, path, rev).splitlines():
+            stripped = line.strip()
+            if stripped.startswith("//"):
+                comment.append(stripped[2:].strip())
+                continue
             start = re.match(r"^type (\w+) struct \{", line)
+            named = re.match(r"^type (\w+) string\b", line)
+            constant = re.match(r'^\s+(\w+)\s+(\w+)\s*=\s*"([^"]*)"', line)
             if start:
                 current = prefix + start.group(1)
+            elif named and "+enum" in comment:
+                enums.setdefault(named.group(1), [])
             elif line.startswith("}"):
                 current = None
             elif current:
                 tag = re.search(r'json:"([^"]*)"', line)
-                if tag and ",omitempty" in tag.group(1):
-                    found.add((current, tag.group(1).split(",")[0]))
-    return found
+                # `Name Type`, `Name *Type` or an embedded `pkg.Type`; slices and maps do not match.
+                field = re.match(r"^\s+(?:\w+\s+)?(\*?)([\w.]+)\s+`", line)
+                if tag:
+                    name = tag.group(1).split(",")[0]
+                    if ",omitempty" in tag.group(1):
+                        omitempty.add((current, name))
+                    if field:
+                        types[(current, name)] = (field.group(2).split(".")[-1], field.group(1) == "*")
+            elif constant:
+                enums.setdefault(("const", constant.group(2)), []).append((constant.group(3), " ".join(c for c in comment if c)))
+            comment = []
+    return omitempty, types, enums
 
 messages = {}
-omitempty = set()
+omitempty, go_types, enum_types, constants = set(), {}, set(), {}
 # For --definitions: message → (proto package, doc comment lines), and its fields in declared
 # order as (JSON name, type, repeated, map, doc comment lines).
 documents, declared = {}, {}
@@ -86,7 +105,14 @@ for repo, path, *rev in FILES:
     prefix = PREFIXES.get(path, "")
     text = read(repo, path, *rev)
     if DEFINITIONS:
-        omitempty |= omitempty_fields(repo, os.path.dirname(path), (rev or ["HEAD"])[0], prefix)
+        found_omitempty, found_types, found_enums = go_facts(repo, os.path.dirname(path), (rev or ["HEAD"])[0], prefix)
+        omitempty |= found_omitempty
+        go_types.update(found_types)
+        for key, values in found_enums.items():
+            if isinstance(key, tuple):
+                constants.setdefault(key[1], []).extend(values)
+            else:
+                enum_types.add(key)
     package = re.search(r"^package ([\w.]+);", text, re.M).group(1)
     local = set(re.findall(r"^message (\w+) \{", text, re.M)) if prefix else set()
     comment = []
@@ -222,11 +248,30 @@ def definitions():
             keys = found.get("listMapKey") or found.get("k8s:listMapKey")
             if keys:
                 item["listMapKeys"] = keys
+            # A `+enum` Go string type: its constants are the values, listed in the
+            # description as openapi-gen does (kube-openapi's enumType.DescriptionLines).
+            go_type, pointer = go_types.get((name, field), (None, True))
+            if go_type in enum_types and constants.get(go_type):
+                values = sorted(set(constants[go_type]))
+                item["enum"] = [value for value, _ in values]
+                lines_out = ["Possible enum values:"] + [" - `%s`%s" % (json.dumps(value), (" " + text) if text else "")
+                                                          for value, text in values]
+                item["description"] = (item["description"] + "\n\n" if item["description"] else "") + "\n".join(lines_out)
             if "default" in found:
                 try:
                     item["default"] = json.loads(found["default"][-1])  # literals only, not ref(Go constant)
                 except ValueError:
                     pass
+            # Otherwise the zero value Go always writes (kube-openapi's mustEnforceDefault): {} for
+            # a struct that is not a pointer, the scalar's zero for a field without omitempty;
+            # none for pointers, slices, maps and the types with their own JSON form.
+            if "default" not in item and go_type and not pointer and not repeated and not isinstance(kind, tuple):
+                if kind in SCALARS and (name, field) not in omitempty:
+                    item["default"] = {"string": "", "bool": False}.get(kind, 0) if kind != "bytes" else None
+                    if item["default"] is None:
+                        del item["default"]
+                elif kind not in SCALARS and kind not in NATIVE and not (name in NATIVE):
+                    item["default"] = {}
             fields.append(item)
         entry["fields"] = fields
         lines.append(json.dumps(entry, ensure_ascii=False, separators=(",", ":"), sort_keys=True))

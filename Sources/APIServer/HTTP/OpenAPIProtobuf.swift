@@ -122,6 +122,9 @@ enum OpenAPIProtobuf {
         if let description = schema["description"]?.stringValue { out.string(4, description) }
         if let value = schema["default"] { out.message(5) { $0.string(2, yaml(value)) } }
         strings(&out, 19, schema["required"])
+        if case .array(let values)? = schema["enum"] {
+            for value in values { out.message(20) { $0.string(2, yaml(value)) } }
+        }
         if let additional = schema["additionalProperties"] {
             out.message(21) { item in item.message(1) { self.schema(&$0, additional) } }
         }

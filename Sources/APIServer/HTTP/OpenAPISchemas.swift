@@ -132,6 +132,7 @@ struct OpenAPISchemas: Sendable {
         let isReference = schema["$ref"] != nil
         if !property.description.isEmpty { schema["description"] = .string(property.description) }
         if let value = property.defaultValue { schema["default"] = value }
+        if !property.enumValues.isEmpty { schema["enum"] = .array(property.enumValues.map { .string($0) }) }
         if flavor == .v3, isReference, schema.count > 1, let reference = schema.removeValue(forKey: "$ref") {
             schema["allOf"] = .array([.object(["$ref": reference])])
         }
