@@ -20,13 +20,14 @@ FILES = [
 # batch/v1 is read at the 1.32 release (a bare clone's tag): later revisions reference alpha
 # scheduling.k8s.io messages (JobSchedulingConfiguration) that a 1.32 server does not serve;
 # authentication/v1 too (later TokenRequestSpec has alpha `attestations`). networking/v1's
-# Ingress and IngressClass messages are the same at HEAD and at 1.32.
+# Ingress and IngressClass messages are the same at HEAD and at 1.32; so are core/v1's
+# ResourceQuota and LimitRange (issue 17).
 # Messages of these files are named with a prefix: their names are also core/v1's (events.k8s.io's
 # Event and EventSeries), and the server looks them up by group (`events.v1.Event`).
 PREFIXES = {"events/v1/generated.proto": "events.v1."}
 ROOTS = ["events.v1.Event", "Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Service", "Namespace", "ConfigMap", "Secret", "ServiceAccount",
          "Node", "Endpoints", "Event", "Lease", "Binding", "Scale", "DeleteOptions", "TokenRequest",
-         "Ingress", "IngressClass"]
+         "Ingress", "IngressClass", "ResourceQuota", "LimitRange"]
 # Decoded natively by ProtobufDecoder.
 NATIVE = {"Time", "MicroTime", "Duration", "IntOrString", "Quantity", "RawExtension", "FieldsV1", "Unknown"}
 # Proto field names whose JSON name differs (the Go field's `json` tag).
