@@ -5,8 +5,9 @@ import Storage
 
 /// The Kubernetes API over a `Storage`, independent of HTTP: one `ResourceStore` per
 /// resource plus the rules that span resources (namespaces must exist and terminate before
-/// they go, every namespace has a `default` ServiceAccount, new pods pass the ServiceAccount
-/// admission plugin, new Ingresses the DefaultIngressClass one, the `scale` subresource).
+/// they go, every namespace has a `default` ServiceAccount, new pods pass the LimitRanger and
+/// ServiceAccount admission plugins, new Ingresses the DefaultIngressClass one, new namespaced
+/// objects ResourceQuota's, the `scale` subresource).
 public struct APIService: Sendable {
     public let registry: ResourceRegistry
     let storage: any Storage
@@ -70,6 +71,8 @@ public struct APIService: Sendable {
         case ("batch", "cronjobs"): return CronJobStrategy()
         case ("networking.k8s.io", "ingresses"): return IngressStrategy()
         case ("networking.k8s.io", "ingressclasses"): return IngressClassStrategy()
+        case ("", "resourcequotas"): return ResourceQuotaStrategy()
+        case ("", "limitranges"): return LimitRangeStrategy()
         default: return DefaultStrategy()
         }
     }
@@ -158,14 +161,27 @@ public struct APIService: Sendable {
             try await requireNamespace(namespace ?? "")
         }
         var object = object
+        var limitRanges: [LimitRange] = []
         if resource.group.isEmpty, resource.name == "pods" {
-            // Mutating admission, before the strategy defaults and validates.
+            // Mutating admission, before the strategy defaults and validates, in
+            // kube-apiserver's plugin order: LimitRanger, then ServiceAccount.
+            if let limitRangeStore = stores[Self.storeKey("", "limitranges")] {
+                limitRanges = try await LimitRangerAdmission.limitRanges(namespace: namespace ?? "", store: limitRangeStore)
+                LimitRangerAdmission.admit(&object, limitRanges: limitRanges)
+            }
             try await ServiceAccountAdmission.admit(&object, namespace: namespace ?? "", accounts: try self.store(group: "", name: "serviceaccounts"))
         }
         if resource.group == "networking.k8s.io", resource.name == "ingresses" {
             try await DefaultIngressClassAdmission.admit(&object, classes: try self.store(group: "networking.k8s.io", name: "ingressclasses"))
         }
-        let (created, warnings) = try await store.create(namespace: namespace, object: object, context: context)
+        // Validating admission, after the strategy: LimitRanger's checks, then ResourceQuota last.
+        // (A registry without quotas, as some tests build, skips that plugin.)
+        let quota = stores[Self.storeKey("", "resourcequotas")].map { ResourceQuotaAdmission(quotas: $0) }
+        let admission: ResourceStore.ValidatingAdmission? = !resource.namespaced ? nil : { [limitRanges] object throws(APIError) in
+            if !limitRanges.isEmpty { try LimitRangerAdmission.validate(object, limitRanges: limitRanges) }
+            try await quota?.admit(object, resource: resource, namespace: namespace ?? "", context: context)
+        }
+        let (created, warnings) = try await store.create(namespace: namespace, object: object, context: context, admission: admission)
         if resource.group.isEmpty, resource.name == "namespaces", !context.dryRun, let name = created.name {
             try await ensureDefaultServiceAccount(namespace: name)
         }

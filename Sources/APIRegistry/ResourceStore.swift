@@ -206,8 +206,13 @@ package struct ResourceStore: Sendable {
 
     // MARK: - Create
 
+    /// The validating admission plugins of a create (LimitRanger's checks, ResourceQuota):
+    /// they see the object after the strategy defaulted and validated it, before it is stored.
+    package typealias ValidatingAdmission = @Sendable (KubeObject) async throws(APIError) -> Void
+
     /// Creates `object` in `namespace` (already checked to exist).
-    func create(namespace: String?, object input: KubeObject, context: StrategyContext) async throws(APIError) -> (KubeObject, [String]) {
+    func create(namespace: String?, object input: KubeObject, context: StrategyContext,
+                admission: ValidatingAdmission? = nil) async throws(APIError) -> (KubeObject, [String]) {
         try checkType(input)
         var (object, schemaWarnings) = try checkSchema(input, validation: context.fieldValidation)
         if resource.namespaced {
@@ -241,6 +246,7 @@ package struct ResourceStore: Sendable {
             // From here every way out tells the strategy whether the object was stored.
             do {
                 try validateMetadata(prepared)
+                if let admission { try await admission(prepared) }
                 if !context.dryRun {
                     let stored = try await storage.create(key(namespace: namespace, name: prepared.name ?? ""), value: try storageBytes(prepared))
                     prepared.resourceVersion = String(stored.revision)
