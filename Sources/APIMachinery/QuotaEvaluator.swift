@@ -162,7 +162,7 @@ package struct QuotaEvaluator: Sendable {
     package static func containerList(_ container: JSONValue, _ field: String) -> ResourceList {
         var list: ResourceList = [:]
         for (name, value) in container["resources"]?[field]?.objectValue ?? [:] {
-            if let text = value.stringValue ?? value.intValue.map(String.init), let quantity = try? Quantity(text) {
+            if let text = value.stringValue ?? value.intValue.map { String($0) }, let quantity = try? Quantity(text) {
                 list[name] = quantity
             }
         }

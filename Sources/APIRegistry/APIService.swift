@@ -177,7 +177,7 @@ public struct APIService: Sendable {
         // Validating admission, after the strategy: LimitRanger's checks, then ResourceQuota last.
         // (A registry without quotas, as some tests build, skips that plugin.)
         let quota = stores[Self.storeKey("", "resourcequotas")].map { ResourceQuotaAdmission(quotas: $0) }
-        let admission: ResourceStore.ValidatingAdmission? = !resource.namespaced ? nil : { [limitRanges] object throws(APIError) in
+        let admission: ResourceStore.ValidatingAdmission? = !resource.namespaced ? nil : { [limitRanges] (object: KubeObject) async throws(APIError) -> Void in
             if !limitRanges.isEmpty { try LimitRangerAdmission.validate(object, limitRanges: limitRanges) }
             try await quota?.admit(object, resource: resource, namespace: namespace ?? "", context: context)
         }

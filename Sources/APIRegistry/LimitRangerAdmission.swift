@@ -51,6 +51,11 @@ enum LimitRangerAdmission {
                 let name = container["name"]?.stringValue ?? ""
                 var containerLimits = resources["limits"]?.objectValue ?? [:]
                 var containerRequests = resources["requests"]?.objectValue ?? [:]
+                // Upstream decodes (and so defaults) the pod before admission: a limit
+                // without a request is already that request (`SetDefaults_Pod`).
+                for (resource, value) in containerLimits where containerRequests[resource] == nil {
+                    containerRequests[resource] = value
+                }
                 var setLimits: [String] = [], setRequests: [String] = []
                 for (resource, value) in limits where containerLimits[resource] == nil {
                     containerLimits[resource] = .string(value)
@@ -63,6 +68,8 @@ enum LimitRangerAdmission {
                 if !setRequests.isEmpty { notes.append(setRequests.sorted().joined(separator: ", ") + " request for \(label) \(name)") }
                 if !setLimits.isEmpty { notes.append(setLimits.sorted().joined(separator: ", ") + " limit for \(label) \(name)") }
                 guard !setLimits.isEmpty || !setRequests.isEmpty else { continue }
+                // (The requests copied from limits above are written back with the defaults;
+                // the pod strategy would add them anyway.)
                 if !containerLimits.isEmpty { resources["limits"] = .object(containerLimits) }
                 if !containerRequests.isEmpty { resources["requests"] = .object(containerRequests) }
                 container["resources"] = .object(resources)

@@ -52,13 +52,13 @@ struct ResourceQuotaController: Controller {
                 Self.replenish(namespace: quota.namespace, quotas: quotas, queue: queue)
             }
         }
-        let now = { Date() }
         cached[.pods]?.addHandler { event in
             switch event {
             case .deleted(let pod):
                 Self.replenish(namespace: pod.namespace, quotas: quotas, queue: queue)
             case .updated(let old, let new):
-                if QuotaEvaluator.countsCompute(old, now: now()) && !QuotaEvaluator.countsCompute(new, now: now()) {
+                let now = Date()
+                if QuotaEvaluator.countsCompute(old, now: now) && !QuotaEvaluator.countsCompute(new, now: now) {
                     Self.replenish(namespace: new.namespace, quotas: quotas, queue: queue)
                 }
             case .added:

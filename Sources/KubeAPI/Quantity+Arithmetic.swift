@@ -61,7 +61,8 @@ extension ScaledDecimal {
 
     /// `lhs + rhs`.
     static func sum(_ lhs: ScaledDecimal, _ rhs: ScaledDecimal) -> ScaledDecimal {
-        guard let (left, right, exponent) = aligned(lhs, rhs) else { return compare(lhs, rhs) >= 0 ? lhs : rhs }
+        guard let operands = aligned(lhs, rhs) else { return compare(lhs, rhs) >= 0 ? lhs : rhs }
+        let (left, right, exponent) = operands
         let count = max(left.digits.count, right.digits.count)
         var out = [UInt8](repeating: 0, count: count + 1)
         var carry: UInt8 = 0
@@ -78,7 +79,8 @@ extension ScaledDecimal {
 
     /// `lhs - rhs` for `lhs >= rhs`.
     static func difference(_ lhs: ScaledDecimal, _ rhs: ScaledDecimal) -> ScaledDecimal {
-        guard let (left, right, exponent) = aligned(lhs, rhs) else { return lhs }
+        guard let operands = aligned(lhs, rhs) else { return lhs }
+        let (left, right, exponent) = operands
         var out = left.digits
         var borrow: UInt8 = 0
         for offset in 0..<out.count {

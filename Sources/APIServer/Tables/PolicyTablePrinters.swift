@@ -20,7 +20,7 @@ enum PolicyTablePrinters {
             var requests: [String] = [], limits: [String] = []
             for name in hard.keys.sorted() {
                 let cell = "\(name): \(canonical(used[name]))/\(canonical(hard[name]))"
-                if name.split(separator: ".").count > 1, name.hasPrefix("limits.") {
+                if name.hasPrefix("limits.") {
                     limits.append(cell)
                 } else {
                     requests.append(cell)
