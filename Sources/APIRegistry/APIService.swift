@@ -34,6 +34,16 @@ public struct APIService: Sendable {
                 strategy: Self.strategy(for: resource, defaultTolerationSeconds: defaultTolerationSeconds),
                 conversion: Self.conversion(for: resource))
         }
+        // ResourceQuota's admission of updates (Services only, see ResourceQuotaAdmission).
+        if let quotas = stores[Self.storeKey("", "resourcequotas")] {
+            for (key, store) in stores where ResourceQuotaAdmission.chargesUpdates(store.resource) {
+                let admission = ResourceQuotaAdmission(quotas: quotas)
+                let resource = store.resource
+                stores[key]?.updateAdmission = { (object: KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> Void in
+                    try await admission.admit(object, old: old, resource: resource, namespace: object.namespace ?? "", context: context)
+                }
+            }
+        }
         self.stores = stores
         let servicesPrefix = registry.resource(group: "", version: "v1", name: "services")?.keyPrefix ?? "/registry/services/"
         self.services = try ServiceAllocator(storage: storage, serviceCIDR: serviceCIDR, nodePorts: serviceNodePortRange,

@@ -17,6 +17,9 @@ import KubeAPI
 /// The resource quota controller later recomputes usage from the stored objects, which also
 /// gives back a charge whose object was in the end not stored.
 ///
+/// Updates are charged for Services only (what grew: a ClusterIP Service turned NodePort
+/// needs node ports), as upstream's evaluators handle updates.
+///
 /// Refusals are 403s in upstream's words: `exceeded quota: NAME, requested: pods=1, used:
 /// pods=2, limited: pods=2`, `failed quota: NAME: must specify limits.cpu for: web`,
 /// `status unknown for quota: NAME, resources: pods`.
@@ -30,7 +33,16 @@ struct ResourceQuotaAdmission {
         !resource.namespaced || resource.name == "events"
     }
 
-    func admit(_ object: KubeObject, resource: APIResource, namespace: String, context: StrategyContext) async throws(APIError) {
+    /// Whether updates of the resource are charged too: only Services', whose node ports and
+    /// load balancers change with their type (upstream's evaluators handle Update for
+    /// services; pods only through `resize`, other objects never).
+    static func chargesUpdates(_ resource: APIResource) -> Bool {
+        resource.group.isEmpty && resource.name == "services"
+    }
+
+    /// Checks and charges a create (`old` nil) or an update of `old` to `object`.
+    func admit(_ object: KubeObject, old: KubeObject? = nil, resource: APIResource, namespace: String,
+               context: StrategyContext) async throws(APIError) {
         guard !Self.ignores(resource) else { return }
         let evaluator = QuotaEvaluator(resource: ResourceRef(group: resource.group, name: resource.name))
         let now = context.now.date
@@ -41,7 +53,7 @@ struct ResourceQuotaAdmission {
             let stored = try await quotas.list(namespace: namespace, options: ListOptions()).items
                 .filter { !charged.contains($0.name ?? "") }
             guard !stored.isEmpty else { return }
-            let updates = try check(object, resource: resource, evaluator: evaluator, quotas: stored, now: now)
+            let updates = try check(object, old: old, resource: resource, evaluator: evaluator, quotas: stored, now: now)
             if context.dryRun || updates.isEmpty { return }
             var failed = false
             for update in updates {
@@ -60,19 +72,21 @@ struct ResourceQuotaAdmission {
     }
 
     /// `CheckRequest`: refuses the object, or returns the quotas with the object's usage
-    /// added to `status.used` (only those whose usage changes).
-    func check(_ object: KubeObject, resource: APIResource, evaluator: QuotaEvaluator, quotas stored: [KubeObject],
-               now: Date) throws(APIError) -> [KubeObject] {
+    /// added to `status.used` (only those whose usage changes). On an update, a quota that
+    /// already covered the old object is charged only what grew.
+    func check(_ object: KubeObject, old: KubeObject? = nil, resource: APIResource, evaluator: QuotaEvaluator,
+               quotas stored: [KubeObject], now: Date) throws(APIError) -> [KubeObject] {
         let name = object.name ?? ""
         func forbidden(_ message: String) -> APIError {
             APIError.forbidden(resource.groupResource, name: name, message)
         }
-        var interesting: [(object: KubeObject, hard: ResourceList, used: ResourceList)] = []
+        var interesting: [(object: KubeObject, hard: ResourceList, used: ResourceList, scopes: [ScopedResourceSelectorRequirement])] = []
         for quotaObject in stored.sorted(by: { ($0.name ?? "") < ($1.name ?? "") }) {
             guard let quota = try? ResourceQuotaStrategy.decode(quotaObject, validation: .ignore).0 else { continue }
             let hard = quota.status?.hard ?? [:]
             let quotaName = quota.metadata.name ?? ""
-            guard evaluator.matches(hard: hard.keys, scopes: quota.spec?.scopeRequirements ?? [], object: object) else { continue }
+            let scopes = quota.spec?.scopeRequirements ?? []
+            guard evaluator.matches(hard: hard.keys, scopes: scopes, object: object) else { continue }
             let restricted = evaluator.matchingResources(hard.keys)
             if let violation = evaluator.constraintViolation(required: restricted, object: object) {
                 throw forbidden("failed quota: \(quotaName): \(violation)")
@@ -83,18 +97,21 @@ struct ResourceQuotaAdmission {
             if restricted.contains(where: { used[$0] == nil }) {
                 throw forbidden("status unknown for quota: \(quotaName), resources: \(restricted.joined(separator: ","))")
             }
-            interesting.append((quotaObject, hard, used))
+            interesting.append((quotaObject, hard, used, scopes))
         }
         let usage = evaluator.usage(of: object, now: now)
         let negative = ResourceLists.negativeNames(usage)
         if !negative.isEmpty {
             throw forbidden("quota usage is negative for resource(s): \(negative.joined(separator: ","))")
         }
-        let delta = ResourceLists.removeZeros(usage)
-        guard !interesting.isEmpty, !delta.isEmpty else { return [] }
+        let oldUsage = old.map { evaluator.usage(of: $0, now: now) }
         var updates: [KubeObject] = []
-        for (quotaObject, hard, used) in interesting {
-            let requested = ResourceLists.mask(delta, hard.keys)
+        for (quotaObject, hard, used, scopes) in interesting {
+            var delta = usage
+            if let old, let oldUsage, evaluator.matches(hard: hard.keys, scopes: scopes, object: old) {
+                delta = ResourceLists.subtractWithNonNegativeResult(usage, oldUsage)
+            }
+            let requested = ResourceLists.mask(ResourceLists.removeZeros(delta), hard.keys)
             guard !requested.isEmpty else { continue }
             let newUsed = ResourceLists.add(used, requested)
             let (allowed, exceeded) = ResourceLists.lessThanOrEqual(ResourceLists.mask(newUsed, requested.keys), hard)

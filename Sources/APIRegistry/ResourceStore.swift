@@ -13,6 +13,10 @@ package struct ResourceStore: Sendable {
     package let strategy: any ResourceStrategy
     /// Set for a resource served over another's stored objects (events.k8s.io's events).
     package var conversion: (any StoredFormConversion)? = nil
+    /// The validating admission of updates through the main resource (ResourceQuota's, for
+    /// Services): sees the prepared object and the old one before the write.
+    package typealias UpdateAdmission = @Sendable (_ object: KubeObject, _ old: KubeObject, StrategyContext) async throws(APIError) -> Void
+    package var updateAdmission: UpdateAdmission? = nil
 
     // MARK: - Keys
 

@@ -148,8 +148,22 @@ import Testing
             #expect(Self.message(await Self.create(api, .services, nodePort.replacingOccurrences(of: "NAME", with: "dry2"), dryRun: true))
                     == #"403 services "dry2" is forbidden: exceeded quota: objects, requested: services.nodeports=2, used: services.nodeports=2, limited: services.nodeports=2"#)
             // A ClusterIP service needs no node port.
-            _ = try await Self.create(api, .services, #"{"metadata":{"name":"plain"},"spec":{"ports":[{"port":80}]}}"#).get()
+            var plain = try await Self.create(api, .services, #"{"metadata":{"name":"plain"},"spec":{"ports":[{"port":80}]}}"#).get()
             #expect(try await Self.used(api, "objects")["services"] == "2")
+            // Services are charged on update too: turning this one NodePort needs a node port.
+            plain.set(.string("NodePort"), at: ["spec", "type"])
+            do {
+                _ = try await api.client.update(.services, plain)
+                Issue.record("a NodePort over quota was stored")
+            } catch {
+                #expect("\(error.code) \(error.message)" == #"403 services "plain" is forbidden: exceeded quota: objects, requested: services.nodeports=1, used: services.nodeports=2, limited: services.nodeports=2"#)
+            }
+            #expect(try await api.client.get(.services, namespace: "default", name: "plain")?.string(at: ["spec", "type"]) == "ClusterIP")
+            // Within quota the change is charged only what grew.
+            var np = try #require(try await api.client.get(.services, namespace: "default", name: "np"))
+            np.set(.string("LoadBalancer"), at: ["spec", "type"])
+            _ = try await api.client.update(.services, np)
+            #expect(try await Self.used(api, "objects") == ["count/configmaps": "1", "configmaps": "1", "services.nodeports": "2", "services": "2"])
         }
     }
 
