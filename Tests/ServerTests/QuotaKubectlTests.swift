@@ -101,6 +101,15 @@ struct QuotaKubectlTests {
             #expect(describeLimits.status == 0, "\(describeLimits.stderr)")
             #expect(tableRows(describeLimits.stdout).contains(["Container", "cpu", "-", "500m", "100m", "200m", "-"]), "\(describeLimits.stdout)")
             #expect(tableRows(describeLimits.stdout).contains(["Container", "memory", "-", "-", "64Mi", "128Mi", "-"]), "\(describeLimits.stdout)")
+
+            // Scopes on the command line; an unknown one refused by the server.
+            let scoped = try await kubectl("create", "quota", "scoped", "-n", "lr", "--hard=pods=5", "--scopes=BestEffort,NotTerminating")
+            #expect(scoped.stdout == "resourcequota/scoped created\n", "\(scoped.stderr)")
+            let stored = try #require(try await cluster.client.get(.resourceQuotas, namespace: "lr", name: "scoped"))
+            #expect(stored.value(at: ["spec", "scopes"]) == .array([.string("BestEffort"), .string("NotTerminating")]))
+            let bad = try await kubectl("create", "quota", "bad", "-n", "lr", "--hard=pods=1", "--scopes=Foo")
+            #expect(bad.status != 0)
+            #expect(bad.stderr.contains(#"spec.scopes: Invalid value: []core.ResourceQuotaScope{"Foo"}: unsupported scope"#), "\(bad.stderr)")
         }
     }
 
