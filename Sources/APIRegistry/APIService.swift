@@ -184,18 +184,28 @@ public struct APIService: Sendable {
         if resource.group == "networking.k8s.io", resource.name == "ingresses" {
             try await DefaultIngressClassAdmission.admit(&object, classes: try self.store(group: "networking.k8s.io", name: "ingressclasses"))
         }
-        // Validating admission, after the strategy: LimitRanger's checks, then ResourceQuota last.
-        // (A registry without quotas, as some tests build, skips that plugin.)
-        let quota = stores[Self.storeKey("", "resourcequotas")].map { ResourceQuotaAdmission(quotas: $0) }
-        let admission: ResourceStore.ValidatingAdmission? = !resource.namespaced ? nil : { [limitRanges] (object: KubeObject) async throws(APIError) -> Void in
-            if !limitRanges.isEmpty { try LimitRangerAdmission.validate(object, limitRanges: limitRanges) }
-            try await quota?.admit(object, resource: resource, namespace: namespace ?? "", context: context)
-        }
+        let admission = validatingAdmission(resource: resource, namespace: namespace ?? "", limitRanges: limitRanges, context: context)
         let (created, warnings) = try await store.create(namespace: namespace, object: object, context: context, admission: admission)
         if resource.group.isEmpty, resource.name == "namespaces", !context.dryRun, let name = created.name {
             try await ensureDefaultServiceAccount(namespace: name)
         }
         return (created, warnings)
+    }
+
+    /// The validating admission of a create, run after the strategy: LimitRanger's checks,
+    /// then ResourceQuota last. (A registry without quotas, as some tests build, skips that plugin.)
+    private func validatingAdmission(resource: APIResource, namespace: String, limitRanges: [LimitRange],
+                                     context: StrategyContext) -> ResourceStore.ValidatingAdmission? {
+        guard resource.namespaced else { return nil }
+        let quota = stores[Self.storeKey("", "resourcequotas")].map { ResourceQuotaAdmission(quotas: $0) }
+        return { (object: KubeObject) async throws(APIError) -> Void in
+            if !limitRanges.isEmpty {
+                try LimitRangerAdmission.validate(object, limitRanges: limitRanges)
+            }
+            if let quota {
+                try await quota.admit(object, resource: resource, namespace: namespace, context: context)
+            }
+        }
     }
 
     private func requireNamespace(_ name: String) async throws(APIError) {

@@ -38,8 +38,8 @@ public enum ResourceNames {
 
     /// The resources that count pods (`podObjectCountQuotaResources`) and their compute
     /// resources (`podComputeQuotaResources`): what the pod scopes apply to.
-    static let podObjectCount: Set<String> = ["pods"]
-    static let podCompute: Set<String> = ["cpu", "memory", "limits.cpu", "limits.memory", "requests.cpu", "requests.memory"]
+    public static let podObjectCount: Set<String> = ["pods"]
+    public static let podCompute: Set<String> = ["cpu", "memory", "limits.cpu", "limits.memory", "requests.cpu", "requests.memory"]
 
     /// `IsHugePageResourceName`.
     public static func isHugePages(_ name: String) -> Bool { name.hasPrefix("hugepages-") }

@@ -17,9 +17,9 @@ import Testing
         return KubeObject(fields: fields)
     }
 
-    static func pod(_ name: String, resources: String = "", init: Bool = false) -> String {
+    static func pod(_ name: String, resources: String = "", withInit: Bool = false) -> String {
         let container = #"{"name":"app","image":"busybox"\#(resources.isEmpty ? "" : #","resources":\#(resources)"#)}"#
-        let initContainers = init ? #""initContainers":[{"name":"setup","image":"busybox"}],"# : ""
+        let initContainers = withInit ? #""initContainers":[{"name":"setup","image":"busybox"}],"# : ""
         return #"{"metadata":{"name":"\#(name)"},"spec":{\#(initContainers)"containers":[\#(container)]}}"#
     }
 
@@ -67,7 +67,7 @@ import Testing
                 {"metadata":{"name":"defaults"},"spec":{"limits":[{"type":"Container",
                  "default":{"cpu":"200m","memory":"128Mi"},"defaultRequest":{"cpu":"100m","memory":"64Mi"}}]}}
                 """#))
-            let pod = try await Self.create(api, .pods, Self.pod("web", resources: #"{"limits":{"memory":"256Mi"}}"#, init: true)).get()
+            let pod = try await Self.create(api, .pods, Self.pod("web", resources: #"{"limits":{"memory":"256Mi"}}"#, withInit: true)).get()
             let containers = pod.value(at: ["spec", "containers"])?.arrayValue ?? []
             // Upstream defaults a limit's request before admission: memory's request is its limit.
             #expect(containers.first?["resources"] == (try json(#"{"limits":{"cpu":"200m","memory":"256Mi"},"requests":{"cpu":"100m","memory":"256Mi"}}"#)))
@@ -155,8 +155,10 @@ import Testing
             do {
                 _ = try await api.client.update(.services, plain)
                 Issue.record("a NodePort over quota was stored")
-            } catch {
+            } catch let error as APIError {
                 #expect("\(error.code) \(error.message)" == #"403 services "plain" is forbidden: exceeded quota: objects, requested: services.nodeports=1, used: services.nodeports=2, limited: services.nodeports=2"#)
+            } catch {
+                Issue.record("\(error)")
             }
             #expect(try await api.client.get(.services, namespace: "default", name: "plain")?.string(at: ["spec", "type"]) == "ClusterIP")
             // Within quota the change is charged only what grew.

@@ -16,8 +16,9 @@ import Testing
     }
 
     static func create(_ api: TestAPI, _ ref: ResourceRef, _ body: String, namespace: String = "default") async throws -> Result<KubeObject, APIError> {
+        let object = try object(body)
         do {
-            return .success(try await api.client.create(ref, namespace: namespace, try object(body)))
+            return .success(try await api.client.create(ref, namespace: namespace, object))
         } catch {
             return .failure(error)
         }
@@ -103,16 +104,20 @@ import Testing
             do {
                 _ = try await api.client.update(.resourceQuotas, rescoped)
                 Issue.record("a change of scopes was stored")
-            } catch {
+            } catch let error as APIError {
                 #expect(error.message == #"ResourceQuota "q" is invalid: spec.scopes: Invalid value: []core.ResourceQuotaScope{"Terminating"}: field is immutable"#)
+            } catch {
+                Issue.record("\(error)")
             }
             var negative = updated
             negative.set(try json(#"{"hard":{"pods":"3"},"used":{"pods":"-1","nonsense":"1"}}"#), at: ["status"])
             do {
                 _ = try await api.client.update(.resourceQuotas, negative, subresource: "status")
                 Issue.record("a negative usage was stored")
-            } catch {
+            } catch let error as APIError {
                 #expect(error.message == #"ResourceQuota "q" is invalid: [status.used[nonsense]: Invalid value: "nonsense": must be a standard resource type or fully qualified, status.used[nonsense]: Invalid value: "nonsense": must be a standard resource for quota, status.used[pods]: Invalid value: "-1": must be greater than or equal to 0]"#)
+            } catch {
+                Issue.record("\(error)")
             }
         }
     }
