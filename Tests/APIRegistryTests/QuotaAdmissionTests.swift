@@ -125,7 +125,7 @@ import Testing
             // Over two resources at once: both named, in name order.
             try await Self.quota(api, "tight", hard: ["pods": "1", "requests.cpu": "100m"])
             #expect(Self.message(await Self.create(api, .pods, Self.pod("p4", resources: #"{"requests":{"cpu":"500m"}}"#)))
-                    == #"403 pods "p4" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2"#)
+                    == #"403 pods "p4" is forbidden: exceeded quota: q, requested: pods=1,requests.cpu=500m, used: pods=2,requests.cpu=600m, limited: pods=2,requests.cpu=1"#)
             _ = try await api.client.delete(.resourceQuotas, namespace: "default", name: "q")
             #expect(Self.message(await Self.create(api, .pods, Self.pod("p5", resources: #"{"requests":{"cpu":"500m"}}"#)))
                     == #"403 pods "p5" is forbidden: exceeded quota: tight, requested: requests.cpu=500m, used: requests.cpu=0, limited: requests.cpu=100m"#)
@@ -139,7 +139,7 @@ import Testing
             _ = try await Self.create(api, .configMaps, #"{"metadata":{"name":"c1"}}"#).get()
             #expect(Self.message(await Self.create(api, .configMaps, #"{"metadata":{"name":"c2"}}"#))
                     == #"403 configmaps "c2" is forbidden: exceeded quota: objects, requested: count/configmaps=1, used: count/configmaps=1, limited: count/configmaps=1"#)
-            let nodePort = #"{"metadata":{"name":"NAME"},"spec":{"type":"NodePort","ports":[{"port":80},{"port":81}]}}"#
+            let nodePort = #"{"metadata":{"name":"NAME"},"spec":{"type":"NodePort","ports":[{"name":"a","port":80},{"name":"b","port":81}]}}"#
             // A dry run is checked but charges nothing.
             _ = try await Self.create(api, .services, nodePort.replacingOccurrences(of: "NAME", with: "dry"), dryRun: true).get()
             #expect(try await Self.used(api, "objects")["services.nodeports"] == "0")
