@@ -5,8 +5,9 @@ import Storage
 
 /// The Kubernetes API over a `Storage`, independent of HTTP: one `ResourceStore` per
 /// resource plus the rules that span resources (namespaces must exist and terminate before
-/// they go, every namespace has a `default` ServiceAccount, new pods pass the ServiceAccount
-/// admission plugin, new Ingresses the DefaultIngressClass one, the `scale` subresource).
+/// they go, every namespace has a `default` ServiceAccount, new pods pass the LimitRanger and
+/// ServiceAccount admission plugins, new Ingresses the DefaultIngressClass one, new namespaced
+/// objects ResourceQuota's, the `scale` subresource).
 public struct APIService: Sendable {
     public let registry: ResourceRegistry
     let storage: any Storage
@@ -32,6 +33,16 @@ public struct APIService: Sendable {
                 resource: resource, storage: storage,
                 strategy: Self.strategy(for: resource, defaultTolerationSeconds: defaultTolerationSeconds),
                 conversion: Self.conversion(for: resource))
+        }
+        // ResourceQuota's admission of updates (Services only, see ResourceQuotaAdmission).
+        if let quotas = stores[Self.storeKey("", "resourcequotas")] {
+            for (key, store) in stores where ResourceQuotaAdmission.chargesUpdates(store.resource) {
+                let admission = ResourceQuotaAdmission(quotas: quotas)
+                let resource = store.resource
+                stores[key]?.updateAdmission = { (object: KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> Void in
+                    try await admission.admit(object, old: old, resource: resource, namespace: object.namespace ?? "", context: context)
+                }
+            }
         }
         self.stores = stores
         let servicesPrefix = registry.resource(group: "", version: "v1", name: "services")?.keyPrefix ?? "/registry/services/"
@@ -70,6 +81,8 @@ public struct APIService: Sendable {
         case ("batch", "cronjobs"): return CronJobStrategy()
         case ("networking.k8s.io", "ingresses"): return IngressStrategy()
         case ("networking.k8s.io", "ingressclasses"): return IngressClassStrategy()
+        case ("", "resourcequotas"): return ResourceQuotaStrategy()
+        case ("", "limitranges"): return LimitRangeStrategy()
         default: return DefaultStrategy()
         }
     }
@@ -160,18 +173,41 @@ public struct APIService: Sendable {
             try await requireNamespace(namespace ?? "")
         }
         var object = object
+        var limitRanges: [LimitRange] = []
         if resource.group.isEmpty, resource.name == "pods" {
-            // Mutating admission, before the strategy defaults and validates.
+            // Mutating admission, before the strategy defaults and validates, in
+            // kube-apiserver's plugin order: LimitRanger, then ServiceAccount.
+            if let limitRangeStore = stores[Self.storeKey("", "limitranges")] {
+                limitRanges = try await LimitRangerAdmission.limitRanges(namespace: namespace ?? "", store: limitRangeStore)
+                LimitRangerAdmission.admit(&object, limitRanges: limitRanges)
+            }
             try await ServiceAccountAdmission.admit(&object, namespace: namespace ?? "", accounts: try self.store(group: "", name: "serviceaccounts"))
         }
         if resource.group == "networking.k8s.io", resource.name == "ingresses" {
             try await DefaultIngressClassAdmission.admit(&object, classes: try self.store(group: "networking.k8s.io", name: "ingressclasses"))
         }
-        let (created, warnings) = try await store.create(namespace: namespace, object: object, context: context)
+        let admission = validatingAdmission(resource: resource, namespace: namespace ?? "", limitRanges: limitRanges, context: context)
+        let (created, warnings) = try await store.create(namespace: namespace, object: object, context: context, admission: admission)
         if resource.group.isEmpty, resource.name == "namespaces", !context.dryRun, let name = created.name {
             try await ensureDefaultServiceAccount(namespace: name)
         }
         return (created, warnings)
+    }
+
+    /// The validating admission of a create, run after the strategy: LimitRanger's checks,
+    /// then ResourceQuota last. (A registry without quotas, as some tests build, skips that plugin.)
+    private func validatingAdmission(resource: APIResource, namespace: String, limitRanges: [LimitRange],
+                                     context: StrategyContext) -> ResourceStore.ValidatingAdmission? {
+        guard resource.namespaced else { return nil }
+        let quota = stores[Self.storeKey("", "resourcequotas")].map { ResourceQuotaAdmission(quotas: $0) }
+        return { (object: KubeObject) async throws(APIError) -> Void in
+            if !limitRanges.isEmpty {
+                try LimitRangerAdmission.validate(object, limitRanges: limitRanges)
+            }
+            if let quota {
+                try await quota.admit(object, resource: resource, namespace: namespace, context: context)
+            }
+        }
     }
 
     private func requireNamespace(_ name: String) async throws(APIError) {

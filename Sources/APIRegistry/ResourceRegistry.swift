@@ -71,6 +71,12 @@ public struct ResourceRegistry: Sendable {
                     namespaced: true, selectableFields: ["type": ["type"]]),
         APIResource(group: "", version: "v1", name: "serviceaccounts", singularName: "serviceaccount", kind: "ServiceAccount",
                     namespaced: true, shortNames: ["sa"], subresources: ["token"]),
+        // Namespace policy (issue 17): quota usage kept by the resourcequota controller and
+        // charged by the ResourceQuota admission plugin; LimitRanger's defaults and bounds.
+        APIResource(group: "", version: "v1", name: "resourcequotas", singularName: "resourcequota", kind: "ResourceQuota",
+                    namespaced: true, shortNames: ["quota"], subresources: ["status"]),
+        APIResource(group: "", version: "v1", name: "limitranges", singularName: "limitrange", kind: "LimitRange",
+                    namespaced: true, shortNames: ["limits"]),
         APIResource(group: "apps", version: "v1", name: "deployments", singularName: "deployment", kind: "Deployment",
                     namespaced: true, shortNames: ["deploy"], categories: ["all"], subresources: ["status", "scale"],
                     tracksGeneration: true),

@@ -141,7 +141,10 @@ extension ResourceStore {
         // From here every way out tells the strategy (which prepared a main-resource update)
         // whether the object was stored.
         do {
-            if subresource != "status" { try validateMetadata(object) }
+            if subresource != "status" {
+                try validateMetadata(object)
+                if let updateAdmission { try await updateAdmission(object, old, context) }
+            }
             let result = try await write(object, replacing: old, context: context)
             if subresource != "status" {
                 await strategy.finishUpdate(prepared, old: old, stored: result.stored, context: context)

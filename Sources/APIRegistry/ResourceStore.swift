@@ -13,6 +13,10 @@ package struct ResourceStore: Sendable {
     package let strategy: any ResourceStrategy
     /// Set for a resource served over another's stored objects (events.k8s.io's events).
     package var conversion: (any StoredFormConversion)? = nil
+    /// The validating admission of updates through the main resource (ResourceQuota's, for
+    /// Services): sees the prepared object and the old one before the write.
+    package typealias UpdateAdmission = @Sendable (_ object: KubeObject, _ old: KubeObject, StrategyContext) async throws(APIError) -> Void
+    package var updateAdmission: UpdateAdmission? = nil
 
     // MARK: - Keys
 
@@ -206,8 +210,13 @@ package struct ResourceStore: Sendable {
 
     // MARK: - Create
 
+    /// The validating admission plugins of a create (LimitRanger's checks, ResourceQuota):
+    /// they see the object after the strategy defaulted and validated it, before it is stored.
+    package typealias ValidatingAdmission = @Sendable (KubeObject) async throws(APIError) -> Void
+
     /// Creates `object` in `namespace` (already checked to exist).
-    func create(namespace: String?, object input: KubeObject, context: StrategyContext) async throws(APIError) -> (KubeObject, [String]) {
+    func create(namespace: String?, object input: KubeObject, context: StrategyContext,
+                admission: ValidatingAdmission? = nil) async throws(APIError) -> (KubeObject, [String]) {
         try checkType(input)
         var (object, schemaWarnings) = try checkSchema(input, validation: context.fieldValidation)
         if resource.namespaced {
@@ -244,6 +253,7 @@ package struct ResourceStore: Sendable {
             // From here every way out tells the strategy whether the object was stored.
             do {
                 try validateMetadata(prepared)
+                if let admission { try await admission(prepared) }
                 if !context.dryRun {
                     let stored = try await storage.create(key(namespace: namespace, name: prepared.name ?? ""), value: try storageBytes(prepared))
                     prepared.resourceVersion = String(stored.revision)

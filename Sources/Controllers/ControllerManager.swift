@@ -57,6 +57,7 @@ public struct ControllerManager: Sendable {
         }),
         ("service-lb", { client, informers, _, logger in ServiceLBController(client: client, informers: informers, logger: logger) }),
         ("ingress-status", { client, informers, _, logger in IngressStatusController(client: client, informers: informers, logger: logger) }),
+        ("resourcequota", { ResourceQuotaController(client: $0, informers: $1, settings: $2, logger: $3) }),
     ]
 
     /// Every controller that `settings.controllers` enables, constructed so that each

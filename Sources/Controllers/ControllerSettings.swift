@@ -22,6 +22,9 @@ public struct ControllerSettings: Sendable {
     /// How long the namespace controller waits before looking again at a namespace whose
     /// contents are still going away (pods terminating gracefully).
     public var namespaceRecheckPeriod: Duration = .seconds(2)
+    /// How often every ResourceQuota's usage is recounted even when nothing signalled a
+    /// change (--resource-quota-sync-period, 5 minutes).
+    public var resourceQuotaSyncPeriod: Duration = .seconds(300)
 
     /// The Service network (--service-cidr, k3s: 10.43.0.0/16); its first address is the
     /// `kubernetes` Service's.

@@ -23,7 +23,7 @@ struct ServerCommand: AsyncParsableCommand {
         and the agents' join token in DATA-DIR/server/token, and runs the scheduler and the \
         controllers (ReplicaSet, Deployment, Job, CronJob, DaemonSet, StatefulSet, garbage collector, namespace, \
         node IPAM, node lifecycle, pod GC, endpoints, endpoint slices, serviceaccounts, \
-        root-ca-cert-publisher, service-lb, ingress-status; --controllers), issues service-account tokens (TokenRequest, signed with \
+        root-ca-cert-publisher, service-lb, ingress-status, resourcequota; --controllers), issues service-account tokens (TokenRequest, signed with \
         DATA-DIR/server/tls/service.key, --service-account-issuer) and deletes Events older than \
         --event-ttl. Services get cluster IPs from \
         --service-cidr and node ports from --service-node-port-range; the server keeps the \
@@ -34,7 +34,9 @@ struct ServerCommand: AsyncParsableCommand {
         Services (service-lb, k3s' ServiceLB) and the Ingresses of that class (ingress-status) get \
         the InternalIPs of the Ready nodes as their status addresses; a node labelled \
         node.swiftlet.io/ingress=disabled (an agent with --disable-ingress) is left out of the \
-        Ingresses'. Unless --disable-agent, it also runs \
+        Ingresses'. New pods pass the LimitRanger admission plugin (LimitRange defaults and bounds) and \
+        namespaced objects the ResourceQuota one (usage charged to the namespace's quotas, refused over quota). \
+        Unless --disable-agent, it also runs \
         an agent for this machine (as k3s does), joined over loopback with the server's own token and labelled \
         node-role.kubernetes.io/control-plane; its state is in DATA-DIR/agent. --http-listen alone \
         serves plain HTTP without authentication and without an agent, for local tests. Stops on \

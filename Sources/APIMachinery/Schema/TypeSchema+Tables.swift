@@ -116,6 +116,9 @@ extension TypeSchema {
         LeaseSpec 1:holderIdentity:s 2:leaseDurationSeconds:i 3:acquireTime:MicroTime 4:renewTime:MicroTime 5:leaseTransitions:i 6:strategy:s 7:preferredHolder:s
         Lifecycle 1:postStart:LifecycleHandler 2:preStop:LifecycleHandler 3:stopSignal:s
         LifecycleHandler 1:exec:ExecAction 2:httpGet:HTTPGetAction 3:tcpSocket:TCPSocketAction 4:sleep:SleepAction
+        LimitRange 1:metadata:ObjectMeta 2:spec:LimitRangeSpec
+        LimitRangeItem 1:type:s 2:max:m<s,Quantity> 3:min:m<s,Quantity> 4:default:m<s,Quantity> 5:defaultRequest:m<s,Quantity> 6:maxLimitRequestRatio:m<s,Quantity>
+        LimitRangeSpec 1:limits:LimitRangeItem:r
         LinuxContainerUser 1:uid:i 2:gid:i 3:supplementalGroups:i:r
         LoadBalancerIngress 1:ip:s 2:hostname:s 3:ipMode:s 4:ports:PortStatus:r
         LoadBalancerStatus 1:ingress:LoadBalancerIngress:r
@@ -200,6 +203,9 @@ extension TypeSchema {
         ResourceClaim 1:name:s 2:request:s
         ResourceFieldSelector 1:containerName:s 2:resource:s 3:divisor:Quantity
         ResourceHealth 1:resourceID:s 2:health:s 6:message:s
+        ResourceQuota 1:metadata:ObjectMeta 2:spec:ResourceQuotaSpec 3:status:ResourceQuotaStatus
+        ResourceQuotaSpec 1:hard:m<s,Quantity> 2:scopes:s:r 3:scopeSelector:ScopeSelector
+        ResourceQuotaStatus 1:hard:m<s,Quantity> 2:used:m<s,Quantity>
         ResourceRequirements 1:limits:m<s,Quantity> 2:requests:m<s,Quantity> 3:claims:ResourceClaim:r
         ResourceStatus 1:name:s 2:resources:ResourceHealth:r
         RollingUpdateDaemonSet 1:maxUnavailable:IntOrString 2:maxSurge:IntOrString
@@ -210,6 +216,8 @@ extension TypeSchema {
         ScaleIOVolumeSource 1:gateway:s 2:system:s 3:secretRef:LocalObjectReference 4:sslEnabled:b 5:protectionDomain:s 6:storagePool:s 7:storageMode:s 8:volumeName:s 9:fsType:s 10:readOnly:b
         ScaleSpec 1:replicas:i
         ScaleStatus 1:replicas:i 2:selector:s
+        ScopeSelector 1:matchExpressions:ScopedResourceSelectorRequirement:r
+        ScopedResourceSelectorRequirement 1:scopeName:s 2:operator:s 3:values:s:r
         SeccompProfile 1:type:s 2:localhostProfile:s
         Secret 1:metadata:ObjectMeta 2:data:m<s,y> 3:type:s 4:stringData:m<s,s> 5:immutable:b
         SecretEnvSource 1:localObjectReference:LocalObjectReference 2:optional:b

@@ -27,15 +27,16 @@ FILES = [
 # batch/v1 is read at the 1.32 release (a bare clone's tag): later revisions reference alpha
 # scheduling.k8s.io messages (JobSchedulingConfiguration) that a 1.32 server does not serve;
 # authentication/v1 too (later TokenRequestSpec has alpha `attestations`). networking/v1's
-# Ingress and IngressClass messages are the same at HEAD and at 1.32.
-# discovery/v1 (EndpointSlice) too, at 1.32 (later ones add hints.forNodes).
+# Ingress and IngressClass messages are the same at HEAD and at 1.32; so are core/v1's
+# ResourceQuota and LimitRange (issue 17). discovery/v1 (EndpointSlice) is read at 1.32 (later
+# ones add hints.forNodes).
 # Messages of these files are named with a prefix: their names are also core/v1's (events.k8s.io's
 # Event and EventSeries, discovery.k8s.io's EndpointPort, whose field numbers differ from core/v1's),
 # and the server looks them up by group (`events.v1.Event`, `discovery.v1.EndpointSlice`).
 PREFIXES = {"events/v1/generated.proto": "events.v1.", "discovery/v1/generated.proto": "discovery.v1."}
 ROOTS = ["events.v1.Event", "Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Service", "Namespace", "ConfigMap", "Secret", "ServiceAccount",
          "Node", "Endpoints", "Event", "Lease", "Binding", "Scale", "DeleteOptions", "TokenRequest",
-         "Ingress", "IngressClass", "ControllerRevision", "discovery.v1.EndpointSlice", "TokenReview"]
+         "Ingress", "IngressClass", "ControllerRevision", "discovery.v1.EndpointSlice", "TokenReview", "ResourceQuota", "LimitRange"]
 # Decoded natively by ProtobufDecoder.
 NATIVE = {"Time", "MicroTime", "Duration", "IntOrString", "Quantity", "RawExtension", "FieldsV1", "Unknown"}
 # Proto field names whose JSON name differs (the Go field's `json` tag).
