@@ -13,20 +13,21 @@ API, MACHINERY = sys.argv[1], sys.argv[2]
 FILES = [
     (API, "core/v1/generated.proto"), (API, "apps/v1/generated.proto"), (API, "batch/v1/generated.proto", "v0.32.9"),
     (API, "coordination/v1/generated.proto"), (API, "authentication/v1/generated.proto", "v0.32.9"), (API, "autoscaling/v1/generated.proto"),
-    (API, "networking/v1/generated.proto"), (API, "events/v1/generated.proto"),
+    (API, "networking/v1/generated.proto"), (API, "events/v1/generated.proto"), (API, "policy/v1/generated.proto", "v0.32.9"),
     (MACHINERY, "pkg/apis/meta/v1/generated.proto"), (MACHINERY, "pkg/runtime/generated.proto"),
     (MACHINERY, "pkg/util/intstr/generated.proto"), (MACHINERY, "pkg/api/resource/generated.proto"),
 ]
 # batch/v1 is read at the 1.32 release (a bare clone's tag): later revisions reference alpha
 # scheduling.k8s.io messages (JobSchedulingConfiguration) that a 1.32 server does not serve;
 # authentication/v1 too (later TokenRequestSpec has alpha `attestations`). networking/v1's
-# Ingress and IngressClass messages are the same at HEAD and at 1.32.
+# Ingress and IngressClass messages are the same at HEAD and at 1.32. policy/v1 (PodDisruptionBudget,
+# and Eviction, which kubectl drain posts to pods/eviction) is read at the 1.32 release too.
 # Messages of these files are named with a prefix: their names are also core/v1's (events.k8s.io's
 # Event and EventSeries), and the server looks them up by group (`events.v1.Event`).
 PREFIXES = {"events/v1/generated.proto": "events.v1."}
 ROOTS = ["events.v1.Event", "Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Service", "Namespace", "ConfigMap", "Secret", "ServiceAccount",
          "Node", "Endpoints", "Event", "Lease", "Binding", "Scale", "DeleteOptions", "TokenRequest",
-         "Ingress", "IngressClass"]
+         "Ingress", "IngressClass", "PodDisruptionBudget", "Eviction"]
 # Decoded natively by ProtobufDecoder.
 NATIVE = {"Time", "MicroTime", "Duration", "IntOrString", "Quantity", "RawExtension", "FieldsV1", "Unknown"}
 # Proto field names whose JSON name differs (the Go field's `json` tag).
