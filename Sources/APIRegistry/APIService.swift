@@ -70,6 +70,7 @@ public struct APIService: Sendable {
         case ("batch", "cronjobs"): return CronJobStrategy()
         case ("networking.k8s.io", "ingresses"): return IngressStrategy()
         case ("networking.k8s.io", "ingressclasses"): return IngressClassStrategy()
+        case ("policy", "poddisruptionbudgets"): return PodDisruptionBudgetStrategy()
         default: return DefaultStrategy()
         }
     }

@@ -30,6 +30,7 @@ enum ResourceTablePrinters {
         case ("discovery.k8s.io", "endpointslices"): return endpointSlices
         case ("networking.k8s.io", "ingresses"): return NetworkingTablePrinters.ingresses
         case ("networking.k8s.io", "ingressclasses"): return NetworkingTablePrinters.ingressClasses
+        case ("policy", "poddisruptionbudgets"): return PolicyTablePrinters.podDisruptionBudgets
         default: return fallback
         }
     }
