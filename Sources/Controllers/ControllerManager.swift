@@ -57,6 +57,7 @@ public struct ControllerManager: Sendable {
         }),
         ("service-lb", { client, informers, _, logger in ServiceLBController(client: client, informers: informers, logger: logger) }),
         ("ingress-status", { client, informers, _, logger in IngressStatusController(client: client, informers: informers, logger: logger) }),
+        ("disruption", { client, informers, _, logger in DisruptionController(client: client, informers: informers, logger: logger) }),
     ]
 
     /// Every controller that `settings.controllers` enables, constructed so that each
