@@ -49,9 +49,6 @@ extension APIService {
                 try? await Task.sleep(for: Self.evictionRetryDelay)
             }
         }
-        if Self.canIgnoreBudget(pod) {
-            throw APIError.conflict(pods.resource.groupResource, name: name, "the object has been modified; please apply your changes to the latest version and try again")
-        }
 
         let budgets = try store(group: "policy", name: "poddisruptionbudgets")
         let matching = try await budgets.list(namespace: namespace, options: ListOptions()).items.filter { Self.budget($0, selects: pod) }
