@@ -108,8 +108,9 @@ struct DisruptionKubectlTests {
         }
     }
 
-    /// Drain and describe with an older kubectl: the eviction body it sends (1.20 sends a
-    /// policy/v1beta1 Eviction struct labelled with the version discovery named) and its describer.
+    /// create, describe and drain with an older kubectl: the eviction body it sends (1.20 sends a
+    /// policy/v1beta1 Eviction struct labelled with the version discovery named), its
+    /// policy/v1beta1 `create pdb` and describer.
     private func drainWith(_ binary: String) async throws {
         try await withServedControllerCluster { cluster in
             try await withFakeKubelets(client: cluster.client) {
@@ -120,12 +121,9 @@ struct DisruptionKubectlTests {
                 _ = try await eventually(within: 60, { try await webPods(cluster) }) { pods in
                     pods.count == 3 && pods.allSatisfy { ReplicaSetPods.isReady($0) }
                 }
-                // Made through the API: kubectl before 1.21 creates policy/v1beta1 budgets, which
-                // Kubernetes 1.25 and later no longer serve.
-                _ = try await cluster.client.create(.podDisruptionBudgets, namespace: "default", KubeObject(fields: [
-                    "metadata": .object(["name": .string("web")]),
-                    "spec": .object(["maxUnavailable": .int(1), "selector": .object(["matchLabels": .object(["app": .string("web")])])]),
-                ]))
+                // kubectl 1.20 creates (and describes) budgets through policy/v1beta1.
+                let created = try await kubectl("create", "pdb", "web", "--selector=app=web", "--max-unavailable=1")
+                #expect(created.stdout == "poddisruptionbudget.policy/web created\n", "\(created.stderr)")
                 _ = try await eventually(within: 30, { try await budget(cluster) }) { $0?.value(at: ["status", "disruptionsAllowed"])?.intValue == 1 }
                 let described = try await kubectl("describe", "pdb", "web")
                 #expect(field(described.stdout, "Max unavailable") == "1" && field(described.stdout, "Allowed disruptions") == "1",
