@@ -82,7 +82,10 @@ import Testing
     }
 
     @Test func keepsBudgetsOfADeployment() async throws {
-        try await withControllerCluster { cluster in
+        // Without the garbage collector, which would delete the pod whose owner does not exist.
+        var settings = ControllerSettings.forTests
+        settings.controllers = ["*", "-garbage-collector"]
+        try await withControllerCluster(settings: settings) { cluster in
             try await withFakeKubelets(client: cluster.client) {
                 try await cluster.addNode("n1")
                 _ = try await cluster.client.create(.deployments, namespace: "default", Self.object("""
