@@ -80,6 +80,12 @@ import Testing
         #expect(computed.status(for: written, now: now) == nil)
     }
 
+    /// expectedPods, currentHealthy, disruptionsAllowed of budget `web`.
+    static func counts(_ cluster: ControllerTestCluster) async throws -> [Int64] {
+        let status = try await cluster.client.get(.podDisruptionBudgets, namespace: "default", name: "web")?.value(at: ["status"])
+        return ["expectedPods", "currentHealthy", "disruptionsAllowed"].map { status?[$0]?.intValue ?? -1 }
+    }
+
     @Test func keepsBudgetsOfADeployment() async throws {
         // Without the garbage collector, which would delete the pod whose owner does not exist.
         var settings = ControllerSettings.forTests
@@ -105,10 +111,7 @@ import Testing
 
                 // Scaling the Deployment changes what is expected.
                 _ = try await cluster.client.patch(.deployments, namespace: "default", name: "web", .object(["spec": .object(["replicas": .int(5)])]))
-                _ = try await eventually(within: 60, { try await cluster.client.get(.podDisruptionBudgets, namespace: "default", name: "web") }) {
-                    $0?.value(at: ["status", "expectedPods"])?.intValue == 5 && $0?.value(at: ["status", "currentHealthy"])?.intValue == 5
-                        && $0?.value(at: ["status", "disruptionsAllowed"])?.intValue == 1
-                }
+                _ = try await waitUntil(within: 60, { try await Self.counts(cluster) }) { $0 == [5, 5, 1] }
 
                 // An eviction uses the disruption; once the pod is gone and its replacement is
                 // Ready, the controller allows one again.
@@ -116,10 +119,9 @@ import Testing
                 _ = try await cluster.api.service.evict(namespace: "default", name: pod.name ?? "",
                                                         eviction: Self.object(#"{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"\#(pod.name ?? "")"}}"#),
                                                         context: cluster.api.service.context())
-                _ = try await eventually(within: 60, { try await cluster.client.get(.podDisruptionBudgets, namespace: "default", name: "web") }) {
-                    $0?.value(at: ["status", "disruptionsAllowed"])?.intValue == 1 && $0?.value(at: ["status", "currentHealthy"])?.intValue == 5
-                        && $0?.value(at: ["status", "disruptedPods"]) == nil
-                }
+                _ = try await waitUntil(within: 60, { try await Self.counts(cluster) }) { $0 == [5, 5, 1] }
+                let after = try await cluster.client.get(.podDisruptionBudgets, namespace: "default", name: "web")
+                #expect(after?.value(at: ["status", "disruptedPods"]) == nil, "the evicted pod is gone: \(String(describing: after?.json))")
 
                 // A selected pod whose controller cannot be found fails the sync safe.
                 _ = try await cluster.client.create(.pods, namespace: "default", Self.object("""
@@ -135,4 +137,14 @@ import Testing
             }
         }
     }
+}
+
+/// `eventually` that fails the test when the condition never held (`eventually` returns the
+/// last value either way, for the caller's `#expect`).
+private func waitUntil<T: Sendable>(within seconds: Double = 30, _ probe: @Sendable () async throws -> T,
+                                  until condition: @Sendable (T) -> Bool,
+                                  sourceLocation: SourceLocation = #_sourceLocation) async throws -> T {
+    let value = try await eventually(within: seconds, probe, until: condition)
+    #expect(condition(value), "never held: \(value)", sourceLocation: sourceLocation)
+    return value
 }

@@ -61,13 +61,13 @@ struct DisruptionKubectlTests {
                 try await cluster.addNode("n1")
                 let applied = try await kubectl("apply", "-f", "-", input: Self.workloads)
                 #expect(applied.status == 0, "\(applied.stderr)")
-                _ = try await eventually(within: 60, { try await webPods(cluster) }) { pods in
+                _ = try await waitUntil(within: 60, { try await webPods(cluster) }) { pods in
                     pods.count == 3 && pods.allSatisfy { ReplicaSetPods.isReady($0) && $0.string(at: ["spec", "nodeName"]) == "n1" }
                 }
 
                 let created = try await kubectl("create", "pdb", "web", "--selector=app=web", "--min-available=3")
                 #expect(created.stdout == "poddisruptionbudget.policy/web created\n", "\(created.stderr)")
-                _ = try await eventually(within: 30, { try await budget(cluster) }) {
+                _ = try await waitUntil(within: 30, { try await budget(cluster) }) {
                     $0?.value(at: ["status", "currentHealthy"])?.intValue == 3 && $0?.value(at: ["status", "observedGeneration"])?.intValue == 1
                 }
                 let rows = tableRows(try await kubectl("get", "pdb").stdout)
@@ -118,13 +118,13 @@ struct DisruptionKubectlTests {
                 try await cluster.addNode("n1")
                 let applied = try await kubectl("apply", "-f", "-", input: Self.workloads)
                 #expect(applied.status == 0, "\(applied.stderr)")
-                _ = try await eventually(within: 60, { try await webPods(cluster) }) { pods in
+                _ = try await waitUntil(within: 60, { try await webPods(cluster) }) { pods in
                     pods.count == 3 && pods.allSatisfy { ReplicaSetPods.isReady($0) }
                 }
                 // kubectl 1.20 creates (and describes) budgets through policy/v1beta1.
                 let created = try await kubectl("create", "pdb", "web", "--selector=app=web", "--max-unavailable=1")
                 #expect(created.stdout == "poddisruptionbudget.policy/web created\n", "\(created.stderr)")
-                _ = try await eventually(within: 30, { try await budget(cluster) }) { $0?.value(at: ["status", "disruptionsAllowed"])?.intValue == 1 }
+                _ = try await waitUntil(within: 30, { try await budget(cluster) }) { $0?.value(at: ["status", "disruptionsAllowed"])?.intValue == 1 }
                 let described = try await kubectl("describe", "pdb", "web")
                 #expect(field(described.stdout, "Max unavailable") == "1" && field(described.stdout, "Allowed disruptions") == "1",
                         "\(described.stdout) \(described.stderr)")
@@ -164,4 +164,14 @@ struct DisruptionKubectlTests {
             #expect(byShortName.dropFirst().first?.prefix(3) == ["short", "1", "N/A"], "\(byShortName)")
         }
     }
+}
+
+/// `eventually` that fails the test when the condition never held (`eventually` returns the
+/// last value either way, for the caller's `#expect`).
+private func waitUntil<T: Sendable>(within seconds: Double = 30, _ probe: @Sendable () async throws -> T,
+                                  until condition: @Sendable (T) -> Bool,
+                                  sourceLocation: SourceLocation = #_sourceLocation) async throws -> T {
+    let value = try await eventually(within: seconds, probe, until: condition)
+    #expect(condition(value), "never held: \(value)", sourceLocation: sourceLocation)
+    return value
 }
