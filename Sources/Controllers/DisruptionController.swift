@@ -20,6 +20,10 @@ import Logging
 /// Budgets are synced when they change, when a pod they select (before or after the change)
 /// comes, changes or goes, and (beyond upstream, which waits for the pods to change) when a
 /// Deployment, ReplicaSet or StatefulSet of their namespace changes its replicas.
+///
+/// A pod left with a True `DisruptionTarget` condition (an eviction that did not delete it) and
+/// not terminating gets the condition set False after two minutes (upstream's
+/// `syncStalePodDisruption`), so it is not taken for a pod on its way out.
 struct DisruptionController: Controller {
     let name = "disruption"
     /// The event source upstream's disruption controller records with.
@@ -32,10 +36,15 @@ struct DisruptionController: Controller {
     private let deployments: Informer
     private let statefulSets: Informer
     private let queue = WorkQueue()
+    /// Pods whose DisruptionTarget condition may be stale, by key.
+    private let stalePods = WorkQueue()
     private let logger: Logger
     private let clock: ControllerClock
+    /// `stalePodDisruptionTimeout` (2 minutes upstream).
+    let stalePodDisruptionTimeout: Duration
 
-    init(client: any ResourceClient, informers: Informers, logger: Logger, clock: ControllerClock = .system) {
+    init(client: any ResourceClient, informers: Informers, logger: Logger, clock: ControllerClock = .system,
+         stalePodDisruptionTimeout: Duration = .seconds(120)) {
         self.client = client
         self.budgets = informers.informer(.podDisruptionBudgets)
         self.pods = informers.informer(.pods)
@@ -44,7 +53,9 @@ struct DisruptionController: Controller {
         self.statefulSets = informers.informer(.statefulSets)
         self.logger = logger
         self.clock = clock
-        let queue = self.queue, budgets = self.budgets
+        self.stalePodDisruptionTimeout = stalePodDisruptionTimeout
+        let queue = self.queue, budgets = self.budgets, stalePods = self.stalePods
+        let timeout = Self.seconds(stalePodDisruptionTimeout)
         budgets.addHandler { event in
             if case .deleted = event { return }
             let key = Informer.key(of: event.object)
@@ -72,13 +83,56 @@ struct DisruptionController: Controller {
             guard !keys.isEmpty else { return }
             Task { for key in keys { await queue.add(key) } }
         }
+        pods.addHandler { event in
+            if case .deleted = event { return }
+            guard let wait = Self.staleDisruptionWait(event.object, now: clock.now(), timeout: timeout) else { return }
+            stalePods.add(Informer.key(of: event.object), after: .milliseconds(Int64(wait * 1000)))
+        }
         replicaSets.addHandler(scaleChanged)
         deployments.addHandler(scaleChanged)
         statefulSets.addHandler(scaleChanged)
     }
 
     func run() async {
-        await runWorkers(name: name, queue: queue, workers: 2, logger: logger) { key in try await sync(key) }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await runWorkers(name: name, queue: queue, workers: 2, logger: logger) { key in try await sync(key) } }
+            group.addTask { await runWorkers(name: name, queue: stalePods, workers: 1, logger: logger) { key in try await syncStalePod(key) } }
+        }
+    }
+
+    /// `syncStalePodDisruption`: the condition set False once it is two minutes old.
+    private func syncStalePod(_ key: String) async throws(APIError) {
+        guard let pod = pods.get(key: key),
+              let wait = Self.staleDisruptionWait(pod, now: clock.now(), timeout: Self.seconds(stalePodDisruptionTimeout)) else { return }
+        if wait > 0 {
+            stalePods.add(key, after: .milliseconds(Int64(wait * 1000)))
+            return
+        }
+        var conditions = pod.value(at: ["status", "conditions"])?.arrayValue ?? []
+        guard let index = conditions.firstIndex(where: { $0["type"]?.stringValue == "DisruptionTarget" }) else { return }
+        // UpdatePodCondition with {DisruptionTarget, False}: a new transition, no reason.
+        conditions[index] = .object(["type": .string("DisruptionTarget"), "status": .string("False"), "lastProbeTime": .null,
+                                     "lastTransitionTime": .string(Time(clock.now()).description)])
+        var updated = pod
+        updated.set(.array(conditions), at: ["status", "conditions"])
+        _ = try await client.update(.pods, updated, subresource: "status")
+    }
+
+    /// `nonTerminatingPodHasStaleDisruptionCondition`: nil unless `pod` is not terminating nor
+    /// finished and has a True DisruptionTarget condition not set by its kubelet; then the
+    /// seconds until the condition is stale (0: now).
+    static func staleDisruptionWait(_ pod: KubeObject, now: Date, timeout: TimeInterval) -> TimeInterval? {
+        guard pod.deletionTimestamp == nil else { return nil }
+        let phase = pod.string(at: ["status", "phase"]) ?? ""
+        guard phase != "Succeeded", phase != "Failed",
+              let condition = pod.value(at: ["status", "conditions"])?.arrayValue?.first(where: { $0["type"]?.stringValue == "DisruptionTarget" }),
+              condition["status"]?.stringValue == "True", condition["reason"]?.stringValue != "TerminationByKubelet" else { return nil }
+        let since = condition["lastTransitionTime"]?.stringValue.flatMap(Time.init(rfc3339:))?.date ?? now
+        return max(timeout - now.timeIntervalSince(since), 0)
+    }
+
+    static func seconds(_ duration: Duration) -> TimeInterval {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// `sync`: conflicts go back to the queue (the next sync recomputes from fresh objects);

@@ -4,6 +4,7 @@ import APITestSupport
 @testable import Controllers
 import Foundation
 import KubeAPI
+import Logging
 import Testing
 
 /// The disruption controller: its arithmetic on its own (`DisruptionBudgetStatus`), then the
@@ -135,6 +136,51 @@ import Testing
                 #expect(failure?["message"]?.stringValue == #"found no controllers for pod "orphan""# && failure?["status"]?.stringValue == "False")
                 #expect(failed?.value(at: ["status", "disruptionsAllowed"])?.intValue == 0)
             }
+        }
+    }
+
+    /// A pod left with the DisruptionTarget condition of an eviction that did not delete it gets
+    /// the condition set False once it is stale (a 1 s timeout here instead of two minutes);
+    /// the kubelet's own condition and terminating pods are left alone.
+    @Test func staleDisruptionTargetConditionsAreCleared() async throws {
+        try await withTestAPI { api in
+            let client = api.client
+            var logger = Logger(label: "disruption-test")
+            logger.logLevel = .critical
+            let informers = Informers(client: client, logger: logger)
+            let controller = DisruptionController(client: client, informers: informers, logger: logger, stalePodDisruptionTimeout: .seconds(1))
+            let running = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    let all = informers.all
+                    for informer in all { group.addTask { await informer.run() } }
+                    for informer in all { await informer.waitForSync() }
+                    group.addTask { await controller.run() }
+                }
+            }
+            let result: Result<Void, any Error>
+            do {
+                for (name, reason) in [("left", "EvictionByEvictionAPI"), ("kubelet", "TerminationByKubelet")] {
+                    _ = try await client.create(.pods, namespace: "default", Self.object(#"{"metadata":{"name":"\#(name)"},"spec":{"nodeName":"n1","containers":[{"name":"c","image":"busybox"}]}}"#))
+                    _ = try await client.patch(.pods, namespace: "default", name: name, .object(["status": .object([
+                        "phase": .string("Running"),
+                        "conditions": .array([.object(["type": .string("DisruptionTarget"), "status": .string("True"), "reason": .string(reason),
+                                                       "message": .string("test"), "lastTransitionTime": .string(Time.now().description)])]),
+                    ])]), subresource: "status")
+                }
+                let cleared = try await eventually(within: 20, { try await client.get(.pods, namespace: "default", name: "left") }) {
+                    $0?.value(at: ["status", "conditions"])?.arrayValue?.first?["status"]?.stringValue == "False"
+                }
+                let condition = cleared?.value(at: ["status", "conditions"])?.arrayValue?.first
+                #expect(condition?["status"]?.stringValue == "False" && condition?["reason"] == nil, "\(String(describing: condition))")
+                let kubelet = try await client.get(.pods, namespace: "default", name: "kubelet")
+                #expect(kubelet?.value(at: ["status", "conditions"])?.arrayValue?.first?["status"]?.stringValue == "True")
+                result = .success(())
+            } catch {
+                result = .failure(error)
+            }
+            running.cancel()
+            await running.value
+            try result.get()
         }
     }
 }
