@@ -160,6 +160,13 @@ import Testing
             let badUID = await evictError(api, Self.eviction("a", deleteOptions: #"{"preconditions":{"uid":"not-the-uid"}}"#), name: "a")
             #expect(badUID?.code == 409 && badUID?.message.contains("Precondition failed: UID in precondition: not-the-uid") == true,
                     "\(String(describing: badUID))")
+            // Out-of-range numbers are refused while decoding; the largest grace period is taken.
+            let overflow = await evictError(api, Self.eviction("a", deleteOptions: #"{"gracePeriodSeconds":99999999999999999999}"#), name: "a")
+            #expect(overflow?.code == 400, "\(String(describing: overflow))")
+            try await Self.runningPod(api, "slow")
+            _ = try await api.service.evict(namespace: "default", name: "slow", eviction: Self.eviction("slow", deleteOptions: #"{"gracePeriodSeconds":9223372036854775807}"#),
+                                            context: api.service.context())
+            #expect(try await api.client.get(.pods, namespace: "default", name: "slow")?.deletionTimestamp != nil)
             // policy/v1beta1 bodies (kubectl before 1.22 on servers without policy/v1) are accepted.
             _ = try await api.service.evict(namespace: "default", name: "a", eviction: Self.eviction("a", apiVersion: "policy/v1beta1"),
                                             context: api.service.context())

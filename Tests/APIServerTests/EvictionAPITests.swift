@@ -74,6 +74,12 @@ import Testing
                                                        body: Array(Self.eviction("web").utf8))
             #expect(evicted.status == 201)
             #expect(try await server.client.send("GET", pods + "/web").json()["metadata"]?["deletionTimestamp"] == nil, "a dry run deletes nothing")
+            // A grace period of Int64.max seconds (also through a plain DELETE) puts the deadline
+            // at the last instant RFC 3339 can write instead of trapping the server.
+            let huge = try await server.client.send("DELETE", pods + "/web?gracePeriodSeconds=9223372036854775807")
+            #expect(huge.status == 200, "\(huge.text)")
+            let marked = try await server.client.send("GET", pods + "/web").json()
+            #expect(marked["metadata"]?["deletionTimestamp"]?.stringValue == "9999-12-31T23:59:59Z", "\(marked)")
         }
     }
 }
