@@ -47,6 +47,20 @@ import Testing
         }
     }
 
+    /// Service accounts have no RBAC: they read, and may not evict (upstream's `view` role has
+    /// no pods/eviction either).
+    @Test func aServiceAccountMayNotEvict() async throws {
+        try await withHostileCluster { api in
+            let token = try TokenRequestTests.token(try await api.admin("POST", TokenRequestTests.accounts + "/default/token", TokenRequestTests.tokenRequest()))
+            #expect(try await api.admin("POST", TokenRequestTests.pods, pod("web", node: "n1")).status == 201)
+            let refused = try await api.client.call(token, "POST", TokenRequestTests.pods + "/web/eviction", Self.eviction("web"))
+            #expect(refused.status == 403)
+            #expect(statusMessage(refused) == #"pods "web" is forbidden: User "system:serviceaccount:default:default" cannot create resource "pods/eviction" in API group "" in the namespace "default""#,
+                    "\(refused.text)")
+            #expect(try await api.admin("GET", TokenRequestTests.pods + "/web").json()["metadata"]?["deletionTimestamp"] == nil)
+        }
+    }
+
     @Test func hostileEvictionRequests() async throws {
         try await withTestServer { server in
             let pods = "/api/v1/namespaces/default/pods"
