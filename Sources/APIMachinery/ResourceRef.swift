@@ -29,6 +29,7 @@ package struct ResourceRef: Hashable, Sendable, CustomStringConvertible {
     package static let leases = ResourceRef(group: "coordination.k8s.io", name: "leases")
     package static let ingresses = ResourceRef(group: "networking.k8s.io", name: "ingresses")
     package static let ingressClasses = ResourceRef(group: "networking.k8s.io", name: "ingressclasses")
+    package static let podDisruptionBudgets = ResourceRef(group: "policy", name: "poddisruptionbudgets")
 
     package var description: String { group.isEmpty ? name : "\(name).\(group)" }
 }

@@ -58,6 +58,7 @@ public struct ControllerManager: Sendable {
         ("service-lb", { client, informers, _, logger in ServiceLBController(client: client, informers: informers, logger: logger) }),
         ("ingress-status", { client, informers, _, logger in IngressStatusController(client: client, informers: informers, logger: logger) }),
         ("resourcequota", { ResourceQuotaController(client: $0, informers: $1, settings: $2, logger: $3) }),
+        ("disruption", { client, informers, _, logger in DisruptionController(client: client, informers: informers, logger: logger) }),
     ]
 
     /// Every controller that `settings.controllers` enables, constructed so that each

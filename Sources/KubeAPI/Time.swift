@@ -13,8 +13,16 @@ public struct Time: Codable, Hashable, Comparable, Sendable, CustomStringConvert
     /// The instant, in whole seconds.
     public let date: Date
 
+    /// The instants RFC 3339 can write: years 0001 to 9999. A date beyond them (a deletion
+    /// deadline of now plus a grace period of Int64.max seconds) is clamped, so that printing it
+    /// cannot trap converting to `time_t`.
+    static let earliest: TimeInterval = -62_135_596_800
+    static let latest: TimeInterval = 253_402_300_799
+
     public init(_ date: Date) {
-        self.date = Date(timeIntervalSince1970: (date.timeIntervalSince1970).rounded(.down))
+        let seconds = date.timeIntervalSince1970
+        let clamped = seconds.isNaN ? 0 : min(max(seconds.rounded(.down), Self.earliest), Self.latest)
+        self.date = Date(timeIntervalSince1970: clamped)
     }
 
     /// The current time.

@@ -69,6 +69,7 @@ extension TypeSchema {
         Event 1:metadata:ObjectMeta 2:involvedObject:ObjectReference 3:reason:s 4:message:s 5:source:EventSource 6:firstTimestamp:Time 7:lastTimestamp:Time 8:count:i 9:type:s 10:eventTime:MicroTime 11:series:EventSeries 12:action:s 13:related:ObjectReference 14:reportingComponent:s 15:reportingInstance:s
         EventSeries 1:count:i 2:lastObservedTime:MicroTime
         EventSource 1:component:s 2:host:s
+        Eviction 1:metadata:ObjectMeta 2:deleteOptions:DeleteOptions
         EvictionResponder 1:name:s 2:priority:i
         ExecAction 1:command:s:r
         ExtraValue 1:items:s:r
@@ -170,6 +171,9 @@ extension TypeSchema {
         PodCondition 1:type:s 2:status:s 3:lastProbeTime:Time 4:lastTransitionTime:Time 5:reason:s 6:message:s 7:observedGeneration:i
         PodDNSConfig 1:nameservers:s:r 2:searches:s:r 3:options:PodDNSConfigOption:r
         PodDNSConfigOption 1:name:s 2:value:s
+        PodDisruptionBudget 1:metadata:ObjectMeta 2:spec:PodDisruptionBudgetSpec 3:status:PodDisruptionBudgetStatus
+        PodDisruptionBudgetSpec 1:minAvailable:IntOrString 2:selector:LabelSelector 3:maxUnavailable:IntOrString 4:unhealthyPodEvictionPolicy:s
+        PodDisruptionBudgetStatus 1:observedGeneration:i 2:disruptedPods:m<s,Time> 3:disruptionsAllowed:i 4:currentHealthy:i 5:desiredHealthy:i 6:expectedPods:i 7:conditions:Condition:r
         PodExtendedResourceClaimStatus 1:requestMappings:ContainerExtendedResourceRequest:r 2:resourceClaimName:s
         PodFailurePolicy 1:rules:PodFailurePolicyRule:r
         PodFailurePolicyOnExitCodesRequirement 1:containerName:s 2:operator:s 3:values:i:r

@@ -81,7 +81,7 @@ struct Discovery: Sendable {
                 var sub: [String: JSONValue] = [
                     "name": .string("\(resource.name)/\(subresource)"), "singularName": .string(""),
                     "namespaced": .bool(resource.namespaced), "kind": .string(resource.kind),
-                    "verbs": .array((subresource == "binding" || subresource == "token" ? ["create"] : ["get", "patch", "update"]).map { .string($0) }),
+                    "verbs": .array((["binding", "token", "eviction"].contains(subresource) ? ["create"] : ["get", "patch", "update"]).map { .string($0) }),
                 ]
                 if subresource == "token" {
                     // TokenRequest (pkg/registry/core/serviceaccount/storage/token.go GroupVersionKind).
@@ -91,6 +91,13 @@ struct Discovery: Sendable {
                 }
                 if subresource == "binding" {
                     sub["kind"] = .string("Binding")
+                }
+                if subresource == "eviction" {
+                    // kubectl drain evicts only when /api/v1 lists pods/eviction with its group and
+                    // version (k8s.io/kubectl pkg/drain CheckEvictionSupport); otherwise it deletes.
+                    sub["group"] = .string("policy")
+                    sub["version"] = .string("v1")
+                    sub["kind"] = .string("Eviction")
                 }
                 if subresource == "scale" {
                     sub["group"] = .string("autoscaling")

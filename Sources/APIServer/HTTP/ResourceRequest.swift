@@ -63,6 +63,15 @@ struct ResourceRequest {
                                                                        namespace: namespace, name: name), service: service)
             return try await handler.createToken(request, namespace: namespace, name: name, user: user)
         }
+        if resource.group.isEmpty, resource.name == "pods", info.subresource == "eviction", let name, let namespace {
+            // pods/eviction: a delete that honours the pod's PodDisruptionBudget (APIService+Eviction.swift).
+            guard request.method == .post else { throw APIError.methodNotAllowed() }
+            try await NodeAuthorizer.authorize(user, RequestAttributes(verb: "create", group: "", resource: "pods", subresource: "eviction",
+                                                                       namespace: namespace, name: name), service: service)
+            let eviction = KubeObject(fields: try await objectBody(kind: "Eviction"))
+            let status = try await service.evict(namespace: namespace, name: name, eviction: eviction, context: try context())
+            return APIHandler.json(status, status: .created)
+        }
         if let subresource = info.subresource, !resource.subresources.contains(subresource) {
             throw APIError.pathNotFound()
         }
@@ -262,10 +271,14 @@ struct ResourceRequest {
 
     /// A create/update body: a JSON or YAML object.
     private func objectBody(kindFor resource: APIResource) async throws(APIError) -> [String: JSONValue] {
+        try await objectBody(kind: resource.kind)
+    }
+
+    private func objectBody(kind: String) async throws(APIError) -> [String: JSONValue] {
         let contentType = request.headers[.contentType]
         let bytes = try await handler.body(of: request)
         guard !bytes.isEmpty else {
-            throw APIError.badRequest("the request body is empty; send the \(resource.kind) as JSON or YAML")
+            throw APIError.badRequest("the request body is empty; send the \(kind) as JSON or YAML")
         }
         let value: JSONValue
         do {
@@ -273,11 +286,11 @@ struct ResourceRequest {
         } catch where MediaTypes.isJSON(contentType) && error.code == 400 {
             // kube-apiserver's create/update handlers wrap the decoder's error so: a YAML body
             // sent as JSON says which kind was expected.
-            throw APIError.badRequest("the object provided is unrecognized (must be of type \(resource.kind)): couldn't get version/kind; "
+            throw APIError.badRequest("the object provided is unrecognized (must be of type \(kind)): couldn't get version/kind; "
                                       + error.message.replacingOccurrences(of: "the request body is not valid JSON", with: "json parse error"))
         }
         guard case .object(let fields) = value else {
-            throw APIError.badRequest("the request body must be a \(resource.kind) object, not \(value.typeName)")
+            throw APIError.badRequest("the request body must be a \(kind) object, not \(value.typeName)")
         }
         return fields
     }

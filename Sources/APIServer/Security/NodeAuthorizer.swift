@@ -34,7 +34,8 @@ struct RequestAttributes: Sendable, Equatable {
 /// - Ingresses and IngressClasses, like every resource outside the graph, are readable;
 /// - create, update and patch its own Node and `nodes/<self>/status`;
 /// - get, create, update, patch and delete its own Lease in `kube-node-lease`;
-/// - update and patch `pods/<p>/status`, and delete pods, only for pods bound to it;
+/// - update and patch `pods/<p>/status`, delete pods and create `pods/<p>/eviction`, only for
+///   pods bound to it;
 /// - create mirror pods (annotation `kubernetes.io/config.mirror`) bound to it, owned by its
 ///   Node, naming no other API object;
 /// - create, update and patch Events; create TokenReviews;
@@ -97,6 +98,13 @@ enum NodeAuthorizer {
             guard try await boundNode(of: request, service: service) ?? node == node else {
                 throw APIError.forbidden(request.groupResource, name: request.name ?? "",
                                          "node \(quote(node)) can only delete pods with spec.nodeName set to itself")
+            }
+        case ("", "pods", "eviction", "create"):
+            // system:node may create pods/eviction; NodeRestriction's admitPodEviction keeps it
+            // to pods bound to the node (its message names the node unquoted).
+            guard try await boundNode(of: request, service: service) ?? node == node else {
+                throw APIError.forbidden(request.groupResource, name: request.name ?? "",
+                                         "node \(node) can only evict pods with spec.nodeName set to itself")
             }
         case ("", "serviceaccounts", "token", "create"):
             try await authorizeCreateToken(user, node: node, request, service: service)

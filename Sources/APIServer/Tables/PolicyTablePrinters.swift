@@ -1,41 +1,30 @@
 import APIMachinery
 import KubeAPI
 
-/// Table columns of ResourceQuotas as pkg/printers/internalversion/printers.go prints them
-/// (`printResourceQuota`). LimitRanges have no printer upstream: kubectl shows the default
-/// NAME / CREATED AT table (`ResourceTablePrinters.fallback`).
+/// The policy group's columns, as Kubernetes 1.32 prints them (pkg/printers/internalversion/printers.go).
 enum PolicyTablePrinters {
-    /// NAME AGE REQUEST LIMIT: `pods: 1/2, requests.cpu: 500m/1` under REQUEST, the `limits.*`
-    /// resources under LIMIT; resources in name order, from status.hard with the used value
-    /// (`0` until the controller has counted).
-    static let resourceQuotas = TablePrinter(
+    /// `printPodDisruptionBudget`: MIN AVAILABLE and MAX UNAVAILABLE as written (`5`, `50%`)
+    /// or `N/A`, ALLOWED DISRUPTIONS from the status.
+    static let podDisruptionBudgets = TablePrinter(
         columns: [
-            .name, .age,
-            TableColumn(name: "Request", type: "string", description: "Request represents a minimum amount of cpu/memory that a container may consume."),
-            TableColumn(name: "Limit", type: "string", description: "Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node."),
+            .name,
+            TableColumn(name: "Min Available", type: "string", description: "The minimum number of pods that must be available."),
+            TableColumn(name: "Max Unavailable", type: "string", description: "The maximum number of pods that may be unavailable."),
+            TableColumn(name: "Allowed Disruptions", type: "integer", description: "Calculated number of pods that may be disrupted at this time."),
+            .age,
         ],
-        cells: { quota, context in
-            let hard = quota.value(at: ["status", "hard"])?.objectValue ?? [:]
-            let used = quota.value(at: ["status", "used"])?.objectValue ?? [:]
-            var requests: [String] = [], limits: [String] = []
-            for name in hard.keys.sorted() {
-                let cell = "\(name): \(canonical(used[name]))/\(canonical(hard[name]))"
-                if name.hasPrefix("limits.") {
-                    limits.append(cell)
-                } else {
-                    requests.append(cell)
-                }
-            }
-            return [
-                .string(quota.name ?? ""), .string(context.age(quota.creationTimestamp)),
-                .string(requests.joined(separator: ", ")), .string(limits.joined(separator: ", ")),
-            ]
+        cells: { object, context in
+            [.string(object.name ?? ""), .string(intOrString(object.value(at: ["spec", "minAvailable"]))),
+             .string(intOrString(object.value(at: ["spec", "maxUnavailable"]))),
+             .int(object.value(at: ["status", "disruptionsAllowed"])?.intValue ?? 0),
+             .string(context.age(object.creationTimestamp))]
         }
     )
 
-    /// A stored quantity as `Quantity.String()` prints it (a missing one is Go's zero, `0`).
-    private static func canonical(_ value: JSONValue?) -> String {
-        guard let text = value?.stringValue, let quantity = try? Quantity(text) else { return "0" }
-        return quantity.description
+    /// `IntOrString.String()`, or `N/A` when unset.
+    static func intOrString(_ value: JSONValue?) -> String {
+        guard let value, value != .null else { return "N/A" }
+        if let number = value.intValue { return String(number) }
+        return value.stringValue ?? "N/A"
     }
 }

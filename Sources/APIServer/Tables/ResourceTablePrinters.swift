@@ -30,7 +30,8 @@ enum ResourceTablePrinters {
         case ("discovery.k8s.io", "endpointslices"): return endpointSlices
         case ("networking.k8s.io", "ingresses"): return NetworkingTablePrinters.ingresses
         case ("networking.k8s.io", "ingressclasses"): return NetworkingTablePrinters.ingressClasses
-        case ("", "resourcequotas"): return PolicyTablePrinters.resourceQuotas
+        case ("", "resourcequotas"): return QuotaTablePrinters.resourceQuotas
+        case ("policy", "poddisruptionbudgets"): return PolicyTablePrinters.podDisruptionBudgets
         default: return fallback
         }
     }
