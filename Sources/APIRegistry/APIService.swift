@@ -33,10 +33,7 @@ public struct APIService: Sendable {
                 resource: resource, storage: storage,
                 strategy: Self.strategy(for: resource, defaultTolerationSeconds: defaultTolerationSeconds),
                 conversion: Self.conversion(for: resource))
-            // A resource served in a second version (policy/v1beta1 poddisruptionbudgets) keeps
-            // the first one's store under its group and name: the one controllers use.
-            let key = Self.storeKey(resource.group, resource.name)
-            if stores[key] == nil { stores[key] = store } else { stores[key + "@" + resource.version] = store }
+            stores[Self.storeKey(resource.group, resource.name)] = store
         }
         // ResourceQuota's admission of updates (Services only, see ResourceQuotaAdmission).
         if let quotas = stores[Self.storeKey("", "resourcequotas")] {
@@ -94,15 +91,12 @@ public struct APIService: Sendable {
 
     /// How a resource served over another's stored objects converts them (nil: stored as served).
     static func conversion(for resource: APIResource) -> (any StoredFormConversion)? {
-        if (resource.group, resource.name, resource.version) == ("policy", "poddisruptionbudgets", "v1beta1") {
-            return PodDisruptionBudgetV1beta1Conversion()
-        }
         return (resource.group, resource.name) == ("events.k8s.io", "events") ? EventsV1Conversion() : nil
     }
 
     package func store(_ resource: APIResource) throws(APIError) -> ResourceStore {
         let key = Self.storeKey(resource.group, resource.name)
-        guard let store = stores[key + "@" + resource.version] ?? stores[key] else { throw APIError.pathNotFound() }
+        guard let store = stores[key] else { throw APIError.pathNotFound() }
         return store
     }
 

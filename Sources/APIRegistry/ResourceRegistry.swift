@@ -124,12 +124,6 @@ public struct ResourceRegistry: Sendable {
         // them. kube-apiserver lists policy after networking.k8s.io.
         APIResource(group: "policy", version: "v1", name: "poddisruptionbudgets", singularName: "poddisruptionbudget",
                     kind: "PodDisruptionBudget", namespaced: true, shortNames: ["pdb"], subresources: ["status"], tracksGeneration: true),
-        // Removed in Kubernetes 1.25, served here over the same objects (converted as
-        // pkg/apis/policy/v1beta1 does) because kubectl 1.20 creates and describes budgets
-        // only through it. kubectl 1.21+ and client-go pick v1, the preferred version.
-        APIResource(group: "policy", version: "v1beta1", name: "poddisruptionbudgets", singularName: "poddisruptionbudget",
-                    kind: "PodDisruptionBudget", namespaced: true, shortNames: ["pdb"], subresources: ["status"], tracksGeneration: true,
-                    storedAs: GroupResource(group: "policy", resource: "poddisruptionbudgets")),
         APIResource(group: "coordination.k8s.io", version: "v1", name: "leases", singularName: "lease", kind: "Lease",
                     namespaced: true),
         // What the endpoint-slice controller writes and every node's service proxy and DNS read.

@@ -118,26 +118,10 @@ import Testing
         #expect(try await createError(#""minAvailable":"100%","selector":null"#) == nil)
     }
 
-    /// policy/v1beta1 over the same objects: its empty selector selects nothing, so it is
-    /// stored as a selector that matches nothing, and read back as `{}` (pkg/apis/policy/v1beta1
-    /// conversion); v1's `{}` reads in v1beta1 as its match-all form.
-    @Test func v1beta1SharesTheObjectsWithItsOwnEmptySelector() async throws {
-        try await withTestAPI { api in
-            let beta = try #require(api.service.registry.resource(group: "policy", version: "v1beta1", name: "poddisruptionbudgets"))
-            var object = Self.budget("none", spec: #""minAvailable":1,"selector":{}"#)
-            object.fields["apiVersion"] = .string("policy/v1beta1")
-            let (created, _) = try await api.service.create(object, resource: beta, namespace: "default", context: api.service.context())
-            #expect(created.apiVersion == "policy/v1beta1" && created.value(at: ["spec", "selector"]) == .object([:]))
-            let asV1 = try #require(try await api.client.get(.podDisruptionBudgets, namespace: "default", name: "none"))
-            #expect(asV1.apiVersion == "policy/v1")
-            #expect(asV1.value(at: ["spec", "selector", "matchExpressions"])?.arrayValue?.first?["operator"]?.stringValue == "Exists", "\(asV1.json)")
-
-            _ = try await api.client.create(.podDisruptionBudgets, namespace: "default", Self.budget("all", spec: #""minAvailable":1,"selector":{}"#))
-            let asBeta = try await api.service.store(beta).get(namespace: "default", name: "all")
-            #expect(asBeta.apiVersion == "policy/v1beta1")
-            #expect(asBeta.value(at: ["spec", "selector", "matchExpressions"])?.arrayValue?.first?["operator"]?.stringValue == "DoesNotExist", "\(asBeta.json)")
-            let listed = try await api.service.store(beta).list(namespace: "default", options: ListOptions()).items.compactMap(\.name)
-            #expect(listed.sorted() == ["all", "none"])
-        }
+    /// policy/v1beta1 went in Kubernetes 1.25; a 1.32 server serves budgets in v1 only.
+    @Test func onlyV1IsServed() {
+        let registry = ResourceRegistry()
+        #expect(registry.resource(group: "policy", version: "v1", name: "poddisruptionbudgets") != nil)
+        #expect(registry.resource(group: "policy", version: "v1beta1", name: "poddisruptionbudgets") == nil)
     }
 }

@@ -109,9 +109,10 @@ struct DisruptionKubectlTests {
     }
 
     /// create, describe and drain with an older kubectl: the eviction body it sends (1.20 sends a
-    /// policy/v1beta1 Eviction struct labelled with the version discovery named), its
-    /// policy/v1beta1 `create pdb` and describer.
-    private func drainWith(_ binary: String) async throws {
+    /// policy/v1beta1 Eviction struct labelled with the version discovery named). kubectl 1.20
+    /// creates and describes budgets only through policy/v1beta1, which a 1.32 server no longer
+    /// serves: as against Kubernetes 1.32, its `create pdb` fails and the budget is applied as v1.
+    private func drainWith(_ binary: String, legacyBudgets: Bool = false) async throws {
         try await withServedControllerCluster { cluster in
             try await withFakeKubelets(client: cluster.client) {
                 let kubectl = try cluster.kubectl(binary)
@@ -121,13 +122,28 @@ struct DisruptionKubectlTests {
                 _ = try await waitUntil(within: 60, { try await webPods(cluster) }) { pods in
                     pods.count == 3 && pods.allSatisfy { ReplicaSetPods.isReady($0) }
                 }
-                // kubectl 1.20 creates (and describes) budgets through policy/v1beta1.
                 let created = try await kubectl("create", "pdb", "web", "--selector=app=web", "--max-unavailable=1")
-                #expect(created.stdout == "poddisruptionbudget.policy/web created\n", "\(created.stderr)")
+                if legacyBudgets {
+                    #expect(created.status != 0, "\(created.stdout)")
+                    let applied = try await kubectl("apply", "-f", "-", input: """
+                        apiVersion: policy/v1
+                        kind: PodDisruptionBudget
+                        metadata: {name: web}
+                        spec: {maxUnavailable: 1, selector: {matchLabels: {app: web}}}
+                        """)
+                    #expect(applied.stdout == "poddisruptionbudget.policy/web created\n", "\(applied.stderr)")
+                } else {
+                    #expect(created.stdout == "poddisruptionbudget.policy/web created\n", "\(created.stderr)")
+                }
                 _ = try await waitUntil(within: 30, { try await budget(cluster) }) { $0?.value(at: ["status", "disruptionsAllowed"])?.intValue == 1 }
-                let described = try await kubectl("describe", "pdb", "web")
-                #expect(field(described.stdout, "Max unavailable") == "1" && field(described.stdout, "Allowed disruptions") == "1",
-                        "\(described.stdout) \(described.stderr)")
+                if legacyBudgets {
+                    let listed = try await kubectl("get", "pdb", "web")
+                    #expect(tableRows(listed.stdout).last?.prefix(4) == ["web", "N/A", "1", "1"], "\(listed.stdout) \(listed.stderr)")
+                } else {
+                    let described = try await kubectl("describe", "pdb", "web")
+                    #expect(field(described.stdout, "Max unavailable") == "1" && field(described.stdout, "Allowed disruptions") == "1",
+                            "\(described.stdout) \(described.stderr)")
+                }
                 try await cluster.addNode("n2")
                 let drained = try await kubectl("drain", "n1", "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=120s")
                 #expect(drained.status == 0, "\(drained.stdout) \(drained.stderr)")
@@ -147,7 +163,7 @@ struct DisruptionKubectlTests {
     }
 
     @Test func drainWithKubectl120() async throws {
-        try await drainWith(try await Kubectl.binary120())
+        try await drainWith(try await Kubectl.binary120(), legacyBudgets: true)
     }
 
     /// `kubectl create pdb` refusals as kube-apiserver words them.
