@@ -106,12 +106,3 @@ public struct FieldSelector: Sendable, Equatable, CustomStringConvertible {
         return out
     }
 }
-
-extension String {
-    package var trimmingSpaces: String {
-        var text = Substring(self)
-        while text.first == " " { text = text.dropFirst() }
-        while text.last == " " { text = text.dropLast() }
-        return String(text)
-    }
-}

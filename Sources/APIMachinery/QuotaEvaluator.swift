@@ -172,16 +172,19 @@ package struct QuotaEvaluator: Sendable {
     /// `resourcehelper.PodRequests`/`PodLimits`: the containers' sum; init containers run
     /// one at a time, so the pod needs the most any of them needs together with the sidecars
     /// (restartable init containers) started before it; sidecars also run beside the
-    /// containers; plus the pod overhead.
-    package static func podTotal(_ spec: JSONValue, _ field: String) -> ResourceList {
+    /// containers; plus the pod overhead. `amounts` reads a container's list (its `field` by
+    /// default; the scheduler reads requests with a limit standing in for a missing request).
+    package static func podTotal(_ spec: JSONValue, _ field: String,
+                                 amounts: ((JSONValue) -> ResourceList)? = nil) -> ResourceList {
+        let amounts = amounts ?? { containerList($0, field) }
         var total: ResourceList = [:]
         for container in spec["containers"]?.arrayValue ?? [] {
-            total = ResourceLists.add(total, containerList(container, field))
+            total = ResourceLists.add(total, amounts(container))
         }
         var sidecars: ResourceList = [:]
         var initMaximum: ResourceList = [:]
         for container in spec["initContainers"]?.arrayValue ?? [] {
-            var needed = containerList(container, field)
+            var needed = amounts(container)
             if container["restartPolicy"]?.stringValue == "Always" {
                 total = ResourceLists.add(total, needed)
                 sidecars = ResourceLists.add(sidecars, needed)

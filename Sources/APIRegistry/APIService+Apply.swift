@@ -4,10 +4,11 @@ import KubeAPI
 extension APIService {
     /// Server-side apply (`PATCH` with `application/apply-patch+yaml`): `config` applied by
     /// `context.fieldManager` to the object, or creating it when it does not exist (as
-    /// kube-apiserver's patch handler does for apply). Returns the object, warnings, and
-    /// whether it was created.
+    /// kube-apiserver's patch handler does for apply; `admitCreate` then authorizes the object
+    /// as a create). Returns the object, warnings, and whether it was created.
     package func apply(_ config: JSONValue, resource: APIResource, namespace: String?, name: String, subresource: String?,
-                       force: Bool, context: StrategyContext) async throws(APIError) -> (KubeObject, [String], created: Bool) {
+                       force: Bool, context: StrategyContext,
+                       admitCreate: (KubeObject) async throws(APIError) -> Void = { _ in }) async throws(APIError) -> (KubeObject, [String], created: Bool) {
         let store = try store(resource)
         let checked = try Self.checkApplyConfiguration(config, resource: resource, namespace: namespace, name: name)
         if subresource == nil, try await store.find(namespace: namespace, name: name) == nil {
@@ -18,6 +19,7 @@ extension APIService {
             guard object.name == name else {
                 throw APIError.badRequest("the name of the object (\(object.name ?? "")) does not match the name on the URL (\(name))")
             }
+            try await admitCreate(object)
             var creating = context
             creating.managedFieldsApplied = true
             do {

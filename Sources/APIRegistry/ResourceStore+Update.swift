@@ -64,7 +64,7 @@ extension ResourceStore {
             switch type {
             case .merge: patched = JSONPatches.mergePatch(old.json, with: patch)
             case .json: patched = try JSONPatches.jsonPatch(old.json, operations: patch)
-            case .strategicMerge: patched = try StrategicMergePatch.apply(patch, to: old.json, kind: resource.kind)
+            case .strategicMerge: patched = try StrategicMergePatch.apply(patch, to: old.json, kind: resource.kind, group: resource.group)
             case .apply(let force):
                 patched = try applied(patch, to: old, namespace: namespace, name: name, subresource: subresource, force: force,
                                       context: context).json

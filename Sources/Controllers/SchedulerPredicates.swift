@@ -16,8 +16,16 @@ struct SchedulingResources: Sendable, Equatable {
 
     /// A resource list (`requests`, `status.allocatable`) as amounts; unparseable quantities count as zero.
     init(list: [String: JSONValue]?) {
+        var quantities: ResourceList = [:]
         for (name, value) in list ?? [:] {
             guard let text = value.stringValue ?? value.intValue.map(String.init), let quantity = try? Quantity(text) else { continue }
+            quantities[name] = quantity
+        }
+        self.init(quantities: quantities)
+    }
+
+    init(quantities: ResourceList) {
+        for (name, quantity) in quantities {
             switch name {
             case "cpu": milliCPU = quantity.milliValue
             case "memory": memory = quantity.value
@@ -33,12 +41,6 @@ struct SchedulingResources: Sendable, Equatable {
         self.memory = memory
         self.ephemeralStorage = ephemeralStorage
         self.pods = pods
-    }
-
-    /// Per resource, the larger of the two (an init container against the app containers).
-    func maximum(_ other: SchedulingResources) -> SchedulingResources {
-        SchedulingResources(milliCPU: max(milliCPU, other.milliCPU), memory: max(memory, other.memory),
-                            ephemeralStorage: max(ephemeralStorage, other.ephemeralStorage), pods: max(pods, other.pods))
     }
 }
 
@@ -201,31 +203,24 @@ enum SchedulerPredicates {
 
     // MARK: - Pods
 
-    /// A pod's requests (`resourcehelper.PodRequests`): the sum over its containers, at least
-    /// the largest init container, plus overhead; a limit stands for a missing request.
-    /// `nonZero` counts a container without cpu or memory requests as 100m and 200Mi, the way
-    /// the scheduler's scoring does so that many best-effort pods do not pile onto one node.
+    /// A pod's requests (`resourcehelper.PodRequests`, the sum the quota admission charges too:
+    /// containers and sidecars, at least what each init container needs, plus overhead); a
+    /// limit stands for a missing request. `nonZero` counts a container without cpu or memory
+    /// requests as 100m and 200Mi, the way the scheduler's scoring does so that many
+    /// best-effort pods do not pile onto one node.
     static func requests(of pod: KubeObject, nonZero: Bool = false) -> SchedulingResources {
-        func containerRequests(_ container: JSONValue) -> SchedulingResources {
-            var list = container["resources"]?["limits"]?.objectValue ?? [:]
-            for (name, value) in container["resources"]?["requests"]?.objectValue ?? [:] { list[name] = value }
-            var amounts = SchedulingResources(list: list)
+        let total = QuotaEvaluator.podTotal(pod.value(at: ["spec"]) ?? .object([:]), "requests") { container in
+            var list = QuotaEvaluator.containerList(container, "limits")
+            list.merge(QuotaEvaluator.containerList(container, "requests")) { $1 }
             if nonZero {
-                if list["cpu"] == nil { amounts.milliCPU = 100 }
-                if list["memory"] == nil { amounts.memory = 200 * 1024 * 1024 }
+                if list["cpu"] == nil { list["cpu"] = Quantity(milliValue: 100) }
+                if list["memory"] == nil { list["memory"] = Quantity(value: 200 * 1024 * 1024, format: .binarySI) }
             }
-            return amounts
+            return list
         }
-        var total = SchedulingResources()
-        for container in pod.value(at: ["spec", "containers"])?.arrayValue ?? [] {
-            total = total + containerRequests(container)
-        }
-        for container in pod.value(at: ["spec", "initContainers"])?.arrayValue ?? [] {
-            total = total.maximum(containerRequests(container))
-        }
-        total = total + SchedulingResources(list: pod.value(at: ["spec", "overhead"])?.objectValue)
-        total.pods = 1
-        return total
+        var amounts = SchedulingResources(quantities: total)
+        amounts.pods = 1
+        return amounts
     }
 
     /// Succeeded or Failed: the pod holds no resources any more.

@@ -6,14 +6,16 @@ public struct IPv4Subnet: Sendable, Hashable, CustomStringConvertible {
     public let prefixLength: Int
 
     /// Parses `10.42.0.0/24`. Host bits must be zero, as Kubernetes requires of a podCIDR
-    /// (`10.42.0.1/24` is refused rather than silently meaning another network).
-    public init?(_ text: String) {
+    /// (`10.42.0.1/24` is refused rather than silently meaning another network), unless
+    /// `hostBitsAllowed`: then `10.0.0.5/8` is `10.0.0.0/8`, as Go's `net.ParseCIDR` reads it
+    /// (what kube-proxy does with `loadBalancerSourceRanges`).
+    public init?(_ text: String, hostBitsAllowed: Bool = false) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let address = IPv4Address(String(parts[0])),
               parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), let length = Int(parts[1]),
               (0...32).contains(length) else { return nil }
         self.init(network: address, prefixLength: length)
-        guard self.network == address else { return nil }
+        guard hostBitsAllowed || self.network == address else { return nil }
     }
 
     /// The subnet of `address` with `prefixLength` bits (host bits cleared).

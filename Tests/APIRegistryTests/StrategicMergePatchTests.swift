@@ -58,4 +58,22 @@ import Testing
                                           to: try json(#"{"spec":{"containers":[]}}"#), kind: "Pod")
         }
     }
+
+    /// The merge keys come from the types' `patchStrategy`/`patchMergeKey` markers, for every
+    /// kind: what the hand-written table had, and the kinds it never listed.
+    @Test func mergeKeysFollowTheGoStructTags() {
+        let pod = StrategicMergeSchema.rules(for: "Pod")
+        #expect(pod["spec.containers"] == .init(mergeKey: "name"))
+        #expect(pod["spec.containers.ports"] == .init(mergeKey: "containerPort"))
+        #expect(pod["spec.initContainers.volumeMounts"] == .init(mergeKey: "mountPath"))
+        #expect(pod["metadata.finalizers"] == .init(mergeKey: nil))
+        #expect(pod["metadata.ownerReferences"] == .init(mergeKey: "uid"))
+        #expect(pod["status.conditions"] == .init(mergeKey: "type"))
+        #expect(pod["spec.tolerations"] == nil)
+        #expect(StrategicMergeSchema.rules(for: "Deployment")["spec.template.spec.containers.env"] == .init(mergeKey: "name"))
+        #expect(StrategicMergeSchema.rules(for: "Service")["spec.ports"] == .init(mergeKey: "port"))
+        #expect(StrategicMergeSchema.rules(for: "Node")["status.addresses"] == .init(mergeKey: "type"))
+        #expect(StrategicMergeSchema.rules(for: "Node")["spec.podCIDRs"] == .init(mergeKey: nil))
+        #expect(StrategicMergeSchema.rules(for: "PodDisruptionBudget", group: "policy")["status.conditions"] == .init(mergeKey: "type"))
+    }
 }

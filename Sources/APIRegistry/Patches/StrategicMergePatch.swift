@@ -9,14 +9,14 @@ import KubeAPI
 /// `$deleteFromPrimitiveList/<list>`.
 ///
 /// The merge keys are those of the Go struct tags (`patchMergeKey`, `patchStrategy`) of the
-/// built-in types this server serves, kept in `StrategicMergeSchema`.
+/// built-in types this server serves, read by `StrategicMergeSchema`.
 package enum StrategicMergePatch {
-    /// Applies `patch` to `original`, an object of `kind`.
-    package static func apply(_ patch: JSONValue, to original: JSONValue, kind: String) throws(APIError) -> JSONValue {
+    /// Applies `patch` to `original`, an object of `kind` in `group`.
+    package static func apply(_ patch: JSONValue, to original: JSONValue, kind: String, group: String = "") throws(APIError) -> JSONValue {
         guard case .object = patch else {
             throw APIError.badRequest("the strategic merge patch must be a JSON object, not \(patch.typeName)")
         }
-        let schema = StrategicMergeSchema.rules(for: kind)
+        let schema = StrategicMergeSchema.rules(for: kind, group: group)
         return try mergeMap(original, patch, path: "", schema: schema) ?? .object([:])
     }
 

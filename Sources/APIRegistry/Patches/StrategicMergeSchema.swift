@@ -1,81 +1,41 @@
+import APIMachinery
+import Synchronization
+
 /// The merge keys of the built-in types' lists, from their Go struct tags
 /// (`patchStrategy:"merge" patchMergeKey:"name"`), keyed by dotted field path from the
-/// object's root. Lists not named here are replaced by a patch.
+/// object's root. Read from the same generated definitions the OpenAPI documents and
+/// server-side apply use (`TypeSchema.definition(of:)`), so every served kind has its keys.
+/// Lists not named here are replaced by a patch.
 enum StrategicMergeSchema {
-    struct Rule: Sendable {
+    struct Rule: Sendable, Equatable {
         /// The field identifying elements; nil for merged lists of primitives.
         let mergeKey: String?
     }
 
-    /// The lists of an `ObjectMeta`.
-    static let metadata: [String: Rule] = [
-        "metadata.finalizers": Rule(mergeKey: nil),
-        "metadata.ownerReferences": Rule(mergeKey: "uid"),
-    ]
+    private static let cache = Mutex<[String: [String: Rule]]>([:])
 
-    /// The lists of a `PodSpec`, relative to the spec.
-    static let podSpec: [String: Rule] = {
-        var rules: [String: Rule] = [
-            "containers": Rule(mergeKey: "name"),
-            "initContainers": Rule(mergeKey: "name"),
-            "ephemeralContainers": Rule(mergeKey: "name"),
-            "volumes": Rule(mergeKey: "name"),
-            "imagePullSecrets": Rule(mergeKey: "name"),
-            "hostAliases": Rule(mergeKey: "ip"),
-            "topologySpreadConstraints": Rule(mergeKey: "topologyKey"),
-            "schedulingGates": Rule(mergeKey: "name"),
-            "resourceClaims": Rule(mergeKey: "name"),
-        ]
-        for containers in ["containers", "initContainers", "ephemeralContainers"] {
-            rules["\(containers).ports"] = Rule(mergeKey: "containerPort")
-            rules["\(containers).env"] = Rule(mergeKey: "name")
-            rules["\(containers).volumeMounts"] = Rule(mergeKey: "mountPath")
-            rules["\(containers).volumeDevices"] = Rule(mergeKey: "devicePath")
-        }
+    /// Every rule for objects of `kind` in `group` (built once per kind).
+    static func rules(for kind: String, group: String = "") -> [String: Rule] {
+        let message = TypeSchema.messageName(group: group, kind: kind)
+        if let rules = cache.withLock({ $0[message] }) { return rules }
+        var rules: [String: Rule] = [:]
+        collect(message, prefix: "", depth: 0, into: &rules)
+        cache.withLock { $0[message] = rules }
         return rules
-    }()
-
-    /// The lists of a `PodStatus`, relative to the status.
-    static let podStatus: [String: Rule] = [
-        "conditions": Rule(mergeKey: "type"),
-        "podIPs": Rule(mergeKey: "ip"),
-        "hostIPs": Rule(mergeKey: "ip"),
-    ]
-
-    static func prefixed(_ prefix: String, _ rules: [String: Rule]) -> [String: Rule] {
-        Dictionary(uniqueKeysWithValues: rules.map { (prefix + $0.key, $0.value) })
     }
 
-    /// Every rule for objects of `kind`.
-    static func rules(for kind: String) -> [String: Rule] {
-        var rules = metadata
-        switch kind {
-        case "Pod":
-            rules.merge(prefixed("spec.", podSpec)) { $1 }
-            rules.merge(prefixed("status.", podStatus)) { $1 }
-        case "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job":
-            rules.merge(prefixed("spec.template.spec.", podSpec)) { $1 }
-            rules.merge(prefixed("spec.template.", metadata)) { $1 }
-            rules["status.conditions"] = Rule(mergeKey: "type")
-        case "CronJob":
-            rules.merge(prefixed("spec.jobTemplate.spec.template.spec.", podSpec)) { $1 }
-            rules.merge(prefixed("spec.jobTemplate.spec.template.", metadata)) { $1 }
-            rules.merge(prefixed("spec.jobTemplate.", metadata)) { $1 }
-        case "Service":
-            rules["spec.ports"] = Rule(mergeKey: "port")
-            rules["status.conditions"] = Rule(mergeKey: "type")
-        case "Node":
-            rules["spec.podCIDRs"] = Rule(mergeKey: nil)
-            rules["status.conditions"] = Rule(mergeKey: "type")
-            rules["status.addresses"] = Rule(mergeKey: "type")
-            rules["status.volumesAttached"] = Rule(mergeKey: "name")
-        case "Namespace":
-            rules["status.conditions"] = Rule(mergeKey: "type")
-        case "ServiceAccount":
-            rules["secrets"] = Rule(mergeKey: "name")
-        default:
-            break
+    /// Walks the struct fields (not map values, whose keys are not paths of the rules); the
+    /// depth bound only guards against a recursive type.
+    private static func collect(_ message: String, prefix: String, depth: Int, into rules: inout [String: Rule]) {
+        guard depth < 16, let definition = TypeSchema.definition(of: message) else { return }
+        for property in definition.properties where !property.map {
+            let path = prefix.isEmpty ? property.name : prefix + "." + property.name
+            if property.repeated, property.patchStrategy?.split(separator: ",").contains("merge") == true {
+                rules[path] = Rule(mergeKey: property.isScalar ? nil : property.patchMergeKey)
+            }
+            if !property.isScalar, !TypeSchema.nativeMessages.contains(property.type) {
+                collect(property.type, prefix: path, depth: depth + 1, into: &rules)
+            }
         }
-        return rules
     }
 }

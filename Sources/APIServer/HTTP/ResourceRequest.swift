@@ -143,15 +143,15 @@ struct ResourceRequest {
                 guard info.subresource != "scale" else {
                     throw APIError.unsupportedMediaType(MediaTypes.applyPatch, accepted: [MediaTypes.jsonPatch, MediaTypes.mergePatch, MediaTypes.strategicMergePatch])
                 }
-                if try await store.find(namespace: namespace, name: name) == nil {
-                    // An apply that creates is authorized and admitted as the create it is.
-                    var creating = attributes
-                    creating.verb = "create"
-                    try await NodeAuthorizer.authorize(user, creating, service: service)
-                    try await NodeAuthorizer.admitCreate(user, creating, object: KubeObject(fields: patch.objectValue ?? [:]), service: service)
-                }
-                let (object, warnings, created) = try await service.apply(patch, resource: resource, namespace: namespace, name: name,
-                                                                          subresource: info.subresource, force: force, context: try context())
+                // An apply that creates is authorized and admitted as the create it is.
+                var creating = attributes
+                creating.verb = "create"
+                let (object, warnings, created) = try await service.apply(
+                    patch, resource: resource, namespace: namespace, name: name, subresource: info.subresource, force: force,
+                    context: try context(), admitCreate: { (object) async throws(APIError) in
+                        try await NodeAuthorizer.authorize(user, creating, service: service)
+                        try await NodeAuthorizer.admitCreate(user, creating, object: object, service: service)
+                    })
                 return try render(object, resource: resource, representation: representation, status: created ? .created : .ok, warnings: warnings)
             }
             if info.subresource == "scale" {

@@ -121,11 +121,8 @@ enum ServiceValidation {
         for (index, raw) in texts.enumerated() {
             // kube-proxy trims spaces; a range written with a host address (`10.0.0.5/8`) means
             // its network, as Go's ParseCIDR reads it.
-            let text = String(raw.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
-            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-            if parts.count == 2, let address = IPv4Address(String(parts[0])), parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
-               let length = Int(parts[1]), (0...32).contains(length) {
-                let range = IPv4Subnet(network: address, prefixLength: length)
+            let text = raw.trimmingSpaces
+            if let range = IPv4Subnet(text, hostBitsAllowed: true) {
                 if !ranges.contains(range) { ranges.append(range) }
             } else if text.contains(":"), text.utf8.count <= 50 {
                 continue
