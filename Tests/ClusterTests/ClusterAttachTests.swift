@@ -51,8 +51,7 @@ extension ClusterTests {
         let server = try await cluster.addHost("server")
         let node = try await cluster.addHost("node-a")
         try await cluster.startServer(server, ["--disable-agent"])
-        try cluster.start(node, ["agent", "--server", cluster.serverURL, "--token", try cluster.joinToken(), "--node-name", "node-a",
-                                 "--data-dir", node.dataDir + "/agent"] + cluster.runtimeArguments(node))
+        try cluster.startAgent(node)
         try cluster.writeManifest("pods.yaml", """
             apiVersion: v1
             kind: Pod
@@ -110,8 +109,7 @@ extension ClusterTests {
 
         func kubectl(_ arguments: [String], input: String? = nil, binary: String = "/usr/bin/kubectl")
             async -> (status: Int32, stdout: String, stderr: String) {
-            await TestProcess.runCapturing(TestProcess.inNetns(server.netns, [binary, "--kubeconfig", cluster.kubeconfig] + arguments),
-                                           input: input.map { Array($0.utf8) })
+            await cluster.kubectlCapturing(arguments, input: input, binary: binary)
         }
         let driver = cluster.manifestPath("attach-driver.py")
         try Self.attachPtyDriver.write(toFile: driver, atomically: true, encoding: .utf8)
@@ -222,8 +220,7 @@ extension ClusterTests {
         // The agent restarts; it adopts the running containers, and attaching still reaches
         // the same container through its monitor's socket.
         await cluster.stop(node)
-        try cluster.start(node, ["agent", "--server", cluster.serverURL, "--token", try cluster.joinToken(), "--node-name", "node-a",
-                                 "--data-dir", node.dataDir + "/agent"] + cluster.runtimeArguments(node))
+        try cluster.startAgent(node)
         let back = await TestProcess.waitFor(30) { node.log.components(separatedBy: "joined").count > 2 }
         #expect(back, "\(node.log.suffix(2000))")
         let adoptedLog = cluster.manifestPath("adopted.log")

@@ -17,10 +17,8 @@ extension ClusterTests {
         let a = try await cluster.addHost("node-a")
         let b = try await cluster.addHost("node-b")
         try await cluster.startServer(server, ["--disable-agent"])
-        let token = try cluster.joinToken()
         for host in [a, b] {
-            try cluster.start(host, ["agent", "--server", cluster.serverURL, "--token", token, "--node-name", host.name,
-                                     "--sync-frequency", "5", "--data-dir", host.dataDir + "/agent"] + cluster.runtimeArguments(host))
+            try cluster.startAgent(host, ["--sync-frequency", "5"])
         }
         let ready = await TestProcess.waitFor(120) {
             await cluster.query(["get", "nodes", "-o", "jsonpath={range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status} {end}"])

@@ -40,8 +40,7 @@ extension ClusterTests {
         let server = try await cluster.addHost("server")
         let node = try await cluster.addHost("node-a")
         try await cluster.startServer(server, ["--disable-agent"])
-        try cluster.start(node, ["agent", "--server", cluster.serverURL, "--token", try cluster.joinToken(), "--node-name", "node-a",
-                                 "--data-dir", node.dataDir + "/agent"] + cluster.runtimeArguments(node))
+        try cluster.startAgent(node)
         try cluster.writeManifest("pods.yaml", """
             apiVersion: v1
             kind: Pod
@@ -83,8 +82,7 @@ extension ClusterTests {
 
         func kubectl(_ arguments: [String], input: String? = nil, binary: String = "/usr/bin/kubectl")
             async -> (status: Int32, stdout: String, stderr: String) {
-            await TestProcess.runCapturing(TestProcess.inNetns(server.netns, [binary, "--kubeconfig", cluster.kubeconfig] + arguments),
-                                           input: input.map { Array($0.utf8) })
+            await cluster.kubectlCapturing(arguments, input: input, binary: binary)
         }
 
         // stdout and stderr apart, the command's exit code as kubectl's.

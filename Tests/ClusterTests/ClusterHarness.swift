@@ -117,11 +117,31 @@ final class ClusterHarness: @unchecked Sendable {
 
     var serverURL: String { "https://\(server?.ip ?? "?"):6443" }
 
+    /// `swiftlet agent` joining the server as node `host.name` with its data under the host,
+    /// `extra` flags before the runtime's.
+    func agentArguments(_ host: Host, _ extra: [String] = []) throws -> [String] {
+        ["agent", "--server", serverURL, "--token", try joinToken(), "--node-name", host.name]
+            + extra + ["--data-dir", host.dataDir + "/agent"] + runtimeArguments(host)
+    }
+
+    /// Starts an agent on `host` joining the server (`agentArguments`).
+    func startAgent(_ host: Host, _ extra: [String] = []) throws {
+        try start(host, try agentArguments(host, extra))
+    }
+
     /// Real kubectl, run inside the server's host with the admin kubeconfig (on a thread of its
     /// own: see `TestProcess.runAsync`).
     func kubectl(_ arguments: [String], binary: String = "/usr/bin/kubectl") async throws -> (status: Int32, output: String) {
         guard let server else { throw FixtureError(message: "no server started") }
         return await TestProcess.runAsync(TestProcess.inNetns(server.netns, [binary, "--kubeconfig", kubeconfig] + arguments))
+    }
+
+    /// Real kubectl in the server's host with stdout and stderr apart and optional stdin.
+    func kubectlCapturing(_ arguments: [String], input: String? = nil, binary: String = "/usr/bin/kubectl")
+        async -> (status: Int32, stdout: String, stderr: String) {
+        guard let server else { return (-1, "", "no server started") }
+        return await TestProcess.runCapturing(TestProcess.inNetns(server.netns, [binary, "--kubeconfig", kubeconfig] + arguments),
+                                              input: input.map { Array($0.utf8) })
     }
 
     /// kubectl output, failing the test with kubectl's message when it fails.

@@ -31,8 +31,7 @@ import TestSupport
         try "configs:\n  \"\(registry.host)\":\n    tls:\n      ca_file: \(registry.caFile)\n"
             .write(toFile: registryFile, atomically: true, encoding: .utf8)
         try await cluster.startServer(server, cluster.runtimeArguments(server) + ["--disable-agent"])
-        try cluster.start(node, ["agent", "--server", cluster.serverURL, "--token", try cluster.joinToken(), "--node-name", node.name,
-                                 "--data-dir", node.dataDir + "/agent", "--registry-config", registryFile] + cluster.runtimeArguments(node))
+        try cluster.startAgent(node, ["--registry-config", registryFile])
         let ready = await TestProcess.waitFor(90) {
             await cluster.query(["get", "node", node.name, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]) == "True"
         }

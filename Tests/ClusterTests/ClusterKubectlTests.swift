@@ -45,8 +45,7 @@ extension ClusterTests {
         #expect(try await ok("get", "pod", "early").contains("Pending"))
 
         // A node joins: Ready, and the waiting pod runs on it.
-        try cluster.start(node, ["agent", "--server", cluster.serverURL, "--token", try cluster.joinToken(), "--node-name", "node-1",
-                                 "--data-dir", node.dataDir + "/agent"] + cluster.runtimeArguments(node))
+        try cluster.startAgent(node)
         let running = await TestProcess.waitFor(60) { try await ok("get", "pod", "early").contains("Running") }
         #expect(running, "\(node.log.suffix(2000))")
         let nodes = try await ok("get", "nodes")

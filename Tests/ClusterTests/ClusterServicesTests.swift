@@ -172,10 +172,8 @@ extension ClusterTests {
         let a = try await cluster.addHost("node-a")
         let b = try await cluster.addHost("node-b")
         try await cluster.startServer(server, cluster.runtimeArguments(server) + ["--node-name", "server"])
-        let token = try cluster.joinToken()
         for host in [a, b] {
-            try cluster.start(host, ["agent", "--server", cluster.serverURL, "--token", token, "--node-name", host.name,
-                                     "--data-dir", host.dataDir + "/agent"] + cluster.runtimeArguments(host))
+            try cluster.startAgent(host)
         }
         let allReady = await TestProcess.waitFor(120) {
             let ready = await cluster.query(["get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type==\"Ready\")].status} {end}"])

@@ -26,10 +26,8 @@ import TestSupport
             "--node-name", "server", "--node-monitor-grace-period", "6", "--node-monitor-period", "1",
             "--default-toleration-seconds", "4", "--node-lease-duration-seconds", "4",
         ])
-        let token = try cluster.joinToken()
         for host in [a, b] {
-            try cluster.start(host, ["agent", "--server", cluster.serverURL, "--token", token, "--node-name", host.name,
-                                     "--node-lease-duration-seconds", "4", "--data-dir", host.dataDir + "/agent"] + cluster.runtimeArguments(host))
+            try cluster.startAgent(host, ["--node-lease-duration-seconds", "4"])
         }
         let allReady = await TestProcess.waitFor(90) {
             let ready = await cluster.query(["get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type==\"Ready\")].status} {end}"])
@@ -152,8 +150,7 @@ import TestSupport
             """.write(toFile: server.path + "/manifests/static-web.yaml", atomically: true, encoding: .utf8)
         try await cluster.startServer(server, serverArguments)
         let node = try await cluster.addHost("node-1")
-        let nodeArguments = ["agent", "--server", cluster.serverURL, "--token", try cluster.joinToken(), "--node-name", "node-1",
-                             "--node-lease-duration-seconds", "4", "--data-dir", node.dataDir + "/agent"] + cluster.runtimeArguments(node)
+        let nodeArguments = try cluster.agentArguments(node, ["--node-lease-duration-seconds", "4"])
         try cluster.start(node, nodeArguments)
         try await cluster.kubectlOK(["run", "sleeper", "--image=busybox", "--", "sleep", "3600"])
         try await cluster.kubectlOK(["run", "worker", "--image=busybox", "--overrides", #"{"spec":{"nodeName":"node-1"}}"#,
@@ -204,8 +201,7 @@ import TestSupport
             "--node-name", "server", "--node-monitor-grace-period", "6", "--node-monitor-period", "1",
             "--default-toleration-seconds", "2", "--node-lease-duration-seconds", "4",
         ])
-        let nodeArguments = ["agent", "--server", cluster.serverURL, "--token", try cluster.joinToken(), "--node-name", "node-1",
-                             "--node-lease-duration-seconds", "4", "--data-dir", node.dataDir + "/agent"] + cluster.runtimeArguments(node)
+        let nodeArguments = try cluster.agentArguments(node, ["--node-lease-duration-seconds", "4"])
         try cluster.start(node, nodeArguments)
         try await cluster.kubectlOK(["create", "deployment", "away", "--image=busybox", "--", "sleep", "3600"])
         try await cluster.kubectlOK(["patch", "deployment", "away", "-p", #"{"spec":{"template":{"spec":{"nodeSelector":{"kubernetes.io/hostname":"node-1"}}}}}"#])
