@@ -12,7 +12,7 @@ enum DeploymentReplicas {
     static let maxReplicasAnnotation = "deployment.kubernetes.io/max-replicas"
     /// Deployment annotations not copied to its ReplicaSets (`skipCopyAnnotation`).
     static let notCopied: Set<String> = [
-        "kubectl.kubernetes.io/last-applied-configuration", revisionAnnotation, revisionHistoryAnnotation,
+        FieldManager.lastAppliedAnnotation, revisionAnnotation, revisionHistoryAnnotation,
         desiredReplicasAnnotation, maxReplicasAnnotation, "deprecated.deployment.rollback.to",
     ]
 

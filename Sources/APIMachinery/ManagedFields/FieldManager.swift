@@ -51,12 +51,12 @@ package struct FieldManager: Sendable {
     /// write: when the fields cannot be worked out, the live object's entries are kept.
     package func update(live: JSONValue?, new: JSONValue, manager: String, now: String) -> JSONValue? {
         let liveFields = live?["metadata"]?["managedFields"]
-        guard var managed = decodeLiveOrNew(live: liveFields, new: new["metadata"]?["managedFields"]) else { return liveFields }
+        var managed = decodeLiveOrNew(live: liveFields, new: new["metadata"]?["managedFields"])
         // An existing object nobody manages stays unmanaged until its first apply
         // (skipNonAppliedManager).
         if managed.isEmpty, live != nil { return nil }
         do {
-            try record(&managed, live: Self.withoutManagedFields(live ?? .object([:])), new: Self.withoutManagedFields(new),
+            try record(&managed, live: Self.setting(nil, on: live ?? .object([:])), new: Self.setting(nil, on: new),
                        identity: identity(manager, .update), now: now)
         } catch {
             return liveFields
@@ -65,7 +65,9 @@ package struct FieldManager: Sendable {
         return managed.encoded
     }
 
-    private func decodeLiveOrNew(live: JSONValue?, new: JSONValue?) -> ManagedFields? {
+    /// The entries to start from (`decodeLiveOrNew`): a status write's are the live object's;
+    /// a main-resource write may set its own or reset them; undecodable ones count as none.
+    private func decodeLiveOrNew(live: JSONValue?, new: JSONValue?) -> ManagedFields {
         let fromLive = (try? ManagedFields(live)) ?? ManagedFields()
         if !subresource.isEmpty { return fromLive }
         if ManagedFields.isReset(new) { return ManagedFields() }
@@ -93,13 +95,6 @@ package struct FieldManager: Sendable {
         ManagedFields.Identity(manager: manager.isEmpty ? "unknown" : manager, operation: operation, apiVersion: apiVersion, subresource: subresource)
     }
 
-    static func withoutManagedFields(_ object: JSONValue) -> JSONValue {
-        guard case .object(var members) = object, case .object(var metadata)? = members["metadata"] else { return object }
-        metadata["managedFields"] = nil
-        members["metadata"] = .object(metadata)
-        return .object(members)
-    }
-
     // MARK: - Apply
 
     /// One field another manager owns and the apply would change.
@@ -118,7 +113,7 @@ package struct FieldManager: Sendable {
     /// owns what: the caller writes whatever differs from the live object.
     package func apply(live: JSONValue?, config: JSONValue, manager: String, force: Bool,
                        now: String) throws(ApplyError) -> JSONValue {
-        let current = Self.withoutManagedFields(live ?? .object([:]))
+        let current = Self.setting(nil, on: live ?? .object([:]))
         var managed = (try? ManagedFields(live?["metadata"]?["managedFields"])) ?? ManagedFields()
         do {
             // The first apply to an object nobody manages: its fields so far belong to
@@ -197,7 +192,7 @@ package struct FieldManager: Sendable {
 
     // MARK: - kubectl's last-applied annotation
 
-    static let lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+    package static let lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
     static func lastApplied(of object: JSONValue) -> String? {
         guard let text = object["metadata"]?["annotations"]?[lastAppliedAnnotation]?.stringValue, !text.isEmpty else { return nil }
@@ -234,6 +229,7 @@ package struct FieldManager: Sendable {
         return .object(members)
     }
 
+    /// `object` with `managedFields` (nil: without any).
     static func setting(_ managedFields: JSONValue?, on object: JSONValue) -> JSONValue {
         guard case .object(var members) = object else { return object }
         var metadata = members["metadata"]?.objectValue ?? [:]
