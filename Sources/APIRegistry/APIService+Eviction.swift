@@ -60,7 +60,7 @@ extension APIService {
         if var budget = matching.first {
             budgetName = budget.name ?? ""
             var useBudget = true
-            if !Self.isReady(pod) {
+            if !pod.isPodReady {
                 let status = budget.fields["status"] ?? .object([:])
                 let current = status["currentHealthy"]?.intValue ?? 0, desired = status["desiredHealthy"]?.intValue ?? 0
                 if budget.string(at: ["spec", "unhealthyPodEvictionPolicy"]) == PodDisruptionBudget.alwaysAllow || (current >= desired && desired > 0) {
@@ -241,12 +241,6 @@ extension APIService {
         guard budget.namespace == pod.namespace, let value = budget.value(at: ["spec", "selector"]), value != .null,
               let selector = try? LabelSelector(object: value), !selector.isEmpty else { return false }
         return selector.matches(pod.labels)
-    }
-
-    static func isReady(_ pod: KubeObject) -> Bool {
-        (pod.value(at: ["status", "conditions"])?.arrayValue ?? []).contains {
-            $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True"
-        }
     }
 
     /// `errors.NewTooManyRequests("Cannot evict pod ...", 0)` with the DisruptionBudget cause.

@@ -29,11 +29,10 @@ public struct APIService: Sendable {
         self.registry = registry
         var stores: [String: ResourceStore] = [:]
         for resource in registry.resources {
-            let store = ResourceStore(
+            stores[Self.storeKey(resource.group, resource.name)] = ResourceStore(
                 resource: resource, storage: storage,
                 strategy: Self.strategy(for: resource, defaultTolerationSeconds: defaultTolerationSeconds),
                 conversion: Self.conversion(for: resource))
-            stores[Self.storeKey(resource.group, resource.name)] = store
         }
         // ResourceQuota's admission of updates (Services only, see ResourceQuotaAdmission).
         if let quotas = stores[Self.storeKey("", "resourcequotas")] {
@@ -91,12 +90,11 @@ public struct APIService: Sendable {
 
     /// How a resource served over another's stored objects converts them (nil: stored as served).
     static func conversion(for resource: APIResource) -> (any StoredFormConversion)? {
-        return (resource.group, resource.name) == ("events.k8s.io", "events") ? EventsV1Conversion() : nil
+        (resource.group, resource.name) == ("events.k8s.io", "events") ? EventsV1Conversion() : nil
     }
 
     package func store(_ resource: APIResource) throws(APIError) -> ResourceStore {
-        let key = Self.storeKey(resource.group, resource.name)
-        guard let store = stores[key] else { throw APIError.pathNotFound() }
+        guard let store = stores[Self.storeKey(resource.group, resource.name)] else { throw APIError.pathNotFound() }
         return store
     }
 

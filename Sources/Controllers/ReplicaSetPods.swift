@@ -13,17 +13,13 @@ enum ReplicaSetPods {
         return phase != "Succeeded" && phase != "Failed" && pod.deletionTimestamp == nil
     }
 
-    static func readyCondition(_ pod: KubeObject) -> JSONValue? {
-        pod.value(at: ["status", "conditions"])?.arrayValue?.first { $0["type"]?.stringValue == "Ready" }
-    }
-
     static func isReady(_ pod: KubeObject) -> Bool {
-        readyCondition(pod)?["status"]?.stringValue == "True"
+        pod.isPodReady
     }
 
     /// When the pod last became Ready, if it is.
     static func readySince(_ pod: KubeObject) -> Date? {
-        guard let condition = readyCondition(pod), condition["status"]?.stringValue == "True" else { return nil }
+        guard let condition = pod.podReadyCondition, condition["status"]?.stringValue == "True" else { return nil }
         return condition["lastTransitionTime"]?.stringValue.flatMap(Time.init(rfc3339:))?.date
     }
 
