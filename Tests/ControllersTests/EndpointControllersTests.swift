@@ -195,7 +195,10 @@ import Testing
             #expect(filled?.fields["endpoints"] == expected)
             #expect(filled?.labels[EndpointSlice.managedByLabel] == "cluster-dns.swiftlet.io")
             #expect(filled?.labels[EndpointSlice.serviceNameLabel] == "kube-dns")
-            let endpoints = try await cluster.client.get(.endpoints, namespace: "kube-system", name: "kube-dns")
+            // The Endpoints are written after the slice: wait for them, not for luck.
+            let endpoints = try await eventually({ try await cluster.client.get(.endpoints, namespace: "kube-system", name: "kube-dns") }, until: {
+                $0?.value(at: ["subsets"])?.arrayValue?.first?["notReadyAddresses"]?.arrayValue?.count == 1
+            })
             #expect(endpoints?.labels["endpointslice.kubernetes.io/skip-mirror"] == "true")
             #expect(endpoints?.value(at: ["subsets"])?.arrayValue?.first?["notReadyAddresses"]?.arrayValue?.count == 1)
 
