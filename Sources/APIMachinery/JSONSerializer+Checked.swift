@@ -16,20 +16,72 @@ extension JSONSerializer {
     /// deeper than `maximumDepth` (what `JSONParser` accepts). Everything the API server
     /// stores goes through here, so a stored object can always be read again.
     public static func checkedSerialize(_ value: JSONValue, maximumDepth: Int = JSONParser.maximumDepth) throws(JSONEncodingFailure) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
+        try check(value, maximumDepth: maximumDepth)
+        return serialize(value)
+    }
+
+    /// `checkedSerialize` in kube-apiserver's member order (`serializeInTypeOrder`): how the
+    /// API server stores objects, so that reads can serve the stored bytes as they are.
+    public static func checkedSerializeInTypeOrder(_ value: JSONValue, maximumDepth: Int = JSONParser.maximumDepth) throws(JSONEncodingFailure) -> [UInt8] {
+        try check(value, maximumDepth: maximumDepth)
+        return serializeInTypeOrder(value)
+    }
+
+    /// Throws when `value` has a non-finite number or nests deeper than `maximumDepth`; the
+    /// failure names the field path of the first such value.
+    public static func check(_ value: JSONValue, maximumDepth: Int = JSONParser.maximumDepth) throws(JSONEncodingFailure) {
         var failure: CheckFailure?
-        write(value, to: &out, depth: 0, maximumDepth: maximumDepth, failure: &failure)
-        if let failure {
-            let path = failure.segments.reversed().reduce(into: "") { path, segment in
-                switch segment {
-                case .key(let key): path = FieldPath.appending(key, to: path)
-                case .index(let index): path = FieldPath.appending(index: index, to: path)
+        check(value, depth: 0, maximumDepth: maximumDepth, sorted: false, failure: &failure)
+        guard failure != nil else { return }
+        // Walked again in output order, so that of several offenders the first one written is named.
+        failure = nil
+        check(value, depth: 0, maximumDepth: maximumDepth, sorted: true, failure: &failure)
+        guard let failure else { return }
+        let path = failure.segments.reversed().reduce(into: "") { path, segment in
+            switch segment {
+            case .key(let key): path = FieldPath.appending(key, to: path)
+            case .index(let index): path = FieldPath.appending(index: index, to: path)
+            }
+        }
+        throw JSONEncodingFailure(path: path, message: failure.message)
+    }
+
+    /// The walk behind `check`: stops at the first offending value, its path collected
+    /// innermost first while the recursion unwinds.
+    private static func check(_ value: JSONValue, depth: Int, maximumDepth: Int, sorted: Bool, failure: inout CheckFailure?) {
+        switch value {
+        case .double(let number) where !number.isFinite:
+            failure = CheckFailure(segments: [], message: unsupportedNumber(number))
+        case .array(let elements):
+            guard depth < maximumDepth else {
+                failure = CheckFailure(segments: [], message: "nested deeper than \(maximumDepth) levels")
+                return
+            }
+            for (position, element) in elements.enumerated() {
+                check(element, depth: depth + 1, maximumDepth: maximumDepth, sorted: sorted, failure: &failure)
+                if failure != nil {
+                    failure?.segments.append(.index(position))
+                    return
                 }
             }
-            throw JSONEncodingFailure(path: path, message: failure.message)
+        case .object(let members):
+            guard depth < maximumDepth else {
+                failure = CheckFailure(segments: [], message: "nested deeper than \(maximumDepth) levels")
+                return
+            }
+            func failed(_ key: String, _ member: JSONValue) -> Bool {
+                check(member, depth: depth + 1, maximumDepth: maximumDepth, sorted: sorted, failure: &failure)
+                failure?.segments.append(.key(key))
+                return failure != nil
+            }
+            if sorted {
+                for key in orderedKeys(members) where failed(key, members[key] ?? .null) { return }
+            } else {
+                for (key, member) in members where failed(key, member) { return }
+            }
+        default:
+            return
         }
-        return out
     }
 
     /// What went wrong and where, the path innermost first.

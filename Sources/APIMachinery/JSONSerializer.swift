@@ -15,58 +15,29 @@ public enum JSONSerializer {
         return out
     }
 
-    /// Appends the compact encoding of `value` to `out`.
+    /// Appends the compact encoding of `value` to `out`; non-finite numbers, which JSON cannot
+    /// spell, are written as `null` (`checkedSerialize` refuses them instead).
     public static func write(_ value: JSONValue, to out: inout [UInt8]) {
-        var failure: CheckFailure?
-        write(value, to: &out, depth: 0, maximumDepth: nil, failure: &failure)
-    }
-
-    /// The one writer behind `serialize` and `checkedSerialize`. Unchecked (`maximumDepth`
-    /// nil) it writes anything, non-finite numbers as `null`; checked it stops at the first
-    /// non-finite number or nesting deeper than `maximumDepth`, filling `failure` (its path
-    /// collected innermost first while the recursion unwinds).
-    static func write(_ value: JSONValue, to out: inout [UInt8], depth: Int, maximumDepth: Int?,
-                      failure: inout CheckFailure?) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
         case .int(let number): out.append(contentsOf: String(number).utf8)
-        case .double(let number) where maximumDepth != nil && !number.isFinite:
-            failure = CheckFailure(segments: [], message: unsupportedNumber(number))
         case .double(let number): writeDouble(number, to: &out)
         case .string(let text): writeString(text, to: &out)
         case .array(let elements):
-            if let maximumDepth, depth >= maximumDepth {
-                failure = CheckFailure(segments: [], message: "nested deeper than \(maximumDepth) levels")
-                return
-            }
             out.append(UInt8(ascii: "["))
             for (position, element) in elements.enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
-                write(element, to: &out, depth: depth + 1, maximumDepth: maximumDepth, failure: &failure)
-                if failure != nil {
-                    failure?.segments.append(.index(position))
-                    return
-                }
+                write(element, to: &out)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let members):
-            if let maximumDepth, depth >= maximumDepth {
-                failure = CheckFailure(segments: [], message: "nested deeper than \(maximumDepth) levels")
-                return
-            }
             out.append(UInt8(ascii: "{"))
             for (position, key) in orderedKeys(members).enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                if let member = members[key] {
-                    write(member, to: &out, depth: depth + 1, maximumDepth: maximumDepth, failure: &failure)
-                    if failure != nil {
-                        failure?.segments.append(.key(key))
-                        return
-                    }
-                }
+                if let member = members[key] { write(member, to: &out) }
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -107,63 +78,9 @@ public enum JSONSerializer {
         out.append(contentsOf: goFloat(number).utf8)
     }
 
-    /// Go's `strconv.FormatFloat(f, 'f' or 'e', -1, 64)` as encoding/json chooses between them.
+    /// Go's rendering of a float64 in JSON (`GoFloat.format`).
     package static func goFloat(_ number: Double) -> String {
-        guard number.isFinite else { return "null" }
-        if number == 0 { return number.sign == .minus ? "-0" : "0" }
-        // Swift's description is the shortest round-trip digit string too; only the
-        // notation differs. Take its digits and decimal exponent apart and lay them out again.
-        let (negative, digits, exponent) = decimalDigits(of: number)
-        let sign = negative ? "-" : ""
-        let magnitude = abs(number)
-        if magnitude < 1e-6 || magnitude >= 1e21 {
-            // d.ddde±XX with at least two exponent digits, then Go trims `e-07` to `e-7`.
-            var text = String(digits.prefix(1))
-            if digits.count > 1 { text += "." + digits.dropFirst() }
-            let power = exponent - 1
-            var exponentText = String(abs(power))
-            if power >= 0, exponentText.count < 2 { exponentText = "0" + exponentText }
-            return sign + text + "e" + (power < 0 ? "-" : "+") + exponentText
-        }
-        // Plain notation: the point goes `exponent` digits into the digit string.
-        if exponent <= 0 {
-            return sign + "0." + String(repeating: "0", count: -exponent) + digits
-        }
-        if exponent >= digits.count {
-            return sign + digits + String(repeating: "0", count: exponent - digits.count)
-        }
-        let point = digits.index(digits.startIndex, offsetBy: exponent)
-        return sign + digits[..<point] + "." + digits[point...]
-    }
-
-    /// The significant digits of a finite, non-zero double (no leading or trailing zeros) and
-    /// the decimal exponent `e` with value = 0.digits × 10^e, from Swift's shortest description.
-    private static func decimalDigits(of number: Double) -> (negative: Bool, digits: String, exponent: Int) {
-        var text = "\(number)"
-        var negative = false
-        if text.hasPrefix("-") {
-            negative = true
-            text.removeFirst()
-        }
-        var exponent = 0
-        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-            exponent = Int(text[text.index(after: e)...]) ?? 0
-            text = String(text[..<e])
-        }
-        var integerPart = text
-        var fractionPart = ""
-        if let dot = text.firstIndex(of: ".") {
-            integerPart = String(text[..<dot])
-            fractionPart = String(text[text.index(after: dot)...])
-        }
-        var digits = integerPart + fractionPart
-        exponent += integerPart.count
-        while digits.hasPrefix("0") {
-            digits.removeFirst()
-            exponent -= 1
-        }
-        while digits.hasSuffix("0") { digits.removeLast() }
-        return (negative, digits.isEmpty ? "0" : digits, exponent)
+        GoFloat.format(number)
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)

@@ -1,6 +1,10 @@
-/// One page of a list.
-package struct ObjectList: Sendable {
-    package var items: [KubeObject]
+/// One page of a list of decoded objects.
+package typealias ObjectList = ListPage<KubeObject>
+
+/// One page of a list: its items (decoded objects, or each item's JSON for a response written
+/// from stored bytes), the revision it reflects, and where the next page starts.
+package struct ListPage<Item>: Sendable where Item: Sendable {
+    package var items: [Item]
     package var revision: Int64
     package var continueToken: String?
     package var remainingItemCount: Int?
@@ -9,7 +13,7 @@ package struct ObjectList: Sendable {
     /// `Warning` header).
     package var unreadableKeys: [String] = []
 
-    package init(items: [KubeObject], revision: Int64, continueToken: String? = nil, remainingItemCount: Int? = nil) {
+    package init(items: [Item], revision: Int64, continueToken: String? = nil, remainingItemCount: Int? = nil) {
         self.items = items
         self.revision = revision
         self.continueToken = continueToken

@@ -19,7 +19,7 @@ enum LimitRangerAdmission {
     static func limitRanges(namespace: String, store: ResourceStore) async throws(APIError) -> [LimitRange] {
         let items = try await store.list(namespace: namespace, options: ListOptions()).items
         return items.compactMap { object in
-            try? Manifest.decode(LimitRange.self, json: Data(JSONSerializer.serialize(object.json)))
+            try? Manifest.decode(LimitRange.self, value: object.json)
         }
     }
 

@@ -71,10 +71,16 @@ package struct ResourceStore: Sendable {
     /// The bytes stored for `object`: JSON that `object(from:)` reads back (finite numbers,
     /// nesting within the parser's limit) and no larger than `maximumStoredBytes`. Every write
     /// goes through here, so no request can leave an entry that blocks reads of it.
+    ///
+    /// Written in kube-apiserver's member order and without `metadata.resourceVersion`, as
+    /// the etcd3 store keeps objects: a list serves these bytes with the version spliced in
+    /// (`StoredJSON`) instead of parsing and writing every object again.
     func storageBytes(_ object: KubeObject) throws(APIError) -> [UInt8] {
         let bytes: [UInt8]
         do {
-            bytes = try JSONSerializer.checkedSerialize((conversion?.toStored(object) ?? object).json)
+            var stored = conversion?.toStored(object) ?? object
+            stored.resourceVersion = nil
+            bytes = try JSONSerializer.checkedSerializeInTypeOrder(stored.json)
         } catch {
             throw APIError.badRequest("\(resource.kind) in version \(ObjectValidation.quote(resource.version)) cannot be handled as a \(resource.kind): \(error)")
         }
@@ -118,94 +124,6 @@ package struct ResourceStore: Sendable {
             throw translate(error, name: name)
         }
         return try stored.map { (stored) throws(APIError) in try object(from: stored) }
-    }
-
-    /// A list page: objects matching the selectors, the revision it reflects, and a continue
-    /// token when `limit` cut it short.
-    package func list(namespace: String?, options: ListOptions) async throws(APIError) -> ObjectList {
-        try checkFieldSelector(options)
-        let prefix = prefix(namespace: namespace)
-        var start = ""
-        let list: StorageList
-        do {
-            if let token = try options.continueToken.map({ (text) throws(APIError) in try ContinueToken(decoding: text) }) {
-                start = token.start
-                do {
-                    list = try await storage.list(prefix: prefix, atRevision: token.rv)
-                } catch StorageError.expired {
-                    throw APIError.expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
-                }
-            } else {
-                list = try await storage.list(prefix: prefix)
-                // Any version at least as new as the one asked for will do; a future one cannot.
-                if let requested = try options.revision(), requested > list.revision {
-                    throw APIError.tooLargeResourceVersion(requested: requested, current: list.revision)
-                }
-            }
-        } catch {
-            throw translate(error, name: "")
-        }
-        var items: [KubeObject] = []
-        var unreadableKeys: [String] = []
-        var continueToken: String?
-        var remaining = 0
-        for stored in list.objects {
-            let relative = String(stored.key.dropFirst(resource.keyPrefix.count))
-            if !start.isEmpty, relative < start { continue }
-            // An entry that cannot be decoded is left out and reported, not allowed to fail
-            // the list of all its neighbours (upstream fails the whole list with
-            // StorageReadError; every controller would stall on one bad key).
-            guard let object = try? object(from: stored) else {
-                unreadableKeys.append(stored.key)
-                continue
-            }
-            guard matches(object, options) else { continue }
-            if let limit = options.limit, items.count >= limit {
-                remaining += 1
-                if continueToken == nil, let last = items.last {
-                    let lastKey = key(namespace: last.namespace, name: last.name ?? "").dropFirst(resource.keyPrefix.count)
-                    continueToken = ContinueToken(rv: list.revision, start: lastKey + "\u{0}").encoded
-                }
-                continue
-            }
-            items.append(object)
-        }
-        let countRemaining = options.labelSelector.isEmpty && options.fieldSelector.isEmpty
-        var page = ObjectList(items: items, revision: list.revision, continueToken: continueToken,
-                              remainingItemCount: continueToken != nil && countRemaining ? remaining : nil)
-        page.unreadableKeys = unreadableKeys
-        return page
-    }
-
-    /// Whether an object passes the label and field selectors of `options`.
-    func matches(_ object: KubeObject, _ options: ListOptions) -> Bool {
-        options.labelSelector.matches(object.labels) && options.fieldSelector.matches { field in fieldValue(field, of: object) }
-    }
-
-    /// A selectable field's value as a field selector compares it.
-    func fieldValue(_ field: String, of object: KubeObject) -> String {
-        switch field {
-        case "metadata.name": return object.name ?? ""
-        case "metadata.namespace": return object.namespace ?? ""
-        default:
-            guard let path = resource.selectableFields[field], let value = object.value(at: path) else { return "" }
-            switch value {
-            case .string(let text): return text
-            case .bool(let flag): return flag ? "true" : "false"
-            case .int(let number): return String(number)
-            default: return ""
-            }
-        }
-    }
-
-    func checkFieldSelector(_ options: ListOptions) throws(APIError) {
-        for term in options.fieldSelector.terms {
-            let field = term.field
-            guard field == "metadata.name" || field == "metadata.namespace" || resource.selectableFields[field] != nil else {
-                // kubectl prefixes this with `Unable to find "/v1, Resource=pods" that match ...`.
-                throw APIError.badRequest("field label not supported: \(field)")
-            }
-        }
     }
 
     // MARK: - Create

@@ -117,7 +117,7 @@ struct ResourceQuotaController: Controller {
     /// `syncResourceQuota`.
     func sync(_ key: String) async throws(APIError) {
         guard let object = quotas.get(key: key), object.deletionTimestamp == nil, let namespace = object.namespace else { return }
-        let quota = (try? Manifest.decode(ResourceQuota.self, json: Data(JSONSerializer.serialize(object.json)))) ?? ResourceQuota()
+        let quota = (try? Manifest.decode(ResourceQuota.self, value: object.json)) ?? ResourceQuota()
         let hard = quota.spec?.hard ?? [:]
         let used = try await usage(namespace: namespace, hard: hard, scopes: quota.spec?.scopeRequirements ?? [],
                                    previous: quota.status?.used ?? [:])

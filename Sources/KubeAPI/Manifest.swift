@@ -17,6 +17,12 @@ public enum Manifest {
         try decode(type, yaml: try text(of: json))
     }
 
+    /// Decodes a value already parsed into JSON's data model, with the same strictness and
+    /// the same errors as `decode(_:json:)` on its compact JSON text, without the text.
+    public static func decode<T: Decodable>(_ type: T.Type, value: JSONValue) throws -> T {
+        try decodeDocument(type, node: ManifestNode(json: value))
+    }
+
     /// The deepest nesting a manifest may have (the API server's JSON reader accepts 200 too).
     public static let maximumDepth = 200
 

@@ -13,7 +13,7 @@ enum TypedCodec {
         // Each round removes one unknown field; bounded in case a path cannot be removed.
         for _ in 0..<64 {
             do {
-                let decoded = try Manifest.decode(type, json: Data(JSONSerializer.serialize(value)))
+                let decoded = try Manifest.decode(type, value: value)
                 return (decoded, warnings)
             } catch let failure as DecodingFailure {
                 let path = pathPrefix + failure.path

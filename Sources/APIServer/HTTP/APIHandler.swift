@@ -87,7 +87,12 @@ struct APIHandler: HTTPResponder {
     // MARK: - Responses
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, warnings: [String] = []) -> Response {
-        var bytes = JSONSerializer.serializeInTypeOrder(value)
+        json(bytes: JSONSerializer.serializeInTypeOrder(value), status: status, warnings: warnings)
+    }
+
+    /// A response of JSON already written (without the final newline kube-apiserver adds).
+    static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok, warnings: [String] = []) -> Response {
+        var bytes = bytes
         bytes.append(UInt8(ascii: "\n"))
         var headers: HTTPFields = [.contentType: MediaTypes.json]
         if !warnings.isEmpty, let name = HTTPFields.warningName {

@@ -98,7 +98,11 @@ struct ResourceRequest {
                     .respond(request: request, namespace: namespace, options: options)
             }
             guard let name else {
-                let list = try await store.list(namespace: namespace, options: try ListOptions(query: query))
+                let options = try ListOptions(query: query)
+                if representation == .object, let page = try await store.listJSON(namespace: namespace, options: options) {
+                    return render(jsonList: page, resource: resource)
+                }
+                let list = try await store.list(namespace: namespace, options: options)
                 return try render(list: list, resource: resource, representation: representation)
             }
             let object = try await store.get(namespace: namespace, name: name)
@@ -340,15 +344,44 @@ struct ResourceRequest {
         }
     }
 
-    private func render(list: ObjectList, resource: APIResource, representation: MediaTypes.Representation) throws(APIError) -> Response {
-        var metadata: [String: JSONValue] = ["resourceVersion": .string(String(list.revision))]
-        if let token = list.continueToken { metadata["continue"] = .string(token) }
-        if let remaining = list.remainingItemCount { metadata["remainingItemCount"] = .int(Int64(remaining)) }
-        // Entries the store could not decode were left out; say which, so they can be removed.
-        let warnings = list.unreadableKeys.isEmpty ? [] : [
-            "\(list.unreadableKeys.count) stored \(resource.name) could not be decoded and were left out of the list "
-                + "(the store may be corrupt): \(list.unreadableKeys.prefix(20).joined(separator: ", "))",
+    /// A list's `metadata` (ListMeta).
+    private static func listMetadata<Item>(_ page: ListPage<Item>) -> [String: JSONValue] {
+        var metadata: [String: JSONValue] = ["resourceVersion": .string(String(page.revision))]
+        if let token = page.continueToken { metadata["continue"] = .string(token) }
+        if let remaining = page.remainingItemCount { metadata["remainingItemCount"] = .int(Int64(remaining)) }
+        return metadata
+    }
+
+    /// Entries the store could not decode were left out; say which, so they can be removed.
+    private static func listWarnings<Item>(_ page: ListPage<Item>, resource: APIResource) -> [String] {
+        page.unreadableKeys.isEmpty ? [] : [
+            "\(page.unreadableKeys.count) stored \(resource.name) could not be decoded and were left out of the list "
+                + "(the store may be corrupt): \(page.unreadableKeys.prefix(20).joined(separator: ", "))",
         ]
+    }
+
+    /// A JSON list whose items are already written (`ResourceStore.listJSON`): the envelope
+    /// in member order around them, the same bytes `render(list:)` writes for `.object`.
+    private func render(jsonList page: ListPage<[UInt8]>, resource: APIResource) -> Response {
+        // The envelope with an empty `items`, which comes last in a list's member order; the
+        // items go between its brackets.
+        var bytes = JSONSerializer.serializeInTypeOrder(.object([
+            "kind": .string(resource.kind + "List"), "apiVersion": .string(resource.groupVersion),
+            "metadata": .object(Self.listMetadata(page)), "items": .array([]),
+        ]))
+        bytes.removeLast(2)
+        bytes.reserveCapacity(bytes.count + page.items.reduce(0) { $0 + $1.count + 1 } + 3)
+        for (index, item) in page.items.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: item)
+        }
+        bytes.append(contentsOf: "]}".utf8)
+        return APIHandler.json(bytes: bytes, warnings: Self.listWarnings(page, resource: resource))
+    }
+
+    private func render(list: ObjectList, resource: APIResource, representation: MediaTypes.Representation) throws(APIError) -> Response {
+        let metadata = Self.listMetadata(list)
+        let warnings = Self.listWarnings(list, resource: resource)
         switch representation {
         case .object:
             return APIHandler.json(.object([
