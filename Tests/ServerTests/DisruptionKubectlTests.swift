@@ -150,7 +150,11 @@ struct DisruptionKubectlTests {
                 // kubectl 1.20 ends with "node/n1 evicted" (its printer reuses the pods' verb), later ones "node/n1 drained".
                 #expect(drained.stdout.contains("evicted") && (drained.stdout.contains("node/n1 drained") || drained.stdout.contains("node/n1 evicted")),
                         "\(drained.stdout)")
-                let pods = try await webPods(cluster).filter { $0.deletionTimestamp == nil }
+                // drain returns once the evictions are done; the last replacement pod may still be
+                // waiting for the scheduler (seen under load), so wait for every live pod to be bound.
+                let pods = try await waitUntil(within: 60, { try await webPods(cluster).filter { $0.deletionTimestamp == nil } }) { pods in
+                    pods.count == 3 && pods.allSatisfy { $0.string(at: ["spec", "nodeName"]) != nil }
+                }
                 #expect(pods.allSatisfy { $0.string(at: ["spec", "nodeName"]) == "n2" }, "\(pods.map(\.json))")
                 let uncordoned = try await kubectl("uncordon", "n1")
                 #expect(uncordoned.stdout == "node/n1 uncordoned\n", "\(uncordoned.stderr)")
