@@ -121,6 +121,33 @@ import Testing
         }
     }
 
+    /// In the whole controller manager: a PodDisruptionBudget's expected pods follow the RC's
+    /// replicas (upstream's `getPodReplicationController` finder), and deleting the RC (background
+    /// propagation) lets the garbage collector delete its pods.
+    @Test func budgetsCountTheReplicasAndTheCollectorDeletesThePods() async throws {
+        try await withControllerCluster { cluster in
+            try await withFakeKubelets(client: cluster.client) {
+                try await cluster.addNode("n1")
+                _ = try await cluster.client.create(.replicationControllers, namespace: "default",
+                                                    try DisruptionControllerTests.object(Self.rcJSON("web", replicas: 3)))
+                _ = try await cluster.client.create(.podDisruptionBudgets, namespace: "default",
+                                                    DisruptionControllerTests.budget(#""maxUnavailable":1"#))
+                let initial = try await eventually(within: 60, { try await DisruptionControllerTests.counts(cluster) }) { $0 == [3, 3, 1] }
+                #expect(initial == [3, 3, 1])
+                _ = try await cluster.client.patch(.replicationControllers, namespace: "default", name: "web",
+                                                   .object(["spec": .object(["replicas": .int(4)])]))
+                let scaled = try await eventually(within: 60, { try await DisruptionControllerTests.counts(cluster) }) { $0 == [4, 4, 1] }
+                #expect(scaled == [4, 4, 1], "expected pods follow the RC's replicas")
+
+                try await cluster.client.delete(.replicationControllers, namespace: "default", name: "web", propagationPolicy: "Background")
+                let left = try await eventually(within: 60, {
+                    try await cluster.client.list(.pods, namespace: "default").items.filter { $0.labels["app"] == "web" }.count
+                }) { $0 == 0 }
+                #expect(left == 0)
+            }
+        }
+    }
+
     @Test func replicationKindConvertsTheMapSelector() throws {
         let rc = KubeObject(fields: ["spec": .object(["selector": .object(["app": .string("web"), "tier": .string("front")])])])
         let selector = try ReplicaSetKind.replicationController.selector(of: rc)
