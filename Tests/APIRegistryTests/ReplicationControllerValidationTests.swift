@@ -108,7 +108,7 @@ import Testing
                 _ = try await api.service.updateScale(resource: resource, namespace: "default", name: "web",
                                                       scale: try Self.object(#"{"spec":{"replicas":4294967296}}"#), context: api.service.context())
                 Issue.record("a scale beyond int32 was accepted")
-            } catch {
+            } catch let error as APIError {
                 #expect(error.code == 400)
                 #expect(error.message.contains("cannot unmarshal number 4294967296 into Go struct field ScaleSpec.spec.replicas of type int32"))
             }
@@ -122,14 +122,14 @@ import Testing
             withStatus.set(.object(["replicas": .int(2), "readyReplicas": .int(1), "availableReplicas": .int(1),
                                     "fullyLabeledReplicas": .int(2), "observedGeneration": .int(1)]), at: ["status"])
             let statusWritten = try await api.client.update(.replicationControllers, withStatus, subresource: "status")
-            #expect(statusWritten.int(at: ["status", "readyReplicas"]) == 1)
+            #expect(statusWritten.value(at: ["status", "readyReplicas"])?.intValue == 1)
             #expect(statusWritten.generation == 1, "a status write is no spec change")
 
             // The main resource ignores status and bumps the generation on a spec change.
             let patched = try await api.client.patch(.replicationControllers, namespace: "default", name: "web",
                                                      try JSONParser.parse(Array(#"{"spec":{"replicas":5},"status":{"replicas":9}}"#.utf8)))
             #expect(patched.generation == 2)
-            #expect(patched.int(at: ["status", "replicas"]) == 2)
+            #expect(patched.value(at: ["status", "replicas"])?.intValue == 2)
             // The selector may change (apps/v1's may not), as long as it matches the template.
             let reselected = try await api.client.patch(.replicationControllers, namespace: "default", name: "web",
                                                         try JSONParser.parse(Array(#"{"spec":{"selector":{"tier":"front"}}}"#.utf8)))
@@ -141,7 +141,7 @@ import Testing
             do {
                 _ = try await api.client.update(.replicationControllers, bad, subresource: "status")
                 Issue.record("an impossible status was accepted")
-            } catch {
+            } catch let error as APIError {
                 #expect(error.code == 422)
                 #expect(error.message.contains("status.readyReplicas: Invalid value: 2: cannot be greater than status.replicas"), "\(error.message)")
                 #expect(error.message.contains("status.availableReplicas: Invalid value: 3: cannot be greater than readyReplicas"), "\(error.message)")
@@ -160,7 +160,7 @@ import Testing
             let scaled = try await api.service.updateScale(resource: resource, namespace: "default", name: "web",
                                                            scale: try Self.object(#"{"spec":{"replicas":0}}"#), context: api.service.context())
             #expect(scaled.value(at: ["spec", "replicas"])?.intValue == 0)
-            #expect(try await api.client.get(.replicationControllers, namespace: "default", name: "web")?.int(at: ["spec", "replicas"], default: -1) == 0)
+            #expect(try await api.client.get(.replicationControllers, namespace: "default", name: "web")?.value(at: ["spec", "replicas"])?.intValue == 0)
         }
     }
 
