@@ -132,7 +132,7 @@ import Testing
             #expect(patched.value(at: ["status", "replicas"])?.intValue == 2)
             // The selector may change (apps/v1's may not), as long as it matches the template.
             let reselected = try await api.client.patch(.replicationControllers, namespace: "default", name: "web",
-                                                        try JSONParser.parse(Array(#"{"spec":{"selector":{"tier":"front"}}}"#.utf8)))
+                                                        try JSONParser.parse(Array(#"{"spec":{"selector":{"app":null,"tier":"front"}}}"#.utf8)))
             #expect(reselected.value(at: ["spec", "selector"]) == .object(["tier": .string("front")]))
             #expect(reselected.generation == 3)
 
