@@ -137,6 +137,49 @@ struct ReplicationControllerKubectlTests {
         }
     }
 
+    /// `kubectl apply --prune -l` (1.32): kubectl maps every kind of its default allowlist
+    /// before pruning. With ReplicationController served, the only kinds missing are
+    /// PersistentVolumeClaim and PersistentVolume (not served yet), and the first of them fails
+    /// the command; the same allowlist without those two prunes, ReplicationControllers included.
+    @Test func applyPruneWithTheDefaultKinds() async throws {
+        try await withServedControllerCluster { cluster in
+            let kubectl = try cluster.kubectl()
+            let configMap = """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: settings, labels: {app: x}}
+                data: {k: v}
+                """
+            let rc = """
+                apiVersion: v1
+                kind: ReplicationController
+                metadata: {name: old, labels: {app: x}}
+                spec:
+                  replicas: 0
+                  template:
+                    metadata: {labels: {app: old}}
+                    spec: {containers: [{name: c, image: busybox}]}
+                """
+            let both = try await kubectl("apply", "-f", "-", input: configMap + "\n---\n" + rc)
+            #expect(both.stdout == "configmap/settings created\nreplicationcontroller/old created\n", "\(both.stderr)")
+
+            let defaults = try await kubectl("apply", "-l", "app=x", "--prune", "-f", "-", input: configMap)
+            #expect(defaults.status != 0)
+            #expect(defaults.stderr.contains(#"error: error retrieving RESTMappings to prune: invalid resource /v1, Kind=PersistentVolumeClaim, Namespaced=true: no matches for kind "PersistentVolumeClaim" in version "v1""#),
+                    "\(defaults.stderr)")
+
+            // kubectl 1.32's default allowlist (pkg/cmd/apply/prune.go) without PVC and PV.
+            let served = ["core/v1/ConfigMap", "core/v1/Endpoints", "core/v1/Namespace", "core/v1/Pod", "core/v1/ReplicationController",
+                          "core/v1/Secret", "core/v1/Service", "batch/v1/Job", "batch/v1/CronJob", "networking.k8s.io/v1/Ingress",
+                          "apps/v1/DaemonSet", "apps/v1/Deployment", "apps/v1/ReplicaSet", "apps/v1/StatefulSet"]
+            let pruned = try await kubectl.run(["apply", "-l", "app=x", "--prune"] + served.map { "--prune-allowlist=" + $0 } + ["-f", "-"],
+                                               input: configMap)
+            #expect(pruned.status == 0, "\(pruned.stderr)")
+            #expect(pruned.stdout == "configmap/settings unchanged\nreplicationcontroller/old pruned\n", "\(pruned.stdout)")
+            #expect(try await cluster.client.get(.replicationControllers, namespace: "default", name: "old") == nil)
+        }
+    }
+
     @Test func kubectl132() async throws {
         try await exercise(Kubectl.defaultBinary, strictValidation: true)
     }
