@@ -115,6 +115,33 @@ import Testing
         }
     }
 
+    /// Hostile and mistaken bodies: an apps/v1-style selector object, numbers as strings, a
+    /// selector value that is not a string, a template that is not an object.
+    @Test func refusesBodiesOfTheWrongShape() async throws {
+        try await withTestAPI { api in
+            let appsSelector = try await Self.createError(api, .replicationControllers, Self.rc(selector: #"{"matchLabels":{"app":"web"}}"#))
+            #expect(appsSelector?.code == 400)
+            #expect(appsSelector?.message == #"ReplicationController in version "v1" cannot be handled as a ReplicationController: json: cannot unmarshal object into Go struct field ReplicationControllerSpec.spec.selector of type string"#,
+                    "\(String(describing: appsSelector))")
+            let stringReplicas = try await Self.createError(api, .replicationControllers, Self.rc(replicas: #""3""#))
+            #expect(stringReplicas?.code == 400)
+            // Upstream ends with "of type int32"; the schema tables do not tell int32 from int64 (all kinds).
+            #expect(stringReplicas?.message.contains("json: cannot unmarshal string into Go struct field ReplicationControllerSpec.spec.replicas of type") == true,
+                    "\(String(describing: stringReplicas))")
+            let numberLabel = try await Self.createError(api, .replicationControllers, Self.rc(selector: #"{"app":7}"#))
+            #expect(numberLabel?.code == 400, "\(String(describing: numberLabel))")
+            let notObject = try await Self.createError(api, .replicationControllers,
+                                                       #"{"metadata":{"name":"x"},"spec":{"selector":{"app":"web"},"template":"pod"}}"#)
+            #expect(notObject?.code == 400, "\(String(describing: notObject))")
+            let fraction = try await Self.createError(api, .replicationControllers, Self.rc(replicas: "1.5"))
+            #expect(fraction?.code == 400, "\(String(describing: fraction))")
+            let templateName = try await Self.createError(api, .podTemplates, #"{"metadata":{"name":"Not_Valid"},"template":{"spec":{"containers":[{"name":"c","image":"busybox"}]}}}"#)
+            #expect(templateName?.code == 422)
+            #expect(templateName?.message.contains(#"metadata.name: Invalid value: "Not_Valid""#) == true, "\(String(describing: templateName))")
+            #expect(try await api.client.list(.replicationControllers, namespace: "default").items.isEmpty)
+        }
+    }
+
     @Test func updatesKeepStatusTrackGenerationAndMayChangeTheSelector() async throws {
         try await withTestAPI { api in
             let created = try await api.client.create(.replicationControllers, namespace: "default", try Self.object(Self.rc()))

@@ -95,6 +95,9 @@ struct ReplicationControllerKubectlTests {
                         "\(describe.stdout)")
                 #expect(describe.stdout.contains("SuccessfulCreate"), "\(describe.stdout)")
 
+                let explained = try await kubectl("explain", "rc.spec.selector")
+                #expect(explained.stdout.contains("Selector is a label query over pods"), "\(explained.stdout) \(explained.stderr)")
+
                 let all = try await kubectl("get", "all")
                 #expect(all.stdout.contains("replicationcontroller/web"), "\(all.stdout) \(all.stderr)")
 
