@@ -11,7 +11,8 @@ import TestSupport
 /// against the served API and the whole controller manager (scheduler, replication
 /// controller, garbage collector); a loop plays the node's kubelet. `create -f`, `get rc`
 /// (and `-o wide`), `scale rc` up and down, `describe rc`, `get all`, `delete rc` removing
-/// the pods, PodTemplates' `create -f` and `get`, and what the server refuses.
+/// the pods, `expose rc`, server-side apply of an RC, PodTemplates' `create -f` and `get`, and
+/// what the server refuses.
 @Suite(.requires(Kubectl.isInstalled, "needs kubectl"))
 struct ReplicationControllerKubectlTests {
     static let manifest = """
@@ -121,6 +122,27 @@ struct ReplicationControllerKubectlTests {
                 #expect(typo.status != 0)
                 #expect(typo.stderr.contains("replicass"), "\(typo.stderr)")
                 #expect(try await cluster.client.list(.replicationControllers, namespace: "default").items.compactMap(\.name) == ["web"])
+
+                // `expose` reads the RC's map selector (kubectl's MapBasedSelectorForObject).
+                let exposed = try await kubectl("expose", "rc", "web", "--port=80")
+                #expect(exposed.stdout == "service/web exposed\n", "\(exposed.stderr)")
+                let service = try await cluster.client.get(.services, namespace: "default", name: "web")
+                #expect(service?.value(at: ["spec", "selector"]) == .object(["app": .string("web")]))
+
+                if strictValidation {
+                    // Server-side apply of an RC (kubectl 1.27 and later).
+                    let applied = try await kubectl("apply", "--server-side", "-f", "-",
+                                                    input: Self.manifest.replacingOccurrences(of: "name: web}", with: "name: ssa}"))
+                    #expect(applied.stdout == "replicationcontroller/ssa serverside-applied\n", "\(applied.stderr)")
+                    let scaled = try await kubectl("apply", "--server-side", "-f", "-",
+                                                   input: Self.manifest.replacingOccurrences(of: "name: web}", with: "name: ssa}")
+                                                       .replacingOccurrences(of: "replicas: 2", with: "replicas: 0"))
+                    #expect(scaled.stdout == "replicationcontroller/ssa serverside-applied\n", "\(scaled.stderr)")
+                    let ssa = try await cluster.client.get(.replicationControllers, namespace: "default", name: "ssa")
+                    #expect(ssa?.value(at: ["spec", "replicas"])?.intValue == 0)
+                    #expect(ssa?.metadata["managedFields"]?.arrayValue?.first?["manager"]?.stringValue == "kubectl")
+                    _ = try await kubectl("delete", "rc", "ssa")
+                }
 
                 // Deleting the RC deletes its pods (the garbage collector, background propagation).
                 let deleted = try await kubectl("delete", "rc", "web")
