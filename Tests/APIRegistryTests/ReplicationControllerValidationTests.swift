@@ -142,6 +142,22 @@ import Testing
         }
     }
 
+    /// Quotas count RCs by their legacy name and by `count/replicationcontrollers`, and
+    /// PodTemplates by `count/podtemplates` (upstream's object-count evaluators).
+    @Test func quotasCountThem() async throws {
+        try await withTestAPI { api in
+            try await QuotaAdmissionTests.quota(api, "objects", hard: ["replicationcontrollers": "1", "count/podtemplates": "1"])
+            #expect(QuotaAdmissionTests.message(await QuotaAdmissionTests.create(api, .replicationControllers, Self.rc("a"))) == "created a")
+            #expect(QuotaAdmissionTests.message(await QuotaAdmissionTests.create(api, .replicationControllers, Self.rc("b")))
+                    == #"403 replicationcontrollers "b" is forbidden: exceeded quota: objects, requested: replicationcontrollers=1, used: replicationcontrollers=1, limited: replicationcontrollers=1"#)
+            let template = #"{"metadata":{"name":"NAME"},"template":{"spec":{"containers":[{"name":"c","image":"busybox"}]}}}"#
+            #expect(QuotaAdmissionTests.message(await QuotaAdmissionTests.create(api, .podTemplates, template.replacingOccurrences(of: "NAME", with: "t1")))
+                    == "created t1")
+            #expect(QuotaAdmissionTests.message(await QuotaAdmissionTests.create(api, .podTemplates, template.replacingOccurrences(of: "NAME", with: "t2")))
+                    == #"403 podtemplates "t2" is forbidden: exceeded quota: objects, requested: count/podtemplates=1, used: count/podtemplates=1, limited: count/podtemplates=1"#)
+        }
+    }
+
     @Test func updatesKeepStatusTrackGenerationAndMayChangeTheSelector() async throws {
         try await withTestAPI { api in
             let created = try await api.client.create(.replicationControllers, namespace: "default", try Self.object(Self.rc()))
