@@ -15,6 +15,8 @@ package struct ReplicaSetController: Controller {
     static let burstReplicas = 500
     /// `SlowStartInitialBatchSize`: the first batch of creations; each successful batch doubles.
     static let slowStartInitialBatchSize = 1
+
+    /// ReplicaSets, or ReplicationControllers.
     let kind: ReplicaSetKind
     let client: any ResourceClient
     let replicaSets: Informer
