@@ -56,6 +56,12 @@ public struct LabelSelector: Sendable, Equatable, CustomStringConvertible {
         self.requirements = requirements.sorted { $0.key < $1.key }
     }
 
+    /// `labels.SelectorFromSet`: every label of `set` with its value (a ReplicationController's
+    /// or a Service's selector); an empty set matches everything.
+    public init(set: [String: String]) {
+        self.init(requirements: set.map { Requirement(key: $0.key, op: .equals, values: [$0.value]) })
+    }
+
     /// The selector matching everything.
     public static let everything = LabelSelector(requirements: [])
 

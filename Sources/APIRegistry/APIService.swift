@@ -84,6 +84,8 @@ public struct APIService: Sendable {
         case ("", "resourcequotas"): return ResourceQuotaStrategy()
         case ("", "limitranges"): return LimitRangeStrategy()
         case ("policy", "poddisruptionbudgets"): return PodDisruptionBudgetStrategy()
+        case ("", "replicationcontrollers"): return ReplicationControllerStrategy()
+        case ("", "podtemplates"): return PodTemplateStrategy()
         default: return DefaultStrategy()
         }
     }
@@ -337,13 +339,19 @@ public struct APIService: Sendable {
 
     // MARK: - The scale subresource
 
-    /// The `autoscaling/v1 Scale` view of a Deployment or ReplicaSet.
+    /// The `autoscaling/v1 Scale` view of a Deployment, ReplicaSet, StatefulSet or
+    /// ReplicationController (whose selector is a plain map: `labels.SelectorFromSet`).
     package func scale(of object: KubeObject) -> KubeObject {
         var metadata: [String: JSONValue] = [:]
         for key in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] {
             metadata[key] = object.metadata[key]
         }
-        let selector = object.value(at: ["spec", "selector"]).flatMap { try? LabelSelector(object: $0) }?.description ?? ""
+        let selector: String
+        if object.kind == "ReplicationController" {
+            selector = LabelSelector(set: ReplicationControllerStrategy.selector(of: object)).description
+        } else {
+            selector = object.value(at: ["spec", "selector"]).flatMap { try? LabelSelector(object: $0) }?.description ?? ""
+        }
         return KubeObject(fields: [
             "kind": .string("Scale"), "apiVersion": .string("autoscaling/v1"), "metadata": .object(metadata),
             "spec": .object(["replicas": .int(object.value(at: ["spec", "replicas"])?.intValue ?? 0)]),
@@ -364,6 +372,10 @@ public struct APIService: Sendable {
             throw APIError.badRequest("Scale in version \"v1\" cannot be handled as a Scale: json: cannot unmarshal \(found) into Go struct field ScaleSpec.spec.replicas of type int32")
         }
         let replicas = value?.intValue ?? 0
+        // ScaleSpec.replicas is an int32: Kubernetes' decoder refuses a larger number.
+        if replicas > Int64(Int32.max) || replicas < Int64(Int32.min) {
+            throw APIError.badRequest("Scale in version \"v1\" cannot be handled as a Scale: json: cannot unmarshal number \(replicas) into Go struct field ScaleSpec.spec.replicas of type int32")
+        }
         guard replicas >= 0 else {
             throw APIError.invalid(kind: "Scale", group: "autoscaling", name: name, errors: [
                 ValidationError(type: .invalid, field: "spec.replicas", badValue: .int(replicas), detail: "must be greater than or equal to 0"),

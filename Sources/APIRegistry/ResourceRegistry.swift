@@ -77,6 +77,13 @@ public struct ResourceRegistry: Sendable {
                     namespaced: true, shortNames: ["quota"], subresources: ["status"]),
         APIResource(group: "", version: "v1", name: "limitranges", singularName: "limitrange", kind: "LimitRange",
                     namespaced: true, shortNames: ["limits"]),
+        // The legacy workload types (issue 17): ReplicaSet's predecessor, kept by the
+        // replicationcontroller controller, and named pod templates.
+        APIResource(group: "", version: "v1", name: "replicationcontrollers", singularName: "replicationcontroller",
+                    kind: "ReplicationController", namespaced: true, shortNames: ["rc"], categories: ["all"],
+                    subresources: ["status", "scale"], tracksGeneration: true),
+        APIResource(group: "", version: "v1", name: "podtemplates", singularName: "podtemplate", kind: "PodTemplate",
+                    namespaced: true),
         APIResource(group: "apps", version: "v1", name: "deployments", singularName: "deployment", kind: "Deployment",
                     namespaced: true, shortNames: ["deploy"], categories: ["all"], subresources: ["status", "scale"],
                     tracksGeneration: true),

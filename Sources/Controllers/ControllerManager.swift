@@ -59,6 +59,10 @@ public struct ControllerManager: Sendable {
         ("ingress-status", { client, informers, _, logger in IngressStatusController(client: client, informers: informers, logger: logger) }),
         ("resourcequota", { ResourceQuotaController(client: $0, informers: $1, settings: $2, logger: $3) }),
         ("disruption", { client, informers, _, logger in DisruptionController(client: client, informers: informers, logger: logger) }),
+        // The ReplicaSet engine over ReplicationControllers (upstream's replication manager).
+        ("replicationcontroller", { client, informers, _, logger in
+            ReplicaSetController(kind: .replicationController, client: client, informers: informers, logger: logger)
+        }),
     ]
 
     /// Every controller that `settings.controllers` enables, constructed so that each

@@ -44,7 +44,7 @@ struct DisruptionBudgetStatus: Equatable {
 
     /// Computes the counts. `scale` gives the controller of a pod with a controller reference
     /// and its desired replicas (`finders`: Deployment through its ReplicaSet, ReplicaSet,
-    /// StatefulSet), nil when none is found.
+    /// StatefulSet, ReplicationController), nil when none is found.
     init(budget: KubeObject, pods: [KubeObject], now: Date,
          scale: (KubeObject) -> (uid: String, replicas: Int64)?) throws(DisruptionSyncError) {
         let minAvailable = Self.intOrString(budget.value(at: ["spec", "minAvailable"]))

@@ -9,7 +9,7 @@ import Logging
 /// which the eviction subresource reads and decrements.
 ///
 /// - expectedPods is the sum of the desired replicas of the selected pods' controllers
-///   (Deployment through its ReplicaSet, ReplicaSet, StatefulSet) when the budget is a
+///   (Deployment through its ReplicaSet, ReplicaSet, StatefulSet, ReplicationController) when the budget is a
 ///   percentage or a maxUnavailable, else the number of selected pods;
 /// - currentHealthy counts Ready pods that are not being deleted and were not evicted less than
 ///   two minutes ago (`disruptedPods`: entries older than that, or of pods gone, are dropped,
@@ -19,7 +19,7 @@ import Logging
 ///
 /// Budgets are synced when they change, when a pod they select (before or after the change)
 /// comes, changes or goes, and (beyond upstream, which waits for the pods to change) when a
-/// Deployment, ReplicaSet or StatefulSet of their namespace changes its replicas.
+/// Deployment, ReplicaSet, StatefulSet or ReplicationController of their namespace changes its replicas.
 ///
 /// A pod left with a True `DisruptionTarget` condition (an eviction that did not delete it) and
 /// not terminating gets the condition set False after two minutes (upstream's
@@ -35,6 +35,7 @@ struct DisruptionController: Controller {
     private let replicaSets: Informer
     private let deployments: Informer
     private let statefulSets: Informer
+    private let replicationControllers: Informer
     private let queue = WorkQueue()
     /// Pods whose DisruptionTarget condition may be stale, by key.
     private let stalePods = WorkQueue()
@@ -51,6 +52,7 @@ struct DisruptionController: Controller {
         self.replicaSets = informers.informer(.replicaSets)
         self.deployments = informers.informer(.deployments)
         self.statefulSets = informers.informer(.statefulSets)
+        self.replicationControllers = informers.informer(.replicationControllers)
         self.logger = logger
         self.clock = clock
         self.stalePodDisruptionTimeout = stalePodDisruptionTimeout
@@ -91,6 +93,7 @@ struct DisruptionController: Controller {
         replicaSets.addHandler(scaleChanged)
         deployments.addHandler(scaleChanged)
         statefulSets.addHandler(scaleChanged)
+        replicationControllers.addHandler(scaleChanged)
     }
 
     func run() async {
@@ -180,6 +183,11 @@ struct DisruptionController: Controller {
     func controllerScale(of pod: KubeObject) -> (uid: String, replicas: Int64)? {
         guard let ref = pod.controllerRef else { return nil }
         let group = ref.apiVersion.split(separator: "/").dropLast().first.map(String.init) ?? ""
+        // `getPodReplicationController`: a core/v1 controller reference.
+        if group.isEmpty, ref.kind == "ReplicationController" {
+            guard let rc = replicationControllers.get(namespace: pod.namespace, name: ref.name), rc.uid == ref.uid else { return nil }
+            return (rc.uid ?? "", rc.specReplicas)
+        }
         guard group == "apps" || group == "extensions" else { return nil }
         switch ref.kind {
         case "ReplicaSet":

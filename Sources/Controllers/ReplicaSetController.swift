@@ -5,16 +5,19 @@ import Logging
 
 /// kube-controller-manager's ReplicaSet controller: keeps `spec.replicas` active pods matching
 /// each ReplicaSet's selector, creating them from its template and deleting the surplus, and
-/// reports what it sees in `status`.
+/// reports what it sees in `status`. The same engine, made with `ReplicaSetKind.replicationController`,
+/// is the replication controller, as upstream's replication manager is this controller with
+/// another kind.
 /// https://github.com/kubernetes/kubernetes/blob/master/pkg/controller/replicaset/replica_set.go
 package struct ReplicaSetController: Controller {
-    package let name = "replicaset"
+    package var name: String { kind.controllerName }
     /// `BurstReplicas`: at most this many creations or deletions per sync.
     static let burstReplicas = 500
     /// `SlowStartInitialBatchSize`: the first batch of creations; each successful batch doubles.
     static let slowStartInitialBatchSize = 1
-    static let component = "replicaset-controller"
 
+    /// ReplicaSets, or ReplicationControllers.
+    let kind: ReplicaSetKind
     let client: any ResourceClient
     let replicaSets: Informer
     let pods: Informer
@@ -24,10 +27,12 @@ package struct ReplicaSetController: Controller {
     let clock: ControllerClock
     let workers: Int
 
-    package init(client: any ResourceClient, informers: Informers, logger: Logger, workers: Int = 5, clock: ControllerClock = .system) {
+    package init(kind: ReplicaSetKind = .replicaSet, client: any ResourceClient, informers: Informers, logger: Logger, workers: Int = 5,
+                 clock: ControllerClock = .system) {
+        self.kind = kind
         self.clock = clock
         self.client = client
-        self.replicaSets = informers.informer(.replicaSets)
+        self.replicaSets = informers.informer(kind.resource)
         self.pods = informers.informer(.pods)
         self.logger = logger
         self.workers = workers
@@ -54,13 +59,13 @@ package struct ReplicaSetController: Controller {
 
     /// The ReplicaSet a pod's controller reference names, if it is one we know with that uid.
     private func owner(of pod: KubeObject) -> KubeObject? {
-        replicaSets.controller(of: pod, kind: "ReplicaSet")
+        replicaSets.controller(of: pod, kind: kind.kind)
     }
 
     /// ReplicaSets whose selector matches an orphan, which may adopt it.
     private func selecting(_ pod: KubeObject) -> [KubeObject] {
         replicaSets.list(namespace: pod.namespace).filter { replicaSet in
-            (try? replicaSet.specSelector())?.matches(pod.labels) ?? false
+            (try? kind.selector(of: replicaSet))?.matches(pod.labels) ?? false
         }
     }
 
@@ -116,13 +121,13 @@ package struct ReplicaSetController: Controller {
             return
         }
         let needsSync = expectations.satisfied(key)
-        let selector = try replicaSet.specSelector()
+        let selector = try kind.selector(of: replicaSet)
         let namespacePods = pods.list(namespace: replicaSet.namespace)
         let ownership = ReplicaSetOwnership(client: client, resource: .pods)
         let active = try await ownership.claim(owner: replicaSet, selector: selector,
                                                candidates: namespacePods.filter(ReplicaSetPods.isActive)) { () throws(APIError) in
             // Adopt only for a ReplicaSet that still exists under the same uid and is not going away.
-            let fresh = try await client.get(.replicaSets, namespace: replicaSet.namespace, name: replicaSet.name ?? "")
+            let fresh = try await client.get(kind.resource, namespace: replicaSet.namespace, name: replicaSet.name ?? "")
             return fresh?.uid == replicaSet.uid && fresh?.deletionTimestamp == nil
         }
         var manageError: ManageError?
@@ -130,7 +135,7 @@ package struct ReplicaSetController: Controller {
             manageError = await manageReplicas(active, of: replicaSet, allPods: namespacePods)
         }
         let status = ReplicaSetStatus.calculate(replicaSet, pods: active, manageError: manageError, now: clock.now())
-        let updated = try await ReplicaSetStatus.write(status, to: replicaSet, client: client)
+        let updated = try await ReplicaSetStatus.write(status, to: replicaSet, resource: kind.resource, client: client)
         let minReady = replicaSet.int(at: ["spec", "minReadySeconds"])
         if manageError == nil, minReady > 0,
            updated.int(at: ["status", "readyReplicas"]) == replicaSet.specReplicas,
@@ -219,7 +224,7 @@ package struct ReplicaSetController: Controller {
         do {
             let pod = try await client.create(.pods, namespace: replicaSet.namespace, ReplicaSetPods.fromTemplate(of: replicaSet))
             await client.recordEvent(about: replicaSet, type: "Normal", reason: "SuccessfulCreate",
-                                     message: "Created pod: \(pod.name ?? "")", component: Self.component)
+                                     message: "Created pod: \(pod.name ?? "")", component: kind.component)
             return nil
         } catch {
             expectations.creationObserved(key)
@@ -227,7 +232,7 @@ package struct ReplicaSetController: Controller {
             // checks the NamespaceTerminating cause).
             if error.code == 403, error.message.contains("because it is being terminated") { return nil }
             await client.recordEvent(about: replicaSet, type: "Warning", reason: "FailedCreate",
-                                     message: "Error creating: \(error.message)", component: Self.component)
+                                     message: "Error creating: \(error.message)", component: kind.component)
             return ManageError(reason: "FailedCreate", message: error.message)
         }
     }
@@ -237,13 +242,13 @@ package struct ReplicaSetController: Controller {
             // The uid precondition keeps us from deleting a pod recreated under the same name.
             try await client.delete(.pods, namespace: pod.namespace, name: pod.name ?? "", preconditionUID: pod.uid)
             await client.recordEvent(about: replicaSet, type: "Normal", reason: "SuccessfulDelete",
-                                     message: "Deleted pod: \(pod.name ?? "")", component: Self.component)
+                                     message: "Deleted pod: \(pod.name ?? "")", component: kind.component)
             return nil
         } catch {
             expectations.deletionObserved(Informer.key(of: replicaSet), podKey: Informer.key(of: pod))
             if error.code == 409 { return nil } // a different pod by now: nothing of ours to delete
             await client.recordEvent(about: replicaSet, type: "Warning", reason: "FailedDelete",
-                                     message: "Error deleting: \(error.message)", component: Self.component)
+                                     message: "Error deleting: \(error.message)", component: kind.component)
             return ManageError(reason: "FailedDelete", message: error.message)
         }
     }

@@ -2,8 +2,9 @@ import APIMachinery
 import Foundation
 import KubeAPI
 
-/// A ReplicaSet's `status` as the controller computes it (`calculateStatus`) and writes it
-/// through the status subresource (`updateReplicaSetStatus`).
+/// A ReplicaSet's (or ReplicationController's: the same fields) `status` as the controller
+/// computes it (`calculateStatus`) and writes it through the status subresource
+/// (`updateReplicaSetStatus`).
 /// https://github.com/kubernetes/kubernetes/blob/master/pkg/controller/replicaset/replica_set_utils.go
 enum ReplicaSetStatus {
     /// The status of `replicaSet` owning the active `pods`: counts, observedGeneration, and a
@@ -40,16 +41,17 @@ enum ReplicaSetStatus {
 
     /// Writes `status` unless the ReplicaSet already has it; on a conflict reads the
     /// ReplicaSet again and retries once, as upstream does. Returns the ReplicaSet as stored.
-    static func write(_ status: JSONValue, to replicaSet: KubeObject, client: any ResourceClient) async throws(APIError) -> KubeObject {
+    static func write(_ status: JSONValue, to replicaSet: KubeObject, resource: ResourceRef = .replicaSets,
+                      client: any ResourceClient) async throws(APIError) -> KubeObject {
         var current = replicaSet
         for attempt in 0..<2 {
             if same(current.value(at: ["status"]), status) { return current }
             var updated = current
             updated.set(status, at: ["status"])
             do {
-                return try await client.update(.replicaSets, updated, subresource: "status")
+                return try await client.update(resource, updated, subresource: "status")
             } catch where error.code == 409 && attempt == 0 {
-                guard let fresh = try await client.get(.replicaSets, namespace: replicaSet.namespace, name: replicaSet.name ?? ""),
+                guard let fresh = try await client.get(resource, namespace: replicaSet.namespace, name: replicaSet.name ?? ""),
                       fresh.uid == replicaSet.uid else { return replicaSet }
                 current = fresh
             }

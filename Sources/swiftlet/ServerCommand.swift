@@ -23,7 +23,8 @@ struct ServerCommand: AsyncParsableCommand {
         and the agents' join token in DATA-DIR/server/token, and runs the scheduler and the \
         controllers (ReplicaSet, Deployment, Job, CronJob, DaemonSet, StatefulSet, garbage collector, namespace, \
         node IPAM, node lifecycle, pod GC, endpoints, endpoint slices, serviceaccounts, \
-        root-ca-cert-publisher, service-lb, ingress-status, resourcequota, disruption; --controllers), issues service-account tokens (TokenRequest, signed with \
+        root-ca-cert-publisher, service-lb, ingress-status, resourcequota, disruption, \
+        replicationcontroller; --controllers), issues service-account tokens (TokenRequest, signed with \
         DATA-DIR/server/tls/service.key, --service-account-issuer) and deletes Events older than \
         --event-ttl. Services get cluster IPs from \
         --service-cidr and node ports from --service-node-port-range; the server keeps the \

@@ -5,7 +5,7 @@ import Foundation
 import KubeAPI
 import Logging
 
-/// The API in process with the ReplicaSet and Deployment controllers running and a
+/// The API in process with the ReplicaSet, replication and Deployment controllers running and a
 /// `TestKubelet` standing in for nodes (there is no scheduler or agent in these tests).
 /// Everything is stopped, and the store closed and removed, when `body` returns or throws.
 package func withRolloutCluster<T: Sendable>(readyAfter: Duration? = .zero, clock: TestClock = TestClock(),
@@ -15,7 +15,7 @@ package func withRolloutCluster<T: Sendable>(readyAfter: Duration? = .zero, cloc
     }
 }
 
-/// Runs the ReplicaSet and Deployment controllers and a `TestKubelet` over `api` (in process,
+/// Runs the ReplicaSet, replication and Deployment controllers and a `TestKubelet` over `api` (in process,
 /// or also served over HTTP) while `body` runs, and stops them before returning.
 package func withRolloutControllers<T: Sendable>(on api: TestAPI, readyAfter: Duration? = .zero, clock: TestClock = TestClock(),
                                                  _ body: @Sendable (RolloutCluster) async throws -> T) async throws -> T {
@@ -25,6 +25,7 @@ package func withRolloutControllers<T: Sendable>(on api: TestAPI, readyAfter: Du
     let informers = Informers(client: client, logger: logger)
     let controllers: [any Controller] = [
         ReplicaSetController(client: client, informers: informers, logger: logger, clock: clock.controllerClock),
+        ReplicaSetController(kind: .replicationController, client: client, informers: informers, logger: logger, clock: clock.controllerClock),
         DeploymentController(client: client, informers: informers, logger: logger, clock: clock.controllerClock),
     ]
     let kubelet = TestKubelet(client: client, readyAfter: readyAfter, clock: clock)

@@ -189,6 +189,7 @@ extension TypeSchema {
         PodSecurityContext 1:seLinuxOptions:SELinuxOptions 2:runAsUser:i 3:runAsNonRoot:b 4:supplementalGroups:i:r 5:fsGroup:i 6:runAsGroup:i 7:sysctls:Sysctl:r 8:windowsOptions:WindowsSecurityContextOptions 9:fsGroupChangePolicy:s 10:seccompProfile:SeccompProfile 11:appArmorProfile:AppArmorProfile 12:supplementalGroupsPolicy:s 13:seLinuxChangePolicy:s
         PodSpec 1:volumes:Volume:r 2:containers:Container:r 3:restartPolicy:s 4:terminationGracePeriodSeconds:i 5:activeDeadlineSeconds:i 6:dnsPolicy:s 7:nodeSelector:m<s,s> 8:serviceAccountName:s 9:serviceAccount:s 10:nodeName:s 11:hostNetwork:b 12:hostPID:b 13:hostIPC:b 14:securityContext:PodSecurityContext 15:imagePullSecrets:LocalObjectReference:r 16:hostname:s 17:subdomain:s 18:affinity:Affinity 19:schedulerName:s 20:initContainers:Container:r 21:automountServiceAccountToken:b 22:tolerations:Toleration:r 23:hostAliases:HostAlias:r 24:priorityClassName:s 25:priority:i 26:dnsConfig:PodDNSConfig 27:shareProcessNamespace:b 28:readinessGates:PodReadinessGate:r 29:runtimeClassName:s 30:enableServiceLinks:b 31:preemptionPolicy:s 32:overhead:m<s,Quantity> 33:topologySpreadConstraints:TopologySpreadConstraint:r 34:ephemeralContainers:EphemeralContainer:r 35:setHostnameAsFQDN:b 36:os:PodOS 37:hostUsers:b 38:schedulingGates:PodSchedulingGate:r 39:resourceClaims:PodResourceClaim:r 40:resources:ResourceRequirements 41:hostnameOverride:s 43:schedulingGroup:PodSchedulingGroup 44:evictionResponders:EvictionResponder:r
         PodStatus 1:phase:s 2:conditions:PodCondition:r 3:message:s 4:reason:s 5:hostIP:s 6:podIP:s 7:startTime:Time 8:containerStatuses:ContainerStatus:r 9:qosClass:s 10:initContainerStatuses:ContainerStatus:r 11:nominatedNodeName:s 12:podIPs:PodIP:r 13:ephemeralContainerStatuses:ContainerStatus:r 14:resize:s 15:resourceClaimStatuses:PodResourceClaimStatus:r 16:hostIPs:HostIP:r 17:observedGeneration:i 18:extendedResourceClaimStatus:PodExtendedResourceClaimStatus 19:allocatedResources:m<s,Quantity> 20:resources:ResourceRequirements 21:nodeAllocatableResourceClaimStatuses:NodeAllocatableResourceClaimStatus:r 22:volumeHealth:PodVolumeHealth:r
+        PodTemplate 1:metadata:ObjectMeta 2:template:PodTemplateSpec
         PodTemplateSpec 1:metadata:ObjectMeta 2:spec:PodSpec
         PodVolumeHealth 1:name:s 2:healthConditions:VolumeHealthCondition:r 3:lastTransitionTime:Time
         PortStatus 1:port:i 2:protocol:s 3:error:s
@@ -204,6 +205,10 @@ extension TypeSchema {
         ReplicaSetCondition 1:type:s 2:status:s 3:lastTransitionTime:Time 4:reason:s 5:message:s
         ReplicaSetSpec 1:replicas:i 2:selector:LabelSelector 3:template:PodTemplateSpec 4:minReadySeconds:i
         ReplicaSetStatus 1:replicas:i 2:fullyLabeledReplicas:i 3:observedGeneration:i 4:readyReplicas:i 5:availableReplicas:i 6:conditions:ReplicaSetCondition:r 7:terminatingReplicas:i
+        ReplicationController 1:metadata:ObjectMeta 2:spec:ReplicationControllerSpec 3:status:ReplicationControllerStatus
+        ReplicationControllerCondition 1:type:s 2:status:s 3:lastTransitionTime:Time 4:reason:s 5:message:s
+        ReplicationControllerSpec 1:replicas:i 2:selector:m<s,s> 3:template:PodTemplateSpec 4:minReadySeconds:i
+        ReplicationControllerStatus 1:replicas:i 2:fullyLabeledReplicas:i 3:observedGeneration:i 4:readyReplicas:i 5:availableReplicas:i 6:conditions:ReplicationControllerCondition:r
         ResourceClaim 1:name:s 2:request:s
         ResourceFieldSelector 1:containerName:s 2:resource:s 3:divisor:Quantity
         ResourceHealth 1:resourceID:s 2:health:s 6:message:s

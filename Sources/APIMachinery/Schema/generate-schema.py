@@ -33,6 +33,7 @@ FILES = [
 # ones add hints.forNodes).
 # policy/v1 (PodDisruptionBudget, and Eviction, which kubectl drain posts to pods/eviction) is read
 # at the 1.32 release too.
+# core/v1's ReplicationController and PodTemplate (issue 17) are the same at HEAD and at 1.32.
 # Messages of these files are named with a prefix: their names are also core/v1's (events.k8s.io's
 # Event and EventSeries, discovery.k8s.io's EndpointPort, whose field numbers differ from core/v1's),
 # and the server looks them up by group (`events.v1.Event`, `discovery.v1.EndpointSlice`).
@@ -40,7 +41,7 @@ PREFIXES = {"events/v1/generated.proto": "events.v1.", "discovery/v1/generated.p
 ROOTS = ["events.v1.Event", "Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Service", "Namespace", "ConfigMap", "Secret", "ServiceAccount",
          "Node", "Endpoints", "Event", "Lease", "Binding", "Scale", "DeleteOptions", "TokenRequest",
          "Ingress", "IngressClass", "ControllerRevision", "discovery.v1.EndpointSlice", "TokenReview", "ResourceQuota", "LimitRange",
-         "PodDisruptionBudget", "Eviction"]
+         "PodDisruptionBudget", "Eviction", "ReplicationController", "PodTemplate"]
 # Decoded natively by ProtobufDecoder.
 NATIVE = {"Time", "MicroTime", "Duration", "IntOrString", "Quantity", "RawExtension", "FieldsV1", "Unknown"}
 # Proto field names whose JSON name differs (the Go field's `json` tag).

@@ -193,7 +193,7 @@ struct ProtobufDecoder {
     /// Optional (pointer) numbers and flags whose zero or false is a value, not "unset".
     static let pointerFields: Set<String> = [
         "DeploymentSpec.replicas", "DeploymentSpec.revisionHistoryLimit", "DeploymentSpec.progressDeadlineSeconds",
-        "ReplicaSetSpec.replicas", "ObjectMeta.deletionGracePeriodSeconds", "DeleteOptions.gracePeriodSeconds",
+        "ReplicaSetSpec.replicas", "ReplicationControllerSpec.replicas", "ObjectMeta.deletionGracePeriodSeconds", "DeleteOptions.gracePeriodSeconds",
         "PodSpec.terminationGracePeriodSeconds", "PodSpec.activeDeadlineSeconds", "PodSpec.automountServiceAccountToken",
         "PodSpec.shareProcessNamespace", "PodSpec.priority", "PodSpec.enableServiceLinks", "PodSpec.hostUsers",
         "PodSpec.setHostnameAsFQDN", "ServiceAccount.automountServiceAccountToken",

@@ -32,6 +32,8 @@ enum ResourceTablePrinters {
         case ("networking.k8s.io", "ingressclasses"): return NetworkingTablePrinters.ingressClasses
         case ("", "resourcequotas"): return QuotaTablePrinters.resourceQuotas
         case ("policy", "poddisruptionbudgets"): return PolicyTablePrinters.podDisruptionBudgets
+        case ("", "replicationcontrollers"): return CoreWorkloadTablePrinters.replicationControllers
+        case ("", "podtemplates"): return CoreWorkloadTablePrinters.podTemplates
         default: return fallback
         }
     }
