@@ -14,9 +14,10 @@ package enum StoredJSON {
     /// Appends `stored` with the version spliced into its metadata to `out`; false, with
     /// `out` unchanged, when the bytes are not in the stored layout (written before objects
     /// were stored in member order, metadata missing or already carrying a version, or not
-    /// compact): the caller then parses the entry instead.
+    /// compact) or not JSON at all: the caller then parses the entry instead (and reports
+    /// it when that fails).
     package static func append(_ stored: [UInt8], resourceVersion: String, to out: inout [UInt8]) -> Bool {
-        guard let insertion = insertionPoint(stored) else { return false }
+        guard let insertion = insertionPoint(stored), isValid(stored) else { return false }
         out.reserveCapacity(out.count + stored.count + resourceVersion.utf8.count + 22)
         out.append(contentsOf: stored[..<insertion.offset])
         if insertion.needsLeadingComma { out.append(UInt8(ascii: ",")) }

@@ -7,7 +7,10 @@ extension ResourceStore {
     /// resourceVersion (or "0") is given or `sendInitialEvents` is set, then every change
     /// after that version, filtered by the selectors with Kubernetes' semantics (an object
     /// that stops matching is DELETED for this watcher, one that starts matching is ADDED).
-    package func watch(namespace: String?, options: ListOptions) async throws(APIError) -> ObjectWatch {
+    ///
+    /// With `json`, events carry each object as JSON written from its stored bytes (for a
+    /// watch answered in plain JSON) and are parsed only where a selector must look inside.
+    package func watch(namespace: String?, options: ListOptions, json: Bool = false) async throws(APIError) -> ObjectWatch {
         try checkFieldSelector(options)
         let prefix = prefix(namespace: namespace)
         let requested = try options.revision()
@@ -18,10 +21,8 @@ extension ResourceStore {
                 let list = try await storage.list(prefix: prefix)
                 // Entries that cannot be decoded are left out, as in lists.
                 for stored in list.objects {
-                    guard let object = try? object(from: stored) else { continue }
-                    if matches(object, options) {
-                        initial.append(WatchEvent(type: "ADDED", object: object, error: nil))
-                    }
+                    let event = StorageEvent(type: .added, key: stored.key, value: stored.value, previousValue: nil, revision: stored.revision)
+                    if let added = translate(event, options: options, json: json) { initial.append(added) }
                 }
                 if options.sendInitialEvents == true, options.allowWatchBookmarks {
                     initial.append(bookmark(revision: list.revision, initialEventsEnd: true))
@@ -32,13 +33,13 @@ extension ResourceStore {
             }
         } catch StorageError.expired(let requested, let oldest) {
             // Like the watch cache: the stream opens, then says 410 Gone in an ERROR event.
-            return ObjectWatch(store: self, options: options, pending: [
+            return ObjectWatch(store: self, options: options, json: json, pending: [
                 WatchEvent(type: "ERROR", object: nil, error: .expired("too old resource version: \(requested) (\(oldest))")),
             ], source: nil)
         } catch {
             throw translate(error, name: "")
         }
-        return ObjectWatch(store: self, options: options, pending: initial, source: watch)
+        return ObjectWatch(store: self, options: options, json: json, pending: initial, source: watch)
     }
 
     /// A BOOKMARK: only the kind, apiVersion and resourceVersion of an object.
@@ -53,28 +54,44 @@ extension ResourceStore {
         return WatchEvent(type: "BOOKMARK", object: object, error: nil)
     }
 
-    /// A store event as the watcher should see it, or nil when it does not concern it.
-    func translate(_ event: StorageEvent, options: ListOptions) -> WatchEvent? {
-        guard let object = try? object(from: event.value, revision: event.revision) else { return nil }
+    /// A store event as the watcher should see it, or nil when it does not concern it; with
+    /// `json`, the object written from the stored bytes rides along (see `watch`).
+    func translate(_ event: StorageEvent, options: ListOptions, json: Bool) -> WatchEvent? {
         let filtered = !(options.labelSelector.isEmpty && options.fieldSelector.isEmpty)
+        var written: [UInt8]?
+        if json, conversion == nil {
+            var bytes: [UInt8] = []
+            if StoredJSON.append(event.value, resourceVersion: String(event.revision), to: &bytes) { written = bytes }
+        }
+        if !filtered, let written {
+            return WatchEvent(type: event.type.rawValue, object: nil, error: nil, json: written)
+        }
+        guard let object = try? object(from: event.value, revision: event.revision) else { return nil }
         guard filtered else {
             return WatchEvent(type: event.type.rawValue, object: object, error: nil)
         }
+        guard let type = filteredType(event, object: object, options: options) else { return nil }
+        return WatchEvent(type: type, object: object, error: nil, json: written)
+    }
+
+    /// Kubernetes' semantics for a watch with selectors: an object that stops matching is
+    /// DELETED for this watcher, one that starts matching is ADDED, nil when neither matches.
+    private func filteredType(_ event: StorageEvent, object: KubeObject, options: ListOptions) -> String? {
         let matchesNow = matches(object, options)
         let matchedBefore = event.previousValue.flatMap { try? self.object(from: $0, revision: event.previousRevision ?? 0) }
             .map { matches($0, options) } ?? false
         switch event.type {
         case .added:
-            return matchesNow ? WatchEvent(type: "ADDED", object: object, error: nil) : nil
+            return matchesNow ? "ADDED" : nil
         case .modified:
             switch (matchedBefore, matchesNow) {
-            case (true, true): return WatchEvent(type: "MODIFIED", object: object, error: nil)
-            case (false, true): return WatchEvent(type: "ADDED", object: object, error: nil)
-            case (true, false): return WatchEvent(type: "DELETED", object: object, error: nil)
+            case (true, true): return "MODIFIED"
+            case (false, true): return "ADDED"
+            case (true, false): return "DELETED"
             case (false, false): return nil
             }
         case .deleted:
-            return matchedBefore || matchesNow ? WatchEvent(type: "DELETED", object: object, error: nil) : nil
+            return matchedBefore || matchesNow ? "DELETED" : nil
         }
     }
 }
@@ -86,6 +103,8 @@ package struct ObjectWatch: AsyncSequence, Sendable {
 
     let store: ResourceStore
     let options: ListOptions
+    /// Whether events carry their objects' JSON written from the stored bytes.
+    let json: Bool
     /// Events to send before the live ones (initial state, a bookmark, or an error).
     let pending: [WatchEvent]
     let source: StorageWatch?
@@ -116,7 +135,7 @@ package struct ObjectWatch: AsyncSequence, Sendable {
                     return nil
                 }
                 guard let event = next else { return nil }
-                if let converted = watch.store.translate(event, options: watch.options) {
+                if let converted = watch.store.translate(event, options: watch.options, json: watch.json) {
                     return converted
                 }
             }

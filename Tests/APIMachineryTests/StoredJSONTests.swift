@@ -77,4 +77,18 @@ import Testing
         #expect(spliced(Array((#"{"kind":"# + String(repeating: "[", count: 10_000)).utf8), rv: "1") == nil)
         #expect(spliced(Array(#"{"kind":"Pod","apiVersion":"v1","metadata":{"name""#.utf8), rv: "1") == nil)
     }
+
+    @Test func entriesThatAreNotJSONAreRefused() {
+        let head = #"{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"b"},"data":"#
+        for tail in [#"{"l":inf}}"#, #"{"l":"v"}"#, #"{"l":"v"}}}"#, #"{"l":"a\qb"}}"#, #"{"l":01}}"#, #"{"l":1.}}"#,
+                     #"{"l":tru}}"#, "{\"l\":\"a\u{01}b\"}}", #"{"l":"\u12"}}"#, #"{"l":[1,]}}"#, #"{"l":1}} x"#] {
+            #expect(spliced(Array((head + tail).utf8), rv: "1") == nil, "\(tail)")
+        }
+        // The same entry with valid data is served.
+        #expect(spliced(Array((head + #"{"l":[-0.5e+3,"\u00e9\n",true,null,{}]}}"#).utf8), rv: "7") != nil)
+        // Nesting deeper than the parser accepts is refused as the parser refuses it.
+        let deep = head + String(repeating: "[", count: JSONParser.maximumDepth) + String(repeating: "]", count: JSONParser.maximumDepth) + "}"
+        #expect(spliced(Array(deep.utf8), rv: "1") == nil)
+        #expect(StoredJSON.isValid(Array((String(repeating: "[", count: JSONParser.maximumDepth) + String(repeating: "]", count: JSONParser.maximumDepth)).utf8)))
+    }
 }

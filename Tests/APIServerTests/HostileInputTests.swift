@@ -345,12 +345,15 @@ import Testing
             let key = "/registry/configmaps/default/b"
             _ = try await api.cluster.handle.storage.create(key, value: Array(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b","namespace":"default"},"data":{"l":inf}}"#.utf8))
             _ = try await api.cluster.handle.storage.create("/registry/nodes/broken", value: Array("{\"metadata\":{\"name\":".utf8))
+            // The same in the layout lists serve without parsing (member order, no resourceVersion).
+            let memberOrderKey = "/registry/configmaps/default/d"
+            _ = try await api.cluster.handle.storage.create(memberOrderKey, value: Array(#"{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"d","namespace":"default"},"data":{"l":inf}}"#.utf8))
 
             let list = try await api.admin("GET", configMaps)
             #expect(list.status == 200)
             let names = try list.json()["items"]?.arrayValue?.compactMap { $0["metadata"]?["name"]?.stringValue }
             #expect(names == ["a", "c"])
-            #expect(list.headers["warning"]?.contains(key) == true, "\(list.headers)")
+            #expect(list.headers["warning"]?.contains(key) == true && list.headers["warning"]?.contains(memberOrderKey) == true, "\(list.headers)")
             let table = try await api.admin("GET", configMaps, headers: ["Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"])
             #expect(table.status == 200)
 
@@ -364,6 +367,10 @@ import Testing
             let watch = try await api.admin("GET", configMaps + "?watch=1&timeoutSeconds=1")
             #expect(watch.status == 200)
             #expect(watch.text.contains(#""name":"a""#) && watch.text.contains(#""name":"c""#))
+            #expect(!watch.text.contains(#""name":"d""#))
+            for line in watch.text.split(separator: "\n") {
+                #expect((try? JSONParser.parse(Array(line.utf8))) != nil, "every event is JSON: \(line)")
+            }
             let nodes = try await api.cluster.kubectl()("get", "nodes")
             #expect(nodes.status == 0, "\(nodes.stderr)")
 
@@ -371,6 +378,7 @@ import Testing
             #expect(try await api.admin("DELETE", configMaps + "/b").status == 500)
             let unsafe = try await api.admin("DELETE", configMaps + "/b?ignoreStoreReadErrorWithClusterBreakingPotential=true")
             #expect(unsafe.status == 200, "\(unsafe.text)")
+            #expect(try await api.admin("DELETE", configMaps + "/d?ignoreStoreReadErrorWithClusterBreakingPotential=true").status == 200)
             let body = try await api.admin("DELETE", "/api/v1/nodes/broken",
                                            #"{"kind":"DeleteOptions","apiVersion":"v1","ignoreStoreReadErrorWithClusterBreakingPotential":true}"#)
             #expect(body.status == 200, "\(body.text)")

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import Runtime
 
-@Suite("Seccomp program cache")
+@Suite("Seccomp program cache", .ownThreads)  // compiles with libseccomp: CPU seconds off the cooperative pool
 struct SeccompCacheTests {
     @Test func cachedProgramEqualsCompiledAndSurvivesOnDisk() throws {
         let root = try TestRoot()

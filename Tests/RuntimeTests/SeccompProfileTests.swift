@@ -1,6 +1,7 @@
 import CShims
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Runtime
 
@@ -168,7 +169,10 @@ private func verdict(_ name: String, in blocks: [String: [String]]) -> Verdict {
     return .other
 }
 
-@Suite("Seccomp profiles")
+// Compiling profiles with libseccomp is seconds of CPU per test: on Swift's cooperative pool
+// (two threads here) these suites stalled every other test for 16-21 s at the start of each
+// full run (issue 20), so they run on threads of their own.
+@Suite("Seccomp profiles", .ownThreads)
 struct SeccompProfileTests {
     // MARK: RuntimeDefault through libseccomp's eyes
 
@@ -337,7 +341,7 @@ struct SeccompProfileTests {
 
 // MARK: - JSON profiles
 
-@Suite("Seccomp JSON profiles")
+@Suite("Seccomp JSON profiles", .ownThreads)
 struct SeccompJSONTests {
     private func parse(_ text: String) throws -> SeccompProfile {
         try SeccompProfile(json: Data(text.utf8))
@@ -480,7 +484,7 @@ struct SeccompJSONTests {
     }
 }
 
-@Suite("RuntimeDefault as OCI JSON")
+@Suite("RuntimeDefault as OCI JSON", .ownThreads)
 struct SeccompOCIExportTests {
     @Test func exportParsesBackToTheSameApplicableRules() throws {
         let caps = Set(Capabilities.defaultNames)

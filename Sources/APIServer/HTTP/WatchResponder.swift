@@ -19,7 +19,7 @@ struct WatchResponder {
     }
 
     func respond(request: Request, namespace: String?, options: ListOptions) async throws(APIError) -> Response {
-        let watch = try await store.watch(namespace: namespace, options: options)
+        let watch = try await store.watch(namespace: namespace, options: options, json: representation == .object)
         let timeout = options.timeoutSeconds ?? Self.defaultTimeout()
         let encoder = self
         let body = ResponseBody { writer in
@@ -52,6 +52,15 @@ struct WatchResponder {
 
     /// `{"type":"ADDED","object":{...}}` and a newline; a Table with one row when asked.
     func encode(_ event: WatchEvent) -> [UInt8] {
+        // metav1.WatchEvent: type, then the object in its type's order.
+        var bytes = Array(#"{"type":"#.utf8)
+        JSONSerializer.write(.string(event.type), to: &bytes)
+        bytes.append(contentsOf: #","object":"#.utf8)
+        if let json = event.json, representation == .object {
+            bytes.append(contentsOf: json)
+            bytes.append(contentsOf: "}\n".utf8)
+            return bytes
+        }
         let object: JSONValue
         if let error = event.error {
             object = error.status
@@ -70,10 +79,6 @@ struct WatchResponder {
         } else {
             object = .null
         }
-        // metav1.WatchEvent: type, then the object in its type's order.
-        var bytes = Array(#"{"type":"#.utf8)
-        JSONSerializer.write(.string(event.type), to: &bytes)
-        bytes.append(contentsOf: #","object":"#.utf8)
         bytes.append(contentsOf: JSONSerializer.serializeInTypeOrder(object))
         bytes.append(contentsOf: "}\n".utf8)
         return bytes
