@@ -30,6 +30,7 @@ package struct ResourceRef: Hashable, Sendable, CustomStringConvertible {
     package static let ingresses = ResourceRef(group: "networking.k8s.io", name: "ingresses")
     package static let ingressClasses = ResourceRef(group: "networking.k8s.io", name: "ingressclasses")
     package static let podDisruptionBudgets = ResourceRef(group: "policy", name: "poddisruptionbudgets")
+    package static let priorityClasses = ResourceRef(group: "scheduling.k8s.io", name: "priorityclasses")
 
     package var description: String { group.isEmpty ? name : "\(name).\(group)" }
 }

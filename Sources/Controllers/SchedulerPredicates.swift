@@ -237,22 +237,32 @@ enum SchedulerPredicates {
 
     // MARK: - The message
 
-    /// kube-scheduler's `FitError.Error()` followed by default preemption's PostFilter message:
+    /// kube-scheduler's `FitError.Error()` followed by default preemption's PostFilter message,
+    /// for a pod no lower-priority pod could make room for:
     /// "0/3 nodes are available: 1 node(s) had untolerated taint {k: }, 2 Insufficient cpu.
     /// preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
-    /// swiftlet does not preempt: nodes that failed on resources report that no victims were
-    /// found, which is what kube-scheduler says when no lower-priority pod could make room.
+    /// Nodes that failed on resources report that no victims were found (what
+    /// `SelectVictimsOnNode` says of a node without lower-priority pods); `SchedulerPreemption`
+    /// gives the real per-node reasons when it ran.
     static func failureMessage(verdicts: [Verdict], preemptionPolicy: String?) -> String {
-        let count = verdicts.count
-        var message = "0/\(count) nodes are available:" + histogram(verdicts.map(\.reasons)) + "."
-        if preemptionPolicy == "Never" {
-            message += " preemption: not eligible due to preemptionPolicy=Never."
+        var message = fitMessage(verdicts: verdicts)
+        if preemptionPolicy == PriorityClass.preemptNever {
+            message += " preemption: " + SchedulerPreemption.neverMessage
         } else {
-            let preemption = verdicts.map { $0.resolvable ? ["No preemption victims found for incoming pod"]
-                                                            : ["Preemption is not helpful for scheduling"] }
-            message += " preemption: 0/\(count) nodes are available:" + histogram(preemption) + "."
+            let preemption = verdicts.map { $0.resolvable ? [SchedulerPreemption.noVictimsReason] : [SchedulerPreemption.notHelpfulReason] }
+            message += " preemption: " + nodesAvailable(count: verdicts.count, reasons: preemption)
         }
         return message
+    }
+
+    /// `FitError.Error()` without the PostFilter part: "0/3 nodes are available: 3 Insufficient cpu."
+    static func fitMessage(verdicts: [Verdict]) -> String {
+        nodesAvailable(count: verdicts.count, reasons: verdicts.map(\.reasons))
+    }
+
+    /// "0/N nodes are available: <histogram>." over each node's reasons.
+    static func nodesAvailable(count: Int, reasons: [[String]]) -> String {
+        "0/\(count) nodes are available:" + histogram(reasons) + "."
     }
 
     /// " 2 Insufficient cpu, 1 node(s) were unschedulable" sorted as strings, as upstream does.

@@ -32,6 +32,7 @@ enum ResourceTablePrinters {
         case ("networking.k8s.io", "ingressclasses"): return NetworkingTablePrinters.ingressClasses
         case ("", "resourcequotas"): return QuotaTablePrinters.resourceQuotas
         case ("policy", "poddisruptionbudgets"): return PolicyTablePrinters.podDisruptionBudgets
+        case ("scheduling.k8s.io", "priorityclasses"): return SchedulingTablePrinters.priorityClasses
         default: return fallback
         }
     }
