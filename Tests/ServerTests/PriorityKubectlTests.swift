@@ -59,7 +59,9 @@ struct PriorityKubectlTests {
             // deleting a system class.
             let huge = try await kubectl("create", "priorityclass", "huge", "--value=2000000000")
             #expect(huge.status != 0)
-            #expect(huge.stderr.contains(#"The PriorityClass "huge" is invalid: value: Forbidden: maximum allowed value of a user defined priority is 1000000000"#),
+            // kubectl's `create priorityclass` prints the server's message after its own prefix
+            // ("error: failed to create priorityclass: "; 1.20 says clusterrolebinding there).
+            #expect(huge.stderr.contains(#"PriorityClass.scheduling.k8s.io "huge" is invalid: value: Forbidden: maximum allowed value of a user defined priority is 1000000000"#),
                     "\(huge.stderr)")
             let reserved = try await kubectl("create", "priorityclass", "system-mine", "--value=1")
             #expect(reserved.stderr.contains("priority class names with 'system-' prefix are reserved for system use only. error: system-mine is not a known system priority class"),
@@ -68,7 +70,7 @@ struct PriorityKubectlTests {
             #expect(first.status == 0, "\(first.stderr)")
             let second = try await kubectl("create", "priorityclass", "fallback-2", "--value=20", "--global-default=true")
             #expect(second.status != 0)
-            #expect(second.stderr.contains(#"Error from server (Forbidden): priorityclasses.scheduling.k8s.io "fallback-2" is forbidden: PriorityClass fallback is already marked as default. Only one default can exist"#),
+            #expect(second.stderr.contains(#"priorityclasses.scheduling.k8s.io "fallback-2" is forbidden: PriorityClass fallback is already marked as default. Only one default can exist"#),
                     "\(second.stderr)")
             let deleted = try await kubectl("delete", "pc", "system-node-critical")
             #expect(deleted.status != 0)
