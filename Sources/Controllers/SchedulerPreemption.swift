@@ -102,17 +102,21 @@ enum SchedulerPreemption {
     static func selectVictims(pod: KubeObject, requests: SchedulingResources, node: KubeObject, pods: [KubeObject],
                               nominated: SchedulingResources, budgets: [KubeObject]) -> Result<Candidate, NodeFailure> {
         let own = priority(of: pod)
-        var remaining: [KubeObject] = []
+        // Each pod's requests once: the reprieve loop below tries every victim against the sum.
+        var used = nominated
         var potential: [KubeObject] = []
         for other in pods {
-            if priority(of: other) < own, other.deletionTimestamp == nil { potential.append(other) } else { remaining.append(other) }
+            if priority(of: other) < own, other.deletionTimestamp == nil {
+                potential.append(other)
+            } else {
+                used = used + SchedulerPredicates.requests(of: other)
+            }
         }
         guard !potential.isEmpty else { return .failure(NodeFailure(reasons: [noVictimsReason])) }
-        func fits(_ kept: [KubeObject]) -> SchedulerPredicates.Verdict {
-            let used = kept.reduce(nominated) { $0 + SchedulerPredicates.requests(of: $1) }
-            return SchedulerPredicates.evaluate(pod: pod, requests: requests, node: node, used: used)
+        func fits(_ used: SchedulingResources) -> SchedulerPredicates.Verdict {
+            SchedulerPredicates.evaluate(pod: pod, requests: requests, node: node, used: used)
         }
-        let withoutAll = fits(remaining)
+        let withoutAll = fits(used)
         guard withoutAll.fits else { return .failure(NodeFailure(reasons: withoutAll.reasons)) }
         potential.sort(by: isMoreImportant)
         let (violating, nonViolating) = splitByBudgetViolation(potential, budgets: budgets)
@@ -120,8 +124,9 @@ enum SchedulerPreemption {
         var violations = 0
         for (group, violates) in [(violating, true), (nonViolating, false)] {
             for candidate in group {
-                if fits(remaining + [candidate]).fits {
-                    remaining.append(candidate)
+                let withCandidate = used + SchedulerPredicates.requests(of: candidate)
+                if fits(withCandidate).fits {
+                    used = withCandidate
                 } else {
                     victims.append(candidate)
                     if violates { violations += 1 }
@@ -168,9 +173,11 @@ enum SchedulerPreemption {
         return startTime(of: lhs) < startTime(of: rhs)
     }
 
-    /// `GetPodStartTime`: status.startTime, or now for a pod that has not started.
+    /// `GetPodStartTime`: status.startTime; upstream takes "now" for a pod that has not
+    /// started, later than any start. One fixed instant after every start orders the same and
+    /// keeps the comparison consistent within a sort.
     static func startTime(of pod: KubeObject) -> Date {
-        pod.string(at: ["status", "startTime"]).flatMap(Time.init(rfc3339:))?.date ?? Date()
+        pod.string(at: ["status", "startTime"]).flatMap(Time.init(rfc3339:))?.date ?? .distantFuture
     }
 
     /// `pickOneNodeForPreemption`, each criterion narrowing the field; the first node left wins.
@@ -194,7 +201,7 @@ enum SchedulerPreemption {
 
     /// `GetEarliestPodStartTime`: the earliest start among the victims of the highest priority.
     static func earliestStartOfHighestPriority(_ victims: [KubeObject]) -> Date {
-        guard let highest = victims.map(priority(of:)).max() else { return Date() }
-        return victims.filter { priority(of: $0) == highest }.map(startTime(of:)).min() ?? Date()
+        guard let highest = victims.map(priority(of:)).max() else { return .distantFuture }
+        return victims.filter { priority(of: $0) == highest }.map(startTime(of:)).min() ?? .distantFuture
     }
 }

@@ -46,6 +46,12 @@ struct PriorityKubectlTests {
             let node = try #require(rows.first { $0.first == "system-node-critical" })
             #expect(node.count == 5 && node[1] == "2000001000" && node[2] == "false", "\(node)")
 
+            // The OpenAPI documents describe the kind (1.20 reads v2 in protobuf, the others v3).
+            let explain = try await kubectl("explain", "priorityclass.preemptionPolicy")
+            #expect(explain.status == 0, "\(explain.stderr)")
+            let words = explain.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(words.contains("preemptionPolicy is the Policy for preempting pods with lower priority."), "\(explain.stdout)")
+
             // A pod naming the class gets its priority; an unknown class is refused.
             let applied = try await kubectl("apply", "-f", "-", input: Self.pod("important", className: "high"))
             #expect(applied.stdout == "pod/important created\n", "\(applied.stderr)")
