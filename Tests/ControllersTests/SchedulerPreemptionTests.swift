@@ -143,6 +143,33 @@ import Testing
         #expect(order == ["high", "also-high", "mid", "low"])
     }
 
+    @Test func preemptionPrefersTheNodeWhereNoBudgetIsViolated() async throws {
+        try await withControllerCluster { cluster in
+            for (name, value) in [("low", 10), ("high", 1000)] {
+                _ = try await cluster.client.create(.priorityClasses, namespace: nil, KubeObject(fields: [
+                    "metadata": .object(["name": .string(name)]), "value": .int(Int64(value)),
+                ]))
+            }
+            try await cluster.addNode("guarded", cpu: "1")
+            try await cluster.addNode("open", cpu: "1")
+            let low: [String: JSONValue] = ["priorityClassName": .string("low")]
+            // Pinned, one per node; only the first is selected by a budget that allows no disruption
+            // (minAvailable 1 of one pod: 0 allowed, whether or not the controller has written it yet).
+            try await cluster.addPod("db", cpu: "1", labels: ["app": "db"], nodeName: "guarded", extraSpec: low)
+            try await cluster.addPod("batch", cpu: "1", labels: ["app": "batch"], nodeName: "open", extraSpec: low)
+            _ = try await cluster.client.create(.podDisruptionBudgets, namespace: "default", KubeObject(fields: [
+                "metadata": .object(["name": .string("db")]),
+                "spec": .object(["minAvailable": .int(1), "selector": .object(["matchLabels": .object(["app": .string("db")])])]),
+            ]))
+            try await cluster.addPod("urgent", cpu: "1", extraSpec: ["priorityClassName": .string("high")])
+            let nominated = try await eventually({ try await cluster.pod("urgent")?.string(at: ["status", "nominatedNodeName"]) ?? "" },
+                                                 until: { !$0.isEmpty })
+            #expect(nominated == "open")
+            #expect(try await cluster.pod("batch")?.deletionTimestamp != nil)
+            #expect(try await cluster.pod("db")?.deletionTimestamp == nil)
+        }
+    }
+
     @Test func aHighPriorityPodPreemptsAndANeverPodWaits() async throws {
         try await withControllerCluster { cluster in
             for (name, body) in [("low", #""value":10"#), ("high", #""value":1000"#), ("polite", #""value":1000,"preemptionPolicy":"Never""#)] {
