@@ -202,7 +202,10 @@ import Testing
                                                  until: { !$0.isEmpty })
             #expect(nominated == "n1")
             // The failure that nominated it has only the fit part (later retries say the victim is terminating).
-            let failures = try await cluster.events(about: "urgent", reason: "FailedScheduling").compactMap { $0.string(at: ["message"]) }
+            // (The event is recorded after the status write that carries the nomination.)
+            let failures = try await eventually({
+                try await cluster.events(about: "urgent", reason: "FailedScheduling").compactMap { $0.string(at: ["message"]) }
+            }, until: { $0.contains("0/1 nodes are available: 1 Insufficient cpu.") })
             #expect(failures.contains("0/1 nodes are available: 1 Insufficient cpu."), "\(failures)")
             let events = try await eventually({ try await cluster.events(about: victim.name ?? "", reason: "Preempted") }, until: { !$0.isEmpty })
             #expect(events.first?.string(at: ["message"]) == "Preempted by pod \(preemptor.uid ?? "") on node n1")
