@@ -99,8 +99,12 @@ struct Scheduler: Controller {
         return copy
     }
 
+    /// Highest priority first: the first key added goes straight to an idle worker, before the
+    /// queue can order anything.
     private static func enqueueUnscheduled(pods: Informer, queue: WorkQueue) {
-        let keys = pods.list().filter(needsScheduling).map(Informer.key(of:))
+        let keys = pods.list().filter(needsScheduling)
+            .sorted { SchedulerPreemption.priority(of: $0) > SchedulerPreemption.priority(of: $1) }
+            .map(Informer.key(of:))
         guard !keys.isEmpty else { return }
         Task { for key in keys { await queue.add(key) } }
     }

@@ -143,6 +143,35 @@ import Testing
         #expect(order == ["high", "also-high", "mid", "low"])
     }
 
+    @Test func whenRoomAppearsTheHigherPriorityPendingPodGetsIt() async throws {
+        try await withControllerCluster { cluster in
+            for (name, value) in [("low", 10), ("high", 1000)] {
+                _ = try await cluster.client.create(.priorityClasses, namespace: nil, KubeObject(fields: [
+                    "metadata": .object(["name": .string(name)]), "value": .int(Int64(value)),
+                ]))
+            }
+            // Both wait for a node; the low one came first.
+            try await cluster.addPod("early-low", cpu: "1", extraSpec: ["priorityClassName": .string("low")])
+            try await cluster.addPod("late-high", cpu: "1", extraSpec: ["priorityClassName": .string("high")])
+            for name in ["early-low", "late-high"] {
+                _ = try await eventually({
+                    try await cluster.pod(name)?.value(at: ["status", "conditions"])?.arrayValue?
+                        .first { $0["type"]?.stringValue == "PodScheduled" }?["message"]?.stringValue ?? ""
+                }, until: { $0 == "no nodes available to schedule pods" })
+            }
+            try await cluster.addNode("n1", cpu: "1")
+            _ = try await eventually({ try await cluster.pod("late-high")?.string(at: ["spec", "nodeName"]) ?? "" }, until: { $0 == "n1" })
+            // The low one stays pending and cannot preempt the higher one.
+            let message = try await eventually({
+                try await cluster.pod("early-low")?.value(at: ["status", "conditions"])?.arrayValue?
+                    .first { $0["type"]?.stringValue == "PodScheduled" }?["message"]?.stringValue ?? ""
+            }, until: { $0.hasPrefix("0/1") })
+            #expect(message == "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.")
+            #expect(try await cluster.pod("early-low")?.string(at: ["spec", "nodeName"]) == nil)
+            #expect(try await cluster.pod("late-high")?.deletionTimestamp == nil)
+        }
+    }
+
     @Test func preemptionPrefersTheNodeWhereNoBudgetIsViolated() async throws {
         try await withControllerCluster { cluster in
             for (name, value) in [("low", 10), ("high", 1000)] {
