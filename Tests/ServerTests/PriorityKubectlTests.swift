@@ -67,7 +67,8 @@ struct PriorityKubectlTests {
             #expect(priority.stdout == "1000 PreemptLowerPriority", "\(priority.stderr)")
             let unknown = try await kubectl("apply", "-f", "-", input: Self.pod("lost", className: "nope"))
             #expect(unknown.status != 0)
-            #expect(unknown.stderr.contains(#"pods "lost" is forbidden: no PriorityClass with name nope was found"#), "\(unknown.stderr)")
+            #expect(unknown.stderr == #"Error from server (Forbidden): error when creating "STDIN": pods "lost" is forbidden: no PriorityClass with name nope was found"# + "\n",
+                    "\(unknown.stderr)")
 
             // Hostile input: a user value above the limit, a reserved name, a second default,
             // deleting a system class.
