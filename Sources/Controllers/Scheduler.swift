@@ -233,12 +233,11 @@ struct Scheduler: Controller {
     /// node and the pod nominated there; then the failure is recorded as kube-scheduler does.
     private func handleUnschedulable(_ pod: KubeObject, nodes: [KubeObject], verdicts: [SchedulerPredicates.Verdict],
                                      requests: SchedulingResources, usage: [String: NodeUsage]) async throws(APIError) {
-        let fit = SchedulerPredicates.fitMessage(verdicts: verdicts)
         let nominated = pod.string(at: ["status", "nominatedNodeName"]) ?? ""
         let nominatedIndex = nodes.firstIndex { !nominated.isEmpty && $0.name == nominated }
         if let reason = SchedulerPreemption.ineligibility(of: pod, podsOnNominatedNode: usage[nominated]?.pods ?? [],
                                                           nominatedNodeResolvable: nominatedIndex.map { verdicts[$0].resolvable } ?? false) {
-            try await markUnschedulable(pod, message: fit + " preemption: " + reason)
+            try await markUnschedulable(pod, message: SchedulerPredicates.failureMessage(verdicts: verdicts, postFilter: .ineligible(reason)))
             return
         }
         let outcome = SchedulerPreemption.evaluate(pod: pod, requests: requests, nodes: nodes, verdicts: verdicts,
@@ -246,12 +245,12 @@ struct Scheduler: Controller {
                                                    budgets: budgets.list())
         switch outcome {
         case .noCandidate(let reasons):
-            let message = fit + " preemption: " + SchedulerPredicates.nodesAvailable(count: nodes.count, reasons: reasons)
-            try await markUnschedulable(pod, message: message, nominatedNode: nominated.isEmpty ? nil : "")
+            try await markUnschedulable(pod, message: SchedulerPredicates.failureMessage(verdicts: verdicts, postFilter: .noCandidate(reasons)),
+                                        nominatedNode: nominated.isEmpty ? nil : "")
         case .candidate(let candidate):
             try await preempt(candidate, for: pod)
-            // PostFilter succeeded: its message is empty, the failure only the fit part.
-            try await markUnschedulable(pod, message: fit, nominatedNode: candidate.node)
+            try await markUnschedulable(pod, message: SchedulerPredicates.failureMessage(verdicts: verdicts, postFilter: .nominated),
+                                        nominatedNode: candidate.node)
         }
     }
 

@@ -237,27 +237,27 @@ enum SchedulerPredicates {
 
     // MARK: - The message
 
-    /// kube-scheduler's `FitError.Error()` followed by default preemption's PostFilter message,
-    /// for a pod no lower-priority pod could make room for:
-    /// "0/3 nodes are available: 1 node(s) had untolerated taint {k: }, 2 Insufficient cpu.
-    /// preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
-    /// Nodes that failed on resources report that no victims were found (what
-    /// `SelectVictimsOnNode` says of a node without lower-priority pods); `SchedulerPreemption`
-    /// gives the real per-node reasons when it ran.
-    static func failureMessage(verdicts: [Verdict], preemptionPolicy: String?) -> String {
-        var message = fitMessage(verdicts: verdicts)
-        if preemptionPolicy == PriorityClass.preemptNever {
-            message += " preemption: " + SchedulerPreemption.neverMessage
-        } else {
-            let preemption = verdicts.map { $0.resolvable ? [SchedulerPreemption.noVictimsReason] : [SchedulerPreemption.notHelpfulReason] }
-            message += " preemption: " + nodesAvailable(count: verdicts.count, reasons: preemption)
-        }
-        return message
+    /// What default preemption's PostFilter step said (`DefaultPreemption.PostFilter`).
+    enum PostFilter: Sendable {
+        /// The pod may not preempt (`PodEligibleToPreemptOthers`' message).
+        case ineligible(String)
+        /// No node where preemption helps: each node's reasons.
+        case noCandidate([[String]])
+        /// Victims preempted, the pod nominated: the step succeeded and says nothing.
+        case nominated
     }
 
-    /// `FitError.Error()` without the PostFilter part: "0/3 nodes are available: 3 Insufficient cpu."
-    static func fitMessage(verdicts: [Verdict]) -> String {
-        nodesAvailable(count: verdicts.count, reasons: verdicts.map(\.reasons))
+    /// kube-scheduler's `FitError.Error()` with the PostFilter message after it:
+    /// "0/3 nodes are available: 1 node(s) had untolerated taint {k: }, 2 Insufficient cpu.
+    /// preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling,
+    /// 2 No preemption victims found for incoming pod."
+    static func failureMessage(verdicts: [Verdict], postFilter: PostFilter) -> String {
+        let fit = nodesAvailable(count: verdicts.count, reasons: verdicts.map(\.reasons))
+        switch postFilter {
+        case .ineligible(let reason): return fit + " preemption: " + reason
+        case .noCandidate(let reasons): return fit + " preemption: " + nodesAvailable(count: verdicts.count, reasons: reasons)
+        case .nominated: return fit
+        }
     }
 
     /// "0/N nodes are available: <histogram>." over each node's reasons.
