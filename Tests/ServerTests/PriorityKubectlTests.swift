@@ -96,6 +96,14 @@ struct PriorityKubectlTests {
             #expect(run.status == 0, "\(run.stderr)")
             let plain = try await kubectl("get", "pod", "plain", "-o", "jsonpath={.spec.priorityClassName} {.spec.priority}")
             #expect(plain.stdout == "fallback 10", "\(plain.stderr)")
+            // Server-side apply creates one; changing its value is refused as any update is.
+            let batch = "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: batch\nvalue: 5\npreemptionPolicy: Never\n"
+            let applied2 = try await kubectl("apply", "--server-side", "-f", "-", input: batch)
+            #expect(applied2.stdout == "priorityclass.scheduling.k8s.io/batch serverside-applied\n", "\(applied2.stderr)")
+            let changed = try await kubectl("apply", "--server-side", "-f", "-", input: batch.replacingOccurrences(of: "value: 5", with: "value: 6"))
+            #expect(changed.status != 0)
+            #expect(changed.stderr.contains(#"The PriorityClass "batch" is invalid: value: Forbidden: may not be changed in an update."#),
+                    "\(changed.stderr)")
             let removed = try await kubectl("delete", "pc", "high")
             #expect(removed.stdout == "priorityclass.scheduling.k8s.io \"high\" deleted\n", "\(removed.stderr)")
         }
