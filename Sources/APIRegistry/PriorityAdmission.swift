@@ -18,12 +18,16 @@ enum PriorityAdmission {
     static let podResource = GroupResource(group: "", resource: "pods")
     static let classResource = GroupResource(group: "scheduling.k8s.io", resource: "priorityclasses")
 
-    /// Mutating admission of a pod create. A `priority` that is not a number is left for the
-    /// pod strategy's decoder to refuse, as upstream decodes before admission.
+    /// Mutating admission of a pod create. Fields of the wrong type (a `priority` that is not a
+    /// number, a class name or policy that is not a string) are left for the pod strategy's
+    /// decoder to refuse, as upstream decodes before admission.
     static func admit(_ pod: inout KubeObject, classes: ResourceStore) async throws(APIError) {
         var spec = pod.fields["spec"]?.objectValue ?? [:]
-        let given = spec["priority"].flatMap { $0 == .null ? nil : $0 }
+        func present(_ key: String) -> JSONValue? { spec[key].flatMap { $0 == .null ? nil : $0 } }
+        let given = present("priority")
         if let given, given.intValue == nil { return }
+        if let name = present("priorityClassName"), name.stringValue == nil { return }
+        if let policy = present("preemptionPolicy"), policy.stringValue == nil { return }
         let className = spec["priorityClassName"]?.stringValue ?? ""
         var priority = Int64(PriorityClass.defaultPriority)
         var policy: String? = PriorityClass.preemptLowerPriority

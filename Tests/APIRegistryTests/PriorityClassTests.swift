@@ -225,6 +225,12 @@ import Testing
             // A priority that is no number is the decoder's to refuse.
             let text = await Self.create(api, .pods, Self.pod("t", spec: #""priority":"high","#), namespace: "default")
             #expect(text.hasPrefix("400 Pod in version \"v1\" cannot be handled as a Pod:"), "\(text)")
+            // Not overwritten by what admission computes (a default class would fill in its name).
+            _ = try await api.client.create(.priorityClasses, namespace: nil, Self.object(Self.priorityClass("usual", #""value":1,"globalDefault":true"#)))
+            for spec in [#""priorityClassName":7,"#, #""preemptionPolicy":["Never"],"#] {
+                let wrong = await Self.create(api, .pods, Self.pod("w2", spec: spec), namespace: "default")
+                #expect(wrong.hasPrefix("400 Pod in version \"v1\" cannot be handled as a Pod:"), "\(wrong)")
+            }
             #expect(try await api.client.list(.pods, namespace: "default").items.isEmpty)
         }
     }
