@@ -32,6 +32,7 @@ package struct ResourceRef: Hashable, Sendable, CustomStringConvertible {
     package static let podDisruptionBudgets = ResourceRef(group: "policy", name: "poddisruptionbudgets")
     package static let replicationControllers = ResourceRef(group: "", name: "replicationcontrollers")
     package static let podTemplates = ResourceRef(group: "", name: "podtemplates")
+    package static let priorityClasses = ResourceRef(group: "scheduling.k8s.io", name: "priorityclasses")
 
     package var description: String { group.isEmpty ? name : "\(name).\(group)" }
 }

@@ -5,9 +5,9 @@ import Storage
 
 /// The Kubernetes API over a `Storage`, independent of HTTP: one `ResourceStore` per
 /// resource plus the rules that span resources (namespaces must exist and terminate before
-/// they go, every namespace has a `default` ServiceAccount, new pods pass the LimitRanger and
-/// ServiceAccount admission plugins, new Ingresses the DefaultIngressClass one, new namespaced
-/// objects ResourceQuota's, the `scale` subresource).
+/// they go, every namespace has a `default` ServiceAccount, new pods pass the LimitRanger,
+/// ServiceAccount and Priority admission plugins, new Ingresses the DefaultIngressClass one, new
+/// namespaced objects ResourceQuota's, the `scale` subresource, the system PriorityClasses).
 public struct APIService: Sendable {
     public let registry: ResourceRegistry
     let storage: any Storage
@@ -42,6 +42,13 @@ public struct APIService: Sendable {
                 stores[key]?.updateAdmission = { (object: KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> Void in
                     try await admission.admit(object, old: old, resource: resource, namespace: object.namespace ?? "", context: context)
                 }
+            }
+        }
+        // The Priority plugin's check of PriorityClass updates (only one global default).
+        if let classes = stores[Self.storeKey("scheduling.k8s.io", "priorityclasses")] {
+            stores[Self.storeKey("scheduling.k8s.io", "priorityclasses")]?.updateAdmission = {
+                (object: KubeObject, _: KubeObject, _: StrategyContext) async throws(APIError) -> Void in
+                try await PriorityAdmission.validateClass(object, isUpdate: true, classes: classes)
             }
         }
         self.stores = stores
@@ -86,6 +93,7 @@ public struct APIService: Sendable {
         case ("policy", "poddisruptionbudgets"): return PodDisruptionBudgetStrategy()
         case ("", "replicationcontrollers"): return ReplicationControllerStrategy()
         case ("", "podtemplates"): return PodTemplateStrategy()
+        case ("scheduling.k8s.io", "priorityclasses"): return PriorityClassStrategy()
         default: return DefaultStrategy()
         }
     }
@@ -140,6 +148,7 @@ public struct APIService: Sendable {
             _ = try await create(service, resource: services.resource, namespace: "default", context: context())
         }
         try await ensureIngressClass()
+        try await ensureSystemPriorityClasses()
     }
 
     /// The IngressClass `swiftlet` (controller `swiftlet.io/ingress`), which every agent's
@@ -179,12 +188,15 @@ public struct APIService: Sendable {
         var limitRanges: [LimitRange] = []
         if resource.group.isEmpty, resource.name == "pods" {
             // Mutating admission, before the strategy defaults and validates, in
-            // kube-apiserver's plugin order: LimitRanger, then ServiceAccount.
+            // kube-apiserver's plugin order: LimitRanger, ServiceAccount, then Priority.
             if let limitRangeStore = stores[Self.storeKey("", "limitranges")] {
                 limitRanges = try await LimitRangerAdmission.limitRanges(namespace: namespace ?? "", store: limitRangeStore)
                 LimitRangerAdmission.admit(&object, limitRanges: limitRanges)
             }
             try await ServiceAccountAdmission.admit(&object, namespace: namespace ?? "", accounts: try self.store(group: "", name: "serviceaccounts"))
+            if let classes = stores[Self.storeKey("scheduling.k8s.io", "priorityclasses")] {
+                try await PriorityAdmission.admit(&object, classes: classes)
+            }
         }
         if resource.group == "networking.k8s.io", resource.name == "ingresses" {
             try await DefaultIngressClassAdmission.admit(&object, classes: try self.store(group: "networking.k8s.io", name: "ingressclasses"))
@@ -201,6 +213,12 @@ public struct APIService: Sendable {
     /// then ResourceQuota last. (A registry without quotas, as some tests build, skips that plugin.)
     private func validatingAdmission(resource: APIResource, namespace: String, limitRanges: [LimitRange],
                                      context: StrategyContext) -> ResourceStore.ValidatingAdmission? {
+        if resource.group == "scheduling.k8s.io", resource.name == "priorityclasses",
+           let classes = stores[Self.storeKey(resource.group, resource.name)] {
+            return { (object: KubeObject) async throws(APIError) -> Void in
+                try await PriorityAdmission.validateClass(object, isUpdate: false, classes: classes)
+            }
+        }
         guard resource.namespaced else { return nil }
         let quota = stores[Self.storeKey("", "resourcequotas")].map { ResourceQuotaAdmission(quotas: $0) }
         return { (object: KubeObject) async throws(APIError) -> Void in
@@ -243,6 +261,10 @@ public struct APIService: Sendable {
         let store = try store(resource)
         if resource.group.isEmpty, resource.name == "namespaces" {
             return try await deleteNamespace(store: store, name: name, options: options, context: context)
+        }
+        if resource.group == "scheduling.k8s.io", resource.name == "priorityclasses", PriorityClass.isSystemClass(name) {
+            // The priorityclass registry's Delete (pkg/registry/scheduling/priorityclass/storage).
+            throw APIError.forbidden(resource.groupResource, name: name, "this is a system priority class and cannot be deleted")
         }
         return try await store.delete(namespace: namespace, name: name, options: options, context: context)
     }

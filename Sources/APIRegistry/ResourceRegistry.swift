@@ -131,6 +131,11 @@ public struct ResourceRegistry: Sendable {
         // them. kube-apiserver lists policy after networking.k8s.io.
         APIResource(group: "policy", version: "v1", name: "poddisruptionbudgets", singularName: "poddisruptionbudget",
                     kind: "PodDisruptionBudget", namespaced: true, shortNames: ["pdb"], subresources: ["status"], tracksGeneration: true),
+        // The Priority admission plugin resolves pods' priorityClassName through them; the
+        // scheduler orders and preempts by the result. kube-apiserver lists scheduling.k8s.io
+        // after policy (and the groups swiftlet does not serve) and before coordination.k8s.io.
+        APIResource(group: "scheduling.k8s.io", version: "v1", name: "priorityclasses", singularName: "priorityclass",
+                    kind: "PriorityClass", namespaced: false, shortNames: ["pc"]),
         APIResource(group: "coordination.k8s.io", version: "v1", name: "leases", singularName: "lease", kind: "Lease",
                     namespaced: true),
         // What the endpoint-slice controller writes and every node's service proxy and DNS read.

@@ -8,12 +8,17 @@ import Synchronization
 /// scheduler) to a node that passes `SchedulerPredicates`, preferring nodes with fewer pods of
 /// the same owner, then the least allocated, ties broken at random.
 ///
-/// One pod is scheduled at a time (one worker), against the informers' view plus the
-/// bindings this scheduler made that the pod informer has not reported yet (the "assumed"
-/// pods of the scheduler cache), so a burst of pods does not overcommit a node.
+/// One pod is scheduled at a time (one worker), the pending pod of highest `spec.priority`
+/// first (the PrioritySort queue order), against the informers' view plus the bindings this
+/// scheduler made that the pod informer has not reported yet (the "assumed" pods of the
+/// scheduler cache), so a burst of pods does not overcommit a node. Pods nominated to a node
+/// by preemption hold their room there against pods of lower priority.
 /// An unschedulable pod gets `PodScheduled=False` (reason `Unschedulable`) and a
 /// FailedScheduling event, and is retried when a node or an assigned pod changes, and at least
-/// every `schedulerRetryPeriod`.
+/// every `schedulerRetryPeriod`. Before that, unless its preemptionPolicy is Never, it may
+/// preempt lower-priority pods (`SchedulerPreemption`): the victims get a DisruptionTarget
+/// condition and are deleted gracefully, the pod's `status.nominatedNodeName` names the node,
+/// and it is bound there once they are gone.
 /// See https://github.com/kubernetes/kubernetes/blob/master/pkg/scheduler/schedule_one.go
 struct Scheduler: Controller {
     static let component = "default-scheduler"
@@ -22,7 +27,8 @@ struct Scheduler: Controller {
     private let client: any ResourceClient
     private let pods: Informer
     private let nodes: Informer
-    private let queue = WorkQueue()
+    private let budgets: Informer
+    private let queue: WorkQueue
     private let settings: ControllerSettings
     private let logger: Logger
     /// Pod uid → node, for bindings not yet seen by the pod informer.
@@ -32,10 +38,13 @@ struct Scheduler: Controller {
         self.client = client
         self.pods = informers.informer(.pods)
         self.nodes = informers.informer(.nodes)
+        self.budgets = informers.informer(.podDisruptionBudgets)
         self.settings = settings
         self.logger = logger
-        let queue = self.queue
         let pods = self.pods
+        // PrioritySort: the highest priority first; equal ones in the order they came.
+        let queue = WorkQueue(priority: { key in pods.get(key: key).map(SchedulerPreemption.priority(of:)) ?? 0 })
+        self.queue = queue
         self.pods.addHandler { event in
             switch event {
             case .added(let pod):
@@ -90,8 +99,12 @@ struct Scheduler: Controller {
         return copy
     }
 
+    /// Highest priority first: the first key added goes straight to an idle worker, before the
+    /// queue can order anything.
     private static func enqueueUnscheduled(pods: Informer, queue: WorkQueue) {
-        let keys = pods.list().filter(needsScheduling).map(Informer.key(of:))
+        let keys = pods.list().filter(needsScheduling)
+            .sorted { SchedulerPreemption.priority(of: $0) > SchedulerPreemption.priority(of: $1) }
+            .map(Informer.key(of:))
         guard !keys.isEmpty else { return }
         Task { for key in keys { await queue.add(key) } }
     }
@@ -110,15 +123,16 @@ struct Scheduler: Controller {
         var verdicts: [SchedulerPredicates.Verdict] = []
         var feasible: [KubeObject] = []
         for node in nodeList {
-            let verdict = SchedulerPredicates.evaluate(pod: pod, requests: requests, node: node,
-                                                       used: usage[node.name ?? ""]?.requested ?? SchedulingResources())
+            let entry = usage[node.name ?? ""] ?? NodeUsage()
+            let verdict = SchedulerPredicates.evaluate(pod: pod, requests: requests, node: node, used: entry.requested + entry.nominated)
             verdicts.append(verdict)
             if verdict.fits { feasible.append(node) }
         }
-        guard let chosen = pick(from: feasible, pod: pod, usage: usage), let nodeName = chosen.name else {
-            let message = SchedulerPredicates.failureMessage(verdicts: verdicts,
-                                                             preemptionPolicy: pod.string(at: ["spec", "preemptionPolicy"]))
-            try await markUnschedulable(pod, message: message)
+        // `evaluateNominatedNode`: a pod that preempted goes to its nominated node when it fits there.
+        let nominated = pod.string(at: ["status", "nominatedNodeName"]) ?? ""
+        let onNominated = nominated.isEmpty ? nil : feasible.first { $0.name == nominated }
+        guard let chosen = onNominated ?? pick(from: feasible, pod: pod, usage: usage), let nodeName = chosen.name else {
+            try await handleUnschedulable(pod, nodes: nodeList, verdicts: verdicts, requests: requests, usage: usage)
             return
         }
         var binding: [String: JSONValue] = ["name": .string(podName)]
@@ -144,6 +158,11 @@ struct Scheduler: Controller {
         var nonZeroRequested = SchedulingResources()
         /// How many of them are "the same kind" as the pod (for spreading).
         var sameGroup = 0
+        /// Those pods (the candidates for preemption).
+        var pods: [KubeObject] = []
+        /// Requests of pending pods nominated to the node whose priority is not below this
+        /// pod's: room that preemption made for them (`addNominatedPods`).
+        var nominated = SchedulingResources()
     }
 
     private func nodeUsage(for pod: KubeObject) -> [String: NodeUsage] {
@@ -158,15 +177,24 @@ struct Scheduler: Controller {
             return assumed
         }
         let owner = SchedulerPredicates.controllerUID(of: pod)
+        let priority = SchedulerPreemption.priority(of: pod)
         var usage: [String: NodeUsage] = [:]
-        for other in all where !SchedulerPredicates.isTerminal(other) {
+        for other in all where !SchedulerPredicates.isTerminal(other) && other.uid != pod.uid {
             var node = other.string(at: ["spec", "nodeName"]) ?? ""
             if node.isEmpty, let uid = other.uid, let assumedNode = snapshot[uid] { node = assumedNode }
-            guard !node.isEmpty, other.uid != pod.uid else { continue }
+            if node.isEmpty {
+                let nominatedNode = other.string(at: ["status", "nominatedNodeName"]) ?? ""
+                if !nominatedNode.isEmpty, Self.needsScheduling(other), SchedulerPreemption.priority(of: other) >= priority {
+                    usage[nominatedNode, default: NodeUsage()].nominated = usage[nominatedNode, default: NodeUsage()].nominated
+                        + SchedulerPredicates.requests(of: other)
+                }
+                continue
+            }
             var entry = usage[node, default: NodeUsage()]
             entry.requested = entry.requested + SchedulerPredicates.requests(of: other)
             entry.nonZeroRequested = entry.nonZeroRequested + SchedulerPredicates.requests(of: other, nonZero: true)
             if Self.isSameGroup(other, as: pod, owner: owner) { entry.sameGroup += 1 }
+            entry.pods.append(other)
             usage[node] = entry
         }
         return usage
@@ -198,12 +226,101 @@ struct Scheduler: Controller {
         }?.0
     }
 
-    /// `PodScheduled=False`, reason Unschedulable, and a FailedScheduling event (`handleSchedulingFailure`).
-    private func markUnschedulable(_ pod: KubeObject, message: String) async throws(APIError) {
+    // MARK: - Preemption
+
+    /// The PostFilter step of a pod that fits nowhere (`DefaultPreemption.PostFilter`): not
+    /// eligible, no candidate (the nomination cleared), or victims preempted on the chosen
+    /// node and the pod nominated there; then the failure is recorded as kube-scheduler does.
+    private func handleUnschedulable(_ pod: KubeObject, nodes: [KubeObject], verdicts: [SchedulerPredicates.Verdict],
+                                     requests: SchedulingResources, usage: [String: NodeUsage]) async throws(APIError) {
+        let nominated = pod.string(at: ["status", "nominatedNodeName"]) ?? ""
+        let nominatedIndex = nodes.firstIndex { !nominated.isEmpty && $0.name == nominated }
+        if let reason = SchedulerPreemption.ineligibility(of: pod, podsOnNominatedNode: usage[nominated]?.pods ?? [],
+                                                          nominatedNodeResolvable: nominatedIndex.map { verdicts[$0].resolvable } ?? false) {
+            try await markUnschedulable(pod, message: SchedulerPredicates.failureMessage(verdicts: verdicts, postFilter: .ineligible(reason)))
+            return
+        }
+        let outcome = SchedulerPreemption.evaluate(pod: pod, requests: requests, nodes: nodes, verdicts: verdicts,
+                                                   podsByNode: usage.mapValues(\.pods), nominatedUsage: usage.mapValues(\.nominated),
+                                                   budgets: budgets.list())
+        switch outcome {
+        case .noCandidate(let reasons):
+            try await markUnschedulable(pod, message: SchedulerPredicates.failureMessage(verdicts: verdicts, postFilter: .noCandidate(reasons)),
+                                        nominatedNode: nominated.isEmpty ? nil : "")
+        case .candidate(let candidate):
+            try await preempt(candidate, for: pod)
+            try await markUnschedulable(pod, message: SchedulerPredicates.failureMessage(verdicts: verdicts, postFilter: .nominated),
+                                        nominatedNode: candidate.node)
+        }
+    }
+
+    /// `prepareCandidate`: each victim gets the DisruptionTarget condition (reason
+    /// PreemptionByScheduler) and is deleted with its own grace period, with a `Preempted`
+    /// event; pods of lower priority nominated to the node lose their nomination.
+    private func preempt(_ candidate: SchedulerPreemption.Candidate, for pod: KubeObject) async throws(APIError) {
+        let scheduler = pod.string(at: ["spec", "schedulerName"]).flatMap { $0.isEmpty ? nil : $0 } ?? Self.component
+        for victim in candidate.victims {
+            guard let name = victim.name else { continue }
+            try await updateStatus(of: victim) { status in
+                var conditions = status["conditions"]?.arrayValue ?? []
+                let existing = conditions.firstIndex { $0["type"]?.stringValue == "DisruptionTarget" }
+                let transition = existing.flatMap { conditions[$0]["status"]?.stringValue == "True" ? conditions[$0]["lastTransitionTime"] : nil }
+                let condition: JSONValue = .object([
+                    "type": .string("DisruptionTarget"), "status": .string("True"), "lastProbeTime": .null,
+                    "lastTransitionTime": transition ?? .string(Time.now().description),
+                    "reason": .string(SchedulerPreemption.disruptionReason),
+                    "message": .string("\(scheduler): preempting to accommodate a higher priority pod"),
+                ])
+                if let existing { conditions[existing] = condition } else { conditions.append(condition) }
+                status["conditions"] = .array(conditions)
+            }
+            do {
+                try await client.delete(.pods, namespace: victim.namespace, name: name, preconditionUID: victim.uid)
+            } catch where error.code == 404 || error.code == 409 {
+                continue
+            }
+            await client.recordEvent(about: victim, type: "Normal", reason: "Preempted",
+                                     message: "Preempted by pod \(pod.uid ?? "") on node \(candidate.node)", component: Self.component)
+        }
+        let priority = SchedulerPreemption.priority(of: pod)
+        for other in pods.list() where other.uid != pod.uid && Self.needsScheduling(other)
+            && other.string(at: ["status", "nominatedNodeName"]) == candidate.node && SchedulerPreemption.priority(of: other) < priority {
+            try await updateStatus(of: other) { status in status["nominatedNodeName"] = nil }
+        }
+    }
+
+    /// A read-modify-write of a pod's status, retried on conflicts; a pod gone is left alone.
+    private func updateStatus(of pod: KubeObject, _ change: (inout [String: JSONValue]) -> Void) async throws(APIError) {
+        var current = pod
+        for attempt in 0..<5 {
+            if attempt > 0 {
+                guard let fresh = try await client.get(.pods, namespace: pod.namespace, name: pod.name ?? ""), fresh.uid == pod.uid else { return }
+                current = fresh
+            }
+            var status = current.value(at: ["status"])?.objectValue ?? [:]
+            change(&status)
+            current.fields["status"] = .object(status)
+            do {
+                _ = try await client.update(.pods, current, subresource: "status")
+                return
+            } catch where error.code == 404 {
+                return
+            } catch where error.code == 409 {
+                continue
+            }
+        }
+    }
+
+    /// `PodScheduled=False`, reason Unschedulable, and a FailedScheduling event
+    /// (`handleSchedulingFailure`); with `nominatedNode`, the pod's `status.nominatedNodeName`
+    /// is set to it (empty: cleared) in the same write.
+    private func markUnschedulable(_ pod: KubeObject, message: String, nominatedNode: String? = nil) async throws(APIError) {
         var conditions = pod.value(at: ["status", "conditions"])?.arrayValue ?? []
         let existing = conditions.first { $0["type"]?.stringValue == "PodScheduled" }
+        let currentNomination = pod.string(at: ["status", "nominatedNodeName"]) ?? ""
+        let nominationChanges = nominatedNode.map { $0 != currentNomination } ?? false
         if existing?["status"]?.stringValue != "False" || existing?["reason"]?.stringValue != "Unschedulable"
-            || existing?["message"]?.stringValue != message {
+            || existing?["message"]?.stringValue != message || nominationChanges {
             conditions.removeAll { $0["type"]?.stringValue == "PodScheduled" }
             conditions.append(.object([
                 "type": .string("PodScheduled"), "status": .string("False"), "reason": .string("Unschedulable"),
@@ -213,6 +330,10 @@ struct Scheduler: Controller {
             ]))
             var updated = pod
             updated.set(.array(conditions), at: ["status", "conditions"])
+            if let nominatedNode, var status = updated.value(at: ["status"])?.objectValue {
+                status["nominatedNodeName"] = nominatedNode.isEmpty ? nil : .string(nominatedNode)
+                updated.fields["status"] = .object(status)
+            }
             do {
                 _ = try await client.update(.pods, updated, subresource: "status")
             } catch {

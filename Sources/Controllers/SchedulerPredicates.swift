@@ -237,22 +237,32 @@ enum SchedulerPredicates {
 
     // MARK: - The message
 
-    /// kube-scheduler's `FitError.Error()` followed by default preemption's PostFilter message:
+    /// What default preemption's PostFilter step said (`DefaultPreemption.PostFilter`).
+    enum PostFilter: Sendable {
+        /// The pod may not preempt (`PodEligibleToPreemptOthers`' message).
+        case ineligible(String)
+        /// No node where preemption helps: each node's reasons.
+        case noCandidate([[String]])
+        /// Victims preempted, the pod nominated: the step succeeded and says nothing.
+        case nominated
+    }
+
+    /// kube-scheduler's `FitError.Error()` with the PostFilter message after it:
     /// "0/3 nodes are available: 1 node(s) had untolerated taint {k: }, 2 Insufficient cpu.
-    /// preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
-    /// swiftlet does not preempt: nodes that failed on resources report that no victims were
-    /// found, which is what kube-scheduler says when no lower-priority pod could make room.
-    static func failureMessage(verdicts: [Verdict], preemptionPolicy: String?) -> String {
-        let count = verdicts.count
-        var message = "0/\(count) nodes are available:" + histogram(verdicts.map(\.reasons)) + "."
-        if preemptionPolicy == "Never" {
-            message += " preemption: not eligible due to preemptionPolicy=Never."
-        } else {
-            let preemption = verdicts.map { $0.resolvable ? ["No preemption victims found for incoming pod"]
-                                                            : ["Preemption is not helpful for scheduling"] }
-            message += " preemption: 0/\(count) nodes are available:" + histogram(preemption) + "."
+    /// preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling,
+    /// 2 No preemption victims found for incoming pod."
+    static func failureMessage(verdicts: [Verdict], postFilter: PostFilter) -> String {
+        let fit = nodesAvailable(count: verdicts.count, reasons: verdicts.map(\.reasons))
+        switch postFilter {
+        case .ineligible(let reason): return fit + " preemption: " + reason
+        case .noCandidate(let reasons): return fit + " preemption: " + nodesAvailable(count: verdicts.count, reasons: reasons)
+        case .nominated: return fit
         }
-        return message
+    }
+
+    /// "0/N nodes are available: <histogram>." over each node's reasons.
+    static func nodesAvailable(count: Int, reasons: [[String]]) -> String {
+        "0/\(count) nodes are available:" + histogram(reasons) + "."
     }
 
     /// " 2 Insufficient cpu, 1 node(s) were unschedulable" sorted as strings, as upstream does.

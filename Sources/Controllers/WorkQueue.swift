@@ -3,8 +3,10 @@ import Foundation
 /// client-go's rate-limited work queue, in small: keys are de-duplicated while they wait; a key
 /// being processed is never handed to a second worker, and one added meanwhile is processed
 /// again afterwards; failures come back after a per-key exponential delay (5 ms doubling to
-/// 1000 s, client-go's default item limiter).
+/// 1000 s, client-go's default item limiter). With a `priority`, the waiting key of the
+/// highest priority is handed out first (equal ones in order), as kube-scheduler's active queue.
 actor WorkQueue {
+    private let priority: (@Sendable (String) -> Int64)?
     private var queue: [String] = []
     private var queued: Set<String> = []
     private var processing: Set<String> = []
@@ -12,6 +14,10 @@ actor WorkQueue {
     private var failures: [String: Int] = [:]
     private var waiters: [CheckedContinuation<String?, Never>] = []
     private var shutDown = false
+
+    init(priority: (@Sendable (String) -> Int64)? = nil) {
+        self.priority = priority
+    }
 
     func add(_ key: String) {
         guard !shutDown else { return }
@@ -54,7 +60,15 @@ actor WorkQueue {
     func next() async -> String? {
         if shutDown { return nil }
         if !queue.isEmpty {
-            let key = queue.removeFirst()
+            var index = queue.startIndex
+            if let priority {
+                var best = Int64.min
+                for (position, key) in queue.enumerated() {
+                    let value = priority(key)
+                    if value > best { best = value; index = position }
+                }
+            }
+            let key = queue.remove(at: index)
             queued.remove(key)
             processing.insert(key)
             return key

@@ -128,13 +128,16 @@ import Testing
         let taint = SchedulerPredicates.Verdict(reasons: ["node(s) had untolerated taint {node.kubernetes.io/unreachable: }"])
         let cpu = SchedulerPredicates.Verdict(reasons: ["Insufficient cpu"], resolvable: true)
         let both = SchedulerPredicates.Verdict(reasons: ["Insufficient cpu", "Insufficient memory"], resolvable: true)
-        #expect(SchedulerPredicates.failureMessage(verdicts: [cpu, both, taint], preemptionPolicy: nil) == """
+        // What preemption reports for nodes without lower-priority pods, and for a taint.
+        let none = [SchedulerPreemption.noVictimsReason], notHelpful = [SchedulerPreemption.notHelpfulReason]
+        #expect(SchedulerPredicates.failureMessage(verdicts: [cpu, both, taint], postFilter: .noCandidate([none, none, notHelpful])) == """
             0/3 nodes are available: 1 Insufficient memory, 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, \
             2 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, \
             2 No preemption victims found for incoming pod.
             """)
-        #expect(SchedulerPredicates.failureMessage(verdicts: [cpu], preemptionPolicy: "Never")
+        #expect(SchedulerPredicates.failureMessage(verdicts: [cpu], postFilter: .ineligible(SchedulerPreemption.neverMessage))
                 == "0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.")
+        #expect(SchedulerPredicates.failureMessage(verdicts: [cpu], postFilter: .nominated) == "0/1 nodes are available: 1 Insufficient cpu.")
     }
 
     @Test func predicatesReportTheFirstFailingPluginPerNode() {

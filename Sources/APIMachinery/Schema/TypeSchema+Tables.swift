@@ -196,6 +196,7 @@ extension TypeSchema {
         PortworxVolumeSource 1:volumeID:s 2:fsType:s 3:readOnly:b
         Preconditions 1:uid:s 2:resourceVersion:s
         PreferredSchedulingTerm 1:weight:i 2:preference:NodeSelectorTerm
+        PriorityClass 1:metadata:ObjectMeta 2:value:i 3:globalDefault:b 4:description:s 5:preemptionPolicy:s
         Probe 1:handler:ProbeHandler 2:initialDelaySeconds:i 3:timeoutSeconds:i 4:periodSeconds:i 5:successThreshold:i 6:failureThreshold:i 7:terminationGracePeriodSeconds:i
         ProbeHandler 1:exec:ExecAction 2:httpGet:HTTPGetAction 3:tcpSocket:TCPSocketAction 4:grpc:GRPCAction
         ProjectedVolumeSource 1:sources:VolumeProjection:r 2:defaultMode:i 3:defaultUser:i

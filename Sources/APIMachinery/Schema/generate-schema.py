@@ -21,7 +21,7 @@ FILES = [
     (API, "core/v1/generated.proto"), (API, "apps/v1/generated.proto"), (API, "batch/v1/generated.proto", "v0.32.9"),
     (API, "coordination/v1/generated.proto"), (API, "authentication/v1/generated.proto", "v0.32.9"), (API, "autoscaling/v1/generated.proto"),
     (API, "networking/v1/generated.proto"), (API, "events/v1/generated.proto"), (API, "discovery/v1/generated.proto", "v0.32.9"),
-    (API, "policy/v1/generated.proto", "v0.32.9"),
+    (API, "policy/v1/generated.proto", "v0.32.9"), (API, "scheduling/v1/generated.proto", "v0.32.9"),
     (MACHINERY, "pkg/apis/meta/v1/generated.proto"), (MACHINERY, "pkg/runtime/generated.proto"),
     (MACHINERY, "pkg/util/intstr/generated.proto"), (MACHINERY, "pkg/api/resource/generated.proto"),
 ]
@@ -32,7 +32,7 @@ FILES = [
 # ResourceQuota and LimitRange (issue 17). discovery/v1 (EndpointSlice) is read at 1.32 (later
 # ones add hints.forNodes).
 # policy/v1 (PodDisruptionBudget, and Eviction, which kubectl drain posts to pods/eviction) is read
-# at the 1.32 release too.
+# at the 1.32 release too; so is scheduling/v1 (PriorityClass).
 # core/v1's ReplicationController and PodTemplate (issue 17) are the same at HEAD and at 1.32.
 # Messages of these files are named with a prefix: their names are also core/v1's (events.k8s.io's
 # Event and EventSeries, discovery.k8s.io's EndpointPort, whose field numbers differ from core/v1's),
@@ -41,7 +41,7 @@ PREFIXES = {"events/v1/generated.proto": "events.v1.", "discovery/v1/generated.p
 ROOTS = ["events.v1.Event", "Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Service", "Namespace", "ConfigMap", "Secret", "ServiceAccount",
          "Node", "Endpoints", "Event", "Lease", "Binding", "Scale", "DeleteOptions", "TokenRequest",
          "Ingress", "IngressClass", "ControllerRevision", "discovery.v1.EndpointSlice", "TokenReview", "ResourceQuota", "LimitRange",
-         "PodDisruptionBudget", "Eviction", "ReplicationController", "PodTemplate"]
+         "PodDisruptionBudget", "Eviction", "ReplicationController", "PodTemplate", "PriorityClass"]
 # Decoded natively by ProtobufDecoder.
 NATIVE = {"Time", "MicroTime", "Duration", "IntOrString", "Quantity", "RawExtension", "FieldsV1", "Unknown"}
 # Proto field names whose JSON name differs (the Go field's `json` tag).

@@ -34,6 +34,7 @@ enum ResourceTablePrinters {
         case ("policy", "poddisruptionbudgets"): return PolicyTablePrinters.podDisruptionBudgets
         case ("", "replicationcontrollers"): return CoreWorkloadTablePrinters.replicationControllers
         case ("", "podtemplates"): return CoreWorkloadTablePrinters.podTemplates
+        case ("scheduling.k8s.io", "priorityclasses"): return SchedulingTablePrinters.priorityClasses
         default: return fallback
         }
     }
