@@ -10,6 +10,10 @@ The same client (Python's http.client, one keep-alive connection, JSON) drives b
           (swiftlet: PATCH a label, event on GET ...?watch=1; etcd: put, event on /v3/watch)
 swiftlet does the whole API (decode, defaults, validation, admission, the store with
 synchronous=FULL, encode); etcd is only the store, with its default fsync per commit.
+etcd stores the very objects swiftlet answered the creates with (defaults and managedFields
+included), as kube-apiserver would store them, so both lists carry the same pods. A list is
+timed until its whole body has arrived; the client's own JSON parsing is left out of both
+(it parses swiftlet's objects but only etcd's outer envelope), and the count is checked after.
 """
 import base64
 import http.client
@@ -58,6 +62,10 @@ def b64(s):
     return base64.b64encode(s.encode()).decode()
 
 
+# The objects swiftlet stored, by index: what etcd stores too.
+created = {}
+
+
 class Swiftlet:
     name = "swiftlet"
 
@@ -68,10 +76,14 @@ class Swiftlet:
         request(self.c, "POST", "/api/v1/nodes", {"metadata": {"name": "bench-node"}})
 
     def create(self, i):
-        request(self.c, "POST", "/api/v1/namespaces/bench/pods", pod(i))
+        created[i] = json.loads(request(self.c, "POST", "/api/v1/namespaces/bench/pods", pod(i)))
 
     def list(self):
-        return len(json.loads(request(self.c, "GET", "/api/v1/namespaces/bench/pods"))["items"])
+        return request(self.c, "GET", "/api/v1/namespaces/bench/pods")
+
+    @staticmethod
+    def count(body):
+        return len(json.loads(body)["items"])
 
     def update(self, i, n):
         request(self.c, "PATCH", f"/api/v1/namespaces/bench/pods/bench-{i}",
@@ -102,16 +114,20 @@ class Etcd:
         return f"/registry/pods/bench/bench-{i}"
 
     def create(self, i):
-        request(self.c, "POST", "/v3/kv/put", {"key": b64(self.key(i)), "value": b64(json.dumps(pod(i)))})
+        request(self.c, "POST", "/v3/kv/put", {"key": b64(self.key(i)), "value": b64(json.dumps(created.get(i, pod(i))))})
 
     def list(self):
         start = "/registry/pods/bench/"
         end = start[:-1] + chr(ord(start[-1]) + 1)
-        return len(json.loads(request(self.c, "POST", "/v3/kv/range", {"key": b64(start), "range_end": b64(end)}))["kvs"])
+        return request(self.c, "POST", "/v3/kv/range", {"key": b64(start), "range_end": b64(end)})
+
+    @staticmethod
+    def count(body):
+        return len(json.loads(body)["kvs"])
 
     def update(self, i, n):
-        p = pod(i)
-        p["metadata"]["labels"]["n"] = str(n)
+        p = json.loads(json.dumps(created.get(i, pod(i))))
+        p["metadata"].setdefault("labels", {})["n"] = str(n)
         request(self.c, "POST", "/v3/kv/put", {"key": b64(self.key(i)), "value": b64(json.dumps(p))})
 
     def watch(self, on_event, ready):
@@ -156,9 +172,11 @@ def measure(target, count, samples):
     times = []
     for _ in range(20):
         t = time.perf_counter()
-        n = target.list()
+        body = target.list()
         times.append(time.perf_counter() - t)
+        n = target.count(body)
         assert n == count, f"{target.name} listed {n} of {count}"
+    results["list_bytes"] = len(body)
     results["list"] = times
 
     arrived = {}
@@ -200,6 +218,7 @@ def main():
         b50, b99 = pct(base[what], 50) * 1000, pct(base[what], 99) * 1000
         print(f"{what + ' (ms)':<22} {a50:>12.2f} {a99:>8.2f} {b50:>9.2f} {b99:>8.2f} {a50 / b50:>9.2f}")
     print(f"{'create all (s)':<22} {s['create_total_s']:>12.2f} {'':>8} {base['create_total_s']:>9.2f}")
+    print(f"{'list body (KiB)':<22} {s['list_bytes'] / 1024:>12.0f} {'':>8} {base['list_bytes'] / 1024:>9.0f}")
 
 
 if __name__ == "__main__":
