@@ -115,6 +115,23 @@ package struct ResourceStore: Sendable {
         return object
     }
 
+    /// The object as JSON in member order with its resourceVersion, written from the stored
+    /// bytes (`StoredJSON`) for a JSON response; nil when the entry must be parsed (a resource
+    /// over another's stored form, an entry of the old layout or one that is not JSON: `get`
+    /// then answers, with its StorageReadError for the last).
+    package func getJSON(namespace: String?, name: String) async throws(APIError) -> [UInt8]? {
+        guard conversion == nil else { return nil }
+        let stored: StoredObject?
+        do {
+            stored = try await storage.get(key(namespace: namespace, name: name))
+        } catch {
+            throw translate(error, name: name)
+        }
+        guard let stored else { throw APIError.notFound(resource.groupResource, name: name) }
+        var bytes: [UInt8] = []
+        return StoredJSON.append(stored.value, resourceVersion: String(stored.revision), to: &bytes) ? bytes : nil
+    }
+
     /// The object, or nil when there is none.
     package func find(namespace: String?, name: String) async throws(APIError) -> KubeObject? {
         let stored: StoredObject?

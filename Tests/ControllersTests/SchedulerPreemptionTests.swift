@@ -144,7 +144,12 @@ import Testing
     }
 
     @Test func whenRoomAppearsTheHigherPriorityPendingPodGetsIt() async throws {
-        try await withControllerCluster { cluster in
+        // Only the node's arrival may bring the pods back: the periodic retry (2 s in tests)
+        // could pick up the low one alone just as the node appears, and it would then rightly
+        // get the room (kube-scheduler's backoff has the same race; failed once under load).
+        var settings = ControllerSettings.forTests
+        settings.schedulerRetryPeriod = .seconds(3600)
+        try await withControllerCluster(settings: settings) { cluster in
             for (name, value) in [("low", 10), ("high", 1000)] {
                 _ = try await cluster.client.create(.priorityClasses, namespace: nil, KubeObject(fields: [
                     "metadata": .object(["name": .string(name)]), "value": .int(Int64(value)),

@@ -34,11 +34,10 @@ enum TypedCodec {
         throw APIError.badRequest("\(kind) in version \(ObjectValidation.quote(version)) cannot be handled as a \(kind): too many unknown fields")
     }
 
-    /// Encodes a `KubeAPI` value back into JSON.
+    /// Encodes a `KubeAPI` value back into JSON (straight into `JSONValue`, no text).
     static func encode<T: Encodable>(_ value: T) throws(APIError) -> JSONValue {
         do {
-            let data = try JSONEncoder().encode(value)
-            return try JSONParser.parse(Array(data))
+            return try JSONValueEncoder().encode(value)
         } catch {
             throw APIError.internalError("encoding \(T.self): \(error)")
         }

@@ -105,6 +105,10 @@ struct ResourceRequest {
                 let list = try await store.list(namespace: namespace, options: options)
                 return try render(list: list, resource: resource, representation: representation)
             }
+            if representation == .object, info.subresource != "scale",
+               let json = try await store.getJSON(namespace: namespace, name: name) {
+                return APIHandler.json(bytes: json)
+            }
             let object = try await store.get(namespace: namespace, name: name)
             if info.subresource == "scale" {
                 return APIHandler.json(service.scale(of: object).json)

@@ -18,14 +18,8 @@ enum CoreWorkloadTablePrinters {
             TableColumn(name: "Selector", type: "string", description: "Selector is a label query over pods that should match the Replicas count. If Selector is empty, it is defaulted to the labels present on the Pod template. Label keys and values that must match in order to be controlled by this replication controller, if empty defaulted to labels on Pod template. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors", priority: 1),
         ],
         cells: { object, context in
-            let status = object.fields["status"]
-            let (names, images) = TableConverter.containerCells(object.value(at: ["spec", "template", "spec"]))
-            return [
-                .string(object.name ?? ""), TableConverter.int(object.value(at: ["spec", "replicas"])),
-                TableConverter.int(status?["replicas"]), TableConverter.int(status?["readyReplicas"]),
-                .string(context.age(object.creationTimestamp)), .string(names), .string(images),
-                .string(TableConverter.formatLabels(object.value(at: ["spec", "selector"])?.objectValue)),
-            ]
+            TableConverter.replicaCells(object, context: context,
+                                        selector: TableConverter.formatLabels(object.value(at: ["spec", "selector"])?.objectValue))
         }
     )
 

@@ -270,14 +270,8 @@ enum ResourceTablePrinters {
             .age,
         ] + workloadWideColumns,
         cells: { object, context in
-            let status = object.fields["status"]
-            let (names, images) = TableConverter.containerCells(object.value(at: ["spec", "template", "spec"]))
-            return [
-                .string(object.name ?? ""), TableConverter.int(object.value(at: ["spec", "replicas"])),
-                TableConverter.int(status?["replicas"]), TableConverter.int(status?["readyReplicas"]),
-                .string(context.age(object.creationTimestamp)), .string(names), .string(images),
-                .string(TableConverter.formatLabelSelector(object.value(at: ["spec", "selector"]))),
-            ]
+            TableConverter.replicaCells(object, context: context,
+                                        selector: TableConverter.formatLabelSelector(object.value(at: ["spec", "selector"])))
         }
     )
 

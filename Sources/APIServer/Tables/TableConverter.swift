@@ -119,6 +119,18 @@ enum TableConverter {
                 containers.map { $0["image"]?.stringValue ?? "" }.joined(separator: ","))
     }
 
+    /// The cells of a replica-managing workload (`printReplicaSet`, `printReplicationController`):
+    /// name, desired, current, ready, age, containers, images, and the selector as formatted.
+    static func replicaCells(_ object: KubeObject, context: TableContext, selector: String) -> [JSONValue] {
+        let status = object.fields["status"]
+        let (names, images) = containerCells(object.value(at: ["spec", "template", "spec"]))
+        return [
+            .string(object.name ?? ""), int(object.value(at: ["spec", "replicas"])),
+            int(status?["replicas"]), int(status?["readyReplicas"]),
+            .string(context.age(object.creationTimestamp)), .string(names), .string(images), .string(selector),
+        ]
+    }
+
     static func int(_ value: JSONValue?) -> JSONValue {
         .int(value?.intValue ?? 0)
     }
