@@ -75,7 +75,7 @@ extension JSONSerializer {
                 return failure != nil
             }
             if sorted {
-                for key in orderedKeys(members) where failed(key, members[key] ?? .null) { return }
+                for key in JSONValue.orderedKeys(members) where failed(key, members[key] ?? .null) { return }
             } else {
                 for (key, member) in members where failed(key, member) { return }
             }

@@ -33,7 +33,7 @@ public enum JSONSerializer {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            for (position, key) in orderedKeys(members).enumerated() {
+            for (position, key) in JSONValue.orderedKeys(members).enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(key, to: &out)
                 out.append(UInt8(ascii: ":"))
@@ -48,23 +48,6 @@ public enum JSONSerializer {
     package static func unsupportedNumber(_ number: Double) -> String {
         let shown = number.isNaN ? "NaN" : (number < 0 ? "-Inf" : "+Inf")
         return "\(shown) is not a number JSON can represent (json: unsupported value: \(shown))"
-    }
-
-    /// The keys of an object in output order.
-    static func orderedKeys(_ members: [String: JSONValue]) -> [String] {
-        members.keys.sorted { lhs, rhs in
-            let left = rank(lhs), right = rank(rhs)
-            return left != right ? left < right : lhs < rhs
-        }
-    }
-
-    private static func rank(_ key: String) -> Int {
-        switch key {
-        case "apiVersion": return 0
-        case "kind": return 1
-        case "metadata": return 2
-        default: return 3
-        }
     }
 
     /// A double as Go's encoding/json writes a float64 (what Kubernetes stores): the shortest

@@ -17,7 +17,7 @@ package enum StoredJSON {
     /// compact) or not JSON at all: the caller then parses the entry instead (and reports
     /// it when that fails).
     package static func append(_ stored: [UInt8], resourceVersion: String, to out: inout [UInt8]) -> Bool {
-        guard let insertion = insertionPoint(stored), isValid(stored) else { return false }
+        guard isValid(stored), let insertion = insertionPoint(stored) else { return false }
         out.reserveCapacity(out.count + stored.count + resourceVersion.utf8.count + 22)
         out.append(contentsOf: stored[..<insertion.offset])
         if insertion.needsLeadingComma { out.append(UInt8(ascii: ",")) }
@@ -48,7 +48,7 @@ package enum StoredJSON {
         // Member order starts with `kind`; the old layout started with `apiVersion`.
         let marker = Array(#"{"kind":"#.utf8)
         guard bytes.count > marker.count, bytes[..<marker.count].elementsEqual(marker) else { return nil }
-        var scanner = Scanner(bytes: bytes, position: 1)
+        var scanner = Validator(bytes: bytes, position: 1)
         // Only a type the schema knows has its metadata in ObjectMeta's order (the members of
         // an unknown type's metadata are sorted by name).
         guard let kind = scanner.member(Self.kindKey), scanner.separator() == UInt8(ascii: ","),
@@ -71,7 +71,7 @@ package enum StoredJSON {
     private static let metadataKey = Array("metadata".utf8)
     private static let versionKey = Array("resourceVersion".utf8)
 
-    private static func scanMetadata(_ scanner: inout Scanner) -> Insertion? {
+    private static func scanMetadata(_ scanner: inout Validator) -> Insertion? {
         if scanner.peek() == UInt8(ascii: "}") {
             return Insertion(offset: scanner.position, needsLeadingComma: false, needsTrailingComma: false)
         }
@@ -91,89 +91,46 @@ package enum StoredJSON {
             }
         }
     }
+}
 
-    /// A forward reader over compact JSON that only finds member boundaries.
-    struct Scanner {
-        let bytes: [UInt8]
-        var position: Int
+/// Member boundaries, read with the validator's own walk (the bytes are checked first): the
+/// stored layout is compact, so a key must follow a separator directly.
+extension StoredJSON.Validator {
+    init(bytes: [UInt8], position: Int) {
+        self.init(bytes: bytes)
+        self.position = position
+    }
 
-        func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }
+    func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }
 
-        /// Reads `"key":` and returns the key's raw bytes (escapes left as they are: such a key
-        /// never equals a plain member name, and so counts as an unknown member).
-        mutating func key() -> [UInt8]? {
-            guard peek() == UInt8(ascii: "\""), let end = stringEnd(from: position) else { return nil }
-            let key = Array(bytes[(position + 1)..<(end - 1)])
-            position = end
-            guard peek() == UInt8(ascii: ":") else { return nil }
-            position += 1
-            return key
-        }
+    /// Reads `"key":` and returns the key's raw bytes (escapes left as they are: such a key
+    /// never equals a plain member name, and so counts as an unknown member).
+    mutating func key() -> [UInt8]? {
+        let start = position
+        guard peek() == UInt8(ascii: "\""), string() else { return nil }
+        let key = Array(bytes[(start + 1)..<(position - 1)])
+        guard peek() == UInt8(ascii: ":") else { return nil }
+        position += 1
+        return key
+    }
 
-        /// Reads `"key":"value"` for this key and a value without escapes; nil otherwise.
-        mutating func member(_ expected: [UInt8]) -> String? {
-            guard key() == expected, peek() == UInt8(ascii: "\""), let end = stringEnd(from: position) else { return nil }
-            let value = bytes[(position + 1)..<(end - 1)]
-            guard !value.contains(UInt8(ascii: "\\")) else { return nil }
-            position = end
-            return String(decoding: value, as: UTF8.self)
-        }
+    /// Reads `"key":"value"` for this key and a value without escapes; nil otherwise.
+    mutating func member(_ expected: [UInt8]) -> String? {
+        guard key() == expected, peek() == UInt8(ascii: "\"") else { return nil }
+        let start = position
+        guard string() else { return nil }
+        let value = bytes[(start + 1)..<(position - 1)]
+        guard !value.contains(UInt8(ascii: "\\")) else { return nil }
+        return String(decoding: value, as: UTF8.self)
+    }
 
-        /// Reads the `,` or closing `}`/`]` after a value.
-        mutating func separator() -> UInt8? {
-            guard let byte = peek() else { return nil }
-            position += 1
-            return byte
-        }
+    /// Moves past one value.
+    mutating func skipValue() -> Bool { value(depth: 1) }
 
-        /// The offset just past the string starting at `start` (its opening quote).
-        func stringEnd(from start: Int) -> Int? {
-            var index = start + 1
-            while index < bytes.count {
-                switch bytes[index] {
-                case UInt8(ascii: "\\"): index += 2
-                case UInt8(ascii: "\""): return index + 1
-                default: index += 1
-                }
-            }
-            return nil
-        }
-
-        /// Moves past one value: a string, an object or array (nested, strings inside
-        /// skipped whole), or a scalar up to the next separator.
-        mutating func skipValue() -> Bool {
-            guard let first = peek() else { return false }
-            switch first {
-            case UInt8(ascii: "\""):
-                guard let end = stringEnd(from: position) else { return false }
-                position = end
-                return true
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                var depth = 0
-                while position < bytes.count {
-                    switch bytes[position] {
-                    case UInt8(ascii: "\""):
-                        guard let end = stringEnd(from: position) else { return false }
-                        position = end
-                        continue
-                    case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-                    case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                        depth -= 1
-                        if depth == 0 {
-                            position += 1
-                            return true
-                        }
-                    default: break
-                    }
-                    position += 1
-                }
-                return false
-            default:
-                while let byte = peek(), byte != UInt8(ascii: ","), byte != UInt8(ascii: "}"), byte != UInt8(ascii: "]") {
-                    position += 1
-                }
-                return position > 0
-            }
-        }
+    /// Reads the `,` or closing `}`/`]` after a value.
+    mutating func separator() -> UInt8? {
+        guard let byte = peek() else { return nil }
+        position += 1
+        return byte
     }
 }

@@ -57,3 +57,25 @@ public enum JSONValue: Codable, Hashable, Sendable {
 }
 
 extension JSONValue: NullDecodable {}
+
+extension JSONValue {
+    /// An object's keys in the order this project writes plain JSON: `apiVersion`, `kind`,
+    /// `metadata` first (as the Kubernetes API server writes them, which makes raw output
+    /// readable), then the rest sorted. Stable, so stored bytes compare and decoding reports
+    /// the same first unknown field whichever path a value took.
+    public static func orderedKeys(_ members: [String: JSONValue]) -> [String] {
+        members.keys.sorted { lhs, rhs in
+            let left = rank(lhs), right = rank(rhs)
+            return left != right ? left < right : lhs < rhs
+        }
+    }
+
+    private static func rank(_ key: String) -> Int {
+        switch key {
+        case "apiVersion": return 0
+        case "kind": return 1
+        case "metadata": return 2
+        default: return 3
+        }
+    }
+}

@@ -23,20 +23,7 @@ extension ManifestNode {
         case .array(let elements):
             self = .sequence(elements.map { ManifestNode(json: $0) }, line: nil)
         case .object(let members):
-            let keys = members.keys.sorted { lhs, rhs in
-                let left = Self.rank(lhs), right = Self.rank(rhs)
-                return left != right ? left < right : lhs < rhs
-            }
-            self = .mapping(keys.map { ManifestEntry(key: $0, line: nil, value: ManifestNode(json: members[$0] ?? .null)) }, line: nil)
-        }
-    }
-
-    private static func rank(_ key: String) -> Int {
-        switch key {
-        case "apiVersion": return 0
-        case "kind": return 1
-        case "metadata": return 2
-        default: return 3
+            self = .mapping(JSONValue.orderedKeys(members).map { ManifestEntry(key: $0, line: nil, value: ManifestNode(json: members[$0] ?? .null)) }, line: nil)
         }
     }
 

@@ -56,7 +56,7 @@ struct WatchResponder {
         var bytes = Array(#"{"type":"#.utf8)
         JSONSerializer.write(.string(event.type), to: &bytes)
         bytes.append(contentsOf: #","object":"#.utf8)
-        if let json = event.json, representation == .object {
+        if let json = event.json {  // set only for plain JSON watches
             bytes.append(contentsOf: json)
             bytes.append(contentsOf: "}\n".utf8)
             return bytes
