@@ -112,6 +112,18 @@ let package = Package(
             name: "Storage",
             dependencies: ["CSQLite"]
         ),
+        // The Storage protocol on an etcd v3 cluster (servers sharing one datastore): a small
+        // hand-written gRPC client over swift-nio-http2 and the etcd messages it needs.
+        .target(
+            name: "EtcdStorage",
+            dependencies: [
+                "Storage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // What the API server and the controllers share (k8s.io/apimachinery's part): objects as JSON,
         // the JSON parser and serializer, Status errors, label and field selectors, list and delete options,
         // the schema of the built-in types (protobuf field numbers, unknown-field and type checks).
@@ -250,7 +262,7 @@ let package = Package(
             dependencies: [
                 "ClusterAgent", "ServiceSupport",
                 "Agent", "Runtime", "KubeAPI", "Images", "Cgroups", "Server", "APIServer", "APIMachinery", "Controllers",
-                "Storage", "KubeClient", "KubeletServer", "Registry",
+                "Storage", "EtcdStorage", "KubeClient", "KubeletServer", "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -314,13 +326,15 @@ let package = Package(
         .target(
             name: "ServerTestSupport",
             dependencies: [
-                "APITestSupport", "Server", "APIServer", "APIRegistry", "APIMachinery", "Controllers", "Storage", "KubeAPI",
+                "APITestSupport", "Server", "APIServer", "APIRegistry", "APIMachinery", "Controllers", "Storage", "EtcdStorage", "KubeAPI",
                 "TestSupport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "Tests/ServerTestSupport"
         ),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "APITestSupport"]),
+        // The etcd backend against real etcd members on loopback (Debian's etcd-server).
+        .testTarget(name: "EtcdStorageTests", dependencies: ["EtcdStorage", "Storage", "APITestSupport", "ServerTestSupport", "TestSupport"]),
         .testTarget(name: "APIMachineryTests", dependencies: ["APIMachinery", "KubeAPI", "APITestSupport"]),
         .testTarget(name: "APIRegistryTests", dependencies: ["APIRegistry", "APIMachinery", "Storage", "KubeAPI", "APITestSupport"]),
         // Builds without Hummingbird, NIO or TLS: the controllers against the API in process.

@@ -1,7 +1,8 @@
 #!/bin/sh
-# API server benchmark: swiftlet server (SQLite store, whole API path) against etcd 3.4, the
-# store under kube-apiserver (no kube-apiserver or k3s is installable here), driven by the
-# same client: create COUNT pods, list them, and watch event latency (bench/api_server.py).
+# API server benchmark: swiftlet server (SQLite store, whole API path), swiftlet server on an etcd
+# datastore of its own (--datastore-endpoint), and bare etcd 3.4, the store under kube-apiserver
+# (no kube-apiserver or k3s is installable here), driven by the same client: create COUNT pods,
+# list them, and watch event latency (bench/api_server.py).
 #
 # Environment: COUNT (default 1000), SAMPLES (watch samples, default 300), OUT (bench/results).
 # Needs a release build (built here) and etcd-server (installed here from Debian). Listens on
@@ -19,10 +20,13 @@ bin="${BIN:-$(swift build -c release --show-bin-path)}"
 work="$(mktemp -d /tmp/swiftlet-apibench.XXXXXX)"
 server_pid=""
 etcd_pid=""
+server2_pid=""
+etcd2_pid=""
 cleanup() {
     set +e
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    [ -n "$etcd_pid" ] && kill "$etcd_pid" 2>/dev/null && wait "$etcd_pid" 2>/dev/null
+    for pid in "$server_pid" "$server2_pid" "$etcd_pid" "$etcd2_pid"; do
+        [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
     rm -rf "$work"
     true
 }
@@ -33,17 +37,35 @@ etcd --data-dir "$work/etcd" --listen-client-urls http://127.0.0.1:23790 --adver
     --listen-peer-urls http://127.0.0.1:23800 --initial-advertise-peer-urls http://127.0.0.1:23800 \
     --initial-cluster default=http://127.0.0.1:23800 >"$work/etcd.log" 2>&1 &
 etcd_pid=$!
-url=""
-for _ in $(seq 100); do
-    url="$(sed -n 's/^swiftlet server listening on \(http:[^ ]*\)$/\1/p' "$work/server.log" 2>/dev/null || true)"
-    [ -n "$url" ] && break
-    sleep 0.1
+# The datastore of the swiftlet server on etcd: a member of its own, so the bare-etcd run and it
+# do not share keys or disk queues.
+etcd --data-dir "$work/etcd2" --listen-client-urls http://127.0.0.1:23791 --advertise-client-urls http://127.0.0.1:23791 \
+    --listen-peer-urls http://127.0.0.1:23801 --initial-advertise-peer-urls http://127.0.0.1:23801 \
+    --initial-cluster default=http://127.0.0.1:23801 >"$work/etcd2.log" 2>&1 &
+etcd2_pid=$!
+for port in 23790 23791; do
+    for _ in $(seq 100); do
+        curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
+        sleep 0.1
+    done
 done
-[ -n "$url" ] || { cat "$work/server.log"; echo "swiftlet server did not start" >&2; exit 1; }
-for _ in $(seq 100); do
-    curl -sf http://127.0.0.1:23790/health >/dev/null && break
-    sleep 0.1
-done
-python3 bench/api_server.py "$url" http://127.0.0.1:23790 "$count" "$samples" | tee "$out/api-server.txt"
+"$bin/swiftlet" server --data-dir "$work/server2" --http-listen 127.0.0.1:0 \
+    --datastore-endpoint http://127.0.0.1:23791 >"$work/server2.log" 2>&1 &
+server2_pid=$!
+listening() {
+    for _ in $(seq 100); do
+        url="$(sed -n 's/^swiftlet server listening on \(http:[^ ]*\)$/\1/p' "$1" 2>/dev/null || true)"
+        [ -n "$url" ] && { echo "$url"; return; }
+        sleep 0.1
+    done
+    cat "$1" >&2
+    echo "swiftlet server ($1) did not start" >&2
+    exit 1
+}
+url="$(listening "$work/server.log")"
+url2="$(listening "$work/server2.log")"
+python3 bench/api_server.py "$url" http://127.0.0.1:23790 "$count" "$samples" "$url2" | tee "$out/api-server.txt"
 rss_kib="$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")"
 echo "swiftlet server RSS with $count pods: $((rss_kib / 1024)) MiB" | tee -a "$out/api-server.txt"
+rss_kib="$(awk '/VmRSS/ {print $2}' "/proc/$server2_pid/status")"
+echo "swiftlet server on etcd, RSS with $count pods: $((rss_kib / 1024)) MiB" | tee -a "$out/api-server.txt"

@@ -207,18 +207,25 @@ def measure(target, count, samples):
 
 
 def main():
+    # argv: swiftlet (SQLite) URL, bare etcd URL, COUNT, SAMPLES[, swiftlet-on-etcd URL]
     swiftlet_url, etcd_url, count, samples = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    runs = [(t.name, measure(t, count, samples)) for t in (Swiftlet(swiftlet_url), Etcd(etcd_url))]
+    targets = [Swiftlet(swiftlet_url)]
+    if len(sys.argv) > 5:
+        on_etcd = Swiftlet(sys.argv[5])
+        on_etcd.name = "swiftlet on etcd"
+        targets.append(on_etcd)
+    targets.append(Etcd(etcd_url))
+    runs = [(t.name, measure(t, count, samples)) for t in targets]
     base = dict(runs)["etcd"]
     print(f"{count} pods, {samples} watch samples; ratios are swiftlet / etcd (below 1: swiftlet faster)")
-    print(f"{'what':<22} {'swiftlet p50':>12} {'p99':>8} {'etcd p50':>9} {'p99':>8} {'p50 ratio':>9}")
-    s = dict(runs)["swiftlet"]
-    for what in ("create", "list", "watch"):
-        a50, a99 = pct(s[what], 50) * 1000, pct(s[what], 99) * 1000
-        b50, b99 = pct(base[what], 50) * 1000, pct(base[what], 99) * 1000
-        print(f"{what + ' (ms)':<22} {a50:>12.2f} {a99:>8.2f} {b50:>9.2f} {b99:>8.2f} {a50 / b50:>9.2f}")
-    print(f"{'create all (s)':<22} {s['create_total_s']:>12.2f} {'':>8} {base['create_total_s']:>9.2f}")
-    print(f"{'list body (KiB)':<22} {s['list_bytes'] / 1024:>12.0f} {'':>8} {base['list_bytes'] / 1024:>9.0f}")
+    for name, s in runs[:-1]:
+        print(f"{'what':<22} {name + ' p50':>18} {'p99':>8} {'etcd p50':>9} {'p99':>8} {'p50 ratio':>9}")
+        for what in ("create", "list", "watch"):
+            a50, a99 = pct(s[what], 50) * 1000, pct(s[what], 99) * 1000
+            b50, b99 = pct(base[what], 50) * 1000, pct(base[what], 99) * 1000
+            print(f"{what + ' (ms)':<22} {a50:>18.2f} {a99:>8.2f} {b50:>9.2f} {b99:>8.2f} {a50 / b50:>9.2f}")
+        print(f"{'create all (s)':<22} {s['create_total_s']:>18.2f} {'':>8} {base['create_total_s']:>9.2f}")
+        print(f"{'list body (KiB)':<22} {s['list_bytes'] / 1024:>18.0f} {'':>8} {base['list_bytes'] / 1024:>9.0f}")
 
 
 if __name__ == "__main__":

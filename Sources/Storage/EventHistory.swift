@@ -11,12 +11,16 @@ import Synchronization
 /// The owning store calls `append` in revision order after each commit; `subscribe` runs on
 /// the store's executor too, so a new watcher sees each event exactly once. The lock only
 /// guards against watchers going away on other threads.
-final class EventHistory: Sendable {
+package final class EventHistory: Sendable {
     /// Events a watcher may have queued before it is judged too slow and closed.
-    static let watcherBufferLimit = 10_000
+    package static let watcherBufferLimit = 10_000
 
     private struct Subscriber {
         let prefix: String
+        /// Live events at or below this revision are not for this watcher: it subscribed
+        /// after a revision the history had not reached yet (the etcd backend's feed lags
+        /// behind writes another server made).
+        let after: Int64
         let continuation: AsyncThrowingStream<StorageEvent, any Error>.Continuation
     }
 
@@ -29,12 +33,12 @@ final class EventHistory: Sendable {
         var nextID: UInt64 = 0
     }
 
-    let capacity: Int
+    package let capacity: Int
     private let state: Mutex<State>
 
     /// A history holding at most `capacity` events, seeded with `events` (oldest first, the
     /// newest `capacity` kept) that follow `compactedRevision`.
-    init(capacity: Int, compactedRevision: Int64, events: [StorageEvent]) {
+    package init(capacity: Int, compactedRevision: Int64, events: [StorageEvent]) {
         precondition(capacity > 0, "an event history needs room for at least one event")
         self.capacity = capacity
         var state = State(ring: Array(repeating: nil, count: capacity), compactedRevision: compactedRevision)
@@ -45,16 +49,16 @@ final class EventHistory: Sendable {
     }
 
     /// The newest revision whose events are no longer available.
-    var compactedRevision: Int64 {
+    package var compactedRevision: Int64 {
         state.withLock { $0.compactedRevision }
     }
 
     /// Records a committed event and hands it to every watcher of a matching prefix.
-    func append(_ event: StorageEvent) {
+    package func append(_ event: StorageEvent) {
         let slow = state.withLock { state in
             Self.push(event, into: &state, capacity: capacity)
             var slow: [Subscriber] = []
-            for (id, subscriber) in state.subscribers where event.key.hasPrefix(subscriber.prefix) {
+            for (id, subscriber) in state.subscribers where event.revision > subscriber.after && event.key.hasPrefix(subscriber.prefix) {
                 if case .dropped = subscriber.continuation.yield(event) {
                     slow.append(subscriber)
                     state.subscribers[id] = nil
@@ -70,7 +74,7 @@ final class EventHistory: Sendable {
 
     /// The retained events after `revision` under `prefix`, oldest first; throws `.expired`
     /// when some of them were already dropped.
-    func events(after revision: Int64, prefix: String) throws -> [StorageEvent] {
+    package func events(after revision: Int64, prefix: String) throws -> [StorageEvent] {
         try state.withLock { state in
             try Self.events(after: revision, prefix: prefix, in: state, capacity: capacity)
         }
@@ -78,7 +82,7 @@ final class EventHistory: Sendable {
 
     /// A watcher of `prefix` that first receives `initial`, then the retained events after
     /// `revision`, then live ones.
-    func subscribe(prefix: String, initial: [StorageEvent], after revision: Int64) throws -> StorageWatch {
+    package func subscribe(prefix: String, initial: [StorageEvent], after revision: Int64) throws -> StorageWatch {
         try state.withLock { state in
             let backlog = try Self.events(after: revision, prefix: prefix, in: state, capacity: capacity)
             let limit = Self.watcherBufferLimit + initial.count + backlog.count
@@ -87,7 +91,7 @@ final class EventHistory: Sendable {
             for event in backlog { continuation.yield(event) }
             let id = state.nextID
             state.nextID += 1
-            state.subscribers[id] = Subscriber(prefix: prefix, continuation: continuation)
+            state.subscribers[id] = Subscriber(prefix: prefix, after: revision, continuation: continuation)
             continuation.onTermination = { [weak self] _ in
                 self?.unsubscribe(id)
             }
@@ -96,7 +100,7 @@ final class EventHistory: Sendable {
     }
 
     /// Ends every watch (the store is closing).
-    func finishAll() {
+    package func finishAll() {
         let subscribers = state.withLock { state in
             defer { state.subscribers.removeAll() }
             return Array(state.subscribers.values)
@@ -106,8 +110,26 @@ final class EventHistory: Sendable {
         }
     }
 
+    /// Forgets every event and ends every watch with `.watcherTooSlow`, so their clients watch
+    /// again from their last revision (and get 410 Gone if that is now older than
+    /// `compactedRevision`): for a feed that lost events it cannot get back (etcd compacted
+    /// them while the backend was reconnecting).
+    package func reset(compactedRevision: Int64) {
+        let subscribers = state.withLock { state in
+            defer { state.subscribers.removeAll() }
+            state.ring = Array(repeating: nil, count: capacity)
+            state.head = 0
+            state.count = 0
+            state.compactedRevision = compactedRevision
+            return Array(state.subscribers.values)
+        }
+        for subscriber in subscribers {
+            subscriber.continuation.finish(throwing: StorageError.watcherTooSlow)
+        }
+    }
+
     /// How many watchers are connected (for tests and metrics).
-    var watcherCount: Int {
+    package var watcherCount: Int {
         state.withLock { $0.subscribers.count }
     }
 

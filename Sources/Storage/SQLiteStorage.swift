@@ -80,7 +80,7 @@ public actor SQLiteStorage: Storage {
     public func list(prefix: String) throws -> StorageList {
         let statement = try open().prepare("SELECT key, revision, value FROM objects WHERE key >= ?1 AND key < ?2 ORDER BY key")
         defer { statement.reset() }
-        try statement.bind(.text(prefix), .textBytes(Self.prefixEnd(prefix)))
+        try statement.bind(.text(prefix), .textBytes(prefixEnd(prefix) ?? [0xFF]))
         var objects: [StoredObject] = []
         while try statement.step() {
             objects.append(StoredObject(key: statement.text(0), value: statement.blob(2), revision: statement.integer(1)))
@@ -306,18 +306,5 @@ public actor SQLiteStorage: Storage {
         case 3: return .deleted
         default: throw StorageError.backend("SQLite \(database.path): log row with unknown event type \(code)")
         }
-    }
-
-    /// The smallest string greater than every string starting with `prefix` (byte order).
-    static func prefixEnd(_ prefix: String) -> [UInt8] {
-        var bytes = Array(prefix.utf8)
-        while let last = bytes.last {
-            if last < 0xFF {
-                bytes[bytes.count - 1] = last + 1
-                return bytes
-            }
-            bytes.removeLast()
-        }
-        return [0xFF]
     }
 }

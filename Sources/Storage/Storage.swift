@@ -135,3 +135,18 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+/// The smallest key greater than every key starting with `prefix` (byte order): the end of a
+/// prefix range, as etcd's clientv3 `GetPrefixRangeEnd` computes it; nil when there is none
+/// (an empty prefix or one of only 0xFF bytes: every key from the prefix on).
+package func prefixEnd(_ prefix: String) -> [UInt8]? {
+    var bytes = Array(prefix.utf8)
+    while let last = bytes.last {
+        if last < 0xFF {
+            bytes[bytes.count - 1] = last + 1
+            return bytes
+        }
+        bytes.removeLast()
+    }
+    return nil
+}

@@ -12,11 +12,11 @@ import Server
 import ServiceSupport
 import Storage
 
-/// `swiftlet server`: the Kubernetes API server over the embedded SQLite store.
+/// `swiftlet server`: the Kubernetes API server over the embedded SQLite store or etcd.
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "Run the control plane (API server on SQLite, scheduler, controllers) and an agent for this machine.",
+        abstract: "Run the control plane (API server on SQLite or etcd, scheduler, controllers) and an agent for this machine.",
         discussion: """
         Serves HTTPS on --https-listen (default 0.0.0.0:6443) with a cluster CA made on first \
         start, bearer-token authentication, an admin kubeconfig written to --write-kubeconfig \
@@ -40,8 +40,10 @@ struct ServerCommand: AsyncParsableCommand {
         Unless --disable-agent, it also runs \
         an agent for this machine (as k3s does), joined over loopback with the server's own token and labelled \
         node-role.kubernetes.io/control-plane; its state is in DATA-DIR/agent. --http-listen alone \
-        serves plain HTTP without authentication and without an agent, for local tests. Stops on \
-        SIGTERM or SIGINT (the agent's pods keep running); everything acknowledged is on disk first. \
+        serves plain HTTP without authentication and without an agent, for local tests. The state is \
+        in DATA-DIR/server/state.db (SQLite) unless --datastore-endpoint lists etcd members; one server \
+        per etcd datastore for now. Stops on \
+        SIGTERM or SIGINT (the agent's pods keep running); everything acknowledged is stored first. \
         As a systemd service (swiftlet.service from install.sh; docs/install.md) it tells systemd \
         READY=1 once the API serves and its agent answers healthz, and STOPPING=1 on SIGTERM.
         """
@@ -98,6 +100,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Controllers to run, comma-separated, as kube-controller-manager's --controllers: '*' is all, NAME enables one, -NAME disables one (e.g. '*,-service-lb'). Names: \(ControllerManager.controllerNames.joined(separator: ", ")).", valueName: "list"))
     var controllers: String = "*"
 
+    @Option(help: ArgumentHelp("Run the scheduler and the controllers only while holding the kube-system/kube-controller-manager Lease, as kube-controller-manager's --leader-elect (default: true with an etcd datastore, false with SQLite).", valueName: "bool"))
+    var leaderElect: Bool?
+
     @Flag(help: "Do not run an agent for this machine.")
     var disableAgent = false
 
@@ -106,6 +111,8 @@ struct ServerCommand: AsyncParsableCommand {
     @OptionGroup(title: "The server's own agent: runtime") var runtime: HostRuntimeOptions
 
     @OptionGroup(title: "The server's own agent: node") var nodeOptions: NodeOptions
+
+    @OptionGroup(title: "Datastore") var datastore: DatastoreOptions
 
     @OptionGroup var configFile: ConfigFileOptions
 
@@ -145,13 +152,8 @@ struct ServerCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("cannot create the data directory \(dataDir): \(error.localizedDescription)")
         }
-        let storePath = (dataDir as NSString).appendingPathComponent("state.db")
-        let storage: SQLiteStorage
-        do {
-            storage = try SQLiteStorage(path: storePath)
-        } catch {
-            throw CLIError("cannot open the store \(storePath): \(error)")
-        }
+        let datastore = try await self.datastore.open(defaultSQLitePath: (dataDir as NSString).appendingPathComponent("state.db"))
+        let storage = datastore.storage
         let controlPlane = try await ControlPlane(storage: storage, serviceCIDR: serviceCIDR, serviceNodePortRange: services.nodePorts,
                                                  defaultTolerationSeconds: defaultTolerationSeconds)
         var logger = Logger(label: "swiftlet.server")
@@ -177,6 +179,7 @@ struct ServerCommand: AsyncParsableCommand {
                 directory: (dataDir as NSString).appendingPathComponent("tls"),
                 issuer: serviceAccountIssuer ?? "https://kubernetes.default.svc.\(clusterDomain)")
             rootCACertificatePEM = certificates.caCertificatePEM
+            try await Self.claim(datastore, caHash: certificates.caHash)
             let tokenPath = (dataDir as NSString).appendingPathComponent("token")
             joinToken = credentials.joinToken(caHash: certificates.caHash)
             try Self.write(credentials.joinToken(caHash: certificates.caHash) + "\n", to: tokenPath)
@@ -211,6 +214,7 @@ struct ServerCommand: AsyncParsableCommand {
             settings.apiServerPort = port
         }
         let controllers = controlPlane.controllerManager(settings: settings, logger: logger)
+        let electionIdentity = (leaderElect ?? datastore.isEtcd) ? "\(ProcessInfo.processInfo.hostName)_\(UUID().uuidString.lowercased())" : nil
         let ownAgent = runAgent ? joinToken.flatMap { token in agentSettings.map { (token, $0) } } : nil
         let config = agentConfig()
         let podNetwork = agent.podNetwork ? ClusterPodNetwork(bridgeName: agent.bridgeName, clusterCIDR: clusterCIDR) : nil
@@ -228,23 +232,30 @@ struct ServerCommand: AsyncParsableCommand {
         // every agent's pod and node watches) never do.
         try await AgentCommand.runUntilSignalled(systemd: systemd) {
             try await Self.serve(servers: serverList, kubeconfigWriter: writer, controlPlane: controlPlane, controllers: controllers,
-                                 ownAgent: ownAgent, config: config, podNetwork: podNetwork, serviceSettings: serviceSettings,
+                                 electionIdentity: electionIdentity, controllerSettings: settings, ownAgent: ownAgent, config: config, podNetwork: podNetwork, serviceSettings: serviceSettings,
                                  httpsPorts: httpsPorts, eventTTL: .seconds(eventTTLSeconds), logger: serverLogger) {
                 await systemd.readyWhenHealthy(address: readiness.address, port: UInt16(readiness.port), status: readiness.status)
             }
         }
-        await storage.close()
+        await datastore.close()
     }
 
     /// Runs the API servers, the controllers and the server's own agent until cancelled.
     private static func serve(servers: [APIServer], kubeconfigWriter: (@Sendable (Int) -> Void)?, controlPlane: ControlPlane,
-                              controllers: ControllerManager, ownAgent: (String, AgentSettings)?, config: RuntimeConfig,
+                              controllers: ControllerManager, electionIdentity: String?, controllerSettings: ControllerSettings,
+                              ownAgent: (String, AgentSettings)?, config: RuntimeConfig,
                               podNetwork: ClusterPodNetwork?, serviceSettings: ClusterServiceSettings,
                               httpsPorts: AsyncStream<Int>, eventTTL: Duration, logger: Logger,
                               whenListening: @escaping @Sendable () async -> Void) async throws {
         let (listening, listeningSink) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await controllers.run() }
+            group.addTask {
+                if let electionIdentity {
+                    await controlPlane.runElectedControllers(identity: electionIdentity, settings: controllerSettings, logger: logger)
+                } else {
+                    await controllers.run()
+                }
+            }
             group.addTask { await controlPlane.runServiceAllocationRepair(logger: logger) }
             group.addTask { await controlPlane.runEventExpiry(ttl: eventTTL, logger: logger) }
             group.addTask {
@@ -287,6 +298,22 @@ struct ServerCommand: AsyncParsableCommand {
             // Everything runs until cancelled; the first task to end (or fail) ends the rest.
             try await group.next()
             group.cancelAll()
+        }
+    }
+
+    /// Marks an etcd datastore as this server's (by its CA), and refuses one another server with
+    /// another CA already uses: servers sharing a datastore must share the CA, the service-account
+    /// key and the tokens, and until they can (issue 19), a second one would split the cluster.
+    static func claim(_ datastore: DatastoreOptions.Datastore, caHash: String) async throws {
+        guard case .etcd(let store) = datastore else { return }
+        let key = "/bootstrap/swiftlet-server-ca"
+        do {
+            _ = try await store.create(key, value: Array(caHash.utf8))
+        } catch StorageError.alreadyExists {
+            let owner = try await store.get(key).map { String(decoding: $0.value, as: UTF8.self) } ?? caHash
+            guard owner == caHash else {
+                throw CLIError("the etcd datastore already holds a cluster whose CA (sha256 \(owner)) is not this server's (\(caHash)); several servers on one datastore are not supported yet: use a datastore of its own or this cluster's first server")
+            }
         }
     }
 

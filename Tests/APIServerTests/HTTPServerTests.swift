@@ -258,8 +258,9 @@ let podJSON = """
         }
     }
 
-    @Test func selectorsAndPagination() async throws {
-        try await withTestServer { server in
+    @Test(arguments: TestBackend.allCases)
+    func selectorsAndPagination(_ backend: TestBackend) async throws {
+        try await withTestServer(backend: backend) { server in
             let client = server.client
             for index in 0..<5 {
                 let phaseLabel = index % 2 == 0 ? "even" : "odd"

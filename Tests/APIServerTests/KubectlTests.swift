@@ -21,11 +21,13 @@ let podYAML = """
     """
 
 /// Real kubectl (the dispatcher, which picks kubectl 1.32 for this server) against the
-/// server on a random port. Needs /usr/bin/kubectl, as on the build machines.
+/// server on a random port. Needs /usr/bin/kubectl, as on the build machines. Tests taking a
+/// `TestBackend` run on SQLite and on a real etcd (issue 19).
 @Suite
 struct KubectlTests {
-    @Test func getCreateGetDelete() async throws {
-        try await withTestServer { server in
+    @Test(arguments: TestBackend.allCases)
+    func getCreateGetDelete(_ backend: TestBackend) async throws {
+        try await withTestServer(backend: backend) { server in
             let kubectl = try Kubectl(port: server.port, directory: server.directory)
             let empty = try await kubectl("get", "pods")
             #expect(empty.status == 0)
@@ -112,8 +114,9 @@ struct KubectlTests {
         }
     }
 
-    @Test func getWatchSeesEvents() async throws {
-        try await withTestServer { server in
+    @Test(arguments: TestBackend.allCases)
+    func getWatchSeesEvents(_ backend: TestBackend) async throws {
+        try await withTestServer(backend: backend) { server in
             let kubectl = try Kubectl(port: server.port, directory: server.directory)
             _ = try await kubectl("create", "-f", "-", input: podYAML)
             let watch = try kubectl.start("get", "pods", "-w")
@@ -167,8 +170,9 @@ struct KubectlTests {
         }
     }
 
-    @Test func deploymentsScaleAndAppearInGetAll() async throws {
-        try await withTestServer { server in
+    @Test(arguments: TestBackend.allCases)
+    func deploymentsScaleAndAppearInGetAll(_ backend: TestBackend) async throws {
+        try await withTestServer(backend: backend) { server in
             let kubectl = try Kubectl(port: server.port, directory: server.directory)
             let deployment = """
                 apiVersion: apps/v1
@@ -202,8 +206,9 @@ struct KubectlTests {
         }
     }
 
-    @Test func applyTwiceIsUnchangedThenPatchesAChange() async throws {
-        try await withTestServer { server in
+    @Test(arguments: TestBackend.allCases)
+    func applyTwiceIsUnchangedThenPatchesAChange(_ backend: TestBackend) async throws {
+        try await withTestServer(backend: backend) { server in
             let kubectl = try Kubectl(port: server.port, directory: server.directory)
             let manifest = """
                 apiVersion: apps/v1

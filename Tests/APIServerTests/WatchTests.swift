@@ -8,9 +8,11 @@ import ServerTestSupport
 import Storage
 import Testing
 
+/// Tests taking a `TestBackend` run on SQLite and on a real etcd (issue 19).
 @Suite struct WatchTests {
-    @Test func watchStreamsEventsAfterTheListVersionOnePerLine() async throws {
-        try await withTestServer { server in
+    @Test(arguments: TestBackend.allCases)
+    func watchStreamsEventsAfterTheListVersionOnePerLine(_ backend: TestBackend) async throws {
+        try await withTestServer(backend: backend) { server in
             let client = server.client
             let list = try await client.send("GET", "/api/v1/namespaces/default/configmaps").json()
             let version = try #require(list["metadata"]?["resourceVersion"]?.stringValue)
@@ -33,8 +35,9 @@ import Testing
         }
     }
 
-    @Test func watchWithoutAVersionStartsWithTheCurrentObjects() async throws {
-        try await withTestServer { server in
+    @Test(arguments: TestBackend.allCases)
+    func watchWithoutAVersionStartsWithTheCurrentObjects(_ backend: TestBackend) async throws {
+        try await withTestServer(backend: backend) { server in
             let client = server.client
             _ = try await client.send("POST", "/api/v1/namespaces/default/configmaps", json: try json(#"{"metadata":{"name":"first"}}"#))
             let stream = try await client.stream("/api/v1/namespaces/default/configmaps?watch=1")
@@ -44,8 +47,9 @@ import Testing
         }
     }
 
-    @Test func aFilteredWatchSeesObjectsEnterAndLeaveTheSelection() async throws {
-        try await withTestServer { server in
+    @Test(arguments: TestBackend.allCases)
+    func aFilteredWatchSeesObjectsEnterAndLeaveTheSelection(_ backend: TestBackend) async throws {
+        try await withTestServer(backend: backend) { server in
             let client = server.client
             let version = try await client.send("GET", "/api/v1/namespaces/default/configmaps").json()["metadata"]?["resourceVersion"]?.stringValue ?? "1"
             let stream = try await client.stream("/api/v1/namespaces/default/configmaps?watch=true&labelSelector=app%3Dweb&resourceVersion=\(version)")
@@ -81,8 +85,9 @@ import Testing
         await storage.close()
     }
 
-    @Test func tableWatchesSendTableEvents() async throws {
-        try await withTestServer { server in
+    @Test(arguments: TestBackend.allCases)
+    func tableWatchesSendTableEvents(_ backend: TestBackend) async throws {
+        try await withTestServer(backend: backend) { server in
             let client = server.client
             let stream = try await client.stream("/api/v1/namespaces/default/pods?watch=true",
                                                  headers: ["Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"])
@@ -94,8 +99,9 @@ import Testing
         }
     }
 
-    @Test func watchEndsAtItsTimeout() async throws {
-        try await withTestServer { server in
+    @Test(arguments: TestBackend.allCases)
+    func watchEndsAtItsTimeout(_ backend: TestBackend) async throws {
+        try await withTestServer(backend: backend) { server in
             let stream = try await server.client.stream("/api/v1/namespaces/default/pods?watch=true&resourceVersion=1&timeoutSeconds=1")
             let start = ContinuousClock.now
             let event = try await stream.nextEvent()
@@ -106,8 +112,9 @@ import Testing
         }
     }
 
-    @Test func aClientThatGoesAwayStopsItsWatch() async throws {
-        try await withTestServer { server in
+    @Test(arguments: TestBackend.allCases)
+    func aClientThatGoesAwayStopsItsWatch(_ backend: TestBackend) async throws {
+        try await withTestServer(backend: backend) { server in
             do {
                 let stream = try await server.client.stream("/api/v1/namespaces/default/pods?watch=true")
                 #expect(stream.status == 200)

@@ -20,7 +20,7 @@ package func eventually<T: Sendable>(within seconds: Double = 30, _ probe: @Send
 /// within `seconds`. For "the controllers' own writes do not make them write again": a
 /// controller that keeps rewriting never settles, while one that is only late under load (a
 /// queued sync still to run) settles after it, so the check does not depend on timing luck.
-package func storeSettles(_ storage: SQLiteStorage, quiet: Double = 1, within seconds: Double = 30) async throws -> Bool {
+package func storeSettles(_ storage: any Storage, quiet: Double = 1, within seconds: Double = 30) async throws -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     var revision = try await storage.currentRevision()
     var since = Date()

@@ -2,17 +2,26 @@ import APIRegistry
 import Foundation
 import Storage
 
+/// A store a test can inspect and close: SQLite here, etcd in ServerTestSupport.
+package protocol TestStorage: Storage {
+    /// Watches connected to the store's event window.
+    var watcherCount: Int { get }
+    func close() async
+}
+
+extension SQLiteStorage: TestStorage {}
+
 /// The Kubernetes API over a fresh SQLite store in a scratch directory, in process: what the
 /// registry and controller tests work on, and what `ServerTestSupport`'s test server serves.
 package struct TestAPI: Sendable {
     package let service: APIService
-    package let storage: SQLiteStorage
+    package let storage: any TestStorage
     /// The scratch directory: the store, and the kubeconfigs and caches of kubectl.
     package let directory: String
     /// The port the API is served on over HTTP, when it is (`withTestServer`).
     package let port: Int?
 
-    package init(service: APIService, storage: SQLiteStorage, directory: String, port: Int?) {
+    package init(service: APIService, storage: any TestStorage, directory: String, port: Int?) {
         self.service = service
         self.storage = storage
         self.directory = directory

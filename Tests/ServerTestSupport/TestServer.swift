@@ -8,7 +8,7 @@ import Server
 import Storage
 
 /// Runs the API server as `swiftlet server` assembles it (`ControlPlane`), over a fresh
-/// SQLite store, on 127.0.0.1 (`port` 0: any free one) for the duration of `body`, then stops
+/// store (SQLite, or a real etcd with `backend: .etcd`), on 127.0.0.1 (`port` 0: any free one) for the duration of `body`, then stops
 /// it and closes the store, even when `body` throws. Its files go in `directory`, or in a
 /// scratch directory removed afterwards.
 ///
@@ -17,27 +17,21 @@ import Storage
 package func withTestServer<T: Sendable>(tls: TLSMaterial? = nil, authenticator: Authenticator? = nil,
                                          caCertificatePEM: String? = nil, kubeletClientToken: String? = nil,
                                          port: Int = 0, historyCapacity: Int = SQLiteStorage.defaultHistoryCapacity,
-                                         directory: String? = nil,
+                                         directory: String? = nil, backend: TestBackend = .sqlite,
                                          _ body: @Sendable (TestServerHandle) async throws -> T) async throws -> T {
     try await withScratchDirectory(directory) { directory in
-        let storage = try SQLiteStorage(path: directory + "/state.db", historyCapacity: historyCapacity)
-        let result: Result<T, any Error>
-        do {
+        try await withTestStorage(backend, directory: directory, historyCapacity: historyCapacity) { storage in
             let controlPlane = try await ControlPlane(storage: storage)
-            result = await serve(controlPlane, storage: storage, directory: directory, configuration: APIServerConfiguration(
+            return try await serve(controlPlane, storage: storage, directory: directory, configuration: APIServerConfiguration(
                 host: "127.0.0.1", port: port, gitVersion: "v1.32.0+swiftlet.1", tls: tls, authenticator: authenticator,
-                caCertificatePEM: caCertificatePEM, kubeletClientToken: kubeletClientToken), body)
-        } catch {
-            result = .failure(error)
+                caCertificatePEM: caCertificatePEM, kubeletClientToken: kubeletClientToken), body).get()
         }
-        await storage.close()
-        return try result.get()
     }
 }
 
 /// Runs the API server until `body` is done; the server stops (its task is cancelled) before
 /// this returns.
-private func serve<T: Sendable>(_ controlPlane: ControlPlane, storage: SQLiteStorage, directory: String,
+private func serve<T: Sendable>(_ controlPlane: ControlPlane, storage: any TestStorage, directory: String,
                                 configuration: APIServerConfiguration,
                                 _ body: @Sendable (TestServerHandle) async throws -> T) async -> Result<T, any Error> {
     var logger = Logger(label: "test-server")
@@ -57,7 +51,7 @@ package struct TestServerHandle: Sendable {
 
     package var port: Int { api.port ?? 0 }
     package var service: APIService { api.service }
-    package var storage: SQLiteStorage { api.storage }
+    package var storage: any TestStorage { api.storage }
     package var directory: String { api.directory }
 
     /// A plain HTTP/1.1 client of the server.

@@ -1,0 +1,213 @@
+import NIOSSL
+
+/// How to reach an etcd cluster.
+public struct EtcdClientSettings: Sendable {
+    public var endpoints: [EtcdEndpoint]
+    /// PEM CA bundle that signed the members' serving certificates (`--datastore-cafile`).
+    public var caFile: String?
+    /// PEM client certificate and key, for members started with `--client-cert-auth`.
+    public var certFile: String?
+    public var keyFile: String?
+    /// kube-apiserver waits 20 s to dial; a shorter wait moves to the next member sooner.
+    public var dialTimeout: Duration = .seconds(5)
+    /// One unary call; etcd itself gives up on a proposal after about 7 s (`ErrTimeout`).
+    public var requestTimeout: Duration = .seconds(15)
+    public var keepaliveTime: Duration = .seconds(30)
+    public var keepaliveTimeout: Duration = .seconds(10)
+    /// The largest reply accepted (kube-apiserver: `math.MaxInt32`).
+    public var maximumReplyBytes = Int(Int32.max)
+
+    public init(endpoints: [EtcdEndpoint], caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil) {
+        self.endpoints = endpoints
+        self.caFile = caFile
+        self.certFile = certFile
+        self.keyFile = keyFile
+    }
+}
+
+/// etcd's v3 API over the members of one cluster: the KV, Watch and Maintenance calls swiftlet
+/// needs, one HTTP/2 connection per member, used in turn when one fails.
+///
+/// Reads go to the next member when one is unreachable or answers Unavailable (no leader, a
+/// stopping member). Writes do only when their request cannot have reached etcd, as clientv3
+/// retries them (`isSafeRetryMutableRPC` in clientv3/retry.go): a write that timed out may have
+/// been applied, and repeating it could apply it twice; the caller sees the error.
+public actor EtcdClient {
+    public nonisolated let settings: EtcdClientSettings
+    private let tls: NIOSSLContext?
+    private var connections: [Int: GRPCConnection] = [:]
+    private var connecting: [Int: Task<GRPCConnection, any Error>] = [:]
+    /// The member that answered last; calls start there.
+    private var preferred = 0
+
+    public init(settings: EtcdClientSettings) throws(EtcdConfigurationError) {
+        guard !settings.endpoints.isEmpty else { throw EtcdConfigurationError("no etcd endpoint given") }
+        self.settings = settings
+        if settings.endpoints.contains(where: \.usesTLS) || settings.caFile != nil || settings.certFile != nil {
+            tls = try Self.tlsContext(settings)
+        } else {
+            tls = nil
+        }
+    }
+
+    /// Closes every connection; later calls reconnect.
+    public func close() {
+        for task in connecting.values { task.cancel() }
+        connecting.removeAll()
+        for connection in connections.values { connection.close() }
+        connections.removeAll()
+    }
+
+    // MARK: - Calls
+
+    /// The cluster's current revision: a linearizable read, so it needs a leader (tests and
+    /// readiness checks use it to know the cluster serves).
+    public func currentRevision() async throws(EtcdError) -> Int64 {
+        try await range(EtcdRangeRequest(key: EtcdStorage.compactRevisionKey, countOnly: true)).header.revision
+    }
+
+    func range(_ request: EtcdRangeRequest) async throws(EtcdError) -> EtcdRangeResponse {
+        let reply = try await call("/etcdserverpb.KV/Range", ProtoWriter.encode { request.encode(into: &$0) }, idempotent: true)
+        return try EtcdRangeResponse(bytes: reply)
+    }
+
+    /// A transaction; `idempotent` only for read-only ones.
+    func txn(_ request: EtcdTxnRequest, idempotent: Bool = false) async throws(EtcdError) -> EtcdTxnResponse {
+        let reply = try await call("/etcdserverpb.KV/Txn", ProtoWriter.encode { request.encode(into: &$0) }, idempotent: idempotent)
+        return try EtcdTxnResponse(bytes: reply)
+    }
+
+    func compact(_ request: EtcdCompactionRequest) async throws(EtcdError) -> EtcdResponseHeader {
+        let reply = try await call("/etcdserverpb.KV/Compact", ProtoWriter.encode { request.encode(into: &$0) }, idempotent: false)
+        return try EtcdHeaderOnlyResponse(bytes: reply, message: "CompactionResponse").header
+    }
+
+    /// The Maintenance service's Status of one member (which member leads, its version).
+    func status(of endpoint: EtcdEndpoint) async throws(EtcdError) -> EtcdStatusResponse {
+        guard let index = settings.endpoints.firstIndex(of: endpoint) else {
+            throw .connection(endpoint: endpoint.description, reason: "not one of this client's endpoints")
+        }
+        let connection = try await connection(at: index)
+        let reply: [UInt8]
+        do {
+            reply = try await connection.unary("/etcdserverpb.Maintenance/Status", [], timeout: settings.requestTimeout,
+                                               maximumReplyBytes: 1 << 20)
+        } catch {
+            dropIfBroken(index, connection, error.error)
+            throw error.error
+        }
+        return try EtcdStatusResponse(bytes: reply)
+    }
+
+    /// A connection for a streaming call (a watch), trying the members in turn.
+    func streamConnection() async throws(EtcdError) -> GRPCConnection {
+        var lastError = EtcdError.connection(endpoint: "etcd", reason: "no endpoints")
+        for attempt in 0..<settings.endpoints.count {
+            let index = (preferred + attempt) % settings.endpoints.count
+            do {
+                let connection = try await connection(at: index)
+                preferred = index
+                return connection
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    /// Tells the client a connection failed mid-stream, so the next call picks another member.
+    func streamFailed(_ connection: GRPCConnection) {
+        guard let index = settings.endpoints.firstIndex(of: connection.endpoint) else { return }
+        if connections[index] === connection {
+            connection.close()
+            connections[index] = nil
+        }
+        if preferred == index { preferred = (index + 1) % settings.endpoints.count }
+    }
+
+    private func call(_ method: String, _ request: [UInt8], idempotent: Bool) async throws(EtcdError) -> [UInt8] {
+        var lastError = EtcdError.connection(endpoint: "etcd", reason: "no endpoints")
+        for attempt in 0..<settings.endpoints.count {
+            let index = (preferred + attempt) % settings.endpoints.count
+            let connection: GRPCConnection
+            do {
+                connection = try await self.connection(at: index)
+            } catch {
+                lastError = error
+                continue
+            }
+            do {
+                let reply = try await connection.unary(method, request, timeout: settings.requestTimeout,
+                                                       maximumReplyBytes: settings.maximumReplyBytes)
+                preferred = index
+                return reply
+            } catch {
+                lastError = error.error
+                dropIfBroken(index, connection, error.error)
+                guard !error.requestSent || (idempotent && error.error.isRetryableRead) else { throw error.error }
+            }
+        }
+        throw lastError
+    }
+
+    private func dropIfBroken(_ index: Int, _ connection: GRPCConnection, _ error: EtcdError) {
+        var broken = !connection.isActive
+        if case .connection = error { broken = true }
+        if case .status(let code, _, _) = error, code == EtcdError.Code.deadlineExceeded || code == EtcdError.Code.unavailable {
+            // A member without a leader or a path that eats packets: prefer another one next time.
+            if preferred == index { preferred = (index + 1) % settings.endpoints.count }
+        }
+        if broken {
+            if connections[index] === connection { connections[index] = nil }
+            connection.close()
+            if preferred == index { preferred = (index + 1) % settings.endpoints.count }
+        }
+    }
+
+    private func connection(at index: Int) async throws(EtcdError) -> GRPCConnection {
+        if let existing = connections[index], existing.isActive { return existing }
+        let task: Task<GRPCConnection, any Error>
+        if let pending = connecting[index] {
+            task = pending
+        } else {
+            let endpoint = settings.endpoints[index]
+            let tls = self.tls, settings = self.settings
+            task = Task { try await GRPCConnection.connect(to: endpoint, tls: tls, settings: settings) }
+            connecting[index] = task
+        }
+        do {
+            let connection = try await task.value
+            if connecting[index] == task { connecting[index] = nil }
+            connections[index] = connection
+            return connection
+        } catch {
+            if connecting[index] == task { connecting[index] = nil }
+            throw (error as? EtcdError) ?? .connection(endpoint: settings.endpoints[index].description, reason: "\(error)")
+        }
+    }
+
+    private static func tlsContext(_ settings: EtcdClientSettings) throws(EtcdConfigurationError) -> NIOSSLContext {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.applicationProtocols = ["h2"]
+        tls.minimumTLSVersion = .tlsv12
+        do {
+            if let caFile = settings.caFile {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+            }
+            switch (settings.certFile, settings.keyFile) {
+            case (let certFile?, let keyFile?):
+                tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certFile).map { .certificate($0) }
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
+            case (nil, nil):
+                break
+            default:
+                throw EtcdConfigurationError("an etcd client certificate needs both --datastore-certfile and --datastore-keyfile")
+            }
+            return try NIOSSLContext(configuration: tls)
+        } catch let error as EtcdConfigurationError {
+            throw error
+        } catch {
+            throw EtcdConfigurationError("etcd TLS settings (CA \(settings.caFile ?? "system"), certificate \(settings.certFile ?? "none")): \(error)")
+        }
+    }
+}
