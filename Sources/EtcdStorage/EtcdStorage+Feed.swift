@@ -4,11 +4,6 @@ import Synchronization
 /// The watch side: one etcd watch over every key feeds the event window; watches from older
 /// revisions get an etcd watch of their own.
 extension EtcdStorage {
-    /// The whole keyspace (etcd's "from key \0 on"): every revision then has an event in the
-    /// window, including the compactor's own writes, so the window's newest revision is the
-    /// store's and any resourceVersion up to it can be resumed.
-    static let everyKey: [UInt8] = [0]
-
     func startFeed() {
         let task = Task { [weak self] in
             var pause = Duration.milliseconds(100)
@@ -40,8 +35,12 @@ extension EtcdStorage {
                 // hasleader: etcd cancels the watch when its member loses the raft leader (clientv3's
                 // WithRequireLeader, which kube-apiserver's watches use), so a partitioned member
                 // cannot leave the feed silently stale; the loop then moves to another member.
+                // The whole keyspace: every revision then has an event in the window, the
+                // compactor's own writes included, so the window's newest revision is the store's
+                // and any resourceVersion up to it can be resumed.
+                let all = Self.range(prefix: "")
                 try await writer.send(ProtoWriter.encode {
-                    EtcdWatchRequest.create(key: Self.everyKey, rangeEnd: Self.everyKey, startRevision: start, prevKV: true).encode(into: &$0)
+                    EtcdWatchRequest.create(key: all.key, rangeEnd: all.end, startRevision: start, prevKV: true).encode(into: &$0)
                 })
                 while let message = try await messages.next(limit: client.settings.maximumReplyBytes) {
                     let response = try EtcdWatchResponse(bytes: message)
@@ -92,10 +91,10 @@ extension EtcdStorage {
     /// before the watch opens, as the protocol promises.
     func dedicatedWatch(prefix: String, after revision: Int64) async throws -> StorageWatch {
         let current = try await currentRevision()
+        let (key, end) = Self.range(prefix: prefix)
         if revision < current {
             do {
-                _ = try await client.range(EtcdRangeRequest(key: Array(prefix.utf8), rangeEnd: prefixEnd(prefix) ?? [0],
-                                                             revision: revision + 1, countOnly: true))
+                _ = try await client.range(EtcdRangeRequest(key: key, rangeEnd: end, revision: revision + 1, countOnly: true))
             } catch {
                 throw try await storageError(error, requestedRevision: revision)
             }
@@ -105,8 +104,7 @@ extension EtcdStorage {
             of: StorageEvent.self, bufferingPolicy: .bufferingOldest(EventHistory.watcherBufferLimit))
         let limit = client.settings.maximumReplyBytes
         let start = ProtoWriter.encode {
-            EtcdWatchRequest.create(key: Array(prefix.utf8), rangeEnd: prefixEnd(prefix) ?? [0],
-                                    startRevision: revision + 1, prevKV: true).encode(into: &$0)
+            EtcdWatchRequest.create(key: key, rangeEnd: end, startRevision: revision + 1, prevKV: true).encode(into: &$0)
         }
         let task = Task {
             do {

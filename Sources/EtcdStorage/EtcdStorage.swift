@@ -93,8 +93,8 @@ public final class EtcdStorage: Storage, Sendable {
     /// A prefix read in pages, every page at the revision of the first, as store.go's GetList loops.
     private func list(prefix: String, revision requested: Int64) async throws -> StorageList {
         try checkOpen()
-        let end = prefixEnd(prefix) ?? [0]
-        var key = Array(prefix.utf8)
+        let end = Self.range(prefix: prefix).end
+        var key = Self.range(prefix: prefix).key
         var revision = requested
         var objects: [StoredObject] = []
         while true {
@@ -186,6 +186,12 @@ public final class EtcdStorage: Storage, Sendable {
 
     private func checkOpen() throws {
         if feed.withLock({ $0.closed }) { throw StorageError.closed }
+    }
+
+    /// The etcd range of the keys starting with `prefix`: `[prefix, prefixEnd)`, and for an empty
+    /// prefix etcd's "every key" (`\0` to `\0`; an empty key is refused as not provided).
+    static func range(prefix: String) -> (key: [UInt8], end: [UInt8]) {
+        prefix.isEmpty ? ([0], [0]) : (Array(prefix.utf8), prefixEnd(prefix) ?? [0])
     }
 
     /// `mod_revision == expected`, or "exists" (`mod_revision > 0`) without one.
