@@ -14,7 +14,8 @@ import Logging
 /// The write carries the resourceVersion read, so of two candidates one wins and the other gets
 /// a Conflict. The leader renews every `retryPeriod`; when it has not renewed for `renewDeadline`
 /// it stops leading (kube-controller-manager exits then; here the term ends and the process
-/// becomes a candidate again).
+/// becomes a candidate again). A leader that is stopped releases the lease (client-go's
+/// `ReleaseOnCancel`), so a server restarted at once does not wait out its own old lease.
 /// Upstream: k8s.io/client-go/tools/leaderelection/leaderelection.go `tryAcquireOrRenew`.
 package struct LeaderElector: Sendable {
     /// client-go's defaults (component-base `RecommendedDefaultLeaderElectionConfiguration`).
@@ -26,6 +27,8 @@ package struct LeaderElector: Sendable {
         package var leaseDuration: Duration = .seconds(15)
         package var renewDeadline: Duration = .seconds(10)
         package var retryPeriod: Duration = .seconds(2)
+        /// Hand the lease back when stopped while leading (client-go's `ReleaseOnCancel`).
+        package var releaseOnCancel = true
 
         package init(identity: String) {
             self.identity = identity
@@ -85,7 +88,14 @@ package struct LeaderElector: Sendable {
                 return first
             }
             observed = lost
-            if !Task.isCancelled {
+            if Task.isCancelled {
+                guard settings.releaseOnCancel else { return }
+                // Stopped while leading: hand the lease back, outside the cancelled task so the
+                // write is not cut short.
+                let elector = self
+                await Task { await elector.release() }.value
+                return
+            } else {
                 logger.warning("leadership lost: the lease was not renewed within the deadline", metadata: [
                     "lease": "\(settings.namespace)/\(settings.name)", "renewDeadline": "\(settings.renewDeadline)",
                 ])
@@ -109,6 +119,22 @@ package struct LeaderElector: Sendable {
             }
         }
         return observed
+    }
+
+    /// Empties the lease if this process holds it (client-go's `release`: no holder, a lease of
+    /// one second, the transitions kept).
+    func release() async {
+        guard var lease = try? await client.get(.leases, namespace: settings.namespace, name: settings.name),
+              Self.record(lease).holder == settings.identity else { return }
+        let nowText = MicroTime(clock.now()).description
+        var spec = Self.record(lease)
+        spec.holder = ""
+        spec.renewTime = nowText
+        spec.acquireTime = nowText
+        lease.set(.object(Self.fields(spec, durationSeconds: 1)), at: ["spec"])
+        if (try? await client.update(.leases, lease)) != nil {
+            logger.info("released the leader lease", metadata: ["lease": "\(settings.namespace)/\(settings.name)"])
+        }
     }
 
     /// One attempt: true when this process holds the lease afterwards.

@@ -22,9 +22,11 @@ import Testing
         }
     }
 
-    private func elector(_ api: TestAPI, _ identity: String, _ clock: TestClock) -> LeaderElector {
+    /// `crashes`: stopping it leaves the lease as a dead process would.
+    private func elector(_ api: TestAPI, _ identity: String, _ clock: TestClock, crashes: Bool = false) -> LeaderElector {
         var settings = LeaderElector.Settings(identity: identity)
         settings.retryPeriod = .milliseconds(50)
+        settings.releaseOnCancel = !crashes
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return LeaderElector(client: api.client, settings: settings, clock: clock.controllerClock, logger: logger)
@@ -38,7 +40,7 @@ import Testing
         try await withTestAPI { api in
             let clock = TestClock(frozenAt: Date(timeIntervalSince1970: 1_800_000_000))
             let first = Terms(), second = Terms()
-            let a = Task { await elector(api, "server-a", clock).run(whileLeading: first.lead) }
+            let a = Task { await elector(api, "server-a", clock, crashes: true).run(whileLeading: first.lead) }
             _ = try await eventually({ first.started }, until: { $0 == 1 })
             #expect(try await lease(api)?.string(at: ["spec", "holderIdentity"]) == "server-a")
             #expect(try await lease(api)?.int(at: ["spec", "leaseDurationSeconds"]) == 15)
@@ -58,6 +60,26 @@ import Testing
             let taken = try await lease(api)
             #expect(taken?.string(at: ["spec", "holderIdentity"]) == "server-b")
             #expect(taken?.int(at: ["spec", "leaseTransitions"]) == 1)
+            b.cancel()
+            await b.value
+        }
+    }
+
+    @Test func aStoppedLeaderReleasesTheLeaseForTheNextAtOnce() async throws {
+        try await withTestAPI { api in
+            let clock = TestClock(frozenAt: Date(timeIntervalSince1970: 1_800_000_000))
+            let first = Terms(), second = Terms()
+            let a = Task { await elector(api, "server-a", clock).run(whileLeading: first.lead) }
+            _ = try await eventually({ first.started }, until: { $0 == 1 })
+            a.cancel()
+            await a.value
+            let released = try await lease(api)
+            #expect(released?.string(at: ["spec", "holderIdentity"]) == "")
+            #expect(released?.int(at: ["spec", "leaseDurationSeconds"]) == 1)
+            // No clock change needed: an empty lease is free.
+            let b = Task { await elector(api, "server-b", clock).run(whileLeading: second.lead) }
+            _ = try await eventually({ second.started }, until: { $0 == 1 })
+            #expect(try await lease(api)?.string(at: ["spec", "holderIdentity"]) == "server-b")
             b.cancel()
             await b.value
         }
