@@ -47,18 +47,9 @@ struct DatastoreOptions: ParsableArguments {
     }
 
     /// What the flags name, checked before anything starts.
-    enum Target: Equatable {
+    enum Target {
         case sqlite(path: String)
         case etcd(EtcdClientSettings)
-
-        static func == (lhs: Target, rhs: Target) -> Bool {
-            switch (lhs, rhs) {
-            case (.sqlite(let a), .sqlite(let b)): return a == b
-            case (.etcd(let a), .etcd(let b)):
-                return a.endpoints == b.endpoints && a.caFile == b.caFile && a.certFile == b.certFile && a.keyFile == b.keyFile
-            default: return false
-            }
-        }
     }
 
     func target(defaultSQLitePath: String) throws -> Target {
@@ -92,9 +83,9 @@ struct DatastoreOptions: ParsableArguments {
                                         certFile: datastoreCertfile, keyFile: datastoreKeyfile))
     }
 
-    /// Opens the store the flags name (for etcd: connects and starts its watch feed).
-    func open(defaultSQLitePath: String) async throws -> Datastore {
-        switch try target(defaultSQLitePath: defaultSQLitePath) {
+    /// Opens the store `target(defaultSQLitePath:)` named (for etcd: connects and starts its watch feed).
+    static func open(_ target: Target) async throws -> Datastore {
+        switch target {
         case .sqlite(let path):
             do {
                 return .sqlite(try SQLiteStorage(path: path))

@@ -126,6 +126,7 @@ struct ServerCommand: AsyncParsableCommand {
             throw CLIError("--event-ttl \(eventTtl): expected a positive duration such as 1h or 90m")
         }
         let services = try serviceNetwork()
+        let datastoreTarget = try datastore.target(defaultSQLitePath: (serverDataDir as NSString).appendingPathComponent("state.db"))
         let unknownControllers = controllerSettings().unknownControllers
         guard unknownControllers.isEmpty else {
             throw CLIError("--controllers \(controllers): \(unknownControllers.map { "\"\($0)\"" }.joined(separator: ", ")) is not in the list of known controllers (\(ControllerManager.controllerNames.joined(separator: ", ")))")
@@ -152,7 +153,7 @@ struct ServerCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("cannot create the data directory \(dataDir): \(error.localizedDescription)")
         }
-        let datastore = try await self.datastore.open(defaultSQLitePath: (dataDir as NSString).appendingPathComponent("state.db"))
+        let datastore = try await DatastoreOptions.open(datastoreTarget)
         let storage = datastore.storage
         let controlPlane = try await ControlPlane(storage: storage, serviceCIDR: serviceCIDR, serviceNodePortRange: services.nodePorts,
                                                  defaultTolerationSeconds: defaultTolerationSeconds)

@@ -19,28 +19,31 @@ final class ServerProcess: @unchecked Sendable {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("swiftlet").path
     }
 
-    init(dataDirectory: String) async throws {
+    /// Starts `swiftlet server` on `dataDirectory` with `arguments` (plain HTTP on a free
+    /// port by default) and waits for its "listening on" line.
+    init(dataDirectory: String, arguments: [String] = ["--http-listen", "127.0.0.1:0"]) async throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw TestFailure("\(Self.binary) is missing: run `swift build` before the tests")
         }
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         // stdout to a file the test polls: the server's "listening on" line gives the port.
         let log = dataDirectory + "/../server-\(UInt64.random(in: 0...UInt64.max)).out"
-        let child = try TestChild.launch([Self.binary, "server", "--data-dir", dataDirectory, "--http-listen", "127.0.0.1:0"],
-                                         stdout: .file(log), stderr: .null)
+        let child = try TestChild.launch([Self.binary, "server", "--data-dir", dataDirectory] + arguments,
+                                         stdout: .file(log), stderr: .file(log + ".err"))
         pid = child.pid
         var text = ""
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if let range = text.range(of: "listening on http://127.0.0.1:"),
+            if let range = text.range(of: "listening on http://127.0.0.1:") ?? text.range(of: "listening on https://127.0.0.1:"),
                let port = Int(text[range.upperBound...].prefix { $0.isNumber }), text[range.upperBound...].contains("\n") {
                 self.port = port
                 return
             }
             if TestProcess.hasExited(child.pid) {
                 pid = -1
-                throw TestFailure("swiftlet server exited before listening: \(text)")
+                let errors = (try? String(contentsOfFile: log + ".err", encoding: .utf8)) ?? ""
+                throw TestFailure("swiftlet server exited before listening: \(text)\(errors.suffix(2000))")
             }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -48,6 +51,13 @@ final class ServerProcess: @unchecked Sendable {
         _ = child.wait()
         pid = -1
         throw TestFailure("swiftlet server did not print its port within 60 s: \(text)")
+    }
+
+    /// SIGTERM, as systemd stops it, and waits for the exit.
+    func stop() async {
+        guard pid > 0 else { return }
+        await TestProcess.stopAsync(pid)
+        pid = -1
     }
 
     /// SIGKILL: no chance to flush or close anything.

@@ -1,0 +1,81 @@
+@testable import APIMachinery
+import APITestSupport
+import EtcdStorage
+import Foundation
+import ServerTestSupport
+import Storage
+import TestSupport
+import Testing
+
+/// `swiftlet server --datastore-endpoint` on a real etcd: the whole server (controllers under
+/// the leader lease), restarted, and a second server with another CA refused.
+@Suite(.requires(TestEtcd.isInstalled, "needs etcd (Debian's etcd-server)"))
+struct ServerDatastoreTests {
+    private static let leaseKey = "/registry/leases/kube-system/kube-controller-manager"
+
+    /// The leader lease's holder, read from etcd itself.
+    private func leaseHolder(_ etcd: TestEtcd) async throws -> String? {
+        let store = try await EtcdStorage(client: try etcd.client(), compactionInterval: nil)
+        let stored = try await store.get(Self.leaseKey)
+        await store.close()
+        return try stored.map { try KubeObject(json: $0.value).string(at: ["spec", "holderIdentity"]) ?? "" }
+    }
+
+    @Test func aServerOnEtcdRunsItsControllersUnderTheLeaseAndKeepsItsStateAcrossARestart() async throws {
+        try await withTestEtcd { etcd in
+            let directory = try TemporaryDirectory()
+            let arguments = ["--http-listen", "127.0.0.1:0", "--datastore-endpoint", etcd.endpoints[0].description]
+            let server = try await ServerProcess(dataDirectory: directory.path + "/data", arguments: arguments)
+            let client = HTTPTestClient(port: server.port)
+            let deployment = try json(#"""
+                {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},
+                 "spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},
+                 "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"busybox"}]}}}}
+                """#)
+            #expect(try await client.send("POST", "/apis/apps/v1/namespaces/default/deployments", json: deployment).status == 201)
+            // The controllers run (they hold the lease): Deployment -> ReplicaSet -> two pods.
+            let pods = try await eventually({
+                try await client.send("GET", "/api/v1/namespaces/default/pods").json()["items"]?.arrayValue?.count ?? 0
+            }, until: { $0 == 2 })
+            #expect(pods == 2)
+            let holder = try await leaseHolder(etcd)
+            #expect(holder?.hasPrefix(ProcessInfo.processInfo.hostName + "_") == true, "\(holder ?? "no lease")")
+
+            // SIGTERM: the lease is handed back, so the next server leads at once.
+            await server.stop()
+            #expect(try await leaseHolder(etcd) == "")
+            let restarted = try await ServerProcess(dataDirectory: directory.path + "/data", arguments: arguments)
+            let again = HTTPTestClient(port: restarted.port)
+            #expect(try await again.send("GET", "/apis/apps/v1/namespaces/default/deployments/web").status == 200)
+            let newHolder = try await eventually({ try await leaseHolder(etcd) ?? "" }, until: { !$0.isEmpty })
+            #expect(!newHolder.isEmpty && newHolder != holder)
+            // Scaled on the restarted server: its controllers act.
+            _ = try await again.send("PATCH", "/apis/apps/v1/namespaces/default/deployments/web/scale",
+                                     json: try json(#"{"spec":{"replicas":3}}"#), contentType: "application/merge-patch+json")
+            let scaled = try await eventually({
+                try await again.send("GET", "/api/v1/namespaces/default/pods").json()["items"]?.arrayValue?.count ?? 0
+            }, until: { $0 == 3 })
+            #expect(scaled == 3)
+            await restarted.stop()
+        }
+    }
+
+    @Test func aSecondServerWithAnotherCAIsRefusedAndTheFirstComesBack() async throws {
+        try await withTestEtcd { etcd in
+            let directory = try TemporaryDirectory()
+            func arguments(_ name: String) -> [String] {
+                ["--https-listen", "127.0.0.1:0", "--disable-agent", "--write-kubeconfig", "\(directory.path)/\(name).yaml",
+                 "--datastore-endpoint", etcd.endpoints[0].description]
+            }
+            let first = try await ServerProcess(dataDirectory: directory.path + "/first", arguments: arguments("first"))
+            let (status, output) = await TestProcess.runAsync(
+                [ServerProcess.binary, "server", "--data-dir", directory.path + "/second"] + arguments("second"))
+            #expect(status != 0)
+            #expect(output.contains("the etcd datastore already holds a cluster whose CA"), "\(output.suffix(2000))")
+            await first.stop()
+            // The first server, with its own CA, is welcome back.
+            let back = try await ServerProcess(dataDirectory: directory.path + "/first", arguments: arguments("first"))
+            await back.stop()
+        }
+    }
+}
