@@ -211,11 +211,13 @@ public final class EtcdStorage: Storage, Sendable {
     }
 
     /// Runs an etcd call, turning its errors into `StorageError`s.
-    static func mapped<Result>(_ body: () async throws(EtcdError) -> Result) async throws -> Result {
+    static func mapped<Result>(_ body: () async throws -> Result) async throws -> Result {
         do {
             return try await body()
+        } catch let error as StorageError {
+            throw error
         } catch {
-            throw StorageError.backend(error.description)
+            throw StorageError.backend(String(describing: error))
         }
     }
 

@@ -215,6 +215,7 @@ struct ServerCommand: AsyncParsableCommand {
             settings.apiServerPort = port
         }
         let controllers = controlPlane.controllerManager(settings: settings, logger: logger)
+        let controllerSettings = settings
         let electionIdentity = (leaderElect ?? datastore.isEtcd) ? "\(ProcessInfo.processInfo.hostName)_\(UUID().uuidString.lowercased())" : nil
         let ownAgent = runAgent ? joinToken.flatMap { token in agentSettings.map { (token, $0) } } : nil
         let config = agentConfig()
@@ -233,7 +234,8 @@ struct ServerCommand: AsyncParsableCommand {
         // every agent's pod and node watches) never do.
         try await AgentCommand.runUntilSignalled(systemd: systemd) {
             try await Self.serve(servers: serverList, kubeconfigWriter: writer, controlPlane: controlPlane, controllers: controllers,
-                                 electionIdentity: electionIdentity, controllerSettings: settings, ownAgent: ownAgent, config: config, podNetwork: podNetwork, serviceSettings: serviceSettings,
+                                 electionIdentity: electionIdentity, controllerSettings: controllerSettings, ownAgent: ownAgent,
+                                 config: config, podNetwork: podNetwork, serviceSettings: serviceSettings,
                                  httpsPorts: httpsPorts, eventTTL: .seconds(eventTTLSeconds), logger: serverLogger) {
                 await systemd.readyWhenHealthy(address: readiness.address, port: UInt16(readiness.port), status: readiness.status)
             }

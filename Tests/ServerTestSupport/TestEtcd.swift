@@ -102,7 +102,7 @@ package func withTestEtcd<Result>(members: Int = 1, _ body: (TestEtcd) async thr
     }
 }
 
-extension EtcdStorage: @retroactive TestStorage {}
+extension EtcdStorage: TestStorage {}
 
 /// The stores a test server can run on.
 package enum TestBackend: String, CaseIterable, Sendable {
