@@ -151,6 +151,34 @@ struct EtcdStorageTests {
         throw lastError ?? StorageError.closed
     }
 
+    @Test func membersThatWantClientCertificatesAreReachedOverTLS() async throws {
+        try await withTestEtcd(tls: true) { etcd in
+            try await withStore(etcd) { store in
+                let created = try await store.create("/p/a", value: bytes("over TLS"))
+                #expect(try await store.get("/p/a") == created)
+            }
+            let files = try #require(etcd.tls)
+            // Without a client certificate, or trusting another CA: refused, naming the member.
+            for settings in [EtcdClientSettings(endpoints: etcd.endpoints, caFile: files.ca),
+                             EtcdClientSettings(endpoints: etcd.endpoints, caFile: "/etc/ssl/certs/ca-certificates.crt",
+                                                certFile: files.clientCertificate, keyFile: files.clientKey)] {
+                let client = try EtcdClient(settings: settings)
+                do {
+                    _ = try await client.currentRevision()
+                    Issue.record("etcd answered a client it should refuse: \(settings)")
+                } catch {
+                    #expect(String(describing: error).contains("https://127.0.0.1:\(etcd.members[0].clientPort)"), "\(error)")
+                }
+                await client.close()
+            }
+            // A key file that is not a key: a configuration error before any connection.
+            #expect(throws: EtcdConfigurationError.self) {
+                try EtcdClient(settings: EtcdClientSettings(endpoints: etcd.endpoints, caFile: files.ca,
+                                                            certFile: files.clientCertificate, keyFile: files.ca))
+            }
+        }
+    }
+
     @Test func aServerThatIsNotEtcdIsAClearError() async throws {
         // A listener that answers HTTP/1.1 to the HTTP/2 preface, as a wrong port would; on a
         // thread of its own (accept blocks), ended by shutting the socket down.

@@ -16,7 +16,8 @@ package final class TestEtcd: @unchecked Sendable {
         package let clientPort: UInt16
         let peerPort: UInt16
         var pid: pid_t
-        package var endpoint: EtcdEndpoint { try! EtcdEndpoint("http://127.0.0.1:\(clientPort)") }
+        package let tls: Bool
+        package var endpoint: EtcdEndpoint { try! EtcdEndpoint("\(tls ? "https" : "http")://127.0.0.1:\(clientPort)") }
     }
 
     package let directory: String
@@ -28,14 +29,73 @@ package final class TestEtcd: @unchecked Sendable {
 
     package var endpoints: [EtcdEndpoint] { members.map(\.endpoint) }
 
-    /// A client of every member.
+    /// Files of a members' CA, their serving certificate and a client certificate (PEM), for
+    /// members that require client certificates (`--client-cert-auth`).
+    package struct TLSFiles: Sendable {
+        package let ca, serverCertificate, serverKey, clientCertificate, clientKey: String
+
+        /// Makes them with openssl in `directory`: a CA, a serving certificate for 127.0.0.1, a client one.
+        package static func make(in directory: String) async throws -> TLSFiles {
+            let files = TLSFiles(ca: directory + "/ca.crt", serverCertificate: directory + "/server.crt", serverKey: directory + "/server.key",
+                                 clientCertificate: directory + "/client.crt", clientKey: directory + "/client.key")
+            let commands: [[String]] = [
+                ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                 "-subj", "/CN=test-etcd-ca", "-keyout", directory + "/ca.key", "-out", files.ca],
+                ["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=etcd",
+                 "-keyout", files.serverKey, "-out", directory + "/server.csr"],
+                ["openssl", "x509", "-req", "-in", directory + "/server.csr", "-CA", files.ca, "-CAkey", directory + "/ca.key",
+                 "-CAcreateserial", "-days", "2", "-extfile", directory + "/server.ext", "-out", files.serverCertificate],
+                ["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=swiftlet",
+                 "-keyout", files.clientKey, "-out", directory + "/client.csr"],
+                ["openssl", "x509", "-req", "-in", directory + "/client.csr", "-CA", files.ca, "-CAkey", directory + "/ca.key",
+                 "-CAcreateserial", "-days", "2", "-extfile", directory + "/client.ext", "-out", files.clientCertificate],
+            ]
+            try "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n".write(toFile: directory + "/server.ext", atomically: true, encoding: .utf8)
+            try "extendedKeyUsage=clientAuth\n".write(toFile: directory + "/client.ext", atomically: true, encoding: .utf8)
+            for command in commands {
+                let result = await TestProcess.runCapturing(["/usr/bin/env"] + command)
+                guard result.status == 0 else { throw FixtureError(message: "\(command.joined(separator: " ")): \(result.stderr)") }
+            }
+            return files
+        }
+    }
+
+    /// The TLS files when the members serve TLS.
+    package private(set) var tls: TLSFiles?
+
+    /// A client of every member (with the client certificate when the members want one).
     package func client() throws -> EtcdClient {
-        try EtcdClient(settings: EtcdClientSettings(endpoints: endpoints))
+        try EtcdClient(settings: EtcdClientSettings(endpoints: endpoints, caFile: tls?.ca,
+                                                    certFile: tls?.clientCertificate, keyFile: tls?.clientKey))
     }
 
     /// Starts `count` members forming one cluster and waits until it answers.
-    package static func start(members count: Int, in directory: String) async throws -> TestEtcd {
+    /// Ports are picked free and released before etcd binds them, so another process (an etcd
+    /// peer's outgoing connection, another test) can take one first: then the cluster starts
+    /// again on other ports, up to three times.
+    package static func start(members count: Int, in directory: String, tls: TLSFiles? = nil) async throws -> TestEtcd {
+        var attempt = 1
+        while true {
+            let etcd = try await startOnce(members: count, in: "\(directory)/attempt-\(attempt)", tls: tls)
+            do {
+                try await etcd.waitUntilServing()
+                return etcd
+            } catch {
+                await etcd.stopAll()
+                guard attempt < 3, etcd.logs.contains("address already in use") else { throw error }
+                attempt += 1
+            }
+        }
+    }
+
+    private static func startOnce(members count: Int, in directory: String, tls: TLSFiles?) async throws -> TestEtcd {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let etcd = TestEtcd(directory: directory)
+        etcd.tls = tls
+        let scheme = tls == nil ? "http" : "https"
+        let tlsFlags = tls.map {
+            ["--cert-file", $0.serverCertificate, "--key-file", $0.serverKey, "--trusted-ca-file", $0.ca, "--client-cert-auth"]
+        } ?? []
         var ports: [(UInt16, UInt16)] = []
         for _ in 0..<count { ports.append((try LoopbackSocket.freePort(), try LoopbackSocket.freePort())) }
         let cluster = ports.enumerated().map { "e\($0.offset)=http://127.0.0.1:\($0.element.1)" }.joined(separator: ",")
@@ -44,33 +104,38 @@ package final class TestEtcd: @unchecked Sendable {
             let name = "e\(index)"
             let pid = try TestProcess.spawn([
                 binary, "--name", name, "--data-dir", "\(directory)/\(name)",
-                "--listen-client-urls", "http://127.0.0.1:\(client)", "--advertise-client-urls", "http://127.0.0.1:\(client)",
+                "--listen-client-urls", "\(scheme)://127.0.0.1:\(client)", "--advertise-client-urls", "\(scheme)://127.0.0.1:\(client)",
                 "--listen-peer-urls", "http://127.0.0.1:\(peer)", "--initial-advertise-peer-urls", "http://127.0.0.1:\(peer)",
                 "--initial-cluster", cluster, "--initial-cluster-token", token, "--initial-cluster-state", "new",
                 "--logger", "zap", "--log-outputs", "stderr", "--log-level", "warn",
-            ], log: "\(directory)/\(name).log")
-            etcd.members.append(Member(name: name, clientPort: client, peerPort: peer, pid: pid))
-        }
-        do {
-            try await etcd.waitUntilServing()
-        } catch {
-            await etcd.stopAll()
-            throw error
+            ] + tlsFlags, log: "\(directory)/\(name).log")
+            etcd.members.append(Member(name: name, clientPort: client, peerPort: peer, pid: pid, tls: tls != nil))
         }
         return etcd
+    }
+
+    /// What the members logged.
+    var logs: String {
+        members.map { (try? String(contentsOfFile: "\(directory)/\($0.name).log", encoding: .utf8)) ?? "" }.joined(separator: "\n")
     }
 
     /// Waits until a linearizable read goes through (a leader is elected), at most 30 s.
     package func waitUntilServing() async throws {
         let client = try client()
+        var exited = false
         let ready = await TestProcess.waitFor(30) {
+            // A member that could not start (a port taken) exits at once: no use waiting.
+            for index in members.indices where members[index].pid > 0 && TestProcess.hasExited(members[index].pid) {
+                members[index].pid = 0
+                exited = true
+            }
+            if exited { return true }
             _ = try await client.currentRevision()
             return true
         }
         await client.close()
-        guard ready else {
-            let logs = members.map { (try? String(contentsOfFile: "\(directory)/\($0.name).log", encoding: .utf8)) ?? "" }
-            throw FixtureError(message: "etcd did not start serving within 30 s: \(logs.joined(separator: "\n").suffix(2000))")
+        guard ready, !exited else {
+            throw FixtureError(message: "etcd did not start serving (within 30 s, or a member exited): \(logs.suffix(2000))")
         }
     }
 
@@ -89,9 +154,10 @@ package final class TestEtcd: @unchecked Sendable {
 }
 
 /// Runs `body` with a fresh etcd cluster of `members`, removed afterwards.
-package func withTestEtcd<Result>(members: Int = 1, _ body: (TestEtcd) async throws -> Result) async throws -> Result {
+package func withTestEtcd<Result>(members: Int = 1, tls: Bool = false, _ body: (TestEtcd) async throws -> Result) async throws -> Result {
     let scratch = try TemporaryDirectory()
-    let etcd = try await TestEtcd.start(members: members, in: scratch.path)
+    let files = tls ? try await TestEtcd.TLSFiles.make(in: scratch.path) : nil
+    let etcd = try await TestEtcd.start(members: members, in: scratch.path, tls: files)
     do {
         let result = try await body(etcd)
         await etcd.stopAll()
