@@ -63,6 +63,11 @@ public final class EtcdStorage: Storage, Sendable {
         await client.close()
     }
 
+    /// The newest revision the watch feed has put in the window.
+    var feedRevision: Int64 {
+        feed.withLock { $0.revision }
+    }
+
     /// Watches currently connected to the window.
     public var watcherCount: Int {
         history.watcherCount
@@ -129,32 +134,33 @@ public final class EtcdStorage: Storage, Sendable {
     }
 
     public func update(_ key: String, value: [UInt8], expectedRevision: Int64?) async throws -> StoredObject {
-        try checkOpen()
-        let bytes = Array(key.utf8)
-        let reply = try await Self.mapped {
-            try await client.txn(EtcdTxnRequest(
-                compare: [Self.guardFor(bytes, expectedRevision: expectedRevision)],
-                success: [.put(EtcdPutRequest(key: bytes, value: value))],
-                failure: [.range(EtcdRangeRequest(key: bytes))]))
-        }
-        guard reply.succeeded else { throw Self.failedGuard(key, expectedRevision: expectedRevision, reply: reply) }
+        let reply = try await guardedWrite(key, expectedRevision: expectedRevision,
+                                           .put(EtcdPutRequest(key: Array(key.utf8), value: value)))
         return StoredObject(key: key, value: value, revision: reply.header.revision)
     }
 
     public func delete(_ key: String, expectedRevision: Int64?) async throws -> StoredObject {
+        let reply = try await guardedWrite(key, expectedRevision: expectedRevision,
+                                           .deleteRange(EtcdDeleteRangeRequest(key: Array(key.utf8), prevKV: true)))
+        guard case .deleteRange(_, _, let previous) = reply.responses.first, let last = previous.first else {
+            throw StorageError.backend("etcd: the delete of \(key) succeeded without returning the deleted value")
+        }
+        return StoredObject(key: key, value: last.value, revision: reply.header.revision)
+    }
+
+    /// `write` if the key is at `expectedRevision` (or exists, without one), as store.go's
+    /// GuaranteedUpdate and conditionalDelete do; else reads the key to say why not.
+    private func guardedWrite(_ key: String, expectedRevision: Int64?, _ write: EtcdRequestOp) async throws -> EtcdTxnResponse {
         try checkOpen()
         let bytes = Array(key.utf8)
         let reply = try await Self.mapped {
             try await client.txn(EtcdTxnRequest(
                 compare: [Self.guardFor(bytes, expectedRevision: expectedRevision)],
-                success: [.deleteRange(EtcdDeleteRangeRequest(key: bytes, prevKV: true))],
+                success: [write],
                 failure: [.range(EtcdRangeRequest(key: bytes))]))
         }
         guard reply.succeeded else { throw Self.failedGuard(key, expectedRevision: expectedRevision, reply: reply) }
-        guard case .deleteRange(_, _, let previous) = reply.responses.first, let last = previous.first else {
-            throw StorageError.backend("etcd: the delete of \(key) succeeded without returning the deleted value")
-        }
-        return StoredObject(key: key, value: last.value, revision: reply.header.revision)
+        return reply
     }
 
     public func watch(prefix: String, after revision: Int64?) async throws -> StorageWatch {

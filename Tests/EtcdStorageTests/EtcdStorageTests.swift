@@ -24,15 +24,7 @@ struct EtcdStorageTests {
     /// A store on `etcd`, closed when `body` ends, whether it throws or not.
     private func withStore<T>(_ etcd: TestEtcd, historyCapacity: Int = EtcdStorage.defaultHistoryCapacity,
                               _ body: (EtcdStorage) async throws -> T) async throws -> T {
-        let store = try await EtcdStorage(client: try etcd.client(), historyCapacity: historyCapacity, compactionInterval: nil)
-        do {
-            let result = try await body(store)
-            await store.close()
-            return result
-        } catch {
-            await store.close()
-            throw error
-        }
+        try await closing(try await EtcdStorage(client: try etcd.client(), historyCapacity: historyCapacity, compactionInterval: nil), body)
     }
 
     @Test func aSecondServerSeesTheFirstOnesWritesAndResumesItsResourceVersions() async throws {
@@ -84,6 +76,9 @@ struct EtcdStorageTests {
             var (version, revision) = try await EtcdStorage.compact(client, version: 0, revision: 0)
             (version, revision) = try await EtcdStorage.compact(client, version: version, revision: revision)
             #expect(version == 2)
+            // Once the feed has every revision, the window (two events) no longer reaches back.
+            let head = try await store.currentRevision()
+            _ = try await eventually({ store.feedRevision }, until: { $0 >= head })
             // The first round's own write was revision base + 6: the second compacts to it.
             let compacted = base + 6
             await #expect(throws: StorageError.expired(requested: base + 1, oldest: compacted)) {

@@ -2,6 +2,7 @@ import APITestSupport
 import EtcdStorage
 import Foundation
 import Storage
+import Synchronization
 import Glibc
 import TestSupport
 
@@ -97,7 +98,7 @@ package final class TestEtcd: @unchecked Sendable {
             ["--cert-file", $0.serverCertificate, "--key-file", $0.serverKey, "--trusted-ca-file", $0.ca, "--client-cert-auth"]
         } ?? []
         var ports: [(UInt16, UInt16)] = []
-        for _ in 0..<count { ports.append((try LoopbackSocket.freePort(), try LoopbackSocket.freePort())) }
+        for _ in 0..<count { ports.append((try reservePort(), try reservePort())) }
         let cluster = ports.enumerated().map { "e\($0.offset)=http://127.0.0.1:\($0.element.1)" }.joined(separator: ",")
         let token = "swiftlet-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         for (index, (client, peer)) in ports.enumerated() {
@@ -112,6 +113,18 @@ package final class TestEtcd: @unchecked Sendable {
             etcd.members.append(Member(name: name, clientPort: client, peerPort: peer, pid: pid, tls: tls != nil))
         }
         return etcd
+    }
+
+    /// Ports handed to members in this process. A free port is released before etcd binds it,
+    /// and two clusters started at once once got the same one: the second cluster's client then
+    /// talked to the first one's member, and each test saw the other's writes. Never twice, then.
+    private static let reserved = Mutex<Set<UInt16>>([])
+
+    private static func reservePort() throws -> UInt16 {
+        while true {
+            let port = try LoopbackSocket.freePort()
+            if reserved.withLock({ $0.insert(port).inserted }) { return port }
+        }
     }
 
     /// What the members logged.
@@ -181,16 +194,17 @@ package func withTestStorage<T>(_ backend: TestBackend, directory: String, histo
                                 _ body: (any TestStorage) async throws -> T) async throws -> T {
     switch backend {
     case .sqlite:
-        return try await closing(try SQLiteStorage(path: directory + "/state.db", historyCapacity: historyCapacity), body)
+        return try await closing(try SQLiteStorage(path: directory + "/state.db", historyCapacity: historyCapacity)) { try await body($0) }
     case .etcd:
         return try await withTestEtcd { etcd in
             try await closing(try await EtcdStorage(client: try etcd.client(), historyCapacity: historyCapacity,
-                                                    compactionInterval: nil), body)
+                                                    compactionInterval: nil)) { try await body($0) }
         }
     }
 }
 
-private func closing<T>(_ storage: any TestStorage, _ body: (any TestStorage) async throws -> T) async throws -> T {
+/// Runs `body` with `storage`, then closes it, whether `body` throws or not.
+package func closing<Store: TestStorage, T>(_ storage: Store, _ body: (Store) async throws -> T) async throws -> T {
     do {
         let result = try await body(storage)
         await storage.close()

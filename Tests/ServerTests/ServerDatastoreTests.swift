@@ -50,12 +50,14 @@ struct ServerDatastoreTests {
             let newHolder = try await eventually({ try await leaseHolder(etcd) ?? "" }, until: { !$0.isEmpty })
             #expect(!newHolder.isEmpty && newHolder != holder)
             // Scaled on the restarted server: its controllers act.
-            _ = try await again.send("PATCH", "/apis/apps/v1/namespaces/default/deployments/web/scale",
-                                     json: try json(#"{"spec":{"replicas":3}}"#), contentType: "application/merge-patch+json")
+            let scale = try await again.send("PATCH", "/apis/apps/v1/namespaces/default/deployments/web/scale",
+                                             json: try json(#"{"spec":{"replicas":3}}"#), contentType: "application/merge-patch+json")
+            #expect(scale.status == 200, "\(scale.text)")
             let scaled = try await eventually({
                 try await again.send("GET", "/api/v1/namespaces/default/pods").json()["items"]?.arrayValue?.count ?? 0
             }, until: { $0 == 3 })
-            #expect(scaled == 3)
+            let sets = try await again.send("GET", "/apis/apps/v1/namespaces/default/replicasets").text
+            #expect(scaled == 3, "\(sets)")
             await restarted.stop()
         }
     }

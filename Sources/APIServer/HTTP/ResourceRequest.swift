@@ -163,11 +163,21 @@ struct ResourceRequest {
                 return try render(object, resource: resource, representation: representation, status: created ? .created : .ok, warnings: warnings)
             }
             if info.subresource == "scale" {
-                let current = service.scale(of: try await store.get(namespace: namespace, name: name))
-                let patched = try apply(patch, type: type, to: current.json)
-                let scale = try await service.updateScale(resource: resource, namespace: namespace, name: name,
-                                                          scale: KubeObject(fields: patched.objectValue ?? [:]), context: try context())
-                return APIHandler.json(scale.json)
+                // Like any patch (kube-apiserver's GuaranteedUpdate): applied to the current Scale and
+                // tried again when a controller wrote the object in between, unless the patch itself
+                // names a resourceVersion. (A status write racing `kubectl scale` answered 409.)
+                let conditional = patch["metadata"]?["resourceVersion"] != nil
+                while true {
+                    let current = service.scale(of: try await store.get(namespace: namespace, name: name))
+                    let patched = try apply(patch, type: type, to: current.json)
+                    do {
+                        let scale = try await service.updateScale(resource: resource, namespace: namespace, name: name,
+                                                                  scale: KubeObject(fields: patched.objectValue ?? [:]), context: try context())
+                        return APIHandler.json(scale.json)
+                    } catch where error.code == 409 && error.reason == "Conflict" && !conditional {
+                        continue
+                    }
+                }
             }
             let (updated, warnings) = try await store.patch(namespace: namespace, name: name, patch: patch, type: type,
                                                             subresource: info.subresource, context: try context())
