@@ -1,10 +1,14 @@
 #!/bin/sh
-# API server benchmark: swiftlet server (SQLite store, whole API path), swiftlet server on an etcd
-# datastore of its own (--datastore-endpoint), and bare etcd 3.4, the store under kube-apiserver
-# (no kube-apiserver or k3s is installable here), driven by the same client: create COUNT pods,
-# list them, and watch event latency (bench/api_server.py).
+# API server benchmark: swiftlet server (SQLite store, whole API path) and bare etcd 3.4, the store
+# under kube-apiserver (no kube-apiserver or k3s is installable here), driven by the same client:
+# create COUNT pods, list them, and watch event latency (bench/api_server.py). With ON_ETCD=1 a
+# third target: swiftlet server on an etcd datastore of its own (--datastore-endpoint). On
+# 2026-12-03 that target stalled under the bench's sustained writes (calls unanswered until the
+# keepalive dropped the connection, "the stream ended without trailers"): an open bug of the
+# etcd client (issue 19), so it is not run by default.
 #
-# Environment: COUNT (default 1000), SAMPLES (watch samples, default 300), OUT (bench/results).
+# Environment: COUNT (default 1000), SAMPLES (watch samples, default 300), OUT (bench/results),
+# ON_ETCD (1: add swiftlet on etcd).
 # Needs a release build (built here) and etcd-server (installed here from Debian). Listens on
 # 127.0.0.1 only; removes its data directories and stops what it started.
 set -eu
@@ -49,9 +53,11 @@ for port in 23790 23791; do
         sleep 0.1
     done
 done
-"$bin/swiftlet" server --data-dir "$work/server2" --http-listen 127.0.0.1:0 \
-    --datastore-endpoint http://127.0.0.1:23791 >"$work/server2.log" 2>&1 &
-server2_pid=$!
+if [ "${ON_ETCD:-0}" = 1 ]; then
+    "$bin/swiftlet" server --data-dir "$work/server2" --http-listen 127.0.0.1:0 \
+        --datastore-endpoint http://127.0.0.1:23791 >"$work/server2.log" 2>&1 &
+    server2_pid=$!
+fi
 listening() {
     for _ in $(seq 100); do
         url="$(sed -n 's/^swiftlet server listening on \(http:[^ ]*\)$/\1/p' "$1" 2>/dev/null || true)"
@@ -63,9 +69,13 @@ listening() {
     exit 1
 }
 url="$(listening "$work/server.log")"
-url2="$(listening "$work/server2.log")"
-python3 bench/api_server.py "$url" http://127.0.0.1:23790 "$count" "$samples" "$url2" | tee "$out/api-server.txt"
+url2=""
+[ -n "$server2_pid" ] && url2="$(listening "$work/server2.log")"
+# shellcheck disable=SC2086 # url2 is one word or none
+python3 bench/api_server.py "$url" http://127.0.0.1:23790 "$count" "$samples" $url2 | tee "$out/api-server.txt"
 rss_kib="$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")"
 echo "swiftlet server RSS with $count pods: $((rss_kib / 1024)) MiB" | tee -a "$out/api-server.txt"
-rss_kib="$(awk '/VmRSS/ {print $2}' "/proc/$server2_pid/status")"
-echo "swiftlet server on etcd, RSS with $count pods: $((rss_kib / 1024)) MiB" | tee -a "$out/api-server.txt"
+if [ -n "$server2_pid" ]; then
+    rss_kib="$(awk '/VmRSS/ {print $2}' "/proc/$server2_pid/status")"
+    echo "swiftlet server on etcd, RSS with $count pods: $((rss_kib / 1024)) MiB" | tee -a "$out/api-server.txt"
+fi

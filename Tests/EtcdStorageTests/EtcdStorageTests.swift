@@ -174,6 +174,23 @@ struct EtcdStorageTests {
         }
     }
 
+    @Test func keepalivePingsDoNotDropAHealthyConnection() async throws {
+        try await withTestEtcd { etcd in
+            var settings = EtcdClientSettings(endpoints: etcd.endpoints)
+            settings.keepaliveTime = .milliseconds(300)
+            settings.keepaliveTimeout = .milliseconds(500)
+            let client = try EtcdClient(settings: settings)
+            try await closing(try await EtcdStorage(client: client, compactionInterval: nil)) { store in
+                // The feed's watch keeps a stream open, so pings go out; a healthy member answers them.
+                let before = try await client.streamConnection()
+                try await Task.sleep(for: .seconds(3))
+                let after = try await client.streamConnection()
+                #expect(before === after, "the connection was dropped while the member answered")
+                _ = try await store.create("/p/a", value: bytes("still here"))
+            }
+        }
+    }
+
     @Test func aServerThatIsNotEtcdIsAClearError() async throws {
         // A listener that answers HTTP/1.1 to the HTTP/2 preface, as a wrong port would; on a
         // thread of its own (accept blocks), ended by shutting the socket down.

@@ -109,6 +109,8 @@ package final class TestEtcd: @unchecked Sendable {
                 "--listen-peer-urls", "http://127.0.0.1:\(peer)", "--initial-advertise-peer-urls", "http://127.0.0.1:\(peer)",
                 "--initial-cluster", cluster, "--initial-cluster-token", token, "--initial-cluster-state", "new",
                 "--logger", "zap", "--log-outputs", "stderr", "--log-level", "warn",
+                // Tests ping more often than etcd's default minimum (5 s) allows.
+                "--grpc-keepalive-min-time", "100ms",
             ] + tlsFlags, log: "\(directory)/\(name).log")
             etcd.members.append(Member(name: name, clientPort: client, peerPort: peer, pid: pid, tls: tls != nil))
         }
