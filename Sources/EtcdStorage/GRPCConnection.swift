@@ -39,6 +39,16 @@ final class GRPCConnection: Sendable {
             HTTP2Setting(parameter: .maxHeaderListSize, value: 64 << 10),
         ]
         configuration.stream.targetWindowSize = 4 << 20
+        configuration.connection.targetWindowSize = 16 << 20
+        // NIOHTTP2's flood guards are for servers facing strangers; etcd is a trusted peer whose
+        // gRPC server resets and window-updates many short streams (one per call). With the
+        // defaults (and a 64 KiB connection window) a server's calls stalled after a few hundred
+        // pod creates until the keepalive dropped the connection; with these, 1,000 creates in a
+        // row passed (which guard did it was not bisected).
+        configuration.connection.maximumConnectionGlitches = Int.max
+        configuration.connection.controlFrameRateLimit.maximumCount = Int.max
+        configuration.stream.streamResetFrameRateLimit.maximumCount = Int.max
+        configuration.stream.streamErrorRateLimit.maximumCount = Int.max
         let keepalive = GRPCKeepalive(interval: settings.keepaliveTime, timeout: settings.keepaliveTimeout)
         do {
             let (channel, multiplexer) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
