@@ -382,13 +382,44 @@ public struct APIService: Sendable {
         ])
     }
 
-    /// Writes a new Scale: the replicas go to the object's spec.
+    /// Writes `newScale` (a PUT of the scale subresource): unconditional, and so tried again on a
+    /// racing write, when it names no resourceVersion.
     package func updateScale(resource: APIResource, namespace: String?, name: String, scale newScale: KubeObject,
-                     context: StrategyContext) async throws(APIError) -> KubeObject {
+                             context: StrategyContext) async throws(APIError) -> KubeObject {
+        try await updateScale(resource: resource, namespace: namespace, name: name, context: context,
+                              retryOnConflict: newScale.resourceVersion == nil) { _ in newScale }
+    }
+
+    /// Writes the Scale that `change` makes of the current one: the replicas go to the object's
+    /// spec. With `retryOnConflict` (a PUT without a resourceVersion, a patch that names none) a
+    /// write that raced another (a controller's status update) is made again from the new
+    /// current object, as kube-apiserver's GuaranteedUpdate does.
+    package func updateScale(resource: APIResource, namespace: String?, name: String, context: StrategyContext,
+                             retryOnConflict: Bool,
+                             change: (KubeObject) throws(APIError) -> KubeObject) async throws(APIError) -> KubeObject {
         let store = try store(resource)
+        while true {
+            var current = try await store.get(namespace: namespace, name: name)
+            let newScale = try change(scale(of: current))
+            let replicas = try Self.replicas(of: newScale, name: name)
+            do throws(APIError) {
+                if let version = newScale.resourceVersion, version != current.resourceVersion {
+                    throw APIError.staleUpdate(resource.groupResource, name: name)
+                }
+                current.set(.int(replicas), at: ["spec", "replicas"])
+                let (updated, _) = try await store.update(namespace: namespace, name: name, object: current, subresource: nil, context: context)
+                return scale(of: updated)
+            } catch where retryOnConflict && error.code == 409 && error.reason == "Conflict" {
+                continue
+            }
+        }
+    }
+
+    /// A Scale's `spec.replicas`, checked as Kubernetes' decoder and validation check it.
+    private static func replicas(of scale: KubeObject, name: String) throws(APIError) -> Int64 {
         // `replicas` is `omitempty` in Scale: absent means zero; anything but a number is
         // refused as Kubernetes' decoder refuses it (not read as zero, which would scale to 0).
-        let value = newScale.value(at: ["spec", "replicas"])
+        let value = scale.value(at: ["spec", "replicas"])
         if let value, value != .null, value.intValue == nil {
             let found = value.stringValue != nil ? "string" : value.boolValue != nil ? "bool" : value.arrayValue != nil ? "array" : value.objectValue != nil ? "object" : "number"
             throw APIError.badRequest("Scale in version \"v1\" cannot be handled as a Scale: json: cannot unmarshal \(found) into Go struct field ScaleSpec.spec.replicas of type int32")
@@ -403,12 +434,6 @@ public struct APIService: Sendable {
                 ValidationError(type: .invalid, field: "spec.replicas", badValue: .int(replicas), detail: "must be greater than or equal to 0"),
             ])
         }
-        var current = try await store.get(namespace: namespace, name: name)
-        if let version = newScale.resourceVersion, version != current.resourceVersion {
-            throw APIError.staleUpdate(resource.groupResource, name: name)
-        }
-        current.set(.int(replicas), at: ["spec", "replicas"])
-        let (updated, _) = try await store.update(namespace: namespace, name: name, object: current, subresource: nil, context: context)
-        return scale(of: updated)
+        return replicas
     }
 }

@@ -115,12 +115,19 @@ package struct ResourceStore: Sendable {
         return object
     }
 
-    /// The object as JSON in member order with its resourceVersion, written from the stored
-    /// bytes (`StoredJSON`) for a JSON response; nil when the entry must be parsed (a resource
-    /// over another's stored form, an entry of the old layout or one that is not JSON: `get`
-    /// then answers, with its StorageReadError for the last).
-    package func getJSON(namespace: String?, name: String) async throws(APIError) -> [UInt8]? {
-        guard conversion == nil else { return nil }
+    /// One object as a JSON response wants it.
+    package enum Fetched {
+        /// In member order with its resourceVersion, written from the stored bytes (`StoredJSON`).
+        case json([UInt8])
+        /// Parsed: a resource over another's stored form, or an entry of the old layout.
+        case object(KubeObject)
+    }
+
+    /// The object for a JSON response: from the stored bytes when they can be served as they
+    /// are, else parsed (with `get`'s errors, a StorageReadError for an entry that is not JSON),
+    /// reading the store once either way.
+    package func fetch(namespace: String?, name: String) async throws(APIError) -> Fetched {
+        guard conversion == nil else { return .object(try await get(namespace: namespace, name: name)) }
         let stored: StoredObject?
         do {
             stored = try await storage.get(key(namespace: namespace, name: name))
@@ -129,7 +136,10 @@ package struct ResourceStore: Sendable {
         }
         guard let stored else { throw APIError.notFound(resource.groupResource, name: name) }
         var bytes: [UInt8] = []
-        return StoredJSON.append(stored.value, resourceVersion: String(stored.revision), to: &bytes) ? bytes : nil
+        if StoredJSON.append(stored.value, resourceVersion: String(stored.revision), to: &bytes) {
+            return .json(bytes)
+        }
+        return .object(try object(from: stored))
     }
 
     /// The object, or nil when there is none.

@@ -57,7 +57,7 @@ struct DisruptionController: Controller {
         self.clock = clock
         self.stalePodDisruptionTimeout = stalePodDisruptionTimeout
         let queue = self.queue, budgets = self.budgets, stalePods = self.stalePods
-        let timeout = Self.seconds(stalePodDisruptionTimeout)
+        let timeout = stalePodDisruptionTimeout.seconds
         budgets.addHandler { event in
             if case .deleted = event { return }
             let key = Informer.key(of: event.object)
@@ -106,7 +106,7 @@ struct DisruptionController: Controller {
     /// `syncStalePodDisruption`: the condition set False once it is two minutes old.
     private func syncStalePod(_ key: String) async throws(APIError) {
         guard let pod = pods.get(key: key),
-              let wait = Self.staleDisruptionWait(pod, now: clock.now(), timeout: Self.seconds(stalePodDisruptionTimeout)) else { return }
+              let wait = Self.staleDisruptionWait(pod, now: clock.now(), timeout: stalePodDisruptionTimeout.seconds) else { return }
         if wait > 0 {
             stalePods.add(key, after: .milliseconds(Int64(wait * 1000)))
             return
@@ -132,10 +132,6 @@ struct DisruptionController: Controller {
               condition["status"]?.stringValue == "True", condition["reason"]?.stringValue != "TerminationByKubelet" else { return nil }
         let since = condition["lastTransitionTime"]?.stringValue.flatMap(Time.init(rfc3339:))?.date ?? now
         return max(timeout - now.timeIntervalSince(since), 0)
-    }
-
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// `sync`: conflicts go back to the queue (the next sync recomputes from fresh objects);

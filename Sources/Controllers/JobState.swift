@@ -177,8 +177,7 @@ struct JobState {
         var delay = backoff
         for _ in 1..<max(failures.count, 1) where delay < cap { delay = delay * 2 }
         if delay > cap { delay = cap }
-        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
-        let remaining = lastFailure.addingTimeInterval(seconds).timeIntervalSince(now)
+        let remaining = lastFailure.addingTimeInterval(delay.seconds).timeIntervalSince(now)
         return remaining > 0 ? .milliseconds(Int64(remaining * 1000)) : nil
     }
 

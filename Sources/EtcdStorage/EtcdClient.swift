@@ -77,26 +77,8 @@ public actor EtcdClient {
         return try EtcdTxnResponse(bytes: reply)
     }
 
-    func compact(_ request: EtcdCompactionRequest) async throws(EtcdError) -> EtcdResponseHeader {
-        let reply = try await call("/etcdserverpb.KV/Compact", ProtoWriter.encode { request.encode(into: &$0) }, idempotent: false)
-        return try EtcdHeaderOnlyResponse(bytes: reply, message: "CompactionResponse").header
-    }
-
-    /// The Maintenance service's Status of one member (which member leads, its version).
-    func status(of endpoint: EtcdEndpoint) async throws(EtcdError) -> EtcdStatusResponse {
-        guard let index = settings.endpoints.firstIndex(of: endpoint) else {
-            throw .connection(endpoint: endpoint.description, reason: "not one of this client's endpoints")
-        }
-        let connection = try await connection(at: index)
-        let reply: [UInt8]
-        do {
-            reply = try await connection.unary("/etcdserverpb.Maintenance/Status", [], timeout: settings.requestTimeout,
-                                               maximumReplyBytes: 1 << 20)
-        } catch {
-            dropIfBroken(index, connection, error.error)
-            throw error.error
-        }
-        return try EtcdStatusResponse(bytes: reply)
+    func compact(_ request: EtcdCompactionRequest) async throws(EtcdError) {
+        _ = try await call("/etcdserverpb.KV/Compact", ProtoWriter.encode { request.encode(into: &$0) }, idempotent: false)
     }
 
     /// A connection for a streaming call (a watch), trying the members in turn.
@@ -118,11 +100,7 @@ public actor EtcdClient {
     /// Tells the client a connection failed mid-stream, so the next call picks another member.
     func streamFailed(_ connection: GRPCConnection) {
         guard let index = settings.endpoints.firstIndex(of: connection.endpoint) else { return }
-        if connections[index] === connection {
-            connection.close()
-            connections[index] = nil
-        }
-        if preferred == index { preferred = (index + 1) % settings.endpoints.count }
+        avoid(index, closing: connection)
     }
 
     private func call(_ method: String, _ request: [UInt8], idempotent: Bool) async throws(EtcdError) -> [UInt8] {
@@ -150,18 +128,27 @@ public actor EtcdClient {
         throw lastError
     }
 
+    /// After a failed call: a broken connection is closed, and a member that is unreachable, has
+    /// no leader or eats packets (Unavailable, deadline) is not tried first next time.
     private func dropIfBroken(_ index: Int, _ connection: GRPCConnection, _ error: EtcdError) {
-        var broken = !connection.isActive
-        if case .connection = error { broken = true }
-        if case .status(let code, _, _) = error, code == EtcdError.Code.deadlineExceeded || code == EtcdError.Code.unavailable {
-            // A member without a leader or a path that eats packets: prefer another one next time.
-            if preferred == index { preferred = (index + 1) % settings.endpoints.count }
+        switch error {
+        case .connection:
+            avoid(index, closing: connection)
+        case .status(let code, _, _) where code == EtcdError.Code.deadlineExceeded || code == EtcdError.Code.unavailable:
+            avoid(index, closing: connection.isActive ? nil : connection)
+        default:
+            if !connection.isActive { avoid(index, closing: connection) }
         }
-        if broken {
+    }
+
+    /// Moves calls to the next member; closes `connection` (when given) so member `index` is
+    /// dialled again when its turn comes.
+    private func avoid(_ index: Int, closing connection: GRPCConnection?) {
+        if let connection {
             if connections[index] === connection { connections[index] = nil }
             connection.close()
-            if preferred == index { preferred = (index + 1) % settings.endpoints.count }
         }
+        if preferred == index { preferred = (index + 1) % settings.endpoints.count }
     }
 
     private func connection(at index: Int) async throws(EtcdError) -> GRPCConnection {

@@ -15,10 +15,7 @@ public enum EtcdError: Error, Equatable, Sendable, CustomStringConvertible {
         public static let ok = 0
         public static let cancelled = 1
         public static let unknown = 2
-        public static let invalidArgument = 3
         public static let deadlineExceeded = 4
-        public static let notFound = 5
-        public static let failedPrecondition = 9
         public static let outOfRange = 11
         public static let unimplemented = 12
         public static let unavailable = 14

@@ -1,25 +1,17 @@
-/// The etcd v3 replies swiftlet reads (`rpc.proto`, `mvcc/mvccpb/kv.proto`). Unknown fields are
-/// skipped, as protobuf readers do, so newer etcd releases that add fields still parse.
+/// The etcd v3 replies swiftlet reads (`rpc.proto`, `mvcc/mvccpb/kv.proto`), only the fields it
+/// uses. Unknown fields are skipped, as protobuf readers do, so newer etcd releases that add
+/// fields still parse.
 
 /// `ResponseHeader`: the store revision the request saw or made.
 struct EtcdResponseHeader: Equatable {
-    var clusterID: UInt64 = 0
-    var memberID: UInt64 = 0
     var revision: Int64 = 0
-    var raftTerm: UInt64 = 0
 
     init() {}
 
     init(_ reader: ProtoReader) throws(EtcdError) {
         var reader = reader
         while let (field, value) = try reader.next() {
-            switch field {
-            case 1: clusterID = reader.uint64(value)
-            case 2: memberID = reader.uint64(value)
-            case 3: revision = reader.int64(value)
-            case 4: raftTerm = reader.uint64(value)
-            default: break
-            }
+            if field == 3 { revision = reader.int64(value) }
         }
     }
 }
@@ -61,16 +53,14 @@ struct EtcdRangeResponse {
     var kvs: [EtcdKeyValue] = []
     /// More keys matched than `limit` let through.
     var more = false
-    var count: Int64 = 0
 
     init(_ reader: ProtoReader) throws(EtcdError) {
         var reader = reader
         while let (field, value) = try reader.next() {
             switch field {
-            case 1: header = try EtcdResponseHeader(reader.nested(reader.range(value, field: 1), message: "RangeResponse.header"))
-            case 2: kvs.append(try EtcdKeyValue(reader.nested(reader.range(value, field: 2), message: "RangeResponse.kvs")))
+            case 1: header = try EtcdResponseHeader(reader.nested(value, field: 1, "RangeResponse.header"))
+            case 2: kvs.append(try EtcdKeyValue(reader.nested(value, field: 2, "RangeResponse.kvs")))
             case 3: more = reader.bool(value)
-            case 4: count = reader.int64(value)
             default: break
             }
         }
@@ -81,44 +71,30 @@ struct EtcdRangeResponse {
     }
 }
 
-/// `ResponseOp`: the result of one operation of a transaction.
+/// `ResponseOp`: the result of one operation of a transaction (the header of a put is not read:
+/// the transaction's own header has the revision).
 enum EtcdResponseOp {
     case range(EtcdRangeResponse)
-    /// `PutResponse` (header, prev_kv).
-    case put(header: EtcdResponseHeader, prevKV: EtcdKeyValue?)
-    /// `DeleteRangeResponse` (header, deleted, prev_kvs).
-    case deleteRange(header: EtcdResponseHeader, deleted: Int64, prevKVs: [EtcdKeyValue])
-    /// A kind this client never asks for (a nested txn).
+    /// `DeleteRangeResponse`'s `prev_kvs`.
+    case deleteRange(prevKVs: [EtcdKeyValue])
     case other
 
     init(_ reader: ProtoReader) throws(EtcdError) {
         var reader = reader
         var result = EtcdResponseOp.other
         while let (field, value) = try reader.next() {
-            let inner = try reader.nested(reader.range(value, field: field), message: "ResponseOp.\(field)")
             switch field {
             case 1:
-                result = .range(try EtcdRangeResponse(inner))
-            case 2:
-                var fields = inner
-                var header = EtcdResponseHeader(), prev: EtcdKeyValue?
-                while let (innerField, innerValue) = try fields.next() {
-                    if innerField == 1 { header = try EtcdResponseHeader(fields.nested(fields.range(innerValue, field: 1), message: "PutResponse.header")) }
-                    if innerField == 2 { prev = try EtcdKeyValue(fields.nested(fields.range(innerValue, field: 2), message: "PutResponse.prev_kv")) }
-                }
-                result = .put(header: header, prevKV: prev)
+                result = .range(try EtcdRangeResponse(reader.nested(value, field: 1, "ResponseOp.response_range")))
             case 3:
-                var fields = inner
-                var header = EtcdResponseHeader(), deleted: Int64 = 0, prevs: [EtcdKeyValue] = []
+                var fields = try reader.nested(value, field: 3, "ResponseOp.response_delete_range")
+                var previous: [EtcdKeyValue] = []
                 while let (innerField, innerValue) = try fields.next() {
-                    switch innerField {
-                    case 1: header = try EtcdResponseHeader(fields.nested(fields.range(innerValue, field: 1), message: "DeleteRangeResponse.header"))
-                    case 2: deleted = fields.int64(innerValue)
-                    case 3: prevs.append(try EtcdKeyValue(fields.nested(fields.range(innerValue, field: 3), message: "DeleteRangeResponse.prev_kvs")))
-                    default: break
+                    if innerField == 3 {
+                        previous.append(try EtcdKeyValue(fields.nested(innerValue, field: 3, "DeleteRangeResponse.prev_kvs")))
                     }
                 }
-                result = .deleteRange(header: header, deleted: deleted, prevKVs: prevs)
+                result = .deleteRange(prevKVs: previous)
             default:
                 break
             }
@@ -138,24 +114,10 @@ struct EtcdTxnResponse {
         var reader = ProtoReader(bytes, message: "TxnResponse")
         while let (field, value) = try reader.next() {
             switch field {
-            case 1: header = try EtcdResponseHeader(reader.nested(reader.range(value, field: 1), message: "TxnResponse.header"))
+            case 1: header = try EtcdResponseHeader(reader.nested(value, field: 1, "TxnResponse.header"))
             case 2: succeeded = reader.bool(value)
-            case 3: responses.append(try EtcdResponseOp(reader.nested(reader.range(value, field: 3), message: "TxnResponse.responses")))
+            case 3: responses.append(try EtcdResponseOp(reader.nested(value, field: 3, "TxnResponse.responses")))
             default: break
-            }
-        }
-    }
-}
-
-/// Replies that carry only a header (`CompactionResponse`, `PutResponse` on its own).
-struct EtcdHeaderOnlyResponse {
-    var header = EtcdResponseHeader()
-
-    init(bytes: [UInt8], message: String) throws(EtcdError) {
-        var reader = ProtoReader(bytes, message: message)
-        while let (field, value) = try reader.next() {
-            if field == 1 {
-                header = try EtcdResponseHeader(reader.nested(reader.range(value, field: 1), message: "\(message).header"))
             }
         }
     }
@@ -169,19 +131,13 @@ struct EtcdEvent: Equatable {
     /// The key's value before the event, when the watch asked for `prev_kv` and etcd still had it.
     var prevKV: EtcdKeyValue?
 
-    init(kind: Kind, kv: EtcdKeyValue, prevKV: EtcdKeyValue?) {
-        self.kind = kind
-        self.kv = kv
-        self.prevKV = prevKV
-    }
-
     init(_ reader: ProtoReader) throws(EtcdError) {
         var reader = reader
         while let (field, value) = try reader.next() {
             switch field {
             case 1: kind = reader.uint64(value) == 1 ? .delete : .put
-            case 2: kv = try EtcdKeyValue(reader.nested(reader.range(value, field: 2), message: "Event.kv"))
-            case 3: prevKV = try EtcdKeyValue(reader.nested(reader.range(value, field: 3), message: "Event.prev_kv"))
+            case 2: kv = try EtcdKeyValue(reader.nested(value, field: 2, "Event.kv"))
+            case 3: prevKV = try EtcdKeyValue(reader.nested(value, field: 3, "Event.prev_kv"))
             default: break
             }
         }
@@ -190,49 +146,21 @@ struct EtcdEvent: Equatable {
 
 /// `WatchResponse`.
 struct EtcdWatchResponse {
-    var header = EtcdResponseHeader()
-    var watchID: Int64 = 0
-    var created = false
     var canceled = false
     /// Set with `canceled` when the watch asked for history that was compacted: the oldest
-    /// revision one can still watch from is this plus one.
+    /// revision one can still watch from.
     var compactRevision: Int64 = 0
     var cancelReason = ""
-    /// A large reply split over several messages; only set when the watch asked for it.
-    var fragment = false
     var events: [EtcdEvent] = []
 
     init(bytes: [UInt8]) throws(EtcdError) {
         var reader = ProtoReader(bytes, message: "WatchResponse")
         while let (field, value) = try reader.next() {
             switch field {
-            case 1: header = try EtcdResponseHeader(reader.nested(reader.range(value, field: 1), message: "WatchResponse.header"))
-            case 2: watchID = reader.int64(value)
-            case 3: created = reader.bool(value)
             case 4: canceled = reader.bool(value)
             case 5: compactRevision = reader.int64(value)
             case 6: cancelReason = reader.string(value)
-            case 7: fragment = reader.bool(value)
-            case 11: events.append(try EtcdEvent(reader.nested(reader.range(value, field: 11), message: "WatchResponse.events")))
-            default: break
-            }
-        }
-    }
-}
-
-/// `StatusResponse` of the Maintenance service: which member leads (tests kill the leader).
-struct EtcdStatusResponse {
-    var header = EtcdResponseHeader()
-    var version = ""
-    var leader: UInt64 = 0
-
-    init(bytes: [UInt8]) throws(EtcdError) {
-        var reader = ProtoReader(bytes, message: "StatusResponse")
-        while let (field, value) = try reader.next() {
-            switch field {
-            case 1: header = try EtcdResponseHeader(reader.nested(reader.range(value, field: 1), message: "StatusResponse.header"))
-            case 2: version = reader.string(value)
-            case 4: leader = reader.uint64(value)
+            case 11: events.append(try EtcdEvent(reader.nested(value, field: 11, "WatchResponse.events")))
             default: break
             }
         }

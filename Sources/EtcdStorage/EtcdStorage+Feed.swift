@@ -5,10 +5,11 @@ import Synchronization
 /// revisions get an etcd watch of their own.
 extension EtcdStorage {
     func startFeed() {
-        let task = Task { [weak self] in
+        let task = Task { [self] in
             var pause = Duration.milliseconds(100)
-            while let self, !Task.isCancelled, !self.feed.withLock({ $0.closed }) {
-                if await self.runFeedOnce() {
+            // Until close() cancels it.
+            while !Task.isCancelled {
+                if await runFeedOnce() {
                     pause = .milliseconds(100)
                 } else {
                     try? await Task.sleep(for: pause)
@@ -31,40 +32,50 @@ extension EtcdStorage {
             return false
         }
         do {
-            try await connection.withStream("/etcdserverpb.Watch/Watch", metadata: [("hasleader", "true")]) { messages, writer in
-                // hasleader: etcd cancels the watch when its member loses the raft leader (clientv3's
-                // WithRequireLeader, which kube-apiserver's watches use), so a partitioned member
-                // cannot leave the feed silently stale; the loop then moves to another member.
-                // The whole keyspace: every revision then has an event in the window, the
-                // compactor's own writes included, so the window's newest revision is the store's
-                // and any resourceVersion up to it can be resumed.
-                let all = Self.range(prefix: "")
-                try await writer.send(ProtoWriter.encode {
-                    EtcdWatchRequest.create(key: all.key, rangeEnd: all.end, startRevision: start, prevKV: true).encode(into: &$0)
-                })
-                while let message = try await messages.next(limit: client.settings.maximumReplyBytes) {
-                    let response = try EtcdWatchResponse(bytes: message)
-                    received = true
-                    if response.canceled {
-                        if response.compactRevision > 0 {
-                            // Events we missed were compacted: no watcher can be served without a gap.
-                            history.reset(compactedRevision: response.compactRevision - 1)
-                            feed.withLock { $0.revision = response.compactRevision - 1 }
-                        }
-                        return
+            // The whole keyspace: every revision then has an event in the window, the compactor's
+            // own writes included, so the window's newest revision is the store's and any
+            // resourceVersion up to it can be resumed.
+            let all = Self.range(prefix: "")
+            try await Self.watch(on: connection, key: all.key, end: all.end, from: start,
+                                 limit: client.settings.maximumReplyBytes) { response in
+                received = true
+                if response.canceled {
+                    if response.compactRevision > 0 {
+                        // Events we missed were compacted: no watcher can be served without a gap.
+                        history.reset(compactedRevision: response.compactRevision - 1)
+                        feed.withLock { $0.revision = response.compactRevision - 1 }
                     }
-                    for event in response.events {
-                        let converted = Self.storageEvent(event)
-                        history.append(converted)
-                        feed.withLock { $0.revision = max($0.revision, converted.revision) }
-                    }
+                    return false
                 }
+                for event in response.events {
+                    let converted = Self.storageEvent(event)
+                    history.append(converted)
+                    feed.withLock { $0.revision = max($0.revision, converted.revision) }
+                }
+                return true
             }
         } catch {
             // Cancelled: the store is closing, and the connection serves other calls still.
             if !Task.isCancelled { await client.streamFailed(connection) }
         }
         return received
+    }
+
+    /// An etcd watch of `[key, end)` from revision `start` (with previous values) on
+    /// `connection`, handing each reply to `handle` until it returns false or the stream ends.
+    /// `hasleader`: etcd cancels the watch when its member loses the raft leader (clientv3's
+    /// WithRequireLeader, which kube-apiserver's watches use), so a member cut off from the others
+    /// cannot feed stale events; the caller then moves to another member.
+    static func watch(on connection: GRPCConnection, key: [UInt8], end: [UInt8], from start: Int64, limit: Int,
+                      _ handle: (EtcdWatchResponse) throws -> Bool) async throws {
+        try await connection.withStream("/etcdserverpb.Watch/Watch", metadata: [("hasleader", "true")]) { messages, writer in
+            try await writer.send(ProtoWriter.encode {
+                EtcdWatchCreateRequest(key: key, rangeEnd: end, startRevision: start).encode(into: &$0)
+            })
+            while let message = try await messages.next(limit: limit) {
+                guard try handle(try EtcdWatchResponse(bytes: message)) else { return }
+            }
+        }
     }
 
     /// etcd's event as the Storage protocol's, as kube-apiserver's etcd3/event.go parseEvent
@@ -103,26 +114,20 @@ extension EtcdStorage {
         let (stream, continuation) = AsyncThrowingStream.makeStream(
             of: StorageEvent.self, bufferingPolicy: .bufferingOldest(EventHistory.watcherBufferLimit))
         let limit = client.settings.maximumReplyBytes
-        let start = ProtoWriter.encode {
-            EtcdWatchRequest.create(key: key, rangeEnd: end, startRevision: revision + 1, prevKV: true).encode(into: &$0)
-        }
         let task = Task {
             do {
-                try await connection.withStream("/etcdserverpb.Watch/Watch", metadata: [("hasleader", "true")]) { messages, writer in
-                    try await writer.send(start)
-                    while let message = try await messages.next(limit: limit) {
-                        let response = try EtcdWatchResponse(bytes: message)
-                        if response.canceled {
-                            throw response.compactRevision > 0
-                                ? StorageError.expired(requested: revision, oldest: response.compactRevision)
-                                : StorageError.backend("etcd cancelled the watch of \(prefix): \(response.cancelReason)")
-                        }
-                        for event in response.events {
-                            if case .dropped = continuation.yield(Self.storageEvent(event)) {
-                                throw StorageError.watcherTooSlow
-                            }
+                try await Self.watch(on: connection, key: key, end: end, from: revision + 1, limit: limit) { response in
+                    if response.canceled {
+                        throw response.compactRevision > 0
+                            ? StorageError.expired(requested: revision, oldest: response.compactRevision)
+                            : StorageError.backend("etcd cancelled the watch of \(prefix): \(response.cancelReason)")
+                    }
+                    for event in response.events {
+                        if case .dropped = continuation.yield(Self.storageEvent(event)) {
+                            throw StorageError.watcherTooSlow
                         }
                     }
+                    return true
                 }
                 continuation.finish(throwing: StorageError.closed)
             } catch let error as StorageError {
@@ -145,12 +150,13 @@ extension EtcdStorage {
     /// interval of history is always kept. Nobody else compacts: etcd 3.4 does not by default.
     func startCompactor(interval: Duration) {
         let client = self.client
-        let task = Task { [weak self] in
+        let task = Task {
             var version: Int64 = 0
             var revision: Int64 = 0
+            // Until close() cancels it.
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
-                guard !Task.isCancelled, let self, !self.feed.withLock({ $0.closed }) else { return }
+                guard !Task.isCancelled else { return }
                 do {
                     (version, revision) = try await Self.compact(client, version: version, revision: revision)
                 } catch {
@@ -176,7 +182,7 @@ extension EtcdStorage {
             return (version, current)
         }
         if revision > 0 {
-            _ = try await client.compact(EtcdCompactionRequest(revision: revision))
+            try await client.compact(EtcdCompactionRequest(revision: revision))
         }
         return (version + 1, current)
     }

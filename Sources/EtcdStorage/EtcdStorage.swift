@@ -42,8 +42,7 @@ public final class EtcdStorage: Storage, Sendable {
         }
         self.client = client
         let current = try await Self.mapped { try await client.range(EtcdRangeRequest(key: Self.compactRevisionKey)) }
-        let compacted = current.kvs.first.flatMap { Int64(String(decoding: $0.value, as: UTF8.self)) } ?? 0
-        let start = max(compacted, current.header.revision - Int64(historyCapacity), 0)
+        let start = max(Self.compactedRevision(in: current), current.header.revision - Int64(historyCapacity), 0)
         history = EventHistory(capacity: historyCapacity, compactedRevision: start, events: [])
         feed = Mutex(FeedState(revision: start))
         startFeed()
@@ -91,19 +90,18 @@ public final class EtcdStorage: Storage, Sendable {
     }
 
     public func list(prefix: String, atRevision revision: Int64) async throws -> StorageList {
-        guard revision > 0 else { return try await list(prefix: prefix) }
-        return try await list(prefix: prefix, revision: revision)
+        try await list(prefix: prefix, revision: max(revision, 0))
     }
 
     /// A prefix read in pages, every page at the revision of the first, as store.go's GetList loops.
     private func list(prefix: String, revision requested: Int64) async throws -> StorageList {
         try checkOpen()
-        let end = Self.range(prefix: prefix).end
-        var key = Self.range(prefix: prefix).key
+        let range = Self.range(prefix: prefix)
+        var key = range.key
         var revision = requested
         var objects: [StoredObject] = []
         while true {
-            let request = EtcdRangeRequest(key: key, rangeEnd: end, limit: Self.listPageSize, revision: revision)
+            let request = EtcdRangeRequest(key: key, rangeEnd: range.end, limit: Self.listPageSize, revision: revision)
             let reply: EtcdRangeResponse
             do {
                 reply = try await client.range(request)
@@ -141,8 +139,8 @@ public final class EtcdStorage: Storage, Sendable {
 
     public func delete(_ key: String, expectedRevision: Int64?) async throws -> StoredObject {
         let reply = try await guardedWrite(key, expectedRevision: expectedRevision,
-                                           .deleteRange(EtcdDeleteRangeRequest(key: Array(key.utf8), prevKV: true)))
-        guard case .deleteRange(_, _, let previous) = reply.responses.first, let last = previous.first else {
+                                           .deleteRange(EtcdDeleteRangeRequest(key: Array(key.utf8))))
+        guard case .deleteRange(let previous) = reply.responses.first, let last = previous.first else {
             throw StorageError.backend("etcd: the delete of \(key) succeeded without returning the deleted value")
         }
         return StoredObject(key: key, value: last.value, revision: reply.header.revision)
@@ -243,7 +241,11 @@ public final class EtcdStorage: Storage, Sendable {
 
     /// The revision the compactor last compacted at (0 when it never ran).
     func compactedRevision() async throws -> Int64 {
-        let reply = try await Self.mapped { try await client.range(EtcdRangeRequest(key: Self.compactRevisionKey)) }
-        return reply.kvs.first.flatMap { Int64(String(decoding: $0.value, as: UTF8.self)) } ?? 0
+        Self.compactedRevision(in: try await Self.mapped { try await client.range(EtcdRangeRequest(key: Self.compactRevisionKey)) })
+    }
+
+    /// `compact_rev_key`'s value in a read of it: the revision as decimal text (compact.go).
+    static func compactedRevision(in reply: EtcdRangeResponse) -> Int64 {
+        reply.kvs.first.flatMap { Int64(String(decoding: $0.value, as: UTF8.self)) } ?? 0
     }
 }

@@ -49,13 +49,6 @@ struct ProtoWriter {
         varint(UInt64(bitPattern: value))
     }
 
-    /// A bytes member of a `oneof`, written even when empty.
-    mutating func forcedBytes(_ field: Int, _ value: [UInt8]) {
-        tag(field, 2)
-        varint(UInt64(value.count))
-        bytes.append(contentsOf: value)
-    }
-
     /// An embedded message, written even when empty: inside a `oneof` its presence is the
     /// information (an empty `RangeRequest` in a `RequestOp` still means "range").
     mutating func message(_ field: Int, _ build: (inout ProtoWriter) -> Void) {
@@ -94,9 +87,10 @@ struct ProtoReader {
         self.message = message
     }
 
-    /// A reader for an embedded message found by `next()`.
-    func nested(_ range: Range<Int>, message: String) -> ProtoReader {
-        ProtoReader(buffer, range: range, message: message)
+    /// A reader for the embedded message in `value` (field `field`), named `message` in errors.
+    func nested(_ value: Value, field: Int, _ message: String) throws(EtcdError) -> ProtoReader {
+        guard case .bytes(let range) = value else { throw malformed("field \(field) is not a message") }
+        return ProtoReader(buffer, range: range, message: message)
     }
 
     /// The next field, or nil at the end of the message.
@@ -147,12 +141,6 @@ struct ProtoReader {
 
     func string(_ value: Value) -> String {
         String(decoding: bytes(value), as: UTF8.self)
-    }
-
-    /// The range of an embedded message, or an error when the field is not length-delimited.
-    func range(_ value: Value, field: Int) throws(EtcdError) -> Range<Int> {
-        guard case .bytes(let range) = value else { throw malformed("field \(field) is not a message") }
-        return range
     }
 
     private mutating func readVarint() throws(EtcdError) -> UInt64 {

@@ -79,13 +79,17 @@ public struct ControlPlane: Sendable {
         ControllerManager(client: InProcessClient(service: service), settings: settings, logger: logger)
     }
 
-    /// Runs the scheduler and the controllers only while this server holds the
-    /// `kube-system/kube-controller-manager` Lease (`LeaderElector`), a fresh controller manager
-    /// per term, so that of the servers sharing one datastore one runs them at a time. Runs until
-    /// cancelled.
-    package func runElectedControllers(identity: String, settings: ControllerSettings, logger: Logger) async {
-        let elector = LeaderElector(client: InProcessClient(service: service), settings: LeaderElector.Settings(identity: identity),
-                                    logger: logger)
+    /// Runs the scheduler and the controllers until cancelled. With an `electionIdentity`, only
+    /// while this server holds the `kube-system/kube-controller-manager` Lease (`LeaderElector`),
+    /// a fresh controller manager per term, so that of the servers sharing one datastore one runs
+    /// them at a time.
+    package func runControllers(settings: ControllerSettings, electionIdentity: String?, logger: Logger) async {
+        guard let electionIdentity else {
+            await controllerManager(settings: settings, logger: logger).run()
+            return
+        }
+        let elector = LeaderElector(client: InProcessClient(service: service),
+                                    settings: LeaderElector.Settings(identity: electionIdentity), logger: logger)
         await elector.run {
             await controllerManager(settings: settings, logger: logger).run()
         }

@@ -214,7 +214,6 @@ struct ServerCommand: AsyncParsableCommand {
             settings.apiServerAddresses = [address]
             settings.apiServerPort = port
         }
-        let controllers = controlPlane.controllerManager(settings: settings, logger: logger)
         let controllerSettings = settings
         let electionIdentity = (leaderElect ?? datastore.isEtcd) ? "\(ProcessInfo.processInfo.hostName)_\(UUID().uuidString.lowercased())" : nil
         let ownAgent = runAgent ? joinToken.flatMap { token in agentSettings.map { (token, $0) } } : nil
@@ -233,7 +232,7 @@ struct ServerCommand: AsyncParsableCommand {
         // graceful shutdown: that waits for open requests to finish, and watches (kubectl -w,
         // every agent's pod and node watches) never do.
         try await AgentCommand.runUntilSignalled(systemd: systemd) {
-            try await Self.serve(servers: serverList, kubeconfigWriter: writer, controlPlane: controlPlane, controllers: controllers,
+            try await Self.serve(servers: serverList, kubeconfigWriter: writer, controlPlane: controlPlane,
                                  electionIdentity: electionIdentity, controllerSettings: controllerSettings, ownAgent: ownAgent,
                                  config: config, podNetwork: podNetwork, serviceSettings: serviceSettings,
                                  httpsPorts: httpsPorts, eventTTL: .seconds(eventTTLSeconds), logger: serverLogger) {
@@ -245,7 +244,7 @@ struct ServerCommand: AsyncParsableCommand {
 
     /// Runs the API servers, the controllers and the server's own agent until cancelled.
     private static func serve(servers: [APIServer], kubeconfigWriter: (@Sendable (Int) -> Void)?, controlPlane: ControlPlane,
-                              controllers: ControllerManager, electionIdentity: String?, controllerSettings: ControllerSettings,
+                              electionIdentity: String?, controllerSettings: ControllerSettings,
                               ownAgent: (String, AgentSettings)?, config: RuntimeConfig,
                               podNetwork: ClusterPodNetwork?, serviceSettings: ClusterServiceSettings,
                               httpsPorts: AsyncStream<Int>, eventTTL: Duration, logger: Logger,
@@ -253,11 +252,7 @@ struct ServerCommand: AsyncParsableCommand {
         let (listening, listeningSink) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                if let electionIdentity {
-                    await controlPlane.runElectedControllers(identity: electionIdentity, settings: controllerSettings, logger: logger)
-                } else {
-                    await controllers.run()
-                }
+                await controlPlane.runControllers(settings: controllerSettings, electionIdentity: electionIdentity, logger: logger)
             }
             group.addTask { await controlPlane.runServiceAllocationRepair(logger: logger) }
             group.addTask { await controlPlane.runEventExpiry(ttl: eventTTL, logger: logger) }

@@ -38,16 +38,23 @@ package func withTestAPI<T: Sendable>(historyCapacity: Int = SQLiteStorage.defau
                                       _ body: @Sendable (TestAPI) async throws -> T) async throws -> T {
     try await withScratchDirectory(nil) { directory in
         let storage = try SQLiteStorage(path: directory + "/state.db", historyCapacity: historyCapacity)
-        let result: Result<T, any Error>
-        do {
+        return try await withCleanup({
             let service = try APIService(storage: storage)
             try await service.bootstrap()
-            result = .success(try await body(TestAPI(service: service, storage: storage, directory: directory, port: nil)))
-        } catch {
-            result = .failure(error)
-        }
-        await storage.close()
-        return try result.get()
+            return try await body(TestAPI(service: service, storage: storage, directory: directory, port: nil))
+        }, cleanup: { await storage.close() })
+    }
+}
+
+/// Runs `body`, then `cleanup` whether `body` threw or not: an async `defer`.
+package func withCleanup<T>(_ body: () async throws -> T, cleanup: () async -> Void) async throws -> T {
+    do {
+        let result = try await body()
+        await cleanup()
+        return result
+    } catch {
+        await cleanup()
+        throw error
     }
 }
 

@@ -54,7 +54,7 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
             9: 1
 
             """)
-        let watch = EtcdWatchRequest.create(key: [0], rangeEnd: [0], startRevision: 42, prevKV: true)
+        let watch = EtcdWatchCreateRequest(key: [0], rangeEnd: [0], startRevision: 42)
         #expect(try await decodeRaw(ProtoWriter.encode { watch.encode(into: &$0) }) == """
             1 {
               1: "\\000"

@@ -173,14 +173,7 @@ package func withTestEtcd<Result>(members: Int = 1, tls: Bool = false, _ body: (
     let scratch = try TemporaryDirectory()
     let files = tls ? try await TestEtcd.TLSFiles.make(in: scratch.path) : nil
     let etcd = try await TestEtcd.start(members: members, in: scratch.path, tls: files)
-    do {
-        let result = try await body(etcd)
-        await etcd.stopAll()
-        return result
-    } catch {
-        await etcd.stopAll()
-        throw error
-    }
+    return try await withCleanup({ try await body(etcd) }, cleanup: { await etcd.stopAll() })
 }
 
 extension EtcdStorage: TestStorage {}
@@ -207,12 +200,5 @@ package func withTestStorage<T>(_ backend: TestBackend, directory: String, histo
 
 /// Runs `body` with `storage`, then closes it, whether `body` throws or not.
 package func closing<Store: TestStorage, T>(_ storage: Store, _ body: (Store) async throws -> T) async throws -> T {
-    do {
-        let result = try await body(storage)
-        await storage.close()
-        return result
-    } catch {
-        await storage.close()
-        throw error
-    }
+    try await withCleanup({ try await body(storage) }, cleanup: { await storage.close() })
 }

@@ -105,15 +105,16 @@ struct ResourceRequest {
                 let list = try await store.list(namespace: namespace, options: options)
                 return try render(list: list, resource: resource, representation: representation)
             }
-            if representation == .object, info.subresource != "scale",
-               let json = try await store.getJSON(namespace: namespace, name: name) {
-                return APIHandler.json(bytes: json)
-            }
-            let object = try await store.get(namespace: namespace, name: name)
             if info.subresource == "scale" {
-                return APIHandler.json(service.scale(of: object).json)
+                return APIHandler.json(service.scale(of: try await store.get(namespace: namespace, name: name)).json)
             }
-            return try render(object, resource: resource, representation: representation)
+            guard representation == .object else {
+                return try render(try await store.get(namespace: namespace, name: name), resource: resource, representation: representation)
+            }
+            switch try await store.fetch(namespace: namespace, name: name) {
+            case .json(let bytes): return APIHandler.json(bytes: bytes)
+            case .object(let object): return try render(object, resource: resource, representation: representation)
+            }
 
         case .post:
             if let name, info.subresource == "binding" {
@@ -163,21 +164,12 @@ struct ResourceRequest {
                 return try render(object, resource: resource, representation: representation, status: created ? .created : .ok, warnings: warnings)
             }
             if info.subresource == "scale" {
-                // Like any patch (kube-apiserver's GuaranteedUpdate): applied to the current Scale and
-                // tried again when a controller wrote the object in between, unless the patch itself
-                // names a resourceVersion. (A status write racing `kubectl scale` answered 409.)
-                let conditional = patch["metadata"]?["resourceVersion"] != nil
-                while true {
-                    let current = service.scale(of: try await store.get(namespace: namespace, name: name))
-                    let patched = try apply(patch, type: type, to: current.json)
-                    do {
-                        let scale = try await service.updateScale(resource: resource, namespace: namespace, name: name,
-                                                                  scale: KubeObject(fields: patched.objectValue ?? [:]), context: try context())
-                        return APIHandler.json(scale.json)
-                    } catch where error.code == 409 && error.reason == "Conflict" && !conditional {
-                        continue
-                    }
+                // A patch that names no resourceVersion applies to whatever is current, like any patch.
+                let scale = try await service.updateScale(resource: resource, namespace: namespace, name: name, context: try context(),
+                                                          retryOnConflict: patch["metadata"]?["resourceVersion"] == nil) { current throws(APIError) in
+                    KubeObject(fields: try apply(patch, type: type, to: current.json).objectValue ?? [:])
                 }
+                return APIHandler.json(scale.json)
             }
             let (updated, warnings) = try await store.patch(namespace: namespace, name: name, patch: patch, type: type,
                                                             subresource: info.subresource, context: try context())
