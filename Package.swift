@@ -173,6 +173,9 @@ let package = Package(
             dependencies: [
                 "APIServer", "APIRegistry", "Controllers", "Storage",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                // PBKDF2 for the bootstrap data's key (BootstrapData), as k3s derives it.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         // The cluster client: typed REST and watch calls over TLS, and joining a node to a server.
@@ -354,7 +357,8 @@ let package = Package(
         // and `swiftlet server` processes killed mid-write.
         .testTarget(
             name: "ServerTests",
-            dependencies: ["Server", "ServerTestSupport", "APITestSupport", "TestSupport", "Controllers", "APIRegistry", "APIMachinery", "Storage", "KubeAPI"]
+            dependencies: ["Server", "ServerTestSupport", "APITestSupport", "TestSupport", "Controllers", "APIRegistry", "APIMachinery", "Storage", "KubeAPI",
+                           .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "KubeClientTests",

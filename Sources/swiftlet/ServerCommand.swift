@@ -41,8 +41,10 @@ struct ServerCommand: AsyncParsableCommand {
         an agent for this machine (as k3s does), joined over loopback with the server's own token and labelled \
         node-role.kubernetes.io/control-plane; its state is in DATA-DIR/agent. --http-listen alone \
         serves plain HTTP without authentication and without an agent, for local tests. The state is \
-        in DATA-DIR/server/state.db (SQLite) unless --datastore-endpoint lists etcd members; one server \
-        per etcd datastore for now. Stops on \
+        in DATA-DIR/server/state.db (SQLite) unless --datastore-endpoint lists etcd members; servers \
+        started with the same --token on one etcd datastore share the CA, the service-account key and the \
+        tokens, kept there encrypted with the token (k3s' bootstrap data), and one of them at a time runs \
+        the scheduler and controllers (--leader-elect). Stops on \
         SIGTERM or SIGINT (the agent's pods keep running); everything acknowledged is stored first. \
         As a systemd service (swiftlet.service from install.sh; docs/install.md) it tells systemd \
         READY=1 once the API serves and its agent answers healthz, and STOPPING=1 on SIGTERM.
@@ -103,6 +105,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Run the scheduler and the controllers only while holding the kube-system/kube-controller-manager Lease, as kube-controller-manager's --leader-elect (default: true with an etcd datastore, false with SQLite).", valueName: "bool"))
     var leaderElect: Bool?
 
+    @Option(help: ArgumentHelp("The cluster's shared secret, as k3s' --token: K10<CA hash>::server:<secret> (DATA-DIR/server/token of the first server) or the bare secret. Agents join with it; with an etcd datastore, servers started with the same token share the CA, keys and tokens kept (encrypted with it) in the datastore. Default: the one made on first start.", valueName: "token"))
+    var token: String?
+
     @Flag(help: "Do not run an agent for this machine.")
     var disableAgent = false
 
@@ -126,6 +131,12 @@ struct ServerCommand: AsyncParsableCommand {
             throw CLIError("--event-ttl \(eventTtl): expected a positive duration such as 1h or 90m")
         }
         let services = try serviceNetwork()
+        let serverToken: JoinToken?
+        do {
+            serverToken = try token.map { try JoinToken(parsing: $0) }
+        } catch {
+            throw CLIError("--token: \(error)")
+        }
         let datastoreTarget = try datastore.target(defaultSQLitePath: (serverDataDir as NSString).appendingPathComponent("state.db"))
         let unknownControllers = controllerSettings().unknownControllers
         guard unknownControllers.isEmpty else {
@@ -166,21 +177,24 @@ struct ServerCommand: AsyncParsableCommand {
         var rootCACertificatePEM: String?
         let (httpsPorts, httpsPortSink) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
         if let (host, port) = https {
-            let certificates = try await ServerCertificates.loadOrCreate(
-                directory: (dataDir as NSString).appendingPathComponent("tls"),
-                dnsNames: [ProcessInfo.processInfo.hostName, "kubernetes.default.svc.\(clusterDomain)"]
-                    + tlsSan.filter { ServerCertificatesNames.isName($0) },
-                ipAddresses: [host, services.kubernetesIP].filter { $0 != "0.0.0.0" && $0 != "::" && ServerCertificatesNames.isAddress($0) }
-                    // Listening everywhere: agents may dial any of this host's addresses.
-                    + (host == "0.0.0.0" || host == "::" ? HostAddresses.ipv4() : [])
-                    + tlsSan.filter(ServerCertificatesNames.isAddress))
-            let credentials = try ClusterCredentials.loadOrCreate(directory: (dataDir as NSString).appendingPathComponent("cred"))
-            // Service-account tokens are signed with a key kept next to the CA (k3s: service.key).
-            let serviceAccounts = try ServiceAccountIssuer.loadOrCreate(
-                directory: (dataDir as NSString).appendingPathComponent("tls"),
-                issuer: serviceAccountIssuer ?? "https://kubernetes.default.svc.\(clusterDomain)")
+            let tlsDirectory = (dataDir as NSString).appendingPathComponent("tls")
+            let issuer = serviceAccountIssuer ?? "https://kubernetes.default.svc.\(clusterDomain)"
+            let certificateNames = [ProcessInfo.processInfo.hostName, "kubernetes.default.svc.\(clusterDomain)"]
+                + tlsSan.filter { ServerCertificatesNames.isName($0) }
+            let certificateAddresses = [host, services.kubernetesIP].filter { $0 != "0.0.0.0" && $0 != "::" && ServerCertificatesNames.isAddress($0) }
+                // Listening everywhere: agents may dial any of this host's addresses.
+                + (host == "0.0.0.0" || host == "::" ? HostAddresses.ipv4() : [])
+                + tlsSan.filter(ServerCertificatesNames.isAddress)
+            let identity = try await ServerIdentity.settle(directory: dataDir, token: serverToken, datastore: datastore) {
+                ServerIdentity(
+                    certificates: try await ServerCertificates.loadOrCreate(directory: tlsDirectory, dnsNames: certificateNames,
+                                                                            ipAddresses: certificateAddresses),
+                    credentials: try ClusterCredentials.loadOrCreate(directory: (dataDir as NSString).appendingPathComponent("cred")),
+                    // Service-account tokens are signed with a key kept next to the CA (k3s: service.key).
+                    serviceAccounts: try ServiceAccountIssuer.loadOrCreate(directory: tlsDirectory, issuer: issuer))
+            }
+            let (certificates, credentials, serviceAccounts) = (identity.certificates, identity.credentials, identity.serviceAccounts)
             rootCACertificatePEM = certificates.caCertificatePEM
-            try await Self.claim(datastore, caHash: certificates.caHash)
             let tokenPath = (dataDir as NSString).appendingPathComponent("token")
             joinToken = credentials.joinToken(caHash: certificates.caHash)
             try Self.write(credentials.joinToken(caHash: certificates.caHash) + "\n", to: tokenPath)
@@ -296,22 +310,6 @@ struct ServerCommand: AsyncParsableCommand {
             // Everything runs until cancelled; the first task to end (or fail) ends the rest.
             try await group.next()
             group.cancelAll()
-        }
-    }
-
-    /// Marks an etcd datastore as this server's (by its CA), and refuses one another server with
-    /// another CA already uses: servers sharing a datastore must share the CA, the service-account
-    /// key and the tokens, and until they can (issue 19), a second one would split the cluster.
-    static func claim(_ datastore: DatastoreOptions.Datastore, caHash: String) async throws {
-        guard case .etcd(let store) = datastore else { return }
-        let key = "/bootstrap/swiftlet-server-ca"
-        do {
-            _ = try await store.create(key, value: Array(caHash.utf8))
-        } catch StorageError.alreadyExists {
-            let owner = try await store.get(key).map { String(decoding: $0.value, as: UTF8.self) } ?? caHash
-            guard owner == caHash else {
-                throw CLIError("the etcd datastore already holds a cluster whose CA (sha256 \(owner)) is not this server's (\(caHash)); several servers on one datastore are not supported yet: use a datastore of its own or this cluster's first server")
-            }
         }
     }
 

@@ -8,7 +8,8 @@ import TestSupport
 import Testing
 
 /// `swiftlet server --datastore-endpoint` on a real etcd: the whole server (controllers under
-/// the leader lease), restarted, and a second server with another CA refused.
+/// the leader lease), restarted, and a second server that joins with the first one's token
+/// (the shared identity in the datastore) while another token is refused.
 @Suite(.requires(TestEtcd.isInstalled, "needs etcd (Debian's etcd-server)"))
 struct ServerDatastoreTests {
     private static let leaseKey = "/registry/coordination.k8s.io/leases/kube-system/kube-controller-manager"
@@ -62,20 +63,51 @@ struct ServerDatastoreTests {
         }
     }
 
-    @Test func aSecondServerWithAnotherCAIsRefusedAndTheFirstComesBack() async throws {
+    @Test func aSecondServerJoinsWithTheFirstsTokenAndServesTheSameClusterWhileAnotherTokenIsRefused() async throws {
         try await withTestEtcd { etcd in
             let directory = try TemporaryDirectory()
             func arguments(_ name: String) -> [String] {
                 ["--https-listen", "127.0.0.1:0", "--disable-agent", "--write-kubeconfig", "\(directory.path)/\(name).yaml",
                  "--datastore-endpoint", etcd.endpoints[0].description]
             }
+            func run(_ name: String, _ extra: [String]) async -> (Int32, String) {
+                await TestProcess.runAsync([ServerProcess.binary, "server", "--data-dir", "\(directory.path)/\(name)"] + arguments(name) + extra)
+            }
             let first = try await ServerProcess(dataDirectory: directory.path + "/first", arguments: arguments("first"))
-            let (status, output) = await TestProcess.runAsync(
-                [ServerProcess.binary, "server", "--data-dir", directory.path + "/second"] + arguments("second"))
+            let token = try String(contentsOfFile: directory.path + "/first/server/token", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+
+            // Its own token (made on first start) is not the cluster's: refused, nothing changed.
+            let (status, output) = await run("stranger", [])
             #expect(status != 0)
-            #expect(output.contains("the etcd datastore already holds a cluster whose CA"), "\(output.suffix(2000))")
+            #expect(output.contains("the datastore already holds the bootstrap data of a cluster with another token"), "\(output.suffix(2000))")
+            // The right secret with another CA hash: the token was made for another cluster.
+            let otherHash = "K10" + String(repeating: "0", count: 64) + "::server:" + token.components(separatedBy: "::server:")[1]
+            let (wrongStatus, wrongOutput) = await run("wrong-ca", ["--token", otherHash])
+            #expect(wrongStatus != 0)
+            #expect(wrongOutput.contains("--token was made for a cluster CA with sha256 0000"), "\(wrongOutput.suffix(2000))")
+
+            // With the first server's token: the same CA, keys and tokens, one cluster.
+            let second = try await ServerProcess(dataDirectory: directory.path + "/second", arguments: arguments("second") + ["--token", token])
+            for file in ["server/tls/server-ca.crt", "server/tls/server-ca.key", "server/tls/service.key", "server/cred/admin-token", "server/token"] {
+                #expect(FileManager.default.contents(atPath: "\(directory.path)/first/\(file)")
+                        == FileManager.default.contents(atPath: "\(directory.path)/second/\(file)"), "\(file)")
+            }
+            let kubectl1 = Kubectl(kubeconfig: directory.path + "/first.yaml", cacheDirectory: directory.path + "/cache1")
+            let kubectl2 = Kubectl(kubeconfig: directory.path + "/second.yaml", cacheDirectory: directory.path + "/cache2")
+            let created = try await kubectl1("create", "configmap", "shared", "--from-literal=k=v")
+            #expect(created.status == 0, "\(created.stderr)")
+            let read = try await kubectl2("get", "configmap", "shared", "-o", "jsonpath={.data.k}")
+            #expect(read.status == 0 && read.stdout == "v", "\(read.stdout) \(read.stderr)")
+            // One kubeconfig works against either server: same CA and admin token.
+            let crossed = try await kubectl1("--server", "https://127.0.0.1:\(second.port)", "get", "configmap", "shared")
+            #expect(crossed.status == 0, "\(crossed.stderr)")
+            // Both elect; one leads.
+            let holder = try await eventually({ try await leaseHolder(etcd) ?? "" }, until: { !$0.isEmpty })
+            #expect(!holder.isEmpty)
+            await second.stop()
             await first.stop()
-            // The first server, with its own CA, is welcome back.
+            // The first server comes back on its own data directory and token.
             let back = try await ServerProcess(dataDirectory: directory.path + "/first", arguments: arguments("first"))
             await back.stop()
         }

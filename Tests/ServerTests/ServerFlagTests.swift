@@ -17,6 +17,8 @@ import Testing
         (["--datastore-endpoint", "http://10.0.0.5:2379", "--datastore-certfile", "/nonexistent/client.crt"],
          "--datastore-certfile /nonexistent/client.crt: no such readable file"),
         (["--datastore-cafile", "/etc/hostname"], "--datastore-cafile, --datastore-certfile and --datastore-keyfile are for etcd endpoints"),
+        (["--token", "two words"], "--token: "),
+        (["--token", "K10abc::server:secret"], "the CA hash of a K10 token is 64 hex digits"),
     ])
     func impossibleValuesAreRefusedByName(flags: [String], message: String) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flags-\(UUID().uuidString)").path
@@ -26,5 +28,23 @@ import Testing
         #expect(status != 0)
         #expect(output.contains(message), "output: \(output)")
         #expect(!FileManager.default.fileExists(atPath: directory + "/server/state.db"), "nothing was started")
+    }
+
+    /// On SQLite the token is the one the server was made with: another one is refused (k3s
+    /// refuses a changed token the same way) and the server still starts with its own.
+    @Test func aSQLiteServerRefusesATokenOtherThanItsOwn() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let arguments = ["--https-listen", "127.0.0.1:0", "--disable-agent", "--write-kubeconfig", directory + "/admin.yaml"]
+        let first = try await ServerProcess(dataDirectory: directory + "/data", arguments: arguments + ["--token", "first-secret"])
+        await first.stop()
+        let token = try String(contentsOfFile: directory + "/data/server/token", encoding: .utf8)
+        #expect(token.hasSuffix("::server:first-secret\n"), "\(token)")
+        let (status, output) = await TestProcess.runAsync(
+            [ServerProcess.binary, "server", "--data-dir", directory + "/data"] + arguments + ["--token", "other-secret"])
+        #expect(status != 0)
+        #expect(output.contains("--token differs from the token this server was made with"), "output: \(output)")
+        let again = try await ServerProcess(dataDirectory: directory + "/data", arguments: arguments + ["--token", token])
+        await again.stop()
     }
 }
