@@ -42,6 +42,13 @@ public struct ControllerSettings: Sendable {
     /// How often the `kubernetes` Service's endpoints are checked (kube-apiserver's
     /// --endpoint-reconciler interval, 10 s).
     public var apiServerEndpointsInterval: Duration = .seconds(10)
+    /// When several servers share the datastore: this server's identity in its lease
+    /// `kube-system/apiserver-<address>`, renewed every `apiServerEndpointsInterval`, and the
+    /// `kubernetes` endpoints list every server with a live lease (kube-apiserver's lease
+    /// endpoint reconciler). nil: the endpoints list this server only.
+    public var apiServerLeaseIdentity: String?
+    /// How long a server's lease lives unrenewed (upstream's DefaultEndpointReconcilerTTL, 15 s).
+    public var apiServerLeaseDuration: Duration = .seconds(15)
 
     /// The cluster CA (PEM) the root-ca-cert-publisher keeps in every namespace's
     /// `kube-root-ca.crt` ConfigMap; nil: no such ConfigMaps are kept (no HTTPS listener).

@@ -82,16 +82,32 @@ public struct ControlPlane: Sendable {
     /// Runs the scheduler and the controllers until cancelled. With an `electionIdentity`, only
     /// while this server holds the `kube-system/kube-controller-manager` Lease (`LeaderElector`),
     /// a fresh controller manager per term, so that of the servers sharing one datastore one runs
-    /// them at a time.
+    /// them at a time; the `kubernetes` Service's controller then runs on every server, outside
+    /// the election, as it does in every kube-apiserver (each server keeps its own endpoint lease).
     package func runControllers(settings: ControllerSettings, electionIdentity: String?, logger: Logger) async {
         guard let electionIdentity else {
             await controllerManager(settings: settings, logger: logger).run()
             return
         }
+        let perServer = "kubernetes-service"
+        let (elected, own) = {
+            var elected = settings, own = settings
+            elected.controllers = ["-" + perServer] + settings.controllers
+            own.controllers = [perServer]
+            return (elected, own)
+        }()
+        let runsOwn = settings.runs(perServer) && !settings.apiServerAddresses.isEmpty
         let elector = LeaderElector(client: InProcessClient(service: service),
                                     settings: LeaderElector.Settings(identity: electionIdentity), logger: logger)
-        await elector.run {
-            await controllerManager(settings: settings, logger: logger).run()
+        await withTaskGroup(of: Void.self) { group in
+            if runsOwn {
+                group.addTask { await controllerManager(settings: own, logger: logger).run() }
+            }
+            group.addTask {
+                await elector.run {
+                    await controllerManager(settings: elected, logger: logger).run()
+                }
+            }
         }
     }
 }

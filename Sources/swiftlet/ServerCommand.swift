@@ -228,8 +228,13 @@ struct ServerCommand: AsyncParsableCommand {
             settings.apiServerAddresses = [address]
             settings.apiServerPort = port
         }
+        // kube-controller-manager's identity form, <hostname>_<uuid>.
+        let identity = "\(ProcessInfo.processInfo.hostName)_\(UUID().uuidString.lowercased())"
+        // Servers may share an etcd datastore: each keeps a lease on its address, and the
+        // kubernetes endpoints list the live ones.
+        if datastore.isEtcd { settings.apiServerLeaseIdentity = identity }
         let controllerSettings = settings
-        let electionIdentity = (leaderElect ?? datastore.isEtcd) ? "\(ProcessInfo.processInfo.hostName)_\(UUID().uuidString.lowercased())" : nil
+        let electionIdentity = (leaderElect ?? datastore.isEtcd) ? identity : nil
         let ownAgent = runAgent ? joinToken.flatMap { token in agentSettings.map { (token, $0) } } : nil
         let config = agentConfig()
         let podNetwork = agent.podNetwork ? ClusterPodNetwork(bridgeName: agent.bridgeName, clusterCIDR: clusterCIDR) : nil
