@@ -236,3 +236,29 @@ struct EtcdStorageTests {
         await client.close()
     }
 }
+
+extension EtcdStorageTests {
+    /// Thousands of writes in a row on one connection while the feed's watch streams their
+    /// events back: every call is answered. (With NIOHTTP2's default flood guards, calls
+    /// stopped being answered after a few hundred pod creates, until the keepalive dropped the
+    /// connection: GRPCConnection says which setting matters.)
+    @Test func sustainedWritesOnOneConnectionAreAllAnswered() async throws {
+        try await withEtcdStore { _, store in
+            let watch = try await store.watch(prefix: "/sustained/", after: nil)
+            let value = [UInt8](repeating: UInt8(ascii: "x"), count: 2048)
+            let total = 3000, width = 8
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for lane in 0..<width {
+                    group.addTask {
+                        for index in stride(from: lane, to: total, by: width) {
+                            _ = try await store.create("/sustained/\(index)", value: value)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.list(prefix: "/sustained/").objects.count == total)
+            #expect(try await collect(total, from: watch).count == total)
+        }
+    }
+}
