@@ -60,7 +60,18 @@ struct Scheduler: Controller {
                 if !(pod.string(at: ["spec", "nodeName"]) ?? "").isEmpty { Self.enqueueUnscheduled(pods: pods, queue: queue) }
             }
         }
-        self.nodes.addHandler { _ in Self.enqueueUnscheduled(pods: pods, queue: queue) }
+        self.nodes.addHandler { event in
+            // A heartbeat (new lastHeartbeatTime, images, addresses) cannot make a pod fit, and
+            // with many pending pods retrying them all on every node status write saturates the
+            // store; kube-scheduler requeues on node add and on the changes it checks in
+            // `nodeSchedulingPropertiesChange` (pkg/scheduler/eventhandlers.go).
+            switch event {
+            case .added: Self.enqueueUnscheduled(pods: pods, queue: queue)
+            case .updated(let old, let new):
+                if Self.schedulingPropertiesChanged(old, new) { Self.enqueueUnscheduled(pods: pods, queue: queue) }
+            case .deleted: break
+            }
+        }
     }
 
     func run() async {
@@ -85,6 +96,23 @@ struct Scheduler: Controller {
         let scheduler = pod.string(at: ["spec", "schedulerName"]) ?? ""
         return (pod.string(at: ["spec", "nodeName"]) ?? "").isEmpty && pod.deletionTimestamp == nil
             && (scheduler.isEmpty || scheduler == component) && !SchedulerPredicates.isTerminal(pod)
+    }
+
+    /// What can turn a node from unfit to fit: unschedulable, allocatable, labels, taints, or a
+    /// condition's status (upstream compares conditions by type and status, not their times).
+    static func schedulingPropertiesChanged(_ old: KubeObject, _ new: KubeObject) -> Bool {
+        func conditions(_ node: KubeObject) -> [String: String] {
+            var statuses: [String: String] = [:]
+            for condition in node.value(at: ["status", "conditions"])?.arrayValue ?? [] {
+                if let type = condition["type"]?.stringValue { statuses[type] = condition["status"]?.stringValue ?? "" }
+            }
+            return statuses
+        }
+        return old.value(at: ["spec", "unschedulable"]) != new.value(at: ["spec", "unschedulable"])
+            || old.value(at: ["spec", "taints"]) != new.value(at: ["spec", "taints"])
+            || old.value(at: ["status", "allocatable"]) != new.value(at: ["status", "allocatable"])
+            || old.labels != new.labels
+            || conditions(old) != conditions(new)
     }
 
     /// An assigned pod finished (its requests no longer count).

@@ -114,6 +114,41 @@ import Testing
         }
     }
 
+    /// A pending pod is retried when a node changes in a way that could make it fit, not on
+    /// every heartbeat: with many pending pods, retrying all of them (and writing their
+    /// FailedScheduling events) at each node status write saturated the store.
+    @Test func nodeHeartbeatsDoNotRetryPendingPodsButALabelChangeDoes() async throws {
+        var settings = ControllerSettings.forTests
+        settings.schedulerRetryPeriod = .seconds(3600)
+        try await withControllerCluster(settings: settings) { cluster in
+            try await cluster.addNode("a", cpu: "1")
+            try await cluster.addPod("waits", nodeSelector: ["disk": "ssd"])
+            @Sendable func attempts() async throws -> Int64 {
+                try await cluster.events(about: "waits", reason: "FailedScheduling").first?.value(at: ["count"])?.intValue ?? 0
+            }
+            _ = try await eventually({ try await attempts() }, until: { $0 >= 1 })
+            // The node's own add event may reach the scheduler after the pod's first attempt
+            // (two informers): let such retries finish before counting.
+            #expect(try await storeSettles(cluster.api.storage))
+            let before = try await attempts()
+            for _ in 0..<5 {
+                var node = try #require(try await cluster.client.get(.nodes, namespace: nil, name: "a"))
+                var conditions = node.value(at: ["status", "conditions"])?.arrayValue ?? []
+                conditions[0] = .object((conditions[0].objectValue ?? [:]).merging(["lastHeartbeatTime": .string(Time.now().description)]) { $1 })
+                node.set(.array(conditions), at: ["status", "conditions"])
+                node.set(.array([.object(["type": .string("InternalIP"), "address": .string("10.0.0.\(Int.random(in: 2...200))")])]),
+                         at: ["status", "addresses"])
+                _ = try await cluster.client.update(.nodes, node, subresource: "status")
+            }
+            // A label change is a reason: the pod is retried, and now fits.
+            var node = try #require(try await cluster.client.get(.nodes, namespace: nil, name: "a"))
+            node.labels["disk"] = "ssd"
+            _ = try await cluster.client.update(.nodes, node)
+            #expect(try await nodeName(cluster, "waits") == "a")
+            #expect(try await attempts() == before, "the heartbeats retried the pod")
+        }
+    }
+
     @Test func podsOfOtherSchedulersAreLeftAlone() async throws {
         try await withControllerCluster { cluster in
             try await cluster.addNode("n1")
