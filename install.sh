@@ -126,8 +126,10 @@ setup_env() {
         SYSTEM_NAME=swiftlet-agent
     else
         [ -z "${SWIFTLET_URL:-}" ] || fatal "a server cannot join another server (SWIFTLET_URL is set): leave it out to install a server, or install an agent"
-        if [ -n "${SWIFTLET_TOKEN:-}" ] || [ -n "${SWIFTLET_TOKEN_FILE:-}" ]; then
-            fatal "SWIFTLET_TOKEN is for agents: a server makes its own join token (/var/lib/swiftlet/server/token)"
+        # A server's SWIFTLET_TOKEN is the cluster's (k3s' K3S_TOKEN): servers sharing an etcd
+        # datastore (--datastore-endpoint) start with the first one's token.
+        if [ -n "${SWIFTLET_TOKEN_FILE:-}" ] && [ ! -r "${SWIFTLET_TOKEN_FILE}" ]; then
+            fatal "SWIFTLET_TOKEN_FILE ${SWIFTLET_TOKEN_FILE} cannot be read"
         fi
         SYSTEM_NAME=swiftlet
     fi

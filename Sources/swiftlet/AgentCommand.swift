@@ -132,15 +132,7 @@ struct AgentCommand: AsyncParsableCommand {
     func joinIfAsked(nodeName: String, retry: ClusterJoin.Retry = ClusterJoin.Retry()) async throws -> NodeCredential? {
         let environment = ProcessInfo.processInfo.environment
         guard let server = server ?? environment["SWIFTLET_URL"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
-        var joinToken = token ?? environment["SWIFTLET_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-        if joinToken == nil, let file = tokenFile ?? environment["SWIFTLET_TOKEN_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) {
-            do {
-                joinToken = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            } catch {
-                throw CLIError("cannot read the token file \(file): \(error.localizedDescription)")
-            }
-        }
-        guard let joinToken else {
+        guard let joinToken = try TokenSource.resolve(token: token, tokenFile: tokenFile, environment: environment) else {
             if let stored = NodeCredential.load(dataDirectory: options.dataDir), stored.server == server, stored.nodeName == nodeName {
                 return stored
             }

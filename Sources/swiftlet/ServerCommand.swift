@@ -105,8 +105,11 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Run the scheduler and the controllers only while holding the kube-system/kube-controller-manager Lease, as kube-controller-manager's --leader-elect (default: true with an etcd datastore, false with SQLite).", valueName: "bool"))
     var leaderElect: Bool?
 
-    @Option(help: ArgumentHelp("The cluster's shared secret, as k3s' --token: K10<CA hash>::server:<secret> (DATA-DIR/server/token of the first server) or the bare secret. Agents join with it; with an etcd datastore, servers started with the same token share the CA, keys and tokens kept (encrypted with it) in the datastore. Default: the one made on first start.", valueName: "token"))
+    @Option(help: ArgumentHelp("The cluster's shared secret, as k3s' --token: K10<CA hash>::server:<secret> (DATA-DIR/server/token of the first server) or the bare secret. Agents join with it; with an etcd datastore, servers started with the same token share the CA, keys and tokens kept (encrypted with it) in the datastore. Default: $SWIFTLET_TOKEN, else the one made on first start.", valueName: "token"))
     var token: String?
+
+    @Option(help: ArgumentHelp("A file holding --token (default: $SWIFTLET_TOKEN_FILE).", valueName: "file"))
+    var tokenFile: String?
 
     @Flag(help: "Do not run an agent for this machine.")
     var disableAgent = false
@@ -133,7 +136,7 @@ struct ServerCommand: AsyncParsableCommand {
         let services = try serviceNetwork()
         let serverToken: JoinToken?
         do {
-            serverToken = try token.map { try JoinToken(parsing: $0) }
+            serverToken = try TokenSource.resolve(token: token, tokenFile: tokenFile).map { try JoinToken(parsing: $0) }
         } catch {
             throw CLIError("--token: \(error)")
         }

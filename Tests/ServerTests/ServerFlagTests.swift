@@ -19,6 +19,7 @@ import Testing
         (["--datastore-cafile", "/etc/hostname"], "--datastore-cafile, --datastore-certfile and --datastore-keyfile are for etcd endpoints"),
         (["--token", "two words"], "--token: "),
         (["--token", "K10abc::server:secret"], "the CA hash of a K10 token is 64 hex digits"),
+        (["--token-file", "/nonexistent/token"], "--token: cannot read the token file /nonexistent/token"),
     ])
     func impossibleValuesAreRefusedByName(flags: [String], message: String) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flags-\(UUID().uuidString)").path
