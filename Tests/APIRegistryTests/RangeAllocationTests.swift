@@ -69,4 +69,13 @@ import Testing
             #expect(error.description == reason || error.description.hasPrefix(reason + ": "), "\(error)")
         }
     }
+
+    @Test func noResourceKeyCanReachTheStoredRanges() {
+        for key in [ServiceAllocator.clusterIPsKey, ServiceAllocator.nodePortsKey] {
+            for resource in ResourceRegistry.builtIn {
+                #expect(!key.hasPrefix(resource.keyPrefix), "\(resource.name) lists \(key)")
+                #expect(!resource.keyPrefix.hasPrefix("/registry/ranges/"), "\(resource.name)")
+            }
+        }
+    }
 }
