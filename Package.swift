@@ -354,7 +354,8 @@ let package = Package(
         // and `swiftlet server` processes killed mid-write.
         .testTarget(
             name: "ServerTests",
-            dependencies: ["Server", "ServerTestSupport", "APITestSupport", "TestSupport", "Controllers", "APIRegistry", "APIMachinery", "Storage", "KubeAPI"]
+            dependencies: ["Server", "ServerTestSupport", "APITestSupport", "TestSupport", "Controllers", "APIRegistry", "APIMachinery", "Storage", "KubeAPI",
+                           "EtcdStorage", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "KubeClientTests",
