@@ -146,7 +146,7 @@ let package = Package(
         // IP and node port allocator, and InProcessClient, the controllers' client in the server.
         .target(
             name: "APIRegistry",
-            dependencies: ["APIMachinery", "Storage", "KubeAPI"]
+            dependencies: ["APIMachinery", "Storage", "KubeAPI", .product(name: "Logging", package: "swift-log")]
         ),
         // The API server over HTTP (Hummingbird, TLS): routing, content negotiation (JSON, YAML,
         // protobuf), watches, discovery, OpenAPI, Tables, security (CA, tokens, authentication,
@@ -358,6 +358,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: ["Server", "ServerTestSupport", "APITestSupport", "TestSupport", "Controllers", "APIRegistry", "APIMachinery", "Storage", "KubeAPI",
+                           "EtcdStorage", .product(name: "Logging", package: "swift-log"),
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(

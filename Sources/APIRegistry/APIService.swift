@@ -1,6 +1,7 @@
 import APIMachinery
 import Foundation
 import KubeAPI
+import Logging
 import Storage
 
 /// The Kubernetes API over a `Storage`, independent of HTTP: one `ResourceStore` per
@@ -23,8 +24,10 @@ public struct APIService: Sendable {
     ///   - serviceNodePortRange: where node ports come from (--service-node-port-range).
     ///   - defaultTolerationSeconds: how long new pods tolerate not-ready and unreachable nodes
     ///     unless they say (the DefaultTolerationSeconds admission plugin, 300).
+    ///   - logger: where the service allocator warns of stored allocations it had to rebuild.
     public init(storage: any Storage, registry: ResourceRegistry = ResourceRegistry(), serviceCIDR: String = "10.43.0.0/16",
-                serviceNodePortRange: ClosedRange<Int64> = 30000...32767, defaultTolerationSeconds: Int64 = 300) throws {
+                serviceNodePortRange: ClosedRange<Int64> = 30000...32767, defaultTolerationSeconds: Int64 = 300,
+                logger: Logger = Logger(label: "swiftlet.service-allocator")) throws {
         self.storage = storage
         self.registry = registry
         var stores: [String: ResourceStore] = [:]
@@ -54,7 +57,7 @@ public struct APIService: Sendable {
         self.stores = stores
         let servicesPrefix = registry.resource(group: "", version: "v1", name: "services")?.keyPrefix ?? "/registry/services/"
         self.services = try ServiceAllocator(storage: storage, serviceCIDR: serviceCIDR, nodePorts: serviceNodePortRange,
-                                             servicesPrefix: servicesPrefix)
+                                             servicesPrefix: servicesPrefix, logger: logger)
     }
 
     /// kube-apiserver's repair loops for Service cluster IPs and node ports, once: rebuilds

@@ -23,10 +23,11 @@ public struct ControlPlane: Sendable {
     ///   - serviceNodePortRange: where node ports come from (--service-node-port-range).
     ///   - defaultTolerationSeconds: how long new pods tolerate not-ready and unreachable nodes
     ///     (the DefaultTolerationSeconds admission plugin, 300).
+    ///   - logger: where the API warns of what it repaired in the store.
     public init(storage: any Storage, serviceCIDR: String = "10.43.0.0/16", serviceNodePortRange: ClosedRange<Int64> = 30000...32767,
-                defaultTolerationSeconds: Int64 = 300) async throws {
+                defaultTolerationSeconds: Int64 = 300, logger: Logger = Logger(label: "swiftlet.server")) async throws {
         service = try APIService(storage: storage, serviceCIDR: serviceCIDR, serviceNodePortRange: serviceNodePortRange,
-                                 defaultTolerationSeconds: defaultTolerationSeconds)
+                                 defaultTolerationSeconds: defaultTolerationSeconds, logger: logger)
         try await service.bootstrap()
     }
 

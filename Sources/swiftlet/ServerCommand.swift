@@ -169,10 +169,10 @@ struct ServerCommand: AsyncParsableCommand {
         }
         let datastore = try await DatastoreOptions.open(datastoreTarget)
         let storage = datastore.storage
-        let controlPlane = try await ControlPlane(storage: storage, serviceCIDR: serviceCIDR, serviceNodePortRange: services.nodePorts,
-                                                 defaultTolerationSeconds: defaultTolerationSeconds)
         var logger = Logger(label: "swiftlet.server")
         logger.logLevel = .info
+        let controlPlane = try await ControlPlane(storage: storage, serviceCIDR: serviceCIDR, serviceNodePortRange: services.nodePorts,
+                                                 defaultTolerationSeconds: defaultTolerationSeconds, logger: logger)
 
         var servers: [APIServer] = []
         var kubeconfigWriter: (@Sendable (Int) -> Void)?

@@ -72,8 +72,8 @@ import Testing
 
             // Deleted and created again with the same values: they were given back.
             try await Self.delete(api, "web")
-            #expect(await !api.services.isAllocated(ip: "10.43.0.50"))
-            #expect(await !api.services.isAllocated(nodePort: 30100))
+            #expect(try await !api.services.isAllocated(ip: "10.43.0.50"))
+            #expect(try await !api.services.isAllocated(nodePort: 30100))
             let again = try await Self.create(api, body).get()
             #expect(again.string(at: ["spec", "clusterIP"]) == "10.43.0.50")
         }
@@ -83,22 +83,22 @@ import Testing
         try await Self.withAPI { api, _ in
             let invalid = #"{"metadata":{"name":"web"},"spec":{"type":"NodePort","clusterIP":"10.43.0.60","ports":[{"port":80,"nodePort":30200,"protocol":"ICMP"}]}}"#
             #expect(Self.message(try await Self.create(api, invalid)).contains("spec.ports[0].protocol: Unsupported value"))
-            #expect(await !api.services.isAllocated(ip: "10.43.0.60"))
-            #expect(await !api.services.isAllocated(nodePort: 30200))
+            #expect(try await !api.services.isAllocated(ip: "10.43.0.60"))
+            #expect(try await !api.services.isAllocated(nodePort: 30200))
             // A bad name is found after allocation too, and gives back the same way.
             let badName = #"{"metadata":{"name":"Web"},"spec":{"type":"NodePort","clusterIP":"10.43.0.60","ports":[{"port":80,"nodePort":30200}]}}"#
             #expect(Self.message(try await Self.create(api, badName)).contains("metadata.name: Invalid value: \"Web\""))
             let valid = #"{"metadata":{"name":"web"},"spec":{"type":"NodePort","clusterIP":"10.43.0.60","ports":[{"port":80,"nodePort":30200}]}}"#
             let dryRun = try await Self.create(api, valid, dryRun: true).get()
             #expect(dryRun.string(at: ["spec", "clusterIP"]) == "10.43.0.60")
-            #expect(await !api.services.isAllocated(ip: "10.43.0.60"))
+            #expect(try await !api.services.isAllocated(ip: "10.43.0.60"))
             _ = try await Self.create(api, valid).get()
-            #expect(await api.services.isAllocated(ip: "10.43.0.60"))
-            #expect(await api.services.isAllocated(nodePort: 30200))
+            #expect(try await api.services.isAllocated(ip: "10.43.0.60"))
+            #expect(try await api.services.isAllocated(nodePort: 30200))
             // A second create of the same name fails at the store and gives back its own values.
             let duplicate = try await Self.create(api, #"{"metadata":{"name":"web"},"spec":{"type":"NodePort","ports":[{"port":80}]}}"#)
             #expect(Self.message(duplicate) == #"services "web" already exists"#)
-            let counts = await api.services.counts
+            let counts = try await api.services.counts
             #expect(counts.ips == 2 && counts.nodePorts == 1, "\(counts)")
         }
     }
@@ -123,8 +123,8 @@ import Testing
             #expect(admin != nodePort)
             web.set(try json(#"[{"name":"admin","port":8080,"nodePort":\#(admin)}]"#), at: ["spec", "ports"])
             web = try await Self.update(api, web)
-            #expect(await !api.services.isAllocated(nodePort: nodePort))
-            #expect(await api.services.isAllocated(nodePort: admin))
+            #expect(try await !api.services.isAllocated(nodePort: nodePort))
+            #expect(try await api.services.isAllocated(nodePort: admin))
 
             // The cluster IP may not change.
             var moved = web
@@ -136,26 +136,26 @@ import Testing
             } catch {
                 #expect(error.message == #"Service "web" is invalid: spec.clusterIPs[0]: Invalid value: ["10.43.0.99"]: may not change once set"#)
             }
-            #expect(await !api.services.isAllocated(ip: "10.43.0.99"))
+            #expect(try await !api.services.isAllocated(ip: "10.43.0.99"))
 
             // To ClusterIP: the node ports go (the client did not ask for them).
             web.set(.string("ClusterIP"), at: ["spec", "type"])
             web = try await Self.update(api, web)
             #expect(web.value(at: ["spec", "ports"])?.arrayValue?.first?["nodePort"] == nil)
             #expect(web.value(at: ["spec", "externalTrafficPolicy"]) == nil)
-            #expect(await !api.services.isAllocated(nodePort: admin))
+            #expect(try await !api.services.isAllocated(nodePort: admin))
 
             // To ExternalName: the address goes; back to ClusterIP: a new one comes.
             web.set(.string("ExternalName"), at: ["spec", "type"])
             web.set(.string("example.com"), at: ["spec", "externalName"])
             web = try await Self.update(api, web)
             #expect(web.value(at: ["spec", "clusterIP"]) == nil && web.value(at: ["spec", "ipFamilies"]) == nil)
-            #expect(await !api.services.isAllocated(ip: address))
+            #expect(try await !api.services.isAllocated(ip: address))
             web.set(.string("ClusterIP"), at: ["spec", "type"])
             web.set(nil, at: ["spec", "externalName"])
             web = try await Self.update(api, web)
             let newAddress = try #require(web.string(at: ["spec", "clusterIP"]))
-            #expect(await api.services.isAllocated(ip: newAddress))
+            #expect(try await api.services.isAllocated(ip: newAddress))
         }
     }
 
@@ -163,12 +163,12 @@ import Testing
         try await Self.withAPI { api, directory in
             _ = try await Self.create(api, #"{"metadata":{"name":"a"},"spec":{"type":"NodePort","clusterIP":"10.43.0.70","ports":[{"port":80,"nodePort":30300}]}}"#).get()
             _ = try await Self.create(api, #"{"metadata":{"name":"b"},"spec":{"type":"NodePort","ports":[{"port":80}]}}"#).get()
-            let before = await api.services.counts
+            let before = try await api.services.counts
             // A second API over the same store, as after a restart.
             let storage = try SQLiteStorage(path: directory + "/state.db")
             let restarted = try APIService(storage: storage)
             try await restarted.bootstrap()
-            let after = await restarted.services.counts
+            let after = try await restarted.services.counts
             #expect(after.ips == before.ips && after.nodePorts == before.nodePorts, "\(before) \(after)")
             #expect(Self.message(try await Self.create(restarted, #"{"metadata":{"name":"c"},"spec":{"clusterIP":"10.43.0.70","ports":[{"port":80}]}}"#))
                     .hasSuffix("failed to allocate IP 10.43.0.70: provided IP is already allocated"))
@@ -228,17 +228,17 @@ import Testing
             let problems = try await api.repairServiceAllocations()
             #expect(problems.contains("Cluster IP [IPv4]:10.43.0.80 is not allocated; repairing (service default/stray)"), "\(problems)")
             #expect(problems.contains("Port 30400 is not allocated; repairing (service default/stray)"), "\(problems)")
-            #expect(await api.services.isAllocated(ip: "10.43.0.80"))
+            #expect(try await api.services.isAllocated(ip: "10.43.0.80"))
 
             // Taken without any Service using it: kept for two repairs, freed on the third.
             _ = try await api.services.allocateIP(requested: "10.43.0.81")
             for _ in 0..<2 {
                 _ = try await api.repairServiceAllocations()
-                #expect(await api.services.isAllocated(ip: "10.43.0.81"))
+                #expect(try await api.services.isAllocated(ip: "10.43.0.81"))
             }
             _ = try await api.repairServiceAllocations()
-            #expect(await !api.services.isAllocated(ip: "10.43.0.81"))
-            #expect(await api.services.isAllocated(ip: "10.43.0.80"))
+            #expect(try await !api.services.isAllocated(ip: "10.43.0.81"))
+            #expect(try await api.services.isAllocated(ip: "10.43.0.80"))
         }
     }
 }

@@ -176,7 +176,7 @@ import Testing
             }
             #expect(strict.message == #"Service in version "v1" cannot be handled as a Service: strict decoding error: unknown field "spec.ports[0].nodeport""#)
             // Nothing refused above holds an address or a port.
-            let counts = await api.service.services.counts
+            let counts = try await api.service.services.counts
             #expect(counts.ips == 1 && counts.nodePorts == 0, "\(counts)")
         }
     }

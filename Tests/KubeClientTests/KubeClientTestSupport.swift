@@ -2,9 +2,7 @@ import APIServer
 import APITestSupport
 import Foundation
 import KubeClient
-import Logging
 import ServerTestSupport
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,32 +56,6 @@ func freePort() throws -> Int {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
     }
     return Int(UInt16(bigEndian: address.sin_port))
-}
-
-/// Keeps the messages logged through it, for tests that check what was logged.
-final class LogRecorder: Sendable {
-    private let messages = Mutex<[String]>([])
-
-    var recorded: [String] { messages.withLock { $0 } }
-
-    var logger: Logger {
-        Logger(label: "test") { _ in Handler(recorder: self) }
-    }
-
-    struct Handler: LogHandler {
-        let recorder: LogRecorder
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            recorder.messages.withLock { $0.append("\(event.level): \(event.message)") }
-        }
-    }
 }
 
 enum ServerCertificatesForTests {

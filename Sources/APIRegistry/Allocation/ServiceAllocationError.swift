@@ -10,6 +10,9 @@ enum ServiceAllocationError: Error, Equatable, Sendable, CustomStringConvertible
     case portAllocated
     /// Nothing is free.
     case full
+    /// The stored allocations could not be read or written (the store failed, or other servers
+    /// kept changing them); a server error, not the request's fault.
+    case storage(String)
 
     var description: String {
         switch self {
@@ -23,6 +26,14 @@ enum ServiceAllocationError: Error, Equatable, Sendable, CustomStringConvertible
             return "provided port is already allocated"
         case .full:
             return "range is full"
+        case .storage(let message):
+            return message
         }
+    }
+
+    /// Whether the store, not the request, is at fault.
+    var isStorageFailure: Bool {
+        if case .storage = self { return true }
+        return false
     }
 }

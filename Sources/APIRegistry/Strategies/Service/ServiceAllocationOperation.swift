@@ -119,7 +119,8 @@ struct ServiceAllocationOperation {
             spec.clusterIP = address
             spec.clusterIPs = [address]
         } catch {
-            guard let requested else {
+            // A store failure is the server's (upstream reports it as the field's error).
+            guard let requested, !error.isStorageFailure else {
                 throw APIError.internalError("failed to allocate a serviceIP: \(error)")
             }
             throw invalid([ServiceValidation.invalid("spec.clusterIPs", ServiceValidation.jsonList(spec.clusterIPs ?? []),
@@ -136,7 +137,8 @@ struct ServiceAllocationOperation {
     }
 
     private func nodePortError(_ index: Int, _ port: Int32, _ error: ServiceAllocationError) -> APIError {
-        invalid([ServiceValidation.invalid("spec.ports[\(index)].nodePort", .int(Int64(port)), error.description)])
+        if error.isStorageFailure { return APIError.internalError("failed to allocate nodePort \(port): \(error)") }
+        return invalid([ServiceValidation.invalid("spec.ports[\(index)].nodePort", .int(Int64(port)), error.description)])
     }
 
     /// `initNodePorts` of a new NodePort or LoadBalancer Service: requested ports are taken,
