@@ -10,17 +10,6 @@ import Testing
 /// update drops them and on delete, rebuilt from the store after a restart, repaired, never
 /// handed out twice.
 @Suite struct ServiceAllocationTests {
-    private static func create(_ api: APIService, _ body: String, dryRun: Bool = false) async throws -> Result<KubeObject, APIError> {
-        guard case .object(let fields) = try json(body) else { throw TestFailure("not a JSON object: \(body)") }
-        do {
-            let services = try api.store(group: "", name: "services")
-            return .success(try await api.create(KubeObject(fields: fields), resource: services.resource, namespace: "default",
-                                                 context: api.context(dryRun: dryRun)).0)
-        } catch {
-            return .failure(error)
-        }
-    }
-
     private static func message(_ result: Result<KubeObject, APIError>) -> String {
         if case .failure(let error) = result { return error.message }
         return ""
@@ -57,24 +46,24 @@ import Testing
     @Test func aDeletedServiceGivesBackItsAddressAndPorts() async throws {
         try await Self.withAPI { api, _ in
             let body = #"{"metadata":{"name":"web"},"spec":{"type":"NodePort","clusterIP":"10.43.0.50","ports":[{"port":80,"nodePort":30100}]}}"#
-            _ = try await Self.create(api, body).get()
+            _ = try await api.createService(body).get()
             // Taken: the messages name the Service asking.
-            #expect(Self.message(try await Self.create(api, #"{"metadata":{"name":"other"},"spec":{"clusterIP":"10.43.0.50","ports":[{"port":80}]}}"#))
+            #expect(Self.message(try await api.createService(#"{"metadata":{"name":"other"},"spec":{"clusterIP":"10.43.0.50","ports":[{"port":80}]}}"#))
                     == #"Service "other" is invalid: spec.clusterIPs: Invalid value: ["10.43.0.50"]: failed to allocate IP 10.43.0.50: provided IP is already allocated"#)
-            #expect(Self.message(try await Self.create(api, #"{"metadata":{"name":"other"},"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":30100}]}}"#))
+            #expect(Self.message(try await api.createService(#"{"metadata":{"name":"other"},"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":30100}]}}"#))
                     == #"Service "other" is invalid: spec.ports[0].nodePort: Invalid value: 30100: provided port is already allocated"#)
-            #expect(Self.message(try await Self.create(api, #"{"metadata":{"name":"other"},"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":40000}]}}"#))
+            #expect(Self.message(try await api.createService(#"{"metadata":{"name":"other"},"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":40000}]}}"#))
                     == #"Service "other" is invalid: spec.ports[0].nodePort: Invalid value: 40000: provided port is not in the valid range. The range of valid ports is 30000-32767"#)
-            #expect(Self.message(try await Self.create(api, #"{"metadata":{"name":"other"},"spec":{"clusterIP":"10.44.0.1","ports":[{"port":80}]}}"#))
+            #expect(Self.message(try await api.createService(#"{"metadata":{"name":"other"},"spec":{"clusterIP":"10.44.0.1","ports":[{"port":80}]}}"#))
                     == #"Service "other" is invalid: spec.clusterIPs: Invalid value: ["10.44.0.1"]: failed to allocate IP 10.44.0.1: the provided IP (10.44.0.1) is not in the valid range. The range of valid IPs is 10.43.0.0/16"#)
-            #expect(Self.message(try await Self.create(api, #"{"metadata":{"name":"other"},"spec":{"clusterIP":"10.43.255.255","ports":[{"port":80}]}}"#))
+            #expect(Self.message(try await api.createService(#"{"metadata":{"name":"other"},"spec":{"clusterIP":"10.43.255.255","ports":[{"port":80}]}}"#))
                     .hasSuffix("the provided IP (10.43.255.255) is not in the valid range. The range of valid IPs is 10.43.0.0/16"))
 
             // Deleted and created again with the same values: they were given back.
             try await Self.delete(api, "web")
             #expect(try await !api.services.isAllocated(ip: "10.43.0.50"))
             #expect(try await !api.services.isAllocated(nodePort: 30100))
-            let again = try await Self.create(api, body).get()
+            let again = try await api.createService(body).get()
             #expect(again.string(at: ["spec", "clusterIP"]) == "10.43.0.50")
         }
     }
@@ -82,21 +71,21 @@ import Testing
     @Test func refusedAndDryRunCreatesHoldNothing() async throws {
         try await Self.withAPI { api, _ in
             let invalid = #"{"metadata":{"name":"web"},"spec":{"type":"NodePort","clusterIP":"10.43.0.60","ports":[{"port":80,"nodePort":30200,"protocol":"ICMP"}]}}"#
-            #expect(Self.message(try await Self.create(api, invalid)).contains("spec.ports[0].protocol: Unsupported value"))
+            #expect(Self.message(try await api.createService(invalid)).contains("spec.ports[0].protocol: Unsupported value"))
             #expect(try await !api.services.isAllocated(ip: "10.43.0.60"))
             #expect(try await !api.services.isAllocated(nodePort: 30200))
             // A bad name is found after allocation too, and gives back the same way.
             let badName = #"{"metadata":{"name":"Web"},"spec":{"type":"NodePort","clusterIP":"10.43.0.60","ports":[{"port":80,"nodePort":30200}]}}"#
-            #expect(Self.message(try await Self.create(api, badName)).contains("metadata.name: Invalid value: \"Web\""))
+            #expect(Self.message(try await api.createService(badName)).contains("metadata.name: Invalid value: \"Web\""))
             let valid = #"{"metadata":{"name":"web"},"spec":{"type":"NodePort","clusterIP":"10.43.0.60","ports":[{"port":80,"nodePort":30200}]}}"#
-            let dryRun = try await Self.create(api, valid, dryRun: true).get()
+            let dryRun = try await api.createService(valid, dryRun: true).get()
             #expect(dryRun.string(at: ["spec", "clusterIP"]) == "10.43.0.60")
             #expect(try await !api.services.isAllocated(ip: "10.43.0.60"))
-            _ = try await Self.create(api, valid).get()
+            _ = try await api.createService(valid).get()
             #expect(try await api.services.isAllocated(ip: "10.43.0.60"))
             #expect(try await api.services.isAllocated(nodePort: 30200))
             // A second create of the same name fails at the store and gives back its own values.
-            let duplicate = try await Self.create(api, #"{"metadata":{"name":"web"},"spec":{"type":"NodePort","ports":[{"port":80}]}}"#)
+            let duplicate = try await api.createService(#"{"metadata":{"name":"web"},"spec":{"type":"NodePort","ports":[{"port":80}]}}"#)
             #expect(Self.message(duplicate) == #"services "web" already exists"#)
             let counts = try await api.services.counts
             #expect(counts.ips == 2 && counts.nodePorts == 1, "\(counts)")
@@ -105,7 +94,7 @@ import Testing
 
     @Test func updatesKeepReleaseAndAllocate() async throws {
         try await Self.withAPI { api, _ in
-            var web = try await Self.create(api, #"{"metadata":{"name":"web"},"spec":{"type":"NodePort","selector":{"app":"web"},"ports":[{"name":"http","port":80}]}}"#).get()
+            var web = try await api.createService(#"{"metadata":{"name":"web"},"spec":{"type":"NodePort","selector":{"app":"web"},"ports":[{"name":"http","port":80}]}}"#).get()
             let address = try #require(web.string(at: ["spec", "clusterIP"]))
             let nodePort = try #require(web.value(at: ["spec", "ports"])?.arrayValue?.first?["nodePort"]?.intValue)
 
@@ -161,8 +150,8 @@ import Testing
 
     @Test func allocationsAreRebuiltFromTheStoreAtStart() async throws {
         try await Self.withAPI { api, directory in
-            _ = try await Self.create(api, #"{"metadata":{"name":"a"},"spec":{"type":"NodePort","clusterIP":"10.43.0.70","ports":[{"port":80,"nodePort":30300}]}}"#).get()
-            _ = try await Self.create(api, #"{"metadata":{"name":"b"},"spec":{"type":"NodePort","ports":[{"port":80}]}}"#).get()
+            _ = try await api.createService(#"{"metadata":{"name":"a"},"spec":{"type":"NodePort","clusterIP":"10.43.0.70","ports":[{"port":80,"nodePort":30300}]}}"#).get()
+            _ = try await api.createService(#"{"metadata":{"name":"b"},"spec":{"type":"NodePort","ports":[{"port":80}]}}"#).get()
             let before = try await api.services.counts
             // A second API over the same store, as after a restart.
             let storage = try SQLiteStorage(path: directory + "/state.db")
@@ -170,9 +159,9 @@ import Testing
             try await restarted.bootstrap()
             let after = try await restarted.services.counts
             #expect(after.ips == before.ips && after.nodePorts == before.nodePorts, "\(before) \(after)")
-            #expect(Self.message(try await Self.create(restarted, #"{"metadata":{"name":"c"},"spec":{"clusterIP":"10.43.0.70","ports":[{"port":80}]}}"#))
+            #expect(Self.message(try await restarted.createService(#"{"metadata":{"name":"c"},"spec":{"clusterIP":"10.43.0.70","ports":[{"port":80}]}}"#))
                     .hasSuffix("failed to allocate IP 10.43.0.70: provided IP is already allocated"))
-            #expect(Self.message(try await Self.create(restarted, #"{"metadata":{"name":"c"},"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":30300}]}}"#))
+            #expect(Self.message(try await restarted.createService(#"{"metadata":{"name":"c"},"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":30300}]}}"#))
                     .hasSuffix("provided port is already allocated"))
             await storage.close()
         }
@@ -183,7 +172,7 @@ import Testing
             let created = try await withThrowingTaskGroup(of: KubeObject.self) { group in
                 for index in 0..<40 {
                     group.addTask {
-                        try await Self.create(api, #"{"metadata":{"name":"s\#(index)"},"spec":{"type":"NodePort","ports":[{"port":80}]}}"#).get()
+                        try await api.createService(#"{"metadata":{"name":"s\#(index)"},"spec":{"type":"NodePort","ports":[{"port":80}]}}"#).get()
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
@@ -203,16 +192,16 @@ import Testing
         try await Self.withAPI(serviceCIDR: "10.96.0.0/29", nodePorts: 30000...30002) { api, _ in
             // Six host addresses; the kubernetes Service has the first.
             for index in 0..<5 {
-                _ = try await Self.create(api, #"{"metadata":{"name":"s\#(index)"},"spec":{"ports":[{"port":80}]}}"#).get()
+                _ = try await api.createService(#"{"metadata":{"name":"s\#(index)"},"spec":{"ports":[{"port":80}]}}"#).get()
             }
-            let full = try await Self.create(api, #"{"metadata":{"name":"s5"},"spec":{"ports":[{"port":80}]}}"#)
+            let full = try await api.createService(#"{"metadata":{"name":"s5"},"spec":{"ports":[{"port":80}]}}"#)
             guard case .failure(let error) = full else { Issue.record("a full range allocated"); return }
             #expect(error.code == 500)
             #expect(error.message == "Internal error occurred: failed to allocate a serviceIP: range is full")
             try await Self.delete(api, "s4")
-            _ = try await Self.create(api, #"{"metadata":{"name":"n"},"spec":{"type":"NodePort","ports":[{"name":"a","port":80},{"name":"b","port":81},{"name":"c","port":82}]}}"#).get()
+            _ = try await api.createService(#"{"metadata":{"name":"n"},"spec":{"type":"NodePort","ports":[{"name":"a","port":80},{"name":"b","port":81},{"name":"c","port":82}]}}"#).get()
             try await Self.delete(api, "s3")
-            #expect(Self.message(try await Self.create(api, #"{"metadata":{"name":"m"},"spec":{"type":"NodePort","ports":[{"port":80}]}}"#))
+            #expect(Self.message(try await api.createService(#"{"metadata":{"name":"m"},"spec":{"type":"NodePort","ports":[{"port":80}]}}"#))
                     == "Internal error occurred: failed to allocate a nodePort: range is full")
         }
     }

@@ -35,17 +35,6 @@ struct ServiceAllocationHATests {
         }
     }
 
-    private static func create(_ api: APIService, _ body: String, dryRun: Bool = false) async throws -> Result<KubeObject, APIError> {
-        guard case .object(let fields) = try json(body) else { throw TestFailure("not a JSON object: \(body)") }
-        do {
-            let services = try api.store(group: "", name: "services")
-            return .success(try await api.create(KubeObject(fields: fields), resource: services.resource, namespace: "default",
-                                                 context: api.context(dryRun: dryRun)).0)
-        } catch {
-            return .failure(error)
-        }
-    }
-
     private static func message(_ result: Result<KubeObject, APIError>) -> String {
         if case .failure(let error) = result { return error.message }
         return "created"
@@ -65,7 +54,7 @@ struct ServiceAllocationHATests {
                 for index in 0..<60 {
                     let api = index % 2 == 0 ? first.service : second.service
                     group.addTask {
-                        try await Self.create(api, #"{"metadata":{"name":"s\#(index)"},"spec":{"type":"NodePort","ports":[{"port":80}]}}"#).get()
+                        try await api.createService(#"{"metadata":{"name":"s\#(index)"},"spec":{"type":"NodePort","ports":[{"port":80}]}}"#).get()
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
@@ -88,13 +77,13 @@ struct ServiceAllocationHATests {
             let first = try await ControlPlane(storage: one).service
             let second = try await ControlPlane(storage: two).service
             let web = #"{"metadata":{"name":"web"},"spec":{"type":"NodePort","clusterIP":"10.43.0.50","ports":[{"port":80,"nodePort":30100}]}}"#
-            _ = try await Self.create(first, web).get()
+            _ = try await first.createService(web).get()
             // The same words as on one server.
             let sameIP = #"{"metadata":{"name":"other"},"spec":{"type":"NodePort","clusterIP":"10.43.0.50","ports":[{"port":80,"nodePort":30100}]}}"#
-            #expect(Self.message(try await Self.create(second, sameIP))
+            #expect(Self.message(try await second.createService(sameIP))
                     == #"Service "other" is invalid: spec.clusterIPs: Invalid value: ["10.43.0.50"]: failed to allocate IP 10.43.0.50: provided IP is already allocated"#)
-            #expect(Self.message(try await Self.create(second, sameIP, dryRun: true)).hasSuffix("provided IP is already allocated"))
-            #expect(Self.message(try await Self.create(second, #"{"metadata":{"name":"other"},"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":30100}]}}"#))
+            #expect(Self.message(try await second.createService(sameIP, dryRun: true)).hasSuffix("provided IP is already allocated"))
+            #expect(Self.message(try await second.createService(#"{"metadata":{"name":"other"},"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":30100}]}}"#))
                     == #"Service "other" is invalid: spec.ports[0].nodePort: Invalid value: 30100: provided port is already allocated"#)
             // Refused creates gave back what they took on the way.
             let counts = try await first.services.counts
@@ -103,11 +92,11 @@ struct ServiceAllocationHATests {
             // Deleted on the first server: the second may take both at once.
             _ = try await first.delete(resource: first.store(group: "", name: "services").resource, namespace: "default", name: "web",
                                        options: DeleteOptions(), context: first.context())
-            let other = try await Self.create(second, sameIP).get()
+            let other = try await second.createService(sameIP).get()
             #expect(other.string(at: ["spec", "clusterIP"]) == "10.43.0.50" && Self.nodePort(other) == 30100)
             #expect(try await first.services.isAllocated(ip: "10.43.0.50"))
             #expect(try await first.services.isAllocated(nodePort: 30100))
-            #expect(Self.message(try await Self.create(first, web)).hasSuffix("provided IP is already allocated"))
+            #expect(Self.message(try await first.createService(web)).hasSuffix("provided IP is already allocated"))
         }
     }
 
@@ -150,21 +139,21 @@ struct ServiceAllocationHATests {
             let first = try await ControlPlane(storage: one).service
             let log = LogRecorder()
             let second = try await ControlPlane(storage: two, logger: log.logger).service
-            _ = try await Self.create(first, #"{"metadata":{"name":"web"},"spec":{"type":"NodePort","clusterIP":"10.43.0.50","ports":[{"port":80,"nodePort":30100}]}}"#).get()
+            _ = try await first.createService(#"{"metadata":{"name":"web"},"spec":{"type":"NodePort","clusterIP":"10.43.0.50","ports":[{"port":80,"nodePort":30100}]}}"#).get()
             let damages = Array(zip(Self.damaged(range: "10.43.0.0/16"), Self.damaged(range: "30000-32767")).enumerated())
             for (index, ((what, ipValue), (_, portValue))) in damages {
                 let logged = log.recorded.count
                 _ = try await one.update(ServiceAllocator.clusterIPsKey, value: ipValue, expectedRevision: nil)
                 _ = try await one.update(ServiceAllocator.nodePortsKey, value: portValue, expectedRevision: nil)
                 // Still refused: the Services say who holds what.
-                #expect(Self.message(try await Self.create(second, #"{"metadata":{"name":"x"},"spec":{"clusterIP":"10.43.0.50","ports":[{"port":80}]}}"#))
+                #expect(Self.message(try await second.createService(#"{"metadata":{"name":"x"},"spec":{"clusterIP":"10.43.0.50","ports":[{"port":80}]}}"#))
                         .hasSuffix("provided IP is already allocated"), "\(what)")
-                #expect(Self.message(try await Self.create(second, #"{"metadata":{"name":"x"},"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":30100}]}}"#))
+                #expect(Self.message(try await second.createService(#"{"metadata":{"name":"x"},"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":30100}]}}"#))
                         .hasSuffix("provided port is already allocated"), "\(what)")
                 // New Services get new values, on either server.
-                let fresh = try await Self.create(second, #"{"metadata":{"name":"n\#(index)"},"spec":{"type":"NodePort","ports":[{"port":80}]}}"#).get()
+                let fresh = try await second.createService(#"{"metadata":{"name":"n\#(index)"},"spec":{"type":"NodePort","ports":[{"port":80}]}}"#).get()
                 #expect(fresh.string(at: ["spec", "clusterIP"]) != "10.43.0.50" && Self.nodePort(fresh) != 30100, "\(what)")
-                _ = try await Self.create(first, #"{"metadata":{"name":"m\#(index)"},"spec":{"type":"NodePort","ports":[{"port":80}]}}"#).get()
+                _ = try await first.createService(#"{"metadata":{"name":"m\#(index)"},"spec":{"type":"NodePort","ports":[{"port":80}]}}"#).get()
                 let warnings = log.recorded.dropFirst(logged)
                 #expect(warnings.contains { $0.hasPrefix("warning: the stored allocations \(ServiceAllocator.clusterIPsKey) cannot be used") }, "\(what)")
                 #expect(warnings.contains { $0.hasPrefix("warning: the stored allocations \(ServiceAllocator.nodePortsKey) cannot be used") }, "\(what)")
@@ -197,7 +186,7 @@ struct ServiceAllocationHATests {
     func aChangedServiceCIDRAndNodePortRangeAreRebuilt(_ backend: TestBackend) async throws {
         try await Self.withSharedDatastore(backend) { one, two in
             let before = try await ControlPlane(storage: one).service
-            _ = try await Self.create(before, #"{"metadata":{"name":"web"},"spec":{"type":"NodePort","clusterIP":"10.43.0.50","ports":[{"port":80,"nodePort":30100}]}}"#).get()
+            _ = try await before.createService(#"{"metadata":{"name":"web"},"spec":{"type":"NodePort","clusterIP":"10.43.0.50","ports":[{"port":80,"nodePort":30100}]}}"#).get()
             // The operator restarts with other ranges (--service-cidr, --service-node-port-range).
             let log = LogRecorder()
             let after = try await ControlPlane(storage: two, serviceCIDR: "10.44.0.0/16", serviceNodePortRange: 31000...31999, logger: log.logger).service
@@ -211,7 +200,7 @@ struct ServiceAllocationHATests {
             let problems = try await after.repairServiceAllocations()
             #expect(problems.contains("Cluster IP [IPv4]:10.43.0.50 is not within the configured Service CIDR 10.44.0.0/16; please recreate service default/web"), "\(problems)")
             #expect(problems.contains("Port 30100 is not within the port range 31000-31999; please recreate service default/web"), "\(problems)")
-            let fresh = try await Self.create(after, #"{"metadata":{"name":"fresh"},"spec":{"type":"NodePort","ports":[{"port":80}]}}"#).get()
+            let fresh = try await after.createService(#"{"metadata":{"name":"fresh"},"spec":{"type":"NodePort","ports":[{"port":80}]}}"#).get()
             #expect(fresh.string(at: ["spec", "clusterIP"])?.hasPrefix("10.44.") == true)
             #expect((31000...31999).contains(Self.nodePort(fresh) ?? 0))
             let counts = try await after.services.counts
