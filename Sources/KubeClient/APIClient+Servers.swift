@@ -81,15 +81,26 @@ extension APIClient {
 
     /// Whether `error` means no connection was made, so nothing was sent: refused, unreachable,
     /// timed out while connecting, or a TLS handshake that failed (a certificate not from the
-    /// cluster CA, or not for that address).
+    /// cluster CA, or not for that address). AsyncHTTPClient reports a connection it could not
+    /// make as NIO's connect error, a connect timeout or the TLS error of the handshake.
     static func failedToConnect(_ error: any Error) -> Bool {
+        // Only errors that cannot happen once a connection carried a request: a write resent
+        // after one of those could be applied twice, and a watch resent would repeat events.
         if let error = error as? HTTPClientError {
             return [.connectTimeout, .tlsHandshakeTimeout].contains(error)
         }
-        if error is NIOConnectionError || error is NIOSSLError || error is NIOSSLExtraError || error is BoringSSLError { return true }
+        if error is NIOConnectionError || error is NIOSSLExtraError { return true }  // connect; TLS host name check
+        if let error = error as? NIOSSLError {
+            switch error {
+            case .handshakeFailed, .unableToValidateCertificate, .noCertificateToValidate, .cannotMatchULabel, .cannotFindPeerIP:
+                return true
+            default:
+                return false  // uncleanShutdown and the like: the connection was up
+            }
+        }
         if let error = error as? ChannelError, case .connectTimeout = error { return true }
         if let error = error as? IOError {
-            return [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL, ETIMEDOUT].contains(error.errnoCode)
+            return [ECONNREFUSED, EADDRNOTAVAIL].contains(error.errnoCode)
         }
         return false
     }

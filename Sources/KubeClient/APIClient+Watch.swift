@@ -52,10 +52,17 @@ extension APIClient {
                             throw APIClient.statusError(code: Int(response.status.code), phrase: response.status.reasonPhrase, body: body)
                         }
                         var lines = LineSplitter()
-                        for try await buffer in response.body {
-                            for line in lines.append(buffer.readableBytesView) {
-                                continuation.yield(try client.decodeEvent(T.self, line: line, path: path))
+                        do {
+                            for try await buffer in response.body {
+                                for line in lines.append(buffer.readableBytesView) {
+                                    continuation.yield(try client.decodeEvent(T.self, line: line, path: path))
+                                }
                             }
+                        } catch {
+                            // Named here, so that `perform` never sends the watch again: events
+                            // may have flowed. A cancellation (the consumer's, or the pool's)
+                            // stays one, for `perform` to tell which.
+                            throw client.transportError("GET", watchPath, on: server, error)
                         }
                         if let last = lines.finish() {
                             continuation.yield(try client.decodeEvent(T.self, line: last, path: path))
