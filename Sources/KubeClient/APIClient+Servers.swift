@@ -50,7 +50,8 @@ extension APIClient {
             } catch {
                 pool.requests.unregister(registration)
                 if Task.isCancelled { throw CancellationError() }
-                if error is APIClientError { throw error }  // an answer: the server works
+                // An answer (the server works), or a watch that streamed already: not sent again.
+                if error is APIClientError { throw error }
                 let wasAbandoned = abandoned.isSet
                 let unconnected = Self.failedToConnect(error)
                 let timedOut = Self.timedOut(error)
