@@ -363,7 +363,13 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeClientTests",
-            dependencies: ["KubeClient", "ServerTestSupport", "APITestSupport", "APIServer", "KubeAPI", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "KubeClient", "ServerTestSupport", "APITestSupport", "TestSupport", "APIServer", "Server", "Storage", "KubeAPI",
+                .product(name: "Logging", package: "swift-log"),
+                // A TCP relay the failover tests cut off like a dead machine.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "ClusterDNSTests", dependencies: ["ClusterDNS", "KubeAPI", "CShims", "TestSupport"]),
         // The route table without sockets; the proxy on loopback against real curl, python3 backends

@@ -5,10 +5,12 @@ import Synchronization
 
 /// kubelet's API server pod source (pkg/kubelet/config/apiserver.go, a reflector on
 /// `pods?fieldSelector=spec.nodeName=<node>`): lists the pods bound to this node, then watches
-/// them, and keeps the latest copy of each. After a watch ends it watches again from the last
-/// version seen; when that version is gone (410) or a call fails it lists again, failures with
-/// back-off, as client-go's reflector does. The agent reads the result with `snapshot()` and is
-/// told of changes through `onChange`.
+/// them, and keeps the latest copy of each. After a watch ends, or its connection breaks
+/// (`PodAPIError.unavailable`: the server went away, possibly for another), it watches again
+/// from the last version seen; when that version is gone (410) or the watch fails otherwise it
+/// lists again, failures with back-off, as client-go's reflector does (a closed stream ends
+/// `watchHandler` without error and `ListAndWatch` watches again). The agent reads the result
+/// with `snapshot()` and is told of changes through `onChange`.
 public final class APIPodSource: Sendable {
     /// What the agent needs of the API's view: the pods to run, the mirror pods, and whether a
     /// list has succeeded yet (before that, absence from the API means nothing).
@@ -101,6 +103,13 @@ public final class APIPodSource: Sendable {
                     failures += 1
                     try? await Task.sleep(for: delay(failures))
                 }
+            } catch PodAPIError.unavailable(let message) {
+                // The version stays valid on every server of the cluster: resume from it.
+                if Task.isCancelled { return }
+                failures = delivered ? 1 : failures + 1
+                logger.info("pod watch broke, watching again from the last version", metadata: [
+                    "node": "\(nodeName)", "error": "\(message)", "retryIn": "\(delay(failures))"])
+                try? await Task.sleep(for: delay(failures))
             } catch {
                 if Task.isCancelled { return }
                 failures += 1

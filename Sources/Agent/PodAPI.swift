@@ -78,7 +78,10 @@ public enum PodAPIError: Error, Sendable, Equatable, CustomStringConvertible {
     case conflict(String)
     /// HTTP 410 Gone (or a watch ERROR event with code 410): the resourceVersion is too old, list again.
     case gone(String)
-    /// Anything else (network, TLS, 5xx, 403...): retried with back-off.
+    /// The connection to the server failed or broke (none reached, a watch cut off, a server
+    /// the client gave up on): try again, against whichever server answers now.
+    case unavailable(String)
+    /// Anything else (5xx, 403, an unreadable answer...): retried with back-off.
     case other(String)
 
     public var description: String {
@@ -86,7 +89,7 @@ public enum PodAPIError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notFound(let message): "not found: \(message)"
         case .conflict(let message): "conflict: \(message)"
         case .gone(let message): "resource version too old (410 Gone): \(message)"
-        case .other(let message): message
+        case .unavailable(let message), .other(let message): message
         }
     }
 }

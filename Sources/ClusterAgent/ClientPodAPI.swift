@@ -243,6 +243,7 @@ struct ClientPodAPI: PodAPI {
         if error.isNotFound { return PodAPIError.notFound(error.description) }
         if error.code == 409 { return PodAPIError.conflict(error.description) }
         if error.isGone { return PodAPIError.gone(error.description) }
+        if case .transport = error { return PodAPIError.unavailable(error.description) }
         return PodAPIError.other(error.description)
     }
 }

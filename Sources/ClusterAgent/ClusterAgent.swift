@@ -26,6 +26,12 @@ public struct ClusterPodNetwork: Sendable {
 /// server`): registers and reports its Node and Lease, sets up the pod network once the server
 /// has given the node a pod CIDR, keeps routes to the other nodes' pods, and runs the pods
 /// bound to it (plus static pods, mirrored into the API).
+///
+/// With `failover` the agent knows every API server of the cluster: it learns them from the
+/// `default/kubernetes` Endpoints (`APIServerEndpoints`), checks them every second and moves
+/// its requests and watches to another when the one in use fails (`ServerPool`), as k3s'
+/// agent load balancer does. Nothing here reacts to API errors by stopping pods: while no
+/// server answers, the pods keep running and every loop retries.
 public struct ClusterAgent: Sendable {
     public let credential: NodeCredential
     public let config: RuntimeConfig
@@ -36,11 +42,15 @@ public struct ClusterAgent: Sendable {
     /// Where the kubelet API listens (0.0.0.0:10250); port 0 disables it.
     public let kubeletAddress: String
     public let kubeletPort: Int
+    /// Whether to learn the other API servers and fail over to them. Off for the agent inside
+    /// `swiftlet server`, which talks to its own process over loopback (k3s disables the
+    /// agent's load balancer when the API server is local).
+    public let failover: Bool
     let logger: Logger
 
     public init(credential: NodeCredential, config: RuntimeConfig, settings: AgentSettings, podNetwork: ClusterPodNetwork?,
                 serviceSettings: ClusterServiceSettings = ClusterServiceSettings(),
-                kubeletAddress: String = "0.0.0.0", kubeletPort: Int = 10250,
+                kubeletAddress: String = "0.0.0.0", kubeletPort: Int = 10250, failover: Bool = true,
                 logger: Logger = Logger(label: "swiftlet.agent")) {
         self.credential = credential
         self.config = config
@@ -49,12 +59,20 @@ public struct ClusterAgent: Sendable {
         self.serviceSettings = serviceSettings
         self.kubeletAddress = kubeletAddress
         self.kubeletPort = kubeletPort
+        self.failover = failover
         self.logger = logger
     }
 
     /// Runs until cancelled; pods keep running after it returns (as with kubelet).
     public func run() async throws {
-        let client = try credential.makeClient()
+        let client: APIClient
+        if failover {
+            let pool = ServerPool(server: credential.server, directory: NodeCredential.directory(dataDirectory: config.stateRoot),
+                                  logger: logger)
+            client = try credential.makeClient(pool: pool)
+        } else {
+            client = try credential.makeClient()
+        }
         do {
             try await runJoined(client)
         } catch {
@@ -109,6 +127,10 @@ public struct ClusterAgent: Sendable {
         let services = ClusterServices(client: client, logger: logger)
         let nodeIP = settings.node.nodeIP ?? NodeAddressDetector.detect(excluding: settings.node.excludedInterfaces)
         try await withThrowingTaskGroup(of: Void.self) { group in
+            if let pool = client.pool {
+                group.addTask { await pool.runHealthChecks(probe: client) }
+                group.addTask { await APIServerEndpoints(client: client, pool: pool, logger: logger).run() }
+            }
             group.addTask { await reporter.run() }
             group.addTask { await nodeEvents.run() }
             group.addTask { await nodes.run() }

@@ -28,7 +28,10 @@ extension APIClient {
     /// The stream ends when the server ends the watch (its timeout, or `timeoutSeconds` in
     /// the path): watch again from the last resourceVersion seen. An ERROR event ends it with
     /// `APIClientError.status`; 410 Gone (`isGone`) means that version is too old: list again.
-    /// Cancelling the consumer (or dropping the stream) closes the connection.
+    /// A broken connection ends it with `APIClientError.transport`, and so does the pool when
+    /// it gives the watch's server up: watch again from the last version seen, which lands on
+    /// the pool's new pick. Cancelling the consumer (or dropping the stream) closes the
+    /// connection.
     public func watch<T: Decodable & Sendable>(_ type: T.Type, path: String) -> AsyncThrowingStream<WatchEvent<T>, any Error> {
         let watchPath = path + (path.contains("?") ? "&" : "?") + "watch=1"
         let client = self
@@ -37,27 +40,33 @@ extension APIClient {
             // onTermination), so it is not a stray task.
             let task = Task {
                 do {
-                    // No deadline: a watch lasts until the server or the consumer ends it.
-                    let response = try await client.execute("GET", watchPath, body: nil, contentType: "application/json",
-                                                            deadline: .distantFuture)
-                    guard (200..<300).contains(Int(response.status.code)) else {
-                        let body = (try? await response.body.collect(upTo: 1024 * 1024)).map { Data($0.readableBytesView) } ?? Data()
-                        throw APIClient.statusError(code: Int(response.status.code), phrase: response.status.reasonPhrase, body: body)
-                    }
-                    var lines = LineSplitter()
-                    do {
-                        for try await buffer in response.body {
-                            for line in lines.append(buffer.readableBytesView) {
-                                continuation.yield(try client.decodeEvent(T.self, line: line, path: path))
-                            }
+                    // Resent to another server only while it failed to connect: once events
+                    // flowed, the path's resourceVersion is behind and the consumer resumes.
+                    try await client.perform("GET", watchPath, deadline: .distantFuture, resendable: false) {
+                        (server: String) async throws -> Void in
+                        // No deadline: a watch lasts until the server or the consumer ends it.
+                        let response = try await client.start("GET", watchPath, on: server, body: nil, contentType: "application/json",
+                                                              deadline: .distantFuture)
+                        guard (200..<300).contains(Int(response.status.code)) else {
+                            let body = (try? await response.body.collect(upTo: 1024 * 1024)).map { Data($0.readableBytesView) } ?? Data()
+                            throw APIClient.statusError(code: Int(response.status.code), phrase: response.status.reasonPhrase, body: body)
                         }
-                    } catch let error as APIClientError {
-                        throw error
-                    } catch {
-                        throw client.transportError("GET", watchPath, error)
-                    }
-                    if let last = lines.finish() {
-                        continuation.yield(try client.decodeEvent(T.self, line: last, path: path))
+                        var lines = LineSplitter()
+                        do {
+                            for try await buffer in response.body {
+                                for line in lines.append(buffer.readableBytesView) {
+                                    continuation.yield(try client.decodeEvent(T.self, line: line, path: path))
+                                }
+                            }
+                        } catch {
+                            // Named here, so that `perform` never sends the watch again: events
+                            // may have flowed. A cancellation (the consumer's, or the pool's)
+                            // stays one, for `perform` to tell which.
+                            throw client.transportError("GET", watchPath, on: server, error)
+                        }
+                        if let last = lines.finish() {
+                            continuation.yield(try client.decodeEvent(T.self, line: last, path: path))
+                        }
                     }
                     continuation.finish()
                 } catch {

@@ -6,9 +6,13 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
-/// A client of the Kubernetes API of one server: REST calls and watches over HTTPS/1.1,
-/// trusting only the cluster CA (full verification, host names and IP SANs included),
+/// A client of the Kubernetes API: REST calls and watches over HTTPS/1.1, trusting only the
+/// cluster CA (full verification, host names and IP SANs included, for every server),
 /// authenticated with a bearer token.
+///
+/// It talks to one server, or, made with a `ServerPool`, to the pool's pick at each request:
+/// a request that cannot connect moves the pool on and is sent again to the next server, and
+/// the pool cancels the requests of a server that stops answering (`APIClient+Servers.swift`).
 ///
 /// Objects are decoded with Foundation's `JSONDecoder`, which ignores fields a type does not
 /// model: server objects carry many (managedFields, status details) that `KubeAPI` leaves out.
@@ -32,8 +36,11 @@ public struct APIClient: Sendable {
         }
     }
 
-    /// `https://host:port`, without a trailing slash.
+    /// `https://host:port`, without a trailing slash: the server the client was made for
+    /// (with a pool, its default server; requests go to the pool's pick).
     public let server: String
+    /// The servers to choose from at each request; nil: `server` only.
+    public let pool: ServerPool?
     let http: HTTPClient
     /// The Authorization header sent with every request.
     let authorization: String?
@@ -47,10 +54,21 @@ public struct APIClient: Sendable {
         self.init(server: server, tls: tls, authorization: bearerToken.map { "Bearer \($0)" }, requestTimeout: requestTimeout)
     }
 
+    /// A client of the servers of `pool`, each verified against the CA certificates of
+    /// `caPEM` (all servers of a cluster have serving certificates from the cluster CA, each
+    /// for its own addresses). Run `pool.runHealthChecks(probe: client)` beside it.
+    public init(pool: ServerPool, caPEM: String, bearerToken: String?, requestTimeout: Duration = .seconds(60)) throws {
+        let tls = try Self.pinnedTLS(caPEM: caPEM, server: pool.defaultServer)
+        self.init(server: pool.defaultServer, tls: tls, authorization: bearerToken.map { "Bearer \($0)" },
+                  requestTimeout: requestTimeout, pool: pool)
+    }
+
     /// A client with any TLS settings and Authorization header (the join handshake uses
     /// Basic authentication, and fetches `/cacerts` before it can verify anything).
-    init(server: String, tls: TLSConfiguration, authorization: String?, requestTimeout: Duration = .seconds(60)) {
+    init(server: String, tls: TLSConfiguration, authorization: String?, requestTimeout: Duration = .seconds(60),
+         pool: ServerPool? = nil) {
         self.server = server.hasSuffix("/") ? String(server.dropLast()) : server
+        self.pool = pool
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls, redirectConfiguration: .disallow,
             // No read timeout: a watch may be quiet for minutes. Plain requests get a deadline instead.
@@ -65,7 +83,10 @@ public struct APIClient: Sendable {
         self.requestTimeout = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
-    /// TLS that trusts only the CA certificates in `caPEM`.
+    /// TLS that trusts only the CA certificates in `caPEM`. The peer's name is checked against
+    /// the host of each request's URL (AsyncHTTPClient verifies the hostname, or the IP SANs
+    /// for an IP address, per connection), so one configuration verifies every server of a
+    /// pool against its own address.
     static func pinnedTLS(caPEM: String, server: String) throws -> TLSConfiguration {
         let roots: [NIOSSLCertificate]
         do {
@@ -95,23 +116,23 @@ public struct APIClient: Sendable {
     @discardableResult
     public func send(_ method: String, _ path: String, body: Data? = nil,
                      contentType: String = "application/json") async throws -> Data {
-        let response = try await execute(method, path, body: body, contentType: contentType, deadline: .now() + requestTimeout)
-        let bytes: ByteBuffer
-        do {
-            bytes = try await response.body.collect(upTo: 256 * 1024 * 1024)
-        } catch {
-            throw transportError(method, path, error)
+        let deadline = NIODeadline.now() + requestTimeout
+        let (status, data) = try await perform(method, path, deadline: deadline, resendable: method.uppercased() == "GET") {
+            (server: String) async throws -> (HTTPResponseStatus, Data) in
+            let response = try await self.start(method, path, on: server, body: body, contentType: contentType, deadline: deadline)
+            let bytes = try await response.body.collect(upTo: 256 * 1024 * 1024)
+            return (response.status, Data(bytes.readableBytesView))
         }
-        let data = Data(bytes.readableBytesView)
-        guard (200..<300).contains(Int(response.status.code)) else {
-            throw Self.statusError(code: Int(response.status.code), phrase: response.status.reasonPhrase, body: data)
+        guard (200..<300).contains(Int(status.code)) else {
+            throw Self.statusError(code: Int(status.code), phrase: status.reasonPhrase, body: data)
         }
         return data
     }
 
-    /// Starts a request and returns once the response head arrived (the body streams).
-    func execute(_ method: String, _ path: String, body: Data?, contentType: String,
-                 deadline: NIODeadline) async throws -> HTTPClientResponse {
+    /// Starts a request to `server` and returns once the response head arrived (the body
+    /// streams). Errors are AsyncHTTPClient's and NIO's, for `perform` to judge.
+    func start(_ method: String, _ path: String, on server: String, body: Data?, contentType: String,
+               deadline: NIODeadline) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: server + (path.hasPrefix("/") ? path : "/" + path))
         request.method = HTTPMethod(rawValue: method.uppercased())
         request.headers.add(name: "Accept", value: "application/json")
@@ -123,16 +144,12 @@ public struct APIClient: Sendable {
             request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        do {
-            return try await http.execute(request, deadline: deadline)
-        } catch {
-            throw transportError(method, path, error)
-        }
+        return try await http.execute(request, deadline: deadline)
     }
 
     /// A transport failure in words that name the server and the request.
-    func transportError(_ method: String, _ path: String, _ error: any Error) -> any Error {
-        if error is CancellationError { return error }
+    func transportError(_ method: String, _ path: String, on server: String, _ error: any Error) -> any Error {
+        if error is CancellationError || error is APIClientError { return error }
         if let error = error as? HTTPClientError, error == .cancelled { return CancellationError() }
         return APIClientError.transport("\(method.uppercased()) \(server)\(path) failed: \(Self.describe(error))")
     }

@@ -14,7 +14,7 @@ import NIOSSL
 ///    The secret is never sent before the CA has been checked.
 ///
 /// An unreachable server (or one answering 5xx) is retried with back-off, each attempt
-/// logged; a malformed token, a CA mismatch, 401 (wrong secret) and 403 (node name taken by
+/// logged, alternating with the servers the node learned before (`ServerListFile`); a malformed token, a CA mismatch, 401 (wrong secret) and 403 (node name taken by
 /// another machine) fail at once.
 public struct ClusterJoin: Sendable {
     /// Back-off between attempts while the server cannot be reached.
@@ -47,20 +47,33 @@ public struct ClusterJoin: Sendable {
         try SecretFile.makeDirectory(directory)
         let password = try nodePassword(at: directory + "/node-password")
 
+        // A restarted agent whose server is gone joins through a server it learned before (k3s'
+        // agent bootstraps through its load balancer, which starts from the saved list). Only
+        // with a token that pins the CA: every server must then prove the cluster's CA.
+        let canonical = ServerAddress.normalize(server) ?? server
+        let learned = parsed.caHash == nil ? [] : ServerListFile.load(path: ServerListFile.path(directory: directory),
+                                                                      server: canonical, logger: logger)
+        let candidates = [server] + learned.filter { $0 != canonical }
         var delay = retry.initialDelay
         var attempt = 1
         while true {
+            let target = candidates[(attempt - 1) % candidates.count]
             do {
-                let credential = try await attemptJoin(server: server, token: parsed, nodeName: nodeName, password: password, logger: logger)
+                let joined = try await attemptJoin(server: target, token: parsed, nodeName: nodeName, password: password, logger: logger)
+                // The node's server stays the one it was given: the saved list belongs to it.
+                let credential = NodeCredential(server: server, caPEM: joined.caPEM, token: joined.token, nodeName: nodeName)
                 try credential.save(dataDirectory: dataDirectory)
                 return credential
             } catch let error as RetryableJoinFailure {
                 if let maximum = retry.maximumAttempts, attempt >= maximum {
                     throw JoinError.failed("cannot join \(server) after \(attempt) attempts: \(error.reason)")
                 }
-                logger.warning("cannot join \(server) yet (attempt \(attempt)): \(error.reason); retrying in \(delay)")
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, retry.maximumDelay)
+                logger.warning("cannot join \(target) yet (attempt \(attempt)): \(error.reason); retrying in \(delay)")
+                // Every known server is tried once before waiting longer.
+                if candidates.count == 1 || attempt % candidates.count == 0 {
+                    try await Task.sleep(for: delay)
+                    delay = min(delay * 2, retry.maximumDelay)
+                }
                 attempt += 1
             }
         }

@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Kept in `<agent data dir>/credential/` as `server`, `ca.crt`, `token` and `node-name`
 /// (mode 0600), beside `node-password`, the node's secret that proves it is the same machine
-/// when it joins again (k3s' `/etc/rancher/node/password`).
+/// when it joins again (k3s' `/etc/rancher/node/password`), and `servers`, the API servers the
+/// agent learned (`ServerListFile`, written by `ServerPool`).
 public struct NodeCredential: Sendable, Equatable {
     /// `https://host:port`.
     public let server: String
@@ -25,6 +26,12 @@ public struct NodeCredential: Sendable, Equatable {
     /// A client of the server authenticated as this node. Call `shutdown()` on it when done.
     public func makeClient() throws -> APIClient {
         try APIClient(server: server, caPEM: caPEM, bearerToken: token)
+    }
+
+    /// A client of the cluster's servers as the pool picks them, authenticated as this node.
+    /// Call `shutdown()` on it when done.
+    public func makeClient(pool: ServerPool) throws -> APIClient {
+        try APIClient(pool: pool, caPEM: caPEM, bearerToken: token)
     }
 
     /// `<dataDirectory>/credential`.

@@ -31,7 +31,10 @@ struct AgentCommand: AsyncParsableCommand {
         on the pod CIDR the server assigns (--pod-cidr and --node-route are then ignored: routes to \
         the other nodes' pods follow the Node objects), runs the pods bound to it, reports their \
         status, mirrors its static pods into the API, and serves the kubelet API (pods, container \
-        logs for `kubectl logs`, stats, metrics) on :10250. As a systemd service \
+        logs for `kubectl logs`, stats, metrics) on :10250. It learns the cluster's other API \
+        servers from the default/kubernetes Endpoints (kept in DATA-DIR/credential/servers), \
+        checks them every second and moves to another when the one in use fails; pods keep \
+        running while no server answers. As a systemd service \
         (swiftlet-agent.service from install.sh; docs/install.md) it tells systemd READY=1 once \
         healthz answers and STOPPING=1 on SIGTERM, and puts pods in <its slice>/kubepods.
         """
@@ -49,7 +52,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Node name (default: $SWIFTLET_NODE_NAME, else this host's name, lower-cased).")
     var nodeName: String?
 
-    @Option(help: "The server to join, https://HOST:PORT (default: $SWIFTLET_URL).")
+    @Option(help: "The server to join, https://HOST:PORT (default: $SWIFTLET_URL); the agent then also uses the other API servers the cluster lists, this one last when it is not among them.")
     var server: String?
 
     @Option(help: "The join token, K10<CA hash>::<user>:<password> or K10<CA hash>::<id>.<secret> (default: $SWIFTLET_TOKEN).")

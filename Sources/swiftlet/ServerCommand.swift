@@ -293,8 +293,10 @@ struct ServerCommand: AsyncParsableCommand {
                     let credential = try await ClusterJoin.join(server: "https://127.0.0.1:\(port)", token: token,
                                                                 nodeName: settings.nodeName, dataDirectory: config.stateRoot,
                                                                 logger: Logger(label: "swiftlet.agent.join"))
+                    // No failover: this agent's server is this process (k3s: no agent load
+                    // balancer beside a local API server).
                     try await ClusterAgent(credential: credential, config: config, settings: settings, podNetwork: podNetwork,
-                                           serviceSettings: serviceSettings).run()
+                                           serviceSettings: serviceSettings, failover: false).run()
                     // Returns only when cancelled: the server is stopping.
                     try await Task.sleep(for: .seconds(1_000_000))
                 }

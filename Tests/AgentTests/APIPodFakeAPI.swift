@@ -239,6 +239,16 @@ final class FakePodAPI: PodAPI {
         for watcher in watchers { watcher.continuation.finish(throwing: PodAPIError.gone("too old resource version")) }
     }
 
+    /// Breaks every open watch as a lost connection does (the server died or the client gave
+    /// it up); the history stays, so a watch from the last version seen misses nothing.
+    func breakWatches() {
+        let watchers = state.withLock { state -> [Watcher] in
+            defer { state.watchers = [:] }
+            return Array(state.watchers.values)
+        }
+        for watcher in watchers { watcher.continuation.finish(throwing: PodAPIError.unavailable("GET https://10.0.0.1:6443/api/v1/pods failed: the server closed the connection")) }
+    }
+
     func failNextStatusUpdates(_ count: Int) { state.withLock { $0.failStatusUpdates = count } }
     func delayStatusUpdates(_ delay: Duration) { state.withLock { $0.statusDelay = delay } }
 

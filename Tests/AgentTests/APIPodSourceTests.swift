@@ -67,6 +67,25 @@ struct APIPodSourceTests {
         #expect(await eventually { source.snapshot().pods[late.metadata.uid ?? ""] != nil })
     }
 
+    @Test func aBrokenWatchResumesFromTheLastVersionWithoutAList() async throws {
+        let api = FakePodAPI()
+        let kept = api.add(try boundPod("kept"))
+        let source = APIPodSource(api: api, nodeName: "testnode", backoffInitial: .milliseconds(20))
+        let task = Task { await source.run() }
+        defer { task.cancel() }
+        #expect(await eventually { api.activeWatches == 1 && source.snapshot().pods.count == 1 })
+        // The connection breaks (the server went away); meanwhile a pod comes and one goes.
+        api.breakWatches()
+        let late = api.add(try boundPod("late"))
+        api.forceDelete(name: "kept")
+        #expect(await eventually {
+            let pods = source.snapshot().pods
+            return api.activeWatches == 1 && pods[late.metadata.uid ?? ""] != nil && pods[kept.metadata.uid ?? ""] == nil
+        })
+        #expect(api.listCount == 1, "resumed from the last version seen, not listed again")
+        #expect(api.watchCount == 2)
+    }
+
     @Test func mirrorPodsAreKeptApartFromPodsToRun() async throws {
         let api = FakePodAPI()
         var mirror = try boundPod("static-testnode")
