@@ -1,6 +1,7 @@
 import Foundation
 import KubeAPI
 @testable import KubeClient
+import ServerTestSupport
 import Synchronization
 import Testing
 
