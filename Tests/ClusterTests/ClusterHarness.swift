@@ -19,6 +19,8 @@ final class ClusterHarness: @unchecked Sendable {
         let path: String
         let cgroupParent: String
         fileprivate(set) var pid: pid_t = -1
+        /// Other processes of the machine (an etcd member), ended with it.
+        var otherPids: [pid_t] = []
 
         init(name: String, netns: String, ip: String, path: String, cgroupParent: String) {
             self.name = name
@@ -64,7 +66,7 @@ final class ClusterHarness: @unchecked Sendable {
     /// A new machine on the lan, at 192.168.77.(10 + its index), with the busybox test image
     /// imported into its image store.
     @discardableResult
-    func addHost(_ name: String) async throws -> Host {
+    func addHost(_ name: String, importImage: Bool = true) async throws -> Host {
         let index = hosts.count
         let host = Host(name: name, netns: "swl-\(id)-\(name)", ip: "192.168.77.\(10 + index)",
                         path: root.path + "/" + name, cgroupParent: "swiftlet-test-\(id)-\(name)")
@@ -80,8 +82,10 @@ final class ClusterHarness: @unchecked Sendable {
         try ip(["addr", "add", "\(host.ip)/24", "dev", "eth0"])
         try ip(["link", "set", "eth0", "up"])
         try ip(["route", "add", "default", "via", "192.168.77.1"])
-        let images = try ImageStore(root: host.dataDir + "/agent/images")
-        _ = try images.importImage(from: try await Fixtures.builtDirectory() + "/busybox")
+        if importImage {
+            let images = try ImageStore(root: host.dataDir + "/agent/images")
+            _ = try images.importImage(from: try await Fixtures.builtDirectory() + "/busybox")
+        }
         return host
     }
 
@@ -98,7 +102,8 @@ final class ClusterHarness: @unchecked Sendable {
                                          log: host.path + "/swiftlet.log", environment: environment)
     }
 
-    /// Starts `swiftlet server` on `host` and waits for its kubeconfig and join token.
+    /// Starts `swiftlet server` on `host` and waits for its kubeconfig and join token; kubectl
+    /// runs on the last server started.
     func startServer(_ host: Host, _ extra: [String] = []) async throws {
         server = host
         try start(host, ["server", "--data-dir", host.dataDir, "--https-listen", "0.0.0.0:6443",
@@ -190,6 +195,8 @@ final class ClusterHarness: @unchecked Sendable {
     func killMachine(_ host: Host) async {
         await TestProcess.stopAsync(host.pid, signal: SIGKILL)
         host.pid = -1
+        for pid in host.otherPids { await TestProcess.stopAsync(pid, signal: SIGKILL) }
+        host.otherPids = []
         killPods(host)
         _ = try? TestProcess.run(["/usr/sbin/ip", "netns", "del", host.netns])
     }
@@ -202,6 +209,8 @@ final class ClusterHarness: @unchecked Sendable {
         for host in hosts {
             TestProcess.stop(host.pid, signal: SIGKILL)
             host.pid = -1
+            for pid in host.otherPids { TestProcess.stop(pid, signal: SIGKILL) }
+            host.otherPids = []
             killPods(host)
             _ = try? TestProcess.run(["/usr/sbin/ip", "netns", "del", host.netns])
         }
