@@ -116,6 +116,12 @@ public struct APIService: Sendable {
         return store
     }
 
+    /// Reads the store's revision: what `/readyz`'s etcd check does (kube-apiserver's checks the
+    /// etcd client with a request; a store that cannot answer makes the server unready).
+    package func checkStorage() async throws {
+        _ = try await storage.currentRevision()
+    }
+
     package func context(dryRun: Bool = false, fieldValidation: FieldValidation = .warn, fieldManager: String = "swiftlet") -> StrategyContext {
         var context = StrategyContext(now: Time.now(), dryRun: dryRun, fieldValidation: fieldValidation, services: services)
         context.fieldManager = fieldManager

@@ -21,10 +21,16 @@ let podJSON = """
             #expect(body["gitVersion"]?.stringValue == "v1.32.0+swiftlet.1")
             #expect(body["major"]?.stringValue == "1")
             #expect(body["minor"]?.stringValue == "32")
-            for path in ["/healthz", "/livez", "/readyz"] {
+            for path in ["/healthz", "/livez", "/readyz", "/readyz/etcd", "/healthz/ping"] {
                 let health = try await server.client.send("GET", path)
                 #expect(health.status == 200)
                 #expect(health.text == "ok")
+            }
+            // kube-apiserver's verbose form, one line a check.
+            let verbose = try await server.client.send("GET", "/readyz?verbose")
+            #expect(verbose.text == "[+]ping ok\n[+]etcd ok\nreadyz check passed\n")
+            for path in ["/readyz/no-such-check", "/readyz/etcd/more"] {
+                #expect(try await server.client.send("GET", path).status == 404, "\(path)")
             }
         }
     }

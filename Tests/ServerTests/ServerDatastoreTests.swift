@@ -63,6 +63,24 @@ struct ServerDatastoreTests {
         }
     }
 
+    /// A server whose etcd is gone says so on /readyz, as kube-apiserver does: agents then use
+    /// another server.
+    @Test func readyzFailsWhileEtcdIsGone() async throws {
+        try await withTestEtcd { etcd in
+            let directory = try TemporaryDirectory()
+            let server = try await ServerProcess(dataDirectory: directory.path + "/data",
+                                                 arguments: ["--http-listen", "127.0.0.1:0", "--datastore-endpoint", etcd.endpoints[0].description])
+            let client = HTTPTestClient(port: server.port)
+            #expect(try await client.send("GET", "/readyz").text == "ok")
+            await etcd.kill(member: 0)
+            let unready = try await eventually({ try await client.send("GET", "/readyz") }, until: { $0.status == 500 })
+            #expect(unready.status == 500)
+            #expect(unready.text == "[+]ping ok\n[-]etcd failed: reason withheld\nreadyz check failed\n", "\(unready.text)")
+            #expect(try await client.send("GET", "/readyz/etcd").status == 500)
+            await server.stop()
+        }
+    }
+
     @Test func aSecondServerJoinsWithTheFirstsTokenAndServesTheSameClusterWhileAnotherTokenIsRefused() async throws {
         try await withTestEtcd { etcd in
             let directory = try TemporaryDirectory()

@@ -58,8 +58,7 @@ struct APIHandler: HTTPResponder {
         case "openapi":
             return try openAPI.respond(request, parts: parts)
         case "healthz", "livez", "readyz":
-            // Liveness of the process and readiness of the store are the same thing here.
-            return Self.text("ok")
+            return try await health(parts, verbose: request.uri.query?.contains("verbose") == true)
         case "api":
             switch parts.count {
             case 1: return Self.json(discovery.coreVersions(serverAddress: serverAddress))
