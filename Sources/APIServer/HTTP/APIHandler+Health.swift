@@ -40,20 +40,26 @@ extension APIHandler {
         return Self.text(verbose ? (lines + ["\(endpoint) check passed"]).joined(separator: "\n") + "\n" : "ok")
     }
 
-    /// Runs one check; the store's gets `storageCheckTimeout`, after which the answer is "failed"
-    /// without waiting for the read (a store call need not end when cancelled).
+    /// Runs one check. The store's is shared by every caller for a second (each agent asks
+    /// every server every second), and answers "failed" after `storageCheckTimeout` without
+    /// waiting for the read (a store call need not end when cancelled).
     private func check(_ name: String) async -> Bool {
         guard name == "etcd" else { return true }
         let service = self.service
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            let answer = FirstAnswer(continuation)
-            let read = Task { answer.resume((try? await service.checkStorage()) != nil) }
+        let probe = storageHealth.current {
             Task {
-                try? await Task.sleep(for: Self.storageCheckTimeout)
-                read.cancel()
-                answer.resume(false)
+                await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                    let answer = FirstAnswer(continuation)
+                    let read = Task { answer.resume((try? await service.checkStorage()) != nil) }
+                    Task {
+                        try? await Task.sleep(for: Self.storageCheckTimeout)
+                        read.cancel()
+                        answer.resume(false)
+                    }
+                }
             }
         }
+        return await probe.value
     }
 
     static func plain(_ text: String, status: HTTPResponse.Status) -> Response {
@@ -74,6 +80,23 @@ private final class FirstAnswer: Sendable {
         continuation.withLock { pending in
             pending?.resume(returning: value)
             pending = nil
+        }
+    }
+}
+
+/// The store check of the last second, shared by the health endpoints' callers.
+final class StorageHealth: Sendable {
+    private let last = Mutex<(started: ContinuousClock.Instant, probe: Task<Bool, Never>)?>(nil)
+    static let reuse: Duration = .seconds(1)
+
+    /// The probe started less than a second ago, or a new one from `start`.
+    func current(_ start: () -> Task<Bool, Never>) -> Task<Bool, Never> {
+        last.withLock { last in
+            let now = ContinuousClock.now
+            if let last, now - last.started < Self.reuse { return last.probe }
+            let probe = start()
+            last = (now, probe)
+            return probe
         }
     }
 }

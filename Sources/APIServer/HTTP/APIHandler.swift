@@ -20,6 +20,8 @@ struct APIHandler: HTTPResponder {
     let logger: Logger
     /// Streams `pods/{name}/log` from kubelets.
     let podLogs: PodLogProxy
+    /// The store check behind /readyz, shared for a second.
+    let storageHealth = StorageHealth()
 
     func respond(to request: Request, context: Context) async throws -> Response {
         do {
