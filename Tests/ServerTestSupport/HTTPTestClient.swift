@@ -29,17 +29,27 @@ package struct HTTPTestClient: Sendable {
         self.port = port
     }
 
+    /// How long `send` waits for a whole response.
+    static let responseTimeoutSeconds = 120
+
     /// Sends one request and reads the whole response (the connection is closed after it).
     package func send(_ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8] = []) async throws -> HTTPTestResponse {
         let port = self.port
         return try await blocking {
             let socket = try Self.connect(port: port)
             defer { close(socket) }
+            // A request answered slowly on a loaded machine is still answered (an etcd-backed
+            // list took over 10 s during issue 20's series); this bound only stops a hang.
+            var timeout = timeval(tv_sec: Self.responseTimeoutSeconds, tv_usec: 0)
+            setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             try Self.write(socket, Self.head(method, path, headers: headers, bodyLength: body.count, close: true) + body)
             var data: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
                 let count = recv(socket, &buffer, buffer.count, 0)
+                if count < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+                    throw TestFailure("\(method) \(path): no complete response within \(Self.responseTimeoutSeconds) s (\(data.count) bytes)")
+                }
                 if count <= 0 { break }
                 data.append(contentsOf: buffer[0..<count])
             }
