@@ -103,7 +103,32 @@ public actor EtcdClient {
         avoid(index, closing: connection)
     }
 
+    /// One call, moved to the next member when it may be. When every member failed in a way
+    /// worth retrying (none reachable, or none with a leader while the members elect one after
+    /// the leader died), the pass is repeated with a short, growing pause until the request
+    /// timeout, as clientv3's retry interceptor repeats safe calls until their deadline
+    /// (clientv3/retry_interceptor.go): a read during an etcd election waits, it does not fail.
     private func call(_ method: String, _ request: [UInt8], idempotent: Bool) async throws(EtcdError) -> [UInt8] {
+        let deadline = ContinuousClock.now + settings.requestTimeout
+        var pause = Duration.milliseconds(50)
+        while true {
+            do {
+                return try await callOnce(method, request, idempotent: idempotent)
+            } catch let failure {
+                guard failure.retryAll, ContinuousClock.now + pause < deadline, !Task.isCancelled else { throw failure.error }
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .milliseconds(800))
+            }
+        }
+    }
+
+    /// Why a pass over the members failed, and whether another pass may help.
+    private struct PassFailure: Error {
+        let error: EtcdError
+        let retryAll: Bool
+    }
+
+    private func callOnce(_ method: String, _ request: [UInt8], idempotent: Bool) async throws(PassFailure) -> [UInt8] {
         var lastError = EtcdError.connection(endpoint: "etcd", reason: "no endpoints")
         for attempt in 0..<settings.endpoints.count {
             let index = (preferred + attempt) % settings.endpoints.count
@@ -122,10 +147,13 @@ public actor EtcdClient {
             } catch {
                 lastError = error.error
                 dropIfBroken(index, connection, error.error)
-                guard !error.requestSent || (idempotent && error.error.isRetryableRead) else { throw error.error }
+                guard !error.requestSent || (idempotent && error.error.isRetryableRead) else {
+                    throw PassFailure(error: error.error, retryAll: false)
+                }
             }
         }
-        throw lastError
+        // Every member failed before the request reached it, or with an answer a read may repeat.
+        throw PassFailure(error: lastError, retryAll: true)
     }
 
     /// After a failed call: a broken connection is closed, and a member that is unreachable, has
