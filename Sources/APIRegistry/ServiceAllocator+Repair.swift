@@ -154,10 +154,7 @@ extension ServiceAllocator {
         } catch {
             throw APIError.internalError("reading the stored services to rebuild the service allocations: \(error)")
         }
-        return list.objects.compactMap { stored -> KubeObject? in
-            guard case .object(let fields)? = try? JSONParser.parse(stored.value) else { return nil }
-            return KubeObject(fields: fields)
-        }
+        return list.objects.compactMap { try? KubeObject(json: $0.value) }
     }
 
     /// The values `service` holds in `kind`'s range: how repair messages name each, and its

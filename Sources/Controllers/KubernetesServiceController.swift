@@ -80,8 +80,10 @@ struct KubernetesServiceController: Controller {
         let removal = Task {
             await leases.release()
             let others = (try? await leases.liveAddresses())?.filter { $0 != leases.address } ?? []
-            if !others.isEmpty { try? await controller.syncEndpoints(others, onlyIfMissing: false) }
-            if !others.isEmpty { try? await controller.syncSlice(others, onlyIfMissing: false) }
+            // The last server leaves its address: pods keep a server to try when it comes back.
+            guard !others.isEmpty else { return }
+            try? await controller.syncEndpoints(others, onlyIfMissing: false)
+            try? await controller.syncSlice(others, onlyIfMissing: false)
         }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await removal.value }

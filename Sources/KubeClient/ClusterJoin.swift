@@ -14,8 +14,9 @@ import NIOSSL
 ///    The secret is never sent before the CA has been checked.
 ///
 /// An unreachable server (or one answering 5xx) is retried with back-off, each attempt
-/// logged, alternating with the servers the node learned before (`ServerListFile`); a malformed token, a CA mismatch, 401 (wrong secret) and 403 (node name taken by
-/// another machine) fail at once.
+/// logged, alternating with the servers the node learned before (`ServerListFile`); a
+/// malformed token, a CA mismatch, 401 (wrong secret) and 403 (node name taken by another
+/// machine) fail at once.
 public struct ClusterJoin: Sendable {
     /// Back-off between attempts while the server cannot be reached.
     public struct Retry: Sendable {

@@ -1,3 +1,4 @@
+import APIServer
 import Crypto
 import Foundation
 import _CryptoExtras
@@ -41,7 +42,7 @@ public struct BootstrapData: Sendable, Equatable {
 
     /// The datastore key of the bootstrap data for `passphrase` (k3s' `storageKey`).
     public static func storageKey(passphrase: String) -> String {
-        "/bootstrap/" + String(SHA256.hash(data: Array(passphrase.utf8)).map { String(format: "%02x", $0) }.joined().prefix(12))
+        "/bootstrap/" + String(SecretHash.hex(SHA256.hash(data: Array(passphrase.utf8))).prefix(12))
     }
 
     /// Whether `key` is a bootstrap data key (of any token): `/bootstrap/<12 hex digits>`.
@@ -105,8 +106,7 @@ public struct BootstrapData: Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let plaintext = try encoder.encode(object)
-        var generator = SystemRandomNumberGenerator()
-        let salt = (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let salt = SecretHash.randomHex(bytes: 8)
         let sealed = try AES.GCM.seal(plaintext, using: try Self.key(passphrase: passphrase, salt: salt))
         guard let combined = sealed.combined else { throw BootstrapError("AES-GCM gave no combined form") }
         return Array((salt + ":" + combined.base64EncodedString()).utf8)

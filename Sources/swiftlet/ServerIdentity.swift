@@ -45,11 +45,15 @@ struct ServerIdentity {
                     identity = try await load()
                 } else {
                     let own = try await load()
-                    let kept = try await BootstrapData.read(from: directory).store(in: store, passphrase: passphrase)
-                    guard kept != (try BootstrapData.read(from: directory)) else { return try check(own, against: token) }
-                    // Another server stored its identity first: take that one.
-                    try kept.write(to: directory)
-                    identity = try await load()
+                    let local = try BootstrapData.read(from: directory)
+                    let kept = try await local.store(in: store, passphrase: passphrase)
+                    if kept == local {
+                        identity = own
+                    } else {
+                        // Another server stored its identity first: take that one.
+                        try kept.write(to: directory)
+                        identity = try await load()
+                    }
                 }
             } catch let error as BootstrapError {
                 throw CLIError(error.description)

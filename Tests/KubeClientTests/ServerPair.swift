@@ -32,6 +32,13 @@ struct ServerPair: Sendable {
     func client(through pool: ServerPool) throws -> APIClient {
         try APIClient(pool: pool, caPEM: caPEM, bearerToken: credentials.adminToken)
     }
+
+    /// An admin client through a pool that knows A and B and starts on A.
+    func clientThroughBoth() async throws -> (ServerPool, APIClient) {
+        let pool = ServerPool(server: a.url, directory: nil, logger: LogRecorder().logger)
+        await pool.update(servers: [a.url, b.url])
+        return (pool, try client(through: pool))
+    }
 }
 
 /// Runs `body` with two API servers over one SQLite store, stopped afterwards.

@@ -34,8 +34,7 @@ public struct ClusterCredentials: Sendable {
            !existing.isEmpty {
             return existing
         }
-        var generator = SystemRandomNumberGenerator()
-        let value = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let value = SecretHash.randomHex(bytes: 16)
         try ServerCertificates.write(value + "\n", to: path, mode: 0o600)
         return value
     }

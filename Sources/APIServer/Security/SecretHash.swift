@@ -7,7 +7,7 @@ import Foundation
 /// is as hard to reverse as the value is to guess; a slow password hash (k3s uses scrypt for
 /// node passwords) would only protect short human-chosen ones. Node passwords get a salt so
 /// equal passwords do not show as equal hashes.
-enum SecretHash {
+package enum SecretHash {
     /// Hex SHA-256 of the text's UTF-8 bytes.
     static func sha256(_ text: String) -> String {
         hex(SHA256.hash(data: Data(text.utf8)))
@@ -38,12 +38,12 @@ enum SecretHash {
     }
 
     /// `bytes` random bytes as lower-case hex.
-    static func randomHex(bytes: Int) -> String {
+    package static func randomHex(bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+    package static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
         digest.map { String(format: "%02x", $0) }.joined()
     }
 }
