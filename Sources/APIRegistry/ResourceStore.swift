@@ -275,12 +275,3 @@ package struct ResourceStore: Sendable {
         }
     }
 }
-
-extension APIResource {
-    /// The store key prefix of all objects of this resource (`/registry/pods/`,
-    /// `/registry/apps/deployments/`; `/registry/events/` for events.k8s.io's events too).
-    public var keyPrefix: String {
-        let stored = storedAs ?? groupResource
-        return "/registry/\(stored.group.isEmpty ? "" : stored.group + "/")\(stored.resource)/"
-    }
-}

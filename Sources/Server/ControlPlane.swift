@@ -16,18 +16,22 @@ public struct ControlPlane: Sendable {
     /// The API every server and controller of this control plane works on.
     public let service: APIService
 
-    /// The API over `storage`, bootstrapped (the system namespaces and their `default`
-    /// ServiceAccounts, the `kubernetes` Service); what already exists is kept.
+    /// The API over `storage`, its keys in kube-apiserver's layout (`StorageLayoutMigration`),
+    /// bootstrapped (the system namespaces and their `default` ServiceAccounts, the
+    /// `kubernetes` Service); what already exists is kept.
     /// - Parameters:
     ///   - serviceCIDR: where Service cluster IPs come from (kube-apiserver's --service-cluster-ip-range).
     ///   - serviceNodePortRange: where node ports come from (--service-node-port-range).
     ///   - defaultTolerationSeconds: how long new pods tolerate not-ready and unreachable nodes
     ///     (the DefaultTolerationSeconds admission plugin, 300).
-    ///   - logger: where the API warns of what it repaired in the store.
+    ///   - logger: where the API warns of what it repaired or moved in the store.
     public init(storage: any Storage, serviceCIDR: String = "10.43.0.0/16", serviceNodePortRange: ClosedRange<Int64> = 30000...32767,
                 defaultTolerationSeconds: Int64 = 300, logger: Logger = Logger(label: "swiftlet.server")) async throws {
         service = try APIService(storage: storage, serviceCIDR: serviceCIDR, serviceNodePortRange: serviceNodePortRange,
                                  defaultTolerationSeconds: defaultTolerationSeconds, logger: logger)
+        // A store an earlier swiftlet wrote is moved to kube-apiserver's keys before anything
+        // reads it (the bootstrap below would otherwise not find the `kubernetes` Service).
+        try await StorageLayoutMigration(storage: storage, registry: service.registry, logger: logger).run()
         try await service.bootstrap()
     }
 

@@ -213,7 +213,7 @@ import Testing
                 {"apiVersion":"v1","kind":"Service","metadata":{"name":"stray","namespace":"default","uid":"u1"},
                  "spec":{"type":"NodePort","clusterIP":"10.43.0.80","clusterIPs":["10.43.0.80"],"ports":[{"port":80,"nodePort":30400}]}}
                 """).objectValue ?? [:])
-            _ = try await api.storage.create("/registry/services/default/stray", value: stray.serialized())
+            _ = try await api.storage.create("/registry/services/specs/default/stray", value: stray.serialized())
             let problems = try await api.repairServiceAllocations()
             #expect(problems.contains("Cluster IP [IPv4]:10.43.0.80 is not allocated; repairing (service default/stray)"), "\(problems)")
             #expect(problems.contains("Port 30400 is not allocated; repairing (service default/stray)"), "\(problems)")

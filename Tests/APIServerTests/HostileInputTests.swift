@@ -344,7 +344,7 @@ import Testing
             // What the old YAML path stored: text that is not JSON. Written to the real store.
             let key = "/registry/configmaps/default/b"
             _ = try await api.cluster.handle.storage.create(key, value: Array(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b","namespace":"default"},"data":{"l":inf}}"#.utf8))
-            _ = try await api.cluster.handle.storage.create("/registry/nodes/broken", value: Array("{\"metadata\":{\"name\":".utf8))
+            _ = try await api.cluster.handle.storage.create("/registry/minions/broken", value: Array("{\"metadata\":{\"name\":".utf8))
             // The same in the layout lists serve without parsing (member order, no resourceVersion).
             let memberOrderKey = "/registry/configmaps/default/d"
             _ = try await api.cluster.handle.storage.create(memberOrderKey, value: Array(#"{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"d","namespace":"default"},"data":{"l":inf}}"#.utf8))

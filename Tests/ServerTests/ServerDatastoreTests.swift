@@ -12,7 +12,7 @@ import Testing
 /// (the shared identity in the datastore) while another token is refused.
 @Suite(.requires(TestEtcd.isInstalled, "needs etcd (Debian's etcd-server)"))
 struct ServerDatastoreTests {
-    private static let leaseKey = "/registry/coordination.k8s.io/leases/kube-system/kube-controller-manager"
+    private static let leaseKey = "/registry/leases/kube-system/kube-controller-manager"
 
     /// The leader lease's holder, read from etcd itself.
     private func leaseHolder(_ etcd: TestEtcd) async throws -> String? {

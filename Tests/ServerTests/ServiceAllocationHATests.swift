@@ -164,14 +164,14 @@ struct ServiceAllocationHATests {
             _ = try await second.repairServiceAllocations()
             try await Self.expectStoredAllocationsHoldEveryService(one, first, "after a repair")
             // Nothing stored was lost: every Service is there.
-            let names = try await one.list(prefix: "/registry/services/").objects.map(\.key)
+            let names = try await one.list(prefix: "/registry/services/specs/").objects.map(\.key)
             #expect(names.count == 2 + 2 * damages.count, "\(names)")
         }
     }
 
     /// Both stored objects decode, and hold every value the stored Services use, once.
     private static func expectStoredAllocationsHoldEveryService(_ storage: any Storage, _ api: APIService, _ comment: String) async throws {
-        let services = try await storage.list(prefix: "/registry/services/").objects.map { try KubeObject(json: $0.value) }
+        let services = try await storage.list(prefix: "/registry/services/specs/").objects.map { try KubeObject(json: $0.value) }
         for kind in [ServiceAllocator.Kind.clusterIPs, .nodePorts] {
             let range = api.services.range(kind)
             let stored = try #require(try await storage.get(range.key), "\(comment)")
