@@ -32,7 +32,7 @@ public struct ResourceRegistry: Sendable {
                     namespaced: false, shortNames: ["no"], subresources: ["status"],
                     selectableFields: ["spec.unschedulable": ["spec", "unschedulable"]]),
         APIResource(group: "", version: "v1", name: "pods", singularName: "pod", kind: "Pod",
-                    namespaced: true, shortNames: ["po"], categories: ["all"], subresources: ["status", "binding", "eviction"],
+                    namespaced: true, shortNames: ["po"], categories: ["all"], subresources: ["status", "binding", "eviction", "ephemeralcontainers"],
                     selectableFields: [
                         "spec.nodeName": ["spec", "nodeName"],
                         "spec.restartPolicy": ["spec", "restartPolicy"],

@@ -13,7 +13,8 @@ package enum PatchType: Sendable, Equatable {
 }
 
 extension ResourceStore {
-    /// Replaces an object (PUT), through the main resource or its `status` subresource.
+    /// Replaces an object (PUT), through the main resource or its `status` (or pods'
+    /// `ephemeralcontainers`) subresource.
     package func update(namespace: String?, name: String, object input: KubeObject, subresource: String?,
                 context: StrategyContext) async throws(APIError) -> (KubeObject, [String]) {
         var object = input
@@ -113,6 +114,17 @@ extension ResourceStore {
             let requested = context.managedFieldsApplied ? input.metadata["managedFields"] : old.metadata["managedFields"]
             object.metadata["managedFields"] = managedFields(of: object, requested: requested, replacing: old,
                                                              subresource: "status", context: context)
+        } else if subresource == "ephemeralcontainers" {
+            // pods/ephemeralcontainers changes `spec.ephemeralContainers` and nothing else
+            // (upstream's dropNonEphemeralContainerUpdates).
+            object = old
+            var spec = object.fields["spec"]?.objectValue ?? [:]
+            spec["ephemeralContainers"] = input.value(at: ["spec", "ephemeralContainers"])
+            object.fields["spec"] = .object(spec)
+            warnings += try await strategy.prepareForEphemeralContainersUpdate(&object, old: old, context: context)
+            let requested = context.managedFieldsApplied ? input.metadata["managedFields"] : old.metadata["managedFields"]
+            object.metadata["managedFields"] = managedFields(of: object, requested: requested, replacing: old,
+                                                             subresource: subresource, context: context)
         } else {
             object = input
             object.fields["apiVersion"] = .string(resource.groupVersion)
@@ -141,18 +153,18 @@ extension ResourceStore {
         // From here every way out tells the strategy (which prepared a main-resource update)
         // whether the object was stored.
         do {
-            if subresource != "status" {
+            if subresource == nil {
                 try validateMetadata(object)
                 if let updateAdmission { try await updateAdmission(object, old, context) }
             }
             let result = try await write(object, replacing: old, context: context)
-            if subresource != "status" {
+            if subresource == nil {
                 await strategy.finishUpdate(prepared, old: old, stored: result.stored, context: context)
             }
             if result.deleted { await strategy.finishDelete(old, context: context) }
             return (result.object, warnings)
         } catch {
-            if subresource != "status" {
+            if subresource == nil {
                 await strategy.finishUpdate(prepared, old: old, stored: false, context: context)
             }
             throw error

@@ -5,10 +5,12 @@ import Runtime
 
 /// What the pod worker knows about one container of its pod, across restarts.
 struct ContainerSlot {
-    enum Kind { case initContainer, app }
+    enum Kind { case initContainer, app, ephemeral }
 
     var spec: Container
     var kind: Kind
+    /// An ephemeral container's target: it joins that container's PID namespace.
+    var targetContainerName: String?
     /// The running start, if any.
     var current: RunningContainer?
     /// The most recent start that ended, kept until the next start removes it.
@@ -41,6 +43,11 @@ struct ContainerSlot {
         self.kind = kind
         self.backoff = backoff
         waitingReason = kind == .initContainer ? "PodInitializing" : "ContainerCreating"
+    }
+
+    init(ephemeral: EphemeralContainer, backoff: RestartBackoff) {
+        self.init(spec: ephemeral.container, kind: .ephemeral, backoff: backoff)
+        targetContainerName = ephemeral.targetContainerName
     }
 
     var restartCount: Int { max(starts - 1, 0) }

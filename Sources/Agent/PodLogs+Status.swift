@@ -83,8 +83,10 @@ extension PodLogs {
     public static func followEnds(pod: Pod, container name: String) -> Bool {
         let status = pod.status
         if status?.phase == "Succeeded" || status?.phase == "Failed" { return true }
-        let all = (status?.containerStatuses ?? []) + (status?.initContainerStatuses ?? [])
+        let all = (status?.containerStatuses ?? []) + (status?.initContainerStatuses ?? []) + (status?.ephemeralContainerStatuses ?? [])
         guard let terminated = all.first(where: { $0.name == name })?.state?.terminated else { return false }
+        // An ephemeral container never starts again.
+        if pod.spec.ephemeralContainers?.contains(where: { $0.name == name }) == true { return true }
         let isInit = pod.spec.initContainers?.contains { $0.name == name } ?? false
         if isInit { return terminated.exitCode == 0 }
         switch pod.spec.restartPolicy ?? "Always" {

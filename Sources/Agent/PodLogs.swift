@@ -18,6 +18,7 @@ public struct PodLogs: Sendable {
     /// The log file of a container's current (or, with `previous`, the one before) start.
     public func file(pod: Pod, container: String?, previous: Bool) throws -> String {
         let names = pod.spec.containers.map(\.name) + (pod.spec.initContainers ?? []).map(\.name)
+            + (pod.spec.ephemeralContainers ?? []).map(\.name)
         let name: String
         if let container {
             guard names.contains(container) else {

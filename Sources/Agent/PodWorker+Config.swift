@@ -139,6 +139,7 @@ extension PodWorker {
     /// Takes the labels and annotations of the pod as the API shows it now; when they changed,
     /// its downward API volumes are written again (kubelet syncs a pod on every update, and its
     /// downwardAPI volume plugin rewrites the files on each sync). Never blocks.
+    /// Ephemeral containers added since (`kubectl debug`) are started.
     nonisolated func observe(_ latest: Pod) {
         let metadata = PodLabelsAndAnnotations(latest)
         let changed = observedMetadata.withLock { current -> Bool in
@@ -147,6 +148,13 @@ extension PodWorker {
             return true
         }
         if changed { send(.metadataChanged) }
+        let ephemeral = latest.spec.ephemeralContainers ?? []
+        let added = observedEphemeralContainers.withLock { current -> Bool in
+            guard ephemeral.count > current.count else { return false }
+            current = ephemeral
+            return true
+        }
+        if added { send(.ephemeralContainersAdded) }
     }
 
     /// Writes the pod's API volumes again from `configObjects` and the current labels and

@@ -15,6 +15,8 @@ extension PodWorker {
         status.startTime = Time(startTime)
         status.initContainerStatuses = initStatuses.isEmpty ? nil : initStatuses
         status.containerStatuses = appStatuses
+        let ephemeralStatuses = ephemeralOrder.compactMap { slots[$0].map(containerStatus) }
+        status.ephemeralContainerStatuses = ephemeralStatuses.isEmpty ? nil : ephemeralStatuses
         status.qosClass = qosClass()
         if let podIP = sandbox?.info.podIP {
             status.podIP = podIP

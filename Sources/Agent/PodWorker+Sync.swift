@@ -11,7 +11,7 @@ extension PodWorker {
         guard let sandbox = runtime.openSandbox(for: pod) else { return }
         self.sandbox = sandbox
         let found = runtime.reattachContainers(in: sandbox)
-        for name in initOrder + appOrder {
+        for name in allContainers {
             guard var slot = slots[name] else { continue }
             let starts = found.filter { $0.name == name }.sorted { $0.attempt < $1.attempt }
             guard let latest = starts.last else { continue }
@@ -63,6 +63,12 @@ extension PodWorker {
                 return
             }
         }
+        // kubelet's SyncPod starts ephemeral containers before init containers, "to allow
+        // running ephemeral containers even when there are errors starting an init container".
+        let ephemeral = ephemeralOrder.filter { name in
+            slots[name].map { !$0.isRunning && $0.imageTask == nil && $0.lastExit == nil } ?? false
+        }
+        if !ephemeral.isEmpty, !podTerminal { await start(ephemeral) }
         let policy = pod.spec.restartPolicy ?? "Always"
         for name in initOrder {
             guard let slot = slots[name] else { continue }
@@ -135,7 +141,7 @@ extension PodWorker {
     /// parallel off the actor (each is a few milliseconds of syscalls), the results are filed here.
     func start(_ names: [String]) async {
         guard let sandbox, !names.isEmpty else { return }
-        var plans: [(name: String, spec: Container, attempt: Int, logPath: String, image: Image)] = []
+        var plans: [(name: String, spec: Container, attempt: Int, logPath: String, image: Image, targetPID: Int32?)] = []
         for name in names {
             guard var slot = slots[name] else { continue }
             guard let image = slot.readyImage else {
@@ -152,6 +158,15 @@ extension PodWorker {
                 continue
             }
             slot = slots[name] ?? slot
+            // An ephemeral container's target must be running: its PID namespace is joined.
+            var targetPID: Int32?
+            if let target = slot.targetContainerName, !target.isEmpty {
+                targetPID = slots[target]?.current?.process.pid
+                if targetPID == nil {
+                    filed(name, .failure(RuntimeError.invalidContainer(name, "target container \"\(target)\" is not running")))
+                    continue
+                }
+            }
             if let previous = slot.previous {
                 // The previous start's directory and cgroup are not needed once the next one
                 // begins (its exit is kept in the slot, its log in the log directory).
@@ -164,7 +179,7 @@ extension PodWorker {
             slot.readyImage = nil
             slot.startPending = false
             slots[name] = slot
-            plans.append((name, slot.spec, attempt, logDirectory() + "/\(name)/\(attempt).log", image))
+            plans.append((name, slot.spec, attempt, logDirectory() + "/\(name)/\(attempt).log", image, targetPID))
         }
         let runtime = self.runtime
         let results = await withTaskGroup(of: (String, Result<RunningContainer, Error>).self) { group in
@@ -175,7 +190,8 @@ extension PodWorker {
                     let result: Result<RunningContainer, Error> = await BlockingCall.run(stackSize: 1 << 20) {
                         Result {
                             try runtime.startContainer(plan.spec, attempt: plan.attempt, in: sandbox,
-                                                       output: .monitored(logPath: plan.logPath), image: plan.image)
+                                                       output: .monitored(logPath: plan.logPath), image: plan.image,
+                                                       targetPID: plan.targetPID)
                         }
                     }
                     if case .success = result { await self.images.gc?.noteUsed(plan.image) }
@@ -235,7 +251,7 @@ extension PodWorker {
         var running: [RunningContainer] = []
         var all: [RunningContainer] = []
         configRefreshTask?.cancel()
-        for name in initOrder + appOrder {
+        for name in allContainers {
             slots[name]?.cancelTasks()
             if let current = slots[name]?.current { running.append(current); all.append(current) }
             if let previous = slots[name]?.previous { all.append(previous) }

@@ -35,6 +35,8 @@ actor PodWorker {
         /// The pod's labels or annotations changed in the API (`observe`): its downward API
         /// volumes are written again.
         case metadataChanged
+        /// The API pod has ephemeral containers this worker has not seen (`kubectl debug`).
+        case ephemeralContainersAdded
     }
 
     let pod: Pod
@@ -60,6 +62,11 @@ actor PodWorker {
     var slots: [String: ContainerSlot] = [:]
     let initOrder: [String]
     let appOrder: [String]
+    /// Ephemeral containers in the order they were added; each starts once and never again.
+    var ephemeralOrder: [String] = []
+    /// The ephemeral containers of the pod as the API shows it now (`pod` keeps the spec the
+    /// worker started with; ephemeral containers are the one part of a spec that grows).
+    nonisolated let observedEphemeralContainers: Mutex<[EphemeralContainer]>
     let startTime: Date
     var terminating = false
     var terminationGrace: Int64?
@@ -85,6 +92,7 @@ actor PodWorker {
          statusManager: PodStatusManager? = nil, images: PodImages, recorder: PodEventRecorder, logger: Logger) {
         self.pod = pod
         observedMetadata = Mutex(PodLabelsAndAnnotations(pod))
+        observedEphemeralContainers = Mutex(pod.spec.ephemeralContainers ?? [])
         self.images = images
         self.recorder = recorder
         self.runtime = runtime
@@ -100,6 +108,10 @@ actor PodWorker {
         }
         for container in pod.spec.containers {
             slots[container.name] = ContainerSlot(spec: container, kind: .app, backoff: settings.backoff)
+        }
+        for ephemeral in pod.spec.ephemeralContainers ?? [] where slots[ephemeral.name] == nil {
+            slots[ephemeral.name] = ContainerSlot(ephemeral: ephemeral, backoff: settings.backoff)
+            ephemeralOrder.append(ephemeral.name)
         }
         startTime = statusStore.startTime(uid: pod.metadata.uid ?? "") ?? Date()
         (events, continuation) = AsyncStream.makeStream(of: Event.self)
@@ -121,7 +133,7 @@ actor PodWorker {
         send(.sync)
         for await event in events {
             if case .detach = event {
-                for name in initOrder + appOrder { slots[name]?.cancelTasks() }
+                for name in allContainers { slots[name]?.cancelTasks() }
                 configRefreshTask?.cancel()
                 break
             }
@@ -140,6 +152,13 @@ actor PodWorker {
             break
         case .refreshConfig:
             await refreshConfig()
+        case .ephemeralContainersAdded:
+            let ephemeral = observedEphemeralContainers.withLock { $0 }
+            addEphemeralContainers(ephemeral)
+            // The kubelet API (logs, the pod list) and a restarted agent know them by the saved pod.
+            var saved = pod
+            saved.spec.ephemeralContainers = ephemeral
+            statusStore.savePod(saved, startTime: startTime)
         case .metadataChanged:
             // An adopted pod's objects are read by its first refresh: until then, read them
             // with the rewrite (writing from nothing read would report them missing).
@@ -181,6 +200,18 @@ actor PodWorker {
                 let grace = slot.spec.livenessProbe?.terminationGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30
                 await runtime.stop(current, gracePeriod: grace)
             }
+        }
+    }
+
+    /// Every container of the pod: init, app, then ephemeral ones.
+    var allContainers: [String] { initOrder + appOrder + ephemeralOrder }
+
+    /// Gives each ephemeral container not known yet a slot; the next reconcile starts it.
+    /// Those already there never change (the API refuses changes to them).
+    func addEphemeralContainers(_ containers: [EphemeralContainer]) {
+        for ephemeral in containers where slots[ephemeral.name] == nil {
+            slots[ephemeral.name] = ContainerSlot(ephemeral: ephemeral, backoff: settings.backoff)
+            ephemeralOrder.append(ephemeral.name)
         }
     }
 

@@ -27,6 +27,12 @@ extension PodSpec {
         let hostNetwork = spec.hostNetwork == true
         spec.containers = spec.containers.map { $0.withDefaults(hostNetwork: hostNetwork) }
         spec.initContainers = spec.initContainers?.map { $0.withDefaults(hostNetwork: hostNetwork) }
+        // The generated defaulters give an EphemeralContainerCommon the Container defaults.
+        spec.ephemeralContainers = spec.ephemeralContainers?.map { ephemeral in
+            var ephemeral = ephemeral
+            ephemeral.container = ephemeral.container.withDefaults(hostNetwork: hostNetwork)
+            return ephemeral
+        }
         spec.volumes = spec.volumes?.map { $0.withDefaults() }
         spec.overhead = spec.overhead.map(Self.roundedUp)
         return spec

@@ -4,7 +4,7 @@ public struct PodSpec: Codable, Hashable, Sendable {
     public var initContainers: [Container]?
     public var containers: [Container]
     /// Debug containers added by `kubectl debug`; kept opaque.
-    public var ephemeralContainers: [JSONValue]?
+    public var ephemeralContainers: [EphemeralContainer]?
     /// "Always" (default), "OnFailure" or "Never".
     public var restartPolicy: String?
     public var terminationGracePeriodSeconds: Int64?
@@ -52,7 +52,7 @@ public struct PodSpec: Codable, Hashable, Sendable {
         volumes: [Volume]? = nil,
         initContainers: [Container]? = nil,
         containers: [Container] = [],
-        ephemeralContainers: [JSONValue]? = nil,
+        ephemeralContainers: [EphemeralContainer]? = nil,
         restartPolicy: String? = nil,
         terminationGracePeriodSeconds: Int64? = nil,
         activeDeadlineSeconds: Int64? = nil,

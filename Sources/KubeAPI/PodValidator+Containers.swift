@@ -55,6 +55,51 @@ extension PodValidator {
         }
     }
 
+    /// `validateEphemeralContainers`: each as a container (`validateContainerCommon`), named
+    /// uniquely among all the pod's containers, targeting a container or init container, and
+    /// without what a debugging aid must not have (ports, probes, lifecycle, resources, restart
+    /// policy: upstream's allow-list, "cannot be set for an Ephemeral Container"), nor subPath
+    /// mounts (bind mounts that would outlive the container until the pod ends).
+    mutating func validateEphemeralContainers(_ containers: [EphemeralContainer], spec: PodSpec, volumes: [String: Volume],
+                                              hostUsers: Bool, path: String) {
+        let others = Set(spec.containers.map(\.name) + (spec.initContainers ?? []).map(\.name))
+        var names = others
+        let reason = "cannot be set for an Ephemeral Container"
+        for (index, ephemeral) in containers.enumerated() {
+            let containerPath = path + "[\(index)]"
+            let container = ephemeral.container
+            validateContainerCommon(container, volumes: volumes, hostUsers: hostUsers, path: containerPath)
+            if let image = container.image, image != image.trimmingCharacters(in: .whitespacesAndNewlines) {
+                add(.invalid(containerPath + ".image", image, "must not have leading or trailing whitespace"))
+            }
+            if !names.insert(container.name).inserted {
+                add(.duplicate(containerPath + ".name", container.name))
+            }
+            if let target = ephemeral.targetContainerName, !target.isEmpty, !others.contains(target) {
+                add(.notFound(containerPath + ".targetContainerName", target))
+            }
+            let resources = container.resources
+            let disallowed: [(String, Bool)] = [
+                ("ports", !(container.ports ?? []).isEmpty),
+                ("resources", !(resources?.limits ?? [:]).isEmpty || !(resources?.requests ?? [:]).isEmpty),
+                ("resizePolicy", !(container.resizePolicy ?? []).isEmpty),
+                ("restartPolicy", container.restartPolicy != nil),
+                ("livenessProbe", container.livenessProbe != nil),
+                ("readinessProbe", container.readinessProbe != nil),
+                ("startupProbe", container.startupProbe != nil),
+                ("lifecycle", container.lifecycle != nil),
+            ]
+            for (field, set) in disallowed where set {
+                add(.forbidden(containerPath + "." + field, reason))
+            }
+            for (mountIndex, mount) in (container.volumeMounts ?? []).enumerated() {
+                let mountPath = containerPath + ".volumeMounts[\(mountIndex)]"
+                if !(mount.subPath ?? "").isEmpty { add(.forbidden(mountPath + ".subPath", reason)) }
+                if !(mount.subPathExpr ?? "").isEmpty { add(.forbidden(mountPath + ".subPathExpr", reason)) }
+            }
+        }
+    }
+
     private mutating func validateContainerCommon(_ container: Container, volumes: [String: Volume], hostUsers: Bool,
                                                   path: String) {
         if container.name.isEmpty {

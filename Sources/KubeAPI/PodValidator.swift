@@ -110,6 +110,8 @@ struct PodValidator {
                            path: path + ".containers")
         validateInitContainers(spec.initContainers ?? [], regular: spec.containers, volumes: volumes,
                                gracePeriod: gracePeriod, hostUsers: hostUsers, path: path + ".initContainers")
+        validateEphemeralContainers(spec.ephemeralContainers ?? [], spec: spec, volumes: volumes, hostUsers: hostUsers,
+                                    path: path + ".ephemeralContainers")
         if spec.hostNetwork == true {
             for (containerIndex, container) in spec.containers.enumerated() {
                 for (portIndex, port) in (container.ports ?? []).enumerated() where (port.hostPort ?? 0) != port.containerPort {

@@ -19,7 +19,11 @@ struct PodStrategy: ResourceStrategy {
         // `PrepareForCreate`: a new pod is Pending with its QoS class, whatever the body said.
         pod.status = PodStatus(phase: "Pending", qosClass: Self.qosClass(pod.spec))
         pod.metadata.generation = 1
-        let errors = pod.validate()
+        var errors = pod.validate()
+        // `ValidatePodCreate`: ephemeral containers come only through their subresource.
+        if !(pod.spec.ephemeralContainers ?? []).isEmpty {
+            errors.append(ValidationError(type: .forbidden, field: "spec.ephemeralContainers", detail: "cannot be set on create"))
+        }
         guard errors.isEmpty else {
             throw APIError.invalid(kind: "Pod", group: "", name: pod.metadata.name ?? "", errors: errors)
         }
@@ -40,6 +44,43 @@ struct PodStrategy: ResourceStrategy {
         }
         guard errors.isEmpty else {
             throw APIError.invalid(kind: "Pod", group: "", name: pod.metadata.name ?? "", errors: errors)
+        }
+        object = KubeObject(fields: try TypedCodec.encode(pod).objectValue ?? [:])
+        return warnings
+    }
+
+    /// pods/ephemeralcontainers (`podEphemeralContainersStrategy`): the stored pod with the
+    /// request's ephemeral containers, defaulted; the whole pod validated, and
+    /// `ValidatePodEphemeralContainersUpdate`'s rules: a static pod's mirror takes none, and
+    /// those already there may be neither removed nor changed (they may have run).
+    func prepareForEphemeralContainersUpdate(_ object: inout KubeObject, old: KubeObject,
+                                             context: StrategyContext) async throws(APIError) -> [String] {
+        var (pod, warnings) = try TypedCodec.decode(Pod.self, from: object.json, kind: "Pod", version: "v1",
+                                                   validation: context.fieldValidation)
+        let (oldPod, _) = try TypedCodec.decode(Pod.self, from: old.json, kind: "Pod", version: "v1", validation: .ignore)
+        let name = pod.metadata.name ?? ""
+        if oldPod.metadata.annotations?["kubernetes.io/config.mirror"] != nil {
+            throw APIError.invalid(kind: "Pod", group: "", name: name, errors: [
+                ValidationError(type: .forbidden, field: "", detail: "static pods do not support ephemeral containers"),
+            ])
+        }
+        pod = pod.withDefaults()
+        if pod.spec.ephemeralContainers?.isEmpty == true { pod.spec.ephemeralContainers = nil }
+        var errors = pod.validate()
+        let new = Dictionary((pod.spec.ephemeralContainers ?? []).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for existing in oldPod.spec.ephemeralContainers ?? [] {
+            guard let replacement = new[existing.name] else {
+                errors.append(ValidationError(type: .forbidden, field: "spec.ephemeralContainers",
+                                              detail: "existing ephemeral containers \"\(existing.name)\" may not be removed\n"))
+                continue
+            }
+            if replacement != existing {
+                errors.append(ValidationError(type: .forbidden, field: "spec.ephemeralContainers",
+                                              detail: "existing ephemeral containers \"\(existing.name)\" may not be changed\n"))
+            }
+        }
+        guard errors.isEmpty else {
+            throw APIError.invalid(kind: "Pod", group: "", name: name, errors: errors)
         }
         object = KubeObject(fields: try TypedCodec.encode(pod).objectValue ?? [:])
         return warnings

@@ -16,6 +16,10 @@ package protocol ResourceStrategy: Sendable {
     /// with the request's status (nothing else changes there). Returns warnings.
     func prepareForStatusUpdate(_ object: inout KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> [String]
 
+    /// Validation of a write through pods' `ephemeralcontainers` subresource: `object` is the
+    /// stored pod with the request's `spec.ephemeralContainers` (nothing else changes there).
+    func prepareForEphemeralContainersUpdate(_ object: inout KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> [String]
+
     /// Whether `ObjectValidation.validateMetadata` is done by the strategy itself (Pod's
     /// validation includes it), so the store must not report it twice.
     var validatesMetadata: Bool { get }
@@ -50,6 +54,10 @@ extension ResourceStrategy {
     func prepareForUpdate(_ object: inout KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> [String] { [] }
 
     func prepareForStatusUpdate(_ object: inout KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> [String] { [] }
+
+    func prepareForEphemeralContainersUpdate(_ object: inout KubeObject, old: KubeObject, context: StrategyContext) async throws(APIError) -> [String] {
+        throw APIError.pathNotFound()
+    }
 
     var validatesMetadata: Bool { false }
     var allowsUnconditionalUpdate: Bool { true }

@@ -145,7 +145,7 @@ struct OpenAPIOperation: Sendable {
             let path = item + "/" + subresource
             let suffix = subresource.prefix(1).uppercased() + subresource.dropFirst()
             switch subresource {
-            case "status":
+            case "status", "ephemeralcontainers":
                 result += [
                     operation(path, "get", "read", suffix, "get", name + namespace + parameters(["pretty"]), body: nil, responses: [("200", message)]),
                     operation(path, "put", "replace", suffix, "put", name + namespace + parameters(writeQuery), body: message,

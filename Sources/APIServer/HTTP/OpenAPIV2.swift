@@ -79,7 +79,7 @@ enum OpenAPIV2 {
 
     /// Upstream's wording: "read the specified Pod", "list or watch objects of kind Pod".
     static func description(_ operation: OpenAPIOperation) -> String {
-        let subresource = operation.path.hasSuffix("/status") ? "status of " : operation.path.hasSuffix("/scale") ? "scale of " : ""
+        let subresource = ["status", "scale", "ephemeralcontainers"].first { operation.path.hasSuffix("/" + $0) }.map { $0 + " of " } ?? ""
         switch operation.action {
         case "list": return "list or watch objects of kind \(operation.kind)"
         case "post": return "create a \(operation.kind)"

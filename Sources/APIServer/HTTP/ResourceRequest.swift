@@ -176,6 +176,8 @@ struct ResourceRequest {
             return try render(updated, resource: resource, representation: representation, warnings: warnings)
 
         case .delete:
+            // No subresource is deleted (kube-apiserver serves none with the delete verb).
+            guard info.subresource == nil else { throw APIError.methodNotAllowed() }
             let bytes = try await handler.body(of: request)
             let body = bytes.isEmpty ? nil : try await MediaTypes.decode(bytes, contentType: request.headers[.contentType])
             let options = try DeleteOptions(body: body, query: query)

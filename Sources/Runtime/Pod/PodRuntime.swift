@@ -117,12 +117,24 @@ public final class PodRuntime: Sendable {
     /// agent made sure of (pulled or found); without it the container's image is resolved in
     /// the store. Blocking (layer unpacking on first use, syscalls): call it from a thread of
     /// its own, not from Swift's cooperative pool.
+    /// - Parameter targetPID: a process whose PID namespace the container joins instead of
+    ///   its own: an ephemeral container's target (`kubectl debug --target`), as containerd
+    ///   gives it the target's namespace (CRI's `NamespaceMode_TARGET`).
     public func startContainer(_ container: Container, attempt: Int = 0, in sandbox: RunningSandbox,
-                               output: Output, image resolved: Image? = nil) throws -> RunningContainer {
+                               output: Output, image resolved: Image? = nil, targetPID: Int32? = nil) throws -> RunningContainer {
         let image = try resolved ?? images.resolve(container.image ?? "")
         let layers = try images.layerDirectories(for: image)
         var plan = try builder.plan(pod: sandbox.pod, container: container, image: image, layers: layers,
                                     layout: sandbox.layout, attempt: attempt, sandbox: sandbox.sandbox, info: containerInfo(sandbox))
+        if let targetPID {
+            let path = "/proc/\(targetPID)/ns/pid"
+            let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw SystemError("open the target's PID namespace", path) }
+            plan.spawn.cloneFlags = SL_CLONE_NEWNS
+            plan.spawn.pidNamespace = fd
+        }
+        // The child has joined the namespace once the spawn returned.
+        defer { if targetPID != nil, let fd = plan.spawn.pidNamespace { close(fd) } }
         let reference = try? ImageReference(parsing: container.image ?? "")
         let imageName = reference?.normalized ?? image.references.first ?? ""
         let imageID = Self.imageID(image, name: reference?.name)
