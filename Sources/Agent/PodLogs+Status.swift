@@ -14,7 +14,7 @@ extension PodLogs {
     public func logFile(pod: Pod, container name: String, previous: Bool) throws(LogError) -> String {
         let podName = pod.metadata.name ?? ""
         let status = pod.status
-        let all = (status?.containerStatuses ?? []) + (status?.initContainerStatuses ?? [])
+        let all = status?.allContainerStatuses ?? []
         guard let containerStatus = all.first(where: { $0.name == name }) else {
             throw LogError(description: "container \"\(name)\" in pod \"\(podName)\" is not available")
         }
@@ -83,7 +83,7 @@ extension PodLogs {
     public static func followEnds(pod: Pod, container name: String) -> Bool {
         let status = pod.status
         if status?.phase == "Succeeded" || status?.phase == "Failed" { return true }
-        let all = (status?.containerStatuses ?? []) + (status?.initContainerStatuses ?? []) + (status?.ephemeralContainerStatuses ?? [])
+        let all = status?.allContainerStatuses ?? []
         guard let terminated = all.first(where: { $0.name == name })?.state?.terminated else { return false }
         // An ephemeral container never starts again.
         if pod.spec.ephemeralContainers?.contains(where: { $0.name == name }) == true { return true }

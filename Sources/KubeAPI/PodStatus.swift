@@ -245,3 +245,11 @@ public struct ContainerStateTerminated: Codable, Hashable, Sendable {
         self.containerID = containerID
     }
 }
+
+extension PodStatus {
+    /// The statuses of every container: app, init, then ephemeral ones (where kubelet's
+    /// validateContainerLogStatus looks a container up by name).
+    public var allContainerStatuses: [ContainerStatus] {
+        (containerStatuses ?? []) + (initContainerStatuses ?? []) + (ephemeralContainerStatuses ?? [])
+    }
+}

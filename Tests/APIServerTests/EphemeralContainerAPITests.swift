@@ -119,7 +119,10 @@ import TestSupport
             #expect(try await server.client.send("PATCH", path, headers: Self.strategic, body: Self.add(#"{"name":"d","image":"b"}"#)).status == 404)
             try await Self.created(server)
             #expect(try await server.client.send("POST", path, json: withEphemeral.json).status == 405)
+            // No subresource is deleted (before, DELETE of pods/web/status deleted the pod).
             #expect(try await server.client.send("DELETE", path).status == 405)
+            #expect(try await server.client.send("DELETE", Self.pods + "/web/status").status == 405)
+            #expect(try await server.client.send("GET", Self.pods + "/web").status == 200)
             let notJSON = try await server.client.send("PATCH", path, headers: Self.strategic, body: Array("{\"spec\":".utf8))
             #expect(notJSON.status == 400, "\(notJSON.text)")
             let notAList = try await server.client.send("PATCH", path, headers: ["Content-Type": "application/merge-patch+json"],
