@@ -38,8 +38,7 @@ public enum PoolWatchdog {
     /// such a caller should use the helper's async form.
     public static func checkBlocking(_ what: @autoclosure () -> String, since start: Date) {
         let took = Date().timeIntervalSince(start)
-        // A task on `TestThreads` (an `.ownThreads` suite) blocks a thread of its own: fine.
-        guard took >= 1, withUnsafeCurrentTask(body: { $0 != nil }), !TestThreads.isCurrentThread else { return }
+        guard took >= 1, withUnsafeCurrentTask(body: { $0 != nil }) else { return }
         report(String(format: "%@ held a cooperative thread for %.1f s: call its async form", what(), took))
     }
 

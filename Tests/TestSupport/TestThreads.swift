@@ -15,13 +15,6 @@ public final class TestThreads: TaskExecutor, @unchecked Sendable {
     /// One pool for the test process: plenty of threads, since most of the time they wait.
     public static let shared = TestThreads(count: 16)
 
-    private static let threadNamePrefix = "test-thread-"
-
-    /// Whether the caller runs on one of these threads (not on the cooperative pool).
-    public static var isCurrentThread: Bool {
-        Thread.current.name?.hasPrefix(threadNamePrefix) ?? false
-    }
-
     private let jobs = Mutex<[UnownedJob]>([])
     private let available: DispatchSemaphore
 
@@ -29,7 +22,7 @@ public final class TestThreads: TaskExecutor, @unchecked Sendable {
         available = DispatchSemaphore(value: 0)
         for index in 0..<count {
             let thread = Thread { [self] in work() }
-            thread.name = Self.threadNamePrefix + "\(index)"
+            thread.name = "test-thread-\(index)"
             thread.stackSize = 1 << 20
             thread.start()
         }
