@@ -15,13 +15,25 @@ public final class TestThreads: TaskExecutor, @unchecked Sendable {
     /// One pool for the test process: plenty of threads, since most of the time they wait.
     public static let shared = TestThreads(count: 16)
 
+    private static let marker = "swiftlet.TestThreads"
+
+    /// Whether the caller runs on one of these threads (so not on Swift's cooperative pool).
+    public static var isCurrentThread: Bool {
+        Thread.current.threadDictionary[marker] != nil
+    }
+
     private let jobs = Mutex<[UnownedJob]>([])
     private let available: DispatchSemaphore
 
     init(count: Int) {
         available = DispatchSemaphore(value: 0)
         for index in 0..<count {
-            let thread = Thread { [self] in work() }
+            let thread = Thread { [self] in
+                // Marked in the thread's own dictionary: its OS name is not a reliable sign
+                // (Foundation on Linux leaves it as inherited from the creating dispatch thread).
+                Thread.current.threadDictionary[Self.marker] = true
+                work()
+            }
             thread.name = "test-thread-\(index)"
             thread.stackSize = 1 << 20
             thread.start()
