@@ -10,10 +10,7 @@ extension ClusterTests {
     @Test func kubectlDebugRunsAnEphemeralContainerInTheRunningPod() async throws {
         let cluster = try ClusterHarness()
         defer { cluster.cleanUp() }
-        let server = try await cluster.addHost("server")
-        let node = try await cluster.addHost("node-a")
-        try await cluster.startServer(server, ["--disable-agent"])
-        try cluster.startAgent(node)
+        let (_, node) = try await cluster.startServerAndAgent()
         try cluster.writeManifest("app.yaml", """
             apiVersion: v1
             kind: Pod

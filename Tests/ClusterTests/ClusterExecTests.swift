@@ -37,10 +37,7 @@ extension ClusterTests {
     @Test func kubectlExecCopyAndPortForwardReachPodsOnAnotherNode() async throws {
         let cluster = try ClusterHarness()
         defer { cluster.cleanUp() }
-        let server = try await cluster.addHost("server")
-        let node = try await cluster.addHost("node-a")
-        try await cluster.startServer(server, ["--disable-agent"])
-        try cluster.startAgent(node)
+        let (server, node) = try await cluster.startServerAndAgent()
         try cluster.writeManifest("pods.yaml", """
             apiVersion: v1
             kind: Pod

@@ -129,6 +129,16 @@ final class ClusterHarness: @unchecked Sendable {
             + extra + ["--data-dir", host.dataDir + "/agent"] + runtimeArguments(host)
     }
 
+    /// A server that runs no pods itself (`--disable-agent`) and one agent on the host `node`
+    /// joined to it: pods run on another machine than the API server, as on a real cluster.
+    func startServerAndAgent(node name: String = "node-a") async throws -> (server: Host, node: Host) {
+        let server = try await addHost("server")
+        let node = try await addHost(name)
+        try await startServer(server, ["--disable-agent"])
+        try startAgent(node)
+        return (server, node)
+    }
+
     /// Starts an agent on `host` joining the server (`agentArguments`).
     func startAgent(_ host: Host, _ extra: [String] = []) throws {
         try start(host, try agentArguments(host, extra))
