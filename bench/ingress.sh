@@ -30,9 +30,9 @@ duration="${DURATION:-10}"
 connections="${CONNECTIONS:-64}"
 out="${OUT:-bench/results}"
 ns="swing$$"
+command -v wrk >/dev/null 2>&1 || { echo "ingress.sh: wrk is missing: apt-get install wrk" >&2; exit 1; }
 dir="$(mktemp -d /tmp/swiftlet-ingressbench.XXXXXX)"
 pids=""
-command -v wrk >/dev/null 2>&1 || { echo "ingress.sh: wrk is missing: apt-get install wrk" >&2; exit 1; }
 
 cleanup() {
     for pid in $pids; do kill "$pid" 2>/dev/null || true; done
