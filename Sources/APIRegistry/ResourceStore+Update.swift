@@ -97,6 +97,16 @@ extension ResourceStore {
         }
     }
 
+    /// The one part of the stored object a write through `subresource` replaces; nil for a
+    /// subresource that writes the object as a whole.
+    static func partWritten(by subresource: String) -> [String]? {
+        switch subresource {
+        case "status": return ["status"]
+        case "ephemeralcontainers": return ["spec", "ephemeralContainers"]
+        default: return nil
+        }
+    }
+
     /// The common tail of update and patch: system fields kept, strategy, validation, and a
     /// write conditional on the revision read (throws `StorageError.conflict` on a race).
     private func replace(old: KubeObject, with body: KubeObject, subresource: String?,
@@ -105,23 +115,17 @@ extension ResourceStore {
         let (input, schemaWarnings) = try checkSchema(body, validation: context.fieldValidation)
         var object: KubeObject
         var warnings = schemaWarnings
-        if subresource == "status" {
-            // The status subresource changes the status and nothing else.
+        // A subresource that writes one part leaves admission and finishUpdate to the main resource.
+        let part = subresource.flatMap(Self.partWritten)
+        if let subresource, let part {
+            // `status` changes the status and nothing else; pods' `ephemeralcontainers` only
+            // `spec.ephemeralContainers` (upstream's dropNonEphemeralContainerUpdates).
             object = old
-            object.fields["status"] = input.fields["status"]
-            warnings += try await strategy.prepareForStatusUpdate(&object, old: old, context: context)
-            // A status write cannot set managedFields; an apply to the status has computed them.
-            let requested = context.managedFieldsApplied ? input.metadata["managedFields"] : old.metadata["managedFields"]
-            object.metadata["managedFields"] = managedFields(of: object, requested: requested, replacing: old,
-                                                             subresource: "status", context: context)
-        } else if subresource == "ephemeralcontainers" {
-            // pods/ephemeralcontainers changes `spec.ephemeralContainers` and nothing else
-            // (upstream's dropNonEphemeralContainerUpdates).
-            object = old
-            var spec = object.fields["spec"]?.objectValue ?? [:]
-            spec["ephemeralContainers"] = input.value(at: ["spec", "ephemeralContainers"])
-            object.fields["spec"] = .object(spec)
-            warnings += try await strategy.prepareForEphemeralContainersUpdate(&object, old: old, context: context)
+            object.set(input.value(at: part), at: part)
+            warnings += subresource == "status"
+                ? try await strategy.prepareForStatusUpdate(&object, old: old, context: context)
+                : try await strategy.prepareForEphemeralContainersUpdate(&object, old: old, context: context)
+            // Such a write cannot set managedFields; an apply through the subresource has computed them.
             let requested = context.managedFieldsApplied ? input.metadata["managedFields"] : old.metadata["managedFields"]
             object.metadata["managedFields"] = managedFields(of: object, requested: requested, replacing: old,
                                                              subresource: subresource, context: context)
@@ -153,18 +157,18 @@ extension ResourceStore {
         // From here every way out tells the strategy (which prepared a main-resource update)
         // whether the object was stored.
         do {
-            if subresource == nil {
+            if part == nil {
                 try validateMetadata(object)
                 if let updateAdmission { try await updateAdmission(object, old, context) }
             }
             let result = try await write(object, replacing: old, context: context)
-            if subresource == nil {
+            if part == nil {
                 await strategy.finishUpdate(prepared, old: old, stored: result.stored, context: context)
             }
             if result.deleted { await strategy.finishDelete(old, context: context) }
             return (result.object, warnings)
         } catch {
-            if subresource == nil {
+            if part == nil {
                 await strategy.finishUpdate(prepared, old: old, stored: false, context: context)
             }
             throw error

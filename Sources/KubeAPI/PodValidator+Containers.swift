@@ -69,9 +69,6 @@ extension PodValidator {
             let containerPath = path + "[\(index)]"
             let container = ephemeral.container
             validateContainerCommon(container, volumes: volumes, hostUsers: hostUsers, path: containerPath)
-            if let image = container.image, image != image.trimmingCharacters(in: .whitespacesAndNewlines) {
-                add(.invalid(containerPath + ".image", image, "must not have leading or trailing whitespace"))
-            }
             if !names.insert(container.name).inserted {
                 add(.duplicate(containerPath + ".name", container.name))
             }

@@ -29,7 +29,8 @@ struct PodValidator {
         validateMetadata(pod.metadata, path: "metadata")
         validateSpec(pod.spec, path: "spec")
         // Pod-only checks (not applied to pod templates upstream).
-        for (group, containers) in [("containers", pod.spec.containers), ("initContainers", pod.spec.initContainers ?? [])] {
+        for (group, containers) in [("containers", pod.spec.containers), ("initContainers", pod.spec.initContainers ?? []),
+                                    ("ephemeralContainers", (pod.spec.ephemeralContainers ?? []).map(\.container))] {
             for (index, container) in containers.enumerated() {
                 if let image = container.image, image != image.trimmingCharacters(in: .whitespacesAndNewlines) {
                     add(.invalid("spec.\(group)[\(index)].image", image, "must not have leading or trailing whitespace"))

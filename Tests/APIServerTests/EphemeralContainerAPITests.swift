@@ -94,6 +94,8 @@ import TestSupport
         (#"{"name":"c","image":"busybox"}"#, #"spec.ephemeralContainers[0].name: Duplicate value: "c""#),
         (#"{"name":"Bad_Name","image":"busybox"}"#, #"spec.ephemeralContainers[0].name: Invalid value: "Bad_Name""#),
         (#"{"name":"dbg"}"#, "spec.ephemeralContainers[0].image: Required value"),
+        (#"{"name":"dbg","image":" busybox"}"#,
+         #"spec.ephemeralContainers[0].image: Invalid value: " busybox": must not have leading or trailing whitespace"#),
     ])
     func whatAnEphemeralContainerMayNotHaveIsRefused(_ container: String, _ message: String) async throws {
         try await withTestServer { server in

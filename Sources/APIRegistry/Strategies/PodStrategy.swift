@@ -57,9 +57,11 @@ struct PodStrategy: ResourceStrategy {
                                              context: StrategyContext) async throws(APIError) -> [String] {
         var (pod, warnings) = try TypedCodec.decode(Pod.self, from: object.json, kind: "Pod", version: "v1",
                                                    validation: context.fieldValidation)
-        let (oldPod, _) = try TypedCodec.decode(Pod.self, from: old.json, kind: "Pod", version: "v1", validation: .ignore)
+        // `object` is `old` but for its ephemeral containers: only those of `old` are needed.
+        let (stored, _) = try TypedCodec.decode([EphemeralContainer].self, from: old.value(at: ["spec", "ephemeralContainers"]) ?? .array([]),
+                                                  kind: "Pod", version: "v1", validation: .ignore)
         let name = pod.metadata.name ?? ""
-        if oldPod.metadata.annotations?["kubernetes.io/config.mirror"] != nil {
+        if pod.metadata.annotations?["kubernetes.io/config.mirror"] != nil {
             throw APIError.invalid(kind: "Pod", group: "", name: name, errors: [
                 ValidationError(type: .forbidden, field: "", detail: "static pods do not support ephemeral containers"),
             ])
@@ -68,7 +70,7 @@ struct PodStrategy: ResourceStrategy {
         if pod.spec.ephemeralContainers?.isEmpty == true { pod.spec.ephemeralContainers = nil }
         var errors = pod.validate()
         let new = Dictionary((pod.spec.ephemeralContainers ?? []).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        for existing in oldPod.spec.ephemeralContainers ?? [] {
+        for existing in stored {
             guard let replacement = new[existing.name] else {
                 errors.append(ValidationError(type: .forbidden, field: "spec.ephemeralContainers",
                                               detail: "existing ephemeral containers \"\(existing.name)\" may not be removed\n"))
