@@ -17,11 +17,9 @@ public struct PodLogs: Sendable {
 
     /// The log file of a container's current (or, with `previous`, the one before) start.
     public func file(pod: Pod, container: String?, previous: Bool) throws -> String {
-        let names = pod.spec.containers.map(\.name) + (pod.spec.initContainers ?? []).map(\.name)
-            + (pod.spec.ephemeralContainers ?? []).map(\.name)
         let name: String
         if let container {
-            guard names.contains(container) else {
+            guard pod.spec.allContainerNames.contains(container) else {
                 throw LogError(description: "container \(container) is not valid for pod \(pod.metadata.name ?? "")")
             }
             name = container

@@ -3,7 +3,7 @@ public struct PodSpec: Codable, Hashable, Sendable {
     public var volumes: [Volume]?
     public var initContainers: [Container]?
     public var containers: [Container]
-    /// Debug containers added by `kubectl debug`; kept opaque.
+    /// Debug containers added through pods/ephemeralcontainers (`kubectl debug`).
     public var ephemeralContainers: [EphemeralContainer]?
     /// "Always" (default), "OnFailure" or "Never".
     public var restartPolicy: String?
@@ -240,5 +240,13 @@ public struct LocalObjectReference: Codable, Hashable, Sendable {
         name: String? = nil
     ) {
         self.name = name
+    }
+}
+
+extension PodSpec {
+    /// The names of every container: app, init, then ephemeral ones (which a container name in
+    /// a log, exec or attach request may name).
+    public var allContainerNames: [String] {
+        containers.map(\.name) + (initContainers ?? []).map(\.name) + (ephemeralContainers ?? []).map(\.name)
     }
 }

@@ -29,8 +29,7 @@ struct ContainerLogsRequest {
         guard let pod = host.pods().first(where: { ($0.metadata.namespace ?? "default") == namespace && $0.metadata.name == podName }) else {
             throw Failure(status: .notFound, message: "pod \"\(podName)\" does not exist")
         }
-        let names = (pod.spec.containers + (pod.spec.initContainers ?? [])).map(\.name) + (pod.spec.ephemeralContainers ?? []).map(\.name)
-        guard names.contains(container) else {
+        guard pod.spec.allContainerNames.contains(container) else {
             throw Failure(status: .notFound, message: "container \"\(container)\" not found in pod \"\(podName)\"")
         }
         let logs = host.logs
