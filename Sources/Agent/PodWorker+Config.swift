@@ -149,12 +149,12 @@ extension PodWorker {
         }
         if changed { send(.metadataChanged) }
         let ephemeral = latest.spec.ephemeralContainers ?? []
-        let added = observedEphemeralContainers.withLock { current -> Bool in
-            guard ephemeral.count > current.count else { return false }
-            current = ephemeral
+        let added = observedEphemeralCount.withLock { seen -> Bool in
+            guard ephemeral.count > seen else { return false }
+            seen = ephemeral.count
             return true
         }
-        if added { send(.ephemeralContainersAdded) }
+        if added { send(.ephemeralContainersAdded(ephemeral)) }
     }
 
     /// Writes the pod's API volumes again from `configObjects` and the current labels and

@@ -35,8 +35,8 @@ actor PodWorker {
         /// The pod's labels or annotations changed in the API (`observe`): its downward API
         /// volumes are written again.
         case metadataChanged
-        /// The API pod has ephemeral containers this worker has not seen (`kubectl debug`).
-        case ephemeralContainersAdded
+        /// The API pod's ephemeral containers, now more than this worker has seen (`kubectl debug`).
+        case ephemeralContainersAdded([EphemeralContainer])
     }
 
     let pod: Pod
@@ -64,9 +64,9 @@ actor PodWorker {
     let appOrder: [String]
     /// Ephemeral containers in the order they were added; each starts once and never again.
     var ephemeralOrder: [String] = []
-    /// The ephemeral containers of the pod as the API shows it now (`pod` keeps the spec the
-    /// worker started with; ephemeral containers are the one part of a spec that grows).
-    nonisolated let observedEphemeralContainers: Mutex<[EphemeralContainer]>
+    /// How many ephemeral containers the pod has had in the API so far (`pod` keeps the spec
+    /// the worker started with; ephemeral containers are the one part of a spec that grows).
+    nonisolated let observedEphemeralCount: Mutex<Int>
     let startTime: Date
     var terminating = false
     var terminationGrace: Int64?
@@ -92,7 +92,7 @@ actor PodWorker {
          statusManager: PodStatusManager? = nil, images: PodImages, recorder: PodEventRecorder, logger: Logger) {
         self.pod = pod
         observedMetadata = Mutex(PodLabelsAndAnnotations(pod))
-        observedEphemeralContainers = Mutex(pod.spec.ephemeralContainers ?? [])
+        observedEphemeralCount = Mutex(pod.spec.ephemeralContainers?.count ?? 0)
         self.images = images
         self.recorder = recorder
         self.runtime = runtime
@@ -109,10 +109,6 @@ actor PodWorker {
         for container in pod.spec.containers {
             slots[container.name] = ContainerSlot(spec: container, kind: .app, backoff: settings.backoff)
         }
-        for ephemeral in pod.spec.ephemeralContainers ?? [] where slots[ephemeral.name] == nil {
-            slots[ephemeral.name] = ContainerSlot(ephemeral: ephemeral, backoff: settings.backoff)
-            ephemeralOrder.append(ephemeral.name)
-        }
         startTime = statusStore.startTime(uid: pod.metadata.uid ?? "") ?? Date()
         (events, continuation) = AsyncStream.makeStream(of: Event.self)
     }
@@ -128,6 +124,7 @@ actor PodWorker {
 
     /// Runs until the pod has been terminated and released.
     func run() async {
+        addEphemeralContainers(pod.spec.ephemeralContainers ?? [])
         recover()
         statusStore.savePod(pod, startTime: startTime)
         send(.sync)
@@ -152,8 +149,7 @@ actor PodWorker {
             break
         case .refreshConfig:
             await refreshConfig()
-        case .ephemeralContainersAdded:
-            let ephemeral = observedEphemeralContainers.withLock { $0 }
+        case .ephemeralContainersAdded(let ephemeral):
             addEphemeralContainers(ephemeral)
             // The kubelet API (logs, the pod list) and a restarted agent know them by the saved pod.
             var saved = pod

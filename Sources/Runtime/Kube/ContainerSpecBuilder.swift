@@ -28,8 +28,10 @@ public struct ContainerSpecBuilder: Sendable {
         seccompCache = SeccompCache(directory: config.stateRoot + "/cache/seccomp")
     }
 
+    /// `targetPIDNamespace`: the PID namespace of the container an ephemeral container targets,
+    /// joined instead of the pod's (CRI's `NamespaceMode_TARGET`); the caller owns the fd.
     public func plan(pod: Pod, container: Container, image: Image, layers: [String], layout: PodLayout,
-                     attempt: Int, sandbox: PodSandbox, info: PodRuntimeInfo) throws -> ContainerPlan {
+                     attempt: Int, sandbox: PodSandbox, info: PodRuntimeInfo, targetPIDNamespace: Int32? = nil) throws -> ContainerPlan {
         let directory = layout.container(container.name, attempt: attempt)
         let security = container.securityContext
         let privileged = security?.privileged ?? false
@@ -66,8 +68,9 @@ public struct ContainerSpecBuilder: Sendable {
 
         var spawn = SpawnSpec(rootfs: directory + "/rootfs", process: process)
         spawn.joinNamespaces = sandbox.namespaces
-        // Own PID namespace, unless the pod shares one (shareProcessNamespace) or uses the host's.
-        if let shared = sandbox.pidNamespace {
+        // Own PID namespace, unless the container targets another's (an ephemeral container's
+        // `targetContainerName`), the pod shares one (shareProcessNamespace) or uses the host's.
+        if let shared = targetPIDNamespace ?? sandbox.pidNamespace {
             spawn.cloneFlags = SL_CLONE_NEWNS
             spawn.pidNamespace = shared
         } else if pod.spec.hostPID == true {

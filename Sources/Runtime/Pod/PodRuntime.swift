@@ -124,17 +124,18 @@ public final class PodRuntime: Sendable {
                                output: Output, image resolved: Image? = nil, targetPID: Int32? = nil) throws -> RunningContainer {
         let image = try resolved ?? images.resolve(container.image ?? "")
         let layers = try images.layerDirectories(for: image)
-        var plan = try builder.plan(pod: sandbox.pod, container: container, image: image, layers: layers,
-                                    layout: sandbox.layout, attempt: attempt, sandbox: sandbox.sandbox, info: containerInfo(sandbox))
+        var targetNamespace: Int32?
         if let targetPID {
             let path = "/proc/\(targetPID)/ns/pid"
             let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw SystemError("open the target's PID namespace", path) }
-            plan.spawn.cloneFlags = SL_CLONE_NEWNS
-            plan.spawn.pidNamespace = fd
+            targetNamespace = fd
         }
         // The child has joined the namespace once the spawn returned.
-        defer { if targetPID != nil, let fd = plan.spawn.pidNamespace { close(fd) } }
+        defer { if let targetNamespace { close(targetNamespace) } }
+        var plan = try builder.plan(pod: sandbox.pod, container: container, image: image, layers: layers,
+                                    layout: sandbox.layout, attempt: attempt, sandbox: sandbox.sandbox, info: containerInfo(sandbox),
+                                    targetPIDNamespace: targetNamespace)
         let reference = try? ImageReference(parsing: container.image ?? "")
         let imageName = reference?.normalized ?? image.references.first ?? ""
         let imageID = Self.imageID(image, name: reference?.name)
