@@ -55,6 +55,15 @@ extension ClusterTests {
         #expect(attached.status == 0 && attached.stdout.contains("attached"), "\(attached)")
         #expect(await TestProcess.waitFor(30) { await ephemeralExit("shell") == "0" })
 
+        // A restarted agent adopts them from the saved pod: their logs stay readable, and
+        // (below) none is started again.
+        await cluster.stop(node)
+        try cluster.startAgent(node)
+        let back = await TestProcess.waitFor(30) { node.log.components(separatedBy: "[ClusterAgent] kubelet API listening").count > 2 }
+        #expect(back, "\(node.log.suffix(2000))")
+        let adoptedLogs = await cluster.kubectlCapturing(["logs", "app", "-c", "dbg"])
+        #expect(adoptedLogs.stdout.contains("own-root"), "\(adoptedLogs)")
+
         // A container that exits is not started again, and the pod's own container ran on.
         try await Task.sleep(for: .seconds(3))
         let restarts = await cluster.query(["get", "pod", "app", "-o", "jsonpath={.status.ephemeralContainerStatuses[*].restartCount}"])
