@@ -33,6 +33,9 @@ package struct ResourceRef: Hashable, Sendable, CustomStringConvertible {
     package static let replicationControllers = ResourceRef(group: "", name: "replicationcontrollers")
     package static let podTemplates = ResourceRef(group: "", name: "podtemplates")
     package static let priorityClasses = ResourceRef(group: "scheduling.k8s.io", name: "priorityclasses")
+    package static let persistentVolumes = ResourceRef(group: "", name: "persistentvolumes")
+    package static let persistentVolumeClaims = ResourceRef(group: "", name: "persistentvolumeclaims")
+    package static let storageClasses = ResourceRef(group: "storage.k8s.io", name: "storageclasses")
 
     package var description: String { group.isEmpty ? name : "\(name).\(group)" }
 }

@@ -54,6 +54,13 @@ public struct APIService: Sendable {
                 try await PriorityAdmission.validateClass(object, isUpdate: true, classes: classes)
             }
         }
+        // PersistentVolumeClaimResize: a bound claim grows only where its class allows expansion.
+        if let classes = stores[Self.storeKey("storage.k8s.io", "storageclasses")] {
+            stores[Self.storeKey("", "persistentvolumeclaims")]?.updateAdmission = {
+                (object: KubeObject, old: KubeObject, _: StrategyContext) async throws(APIError) -> Void in
+                try await ClaimResizeAdmission.admit(object, old: old, classes: classes)
+            }
+        }
         self.stores = stores
         let servicesPrefix = registry.resource(group: "", version: "v1", name: "services")?.keyPrefix ?? "/registry/services/"
         self.services = try ServiceAllocator(storage: storage, serviceCIDR: serviceCIDR, nodePorts: serviceNodePortRange,
@@ -97,6 +104,9 @@ public struct APIService: Sendable {
         case ("", "replicationcontrollers"): return ReplicationControllerStrategy()
         case ("", "podtemplates"): return PodTemplateStrategy()
         case ("scheduling.k8s.io", "priorityclasses"): return PriorityClassStrategy()
+        case ("", "persistentvolumes"): return PersistentVolumeStrategy()
+        case ("", "persistentvolumeclaims"): return PersistentVolumeClaimStrategy()
+        case ("storage.k8s.io", "storageclasses"): return StorageClassStrategy()
         default: return DefaultStrategy()
         }
     }
@@ -134,7 +144,9 @@ public struct APIService: Sendable {
     /// ServiceAccounts, the `kubernetes` Service on the first service address, and the
     /// IngressClass of the agents' ingress proxy. Runs at every server start: what is missing
     /// is created again, what exists is left as it is.
-    public func bootstrap() async throws {
+    /// - Parameter localStorageClass: also the StorageClass `local-path` of the built-in
+    ///   provisioner (k3s' local-storage; false with --disable-local-storage).
+    public func bootstrap(localStorageClass: Bool = true) async throws {
         // What the stored Services hold is allocated before anything new is.
         try await services.ensureRepaired()
         let namespaces = try store(group: "", name: "namespaces")
@@ -158,6 +170,32 @@ public struct APIService: Sendable {
         }
         try await ensureIngressClass()
         try await ensureSystemPriorityClasses()
+        if localStorageClass { try await ensureLocalPathStorageClass() }
+    }
+
+    /// The StorageClass `local-path` (provisioner `rancher.io/local-path`, WaitForFirstConsumer,
+    /// reclaim Delete), as k3s' manifests/local-storage.yaml makes it: created when missing at
+    /// each server start, never changed once it exists, and marked default only when no other
+    /// class is (the rule of `ensureIngressClass`).
+    private func ensureLocalPathStorageClass() async throws(APIError) {
+        let classes = try store(group: "storage.k8s.io", name: "storageclasses")
+        if try await classes.find(namespace: nil, name: "local-path") != nil { return }
+        let existing = try await classes.list(namespace: nil, options: ListOptions()).items
+        // k3s' class asks its provisioner for `local` volumes (`defaultVolumeType`).
+        var annotations: [String: JSONValue] = ["defaultVolumeType": .string("local")]
+        if !existing.contains(where: \.isDefaultStorageClass) {
+            annotations[KubeObject.defaultStorageClassAnnotation] = .string("true")
+        }
+        let metadata: [String: JSONValue] = ["name": .string("local-path"), "annotations": .object(annotations)]
+        let storageClass = KubeObject(fields: [
+            "metadata": .object(metadata), "provisioner": .string("rancher.io/local-path"),
+            "reclaimPolicy": .string("Delete"), "volumeBindingMode": .string("WaitForFirstConsumer"),
+        ])
+        do {
+            _ = try await create(storageClass, resource: classes.resource, namespace: nil, context: context())
+        } catch where error.code == 409 {
+            // Another server of the same store made it first.
+        }
     }
 
     /// The IngressClass `swiftlet` (controller `swiftlet.io/ingress`), which every agent's
@@ -209,6 +247,9 @@ public struct APIService: Sendable {
         }
         if resource.group == "networking.k8s.io", resource.name == "ingresses" {
             try await DefaultIngressClassAdmission.admit(&object, classes: try self.store(group: "networking.k8s.io", name: "ingressclasses"))
+        }
+        if resource.group.isEmpty, resource.name == "persistentvolumeclaims" {
+            try await DefaultStorageClassAdmission.admit(&object, classes: try self.store(group: "storage.k8s.io", name: "storageclasses"))
         }
         let admission = validatingAdmission(resource: resource, namespace: namespace ?? "", limitRanges: limitRanges, context: context)
         let (created, warnings) = try await store.create(namespace: namespace, object: object, context: context, admission: admission)

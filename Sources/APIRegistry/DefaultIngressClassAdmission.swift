@@ -26,13 +26,6 @@ enum DefaultIngressClassAdmission {
 
     /// The name of the default class among `classes`: the newest of those annotated default.
     static func defaultClass(among classes: [KubeObject]) -> String? {
-        var best: (name: String, created: Date)?
-        for ingressClass in classes where ingressClass.annotations[IngressClass.defaultClassAnnotation] == "true" {
-            let name = ingressClass.name ?? ""
-            let created = ingressClass.creationTimestamp.flatMap(Time.init(rfc3339:))?.date ?? .distantPast
-            if let current = best, current.created > created || (current.created == created && current.name < name) { continue }
-            best = (name, created)
-        }
-        return best?.name
+        DefaultClassSelection.newest(of: classes) { $0.annotations[IngressClass.defaultClassAnnotation] == "true" }
     }
 }

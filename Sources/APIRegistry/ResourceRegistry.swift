@@ -84,6 +84,12 @@ public struct ResourceRegistry: Sendable {
                     subresources: ["status", "scale"], tracksGeneration: true),
         APIResource(group: "", version: "v1", name: "podtemplates", singularName: "podtemplate", kind: "PodTemplate",
                     namespaced: true),
+        // Storage (issue 17): claims bound to volumes by the persistentvolume-binder controller,
+        // volumes made by the built-in local-path provisioner or by hand, mounted by the agent.
+        APIResource(group: "", version: "v1", name: "persistentvolumes", singularName: "persistentvolume", kind: "PersistentVolume",
+                    namespaced: false, shortNames: ["pv"], subresources: ["status"]),
+        APIResource(group: "", version: "v1", name: "persistentvolumeclaims", singularName: "persistentvolumeclaim",
+                    kind: "PersistentVolumeClaim", namespaced: true, shortNames: ["pvc"], subresources: ["status"]),
         APIResource(group: "apps", version: "v1", name: "deployments", singularName: "deployment", kind: "Deployment",
                     namespaced: true, shortNames: ["deploy"], categories: ["all"], subresources: ["status", "scale"],
                     tracksGeneration: true),
@@ -131,6 +137,10 @@ public struct ResourceRegistry: Sendable {
         // them. kube-apiserver lists policy after networking.k8s.io.
         APIResource(group: "policy", version: "v1", name: "poddisruptionbudgets", singularName: "poddisruptionbudget",
                     kind: "PodDisruptionBudget", namespaced: true, shortNames: ["pdb"], subresources: ["status"], tracksGeneration: true),
+        // StorageClasses: how claims without a volume get one (kube-apiserver lists storage.k8s.io
+        // after policy and rbac, before scheduling.k8s.io).
+        APIResource(group: "storage.k8s.io", version: "v1", name: "storageclasses", singularName: "storageclass",
+                    kind: "StorageClass", namespaced: false, shortNames: ["sc"]),
         // The Priority admission plugin resolves pods' priorityClassName through them; the
         // scheduler orders and preempts by the result. kube-apiserver lists scheduling.k8s.io
         // after policy (and the groups swiftlet does not serve) and before coordination.k8s.io.

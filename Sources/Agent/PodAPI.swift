@@ -46,6 +46,14 @@ public protocol PodAPI: Sendable {
     /// (kubelet's secret manager). `.notFound` when there is none.
     func getSecret(namespace: String, name: String) async throws -> ConfigObject
 
+    /// `GET /api/v1/namespaces/<ns>/persistentvolumeclaims/<name>`: a claim a pod's volume names.
+    /// `.notFound` when there is none.
+    func getPersistentVolumeClaim(namespace: String, name: String) async throws -> JSONValue
+
+    /// `GET /api/v1/persistentvolumes/<name>`: the volume bound to such a claim (the Node
+    /// authorizer lets a node read only those). `.notFound` when there is none.
+    func getPersistentVolume(name: String) async throws -> JSONValue
+
     /// `POST /api/v1/namespaces/<ns>/serviceaccounts/<name>/token`: a TokenRequest for a token
     /// bound to the pod (`boundObjectRef` kind Pod with its uid, as kubelet's token manager
     /// asks); the token and when it expires.

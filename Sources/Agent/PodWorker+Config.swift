@@ -38,6 +38,7 @@ extension PodWorker {
     /// Whether the pod's API volumes can be written now: every non-optional object and key
     /// exists. Otherwise a FailedMount event, and a new look after `configRetry`.
     func volumesReady() async -> Bool {
+        guard await claimsReady() else { return false }
         let volumes = apiVolumes
         guard !volumes.isEmpty else { return true }
         let references = PodConfigReferences.volumes(of: pod)
@@ -63,7 +64,12 @@ extension PodWorker {
 
     /// kubelet's `FailedMount` warning; the containers stay waiting in ContainerCreating.
     func failedMount(_ volume: String, _ message: String) {
-        let text = "MountVolume.SetUp failed for volume \"\(volume)\" : \(message)"
+        reportMountFailure("MountVolume.SetUp failed for volume \"\(volume)\" : \(message)")
+    }
+
+    /// A `FailedMount` event with `text` (once while it stays the same), and a new look after
+    /// `configRetry`.
+    func reportMountFailure(_ text: String) {
         if text != lastMountFailure {
             lastMountFailure = text
             record("Warning", "FailedMount", text)
@@ -109,6 +115,7 @@ extension PodWorker {
     /// periodic sync, every `configSyncPeriod`).
     func refreshConfig() async {
         guard let sandbox, !terminating, pod.isAPIPod else { return }
+        await resolveAdoptedClaims()
         let references = allReferences
         guard !references.isEmpty || !apiVolumes.isEmpty else { return }
         do {

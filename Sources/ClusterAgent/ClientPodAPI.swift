@@ -139,6 +139,14 @@ struct ClientPodAPI: PodAPI {
         return ConfigObject(data: body.data ?? [:], immutable: body.immutable ?? false)
     }
 
+    func getPersistentVolumeClaim(namespace: String, name: String) async throws -> JSONValue {
+        try await mapErrors { try await client.get("/api/v1/namespaces/\(namespace)/persistentvolumeclaims/\(name)", as: JSONValue.self) }
+    }
+
+    func getPersistentVolume(name: String) async throws -> JSONValue {
+        try await mapErrors { try await client.get("/api/v1/persistentvolumes/\(name)", as: JSONValue.self) }
+    }
+
     func requestServiceAccountToken(namespace: String, serviceAccount: String, audiences: [String], expirationSeconds: Int64,
                                     podName: String, podUID: String) async throws -> (token: String, expiration: Date) {
         struct Spec: Encodable {

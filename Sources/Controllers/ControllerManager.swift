@@ -59,6 +59,14 @@ public struct ControllerManager: Sendable {
         ("ingress-status", { client, informers, _, logger in IngressStatusController(client: client, informers: informers, logger: logger) }),
         ("resourcequota", { ResourceQuotaController(client: $0, informers: $1, settings: $2, logger: $3) }),
         ("disruption", { client, informers, _, logger in DisruptionController(client: client, informers: informers, logger: logger) }),
+        // Storage: binding, the built-in local-path provisioner (nil when --disable-local-storage),
+        // and the finalizers that keep claims and volumes while they are in use.
+        ("persistentvolume-binder", { client, informers, _, logger in PersistentVolumeBinder(client: client, informers: informers, logger: logger) }),
+        ("local-path-provisioner", { client, informers, settings, logger in
+            settings.localStoragePath.map { LocalPathProvisioner(client: client, informers: informers, storagePath: $0, logger: logger) }
+        }),
+        ("pvc-protection", { client, informers, _, logger in PVCProtectionController(client: client, informers: informers, logger: logger) }),
+        ("pv-protection", { client, informers, _, logger in PVProtectionController(client: client, informers: informers, logger: logger) }),
         // The ReplicaSet engine over ReplicationControllers (upstream's replication manager).
         ("replicationcontroller", { client, informers, _, logger in
             ReplicaSetController(kind: .replicationController, client: client, informers: informers, logger: logger)

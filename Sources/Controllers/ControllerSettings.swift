@@ -50,6 +50,10 @@ public struct ControllerSettings: Sendable {
     /// How long a server's lease lives unrenewed (upstream's DefaultEndpointReconcilerTTL, 15 s).
     public var apiServerLeaseDuration: Duration = .seconds(15)
 
+    /// Where the local-path provisioner puts volumes on their node (k3s'
+    /// --default-local-storage-path); nil: no provisioner runs (--disable-local-storage).
+    public var localStoragePath: String? = "/var/lib/swiftlet/storage"
+
     /// The cluster CA (PEM) the root-ca-cert-publisher keeps in every namespace's
     /// `kube-root-ca.crt` ConfigMap; nil: no such ConfigMaps are kept (no HTTPS listener).
     public var rootCACertificatePEM: String?

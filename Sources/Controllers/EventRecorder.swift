@@ -23,8 +23,10 @@ extension ResourceClient {
     /// Records a core/v1 Event about `object`, as client-go's event recorder does: one Event per
     /// (object, reason, message), whose `count` and `lastTimestamp` grow when it repeats.
     func recordEvent(about object: KubeObject, type: String, reason: String, message: String, component: String) async {
-        guard let namespace = object.namespace ?? (object.kind == "Node" || object.kind == "Namespace" ? "default" : nil),
-              let name = object.name else { return }
+        // Events about cluster-scoped objects (nodes, namespaces, volumes) go to `default`, as
+        // client-go's recorder puts them (`metav1.NamespaceDefault` for an empty namespace).
+        let namespace = object.namespace ?? "default"
+        guard let name = object.name else { return }
         let now = Time.now().description
         // client-go names events <object>.<unix nanos in hex>; a stable suffix per reason and
         // message lets a repeat find the previous one.

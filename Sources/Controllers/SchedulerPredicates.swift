@@ -173,7 +173,12 @@ enum SchedulerPredicates {
         guard let required = pod.value(at: ["spec", "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"]) else {
             return true
         }
-        let terms = required["nodeSelectorTerms"]?.arrayValue ?? []
+        return matchesNodeSelectorTerms(required["nodeSelectorTerms"]?.arrayValue ?? [], node: node)
+    }
+
+    /// A `NodeSelector`'s terms (pod node affinity, a PersistentVolume's `nodeAffinity.required`):
+    /// the node matches one of them.
+    static func matchesNodeSelectorTerms(_ terms: [JSONValue], node: KubeObject) -> Bool {
         let labels = node.labels
         let fields = ["metadata.name": node.name ?? ""]
         return terms.contains { term in

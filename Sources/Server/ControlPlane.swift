@@ -24,15 +24,18 @@ public struct ControlPlane: Sendable {
     ///   - serviceNodePortRange: where node ports come from (--service-node-port-range).
     ///   - defaultTolerationSeconds: how long new pods tolerate not-ready and unreachable nodes
     ///     (the DefaultTolerationSeconds admission plugin, 300).
+    ///   - localStorageClass: whether the bootstrap makes the `local-path` StorageClass (false
+    ///     with --disable-local-storage).
     ///   - logger: where the API warns of what it repaired or moved in the store.
     public init(storage: any Storage, serviceCIDR: String = "10.43.0.0/16", serviceNodePortRange: ClosedRange<Int64> = 30000...32767,
-                defaultTolerationSeconds: Int64 = 300, logger: Logger = Logger(label: "swiftlet.server")) async throws {
+                defaultTolerationSeconds: Int64 = 300, localStorageClass: Bool = true,
+                logger: Logger = Logger(label: "swiftlet.server")) async throws {
         service = try APIService(storage: storage, serviceCIDR: serviceCIDR, serviceNodePortRange: serviceNodePortRange,
                                  defaultTolerationSeconds: defaultTolerationSeconds, logger: logger)
         // A store an earlier swiftlet wrote is moved to kube-apiserver's keys before anything
         // reads it (the bootstrap below would otherwise not find the `kubernetes` Service).
         try await StorageLayoutMigration(storage: storage, registry: service.registry, logger: logger).run()
-        try await service.bootstrap()
+        try await service.bootstrap(localStorageClass: localStorageClass)
     }
 
     /// kube-apiserver's repair loops for Service cluster IPs and node ports: every `interval`

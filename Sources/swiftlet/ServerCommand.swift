@@ -24,7 +24,7 @@ struct ServerCommand: AsyncParsableCommand {
         controllers (ReplicaSet, Deployment, Job, CronJob, DaemonSet, StatefulSet, garbage collector, namespace, \
         node IPAM, node lifecycle, pod GC, endpoints, endpoint slices, serviceaccounts, \
         root-ca-cert-publisher, service-lb, ingress-status, resourcequota, disruption, \
-        replicationcontroller; --controllers), issues service-account tokens (TokenRequest, signed with \
+        replicationcontroller, persistentvolume-binder, local-path-provisioner, pvc-protection, pv-protection;         --controllers), issues service-account tokens (TokenRequest, signed with \
         DATA-DIR/server/tls/service.key, --service-account-issuer) and deletes Events older than \
         --event-ttl. Services get cluster IPs from \
         --service-cidr and node ports from --service-node-port-range; the server keeps the \
@@ -35,7 +35,7 @@ struct ServerCommand: AsyncParsableCommand {
         Services (service-lb, k3s' ServiceLB) and the Ingresses of that class (ingress-status) get \
         the InternalIPs of the Ready nodes as their status addresses; a node labelled \
         node.swiftlet.io/ingress=disabled (an agent with --disable-ingress) is left out of the \
-        Ingresses'. New pods pass the LimitRanger admission plugin (LimitRange defaults and bounds) and \
+        Ingresses'. It keeps the StorageClass local-path (provisioner rancher.io/local-path,         WaitForFirstConsumer, the default class unless another is), whose claims get a hostPath volume in         --default-local-storage-path on the node of their first pod, as k3s' local-storage does         (--disable-local-storage leaves the class and its provisioner out). New pods pass the LimitRanger admission plugin (LimitRange defaults and bounds) and \
         namespaced objects the ResourceQuota one (usage charged to the namespace's quotas, refused over quota). \
         Unless --disable-agent, it also runs \
         an agent for this machine (as k3s does), joined over loopback with the server's own token and labelled \
@@ -114,6 +114,12 @@ struct ServerCommand: AsyncParsableCommand {
     @Flag(help: "Do not run an agent for this machine.")
     var disableAgent = false
 
+    @Option(help: ArgumentHelp("Where the local-path provisioner puts volumes on their node, as k3s' --default-local-storage-path.", valueName: "path"))
+    var defaultLocalStoragePath: String = "/var/lib/swiftlet/storage"
+
+    @Flag(help: "Neither make the local-path StorageClass nor run its provisioner (k3s' --disable local-storage).")
+    var disableLocalStorage = false
+
     @OptionGroup(title: "The server's own agent") var agent: EmbeddedAgentOptions
 
     @OptionGroup(title: "The server's own agent: runtime") var runtime: HostRuntimeOptions
@@ -134,6 +140,11 @@ struct ServerCommand: AsyncParsableCommand {
             throw CLIError("--event-ttl \(eventTtl): expected a positive duration such as 1h or 90m")
         }
         let services = try serviceNetwork()
+        // The path goes into every provisioned volume's hostPath, which must be absolute and clean.
+        guard disableLocalStorage || (defaultLocalStoragePath.hasPrefix("/")
+            && !defaultLocalStoragePath.split(separator: "/").contains("..") && defaultLocalStoragePath != "/") else {
+            throw CLIError("--default-local-storage-path \(defaultLocalStoragePath): expected an absolute directory without '..', such as /var/lib/swiftlet/storage")
+        }
         let serverToken: JoinToken?
         do {
             serverToken = try TokenSource.resolve(token: token, tokenFile: tokenFile).map { try JoinToken(parsing: $0) }
@@ -172,7 +183,8 @@ struct ServerCommand: AsyncParsableCommand {
         var logger = Logger(label: "swiftlet.server")
         logger.logLevel = .info
         let controlPlane = try await ControlPlane(storage: storage, serviceCIDR: serviceCIDR, serviceNodePortRange: services.nodePorts,
-                                                 defaultTolerationSeconds: defaultTolerationSeconds, logger: logger)
+                                                 defaultTolerationSeconds: defaultTolerationSeconds,
+                                                 localStorageClass: !disableLocalStorage, logger: logger)
 
         var servers: [APIServer] = []
         var kubeconfigWriter: (@Sendable (Int) -> Void)?
@@ -335,6 +347,7 @@ struct ServerCommand: AsyncParsableCommand {
         settings.defaultTolerationSeconds = defaultTolerationSeconds
         settings.serviceCIDR = serviceCIDR
         settings.clusterDNS = clusterDNS
+        settings.localStoragePath = disableLocalStorage ? nil : defaultLocalStoragePath
         settings.controllers = controllers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         return settings
     }

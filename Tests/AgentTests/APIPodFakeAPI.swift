@@ -146,6 +146,14 @@ final class FakePodAPI: PodAPI {
         }
     }
 
+    func getPersistentVolumeClaim(namespace: String, name: String) async throws -> JSONValue {
+        throw PodAPIError.notFound("persistentvolumeclaims \"\(name)\" not found")
+    }
+
+    func getPersistentVolume(name: String) async throws -> JSONValue {
+        throw PodAPIError.notFound("persistentvolumes \"\(name)\" not found")
+    }
+
     func getSecret(namespace: String, name: String) async throws -> ConfigObject {
         try state.withLock { state in
             state.configReads.append("secrets/\(namespace)/\(name)")

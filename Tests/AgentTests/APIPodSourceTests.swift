@@ -145,6 +145,12 @@ final class FailingListAPI: PodAPI {
     func getSecret(namespace: String, name: String) async throws -> ConfigObject {
         try await inner.getSecret(namespace: namespace, name: name)
     }
+    func getPersistentVolumeClaim(namespace: String, name: String) async throws -> JSONValue {
+        try await inner.getPersistentVolumeClaim(namespace: namespace, name: name)
+    }
+    func getPersistentVolume(name: String) async throws -> JSONValue {
+        try await inner.getPersistentVolume(name: name)
+    }
     func requestServiceAccountToken(namespace: String, serviceAccount: String, audiences: [String], expirationSeconds: Int64,
                                     podName: String, podUID: String) async throws -> (token: String, expiration: Date) {
         try await inner.requestServiceAccountToken(namespace: namespace, serviceAccount: serviceAccount, audiences: audiences,

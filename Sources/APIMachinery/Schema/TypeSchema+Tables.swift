@@ -7,12 +7,16 @@ extension TypeSchema {
         AppArmorProfile 1:type:s 2:localhostProfile:s
         AttachedVolume 1:name:s 2:devicePath:s
         AzureDiskVolumeSource 1:diskName:s 2:diskURI:s 3:cachingMode:s 4:fsType:s 5:readOnly:b 6:kind:s
+        AzureFilePersistentVolumeSource 1:secretName:s 2:shareName:s 3:readOnly:b 4:secretNamespace:s
         AzureFileVolumeSource 1:secretName:s 2:shareName:s 3:readOnly:b
         Binding 1:metadata:ObjectMeta 2:target:ObjectReference
         BoundObjectReference 1:kind:s 2:apiVersion:s 3:name:s 4:uid:s
+        CSIPersistentVolumeSource 1:driver:s 2:volumeHandle:s 3:readOnly:b 4:fsType:s 5:volumeAttributes:m<s,s> 6:controllerPublishSecretRef:SecretReference 7:nodeStageSecretRef:SecretReference 8:nodePublishSecretRef:SecretReference 9:controllerExpandSecretRef:SecretReference 10:nodeExpandSecretRef:SecretReference
         CSIVolumeSource 1:driver:s 2:readOnly:b 3:fsType:s 4:volumeAttributes:m<s,s> 5:nodePublishSecretRef:LocalObjectReference
         Capabilities 1:add:s:r 2:drop:s:r
+        CephFSPersistentVolumeSource 1:monitors:s:r 2:path:s 3:user:s 4:secretFile:s 5:secretRef:SecretReference 6:readOnly:b
         CephFSVolumeSource 1:monitors:s:r 2:path:s 3:user:s 4:secretFile:s 5:secretRef:LocalObjectReference 6:readOnly:b
+        CinderPersistentVolumeSource 1:volumeID:s 2:fsType:s 3:readOnly:b 4:secretRef:SecretReference
         CinderVolumeSource 1:volumeID:s 2:fsType:s 3:readOnly:b 4:secretRef:LocalObjectReference
         ClientIPConfig 1:timeoutSeconds:i
         ClusterTrustBundleProjection 1:name:s 2:signerName:s 3:labelSelector:LabelSelector 4:path:s 5:optional:b 6:user:i
@@ -75,11 +79,13 @@ extension TypeSchema {
         ExtraValue 1:items:s:r
         FCVolumeSource 1:targetWWNs:s:r 2:lun:i 3:fsType:s 4:readOnly:b 5:wwids:s:r
         FileKeySelector 1:volumeName:s 2:path:s 3:key:s 4:optional:b
+        FlexPersistentVolumeSource 1:driver:s 2:fsType:s 3:secretRef:SecretReference 4:readOnly:b 5:options:m<s,s>
         FlexVolumeSource 1:driver:s 2:fsType:s 3:secretRef:LocalObjectReference 4:readOnly:b 5:options:m<s,s>
         FlockerVolumeSource 1:datasetName:s 2:datasetUUID:s
         GCEPersistentDiskVolumeSource 1:pdName:s 2:fsType:s 3:partition:i 4:readOnly:b
         GRPCAction 1:port:i 2:service:s 3:mode:s
         GitRepoVolumeSource 1:repository:s 2:revision:s 3:directory:s
+        GlusterfsPersistentVolumeSource 1:endpoints:s 2:path:s 3:readOnly:b 4:endpointsNamespace:s
         GlusterfsVolumeSource 1:endpoints:s 2:path:s 3:readOnly:b
         HTTPGetAction 1:path:s 2:port:IntOrString 3:host:s 4:scheme:s 5:httpHeaders:HTTPHeader:r 6:protocol:s
         HTTPHeader 1:name:s 2:value:s
@@ -88,6 +94,7 @@ extension TypeSchema {
         HostAlias 1:ip:s 2:hostnames:s:r
         HostIP 1:ip:s
         HostPathVolumeSource 1:path:s 2:type:s
+        ISCSIPersistentVolumeSource 1:targetPortal:s 2:iqn:s 3:lun:i 4:iscsiInterface:s 5:fsType:s 6:readOnly:b 7:portals:s:r 8:chapAuthDiscovery:b 10:secretRef:SecretReference 11:chapAuthSession:b 12:initiatorName:s
         ISCSIVolumeSource 1:targetPortal:s 2:iqn:s 3:lun:i 4:iscsiInterface:s 5:fsType:s 6:readOnly:b 7:portals:s:r 8:chapAuthDiscovery:b 10:secretRef:LocalObjectReference 11:chapAuthSession:b 12:initiatorName:s
         ImageVolumeSource 1:reference:s 2:pullPolicy:s
         ImageVolumeStatus 1:imageRef:s
@@ -124,6 +131,7 @@ extension TypeSchema {
         LoadBalancerIngress 1:ip:s 2:hostname:s 3:ipMode:s 4:ports:PortStatus:r
         LoadBalancerStatus 1:ingress:LoadBalancerIngress:r
         LocalObjectReference 1:name:s
+        LocalVolumeSource 1:path:s 2:fsType:s
         ManagedFieldsEntry 1:manager:s 2:operation:s 3:apiVersion:s 4:time:Time 6:fieldsType:s 7:fieldsV1:FieldsV1 8:subresource:s
         ModifyVolumeStatus 1:targetVolumeAttributesClassName:s 2:status:s
         NFSVolumeSource 1:server:s 2:path:s 3:readOnly:b
@@ -156,12 +164,16 @@ extension TypeSchema {
         ObjectMeta 1:name:s 2:generateName:s 3:namespace:s 4:selfLink:s 5:uid:s 6:resourceVersion:s 7:generation:i 8:creationTimestamp:Time 9:deletionTimestamp:Time 10:deletionGracePeriodSeconds:i 11:labels:m<s,s> 12:annotations:m<s,s> 13:ownerReferences:OwnerReference:r 14:finalizers:s:r 17:managedFields:ManagedFieldsEntry:r
         ObjectReference 1:kind:s 2:namespace:s 3:name:s 4:uid:s 5:apiVersion:s 6:resourceVersion:s 7:fieldPath:s
         OwnerReference 1:kind:s 3:name:s 4:uid:s 5:apiVersion:s 6:controller:b 7:blockOwnerDeletion:b
+        PersistentVolume 1:metadata:ObjectMeta 2:spec:PersistentVolumeSpec 3:status:PersistentVolumeStatus
         PersistentVolumeClaim 1:metadata:ObjectMeta 2:spec:PersistentVolumeClaimSpec 3:status:PersistentVolumeClaimStatus
         PersistentVolumeClaimCondition 1:type:s 2:status:s 3:lastProbeTime:Time 4:lastTransitionTime:Time 5:reason:s 6:message:s
         PersistentVolumeClaimSpec 1:accessModes:s:r 2:resources:VolumeResourceRequirements 3:volumeName:s 4:selector:LabelSelector 5:storageClassName:s 6:volumeMode:s 7:dataSource:TypedLocalObjectReference 8:dataSourceRef:TypedObjectReference 9:volumeAttributesClassName:s
         PersistentVolumeClaimStatus 1:phase:s 2:accessModes:s:r 3:capacity:m<s,Quantity> 4:conditions:PersistentVolumeClaimCondition:r 5:allocatedResources:m<s,Quantity> 7:allocatedResourceStatuses:m<s,s> 8:currentVolumeAttributesClassName:s 9:modifyVolumeStatus:ModifyVolumeStatus 10:healthStatus:VolumeHealthStatus
         PersistentVolumeClaimTemplate 1:metadata:ObjectMeta 2:spec:PersistentVolumeClaimSpec
         PersistentVolumeClaimVolumeSource 1:claimName:s 2:readOnly:b
+        PersistentVolumeSource 1:gcePersistentDisk:GCEPersistentDiskVolumeSource 2:awsElasticBlockStore:AWSElasticBlockStoreVolumeSource 3:hostPath:HostPathVolumeSource 4:glusterfs:GlusterfsPersistentVolumeSource 5:nfs:NFSVolumeSource 6:rbd:RBDPersistentVolumeSource 7:iscsi:ISCSIPersistentVolumeSource 8:cinder:CinderPersistentVolumeSource 9:cephfs:CephFSPersistentVolumeSource 10:fc:FCVolumeSource 11:flocker:FlockerVolumeSource 12:flexVolume:FlexPersistentVolumeSource 13:azureFile:AzureFilePersistentVolumeSource 14:vsphereVolume:VsphereVirtualDiskVolumeSource 15:quobyte:QuobyteVolumeSource 16:azureDisk:AzureDiskVolumeSource 17:photonPersistentDisk:PhotonPersistentDiskVolumeSource 18:portworxVolume:PortworxVolumeSource 19:scaleIO:ScaleIOPersistentVolumeSource 20:local:LocalVolumeSource 21:storageos:StorageOSPersistentVolumeSource 22:csi:CSIPersistentVolumeSource
+        PersistentVolumeSpec 1:capacity:m<s,Quantity> 2:persistentVolumeSource:PersistentVolumeSource 3:accessModes:s:r 4:claimRef:ObjectReference 5:persistentVolumeReclaimPolicy:s 6:storageClassName:s 7:mountOptions:s:r 8:volumeMode:s 9:nodeAffinity:VolumeNodeAffinity 10:volumeAttributesClassName:s
+        PersistentVolumeStatus 1:phase:s 2:message:s 3:reason:s 4:lastPhaseTransitionTime:Time
         PhotonPersistentDiskVolumeSource 1:pdID:s 2:fsType:s
         Pod 1:metadata:ObjectMeta 2:spec:PodSpec 3:status:PodStatus
         PodAffinity 1:requiredDuringSchedulingIgnoredDuringExecution:PodAffinityTerm:r 2:preferredDuringSchedulingIgnoredDuringExecution:WeightedPodAffinityTerm:r
@@ -201,6 +213,7 @@ extension TypeSchema {
         ProbeHandler 1:exec:ExecAction 2:httpGet:HTTPGetAction 3:tcpSocket:TCPSocketAction 4:grpc:GRPCAction
         ProjectedVolumeSource 1:sources:VolumeProjection:r 2:defaultMode:i 3:defaultUser:i
         QuobyteVolumeSource 1:registry:s 2:volume:s 3:readOnly:b 4:user:s 5:group:s 6:tenant:s
+        RBDPersistentVolumeSource 1:monitors:s:r 2:image:s 3:fsType:s 4:pool:s 5:user:s 6:keyring:s 7:secretRef:SecretReference 8:readOnly:b
         RBDVolumeSource 1:monitors:s:r 2:image:s 3:fsType:s 4:pool:s 5:user:s 6:keyring:s 7:secretRef:LocalObjectReference 8:readOnly:b
         ReplicaSet 1:metadata:ObjectMeta 2:spec:ReplicaSetSpec 3:status:ReplicaSetStatus
         ReplicaSetCondition 1:type:s 2:status:s 3:lastTransitionTime:Time 4:reason:s 5:message:s
@@ -223,6 +236,7 @@ extension TypeSchema {
         RollingUpdateStatefulSetStrategy 1:partition:i 2:maxUnavailable:IntOrString
         SELinuxOptions 1:user:s 2:role:s 3:type:s 4:level:s
         Scale 1:metadata:ObjectMeta 2:spec:ScaleSpec 3:status:ScaleStatus
+        ScaleIOPersistentVolumeSource 1:gateway:s 2:system:s 3:secretRef:SecretReference 4:sslEnabled:b 5:protectionDomain:s 6:storagePool:s 7:storageMode:s 8:volumeName:s 9:fsType:s 10:readOnly:b
         ScaleIOVolumeSource 1:gateway:s 2:system:s 3:secretRef:LocalObjectReference 4:sslEnabled:b 5:protectionDomain:s 6:storagePool:s 7:storageMode:s 8:volumeName:s 9:fsType:s 10:readOnly:b
         ScaleSpec 1:replicas:i
         ScaleStatus 1:replicas:i 2:selector:s
@@ -233,6 +247,7 @@ extension TypeSchema {
         SecretEnvSource 1:localObjectReference:LocalObjectReference 2:optional:b
         SecretKeySelector 1:localObjectReference:LocalObjectReference 2:key:s 3:optional:b
         SecretProjection 1:localObjectReference:LocalObjectReference 2:items:KeyToPath:r 4:optional:b
+        SecretReference 1:name:s 2:namespace:s
         SecretVolumeSource 1:secretName:s 2:items:KeyToPath:r 3:defaultMode:i 4:optional:b 5:defaultUser:i
         SecurityContext 1:capabilities:Capabilities 2:privileged:b 3:seLinuxOptions:SELinuxOptions 4:runAsUser:i 5:runAsNonRoot:b 6:readOnlyRootFilesystem:b 7:allowPrivilegeEscalation:b 8:runAsGroup:i 9:procMount:s 10:windowsOptions:WindowsSecurityContextOptions 11:seccompProfile:SeccompProfile 12:appArmorProfile:AppArmorProfile
         Service 1:metadata:ObjectMeta 2:spec:ServiceSpec 3:status:ServiceStatus
@@ -251,6 +266,7 @@ extension TypeSchema {
         StatefulSetSpec 1:replicas:i 2:selector:LabelSelector 3:template:PodTemplateSpec 4:volumeClaimTemplates:PersistentVolumeClaim:r 5:serviceName:s 6:podManagementPolicy:s 7:updateStrategy:StatefulSetUpdateStrategy 8:revisionHistoryLimit:i 9:minReadySeconds:i 10:persistentVolumeClaimRetentionPolicy:StatefulSetPersistentVolumeClaimRetentionPolicy 11:ordinals:StatefulSetOrdinals
         StatefulSetStatus 1:observedGeneration:i 2:replicas:i 3:readyReplicas:i 4:currentReplicas:i 5:updatedReplicas:i 6:currentRevision:s 7:updateRevision:s 9:collisionCount:i 10:conditions:StatefulSetCondition:r 11:availableReplicas:i
         StatefulSetUpdateStrategy 1:type:s 2:rollingUpdate:RollingUpdateStatefulSetStrategy
+        StorageOSPersistentVolumeSource 1:volumeName:s 2:volumeNamespace:s 3:fsType:s 4:readOnly:b 5:secretRef:ObjectReference
         StorageOSVolumeSource 1:volumeName:s 2:volumeNamespace:s 3:fsType:s 4:readOnly:b 5:secretRef:LocalObjectReference
         SuccessPolicy 1:rules:SuccessPolicyRule:r
         SuccessPolicyRule 1:succeededIndexes:s 2:succeededCount:i
@@ -264,6 +280,8 @@ extension TypeSchema {
         TokenReviewSpec 1:token:s 2:audiences:s:r
         TokenReviewStatus 1:authenticated:b 2:user:UserInfo 3:error:s 4:audiences:s:r
         Toleration 1:key:s 2:operator:s 3:value:s 4:effect:s 5:tolerationSeconds:i
+        TopologySelectorLabelRequirement 1:key:s 2:values:s:r
+        TopologySelectorTerm 1:matchLabelExpressions:TopologySelectorLabelRequirement:r
         TopologySpreadConstraint 1:maxSkew:i 2:topologyKey:s 3:whenUnsatisfiable:s 4:labelSelector:LabelSelector 5:minDomains:i 6:nodeAffinityPolicy:s 7:nodeTaintsPolicy:s 8:matchLabelKeys:s:r
         TypedLocalObjectReference 1:apiGroup:s 2:kind:s 3:name:s
         TypedObjectReference 1:apiGroup:s 2:kind:s 3:name:s 4:namespace:s
@@ -275,6 +293,7 @@ extension TypeSchema {
         VolumeHealthStatus 1:healthConditions:VolumeHealthCondition:r 2:lastTransitionTime:Time
         VolumeMount 1:name:s 2:readOnly:b 3:mountPath:s 4:subPath:s 5:mountPropagation:s 6:subPathExpr:s 7:recursiveReadOnly:s 8:bindMountOptions:s:r
         VolumeMountStatus 1:name:s 2:mountPath:s 3:readOnly:b 4:recursiveReadOnly:s 5:volumeStatus:VolumeStatus
+        VolumeNodeAffinity 1:required:NodeSelector
         VolumeProjection 1:secret:SecretProjection 2:downwardAPI:DownwardAPIProjection 3:configMap:ConfigMapProjection 4:serviceAccountToken:ServiceAccountTokenProjection 5:clusterTrustBundle:ClusterTrustBundleProjection 6:podCertificate:PodCertificateProjection
         VolumeResourceRequirements 1:limits:m<s,Quantity> 2:requests:m<s,Quantity>
         VolumeSource 1:hostPath:HostPathVolumeSource 2:emptyDir:EmptyDirVolumeSource 3:gcePersistentDisk:GCEPersistentDiskVolumeSource 4:awsElasticBlockStore:AWSElasticBlockStoreVolumeSource 5:gitRepo:GitRepoVolumeSource 6:secret:SecretVolumeSource 7:nfs:NFSVolumeSource 8:iscsi:ISCSIVolumeSource 9:glusterfs:GlusterfsVolumeSource 10:persistentVolumeClaim:PersistentVolumeClaimVolumeSource 11:rbd:RBDVolumeSource 12:flexVolume:FlexVolumeSource 13:cinder:CinderVolumeSource 14:cephfs:CephFSVolumeSource 15:flocker:FlockerVolumeSource 16:downwardAPI:DownwardAPIVolumeSource 17:fc:FCVolumeSource 18:azureFile:AzureFileVolumeSource 19:configMap:ConfigMapVolumeSource 20:vsphereVolume:VsphereVirtualDiskVolumeSource 21:quobyte:QuobyteVolumeSource 22:azureDisk:AzureDiskVolumeSource 23:photonPersistentDisk:PhotonPersistentDiskVolumeSource 24:portworxVolume:PortworxVolumeSource 25:scaleIO:ScaleIOVolumeSource 26:projected:ProjectedVolumeSource 27:storageos:StorageOSVolumeSource 28:csi:CSIVolumeSource 29:ephemeral:EphemeralVolumeSource 30:image:ImageVolumeSource
@@ -290,5 +309,6 @@ extension TypeSchema {
         discovery.v1.ForZone 1:name:s
         events.v1.Event 1:metadata:ObjectMeta 2:eventTime:MicroTime 3:series:events.v1.EventSeries 4:reportingController:s 5:reportingInstance:s 6:action:s 7:reason:s 8:regarding:ObjectReference 9:related:ObjectReference 10:note:s 11:type:s 12:deprecatedSource:EventSource 13:deprecatedFirstTimestamp:Time 14:deprecatedLastTimestamp:Time 15:deprecatedCount:i
         events.v1.EventSeries 1:count:i 2:lastObservedTime:MicroTime
+        storage.v1.StorageClass 1:metadata:ObjectMeta 2:provisioner:s 3:parameters:m<s,s> 4:reclaimPolicy:s 5:mountOptions:s:r 6:allowVolumeExpansion:b 7:volumeBindingMode:s 8:allowedTopologies:TopologySelectorTerm:r
         """
 }

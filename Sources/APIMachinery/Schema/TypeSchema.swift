@@ -24,11 +24,13 @@ package enum TypeSchema {
 
     /// The message of objects of `kind` in `group`: the kind's own name, but for the groups
     /// whose kinds share a name with core/v1's (events.k8s.io's Event: `events.v1.Event`;
-    /// discovery.k8s.io's messages, whose EndpointPort is not core/v1's: `discovery.v1.EndpointSlice`).
+    /// discovery.k8s.io's messages, whose EndpointPort is not core/v1's: `discovery.v1.EndpointSlice`;
+    /// storage.k8s.io's, whose TokenRequest is not authentication's: `storage.v1.StorageClass`).
     package static func messageName(group: String, kind: String) -> String {
         switch group {
         case "events.k8s.io": return "events.v1." + kind
         case "discovery.k8s.io": return "discovery.v1." + kind
+        case "storage.k8s.io": return "storage.v1." + kind
         default: return kind
         }
     }

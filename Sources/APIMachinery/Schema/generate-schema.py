@@ -22,6 +22,7 @@ FILES = [
     (API, "coordination/v1/generated.proto"), (API, "authentication/v1/generated.proto", "v0.32.9"), (API, "autoscaling/v1/generated.proto"),
     (API, "networking/v1/generated.proto"), (API, "events/v1/generated.proto"), (API, "discovery/v1/generated.proto", "v0.32.9"),
     (API, "policy/v1/generated.proto", "v0.32.9"), (API, "scheduling/v1/generated.proto", "v0.32.9"),
+    (API, "storage/v1/generated.proto", "v0.32.9"),
     (MACHINERY, "pkg/apis/meta/v1/generated.proto"), (MACHINERY, "pkg/runtime/generated.proto"),
     (MACHINERY, "pkg/util/intstr/generated.proto"), (MACHINERY, "pkg/api/resource/generated.proto"),
 ]
@@ -33,15 +34,20 @@ FILES = [
 # ones add hints.forNodes).
 # policy/v1 (PodDisruptionBudget, and Eviction, which kubectl drain posts to pods/eviction) is read
 # at the 1.32 release too; so is scheduling/v1 (PriorityClass).
-# core/v1's ReplicationController and PodTemplate (issue 17) are the same at HEAD and at 1.32.
+# core/v1's ReplicationController and PodTemplate (issue 17) are the same at HEAD and at 1.32; so
+# are PersistentVolume and PersistentVolumeClaim's spec (the claim's status gained a field after
+# 1.32). storage/v1 (StorageClass) is read at the 1.32 release; its messages are prefixed
+# (`storage.v1.`): it has a TokenRequest of its own.
 # Messages of these files are named with a prefix: their names are also core/v1's (events.k8s.io's
 # Event and EventSeries, discovery.k8s.io's EndpointPort, whose field numbers differ from core/v1's),
 # and the server looks them up by group (`events.v1.Event`, `discovery.v1.EndpointSlice`).
-PREFIXES = {"events/v1/generated.proto": "events.v1.", "discovery/v1/generated.proto": "discovery.v1."}
+PREFIXES = {"events/v1/generated.proto": "events.v1.", "discovery/v1/generated.proto": "discovery.v1.",
+            "storage/v1/generated.proto": "storage.v1."}
 ROOTS = ["events.v1.Event", "Pod", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "Service", "Namespace", "ConfigMap", "Secret", "ServiceAccount",
          "Node", "Endpoints", "Event", "Lease", "Binding", "Scale", "DeleteOptions", "TokenRequest",
          "Ingress", "IngressClass", "ControllerRevision", "discovery.v1.EndpointSlice", "TokenReview", "ResourceQuota", "LimitRange",
-         "PodDisruptionBudget", "Eviction", "ReplicationController", "PodTemplate", "PriorityClass"]
+         "PodDisruptionBudget", "Eviction", "ReplicationController", "PodTemplate", "PriorityClass",
+         "PersistentVolume", "PersistentVolumeClaim", "storage.v1.StorageClass"]
 # Decoded natively by ProtobufDecoder.
 NATIVE = {"Time", "MicroTime", "Duration", "IntOrString", "Quantity", "RawExtension", "FieldsV1", "Unknown"}
 # Proto field names whose JSON name differs (the Go field's `json` tag).

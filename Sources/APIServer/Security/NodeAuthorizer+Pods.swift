@@ -30,6 +30,23 @@ extension NodeAuthorizer {
         throw denied(user, request, reason: "no relationship found between node '\(node)' and this object")
     }
 
+    /// The graph's path for PersistentVolumes (`authorizeGet` on pvVertexType): a node may get
+    /// one volume, by name and without a subresource, when its `spec.claimRef` names a claim
+    /// that a pod bound to the node uses. A volume that does not exist relates to no node.
+    static func authorizeVolume(_ user: UserInfo, node: String, _ request: RequestAttributes,
+                                service: APIService) async throws(APIError) {
+        guard request.verb == "get" else { throw denied(user, request, reason: "can only get individual resources of this type") }
+        if request.subresource != nil { throw denied(user, request, reason: "cannot get subresource") }
+        guard let name = request.name, !name.isEmpty else { throw denied(user, request, reason: "No Object name found") }
+        if let volume = try await service.store(group: "", name: "persistentvolumes").find(namespace: nil, name: name),
+           let ref = volume.claimRef, !ref.namespace.isEmpty,
+           try await podsBound(to: node, namespace: ref.namespace, service: service)
+               .contains(where: { PodReferences(pod: $0).names("persistentvolumeclaims", ref.name) }) {
+            return
+        }
+        throw denied(user, request, reason: "no relationship found between node '\(node)' and this object")
+    }
+
     /// swiftlet's widening of the graph: the Secrets that Ingresses of `namespace` name in
     /// `spec.tls[].secretName`. Every node runs the ingress proxy, which terminates TLS with
     /// them, as k3s' Traefik (which reads every Secret of the cluster) does; a node still

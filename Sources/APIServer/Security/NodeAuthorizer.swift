@@ -31,6 +31,8 @@ struct RequestAttributes: Sendable, Equatable {
 ///   also get (and list or watch by `metadata.name`) a Secret that an Ingress in the same
 ///   namespace names in `spec.tls[].secretName`, whatever the Ingress's class (upstream a node
 ///   reads no such Secret; the ingress controller's own service account reads them all);
+/// - PersistentVolumes: get (only) of a volume whose `spec.claimRef` names a claim that a pod
+///   bound to the node uses (the graph's pv -> pvc -> pod -> node path);
 /// - Ingresses and IngressClasses, like every resource outside the graph, are readable;
 /// - create, update and patch its own Node and `nodes/<self>/status`;
 /// - get, create, update, patch and delete its own Lease in `kube-node-lease`;
@@ -67,6 +69,10 @@ enum NodeAuthorizer {
         if ["get", "list", "watch"].contains(request.verb) {
             if request.group.isEmpty, graphResources.contains(request.resource) {
                 try await authorizeRelated(user, node: node, request, service: service)
+                return
+            }
+            if request.group.isEmpty, request.resource == "persistentvolumes" {
+                try await authorizeVolume(user, node: node, request, service: service)
                 return
             }
             // Subresources are not readable (RBAC's system:node rules name none for reading);

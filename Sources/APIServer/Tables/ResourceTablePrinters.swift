@@ -35,6 +35,9 @@ enum ResourceTablePrinters {
         case ("", "replicationcontrollers"): return CoreWorkloadTablePrinters.replicationControllers
         case ("", "podtemplates"): return CoreWorkloadTablePrinters.podTemplates
         case ("scheduling.k8s.io", "priorityclasses"): return SchedulingTablePrinters.priorityClasses
+        case ("", "persistentvolumes"): return StorageTablePrinters.persistentVolumes
+        case ("", "persistentvolumeclaims"): return StorageTablePrinters.persistentVolumeClaims
+        case ("storage.k8s.io", "storageclasses"): return StorageTablePrinters.storageClasses
         default: return fallback
         }
     }

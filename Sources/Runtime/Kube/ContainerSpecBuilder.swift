@@ -105,7 +105,7 @@ public struct ContainerSpecBuilder: Sendable {
             mounts.append(.bind(layout.etcHostname, to: "/etc/hostname", readonly: readonlyRoot, file: true))
         }
         mounts.append(.bind(layout.resolvConf, to: "/etc/resolv.conf", readonly: readonlyRoot, file: true))
-        mounts += try VolumeManager.mounts(pod: pod, container: container, layout: layout)
+        mounts += try VolumeManager.mounts(pod: pod, container: container, layout: layout, claims: info.configObjects.claimVolumes)
         let terminationLog = container.terminationMessagePath ?? "/dev/termination-log"
         mounts.append(.bind(directory + "/termination-log", to: terminationLog, file: true))
         spawn.mounts = mounts

@@ -20,6 +20,8 @@ public struct PodConfigObjects: Sendable, Equatable {
     public var secrets: [String: ConfigObject]
     /// Service account tokens of projected volumes, by `tokenKey(volume:source:)`.
     public var serviceAccountTokens: [String: String] = [:]
+    /// The pod's `persistentVolumeClaim` volumes, by pod volume name, once their claims are bound.
+    public var claimVolumes: [String: ClaimVolume] = [:]
     /// False until read from the API server, and always for static pods, which cannot use
     /// ConfigMaps or Secrets.
     public var fromAPIServer: Bool

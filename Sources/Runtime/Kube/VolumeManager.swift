@@ -4,8 +4,9 @@ import KubeAPI
 
 /// Volumes of a pod on the node: emptyDir directories (tmpfs for `medium: Memory`) under the
 /// pod directory, hostPath checks by `type`, configMap, secret, downwardAPI and projected
-/// volumes written by the atomic writer (Secrets on tmpfs), and the bind mounts each container
-/// gets. Static pods (no API server) cannot use configMap or secret sources; PVCs are refused.
+/// volumes written by the atomic writer (Secrets on tmpfs), persistentVolumeClaim volumes on the
+/// node directory of their bound volume (`ClaimVolume`), and the bind mounts each container
+/// gets. Static pods (no API server) cannot use configMap, secret or persistentVolumeClaim sources.
 public enum VolumeManager {
     /// Creates what the pod's volumes need on the host. Idempotent.
     public static func prepare(pod: Pod, layout: PodLayout, objects: PodConfigObjects = .none) throws {
@@ -28,8 +29,15 @@ public enum VolumeManager {
                 }
             } else if let hostPath = volume.hostPath {
                 try checkHostPath(hostPath.path, type: hostPath.type ?? "")
+            } else if let claim = volume.persistentVolumeClaim {
+                guard let resolved = objects.claimVolumes[volume.name] else {
+                    throw RuntimeError.volume(volume.name, objects.fromAPIServer
+                        ? "persistentvolumeclaim \"\(claim.claimName)\" is not resolved yet"
+                        : "persistentVolumeClaim volumes need an API server")
+                }
+                try prepareClaim(resolved, volume: volume.name)
             } else {
-                throw RuntimeError.unsupported("volume \"\(volume.name)\": only emptyDir, hostPath, configMap, secret, downwardAPI and projected volumes are supported")
+                throw RuntimeError.unsupported("volume \"\(volume.name)\": only emptyDir, hostPath, persistentVolumeClaim, configMap, secret, downwardAPI and projected volumes are supported")
             }
         }
     }
@@ -98,8 +106,28 @@ public enum VolumeManager {
         }
     }
 
-    /// The bind mounts for one container's volumeMounts, in order.
-    public static func mounts(pod: Pod, container: Container, layout: PodLayout) throws -> [MountSpec] {
+    /// A claim's volume on the node: a hostPath's type check, or a local volume's directory,
+    /// which must exist unless the local-path provisioner made the volume.
+    static func prepareClaim(_ claim: ClaimVolume, volume: String) throws {
+        if let type = claim.hostPathType {
+            try checkHostPath(claim.path, type: type)
+            return
+        }
+        if claim.createDirectory, !FileManager.default.fileExists(atPath: claim.path) {
+            try FileManager.default.createDirectory(atPath: claim.path, withIntermediateDirectories: true)
+            // The provisioner's setup script: `mkdir -m 0777 -p`, whatever the umask.
+            chmod(claim.path, 0o777)
+        }
+        guard FileManager.default.fileExists(atPath: claim.path) else {
+            // kubelet's local volume plugin (pkg/volume/local).
+            throw RuntimeError.volume(volume, "MountVolume.NewMounter initialization failed for volume \"\(claim.volumeName)\" : path \"\(claim.path)\" does not exist")
+        }
+    }
+
+    /// The bind mounts for one container's volumeMounts, in order; `claims` are the pod's
+    /// resolved persistentVolumeClaim volumes.
+    public static func mounts(pod: Pod, container: Container, layout: PodLayout,
+                              claims: [String: ClaimVolume] = [:]) throws -> [MountSpec] {
         var mounts: [MountSpec] = []
         for mount in container.volumeMounts ?? [] {
             guard let volume = pod.spec.volumes?.first(where: { $0.name == mount.name }) else {
@@ -114,6 +142,8 @@ public enum VolumeManager {
                 base = apiVolumePath(volume, layout: layout)
             } else if let hostPath = volume.hostPath {
                 base = hostPath.path
+            } else if volume.persistentVolumeClaim != nil, let claim = claims[volume.name] {
+                base = claim.path
             } else {
                 throw RuntimeError.unsupported("volume \"\(volume.name)\" is not supported")
             }
@@ -137,7 +167,8 @@ public enum VolumeManager {
             }
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory)
-            mounts.append(.bind(source, to: mount.mountPath, readonly: apiVolume || (mount.readOnly ?? false),
+            let claimReadOnly = volume.persistentVolumeClaim.map { $0.readOnly == true || claims[volume.name]?.readOnly == true } ?? false
+            mounts.append(.bind(source, to: mount.mountPath, readonly: apiVolume || claimReadOnly || (mount.readOnly ?? false),
                                 file: exists && !isDirectory.boolValue))
         }
         return mounts
