@@ -19,6 +19,8 @@ import Synchronization
 /// preempt lower-priority pods (`SchedulerPreemption`): the victims get a DisruptionTarget
 /// condition and are deleted gracefully, the pod's `status.nominatedNodeName` names the node,
 /// and it is bound there once they are gone.
+/// Pods with persistentVolumeClaim volumes also pass `SchedulerVolumeBinding`, which binds
+/// their WaitForFirstConsumer claims for the chosen node before the pod is bound.
 /// See https://github.com/kubernetes/kubernetes/blob/master/pkg/scheduler/schedule_one.go
 struct Scheduler: Controller {
     static let component = "default-scheduler"
@@ -28,6 +30,7 @@ struct Scheduler: Controller {
     private let pods: Informer
     private let nodes: Informer
     private let budgets: Informer
+    private let volumeBinding: SchedulerVolumeBinding
     private let queue: WorkQueue
     private let settings: ControllerSettings
     private let logger: Logger
@@ -39,6 +42,7 @@ struct Scheduler: Controller {
         self.pods = informers.informer(.pods)
         self.nodes = informers.informer(.nodes)
         self.budgets = informers.informer(.podDisruptionBudgets)
+        self.volumeBinding = SchedulerVolumeBinding(informers: informers)
         self.settings = settings
         self.logger = logger
         let pods = self.pods
@@ -72,6 +76,15 @@ struct Scheduler: Controller {
             case .deleted: break
             }
         }
+        // A claim made or bound, a volume made or freed, a class made: pods waiting on their
+        // claims may fit now (the VolumeBinding plugin's cluster events).
+        let retry: @Sendable (InformerEvent) -> Void = { event in
+            if case .deleted = event { return }
+            Self.enqueueUnscheduled(pods: pods, queue: queue)
+        }
+        volumeBinding.claims.addHandler(retry)
+        volumeBinding.volumes.addHandler(retry)
+        volumeBinding.classes.addHandler(retry)
     }
 
     func run() async {
@@ -146,13 +159,26 @@ struct Scheduler: Controller {
             try await markUnschedulable(pod, message: "no nodes available to schedule pods")
             return
         }
+        let claims: [KubeObject]
+        switch volumeBinding.preFilter(pod) {
+        case .success(let found): claims = found
+        case .failure(let failure):
+            // A PreFilter rejection: no node is looked at, and preemption cannot help.
+            let count = nodeList.count
+            try await markUnschedulable(pod, message: "0/\(count) nodes are available: \(failure.message). preemption: 0/\(count) nodes are "
+                                        + "available: \(count) Preemption is not helpful for scheduling.")
+            return
+        }
         let usage = nodeUsage(for: pod)
         let requests = SchedulerPredicates.requests(of: pod)
         var verdicts: [SchedulerPredicates.Verdict] = []
         var feasible: [KubeObject] = []
         for node in nodeList {
             let entry = usage[node.name ?? ""] ?? NodeUsage()
-            let verdict = SchedulerPredicates.evaluate(pod: pod, requests: requests, node: node, used: entry.requested + entry.nominated)
+            var verdict = SchedulerPredicates.evaluate(pod: pod, requests: requests, node: node, used: entry.requested + entry.nominated)
+            if verdict.fits, !claims.isEmpty, let reason = volumeBinding.filter(claims, node: node) {
+                verdict = SchedulerPredicates.Verdict(reasons: [reason])
+            }
             verdicts.append(verdict)
             if verdict.fits { feasible.append(node) }
         }
@@ -163,6 +189,7 @@ struct Scheduler: Controller {
             try await handleUnschedulable(pod, nodes: nodeList, verdicts: verdicts, requests: requests, usage: usage)
             return
         }
+        try await volumeBinding.bindClaims(claims, to: chosen, client: client)
         var binding: [String: JSONValue] = ["name": .string(podName)]
         if let uid = pod.uid { binding["uid"] = .string(uid) }
         let body = KubeObject(fields: ["metadata": .object(binding), "target": .object(["kind": .string("Node"), "name": .string(nodeName)])])
