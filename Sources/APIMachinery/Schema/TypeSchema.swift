@@ -60,7 +60,7 @@ package enum TypeSchema {
         "ConfigMapKeySelector.localObjectReference", "SecretKeySelector.localObjectReference",
         "ConfigMapEnvSource.localObjectReference", "SecretEnvSource.localObjectReference",
         "ConfigMapVolumeSource.localObjectReference", "ConfigMapProjection.localObjectReference",
-        "SecretProjection.localObjectReference", "IngressRule.ingressRuleValue",
+        "SecretProjection.localObjectReference", "IngressRule.ingressRuleValue", "PersistentVolumeSpec.persistentVolumeSource",
     ]
 
     /// The JSON members a message accepts, inline fields flattened in: JSON name → field.
