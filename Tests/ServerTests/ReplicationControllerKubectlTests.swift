@@ -163,9 +163,9 @@ struct ReplicationControllerKubectlTests {
     }
 
     /// `kubectl apply --prune -l` (1.32): kubectl maps every kind of its default allowlist
-    /// before pruning. With ReplicationController served, the only kinds missing are
-    /// PersistentVolumeClaim and PersistentVolume (not served yet), and the first of them fails
-    /// the command; the same allowlist without those two prunes, ReplicationControllers included.
+    /// (pkg/cmd/apply/prune.go: PersistentVolumeClaim and PersistentVolume among them) before
+    /// pruning; with every kind served, the labelled objects the file no longer has are pruned,
+    /// ReplicationControllers and claims included.
     @Test func applyPruneWithTheDefaultKinds() async throws {
         try await withServedControllerCluster { cluster in
             let kubectl = try cluster.kubectl()
@@ -185,23 +185,22 @@ struct ReplicationControllerKubectlTests {
                     metadata: {labels: {app: old}}
                     spec: {containers: [{name: c, image: busybox}]}
                 """
-            let both = try await kubectl("apply", "-f", "-", input: configMap + "\n---\n" + rc)
-            #expect(both.stdout == "configmap/settings created\nreplicationcontroller/old created\n", "\(both.stderr)")
+            let claim = """
+                apiVersion: v1
+                kind: PersistentVolumeClaim
+                metadata: {name: scratch, labels: {app: x}}
+                spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+                """
+            let all = try await kubectl("apply", "-f", "-", input: configMap + "\n---\n" + rc + "\n---\n" + claim)
+            #expect(all.stdout == "configmap/settings created\nreplicationcontroller/old created\npersistentvolumeclaim/scratch created\n", "\(all.stderr)")
 
-            let defaults = try await kubectl("apply", "-l", "app=x", "--prune", "-f", "-", input: configMap)
-            #expect(defaults.status != 0)
-            #expect(defaults.stderr.contains(#"error: error retrieving RESTMappings to prune: invalid resource /v1, Kind=PersistentVolumeClaim, Namespaced=true: no matches for kind "PersistentVolumeClaim" in version "v1""#),
-                    "\(defaults.stderr)")
-
-            // kubectl 1.32's default allowlist (pkg/cmd/apply/prune.go) without PVC and PV.
-            let served = ["core/v1/ConfigMap", "core/v1/Endpoints", "core/v1/Namespace", "core/v1/Pod", "core/v1/ReplicationController",
-                          "core/v1/Secret", "core/v1/Service", "batch/v1/Job", "batch/v1/CronJob", "networking.k8s.io/v1/Ingress",
-                          "apps/v1/DaemonSet", "apps/v1/Deployment", "apps/v1/ReplicaSet", "apps/v1/StatefulSet"]
-            let pruned = try await kubectl.run(["apply", "-l", "app=x", "--prune"] + served.map { "--prune-allowlist=" + $0 } + ["-f", "-"],
-                                               input: configMap)
+            let pruned = try await kubectl("apply", "-l", "app=x", "--prune", "-f", "-", input: configMap)
             #expect(pruned.status == 0, "\(pruned.stderr)")
-            #expect(pruned.stdout == "configmap/settings unchanged\nreplicationcontroller/old pruned\n", "\(pruned.stdout)")
+            #expect(pruned.stdout == "configmap/settings unchanged\npersistentvolumeclaim/scratch pruned\nreplicationcontroller/old pruned\n", "\(pruned.stdout)")
             #expect(try await cluster.client.get(.replicationControllers, namespace: "default", name: "old") == nil)
+            // The claim is gone once the pvc-protection controller sees no pod using it.
+            let claimGone = try await eventually({ try await cluster.client.get(.persistentVolumeClaims, namespace: "default", name: "scratch") }) { $0 == nil }
+            #expect(claimGone == nil)
         }
     }
 
