@@ -10,8 +10,8 @@ import Logging
 /// once (Parallel); a new template rolled out from the highest ordinal down to the
 /// partition, one pod at a time (RollingUpdate) or left to the user (OnDelete); templates
 /// kept as ControllerRevisions (`kubectl rollout history/undo sts`), and the counts and
-/// revisions `kubectl rollout status sts` reads. Not implemented: volumeClaimTemplates (the
-/// API refuses them: there are no PersistentVolumeClaims), maxUnavailable (alpha upstream).
+/// revisions `kubectl rollout status sts` reads; each pod's claims from `volumeClaimTemplates`
+/// (`StatefulSetClaims`). Not implemented: maxUnavailable (alpha upstream).
 package struct StatefulSetController: Controller {
     package let name = "statefulset"
     static let component = "statefulset-controller"
@@ -24,6 +24,7 @@ package struct StatefulSetController: Controller {
     let logger: Logger
     let clock: ControllerClock
     let workers: Int
+    var claims: StatefulSetClaims { StatefulSetClaims(client: client, component: Self.component) }
 
     package init(client: any ResourceClient, informers: Informers, logger: Logger, workers: Int = 2, clock: ControllerClock = .system) {
         self.client = client
@@ -134,6 +135,7 @@ package struct StatefulSetController: Controller {
             guard let pod = replicas[ordinal] else {
                 // `newVersionedStatefulSetPod`: below the partition, pods stay at the current revision.
                 let revision = rollingUpdate && ordinal < start + partition ? current : update
+                try await claims.ensure(for: set, ordinal: ordinal, podName: "\(set.name ?? "")-\(ordinal)")
                 let created = try await create(StatefulSetPods.pod(of: set, ordinal: ordinal, template: ControllerHistory.template(of: revision),
                                                                    revision: revision.name ?? ""), of: set)
                 if monotonic || !created { return }
@@ -165,6 +167,7 @@ package struct StatefulSetController: Controller {
                 continue
             }
             if monotonic, !healthy(member.pod), member.pod.uid != firstUnhealthy { return }
+            try await claims.releaseOnScaleDown(member.pod, set: set, ordinal: member.ordinal)
             try await delete(member.pod, of: set)
             if monotonic { return }
         }

@@ -93,6 +93,6 @@ enum StatefulSetPods {
         if let service = set.string(at: ["spec", "serviceName"]), !service.isEmpty {
             pod.set(.string(service), at: ["spec", "subdomain"])
         }
-        return pod
+        return StatefulSetClaims.withClaimVolumes(pod, set: set, ordinal: ordinal)
     }
 }

@@ -239,6 +239,37 @@ import Testing
         }
     }
 
+    /// volumeClaimTemplates: each pod gets the claim `<template>-<set>-<ordinal>` (labelled with
+    /// the set's selector), made before it and kept when it is replaced; the retention policy
+    /// makes the set (whenDeleted) or the scaled-down pod (whenScaled) the claims' owner.
+    @Test func podsGetTheirOwnClaims() async throws {
+        try await withCluster { cluster, _ in
+            let json = Self.setJSON("db", replicas: 2, policy: "Parallel").replacingOccurrences(of: #""selector""#, with:
+                #""volumeClaimTemplates":[{"metadata":{"name":"data","labels":{"tier":"disk"}},"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Gi"}}}}],"persistentVolumeClaimRetentionPolicy":{"whenDeleted":"Delete","whenScaled":"Delete"},"selector""#)
+            let created = try await cluster.client.create(.statefulSets, namespace: "default", Self.object(json))
+            #expect(created.value(at: ["spec", "volumeClaimTemplates"])?.arrayValue?.first?["spec"]?["volumeMode"] == .string("Filesystem"))
+            try await wait("two ready") { try await set(cluster, "db").int(at: ["status", "readyReplicas"]) == 2 }
+            for ordinal in 0..<2 {
+                let claim = try #require(try await cluster.client.get(.persistentVolumeClaims, namespace: "default", name: "data-db-\(ordinal)"))
+                #expect(claim.labels == ["tier": "disk", "app": "db"])
+                #expect(claim.value(at: ["metadata", "ownerReferences"])?.arrayValue?.map { $0["uid"]?.stringValue } == [created.uid])
+                let pod = try #require(try await pods(cluster, "db")["db-\(ordinal)"])
+                #expect(pod.value(at: ["spec", "volumes"])?.arrayValue?.first { $0["name"]?.stringValue == "data" }?["persistentVolumeClaim"]?["claimName"]
+                        == .string("data-db-\(ordinal)"))
+            }
+            let events = try await cluster.events(about: "db", reason: "SuccessfulCreate")
+            #expect(events.contains { $0.string(at: ["message"]) == "create Claim data-db-0 Pod db-0 in StatefulSet db success" })
+
+            // whenScaled: Delete: db-1's claim is given to db-1 before it goes.
+            let pod1 = try #require(try await pods(cluster, "db")["db-1"])
+            _ = try await cluster.client.patch(.statefulSets, namespace: "default", name: "db", Self.json(#"{"spec":{"replicas":1}}"#))
+            let owned = try await eventually({ try await cluster.client.get(.persistentVolumeClaims, namespace: "default", name: "data-db-1") }) { claim in
+                claim == nil || (claim?.value(at: ["metadata", "ownerReferences"])?.arrayValue ?? []).contains { $0["uid"]?.stringValue == pod1.uid }
+            }
+            #expect(owned == nil || (owned?.value(at: ["metadata", "ownerReferences"])?.arrayValue ?? []).contains { $0["kind"]?.stringValue == "Pod" })
+        }
+    }
+
     @Test func rejectsBadStatefulSets() async throws {
         try await withTestAPI { api in
             func message(_ text: String) async throws -> String? {
@@ -252,7 +283,7 @@ import Testing
             _ = try await api.client.create(.statefulSets, namespace: "default", Self.object(Self.setJSON("ok")))
             let claims = Self.setJSON("c").replacingOccurrences(of: #""selector""#, with:
                 #""volumeClaimTemplates":[{"metadata":{"name":"data"},"spec":{"accessModes":["ReadWriteOnce"]}}],"selector""#)
-            #expect(try await message(claims) == #"StatefulSet.apps "c" is invalid: spec.volumeClaimTemplates: Forbidden: \#(StatefulSetStrategy.claimsUnsupported)"#)
+            #expect(try await message(claims) == #"StatefulSet.apps "c" is invalid: spec.volumeClaimTemplates[0].spec.resources[storage]: Required value"#)
             #expect(try await message(Self.setJSON("p", policy: "Sometimes"))?
                 .contains(#"spec.podManagementPolicy: Invalid value: "Sometimes": must be 'OrderedReady' or 'Parallel'"#) == true)
             #expect(try await message(Self.setJSON("s", strategy: #"{"type":"RollingUpdate","rollingUpdate":{"partition":-1}}"#))?

@@ -143,9 +143,14 @@ import Testing
 
             let claims = Self.manifest.replacingOccurrences(of: "name: web}\nspec:\n  serviceName", with: "name: db}\nspec:\n  serviceName")
                 .replacingOccurrences(of: "  replicas: 2\n", with: "  replicas: 2\n  volumeClaimTemplates: [{metadata: {name: data}, spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}}]\n")
-            let refusedClaims = try await kubectl("apply", "-f", "-", input: claims)
-            #expect(refusedClaims.stderr.contains("spec.volumeClaimTemplates: Forbidden: PersistentVolumeClaims are not supported by this server yet"),
-                    "\(refusedClaims.stdout) \(refusedClaims.stderr)")
+            // Claim templates: each pod gets its own claim, made before it.
+            let withClaims = try await kubectl("apply", "-f", "-", input: claims)
+            #expect(withClaims.stdout.contains("statefulset.apps/db created\n"), "\(withClaims.stdout) \(withClaims.stderr)")
+            try await wait("claims made") {
+                try await kubectl("get", "pvc", "-o", "name").stdout.contains("persistentvolumeclaim/data-db-0\n")
+            }
+            let pod = try await kubectl("get", "pod", "db-0", "-o", "jsonpath={.spec.volumes[?(@.name==\"data\")].persistentVolumeClaim.claimName}")
+            #expect(pod.stdout == "data-db-0", "\(pod.stderr)")
         }
     }
 

@@ -7,13 +7,12 @@ import KubeAPI
 /// with their messages. Status is kept from the stored object on update (the controller
 /// writes the status subresource).
 ///
-/// `volumeClaimTemplates` are refused: this server has no PersistentVolumeClaims yet, and a
-/// StatefulSet accepted without its claims would run a database on storage that is not
-/// persistent, which is worse than an error at `kubectl apply` (see docs/status.md).
+/// `volumeClaimTemplates` get a claim's defaults (volumeMode Filesystem, status phase Pending:
+/// the generated `SetObjectDefaults_StatefulSet`) and, beyond upstream (which validates them
+/// only when the controller creates the claims, reporting a FailedCreate event), the claim
+/// spec's checks at once, so a broken template is refused by `kubectl apply`. The pod
+/// template's volume mounts may name the templates.
 struct StatefulSetStrategy: ResourceStrategy {
-    static let claimsUnsupported = "PersistentVolumeClaims are not supported by this server yet: "
-        + "remove volumeClaimTemplates and give the pods a volume in spec.template.spec.volumes (hostPath or emptyDir)"
-
     func prepareForCreate(_ object: inout KubeObject, context: StrategyContext) async throws(APIError) -> [String] {
         object.fields["status"] = nil
         return try prepare(&object, context: context)
@@ -48,7 +47,13 @@ struct StatefulSetStrategy: ResourceStrategy {
         let (spec, warnings) = try TypedCodec.decode(PodSpec.self, from: templateSpec, kind: "StatefulSet", version: "apps/v1",
                                                      pathPrefix: "spec.template.spec.", validation: context.fieldValidation)
         let defaulted = spec.withTemplateDefaults()
-        errors += ObjectValidation.validatePodTemplateSpec(defaulted, path: "spec.template.spec")
+        // The claim templates stand for volumes of the same name (`updateStorage` adds them to
+        // each pod), so mounts naming them are valid.
+        var withClaims = defaulted
+        for name in Self.claimTemplateNames(object) where !(withClaims.volumes ?? []).contains(where: { $0.name == name }) {
+            withClaims.volumes = (withClaims.volumes ?? []) + [Volume(name: name, persistentVolumeClaim: PersistentVolumeClaimVolumeSource(claimName: name))]
+        }
+        errors += ObjectValidation.validatePodTemplateSpec(withClaims, path: "spec.template.spec")
         if let policy = defaulted.restartPolicy, policy != "Always" {
             errors.append(ValidationError(type: .notSupported, field: "spec.template.spec.restartPolicy", badValue: .string(policy),
                                           detail: "supported values: \"Always\""))
@@ -81,6 +86,15 @@ struct StatefulSetStrategy: ResourceStrategy {
         }
         for key in ["whenDeleted", "whenScaled"] where object.value(at: ["spec", "persistentVolumeClaimRetentionPolicy", key]) == nil {
             object.set(.string("Retain"), at: ["spec", "persistentVolumeClaimRetentionPolicy", key])
+        }
+        if var templates = object.value(at: ["spec", "volumeClaimTemplates"])?.arrayValue {
+            for index in templates.indices where templates[index].objectValue != nil {
+                var template = KubeObject(fields: templates[index].objectValue ?? [:])
+                PersistentVolumeClaimStrategy.setDefaults(&template)
+                if template.value(at: ["status", "phase"]) == nil { template.set(.string("Pending"), at: ["status", "phase"]) }
+                templates[index] = template.json
+            }
+            object.set(.array(templates), at: ["spec", "volumeClaimTemplates"])
         }
         if object.value(at: ["spec", "replicas"]) == nil { object.set(.int(1), at: ["spec", "replicas"]) }
         if object.value(at: ["spec", "revisionHistoryLimit"]) == nil { object.set(.int(10), at: ["spec", "revisionHistoryLimit"]) }
@@ -131,9 +145,22 @@ struct StatefulSetStrategy: ResourceStrategy {
                                               detail: "supported values: \"Retain\", \"Delete\""))
             }
         }
-        if let claims = object.value(at: ["spec", "volumeClaimTemplates"])?.arrayValue, !claims.isEmpty {
-            errors.append(ValidationError(type: .forbidden, field: "spec.volumeClaimTemplates", detail: claimsUnsupported))
+        var names: Set<String> = []
+        for (index, template) in (object.value(at: ["spec", "volumeClaimTemplates"])?.arrayValue ?? []).enumerated() {
+            let path = "spec.volumeClaimTemplates[\(index)]"
+            let name = template["metadata"]?["name"]?.stringValue ?? ""
+            if name.isEmpty {
+                errors.append(ValidationError(type: .required, field: path + ".metadata.name", detail: "name or generateName is required"))
+            } else {
+                errors += NameRules.dns1123Subdomain(name).map { ValidationError(type: .invalid, field: path + ".metadata.name", badValue: .string(name), detail: $0) }
+                if !names.insert(name).inserted { errors.append(ValidationError(type: .duplicate, field: path + ".metadata.name", badValue: .string(name))) }
+            }
+            errors += PersistentVolumeClaimStrategy.specErrors(template["spec"], path: path + ".spec")
         }
         return errors
+    }
+
+    static func claimTemplateNames(_ object: KubeObject) -> [String] {
+        (object.value(at: ["spec", "volumeClaimTemplates"])?.arrayValue ?? []).compactMap { $0["metadata"]?["name"]?.stringValue }
     }
 }

@@ -59,19 +59,23 @@ struct PersistentVolumeClaimStrategy: ResourceStrategy {
         object.set(.string("Filesystem"), at: ["spec", "volumeMode"])
     }
 
-    /// `ValidatePersistentVolumeClaimSpec`.
+    /// `ValidatePersistentVolumeClaimSpec` of a claim.
     static func specErrors(_ object: KubeObject) -> [ValidationError] {
-        let spec = object.fields["spec"]
-        var errors = StorageValidation.accessModeErrors(spec, path: "spec.accessModes", requiredDetail: "at least 1 access mode is required")
-        errors += StorageValidation.selectorErrors(spec?["selector"], path: "spec.selector")
+        specErrors(object.fields["spec"], path: "spec")
+    }
+
+    /// `ValidatePersistentVolumeClaimSpec` of the spec at `path` (a claim's, a template's).
+    static func specErrors(_ spec: JSONValue?, path: String) -> [ValidationError] {
+        var errors = StorageValidation.accessModeErrors(spec, path: path + ".accessModes", requiredDetail: "at least 1 access mode is required")
+        errors += StorageValidation.selectorErrors(spec?["selector"], path: path + ".selector")
         // Upstream's path for the request is `spec.resources[storage]` (Key on `resources`).
         if let storage = spec?["resources"]?["requests"]?["storage"], storage != .null {
-            errors += StorageValidation.positiveQuantityErrors(storage, path: "spec.resources[storage]")
+            errors += StorageValidation.positiveQuantityErrors(storage, path: path + ".resources[storage]")
         } else {
-            errors.append(ValidationError(type: .required, field: "spec.resources[storage]"))
+            errors.append(ValidationError(type: .required, field: path + ".resources[storage]"))
         }
-        errors += StorageValidation.classNameErrors(spec?["storageClassName"]?.stringValue, path: "spec.storageClassName")
-        errors += StorageValidation.volumeModeErrors(spec?["volumeMode"]?.stringValue, path: "spec.volumeMode")
+        errors += StorageValidation.classNameErrors(spec?["storageClassName"]?.stringValue, path: path + ".storageClassName")
+        errors += StorageValidation.volumeModeErrors(spec?["volumeMode"]?.stringValue, path: path + ".volumeMode")
         return errors
     }
 
