@@ -24,6 +24,8 @@ public final class Agent: Sendable {
     public let imageGC: ImageGCManager
     /// The agent's Events (image pulls), sent to the API when there is one.
     public let events: PodEventRecorder
+    /// Removes the local-path volume directories this agent made once their volume is gone.
+    let localVolumes: LocalVolumeJanitor
     private let apiChanges: AsyncStream<Void>
 
     private struct Workers {
@@ -51,6 +53,7 @@ public final class Agent: Sendable {
         statusStore = StatusStore(directory: runtime.config.stateRoot + "/pod-status")
         self.logger = logger
         events = PodEventRecorder(api: podSync?.api, logger: logger)
+        localVolumes = LocalVolumeJanitor(stateRoot: runtime.config.stateRoot, logger: logger)
         imageManager = ImageManager(store: runtime.images, puller: imagePuller, settings: settings.images,
                                     backoffInitial: settings.backoffInitial, backoffMax: settings.backoffMax,
                                     events: events, logger: logger)
@@ -143,6 +146,7 @@ public final class Agent: Sendable {
                 group.addTask { await apiSource.run() }
                 group.addTask { await statusManager.run() }
                 group.addTask { await mirrorPods.run() }
+                group.addTask { [self] in await localVolumes.run(api: apiSource.api, every: settings.configSyncPeriod) }
                 // A change in the API is acted on at once, not at the next file check.
                 group.addTask { [self] in
                     for await _ in apiChanges { sync() }
@@ -253,7 +257,7 @@ public final class Agent: Sendable {
         let worker = PodWorker(pod: pod, runtime: runtime, settings: settings, statusStore: statusStore,
                                statusManager: statusManager,
                                images: PodImages(manager: imageManager, api: apiSource?.api, gc: imageGC, logger: logger),
-                               recorder: events, logger: logger)
+                               recorder: events, localVolumes: localVolumes, logger: logger)
         let added = workers.withLock { state -> Bool in
             guard state.byUID[uid] == nil else { return false }
             state.byUID[uid] = worker

@@ -30,6 +30,11 @@ extension PodWorker {
                 failures.append("error processing PVC \(namespace)/\(source.claimName): \(error)")
             }
         }
+        // The local-path provisioner's directories this agent is about to make: removed again
+        // once their volume is gone (`LocalVolumeJanitor`).
+        for claim in resolved.values where claim.createDirectory && !FileManager.default.fileExists(atPath: claim.path) {
+            localVolumes?.record(path: claim.path, volume: claim.volumeName)
+        }
         configObjects.claimVolumes = resolved
         sandbox?.configObjects = configObjects
         guard failures.isEmpty else {

@@ -51,6 +51,8 @@ actor PodWorker {
     let images: PodImages
     /// The pod's Events (kubelet's recorder: Created, Started, Killing, BackOff, Unhealthy...).
     let recorder: PodEventRecorder
+    /// Where the local-path volume directories this agent makes are noted for removal.
+    let localVolumes: LocalVolumeJanitor?
     /// The image IDs of the containers started and not yet removed, for image garbage
     /// collection (read from outside the actor).
     nonisolated let startedImageIDs = Mutex<Set<String>>([])
@@ -89,8 +91,10 @@ actor PodWorker {
     private let continuation: AsyncStream<Event>.Continuation
 
     init(pod: Pod, runtime: PodRuntime, settings: AgentSettings, statusStore: StatusStore,
-         statusManager: PodStatusManager? = nil, images: PodImages, recorder: PodEventRecorder, logger: Logger) {
+         statusManager: PodStatusManager? = nil, images: PodImages, recorder: PodEventRecorder,
+         localVolumes: LocalVolumeJanitor? = nil, logger: Logger) {
         self.pod = pod
+        self.localVolumes = localVolumes
         observedMetadata = Mutex(PodLabelsAndAnnotations(pod))
         observedEphemeralCount = Mutex(pod.spec.ephemeralContainers?.count ?? 0)
         self.images = images

@@ -90,6 +90,29 @@ import Testing
         }
     }
 
+    /// PersistentVolumes: a node gets (only gets) a volume whose claim a pod bound to it uses;
+    /// a volume that does not exist is NotFound (how an agent learns its local-path directory
+    /// may go); lists and other volumes are refused.
+    @Test func aNodeGetsOnlyTheVolumesOfItsPodsClaims() async throws {
+        try await withHostileCluster { api in
+            let a = try await api.join("node-a")
+            let volumes = "/api/v1/persistentvolumes"
+            for (volume, claim) in [("pv-mine", "mine"), ("pv-theirs", "theirs")] {
+                #expect(try await api.admin("POST", volumes, #"{"metadata":{"name":"\#(volume)"},"spec":{"capacity":{"storage":"1Gi"},"accessModes":["ReadWriteOnce"],"hostPath":{"path":"/srv/\#(volume)"},"claimRef":{"namespace":"default","name":"\#(claim)"}}}"#).status == 201)
+            }
+            #expect(try await api.admin("POST", Self.pods, #"{"metadata":{"name":"db"},"spec":{"nodeName":"node-a","volumes":[{"name":"v","persistentVolumeClaim":{"claimName":"mine"}}],"containers":[{"name":"c","image":"busybox"}]}}"#).status == 201)
+            #expect(try await api.client.call(a, "GET", volumes + "/pv-mine").status == 200)
+            let denied = try await api.client.call(a, "GET", volumes + "/pv-theirs")
+            #expect(message(denied) == #"persistentvolumes "pv-theirs" is forbidden: User "system:node:node-a" cannot get resource "persistentvolumes" in API group "" at the cluster scope: no relationship found between node 'node-a' and this object"#,
+                    "\(denied.text)")
+            #expect(try await api.client.call(a, "GET", volumes + "/pv-gone").status == 404)
+            let list = try await api.client.call(a, "GET", volumes)
+            #expect(list.status == 403, "\(list.text)")
+            #expect(try await api.client.call(a, "DELETE", volumes + "/pv-mine").status == 403)
+            try await api.expectStoreReadable()
+        }
+    }
+
     @Test func nodesReadNoPodLogsAndAnAddresslessNodeIsAClearError() async throws {
         try await withHostileCluster { api in
             let a = try await api.join("node-a")

@@ -15,7 +15,8 @@ extension ClusterTests {
         let server = try await cluster.addHost("server")
         let node = try await cluster.addHost("node-a")
         try await cluster.startServer(server, ["--disable-agent", "--default-local-storage-path", storage])
-        try cluster.startAgent(node)
+        // --sync-frequency: how often the agent also looks for local-path directories to remove.
+        try cluster.startAgent(node, ["--sync-frequency", "2"])
 
         func pod(_ name: String, claim: String, command: String, readOnly: Bool = false, nodeName: String? = nil) -> String {
             """
@@ -73,6 +74,14 @@ extension ClusterTests {
         let read = await logs("reader", contain: "hello\nagain")
         let readerLogs = await cluster.query(["logs", "reader"])
         #expect(read, "\(readerLogs)")
+
+        // The claim goes with its last pod: the Delete policy removes the volume, and the agent
+        // its directory.
+        try await cluster.kubectlOK(["delete", "pod", "reader"])
+        try await cluster.kubectlOK(["delete", "pvc", "data"])
+        let removed = await TestProcess.waitFor(60) { !FileManager.default.fileExists(atPath: directory) }
+        let volumes = await cluster.query(["get", "pv"])
+        #expect(removed, "\(volumes)\n\(node.log.suffix(2000))")
 
         // A hand-made hostPath volume, mounted read-only by the pod's claim volume.
         let exported = cluster.root.path + "/exported"

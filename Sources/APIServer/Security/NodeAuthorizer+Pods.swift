@@ -32,14 +32,17 @@ extension NodeAuthorizer {
 
     /// The graph's path for PersistentVolumes (`authorizeGet` on pvVertexType): a node may get
     /// one volume, by name and without a subresource, when its `spec.claimRef` names a claim
-    /// that a pod bound to the node uses. A volume that does not exist relates to no node.
+    /// that a pod bound to the node uses. swiftlet's addition: a volume that does not exist may
+    /// be asked for (NotFound), which is how an agent learns that a local-path volume it made a
+    /// directory for was deleted (`LocalVolumeJanitor`); upstream's graph has no such vertex and
+    /// says Forbidden, and the provisioner's helper pod removes the directory instead.
     static func authorizeVolume(_ user: UserInfo, node: String, _ request: RequestAttributes,
                                 service: APIService) async throws(APIError) {
         guard request.verb == "get" else { throw denied(user, request, reason: "can only get individual resources of this type") }
         if request.subresource != nil { throw denied(user, request, reason: "cannot get subresource") }
         guard let name = request.name, !name.isEmpty else { throw denied(user, request, reason: "No Object name found") }
-        if let volume = try await service.store(group: "", name: "persistentvolumes").find(namespace: nil, name: name),
-           let ref = volume.claimRef, !ref.namespace.isEmpty,
+        guard let volume = try await service.store(group: "", name: "persistentvolumes").find(namespace: nil, name: name) else { return }
+        if let ref = volume.claimRef, !ref.namespace.isEmpty,
            try await podsBound(to: node, namespace: ref.namespace, service: service)
                .contains(where: { PodReferences(pod: $0).names("persistentvolumeclaims", ref.name) }) {
             return
