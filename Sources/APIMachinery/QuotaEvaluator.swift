@@ -13,6 +13,8 @@ package struct QuotaEvaluator: Sendable {
         case pods
         /// Services: count, node ports, load balancers (`serviceEvaluator`).
         case services
+        /// PersistentVolumeClaims: count and requested storage, in all and per class (`pvcEvaluator`).
+        case claims
         /// Any other resource: `count/<resource>.<group>` and, for a few core ones, the
         /// legacy name (`configmaps`, `secrets`, `resourcequotas`, `replicationcontrollers`).
         case objectCount(legacyName: String?)
@@ -32,6 +34,7 @@ package struct QuotaEvaluator: Sendable {
         switch (resource.group, resource.name) {
         case ("", "pods"): kind = .pods
         case ("", "services"): kind = .services
+        case ("", "persistentvolumeclaims"): kind = .claims
         case ("", let name): kind = .objectCount(legacyName: Self.legacyNames[name])
         default: kind = .objectCount(legacyName: nil)
         }
@@ -58,6 +61,9 @@ package struct QuotaEvaluator: Sendable {
         "limits.cpu", "limits.memory", "limits.ephemeral-storage", "pods",
     ]
     static let serviceResources: Set<String> = ["count/services", "services", "services.nodeports", "services.loadbalancers"]
+    static let claimResources: Set<String> = ["count/persistentvolumeclaims", "persistentvolumeclaims", "requests.storage"]
+    /// `<class>.storageclass.storage.k8s.io/requests.storage` and `.../persistentvolumeclaims`.
+    static let classSuffix = ".storageclass.storage.k8s.io/"
 
     /// `MatchingResources`: the names among `names` this resource answers for, sorted.
     package func matchingResources(_ names: some Sequence<String>) -> [String] {
@@ -68,6 +74,9 @@ package struct QuotaEvaluator: Sendable {
                 return name.hasPrefix("requests.") && ResourceNames.isExtended(String(name.dropFirst("requests.".count)))
             case .services:
                 return Self.serviceResources.contains(name)
+            case .claims:
+                if Self.claimResources.contains(name) { return true }
+                return name.hasSuffix(Self.classSuffix + "requests.storage") || name.hasSuffix(Self.classSuffix + "persistentvolumeclaims")
             case .objectCount(let legacy):
                 return name == objectCountName || (legacy != nil && name == legacy)
             }
@@ -81,6 +90,7 @@ package struct QuotaEvaluator: Sendable {
         switch kind {
         case .pods: return Self.podUsage(object, now: now)
         case .services: return Self.serviceUsage(object)
+        case .claims: return Self.claimUsage(object)
         case .objectCount(let legacy):
             var usage: ResourceList = [objectCountName: Quantity(value: 1)]
             if let legacy { usage[legacy] = Quantity(value: 1) }
@@ -110,6 +120,20 @@ package struct QuotaEvaluator: Sendable {
             usage["services.loadbalancers"] = Quantity(value: 1)
         default:
             break
+        }
+        return usage
+    }
+
+    /// `pvcEvaluator.Usage`: one claim and its storage request, also under its class's names
+    /// (the class as the claim names it: the field, or the beta annotation).
+    package static func claimUsage(_ claim: KubeObject) -> ResourceList {
+        let one = Quantity(value: 1)
+        let storage = claim.requestedStorage ?? .zero
+        var usage: ResourceList = ["count/persistentvolumeclaims": one, "persistentvolumeclaims": one, "requests.storage": storage]
+        let className = claim.storageClassName
+        if !className.isEmpty {
+            usage[className + classSuffix + "persistentvolumeclaims"] = one
+            usage[className + classSuffix + "requests.storage"] = storage
         }
         return usage
     }

@@ -28,7 +28,7 @@ struct ResourceQuotaController: Controller {
     private let logger: Logger
 
     /// What every quota may count without naming it as `count/...`.
-    static let evaluatedResources: [ResourceRef] = [.pods, .services, .configMaps, .secrets, .resourceQuotas]
+    static let evaluatedResources: [ResourceRef] = [.pods, .services, .configMaps, .secrets, .resourceQuotas, .persistentVolumeClaims]
 
     init(client: any ResourceClient, informers: Informers, settings: ControllerSettings, logger: Logger) {
         self.client = client
@@ -77,7 +77,7 @@ struct ResourceQuotaController: Controller {
                 break
             }
         }
-        for ref in [ResourceRef.configMaps, .secrets] {
+        for ref in [ResourceRef.configMaps, .secrets, .persistentVolumeClaims] {
             cached[ref]?.addHandler { event in
                 if case .deleted(let object) = event { Self.replenish(namespace: object.namespace, quotas: quotas, queue: queue) }
             }

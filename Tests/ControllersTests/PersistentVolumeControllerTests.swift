@@ -190,6 +190,32 @@ import Testing
         }
     }
 
+    /// ResourceQuota's pvcEvaluator: claims count, with their storage, in all and per class.
+    @Test func claimsCountAgainstQuota() async throws {
+        try await withControllerCluster { cluster in
+            let client = cluster.client
+            let quota = try Self.object(#"{"metadata":{"name":"q","namespace":"default"},"spec":{"hard":{"persistentvolumeclaims":"2","requests.storage":"3Gi","manual.storageclass.storage.k8s.io/requests.storage":"1Gi"}}}"#)
+            _ = try await client.create(.resourceQuotas, namespace: "default", quota)
+            _ = try await eventually({ try await client.get(.resourceQuotas, namespace: "default", name: "q") }) { $0?.value(at: ["status", "used"]) != nil }
+            var first = try Self.claim("first", size: "1Gi")
+            first.set(nil, at: ["metadata", "uid"])
+            _ = try await client.create(.persistentVolumeClaims, namespace: "default", first)
+            var second = try Self.claim("second", size: "1Gi")
+            second.set(nil, at: ["metadata", "uid"])
+            do {
+                _ = try await client.create(.persistentVolumeClaims, namespace: "default", second)
+                Issue.record("a second manual claim was admitted over the class's quota")
+            } catch let error as APIError {
+                #expect(error.message == "persistentvolumeclaims \"second\" is forbidden: exceeded quota: q, requested: manual.storageclass.storage.k8s.io/requests.storage=1Gi, used: manual.storageclass.storage.k8s.io/requests.storage=1Gi, limited: manual.storageclass.storage.k8s.io/requests.storage=1Gi",
+                        "\(error.message)")
+            }
+            let used = try await eventually({ try await client.get(.resourceQuotas, namespace: "default", name: "q") }) {
+                $0?.value(at: ["status", "used", "requests.storage"]) == .string("1Gi")
+            }
+            #expect(used?.value(at: ["status", "used", "persistentvolumeclaims"]) == .string("1"))
+        }
+    }
+
     @Test func schedulerExplainsClaimsItCannotServe() async throws {
         try await withControllerCluster { cluster in
             let client = cluster.client
