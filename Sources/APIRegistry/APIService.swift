@@ -249,6 +249,10 @@ public struct APIService: Sendable {
             try await DefaultIngressClassAdmission.admit(&object, classes: try self.store(group: "networking.k8s.io", name: "ingressclasses"))
         }
         if resource.group.isEmpty, resource.name == "persistentvolumeclaims" {
+            // kube-apiserver's order: LimitRanger (claims: validation only), then DefaultStorageClass.
+            if let limitRangeStore = stores[Self.storeKey("", "limitranges")] {
+                limitRanges = try await LimitRangerAdmission.limitRanges(namespace: namespace ?? "", store: limitRangeStore)
+            }
             try await DefaultStorageClassAdmission.admit(&object, classes: try self.store(group: "storage.k8s.io", name: "storageclasses"))
         }
         let admission = validatingAdmission(resource: resource, namespace: namespace ?? "", limitRanges: limitRanges, context: context)
@@ -273,7 +277,7 @@ public struct APIService: Sendable {
         let quota = stores[Self.storeKey("", "resourcequotas")].map { ResourceQuotaAdmission(quotas: $0) }
         return { (object: KubeObject) async throws(APIError) -> Void in
             if !limitRanges.isEmpty {
-                try LimitRangerAdmission.validate(object, limitRanges: limitRanges)
+                try LimitRangerAdmission.validate(object, resource: resource.name, limitRanges: limitRanges)
             }
             if let quota {
                 try await quota.admit(object, resource: resource, namespace: namespace, context: context)

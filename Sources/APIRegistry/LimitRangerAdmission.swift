@@ -112,17 +112,36 @@ enum LimitRangerAdmission {
         return errors
     }
 
-    /// Refuses the pod when `violations` found any (`utilerrors.NewAggregate`: one message
-    /// alone, several as `[a, b]`).
-    static func validate(_ pod: KubeObject, limitRanges: [LimitRange]) throws(APIError) {
-        let errors = violations(pod, limitRanges: limitRanges)
+    /// `PersistentVolumeClaimValidateLimitFunc`: a claim's requests within the PersistentVolumeClaim
+    /// items' min and max (no limits, no ratios, no defaults for claims).
+    static func claimViolations(_ claim: KubeObject, limitRanges: [LimitRange]) -> [String] {
+        var requests: ResourceList = [:]
+        for (name, value) in claim.value(at: ["spec", "resources", "requests"])?.objectValue ?? [:] {
+            if let text = value.stringValue ?? value.intValue.map(String.init), let quantity = try? Quantity(text) { requests[name] = quantity }
+        }
+        var errors: [String] = []
+        for limitRange in limitRanges {
+            for item in limitRange.spec?.limits ?? [] where item.type == LimitRangeItem.persistentVolumeClaim {
+                let bounds = LimitRangeItem(type: item.type, max: item.max, min: item.min)
+                errors += check(bounds, requests: requests, limits: [:], requestsOnly: true)
+            }
+        }
+        return errors
+    }
+
+    /// Refuses the pod or claim when `violations` found any (`utilerrors.NewAggregate`: one
+    /// message alone, several as `[a, b]`).
+    static func validate(_ object: KubeObject, resource: String, limitRanges: [LimitRange]) throws(APIError) {
+        let errors = resource == "persistentvolumeclaims" ? claimViolations(object, limitRanges: limitRanges)
+            : violations(object, limitRanges: limitRanges)
         guard !errors.isEmpty else { return }
         let message = errors.count == 1 ? errors[0] : "[" + errors.joined(separator: ", ") + "]"
-        throw APIError.forbidden(GroupResource(group: "", resource: "pods"), name: pod.name ?? "", message)
+        throw APIError.forbidden(GroupResource(group: "", resource: resource), name: object.name ?? "", message)
     }
 
     /// min, max and ratio constraints of one item over one container or pod.
-    private static func check(_ item: LimitRangeItem, requests: ResourceList, limits: ResourceList) -> [String] {
+    /// `requestsOnly`: a claim's `maxRequestConstraint`, which looks at the request alone.
+    private static func check(_ item: LimitRangeItem, requests: ResourceList, limits: ResourceList, requestsOnly: Bool = false) -> [String] {
         var errors: [String] = []
         let type = item.type
         for (name, enforced) in (item.min ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -137,6 +156,14 @@ enum LimitRangerAdmission {
         }
         for (name, enforced) in (item.max ?? [:]).sorted(by: { $0.key < $1.key }) {
             let (request, limit, bound) = comparable(requests[name], limits[name], enforced)
+            if requestsOnly {
+                if requests[name] == nil {
+                    errors.append("maximum \(name) usage per \(type) is \(enforced).  No request is specified")
+                } else if request > bound {
+                    errors.append("maximum \(name) usage per \(type) is \(enforced), but request is \(requests[name]?.description ?? "0")")
+                }
+                continue
+            }
             if limits[name] == nil {
                 errors.append("maximum \(name) usage per \(type) is \(enforced).  No limit is specified")
             } else if limit > bound {

@@ -213,6 +213,21 @@ import Testing
                 $0?.value(at: ["status", "used", "requests.storage"]) == .string("1Gi")
             }
             #expect(used?.value(at: ["status", "used", "persistentvolumeclaims"]) == .string("1"))
+
+            // LimitRange's PersistentVolumeClaim items bound the request.
+            let limits = try Self.object(#"{"metadata":{"name":"sizes","namespace":"default"},"spec":{"limits":[{"type":"PersistentVolumeClaim","min":{"storage":"1Gi"},"max":{"storage":"2Gi"}}]}}"#)
+            _ = try await client.create(.limitRanges, namespace: "default", limits)
+            for (name, size, message) in [("small", "500Mi", "minimum storage usage per PersistentVolumeClaim is 1Gi, but request is 500Mi"),
+                                          ("large", "5Gi", "maximum storage usage per PersistentVolumeClaim is 2Gi, but request is 5Gi")] {
+                var claim = try Self.claim(name, size: size, className: "")
+                claim.set(nil, at: ["metadata", "uid"])
+                do {
+                    _ = try await client.create(.persistentVolumeClaims, namespace: "default", claim)
+                    Issue.record("\(name) admitted")
+                } catch let error as APIError {
+                    #expect(error.message == "persistentvolumeclaims \"\(name)\" is forbidden: \(message)", "\(error.message)")
+                }
+            }
         }
     }
 
