@@ -9,8 +9,10 @@
 #                            Debian's static archives; stripped. Still dynamic: glibc, libstdc++
 #                            and libgcc_s (in every Debian install) and libnftables (Debian ships
 #                            no libnftables.a; package libnftables1).
-#   OUTDIR/swiftlet-monitor  the per-container monitor, plain C built with cc (no Swift runtime
-#                            at all, unlike `swift build`'s, which links libswiftCore), stripped.
+#   OUTDIR/swiftlet-monitor  the per-container monitor, plain C built with cc, linked statically
+#                            (no Swift runtime, unlike `swift build`'s, which links libswiftCore; no
+#                            ld.so and libc.so pages either: one monitor per container, each under
+#                            1 MiB RSS), stripped. It calls nothing of glibc's that needs NSS.
 #   OUTDIR/SHA256SUMS
 #
 # OUTDIR defaults to .build/release-static. The SwiftPM build directory is .build-release, so
@@ -41,7 +43,7 @@ mkdir -p "$OUT"
 cp "$SCRATCH/release/swiftlet" "$OUT/swiftlet.tmp"
 strip "$OUT/swiftlet.tmp"
 mv "$OUT/swiftlet.tmp" "$OUT/swiftlet"
-"$CC" -O2 -Wall -D_GNU_SOURCE -o "$OUT/swiftlet-monitor.tmp" "$REPO/Monitor/monitor.c"
+"$CC" -O2 -Wall -D_GNU_SOURCE -static -o "$OUT/swiftlet-monitor.tmp" "$REPO/Monitor/monitor.c"
 strip "$OUT/swiftlet-monitor.tmp"
 mv "$OUT/swiftlet-monitor.tmp" "$OUT/swiftlet-monitor"
 

@@ -34,6 +34,30 @@ extension APIService {
         return (updated, warnings, false)
     }
 
+    /// Server-side apply through the `scale` subresource (client-go's `ApplyScale`): the
+    /// configuration is an `autoscaling/v1 Scale`; its `spec.replicas` is applied to the
+    /// object's `spec.replicas` by `context.fieldManager` with `subresource: scale` in
+    /// managedFields, so it conflicts with other managers of the replicas as upstream's scale
+    /// subresource does (kubernetes/kubernetes#98377, `scaleFieldsMapping`). Returns the Scale.
+    package func applyScale(_ config: JSONValue, resource: APIResource, namespace: String?, name: String, force: Bool,
+                            context: StrategyContext) async throws(APIError) -> (KubeObject, [String]) {
+        let scaleResource = APIResource(group: "autoscaling", version: "v1", name: resource.name, singularName: "scale", kind: "Scale",
+                                        namespaced: resource.namespaced)
+        let checked = try Self.checkApplyConfiguration(config, resource: scaleResource, namespace: namespace, name: name)
+        if let configured = checked["metadata"]?["name"]?.stringValue, configured != name {
+            throw APIError.badRequest("the name of the object (\(configured)) does not match the name on the URL (\(name))")
+        }
+        var parent: [String: JSONValue] = ["apiVersion": .string(resource.groupVersion), "kind": .string(resource.kind),
+                                           "metadata": .object(["name": .string(name)])]
+        if let replicas = checked["spec"]?["replicas"], replicas != .null {
+            _ = try Self.replicas(of: KubeObject(fields: checked.objectValue ?? [:]), name: name)
+            parent["spec"] = .object(["replicas": replicas])
+        }
+        let (updated, warnings) = try await store(resource).patch(namespace: namespace, name: name, patch: .object(parent),
+                                                                  type: .apply(force: force), subresource: "scale", context: context)
+        return (scale(of: updated), warnings)
+    }
+
     /// The checks of an apply configuration before it is merged: its type must be the
     /// resource's (`versionCheckManager`: "invalid object type"), it may not set managedFields,
     /// and every field must be one of the type's (the typed conversion upstream: "field not

@@ -461,7 +461,7 @@ public struct APIService: Sendable {
                     throw APIError.staleUpdate(resource.groupResource, name: name)
                 }
                 current.set(.int(replicas), at: ["spec", "replicas"])
-                let (updated, _) = try await store.update(namespace: namespace, name: name, object: current, subresource: nil, context: context)
+                let (updated, _) = try await store.update(namespace: namespace, name: name, object: current, subresource: "scale", context: context)
                 return scale(of: updated)
             } catch where retryOnConflict && error.code == 409 && error.reason == "Conflict" {
                 continue
@@ -470,7 +470,7 @@ public struct APIService: Sendable {
     }
 
     /// A Scale's `spec.replicas`, checked as Kubernetes' decoder and validation check it.
-    private static func replicas(of scale: KubeObject, name: String) throws(APIError) -> Int64 {
+    static func replicas(of scale: KubeObject, name: String) throws(APIError) -> Int64 {
         // `replicas` is `omitempty` in Scale: absent means zero; anything but a number is
         // refused as Kubernetes' decoder refuses it (not read as zero, which would scale to 0).
         let value = scale.value(at: ["spec", "replicas"])

@@ -150,8 +150,10 @@ extension ResourceStore {
             if resource.tracksGeneration, object.fields["spec"] != old.fields["spec"] {
                 object.generation = (old.generation ?? 0) + 1
             }
+            // A write through `scale` writes the object as a whole but is its own manager entry
+            // (`subresource: scale`), as kube-apiserver records the HPA's and `kubectl scale`'s.
             object.metadata["managedFields"] = managedFields(of: object, requested: requestedManagedFields, replacing: old,
-                                                             subresource: nil, context: context)
+                                                             subresource: subresource, context: context)
         }
         let prepared = object
         // From here every way out tells the strategy (which prepared a main-resource update)

@@ -52,8 +52,7 @@ struct PVCProtectionController: Controller {
         }
         guard !inUse else { return }
         var released = claim
-        released.set(.array(claim.finalizers.filter { $0 != Self.finalizer }.map(JSONValue.string)),
-                     at: ["metadata", "finalizers"])
+        released.finalizers.removeAll { $0 == Self.finalizer }
         _ = try await client.update(.persistentVolumeClaims, released)
     }
 

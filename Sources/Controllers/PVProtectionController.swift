@@ -37,7 +37,7 @@ struct PVProtectionController: Controller {
         guard let volume = volumes.get(key: key), volume.deletionTimestamp != nil,
               volume.finalizers.contains(Self.finalizer), volume.phase != "Bound" else { return }
         var released = volume
-        released.set(.array(volume.finalizers.filter { $0 != Self.finalizer }.map(JSONValue.string)), at: ["metadata", "finalizers"])
+        released.finalizers.removeAll { $0 == Self.finalizer }
         _ = try await client.update(.persistentVolumes, released)
     }
 }

@@ -48,7 +48,7 @@ let podJSON = """
             #expect(resources.contains { $0["name"]?.stringValue == "pods/status" })
             let groups = try await server.client.send("GET", "/apis").json()
             let names = (groups["groups"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
-            #expect(names == ["apps", "events.k8s.io", "batch", "networking.k8s.io", "policy", "scheduling.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "authentication.k8s.io"])
+            #expect(names == ["apps", "events.k8s.io", "batch", "networking.k8s.io", "policy", "storage.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "authentication.k8s.io"])
             let discovery = try await server.client.send("GET", "/apis/discovery.k8s.io/v1").json()
             let slices = try #require(discovery["resources"]?.arrayValue?.first)
             #expect(slices["name"] == .string("endpointslices") && slices["kind"] == .string("EndpointSlice") && slices["namespaced"] == .bool(true))

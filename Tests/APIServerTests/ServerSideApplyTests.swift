@@ -187,6 +187,55 @@ import Testing
         }
     }
 
+    /// Apply through the scale subresource (client-go's `ApplyScale`, as an autoscaler would):
+    /// the Scale's replicas go to the Deployment under the manager with `subresource: scale`,
+    /// and conflict both ways with whoever else manages the replicas.
+    @Test func scaleSubresourceAppliesTheReplicas() async throws {
+        try await withTestServer { server in
+            let client = server.client
+            let path = "/apis/apps/v1/namespaces/default/deployments/web"
+            func send(_ target: String, _ body: String, manager: String, force: Bool = false) async throws -> HTTPTestResponse {
+                try await client.send("PATCH", target + "?fieldManager=\(manager)" + (force ? "&force=true" : ""),
+                                      headers: ["Content-Type": "application/apply-patch+yaml"], body: Array(body.utf8))
+            }
+            let scale = { (replicas: String) in "apiVersion: autoscaling/v1\nkind: Scale\nmetadata:\n  name: web\nspec:\n  replicas: \(replicas)\n" }
+            // No Deployment yet: an apply through scale does not create one.
+            #expect(try await send(path + "/scale", scale("3"), manager: "autoscaler").status == 404)
+            #expect(try await send(path, Self.deployment(), manager: "deployer").status == 201)
+            // The deployer owns the replicas: the autoscaler conflicts, then forces.
+            let conflict = try await send(path + "/scale", scale("3"), manager: "autoscaler")
+            #expect(conflict.status == 409)
+            #expect(try conflict.json()["message"]?.stringValue == #"Apply failed with 1 conflict: conflict with "deployer": .spec.replicas"#,
+                    "\(conflict.text)")
+            let forced = try await send(path + "/scale", scale("3"), manager: "autoscaler", force: true)
+            #expect(forced.status == 200, "\(forced.text)")
+            #expect(try forced.json()["kind"] == .string("Scale") && forced.json()["spec"]?["replicas"] == .int(3))
+            let deployment = try await client.send("GET", path).json()
+            #expect(deployment["spec"]?["replicas"] == .int(3))
+            let entry = try #require(deployment["metadata"]?["managedFields"]?.arrayValue?.first { $0["manager"] == .string("autoscaler") })
+            #expect(entry["operation"] == .string("Apply") && entry["subresource"] == .string("scale") && entry["apiVersion"] == .string("apps/v1"))
+            #expect(entry["fieldsV1"] == .object(["f:spec": .object(["f:replicas": .object([:])])]), "\(entry)")
+            // Now the deployer's replicas conflict with the autoscaler's, named with its subresource.
+            let back = try await send(path, Self.deployment(replicas: 5), manager: "deployer")
+            #expect(try back.json()["message"]?.stringValue == #"Apply failed with 1 conflict: conflict with "autoscaler" with subresource "scale": .spec.replicas"#,
+                    "\(back.text)")
+            // `kubectl scale`'s patch is an Update entry with subresource scale too.
+            let patched = try await client.send("PATCH", path + "/scale?fieldManager=kubectl-scale", headers: ["Content-Type": "application/merge-patch+json"],
+                                                body: Array(#"{"spec":{"replicas":4}}"#.utf8))
+            #expect(patched.status == 200)
+            let fields = try await client.send("GET", path).json()["metadata"]?["managedFields"]?.arrayValue ?? []
+            #expect(fields.contains { $0["manager"] == .string("kubectl-scale") && $0["operation"] == .string("Update") && $0["subresource"] == .string("scale") })
+            // Bad Scales: another name, negative replicas, an unknown field.
+            let named = try await send(path + "/scale", scale("3").replacingOccurrences(of: "name: web", with: "name: other"), manager: "autoscaler")
+            #expect(try named.json()["message"]?.stringValue == "the name of the object (other) does not match the name on the URL (web)")
+            let negative = try await send(path + "/scale", scale("-1"), manager: "autoscaler", force: true)
+            #expect(negative.status == 422, "\(negative.text)")
+            let unknown = try await send(path + "/scale", scale("3") + "  size: 3\n", manager: "autoscaler")
+            #expect(try unknown.json()["message"]?.stringValue == "failed to create typed patch object (default/web; autoscaling/v1, Kind=Scale): .spec.size: field not declared in schema")
+            #expect(try await client.send("GET", path).json()["spec"]?["replicas"] == .int(4))
+        }
+    }
+
     @Test func hostileApplyRequestsAreRefusedAndNothingIsStored() async throws {
         try await withTestServer { server in
             let client = server.client
@@ -227,12 +276,13 @@ import Testing
             #expect(list.status == 400)
             #expect(try await client.send("GET", path).status == 404)
 
-            // Scale takes no apply; a good apply still works after all that.
+            // A good apply still works after all that; a Scale apply must be a Scale.
             let created = try await apply(Self.deployment())
             #expect(created.status == 201, "\(created.text)")
             let scale = try await client.send("PATCH", path + "/scale?fieldManager=test", headers: ["Content-Type": "application/apply-patch+yaml"],
                                               body: Array("spec:\n  replicas: 3\n".utf8))
-            #expect(scale.status == 415)
+            #expect(scale.status == 400)
+            #expect(try scale.json()["message"]?.stringValue == "invalid object type: /, Kind=")
             let again = try await apply(Self.deployment())
             #expect(again.status == 200)
             let dryRun = try await apply(Self.deployment(replicas: 7), query: "?fieldManager=test&dryRun=All")

@@ -149,8 +149,10 @@ struct ResourceRequest {
             try validateWriteOptions(kind: "PatchOptions", patch: type)
             let patch = try await MediaTypes.decode(try await handler.body(of: request), contentType: request.headers[.contentType])
             if case .apply(let force) = type {
-                guard info.subresource != "scale" else {
-                    throw APIError.unsupportedMediaType(MediaTypes.applyPatch, accepted: [MediaTypes.jsonPatch, MediaTypes.mergePatch, MediaTypes.strategicMergePatch])
+                if info.subresource == "scale" {
+                    let (scale, warnings) = try await service.applyScale(patch, resource: resource, namespace: namespace, name: name,
+                                                                         force: force, context: try context())
+                    return APIHandler.json(scale.json, warnings: warnings)
                 }
                 // An apply that creates is authorized and admitted as the create it is.
                 var creating = attributes

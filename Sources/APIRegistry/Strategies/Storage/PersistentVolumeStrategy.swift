@@ -23,9 +23,7 @@ struct PersistentVolumeStrategy: ResourceStrategy {
     func prepareForCreate(_ object: inout KubeObject, context: StrategyContext) async throws(APIError) -> [String] {
         Self.setDefaults(&object)
         object.fields["status"] = .object(["phase": .string("Pending"), "lastPhaseTransitionTime": .string(context.now.description)])
-        if !object.finalizers.contains(Self.protectionFinalizer) {
-            object.set(.array(object.finalizers.map(JSONValue.string) + [.string(Self.protectionFinalizer)]), at: ["metadata", "finalizers"])
-        }
+        if !object.finalizers.contains(Self.protectionFinalizer) { object.finalizers.append(Self.protectionFinalizer) }
         let errors = Self.specErrors(object)
         guard errors.isEmpty else { throw APIError.invalid(kind: Self.kind, group: "", name: object.name ?? "", errors: errors) }
         return []
