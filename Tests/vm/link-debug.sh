@@ -69,7 +69,7 @@ printf '%s\n' '// Autolink entries of the static Foundation (Tests/vm/link-debug
 "$@" "$WORK/static-deps.o" -static-stdlib >"$WORK/link.log" 2>&1 || { cat "$WORK/link.log" >&2; fatal "the link failed"; }
 strip "$OUT/swiftlet.tmp"
 mv "$OUT/swiftlet.tmp" "$OUT/swiftlet"
-"$CC" -O2 -D_GNU_SOURCE -o "$OUT/swiftlet-monitor.tmp" "$REPO/Monitor/monitor.c" 2>"$WORK/monitor.log" ||
+"$CC" -O2 -D_GNU_SOURCE -static -o "$OUT/swiftlet-monitor.tmp" "$REPO/Monitor/monitor.c" 2>"$WORK/monitor.log" ||
     { cat "$WORK/monitor.log" >&2; fatal "cc Monitor/monitor.c failed"; }
 strip "$OUT/swiftlet-monitor.tmp"
 mv "$OUT/swiftlet-monitor.tmp" "$OUT/swiftlet-monitor"
