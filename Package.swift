@@ -138,7 +138,19 @@ let package = Package(
         // the API server only through APIMachinery's ResourceClient: no HTTP, TLS or store here.
         .target(
             name: "Controllers",
+            dependencies: ["ControllerRuntime", "Scheduler", "APIMachinery", "KubeAPI", .product(name: "Logging", package: "swift-log")]
+        ),
+        // What every control loop stands on: the Controller protocol and its workers, shared
+        // informers, the work queue, the event recorder, the clock and the controllers' settings.
+        .target(
+            name: "ControllerRuntime",
             dependencies: ["APIMachinery", "KubeAPI", .product(name: "Logging", package: "swift-log")]
+        ),
+        // kube-scheduler: predicates, priority order and preemption, volume binding (and the PV
+        // matcher the persistentvolume-binder shares).
+        .target(
+            name: "Scheduler",
+            dependencies: ["ControllerRuntime", "APIMachinery", "KubeAPI", .product(name: "Logging", package: "swift-log")]
         ),
         // The Kubernetes API without HTTP (kube-apiserver's registry): a store per resource over
         // Storage (keys, resourceVersions, graceful deletion, finalizers, selectors, watches), the
@@ -343,7 +355,7 @@ let package = Package(
         // Builds without Hummingbird, NIO or TLS: the controllers against the API in process.
         .testTarget(
             name: "ControllersTests",
-            dependencies: ["Controllers", "APIRegistry", "APIMachinery", "Storage", "KubeAPI", "APITestSupport",
+            dependencies: ["Controllers", "ControllerRuntime", "Scheduler", "APIRegistry", "APIMachinery", "Storage", "KubeAPI", "APITestSupport",
                            .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(

@@ -1,3 +1,5 @@
+import ControllerRuntime
+import Scheduler
 import APIMachinery
 import Foundation
 import Logging
@@ -31,7 +33,7 @@ public struct ControllerManager: Sendable {
 
     /// Every controller by name; nil from `make` when the settings leave it nothing to do.
     private static let factories: [Factory] = [
-        ("scheduler", { Scheduler(client: $0, informers: $1, settings: $2, logger: $3) }),
+        ("scheduler", { Scheduler(client: $0, informers: $1, retryPeriod: $2.schedulerRetryPeriod, logger: $3) }),
         ("garbage-collector", { client, informers, _, logger in GarbageCollector(client: client, informers: informers, logger: logger) }),
         ("namespace", { NamespaceController(client: $0, informers: $1, settings: $2, logger: $3) }),
         ("node-ipam", { NodeIPAMController(client: $0, informers: $1, settings: $2, logger: $3) }),

@@ -1,3 +1,5 @@
+import ControllerRuntime
+import Scheduler
 import APIMachinery
 import Foundation
 import KubeAPI

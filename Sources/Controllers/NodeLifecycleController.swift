@@ -1,3 +1,5 @@
+import ControllerRuntime
+import Scheduler
 import APIMachinery
 import Foundation
 import KubeAPI
@@ -20,8 +22,8 @@ import Synchronization
 /// matter (and a restarted server gives every node a fresh grace period).
 /// See https://github.com/kubernetes/kubernetes/blob/master/pkg/controller/nodelifecycle/node_lifecycle_controller.go
 struct NodeLifecycleController: Controller {
-    static let notReadyTaintKey = "node.kubernetes.io/not-ready"
-    static let unreachableTaintKey = "node.kubernetes.io/unreachable"
+    static let notReadyTaintKey = NodeTaint.notReadyKey
+    static let unreachableTaintKey = NodeTaint.unreachableKey
     static let unschedulableTaintKey = "node.kubernetes.io/unschedulable"
     static let leaseNamespace = "kube-node-lease"
     /// The conditions a kubelet posts that go Unknown when it stops (NetworkUnavailable is not the kubelet's).

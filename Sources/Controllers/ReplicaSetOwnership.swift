@@ -1,47 +1,10 @@
+import ControllerRuntime
+import Scheduler
 import APIMachinery
 import Foundation
 import KubeAPI
 
-/// A `metadata.ownerReferences` entry, as far as controllers need it.
-struct OwnerRef: Sendable, Equatable {
-    var apiVersion: String
-    var kind: String
-    var name: String
-    var uid: String
-    var controller: Bool
-
-    init(apiVersion: String, kind: String, name: String, uid: String, controller: Bool) {
-        self.apiVersion = apiVersion
-        self.kind = kind
-        self.name = name
-        self.uid = uid
-        self.controller = controller
-    }
-
-    init?(_ value: JSONValue) {
-        guard let uid = value["uid"]?.stringValue, let name = value["name"]?.stringValue else { return nil }
-        self.init(apiVersion: value["apiVersion"]?.stringValue ?? "", kind: value["kind"]?.stringValue ?? "", name: name, uid: uid,
-                  controller: value["controller"]?.boolValue ?? false)
-    }
-
-    /// The reference a controller puts on what it creates or adopts (`metav1.NewControllerRef`):
-    /// `controller` and `blockOwnerDeletion` true, so the garbage collector's foreground
-    /// deletion waits for it.
-    static func controllerRef(to owner: KubeObject) -> JSONValue {
-        .object([
-            "apiVersion": .string(owner.apiVersion ?? ""), "kind": .string(owner.kind ?? ""),
-            "name": .string(owner.name ?? ""), "uid": .string(owner.uid ?? ""),
-            "controller": .bool(true), "blockOwnerDeletion": .bool(true),
-        ])
-    }
-}
-
 extension KubeObject {
-    /// The owner reference with `controller: true`, if any (`metav1.GetControllerOf`).
-    var controllerRef: OwnerRef? {
-        (metadata["ownerReferences"]?.arrayValue ?? []).compactMap(OwnerRef.init).first { $0.controller }
-    }
-
     /// An integer at `path`, or `fallback`.
     func int(at path: [String], default fallback: Int64 = 0) -> Int64 {
         value(at: path)?.intValue ?? fallback

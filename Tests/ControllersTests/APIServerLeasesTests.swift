@@ -1,6 +1,8 @@
 import APIMachinery
 import APITestSupport
+@testable import ControllerRuntime
 @testable import Controllers
+@testable import Scheduler
 import Foundation
 import KubeAPI
 import Logging

@@ -1,7 +1,9 @@
 @testable import APIMachinery
 @testable import APIRegistry
 import APITestSupport
+@testable import ControllerRuntime
 @testable import Controllers
+@testable import Scheduler
 import Foundation
 import KubeAPI
 import Testing

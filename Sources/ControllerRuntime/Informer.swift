@@ -4,13 +4,13 @@ import Logging
 import Synchronization
 
 /// A change an informer saw.
-enum InformerEvent: Sendable {
+package enum InformerEvent: Sendable {
     case added(KubeObject)
     case updated(old: KubeObject, new: KubeObject)
     case deleted(KubeObject)
 
     /// The object as it is now (or was, when deleted).
-    var object: KubeObject {
+    package var object: KubeObject {
         switch self {
         case .added(let object), .deleted(let object): return object
         case .updated(_, let new): return new
@@ -25,7 +25,7 @@ enum InformerEvent: Sendable {
 ///
 /// Handlers run on the informer's task and must be quick: they enqueue keys.
 package final class Informer: Sendable {
-    let ref: ResourceRef
+    package let ref: ResourceRef
     private let client: any ResourceClient
     private let logger: Logger
 
@@ -46,40 +46,40 @@ package final class Informer: Sendable {
     }
 
     /// Adds a handler; call before `run`.
-    func addHandler(_ handler: @escaping @Sendable (InformerEvent) -> Void) {
+    package func addHandler(_ handler: @escaping @Sendable (InformerEvent) -> Void) {
         state.withLock { $0.handlers.append(handler) }
     }
 
     /// The cache key of an object: `namespace/name`, or `name` for cluster-scoped ones.
-    static func key(namespace: String?, name: String) -> String {
+    package static func key(namespace: String?, name: String) -> String {
         if let namespace, !namespace.isEmpty { return "\(namespace)/\(name)" }
         return name
     }
 
-    static func key(of object: KubeObject) -> String {
+    package static func key(of object: KubeObject) -> String {
         key(namespace: object.namespace, name: object.name ?? "")
     }
 
     /// Every cached object, optionally of one namespace.
-    func list(namespace: String? = nil) -> [KubeObject] {
+    package func list(namespace: String? = nil) -> [KubeObject] {
         state.withLock { state in
             guard let namespace else { return Array(state.cache.values) }
             return state.cache.values.filter { $0.namespace == namespace }
         }
     }
 
-    func get(namespace: String?, name: String) -> KubeObject? {
+    package func get(namespace: String?, name: String) -> KubeObject? {
         state.withLock { $0.cache[Self.key(namespace: namespace, name: name)] }
     }
 
-    func get(key: String) -> KubeObject? {
+    package func get(key: String) -> KubeObject? {
         state.withLock { $0.cache[key] }
     }
 
     /// The cached `kind` that `object`'s controller reference names, when its uid is the one
     /// the reference holds (a namesake made after the owner was deleted does not own the
     /// object): client-go's `resolveControllerRef`, shared by the workload controllers.
-    func controller(of object: KubeObject, kind: String) -> KubeObject? {
+    package func controller(of object: KubeObject, kind: String) -> KubeObject? {
         guard let ref = object.controllerRef, ref.kind == kind,
               let owner = get(namespace: object.namespace, name: ref.name), owner.uid == ref.uid else { return nil }
         return owner

@@ -1,9 +1,10 @@
+import ControllerRuntime
 import APIMachinery
 import KubeAPI
 
 /// Amounts of the resources the scheduler accounts for, in kube-scheduler's units
 /// (`framework.Resource`): millicores, bytes and a pod count.
-struct SchedulingResources: Sendable, Equatable {
+package struct SchedulingResources: Sendable, Equatable {
     var milliCPU: Int64 = 0
     var memory: Int64 = 0
     var ephemeralStorage: Int64 = 0
@@ -46,6 +47,10 @@ struct SchedulingResources: Sendable, Equatable {
 
 /// A node taint (`v1.Taint`).
 package struct NodeTaint: Sendable, Equatable {
+    /// The taints the node lifecycle controller puts on a node that is not Ready, or unreachable.
+    package static let notReadyKey = "node.kubernetes.io/not-ready"
+    package static let unreachableKey = "node.kubernetes.io/unreachable"
+
     package var key: String
     package var value: String
     package var effect: String
@@ -96,7 +101,7 @@ package struct NodeTaint: Sendable, Equatable {
 /// TaintToleration, NodeAffinity, NodeResourcesFit. Like the framework, a node reports only the
 /// first plugin that rejects it.
 /// See https://github.com/kubernetes/kubernetes/tree/master/pkg/scheduler/framework/plugins
-enum SchedulerPredicates {
+package enum SchedulerPredicates {
     /// One node's verdict: no reasons means it fits. `resolvable` failures (resources) might be
     /// cured by preemption; the others (`UnschedulableAndUnresolvable`) cannot.
     struct Verdict: Sendable {
@@ -146,8 +151,8 @@ enum SchedulerPredicates {
         let implied: String?
         switch readyStatus(of: node) {
         case "True": implied = nil
-        case "False": implied = NodeLifecycleController.notReadyTaintKey
-        default: implied = NodeLifecycleController.unreachableTaintKey
+        case "False": implied = NodeTaint.notReadyKey
+        default: implied = NodeTaint.unreachableKey
         }
         if let implied, !taints.contains(where: { $0.key == implied && $0.effect == "NoSchedule" }) {
             taints.append(NodeTaint(key: implied, effect: "NoSchedule"))
@@ -156,12 +161,12 @@ enum SchedulerPredicates {
     }
 
     /// The status of the node's Ready condition ("Unknown" when it has none).
-    static func readyStatus(of node: KubeObject) -> String {
+    package static func readyStatus(of node: KubeObject) -> String {
         let conditions = node.value(at: ["status", "conditions"])?.arrayValue ?? []
         return conditions.first { $0["type"]?.stringValue == "Ready" }?["status"]?.stringValue ?? "Unknown"
     }
 
-    static func matchesNodeSelector(pod: KubeObject, node: KubeObject) -> Bool {
+    package static func matchesNodeSelector(pod: KubeObject, node: KubeObject) -> Bool {
         let selector = pod.value(at: ["spec", "nodeSelector"])?.objectValue ?? [:]
         let labels = node.labels
         return selector.allSatisfy { key, value in labels[key] == value.stringValue }
@@ -169,7 +174,7 @@ enum SchedulerPredicates {
 
     /// `requiredDuringSchedulingIgnoredDuringExecution`: any term matches, each term's
     /// expressions all match (`nodeaffinity.NodeSelector.Match`).
-    static func matchesRequiredAffinity(pod: KubeObject, node: KubeObject) -> Bool {
+    package static func matchesRequiredAffinity(pod: KubeObject, node: KubeObject) -> Bool {
         guard let required = pod.value(at: ["spec", "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"]) else {
             return true
         }
@@ -178,7 +183,7 @@ enum SchedulerPredicates {
 
     /// A `NodeSelector`'s terms (pod node affinity, a PersistentVolume's `nodeAffinity.required`):
     /// the node matches one of them.
-    static func matchesNodeSelectorTerms(_ terms: [JSONValue], node: KubeObject) -> Bool {
+    package static func matchesNodeSelectorTerms(_ terms: [JSONValue], node: KubeObject) -> Bool {
         let labels = node.labels
         let fields = ["metadata.name": node.name ?? ""]
         return terms.contains { term in
@@ -213,7 +218,7 @@ enum SchedulerPredicates {
     /// limit stands for a missing request. `nonZero` counts a container without cpu or memory
     /// requests as 100m and 200Mi, the way the scheduler's scoring does so that many
     /// best-effort pods do not pile onto one node.
-    static func requests(of pod: KubeObject, nonZero: Bool = false) -> SchedulingResources {
+    package static func requests(of pod: KubeObject, nonZero: Bool = false) -> SchedulingResources {
         let total = QuotaEvaluator.podTotal(pod.value(at: ["spec"]) ?? .object([:]), "requests") { container in
             var list = QuotaEvaluator.containerList(container, "limits")
             list.merge(QuotaEvaluator.containerList(container, "requests")) { $1 }
@@ -229,13 +234,13 @@ enum SchedulerPredicates {
     }
 
     /// Succeeded or Failed: the pod holds no resources any more.
-    static func isTerminal(_ pod: KubeObject) -> Bool {
+    package static func isTerminal(_ pod: KubeObject) -> Bool {
         let phase = pod.string(at: ["status", "phase"])
         return phase == "Succeeded" || phase == "Failed"
     }
 
     /// The uid of the pod's controller (`ownerReferences[controller=true]`).
-    static func controllerUID(of object: KubeObject) -> String? {
+    package static func controllerUID(of object: KubeObject) -> String? {
         let references = object.value(at: ["metadata", "ownerReferences"])?.arrayValue ?? []
         return references.first { $0["controller"]?.boolValue == true }?["uid"]?.stringValue
     }

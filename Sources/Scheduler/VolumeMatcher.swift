@@ -1,3 +1,4 @@
+import ControllerRuntime
 import APIMachinery
 import KubeAPI
 
@@ -14,8 +15,8 @@ import KubeAPI
 ///   least the request. With `node` (delayed binding: the scheduler asks for one node), the
 ///   volume's node affinity must admit that node; without it, delayed-binding claims get no
 ///   match from the controller (the scheduler binds them).
-enum VolumeMatcher {
-    static func bestMatch(for claim: KubeObject, in volumes: [KubeObject], delayBinding: Bool = false,
+package enum VolumeMatcher {
+    package static func bestMatch(for claim: KubeObject, in volumes: [KubeObject], delayBinding: Bool = false,
                           node: KubeObject? = nil) -> KubeObject? {
         let requested = Set(claim.accessModes)
         let groups = Dictionary(grouping: volumes) { Set($0.accessModes) }
@@ -28,7 +29,7 @@ enum VolumeMatcher {
     }
 
     /// `FindMatchingVolume` over one access-mode group.
-    static func match(_ claim: KubeObject, in volumes: [KubeObject], delayBinding: Bool, node: KubeObject?) -> KubeObject? {
+    package static func match(_ claim: KubeObject, in volumes: [KubeObject], delayBinding: Bool, node: KubeObject?) -> KubeObject? {
         let request = claim.requestedStorage ?? Quantity(value: 0)
         let requestedClass = claim.storageClassName
         let selector = claim.value(at: ["spec", "selector"]).flatMap { try? LabelSelector(object: $0) }
@@ -59,7 +60,7 @@ enum VolumeMatcher {
 
     /// Why `volume` cannot serve `claim` (`checkVolumeSatisfyClaim`), nil when it can: used
     /// when a claim names its volume (`spec.volumeName`).
-    static func mismatch(_ volume: KubeObject, for claim: KubeObject) -> String? {
+    package static func mismatch(_ volume: KubeObject, for claim: KubeObject) -> String? {
         let request = claim.requestedStorage ?? Quantity(value: 0)
         let size = volume.volumeCapacity ?? Quantity(value: 0)
         if size < request { return "requested PV is too small" }
@@ -72,7 +73,7 @@ enum VolumeMatcher {
     /// `CheckNodeAffinity`: a volume without `spec.nodeAffinity.required` fits every node;
     /// otherwise one of its node selector terms must match the node's labels (and
     /// `metadata.name` for matchFields).
-    static func nodeAffinityAdmits(_ volume: KubeObject, node: KubeObject) -> Bool {
+    package static func nodeAffinityAdmits(_ volume: KubeObject, node: KubeObject) -> Bool {
         guard let terms = volume.value(at: ["spec", "nodeAffinity", "required", "nodeSelectorTerms"])?.arrayValue else { return true }
         return SchedulerPredicates.matchesNodeSelectorTerms(terms, node: node)
     }

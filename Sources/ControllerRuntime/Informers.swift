@@ -14,7 +14,7 @@ package final class Informers: Sendable {
     }
 
     /// The informer of `ref`; controllers ask for theirs while they are constructed.
-    func informer(_ ref: ResourceRef) -> Informer {
+    package func informer(_ ref: ResourceRef) -> Informer {
         made.withLock { made in
             if let existing = made[ref] { return existing }
             let informer = Informer(ref: ref, client: client, logger: logger)

@@ -10,7 +10,7 @@ extension ResourceClient {
     /// upstream's `updateStatus` helpers of the Job, CronJob, DaemonSet and Deployment
     /// controllers do).
     @discardableResult
-    func writeStatus(_ status: JSONValue, of object: KubeObject, in resource: ResourceRef) async throws(APIError) -> KubeObject {
+    package func writeStatus(_ status: JSONValue, of object: KubeObject, in resource: ResourceRef) async throws(APIError) -> KubeObject {
         if (object.value(at: ["status"]) ?? .object([:])) == status { return object }
         var updated = object
         updated.set(status, at: ["status"])

@@ -10,7 +10,7 @@ extension ResourceClient {
     /// update carries `current`'s resourceVersion: a conflict goes back to the work queue.
     /// Returns whether it wrote.
     @discardableResult
-    func createOrUpdate(_ resource: ResourceRef, current: KubeObject?, empty: @autoclosure () -> KubeObject,
+    package func createOrUpdate(_ resource: ResourceRef, current: KubeObject?, empty: @autoclosure () -> KubeObject,
                         _ change: (inout KubeObject) -> Void) async throws(APIError) -> Bool {
         var object = current ?? empty()
         change(&object)
@@ -27,7 +27,7 @@ extension ResourceClient {
 extension KubeObject {
     /// An object with nothing but its type, name and `extra` top-level fields, for a
     /// controller to fill in.
-    static func named(_ name: String, namespace: String?, apiVersion: String, kind: String,
+    package static func named(_ name: String, namespace: String?, apiVersion: String, kind: String,
                       extra: [String: JSONValue] = [:]) -> KubeObject {
         var metadata: [String: JSONValue] = ["name": .string(name)]
         if let namespace { metadata["namespace"] = .string(namespace) }

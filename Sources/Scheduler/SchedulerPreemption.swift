@@ -1,3 +1,4 @@
+import ControllerRuntime
 import APIMachinery
 import Foundation
 import KubeAPI

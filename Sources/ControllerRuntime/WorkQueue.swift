@@ -5,7 +5,7 @@ import Foundation
 /// again afterwards; failures come back after a per-key exponential delay (5 ms doubling to
 /// 1000 s, client-go's default item limiter). With a `priority`, the waiting key of the
 /// highest priority is handed out first (equal ones in order), as kube-scheduler's active queue.
-actor WorkQueue {
+package actor WorkQueue {
     private let priority: (@Sendable (String) -> Int64)?
     private var queue: [String] = []
     private var queued: Set<String> = []
@@ -15,11 +15,11 @@ actor WorkQueue {
     private var waiters: [CheckedContinuation<String?, Never>] = []
     private var shutDown = false
 
-    init(priority: (@Sendable (String) -> Int64)? = nil) {
+    package init(priority: (@Sendable (String) -> Int64)? = nil) {
         self.priority = priority
     }
 
-    func add(_ key: String) {
+    package func add(_ key: String) {
         guard !shutDown else { return }
         if processing.contains(key) {
             dirtyWhileProcessing.insert(key)
@@ -36,7 +36,7 @@ actor WorkQueue {
     }
 
     /// Adds `key` after `delay` (a requeue to look again later, e.g. at a deadline).
-    nonisolated func add(_ key: String, after delay: Duration) {
+    package nonisolated func add(_ key: String, after delay: Duration) {
         Task {
             try? await Task.sleep(for: delay)
             await add(key)
@@ -44,7 +44,7 @@ actor WorkQueue {
     }
 
     /// Adds `key` after its failure back-off, which grows with each call until `forget`.
-    func addRateLimited(_ key: String) {
+    package func addRateLimited(_ key: String) {
         let count = failures[key, default: 0]
         failures[key] = count + 1
         let milliseconds = min(5.0 * pow(2.0, Double(count)), 1_000_000)
@@ -52,12 +52,12 @@ actor WorkQueue {
     }
 
     /// Clears the failure count of `key` (it was processed successfully).
-    func forget(_ key: String) {
+    package func forget(_ key: String) {
         failures[key] = nil
     }
 
     /// The next key to process, waiting for one; nil once shut down.
-    func next() async -> String? {
+    package func next() async -> String? {
         if shutDown { return nil }
         if !queue.isEmpty {
             var index = queue.startIndex
@@ -77,12 +77,12 @@ actor WorkQueue {
     }
 
     /// Marks `key` processed; if it was added meanwhile it goes back in the queue.
-    func done(_ key: String) {
+    package func done(_ key: String) {
         processing.remove(key)
         if dirtyWhileProcessing.remove(key) != nil { add(key) }
     }
 
-    func shutdown() {
+    package func shutdown() {
         shutDown = true
         waiters.forEach { $0.resume(returning: nil) }
         waiters = []

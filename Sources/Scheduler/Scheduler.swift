@@ -1,3 +1,4 @@
+import ControllerRuntime
 import APIMachinery
 import Foundation
 import KubeAPI
@@ -22,28 +23,29 @@ import Synchronization
 /// Pods with persistentVolumeClaim volumes also pass `SchedulerVolumeBinding`, which binds
 /// their WaitForFirstConsumer claims for the chosen node before the pod is bound.
 /// See https://github.com/kubernetes/kubernetes/blob/master/pkg/scheduler/schedule_one.go
-struct Scheduler: Controller {
+package struct Scheduler: Controller {
     static let component = "default-scheduler"
 
-    let name = "scheduler"
+    package let name = "scheduler"
     private let client: any ResourceClient
     private let pods: Informer
     private let nodes: Informer
     private let budgets: Informer
     private let volumeBinding: SchedulerVolumeBinding
     private let queue: WorkQueue
-    private let settings: ControllerSettings
+    /// How often unschedulable pods are retried even when nothing changed (`schedulerRetryPeriod`).
+    private let retryPeriod: Duration
     private let logger: Logger
     /// Pod uid → node, for bindings not yet seen by the pod informer.
     private let assumed = ControllerState<[String: String]>([:])
 
-    init(client: any ResourceClient, informers: Informers, settings: ControllerSettings, logger: Logger) {
+    package init(client: any ResourceClient, informers: Informers, retryPeriod: Duration, logger: Logger) {
         self.client = client
         self.pods = informers.informer(.pods)
         self.nodes = informers.informer(.nodes)
         self.budgets = informers.informer(.podDisruptionBudgets)
         self.volumeBinding = SchedulerVolumeBinding(informers: informers)
-        self.settings = settings
+        self.retryPeriod = retryPeriod
         self.logger = logger
         let pods = self.pods
         // PrioritySort: the highest priority first; equal ones in the order they came.
@@ -87,7 +89,7 @@ struct Scheduler: Controller {
         volumeBinding.classes.addHandler(retry)
     }
 
-    func run() async {
+    package func run() async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await runWorkers(name: name, queue: queue, workers: 1, logger: logger) { key in try await schedule(key: key) }
@@ -95,7 +97,7 @@ struct Scheduler: Controller {
             group.addTask {
                 // kube-scheduler flushes unschedulable pods back to the active queue periodically.
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: settings.schedulerRetryPeriod)
+                    try? await Task.sleep(for: retryPeriod)
                     Self.enqueueUnscheduled(pods: pods, queue: queue)
                 }
             }

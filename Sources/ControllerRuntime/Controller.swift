@@ -12,7 +12,7 @@ package protocol Controller: Sendable {
 
 /// Processes the keys of `queue` with `workers` concurrent workers until the task is cancelled:
 /// a key whose sync throws is retried with back-off (client-go's `processNextWorkItem`).
-func runWorkers(name: String, queue: WorkQueue, workers: Int, logger: Logger,
+package func runWorkers(name: String, queue: WorkQueue, workers: Int, logger: Logger,
                 sync: @escaping @Sendable (String) async throws -> Void) async {
     await withTaskCancellationHandler {
         await withTaskGroup(of: Void.self) { group in
@@ -42,14 +42,14 @@ func runWorkers(name: String, queue: WorkQueue, workers: Int, logger: Logger,
 /// Mutable state a controller shares between its informer handlers and its workers: a
 /// `Mutex` in a class, because a controller is a struct and a struct holding a `Mutex` could
 /// not be copied.
-final class ControllerState<Value: Sendable>: Sendable {
+package final class ControllerState<Value: Sendable>: Sendable {
     private let mutex: Mutex<Value>
 
-    init(_ value: Value) {
+    package init(_ value: Value) {
         mutex = Mutex(value)
     }
 
-    func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result {
+    package func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result {
         mutex.withLock { value in body(&value) }
     }
 }

@@ -3,12 +3,12 @@ import KubeAPI
 
 /// client-go's event recorder, in small: the controllers' Events go through the same client as
 /// everything else they write.
-enum EventRecorder {
+package enum EventRecorder {
     /// `<object>.<16 hex digits>`: the 64-bit FNV-1a hash of the object's uid, the reason and the
     /// message, so the same Event gets the same name and a repeat finds it. (A cryptographic
     /// digest is not needed to tell a few events apart, and would make the controllers depend
     /// on a crypto library.)
-    static func eventName(object name: String, uid: String, reason: String, message: String) -> String {
+    package static func eventName(object name: String, uid: String, reason: String, message: String) -> String {
         var hash: UInt64 = 14_695_981_039_346_656_037
         for byte in "\(uid):\(reason):\(message)".utf8 {
             hash ^= UInt64(byte)
@@ -22,7 +22,7 @@ enum EventRecorder {
 extension ResourceClient {
     /// Records a core/v1 Event about `object`, as client-go's event recorder does: one Event per
     /// (object, reason, message), whose `count` and `lastTimestamp` grow when it repeats.
-    func recordEvent(about object: KubeObject, type: String, reason: String, message: String, component: String) async {
+    package func recordEvent(about object: KubeObject, type: String, reason: String, message: String, component: String) async {
         // Events about cluster-scoped objects (nodes, namespaces, volumes) go to `default`, as
         // client-go's recorder puts them (`metav1.NamespaceDefault` for an empty namespace).
         let namespace = object.namespace ?? "default"
