@@ -83,7 +83,8 @@ extension KubeObject {
         annotationIsTrue(Self.defaultStorageClassAnnotation) || annotationIsTrue(Self.betaDefaultStorageClassAnnotation)
     }
 
-    private static func quantity(_ value: JSONValue) -> Quantity? {
+    /// A quantity as JSON holds it (a string, or a bare number); nil when it is not one.
+    package static func quantity(_ value: JSONValue) -> Quantity? {
         switch value {
         case .string(let text): return try? Quantity(text)
         case .int(let number): return Quantity(value: number)

@@ -117,7 +117,7 @@ enum LimitRangerAdmission {
     static func claimViolations(_ claim: KubeObject, limitRanges: [LimitRange]) -> [String] {
         var requests: ResourceList = [:]
         for (name, value) in claim.value(at: ["spec", "resources", "requests"])?.objectValue ?? [:] {
-            if let text = value.stringValue ?? value.intValue.map(String.init), let quantity = try? Quantity(text) { requests[name] = quantity }
+            requests[name] = KubeObject.quantity(value)
         }
         var errors: [String] = []
         for limitRange in limitRanges {

@@ -35,7 +35,7 @@ struct PVCProtectionController: Controller {
         // A pod that goes away may free the claims it used.
         pods.addHandler { event in
             guard case .deleted(let pod) = event else { return }
-            let keys = Self.claimNames(of: pod).map { Informer.key(namespace: pod.namespace, name: $0) }
+            let keys = SchedulerVolumeBinding.claimNames(of: pod).map { Informer.key(namespace: pod.namespace, name: $0) }
             guard !keys.isEmpty else { return }
             Task { for key in keys { await queue.add(key) } }
         }
@@ -50,21 +50,11 @@ struct PVCProtectionController: Controller {
               claim.finalizers.contains(Self.finalizer) else { return }
         let claimName = claim.name ?? ""
         let inUse = pods.list(namespace: claim.namespace).contains { pod in
-            !(pod.string(at: ["spec", "nodeName"]) ?? "").isEmpty && Self.claimNames(of: pod).contains(claimName)
+            !(pod.string(at: ["spec", "nodeName"]) ?? "").isEmpty && SchedulerVolumeBinding.claimNames(of: pod).contains(claimName)
         }
         guard !inUse else { return }
         var released = claim
         released.finalizers.removeAll { $0 == Self.finalizer }
         _ = try await client.update(.persistentVolumeClaims, released)
-    }
-
-    /// The claims a pod's volumes name: `persistentVolumeClaim.claimName`, and `<pod>-<volume>`
-    /// for generic ephemeral volumes.
-    static func claimNames(of pod: KubeObject) -> [String] {
-        (pod.value(at: ["spec", "volumes"])?.arrayValue ?? []).compactMap { volume in
-            if let name = volume["persistentVolumeClaim"]?["claimName"]?.stringValue { return name }
-            if volume["ephemeral"] != nil, let volumeName = volume["name"]?.stringValue { return (pod.name ?? "") + "-" + volumeName }
-            return nil
-        }
     }
 }

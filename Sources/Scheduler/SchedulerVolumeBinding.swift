@@ -18,7 +18,7 @@ import KubeAPI
 /// Unlike upstream, the pod is bound without waiting for the claims to finish binding: the
 /// agent waits for them (kubelet's volume manager would too), so a provisioner that fails
 /// leaves the pod ContainerCreating with FailedMount rather than rescheduled.
-struct SchedulerVolumeBinding: Sendable {
+package struct SchedulerVolumeBinding: Sendable {
     static let unboundImmediate = "pod has unbound immediate PersistentVolumeClaims"
     static let nodeAffinityConflict = "node(s) had volume node affinity conflict"
     static let bindConflict = "node(s) didn't find available persistent volumes to bind"
@@ -37,9 +37,14 @@ struct SchedulerVolumeBinding: Sendable {
     /// The pod's claims, or the PreFilter message that makes it unschedulable everywhere.
     func preFilter(_ pod: KubeObject) -> Result<[KubeObject], PreFilterFailure> {
         var found: [KubeObject] = []
+        let ephemeral = Set((pod.value(at: ["spec", "volumes"])?.arrayValue ?? []).filter { $0["ephemeral"] != nil }
+            .compactMap { $0["name"]?.stringValue }.map { (pod.name ?? "") + "-" + $0 })
         for name in Self.claimNames(of: pod) {
             guard let claim = claims.get(namespace: pod.namespace, name: name) else {
-                return .failure(PreFilterFailure(message: "persistentvolumeclaim \"\(name)\" not found"))
+                // No ephemeral volume controller runs here, so such a claim only exists if made by hand.
+                let message = ephemeral.contains(name) ? "waiting for ephemeral volume controller to create the persistentvolumeclaim \"\(name)\""
+                    : "persistentvolumeclaim \"\(name)\" not found"
+                return .failure(PreFilterFailure(message: message))
             }
             if claim.deletionTimestamp != nil {
                 return .failure(PreFilterFailure(message: "persistentvolumeclaim \"\(name)\" is being deleted"))
@@ -120,7 +125,13 @@ struct SchedulerVolumeBinding: Sendable {
         return storageClass.string(at: ["volumeBindingMode"]) == "WaitForFirstConsumer"
     }
 
-    static func claimNames(of pod: KubeObject) -> [String] {
-        (pod.value(at: ["spec", "volumes"])?.arrayValue ?? []).compactMap { $0["persistentVolumeClaim"]?["claimName"]?.stringValue }
+    /// The claims a pod's volumes name: `persistentVolumeClaim.claimName`, and `<pod>-<volume>`
+    /// for generic ephemeral volumes (shared with the pvc-protection controller).
+    package static func claimNames(of pod: KubeObject) -> [String] {
+        (pod.value(at: ["spec", "volumes"])?.arrayValue ?? []).compactMap { volume in
+            if let name = volume["persistentVolumeClaim"]?["claimName"]?.stringValue { return name }
+            if volume["ephemeral"] != nil, let volumeName = volume["name"]?.stringValue { return (pod.name ?? "") + "-" + volumeName }
+            return nil
+        }
     }
 }

@@ -114,7 +114,7 @@ struct PersistentVolumeClaimStrategy: ResourceStrategy {
         // RecoverVolumeExpansionFailure (beta, on in 1.32): a request may come back down after a
         // failed expansion, but not to the capacity the volume has or below.
         if let oldSize, let newSize, newSize < oldSize,
-           newSize <= (old.value(at: ["status", "capacity", "storage"]).flatMap { try? Quantity($0.stringValue ?? "") } ?? Quantity(value: 0)) {
+           newSize <= (old.value(at: ["status", "capacity", "storage"]).flatMap(KubeObject.quantity) ?? Quantity(value: 0)) {
             errors.append(ValidationError(type: .forbidden, field: "spec.resources.requests.storage",
                                           detail: "field can not be less than status.capacity"))
         }
