@@ -20,6 +20,12 @@ package enum TypeSchema {
         package let name: String
         package let type: FieldType
         package let repeated: Bool
+
+        package init(name: String, type: FieldType, repeated: Bool) {
+            self.name = name
+            self.type = type
+            self.repeated = repeated
+        }
     }
 
     /// The message of objects of `kind` in `group`: the kind's own name, but for the groups

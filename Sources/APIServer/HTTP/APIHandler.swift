@@ -30,7 +30,10 @@ struct APIHandler: HTTPResponder {
             if error.code >= 500 {
                 logger.error("request failed", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(error)"])
             }
-            return Self.errorResponse(error)
+            // Errors on API paths are negotiated like their objects: a client that prefers
+            // protobuf (client-go's default) reads a protobuf Status.
+            let encoding = RequestInfo(path: request.uri.path) != nil ? MediaTypes.statusEncoding(accept: request.headers[.accept]) : .json
+            return Self.errorResponse(error, encoding: encoding)
         }
     }
 
@@ -103,13 +106,34 @@ struct APIHandler: HTTPResponder {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
+    /// A response of `value` in `encoding`: JSON, or protobuf for kinds with a protobuf schema
+    /// (anything else, which negotiation does not let through, is written as JSON).
+    static func object(_ value: JSONValue, encoding: MediaTypes.Encoding, status: HTTPResponse.Status = .ok,
+                       warnings: [String] = []) throws(APIError) -> Response {
+        guard encoding == .protobuf else { return json(value, status: status, warnings: warnings) }
+        return protobuf(bytes: try ProtobufEncoder.encodeObject(value), status: status, warnings: warnings)
+    }
+
+    /// A response of protobuf already written (`k8s\0` and the envelope).
+    static func protobuf(bytes: [UInt8], status: HTTPResponse.Status = .ok, warnings: [String] = []) -> Response {
+        var headers: HTTPFields = [.contentType: MediaTypes.protobuf]
+        if !warnings.isEmpty, let name = HTTPFields.warningName {
+            headers[name] = warnings.map { "299 - \(ObjectValidation.quote($0))" }.joined(separator: ", ")
+        }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
     static func text(_ text: String) -> Response {
         Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
                  body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
-    static func errorResponse(_ error: APIError) -> Response {
-        json(error.status, status: HTTPResponse.Status(code: error.code))
+    static func errorResponse(_ error: APIError, encoding: MediaTypes.Encoding = .json) -> Response {
+        let status = HTTPResponse.Status(code: error.code)
+        if encoding == .protobuf, let bytes = try? ProtobufEncoder.encodeObject(error.status) {
+            return protobuf(bytes: bytes, status: status)
+        }
+        return json(error.status, status: status)
     }
 
     /// Reads the whole body, refusing more than the limit (Kubernetes' 3 MiB by default).

@@ -3,7 +3,8 @@ import Foundation
 import KubeAPI
 
 /// Content negotiation: which representation a response takes (a plain object or a
-/// `meta.k8s.io` Table), and how request bodies are read (JSON or YAML).
+/// `meta.k8s.io` Table) in which encoding (JSON or protobuf), and how request bodies are read
+/// (JSON, YAML or protobuf).
 enum MediaTypes {
     static let json = "application/json"
     static let yaml = "application/yaml"
@@ -30,37 +31,79 @@ enum MediaTypes {
         }
     }
 
-    /// The first acceptable representation in `Accept` order: kubectl asks for a Table
-    /// first and plain JSON as the fallback. Protobuf-only requests cannot be served.
-    static func representation(accept: String?) throws(APIError) -> Representation {
-        guard let accept, !accept.isEmpty else { return .object }
-        for range in accept.split(separator: ",") {
-            let parts = range.split(separator: ";").map { String($0).trimmingSpaces }
-            guard let type = parts.first?.lowercased() else { continue }
-            var parameters: [String: String] = [:]
-            for parameter in parts.dropFirst() {
-                let pair = parameter.split(separator: "=", maxSplits: 1).map(String.init)
-                if pair.count == 2 { parameters[pair[0].trimmingSpaces] = pair[1].trimmingSpaces }
+    /// How a response body is written.
+    enum Encoding: Equatable {
+        case json
+        /// `application/vnd.kubernetes.protobuf` (ProtobufEncoder).
+        case protobuf
+    }
+
+    /// What a request negotiated: the representation and its encoding.
+    struct Negotiated: Equatable {
+        var representation: Representation
+        var encoding: Encoding
+    }
+
+    /// The media types kube-apiserver names when nothing in `Accept` can be served
+    /// (NewNotAcceptableError with its serializers' types).
+    static let acceptedTypes = [json, yaml, protobuf]
+
+    /// The representation the first acceptable clause of `Accept` asks for, as
+    /// kube-apiserver's negotiation picks it (negotiation.NegotiateMediaTypeOptions):
+    /// clauses in goautoneg's order (`AcceptClause.parse`), and per clause JSON before
+    /// protobuf (a `*/*` gets JSON). JSON may ask for a Table or PartialObjectMetadata;
+    /// protobuf only for the object itself (kube-apiserver's AllowsMediaTypeTransform allows a
+    /// Table only in JSON or YAML; metadata-only protobuf is not built here, and the clients
+    /// that ask for it list JSON next) and only for kinds with a protobuf schema
+    /// (`protobufAvailable`); CustomResourceDefinitions' handler likewise serves no protobuf.
+    /// YAML responses are not built either. 406 when no clause is left.
+    static func negotiate(accept: String?, protobufAvailable: Bool) throws(APIError) -> Negotiated {
+        guard let accept, !accept.isEmpty else { return Negotiated(representation: .object, encoding: .json) }
+        for clause in AcceptClause.parse(accept) {
+            // A stream other than watch is no stream a serializer has.
+            if let stream = clause.parameters["stream"], !stream.isEmpty, stream != "watch" { continue }
+            if clause.matches(json), let representation = jsonRepresentation(clause.parameters) {
+                return Negotiated(representation: representation, encoding: .json)
             }
-            guard type == json || type == "*/*" || type == "application/*" else { continue }
-            switch parameters["as"] {
-            case nil:
-                return .object
-            case "Table" where parameters["g"] == "meta.k8s.io" && (parameters["v"] == "v1" || parameters["v"] == "v1beta1"):
-                return .table(version: parameters["v"] ?? "v1")
-            case "PartialObjectMetadata" where parameters["g"] == "meta.k8s.io" && (parameters["v"] == "v1" || parameters["v"] == "v1beta1"):
-                return .partialMetadata(version: parameters["v"] ?? "v1", list: false)
-            case "PartialObjectMetadataList" where parameters["g"] == "meta.k8s.io" && (parameters["v"] == "v1" || parameters["v"] == "v1beta1"):
-                return .partialMetadata(version: parameters["v"] ?? "v1", list: true)
-            default:
-                // Another `as=` (a version of meta.k8s.io not served, another kind): not this
-                // range; upstream answers 406 when no range is left.
-                continue
+            if protobufAvailable, clause.matches(protobuf), clause.convert == nil {
+                return Negotiated(representation: .object, encoding: .protobuf)
             }
         }
-        throw APIError.notAcceptable([json, "application/json;as=Table;v=v1;g=meta.k8s.io",
-                                      "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io",
-                                      "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io", yaml])
+        throw APIError.notAcceptable(acceptedTypes)
+    }
+
+    /// The encoding of a `Status` for a request whose `Accept` is `accept`: errors are
+    /// negotiated without conversions (responsewriters.ErrorNegotiated uses
+    /// DefaultEndpointRestrictions, so `as=Table` clauses are skipped), and when no clause
+    /// fits they are written as JSON (WriteRawJSON), never a second 406.
+    static func statusEncoding(accept: String?) -> Encoding {
+        guard let accept, !accept.isEmpty else { return .json }
+        for clause in AcceptClause.parse(accept) where clause.convert == nil {
+            if let stream = clause.parameters["stream"], !stream.isEmpty, stream != "watch" { continue }
+            if clause.matches(json) { return .json }
+            if clause.matches(protobuf) { return .protobuf }
+        }
+        return .json
+    }
+
+    /// A JSON clause's representation by its `as`, `g` and `v`; nil when not served.
+    private static func jsonRepresentation(_ parameters: [String: String]) -> Representation? {
+        let version = parameters["v"] ?? ""
+        let metaVersion = parameters["g"] == "meta.k8s.io" && (version == "v1" || version == "v1beta1")
+        switch parameters["as"] {
+        case nil:
+            return .object
+        case "Table" where metaVersion:
+            return .table(version: version)
+        case "PartialObjectMetadata" where metaVersion:
+            return .partialMetadata(version: version, list: false)
+        case "PartialObjectMetadataList" where metaVersion:
+            return .partialMetadata(version: version, list: true)
+        default:
+            // Another `as=` (a version of meta.k8s.io not served, another kind): not this
+            // clause; upstream answers 406 when no clause is left.
+            return nil
+        }
     }
 
     /// Whether a Content-Type names JSON (or nothing, which is read as JSON).

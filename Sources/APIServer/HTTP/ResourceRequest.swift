@@ -70,12 +70,15 @@ struct ResourceRequest {
                                                                        namespace: namespace, name: name), service: service)
             let eviction = KubeObject(fields: try await objectBody(kind: "Eviction"))
             let status = try await service.evict(namespace: namespace, name: name, eviction: eviction, context: try context())
-            return APIHandler.json(status, status: .created)
+            return try APIHandler.object(status, encoding: MediaTypes.statusEncoding(accept: request.headers[.accept]), status: .created)
         }
         if let subresource = info.subresource, !resource.subresources.contains(subresource) {
             throw APIError.pathNotFound()
         }
-        let representation = try MediaTypes.representation(accept: request.headers[.accept])
+        // Protobuf for the kinds ProtobufEncoder has a schema for (all served ones today).
+        let representation = try MediaTypes.negotiate(accept: request.headers[.accept],
+                                                      protobufAvailable: ProtobufEncoder.canEncode(group: resource.group, kind: resource.kind))
+        let encoding = representation.encoding
         let watch = info.watchPrefix || ListOptions.flag(query["watch"])
         let verb = verb(watch: watch)
         let attributes = RequestAttributes(verb: verb, group: resource.group, resource: resource.name,
@@ -94,25 +97,27 @@ struct ResourceRequest {
                         FieldSelector.Term(field: "metadata.name", value: name, negated: false),
                     ])
                 }
-                return try await WatchResponder(store: store, representation: representation, includeObject: includeObject)
+                return try await WatchResponder(store: store, representation: representation.representation, encoding: encoding,
+                                                includeObject: includeObject)
                     .respond(request: request, namespace: namespace, options: options)
             }
             guard let name else {
                 let options = try ListOptions(query: query)
-                if representation == .object, let page = try await store.listJSON(namespace: namespace, options: options) {
-                    return render(jsonList: page, resource: resource)
+                if representation.representation == .object, let page = try await store.listJSON(namespace: namespace, options: options) {
+                    return try render(jsonList: page, resource: resource, encoding: encoding)
                 }
                 let list = try await store.list(namespace: namespace, options: options)
                 return try render(list: list, resource: resource, representation: representation)
             }
             if info.subresource == "scale" {
-                return APIHandler.json(service.scale(of: try await store.get(namespace: namespace, name: name)).json)
+                return try APIHandler.object(service.scale(of: try await store.get(namespace: namespace, name: name)).json, encoding: encoding)
             }
-            guard representation == .object else {
+            guard representation.representation == .object else {
                 return try render(try await store.get(namespace: namespace, name: name), resource: resource, representation: representation)
             }
             switch try await store.fetch(namespace: namespace, name: name) {
-            case .json(let bytes): return APIHandler.json(bytes: bytes)
+            case .json(let bytes) where encoding == .json: return APIHandler.json(bytes: bytes)
+            case .json(let bytes): return try APIHandler.object(try KubeObject(json: bytes).json, encoding: encoding)
             case .object(let object): return try render(object, resource: resource, representation: representation)
             }
 
@@ -120,9 +125,9 @@ struct ResourceRequest {
             if let name, info.subresource == "binding" {
                 let binding = KubeObject(fields: try await objectBody(kindFor: resource))
                 try await service.bind(namespace: namespace, name: name, binding: binding, context: try context())
-                return APIHandler.json(.object([
+                return try APIHandler.object(.object([
                     "kind": .string("Status"), "apiVersion": .string("v1"), "metadata": .object([:]), "status": .string("Success"),
-                ]), status: .created)
+                ]), encoding: encoding, status: .created)
             }
             guard name == nil, info.subresource == nil else { throw APIError.methodNotAllowed() }
             try validateWriteOptions(kind: "CreateOptions")
@@ -137,7 +142,7 @@ struct ResourceRequest {
             let body = KubeObject(fields: try await objectBody(kindFor: resource))
             if info.subresource == "scale" {
                 let scale = try await service.updateScale(resource: resource, namespace: namespace, name: name, scale: body, context: try context())
-                return APIHandler.json(scale.json)
+                return try APIHandler.object(scale.json, encoding: encoding)
             }
             let (updated, warnings) = try await store.update(namespace: namespace, name: name, object: body,
                                                              subresource: info.subresource, context: try context())
@@ -152,7 +157,7 @@ struct ResourceRequest {
                 if info.subresource == "scale" {
                     let (scale, warnings) = try await service.applyScale(patch, resource: resource, namespace: namespace, name: name,
                                                                          force: force, context: try context())
-                    return APIHandler.json(scale.json, warnings: warnings)
+                    return try APIHandler.object(scale.json, encoding: encoding, warnings: warnings)
                 }
                 // An apply that creates is authorized and admitted as the create it is.
                 var creating = attributes
@@ -171,7 +176,7 @@ struct ResourceRequest {
                                                           retryOnConflict: patch["metadata"]?["resourceVersion"] == nil) { current throws(APIError) in
                     KubeObject(fields: try apply(patch, type: type, to: current.json).objectValue ?? [:])
                 }
-                return APIHandler.json(scale.json)
+                return try APIHandler.object(scale.json, encoding: encoding)
             }
             let (updated, warnings) = try await store.patch(namespace: namespace, name: name, patch: patch, type: type,
                                                             subresource: info.subresource, context: try context())
@@ -185,17 +190,17 @@ struct ResourceRequest {
             let options = try DeleteOptions(body: body, query: query)
             let context = try context(dryRun: options.dryRun)
             guard let name else {
-                return try await deleteCollection(store: store, namespace: namespace, options: options, context: context)
+                return try await deleteCollection(store: store, namespace: namespace, options: options, context: context, encoding: encoding)
             }
             let outcome = try await service.delete(resource: resource, namespace: namespace, name: name, options: options, context: context)
             switch outcome {
             case .pending(let object):
-                return try render(object, resource: resource, representation: .object)
+                return try APIHandler.object(object.json, encoding: encoding)
             case .deleted(let object):
                 if store.strategy.returnsDeletedObject {
-                    return try render(object, resource: resource, representation: .object)
+                    return try APIHandler.object(object.json, encoding: encoding)
                 }
-                return APIHandler.json(Self.success(resource: resource, object: object))
+                return try APIHandler.object(Self.success(resource: resource, object: object), encoding: encoding)
             }
 
         default:
@@ -335,11 +340,11 @@ struct ResourceRequest {
 
     // MARK: - Rendering
 
-    private func render(_ object: KubeObject, resource: APIResource, representation: MediaTypes.Representation,
+    private func render(_ object: KubeObject, resource: APIResource, representation negotiated: MediaTypes.Negotiated,
                         status: HTTPResponse.Status = .ok, warnings: [String] = []) throws(APIError) -> Response {
-        switch representation {
+        switch negotiated.representation {
         case .object:
-            return APIHandler.json(object.json, status: status, warnings: warnings)
+            return try APIHandler.object(object.json, encoding: negotiated.encoding, status: status, warnings: warnings)
         case .table(let version):
             let table = TableConverter.table(for: resource, objects: [object],
                                              listMetadata: ["resourceVersion": .string(object.resourceVersion ?? "")],
@@ -372,7 +377,17 @@ struct ResourceRequest {
 
     /// A JSON list whose items are already written (`ResourceStore.listJSON`): the envelope
     /// in member order around them, the same bytes `render(list:)` writes for `.object`.
-    private func render(jsonList page: ListPage<[UInt8]>, resource: APIResource) -> Response {
+    private func render(jsonList page: ListPage<[UInt8]>, resource: APIResource, encoding: MediaTypes.Encoding) throws(APIError) -> Response {
+        if encoding == .protobuf {
+            // Protobuf is written from values: each stored item is parsed, then encoded.
+            var items: [JSONValue] = []
+            items.reserveCapacity(page.items.count)
+            for item in page.items { items.append(try KubeObject(json: item).json) }
+            return try APIHandler.object(.object([
+                "kind": .string(resource.kind + "List"), "apiVersion": .string(resource.groupVersion),
+                "metadata": .object(Self.listMetadata(page)), "items": .array(items),
+            ]), encoding: encoding, warnings: Self.listWarnings(page, resource: resource))
+        }
         // The envelope with an empty `items`, which comes last in a list's member order; the
         // items go between its brackets.
         var bytes = JSONSerializer.serializeInTypeOrder(.object([
@@ -389,15 +404,15 @@ struct ResourceRequest {
         return APIHandler.json(bytes: bytes, warnings: Self.listWarnings(page, resource: resource))
     }
 
-    private func render(list: ObjectList, resource: APIResource, representation: MediaTypes.Representation) throws(APIError) -> Response {
+    private func render(list: ObjectList, resource: APIResource, representation negotiated: MediaTypes.Negotiated) throws(APIError) -> Response {
         let metadata = Self.listMetadata(list)
         let warnings = Self.listWarnings(list, resource: resource)
-        switch representation {
+        switch negotiated.representation {
         case .object:
-            return APIHandler.json(.object([
+            return try APIHandler.object(.object([
                 "kind": .string(resource.kind + "List"), "apiVersion": .string(resource.groupVersion),
                 "metadata": .object(metadata), "items": .array(list.items.map(\.json)),
-            ]), warnings: warnings)
+            ]), encoding: negotiated.encoding, warnings: warnings)
         case .table(let version):
             return APIHandler.json(TableConverter.table(for: resource, objects: list.items, listMetadata: metadata,
                                                         include: includeObject, apiVersion: "meta.k8s.io/\(version)"), warnings: warnings)
@@ -425,7 +440,7 @@ struct ResourceRequest {
     }
 
     private func deleteCollection(store: ResourceStore, namespace: String?, options: DeleteOptions,
-                                  context: StrategyContext) async throws(APIError) -> Response {
+                                  context: StrategyContext, encoding: MediaTypes.Encoding) async throws(APIError) -> Response {
         let list = try await store.list(namespace: namespace, options: try ListOptions(query: query))
         var deleted: [JSONValue] = []
         for item in list.items {
@@ -438,9 +453,9 @@ struct ResourceRequest {
                 continue
             }
         }
-        return APIHandler.json(.object([
+        return try APIHandler.object(.object([
             "kind": .string(store.resource.kind + "List"), "apiVersion": .string(store.resource.groupVersion),
             "metadata": .object(["resourceVersion": .string("")]), "items": .array(deleted),
-        ]))
+        ]), encoding: encoding)
     }
 }

@@ -1,0 +1,268 @@
+@testable import APIMachinery
+@testable import APIServer
+import APITestSupport
+import Foundation
+import KubeAPI
+import ServerTestSupport
+import TestSupport
+import Testing
+
+/// Protobuf responses (`Accept: application/vnd.kubernetes.protobuf`, client-go's default for
+/// built-in kinds): objects, lists, Status errors and watch frames, read back by protoc with
+/// Kubernetes' own generated.proto, by this server's decoder, and by real kubectl.
+@Suite struct ProtobufResponseTests {
+    static let protobuf = "application/vnd.kubernetes.protobuf"
+    static let clientGo = "application/vnd.kubernetes.protobuf, application/json"
+
+    static let pod = """
+        {"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","labels":{"app":"web","tier":"front"},
+          "annotations":{"note":"ünïcode ✓"}},
+         "spec":{"containers":[{"name":"web","image":"nginx:1.25","command":["nginx","-g","daemon off;"],
+           "ports":[{"name":"http","containerPort":8080}],
+           "env":[{"name":"MODE","value":"prod"},{"name":"POD","valueFrom":{"fieldRef":{"fieldPath":"metadata.name"}}}],
+           "resources":{"limits":{"cpu":"500m","memory":"128Mi"},"requests":{"cpu":"250m","memory":"64Mi"}},
+           "livenessProbe":{"httpGet":{"path":"/healthz","port":8080},"initialDelaySeconds":3,"periodSeconds":10},
+           "readinessProbe":{"httpGet":{"path":"/ready","port":"http"}},
+           "securityContext":{"runAsUser":0,"allowPrivilegeEscalation":false}}],
+          "volumes":[{"name":"data","emptyDir":{}},{"name":"cfg","configMap":{"name":"cfg","defaultMode":420}}],
+          "terminationGracePeriodSeconds":0}}
+        """
+
+    /// The envelope of a whole protobuf body: apiVersion, kind and the raw message.
+    static func unwrap(_ body: [UInt8]) throws -> (apiVersion: String, kind: String, raw: [UInt8]) {
+        guard body.count > 4, Array(body.prefix(4)) == [0x6B, 0x38, 0x73, 0x00] else { throw TestFailure("no k8s\\0 magic") }
+        let unknown = try ProtobufFields(Array(body.dropFirst(4)))
+        let typeMeta = try ProtobufFields(try #require(unknown.messages(1).first))
+        // contentEncoding and contentType: written, empty, as kube-apiserver writes them.
+        #expect(unknown.strings(3) == [""] && unknown.strings(4) == [""])
+        return (typeMeta.strings(1).first ?? "", typeMeta.strings(2).first ?? "", unknown.messages(2).first ?? [])
+    }
+
+    /// Asserts that protoc reads `raw` as `type` with the same values as `json`.
+    static func expectProtocAgrees(_ type: String, _ raw: [UInt8], _ json: JSONValue, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let text = try await ProtocText.decode(type, raw)
+        // Fields protoc does not know (a wrong number or wire type) print as bare numbers.
+        #expect(!text.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces).first?.isNumber == true },
+                "unknown fields in \(type):\n\(text)", sourceLocation: sourceLocation)
+        let differences = ProtocText.differences(json, try ProtocText.parse(text))
+        #expect(differences.isEmpty, "\(type): \(differences.joined(separator: "; "))\n\(text)", sourceLocation: sourceLocation)
+    }
+
+    // MARK: - Negotiation
+
+    @Test func negotiationFollowsKubeOrder() throws {
+        func negotiate(_ accept: String?, protobuf: Bool = true) throws -> MediaTypes.Negotiated {
+            try MediaTypes.negotiate(accept: accept, protobufAvailable: protobuf)
+        }
+        let json = MediaTypes.Negotiated(representation: .object, encoding: .json)
+        let proto = MediaTypes.Negotiated(representation: .object, encoding: .protobuf)
+        #expect(try negotiate(nil) == json)
+        #expect(try negotiate("*/*") == json)
+        #expect(try negotiate("application/*") == json)
+        #expect(try negotiate(Self.clientGo) == proto)
+        #expect(try negotiate("application/json, application/vnd.kubernetes.protobuf") == json)
+        // q-values first, then specificity (goautoneg).
+        #expect(try negotiate("application/json;q=0.5, application/vnd.kubernetes.protobuf") == proto)
+        // goautoneg's Less puts a concrete type before `*/*` whatever their q, and Go's insertion
+        // sort acts on it: kube-apiserver answers protobuf here.
+        #expect(try negotiate("*/*, application/vnd.kubernetes.protobuf;q=0.9") == proto)
+        #expect(try negotiate("application/json;q=0.9, application/vnd.kubernetes.protobuf;q=0.8") == json)
+        #expect(try negotiate("*/*;q=1, application/vnd.kubernetes.protobuf") == proto)
+        #expect(try negotiate("APPLICATION/VND.KUBERNETES.PROTOBUF") == proto)
+        // A Table or metadata-only form in protobuf is not served: the next clause is.
+        #expect(try negotiate("application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io, application/json;as=Table;v=v1;g=meta.k8s.io")
+            == MediaTypes.Negotiated(representation: .table(version: "v1"), encoding: .json))
+        #expect(try negotiate("application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json")
+            == json)
+        // Kinds without a protobuf schema fall back to the next clause, or 406.
+        #expect(try negotiate(Self.clientGo, protobuf: false) == json)
+        do {
+            _ = try negotiate(Self.protobuf, protobuf: false)
+            Issue.record("protobuf-only for a kind without a schema was served")
+        } catch let error as APIError {
+            #expect(error.code == 406)
+            #expect(error.message == "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf")
+        }
+        #expect(throws: APIError.self) { try negotiate("application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io") }
+        #expect(throws: APIError.self) { try negotiate("application/vnd.kubernetes.protobuf;stream=other") }
+        #expect(try negotiate("application/vnd.kubernetes.protobuf;stream=watch") == proto)
+        // Errors: conversions are skipped, and nothing acceptable is JSON, not a second 406.
+        #expect(MediaTypes.statusEncoding(accept: Self.clientGo) == .protobuf)
+        #expect(MediaTypes.statusEncoding(accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json") == .json)
+        #expect(MediaTypes.statusEncoding(accept: "text/html") == .json)
+    }
+
+    @Test func hostileAcceptHeaders() throws {
+        for accept in [",,,", ";;;", "/", "application/", "a/b/c", "*/*;q=", ";q=1", "application/vnd.kubernetes.protobuf;q=abc",
+                       String(repeating: "x", count: 100_000), String(repeating: "a/b;q=0.1,", count: 20_000)] {
+            // Either a representation or 406; never a crash, never slow.
+            let start = Date()
+            _ = try? MediaTypes.negotiate(accept: accept, protobufAvailable: true)
+            _ = MediaTypes.statusEncoding(accept: accept)
+            #expect(Date().timeIntervalSince(start) < 1, "\(accept.prefix(40))")
+        }
+        // Only the first clauses are read.
+        let many = String(repeating: "text/plain;q=0.5,", count: 1000) + Self.protobuf
+        #expect(AcceptClause.parse(many).count == AcceptClause.maximumClauses)
+        // An unparsable q is 0, which sorts last (goautoneg), but the clause is still a candidate.
+        #expect(try MediaTypes.negotiate(accept: "application/vnd.kubernetes.protobuf;q=abc", protobufAvailable: true).encoding == .protobuf)
+        #expect(AcceptClause.parse("application/json;q=abc, application/vnd.kubernetes.protobuf;q=0.1").map(\.subType)
+            == ["vnd.kubernetes.protobuf", "json"])
+    }
+
+    // MARK: - Encoder, read back
+
+    @Test func encoderRoundTripsThroughTheDecoder() throws {
+        let pod = try json(Self.pod)
+        let body = try ProtobufEncoder.encodeObject(pod)
+        let decoded = try ProtobufDecoder.decodeObject(body)
+        #expect(decoded["spec"]?["containers"] == pod["spec"]?["containers"])
+        #expect(decoded["spec"]?["volumes"] == pod["spec"]?["volumes"])
+        #expect(decoded["metadata"] == pod["metadata"])
+        #expect(decoded["spec"]?["terminationGracePeriodSeconds"] == .int(0))
+        // The recorded kubectl bodies decode and encode back to the same values.
+        for base64 in [ProtobufDecoderTests.deployment, ProtobufDecoderTests.service, ProtobufDecoderTests.secret] {
+            let object = try ProtobufDecoder.decodeObject(Array(try #require(Data(base64Encoded: base64))))
+            #expect(try ProtobufDecoder.decodeObject(try ProtobufEncoder.encodeObject(object)) == object)
+        }
+        #expect(ProtobufEncoder.goDuration("1h2m3.5s") == 3_723_500_000_000)
+        #expect(ProtobufEncoder.goDuration("300ms") == 300_000_000)
+        #expect(ProtobufEncoder.goDuration("-1.5s") == -1_500_000_000)
+        #expect(ProtobufEncoder.goDuration("x") == nil)
+        #expect(ProtobufEncoder.timestamp("2026-12-03T10:00:00.123456Z")! == (1_796_292_000, 123_456_000))
+    }
+
+    @Test(.enabled(if: ProtocText.isAvailable, "needs protoc and Kubernetes' generated.proto under .build/kube-proto"))
+    func protocReadsObjectsListsAndStatus() async throws {
+        try await withTestServer { server in
+            let client = server.client
+            let pods = "/api/v1/namespaces/default/pods"
+            #expect(try await client.send("POST", pods, json: try json(Self.pod)).status == 201)
+            let asJSON = try await client.send("GET", pods + "/web").json()
+            let got = try await client.send("GET", pods + "/web", headers: ["Accept": Self.clientGo])
+            #expect(got.status == 200 && got.headers["content-type"] == Self.protobuf)
+            let envelope = try Self.unwrap(got.body)
+            #expect(envelope.apiVersion == "v1" && envelope.kind == "Pod")
+            try await Self.expectProtocAgrees("k8s.io.api.core.v1.Pod", envelope.raw, asJSON)
+            #expect(asJSON["metadata"]?["creationTimestamp"] != nil && asJSON["spec"]?["containers"]?.arrayValue?.first?["livenessProbe"] != nil)
+
+            // A Deployment and a Service, created in protobuf's company (JSON), read in protobuf.
+            let deployments = "/apis/apps/v1/namespaces/default/deployments"
+            #expect(try await client.send("POST", deployments, json: try json(deploymentJSON("web", replicas: 0))).status == 201)
+            let deployment = try await client.send("GET", deployments + "/web", headers: ["Accept": Self.protobuf])
+            let deploymentJSON = try await client.send("GET", deployments + "/web").json()
+            let unwrapped = try Self.unwrap(deployment.body)
+            #expect(unwrapped.apiVersion == "apps/v1" && unwrapped.kind == "Deployment")
+            try await Self.expectProtocAgrees("k8s.io.api.apps.v1.Deployment", unwrapped.raw, deploymentJSON)
+            // replicas: 0 is a value (a pointer in Go), so it is written.
+            #expect(deploymentJSON["spec"]?["replicas"] == .int(0))
+
+            let services = "/api/v1/namespaces/default/services"
+            let service = #"{"metadata":{"name":"svc"},"spec":{"selector":{"app":"web"},"ports":[{"name":"a","port":80,"targetPort":8080},{"name":"b","port":81,"targetPort":"http"}]}}"#
+            #expect(try await client.send("POST", services, json: try json(service)).status == 201)
+            let svc = try await client.send("GET", services + "/svc", headers: ["Accept": Self.protobuf])
+            try await Self.expectProtocAgrees("k8s.io.api.core.v1.Service", try Self.unwrap(svc.body).raw,
+                                              try await client.send("GET", services + "/svc").json())
+
+            // A list (served from stored bytes in JSON, item by item in protobuf).
+            #expect(try await client.send("POST", pods, json: try json(#"{"metadata":{"name":"two"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}"#)).status == 201)
+            let list = try await client.send("GET", pods, headers: ["Accept": Self.clientGo])
+            let listed = try Self.unwrap(list.body)
+            #expect(listed.apiVersion == "v1" && listed.kind == "PodList")
+            let listJSON = try await client.send("GET", pods).json()
+            try await Self.expectProtocAgrees("k8s.io.api.core.v1.PodList", listed.raw, listJSON)
+            #expect(listJSON["items"]?.arrayValue?.count == 2)
+
+            // A Status: 404, in protobuf, for a client that prefers it.
+            let missing = try await client.send("GET", pods + "/nope", headers: ["Accept": Self.clientGo])
+            #expect(missing.status == 404 && missing.headers["content-type"] == Self.protobuf)
+            let status = try Self.unwrap(missing.body)
+            #expect(status.apiVersion == "v1" && status.kind == "Status")
+            let statusJSON = try await client.send("GET", pods + "/nope").json()
+            try await Self.expectProtocAgrees("k8s.io.apimachinery.pkg.apis.meta.v1.Status", status.raw, statusJSON)
+            #expect(statusJSON["code"] == .int(404) && statusJSON["details"]?["name"] == .string("nope"))
+
+            // Writes answer in protobuf too: create, delete.
+            let created = try await client.send("POST", "/api/v1/namespaces/default/configmaps",
+                                                headers: ["Accept": Self.protobuf, "Content-Type": "application/json"],
+                                                body: Array(#"{"metadata":{"name":"cm"},"data":{"a":"b"},"binaryData":{"z":"AAEC"}}"#.utf8))
+            #expect(created.status == 201 && created.headers["content-type"] == Self.protobuf)
+            let configMap = try ProtobufDecoder.decodeObject(created.body)
+            #expect(configMap["data"] == .object(["a": .string("b")]) && configMap["binaryData"] == .object(["z": .string("AAEC")]))
+            let deleted = try await client.send("DELETE", "/api/v1/namespaces/default/configmaps/cm", headers: ["Accept": Self.clientGo])
+            let deletedKind = try Self.unwrap(deleted.body).kind
+            #expect(deleted.status == 200 && deletedKind == "Status")
+
+            // Tables stay JSON, as kube-apiserver serves them.
+            let table = try await client.send("GET", pods, headers: ["Accept": "application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io, application/json;as=Table;v=v1;g=meta.k8s.io, application/json"])
+            let tableKind = try table.json()["kind"]
+            #expect(table.headers["content-type"] == "application/json" && tableKind == .string("Table"))
+            let onlyProtobufTable = try await client.send("GET", pods, headers: ["Accept": "application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io"])
+            #expect(onlyProtobufTable.status == 406 && onlyProtobufTable.headers["content-type"] == "application/json")
+            #expect(try onlyProtobufTable.json()["message"]
+                == .string("only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf"))
+        }
+    }
+
+    @Test(.enabled(if: ProtocText.isAvailable, "needs protoc and Kubernetes' generated.proto under .build/kube-proto"))
+    func watchFramesAreLengthDelimitedWatchEvents() async throws {
+        try await withTestServer { server in
+            let client = server.client
+            let pods = "/api/v1/namespaces/default/pods"
+            #expect(try await client.send("POST", pods, json: try json(Self.pod)).status == 201)
+            let podJSON = try await client.send("GET", pods + "/web").json()
+            let watch = try await client.send("GET", pods + "?watch=1&timeoutSeconds=1", headers: ["Accept": Self.clientGo])
+            #expect(watch.status == 200)
+            #expect(watch.headers["content-type"] == "application/vnd.kubernetes.protobuf;stream=watch")
+            var frames: [[UInt8]] = []
+            var index = 0
+            while index + 4 <= watch.body.count {
+                let length = watch.body[index..<index + 4].reduce(0) { $0 << 8 | Int($1) }
+                index += 4
+                guard index + length <= watch.body.count else { Issue.record("truncated frame"); break }
+                frames.append(Array(watch.body[index..<index + length]))
+                index += length
+            }
+            #expect(index == watch.body.count)
+            let frame = try #require(frames.first)
+            let text = try await ProtocText.decode("k8s.io.apimachinery.pkg.apis.meta.v1.WatchEvent", frame)
+            let event = try ProtocText.parse(text)
+            #expect(event["type"]?.text == "ADDED")
+            // The object is a whole protobuf body inside RawExtension.raw.
+            let eventFields = try ProtobufFields(frame)
+            let rawExtension = try #require(eventFields.messages(2).first)
+            let raw = try #require(try ProtobufFields(rawExtension).messages(1).first)
+            let object = try Self.unwrap(raw)
+            #expect(object.kind == "Pod" && object.apiVersion == "v1")
+            try await Self.expectProtocAgrees("k8s.io.api.core.v1.Pod", object.raw, podJSON)
+        }
+    }
+
+    /// kubectl 1.32 asks protobuf for `describe` (`-v=8` shows the Accept and the answer) and
+    /// prints what it printed from JSON: the same output as kubectl 1.27, which asks JSON.
+    @Test(.enabled(if: Kubectl.isInstalled))
+    func kubectlDescribeReadsProtobuf() async throws {
+        try await withTestServer { server in
+            let kubectl = try Kubectl(port: server.port, directory: server.directory)
+            #expect(try await server.client.send("POST", "/api/v1/namespaces/default/pods", json: try json(Self.pod)).status == 201)
+            let verbose = try await kubectl("describe", "pod", "web", "-v=8")
+            #expect(verbose.status == 0, "\(verbose.stderr)")
+            #expect(verbose.stderr.contains("Response Headers:") && verbose.stderr.contains("Content-Type: application/vnd.kubernetes.protobuf"),
+                    "\(verbose.stderr.suffix(3000))")
+            let described = try await kubectl("describe", "pod", "web")
+            for line in ["Name:             web", "tier=front", "Image:      nginx:1.25", "cpu:     500m", "memory:  128Mi",
+                         "Liveness:   http-get http://:8080/healthz delay=3s timeout=1s period=10s #success=1 #failure=3",
+                         "Readiness:  http-get http://:http/ready delay=0s", "MODE:  prod", "POD:   web (v1:metadata.name)",
+                         "Annotations:      note: ünïcode ✓", "Tolerations:                 node.kubernetes.io/not-ready:NoExecute op=Exists for 300s"] {
+                #expect(described.stdout.contains(line), "\(line)\n\(described.stdout)")
+            }
+            // kubectl 1.27 reads the pod as JSON and prints the same.
+            let old = Kubectl(binary: Kubectl.binary127, kubeconfig: kubectl.kubeconfig, cacheDirectory: kubectl.cacheDirectory + "-127")
+            let oldVerbose = try await old("describe", "pod", "web", "-v=8")
+            let accepts = oldVerbose.stderr.split(separator: "\n").filter { $0.contains("Accept:") }
+            #expect(!accepts.isEmpty && !accepts.contains { $0.contains("protobuf") }, "\(accepts)")
+            let oldDescribed = try await old("describe", "pod", "web")
+            #expect(oldDescribed.stdout == described.stdout)
+        }
+    }
+}
