@@ -2,7 +2,7 @@
 # API server benchmark: swiftlet server (SQLite store, whole API path), swiftlet server on an etcd
 # datastore of its own (--datastore-endpoint), and bare etcd 3.4, the store under kube-apiserver
 # (no kube-apiserver or k3s is installable here), driven by the same client: create COUNT pods,
-# list them, and watch event latency (bench/api_server.py).
+# list them (JSON, and protobuf as client-go asks), and watch event latency (bench/api_server.py).
 #
 # Environment: COUNT (default 1000), SAMPLES (watch samples, default 300), OUT (bench/results),
 # ON_ETCD (default 1; 0 leaves out swiftlet on etcd).

@@ -5,7 +5,9 @@ Usage: api_server.py SWIFTLET_URL ETCD_URL COUNT WATCH_SAMPLES
 The same client (Python's http.client, one keep-alive connection, JSON) drives both:
   create  COUNT pods one after another (swiftlet: POST /api/v1/namespaces/bench/pods;
           etcd: POST /v3/kv/put of the same pod JSON under /registry/pods/bench/<name>)
-  list    all COUNT pods, 20 times (swiftlet: GET .../pods; etcd: /v3/kv/range over the prefix)
+  list    all COUNT pods, 20 times (swiftlet: GET .../pods; etcd: /v3/kv/range over the prefix);
+          swiftlet again with Accept: application/vnd.kubernetes.protobuf (client-go's default),
+          which the server encodes item by item from the stored JSON
   watch   latency from sending an update to receiving its watch event, WATCH_SAMPLES times
           (swiftlet: PATCH a label, event on GET ...?watch=1; etcd: put, event on /v3/watch)
 swiftlet does the whole API (decode, defaults, validation, admission, the store with
@@ -47,15 +49,44 @@ def pod(i):
     }
 
 
-def request(c, method, path, body=None, ctype="application/json"):
+def request(c, method, path, body=None, ctype="application/json", accept=None):
     data = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": ctype} if data is not None else {}
+    if accept:
+        headers["Accept"] = accept
     c.request(method, path, body=data, headers=headers)
     r = c.getresponse()
     payload = r.read()
     if r.status >= 300:
         raise SystemExit(f"{method} {path}: {r.status} {payload[:300]!r}")
     return payload
+
+
+def fields(data):
+    """Top-level (number, bytes) of a protobuf message's length-delimited fields (others skipped)."""
+    i, out = 0, []
+
+    def varint():
+        nonlocal i
+        value, shift = 0, 0
+        while True:
+            b = data[i]
+            i += 1
+            value |= (b & 0x7F) << shift
+            if b < 0x80:
+                return value
+            shift += 7
+    while i < len(data):
+        key = varint()
+        if key & 7 == 0:
+            varint()
+        elif key & 7 == 2:
+            n = varint()
+            out.append((key >> 3, data[i:i + n]))
+            i += n
+        else:
+            raise SystemExit(f"unexpected wire type {key & 7}")
+    return out
 
 
 def b64(s):
@@ -81,9 +112,19 @@ class Swiftlet:
     def list(self):
         return request(self.c, "GET", "/api/v1/namespaces/bench/pods")
 
+    def list_protobuf(self):
+        return request(self.c, "GET", "/api/v1/namespaces/bench/pods", accept="application/vnd.kubernetes.protobuf")
+
     @staticmethod
     def count(body):
         return len(json.loads(body)["items"])
+
+    @staticmethod
+    def count_protobuf(body):
+        # k8s\0, runtime.Unknown{typeMeta=1, raw=2}, PodList{metadata=1, items=2}
+        assert body[:4] == b"k8s\0", body[:20]
+        raw = [v for n, v in fields(body[4:]) if n == 2][0]
+        return sum(1 for n, _ in fields(raw) if n == 2)
 
     def update(self, i, n):
         request(self.c, "PATCH", f"/api/v1/namespaces/bench/pods/bench-{i}",
@@ -178,6 +219,16 @@ def measure(target, count, samples):
         assert n == count, f"{target.name} listed {n} of {count}"
     results["list_bytes"] = len(body)
     results["list"] = times
+    if hasattr(target, "list_protobuf"):
+        times = []
+        for _ in range(20):
+            t = time.perf_counter()
+            body = target.list_protobuf()
+            times.append(time.perf_counter() - t)
+            n = target.count_protobuf(body)
+            assert n == count, f"{target.name} listed {n} of {count} in protobuf"
+        results["list_protobuf_bytes"] = len(body)
+        results["list protobuf"] = times
 
     arrived = {}
     cond = threading.Condition()
@@ -220,12 +271,15 @@ def main():
     print(f"{count} pods, {samples} watch samples; ratios are swiftlet / etcd (below 1: swiftlet faster)")
     for name, s in runs[:-1]:
         print(f"{'what':<22} {name + ' p50':>18} {'p99':>8} {'etcd p50':>9} {'p99':>8} {'p50 ratio':>9}")
-        for what in ("create", "list", "watch"):
+        for what in ("create", "list", "list protobuf", "watch"):
             a50, a99 = pct(s[what], 50) * 1000, pct(s[what], 99) * 1000
-            b50, b99 = pct(base[what], 50) * 1000, pct(base[what], 99) * 1000
+            # etcd has no protobuf list of its own: the same range read is the baseline.
+            base_what = "list" if what == "list protobuf" else what
+            b50, b99 = pct(base[base_what], 50) * 1000, pct(base[base_what], 99) * 1000
             print(f"{what + ' (ms)':<22} {a50:>18.2f} {a99:>8.2f} {b50:>9.2f} {b99:>8.2f} {a50 / b50:>9.2f}")
         print(f"{'create all (s)':<22} {s['create_total_s']:>18.2f} {'':>8} {base['create_total_s']:>9.2f}")
         print(f"{'list body (KiB)':<22} {s['list_bytes'] / 1024:>18.0f} {'':>8} {base['list_bytes'] / 1024:>9.0f}")
+        print(f"{'protobuf body (KiB)':<22} {s['list_protobuf_bytes'] / 1024:>18.0f}")
 
 
 if __name__ == "__main__":

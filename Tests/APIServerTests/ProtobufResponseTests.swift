@@ -238,6 +238,40 @@ import Testing
         }
     }
 
+    /// `kubectl describe node`: kubectl 1.32 reads the node in protobuf; the output is the
+    /// one kubectl 1.27 prints.
+    @Test(.enabled(if: Kubectl.isInstalled))
+    func kubectlDescribeNodeReadsProtobuf() async throws {
+        try await withTestServer { server in
+            let kubectl = try Kubectl(port: server.port, directory: server.directory)
+            let node = """
+                {"apiVersion":"v1","kind":"Node","metadata":{"name":"node-1","labels":{"node-role.kubernetes.io/control-plane":""}},
+                 "spec":{"podCIDR":"10.42.0.0/24","taints":[{"key":"dedicated","value":"db","effect":"NoSchedule"}]},
+                 "status":{"conditions":[{"type":"Ready","status":"True","lastHeartbeatTime":"2026-12-03T10:00:00Z",
+                     "lastTransitionTime":"2026-12-03T09:00:00Z","reason":"KubeletReady","message":"kubelet is posting ready status"}],
+                   "capacity":{"cpu":"2","memory":"4026Mi","pods":"110"},"allocatable":{"cpu":"1800m","memory":"3900Mi","pods":"110"},
+                   "addresses":[{"type":"InternalIP","address":"10.0.0.5"},{"type":"Hostname","address":"node-1"}],
+                   "nodeInfo":{"kubeletVersion":"v1.32.0+swiftlet.1","osImage":"Debian GNU/Linux 12 (bookworm)","kernelVersion":"6.1.0",
+                     "containerRuntimeVersion":"swiftlet://0.1.0","machineID":"m","systemUUID":"s","bootID":"b","kubeProxyVersion":"",
+                     "operatingSystem":"linux","architecture":"amd64"}}}
+                """
+            // Status is a subresource: written after the create.
+            #expect(try await server.client.send("POST", "/api/v1/nodes", json: try json(node)).status == 201)
+            let status = try await server.client.send("PUT", "/api/v1/nodes/node-1/status", json: try json(node))
+            #expect(status.status == 200, "\(status.text)")
+            let verbose = try await kubectl("describe", "node", "node-1", "-v=8")
+            #expect(verbose.status == 0, "\(verbose.stderr)")
+            #expect(verbose.stderr.contains("Content-Type: application/vnd.kubernetes.protobuf"), "\(verbose.stderr.suffix(3000))")
+            let described = try await kubectl("describe", "node", "node-1")
+            for line in ["Name:               node-1", "Taints:             dedicated=db:NoSchedule", "PodCIDR:                      10.42.0.0/24",
+                         "  cpu:     1800m", "  Ready   True", "kubelet is posting ready status", "  InternalIP:  10.0.0.5"] {
+                #expect(described.stdout.contains(line), "\(line)\n\(described.stdout)")
+            }
+            let old = Kubectl(binary: Kubectl.binary127, kubeconfig: kubectl.kubeconfig, cacheDirectory: kubectl.cacheDirectory + "-127")
+            #expect(try await old("describe", "node", "node-1").stdout == described.stdout)
+        }
+    }
+
     /// kubectl 1.32 asks protobuf for `describe` (`-v=8` shows the Accept and the answer) and
     /// prints what it printed from JSON: the same output as kubectl 1.27, which asks JSON.
     @Test(.enabled(if: Kubectl.isInstalled))

@@ -65,16 +65,17 @@ struct ProtobufEncoder {
 
     // MARK: - Schema
 
-    /// A message's fields in field-number order.
-    typealias Fields = [(number: Int, field: TypeSchema.Field)]
+    /// A message's fields in field-number order; `inline` names the message of an embedded Go
+    /// struct (`json:",inline"`), whose members sit in this object's JSON.
+    typealias Fields = [(number: Int, field: TypeSchema.Field, inline: String?)]
 
     /// The fields of `name`: from `TypeSchema`, the meta/v1 messages it lacks, and lists
     /// (every `XList` of Kubernetes is `ListMeta metadata = 1; repeated X items = 2`).
     static func fields(of name: String) -> Fields? {
         if let known = sortedMessages[name] { return known }
         if name.hasSuffix("List"), sortedMessages[String(name.dropLast(4))] != nil {
-            return [(1, TypeSchema.Field(name: "metadata", type: .message("ListMeta"), repeated: false)),
-                    (2, TypeSchema.Field(name: "items", type: .message(String(name.dropLast(4))), repeated: true))]
+            return [(1, TypeSchema.Field(name: "metadata", type: .message("ListMeta"), repeated: false), nil),
+                    (2, TypeSchema.Field(name: "items", type: .message(String(name.dropLast(4))), repeated: true), nil)]
         }
         return nil
     }
@@ -82,7 +83,15 @@ struct ProtobufEncoder {
     private static let sortedMessages: [String: Fields] = {
         var all = TypeSchema.messages
         for (name, fields) in metaMessages where all[name] == nil { all[name] = fields }
-        return all.mapValues { fields in fields.sorted { $0.key < $1.key }.map { (number: $0.key, field: $0.value) } }
+        var sorted: [String: Fields] = [:]
+        for (name, fields) in all {
+            sorted[name] = fields.sorted { $0.key < $1.key }.map { number, field in
+                var inline: String?
+                if TypeSchema.inlineFields.contains("\(name).\(field.name)"), case .message(let inner) = field.type { inline = inner }
+                return (number: number, field: field, inline: inline)
+            }
+        }
+        return sorted
     }()
 
     /// meta/v1 messages the schema tables (request bodies) do not carry, from
@@ -114,8 +123,8 @@ struct ProtobufEncoder {
         }
         guard let fields = fields(of: name) else { throw APIError.internalError("no protobuf schema for message \(name)") }
         guard case .object(let members) = value else { return }
-        for (number, field) in fields {
-            if TypeSchema.inlineFields.contains("\(name).\(field.name)"), case .message(let inner) = field.type {
+        for (number, field, inline) in fields {
+            if let inner = inline {
                 // An embedded Go struct (`json:",inline"`): its members sit in this object's JSON,
                 // its message is a field of this one (always written: it is not a pointer).
                 var nested = ProtobufWriter()

@@ -142,7 +142,8 @@ extension APIHandler {
         metadata["name"] = .string(name)
         metadata["namespace"] = .string(namespace)
         metadata["creationTimestamp"] = .string(Time(Date(timeIntervalSince1970: TimeInterval(now))).description)
-        return Self.json(.object([
+        // JSON or protobuf as the client asks (kubectl 1.32's `create token` takes either).
+        return try Self.object(.object([
             "kind": .string(kind), "apiVersion": .string("authentication.k8s.io/v1"), "metadata": .object(metadata),
             "spec": .object(outSpec),
             "status": .object([
@@ -150,7 +151,7 @@ extension APIHandler {
                 // The requested lifetime, also for an extended token (upstream reports it so).
                 "expirationTimestamp": .string(Time(Date(timeIntervalSince1970: TimeInterval(now + seconds))).description),
             ]),
-        ]), status: .created)
+        ]), encoding: MediaTypes.statusEncoding(accept: request.headers[.accept]), status: .created)
     }
 
     /// NodeRestriction's `admitServiceAccount`: a node's TokenRequest is bound to a pod, by
