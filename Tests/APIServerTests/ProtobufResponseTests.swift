@@ -110,6 +110,51 @@ import Testing
             == ["vnd.kubernetes.protobuf", "json"])
     }
 
+    @Test func hostileAcceptHeadersOverHTTP() async throws {
+        try await withTestServer { server in
+            let client = server.client
+            let path = "/api/v1/namespaces/default/configmaps"
+            #expect(try await client.send("POST", path, json: try json(#"{"metadata":{"name":"a"}}"#)).status == 201)
+            let headers = [",,,", "application/vnd.kubernetes.protobuf;;;q", "application/vnd.kubernetes.protobuf;as=;g=;v=",
+                           "application/vnd.kubernetes.protobuf;q=-1", "application/vnd.kubernetes.protobuf;q=1e309, application/json;q=nan",
+                           String(repeating: "application/vnd.kubernetes.protobuf;q=0.1,", count: 1500),
+                           String(repeating: "text/plain;q=0.9,", count: 1500) + "application/json"]
+            for accept in headers {
+                for target in [path, path + "/a", path + "/missing", path + "?watch=1&timeoutSeconds=1"] {
+                    let response = try await client.send("GET", target, headers: ["Accept": accept])
+                    #expect([200, 404, 406].contains(response.status), "\(accept.prefix(60)) \(target): \(response.status)")
+                    if response.headers["content-type"] == Self.protobuf {
+                        // The envelope names the kind; the decoder reads the request kinds (not lists or Status).
+                        let kind = try Self.unwrap(response.body).kind
+                        #expect(kind == (response.status == 404 ? "Status" : target == path ? "ConfigMapList" : "ConfigMap"))
+                        if kind == "ConfigMap" { _ = try ProtobufDecoder.decodeObject(response.body) }
+                    }
+                }
+            }
+            // Still serving.
+            #expect(try await client.send("GET", path + "/a").status == 200)
+        }
+    }
+
+    @Test func oddValuesEncodeWithoutTrapping() throws {
+        // Values of the wrong JSON type (the store holds validated objects, but the encoder must
+        // not trap on anything): numbers as strings, objects as scalars, huge numbers, bad times.
+        let odd = try json("""
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":7,"labels":"x","creationTimestamp":"not a time",
+              "deletionGracePeriodSeconds":1e300,"annotations":{"a":null}},
+             "spec":{"containers":[null,{"name":"c","ports":[{"containerPort":"80"}],"livenessProbe":{"httpGet":{"port":1e12}}}],
+               "activeDeadlineSeconds":-9223372036854775808,"volumes":"nope"}}
+            """)
+        let body = try ProtobufEncoder.encodeObject(odd)
+        let decoded = try ProtobufDecoder.decodeObject(body)
+        #expect(decoded["metadata"]?["name"] == .string("7"))
+        #expect(decoded["spec"]?["activeDeadlineSeconds"] == .int(Int64.min))
+        var deep: JSONValue = .object([:])
+        for _ in 0..<200 { deep = .object(["matchExpressions": .array([.object(["key": .string("k")])]), "x": deep]) }
+        _ = try? ProtobufEncoder.encodeObject(.object(["apiVersion": .string("v1"), "kind": .string("Pod"), "metadata": deep]))
+        #expect(throws: APIError.self) { try ProtobufEncoder.encodeObject(.object(["apiVersion": .string("v1"), "kind": .string("Nope")])) }
+    }
+
     // MARK: - Encoder, read back
 
     @Test func encoderRoundTripsThroughTheDecoder() throws {
