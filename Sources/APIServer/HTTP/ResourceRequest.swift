@@ -380,13 +380,9 @@ struct ResourceRequest {
     private func render(jsonList page: ListPage<[UInt8]>, resource: APIResource, encoding: MediaTypes.Encoding) throws(APIError) -> Response {
         if encoding == .protobuf {
             // Protobuf is written from values: each stored item is parsed, then encoded.
-            var items: [JSONValue] = []
-            items.reserveCapacity(page.items.count)
-            for item in page.items { items.append(try KubeObject(json: item).json) }
-            return try APIHandler.object(.object([
-                "kind": .string(resource.kind + "List"), "apiVersion": .string(resource.groupVersion),
-                "metadata": .object(Self.listMetadata(page)), "items": .array(items),
-            ]), encoding: encoding, warnings: Self.listWarnings(page, resource: resource))
+            let bytes = try ProtobufEncoder.encodeList(apiVersion: resource.groupVersion, kind: resource.kind + "List",
+                                                       metadata: .object(Self.listMetadata(page)), items: page.items)
+            return APIHandler.protobuf(bytes: bytes, warnings: Self.listWarnings(page, resource: resource))
         }
         // The envelope with an empty `items`, which comes last in a list's member order; the
         // items go between its brackets.

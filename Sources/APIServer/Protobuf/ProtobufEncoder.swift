@@ -42,6 +42,23 @@ struct ProtobufEncoder {
         return envelope(apiVersion: apiVersion, kind: kind, raw: try message(name, object))
     }
 
+    /// A whole list body from items held as stored JSON: each item is parsed, encoded and
+    /// dropped in turn, so a list never holds every item parsed at once.
+    static func encodeList(apiVersion: String, kind: String, metadata: JSONValue, items: [[UInt8]]) throws(APIError) -> [UInt8] {
+        let itemKind = String(kind.dropLast(4))
+        let group = apiVersion.contains("/") ? String(apiVersion.prefix { $0 != "/" }) : ""
+        let itemMessage = TypeSchema.messageName(group: group, kind: itemKind)
+        guard kind.hasSuffix("List"), plan(of: itemMessage) != nil else {
+            throw APIError.internalError("no protobuf schema for \(apiVersion) \(kind)")
+        }
+        var list = ProtobufWriter()
+        list.message(1, try message("ListMeta", metadata))
+        for item in items {
+            list.message(2, try message(itemMessage, try KubeObject(json: item).json))
+        }
+        return envelope(apiVersion: apiVersion, kind: kind, raw: list.bytes)
+    }
+
     /// `k8s\0` + `runtime.Unknown`. kube-apiserver writes the empty `contentEncoding` and
     /// `contentType` too (gogo writes every non-pointer string); so does this.
     static func envelope(apiVersion: String, kind: String, raw: [UInt8]) -> [UInt8] {
@@ -69,29 +86,49 @@ struct ProtobufEncoder {
     /// struct (`json:",inline"`), whose members sit in this object's JSON.
     typealias Fields = [(number: Int, field: TypeSchema.Field, inline: String?)]
 
+    /// A message as the encoder walks it: its fields, the index of each by JSON name, and
+    /// whether it embeds an inline struct (then it is walked field by field, not member by member).
+    struct Plan {
+        let fields: Fields
+        let byName: [String: Int]
+        let hasInline: Bool
+
+        init(_ fields: Fields) {
+            self.fields = fields
+            var byName: [String: Int] = [:]
+            for (index, entry) in fields.enumerated() { byName[entry.field.name] = index }
+            self.byName = byName
+            hasInline = fields.contains { $0.inline != nil }
+        }
+    }
+
     /// The fields of `name`: from `TypeSchema`, the meta/v1 messages it lacks, and lists
     /// (every `XList` of Kubernetes is `ListMeta metadata = 1; repeated X items = 2`).
     static func fields(of name: String) -> Fields? {
-        if let known = sortedMessages[name] { return known }
-        if name.hasSuffix("List"), sortedMessages[String(name.dropLast(4))] != nil {
-            return [(1, TypeSchema.Field(name: "metadata", type: .message("ListMeta"), repeated: false), nil),
-                    (2, TypeSchema.Field(name: "items", type: .message(String(name.dropLast(4))), repeated: true), nil)]
+        plan(of: name)?.fields
+    }
+
+    static func plan(of name: String) -> Plan? {
+        if let known = plans[name] { return known }
+        if name.hasSuffix("List"), plans[String(name.dropLast(4))] != nil {
+            return Plan([(1, TypeSchema.Field(name: "metadata", type: .message("ListMeta"), repeated: false), nil),
+                         (2, TypeSchema.Field(name: "items", type: .message(String(name.dropLast(4))), repeated: true), nil)])
         }
         return nil
     }
 
-    private static let sortedMessages: [String: Fields] = {
+    private static let plans: [String: Plan] = {
         var all = TypeSchema.messages
         for (name, fields) in metaMessages where all[name] == nil { all[name] = fields }
-        var sorted: [String: Fields] = [:]
+        var plans: [String: Plan] = [:]
         for (name, fields) in all {
-            sorted[name] = fields.sorted { $0.key < $1.key }.map { number, field in
+            plans[name] = Plan(fields.sorted { $0.key < $1.key }.map { number, field in
                 var inline: String?
                 if TypeSchema.inlineFields.contains("\(name).\(field.name)"), case .message(let inner) = field.type { inline = inner }
                 return (number: number, field: field, inline: inline)
-            }
+            })
         }
-        return sorted
+        return plans
     }()
 
     /// meta/v1 messages the schema tables (request bodies) do not carry, from
@@ -121,9 +158,22 @@ struct ProtobufEncoder {
             try writeNative(name, value, to: &writer)
             return
         }
-        guard let fields = fields(of: name) else { throw APIError.internalError("no protobuf schema for message \(name)") }
+        guard let plan = plan(of: name) else { throw APIError.internalError("no protobuf schema for message \(name)") }
         guard case .object(let members) = value else { return }
-        for (number, field, inline) in fields {
+        guard plan.hasInline else {
+            // The members present (usually a few of the schema's fields), in field-number order.
+            var present: [(index: Int, member: JSONValue)] = []
+            present.reserveCapacity(members.count)
+            for (key, member) in members where member != .null {
+                if let index = plan.byName[key] { present.append((index, member)) }
+            }
+            present.sort { $0.index < $1.index }
+            for (index, member) in present {
+                try writeField(plan.fields[index].number, plan.fields[index].field, member, to: &writer, depth: depth)
+            }
+            return
+        }
+        for (number, field, inline) in plan.fields {
             if let inner = inline {
                 // An embedded Go struct (`json:",inline"`): its members sit in this object's JSON,
                 // its message is a field of this one (always written: it is not a pointer).
@@ -133,23 +183,29 @@ struct ProtobufEncoder {
                 continue
             }
             guard let member = members[field.name], member != .null else { continue }
-            if case .map(let keyType, let valueType) = field.type {
-                guard case .object(let entries) = member else { continue }
-                for key in entries.keys.sorted() {
-                    var entry = ProtobufWriter()
-                    try writeValue(1, keyType, .string(key), to: &entry, depth: depth + 1)
-                    try writeValue(2, valueType, entries[key] ?? .null, to: &entry, depth: depth + 1)
-                    writer.message(number, entry.bytes)
-                }
-            } else if field.repeated {
-                // proto2 without [packed=true]: one field per element, numbers too.
-                guard case .array(let elements) = member else { continue }
-                for element in elements {
-                    try writeValue(number, field.type, element, to: &writer, depth: depth + 1)
-                }
-            } else {
-                try writeValue(number, field.type, member, to: &writer, depth: depth + 1)
+            try writeField(number, field, member, to: &writer, depth: depth)
+        }
+    }
+
+    /// One member: a map's entries, a list's elements, or one value.
+    private static func writeField(_ number: Int, _ field: TypeSchema.Field, _ member: JSONValue,
+                                   to writer: inout ProtobufWriter, depth: Int) throws(APIError) {
+        if case .map(let keyType, let valueType) = field.type {
+            guard case .object(let entries) = member else { return }
+            for key in entries.keys.sorted() {
+                var entry = ProtobufWriter()
+                try writeValue(1, keyType, .string(key), to: &entry, depth: depth + 1)
+                try writeValue(2, valueType, entries[key] ?? .null, to: &entry, depth: depth + 1)
+                writer.message(number, entry.bytes)
             }
+        } else if field.repeated {
+            // proto2 without [packed=true]: one field per element, numbers too.
+            guard case .array(let elements) = member else { return }
+            for element in elements {
+                try writeValue(number, field.type, element, to: &writer, depth: depth + 1)
+            }
+        } else {
+            try writeValue(number, field.type, member, to: &writer, depth: depth + 1)
         }
     }
 
@@ -230,9 +286,13 @@ struct ProtobufEncoder {
             }
         case "Quantity":
             writer.string(1, text(value))
-        case "RawExtension", "FieldsV1":
+        case "RawExtension":
             // The embedded object as JSON bytes, as kube-apiserver holds and writes it.
             writer.message(1, JSONSerializer.serializeInTypeOrder(value))
+        case "FieldsV1":
+            // A field set: keys sorted, as structured-merge-diff writes it (no kinds inside, so
+            // the plain serializer, a third of the cost of the type-ordered one here).
+            writer.message(1, JSONSerializer.serialize(value))
         default:
             throw APIError.internalError("no protobuf form for \(name)")
         }
