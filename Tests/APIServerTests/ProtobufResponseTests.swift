@@ -280,6 +280,27 @@ import Testing
             let object = try Self.unwrap(raw)
             #expect(object.kind == "Pod" && object.apiVersion == "v1")
             try await Self.expectProtocAgrees("k8s.io.api.core.v1.Pod", object.raw, podJSON)
+
+            // The initial-events-end BOOKMARK: a Pod of only metadata, in the same framing.
+            let listed = try await client.send("GET", pods + "?watch=1&timeoutSeconds=1&sendInitialEvents=true"
+                                               + "&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true", headers: ["Accept": Self.protobuf])
+            var types: [String] = []
+            var offset = 0
+            while offset + 4 <= listed.body.count {
+                let length = listed.body[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
+                let frame = Array(listed.body[offset + 4..<min(listed.body.count, offset + 4 + length)])
+                offset += 4 + length
+                let event = try ProtocText.parse(try await ProtocText.decode("k8s.io.apimachinery.pkg.apis.meta.v1.WatchEvent", frame))
+                types.append(event["type"]?.text ?? "")
+                if event["type"]?.text == "BOOKMARK" {
+                    let extensionBytes = try #require(try ProtobufFields(frame).messages(2).first)
+                    let raw = try #require(try ProtobufFields(extensionBytes).messages(1).first)
+                    let bookmark = try ProtocText.parse(try await ProtocText.decode("k8s.io.api.core.v1.Pod", try Self.unwrap(raw).raw))
+                    #expect(bookmark["metadata"]?["annotations"]?["key"]?.text == "k8s.io/initial-events-end")
+                    #expect(bookmark["metadata"]?["resourceVersion"]?.text?.isEmpty == false)
+                }
+            }
+            #expect(types == ["ADDED", "BOOKMARK"], "\(types)")
         }
     }
 
