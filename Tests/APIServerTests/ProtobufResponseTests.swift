@@ -177,6 +177,33 @@ import Testing
         #expect(ProtobufEncoder.timestamp("2026-12-03T10:00:00.123456Z")! == (1_796_292_000, 123_456_000))
     }
 
+    /// Without the .proto files: `protoc --decode_raw` and field numbers copied from upstream's
+    /// generated.proto (Pod: metadata 1, spec 2; PodSpec.containers 2; Container: name 1,
+    /// image 2, resources 8, livenessProbe 10; ResourceRequirements.limits 1; Probe.handler 1;
+    /// ProbeHandler.httpGet 2; HTTPGetAction: path 1, port 2; IntOrString: type 1, intVal 2,
+    /// strVal 3; Quantity.string 1; ObjectMeta: name 1, labels 11).
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: ProtocText.protoc)))
+    func protocRawReadsUpstreamFieldNumbers() async throws {
+        let body = try ProtobufEncoder.encodeObject(try json(Self.pod))
+        let raw = try Self.unwrap(body).raw
+        let result = try await blocking {
+            try TestChild.launch([ProtocText.protoc, "--decode_raw"], stdin: .bytes(raw), stdout: .capture, stderr: .capture).finish()
+        }
+        #expect(result.status == 0)
+        let pod = try ProtocText.parse(String(decoding: result.stdout, as: UTF8.self))
+        #expect(pod["1"]?["1"]?.text == "web")
+        let labels = pod["1"]?.all("11").map { ($0["1"]?.text ?? "", $0["2"]?.text ?? "") }
+        #expect(labels?.map(\.0) == ["app", "tier"] && labels?.map(\.1) == ["web", "front"])
+        let container = try #require(pod["2"]?["2"])
+        #expect(container["1"]?.text == "web" && container["2"]?.text == "nginx:1.25")
+        let limits = container["8"]?.all("1").map { ($0["1"]?.text ?? "", $0["2"]?["1"]?.text ?? "") }
+        #expect(limits?.map(\.0) == ["cpu", "memory"] && limits?.map(\.1) == ["500m", "128Mi"])
+        let liveness = try #require(container["10"]?["1"]?["2"])
+        #expect(liveness["1"]?.text == "/healthz" && liveness["2"]?["1"]?.text == "0" && liveness["2"]?["2"]?.text == "8080")
+        let readiness = try #require(container["11"]?["1"]?["2"])
+        #expect(readiness["2"]?["1"]?.text == "1" && readiness["2"]?["3"]?.text == "http")
+    }
+
     @Test(.enabled(if: ProtocText.isAvailable, "needs protoc and Kubernetes' generated.proto under .build/kube-proto"))
     func protocReadsObjectsListsAndStatus() async throws {
         try await withTestServer { server in
