@@ -6,26 +6,20 @@ import TestSupport
 
 /// `protoc --decode` as an independent reader of the server's protobuf: the message printed
 /// in protobuf text format, parsed into a tree, and compared with the JSON the server answers
-/// for the same object. The .proto files are Kubernetes' generated.proto (k8s.io/api and
-/// k8s.io/apimachinery v0.32.9) laid out as their import paths under `directory`; they are not
-/// in this repository (upstream files are not vendored here): copy them to
-/// `.build/kube-proto/k8s.io/...` or point `SWIFTLET_KUBE_PROTO` at such a tree.
+/// for the same object. The .proto files are made for each decode from the server's schema
+/// tables (`ProtoSchemaFile`) in a temporary directory, removed after.
 enum ProtocText {
-    static let directory = ProcessInfo.processInfo.environment["SWIFTLET_KUBE_PROTO"] ?? (Fixtures.repoRoot + "/.build/kube-proto")
     static let protoc = "/usr/bin/protoc"
 
-    /// Whether protoc and the .proto files are there.
-    static var isAvailable: Bool {
-        FileManager.default.isExecutableFile(atPath: protoc)
-            && FileManager.default.fileExists(atPath: directory + "/k8s.io/api/core/v1/generated.proto")
-    }
-
-    /// The files that declare the messages the tests decode.
-    static let files = ["k8s.io/api/core/v1/generated.proto", "k8s.io/api/apps/v1/generated.proto",
-                        "k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto", "k8s.io/apimachinery/pkg/runtime/generated.proto"]
+    /// Whether protoc is there (Debian's protobuf-compiler).
+    static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: protoc) }
 
     /// protoc's text for `bytes` as the message `type` (`k8s.io.api.core.v1.Pod`).
     static func decode(_ type: String, _ bytes: [UInt8]) async throws -> String {
+        let directory = NSTemporaryDirectory() + "swiftlet-proto-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let files = try ProtoSchemaFile.write(to: directory)
         let result = try await blocking {
             try TestChild.launch([protoc, "-I", directory, "--decode=" + type] + files,
                                  stdin: .bytes(bytes), stdout: .capture, stderr: .capture).finish()
@@ -34,6 +28,17 @@ enum ProtocText {
             throw TestFailure("protoc --decode=\(type) failed: \(String(decoding: result.stderr, as: UTF8.self))")
         }
         return String(decoding: result.stdout, as: UTF8.self)
+    }
+
+    /// `protoc --decode_raw`'s reading of `bytes`, parsed: fields named by their numbers.
+    static func decodeRaw(_ bytes: [UInt8]) async throws -> Node {
+        let result = try await blocking {
+            try TestChild.launch([protoc, "--decode_raw"], stdin: .bytes(bytes), stdout: .capture, stderr: .capture).finish()
+        }
+        guard result.status == 0 else {
+            throw TestFailure("protoc --decode_raw failed: \(String(decoding: result.stderr, as: UTF8.self))")
+        }
+        return try parse(String(decoding: result.stdout, as: UTF8.self))
     }
 
     /// A parsed field value: a scalar's text (strings unescaped) or a message's fields in order.
