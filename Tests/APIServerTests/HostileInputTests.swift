@@ -5,6 +5,7 @@ import APITestSupport
 import Foundation
 import KubeAPI
 import ServerTestSupport
+import TestSupport
 import Testing
 
 /// Issue 10, items 1-4 and "Also": the hostile and careless requests that lost the server its
@@ -169,8 +170,8 @@ import Testing
         }
     }
 
-    @Test func kubectlApplyWithStrictValidationIsRefused() async throws {
-        guard Kubectl.isInstalled else { return }
+    @Test(.requires(Kubectl.isInstalled, "needs kubectl"))
+    func kubectlApplyWithStrictValidationIsRefused() async throws {
         try await withHostileCluster { api in
             let kubectl = try api.cluster.kubectl()
             let manifest = """

@@ -5,6 +5,7 @@ import APITestSupport
 import Foundation
 import KubeAPI
 import ServerTestSupport
+import TestSupport
 import Testing
 
 /// `pods/{name}/log` proxied to a real kubelet API (HTTPS, bearer token) and read with real
@@ -47,8 +48,8 @@ struct PodLogProxyTests {
         return pod
     }
 
-    @Test func kubectlLogsTailPreviousAndErrorsThroughTheKubelet() async throws {
-        guard Kubectl.isInstalled else { return }
+    @Test(.requires(Kubectl.isInstalled, "needs kubectl"))
+    func kubectlLogsTailPreviousAndErrorsThroughTheKubelet() async throws {
         try await withPodLogCluster { cluster in
             let kubectl = try Kubectl(port: cluster.server.port, directory: cluster.server.directory)
             #expect(try await kubectl("create", "-f", "-", input: Self.node(port: cluster.kubeletPort)).status == 0)
@@ -88,8 +89,8 @@ struct PodLogProxyTests {
         }
     }
 
-    @Test func kubectlLogsFollowStreamsUntilTheContainerIsDone() async throws {
-        guard Kubectl.isInstalled else { return }
+    @Test(.requires(Kubectl.isInstalled, "needs kubectl"))
+    func kubectlLogsFollowStreamsUntilTheContainerIsDone() async throws {
         try await withPodLogCluster { cluster in
             let kubectl = try Kubectl(port: cluster.server.port, directory: cluster.server.directory)
             #expect(try await kubectl("create", "-f", "-", input: Self.node(port: cluster.kubeletPort)).status == 0)

@@ -6,6 +6,7 @@ import APITestSupport
 import Foundation
 import KubeAPI
 import ServerTestSupport
+import TestSupport
 import Testing
 
 /// The scheduler's answers as kubectl shows them, through the API server.
@@ -21,7 +22,8 @@ import Testing
         }, until: { $0?["status"]?.stringValue == "False" })
     }
 
-    @Test func withoutNodesPodsStayPendingUntilANodeAppears() async throws {
+    @Test(.requires(Kubectl.isInstalled, "needs kubectl"))
+    func withoutNodesPodsStayPendingUntilANodeAppears() async throws {
         try await withServedControllerCluster { cluster in
             try await cluster.addPod("lonely")
             let condition = try await podScheduledCondition(cluster, "lonely")
@@ -32,11 +34,9 @@ import Testing
             #expect(events.first?.string(at: ["message"]) == "no nodes available to schedule pods")
 
             // kubectl shows the reason as on Kubernetes.
-            if Kubectl.isInstalled {
-                let output = try await cluster.kubectl()("describe", "pod", "lonely")
-                #expect(output.stdout.contains("FailedScheduling"))
-                #expect(output.stdout.contains("no nodes available to schedule pods"))
-            }
+            let output = try await cluster.kubectl()("describe", "pod", "lonely")
+            #expect(output.stdout.contains("FailedScheduling"))
+            #expect(output.stdout.contains("no nodes available to schedule pods"))
 
             try await cluster.addNode("late")
             #expect(try await nodeName(cluster, "lonely") == "late")

@@ -34,7 +34,7 @@ private let pythonClientInstalled = FileManager.default.fileExists(atPath: "/usr
     /// kube-api-access volume), the root-ca-cert-publisher's `kube-root-ca.crt` (read with
     /// kubectl) gives the CA file, a TokenRequest bound to the pod as its volume asks gives the
     /// token file, and python's in-cluster configuration lists pods with them.
-    @Test(.enabled(if: pythonClientInstalled, "python3-kubernetes is not installed"))
+    @Test(.requires(pythonClientInstalled && Kubectl.isInstalled, "needs Debian's python3-kubernetes and kubectl"))
     func thePythonClientListsPodsInClusterStyle() async throws {
         try await withTestCluster { cluster in
             try await withHTTPSClient(cluster) { client in
