@@ -266,8 +266,7 @@ let package = Package(
             ]
         ),
         // Running swiftlet as a system service: the configuration file (/etc/swiftlet/config.yaml,
-        // keys are flag names), sd_notify for Type=notify units, the healthz readiness probe, Go
-        // durations as duration flags take them.
+        // keys are flag names), sd_notify for Type=notify units, the healthz readiness probe.
         .target(
             name: "ServiceSupport",
             dependencies: [.product(name: "Yams", package: "Yams")]

@@ -41,8 +41,7 @@ enum TypeOrder {
     /// The message of a top-level object from its `kind` and `apiVersion`.
     static func message(of members: [String: JSONValue]) -> String? {
         guard let kind = members["kind"]?.stringValue, let apiVersion = members["apiVersion"]?.stringValue else { return nil }
-        let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/").first ?? "") : ""
-        let name = TypeSchema.messageName(group: group, kind: kind)
+        let name = TypeSchema.messageName(apiVersion: apiVersion, kind: kind)
         return Self.members[name] != nil ? name : nil
     }
 

@@ -1,8 +1,8 @@
 import Agent
 import ArgumentParser
+import APIMachinery
 import Foundation
 import Registry
-import ServiceSupport
 
 /// The agent's image flags (kubelet's names), with the registry flags `images pull` takes too.
 struct ImageOptions: ParsableArguments {

@@ -1,7 +1,7 @@
 import ArgumentParser
+import APIMachinery
 import Foundation
 import KubeClient
-import ServiceSupport
 
 /// `swiftlet token`: bootstrap tokens agents can join with (k3s' and kubeadm's `token`).
 struct TokenCommand: AsyncParsableCommand {

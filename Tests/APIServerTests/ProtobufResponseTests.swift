@@ -171,10 +171,10 @@ import Testing
             let object = try ProtobufDecoder.decodeObject(Array(try #require(Data(base64Encoded: base64))))
             #expect(try ProtobufDecoder.decodeObject(try ProtobufEncoder.encodeObject(object)) == object)
         }
-        #expect(ProtobufEncoder.goDuration("1h2m3.5s") == 3_723_500_000_000)
-        #expect(ProtobufEncoder.goDuration("300ms") == 300_000_000)
-        #expect(ProtobufEncoder.goDuration("-1.5s") == -1_500_000_000)
-        #expect(ProtobufEncoder.goDuration("x") == nil)
+        #expect(GoDuration.nanoseconds("1h2m3.5s") == 3_723_500_000_000)
+        #expect(GoDuration.nanoseconds("300ms") == 300_000_000)
+        #expect(GoDuration.nanoseconds("-1.5s") == -1_500_000_000)
+        #expect(GoDuration.nanoseconds("x") == nil)
         #expect(ProtobufEncoder.timestamp("2026-12-03T10:00:00.123456Z")! == (1_796_292_000, 123_456_000))
     }
 

@@ -41,6 +41,12 @@ package enum TypeSchema {
         }
     }
 
+    /// The message of a top-level object from its `apiVersion` (`apps/v1`, or `v1` for the
+    /// core group) and `kind`.
+    package static func messageName(apiVersion: String, kind: String) -> String {
+        messageName(group: apiVersion.contains("/") ? String(apiVersion.prefix { $0 != "/" }) : "", kind: kind)
+    }
+
     /// Message name → field number → field.
     package static let messages: [String: [Int: Field]] = {
         var messages: [String: [Int: Field]] = [:]

@@ -43,8 +43,7 @@ struct ProtobufDecoder {
                 break
             }
         }
-        let group = apiVersion.contains("/") ? String(apiVersion.prefix { $0 != "/" }) : ""
-        let message = TypeSchema.messageName(group: group, kind: kind)
+        let message = TypeSchema.messageName(apiVersion: apiVersion, kind: kind)
         guard !kind.isEmpty, TypeSchema.messages[message] != nil else {
             throw APIError.badRequest("the protobuf body is a \(ObjectValidation.quote(kind)), which this server cannot decode; send it as JSON")
         }
@@ -259,7 +258,7 @@ struct ProtobufDecoder {
             try forEachField(in: range) { (number, value) throws(APIError) in
                 if number == 1, case .varint(let raw) = value { nanoseconds = Int64(bitPattern: raw) }
             }
-            return .string(Self.goDuration(nanoseconds))
+            return .string(GoDuration.string(nanoseconds: nanoseconds))
         case "IntOrString":
             var type: UInt64 = 0, number: Int64 = 0, text = ""
             try forEachField(in: range) { (field, value) throws(APIError) in
@@ -296,17 +295,4 @@ struct ProtobufDecoder {
     /// The range of `Time` seconds Go can marshal: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
     static let earliestSeconds: Int64 = -62_135_596_800
     static let latestSeconds: Int64 = 253_402_300_799
-
-    /// Go's `time.Duration.String()` for whole seconds and more (`1h0m0s`, `30s`, `1.5s`).
-    static func goDuration(_ nanoseconds: Int64) -> String {
-        if nanoseconds == 0 { return "0s" }
-        let negative = nanoseconds < 0
-        // `magnitude`, not `abs`: abs(Int64.min) traps.
-        let total = Double(nanoseconds.magnitude) / 1e9
-        let hours = Int(total) / 3600, minutes = Int(total) / 60 % 60
-        let seconds = total - Double(hours * 3600 + minutes * 60)
-        var text = seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(seconds)s"
-        if hours > 0 { text = "\(hours)h\(minutes)m" + text } else if minutes > 0 { text = "\(minutes)m" + text }
-        return (negative ? "-" : "") + text
-    }
 }

@@ -34,8 +34,7 @@ struct ProtobufEncoder {
     static func encodeObject(_ object: JSONValue) throws(APIError) -> [UInt8] {
         let apiVersion = object["apiVersion"]?.stringValue ?? ""
         let kind = object["kind"]?.stringValue ?? ""
-        let group = apiVersion.contains("/") ? String(apiVersion.prefix { $0 != "/" }) : ""
-        let name = TypeSchema.messageName(group: group, kind: kind)
+        let name = TypeSchema.messageName(apiVersion: apiVersion, kind: kind)
         guard fields(of: name) != nil else {
             throw APIError.internalError("no protobuf schema for \(apiVersion) \(kind)")
         }
@@ -46,8 +45,7 @@ struct ProtobufEncoder {
     /// dropped in turn, so a list never holds every item parsed at once.
     static func encodeList(apiVersion: String, kind: String, metadata: JSONValue, items: [[UInt8]]) throws(APIError) -> [UInt8] {
         let itemKind = String(kind.dropLast(4))
-        let group = apiVersion.contains("/") ? String(apiVersion.prefix { $0 != "/" }) : ""
-        let itemMessage = TypeSchema.messageName(group: group, kind: itemKind)
+        let itemMessage = TypeSchema.messageName(apiVersion: apiVersion, kind: itemKind)
         guard kind.hasSuffix("List"), plan(of: itemMessage) != nil else {
             throw APIError.internalError("no protobuf schema for \(apiVersion) \(kind)")
         }
@@ -272,7 +270,7 @@ struct ProtobufEncoder {
             writer.integer(1, seconds)
             writer.integer(2, name == "Time" ? 0 : nanos)
         case "Duration":
-            writer.integer(1, goDuration(text(value)) ?? 0)
+            writer.integer(1, GoDuration.nanoseconds(text(value)) ?? 0)
         case "IntOrString":
             // intstr.IntOrString: type (0 Int, 1 String), intVal, strVal, all written.
             if case .string(let text) = value {
@@ -310,33 +308,5 @@ struct ProtobufEncoder {
             nanos = Int64(padded) ?? 0
         }
         return (seconds, nanos)
-    }
-
-    /// Go's `time.ParseDuration` for what `Duration.String()` writes (`1h2m3.5s`, `300ms`,
-    /// `-1.5µs`): nanoseconds, nil when the text is not a duration.
-    static func goDuration(_ text: String) -> Int64? {
-        var rest = Substring(text)
-        var sign: Double = 1
-        if rest.first == "-" || rest.first == "+" {
-            if rest.first == "-" { sign = -1 }
-            rest = rest.dropFirst()
-        }
-        if rest == "0" { return 0 }
-        guard !rest.isEmpty else { return nil }
-        let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("μs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 6e10), ("h", 3.6e12)]
-        var total: Double = 0
-        while !rest.isEmpty {
-            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
-            guard !number.isEmpty, let value = Double(number) else { return nil }
-            rest = rest.dropFirst(number.count)
-            let unitText = rest.prefix { !($0.isASCII && ($0.isNumber || $0 == ".")) }
-            // Longest unit first: "ms" before "m".
-            guard let unit = units.filter({ $0.0 == unitText }).first else { return nil }
-            total += value * unit.1
-            rest = rest.dropFirst(unitText.count)
-        }
-        let nanoseconds = sign * total
-        guard nanoseconds.isFinite, abs(nanoseconds) < 9.2e18 else { return nil }
-        return Int64(nanoseconds.rounded())
     }
 }

@@ -1,5 +1,5 @@
 import Testing
-import ServiceSupport
+import APIMachinery
 
 /// The duration flags (`token create --ttl`, `--minimum-image-ttl-duration`) against what Go's
 /// time.ParseDuration makes of the same text.
