@@ -98,12 +98,7 @@ struct APIHandler: HTTPResponder {
     static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok, warnings: [String] = []) -> Response {
         var bytes = bytes
         bytes.append(UInt8(ascii: "\n"))
-        var headers: HTTPFields = [.contentType: MediaTypes.json]
-        if !warnings.isEmpty, let name = HTTPFields.warningName {
-            // RFC 7234 warnings: code 299, agent "-", quoted text; several are comma-separated.
-            headers[name] = warnings.map { "299 - \(ObjectValidation.quote($0))" }.joined(separator: ", ")
-        }
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        return response(bytes, contentType: MediaTypes.json, status: status, warnings: warnings)
     }
 
     /// A response of `value` in `encoding`: JSON, or protobuf for kinds with a protobuf schema
@@ -116,7 +111,13 @@ struct APIHandler: HTTPResponder {
 
     /// A response of protobuf already written (`k8s\0` and the envelope).
     static func protobuf(bytes: [UInt8], status: HTTPResponse.Status = .ok, warnings: [String] = []) -> Response {
-        var headers: HTTPFields = [.contentType: MediaTypes.protobuf]
+        response(bytes, contentType: MediaTypes.protobuf, status: status, warnings: warnings)
+    }
+
+    /// A body of `contentType` with the admission warnings as `Warning` headers (RFC 7234:
+    /// code 299, agent "-", quoted text; several are comma-separated).
+    private static func response(_ bytes: [UInt8], contentType: String, status: HTTPResponse.Status, warnings: [String]) -> Response {
+        var headers: HTTPFields = [.contentType: contentType]
         if !warnings.isEmpty, let name = HTTPFields.warningName {
             headers[name] = warnings.map { "299 - \(ObjectValidation.quote($0))" }.joined(separator: ", ")
         }
