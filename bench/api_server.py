@@ -210,25 +210,20 @@ def measure(target, count, samples):
         times.append(time.perf_counter() - t)
     results["create_total_s"] = time.perf_counter() - start
     results["create"] = times
-    times = []
-    for _ in range(20):
-        t = time.perf_counter()
-        body = target.list()
-        times.append(time.perf_counter() - t)
-        n = target.count(body)
-        assert n == count, f"{target.name} listed {n} of {count}"
-    results["list_bytes"] = len(body)
-    results["list"] = times
-    if hasattr(target, "list_protobuf"):
+    def lists(label, list_all, count_items):
         times = []
         for _ in range(20):
             t = time.perf_counter()
-            body = target.list_protobuf()
+            body = list_all()
             times.append(time.perf_counter() - t)
-            n = target.count_protobuf(body)
-            assert n == count, f"{target.name} listed {n} of {count} in protobuf"
-        results["list_protobuf_bytes"] = len(body)
-        results["list protobuf"] = times
+            n = count_items(body)
+            assert n == count, f"{target.name} listed {n} of {count} ({label})"
+        results[label.replace(" ", "_") + "_bytes"] = len(body)
+        results[label] = times
+
+    lists("list", target.list, target.count)
+    if hasattr(target, "list_protobuf"):
+        lists("list protobuf", target.list_protobuf, target.count_protobuf)
 
     arrived = {}
     cond = threading.Condition()
