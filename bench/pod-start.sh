@@ -10,7 +10,7 @@
 #    RSS and PSS per pod (PSS shares the pages all monitors map from the same files).
 #
 # Environment: RUNS (default 30), PODS (default 100), OUT (default bench/results).
-# Needs root, a release build (built here), cc, crun, iproute2. Uses only loopback and namespaces
+# Needs root, what scripts/build-release.sh needs (run here), crun, iproute2. Uses only loopback and namespaces
 # it creates; removes everything it made.
 set -eu
 cd "$(dirname "$0")/.."
@@ -19,8 +19,13 @@ runs="${RUNS:-30}"
 pods="${PODS:-100}"
 out="${OUT:-bench/results}"
 mkdir -p "$out"
-swift build -c release >/dev/null
-bin="$(swift build -c release --show-bin-path)"
+# The binaries as they ship (scripts/build-release.sh): the static Swift runtime and lld's link
+# options set how many pages of the binary the agent maps, and the monitor is plain C linked
+# statically (SwiftPM's swiftlet-monitor links libswiftCore, whose pages every monitor maps).
+bin=.build/release-static
+sh scripts/build-release.sh "$bin" >/tmp/swiftlet-podbench-build.log 2>&1 ||
+    { cat /tmp/swiftlet-podbench-build.log >&2; exit 1; }
+rm -f /tmp/swiftlet-podbench-build.log
 work="$(mktemp -d /tmp/swiftlet-podbench.XXXXXX)"
 agent_pid=""
 cleanup() {
@@ -36,10 +41,6 @@ cleanup() {
 }
 trap cleanup EXIT
 sh rootfs-fixtures/build.sh "$work/fixtures" >/dev/null
-# The monitor as it ships (scripts/build-release.sh): plain C built with cc and linked statically,
-# no Swift runtime (SwiftPM's swiftlet-monitor links libswiftCore, whose pages every monitor maps).
-"${CC:-cc}" -O2 -Wall -D_GNU_SOURCE -static -o "$work/swiftlet-monitor" Monitor/monitor.c
-strip "$work/swiftlet-monitor"
 opts="--data-dir $work/data --run-dir $work/run --cgroup-parent swiftlet-podbench"
 "$bin/swiftlet" images import $opts "$work/fixtures/busybox" >/dev/null
 mkdir -p "$work/manifests"
@@ -48,7 +49,7 @@ ip netns add swiftlet-podbench-node
 ip netns exec swiftlet-podbench-node ip link set lo up
 nsenter --net=/run/netns/swiftlet-podbench-node "$bin/swiftlet" agent $opts --pod-manifests "$work/manifests" \
     --log-dir "$work/logs" --node-name bench --file-check-frequency 20 --healthz-port 0 \
-    --monitor-path "$work/swiftlet-monitor" >"$work/agent.log" 2>&1 &
+    --monitor-path "$bin/swiftlet-monitor" >"$work/agent.log" 2>&1 &
 agent_pid=$!
 sleep 2
 python3 bench/pod_start.py run "$work" "$bin/swiftlet" "$agent_pid" "$runs" "$pods" | tee "$out/pod-start.txt"

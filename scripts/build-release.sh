@@ -3,7 +3,8 @@
 #
 # Builds what install.sh installs, for machines without a Swift toolchain (one command; see
 # docs/install.md):
-#   OUTDIR/swiftlet          `swift build -c release --static-swift-stdlib`: the Swift runtime,
+#   OUTDIR/swiftlet          `swift build -c release --static-swift-stdlib`, linked by lld with the
+#                            options of scripts/release-libs.sh (RELEASE_LD_OPTIONS): the Swift runtime,
 #                            Foundation (with its ICU data) and Dispatch inside the binary, and
 #                            libseccomp, libcap, zlib, zstd, libcrypto and libsqlite3 linked from
 #                            Debian's static archives; stripped. Still dynamic: glibc, libstdc++
@@ -35,10 +36,22 @@ fatal() { echo "build-release: $*" >&2; exit 1; }
 STATIC=$SCRATCH/static-libs
 release_static_libs "$STATIC"
 
+# The linker and its options as a SwiftPM toolset (a flag such as -Xswiftc -use-ld=lld would
+# reach every compile too). The toolchain's own ld.lld, beside swift.
+LLD=$(dirname "$(readlink -f "$SWIFT")")/ld.lld
+[ -x "$LLD" ] || fatal "no ld.lld beside $SWIFT: the toolchain ships one since Swift 5.9"
+mkdir -p "$SCRATCH"
+# shellcheck disable=SC2086 # one JSON string per option, on purpose
+options=$(printf '"%s", ' $RELEASE_LD_OPTIONS)
+printf '{"schemaVersion": "1.0", "linker": {"path": "%s", "extraCLIOptions": [%s]}}\n' \
+    "$LLD" "${options%, }" > "$SCRATCH/toolset.json"
+
 start=$(date +%s)
 # shellcheck disable=SC2086 # SWIFT_BUILD_FLAGS is a list of flags
 "$SWIFT" build --package-path "$REPO" --scratch-path "$SCRATCH" -c release --product swiftlet \
-    --static-swift-stdlib -Xlinker -L"$STATIC" ${SWIFT_BUILD_FLAGS:-}
+    --static-swift-stdlib -Xlinker -L"$STATIC" --toolset "$SCRATCH/toolset.json" ${SWIFT_BUILD_FLAGS:-}
+# Checked, not assumed: a toolset SwiftPM ignored would leave the RELA relocations in.
+readelf -d "$SCRATCH/release/swiftlet" | grep -q '(RELR)' || fatal "$SCRATCH/release/swiftlet has no DT_RELR: the toolset's linker options were not applied"
 mkdir -p "$OUT"
 cp "$SCRATCH/release/swiftlet" "$OUT/swiftlet.tmp"
 strip "$OUT/swiftlet.tmp"

@@ -4,7 +4,8 @@
 # What the VM test installs when it runs from `swift test`: the debug build's own object
 # files (`swift build` made them) linked again the way scripts/build-release.sh links the
 # release binary: the Swift runtime, Foundation and Dispatch static (-static-stdlib), and the C
-# libraries from Debian's static archives (scripts/release-libs.sh, which both source); stripped.
+# libraries from Debian's static archives, by lld with the same options (scripts/release-libs.sh,
+# which both source); stripped.
 # It runs where no Swift toolchain is installed, like the release binary, and takes
 # seconds where a release build takes 10-20 minutes on two cores (docs/install.md).
 # Unoptimised code: the scenario is slower in the VMs than with the release binary.
@@ -66,7 +67,9 @@ SWIFTC=$1
 printf '%s\n' '// Autolink entries of the static Foundation (Tests/vm/link-debug.sh).' 'import Foundation' > "$WORK/static-deps.swift"
 "$SWIFTC" -static-stdlib -parse-as-library -module-name SwiftletStaticDeps -c "$WORK/static-deps.swift" -o "$WORK/static-deps.o" ||
     fatal "cannot compile the static Foundation's autolink object"
-"$@" "$WORK/static-deps.o" -static-stdlib >"$WORK/link.log" 2>&1 || { cat "$WORK/link.log" >&2; fatal "the link failed"; }
+# Linked as the release is (scripts/release-libs.sh): lld, RELEASE_LD_OPTIONS.
+for option in $RELEASE_LD_OPTIONS; do set -- "$@" -Xlinker "$option"; done
+"$@" "$WORK/static-deps.o" -static-stdlib -use-ld=lld >"$WORK/link.log" 2>&1 || { cat "$WORK/link.log" >&2; fatal "the link failed"; }
 strip "$OUT/swiftlet.tmp"
 mv "$OUT/swiftlet.tmp" "$OUT/swiftlet"
 "$CC" -O2 -D_GNU_SOURCE -static -o "$OUT/swiftlet-monitor.tmp" "$REPO/Monitor/monitor.c" 2>"$WORK/monitor.log" ||
