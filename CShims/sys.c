@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <sched.h>
 #include <spawn.h>
 #include <signal.h>
@@ -23,6 +24,10 @@
 const int SL_CLONE_NEWNS = CLONE_NEWNS, SL_CLONE_NEWPID = CLONE_NEWPID, SL_CLONE_NEWNET = CLONE_NEWNET,
     SL_CLONE_NEWIPC = CLONE_NEWIPC, SL_CLONE_NEWUTS = CLONE_NEWUTS, SL_CLONE_NEWCGROUP = CLONE_NEWCGROUP,
     SL_CLONE_NEWUSER = CLONE_NEWUSER;
+
+size_t sl_heap_free_bytes(void) { return mallinfo2().fordblks; }
+
+int sl_heap_trim(void) { return malloc_trim(0); }
 
 int sl_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 

@@ -17,6 +17,11 @@ int sl_pidfd_send_signal(int pidfd, int sig);
 /// Waits for the child behind `pidfd` to exit (blocking unless `nohang`); returns 1 and the
 /// wait status in `status` when it exited, 0 when still running (nohang), -1 on error.
 int sl_pidfd_wait(int pidfd, int nohang, int *status);
+/// glibc's malloc statistics and trim (<malloc.h> is not in Swift's Glibc module): bytes free
+/// inside the heap's arenas (mallinfo2's fordblks), and malloc_trim(0), which gives the free
+/// pages of every arena back to the kernel; returns 1 if it released memory.
+size_t sl_heap_free_bytes(void);
+int sl_heap_trim(void);
 /// setns(2), for tests and tools that enter a pod namespace on a dedicated thread.
 int sl_setns(int fd, int nstype);
 /// Highest capability number the running kernel knows (/proc/sys/kernel/cap_last_cap).

@@ -142,6 +142,7 @@ public final class Agent: Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.events.run() }
             group.addTask { await self.imageGC.run() }
+            group.addTask { await MemoryScavenger().run() }
             if let apiSource, let statusManager, let mirrorPods {
                 group.addTask { await apiSource.run() }
                 group.addTask { await statusManager.run() }
