@@ -6,8 +6,9 @@
 #    shared hostPath, which the harness watches), against the same pod made by hand with crun:
 #    `ip netns add` + two `crun run -d` joining it, each touching its file the same way. The agent
 #    also gives the pod an address on its node bridge (veth, IPAM); crun's pod has loopback only.
-# 2. Memory: the agent's RSS idle, then with 100 one-container pods running, and the monitors'
-#    RSS and PSS per pod (PSS shares the pages all monitors map from the same files).
+# 2. Memory: the agent's RSS freshly started, idle after the latency runs, with 100 one-container
+#    pods running (at once, and after the agent's heap scavenger ran), after deleting them, and
+#    the monitors' RSS and PSS per pod (PSS shares the pages all monitors map from the same files).
 #
 # Environment: RUNS (default 30), PODS (default 100), OUT (default bench/results).
 # Needs root, what scripts/build-release.sh needs (run here), crun, iproute2. Uses only loopback and namespaces
@@ -23,10 +24,8 @@ mkdir -p "$out"
 # options set how many pages of the binary the agent maps, and the monitor is plain C linked
 # statically (SwiftPM's swiftlet-monitor links libswiftCore, whose pages every monitor maps).
 bin=.build/release-static
-sh scripts/build-release.sh "$bin" >/tmp/swiftlet-podbench-build.log 2>&1 ||
-    { cat /tmp/swiftlet-podbench-build.log >&2; exit 1; }
-rm -f /tmp/swiftlet-podbench-build.log
 work="$(mktemp -d /tmp/swiftlet-podbench.XXXXXX)"
+sh scripts/build-release.sh "$bin" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; rm -rf "$work"; exit 1; }
 agent_pid=""
 cleanup() {
     [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null

@@ -139,11 +139,20 @@ def crun_latency(work, runs):
     return times
 
 
-def rss_kb(pid):
+def rss_kb(pid, field="VmRSS"):
     for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
+
+
+def rss_text(pid):
+    """VmRSS and, in parentheses, its anonymous part (RssAnon), in MiB."""
+    return f"{rss_kb(pid) / 1024:.1f} MiB ({rss_kb(pid, 'RssAnon') / 1024:.1f} anonymous)"
+
+
+# The agent's MemoryScavenger trims the heap every 10 s: readings "settled" wait one period more.
+SETTLE = 12
 
 
 def pss_kb(pid):
@@ -171,6 +180,8 @@ spec:
     all_running = time.monotonic() - t0
     time.sleep(1)
     loaded = rss_kb(agent_pid)
+    time.sleep(SETTLE)
+    settled = rss_text(agent_pid)
     monitors = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -186,7 +197,8 @@ spec:
     for i in range(count):
         os.remove(os.path.join(manifests, f"m{i}.yaml"))
     wait_pods(work, 0, timeout=300)
-    return idle, loaded, all_running, monitor_rss, monitor_pss
+    time.sleep(SETTLE)
+    return idle, loaded, settled, rss_text(agent_pid), all_running, monitor_rss, monitor_pss
 
 
 def report(name, values, base):
@@ -218,6 +230,7 @@ def main():
                 subprocess.run(["umount", "-l", target], stderr=subprocess.DEVNULL)
         return
     work, swiftlet, agent_pid, runs, pods = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+    fresh = rss_text(agent_pid)
     agent = agent_latency(work, runs)
     crun_times = crun_latency(work, runs)
     base = percentile(agent, 50)
@@ -225,9 +238,11 @@ def main():
     print(f"{'command':<10} {'runs':>5} {'p50 ms':>8} {'p95 ms':>8} {'p50 vs agent':>16}")
     report("agent", agent, base)
     report("crun", crun_times, base)
-    idle, loaded, all_running, mon_rss, mon_pss = memory(work, agent_pid, pods)
+    idle, loaded, settled, after, all_running, mon_rss, mon_pss = memory(work, agent_pid, pods)
     print()
-    print(f"agent RSS idle: {idle / 1024:.1f} MiB; with {pods} pods: {loaded / 1024:.1f} MiB")
+    print(f"agent RSS freshly started: {fresh}")
+    print(f"agent RSS idle (after the latency runs): {idle / 1024:.1f} MiB; with {pods} pods: {loaded / 1024:.1f} MiB")
+    print(f"agent RSS with {pods} pods, {SETTLE} s later: {settled}; {SETTLE} s after deleting them: {after}")
     print(f"{pods} pods from manifests to all Running (status written): {all_running:.2f} s")
     if mon_rss:
         print(f"monitors: {len(mon_rss)}; RSS per monitor p50 {percentile(mon_rss, 50) / 1024:.2f} MiB; "

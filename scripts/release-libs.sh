@@ -28,10 +28,12 @@ release_static_libs() {
     done
 }
 
-# release_check_shared BINARY: what the binary still needs from the system, checked rather
+# release_check_binary BINARY: what the binary still needs from the system, checked rather
 # than assumed: glibc, libstdc++, libgcc_s and libnftables with its dependencies (Debian ships
-# no libnftables.a).
-release_check_shared() {
+# no libnftables.a); and that RELEASE_LD_OPTIONS reached the linker (a toolset SwiftPM ignored,
+# or another linker, would leave the RELA relocations in: no DT_RELR).
+release_check_binary() {
     unexpected=$(ldd "$1" | awk '{print $1}' | grep -v -E '^(linux-vdso|/lib64/ld-linux|libc\.so|libm\.so|libstdc\+\+|libgcc_s|libnftables|libmnl|libnftnl|libxtables|libjansson|libgmp)' || true)
     [ -z "$unexpected" ] || fatal "unexpected shared libraries in $1: $unexpected"
+    readelf -d "$1" | grep -q '(RELR)' || fatal "$1 has no DT_RELR: it was not linked with RELEASE_LD_OPTIONS"
 }

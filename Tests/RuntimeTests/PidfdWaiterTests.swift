@@ -45,9 +45,8 @@ struct PidfdWaiterTests {
         return Int(line.split(separator: "\t").last.map(String.init) ?? "") ?? -1
     }
 
-    /// A hundred containers waited on take no thread each (they took one each, with its stack and
-    /// arena, when every wait was a blocked poll), and each wait ends when its own process exits,
-    /// not before.
+    /// A hundred containers waited on take no thread each (they took one each when every wait was
+    /// a blocked poll), and each wait ends when its own process exits, not before.
     @Test func manyWaitsShareOneLoopAndEndOnExit() async throws {
         let count = 100
         let sleepers = try Sleepers(count: count)

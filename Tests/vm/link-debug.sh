@@ -77,5 +77,5 @@ mv "$OUT/swiftlet.tmp" "$OUT/swiftlet"
 strip "$OUT/swiftlet-monitor.tmp"
 mv "$OUT/swiftlet-monitor.tmp" "$OUT/swiftlet-monitor"
 
-release_check_shared "$OUT/swiftlet"
+release_check_binary "$OUT/swiftlet"
 echo "link-debug: $OUT/swiftlet $(du -h "$OUT/swiftlet" | cut -f1) in $(( $(date +%s) - start )) s" >&2
