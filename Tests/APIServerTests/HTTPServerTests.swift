@@ -264,6 +264,33 @@ let podJSON = """
         }
     }
 
+    /// `spec.nodeName` selections (every agent's pod list) skip other nodes' pods by a byte
+    /// scan of the stored entries (`StoredJSON.mayHave`): the answers must be the same as
+    /// parsing each pod, for a name that is a prefix of another's, for `!=`, and for `=` with
+    /// no value (the unscheduled pods).
+    @Test(arguments: TestBackend.allCases)
+    func podsSelectedByNodeName(_ backend: TestBackend) async throws {
+        try await withTestServer(backend: backend) { server in
+            let client = server.client
+            for (name, node) in [("on-n1", "n1"), ("on-n10", "n10"), ("on-xn1", "xn1"), ("unbound", "")] {
+                let spec = node.isEmpty ? "" : #""nodeName":"\#(node)","#
+                let created = try await client.send("POST", "/api/v1/namespaces/default/pods",
+                                                    json: try json(#"{"metadata":{"name":"\#(name)"},"spec":{\#(spec)"containers":[{"name":"c","image":"busybox"}]}}"#))
+                #expect(created.status == 201, "\(created.text)")
+            }
+            func names(_ selector: String) async throws -> [String] {
+                let list = try await client.send("GET", "/api/v1/pods?fieldSelector=\(selector)").json()
+                return (list["items"]?.arrayValue ?? []).compactMap { $0["metadata"]?["name"]?.stringValue }.sorted()
+            }
+            #expect(try await names("spec.nodeName%3Dn1") == ["on-n1"])
+            #expect(try await names("spec.nodeName%3Dn10") == ["on-n10"])
+            #expect(try await names("spec.nodeName%21%3Dn1") == ["on-n10", "on-xn1", "unbound"])
+            #expect(try await names("spec.nodeName%3D") == ["unbound"])
+            #expect(try await names("spec.nodeName%3Dn1,metadata.name%3Don-n10") == [])
+            #expect(try await names("spec.nodeName%3Dn2") == [])
+        }
+    }
+
     @Test(arguments: TestBackend.allCases)
     func selectorsAndPagination(_ backend: TestBackend) async throws {
         try await withTestServer(backend: backend) { server in

@@ -8,7 +8,8 @@ extension NodeAuthorizer {
     /// only when a pod bound to the node names it, or (swiftlet's addition) when it is a Secret
     /// an Ingress of its namespace names for TLS. Upstream keeps the graph in memory from
     /// informers; here the node's pods in that namespace are read from the store when asked,
-    /// which is exact and costs one indexed list per request.
+    /// which is exact and costs one read of the namespace's pods per request, parsing only
+    /// the node's own up to the first that names the object.
     static func authorizeRelated(_ user: UserInfo, node: String, _ request: RequestAttributes,
                                  service: APIService) async throws(APIError) {
         if request.subresource != nil {
@@ -20,8 +21,8 @@ extension NodeAuthorizer {
         guard let name = request.name, !name.isEmpty else {
             throw denied(user, request, reason: "No Object name found")
         }
-        if try await podsBound(to: node, namespace: namespace, service: service)
-            .contains(where: { PodReferences(pod: $0).names(request.resource, name) }) {
+        if try await podBound(to: node, namespace: namespace, service: service,
+                              where: { PodReferences(pod: $0).names(request.resource, name) }) {
             return
         }
         if request.resource == "secrets", try await ingressTLSSecrets(namespace: namespace, service: service).contains(name) {
@@ -43,8 +44,8 @@ extension NodeAuthorizer {
         guard let name = request.name, !name.isEmpty else { throw denied(user, request, reason: "No Object name found") }
         guard let volume = try await service.store(group: "", name: "persistentvolumes").find(namespace: nil, name: name) else { return }
         if let ref = volume.claimRef, !ref.namespace.isEmpty,
-           try await podsBound(to: node, namespace: ref.namespace, service: service)
-               .contains(where: { PodReferences(pod: $0).names("persistentvolumeclaims", ref.name) }) {
+           try await podBound(to: node, namespace: ref.namespace, service: service,
+                              where: { PodReferences(pod: $0).names("persistentvolumeclaims", ref.name) }) {
             return
         }
         throw denied(user, request, reason: "no relationship found between node '\(node)' and this object")
@@ -72,17 +73,20 @@ extension NodeAuthorizer {
         guard let namespace = request.namespace, !namespace.isEmpty, let name = request.name, !name.isEmpty else {
             throw denied(user, request, reason: "can only create tokens for individual service accounts")
         }
-        guard try await podsBound(to: node, namespace: namespace, service: service)
-            .contains(where: { PodReferences(pod: $0).names("serviceaccounts", name) }) else {
+        guard try await podBound(to: node, namespace: namespace, service: service,
+                                 where: { PodReferences(pod: $0).names("serviceaccounts", name) }) else {
             throw denied(user, request, reason: "no relationship found between node '\(node)' and this object")
         }
     }
 
-    /// The pods in `namespace` whose `spec.nodeName` is `node`.
-    static func podsBound(to node: String, namespace: String, service: APIService) async throws(APIError) -> [KubeObject] {
+    /// Whether a pod in `namespace` whose `spec.nodeName` is `node` satisfies `predicate`: asked
+    /// at every pod start (its ConfigMaps, its token), so it stops at the first such pod and
+    /// skips other nodes' pods unparsed (`ResourceStore.first`).
+    static func podBound(to node: String, namespace: String, service: APIService,
+                         where predicate: (KubeObject) -> Bool) async throws(APIError) -> Bool {
         var options = ListOptions()
         options.fieldSelector = FieldSelector(terms: [FieldSelector.Term(field: "spec.nodeName", value: node, negated: false)])
-        return try await service.store(group: "", name: "pods").list(namespace: namespace, options: options).items
+        return try await service.store(group: "", name: "pods").first(namespace: namespace, options: options, where: predicate) != nil
     }
 
     /// NodeRestriction's rules for a pod a node creates (`admitPodCreate`): a mirror pod, bound
