@@ -18,6 +18,10 @@ void sl_setup_stdio(const struct sl_spawn_config *cfg, int errpipe);
 __attribute__((noreturn)) void sl_finish_and_exec(const struct sl_spawn_config *cfg, int errpipe);
 void sl_exec_command(const struct sl_spawn_config *cfg, int errpipe);
 pid_t sl_clone_fork(int flags, int *pidfd);
+/// posix_spawn's clone: the child runs `fn(arg)` on a stack of its own in our memory, and the
+/// calling thread sleeps until it execs or exits. For children that only exec or exit; see
+/// spawn.c for what they may touch.
+pid_t sl_clone_vfork(int flags, int *pidfd, int (*fn)(void *), void *arg);
 void sl_fill_error(struct sl_spawn_result *res, int step, int err, const char *detail);
 /// Parent side after a clone: waits for the child's exec (EOF on `errpipe`) or its failure
 /// report, which it turns into `res` after reaping the child. Closes `errpipe`.

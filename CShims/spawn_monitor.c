@@ -6,6 +6,8 @@
 //   agent ──clone──▶ A ──clone──▶ B ──(sl_spawn)──▶ container
 //                    A exits at once, so B is reparented to init: B is not the agent's child, and
 //                    killing or restarting the agent cannot take B (or the container) with it.
+//                    A and the container are vfork-style children (sl_clone_vfork, spawn.c), so
+//                    B's fork is the only copy of the agent's page tables a start makes.
 //   B: setsid (own session: no terminal signals from the agent's), makes the container's stdio
 //   (pipes, or a terminal the container opens in its own devpts and sends back), binds the
 //   attach socket, starts the container, reports (container pid, own pid) to the agent, waits
@@ -183,6 +185,34 @@ __attribute__((noreturn)) static void monitor_process(const struct sl_spawn_conf
     _exit(127);
 }
 
+/// What A needs, on the agent's stack (A shares the agent's memory until it exits).
+struct monitor_a_args {
+    const struct sl_spawn_config *cfg;
+    const char *monitor_path;
+    const char *const *monitor_argv;
+    const struct sl_monitor_stdio *stdio;
+    const int *report, *go;
+};
+
+/// A: forks B and exits. A is a vfork-style child (sl_clone_vfork), so only B copies the
+/// agent's page tables; B is a fork and the process that lives on.
+static int monitor_a(void *p) {
+    const struct monitor_a_args *args = p;
+    close(args->report[0]);
+    close(args->go[1]);
+    int unused;
+    pid_t b = sl_clone_fork(0, &unused);
+    if (b == 0) monitor_process(args->cfg, args->monitor_path, args->monitor_argv, args->stdio, args->report[1], args->go[0]);
+    if (b < 0) {
+        struct sl_monitor_report r;
+        memset(&r, 0, sizeof r);
+        r.step = SL_STEP_CLONE;
+        r.err = errno;
+        write_report(args->report[1], &r);
+    }
+    _exit(0);
+}
+
 int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_path,
                        const char *const *monitor_argv, const struct sl_monitor_stdio *stdio,
                        struct sl_monitored_result *res) {
@@ -205,21 +235,8 @@ int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_pa
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int unused;
-    pid_t a = sl_clone_fork(0, &unused);
-    if (a == 0) {
-        close(report[0]);
-        close(go[1]);
-        pid_t b = sl_clone_fork(0, &unused);
-        if (b == 0) monitor_process(cfg, monitor_path, monitor_argv, stdio, report[1], go[0]);
-        if (b < 0) {
-            struct sl_monitor_report r;
-            memset(&r, 0, sizeof r);
-            r.step = SL_STEP_CLONE;
-            r.err = errno;
-            write_report(report[1], &r);
-        }
-        _exit(0);
-    }
+    struct monitor_a_args args = { cfg, monitor_path, monitor_argv, stdio, report, go };
+    pid_t a = sl_clone_vfork(0, &unused, monitor_a, &args);
     int clone_errno = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(report[1]);
@@ -290,6 +307,48 @@ int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_pa
     return 0;
 }
 
+struct pause_a_args {
+    const char *pause_path;
+    const char *const *pause_argv;
+    const int *report;
+};
+
+/// sl_pause_create's A: forks B into a new PID namespace, reports B's pid and exits, so that B
+/// is reparented away from the agent. A shares the agent's memory (sl_clone_vfork).
+static int pause_a(void *p) {
+    const struct pause_a_args *args = p;
+    const int *report = args->report;
+    close(report[0]);
+    int unused;
+    pid_t b = sl_clone_fork(CLONE_NEWPID, &unused);
+    if (b == 0) {
+        // PID 1 of the pod's PID namespace. Tell our pid (as the host sees it) through the
+        // pipe's EOF: the parent reads it from A instead. Exec the pause program.
+        sl_reset_signals();
+        setsid();
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); }
+        syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+        char *const envp[] = { NULL };
+        execve(args->pause_path, (char *const *)args->pause_argv, envp);
+        struct sl_child_msg msg;
+        memset(&msg, 0, sizeof msg);
+        msg.step = SL_STEP_EXEC;
+        msg.err = errno;
+        memcpy(msg.detail, "pause", 6);
+        ssize_t w = write(report[1], &msg, sizeof msg);
+        (void)w;
+        _exit(127);
+    }
+    struct sl_child_msg msg;
+    memset(&msg, 0, sizeof msg);
+    msg.step = b < 0 ? SL_STEP_CLONE : 0;
+    msg.err = b < 0 ? errno : (int)b;
+    ssize_t w = write(report[1], &msg, sizeof msg);
+    (void)w;
+    _exit(0);
+}
+
 int sl_pause_create(const char *pause_path, const char *const *pause_argv, pid_t *pid, int *pidfd, int *nsfd,
                     struct sl_spawn_result *res) {
     memset(res, 0, sizeof *res);
@@ -305,38 +364,8 @@ int sl_pause_create(const char *pause_path, const char *const *pause_argv, pid_t
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int unused;
-    pid_t a = sl_clone_fork(0, &unused);
-    if (a == 0) {
-        close(report[0]);
-        pid_t b = sl_clone_fork(CLONE_NEWPID, &unused);
-        if (b == 0) {
-            // PID 1 of the pod's PID namespace. Tell our pid (as the host sees it) through the
-            // pipe's EOF: the parent reads it from A instead. Exec the pause program.
-            sl_reset_signals();
-            setsid();
-            int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-            if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); }
-            syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-            char *const envp[] = { NULL };
-            execve(pause_path, (char *const *)pause_argv, envp);
-            struct sl_child_msg msg;
-            memset(&msg, 0, sizeof msg);
-            msg.step = SL_STEP_EXEC;
-            msg.err = errno;
-            memcpy(msg.detail, "pause", 6);
-            ssize_t w = write(report[1], &msg, sizeof msg);
-            (void)w;
-            _exit(127);
-        }
-        // A reports B's pid, then exits so that B is reparented away from the agent.
-        struct sl_child_msg msg;
-        memset(&msg, 0, sizeof msg);
-        msg.step = b < 0 ? SL_STEP_CLONE : 0;
-        msg.err = b < 0 ? errno : (int)b;
-        ssize_t w = write(report[1], &msg, sizeof msg);
-        (void)w;
-        _exit(0);
-    }
+    struct pause_a_args args = { pause_path, pause_argv, report };
+    pid_t a = sl_clone_vfork(0, &unused, pause_a, &args);
     int clone_errno = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(report[1]);
