@@ -169,7 +169,8 @@ int sl_pause_create(const char *pause_path, const char *const *pause_argv, pid_t
 /// Create a pod sandbox: new namespaces given by `clone_flags` (CLONE_NEWNET|CLONE_NEWIPC|
 /// CLONE_NEWUTS...), set `hostname` in the UTS one, bring `lo` up in the network one, and
 /// return one fd per namespace in `out_fds` (order: net, ipc, uts; -1 when not created).
-/// No process is left behind: a short-lived child creates them and the fds keep them alive.
+/// No process is involved: the calling thread unshares, and returns to its own namespaces
+/// before this returns; the fds keep the new ones alive.
 int sl_sandbox_create(int clone_flags, const char *hostname, int out_fds[3], struct sl_spawn_result *res);
 
 #endif

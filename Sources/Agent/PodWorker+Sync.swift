@@ -47,7 +47,16 @@ extension PodWorker {
             // kubelet's WaitForAttachAndMount: no sandbox until the volumes' objects exist.
             guard await volumesReady() else { return }
             do {
-                sandbox = try runtime.createSandbox(for: pod, objects: configObjects)
+                // Off the cooperative pool, as container starts are: namespaces, the pod's
+                // veth and address, cgroups in every v1 hierarchy and its files are tens of
+                // blocking syscalls, and the pool has one thread per core for the whole
+                // process (the API server's handlers too, under `swiftlet server`). Events
+                // wait meanwhile: the worker handles one at a time.
+                let runtime = self.runtime, pod = self.pod, objects = configObjects
+                let made: Result<RunningSandbox, Error> = await BlockingCall.run(stackSize: 1 << 20) {
+                    Result { try runtime.createSandbox(for: pod, objects: objects) }
+                }
+                sandbox = try made.get()
                 sandboxError = nil
                 startConfigRefresh()
             } catch RuntimeError.volume(let volume, let message) {
@@ -280,7 +289,10 @@ extension PodWorker {
         podTerminal = true
         let finalStatus = buildStatus()
         for container in all { await runtime.removeContainer(container) }
-        if let sandbox { runtime.removeSandbox(sandbox) }
+        if let sandbox {
+            let runtime = self.runtime
+            await BlockingCall.run(stackSize: 1 << 20) { runtime.removeSandbox(sandbox) }
+        }
         statusStore.remove(uid: pod.metadata.uid ?? "")
         try? FileManager.default.removeItem(atPath: logDirectory())
         finished = true

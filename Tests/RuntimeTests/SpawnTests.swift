@@ -46,4 +46,42 @@ struct SpawnTests {
             #expect(error.description == "exec: \"no-such-command\": executable file not found in $PATH")
         }
     }
+
+    /// The namespaces of `/proc/thread-self/ns/<kind>` (their inode numbers).
+    func threadNamespaces() -> [String] {
+        ["net", "ipc", "uts"].map { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self/ns/\($0)")) ?? "?" }
+    }
+
+    /// A pod sandbox is made by the calling thread (unshare, then setns back), not by a child:
+    /// the thread must be back in its own namespaces afterwards, after a failure too, and the
+    /// sandbox's namespaces must be new ones with the hostname set and `lo` up.
+    @Test func sandboxNamespacesAreNewAndTheThreadReturnsToItsOwn() async throws {
+        let root = try TestRoot()
+        let before = threadNamespaces()
+        let sandbox = try PodSandbox.create(directory: root.path + "/ns", hostname: "sandboxed")
+        defer { sandbox.destroy() }
+        #expect(threadNamespaces() == before)
+        for (index, kind) in ["net", "ipc", "uts"].enumerated() {
+            var info = Glibc.stat()
+            #expect(stat(root.path + "/ns/" + kind, &info) == 0)
+            #expect("\(kind):[\(info.st_ino)]" != before[index], "\(kind) namespace is new")
+        }
+        // Inside: the hostname and lo, seen by a process that joins the namespaces.
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
+        probe.arguments = ["--net=\(root.path)/ns/net", "--uts=\(root.path)/ns/uts", "sh", "-c", "hostname; ip -o link show lo"]
+        let pipe = Pipe()
+        probe.standardOutput = pipe
+        try probe.run()
+        probe.waitUntilExit()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(output.hasPrefix("sandboxed\n"), "\(output)")
+        #expect(output.contains("<LOOPBACK,UP,LOWER_UP>"), "lo is up: \(output)")
+
+        // A hostname the kernel refuses (over 64 bytes): a clear error, nothing left joined.
+        #expect(throws: SpawnError.self) {
+            _ = try PodSandbox.create(directory: root.path + "/ns2", hostname: String(repeating: "h", count: 65))
+        }
+        #expect(threadNamespaces() == before)
+    }
 }

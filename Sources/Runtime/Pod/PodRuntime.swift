@@ -335,11 +335,15 @@ public final class PodRuntime: Sendable {
         container.signal(SIGKILL) // ESRCH when it has exited: harmless
         _ = await container.wait()
         container.closeHandles()
-        try? cgroups.killAll(container.cgroup)
-        do { try cgroups.destroy(container.cgroup) } catch {
-            logger.warning("cgroup not removed", metadata: ["cgroup": "\(container.cgroup)", "error": "\(error)"])
+        // The cgroups' removal and the writable layer's deletion block: not on the pool.
+        let cgroups = self.cgroups, logger = self.logger
+        await BlockingCall.run(stackSize: 256 * 1024) {
+            try? cgroups.killAll(container.cgroup)
+            do { try cgroups.destroy(container.cgroup) } catch {
+                logger.warning("cgroup not removed", metadata: ["cgroup": "\(container.cgroup)", "error": "\(error)"])
+            }
+            try? FileManager.default.removeItem(atPath: container.directory)
         }
-        try? FileManager.default.removeItem(atPath: container.directory)
     }
 
     /// Releases the sandbox: pod network, volumes, namespaces, pod cgroup, pod directory.
