@@ -8,8 +8,10 @@ import Synchronization
 ///
 /// - Pod workers call `setStatus` with every new status (the one they write to the StatusStore);
 ///   each call makes a new version. A pod's status is sent by one request at a time, always the
-///   latest version: changes that arrive while a request is out, or within the `coalesce` window,
-///   are sent together, and an older version is never sent after a newer one.
+///   latest version: changes that arrive while a request is out, or within the `coalesce` window
+///   (none by default: kubelet sends a status as soon as a sync produces it, and one request at
+///   a time per pod already merges a burst), are sent together, and an older version is never
+///   sent after a newer one.
 /// - Failures are retried with back-off (`retryInitial` doubling up to `retryMax`).
 /// - `status.hostIP`/`hostIPs` are the node's addresses (kubelet sets them from the Node).
 /// - When a worker has terminated its pod (containers gone), its final status is sent and, if
@@ -48,7 +50,7 @@ public final class PodStatusManager: Sendable {
     private let state = Mutex(State())
     private let wake = WakeSignal()
 
-    public init(api: any PodAPI, nodeIPs: [String] = [], coalesce: Duration = .milliseconds(50),
+    public init(api: any PodAPI, nodeIPs: [String] = [], coalesce: Duration = .zero,
                 retryInitial: Duration = .milliseconds(500), retryMax: Duration = .seconds(30),
                 logger: Logger = Logger(label: "swiftlet.agent.status")) {
         self.api = api
@@ -117,7 +119,7 @@ public final class PodStatusManager: Sendable {
             while !Task.isCancelled {
                 await wake.wait(timeout: nextRetry())
                 // Let a burst of changes (containers starting together) become one update.
-                try? await Task.sleep(for: coalesce)
+                if coalesce > .zero { try? await Task.sleep(for: coalesce) }
                 for uid in takeDue() {
                     group.addTask { [self] in
                         await sync(uid)

@@ -22,7 +22,7 @@ public struct PodSyncConfig: Sendable {
 
     public init(api: any PodAPI, nodeIPs: [String] = [], nodeUID: @escaping @Sendable () -> String? = { nil },
                 relistBackoffInitial: Duration = .milliseconds(800), relistBackoffMax: Duration = .seconds(30),
-                statusCoalesce: Duration = .milliseconds(50), statusRetryInitial: Duration = .milliseconds(500),
+                statusCoalesce: Duration = .zero, statusRetryInitial: Duration = .milliseconds(500),
                 statusRetryMax: Duration = .seconds(30), mirrorRetryInterval: Duration = .seconds(2)) {
         self.api = api
         self.nodeIPs = nodeIPs

@@ -120,11 +120,7 @@ public struct ContainerSpecBuilder: Sendable {
         for sub in ["rootfs", "upper", "work"] {
             try fm.createDirectory(atPath: plan.directory + "/" + sub, withIntermediateDirectories: true)
         }
-        if !fm.fileExists(atPath: plan.directory + "/termination-log") {
-            guard fm.createFile(atPath: plan.directory + "/termination-log", contents: nil, attributes: [.posixPermissions: 0o666]) else {
-                throw SystemError("create", plan.directory + "/termination-log")
-            }
-        }
+        try AtomicFile.createEmpty(plan.directory + "/termination-log", mode: 0o666)
     }
 
     /// The profile by Kubernetes' precedence: container, then pod, then `--seccomp-default`.

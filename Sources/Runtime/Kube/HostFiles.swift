@@ -47,11 +47,9 @@ public enum HostFiles {
     /// resolv.conf comes from the host's file and the cluster's DNS (`PodDNS`, kubelet's rules).
     public static func write(for pod: Pod, layout: PodLayout, podIPs: [String], hostResolvConf: String,
                              clusterDNS: ClusterDNSConfig) throws {
-        try hosts(for: pod, podIPs: podIPs, clusterDomain: clusterDNS.domain)
-            .write(toFile: layout.etcHosts, atomically: true, encoding: .utf8)
-        try (hostname(for: pod) + "\n").write(toFile: layout.etcHostname, atomically: true, encoding: .utf8)
+        try AtomicFile.write(hosts(for: pod, podIPs: podIPs, clusterDomain: clusterDNS.domain), to: layout.etcHosts)
+        try AtomicFile.write(hostname(for: pod) + "\n", to: layout.etcHostname)
         let host = (try? String(contentsOfFile: hostResolvConf, encoding: .utf8)) ?? ""
-        try PodDNS.build(for: pod, hostResolvConf: host, cluster: clusterDNS).resolvConf
-            .write(toFile: layout.resolvConf, atomically: true, encoding: .utf8)
+        try AtomicFile.write(PodDNS.build(for: pod, hostResolvConf: host, cluster: clusterDNS).resolvConf, to: layout.resolvConf)
     }
 }

@@ -196,9 +196,7 @@ public enum VolumeManager {
             if !exists {
                 let parent = (path as NSString).deletingLastPathComponent
                 try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-                guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644]) else {
-                    throw SystemError("create", path)
-                }
+                try AtomicFile.createEmpty(path, mode: 0o644)
             } else if format != S_IFREG {
                 throw RuntimeError.hostPath(path, "hostPath type check failed: \(path) is not a file")
             }

@@ -81,7 +81,7 @@ public final class PodSandbox: @unchecked Sendable {
         guard created >= 0 else { throw SystemError("create", file) }
         close(created)
         guard sl_bind_fd(nsfd, file) == 0 else { throw SystemError("bind namespace", file) }
-        try "\(pid) \(start)\n".write(toFile: directory + "/pause", atomically: true, encoding: .utf8)
+        try AtomicFile.write("\(pid) \(start)\n", to: directory + "/pause")
     }
 
     /// Reopens the namespaces of an existing sandbox (after an agent restart).
