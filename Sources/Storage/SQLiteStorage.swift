@@ -109,52 +109,16 @@ public actor SQLiteStorage: Storage {
         return StorageList(objects: objects.values.sorted { $0.key < $1.key }, revision: requested)
     }
 
-    public func create(_ key: String, value: [UInt8]) throws -> StoredObject {
-        let database = try open()
-        let next = revision + 1
-        try database.transaction {
-            if try currentRow(key, in: database) != nil {
-                throw StorageError.alreadyExists(key: key)
-            }
-            let insert = try database.prepare("INSERT INTO objects (key, revision, value) VALUES (?1, ?2, ?3)")
-            try insert.bind(.text(key), .integer(next), .blob(value))
-            try insert.run()
-            try appendLog(.added, key: key, value: value, previous: nil, revision: next, in: database)
-        }
-        commit(StorageEvent(type: .added, key: key, value: value, previousValue: nil, revision: next))
-        return StoredObject(key: key, value: value, revision: next)
+    public func create(_ key: String, value: [UInt8]) async throws -> StoredObject {
+        try await write(.create(key: key, value: value))
     }
 
-    public func update(_ key: String, value: [UInt8], expectedRevision: Int64?) throws -> StoredObject {
-        let database = try open()
-        let next = revision + 1
-        let previous = try database.transaction {
-            let previous = try checkedRow(key, expectedRevision: expectedRevision, in: database)
-            let update = try database.prepare("UPDATE objects SET revision = ?2, value = ?3 WHERE key = ?1")
-            try update.bind(.text(key), .integer(next), .blob(value))
-            try update.run()
-            try appendLog(.modified, key: key, value: value, previous: previous, revision: next, in: database)
-            return previous
-        }
-        commit(StorageEvent(type: .modified, key: key, value: value, previousValue: previous.value,
-                            revision: next, previousRevision: previous.revision))
-        return StoredObject(key: key, value: value, revision: next)
+    public func update(_ key: String, value: [UInt8], expectedRevision: Int64?) async throws -> StoredObject {
+        try await write(.update(key: key, value: value, expectedRevision: expectedRevision))
     }
 
-    public func delete(_ key: String, expectedRevision: Int64?) throws -> StoredObject {
-        let database = try open()
-        let next = revision + 1
-        let previous = try database.transaction {
-            let previous = try checkedRow(key, expectedRevision: expectedRevision, in: database)
-            let delete = try database.prepare("DELETE FROM objects WHERE key = ?1")
-            try delete.bind(.text(key))
-            try delete.run()
-            try appendLog(.deleted, key: key, value: previous.value, previous: previous, revision: next, in: database)
-            return previous
-        }
-        commit(StorageEvent(type: .deleted, key: key, value: previous.value, previousValue: previous.value,
-                            revision: next, previousRevision: previous.revision))
-        return StoredObject(key: key, value: previous.value, revision: next)
+    public func delete(_ key: String, expectedRevision: Int64?) async throws -> StoredObject {
+        try await write(.delete(key: key, expectedRevision: expectedRevision))
     }
 
     public func watch(prefix: String, after requested: Int64?) throws -> StorageWatch {
@@ -173,6 +137,109 @@ public actor SQLiteStorage: Storage {
     }
 
     // MARK: - Writing
+
+    /// One write waiting for the next commit.
+    enum WriteOperation {
+        case create(key: String, value: [UInt8])
+        case update(key: String, value: [UInt8], expectedRevision: Int64?)
+        case delete(key: String, expectedRevision: Int64?)
+    }
+
+    private struct PendingWrite {
+        let operation: WriteOperation
+        let continuation: CheckedContinuation<StoredObject, any Error>
+    }
+
+    /// Group commit: writes that arrive while a commit waits for its fsync are committed
+    /// together, in one transaction and one fsync, in the order they arrived, each with its own
+    /// revision. Each write's preconditions (exists, revision) are checked in order inside the
+    /// transaction, so one that fails fails alone and sees the writes before it. The first write
+    /// of a batch schedules the commit as a job behind the actor's queue, so every write
+    /// already queued joins it. One commit per write took the store to about 1,000 fsyncs for
+    /// 100 pods starting, each a journal flush of milliseconds on a small disk, with the whole
+    /// cluster's writes queued behind them; etcd batches its WAL writes the same way.
+    private var pending: [PendingWrite] = []
+
+    private func write(_ operation: WriteOperation) async throws -> StoredObject {
+        try await withCheckedThrowingContinuation { continuation in
+            pending.append(PendingWrite(operation: operation, continuation: continuation))
+            if pending.count == 1 {
+                // Runs on this actor after the jobs queued before it: the batch's other writes.
+                Task { await self.commitPending() }
+            }
+        }
+    }
+
+    private func commitPending() {
+        let batch = pending
+        pending = []
+        guard !batch.isEmpty else { return }
+        guard let database else {
+            for write in batch { write.continuation.resume(throwing: StorageError.closed) }
+            return
+        }
+        var outcomes: [Result<StorageEvent, StorageError>] = []
+        outcomes.reserveCapacity(batch.count)
+        do {
+            try database.transaction {
+                var next = revision
+                for write in batch {
+                    do {
+                        let event = try apply(write.operation, revision: next + 1, in: database)
+                        outcomes.append(.success(event))
+                        next += 1
+                    } catch let error as StorageError where error.isPrecondition {
+                        // Checked before the write touched anything: this one fails alone.
+                        outcomes.append(.failure(error))
+                    }
+                }
+            }
+        } catch {
+            // The transaction rolled back: nothing of the batch was stored.
+            for write in batch { write.continuation.resume(throwing: error) }
+            return
+        }
+        for (write, outcome) in zip(batch, outcomes) {
+            switch outcome {
+            case .success(let event):
+                commit(event)
+                write.continuation.resume(returning: StoredObject(key: event.key, value: event.value, revision: event.revision))
+            case .failure(let error):
+                write.continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// One write inside the batch's transaction, as revision `next`: its event.
+    private func apply(_ operation: WriteOperation, revision next: Int64, in database: SQLiteDatabase) throws -> StorageEvent {
+        switch operation {
+        case .create(let key, let value):
+            if try currentRow(key, in: database) != nil {
+                throw StorageError.alreadyExists(key: key)
+            }
+            let insert = try database.prepare("INSERT INTO objects (key, revision, value) VALUES (?1, ?2, ?3)")
+            try insert.bind(.text(key), .integer(next), .blob(value))
+            try insert.run()
+            try appendLog(.added, key: key, value: value, previous: nil, revision: next, in: database)
+            return StorageEvent(type: .added, key: key, value: value, previousValue: nil, revision: next)
+        case .update(let key, let value, let expectedRevision):
+            let previous = try checkedRow(key, expectedRevision: expectedRevision, in: database)
+            let update = try database.prepare("UPDATE objects SET revision = ?2, value = ?3 WHERE key = ?1")
+            try update.bind(.text(key), .integer(next), .blob(value))
+            try update.run()
+            try appendLog(.modified, key: key, value: value, previous: previous, revision: next, in: database)
+            return StorageEvent(type: .modified, key: key, value: value, previousValue: previous.value,
+                                revision: next, previousRevision: previous.revision)
+        case .delete(let key, let expectedRevision):
+            let previous = try checkedRow(key, expectedRevision: expectedRevision, in: database)
+            let delete = try database.prepare("DELETE FROM objects WHERE key = ?1")
+            try delete.bind(.text(key))
+            try delete.run()
+            try appendLog(.deleted, key: key, value: previous.value, previous: previous, revision: next, in: database)
+            return StorageEvent(type: .deleted, key: key, value: previous.value, previousValue: previous.value,
+                                revision: next, previousRevision: previous.revision)
+        }
+    }
 
     private func open() throws -> SQLiteDatabase {
         guard let database else { throw StorageError.closed }

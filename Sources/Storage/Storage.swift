@@ -120,6 +120,15 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The database failed; the message says which operation and why.
     case backend(String)
 
+    /// A write's precondition failed (no such key, key taken, another revision): nothing was
+    /// written, and writes committed with it are unaffected.
+    public var isPrecondition: Bool {
+        switch self {
+        case .notFound, .alreadyExists, .conflict: return true
+        default: return false
+        }
+    }
+
     public var description: String {
         switch self {
         case .notFound(let key): return "key \(key) not found"

@@ -69,6 +69,65 @@ struct StorageContractTests {
         }
     }
 
+    /// Many writes at once (SQLite commits those that arrive together in one transaction):
+    /// of updates racing with the same expected revision exactly one wins, creates of one key
+    /// give one object, every success has its own revision, the revisions have no gaps, and a
+    /// watch sees each write once, in revision order, with the value that call stored.
+    @Test(arguments: TestBackend.allCases)
+    func concurrentWritesGetOwnRevisionsAndOneWinnerPerPrecondition(_ backend: TestBackend) async throws {
+        try await withStore(backend) { store, base in
+            _ = try await store.create("/race/cas", value: bytes("0"))
+            let watch = try await store.watch(prefix: "/race/", after: base + 1)
+            let results = await withTaskGroup(of: (String, Result<StoredObject, StorageError>).self) { group in
+                for index in 0..<20 {
+                    group.addTask { ("cas\(index)", await Self.result { try await store.update("/race/cas", value: bytes("cas\(index)"), expectedRevision: base + 1) }) }
+                    group.addTask { ("same\(index)", await Self.result { try await store.create("/race/same", value: bytes("same\(index)")) }) }
+                    group.addTask { ("own\(index)", await Self.result { try await store.create("/race/own\(index)", value: bytes("own\(index)")) }) }
+                }
+                var all: [(String, Result<StoredObject, StorageError>)] = []
+                for await result in group { all.append(result) }
+                return all
+            }
+            let won = results.compactMap { name, result -> (String, StoredObject)? in
+                if case .success(let object) = result { return (name, object) }
+                return nil
+            }
+            #expect(won.filter { $0.0.hasPrefix("cas") }.count == 1)
+            #expect(won.filter { $0.0.hasPrefix("same") }.count == 1)
+            #expect(won.filter { $0.0.hasPrefix("own") }.count == 20)
+            for (name, result) in results {
+                guard case .failure(let error) = result else { continue }
+                if name.hasPrefix("cas") {
+                    guard case .conflict(let key, let expected, _) = error else {
+                        Issue.record("\(name): \(error)")
+                        continue
+                    }
+                    #expect(key == "/race/cas" && expected == base + 1)
+                }
+                if name.hasPrefix("same") { #expect(error == .alreadyExists(key: "/race/same")) }
+            }
+            let revisions = won.map(\.1.revision).sorted()
+            #expect(revisions == Array((base + 2)...(base + 1 + Int64(won.count))), "one revision each, no gaps")
+            #expect(try await store.currentRevision() == base + 1 + Int64(won.count))
+            let events = try await collect(won.count, from: watch)
+            #expect(events.map(\.revision) == revisions)
+            for (_, object) in won {
+                let event = events.first { $0.revision == object.revision }
+                #expect(event?.key == object.key)
+                #expect(event?.value == object.value)
+            }
+            let cas = try #require(won.first { $0.0.hasPrefix("cas") })
+            #expect(try await store.get("/race/cas")?.value == bytes(cas.0))
+            #expect(try await store.get("/race/cas")?.revision == cas.1.revision)
+        }
+    }
+
+    static func result(_ body: () async throws -> StoredObject) async -> Result<StoredObject, StorageError> {
+        do { return .success(try await body()) } catch let error as StorageError { return .failure(error) } catch {
+            return .failure(.backend("\(error)"))
+        }
+    }
+
     @Test(arguments: TestBackend.allCases)
     func listReturnsOnlyThePrefixSortedByKey(_ backend: TestBackend) async throws {
         try await withStore(backend) { store, base in
