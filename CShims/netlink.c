@@ -195,6 +195,12 @@ int sl_nl_link_veth(uint8_t *buf, size_t cap, uint32_t seq, uint16_t flags, cons
     put(&b, &ifi, sizeof ifi);
     if (mtu) attr_u32(&b, IFLA_MTU, mtu);
     if (master > 0) attr_u32(&b, IFLA_MASTER, (uint32_t)master);
+    // One queue each way, on both ends (`numtxqueues 1 numrxqueues 1`). Without them a veth is
+    // made with a queue per possible CPU and veth_newlink cuts each end down to one with
+    // netif_set_real_num_{tx,rx}_queues, which waits for an expedited RCU grace period while
+    // holding the RTNL lock: milliseconds per pod, serializing every link change on the host.
+    attr_u32(&b, IFLA_NUM_TX_QUEUES, 1);
+    attr_u32(&b, IFLA_NUM_RX_QUEUES, 1);
     attr_str(&b, IFLA_IFNAME, name);
     size_t info = nest_begin(&b, IFLA_LINKINFO);
     attr(&b, IFLA_INFO_KIND, "veth", 4);
@@ -207,6 +213,8 @@ int sl_nl_link_veth(uint8_t *buf, size_t cap, uint32_t seq, uint16_t flags, cons
     struct ifinfomsg peer_ifi = {.ifi_family = AF_UNSPEC};
     put(&b, &peer_ifi, sizeof peer_ifi);
     if (mtu) attr_u32(&b, IFLA_MTU, mtu);
+    attr_u32(&b, IFLA_NUM_TX_QUEUES, 1);
+    attr_u32(&b, IFLA_NUM_RX_QUEUES, 1);
     if (peer_netns_fd >= 0) attr_u32(&b, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
     attr_str(&b, IFLA_IFNAME, peer);
     nest_end(&b, peer_at);

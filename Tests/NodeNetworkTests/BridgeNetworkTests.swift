@@ -36,6 +36,11 @@ struct BridgeNetworkTests {
         let veth = BridgeNetwork.hostVethName(podUID: a.uid)
         let link = lab.sh("ip -n \(node.name) -o link show \(veth)").output
         #expect(link.contains("master swiftlet0") && link.contains("mtu 1500") && link.contains("UP"), "\(link)")
+        // One queue each way on both ends (no RCU wait under RTNL to cut them down at creation).
+        let details = lab.sh("ip -d -n \(node.name) -o link show \(veth)").output
+        #expect(details.contains("numtxqueues 1 numrxqueues 1"), "\(details)")
+        let inside = lab.sh("nsenter --net=\(a.netPath) ip -d -o link show eth0").output
+        #expect(inside.contains("numtxqueues 1 numrxqueues 1"), "\(inside)")
         #expect(try network.allocations() == [a.uid: "10.42.0.2", b.uid: "10.42.0.3"])
 
         try network.tearDown(podUID: a.uid)

@@ -20,14 +20,15 @@ struct RouteRequestTests {
     }
 
     @Test func vethPeerInNamespaceMatchesIpLinkAddTypeVeth() throws {
-        // ip link add swl0123456789ab mtu 1500 master swiftlet0 up type veth peer name eth9 mtu 1500 netns X
+        // ip link add swl0123456789ab mtu 1500 master swiftlet0 up numtxqueues 1 numrxqueues 1
+        //   type veth peer name eth9 mtu 1500 numtxqueues 1 numrxqueues 1 netns X
         // (ip opened the namespace as fd 4; swiftlet0 had ifindex 2)
         let request = RouteRequest.createVeth(name: "swl0123456789ab", peer: "eth9", peerNetns: 4, master: 2, mtu: 1500, up: true)
         #expect(try bytes(request) ==
-            "8400000010000506000000000000000000000000000000000100000001000000"
-            + "08000400dc05000008000a00020000001400030073776c3031323334353637383961620040001200"
-            + "08000100766574683400020030000100000000000000000000000000000000000800"
-            + "0400dc05000008001c0004000000090003006574683900000000")
+            "a400000010000506000000000000000000000000000000000100000001000000"
+            + "08000400dc05000008000a000200000008001f000100000008002000010000001400030073776c3031323334353637383961620050001200"
+            + "080001007665746844000200400001000000000000000000000000000000000008000400dc05000008001f00010000000800200001000000"
+            + "08001c0004000000090003006574683900000000")
     }
 
     @Test func setLinkMatchesIpLinkSet() throws {
