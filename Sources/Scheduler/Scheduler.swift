@@ -10,9 +10,10 @@ import Synchronization
 /// the same owner, then the least allocated, ties broken at random.
 ///
 /// One pod is scheduled at a time (one worker), the pending pod of highest `spec.priority`
-/// first (the PrioritySort queue order), against the informers' view plus the bindings this
-/// scheduler made that the pod informer has not reported yet (the "assumed" pods of the
-/// scheduler cache), so a burst of pods does not overcommit a node. Pods nominated to a node
+/// first (the PrioritySort queue order), against the informers' view plus the pods this
+/// scheduler placed that the pod informer has not reported bound yet (the "assumed" pods of the
+/// scheduler cache), so a burst of pods does not overcommit a node. Binding runs apart from
+/// the scheduling of the next pod (`Scheduler+Binding.swift`). Pods nominated to a node
 /// by preemption hold their room there against pods of lower priority.
 /// An unschedulable pod gets `PodScheduled=False` (reason `Unschedulable`) and a
 /// FailedScheduling event, and is retried when a node or an assigned pod changes, and at least
@@ -27,17 +28,19 @@ package struct Scheduler: Controller {
     static let component = "default-scheduler"
 
     package let name = "scheduler"
-    private let client: any ResourceClient
-    private let pods: Informer
+    let client: any ResourceClient
+    let pods: Informer
     private let nodes: Informer
     private let budgets: Informer
     private let volumeBinding: SchedulerVolumeBinding
-    private let queue: WorkQueue
+    let queue: WorkQueue
     /// How often unschedulable pods are retried even when nothing changed (`schedulerRetryPeriod`).
     private let retryPeriod: Duration
-    private let logger: Logger
+    let logger: Logger
     /// Pod uid → node, for bindings not yet seen by the pod informer.
-    private let assumed = ControllerState<[String: String]>([:])
+    let assumed = ControllerState<[String: String]>([:])
+    /// Pods assumed on a node, waiting for their binding cycle (`Scheduler+Binding.swift`).
+    let bindings: (stream: AsyncStream<PendingBinding>, continuation: AsyncStream<PendingBinding>.Continuation)
 
     package init(client: any ResourceClient, informers: Informers, retryPeriod: Duration, logger: Logger) {
         self.client = client
@@ -47,6 +50,7 @@ package struct Scheduler: Controller {
         self.volumeBinding = SchedulerVolumeBinding(informers: informers)
         self.retryPeriod = retryPeriod
         self.logger = logger
+        self.bindings = AsyncStream.makeStream(of: PendingBinding.self)
         let pods = self.pods
         // PrioritySort: the highest priority first; equal ones in the order they came.
         let queue = WorkQueue(priority: { key in pods.get(key: key).map(SchedulerPreemption.priority(of:)) ?? 0 })
@@ -93,7 +97,9 @@ package struct Scheduler: Controller {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await runWorkers(name: name, queue: queue, workers: 1, logger: logger) { key in try await schedule(key: key) }
+                bindings.continuation.finish()
             }
+            group.addTask { await runBindingCycles() }
             group.addTask {
                 // kube-scheduler flushes unschedulable pods back to the active queue periodically.
                 while !Task.isCancelled {
@@ -156,6 +162,8 @@ package struct Scheduler: Controller {
 
     private func schedule(key: String) async throws(APIError) {
         guard let pod = pods.get(key: key), Self.needsScheduling(pod), let podName = pod.name else { return }
+        // Assumed on a node, its binding under way: upstream's skipPodSchedule.
+        if let uid = pod.uid, assumed.withLock({ $0[uid] }) != nil { return }
         let nodeList = nodes.list().sorted { ($0.name ?? "") < ($1.name ?? "") }
         guard !nodeList.isEmpty else {
             try await markUnschedulable(pod, message: "no nodes available to schedule pods")
@@ -191,20 +199,14 @@ package struct Scheduler: Controller {
             try await handleUnschedulable(pod, nodes: nodeList, verdicts: verdicts, requests: requests, usage: usage)
             return
         }
-        try await volumeBinding.bindClaims(claims, to: chosen, client: client)
-        var binding: [String: JSONValue] = ["name": .string(podName)]
-        if let uid = pod.uid { binding["uid"] = .string(uid) }
-        let body = KubeObject(fields: ["metadata": .object(binding), "target": .object(["kind": .string("Node"), "name": .string(nodeName)])])
-        do {
-            try await client.bind(namespace: pod.namespace, name: podName, binding: body)
-        } catch {
-            // Deleted, already bound, or replaced meanwhile: nothing left to schedule.
-            if error.code == 404 || error.code == 409 { return }
-            throw error
+        if !claims.isEmpty {
+            // Volume binding (PreBind) writes the claims before the pod is bound: in this cycle.
+            try await volumeBinding.bindClaims(claims, to: chosen, client: client)
         }
+        // Assume, then bind off this cycle: the next pod is placed against this one's node
+        // without waiting for the binding's write (kube-scheduler's binding cycle).
         if let uid = pod.uid { assumed.withLock { $0[uid] = nodeName } }
-        await client.recordEvent(about: pod, type: "Normal", reason: "Scheduled",
-                                 message: "Successfully assigned \(pod.namespace ?? "")/\(podName) to \(nodeName)", component: Self.component)
+        bindings.continuation.yield(PendingBinding(key: key, pod: pod, name: podName, node: nodeName))
     }
 
     /// What is on one node, as far as this pod's scheduling is concerned.
