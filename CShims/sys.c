@@ -29,6 +29,21 @@ size_t sl_heap_free_bytes(void) { return mallinfo2().fordblks; }
 
 int sl_heap_trim(void) { return malloc_trim(0); }
 
+int sl_heap_limit_arenas(int arenas) { return mallopt(M_ARENA_MAX, arenas); }
+
+int sl_heap_arena_count(void) {
+    char *text = NULL;
+    size_t length = 0;
+    FILE *out = open_memstream(&text, &length);
+    if (!out) return -1;
+    malloc_info(0, out);
+    fclose(out);
+    int count = 0;
+    for (const char *at = text; at && (at = strstr(at, "<heap nr=")); at++) count++;
+    free(text);
+    return count;
+}
+
 int sl_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 
 int sl_pidfd_send_signal(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }

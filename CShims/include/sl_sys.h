@@ -22,6 +22,10 @@ int sl_pidfd_wait(int pidfd, int nohang, int *status);
 /// pages of every arena back to the kernel; returns 1 if it released memory.
 size_t sl_heap_free_bytes(void);
 int sl_heap_trim(void);
+/// mallopt(M_ARENA_MAX): threads beyond this many share arenas instead of each making one;
+/// 1 on success. And how many arenas the heap has now (malloc_info's heaps), -1 on failure.
+int sl_heap_limit_arenas(int arenas);
+int sl_heap_arena_count(void);
 /// setns(2), for tests and tools that enter a pod namespace on a dedicated thread.
 int sl_setns(int fd, int nstype);
 /// Highest capability number the running kernel knows (/proc/sys/kernel/cap_last_cap).

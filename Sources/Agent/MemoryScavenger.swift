@@ -1,4 +1,5 @@
 import CShims
+import Foundation
 
 /// Hands the heap's free memory back to the kernel after bursts of work, as Go's runtime
 /// scavenger does for kubelet.
@@ -14,6 +15,7 @@ struct MemoryScavenger {
     var threshold = 4 << 20
 
     func run() async {
+        Self.limitArenas()
         while !Task.isCancelled {
             try? await Task.sleep(for: period)
             scavenge()
@@ -26,6 +28,21 @@ struct MemoryScavenger {
         guard Self.freeHeapBytes() >= threshold else { return false }
         _ = sl_heap_trim()
         return true
+    }
+
+    /// One glibc arena per core at most, instead of glibc's 8 per core. Every thread that
+    /// mallocs gets an arena of its own until the limit, and container starts run on threads of
+    /// their own (BlockingCall): with 100 pods started the agent had 16 arenas, each keeping its
+    /// partly used pages. Measured with 100 pods on 2 cores: RSS 48.5 MiB with 16 arenas, 46.0
+    /// with 2, the same 13.6 MB in use. Threads beyond the limit share arenas (glibc picks the
+    /// least contended); on a node agent that is a little lock contention for less memory.
+    static func limitArenas(to arenas: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        _ = sl_heap_limit_arenas(Int32(max(arenas, 2)))
+    }
+
+    /// Arenas the heap has now.
+    static func arenaCount() -> Int {
+        Int(sl_heap_arena_count())
     }
 
     /// Bytes free inside glibc's arenas (`mallinfo2().fordblks`).

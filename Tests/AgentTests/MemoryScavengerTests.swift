@@ -1,4 +1,5 @@
 import Glibc
+import Runtime
 import Testing
 @testable import Agent
 
@@ -45,5 +46,29 @@ struct MemoryScavengerTests {
         // Other tests of this process may take some of the holes meanwhile; most stay released.
         #expect(before > 0)
         #expect(after < before / 2, "resident pages in freed blocks: \(before) before the trim, \(after) after")
+    }
+
+    /// With the arena limit set, threads that allocate at the same time share the arenas that
+    /// exist instead of adding their own (glibc's default allows 8 per core). The test process
+    /// has its arenas already; without the limit 8 fresh threads allocating together would add
+    /// some (up to 16 on 2 cores).
+    @Test func threadsShareArenasOnceLimited() async {
+        // Limited to what exists; read again after, in case a parallel test's thread added one.
+        MemoryScavenger.limitArenas(to: MemoryScavenger.arenaCount())
+        let existing = MemoryScavenger.arenaCount()
+        #expect(existing >= 1)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    await BlockingCall.run {
+                        // Held while the others allocate, so each thread wants an arena at once.
+                        let block = malloc(1 << 16)
+                        usleep(50_000)
+                        free(block)
+                    }
+                }
+            }
+        }
+        #expect(MemoryScavenger.arenaCount() <= max(existing, 2))
     }
 }
