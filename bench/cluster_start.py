@@ -1,6 +1,8 @@
 """Pod start through the whole cluster path: `kubectl apply` of a one-pod Deployment until a
 watch sees the pod Running (Deployment -> ReplicaSet -> pod -> scheduler -> agent -> runtime ->
-status), p50/p99 over RUNS; then a 100-replica Deployment until all are Running.
+status), p50/p99 over RUNS; then a 100-replica Deployment until all are Running. For both it
+prints when the pods were created, bound to the node and Running (from the watch), so the time
+can be placed at the controllers, the scheduler or the agent.
 
 Usage (inside the server's network namespace): cluster_start.py KUBECONFIG RUNS PODS
 """
@@ -36,12 +38,15 @@ def kubeconfig(path):
 
 
 class Watcher:
-    """Records when each pod is first seen Running, keyed by its `app` label."""
+    """Records when each pod is first seen created, bound to a node and Running, keyed by its
+    `app` label, so the 100-replica run can say which stage the time goes to."""
 
     def __init__(self, host, port, ca, token):
         self.host, self.port, self.token = host, port, token
         self.context = ssl.create_default_context(cafile=ca)
         self.running = {}
+        self.created = {}
+        self.bound = {}
         self.cond = threading.Condition()
         threading.Thread(target=self.run, daemon=True).start()
 
@@ -55,11 +60,18 @@ class Watcher:
                 return
             event = json.loads(line)
             pod = event["object"]
-            if event["type"] == "DELETED" or pod.get("status", {}).get("phase") != "Running":
+            if event["type"] == "DELETED":
                 continue
+            now = time.perf_counter()
             app = pod["metadata"].get("labels", {}).get("app")
+            name = pod["metadata"]["name"]
             with self.cond:
-                self.running.setdefault(app, {}).setdefault(pod["metadata"]["name"], time.perf_counter())
+                self.created.setdefault(app, {}).setdefault(name, now)
+                if pod.get("spec", {}).get("nodeName"):
+                    self.bound.setdefault(app, {}).setdefault(name, now)
+                if pod.get("status", {}).get("phase") != "Running":
+                    continue
+                self.running.setdefault(app, {}).setdefault(name, now)
                 self.cond.notify_all()
 
     def wait(self, app, count, timeout=120):
@@ -97,21 +109,32 @@ def main():
     config, runs, pods = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     watcher = Watcher(*kubeconfig(config))
     time.sleep(0.5)
-    latencies, applies = [], []
+    latencies, applies, created, bound = [], [], [], []
     for i in range(runs):
         name = f"bench-{i}"
         start = time.perf_counter()
         kubectl(config, "apply", "-f", "-", stdin=deployment(name, 1))
         applies.append(time.perf_counter() - start)
         latencies.append(watcher.wait(name, 1) - start)
+        with watcher.cond:
+            created.append(min(watcher.created[name].values()) - start)
+            bound.append(min(watcher.bound[name].values()) - start)
         delete_and_wait(config, name)
     print(f"one-pod Deployment, kubectl apply -> pod Running (watch), {runs} runs:")
     print(f"  p50 {pct(latencies, 50) * 1000:.0f} ms   p99 {pct(latencies, 99) * 1000:.0f} ms   "
           f"(of which kubectl apply itself: p50 {pct(applies, 50) * 1000:.0f} ms)")
+    print(f"  p50 from the start of kubectl apply: pod created {pct(created, 50) * 1000:.0f} ms, "
+          f"bound {pct(bound, 50) * 1000:.0f} ms, Running {pct(latencies, 50) * 1000:.0f} ms")
     start = time.perf_counter()
     kubectl(config, "apply", "-f", "-", stdin=deployment("bench-many", pods))
     done = watcher.wait("bench-many", pods, timeout=300)
     print(f"{pods}-replica Deployment, kubectl apply -> all {pods} pods Running: {done - start:.2f} s")
+    # Where the time went: when the first, middle and last pod reached each stage.
+    for stage, seen in (("created", watcher.created), ("bound", watcher.bound), ("Running", watcher.running)):
+        times = sorted(t - start for t in seen.get("bench-many", {}).values())
+        if times:
+            print(f"  {stage:8} first {times[0]:.2f} s   10% {pct(times, 10):.2f} s   half {pct(times, 50):.2f} s   "
+                  f"90% {pct(times, 90):.2f} s   last {times[-1]:.2f} s")
 
 
 if __name__ == "__main__":
