@@ -1,7 +1,8 @@
 import CSQLite
 
 /// The embedded store: one SQLite database in WAL mode with `synchronous=FULL`, so a write is
-/// on disk when its call returns and survives `kill -9` or a power cut.
+/// on disk when its call returns and survives `kill -9` or a power cut. Writes that arrive
+/// together are committed together (group commit, see `pending`).
 ///
 /// Two tables, written in the same transaction:
 /// - `objects(key, revision, value)`: the current state, what get and list read;
