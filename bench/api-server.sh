@@ -4,7 +4,8 @@
 # (no kube-apiserver or k3s is installable here), driven by the same client: create COUNT pods,
 # list them (JSON, and protobuf as client-go asks), and watch event latency (bench/api_server.py).
 #
-# Environment: COUNT (default 1000), SAMPLES (watch samples, default 300), OUT (bench/results),
+# Environment: COUNT (default 1000), SAMPLES (watch samples, default 300), WATCHERS (watch
+# connections of the fan-out phase, default 50; 0 leaves it out), OUT (bench/results),
 # ON_ETCD (default 1; 0 leaves out swiftlet on etcd).
 # Needs a release build (built here) and etcd-server (installed here from Debian). Listens on
 # 127.0.0.1 only; removes its data directories and stops what it started.
@@ -13,6 +14,7 @@ cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 count="${COUNT:-1000}"
 samples="${SAMPLES:-300}"
+watchers="${WATCHERS:-50}"
 out="${OUT:-bench/results}"
 mkdir -p "$out"
 command -v etcd >/dev/null || apt-get install -y -q etcd-server >/dev/null
@@ -69,7 +71,7 @@ url="$(listening "$work/server.log")"
 url2=""
 [ -n "$server2_pid" ] && url2="$(listening "$work/server2.log")"
 # shellcheck disable=SC2086 # url2 is one word or none
-python3 bench/api_server.py "$url" http://127.0.0.1:23790 "$count" "$samples" $url2 | tee "$out/api-server.txt"
+python3 bench/api_server.py "$url" http://127.0.0.1:23790 "$count" "$samples" "$watchers" $url2 | tee "$out/api-server.txt"
 rss_kib="$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")"
 echo "swiftlet server RSS with $count pods: $((rss_kib / 1024)) MiB" | tee -a "$out/api-server.txt"
 if [ -n "$server2_pid" ]; then

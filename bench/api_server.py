@@ -1,6 +1,6 @@
 """API server benchmark: swiftlet server against etcd 3.4 (the store under kube-apiserver).
 
-Usage: api_server.py SWIFTLET_URL ETCD_URL COUNT WATCH_SAMPLES
+Usage: api_server.py SWIFTLET_URL ETCD_URL COUNT WATCH_SAMPLES WATCHERS [SWIFTLET_ON_ETCD_URL]
 
 The same client (Python's http.client, one keep-alive connection, JSON) drives both:
   create  COUNT pods one after another (swiftlet: POST /api/v1/namespaces/bench/pods;
@@ -10,6 +10,10 @@ The same client (Python's http.client, one keep-alive connection, JSON) drives b
           which the server encodes item by item from the stored JSON
   watch   latency from sending an update to receiving its watch event, WATCH_SAMPLES times
           (swiftlet: PATCH a label, event on GET ...?watch=1; etcd: put, event on /v3/watch)
+  fan-out WATCHERS watch connections on another namespace (prefix) while WRITERS clients
+          create COUNT pods there: the latency from sending each create to each watcher
+          receiving its event (p50/p99 over every watcher and event), and whether every
+          watcher got every event (none dropped or closed)
 swiftlet does the whole API (decode, defaults, validation, admission, the store with
 synchronous=FULL, encode); etcd is only the store, with its default fsync per commit.
 etcd stores the very objects swiftlet answered the creates with (defaults and managedFields
@@ -20,6 +24,7 @@ timed until its whole body has arrived; the client's own JSON parsing is left ou
 import base64
 import http.client
 import json
+import re
 import sys
 import threading
 import time
@@ -130,6 +135,31 @@ class Swiftlet:
         request(self.c, "PATCH", f"/api/v1/namespaces/bench/pods/bench-{i}",
                 {"metadata": {"labels": {"n": str(n)}}}, "application/merge-patch+json")
 
+    def fanout_setup(self):
+        request(self.c, "POST", "/api/v1/namespaces", {"metadata": {"name": "fanout"}})
+
+    def fanout_create(self, c, i):
+        p = pod(i)
+        p["metadata"]["name"] = f"fan-{i}"
+        request(c, "POST", "/api/v1/namespaces/fanout/pods", p)
+
+    def fanout_watch(self, on_name, ready):
+        """Reads events as raw lines and takes the pod's name with a regex: 50 watchers parsing
+        every 2.5 KB pod in Python would measure the client."""
+        c = conn(self.url)
+        rv = json.loads(request(self.c, "GET", "/api/v1/namespaces/fanout/pods?limit=1"))["metadata"]["resourceVersion"]
+        c.request("GET", f"/api/v1/namespaces/fanout/pods?watch=1&resourceVersion={rv}")
+        r = c.getresponse()
+        ready()
+        name = re.compile(rb'"name":"(fan-\d+)"')
+        while True:
+            line = r.readline()
+            if not line:
+                return
+            m = name.search(line)
+            if m:
+                on_name(m.group(1).decode())
+
     def watch(self, on_event, ready):
         c = conn(self.url)
         rv = json.loads(request(self.c, "GET", "/api/v1/namespaces/bench/pods?limit=1"))["metadata"]["resourceVersion"]
@@ -170,6 +200,45 @@ class Etcd:
         p = json.loads(json.dumps(created.get(i, pod(i))))
         p["metadata"].setdefault("labels", {})["n"] = str(n)
         request(self.c, "POST", "/v3/kv/put", {"key": b64(self.key(i)), "value": b64(json.dumps(p))})
+
+    def fanout_setup(self):
+        pass
+
+    def fanout_create(self, c, i):
+        p = pod(i)
+        p["metadata"]["name"] = f"fan-{i}"
+        value = created.get(i, p)
+        value = dict(value, metadata=dict(value["metadata"], name=f"fan-{i}"))
+        request(c, "POST", "/v3/kv/put", {"key": b64(f"/registry/pods/fanout/fan-{i}"), "value": b64(json.dumps(value))})
+
+    def fanout_watch(self, on_name, ready):
+        """Takes each event's key from the stream without decoding the (base64) values."""
+        c = conn(self.url)
+        start = "/registry/pods/fanout/"
+        end = start[:-1] + chr(ord(start[-1]) + 1)
+        body = json.dumps({"create_request": {"key": b64(start), "range_end": b64(end)}}).encode()
+        c.request("POST", "/v3/watch", body=body, headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        keys = re.compile(rb'"key":"([A-Za-z0-9+/=]+)"')
+        created_seen = False
+        buffer = b""
+        while True:
+            chunk = r.read1(65536)
+            if not chunk:
+                return
+            buffer += chunk
+            if not created_seen and b'"created":true' in buffer:
+                created_seen = True
+                ready()
+            # Only whole keys match (closing quote included); a key cut by the chunk boundary
+            # stays in the kept tail and matches with the next chunk.
+            last = 0
+            for m in keys.finditer(buffer):
+                last = m.end()
+                key = base64.b64decode(m.group(1)).decode()
+                if key.startswith(start):
+                    on_name(key[len(start):])
+            buffer = buffer[last:] if last else buffer[-256:]
 
     def watch(self, on_event, ready):
         c = conn(self.url)
@@ -252,16 +321,68 @@ def measure(target, count, samples):
     return results
 
 
+def fanout(target, count, watchers, writers=4):
+    """WATCHERS watches of the `fanout` prefix while WRITERS clients create COUNT pods there."""
+    target.fanout_setup()
+    sent = {}
+    arrivals = [dict() for _ in range(watchers)]
+    lock = threading.Lock()
+    ready = threading.Semaphore(0)
+
+    def watcher(index):
+        seen = arrivals[index]
+
+        def on_name(name):
+            now = time.perf_counter()
+            with lock:
+                seen.setdefault(name, now)
+        target.fanout_watch(on_name, ready.release)
+
+    for index in range(watchers):
+        threading.Thread(target=watcher, args=(index,), daemon=True).start()
+    for _ in range(watchers):
+        if not ready.acquire(timeout=30):
+            raise SystemExit(f"{target.name}: a watcher did not start")
+    time.sleep(0.5)
+
+    def writer(first):
+        c = conn(target.url)
+        for i in range(first, count, writers):
+            with lock:
+                sent[f"fan-{i}"] = time.perf_counter()
+            target.fanout_create(c, i)
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    created_s = time.perf_counter() - start
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        with lock:
+            if all(len(seen) >= count for seen in arrivals):
+                break
+        time.sleep(0.1)
+    with lock:
+        latencies = [seen[name] - sent[name] for seen in arrivals for name in seen if name in sent]
+        fewest = min(len(seen) for seen in arrivals)
+    return {"latencies": latencies, "fewest": fewest, "created_s": created_s}
+
+
 def main():
-    # argv: swiftlet (SQLite) URL, bare etcd URL, COUNT, SAMPLES[, swiftlet-on-etcd URL]
+    # argv: swiftlet (SQLite) URL, bare etcd URL, COUNT, SAMPLES, WATCHERS[, swiftlet-on-etcd URL]
     swiftlet_url, etcd_url, count, samples = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    watchers = int(sys.argv[5])
     targets = [Swiftlet(swiftlet_url)]
-    if len(sys.argv) > 5:
-        on_etcd = Swiftlet(sys.argv[5])
+    if len(sys.argv) > 6:
+        on_etcd = Swiftlet(sys.argv[6])
         on_etcd.name = "swiftlet on etcd"
         targets.append(on_etcd)
     targets.append(Etcd(etcd_url))
     runs = [(t.name, measure(t, count, samples)) for t in targets]
+    fanouts = [(t.name, fanout(t, count, watchers)) for t in targets] if watchers > 0 else []
     base = dict(runs)["etcd"]
     print(f"{count} pods, {samples} watch samples; ratios are swiftlet / etcd (below 1: swiftlet faster)")
     for name, s in runs[:-1]:
@@ -275,6 +396,11 @@ def main():
         print(f"{'create all (s)':<22} {s['create_total_s']:>18.2f} {'':>8} {base['create_total_s']:>9.2f}")
         print(f"{'list body (KiB)':<22} {s['list_bytes'] / 1024:>18.0f} {'':>8} {base['list_bytes'] / 1024:>9.0f}")
         print(f"{'protobuf body (KiB)':<22} {s['list_protobuf_bytes'] / 1024:>18.0f}")
+    for name, f in fanouts:
+        lat = f["latencies"]
+        print(f"fan-out, {name}: {watchers} watchers, {count} creates by 4 clients in {f['created_s']:.2f} s: "
+              f"delivery p50 {pct(lat, 50) * 1000:.1f} ms, p99 {pct(lat, 99) * 1000:.1f} ms, "
+              f"max {max(lat) * 1000:.1f} ms; fewest events at one watcher {f['fewest']} of {count}")
 
 
 if __name__ == "__main__":

@@ -135,8 +135,11 @@ extension ResourceStore {
     /// `StoredJSON.mayHave`: the last step of the field's path in the object (`nodeName` for
     /// `spec.nodeName`) and the value. Negated and empty terms match entries that lack the
     /// member, so they rule nothing out; `metadata.*` are read from the key's object as a whole.
+    /// None for a resource served over another's stored form (events.k8s.io/v1 over core
+    /// Events): its fields' paths are in the converted object, not in the stored bytes.
     func fieldScans(_ options: ListOptions) -> [(key: String, value: String)] {
-        options.fieldSelector.terms.compactMap { term in
+        guard conversion == nil else { return [] }
+        return options.fieldSelector.terms.compactMap { term in
             guard !term.negated, !term.value.isEmpty, let key = resource.selectableFields[term.field]?.last else { return nil }
             return (key, term.value)
         }
