@@ -9,6 +9,9 @@
 # 2. Memory: the agent's RSS freshly started, idle after the latency runs, with 100 one-container
 #    pods running (at once, and after the agent's heap scavenger ran), after deleting them, and
 #    the monitors' RSS and PSS per pod (PSS shares the pages all monitors map from the same files).
+# 3. Responsiveness: the agent's healthz (127.0.0.1:10248 in its namespace) asked every 100 ms
+#    by curl from the latency runs to the end, PODS at once included: p50, p99 and the slowest.
+#    PODS may be up to 1,000 (the node gets a /22 and --max-pods to match).
 #
 # Environment: RUNS (default 30), PODS (default 100), OUT (default bench/results).
 # Needs root, what scripts/build-release.sh needs (run here), crun, iproute2. Uses only loopback and namespaces
@@ -27,7 +30,9 @@ bin=.build/release-static
 work="$(mktemp -d /tmp/swiftlet-podbench.XXXXXX)"
 sh scripts/build-release.sh "$bin" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; rm -rf "$work"; exit 1; }
 agent_pid=""
+poller_pid=""
 cleanup() {
+    [ -n "$poller_pid" ] && kill "$poller_pid" 2>/dev/null
     [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
     python3 bench/pod_start.py cleanup "$work" || true
     ip netns del swiftlet-podbench-node 2>/dev/null
@@ -47,8 +52,24 @@ mkdir -p "$work/manifests"
 ip netns add swiftlet-podbench-node
 ip netns exec swiftlet-podbench-node ip link set lo up
 nsenter --net=/run/netns/swiftlet-podbench-node "$bin/swiftlet" agent $opts --pod-manifests "$work/manifests" \
-    --log-dir "$work/logs" --node-name bench --file-check-frequency 20 --healthz-port 0 \
+    --log-dir "$work/logs" --node-name bench --file-check-frequency 20 \
+    --pod-cidr 10.42.0.0/22 --max-pods $((pods + 10)) \
     --monitor-path "$bin/swiftlet-monitor" >"$work/agent.log" 2>&1 &
 agent_pid=$!
 sleep 2
+# shellcheck disable=SC2016 # expanded by the inner shell
+ip netns exec swiftlet-podbench-node sh -c 'while :; do
+    curl -s -o /dev/null -m 5 -w "%{http_code} %{time_total}\n" http://127.0.0.1:10248/healthz; sleep 0.1; done' >"$work/healthz.txt" &
+poller_pid=$!
 python3 bench/pod_start.py run "$work" "$bin/swiftlet" "$agent_pid" "$runs" "$pods" | tee "$out/pod-start.txt"
+kill "$poller_pid" 2>/dev/null && wait "$poller_pid" 2>/dev/null || true
+poller_pid=""
+python3 - "$work/healthz.txt" <<'PY' | tee -a "$out/pod-start.txt"
+import sys
+lines = [l.split() for l in open(sys.argv[1]) if l.strip()]
+ok = sorted(float(t) * 1000 for code, t in lines if code == "200")
+bad = sum(1 for code, _ in lines if code != "200")
+pick = lambda p: ok[min(len(ok) - 1, int(len(ok) * p))]
+print(f"agent healthz during the runs: {len(ok)} answers, p50 {pick(0.5):.1f} ms, p99 {pick(0.99):.1f} ms, "
+      f"slowest {ok[-1]:.1f} ms; {bad} failed or timed out")
+PY

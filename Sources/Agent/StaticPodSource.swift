@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Images
 import KubeAPI
+import Synchronization
 
 /// kubelet's file source (pkg/kubelet/config/file.go): every file in the manifest directory
 /// holds one Pod; hidden files are ignored. A pod read from a file is named
@@ -10,6 +11,10 @@ import KubeAPI
 public struct StaticPodSource: Sendable {
     public let directory: String
     public let nodeName: String
+    /// Each file's last outcome by path, kept while its bytes stay the same: a scan runs at
+    /// every inotify event, and parsing every manifest each time made starting 500 static pods
+    /// quadratic (kubelet's file source re-reads only the file an event names).
+    private let parsed = ParsedManifests()
 
     public init(directory: String, nodeName: String) {
         self.directory = directory
@@ -27,29 +32,42 @@ public struct StaticPodSource: Sendable {
     public func scan() -> (pods: [String: Pod], problems: [Problem]) {
         var pods: [String: Pod] = [:]
         var problems: [Problem] = []
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        for name in names.sorted() where !name.hasPrefix(".") {
-            let path = directory + "/" + name
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
-            do {
-                let pod = try load(path)
+        var names: Set<String> = []
+        var seen: [String: ParsedManifests.Entry] = [:]
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for file in files.sorted() where !file.hasPrefix(".") {
+            let path = directory + "/" + file
+            var info = stat()
+            guard stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR else { continue }
+            let content = FileManager.default.contents(atPath: path)
+            let outcome: Result<Pod, StaticPodError>
+            if let content, let cached = parsed.entry(path), cached.content == content {
+                outcome = cached.outcome
+            } else {
+                do { outcome = .success(try load(path, content: content)) } catch { outcome = .failure(StaticPodError("\(error)")) }
+            }
+            if let content { seen[path] = ParsedManifests.Entry(content: content, outcome: outcome) }
+            switch outcome {
+            case .success(let pod):
                 guard let uid = pod.metadata.uid else { continue }
-                if let other = pods.values.first(where: { $0.metadata.name == pod.metadata.name && $0.metadata.namespace == pod.metadata.namespace }) {
-                    problems.append(Problem(file: path, message: "pod \"\(other.metadata.name ?? "")\" in namespace \"\(other.metadata.namespace ?? "")\" is defined by another manifest too; ignoring this one"))
+                let name = "\(pod.metadata.namespace ?? "")/\(pod.metadata.name ?? "")"
+                guard names.insert(name).inserted else {
+                    problems.append(Problem(file: path, message: "pod \"\(pod.metadata.name ?? "")\" in namespace \"\(pod.metadata.namespace ?? "")\" is defined by another manifest too; ignoring this one"))
                     continue
                 }
                 pods[uid] = pod
-            } catch {
-                problems.append(Problem(file: path, message: "\(error)"))
+            case .failure(let error):
+                problems.append(Problem(file: path, message: error.description))
             }
         }
+        parsed.replace(with: seen)
         return (pods, problems)
     }
 
-    /// Reads, defaults, names and validates one manifest.
-    public func load(_ path: String) throws -> Pod {
-        guard let data = FileManager.default.contents(atPath: path) else {
+    /// Reads, defaults, names and validates one manifest (`content`: the file's bytes, when
+    /// already read).
+    public func load(_ path: String, content: Data? = nil) throws -> Pod {
+        guard let data = content ?? FileManager.default.contents(atPath: path) else {
             throw StaticPodError("cannot read the file")
         }
         let text = String(decoding: data, as: UTF8.self)
@@ -106,4 +124,21 @@ final class DirectoryWatcher: @unchecked Sendable {
         _ = read(fd, &buffer, buffer.count)
         return true
     }
+}
+
+/// The manifests `StaticPodSource.scan` parsed, by path, with the bytes they were parsed from
+/// (compared whole: a file's times have the kernel's tick granularity, so two writes of the same
+/// size within one tick would look unchanged; reading a manifest costs far less than parsing).
+final class ParsedManifests: Sendable {
+    struct Entry {
+        let content: Data
+        let outcome: Result<Pod, StaticPodError>
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+
+    func entry(_ path: String) -> Entry? { entries.withLock { $0[path] } }
+
+    /// Keeps only the files of the latest scan.
+    func replace(with seen: [String: Entry]) { entries.withLock { $0 = seen } }
 }

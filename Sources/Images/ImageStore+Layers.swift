@@ -1,5 +1,6 @@
 import CShims
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -21,7 +22,12 @@ extension ImageStore {
             for (layer, diffID) in zip(manifest.layers, image.diffIDs) {
                 let directory = layersDirectory + "/" + diffID.hex
                 if !FileTree.isDirectory(directory) {
-                    try unpackLayer(layer, diffID: diffID, into: directory)
+                    try LayerUnpackGate.serialize(directory) {
+                        // Unpacked by another thread while this one waited: use it.
+                        if !FileTree.isDirectory(directory) {
+                            try unpackLayer(layer, diffID: diffID, into: directory)
+                        }
+                    }
                 }
                 directories.append(directory)
             }
@@ -133,5 +139,24 @@ private struct VerifiedLayer {
         guard blobDigest == layer.digest else {
             throw ImageError.digestMismatch(what: "layer blob \(path)", expected: layer.digest, actual: blobDigest)
         }
+    }
+}
+
+/// One unpacking of a layer at a time in this process: the first start of an image by 100 pods
+/// at once had each of them unpack the same layer into a copy of its own (and syncfs it), all
+/// but one thrown away at the rename. Other processes still race safely through the rename.
+enum LayerUnpackGate {
+    private static let locks = Mutex<[String: NSLock]>([:])
+
+    static func serialize<T>(_ directory: String, _ body: () throws -> T) throws -> T {
+        let lock = locks.withLock { locks in
+            if let existing = locks[directory] { return existing }
+            let made = NSLock()
+            locks[directory] = made
+            return made
+        }
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
     }
 }
