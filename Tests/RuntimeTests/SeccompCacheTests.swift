@@ -30,4 +30,19 @@ struct SeccompCacheTests {
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: root.path + "/" + key + ".bpf"))
         #expect(try SeccompCache(directory: root.path).filter(for: .runtimeDefault, capabilities: caps) == expected)
     }
+
+    /// Programs are found again by comparing profiles as values (no key text per start): a
+    /// profile that differs in one rule is another program, and the first is still served.
+    @Test func aProfileThatDiffersInOneRuleIsAnotherProgram() throws {
+        let caps = Set(Capabilities.defaultNames)
+        var trimmed = SeccompProfile.runtimeDefault
+        trimmed.rules.removeLast()
+        let cache = SeccompCache(directory: nil)
+        let full = try cache.filter(for: .runtimeDefault, capabilities: caps)
+        let other = try cache.filter(for: trimmed, capabilities: caps)
+        #expect(other == (try trimmed.compile(capabilities: caps)))
+        #expect(other != full)
+        #expect(try cache.filter(for: .runtimeDefault, capabilities: caps) == full)
+        #expect(try cache.filter(for: trimmed, capabilities: caps) == other)
+    }
 }
