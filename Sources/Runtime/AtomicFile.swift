@@ -23,30 +23,33 @@ public enum AtomicFile {
         let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw SystemError("create", temporary) }
-        var failure: SystemError?
-        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-            var offset = 0
-            while offset < bytes.count {
-                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = SystemError("write", temporary)
-                    return
-                }
-                offset += n
-            }
-        }
-        // The mode exactly, whatever the umask took from it.
-        if failure == nil, fchmod(fd, mode) != 0 { failure = SystemError("chmod", temporary) }
-        close(fd)
-        if let failure {
+        do {
+            defer { close(fd) }
+            try data.withUnsafeBytes { try writeAll(fd, $0, path: temporary) }
+            // The mode exactly, whatever the umask took from it.
+            guard fchmod(fd, mode) == 0 else { throw SystemError("chmod", temporary) }
+        } catch {
             unlink(temporary)
-            throw failure
+            throw error
         }
         guard rename(temporary, path) == 0 else {
             let error = SystemError("rename", path)
             unlink(temporary)
             throw error
+        }
+    }
+
+    /// All of `buffer` to `fd`, again after EINTR and short writes.
+    static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
+        guard let base = buffer.baseAddress else { return }
+        var offset = 0
+        while offset < buffer.count {
+            let written = Glibc.write(fd, base + offset, buffer.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("write", path)
+            }
+            offset += written
         }
     }
 

@@ -177,18 +177,7 @@ public struct AtomicWriter: Sendable {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(0o600))
         guard fd >= 0 else { throw SystemError("open", path) }
         defer { close(fd) }
-        try file.data.withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress else { return }
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(fd, base + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw SystemError("write", path)
-                }
-                offset += written
-            }
-        }
+        try file.data.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: path) }
         let mode = effectiveMode(file.mode)
         if let group, fchown(fd, uid_t.max, group) != 0 { throw SystemError("fchown", path) }
         // fchmod after the write: the umask does not apply to it.
