@@ -6,50 +6,51 @@ import Synchronization
 
 /// Compiled seccomp programs, kept so a profile is compiled once per capability set instead of
 /// once per container start: libseccomp takes about 10 ms to generate RuntimeDefault's BPF for
-/// x86_64, x86 and x32. Kept in memory for the agent's lifetime and, when given a directory,
-/// on disk for one-shot commands (`swiftlet run`).
+/// x86_64, x86 and x32. Kept in memory (the last 16 distinct profiles and capability sets) and,
+/// when given a directory, on disk for one-shot commands (`swiftlet run`).
 ///
-/// The key covers everything the program depends on: the profile's rules, the capability set,
+/// The disk key covers everything the program depends on: the profile's rules, the capability set,
 /// the architecture, the running kernel (rules gated on `minKernel`) and the libseccomp
 /// version (which syscall names it can resolve).
 public final class SeccompCache: Sendable {
     private let directory: String?
-    private let memory = Mutex<[String: [UInt8]]>([:])
-    /// The last programs by profile and capabilities, compared as values: the key's text is
-    /// the profile described by reflection and hashed, 6% of the agent's CPU while 500 pods
-    /// started; a node runs a handful of distinct profiles.
-    private let recent = Mutex<[(profile: SeccompProfile, capabilities: Set<String>, bytes: [UInt8])]>([])
-    private static let recentLimit = 16
+    /// The programs compiled or read so far, found by comparing profile and capabilities as
+    /// values: the disk key is the profile described by reflection and hashed, which at every
+    /// container start was 6% of the agent's CPU while 500 pods started. A node runs a handful
+    /// of distinct profiles; the oldest of more than `memoryLimit` is dropped.
+    private let memory = Mutex<[(profile: SeccompProfile, capabilities: Set<String>, bytes: [UInt8])]>([])
+    private static let memoryLimit = 16
 
     public init(directory: String?) {
         self.directory = directory
     }
 
     public func filter(for profile: SeccompProfile, capabilities: Set<String>) throws -> [UInt8] {
-        if let hit = recent.withLock({ $0.first { $0.profile == profile && $0.capabilities == capabilities }?.bytes }) {
+        if let hit = memory.withLock({ $0.first { $0.profile == profile && $0.capabilities == capabilities }?.bytes }) {
             return hit
         }
-        let bytes = try keyedFilter(for: profile, capabilities: capabilities)
-        recent.withLock { recent in
-            recent.append((profile, capabilities, bytes))
-            if recent.count > Self.recentLimit { recent.removeFirst() }
+        let bytes = try stored(profile, capabilities) ?? compiled(profile, capabilities)
+        memory.withLock { memory in
+            memory.append((profile, capabilities, bytes))
+            if memory.count > Self.memoryLimit { memory.removeFirst() }
         }
         return bytes
     }
 
-    private func keyedFilter(for profile: SeccompProfile, capabilities: Set<String>) throws -> [UInt8] {
-        let key = Self.key(profile, capabilities)
-        if let hit = memory.withLock({ $0[key] }) { return hit }
-        if let directory, let data = FileManager.default.contents(atPath: directory + "/" + key + ".bpf"),
-           !data.isEmpty, data.count % 8 == 0 {
-            let bytes = [UInt8](data)
-            memory.withLock { $0[key] = bytes }
-            return bytes
-        }
+    /// The program from the cache directory, when there is one and its file is whole.
+    private func stored(_ profile: SeccompProfile, _ capabilities: Set<String>) -> [UInt8]? {
+        guard let directory,
+              let data = FileManager.default.contents(atPath: directory + "/" + Self.key(profile, capabilities) + ".bpf"),
+              !data.isEmpty, data.count % 8 == 0 else { return nil }
+        return [UInt8](data)
+    }
+
+    private func compiled(_ profile: SeccompProfile, _ capabilities: Set<String>) throws -> [UInt8] {
         let bytes = try profile.compile(capabilities: capabilities)
-        memory.withLock { $0[key] = bytes }
         // Best effort: a cache that cannot be written only costs the next start a compile.
-        if let directory { try? AtomicFile.write(Data(bytes), to: directory + "/" + key + ".bpf", creatingDirectory: true) }
+        if let directory {
+            try? AtomicFile.write(Data(bytes), to: directory + "/" + Self.key(profile, capabilities) + ".bpf", creatingDirectory: true)
+        }
         return bytes
     }
 
