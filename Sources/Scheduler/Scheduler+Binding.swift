@@ -4,10 +4,11 @@ import KubeAPI
 
 /// A pod placed on a node in the scheduling cycle, assumed there, to be bound.
 struct PendingBinding: Sendable {
-    let key: String
     let pod: KubeObject
-    let name: String
     let node: String
+
+    var key: String { Informer.key(of: pod) }
+    var name: String { pod.name ?? "" }
 }
 
 extension Scheduler {

@@ -161,7 +161,7 @@ package struct Scheduler: Controller {
     // MARK: - Scheduling one pod
 
     private func schedule(key: String) async throws(APIError) {
-        guard let pod = pods.get(key: key), Self.needsScheduling(pod), let podName = pod.name else { return }
+        guard let pod = pods.get(key: key), Self.needsScheduling(pod), pod.name != nil else { return }
         // Assumed on a node, its binding under way: upstream's skipPodSchedule.
         if let uid = pod.uid, assumed.withLock({ $0[uid] }) != nil { return }
         let nodeList = nodes.list().sorted { ($0.name ?? "") < ($1.name ?? "") }
@@ -206,7 +206,7 @@ package struct Scheduler: Controller {
         // Assume, then bind off this cycle: the next pod is placed against this one's node
         // without waiting for the binding's write (kube-scheduler's binding cycle).
         if let uid = pod.uid { assumed.withLock { $0[uid] = nodeName } }
-        bindings.continuation.yield(PendingBinding(key: key, pod: pod, name: podName, node: nodeName))
+        bindings.continuation.yield(PendingBinding(pod: pod, node: nodeName))
     }
 
     /// What is on one node, as far as this pod's scheduling is concerned.
