@@ -461,12 +461,17 @@ int sl_sandbox_create(int clone_flags, const char *hostname, int out_fds[3], str
     out_fds[0] = out_fds[1] = out_fds[2] = -1;
     static const struct { int flag; const char *name; } kinds[3] = {
         { CLONE_NEWNET, "net" }, { CLONE_NEWIPC, "ipc" }, { CLONE_NEWUTS, "uts" } };
+    // This thread's namespace of each kind: ours now, the pod's after unshare.
+    char paths[3][32];
     int own[3] = { -1, -1, -1 };
     int flags = 0;
     for (int i = 0; i < 3; i++) {
+        strcpy(paths[i], "/proc/thread-self/ns/");
+        strcat(paths[i], kinds[i].name);
+    }
+    for (int i = 0; i < 3; i++) {
         if (!(clone_flags & kinds[i].flag)) continue;
-        char path[64] = "/proc/thread-self/ns/";
-        strcat(path, kinds[i].name);
+        const char *path = paths[i];
         own[i] = open(path, O_RDONLY | O_CLOEXEC);
         if (own[i] < 0) {
             sl_fill_error(res, SL_STEP_SETNS, errno, path);
@@ -500,10 +505,8 @@ int sl_sandbox_create(int clone_flags, const char *hostname, int out_fds[3], str
     }
     for (int i = 0; i < 3 && ok; i++) {
         if (own[i] < 0) continue;
-        char path[64] = "/proc/thread-self/ns/";
-        strcat(path, kinds[i].name);
-        out_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-        if (out_fds[i] < 0) { sl_fill_error(res, SL_STEP_SETNS, errno, path); ok = 0; }
+        out_fds[i] = open(paths[i], O_RDONLY | O_CLOEXEC);
+        if (out_fds[i] < 0) { sl_fill_error(res, SL_STEP_SETNS, errno, paths[i]); ok = 0; }
     }
     // Back to our own namespaces (also after a failed unshare: a partial one is not possible,
     // but setns to where we are is harmless).

@@ -40,7 +40,9 @@ public final class PodRuntime: Sendable {
 
     /// Creates the pod's directory, namespaces, volumes, hosts files and cgroup. On failure
     /// everything already made is released. `objects` are the ConfigMaps and Secrets the pod's
-    /// volumes refer to (none for static pods).
+    /// volumes refer to (none for static pods). Blocking (tens of syscalls; the calling thread
+    /// enters the new namespaces and leaves them again): call it from a thread of its own, not
+    /// from Swift's cooperative pool, as `startContainer`.
     public func createSandbox(for pod: Pod, objects: PodConfigObjects = .none) throws -> RunningSandbox {
         guard let uid = pod.metadata.uid, !uid.isEmpty, !uid.contains("/"), uid != "..", uid != "." else {
             throw RuntimeError.invalidContainer(pod.metadata.name ?? "", "pod has no valid metadata.uid")
@@ -347,6 +349,7 @@ public final class PodRuntime: Sendable {
     }
 
     /// Releases the sandbox: pod network, volumes, namespaces, pod cgroup, pod directory.
+    /// Blocking, as `createSandbox`.
     public func removeSandbox(_ sandbox: RunningSandbox) {
         if let network, sandbox.pod.spec.hostNetwork != true {
             do { try network.tearDown(podUID: sandbox.layout.uid) } catch {
