@@ -54,6 +54,12 @@ def pod(i):
     }
 
 
+def fan_pod(i):
+    p = pod(i)
+    p["metadata"]["name"] = f"fan-{i}"
+    return p
+
+
 def request(c, method, path, body=None, ctype="application/json", accept=None):
     data = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": ctype} if data is not None else {}
@@ -139,9 +145,7 @@ class Swiftlet:
         request(self.c, "POST", "/api/v1/namespaces", {"metadata": {"name": "fanout"}})
 
     def fanout_create(self, c, i):
-        p = pod(i)
-        p["metadata"]["name"] = f"fan-{i}"
-        request(c, "POST", "/api/v1/namespaces/fanout/pods", p)
+        request(c, "POST", "/api/v1/namespaces/fanout/pods", fan_pod(i))
 
     def fanout_watch(self, on_name, ready):
         """Reads events as raw lines and takes the pod's name with a regex: 50 watchers parsing
@@ -206,20 +210,23 @@ class Etcd:
         pass
 
     def fanout_create(self, c, i):
-        p = pod(i)
-        p["metadata"]["name"] = f"fan-{i}"
-        value = created.get(i, p)
+        # The object swiftlet stored for the same index (defaults, managedFields), renamed.
+        value = created.get(i, pod(i))
         value = dict(value, metadata=dict(value["metadata"], name=f"fan-{i}"))
         request(c, "POST", "/v3/kv/put", {"key": b64(f"/registry/pods/fanout/fan-{i}"), "value": b64(json.dumps(value))})
 
-    def fanout_watch(self, on_name, ready):
-        """Takes each event's key from the stream without decoding the (base64) values."""
+    def watch_stream(self, start):
+        """An etcd watch of every key under `start` through the JSON gateway: the response."""
         c = conn(self.url)
-        start = "/registry/pods/fanout/"
         end = start[:-1] + chr(ord(start[-1]) + 1)
         body = json.dumps({"create_request": {"key": b64(start), "range_end": b64(end)}}).encode()
         c.request("POST", "/v3/watch", body=body, headers={"Content-Type": "application/json"})
-        r = c.getresponse()
+        return c.getresponse()
+
+    def fanout_watch(self, on_name, ready):
+        """Takes each event's key from the stream without decoding the (base64) values."""
+        start = "/registry/pods/fanout/"
+        r = self.watch_stream(start)
         keys = re.compile(rb'"key":"([A-Za-z0-9+/=]+)"')
         created_seen = False
         buffer = b""
@@ -242,12 +249,7 @@ class Etcd:
             buffer = buffer[last:] if last else buffer[-256:]
 
     def watch(self, on_event, ready):
-        c = conn(self.url)
-        start = "/registry/pods/bench/"
-        end = start[:-1] + chr(ord(start[-1]) + 1)
-        body = json.dumps({"create_request": {"key": b64(start), "range_end": b64(end)}}).encode()
-        c.request("POST", "/v3/watch", body=body, headers={"Content-Type": "application/json"})
-        r = c.getresponse()
+        r = self.watch_stream("/registry/pods/bench/")
         decoder = json.JSONDecoder()
         buffer = ""
         while True:
