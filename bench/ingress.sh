@@ -19,7 +19,9 @@
 #
 # Environment: ROUNDS (default 3), DURATION (seconds, default 10), CONNECTIONS (default 64),
 # OUT (results dir, default bench/results), NGINX (an nginx binary; default: nginx on PATH, else
-# extracted from Debian's nginx package with apt-get download, without installing it).
+# extracted from Debian's nginx package with apt-get download, without installing it), SERVER (an
+# ingress-proxy-server binary already built, e.g. in scripts/build-release.sh's .build-release with
+# `--product ingress-proxy-server`; default: `swift build -c release --product ingress-proxy-server`).
 # Needs root (a network namespace), wrk (scripts/debian-packages-bench) and openssl. The host's
 # network is not touched.
 set -eu
@@ -50,8 +52,12 @@ if [ -z "$nginx" ]; then
 fi
 "$nginx" -v 2>"$dir/nginx-version" || { cat "$dir/nginx-version" >&2; exit 1; }
 
-swift build -c release --product ingress-proxy-server >"$dir/build.log" 2>&1 || { cat "$dir/build.log" >&2; exit 1; }
-server="$(swift build -c release --show-bin-path)/ingress-proxy-server"
+if [ -n "${SERVER:-}" ]; then
+    server="$SERVER"
+else
+    swift build -c release --product ingress-proxy-server >"$dir/build.log" 2>&1 || { cat "$dir/build.log" >&2; exit 1; }
+    server="$(swift build -c release --show-bin-path)/ingress-proxy-server"
+fi
 mkdir -p "$out" "$dir/backends" "$dir/proxy"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=bench.example" \
     -keyout "$dir/proxy/key.pem" -out "$dir/proxy/cert.pem" >/dev/null 2>&1

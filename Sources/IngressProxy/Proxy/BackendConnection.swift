@@ -6,9 +6,9 @@ import NIOHTTP1
 /// backend cannot fill the proxy's memory), times out a silent backend, and sits in its event
 /// loop's pool between requests.
 final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ProxyResponsePart
+    typealias OutboundIn = ProxyRequestPart
+    typealias OutboundOut = ProxyRequestPart
 
     let endpoint: BackendEndpoint
     /// Strong references both ways (pool and exchange), cleared when the connection closes or
@@ -31,9 +31,13 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private let timer: DeadlineTimer
     private var timeout: TimeAmount = .seconds(60)
 
-    init(endpoint: BackendEndpoint, pool: BackendConnectionPool, eventLoop: EventLoop) {
+    /// Shared with the connection's response decoder, which must know a HEAD request's response.
+    private let request: BackendRequestInfo
+
+    init(endpoint: BackendEndpoint, pool: BackendConnectionPool, request: BackendRequestInfo, eventLoop: EventLoop) {
         self.endpoint = endpoint
         self.pool = pool
+        self.request = request
         self.timer = DeadlineTimer(eventLoop: eventLoop)
     }
 
@@ -67,7 +71,8 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
         if let idleTimeout { timer.set(idleSince + idleTimeout) } else { timer.set(nil) }
     }
 
-    func write(_ part: HTTPClientRequestPart) {
+    func write(_ part: ProxyRequestPart) {
+        if case .head(let head) = part { request.isHEAD = head.method == .HEAD }
         context?.write(wrapOutboundOut(part), promise: nil)
         // A request body moving counts as activity (nginx proxy_send_timeout), so an upload longer
         // than the backend timeout does not answer 504 while it flows.

@@ -61,22 +61,16 @@ final class BackendConnectionPool: @unchecked Sendable {
             .connectTimeout(config.backendConnectTimeout)
             .channelInitializer { [self] channel in
                 loop.makeCompletedFuture {
+                    let request = BackendRequestInfo()
                     try channel.pipeline.syncOperations.addHandlers([
-                        HTTPRequestEncoder(configuration: Self.encoderConfiguration),
-                        ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)),
-                        BackendConnection(endpoint: endpoint, pool: self, eventLoop: loop),
+                        HTTP1Encoder<ProxyRequestHead>(),
+                        ByteToMessageHandler(HTTP1ResponseDecoder(request: request)),
+                        BackendConnection(endpoint: endpoint, pool: self, request: request, eventLoop: loop),
                     ])
                 }
             }
             .connect(to: endpoint.address)
     }
-
-    /// The proxy frames requests itself (see `ForwardedHeaders`).
-    static let encoderConfiguration: HTTPRequestEncoder.Configuration = {
-        var configuration = HTTPRequestEncoder.Configuration()
-        configuration.automaticallySetFramingHeaders = false
-        return configuration
-    }()
 
     /// Closes every idle connection (server shutdown).
     func closeAll() {

@@ -18,20 +18,20 @@ enum LocalResponse {
 
     /// Head, body and end of a local response. `close` adds "connection: close" (HTTP/1 only).
     static func parts(_ status: HTTPResponseStatus, version: HTTPVersion, close: Bool, isHTTP2: Bool = false,
-                      headOnly: Bool = false, allocator: ByteBufferAllocator) -> [HTTPServerResponsePart] {
+                      headOnly: Bool = false, allocator: ByteBufferAllocator) -> [ProxyResponsePart] {
         let text = body(status)
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "text/plain; charset=utf-8")
-        headers.add(name: "content-length", value: String(text.utf8.count))
+        var fields = HeaderFields(capacity: 96)
+        fields.add(name: "content-type", value: "text/plain; charset=utf-8")
+        fields.add(name: "content-length", value: String(text.utf8.count))
         if !isHTTP2 {
             if close {
-                headers.add(name: "connection", value: "close")
+                fields.add(name: "connection", value: "close")
             } else if version.minor == 0 {
-                headers.add(name: "connection", value: "keep-alive")
+                fields.add(name: "connection", value: "keep-alive")
             }
         }
-        let head = HTTPResponseHead(version: isHTTP2 ? .http1_1 : version, status: status, headers: headers)
+        let head = ProxyResponseHead(version: isHTTP2 ? .http1_1 : version, status: status, fields: fields)
         if headOnly { return [.head(head), .end(nil)] }
-        return [.head(head), .body(.byteBuffer(allocator.buffer(string: text))), .end(nil)]
+        return [.head(head), .body(allocator.buffer(string: text)), .end(nil)]
     }
 }

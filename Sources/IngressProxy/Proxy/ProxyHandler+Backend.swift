@@ -60,7 +60,7 @@ extension ProxyHandler: BackendExchange {
         if !requestComplete, !readsPaused { timer.set(in: config.clientBodyTimeout) }
     }
 
-    func backendRead(_ part: HTTPClientResponsePart, from connection: BackendConnection) {
+    func backendRead(_ part: ProxyResponsePart, from connection: BackendConnection) {
         guard connection === backend, let context else { return }
         switch part {
         case .head(let head):
@@ -83,7 +83,7 @@ extension ProxyHandler: BackendExchange {
             context.write(wrapOutboundOut(.head(response.head)), promise: nil)
         case .body(let buffer):
             guard phase == .forwarding || phase == .local, !framing.bodyless else { return }
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            context.write(wrapOutboundOut(.body(buffer)), promise: nil)
             if !context.channel.isWritable {
                 connection.pauseReads()
                 timer.set(in: config.clientSendTimeout)

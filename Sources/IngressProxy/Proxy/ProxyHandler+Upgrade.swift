@@ -5,7 +5,7 @@ extension ProxyHandler {
     /// The backend accepted an upgrade (WebSocket or other): the 101 goes to the client, then both
     /// connections lose their HTTP handlers and carry raw bytes until either closes. The pipeline
     /// surgery waits for the next event-loop tick: this runs inside the backend decoder's callback.
-    func beginTunnel(_ head: HTTPResponseHead, connection: BackendConnection) {
+    func beginTunnel(_ head: ProxyResponseHead, connection: BackendConnection) {
         guard let context, let backendChannel = connection.channel else { return }
         phase = .upgrading
         backend = nil
@@ -26,16 +26,16 @@ extension ProxyHandler {
             // Client: the HTTP handlers go, this handler too; the decoder goes last, handing the
             // bytes it holds (the first frames) to the tunnel behind it.
             let clientPipeline = client.pipeline.syncOperations
-            try remove(HTTPResponseEncoder.self, from: clientPipeline)
+            try remove(HTTP1Encoder<ProxyResponseHead>.self, from: clientPipeline)
             if let context { clientPipeline.removeHandler(context: context, promise: nil) }
             try clientPipeline.addHandler(clientTunnel)
-            try remove(ByteToMessageHandler<HTTPRequestDecoder>.self, from: clientPipeline)
+            try remove(ByteToMessageHandler<HTTP1RequestDecoder>.self, from: clientPipeline)
             // Backend: likewise.
             let backendPipeline = backend.pipeline.syncOperations
             try remove(BackendConnection.self, from: backendPipeline)
-            try remove(HTTPRequestEncoder.self, from: backendPipeline)
+            try remove(HTTP1Encoder<ProxyRequestHead>.self, from: backendPipeline)
             try backendPipeline.addHandler(backendTunnel)
-            try remove(ByteToMessageHandler<HTTPResponseDecoder>.self, from: backendPipeline)
+            try remove(ByteToMessageHandler<HTTP1ResponseDecoder>.self, from: backendPipeline)
             TunnelHandler.join(clientTunnel, backendTunnel)
             clientTunnel.start()
             backendTunnel.start()

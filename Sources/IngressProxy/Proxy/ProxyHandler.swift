@@ -2,8 +2,9 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// The proxy for one client HTTP/1.1 connection, or for one HTTP/2 stream (behind NIOHTTP2's
-/// HTTP/1 codec, so one handler serves both): routes each request by the current table, sends it
+/// The proxy for one client HTTP/1.1 connection (behind the proxy's own HTTP/1 codec,
+/// `HTTP1RequestDecoder` and `HTTP1Encoder`), or for one HTTP/2 stream (behind NIOHTTP2's HTTP/1
+/// codec and `HTTP2StreamAdapter`, so one handler serves both): routes each request by the current table, sends it
 /// to a ready endpoint over a pooled keep-alive connection of the same event loop, and streams the
 /// bodies both ways with backpressure, never holding a whole body.
 ///
@@ -15,9 +16,9 @@ import NIOHTTP1
 /// over the limits, 400 otherwise (nginx answers 414 for a long request line and 400 for a long
 /// header; RFC 6585's 431 says what happened to both).
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias InboundIn = ProxyRequestPart
+    typealias OutboundIn = ProxyResponsePart
+    typealias OutboundOut = ProxyResponsePart
 
     enum Phase {
         /// Waiting for a request head.
@@ -46,12 +47,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var clientVersion = HTTPVersion.http1_1
     var clientKeepAlive = true
     var requestHasBody = false
-    var forwardHead: HTTPRequestHead?
+    var forwardHead: ProxyRequestHead?
     /// Whether the body framing is known (HTTP/2 without content-length waits for the next part).
     var framed = true
     var isUpgrade = false
     var requestComplete = false
-    var queue = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 4)
+    var queue = CircularBuffer<ProxyRequestPart>(initialCapacity: 4)
     var headSent = false
     var bodySent = false
     var endSent = false
@@ -75,7 +76,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var holdingForPipeline = false
     var pendingRead = false
     /// HTTP/1 requests that came while another was being served, in order.
-    var pipelined = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 4)
+    var pipelined = CircularBuffer<ProxyRequestPart>(initialCapacity: 4)
     /// The server is shutting down: the connection closes after the response in progress.
     var quiescing = false
 
@@ -115,7 +116,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         dispatch(part, context: context)
     }
 
-    private func dispatch(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+    private func dispatch(_ part: ProxyRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
             receiveHead(head, context: context)
@@ -147,15 +148,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelReadComplete()
     }
 
-    private func receiveHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+    private func receiveHead(_ head: ProxyRequestHead, context: ChannelHandlerContext) {
         guard phase == .idle else { return }
         timer.set(nil)
         resetRequest()
         method = head.method
         clientVersion = head.version
         clientKeepAlive = isHTTP2 || head.isKeepAlive
-        requestHasBody = isHTTP2 || head.headers.contains(name: "transfer-encoding")
-            || (head.headers.first(name: "content-length").map { $0 != "0" } ?? false)
+        requestHasBody = isHTTP2 || head.fields.contains("transfer-encoding")
+            || (head.fields.first("content-length").map { $0 != "0" } ?? false)
         if origin == nil {
             origin = ForwardedHeaders.Origin(
                 clientAddress: context.channel.remoteAddress?.ipAddress ?? "",
@@ -163,7 +164,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 port: context.channel.localAddress?.port.map(String.init) ?? (scheme == "https" ? "443" : "80"),
                 isHTTP2: isHTTP2)
         }
-        let host = head.headers.first(name: "host")
+        let host = head.fields.first("host")
         if !isHTTP2, head.version.minor >= 1, host == nil {
             // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without Host (nginx does).
             respondLocal(.badRequest)
@@ -189,8 +190,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             nextIndex = target.nextStart()
             phase = .connecting
             if !isHTTP2, ForwardedHeaders.expectsContinue(head) {
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
-                                      promise: nil)
+                let interim = ProxyResponseHead(version: head.version, status: .continue, fields: HeaderFields(capacity: 0))
+                context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
             }
             pauseReads()
             connectBackend(reuse: !isUpgrade)
@@ -203,7 +204,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             queue.append(.body(buffer))
         case .forwarding:
             if headSent, let backend {
-                backend.write(.body(.byteBuffer(buffer)))
+                backend.write(.body(buffer))
                 bodySent = true
                 if !backend.isWritable { pauseReads() }
             } else {
@@ -254,7 +255,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             guard var head = forwardHead else { return }
             if !framed {
                 guard let first = queue.first else { return }
-                if case .body = first { head.headers.add(name: "transfer-encoding", value: "chunked") }
+                if case .body = first { head.fields.add(name: "transfer-encoding", value: "chunked") }
             }
             backend.write(.head(head))
             headSent = true
@@ -262,7 +263,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         while let part = queue.popFirst() {
             switch part {
             case .body(let buffer):
-                backend.write(.body(.byteBuffer(buffer)))
+                backend.write(.body(buffer))
                 bodySent = true
             case .end:
                 backend.write(.end(nil))
@@ -298,7 +299,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Writes the response's end, then closes the connection, finishes the exchange or drains the
     /// rest of the request.
-    func writeEnd(_ trailers: HTTPHeaders?, close: Bool) {
+    func writeEnd(_ trailers: HeaderFields?, close: Bool) {
         guard let context else { return }
         responseComplete = true
         if close || quiescing, !isHTTP2 {
@@ -373,13 +374,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if !isHTTP2, let parserError = error as? HTTPParserError {
+        if !isHTTP2, let parserError = error as? HTTP1ParseError {
             // The decoder closes the connection after this. A response goes first if none has
             // started for the request the error belongs to (the current one while it is still
             // being sent; a pipelined one cuts the current exchange short, as in NIO's handler).
             if phase == .idle || (!requestComplete && !responseStarted) {
                 var status = HTTPResponseStatus.badRequest
-                if case .headerOverflow = parserError { status = .requestHeaderFieldsTooLarge }
+                if parserError == .headTooLarge { status = .requestHeaderFieldsTooLarge }
                 if let backend {
                     self.backend = nil
                     backend.detach(idleTimeout: nil)

@@ -6,7 +6,8 @@ import NIOTLS
 
 /// How the proxy's connections are put together.
 ///
-/// Plain HTTP: response encoder, request decoder (nginx's header limits), `ProxyHandler`.
+/// Plain HTTP: the proxy's own HTTP/1 codec (`HTTP1Encoder`, `HTTP1RequestDecoder` with nginx's
+/// header limits), `ProxyHandler`.
 ///
 /// TLS: the handshake deadline, then NIO's SNIHandler reads the ClientHello's server name and
 /// the TLS handler is added with the certificate of that host (the current table's, or the
@@ -14,18 +15,12 @@ import NIOTLS
 /// `ProxyHandler`) or HTTP/1.1 (as plain HTTP).
 enum ProxyPipelines {
     static func configureHTTP1(_ channel: Channel, shared: ProxyShared, scheme: String) throws {
-        var encoderConfiguration = HTTPResponseEncoder.Configuration()
         // The proxy frames responses itself (ForwardedHeaders): a HEAD response keeps the
-        // backend's content-length, which NIO's framing would replace by chunking.
-        encoderConfiguration.automaticallySetFramingHeaders = false
-        var limits = NIOHTTPDecoderLimitConfiguration()
-        limits.maxHeaderFieldSize = shared.config.maxHeaderLineBytes
-        limits.maxHeaderListSize = shared.config.maxHeaderBytes
-        let decoder = HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop,
-                                         limitConfiguration: limits)
+        // backend's content-length.
+        let limits = HTTP1Limits(maxLine: shared.config.maxHeaderLineBytes, maxHead: shared.config.maxHeaderBytes)
         try channel.pipeline.syncOperations.addHandlers([
-            HTTPResponseEncoder(configuration: encoderConfiguration),
-            ByteToMessageHandler(decoder),
+            HTTP1Encoder<ProxyResponseHead>(),
+            ByteToMessageHandler(HTTP1RequestDecoder(limits: limits)),
             ProxyHandler(shared: shared, isHTTP2: false, scheme: scheme, eventLoop: channel.eventLoop),
         ])
     }
@@ -76,6 +71,7 @@ enum ProxyPipelines {
             streamChannel.eventLoop.makeCompletedFuture {
                 try streamChannel.pipeline.syncOperations.addHandlers([
                     HTTP2FramePayloadToHTTP1ServerCodec(),
+                    HTTP2StreamAdapter(),
                     ProxyHandler(shared: shared, isHTTP2: true, scheme: "https", eventLoop: streamChannel.eventLoop),
                 ])
             }
