@@ -22,7 +22,7 @@ struct HTTP1BodyFramer {
 
     enum Event {
         case body(ByteBuffer)
-        case end(HeaderFields?)
+        case end(ProxyTrailers?)
     }
 
     private(set) var state: State
@@ -97,7 +97,7 @@ struct HTTP1BodyFramer {
                 guard let (fields, length) = try HTTP1HeadParser.trailers(buffer, limits: limits) else { return nil }
                 buffer.moveReaderIndex(forwardBy: length)
                 state = .done
-                return .end(fields.isEmpty ? nil : fields)
+                return .end(fields.isEmpty ? nil : ProxyTrailers(fields))
             case .done:
                 return .end(nil)
             }

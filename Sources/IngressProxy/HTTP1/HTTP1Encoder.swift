@@ -5,30 +5,26 @@ import NIOHTTP1
 /// bytes, the empty line), the body as it is or in chunks when the head says
 /// "transfer-encoding: chunked" (the proxy sets no other coding), the end as the last chunk and
 /// trailers. The proxy decides the framing headers itself (`ForwardedHeaders`); this only follows
-/// them. Requests to backends and responses to clients share it.
-final class HTTP1Encoder<Head: HTTP1WritableHead & Equatable & Sendable>: ChannelOutboundHandler, RemovableChannelHandler {
-    typealias OutboundIn = ProxyPart<Head>
-    typealias OutboundOut = ByteBuffer
-
+/// them. Requests to backends (`HTTP1RequestEncoder`) and responses to clients
+/// (`HTTP1ResponseEncoder`) share it; those two are not generic, so no type metadata is looked up
+/// at run time per write.
+struct HTTP1MessageWriter {
     private var chunked = false
-    private var allocator = ByteBufferAllocator()
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        allocator = context.channel.allocator
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch unwrapOutboundIn(data) {
+    mutating func write<Head: HTTP1WritableHead>(_ part: ProxyPart<Head>, allocator: ByteBufferAllocator,
+                                                 promise: EventLoopPromise<Void>?,
+                                                 emit: (ByteBuffer, EventLoopPromise<Void>?) -> Void) {
+        switch part {
         case .head(let head):
             var buffer = allocator.buffer(capacity: 96 + head.fields.wireLength)
             head.writeStartLine(to: &buffer)
             head.fields.write(to: &buffer)
             buffer.writeStaticString("\r\n")
             chunked = head.fields.contains("transfer-encoding")
-            context.write(wrapOutboundOut(buffer), promise: promise)
+            emit(buffer, promise)
         case .body(let body):
             guard chunked else {
-                context.write(wrapOutboundOut(body), promise: promise)
+                emit(body, promise)
                 return
             }
             // An empty chunk would end the body.
@@ -42,25 +38,25 @@ final class HTTP1Encoder<Head: HTTP1WritableHead & Equatable & Sendable>: Channe
                 writeChunkSize(body.readableBytes, to: &buffer)
                 buffer.writeImmutableBuffer(body)
                 buffer.writeStaticString("\r\n")
-                context.write(wrapOutboundOut(buffer), promise: promise)
+                emit(buffer, promise)
             } else {
                 var size = allocator.buffer(capacity: 20)
                 writeChunkSize(body.readableBytes, to: &size)
-                context.write(wrapOutboundOut(size), promise: nil)
-                context.write(wrapOutboundOut(body), promise: nil)
-                context.write(wrapOutboundOut(allocator.buffer(staticString: "\r\n")), promise: promise)
+                emit(size, nil)
+                emit(body, nil)
+                emit(allocator.buffer(staticString: "\r\n"), promise)
             }
         case .end(let trailers):
             if chunked {
-                var buffer = allocator.buffer(capacity: 5 + (trailers?.wireLength ?? 0))
+                var buffer = allocator.buffer(capacity: 5 + (trailers?.fields.wireLength ?? 0))
                 buffer.writeStaticString("0\r\n")
-                trailers?.write(to: &buffer)
+                trailers?.fields.write(to: &buffer)
                 buffer.writeStaticString("\r\n")
                 chunked = false
-                context.write(wrapOutboundOut(buffer), promise: promise)
+                emit(buffer, promise)
             } else if let promise {
                 // Nothing to send, but the promise completes in order with the writes before it.
-                context.write(wrapOutboundOut(allocator.buffer(capacity: 0)), promise: promise)
+                emit(allocator.buffer(capacity: 0), promise)
             }
         }
     }
@@ -68,5 +64,43 @@ final class HTTP1Encoder<Head: HTTP1WritableHead & Equatable & Sendable>: Channe
     private func writeChunkSize(_ size: Int, to buffer: inout ByteBuffer) {
         buffer.writeString(String(size, radix: 16))
         buffer.writeStaticString("\r\n")
+    }
+}
+
+/// The client side's HTTP/1 encoder: the proxy's responses.
+final class HTTP1ResponseEncoder: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = ProxyResponsePart
+    typealias OutboundOut = ByteBuffer
+
+    private var writer = HTTP1MessageWriter()
+    private var allocator = ByteBufferAllocator()
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        allocator = context.channel.allocator
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        writer.write(unwrapOutboundIn(data), allocator: allocator, promise: promise) { buffer, promise in
+            context.write(wrapOutboundOut(buffer), promise: promise)
+        }
+    }
+}
+
+/// A backend connection's HTTP/1 encoder: the requests the proxy forwards.
+final class HTTP1RequestEncoder: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = ProxyRequestPart
+    typealias OutboundOut = ByteBuffer
+
+    private var writer = HTTP1MessageWriter()
+    private var allocator = ByteBufferAllocator()
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        allocator = context.channel.allocator
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        writer.write(unwrapOutboundIn(data), allocator: allocator, promise: promise) { buffer, promise in
+            context.write(wrapOutboundOut(buffer), promise: promise)
+        }
     }
 }

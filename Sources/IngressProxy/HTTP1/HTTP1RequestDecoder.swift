@@ -57,7 +57,7 @@ final class HTTP1RequestDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    private func endMessage(_ context: ChannelHandlerContext, _ trailers: HeaderFields?) {
+    private func endMessage(_ context: ChannelHandlerContext, _ trailers: ProxyTrailers?) {
         if stopAfterMessage { stopped = true }
         context.fireChannelRead(wrapInboundOut(.end(trailers)))
     }

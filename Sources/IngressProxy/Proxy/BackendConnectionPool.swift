@@ -63,7 +63,7 @@ final class BackendConnectionPool: @unchecked Sendable {
                 loop.makeCompletedFuture {
                     let request = BackendRequestInfo()
                     try channel.pipeline.syncOperations.addHandlers([
-                        HTTP1Encoder<ProxyRequestHead>(),
+                        HTTP1RequestEncoder(),
                         ByteToMessageHandler(HTTP1ResponseDecoder(request: request)),
                         BackendConnection(endpoint: endpoint, pool: self, request: request, eventLoop: loop),
                     ])

@@ -17,7 +17,7 @@ final class HTTP2StreamAdapter: ChannelDuplexHandler, RemovableChannelHandler {
         case .body(let body):
             context.fireChannelRead(wrapInboundOut(.body(body)))
         case .end(let trailers):
-            context.fireChannelRead(wrapInboundOut(.end(trailers.map(HeaderFields.init))))
+            context.fireChannelRead(wrapInboundOut(.end(trailers.map { ProxyTrailers(HeaderFields($0)) })))
         }
     }
 
@@ -28,7 +28,7 @@ final class HTTP2StreamAdapter: ChannelDuplexHandler, RemovableChannelHandler {
         case .body(let body):
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: promise)
         case .end(let trailers):
-            context.write(wrapOutboundOut(.end(trailers?.httpHeaders)), promise: promise)
+            context.write(wrapOutboundOut(.end(trailers?.fields.httpHeaders)), promise: promise)
         }
     }
 }

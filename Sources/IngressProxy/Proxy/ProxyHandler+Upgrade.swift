@@ -26,14 +26,14 @@ extension ProxyHandler {
             // Client: the HTTP handlers go, this handler too; the decoder goes last, handing the
             // bytes it holds (the first frames) to the tunnel behind it.
             let clientPipeline = client.pipeline.syncOperations
-            try remove(HTTP1Encoder<ProxyResponseHead>.self, from: clientPipeline)
+            try remove(HTTP1ResponseEncoder.self, from: clientPipeline)
             if let context { clientPipeline.removeHandler(context: context, promise: nil) }
             try clientPipeline.addHandler(clientTunnel)
             try remove(ByteToMessageHandler<HTTP1RequestDecoder>.self, from: clientPipeline)
             // Backend: likewise.
             let backendPipeline = backend.pipeline.syncOperations
             try remove(BackendConnection.self, from: backendPipeline)
-            try remove(HTTP1Encoder<ProxyRequestHead>.self, from: backendPipeline)
+            try remove(HTTP1RequestEncoder.self, from: backendPipeline)
             try backendPipeline.addHandler(backendTunnel)
             try remove(ByteToMessageHandler<HTTP1ResponseDecoder>.self, from: backendPipeline)
             TunnelHandler.join(clientTunnel, backendTunnel)

@@ -3,7 +3,7 @@ import NIOCore
 import NIOHTTP1
 
 /// The proxy for one client HTTP/1.1 connection (behind the proxy's own HTTP/1 codec,
-/// `HTTP1RequestDecoder` and `HTTP1Encoder`), or for one HTTP/2 stream (behind NIOHTTP2's HTTP/1
+/// `HTTP1RequestDecoder` and `HTTP1ResponseEncoder`), or for one HTTP/2 stream (behind NIOHTTP2's HTTP/1
 /// codec and `HTTP2StreamAdapter`, so one handler serves both): routes each request by the current table, sends it
 /// to a ready endpoint over a pooled keep-alive connection of the same event loop, and streams the
 /// bodies both ways with backpressure, never holding a whole body.
@@ -299,7 +299,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Writes the response's end, then closes the connection, finishes the exchange or drains the
     /// rest of the request.
-    func writeEnd(_ trailers: HeaderFields?, close: Bool) {
+    func writeEnd(_ trailers: ProxyTrailers?, close: Bool) {
         guard let context else { return }
         responseComplete = true
         if close || quiescing, !isHTTP2 {

@@ -6,7 +6,7 @@ import NIOTLS
 
 /// How the proxy's connections are put together.
 ///
-/// Plain HTTP: the proxy's own HTTP/1 codec (`HTTP1Encoder`, `HTTP1RequestDecoder` with nginx's
+/// Plain HTTP: the proxy's own HTTP/1 codec (`HTTP1ResponseEncoder`, `HTTP1RequestDecoder` with nginx's
 /// header limits), `ProxyHandler`.
 ///
 /// TLS: the handshake deadline, then NIO's SNIHandler reads the ClientHello's server name and
@@ -19,7 +19,7 @@ enum ProxyPipelines {
         // backend's content-length.
         let limits = HTTP1Limits(maxLine: shared.config.maxHeaderLineBytes, maxHead: shared.config.maxHeaderBytes)
         try channel.pipeline.syncOperations.addHandlers([
-            HTTP1Encoder<ProxyResponseHead>(),
+            HTTP1ResponseEncoder(),
             ByteToMessageHandler(HTTP1RequestDecoder(limits: limits)),
             ProxyHandler(shared: shared, isHTTP2: false, scheme: scheme, eventLoop: channel.eventLoop),
         ])
