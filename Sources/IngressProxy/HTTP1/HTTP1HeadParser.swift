@@ -44,7 +44,15 @@ struct MessageFraming: Sendable {
     var chunked = false
     /// Connection lists "upgrade" and an Upgrade field is present.
     var connectionUpgrade = false
+    var connectionClose = false
+    var connectionKeepAlive = false
     var hasUpgradeField = false
+
+    /// Whether the connection stays open after the message: HTTP/1.1 unless "Connection: close",
+    /// HTTP/1.0 only with "Connection: keep-alive" (RFC 9112 §9.3).
+    func keepAlive(_ version: HTTPVersion) -> Bool {
+        version == .http1_1 ? !connectionClose : connectionKeepAlive && !connectionClose
+    }
 }
 
 /// A head found at the start of a buffer.
@@ -188,23 +196,30 @@ enum HTTP1HeadParser {
     private static func note(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, in framing: inout MessageFraming) throws {
         switch name.count {
         case 14 where HeaderFields.equalsIgnoringCase(name, "content-length"):
-            for item in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
-                let digits = HeaderFields.trimmed(item)
-                guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            // "5, 5" is one length said twice; an empty item ("5,,5", ",5", "") is not a length.
+            var items = 0
+            try HeaderFields.forEachItem(value) { digits in
+                items += 1
+                guard digits.count <= 18, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
                     throw HTTP1ParseError.malformed("invalid content-length")
                 }
                 let length = digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
                 if let known = framing.contentLength, known != length { throw HTTP1ParseError.malformed("conflicting content-length") }
                 framing.contentLength = length
             }
+            guard items == value.lazy.filter({ $0 == UInt8(ascii: ",") }).count + 1 else {
+                throw HTTP1ParseError.malformed("invalid content-length")
+            }
         case 17 where HeaderFields.equalsIgnoringCase(name, "transfer-encoding"):
             framing.hasTransferEncoding = true
-            let last = value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true).last.map(HeaderFields.trimmed)
-            framing.chunked = last.map { HeaderFields.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: $0), "chunked") } ?? false
+            // Only the last coding counts; each field's last item replaces the one before.
+            framing.chunked = false
+            HeaderFields.forEachItem(value) { framing.chunked = HeaderFields.equalsIgnoringCase($0, "chunked") }
         case 10 where HeaderFields.equalsIgnoringCase(name, "connection"):
-            for item in value.split(separator: UInt8(ascii: ",")) where
-                HeaderFields.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: HeaderFields.trimmed(item)), "upgrade") {
-                framing.connectionUpgrade = true
+            HeaderFields.forEachItem(value) { token in
+                if HeaderFields.equalsIgnoringCase(token, "upgrade") { framing.connectionUpgrade = true }
+                if HeaderFields.equalsIgnoringCase(token, "close") { framing.connectionClose = true }
+                if HeaderFields.equalsIgnoringCase(token, "keep-alive") { framing.connectionKeepAlive = true }
             }
         case 7 where HeaderFields.equalsIgnoringCase(name, "upgrade"):
             framing.hasUpgradeField = true

@@ -48,7 +48,9 @@ final class HTTP1RequestDecoder: ByteToMessageDecoder {
         let (method, uri, version) = head.startLine
         // llhttp stops after CONNECT too: what follows is a tunnel, not HTTP.
         stopAfterMessage = method == .CONNECT || (version == .http1_1 && head.framing.connectionUpgrade && head.framing.hasUpgradeField)
-        context.fireChannelRead(wrapInboundOut(.head(ProxyRequestHead(method: method, uri: uri, version: version, fields: head.fields))))
+        let request = ProxyRequestHead(method: method, uri: uri, version: version, fields: head.fields,
+                                       isKeepAlive: head.framing.keepAlive(version))
+        context.fireChannelRead(wrapInboundOut(.head(request)))
         if let framer {
             body = framer
         } else {

@@ -37,7 +37,9 @@ final class HTTP1ResponseDecoder: ByteToMessageDecoder {
         let (version, status) = head.startLine
         let code = status.code
         if code < 200, code != 101 { return .continue }
-        context.fireChannelRead(wrapInboundOut(.head(ProxyResponseHead(version: version, status: status, fields: head.fields))))
+        let response = ProxyResponseHead(version: version, status: status, fields: head.fields,
+                                         isKeepAlive: head.framing.keepAlive(version))
+        context.fireChannelRead(wrapInboundOut(.head(response)))
         if code == 101 {
             stopped = true
             context.fireChannelRead(wrapInboundOut(.end(nil)))

@@ -100,18 +100,17 @@ struct HeaderFields: Equatable, Sendable {
         }
     }
 
-    /// The values of every field named `name`, split at commas, trimmed and lowercased, empty
-    /// items dropped: the tokens of list-valued fields such as Connection (RFC 9110 §5.6.1).
-    func tokens(_ name: StaticString) -> [String] {
-        var tokens: [String] = []
-        forEach { fieldName, value in
-            guard Self.equalsIgnoringCase(fieldName, name) else { return }
-            for item in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true) {
-                let trimmed = Self.trimmed(item)
-                if !trimmed.isEmpty { tokens.append(String(decoding: trimmed.map(Self.lower), as: UTF8.self)) }
-            }
+    /// Calls `body` with each item of a list-valued field's value (RFC 9110 §5.6.1: split at
+    /// commas, spaces and tabs around them trimmed, empty items skipped), without allocating.
+    static func forEachItem(_ value: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        var start = 0
+        while start <= value.count {
+            var end = start
+            while end < value.count, value[end] != UInt8(ascii: ",") { end += 1 }
+            let item = trimmed(value[start..<end])
+            if !item.isEmpty { try body(UnsafeRawBufferPointer(rebasing: item)) }
+            start = end + 1
         }
-        return tokens
     }
 
     /// NIO's headers, for HTTP/2 streams.

@@ -8,25 +8,21 @@ struct ProxyRequestHead: Equatable, Sendable {
     var uri: String
     var version: HTTPVersion
     var fields: HeaderFields
-
-    /// Whether the client keeps the connection open after this exchange (HTTP/1.1 unless
-    /// "Connection: close", HTTP/1.0 only with "Connection: keep-alive"; RFC 9112 §9.3).
-    var isKeepAlive: Bool {
-        let tokens = fields.tokens("connection")
-        if version.major == 1, version.minor >= 1 { return !tokens.contains("close") }
-        return tokens.contains("keep-alive")
-    }
+    /// Whether the client keeps the connection open after this exchange (`MessageFraming.keepAlive`).
+    var isKeepAlive: Bool
 
     /// NIO's head of an HTTP/2 stream, as the proxy handles it.
     init(_ head: HTTPRequestHead) {
-        self.init(method: head.method, uri: head.uri, version: head.version, fields: HeaderFields(head.headers))
+        self.init(method: head.method, uri: head.uri, version: head.version, fields: HeaderFields(head.headers),
+                  isKeepAlive: head.isKeepAlive)
     }
 
-    init(method: HTTPMethod, uri: String, version: HTTPVersion, fields: HeaderFields) {
+    init(method: HTTPMethod, uri: String, version: HTTPVersion, fields: HeaderFields, isKeepAlive: Bool = true) {
         self.method = method
         self.uri = uri
         self.version = version
         self.fields = fields
+        self.isKeepAlive = isKeepAlive
     }
 }
 
@@ -35,13 +31,8 @@ struct ProxyResponseHead: Equatable, Sendable {
     var version: HTTPVersion
     var status: HTTPResponseStatus
     var fields: HeaderFields
-
-    /// Whether the backend keeps the connection open after this response.
-    var isKeepAlive: Bool {
-        let tokens = fields.tokens("connection")
-        if version.major == 1, version.minor >= 1 { return !tokens.contains("close") }
-        return tokens.contains("keep-alive")
-    }
+    /// Whether the backend keeps the connection open after this response (`MessageFraming.keepAlive`).
+    var isKeepAlive = true
 
     /// NIO's head, for an HTTP/2 stream's codec.
     var httpResponseHead: HTTPResponseHead {

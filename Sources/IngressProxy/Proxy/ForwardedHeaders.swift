@@ -174,8 +174,16 @@ enum ForwardedHeaders {
     /// The lowercased tokens of the Connection headers, without "close" and "keep-alive" (headers
     /// of those names go anyway).
     static func connectionTokens(_ fields: HeaderFields) -> [String] {
-        guard fields.contains("connection") else { return [] }
-        return fields.tokens("connection").filter { $0 != "close" && $0 != "keep-alive" }
+        var tokens: [String] = []
+        fields.forEach { name, value in
+            guard HeaderFields.equalsIgnoringCase(name, "connection") else { return }
+            HeaderFields.forEachItem(value) { token in
+                // The usual values allocate nothing.
+                if HeaderFields.equalsIgnoringCase(token, "close") || HeaderFields.equalsIgnoringCase(token, "keep-alive") { return }
+                tokens.append(String(decoding: token.map(HeaderFields.lower), as: UTF8.self))
+            }
+        }
+        return tokens
     }
 
     /// Hop-by-hop header names (RFC 9110 §7.6.1, plus the Proxy-* family and Keep-Alive).
