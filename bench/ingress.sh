@@ -14,8 +14,9 @@
 #
 # Rounds alternate swiftlet and nginx, for http and https: wrk -t2 -cCONNECTIONS -dDURATION
 # --latency; after each round the proxy's memory is read (nginx: master and workers; see memory()
-# below). The report gives per proxy and scheme the median requests/s, the median p99 latency and
-# the largest memory figures of its rounds, and the ratios swiftlet/nginx.
+# below), and its CPU time (see cpu_ticks). The report gives per proxy and scheme the median
+# requests/s, the median p99 latency, the median CPU microseconds per request and the largest memory
+# figures of its rounds, and the ratios swiftlet/nginx.
 #
 # Environment: ROUNDS (default 3), DURATION (seconds, default 10), CONNECTIONS (default 64),
 # OUT (results dir, default bench/results), NGINX (an nginx binary; default: nginx on PATH, else
@@ -143,6 +144,17 @@ memory() {
     echo "rss_kib $rss pss_kib $pss anon_kib $anon"
 }
 
+# CPU time (utime + stime, clock ticks) of a process and its children: divided by the requests of a
+# round it gives the proxy's CPU per request, steadier on a shared machine than requests/s, which
+# also depends on how much of the 2 cores wrk and the backends take.
+cpu_ticks() {
+    ticks=0
+    for p in "$1" $(ps -o pid= --ppid "$1"); do
+        ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$ticks"
+}
+
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 results="$out/ingress-$stamp"
 mkdir -p "$results"
@@ -160,7 +172,9 @@ while [ "$r" -le "$rounds" ]; do
                 swiftlet:https) url=https://10.98.0.1:8444/ pid=$swiftlet_pid ;;
                 nginx:https) url=https://10.98.0.1:8443/ pid=$nginx_pid ;;
             esac
+            before=$(cpu_ticks "$pid")
             run wrk -t2 -c"$connections" -d"${duration}s" --latency "$url" >"$results/$name-$scheme-$r.txt"
+            echo "cpu_ticks $(( $(cpu_ticks "$pid") - before )) hz $(getconf CLK_TCK)" >>"$results/$name-$scheme-$r.txt"
             memory "$pid" >>"$results/$name-$scheme-$r.txt"
         done
     done
@@ -172,15 +186,18 @@ import re, statistics, sys
 results, rounds = sys.argv[1], int(sys.argv[2])
 def unit(value, suffix):
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[suffix]
-print(f"{'proxy':<9} {'scheme':<6} {'req/s':>10} {'p99 ms':>8} {'RSS MiB':>8} {'PSS MiB':>8} {'anon MiB':>9} {'errors':>7}")
+print(f"{'proxy':<9} {'scheme':<6} {'req/s':>10} {'p99 ms':>8} {'CPU us/req':>10} {'RSS MiB':>8} {'PSS MiB':>8} {'anon MiB':>9} {'errors':>7}")
 rows = {}
 for scheme in ("http", "https"):
     for name in ("swiftlet", "nginx"):
-        rps, p99, errors = [], [], 0
+        rps, p99, cpu, errors = [], [], [], 0
         memory = {"rss": [], "pss": [], "anon": []}
         for r in range(1, rounds + 1):
             text = open(f"{results}/{name}-{scheme}-{r}.txt").read()
             rps.append(float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)))
+            requests = int(re.search(r"(\d+) requests in", text).group(1))
+            ticks, hz = map(int, re.search(r"cpu_ticks (\d+) hz (\d+)", text).groups())
+            cpu.append(ticks / hz * 1e6 / max(requests, 1))
             m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)", text, re.M)
             p99.append(unit(m.group(1), m.group(2)))
             for kind in memory:
@@ -191,12 +208,12 @@ for scheme in ("http", "https"):
             if m:
                 errors += sum(int(x) for x in re.findall(r"\d+", m.group(1)))
         row = (statistics.median(rps), statistics.median(p99), max(memory["rss"]) / 1024,
-               max(memory["pss"]) / 1024, max(memory["anon"]) / 1024, errors)
+               max(memory["pss"]) / 1024, max(memory["anon"]) / 1024, errors, statistics.median(cpu))
         rows[(name, scheme)] = row
-        print(f"{name:<9} {scheme:<6} {row[0]:>10.0f} {row[1]:>8.2f} {row[2]:>8.1f} {row[3]:>8.1f} {row[4]:>9.1f} {row[5]:>7}")
+        print(f"{name:<9} {scheme:<6} {row[0]:>10.0f} {row[1]:>8.2f} {row[6]:>10.1f} {row[2]:>8.1f} {row[3]:>8.1f} {row[4]:>9.1f} {row[5]:>7}")
 for scheme in ("http", "https"):
     s, n = rows[("swiftlet", scheme)], rows[("nginx", scheme)]
-    print(f"swiftlet/nginx {scheme}: req/s {s[0] / n[0]:.2f}x, p99 {s[1] / n[1]:.2f}x, RSS {s[2] / n[2]:.2f}x, "
+    print(f"swiftlet/nginx {scheme}: req/s {s[0] / n[0]:.2f}x, p99 {s[1] / n[1]:.2f}x, CPU per request {s[6] / n[6]:.2f}x, RSS {s[2] / n[2]:.2f}x, "
           f"PSS {s[3] / n[3]:.2f}x, anonymous {s[4] / n[4]:.2f}x")
 PY
 echo "raw wrk output: $results ($(cat "$dir/nginx-version"))"
