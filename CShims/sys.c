@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sched.h>
 #include <spawn.h>
 #include <signal.h>
@@ -136,4 +138,46 @@ long long sl_statfs_type(const char *path) {
         rc = statfs(path, &info);
     } while (rc < 0 && errno == EINTR);
     return rc < 0 ? -1 : (long long)info.f_type;
+}
+
+/* One warm-up at a time: a second would only queue behind the first on the same lock. */
+static atomic_int warm_in_flight;
+
+static void *warm_migration(void *arg) {
+    char *path = arg;
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        char pid[16];
+        int length = snprintf(pid, sizeof pid, "%d", (int)getpid());
+        /* Failure is fine: the write is only there to take the lock early. */
+        if (write(fd, pid, (size_t)length) < 0) { }
+        close(fd);
+    }
+    free(path);
+    atomic_store(&warm_in_flight, 0);
+    return NULL;
+}
+
+int sl_cgroup_warm_migration(const char *procs) {
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&warm_in_flight, &expected, 1)) return 1;
+    char *copy = strdup(procs);
+    if (!copy) {
+        atomic_store(&warm_in_flight, 0);
+        return -1;
+    }
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    pthread_t thread;
+    int rc = pthread_create(&thread, &attr, warm_migration, copy);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        free(copy);
+        atomic_store(&warm_in_flight, 0);
+        errno = rc;
+        return -1;
+    }
+    return 0;
 }

@@ -18,6 +18,10 @@ public protocol CgroupManager: Sendable {
     func procsFiles(for group: String) -> [String]
     /// What a container in `group` sees at `/sys/fs/cgroup`: its own groups, as runc mounts them.
     func containerView(for group: String) throws -> CgroupContainerView
+    /// Takes the kernel's migration lock on a thread of its own, so the cgroup.procs writes of a
+    /// container about to start do not wait for an RCU grace period (`MigrationWarmup`).
+    /// Returns at once; best effort.
+    func prepareMigration()
     /// Moves process `pid` (all its threads) into the group.
     func addProcess(_ pid: Int32, to group: String) throws
     /// The processes in the group and every group below it, sorted, without duplicates.

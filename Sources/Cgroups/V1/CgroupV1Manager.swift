@@ -147,6 +147,11 @@ public struct CgroupV1Manager: CgroupManager {
         return .v1(hierarchies: binds, links: links.filter { !names.contains($0.name) })
     }
 
+    public func prepareMigration() {
+        let preferred = ["pids", "name=systemd", "memory"].compactMap { key in hierarchies[key].map { (key, $0) } }
+        MigrationWarmup.start(preferred + (unified.map { [("", $0)] } ?? []))
+    }
+
     public func addProcess(_ pid: Int32, to group: String) throws {
         let path = try CgroupPath(group)
         for mount in mountPoints {

@@ -80,6 +80,10 @@ public struct CgroupV2Manager: CgroupManager {
         return .v2
     }
 
+    public func prepareMigration() {
+        MigrationWarmup.start([("", root)])
+    }
+
     public func addProcess(_ pid: Int32, to group: String) throws {
         let dir = try CgroupPath(group).directory(in: root)
         try files.write(String(pid), to: dir + "/cgroup.procs")

@@ -52,6 +52,9 @@ public final class PodRuntime: Sendable {
         if pod.spec.hostUsers == false {
             throw RuntimeError.unsupported("pod \"\(pod.metadata.name ?? "")\": hostUsers: false (a user namespace for the pod) is not supported by this runtime; remove it to run the pod with the host's user namespace")
         }
+        // The containers' cgroup.procs writes come moments after this: the migration lock's RCU
+        // wait is paid now, on a thread of its own, while the sandbox is made.
+        cgroups.prepareMigration()
         let layout = PodLayout(config: config, uid: uid)
         let hostname = HostFiles.hostname(for: pod)
         let cgroup = layout.cgroup(parent: config.cgroupParent)
