@@ -5,65 +5,6 @@ import NIOHTTP1
 import Glibc
 #endif
 
-/// Why bytes are not an HTTP/1 message the proxy accepts.
-enum HTTP1ParseError: Error, Equatable, CustomStringConvertible {
-    /// A line or the whole head is over the limits: 431 for a client (nginx answers 414 or 400).
-    case headTooLarge
-    /// Not HTTP/1.x as RFC 9112 has it: 400 for a client, 502 from a backend.
-    case malformed(String)
-    /// The connection ended inside a message.
-    case incomplete
-
-    var description: String {
-        switch self {
-        case .headTooLarge: return "header too large"
-        case .malformed(let reason): return "malformed HTTP/1 message: \(reason)"
-        case .incomplete: return "the connection ended inside a message"
-        }
-    }
-}
-
-/// Size limits of a message head.
-struct HTTP1Limits: Sendable {
-    /// Longest line, start line included (nginx large_client_header_buffers: 8k).
-    var maxLine: Int
-    /// Largest head in all.
-    var maxHead: Int
-
-    /// A backend's response head (nginx proxy_buffer_size is 4k or 8k and answers 502 beyond it;
-    /// the proxy is more lenient, and still bounded).
-    static let backendResponse = HTTP1Limits(maxLine: 64 * 1024, maxHead: 64 * 1024)
-}
-
-/// What the fields of a head say about its body and connection, read while parsing them.
-struct MessageFraming: Sendable {
-    var contentLength: Int?
-    /// A Transfer-Encoding field is present.
-    var hasTransferEncoding = false
-    /// The last transfer coding is "chunked" (RFC 9112 §6.3).
-    var chunked = false
-    /// Connection lists "upgrade" and an Upgrade field is present.
-    var connectionUpgrade = false
-    var connectionClose = false
-    var connectionKeepAlive = false
-    var hasUpgradeField = false
-
-    /// Whether the connection stays open after the message: HTTP/1.1 unless "Connection: close",
-    /// HTTP/1.0 only with "Connection: keep-alive" (RFC 9112 §9.3).
-    func keepAlive(_ version: HTTPVersion) -> Bool {
-        version == .http1_1 ? !connectionClose : connectionKeepAlive && !connectionClose
-    }
-}
-
-/// A head found at the start of a buffer.
-struct ParsedHead<StartLine> {
-    var startLine: StartLine
-    var fields: HeaderFields
-    var framing: MessageFraming
-    /// Bytes the head takes, its empty last line included.
-    var length: Int
-}
-
 /// Parses HTTP/1 message heads (RFC 9112 §2-5) from bytes, strictly where leniency lets requests be
 /// smuggled (whitespace before a colon, obsolete line folding, control characters, conflicting
 /// lengths are refused, as llhttp does) and leniently where it costs nothing (a bare LF ends a line,

@@ -155,16 +155,6 @@ struct HeaderFields: Equatable, Sendable {
                             valueStart: Int32(start + name.count + 2), valueLength: Int32(value.count)))
     }
 
-    /// Drops every field named `name` (built fields only: the wire form is rebuilt without them).
-    mutating func remove(_ name: StaticString) {
-        guard firstIndex(name) != nil else { return }
-        var rebuilt = HeaderFields(capacity: bytes.readableBytes)
-        forEach { fieldName, value in
-            if !Self.equalsIgnoringCase(fieldName, name) { rebuilt.add(name: fieldName, value: value) }
-        }
-        self = rebuilt
-    }
-
     /// Writes the fields' wire form ("name: value\r\n" each), without the empty line that ends a head.
     func write(to buffer: inout ByteBuffer) {
         if isWireForm {
