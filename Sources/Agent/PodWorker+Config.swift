@@ -42,14 +42,19 @@ extension PodWorker {
         let volumes = apiVolumes
         guard !volumes.isEmpty else { return true }
         let references = PodConfigReferences.volumes(of: pod)
+        // The objects and the service account tokens are independent requests: both go at once,
+        // one round trip to the API server before the sandbox instead of two. (Each result is
+        // stored on the actor as it comes: the objects and the tokens are different fields.)
+        async let tokenFailure = tokenRefreshFailure()
         do {
             remember(try await configSource.read(references, known: configObjects), for: references)
         } catch {
+            _ = await tokenFailure
             failedMount(volumes[0].name, "\(error)")
             return false
         }
         do {
-            try await refreshTokens()
+            if let failure = await tokenFailure { throw failure }
         } catch let failure as TokenFailure {
             failedMount(failure.volume, "failed to fetch token: \(failure.error)")
             return false
@@ -180,6 +185,16 @@ extension PodWorker {
 
     /// Requests the pod's service account tokens that are missing or due (TokenRequest bound to
     /// the pod by uid), into `configObjects`.
+    /// `refreshTokens`, its error as a value (for `async let`).
+    private func tokenRefreshFailure() async -> Error? {
+        do {
+            try await refreshTokens()
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     func refreshTokens() async throws {
         let sources = ServiceAccountTokenSource.all(in: pod)
         guard !sources.isEmpty, pod.isAPIPod, let api = images.api else { return }
