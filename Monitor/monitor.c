@@ -34,7 +34,9 @@
 // once the first client that sent input sends its EOF or goes away (containerd's
 // ContainerIO.Attach does the same; with a terminal it leaves stdin open).
 // Kept small on purpose: one of these runs per container, so its memory is paid per pod.
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -92,12 +94,13 @@ static int stdin_closing;       ///< close stdin once the pending input is writt
 static char input[MAX_INPUT];   ///< one frame of input on its way to the container
 static size_t input_len, input_off;
 
-static void timestamp(char out[40]) {
+// 96 bytes: room for any year gmtime can give, so -Wformat-truncation has nothing to say.
+static void timestamp(char out[96]) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+    snprintf(out, 96, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
              tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
 }
 
@@ -114,8 +117,8 @@ static void write_all(int fd, const char *data, size_t len) {
 /// One CRI log record: timestamp, stream, P(artial) or F(ull), the text without its newline.
 static void emit(const struct stream *s, const char *text, size_t len, char tag) {
     if (log_fd < 0) return;
-    char head[64];
-    char ts[40];
+    char head[128];
+    char ts[96];
     timestamp(ts);
     int h = snprintf(head, sizeof head, "%s %s %c ", ts, s->name, tag);
     // One write per record keeps records whole for a concurrent reader (`swiftlet logs -f`).
@@ -296,7 +299,7 @@ static int write_exit_file(const char *path, int code, int sig) {
 static void on_stop(int sig) { (void)sig; _exit(0); }
 static void on_child(int sig) { (void)sig; while (waitpid(-1, NULL, WNOHANG) > 0) {} }
 
-static int pause_main(void) {
+__attribute__((noreturn)) static int pause_main(void) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);

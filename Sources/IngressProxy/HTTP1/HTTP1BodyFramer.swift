@@ -104,6 +104,16 @@ struct HTTP1BodyFramer {
         }
     }
 
+    /// Hands the next body bytes (or the end) to `deliver`, and the end right after the last
+    /// bytes (a ByteToMessageDecoder is not called again without new bytes); false when more
+    /// bytes are needed. Afterwards `state == .done` says the end went.
+    mutating func deliverNext(_ buffer: inout ByteBuffer, _ deliver: (Event) -> Void) throws -> Bool {
+        guard let event = try next(&buffer) else { return false }
+        deliver(event)
+        if case .body = event, state == .done { deliver(.end(nil)) }
+        return true
+    }
+
     /// The connection ended: the end of a body that runs to the close, else an error.
     mutating func finish() throws -> Event {
         guard state == .untilClose || state == .done else { throw HTTP1ParseError.incomplete }

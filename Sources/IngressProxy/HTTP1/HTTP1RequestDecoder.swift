@@ -22,25 +22,14 @@ final class HTTP1RequestDecoder: ByteToMessageDecoder {
     func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard !stopped else { return .needMoreData }
         if var framer = body {
-            guard let event = try framer.next(&buffer) else {
-                body = framer
-                return .needMoreData
-            }
-            switch event {
-            case .body(let bytes):
-                body = framer
-                context.fireChannelRead(wrapInboundOut(.body(bytes)))
-                // The body's last bytes: the end goes now (the decoder is not called again
-                // without new bytes).
-                if framer.state == .done {
-                    body = nil
-                    endMessage(context, nil)
+            let progressed = try framer.deliverNext(&buffer) { event in
+                switch event {
+                case .body(let bytes): context.fireChannelRead(wrapInboundOut(.body(bytes)))
+                case .end(let trailers): endMessage(context, trailers)
                 }
-            case .end(let trailers):
-                body = nil
-                endMessage(context, trailers)
             }
-            return .continue
+            body = framer.state == .done ? nil : framer
+            return progressed ? .continue : .needMoreData
         }
         guard let head = try HTTP1HeadParser.request(buffer, limits: limits) else { return .needMoreData }
         let framer = try HTTP1BodyFramer.forRequest(head.framing, limits: limits)

@@ -25,12 +25,9 @@ final class HTTP1ResponseDecoder: ByteToMessageDecoder {
     func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard !stopped else { return .needMoreData }
         if var framer = body {
-            guard let event = try framer.next(&buffer) else {
-                body = framer
-                return .needMoreData
-            }
-            fire(event, framer: framer, context: context)
-            return .continue
+            let progressed = try framer.deliverNext(&buffer) { fire($0, context: context) }
+            body = framer.state == .done ? nil : framer
+            return progressed ? .continue : .needMoreData
         }
         guard let head = try HTTP1HeadParser.response(buffer, limits: .backendResponse) else { return .needMoreData }
         buffer.moveReaderIndex(forwardBy: head.length)
@@ -53,19 +50,10 @@ final class HTTP1ResponseDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    private func fire(_ event: HTTP1BodyFramer.Event, framer: HTTP1BodyFramer, context: ChannelHandlerContext) {
+    private func fire(_ event: HTTP1BodyFramer.Event, context: ChannelHandlerContext) {
         switch event {
-        case .body(let bytes):
-            body = framer
-            context.fireChannelRead(wrapInboundOut(.body(bytes)))
-            // The body's last bytes: the end goes now (the decoder is not called again without new bytes).
-            if framer.state == .done {
-                body = nil
-                context.fireChannelRead(wrapInboundOut(.end(nil)))
-            }
-        case .end(let trailers):
-            body = nil
-            context.fireChannelRead(wrapInboundOut(.end(trailers)))
+        case .body(let bytes): context.fireChannelRead(wrapInboundOut(.body(bytes)))
+        case .end(let trailers): context.fireChannelRead(wrapInboundOut(.end(trailers)))
         }
     }
 
@@ -76,8 +64,8 @@ final class HTTP1ResponseDecoder: ByteToMessageDecoder {
         if seenEOF {
             if var framer = body {
                 // The close ends a body without length; any other body (or a head) is cut short.
-                let event = try framer.finish()
-                fire(event, framer: framer, context: context)
+                body = nil
+                fire(try framer.finish(), context: context)
             } else if !stopped, buffer.readableBytes > 0 {
                 throw HTTP1ParseError.incomplete
             }
