@@ -120,11 +120,18 @@ def main():
             created.append(min(watcher.created[name].values()) - start)
             bound.append(min(watcher.bound[name].values()) - start)
         delete_and_wait(config, name)
+    slowest = max(range(runs), key=lambda i: latencies[i])
     print(f"one-pod Deployment, kubectl apply -> pod Running (watch), {runs} runs:")
     print(f"  p50 {pct(latencies, 50) * 1000:.0f} ms   p99 {pct(latencies, 99) * 1000:.0f} ms   "
           f"(of which kubectl apply itself: p50 {pct(applies, 50) * 1000:.0f} ms)")
     print(f"  p50 from the start of kubectl apply: pod created {pct(created, 50) * 1000:.0f} ms, "
           f"bound {pct(bound, 50) * 1000:.0f} ms, Running {pct(latencies, 50) * 1000:.0f} ms")
+    print(f"  slowest run: kubectl apply {applies[slowest] * 1000:.0f} ms, pod created {created[slowest] * 1000:.0f} ms, "
+          f"bound {bound[slowest] * 1000:.0f} ms, Running {latencies[slowest] * 1000:.0f} ms")
+    # Warnings (FailedMount, FailedCreatePodSandBox, BackOff...) explain a slow run.
+    warnings = subprocess.run(["kubectl", "--kubeconfig", config, "get", "events", "-A", "--field-selector", "type=Warning",
+                               "-o", "custom-columns=REASON:.reason", "--no-headers"], text=True, capture_output=True).stdout.split()
+    print(f"  warning events: {len(warnings)}" + (f" ({', '.join(sorted(set(warnings)))})" if warnings else ""))
     start = time.perf_counter()
     kubectl(config, "apply", "-f", "-", stdin=deployment("bench-many", pods))
     done = watcher.wait("bench-many", pods, timeout=300)
