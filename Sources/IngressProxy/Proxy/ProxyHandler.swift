@@ -3,10 +3,10 @@ import NIOCore
 import NIOHTTP1
 
 /// The proxy for one client HTTP/1.1 connection (behind the proxy's own HTTP/1 codec,
-/// `HTTP1RequestDecoder` and `HTTP1ResponseEncoder`), or for one HTTP/2 stream (behind NIOHTTP2's HTTP/1
-/// codec and `HTTP2StreamAdapter`, so one handler serves both): routes each request by the current table, sends it
-/// to a ready endpoint over a pooled keep-alive connection of the same event loop, and streams the
-/// bodies both ways with backpressure, never holding a whole body.
+/// `HTTP1RequestDecoder` and `HTTP1ResponseEncoder`), or for one HTTP/2 stream (behind NIOHTTP2's
+/// HTTP/1 codec and `HTTP2StreamAdapter`, so one handler serves both): routes each request by the
+/// current table, sends it to a ready endpoint over a pooled keep-alive connection of the same
+/// event loop, and streams the bodies both ways with backpressure, never holding a whole body.
 ///
 /// HTTP/1.1 requests are served one at a time: a pipelined request waits in `pipelined`, with reads
 /// held, until the response before it has ended (RFC 9112 §9.3.2; NIO's HTTPServerPipelineHandler
