@@ -1,8 +1,9 @@
 #!/bin/sh
 # Pod start through the whole cluster: `swiftlet server` with its own agent on one node (a
 # network namespace of its own), real kubectl: `kubectl apply` of a one-pod Deployment until a
-# watch sees the pod Running, p50/p99 over RUNS runs, then a PODS-replica Deployment until all
-# pods are Running; then the server's RSS (API server, controllers and agent in one process).
+# watch sees the pod Running, p50/p99 over RUNS runs (and the slowest run's stages, and the
+# runs' Warning events), then a PODS-replica Deployment until all pods are Running; then the
+# server's RSS (API server, controllers and agent in one process).
 # No peer runs side by side: neither kubelet nor k3s is installable here (see
 # docs/benchmarks.md for the published figures this is compared with).
 #

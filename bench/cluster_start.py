@@ -2,7 +2,8 @@
 watch sees the pod Running (Deployment -> ReplicaSet -> pod -> scheduler -> agent -> runtime ->
 status), p50/p99 over RUNS; then a 100-replica Deployment until all are Running. For both it
 prints when the pods were created, bound to the node and Running (from the watch), so the time
-can be placed at the controllers, the scheduler or the agent.
+can be placed at the controllers, the scheduler or the agent; for the one-pod runs also the
+slowest run's stages and the Warning events the runs left (what explains a slow one).
 
 Usage (inside the server's network namespace): cluster_start.py KUBECONFIG RUNS PODS
 """
