@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/capability.h>
 #include <sys/mount.h>
@@ -141,47 +140,25 @@ long long sl_statfs_type(const char *path) {
     return rc < 0 ? -1 : (long long)info.f_type;
 }
 
-/* One warm-up thread at a time; a call while it runs moves its deadline instead. */
+/* One warm-up at a time: a second would only queue behind the first on the same lock. */
 static atomic_int warm_in_flight;
-static _Atomic long long warm_until_ns;
-
-static long long monotonic_ns(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
-}
 
 static void *warm_migration(void *arg) {
     char *path = arg;
-    char pid[16];
-    int length = snprintf(pid, sizeof pid, "%d", (int)getpid());
-    for (;;) {
-        /* The first write waits out the grace period; the next ones, 2 ms apart (under a grace
-         * period here), keep the lock's rcu_sync from going idle until the deadline. */
-        while (1) {
-            int fd = open(path, O_WRONLY | O_CLOEXEC);
-            if (fd < 0) break;
-            ssize_t written = write(fd, pid, (size_t)length);
-            close(fd);
-            if (written < 0 || monotonic_ns() >= atomic_load(&warm_until_ns)) break;
-            struct timespec pause = { 0, 2 * 1000 * 1000 };
-            nanosleep(&pause, NULL);
-        }
-        atomic_store(&warm_in_flight, 0);
-        /* A call that came as this thread was leaving found it still running: keep going. */
-        int expected = 0;
-        if (monotonic_ns() >= atomic_load(&warm_until_ns) ||
-            !atomic_compare_exchange_strong(&warm_in_flight, &expected, 1))
-            break;
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        char pid[16];
+        int length = snprintf(pid, sizeof pid, "%d", (int)getpid());
+        /* Failure is fine: the write is only there to take the lock early. */
+        if (write(fd, pid, (size_t)length) < 0) { }
+        close(fd);
     }
     free(path);
+    atomic_store(&warm_in_flight, 0);
     return NULL;
 }
 
-int sl_cgroup_warm_migration(const char *procs, int hold_ms) {
-    long long until = monotonic_ns() + (long long)hold_ms * 1000000LL;
-    long long current = atomic_load(&warm_until_ns);
-    while (current < until && !atomic_compare_exchange_weak(&warm_until_ns, &current, until)) {}
+int sl_cgroup_warm_migration(const char *procs) {
     int expected = 0;
     if (!atomic_compare_exchange_strong(&warm_in_flight, &expected, 1)) return 1;
     char *copy = strdup(procs);

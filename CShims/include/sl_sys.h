@@ -28,13 +28,13 @@ int sl_heap_limit_arenas(int arenas);
 int sl_heap_arena_count(void);
 /// Writes this process's pid into `procs`, the cgroup.procs of a group it is already in, on a
 /// detached thread of its own, and returns at once (0; -1 with errno if no thread could start;
-/// 1 when one is running already: its deadline moves instead). The write moves nothing, but it
-/// takes the kernel's cgroup_threadgroup_rwsem for writing, as every migration does, and the first
-/// writer after a quiet spell waits an RCU grace period for it (rcu_sync_enter; 4-8 ms on a quiet
-/// 2-core VM, 24 ms under load). Migrations while the lock's rcu_sync is not idle again take
-/// 0.1 ms: the thread writes again every 2 ms until `hold_ms` after the last call, so the
-/// containers' own cgroup.procs writes in that time do not wait.
-int sl_cgroup_warm_migration(const char *procs, int hold_ms);
+/// 1 when one is still running, so nothing was started). The write moves nothing, but it takes the
+/// kernel's cgroup_threadgroup_rwsem for writing, as every migration does, and the first writer
+/// after a quiet spell waits an RCU grace period for it (rcu_sync_enter; 6 ms on a quiet 2-core
+/// VM, 24 ms under load). Migrations in the grace period after it find the wait done (0.1 ms): the
+/// agent starts this when a pod's sandbox is being made, so the container's own cgroup.procs
+/// writes, moments later, do not wait.
+int sl_cgroup_warm_migration(const char *procs);
 /// setns(2), for tests and tools that enter a pod namespace on a dedicated thread.
 int sl_setns(int fd, int nstype);
 /// Highest capability number the running kernel knows (/proc/sys/kernel/cap_last_cap).

@@ -5,10 +5,9 @@ import Glibc
 
 /// Makes the next cgroup migrations fast by taking the kernel's migration lock early, on a thread
 /// of its own (`sl_cgroup_warm_migration`): the first write to any cgroup.procs after a quiet spell
-/// waits for an RCU grace period (4-8 ms on a quiet 2-core VM here, 24 ms under load; crun waits
-/// the same), and the ones while the lock is still warm do not. The thread keeps it warm for
-/// `holdMilliseconds` after the last start (a write every 2 ms); the runtime starts it as a pod's
-/// sandbox is made and again as each container starts.
+/// waits for an RCU grace period (6 ms on a quiet 2-core VM here, 24 ms under load; crun waits the
+/// same), and the ones in the grace period after it do not. A container joins its groups moments
+/// after its pod's sandbox is made, so the agent starts this as the sandbox is being made.
 ///
 /// The write puts this process into the group it is already in, which the kernel skips (a
 /// migration whose source and destination are the same css_set moves nothing), in the pids
@@ -19,12 +18,8 @@ enum MigrationWarmup {
     /// cgroup2 tree.
     static func start(_ mounts: [(controller: String, mount: String)]) {
         guard let path = procsFile(mounts, selfCgroup: readSelfCgroup()) else { return }
-        _ = sl_cgroup_warm_migration(path, holdMilliseconds)
+        _ = sl_cgroup_warm_migration(path)
     }
-
-    /// How long the lock stays warm after the last start: a container's clone, namespaces and
-    /// mounts come well within it.
-    static let holdMilliseconds: Int32 = 50
 
     /// The cgroup.procs of this process's own group in the first of `mounts` that
     /// /proc/self/cgroup names.

@@ -127,8 +127,6 @@ public final class PodRuntime: Sendable {
     ///   gives it the target's namespace (CRI's `NamespaceMode_TARGET`).
     public func startContainer(_ container: Container, attempt: Int = 0, in sandbox: RunningSandbox,
                                output: Output, image resolved: Image? = nil, targetPID: Int32? = nil) throws -> RunningContainer {
-        // The child joins its groups in a few milliseconds: keep the migration lock warm till then.
-        cgroups.prepareMigration()
         let image = try resolved ?? images.resolve(container.image ?? "")
         let layers = try images.layerDirectories(for: image)
         var targetNamespace: Int32?
