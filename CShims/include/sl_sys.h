@@ -30,7 +30,7 @@ int sl_heap_arena_count(void);
 /// detached thread of its own, and returns at once (0; -1 with errno if no thread could start;
 /// 1 when one is still running, so nothing was started). The write moves nothing, but it takes the
 /// kernel's cgroup_threadgroup_rwsem for writing, as every migration does, and the first writer
-/// after a quiet spell waits an RCU grace period for it (rcu_sync_enter; 6 ms on a quiet 2-core
+/// after a quiet spell waits an RCU grace period for it (rcu_sync_enter; 4-8 ms on a quiet 2-core
 /// VM, 24 ms under load). Migrations in the grace period after it find the wait done (0.1 ms): the
 /// agent starts this when a pod's sandbox is being made, so the container's own cgroup.procs
 /// writes, moments later, do not wait.

@@ -30,13 +30,7 @@ public enum CgroupParent {
     /// The process's group in systemd's hierarchy: the cgroup v2 line (`0::/path`), else the
     /// v1 `name=systemd` one.
     static func systemdGroup(_ text: String) -> String? {
-        var named: String?
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            guard fields.count == 3 else { continue }
-            if fields[0] == "0" && fields[1].isEmpty { return String(fields[2]) }
-            if fields[1] == "name=systemd" { named = String(fields[2]) }
-        }
-        return named
+        let groups = SelfCgroup.groups(text)
+        return groups[""] ?? groups["name=systemd"]
     }
 }

@@ -1,12 +1,9 @@
 import CShims
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Makes the next cgroup migrations fast by taking the kernel's migration lock early, on a thread
 /// of its own (`sl_cgroup_warm_migration`): the first write to any cgroup.procs after a quiet spell
-/// waits for an RCU grace period (6 ms on a quiet 2-core VM here, 24 ms under load; crun waits the
-/// same), and the ones in the grace period after it do not. A container joins its groups moments
+/// waits for an RCU grace period (4-8 ms on a quiet 2-core VM here, 24 ms under load; crun waits
+/// the same), and the ones in the grace period after it do not. A container joins its groups moments
 /// after its pod's sandbox is made, so the agent starts this as the sandbox is being made.
 ///
 /// The write puts this process into the group it is already in, which the kernel skips (a
@@ -17,35 +14,21 @@ enum MigrationWarmup {
     /// preference, as (the name in /proc/self/cgroup's controller list, mount point); "" names the
     /// cgroup2 tree.
     static func start(_ mounts: [(controller: String, mount: String)]) {
-        guard let path = procsFile(mounts, selfCgroup: readSelfCgroup()) else { return }
+        guard let path = procsFile(mounts, selfCgroup: selfCgroup) else { return }
         _ = sl_cgroup_warm_migration(path)
     }
+
+    /// This process's /proc/self/cgroup, read once: nothing moves the agent between groups.
+    private static let selfCgroup = (try? CgroupFiles().read("/proc/self/cgroup")) ?? ""
 
     /// The cgroup.procs of this process's own group in the first of `mounts` that
     /// /proc/self/cgroup names.
     static func procsFile(_ mounts: [(controller: String, mount: String)], selfCgroup: String) -> String? {
-        var groups: [String: String] = [:]
-        for line in selfCgroup.split(separator: "\n") {
-            // "4:memory:/user.slice", "1:name=systemd:/init.scope", "0::/" (cgroup2).
-            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            guard fields.count == 3, fields[2].hasPrefix("/") else { continue }
-            for controller in fields[1].split(separator: ",", omittingEmptySubsequences: false) {
-                groups[String(controller)] = String(fields[2])
-            }
-        }
+        let groups = SelfCgroup.groups(selfCgroup)
         for (controller, mount) in mounts {
-            guard let group = groups[controller], !group.contains("/..") else { continue }
+            guard let group = groups[controller], group.hasPrefix("/"), !group.contains("/..") else { continue }
             return mount + (group == "/" ? "" : group) + "/cgroup.procs"
         }
         return nil
-    }
-
-    private static func readSelfCgroup() -> String {
-        let fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return "" }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 4096)
-        let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        return count > 0 ? String(decoding: bytes[0..<count], as: UTF8.self) : ""
     }
 }
