@@ -183,8 +183,6 @@ extension PodWorker {
         }
     }
 
-    /// Requests the pod's service account tokens that are missing or due (TokenRequest bound to
-    /// the pod by uid), into `configObjects`.
     /// `refreshTokens`, its error as a value (for `async let`).
     private func tokenRefreshFailure() async -> Error? {
         do {
@@ -195,6 +193,8 @@ extension PodWorker {
         }
     }
 
+    /// Requests the pod's service account tokens that are missing or due (TokenRequest bound to
+    /// the pod by uid), into `configObjects`.
     func refreshTokens() async throws {
         let sources = ServiceAccountTokenSource.all(in: pod)
         guard !sources.isEmpty, pod.isAPIPod, let api = images.api else { return }
