@@ -23,6 +23,14 @@ struct HTTP1BodyFramer {
     enum Event {
         case body(ByteBuffer)
         case end(ProxyTrailers?)
+
+        /// The part a decoder passes on.
+        func part<Head>() -> ProxyPart<Head> {
+            switch self {
+            case .body(let bytes): return .body(bytes)
+            case .end(let trailers): return .end(trailers)
+            }
+        }
     }
 
     private(set) var state: State
@@ -64,20 +72,12 @@ struct HTTP1BodyFramer {
         while true {
             switch state {
             case .length(let remaining):
-                guard buffer.readableBytes > 0 else { return nil }
-                let count = min(remaining, buffer.readableBytes)
-                let slice = buffer.readSlice(length: count)!
-                state = count == remaining ? .done : .length(remaining: remaining - count)
-                return .body(slice)
+                return take(remaining, from: &buffer, rest: { .length(remaining: $0) }, then: .done)
             case .untilClose:
                 guard buffer.readableBytes > 0 else { return nil }
                 return .body(buffer.readSlice(length: buffer.readableBytes)!)
             case .chunkData(let remaining):
-                guard buffer.readableBytes > 0 else { return nil }
-                let count = min(remaining, buffer.readableBytes)
-                let slice = buffer.readSlice(length: count)!
-                state = count == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - count)
-                return .body(slice)
+                return take(remaining, from: &buffer, rest: { .chunkData(remaining: $0) }, then: .chunkDataEnd)
             case .chunkSize:
                 guard let size = try readChunkSize(&buffer) else { return nil }
                 state = size == 0 ? .trailers : .chunkData(remaining: size)
@@ -102,6 +102,15 @@ struct HTTP1BodyFramer {
                 return .end(nil)
             }
         }
+    }
+
+    /// Up to `remaining` bytes of what has arrived (nil if nothing has); the state after them is
+    /// `rest` of what remains, or `then` when they were the last.
+    private mutating func take(_ remaining: Int, from buffer: inout ByteBuffer, rest: (Int) -> State, then last: State) -> Event? {
+        guard buffer.readableBytes > 0 else { return nil }
+        let count = min(remaining, buffer.readableBytes)
+        state = count == remaining ? last : rest(remaining - count)
+        return .body(buffer.readSlice(length: count)!)
     }
 
     /// Hands the next body bytes (or the end) to `deliver`, and the end right after the last

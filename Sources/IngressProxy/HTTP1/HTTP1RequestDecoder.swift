@@ -23,10 +23,8 @@ final class HTTP1RequestDecoder: ByteToMessageDecoder {
         guard !stopped else { return .needMoreData }
         if var framer = body {
             let progressed = try framer.deliverNext(&buffer) { event in
-                switch event {
-                case .body(let bytes): context.fireChannelRead(wrapInboundOut(.body(bytes)))
-                case .end(let trailers): endMessage(context, trailers)
-                }
+                if case .end = event, stopAfterMessage { stopped = true }
+                context.fireChannelRead(wrapInboundOut(event.part()))
             }
             body = framer.state == .done ? nil : framer
             return progressed ? .continue : .needMoreData
@@ -35,22 +33,18 @@ final class HTTP1RequestDecoder: ByteToMessageDecoder {
         let framer = try HTTP1BodyFramer.forRequest(head.framing, limits: limits)
         buffer.moveReaderIndex(forwardBy: head.length)
         let (method, uri, version) = head.startLine
-        // llhttp stops after CONNECT too: what follows is a tunnel, not HTTP.
-        stopAfterMessage = method == .CONNECT || (version == .http1_1 && head.framing.connectionUpgrade && head.framing.hasUpgradeField)
         let request = ProxyRequestHead(method: method, uri: uri, version: version, fields: head.fields,
-                                       isKeepAlive: head.framing.keepAlive(version))
+                                       isKeepAlive: head.framing.keepAlive(version), isUpgrade: head.framing.upgrade(version))
+        // llhttp stops after CONNECT too: what follows is a tunnel, not HTTP.
+        stopAfterMessage = request.isUpgrade || method == .CONNECT
         context.fireChannelRead(wrapInboundOut(.head(request)))
         if let framer {
             body = framer
         } else {
-            endMessage(context, nil)
+            stopped = stopAfterMessage
+            context.fireChannelRead(wrapInboundOut(.end(nil)))
         }
         return .continue
-    }
-
-    private func endMessage(_ context: ChannelHandlerContext, _ trailers: ProxyTrailers?) {
-        if stopAfterMessage { stopped = true }
-        context.fireChannelRead(wrapInboundOut(.end(trailers)))
     }
 
     func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {

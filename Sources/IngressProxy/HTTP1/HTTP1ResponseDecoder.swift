@@ -25,7 +25,7 @@ final class HTTP1ResponseDecoder: ByteToMessageDecoder {
     func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard !stopped else { return .needMoreData }
         if var framer = body {
-            let progressed = try framer.deliverNext(&buffer) { fire($0, context: context) }
+            let progressed = try framer.deliverNext(&buffer) { context.fireChannelRead(wrapInboundOut($0.part())) }
             body = framer.state == .done ? nil : framer
             return progressed ? .continue : .needMoreData
         }
@@ -50,13 +50,6 @@ final class HTTP1ResponseDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    private func fire(_ event: HTTP1BodyFramer.Event, context: ChannelHandlerContext) {
-        switch event {
-        case .body(let bytes): context.fireChannelRead(wrapInboundOut(.body(bytes)))
-        case .end(let trailers): context.fireChannelRead(wrapInboundOut(.end(trailers)))
-        }
-    }
-
     func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         if !stopped {
             while buffer.readableBytes > 0, case .continue = try decode(context: context, buffer: &buffer) {}
@@ -65,7 +58,7 @@ final class HTTP1ResponseDecoder: ByteToMessageDecoder {
             if var framer = body {
                 // The close ends a body without length; any other body (or a head) is cut short.
                 body = nil
-                fire(try framer.finish(), context: context)
+                context.fireChannelRead(wrapInboundOut(try framer.finish().part()))
             } else if !stopped, buffer.readableBytes > 0 {
                 throw HTTP1ParseError.incomplete
             }

@@ -10,6 +10,8 @@ struct ProxyRequestHead: Equatable, Sendable {
     var fields: HeaderFields
     /// Whether the client keeps the connection open after this exchange (`MessageFraming.keepAlive`).
     var isKeepAlive: Bool
+    /// Whether the request asks for a protocol upgrade (`MessageFraming.upgrade`; never on HTTP/2).
+    var isUpgrade: Bool
 
     /// NIO's head of an HTTP/2 stream, as the proxy handles it.
     init(_ head: HTTPRequestHead) {
@@ -17,12 +19,14 @@ struct ProxyRequestHead: Equatable, Sendable {
                   isKeepAlive: head.isKeepAlive)
     }
 
-    init(method: HTTPMethod, uri: String, version: HTTPVersion, fields: HeaderFields, isKeepAlive: Bool = true) {
+    init(method: HTTPMethod, uri: String, version: HTTPVersion, fields: HeaderFields, isKeepAlive: Bool = true,
+         isUpgrade: Bool = false) {
         self.method = method
         self.uri = uri
         self.version = version
         self.fields = fields
         self.isKeepAlive = isKeepAlive
+        self.isUpgrade = isUpgrade
     }
 }
 

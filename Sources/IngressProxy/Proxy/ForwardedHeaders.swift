@@ -164,13 +164,6 @@ enum ForwardedHeaders {
         return head.fields.value(at: index).lowercased() == "100-continue"
     }
 
-    /// Whether a request asks for a protocol upgrade (HTTP/1.1 "Connection: upgrade" and an
-    /// Upgrade header, as WebSocket's handshake sends).
-    static func isUpgradeRequest(_ head: ProxyRequestHead) -> Bool {
-        guard head.version == .http1_1, head.fields.contains("upgrade") else { return false }
-        return connectionTokens(head.fields).contains { $0 == "upgrade" }
-    }
-
     /// The lowercased tokens of the Connection headers, without "close" and "keep-alive" (headers
     /// of those names go anyway).
     static func connectionTokens(_ fields: HeaderFields) -> [String] {

@@ -180,7 +180,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 respondLocal(.serviceUnavailable)
                 return
             }
-            isUpgrade = !isHTTP2 && ForwardedHeaders.isUpgradeRequest(head)
+            isUpgrade = !isHTTP2 && head.isUpgrade
             let forwarded = ForwardedHeaders.request(head, origin: origin, upgrade: isUpgrade)
             forwardHead = forwarded.head
             // An HTTP/1 request without content-length or chunking has no body: its end follows.
