@@ -182,6 +182,12 @@ import Testing
             == "HTTP/1.0 404 Not Found\r\ncontent-length: 5\r\n\r\nhello")
     }
 
+    /// NIOAny carries up to 24 bytes inline; a larger part is boxed on every channel read and write.
+    @Test func partsFitNIOAnyWithoutABox() {
+        #expect(MemoryLayout<ProxyRequestPart>.size <= 24)
+        #expect(MemoryLayout<ProxyResponsePart>.size <= 24)
+    }
+
     @Test func forwardingDropsHopByHopFieldsAndThoseConnectionNames() throws {
         let text = "GET / HTTP/1.1\r\nHost: a.example\r\nConnection: keep-alive, X-Secret\r\nX-Secret: 1\r\nKeep-Alive: 5\r\n"
             + "Proxy-Authorization: x\r\nTE: trailers\r\nX-Forwarded-For: 10.0.0.9\r\nX-Real-IP: spoofed\r\nAccept: */*\r\n\r\n"
