@@ -6,8 +6,9 @@
 //   agent ──clone──▶ A ──clone──▶ B ──(sl_spawn)──▶ container
 //                    A exits at once, so B is reparented to init: B is not the agent's child, and
 //                    killing or restarting the agent cannot take B (or the container) with it.
-//                    A and the container are vfork-style children (sl_clone_vfork, spawn.c), so
-//                    B's fork is the only copy of the agent's page tables a start makes.
+//                    None of the three copies the agent's page tables: A and the container are
+//                    vfork-style children (sl_clone_vfork, spawn.c), B shares the agent's memory
+//                    until it execs the monitor (see monitor_a).
 //   B: setsid (own session: no terminal signals from the agent's), makes the container's stdio
 //   (pipes, or a terminal the container opens in its own devpts and sends back), binds the
 //   attach socket, starts the container, reports (container pid, own pid) to the agent, waits
@@ -25,6 +26,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/futex.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -73,7 +76,7 @@ __attribute__((noreturn)) static void monitor_fail(int report, int step, int err
     _exit(127);
 }
 
-/// B: runs in the grandchild; never returns.
+/// B: runs in the grandchild, on its own stack in the agent's memory (monitor_a); never returns.
 __attribute__((noreturn)) static void monitor_process(const struct sl_spawn_config *cfg, const char *monitor_path,
                                                       const char *const *monitor_argv,
                                                       const struct sl_monitor_stdio *stdio, int report, int go) {
@@ -185,24 +188,45 @@ __attribute__((noreturn)) static void monitor_process(const struct sl_spawn_conf
     _exit(127);
 }
 
-/// What A needs, on the agent's stack (A shares the agent's memory until it exits).
+/// What A and B need, on the agent's stack (both share the agent's memory; the agent's thread
+/// stays in sl_spawn_monitored until B has exec'd or exited).
 struct monitor_a_args {
     const struct sl_spawn_config *cfg;
     const char *monitor_path;
     const char *const *monitor_argv;
     const struct sl_monitor_stdio *stdio;
     const int *report, *go;
+    /// The top of B's stack (mapped by the agent's thread, unmapped once B is gone).
+    char *b_stack_top;
+    /// B's tid while B runs on our memory: the kernel writes it at the clone
+    /// (CLONE_PARENT_SETTID) and clears it, waking futex waiters, when B execs or exits
+    /// (CLONE_CHILD_CLEARTID), as it does for a thread that pthread_join waits for.
+    volatile pid_t *b_tid;
 };
 
-/// A: forks B and exits. A is a vfork-style child (sl_clone_vfork), so only B copies the
-/// agent's page tables; B is a fork and the process that lives on.
+static int monitor_b(void *p) {
+    const struct monitor_a_args *args = p;
+    monitor_process(args->cfg, args->monitor_path, args->monitor_argv, args->stdio, args->report[1], args->go[0]);
+}
+
+/// A: starts B and exits, so that B is reparented away from the agent. A is a vfork-style
+/// child (sl_clone_vfork: the agent's thread sleeps until A exits).
+///
+/// B shares the agent's memory too (CLONE_VM without CLONE_VFORK): a fork copied the page
+/// tables of the whole agent (100+ MiB with the server in the same process), and every page
+/// either side wrote while B lived was copied with a TLB shootdown to every CPU; with 100 pods
+/// starting in `swiftlet server`, 15% of all CPU time went to those copy-on-write faults. B
+/// obeys the vfork child's rules (its own stack, no heap, only async-signal-safe calls) for
+/// longer: from here until it execs the monitor. One thing differs: the agent's thread runs
+/// beside it (it waits for B's report and sends `go`), and B inherits that thread's TLS, so
+/// errno is shared. The thread reads errno only right after its own failed calls, and B
+/// likewise; both only fail on errors (EMFILE, a dead peer).
 static int monitor_a(void *p) {
     const struct monitor_a_args *args = p;
     close(args->report[0]);
     close(args->go[1]);
-    int unused;
-    pid_t b = sl_clone_fork(0, &unused);
-    if (b == 0) monitor_process(args->cfg, args->monitor_path, args->monitor_argv, args->stdio, args->report[1], args->go[0]);
+    pid_t b = clone(monitor_b, args->b_stack_top, CLONE_VM | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD,
+                    (void *)args, args->b_tid, NULL, args->b_tid);
     if (b < 0) {
         struct sl_monitor_report r;
         memset(&r, 0, sizeof r);
@@ -212,6 +236,18 @@ static int monitor_a(void *p) {
     }
     _exit(0);
 }
+
+/// Waits until B no longer runs on our memory (it exec'd the monitor or exited).
+static void await_b(volatile pid_t *b_tid) {
+    pid_t tid;
+    while ((tid = __atomic_load_n(b_tid, __ATOMIC_ACQUIRE)) != 0) {
+        // Not FUTEX_PRIVATE: the kernel's wake at exec or exit is a shared-futex wake.
+        syscall(SYS_futex, b_tid, FUTEX_WAIT, tid, NULL, NULL, 0);
+    }
+}
+
+/// The agent's side once A is gone: B's report, pidfds for B and the container, then `go`.
+static int monitor_handshake(int report, int go, struct sl_monitored_result *res);
 
 int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_path,
                        const char *const *monitor_argv, const struct sl_monitor_stdio *stdio,
@@ -231,44 +267,63 @@ int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_pa
         close(report[1]);
         return -1;
     }
+    const size_t guard = 4096, size = 512 * 1024;
+    char *b_stack = mmap(NULL, guard + size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (b_stack == MAP_FAILED) {
+        res->step = SL_STEP_CLONE;
+        res->err = errno;
+        close(report[0]); close(report[1]); close(go[0]); close(go[1]);
+        return -1;
+    }
+    (void)mprotect(b_stack, guard, PROT_NONE);
+    volatile pid_t b_tid = 0;
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int unused;
-    struct monitor_a_args args = { cfg, monitor_path, monitor_argv, stdio, report, go };
+    struct monitor_a_args args = { cfg, monitor_path, monitor_argv, stdio, report, go, b_stack + guard + size, &b_tid };
     pid_t a = sl_clone_vfork(0, &unused, monitor_a, &args);
     int clone_errno = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(report[1]);
     close(go[0]);
+    int rc;
     if (a < 0) {
         close(report[0]);
         close(go[1]);
         res->step = SL_STEP_CLONE;
         res->err = clone_errno;
-        return -1;
+        rc = -1;
+    } else {
+        if (unused >= 0) close(unused);
+        while (waitpid(a, NULL, 0) < 0 && errno == EINTR) {}
+        rc = monitor_handshake(report[0], go[1], res);
     }
-    if (unused >= 0) close(unused);
-    while (waitpid(a, NULL, 0) < 0 && errno == EINTR) {}
+    // B reads `args` and runs on b_stack until it execs or exits (after `go`, or killed).
+    await_b(&b_tid);
+    munmap(b_stack, guard + size);
+    return rc;
+}
 
+static int monitor_handshake(int report, int go, struct sl_monitored_result *res) {
     struct sl_monitor_report r;
     size_t got = 0;
     while (got < sizeof r) {
-        ssize_t n = read(report[0], (char *)&r + got, sizeof r - got);
+        ssize_t n = read(report, (char *)&r + got, sizeof r - got);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         got += (size_t)n;
     }
-    close(report[0]);
+    close(report);
     if (got != sizeof r) {
-        close(go[1]);
+        close(go);
         res->step = SL_STEP_SYNC;
         res->err = EPROTO;
         memcpy(res->detail, "monitor process exited before reporting", 41);
         return -1;
     }
     if (r.step != 0) {
-        close(go[1]);
+        close(go);
         res->step = r.step;
         res->err = r.err;
         r.detail[sizeof r.detail - 1] = 0;
@@ -290,20 +345,20 @@ int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_pa
         // the usual cause): take it down now rather than leave it unmanageable.
         kill(r.container_pid, SIGKILL);
         kill(r.monitor_pid, SIGKILL);
-        close(go[1]);
+        close(go);
+        res->step = SL_STEP_SYNC;
+        res->err = res->container_pidfd < 0 ? container_errno : monitor_errno;
         if (res->container_pidfd >= 0) close(res->container_pidfd);
         if (res->monitor_pidfd >= 0) close(res->monitor_pidfd);
         res->container_pidfd = res->monitor_pidfd = -1;
-        res->step = SL_STEP_SYNC;
-        res->err = res->container_pidfd < 0 ? container_errno : monitor_errno;
         memcpy(res->detail, "pidfd_open", 11);
         return -1;
     }
     // "Go" is a byte, not just EOF: a B forked meanwhile by another thread holds a copy of
     // this pipe until it execs, and it waits for its own go.
     char go_byte = 1;
-    (void)!write(go[1], &go_byte, 1);
-    close(go[1]);
+    (void)!write(go, &go_byte, 1);
+    close(go);
     return 0;
 }
 

@@ -46,7 +46,7 @@ extension APIClient {
                         (server: String) async throws -> Void in
                         // No deadline: a watch lasts until the server or the consumer ends it.
                         let response = try await client.start("GET", watchPath, on: server, body: nil, contentType: "application/json",
-                                                              deadline: .distantFuture)
+                                                              deadline: .distantFuture, stream: true)
                         guard (200..<300).contains(Int(response.status.code)) else {
                             let body = (try? await response.body.collect(upTo: 1024 * 1024)).map { Data($0.readableBytesView) } ?? Data()
                             throw APIClient.statusError(code: Int(response.status.code), phrase: response.status.reasonPhrase, body: body)

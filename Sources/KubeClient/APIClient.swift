@@ -41,7 +41,14 @@ public struct APIClient: Sendable {
     public let server: String
     /// The servers to choose from at each request; nil: `server` only.
     public let pool: ServerPool?
+    /// Plain requests' connections.
     let http: HTTPClient
+    /// Watches' connections, one per watch (see init).
+    let streams: HTTPClient
+    /// At most this many plain requests at once to one server; more wait for a connection.
+    static let requestConnections = 16
+    /// Watches at once to one server (a connection each), far above what a client runs.
+    static let streamConnections = 256
     /// The Authorization header sent with every request.
     let authorization: String?
     let requestTimeout: TimeAmount
@@ -77,7 +84,18 @@ public struct APIClient: Sendable {
         // Fail a connection attempt at once instead of retrying until the deadline: callers
         // (the join loop, the agent's sync loops) retry on their own terms and log why.
         configuration.connectionPool.retryConnectionEstablishment = false
-        self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        // Watches hold a connection each for as long as they run (the agent has six), and over
+        // HTTP/1.1 a connection carries one request at a time: on one pool the watches took six
+        // of its eight connections, and a node starting 100 pods queued its token requests,
+        // status updates and events on the other two (the pods' sandboxes waited seconds for
+        // their tokens). So watches get a pool of their own, and requests up to
+        // `requestConnections` at once (kubelet sends its requests over one HTTP/2 connection,
+        // limited by its QPS and burst, 50/100).
+        var requests = configuration
+        requests.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Self.requestConnections
+        self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: requests)
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Self.streamConnections
+        self.streams = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         self.authorization = authorization
         let (seconds, attoseconds) = requestTimeout.components
         self.requestTimeout = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
@@ -107,6 +125,7 @@ public struct APIClient: Sendable {
     /// Closes the connections. The client cannot be used afterwards.
     public func shutdown() async {
         try? await http.shutdown()
+        try? await streams.shutdown()
     }
 
     // MARK: - Raw requests
@@ -131,8 +150,9 @@ public struct APIClient: Sendable {
 
     /// Starts a request to `server` and returns once the response head arrived (the body
     /// streams). Errors are AsyncHTTPClient's and NIO's, for `perform` to judge.
+    /// `stream`: a watch, sent on the watches' connections.
     func start(_ method: String, _ path: String, on server: String, body: Data?, contentType: String,
-               deadline: NIODeadline) async throws -> HTTPClientResponse {
+               deadline: NIODeadline, stream: Bool = false) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: server + (path.hasPrefix("/") ? path : "/" + path))
         request.method = HTTPMethod(rawValue: method.uppercased())
         request.headers.add(name: "Accept", value: "application/json")
@@ -144,7 +164,7 @@ public struct APIClient: Sendable {
             request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        return try await http.execute(request, deadline: deadline)
+        return try await (stream ? streams : http).execute(request, deadline: deadline)
     }
 
     /// A transport failure in words that name the server and the request.
