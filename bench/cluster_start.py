@@ -1,10 +1,10 @@
 """Pod start through the whole cluster path: `kubectl apply` of a one-pod Deployment until a
 watch sees the pod Running (Deployment -> ReplicaSet -> pod -> scheduler -> agent -> runtime ->
 status), p50/p99 over RUNS; then a 100-replica Deployment until all are Running. For both it
-prints when the pods were created, bound to the node, first reported by the agent, given an
-address and Running (from the watch), so the time
-can be placed at the controllers, the scheduler or the agent; for the one-pod runs also the
-slowest run's stages and the Warning events the runs left (what explains a slow one).
+prints when the pods were created, bound to the node, given an address (the agent made the
+sandbox) and Running (from the watch), so the time can be placed at the controllers, the
+scheduler or the agent; for the one-pod runs also the slowest run's stages and the Warning
+events the runs left (what explains a slow one).
 
 Usage (inside the server's network namespace): cluster_start.py KUBECONFIG RUNS PODS
 """
@@ -49,8 +49,7 @@ class Watcher:
         self.running = {}
         self.created = {}
         self.bound = {}
-        # The agent's first status (hostIP set) and the first with the pod's address (sandbox up).
-        self.reported = {}
+        # The first status with the pod's address: the agent made its sandbox and network.
         self.addressed = {}
         self.cond = threading.Condition()
         threading.Thread(target=self.run, daemon=True).start()
@@ -75,8 +74,6 @@ class Watcher:
                 if pod.get("spec", {}).get("nodeName"):
                     self.bound.setdefault(app, {}).setdefault(name, now)
                 status = pod.get("status", {})
-                if status.get("hostIP"):
-                    self.reported.setdefault(app, {}).setdefault(name, now)
                 if status.get("podIP"):
                     self.addressed.setdefault(app, {}).setdefault(name, now)
                 if pod.get("status", {}).get("phase") != "Running":
@@ -147,8 +144,8 @@ def main():
     done = watcher.wait("bench-many", pods, timeout=300)
     print(f"{pods}-replica Deployment, kubectl apply -> all {pods} pods Running: {done - start:.2f} s")
     # Where the time went: when the first, middle and last pod reached each stage.
-    for stage, seen in (("created", watcher.created), ("bound", watcher.bound), ("reported", watcher.reported),
-                        ("podIP", watcher.addressed), ("Running", watcher.running)):
+    for stage, seen in (("created", watcher.created), ("bound", watcher.bound), ("podIP", watcher.addressed),
+                        ("Running", watcher.running)):
         times = sorted(t - start for t in seen.get("bench-many", {}).values())
         if times:
             print(f"  {stage:8} first {times[0]:.2f} s   10% {pct(times, 10):.2f} s   half {pct(times, 50):.2f} s   "

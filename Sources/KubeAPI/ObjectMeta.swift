@@ -52,6 +52,45 @@ public struct ObjectMeta: Codable, Hashable, Sendable {
         self.finalizers = finalizers
         self.managedFields = managedFields
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, generateName, namespace, selfLink, uid, resourceVersion, generation, creationTimestamp,
+             deletionTimestamp, deletionGracePeriodSeconds, labels, annotations, ownerReferences, finalizers,
+             managedFields
+    }
+
+    /// As the synthesized decoder, except that `managedFields` is left out when the decoder's
+    /// `userInfo[.stripManagedFields]` is true.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decodeIfPresent(String.self, forKey: .name)
+        generateName = try container.decodeIfPresent(String.self, forKey: .generateName)
+        namespace = try container.decodeIfPresent(String.self, forKey: .namespace)
+        selfLink = try container.decodeIfPresent(String.self, forKey: .selfLink)
+        uid = try container.decodeIfPresent(String.self, forKey: .uid)
+        resourceVersion = try container.decodeIfPresent(String.self, forKey: .resourceVersion)
+        generation = try container.decodeIfPresent(Int64.self, forKey: .generation)
+        creationTimestamp = try container.decodeIfPresent(Time.self, forKey: .creationTimestamp)
+        deletionTimestamp = try container.decodeIfPresent(Time.self, forKey: .deletionTimestamp)
+        deletionGracePeriodSeconds = try container.decodeIfPresent(Int64.self, forKey: .deletionGracePeriodSeconds)
+        labels = try container.decodeIfPresent([String: String].self, forKey: .labels)
+        annotations = try container.decodeIfPresent([String: String].self, forKey: .annotations)
+        ownerReferences = try container.decodeIfPresent([OwnerReference].self, forKey: .ownerReferences)
+        finalizers = try container.decodeIfPresent([String].self, forKey: .finalizers)
+        if decoder.userInfo[.stripManagedFields] as? Bool == true {
+            managedFields = nil
+        } else {
+            managedFields = try container.decodeIfPresent([JSONValue].self, forKey: .managedFields)
+        }
+    }
+}
+
+extension CodingUserInfoKey {
+    /// Set to true in a decoder's `userInfo` to decode objects without `metadata.managedFields`,
+    /// as client-go's informers do with `TransformStripManagedFields`: a client that only reads
+    /// objects has no use for the server-side apply bookkeeping, which is about half of a pod's
+    /// JSON and the costliest part to decode (opaque `JSONValue`s).
+    public static let stripManagedFields = CodingUserInfoKey(rawValue: "io.swiftlet.stripManagedFields")!
 }
 
 /// Points at the object that owns this one (garbage collection, `kubectl get` ownership).

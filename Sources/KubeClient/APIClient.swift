@@ -248,9 +248,18 @@ public struct APIClient: Sendable {
         }
     }
 
+    /// Objects come without `metadata.managedFields` (`CodingUserInfoKey.stripManagedFields`):
+    /// the agent reads objects and patches what it writes, and keeping or decoding the server's
+    /// apply bookkeeping for every watched pod cost CPU and memory for nothing.
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.userInfo[.stripManagedFields] = true
+        return decoder
+    }()
+
     func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String) throws -> T {
         do {
-            return try JSONDecoder().decode(type, from: data)
+            return try Self.decoder.decode(type, from: data)
         } catch {
             throw APIClientError.decoding("the answer of \(server)\(path) is not a \(T.self): \(Self.describe(decoding: error))")
         }
