@@ -269,12 +269,14 @@ public final class Agent: Sendable {
         logger.info("pod added", metadata: ["pod": "\(pod.namespacedName)", "uid": "\(uid)"])
         // Queued before the worker's first sync, so it never starts a container.
         if let grace { worker.send(.terminate(gracePeriod: grace)) }
+        // Not `pod` itself: the task's context lives as long as the pod, and a Pod is over a KiB.
+        let isAPIPod = pod.isAPIPod
         Task { [self] in
             await worker.run()
             workers.withLock { state in
                 state.byUID[uid] = nil
                 state.terminating.remove(uid)
-                if pod.isAPIPod { state.ended.insert(uid) }
+                if isAPIPod { state.ended.insert(uid) }
             }
             sync() // a replacement may have been waiting for this pod to end
         }

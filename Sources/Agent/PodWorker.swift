@@ -138,13 +138,25 @@ actor PodWorker {
                 configRefreshTask?.cancel()
                 break
             }
-            await handle(event)
-            if !terminating { await reconcile() } else { await terminate() }
-            publishStatus()
+            // Each event in a child task: the Swift runtime frees a task's stack slabs (where
+            // its async frames live) only when the task ends, and this loop lives as long as
+            // the pod. A start's or a termination's frames are tens of KiB (ContainerSlot and
+            // Container are large values copied into them); kept by every pod's worker they
+            // were about 100 KiB a pod, four fifths of the agent's heap growth with 100 pods.
+            async let stepped: Void = step(event)
+            await stepped
             if finished { break }
         }
         configRefreshTask?.cancel()
         continuation.finish()
+    }
+
+    /// One event handled, then the pod brought a step closer to its spec (or to its end), and
+    /// its status published.
+    private func step(_ event: Event) async {
+        await handle(event)
+        if !terminating { await reconcile() } else { await terminate() }
+        publishStatus()
     }
 
     private func handle(_ event: Event) async {

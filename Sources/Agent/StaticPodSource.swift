@@ -130,9 +130,16 @@ final class DirectoryWatcher: @unchecked Sendable {
 /// (compared whole: a file's times have the kernel's tick granularity, so two writes of the same
 /// size within one tick would look unchanged; reading a manifest costs far less than parsing).
 final class ParsedManifests: Sendable {
-    struct Entry {
+    /// A class, so the dictionary's buckets hold a pointer: a Pod inline is over a KiB, and a
+    /// dictionary has more buckets than entries (256 for 100 manifests, 300 KB).
+    final class Entry: Sendable {
         let content: Data
         let outcome: Result<Pod, StaticPodError>
+
+        init(content: Data, outcome: Result<Pod, StaticPodError>) {
+            self.content = content
+            self.outcome = outcome
+        }
     }
 
     private let entries = Mutex<[String: Entry]>([:])
