@@ -45,7 +45,7 @@ extension PodWorker {
     }
 
     /// Starts the image check (and pull) for a container's next start, unless one runs or the
-    /// pull back-off has not ended; its outcome comes back as an `.image` event.
+    /// pull back-off has not ended; its outcome is filed at the next `.imagesArrived` event.
     func requestImage(_ name: String) {
         guard var slot = slots[name], slot.imageTask == nil else { return }
         if let retryAt = slot.imageRetryAt, retryAt > Date() { return }
@@ -57,7 +57,9 @@ extension PodWorker {
             let outcome = await images.manager.ensureImageExists(pod: pod, container: spec, fieldPath: path) {
                 await images.pullSecrets(of: pod)
             }
-            if !Task.isCancelled { self?.send(.image(name: name, outcome: outcome)) }
+            guard !Task.isCancelled, let self else { return }
+            imageOutcomes.withLock { $0.append((name, outcome)) }
+            send(.imagesArrived)
         }
         slots[name] = slot
     }

@@ -40,10 +40,21 @@ extension PodWorker {
         logger.info("pod recovered after restart", metadata: ["pod": "\(podDescription)", "containers": "\(found.count)"])
     }
 
+    /// The containers a new sandbox starts first: the first init container, else the app
+    /// containers (they start together).
+    var firstContainers: [String] { initOrder.isEmpty ? appOrder : [initOrder[0]] }
+
     /// Brings the pod one step closer to its spec (kubelet's computePodActions + SyncPod).
     func reconcile() async {
         guard !podFailed else { return }
         if sandbox == nil {
+            // The images of the containers that start first are checked (or pulled) while the
+            // sandbox is made: kubelet does it after the sandbox, but the two are independent,
+            // and the check (the store's files, read on a thread) was a step of its own between
+            // the sandbox and the first container.
+            for name in firstContainers where slots[name]?.readyImage == nil {
+                requestImage(name)
+            }
             // kubelet's WaitForAttachAndMount: no sandbox until the volumes' objects exist.
             guard await volumesReady() else { return }
             do {
@@ -53,8 +64,9 @@ extension PodWorker {
                 // process (the API server's handlers too, under `swiftlet server`). Events
                 // wait meanwhile: the worker handles one at a time.
                 let runtime = self.runtime, pod = self.pod, objects = configObjects
+                let firstStarts = firstContainers.compactMap { name in slots[name].map { (name: name, attempt: $0.starts) } }
                 let made: Result<RunningSandbox, Error> = await BlockingCall.run(stackSize: 1 << 20) {
-                    Result { try runtime.createSandbox(for: pod, objects: objects) }
+                    Result { try runtime.createSandbox(for: pod, objects: objects, firstStarts: firstStarts) }
                 }
                 sandbox = try made.get()
                 sandboxError = nil
@@ -197,7 +209,7 @@ extension PodWorker {
                     // Off the cooperative pool: the first start of an imported image unpacks its
                     // layers, and every start is a few milliseconds of syscalls.
                     let result: Result<RunningContainer, Error> = await BlockingCall.run(stackSize: 1 << 20) {
-                        Result {
+                        return Result {
                             try runtime.startContainer(plan.spec, attempt: plan.attempt, in: sandbox,
                                                        output: .monitored(logPath: plan.logPath), image: plan.image,
                                                        targetPID: plan.targetPID)

@@ -28,8 +28,8 @@ actor PodWorker {
         case terminate(gracePeriod: Int64?)
         /// The agent is stopping: stop watching the pod, leave it running (a new agent adopts it).
         case detach
-        /// The image check or pull for a container's next start ended.
-        case image(name: String, outcome: ImageManager.Outcome)
+        /// An image check or pull for a container's next start ended (`imageOutcomes`).
+        case imagesArrived
         /// Time to read the pod's ConfigMaps and Secrets again and update its volumes.
         case refreshConfig
         /// The pod's labels or annotations changed in the API (`observe`): its downward API
@@ -59,6 +59,8 @@ actor PodWorker {
     /// The labels and annotations the API shows now (`pod` keeps those it started with):
     /// downward API volumes follow them, env vars keep what they started with, as in kubelet.
     nonisolated let observedMetadata: Mutex<PodLabelsAndAnnotations>
+    /// Image checks and pulls that ended, not yet filed (`requestImage`, `.imagesArrived`).
+    nonisolated let imageOutcomes = Mutex<[(String, ImageManager.Outcome)]>([])
 
     var sandbox: RunningSandbox?
     var slots: [String: ContainerSlot] = [:]
@@ -175,8 +177,13 @@ actor PodWorker {
             // An adopted pod's objects are read by its first refresh: until then, read them
             // with the rewrite (writing from nothing read would report them missing).
             if configObjects.fromAPIServer { rewriteVolumes() } else { await refreshConfig() }
-        case .image(let name, let outcome):
-            imageArrived(name, outcome)
+        case .imagesArrived:
+            // Every outcome in by now, not just the one this event is for: containers whose
+            // images were checked together start together (one event each would start the
+            // first while the second waits behind it).
+            for (name, outcome) in imageOutcomes.withLock({ outcomes in defer { outcomes = [] }; return outcomes }) {
+                imageArrived(name, outcome)
+            }
         case .terminate(let gracePeriod):
             terminating = true
             if let gracePeriod { terminationGrace = min(gracePeriod, terminationGrace ?? gracePeriod) }

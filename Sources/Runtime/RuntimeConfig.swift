@@ -59,4 +59,10 @@ public struct PodLayout: Sendable, Equatable {
         directory + "/containers/" + name + "/" + String(attempt)
     }
     public func cgroup(parent: String) -> String { parent + "/pod" + uid }
+    /// One cgroup per start, as containerd gives each container its own: cleaning up an old
+    /// start can never touch the current one, and OOM counters start at zero. `_` cannot occur
+    /// in a container name (a DNS label), so the path is unambiguous.
+    public func containerCgroup(parent: String, name: String, attempt: Int) -> String {
+        cgroup(parent: parent) + "/\(name)_\(attempt)"
+    }
 }

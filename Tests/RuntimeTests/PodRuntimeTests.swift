@@ -177,6 +177,44 @@ struct PodRuntimeTests {
         #expect(h.leftovers().isEmpty, "\(h.leftovers())")
     }
 
+    /// createSandbox makes the groups of the containers that start first (before the
+    /// migration warm-up, see PodRuntime.createSandbox); the start writes the container's limits
+    /// into its pre-made group, and the sandbox's removal takes the groups of starts that never
+    /// came.
+    @Test func firstStartsGroupsAreMadeWithTheSandboxAndGetTheirLimitsAtTheStart() async throws {
+        let h = try RuntimeHarness()
+        let pod = try h.pod("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: early}
+            spec:
+              containers:
+              - {name: c, image: busybox, command: ["sleep", "1000"], resources: {limits: {memory: 32Mi}}}
+              - {name: d, image: busybox, command: ["sleep", "1000"]}
+            """)
+        let sandbox = try h.runtime.createSandbox(for: pod, firstStarts: [(name: "c", attempt: 0), (name: "d", attempt: 0)])
+        let layout = PodLayout(config: h.runtime.config, uid: pod.metadata.uid ?? "")
+        let memory = "/sys/fs/cgroup/memory/" + layout.containerCgroup(parent: h.parent, name: "c", attempt: 0)
+        let other = "/sys/fs/cgroup/memory/" + layout.containerCgroup(parent: h.parent, name: "d", attempt: 0)
+        #expect(FileManager.default.fileExists(atPath: memory + "/memory.limit_in_bytes"))
+        #expect(FileManager.default.fileExists(atPath: other))
+        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        defer { close(null) }
+        let running = try h.runtime.startContainer(pod.spec.containers[0], in: sandbox, output: .fds(stdout: null, stderr: null))
+        #expect(running.cgroup == layout.containerCgroup(parent: h.parent, name: "c", attempt: 0))
+        let limit = try String(contentsOfFile: memory + "/memory.limit_in_bytes", encoding: .utf8)
+        #expect(limit.trimmingCharacters(in: .whitespacesAndNewlines) == String(32 * 1024 * 1024))
+        let members = try String(contentsOfFile: memory + "/cgroup.procs", encoding: .utf8)
+        let pid = try #require(running.process.pid)
+        #expect(members.split(separator: "\n").contains(Substring(String(pid))), "\(members)")
+        // d never started: its group goes with the sandbox.
+        await h.runtime.stop(running, gracePeriod: 0)
+        await h.runtime.removeContainer(running)
+        h.runtime.removeSandbox(sandbox)
+        #expect(!FileManager.default.fileExists(atPath: other))
+        #expect(h.leftovers().isEmpty, "\(h.leftovers())")
+    }
+
     @Test func pidsLimitStopsForkBomb() async throws {
         let h = try RuntimeHarness()
         var pod = try h.pod("""

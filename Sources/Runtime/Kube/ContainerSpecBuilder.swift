@@ -86,10 +86,7 @@ public struct ContainerSpecBuilder: Sendable {
             spawn.maskedPaths = ContainerDefaults.maskedPaths
             spawn.readonlyPaths = ContainerDefaults.readonlyPaths
         }
-        // One cgroup per start, as containerd gives each container its own: cleaning up an old
-        // start can never touch the current one, and OOM counters start at zero. `_` cannot
-        // occur in a container name (a DNS label), so the path is unambiguous.
-        let cgroup = layout.cgroup(parent: config.cgroupParent) + "/\(container.name)_\(attempt)"
+        let cgroup = layout.containerCgroup(parent: config.cgroupParent, name: container.name, attempt: attempt)
         let cgroupView = try cgroups.containerView(for: cgroup)
         spawn.cgroupNamespace = cgroupView == .v2
 

@@ -43,7 +43,10 @@ public final class PodRuntime: Sendable {
     /// volumes refer to (none for static pods). Blocking (tens of syscalls; the calling thread
     /// enters the new namespaces and leaves them again): call it from a thread of its own, not
     /// from Swift's cooperative pool, as `startContainer`.
-    public func createSandbox(for pod: Pod, objects: PodConfigObjects = .none) throws -> RunningSandbox {
+    /// `firstStarts`: the containers (name, attempt) that start right after, whose cgroups are
+    /// made here too (see below); their limits are written when they start.
+    public func createSandbox(for pod: Pod, objects: PodConfigObjects = .none,
+                              firstStarts: [(name: String, attempt: Int)] = []) throws -> RunningSandbox {
         guard let uid = pod.metadata.uid, !uid.isEmpty, !uid.contains("/"), uid != "..", uid != "." else {
             throw RuntimeError.invalidContainer(pod.metadata.name ?? "", "pod has no valid metadata.uid")
         }
@@ -52,9 +55,6 @@ public final class PodRuntime: Sendable {
         if pod.spec.hostUsers == false {
             throw RuntimeError.unsupported("pod \"\(pod.metadata.name ?? "")\": hostUsers: false (a user namespace for the pod) is not supported by this runtime; remove it to run the pod with the host's user namespace")
         }
-        // The containers' cgroup.procs writes come moments after this: the migration lock's RCU
-        // wait is paid now, on a thread of its own, while the sandbox is made.
-        cgroups.prepareMigration()
         let layout = PodLayout(config: config, uid: uid)
         let hostname = HostFiles.hostname(for: pod)
         let cgroup = layout.cgroup(parent: config.cgroupParent)
@@ -69,6 +69,26 @@ public final class PodRuntime: Sendable {
                 }
                 pausePath = monitor
             }
+            // The cgroups first (the pod's, and its first containers'), then the migration
+            // warm-up: the containers' cgroup.procs writes come moments after this, and the
+            // migration lock's RCU wait is paid now on a thread of its own, while the
+            // namespaces, network and files are made. The kernel waits for that grace period
+            // holding cgroup_mutex, which every cgroup mkdir takes: a group made after the
+            // warm-up had begun waited for it (9-13 ms of a traced start), so they are made
+            // before it.
+            // Device rules live on the container groups: a v1 child can never be granted more
+            // devices than its parent, so the pod group allows all (kubelet's SkipDevices).
+            var resources = CgroupResources()
+            resources.allowAllDevices = true
+            if config.podPidsLimit > 0 { resources.pidsLimit = config.podPidsLimit }
+            try cgroups.create(cgroup, resources: resources)
+            for start in firstStarts {
+                // No limits yet and no process: startContainer writes the container's limits
+                // into it before the container joins it.
+                try cgroups.create(layout.containerCgroup(parent: config.cgroupParent, name: start.name, attempt: start.attempt),
+                                   resources: CgroupResources())
+            }
+            cgroups.prepareMigration()
             // Volumes first: a payload that cannot be written (a hostile item path) fails the
             // start before any namespace is made (the worker reports it as FailedMount).
             try VolumeManager.prepare(pod: pod, layout: layout, objects: objects)
@@ -79,12 +99,6 @@ public final class PodRuntime: Sendable {
             }
             try HostFiles.write(for: pod, layout: layout, podIPs: podIPs, hostResolvConf: config.hostResolvConf,
                                 clusterDNS: config.clusterDNS)
-            // Device rules live on the container groups: a v1 child can never be granted more
-            // devices than its parent, so the pod group allows all (kubelet's SkipDevices).
-            var resources = CgroupResources()
-            resources.allowAllDevices = true
-            if config.podPidsLimit > 0 { resources.pidsLimit = config.podPidsLimit }
-            try cgroups.create(cgroup, resources: resources)
         } catch {
             if !podIPs.isEmpty { try? network?.tearDown(podUID: uid) }
             VolumeManager.release(pod: pod, layout: layout)
