@@ -4,7 +4,9 @@ import CShims
 /// of its own (`sl_cgroup_warm_migration`): the first write to any cgroup.procs after a quiet spell
 /// waits for an RCU grace period (4-8 ms on a quiet 2-core VM here, 24 ms under load; crun waits
 /// the same), and the ones in the grace period after it do not. A container joins its groups moments
-/// after its pod's sandbox is made, so the agent starts this as the sandbox is being made.
+/// after its pod's sandbox is made, so the agent starts this as the sandbox is being made, after
+/// the pod's and its first containers' groups: the kernel waits for the grace period holding
+/// cgroup_mutex, which a cgroup mkdir takes too.
 ///
 /// The write puts this process into the group it is already in, which the kernel skips (a
 /// migration whose source and destination are the same css_set moves nothing), in the pids
