@@ -40,6 +40,8 @@ public final class Agent: Sendable {
     }
     private let workers = Mutex(Workers())
     private let lastLoop = Mutex(Date())
+    /// What `writeProblems` last wrote.
+    private let writtenProblems = Mutex<String?>(nil)
     /// One sync at a time: a sync compares what should run with what runs, and two interleaved
     /// ones could each act on the other's half-applied view.
     private let syncLock = Mutex(())
@@ -286,8 +288,12 @@ public final class Agent: Sendable {
     private func writeProblems(_ problems: [StaticPodSource.Problem]) {
         let path = statusStore.directory + "/../manifest-errors"
         let text = problems.map { "\($0.file): \($0.message)\n" }.joined()
-        let existing = try? String(contentsOfFile: path, encoding: .utf8)
-        if existing != text { try? text.write(toFile: path, atomically: true, encoding: .utf8) }
+        // Compared with what this agent last wrote, not read back at every sync: Foundation's
+        // whole-file read of an empty file keeps its 4 KiB buffer (swift-foundation's
+        // readBytesFromFile), which leaked 4 KiB a sync, 17 MiB a day on an idle node.
+        guard writtenProblems.withLock({ $0 }) != text else { return }
+        try? text.write(toFile: path, atomically: true, encoding: .utf8)
+        writtenProblems.withLock { $0 = text }
     }
 
     /// Sleeps up to a second, waking early when the manifest directory changes.

@@ -10,7 +10,7 @@ import Foundation
 /// `malloc_trim(0)` gives the free pages of every arena back (madvise); it runs only when at least
 /// `threshold` bytes are free, so an idle agent pays one `mallinfo2` walk of the free lists per
 /// period.
-struct MemoryScavenger {
+public struct MemoryScavenger {
     var period: Duration = .seconds(10)
     var threshold = 4 << 20
 
@@ -36,7 +36,8 @@ struct MemoryScavenger {
     /// partly used pages. Measured with 100 pods on 2 cores: RSS 48.5 MiB with 16 arenas, 46.0
     /// with 2, the same 13.6 MB in use. Threads beyond the limit share arenas (glibc picks the
     /// least contended); on a node agent that is a little lock contention for less memory.
-    static func limitArenas(to arenas: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    /// The commands call it first thing: arenas made before it stay (a fresh agent had 6).
+    public static func limitArenas(to arenas: Int = ProcessInfo.processInfo.activeProcessorCount) {
         _ = sl_heap_limit_arenas(Int32(max(arenas, 2)))
     }
 

@@ -150,6 +150,7 @@ struct AgentCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        MemoryScavenger.limitArenas()
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         // Flag mistakes are reported before anything on the machine changes.
         var nodeSettings = try nodeOptions.settings(bridgeName: podNetwork ? bridgeName : nil)

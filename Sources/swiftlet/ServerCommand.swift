@@ -131,6 +131,7 @@ struct ServerCommand: AsyncParsableCommand {
     @OptionGroup var configFile: ConfigFileOptions
 
     func run() async throws {
+        MemoryScavenger.limitArenas()
         let https = try httpsListen.map(Self.parseListen) ?? (httpListen == nil ? ("0.0.0.0", 6443) : nil)
         let http = try httpListen.map(Self.parseListen)
         guard nodeMonitorGracePeriod > 0, nodeMonitorPeriod > 0, defaultTolerationSeconds >= 0 else {

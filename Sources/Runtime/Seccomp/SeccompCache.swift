@@ -30,11 +30,16 @@ public final class SeccompCache: Sendable {
             return hit
         }
         let bytes = try stored(profile, capabilities) ?? compiled(profile, capabilities)
-        memory.withLock { memory in
+        return memory.withLock { memory in
+            // Pods starting together compile the same profile at once: keep one copy (a heap
+            // profile found the 16 entries of the cache all the same 10 KB program).
+            if let hit = memory.first(where: { $0.profile == profile && $0.capabilities == capabilities })?.bytes {
+                return hit
+            }
             memory.append((profile, capabilities, bytes))
             if memory.count > Self.memoryLimit { memory.removeFirst() }
+            return bytes
         }
-        return bytes
     }
 
     /// The program from the cache directory, when there is one and its file is whole.
