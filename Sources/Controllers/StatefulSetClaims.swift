@@ -83,8 +83,10 @@ struct StatefulSetClaims {
         }
     }
 
-    /// Before a scale-down deletes `pod`: with `whenScaled: Delete`, its claims get the pod as
-    /// an owner, so they go with it.
+    /// Before a scale-down deletes `pod`: with `whenScaled: Delete`, its claims are owned by the
+    /// pod alone, so they go with it (upstream's updateClaimOwnerRefForSetAndPod drops the set's
+    /// reference for a scaled-down pod: with both, the garbage collector only removed the pod's
+    /// reference when the pod went, and the claim stayed).
     func releaseOnScaleDown(_ pod: KubeObject, set: KubeObject, ordinal: Int) async throws(APIError) {
         guard set.string(at: ["spec", "persistentVolumeClaimRetentionPolicy", "whenScaled"]) == "Delete" else { return }
         for template in Self.templates(of: set) {
@@ -92,8 +94,11 @@ struct StatefulSetClaims {
                   var claim = try await client.get(.persistentVolumeClaims, namespace: set.namespace,
                                                    name: Self.claimName(template: templateName, set: set, ordinal: ordinal)) else { continue }
             var owners = claim.metadata["ownerReferences"]?.arrayValue ?? []
-            guard !owners.contains(where: { $0["uid"]?.stringValue == pod.uid }) else { continue }
-            owners.append(Self.ownerReference(to: pod, apiVersion: "v1", kind: "Pod"))
+            let ownedByPod = owners.contains { $0["uid"]?.stringValue == pod.uid }
+            let ownedBySet = owners.contains { $0["uid"]?.stringValue == set.uid }
+            guard !ownedByPod || ownedBySet else { continue }
+            owners.removeAll { $0["uid"]?.stringValue == set.uid }
+            if !ownedByPod { owners.append(Self.ownerReference(to: pod, apiVersion: "v1", kind: "Pod")) }
             claim.set(.array(owners), at: ["metadata", "ownerReferences"])
             _ = try await client.update(.persistentVolumeClaims, claim)
         }
