@@ -22,6 +22,11 @@ pid_t sl_clone_fork(int flags, int *pidfd);
 /// calling thread sleeps until it execs or exits. For children that only exec or exit; see
 /// spawn.c for what they may touch.
 pid_t sl_clone_vfork(int flags, int *pidfd, int (*fn)(void *), void *arg);
+/// A child's stack in our memory (SL_CHILD_STACK bytes above a guard page): returns its top, or
+/// NULL with errno. `sl_child_stack_free` takes that top back once the child exec'd or exited.
+#define SL_CHILD_STACK (512 * 1024)
+char *sl_child_stack_map(void);
+void sl_child_stack_free(char *top);
 void sl_fill_error(struct sl_spawn_result *res, int step, int err, const char *detail);
 /// Parent side after a clone: waits for the child's exec (EOF on `errpipe`) or its failure
 /// report, which it turns into `res` after reaping the child. Closes `errpipe`.

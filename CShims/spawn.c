@@ -328,24 +328,36 @@ pid_t sl_clone_fork(int flags, int *pidfd) {
 /// the child leaves ours alone; file descriptors are copied (no CLONE_FILES). The caller blocks
 /// signals across the call as for sl_clone_fork.
 pid_t sl_clone_vfork(int flags, int *pidfd, int (*fn)(void *), void *arg) {
-    // The child's stack, with a guard page below it. PATH_MAX buffers and the mount code need
-    // a few tens of KiB; untouched pages cost nothing.
-    const size_t guard = 4096, size = 512 * 1024;
-    char *map = mmap(NULL, guard + size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (map == MAP_FAILED) return -1;
-    (void)mprotect(map, guard, PROT_NONE);
+    char *stack = sl_child_stack_map();
+    if (!stack) return -1;
     *pidfd = -1;
     int base = flags | CLONE_VM | CLONE_VFORK | SIGCHLD;
     // CLONE_PIDFD puts the pidfd where glibc's clone passes parent_tid.
-    pid_t pid = clone(fn, map + guard + size, base | CLONE_PIDFD, arg, pidfd);
+    pid_t pid = clone(fn, stack, base | CLONE_PIDFD, arg, pidfd);
     if (pid < 0 && errno == EINVAL) { // a kernel before 5.2: no pidfd
         *pidfd = -1;
-        pid = clone(fn, map + guard + size, base, arg, NULL);
+        pid = clone(fn, stack, base, arg, NULL);
     }
     int e = errno;
-    munmap(map, guard + size); // the child has exec'd or exited: its stack is ours again
+    sl_child_stack_free(stack); // the child has exec'd or exited: its stack is ours again
     errno = e;
     return pid;
+}
+
+// The guard page below a child's stack. PATH_MAX buffers and the mount code need a few tens of
+// KiB of the stack; untouched pages cost nothing.
+#define SL_CHILD_GUARD 4096
+
+char *sl_child_stack_map(void) {
+    char *map = mmap(NULL, SL_CHILD_GUARD + SL_CHILD_STACK, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (map == MAP_FAILED) return NULL;
+    (void)mprotect(map, SL_CHILD_GUARD, PROT_NONE);
+    return map + SL_CHILD_GUARD + SL_CHILD_STACK;
+}
+
+void sl_child_stack_free(char *top) {
+    munmap(top - SL_CHILD_STACK - SL_CHILD_GUARD, SL_CHILD_GUARD + SL_CHILD_STACK);
 }
 
 int sl_read_child_msg(int fd, struct sl_child_msg *msg) {

@@ -27,7 +27,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/futex.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -196,7 +195,7 @@ struct monitor_a_args {
     const char *const *monitor_argv;
     const struct sl_monitor_stdio *stdio;
     const int *report, *go;
-    /// The top of B's stack (mapped by the agent's thread, unmapped once B is gone).
+    /// The top of B's stack (sl_child_stack_map by the agent's thread, freed once B is gone).
     char *b_stack_top;
     /// B's tid while B runs on our memory: the kernel writes it at the clone
     /// (CLONE_PARENT_SETTID) and clears it, waking futex waiters, when B execs or exits
@@ -247,64 +246,6 @@ static void await_b(volatile pid_t *b_tid) {
 }
 
 /// The agent's side once A is gone: B's report, pidfds for B and the container, then `go`.
-static int monitor_handshake(int report, int go, struct sl_monitored_result *res);
-
-int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_path,
-                       const char *const *monitor_argv, const struct sl_monitor_stdio *stdio,
-                       struct sl_monitored_result *res) {
-    memset(res, 0, sizeof *res);
-    res->container_pidfd = res->monitor_pidfd = -1;
-    int report[2], go[2];
-    if (pipe2(report, O_CLOEXEC) < 0) {
-        res->step = SL_STEP_PIPE;
-        res->err = errno;
-        return -1;
-    }
-    if (pipe2(go, O_CLOEXEC) < 0) {
-        res->step = SL_STEP_PIPE;
-        res->err = errno;
-        close(report[0]);
-        close(report[1]);
-        return -1;
-    }
-    const size_t guard = 4096, size = 512 * 1024;
-    char *b_stack = mmap(NULL, guard + size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (b_stack == MAP_FAILED) {
-        res->step = SL_STEP_CLONE;
-        res->err = errno;
-        close(report[0]); close(report[1]); close(go[0]); close(go[1]);
-        return -1;
-    }
-    (void)mprotect(b_stack, guard, PROT_NONE);
-    volatile pid_t b_tid = 0;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int unused;
-    struct monitor_a_args args = { cfg, monitor_path, monitor_argv, stdio, report, go, b_stack + guard + size, &b_tid };
-    pid_t a = sl_clone_vfork(0, &unused, monitor_a, &args);
-    int clone_errno = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    close(report[1]);
-    close(go[0]);
-    int rc;
-    if (a < 0) {
-        close(report[0]);
-        close(go[1]);
-        res->step = SL_STEP_CLONE;
-        res->err = clone_errno;
-        rc = -1;
-    } else {
-        if (unused >= 0) close(unused);
-        while (waitpid(a, NULL, 0) < 0 && errno == EINTR) {}
-        rc = monitor_handshake(report[0], go[1], res);
-    }
-    // B reads `args` and runs on b_stack until it execs or exits (after `go`, or killed).
-    await_b(&b_tid);
-    munmap(b_stack, guard + size);
-    return rc;
-}
-
 static int monitor_handshake(int report, int go, struct sl_monitored_result *res) {
     struct sl_monitor_report r;
     size_t got = 0;
@@ -354,12 +295,66 @@ static int monitor_handshake(int report, int go, struct sl_monitored_result *res
         memcpy(res->detail, "pidfd_open", 11);
         return -1;
     }
-    // "Go" is a byte, not just EOF: a B forked meanwhile by another thread holds a copy of
-    // this pipe until it execs, and it waits for its own go.
+    // "Go" is a byte, not just EOF: a B started meanwhile by another thread holds a copy of
+    // this pipe (its fd table is a copy of ours) until it execs, and it waits for its own go.
     char go_byte = 1;
     (void)!write(go, &go_byte, 1);
     close(go);
     return 0;
+}
+
+int sl_spawn_monitored(const struct sl_spawn_config *cfg, const char *monitor_path,
+                       const char *const *monitor_argv, const struct sl_monitor_stdio *stdio,
+                       struct sl_monitored_result *res) {
+    memset(res, 0, sizeof *res);
+    res->container_pidfd = res->monitor_pidfd = -1;
+    int report[2], go[2];
+    if (pipe2(report, O_CLOEXEC) < 0) {
+        res->step = SL_STEP_PIPE;
+        res->err = errno;
+        return -1;
+    }
+    if (pipe2(go, O_CLOEXEC) < 0) {
+        res->step = SL_STEP_PIPE;
+        res->err = errno;
+        close(report[0]);
+        close(report[1]);
+        return -1;
+    }
+    char *b_stack = sl_child_stack_map();
+    if (!b_stack) {
+        res->step = SL_STEP_CLONE;
+        res->err = errno;
+        close(report[0]); close(report[1]); close(go[0]); close(go[1]);
+        return -1;
+    }
+    volatile pid_t b_tid = 0;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int unused;
+    struct monitor_a_args args = { cfg, monitor_path, monitor_argv, stdio, report, go, b_stack, &b_tid };
+    pid_t a = sl_clone_vfork(0, &unused, monitor_a, &args);
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(report[1]);
+    close(go[0]);
+    int rc;
+    if (a < 0) {
+        close(report[0]);
+        close(go[1]);
+        res->step = SL_STEP_CLONE;
+        res->err = clone_errno;
+        rc = -1;
+    } else {
+        if (unused >= 0) close(unused);
+        while (waitpid(a, NULL, 0) < 0 && errno == EINTR) {}
+        rc = monitor_handshake(report[0], go[1], res);
+    }
+    // B reads `args` and runs on b_stack until it execs or exits (after `go`, or killed).
+    await_b(&b_tid);
+    sl_child_stack_free(b_stack);
+    return rc;
 }
 
 struct pause_a_args {

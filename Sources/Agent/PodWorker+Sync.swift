@@ -209,7 +209,7 @@ extension PodWorker {
                     // Off the cooperative pool: the first start of an imported image unpacks its
                     // layers, and every start is a few milliseconds of syscalls.
                     let result: Result<RunningContainer, Error> = await BlockingCall.run(stackSize: 1 << 20) {
-                        return Result {
+                        Result {
                             try runtime.startContainer(plan.spec, attempt: plan.attempt, in: sandbox,
                                                        output: .monitored(logPath: plan.logPath), image: plan.image,
                                                        targetPID: plan.targetPID)

@@ -181,7 +181,12 @@ actor PodWorker {
             // Every outcome in by now, not just the one this event is for: containers whose
             // images were checked together start together (one event each would start the
             // first while the second waits behind it).
-            for (name, outcome) in imageOutcomes.withLock({ outcomes in defer { outcomes = [] }; return outcomes }) {
+            let arrived = imageOutcomes.withLock { outcomes in
+                let taken = outcomes
+                outcomes = []
+                return taken
+            }
+            for (name, outcome) in arrived {
                 imageArrived(name, outcome)
             }
         case .terminate(let gracePeriod):

@@ -17,8 +17,9 @@ public enum JSONValue: Codable, Hashable, Sendable {
         // JSONDecoder builds an error with the coding path for each failure. Objects are most
         // of what arrives here (managedFields' fieldsV1, affinity, projected sources), and
         // tried last they cost five failures each (with 100 pods starting under `swiftlet
-        // server`, 12% of its CPU went to JSONValues of its agent's pod watch). Scalars keep their order: a YAML decoder
-        // reads any scalar as a String, so String still comes after Bool and the numbers.
+        // server`, 12% of its CPU went to JSONValues of its agent's pod watch). Scalars keep
+        // their order: a YAML decoder reads any scalar as a String, so String still comes after
+        // Bool and the numbers.
         if let object = try? decoder.container(keyedBy: NamedKey.self) {
             var members: [String: JSONValue] = [:]
             let keys = object.allKeys

@@ -249,8 +249,9 @@ public struct APIClient: Sendable {
     }
 
     /// Objects come without `metadata.managedFields` (`CodingUserInfoKey.stripManagedFields`):
-    /// the agent reads objects and patches what it writes, and keeping or decoding the server's
-    /// apply bookkeeping for every watched pod cost CPU and memory for nothing.
+    /// this client's users read objects and patch what they write (an update that leaves the
+    /// field out keeps the stored one), and decoding the server's apply bookkeeping for every
+    /// watched pod cost CPU and memory for nothing.
     static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.userInfo[.stripManagedFields] = true

@@ -34,6 +34,18 @@ struct CgroupV1ManagerTests {
         #expect(!order.contains("freezer.state") && !order.contains("cgroup.procs"))
     }
 
+    /// makeGroup makes the directories (cpuset's with the parent's cpus and mems, which a
+    /// process needs to join) and writes no limit: create writes them later.
+    @Test func makeGroupWritesNoLimits() throws {
+        let host = try FakeV1Host()
+        defer { host.tree.remove() }
+        try host.makeKernelGroup("swiftlet/pod1/app")
+        try host.manager.makeGroup("swiftlet/pod1/app")
+        let written = Set(host.trace.writes.map { ($0.path as NSString).lastPathComponent })
+        #expect(written.isSubset(of: ["cpuset.cpus", "cpuset.mems"]), "\(written)")
+        #expect(host.manager.exists("swiftlet/pod1/app"))
+    }
+
     @Test func unsetLimitsAreWrittenAsUnlimited() throws {
         let host = try FakeV1Host()
         defer { host.tree.remove() }

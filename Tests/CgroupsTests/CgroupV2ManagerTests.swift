@@ -58,6 +58,16 @@ struct CgroupV2ManagerTests {
         #expect(host.manager.procsFiles(for: "swiftlet/pod1/app") == [host.tree.path + "/swiftlet/pod1/app/cgroup.procs"])
     }
 
+    /// makeGroup enables the controllers down the tree as create does, and writes no limit.
+    @Test func makeGroupEnablesControllersAndWritesNoLimits() throws {
+        let host = try FakeV2Host(groups: ["swiftlet", "swiftlet/pod1", "swiftlet/pod1/app"])
+        defer { host.tree.remove() }
+        try host.manager.makeGroup("swiftlet/pod1/app")
+        #expect(host.trace.writes.map { ($0.path as NSString).lastPathComponent } == Array(repeating: "cgroup.subtree_control", count: 3))
+        #expect(try host.value("swiftlet/pod1/app/memory.max") == "max")
+        #expect(host.manager.exists("swiftlet/pod1/app"))
+    }
+
     @Test func alreadyEnabledControllersAreNotWrittenAgainAndMissingOnesSkipped() throws {
         // Root without io and with cpu, memory already enabled: only +pids is needed there.
         let host = try FakeV2Host(rootControllers: "cpu memory pids\n", enabled: "cpu memory\n", groups: ["pod"])

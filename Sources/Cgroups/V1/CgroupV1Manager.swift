@@ -90,6 +90,16 @@ public struct CgroupV1Manager: CgroupManager {
     public func create(_ group: String, resources: CgroupResources) throws {
         let path = try CgroupPath(group)
         try checkControllers(for: resources, group: path)
+        try makeDirectories(path)
+        try apply(resources, to: path)
+    }
+
+    public func makeGroup(_ group: String) throws {
+        try makeDirectories(try CgroupPath(group))
+    }
+
+    /// The group's directory in every hierarchy (cpuset's with the parent's cpus and mems).
+    private func makeDirectories(_ path: CgroupPath) throws(CgroupError) {
         let cpuset = hierarchies["cpuset"]
         for mount in mountPoints {
             if mount == cpuset {
@@ -98,7 +108,6 @@ public struct CgroupV1Manager: CgroupManager {
                 try files.makeDirectories(root: mount, components: path.components)
             }
         }
-        try apply(resources, to: path)
     }
 
     public func update(_ group: String, resources: CgroupResources) throws {

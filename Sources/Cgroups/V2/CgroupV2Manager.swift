@@ -39,7 +39,22 @@ public struct CgroupV2Manager: CgroupManager {
     }
 
     public func create(_ group: String, resources: CgroupResources) throws {
-        let path = try CgroupPath(group)
+        let (dir, controllers) = try makeDirectories(try CgroupPath(group)) { (controllers, leaf) throws(CgroupError) in
+            // Refuse before creating the leaf when a limit cannot be enforced.
+            try checkControllers(controllers, for: resources, path: leaf)
+        }
+        try apply(resources, to: dir, controllers: controllers)
+    }
+
+    public func makeGroup(_ group: String) throws {
+        _ = try makeDirectories(try CgroupPath(group)) { (_, _) throws(CgroupError) in }
+    }
+
+    /// Makes the group's directory and its missing parents, each born with the controllers
+    /// enabled; `beforeLeaf` sees the leaf's controllers and path before the leaf is made.
+    /// Returns the leaf's directory and controllers.
+    private func makeDirectories(_ path: CgroupPath, beforeLeaf: (Set<String>, String) throws(CgroupError) -> Void)
+        throws(CgroupError) -> (String, Set<String>) {
         var parent = root
         var childControllers: Set<String> = []
         for (index, component) in path.components.enumerated() {
@@ -47,13 +62,12 @@ public struct CgroupV2Manager: CgroupManager {
             // group is born with the controllers enabled.
             childControllers = try V2Controllers.enable(in: parent, files: files)
             if index == path.components.count - 1 {
-                // Refuse before creating the leaf when a limit cannot be enforced.
-                try checkControllers(childControllers, for: resources, path: parent + "/" + component)
+                try beforeLeaf(childControllers, parent + "/" + component)
             }
             try files.makeDirectories(root: parent, components: [component])
             parent += "/" + component
         }
-        try apply(resources, to: parent, controllers: childControllers)
+        return (parent, childControllers)
     }
 
     public func update(_ group: String, resources: CgroupResources) throws {

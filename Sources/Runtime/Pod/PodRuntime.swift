@@ -44,7 +44,8 @@ public final class PodRuntime: Sendable {
     /// enters the new namespaces and leaves them again): call it from a thread of its own, not
     /// from Swift's cooperative pool, as `startContainer`.
     /// `firstStarts`: the containers (name, attempt) that start right after, whose cgroups are
-    /// made here too (see below); their limits are written when they start.
+    /// made here too (see below, `CgroupManager.makeGroup`); their limits are written when they
+    /// start.
     public func createSandbox(for pod: Pod, objects: PodConfigObjects = .none,
                               firstStarts: [(name: String, attempt: Int)] = []) throws -> RunningSandbox {
         guard let uid = pod.metadata.uid, !uid.isEmpty, !uid.contains("/"), uid != "..", uid != "." else {
@@ -83,10 +84,9 @@ public final class PodRuntime: Sendable {
             if config.podPidsLimit > 0 { resources.pidsLimit = config.podPidsLimit }
             try cgroups.create(cgroup, resources: resources)
             for start in firstStarts {
-                // No limits yet and no process: startContainer writes the container's limits
-                // into it before the container joins it.
-                try cgroups.create(layout.containerCgroup(parent: config.cgroupParent, name: start.name, attempt: start.attempt),
-                                   resources: CgroupResources())
+                // Directories only: startContainer writes the container's limits into them
+                // before the container joins.
+                try cgroups.makeGroup(layout.containerCgroup(parent: config.cgroupParent, name: start.name, attempt: start.attempt))
             }
             cgroups.prepareMigration()
             // Volumes first: a payload that cannot be written (a hostile item path) fails the
