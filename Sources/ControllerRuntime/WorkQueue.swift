@@ -20,18 +20,22 @@ package actor WorkQueue {
     }
 
     package func add(_ key: String) {
+        add(contentsOf: [key])
+    }
+
+    /// Adds `keys` together: idle workers get the best of them, not whichever came first
+    /// (kube-scheduler moves pods to its active queue under one lock for the same reason).
+    package func add(contentsOf keys: [String]) {
         guard !shutDown else { return }
-        if processing.contains(key) {
-            dirtyWhileProcessing.insert(key)
-            return
+        for key in keys {
+            if processing.contains(key) {
+                dirtyWhileProcessing.insert(key)
+            } else if queued.insert(key).inserted {
+                queue.append(key)
+            }
         }
-        guard queued.insert(key).inserted else { return }
-        if !waiters.isEmpty {
-            queued.remove(key)
-            processing.insert(key)
+        while !waiters.isEmpty, let key = takeNext() {
             waiters.removeFirst().resume(returning: key)
-        } else {
-            queue.append(key)
         }
     }
 
@@ -59,21 +63,25 @@ package actor WorkQueue {
     /// The next key to process, waiting for one; nil once shut down.
     package func next() async -> String? {
         if shutDown { return nil }
-        if !queue.isEmpty {
-            var index = queue.startIndex
-            if let priority {
-                var best = Int64.min
-                for (position, key) in queue.enumerated() {
-                    let value = priority(key)
-                    if value > best { best = value; index = position }
-                }
-            }
-            let key = queue.remove(at: index)
-            queued.remove(key)
-            processing.insert(key)
-            return key
-        }
+        if let key = takeNext() { return key }
         return await withCheckedContinuation { waiters.append($0) }
+    }
+
+    /// Takes the waiting key of the highest priority (the first of equals) and marks it processing.
+    private func takeNext() -> String? {
+        guard !queue.isEmpty else { return nil }
+        var index = queue.startIndex
+        if let priority {
+            var best = Int64.min
+            for (position, key) in queue.enumerated() {
+                let value = priority(key)
+                if value > best { best = value; index = position }
+            }
+        }
+        let key = queue.remove(at: index)
+        queued.remove(key)
+        processing.insert(key)
+        return key
     }
 
     /// Marks `key` processed; if it was added meanwhile it goes back in the queue.
@@ -81,6 +89,9 @@ package actor WorkQueue {
         processing.remove(key)
         if dirtyWhileProcessing.remove(key) != nil { add(key) }
     }
+
+    /// Workers waiting in `next()` (for tests that need one waiting).
+    package var waitingWorkers: Int { waiters.count }
 
     package func shutdown() {
         shutDown = true

@@ -62,7 +62,7 @@ package struct Scheduler: Controller {
             case .updated(let old, let new):
                 if Self.needsScheduling(new) {
                     // Our own status write (the Unschedulable condition) is no reason to retry.
-                    if Self.withoutStatus(old) != Self.withoutStatus(new) { Task { await queue.add(Informer.key(of: new)) } }
+                    if Self.isPodUpdated(old: old, new: new) { Task { await queue.add(Informer.key(of: new)) } }
                 } else if Self.freesResources(old: old, new: new) {
                     Self.enqueueUnscheduled(pods: pods, queue: queue)
                 }
@@ -141,21 +141,31 @@ package struct Scheduler: Controller {
         !(new.string(at: ["spec", "nodeName"]) ?? "").isEmpty && SchedulerPredicates.isTerminal(new) && !SchedulerPredicates.isTerminal(old)
     }
 
-    private static func withoutStatus(_ object: KubeObject) -> KubeObject {
-        var copy = object
-        copy.fields["status"] = nil
-        copy.resourceVersion = nil
-        return copy
+    /// Whether a pending pod changed in a way that may make it schedulable: upstream's
+    /// `isPodUpdated` (pkg/scheduler/internal/queue/scheduling_queue.go) compares the pods
+    /// without status, resourceVersion, generation, managedFields and finalizers. managedFields
+    /// matter: the scheduler's own Unschedulable status write records a manager for the status
+    /// subresource, and counting that as a change retried the pod alone, so a low-priority pod
+    /// could take a node that had just appeared ahead of a higher one waiting with it.
+    static func isPodUpdated(old: KubeObject, new: KubeObject) -> Bool {
+        func stripped(_ pod: KubeObject) -> KubeObject {
+            var copy = pod
+            copy.fields["status"] = nil
+            copy.resourceVersion = nil
+            if var metadata = copy.fields["metadata"]?.objectValue {
+                for field in ["generation", "managedFields", "finalizers"] { metadata[field] = nil }
+                copy.fields["metadata"] = .object(metadata)
+            }
+            return copy
+        }
+        return stripped(old) != stripped(new)
     }
 
-    /// Highest priority first: the first key added goes straight to an idle worker, before the
-    /// queue can order anything.
+    /// All at once, so the idle worker gets the highest priority of them (`add(contentsOf:)`).
     private static func enqueueUnscheduled(pods: Informer, queue: WorkQueue) {
-        let keys = pods.list().filter(needsScheduling)
-            .sorted { SchedulerPreemption.priority(of: $0) > SchedulerPreemption.priority(of: $1) }
-            .map(Informer.key(of:))
+        let keys = pods.list().filter(needsScheduling).map(Informer.key(of:))
         guard !keys.isEmpty else { return }
-        Task { for key in keys { await queue.add(key) } }
+        Task { await queue.add(contentsOf: keys) }
     }
 
     // MARK: - Scheduling one pod

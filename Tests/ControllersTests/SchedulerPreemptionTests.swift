@@ -145,6 +145,30 @@ import Testing
         #expect(order == ["high", "also-high", "mid", "low"])
     }
 
+    @Test func keysAddedTogetherGoToAWaitingWorkerBestFirst() async {
+        let priorities: [String: Int64] = ["low": 1, "high": 100]
+        let queue = WorkQueue(priority: { priorities[$0] ?? 0 })
+        // A worker already waiting: with one add per key it got "low", the first added.
+        async let first = queue.next()
+        while await queue.waitingWorkers == 0 { await Task.yield() }
+        await queue.add(contentsOf: ["low", "high"])
+        #expect(await first == "high")
+        #expect(await queue.next() == "low")
+    }
+
+    @Test func theSchedulersOwnStatusWriteIsNoReasonToRetry() {
+        var pod = Self.pod("p", priority: 1, cpu: "1")
+        pod.set(.array([.object(["manager": .string("swiftlet-scheduler"), "operation": .string("Update")])]), at: ["metadata", "managedFields"])
+        var written = pod
+        written.set(.object(["conditions": .array([.object(["type": .string("PodScheduled"), "status": .string("False")])])]), at: ["status"])
+        written.set(.array([.object(["manager": .string("swiftlet-scheduler"), "subresource": .string("status")])]), at: ["metadata", "managedFields"])
+        written.resourceVersion = "9"
+        #expect(!Scheduler.isPodUpdated(old: pod, new: written))
+        var relabelled = written
+        relabelled.set(.object(["tier": .string("gold")]), at: ["metadata", "labels"])
+        #expect(Scheduler.isPodUpdated(old: written, new: relabelled))
+    }
+
     @Test func whenRoomAppearsTheHigherPriorityPendingPodGetsIt() async throws {
         // Only the node's arrival may bring the pods back: the periodic retry (2 s in tests)
         // could pick up the low one alone just as the node appears, and it would then rightly
