@@ -6,14 +6,19 @@
 #    shared hostPath, which the harness watches), against the same pod made by hand with crun:
 #    `ip netns add` + two `crun run -d` joining it, each touching its file the same way. The agent
 #    also gives the pod an address on its node bridge (veth, IPAM); crun's pod has loopback only.
-# 2. Memory: the agent's RSS freshly started, idle after the latency runs, with 100 one-container
-#    pods running (at once, and after the agent's heap scavenger ran), after deleting them, and
-#    the monitors' RSS and PSS per pod (PSS shares the pages all monitors map from the same files).
+# 2. Memory: the agent's RSS freshly started, idle after the latency runs (at once and 12 s
+#    later), with 100 one-container pods running (at once, and after the agent's heap scavenger
+#    ran), after deleting them, and the monitors' RSS and PSS per pod (PSS shares the pages all
+#    monitors map from the same files).
 # 3. Responsiveness: the agent's healthz (127.0.0.1:10248 in its namespace) asked every 100 ms
 #    by curl from the latency runs to the end, PODS at once included: p50, p99 and the slowest.
 #    PODS may be up to 1,000 (the node gets a /22 and --max-pods to match).
 #
-# Environment: RUNS (default 30), PODS (default 100), OUT (default bench/results).
+# Environment: RUNS (default 30), PODS (default 100), OUT (default bench/results), SMAPS (a
+# directory: the agent's /proc/PID/smaps and the pages of its code it has mapped, saved there at
+# each memory reading), AGENT_PERF (a file: the agent runs under `perf record -g -F
+# AGENT_PERF_FREQ (20000)` writing it, the unstripped build of the same binary so that perf
+# names its functions; scripts/link-order.sh uses this).
 # Needs root, what scripts/build-release.sh needs (run here), crun, iproute2. Uses only loopback and namespaces
 # it creates; removes everything it made.
 set -eu
@@ -30,10 +35,15 @@ bin=.build/release-static
 work="$(mktemp -d /tmp/swiftlet-podbench.XXXXXX)"
 sh scripts/build-release.sh "$bin" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; rm -rf "$work"; exit 1; }
 agent_pid=""
+perf_pid=""
 poller_pid=""
 cleanup() {
     [ -n "$poller_pid" ] && kill "$poller_pid" 2>/dev/null
-    [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
+    if [ -n "$agent_pid" ]; then
+        kill "$agent_pid" 2>/dev/null || true
+        # Under perf the agent is perf's child: perf writes its file once the agent has gone.
+        wait "${perf_pid:-$agent_pid}" 2>/dev/null || true
+    fi
     python3 bench/pod_start.py cleanup "$work" || true
     ip netns del swiftlet-podbench-node 2>/dev/null
     rm -f /tmp/swiftlet-podbench-crun.err
@@ -51,12 +61,24 @@ mkdir -p "$work/manifests"
 # The agent's node is a network namespace of its own (its bridge and rules stay there).
 ip netns add swiftlet-podbench-node
 ip netns exec swiftlet-podbench-node ip link set lo up
-nsenter --net=/run/netns/swiftlet-podbench-node "$bin/swiftlet" agent $opts --pod-manifests "$work/manifests" \
+agent="$bin/swiftlet"
+set --
+if [ -n "${AGENT_PERF:-}" ]; then
+    # build-release.sh strips a copy of this one: same code at the same addresses.
+    agent=.build-release/release/swiftlet
+    set -- perf record -q -g -F "${AGENT_PERF_FREQ:-20000}" -o "$AGENT_PERF" --
+fi
+"$@" nsenter --net=/run/netns/swiftlet-podbench-node "$agent" agent $opts --pod-manifests "$work/manifests" \
     --log-dir "$work/logs" --node-name bench --file-check-frequency 20 \
     --pod-cidr 10.42.0.0/22 --max-pods $((pods + 10)) \
     --monitor-path "$bin/swiftlet-monitor" >"$work/agent.log" 2>&1 &
 agent_pid=$!
 sleep 2
+if [ -n "${AGENT_PERF:-}" ]; then
+    # perf's child became the agent (nsenter execs it); perf ends when it does.
+    perf_pid=$agent_pid
+    agent_pid=$(pgrep -P "$perf_pid" | head -n 1)
+fi
 # shellcheck disable=SC2016 # expanded by the inner shell
 ip netns exec swiftlet-podbench-node sh -c 'while :; do
     curl -s -o /dev/null -m 5 -w "%{http_code} %{time_total}\n" http://127.0.0.1:10248/healthz; sleep 0.1; done' >"$work/healthz.txt" &

@@ -162,8 +162,34 @@ def pss_kb(pid):
     return 0
 
 
+def save_smaps(agent_pid, label):
+    """With SMAPS=DIR, the agent's /proc/PID/smaps at each memory reading, for finding what grew."""
+    directory = os.environ.get("SMAPS")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        shutil.copyfile(f"/proc/{agent_pid}/smaps", os.path.join(directory, f"{label}.smaps"))
+        # And which pages of the binary's code are mapped (pagemap bit 63), by file offset.
+        with open(f"/proc/{agent_pid}/maps") as maps, open(f"/proc/{agent_pid}/pagemap", "rb") as pagemap, \
+                open(os.path.join(directory, f"{label}.pages"), "w") as out:
+            for line in maps:
+                fields = line.split()
+                if len(fields) < 6 or not fields[5].endswith("/swiftlet") or "x" not in fields[1]:
+                    continue
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                offset = int(fields[2], 16)
+                pagemap.seek(start // 4096 * 8)
+                entries = pagemap.read((end - start) // 4096 * 8)
+                for i in range(len(entries) // 8):
+                    if int.from_bytes(entries[i * 8:i * 8 + 8], "little") >> 63:
+                        out.write(f"{offset + i * 4096:x}\n")
+
+
 def memory(work, agent_pid, count):
     idle = rss_kb(agent_pid)
+    # Idle means quiet: read again once the scavenger has had its period, as the readings below.
+    time.sleep(SETTLE)
+    idle_settled = rss_text(agent_pid)
+    save_smaps(agent_pid, "idle")
     manifests = os.path.join(work, "manifests")
     for i in range(count):
         with open(os.path.join(manifests, f".m{i}.tmp"), "w") as f:
@@ -182,6 +208,7 @@ spec:
     loaded = rss_kb(agent_pid)
     time.sleep(SETTLE)
     settled = rss_text(agent_pid)
+    save_smaps(agent_pid, "loaded")
     monitors = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -198,7 +225,8 @@ spec:
         os.remove(os.path.join(manifests, f"m{i}.yaml"))
     wait_pods(work, 0, timeout=300)
     time.sleep(SETTLE)
-    return idle, loaded, settled, rss_text(agent_pid), all_running, monitor_rss, monitor_pss
+    save_smaps(agent_pid, "after")
+    return idle, idle_settled, loaded, settled, rss_text(agent_pid), all_running, monitor_rss, monitor_pss
 
 
 def report(name, values, base):
@@ -231,6 +259,7 @@ def main():
         return
     work, swiftlet, agent_pid, runs, pods = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
     fresh = rss_text(agent_pid)
+    save_smaps(agent_pid, "fresh")
     agent = agent_latency(work, runs)
     crun_times = crun_latency(work, runs)
     base = percentile(agent, 50)
@@ -238,10 +267,11 @@ def main():
     print(f"{'command':<10} {'runs':>5} {'p50 ms':>8} {'p95 ms':>8} {'p50 vs agent':>16}")
     report("agent", agent, base)
     report("crun", crun_times, base)
-    idle, loaded, settled, after, all_running, mon_rss, mon_pss = memory(work, agent_pid, pods)
+    idle, idle_settled, loaded, settled, after, all_running, mon_rss, mon_pss = memory(work, agent_pid, pods)
     print()
     print(f"agent RSS freshly started: {fresh}")
-    print(f"agent RSS idle (after the latency runs): {idle / 1024:.1f} MiB; with {pods} pods: {loaded / 1024:.1f} MiB")
+    print(f"agent RSS idle after the latency runs: {idle / 1024:.1f} MiB; {SETTLE} s later: {idle_settled}")
+    print(f"agent RSS with {pods} pods: {loaded / 1024:.1f} MiB")
     print(f"agent RSS with {pods} pods, {SETTLE} s later: {settled}; {SETTLE} s after deleting them: {after}")
     print(f"{pods} pods from manifests to all Running (status written): {all_running:.2f} s")
     if mon_rss:

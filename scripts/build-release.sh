@@ -16,11 +16,21 @@
 #                            1 MiB RSS), stripped. It calls nothing of glibc's that needs NSS.
 #   OUTDIR/SHA256SUMS
 #
+# The code is laid out for the agent's memory: every function in a section of its own
+# (-function-sections) and lld places the functions the agent runs together, in the order of
+# scripts/link-order.txt (a profile of the agent starting and stopping pods, made by
+# scripts/link-order.sh), so that they share pages; see docs/benchmarks.md ("The binary's code
+# laid out for the agent"). A function missing from the list (the code changed since) is placed
+# as without it: the list may be stale, never wrong. A .build-release made before
+# -function-sections was added kept its objects compiled without it (SwiftPM 6.3 did not
+# recompile them for the new flag): remove the directory once.
+#
 # OUTDIR defaults to .build/release-static. The SwiftPM build directory is .build-release, so
 # this can run while a `swift build` or `swift test` holds .build.
 #
 # Environment: SWIFT (default: swift on PATH, else /opt/swift/usr/bin/swift), CC (default cc),
-# SWIFT_BUILD_FLAGS (extra flags for swift build, e.g. "-j 2").
+# SWIFT_BUILD_FLAGS (extra flags for swift build, e.g. "-j 2"), LINK_MAP (a file: lld writes its
+# map of the link there; scripts/link-order.sh reads it).
 set -eu
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,15 +51,18 @@ release_static_libs "$STATIC"
 LLD=$(dirname "$(readlink -f "$SWIFT")")/ld.lld
 [ -x "$LLD" ] || fatal "no ld.lld beside $SWIFT: the toolchain ships one since Swift 5.9"
 mkdir -p "$SCRATCH"
+link_options="$RELEASE_LD_OPTIONS --symbol-ordering-file=$REPO/scripts/link-order.txt --no-warn-symbol-ordering"
+[ -n "${LINK_MAP:-}" ] && link_options="$link_options -Map=$LINK_MAP"
 # shellcheck disable=SC2086 # one JSON string per option, on purpose
-options=$(printf '"%s", ' $RELEASE_LD_OPTIONS)
+options=$(printf '"%s", ' $link_options)
 printf '{"schemaVersion": "1.0", "linker": {"path": "%s", "extraCLIOptions": [%s]}}\n' \
     "$LLD" "${options%, }" > "$SCRATCH/toolset.json"
 
 start=$(date +%s)
 # shellcheck disable=SC2086 # SWIFT_BUILD_FLAGS is a list of flags
 "$SWIFT" build --package-path "$REPO" --scratch-path "$SCRATCH" -c release --product swiftlet \
-    --static-swift-stdlib -Xlinker -L"$STATIC" --toolset "$SCRATCH/toolset.json" ${SWIFT_BUILD_FLAGS:-}
+    --static-swift-stdlib -Xlinker -L"$STATIC" --toolset "$SCRATCH/toolset.json" \
+    -Xswiftc -Xfrontend -Xswiftc -function-sections ${SWIFT_BUILD_FLAGS:-}
 mkdir -p "$OUT"
 cp "$SCRATCH/release/swiftlet" "$OUT/swiftlet.tmp"
 strip "$OUT/swiftlet.tmp"

@@ -8,11 +8,15 @@ import Foundation
 /// trimmed on free), in every arena a thread ever used: 100 pods started at once left the agent
 /// 20-35 MiB of freed heap it kept for good, half its memory (docs/benchmarks.md "Agent memory").
 /// `malloc_trim(0)` gives the free pages of every arena back (madvise); it runs only when at least
-/// `threshold` bytes are free, so an idle agent pays one `mallinfo2` walk of the free lists per
-/// period.
+/// `threshold` bytes are free, so an agent that never had a burst pays one `mallinfo2` walk of the
+/// free lists per period. The count includes free memory already given back, so after the first
+/// burst it trims every period: a walk of the free lists and one madvise per free run of pages,
+/// well under a millisecond on the agent's few MiB of heap. 1 MiB, not more: twenty pods started
+/// and stopped one after the other left 2.5 MiB free and resident in two arenas, which a 4 MiB
+/// threshold kept for good (docs/benchmarks.md, "The binary's code laid out for the agent").
 public struct MemoryScavenger {
     var period: Duration = .seconds(10)
-    var threshold = 4 << 20
+    var threshold = 1 << 20
 
     func run() async {
         Self.limitArenas()
