@@ -80,10 +80,10 @@ extension ProxyHandler: BackendExchange {
                                                      clientKeepAlive: clientKeepAlive && !isUpgrade, isHTTP2: isHTTP2)
             framing = response.framing
             responseStarted = true
-            context.write(wrapOutboundOut(.head(response.head)), promise: nil)
+            sendToClient(.head(response.head))
         case .body(let buffer):
             guard phase == .forwarding || phase == .local, !framing.bodyless else { return }
-            context.write(wrapOutboundOut(.body(buffer)), promise: nil)
+            sendToClient(.body(buffer))
             if !context.channel.isWritable {
                 connection.pauseReads()
                 timer.set(in: config.clientSendTimeout)
@@ -105,7 +105,7 @@ extension ProxyHandler: BackendExchange {
 
     func backendReadComplete(from connection: BackendConnection) {
         guard connection === backend || backend == nil else { return }
-        context?.flush()
+        flushClient()
     }
 
     func backendWritabilityChanged(_ connection: BackendConnection) {
