@@ -90,6 +90,14 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
         if exchange != nil, !readsPaused { timer.set(in: timeout) }
     }
 
+    /// Writes the request's head (gathered until `flush`).
+    func writeHead(_ head: ProxyRequestHead) {
+        guard let context else { return }
+        reader.answersHEAD = head.method == .HEAD
+        output.add(writer.writeHead(head, allocator: allocator), context: context)
+        if exchange != nil, !readsPaused { timer.set(in: timeout) }
+    }
+
     /// Sends what was written since the last flush; nothing when nothing was.
     func flush() {
         guard let context else { return }

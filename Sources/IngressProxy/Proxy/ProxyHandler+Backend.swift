@@ -80,7 +80,7 @@ extension ProxyHandler: BackendExchange {
                                                      clientKeepAlive: clientKeepAlive && !isUpgrade, isHTTP2: isHTTP2)
             framing = response.framing
             responseStarted = true
-            sendToClient(.head(response.head))
+            sendHeadToClient(response.head)
         case .body(let buffer):
             guard phase == .forwarding || phase == .local, !framing.bodyless else { return }
             sendToClient(.body(buffer))

@@ -89,6 +89,16 @@ extension ProxyHandler {
         }
     }
 
+    /// Writes a response head (as `sendToClient(.head(head))`, without boxing the head in a part).
+    func sendHeadToClient(_ head: ProxyResponseHead) {
+        guard let context else { return }
+        if isHTTP2 {
+            context.write(NIOAny(HTTPServerResponsePart.head(head.httpResponseHead)), promise: nil)
+            return
+        }
+        output.add(writer.writeHead(head, allocator: allocator), context: context)
+    }
+
     /// Sends what was written since the last flush (nothing when nothing was).
     func flushClient() {
         guard let context else { return }

@@ -254,7 +254,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 guard let first = queue.first else { return }
                 if case .body = first { head.fields.add(name: "transfer-encoding", value: "chunked") }
             }
-            backend.write(.head(head))
+            backend.writeHead(head)
             headSent = true
         }
         while let part = queue.popFirst() {
