@@ -33,9 +33,6 @@ struct HTTP1RequestReader {
     /// Whether bytes wait to be read (a pipelined request, or the start of one).
     var hasBytes: Bool { buffer.readableBytes > 0 }
 
-    /// Whether a request is under way (its head was read, its end not yet).
-    var inMessage: Bool { body != nil || endDue }
-
     /// Adds what a read brought. Most reads find nothing left from the one before: the read's own
     /// buffer is kept then, without a copy.
     mutating func append(_ bytes: ByteBuffer) {

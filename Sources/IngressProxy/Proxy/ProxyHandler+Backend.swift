@@ -74,7 +74,7 @@ extension ProxyHandler: BackendExchange {
                 return
             }
             backendKeepAlive = head.isKeepAlive && !isUpgrade
-            // A declined upgrade leaves the client's HTTP/1 decoder stopped after the upgrade
+            // A declined upgrade leaves the client's request reader stopped after the upgrade
             // request (it expects the protocol to change), so that connection ends after this response.
             let response = ForwardedHeaders.response(head, requestMethod: method, clientVersion: clientVersion,
                                                      clientKeepAlive: clientKeepAlive && !isUpgrade, isHTTP2: isHTTP2)
