@@ -112,6 +112,22 @@ import TestSupport
         }
     }
 
+    /// A malformed request behind a good one: the good one is answered first, then 400 and the
+    /// close (nginx reads a pipelined request only once the response before it is out).
+    @Test func aMalformedPipelinedRequestIsRefusedAfterTheOneBeforeIt() async throws {
+        try await Self.lab { lab, pod in
+            let requests = "GET /good HTTP/1.1\r\nHost: a.example\r\n\r\n" + "GET /bad HTTP/1.1\r\nHost a.example\r\n\r\n"
+            let (output, end) = await Self.raw(lab, timeout: 10, "bytes", Self.hex(requests))
+            let good = output.range(of: "\"path\": \"/good\"")?.lowerBound
+            let refused = output.range(of: "HTTP/1.1 400")?.lowerBound
+            #expect(output.hasPrefix("HTTP/1.1 200"), "\(output.prefix(300))")
+            #expect(good != nil && refused != nil && good! < refused!, "200 for the good request, then 400: \(output)")
+            #expect(!output.contains("\"path\": \"/bad\""), "the malformed request never reached the backend")
+            #expect(end.hasPrefix("CLOSED"), "the connection closes after the 400")
+            _ = pod
+        }
+    }
+
     @Test func http2ConcurrentStreamsAreLimited() async throws {
         try await Self.lab { lab, _ in
             let (status, output) = await ProxyLab.python("h2_streams.py", ["\(lab.httpsPort)", "a.example", "/slow?ms=3000", "140"])

@@ -23,14 +23,6 @@ struct HTTP1BodyFramer {
     enum Event {
         case body(ByteBuffer)
         case end(ProxyTrailers?)
-
-        /// The part a decoder passes on.
-        func part<Head>() -> ProxyPart<Head> {
-            switch self {
-            case .body(let bytes): return .body(bytes)
-            case .end(let trailers): return .end(trailers)
-            }
-        }
     }
 
     private(set) var state: State
@@ -111,16 +103,6 @@ struct HTTP1BodyFramer {
         let count = min(remaining, buffer.readableBytes)
         state = count == remaining ? last : rest(remaining - count)
         return .body(buffer.readSlice(length: count)!)
-    }
-
-    /// Hands the next body bytes (or the end) to `deliver`, and the end right after the last
-    /// bytes (a ByteToMessageDecoder is not called again without new bytes); false when more
-    /// bytes are needed. Afterwards `state == .done` says the end went.
-    mutating func deliverNext(_ buffer: inout ByteBuffer, _ deliver: (Event) -> Void) throws -> Bool {
-        guard let event = try next(&buffer) else { return false }
-        deliver(event)
-        if case .body = event, state == .done { deliver(.end(nil)) }
-        return true
     }
 
     /// The connection ended: the end of a body that runs to the close, else an error.

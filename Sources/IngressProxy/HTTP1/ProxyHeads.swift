@@ -50,37 +50,75 @@ protocol HTTP1WritableHead {
     func writeStartLine(to buffer: inout ByteBuffer)
 }
 
+// The start lines are written with one ByteBuffer write each (see HeaderFields.add).
+
 extension ProxyRequestHead: HTTP1WritableHead {
     func writeStartLine(to buffer: inout ByteBuffer) {
-        buffer.writeString(method.rawValue)
-        buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(uri)
-        buffer.writeStaticString(" ")
-        writeVersion(version, to: &buffer)
-        buffer.writeStaticString("\r\n")
+        var method = method.rawValue
+        var uri = uri
+        _ = method.withUTF8 { method in
+            uri.withUTF8 { uri in
+                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: method.count + uri.count + 12) { out in
+                    var line = StartLineWriter(out)
+                    line.append(UnsafeRawBufferPointer(method))
+                    line.append(UInt8(ascii: " "))
+                    line.append(UnsafeRawBufferPointer(uri))
+                    line.append(UInt8(ascii: " "))
+                    line.appendVersion(version)
+                    line.append(UInt8(ascii: "\r"))
+                    line.append(UInt8(ascii: "\n"))
+                    return line.count
+                }
+            }
+        }
     }
 }
 
 extension ProxyResponseHead: HTTP1WritableHead {
     func writeStartLine(to buffer: inout ByteBuffer) {
-        writeVersion(version, to: &buffer)
-        buffer.writeInteger(UInt8(ascii: " "))
-        let code = status.code
-        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 100 % 10))
-        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 10 % 10))
-        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code % 10))
-        buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(status.reasonPhrase)
-        buffer.writeStaticString("\r\n")
+        var reason = status.reasonPhrase
+        _ = reason.withUTF8 { reason in
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: reason.count + 15) { out in
+                var line = StartLineWriter(out)
+                line.appendVersion(version)
+                line.append(UInt8(ascii: " "))
+                let code = status.code
+                line.append(UInt8(ascii: "0") + UInt8(code / 100 % 10))
+                line.append(UInt8(ascii: "0") + UInt8(code / 10 % 10))
+                line.append(UInt8(ascii: "0") + UInt8(code % 10))
+                line.append(UInt8(ascii: " "))
+                line.append(UnsafeRawBufferPointer(reason))
+                line.append(UInt8(ascii: "\r"))
+                line.append(UInt8(ascii: "\n"))
+                return line.count
+            }
+        }
     }
 }
 
-private func writeVersion(_ version: HTTPVersion, to buffer: inout ByteBuffer) {
-    if version.major == 1, version.minor == 1 {
-        buffer.writeStaticString("HTTP/1.1")
-    } else if version.major == 1, version.minor == 0 {
-        buffer.writeStaticString("HTTP/1.0")
-    } else {
-        buffer.writeString("HTTP/\(version.major).\(version.minor)")
+/// Appends bytes to memory known to be large enough (the callers reserve it).
+private struct StartLineWriter {
+    let out: UnsafeMutableRawBufferPointer
+    private(set) var count = 0
+
+    init(_ out: UnsafeMutableRawBufferPointer) {
+        self.out = out
+    }
+
+    mutating func append(_ byte: UInt8) {
+        out[count] = byte
+        count += 1
+    }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        UnsafeMutableRawBufferPointer(rebasing: out[count..<count + bytes.count]).copyMemory(from: bytes)
+        count += bytes.count
+    }
+
+    /// "HTTP/1.1" or "HTTP/1.0" (the only versions the proxy speaks; its parser refuses others).
+    mutating func appendVersion(_ version: HTTPVersion) {
+        let prefix: StaticString = "HTTP/1."
+        append(UnsafeRawBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount))
+        append(version.minor == 0 ? UInt8(ascii: "0") : UInt8(ascii: "1"))
     }
 }

@@ -1,14 +1,19 @@
 import NIOCore
 import NIOHTTP1
 
-/// The handler at the end of a backend connection's pipeline (HTTP/1.1 to a pod): relays the
-/// response to the exchange it serves, holds reads while the client cannot take more (so a fast
-/// backend cannot fill the proxy's memory), times out a silent backend, and sits in its event
-/// loop's pool between requests.
+/// A backend connection (HTTP/1.1 to a pod), the only handler of its channel's pipeline: it writes
+/// the requests it is given as bytes (`HTTP1MessageWriter`), reads the responses from the bytes as
+/// they come (`HTTP1ResponseReader`) and hands each part to the exchange it serves with a method
+/// call, holds reads while the client cannot take more (so a fast backend cannot fill the proxy's
+/// memory), times out a silent backend, and sits in its event loop's pool between requests.
+///
+/// One handler instead of an encoder, a `ByteToMessageHandler` and this one: every part used to
+/// pass through the pipeline wrapped in NIOAny, and that machinery was most of what was left of the
+/// proxy's user time per request (docs/benchmarks.md, "Ingress proxy").
 final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = ProxyResponsePart
-    typealias OutboundIn = ProxyRequestPart
-    typealias OutboundOut = ProxyRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     let endpoint: BackendEndpoint
     /// Strong references both ways (pool and exchange), cleared when the connection closes or
@@ -24,25 +29,27 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private(set) var isOpen = true
     /// When it went back to the pool.
     var idleSince = NIODeadline.now()
-    /// Handed over to a tunnel: what the HTTP decoder still delivers (the 101's end) is ignored.
+    /// Handed over to a tunnel: no more HTTP on this connection.
     private var tunneling = false
     private var readsPaused = false
     private var pendingRead = false
     private let timer: DeadlineTimer
     private var timeout: TimeAmount = .seconds(60)
+    private var reader = HTTP1ResponseReader()
+    private var writer = HTTP1MessageWriter()
+    private var output = OutboundBytes()
+    /// The channel's allocator, kept (see ProxyHandler.allocator).
+    private var allocator = ByteBufferAllocator()
 
-    /// Shared with the connection's response decoder, which must know a HEAD request's response.
-    private let request: BackendRequestInfo
-
-    init(endpoint: BackendEndpoint, pool: BackendConnectionPool, request: BackendRequestInfo, eventLoop: EventLoop) {
+    init(endpoint: BackendEndpoint, pool: BackendConnectionPool, eventLoop: EventLoop) {
         self.endpoint = endpoint
         self.pool = pool
-        self.request = request
         self.timer = DeadlineTimer(eventLoop: eventLoop)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        allocator = context.channel.allocator
         // Cancelled (and the callback dropped) in handlerRemoved, which every channel close reaches.
         timer.onExpire = { [unowned self] in self.expired() }
     }
@@ -71,16 +78,30 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
         if let idleTimeout { timer.set(idleSince + idleTimeout) } else { timer.set(nil) }
     }
 
+    /// Writes a part of the request (gathered until `flush`).
     func write(_ part: ProxyRequestPart) {
-        if case .head(let head) = part { request.isHEAD = head.method == .HEAD }
-        context?.write(wrapOutboundOut(part), promise: nil)
+        guard let context else { return }
+        if case .head(let head) = part { reader.answersHEAD = head.method == .HEAD }
+        writer.write(part, allocator: allocator, promise: nil) { bytes, _ in
+            output.add(bytes, context: context)
+        }
         // A request body moving counts as activity (nginx proxy_send_timeout), so an upload longer
         // than the backend timeout does not answer 504 while it flows.
         if exchange != nil, !readsPaused { timer.set(in: timeout) }
     }
 
+    /// Writes the request's head (gathered until `flush`).
+    func writeHead(_ head: ProxyRequestHead) {
+        guard let context else { return }
+        reader.answersHEAD = head.method == .HEAD
+        output.add(writer.writeHead(head, allocator: allocator), context: context)
+        if exchange != nil, !readsPaused { timer.set(in: timeout) }
+    }
+
+    /// Sends what was written since the last flush; nothing when nothing was.
     func flush() {
-        context?.flush()
+        guard let context else { return }
+        output.flush(context: context)
     }
 
     func close() {
@@ -106,15 +127,34 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        if tunneling { return }
-        guard let exchange else {
-            // A response nobody asked for (or bytes after one): the connection is unusable.
-            context.close(promise: nil)
-            return
+        // After a 101 the bytes wait in the reader (which has stopped) for the tunnel.
+        reader.append(unwrapInboundIn(data))
+        guard !tunneling else { return }
+        if exchange != nil, !readsPaused { timer.set(in: timeout) }
+        deliver(context: context)
+    }
+
+    /// Hands the exchange every response part the bytes read so far hold. The exchange may end,
+    /// give the connection back to the pool and even take it again for a pipelined request, all
+    /// within this loop: each part goes to whichever exchange is attached when it is read.
+    private func deliver(context: ChannelHandlerContext) {
+        while !tunneling {
+            let part: ProxyResponsePart?
+            do {
+                part = try reader.next()
+            } catch {
+                // A malformed response: the exchange learns of it from the close (502 or a cut response).
+                context.close(promise: nil)
+                return
+            }
+            guard let part else { return }
+            guard let exchange else {
+                // A response nobody asked for (or bytes after one): the connection is unusable.
+                context.close(promise: nil)
+                return
+            }
+            exchange.backendRead(part, from: self)
         }
-        if !readsPaused { timer.set(in: timeout) }
-        exchange.backendRead(part, from: self)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -127,8 +167,14 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // The close ends a body without length (RFC 9112 §6.3 rule 8); a cut head or any other
+        // body is the exchange's to handle as a close mid-response.
+        if !tunneling, let exchange, let end = try? reader.finish() {
+            exchange.backendRead(end, from: self)
+        }
         isOpen = false
         timer.cancel()
+        output.discard()
         pool?.remove(self)
         pool = nil
         let exchange = self.exchange
@@ -138,7 +184,7 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        // A malformed response or a reset: the exchange learns of it from the close.
+        // A reset or another socket error: the exchange learns of it from the close.
         context.close(promise: nil)
     }
 
@@ -158,11 +204,17 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
         close()
     }
 
-    /// Takes the connection out of the pipeline's HTTP handling for a tunnel (after a 101).
+    /// Takes the connection out of HTTP for a tunnel (after a 101); the handler leaves the
+    /// pipeline on the next tick, for a `TunnelHandler`.
     func releaseForTunnel() {
         exchange = nil
         tunneling = true
         timer.cancel()
+    }
+
+    /// The bytes that came after the 101's head (the first of the new protocol), for the tunnel.
+    func takeTunnelBytes() -> ByteBuffer? {
+        reader.takeRemaining()
     }
 
     /// The backend channel (nil once the handler left its pipeline).

@@ -51,7 +51,7 @@ final class BackendConnectionPool: @unchecked Sendable {
     }
 
     /// Opens a new connection to `endpoint` on this event loop; its `BackendConnection` is the
-    /// last handler of the channel's pipeline.
+    /// channel's only handler.
     func connect(_ endpoint: BackendEndpoint) -> EventLoopFuture<Channel> {
         eventLoop.assertInEventLoop()
         opened += 1
@@ -61,12 +61,7 @@ final class BackendConnectionPool: @unchecked Sendable {
             .connectTimeout(config.backendConnectTimeout)
             .channelInitializer { [self] channel in
                 loop.makeCompletedFuture {
-                    let request = BackendRequestInfo()
-                    try channel.pipeline.syncOperations.addHandlers([
-                        HTTP1RequestEncoder(),
-                        ByteToMessageHandler(HTTP1ResponseDecoder(request: request)),
-                        BackendConnection(endpoint: endpoint, pool: self, request: request, eventLoop: loop),
-                    ])
+                    try channel.pipeline.syncOperations.addHandler(BackendConnection(endpoint: endpoint, pool: self, eventLoop: loop))
                 }
             }
             .connect(to: endpoint.address)

@@ -28,7 +28,8 @@ enum ForwardedHeaders {
     /// one has a body when DATA follows.
     static func request(_ head: ProxyRequestHead, origin: Origin, upgrade: Bool) -> (head: ProxyRequestHead, framed: Bool) {
         let listed = connectionTokens(head.fields)
-        var fields = HeaderFields(capacity: head.fields.wireLength + 128 + 2 * origin.clientAddress.utf8.count)
+        var fields = HeaderFields(capacity: head.fields.wireLength + 128 + 2 * origin.clientAddress.utf8.count,
+                                  count: head.fields.count + 8)
         var forwardedFor: String?
         var hasContentLength = false
         var chunked = false
@@ -106,7 +107,7 @@ enum ForwardedHeaders {
     static func response(_ head: ProxyResponseHead, requestMethod: HTTPMethod, clientVersion: HTTPVersion,
                          clientKeepAlive: Bool, isHTTP2: Bool) -> (head: ProxyResponseHead, framing: ResponseFraming) {
         let listed = connectionTokens(head.fields)
-        var fields = HeaderFields(capacity: head.fields.wireLength + 48)
+        var fields = HeaderFields(capacity: head.fields.wireLength + 48, count: head.fields.count + 2)
         let code = head.status.code
         // A 1xx or 204 has no content-length (RFC 9110 §8.6).
         let dropLength = code < 200 || code == 204

@@ -2,33 +2,36 @@ import NIOCore
 import NIOHTTP1
 
 /// Between an HTTP/2 stream's HTTP/1 codec (NIOHTTP2's `HTTP2FramePayloadToHTTP1ServerCodec`) and
-/// `ProxyHandler`: turns NIO's request parts into the proxy's and its response parts back, so one
-/// handler serves HTTP/1 connections and HTTP/2 streams.
-final class HTTP2StreamAdapter: ChannelDuplexHandler, RemovableChannelHandler {
+/// `ProxyHandler`: hands NIO's request parts to the proxy as its own, with a method call (the
+/// proxy's handler reads bytes from the channel for HTTP/1 and takes parts this way for HTTP/2),
+/// and turns the proxy's response parts into NIO's (`responsePart`), so one handler serves HTTP/1
+/// connections and HTTP/2 streams.
+final class HTTP2StreamAdapter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = ProxyRequestPart
-    typealias OutboundIn = ProxyResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+
+    private let proxy: ProxyHandler
+
+    init(proxy: ProxyHandler) {
+        self.proxy = proxy
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            context.fireChannelRead(wrapInboundOut(.head(ProxyRequestHead(head))))
+            proxy.receiveFromStream(.head(ProxyRequestHead(head)))
         case .body(let body):
-            context.fireChannelRead(wrapInboundOut(.body(body)))
+            proxy.receiveFromStream(.body(body))
         case .end(let trailers):
-            context.fireChannelRead(wrapInboundOut(.end(trailers.map { ProxyTrailers(HeaderFields($0)) })))
+            proxy.receiveFromStream(.end(trailers.map { ProxyTrailers(HeaderFields($0)) }))
         }
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch unwrapOutboundIn(data) {
-        case .head(let head):
-            context.write(wrapOutboundOut(.head(head.httpResponseHead)), promise: promise)
-        case .body(let body):
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: promise)
-        case .end(let trailers):
-            context.write(wrapOutboundOut(.end(trailers?.fields.httpHeaders)), promise: promise)
+    /// A response part as the stream's codec takes it.
+    static func responsePart(_ part: ProxyResponsePart) -> HTTPServerResponsePart {
+        switch part {
+        case .head(let head): return .head(head.httpResponseHead)
+        case .body(let body): return .body(.byteBuffer(body))
+        case .end(let trailers): return .end(trailers?.fields.httpHeaders)
         }
     }
 }

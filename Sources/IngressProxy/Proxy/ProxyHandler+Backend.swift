@@ -74,16 +74,16 @@ extension ProxyHandler: BackendExchange {
                 return
             }
             backendKeepAlive = head.isKeepAlive && !isUpgrade
-            // A declined upgrade leaves the client's HTTP/1 decoder stopped after the upgrade
+            // A declined upgrade leaves the client's request reader stopped after the upgrade
             // request (it expects the protocol to change), so that connection ends after this response.
             let response = ForwardedHeaders.response(head, requestMethod: method, clientVersion: clientVersion,
                                                      clientKeepAlive: clientKeepAlive && !isUpgrade, isHTTP2: isHTTP2)
             framing = response.framing
             responseStarted = true
-            context.write(wrapOutboundOut(.head(response.head)), promise: nil)
+            sendHeadToClient(response.head)
         case .body(let buffer):
             guard phase == .forwarding || phase == .local, !framing.bodyless else { return }
-            context.write(wrapOutboundOut(.body(buffer)), promise: nil)
+            sendToClient(.body(buffer))
             if !context.channel.isWritable {
                 connection.pauseReads()
                 timer.set(in: config.clientSendTimeout)
@@ -105,7 +105,7 @@ extension ProxyHandler: BackendExchange {
 
     func backendReadComplete(from connection: BackendConnection) {
         guard connection === backend || backend == nil else { return }
-        context?.flush()
+        flushClient()
     }
 
     func backendWritabilityChanged(_ connection: BackendConnection) {

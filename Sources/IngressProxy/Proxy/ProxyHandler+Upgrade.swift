@@ -4,7 +4,7 @@ import NIOHTTP1
 extension ProxyHandler {
     /// The backend accepted an upgrade (WebSocket or other): the 101 goes to the client, then both
     /// connections lose their HTTP handlers and carry raw bytes until either closes. The pipeline
-    /// surgery waits for the next event-loop tick: this runs inside the backend decoder's callback.
+    /// surgery waits for the next event-loop tick: this runs inside the backend connection's read.
     func beginTunnel(_ head: ProxyResponseHead, connection: BackendConnection) {
         guard let context, let backendChannel = connection.channel else { return }
         phase = .upgrading
@@ -12,30 +12,28 @@ extension ProxyHandler {
         connection.releaseForTunnel()
         timer.cancel()
         let response = ForwardedHeaders.upgradeResponse(head, clientVersion: clientVersion)
-        context.writeAndFlush(wrapOutboundOut(.head(response)), promise: nil)
+        sendToClient(.head(response))
+        flushClient()
         let clientChannel = context.channel
         context.eventLoop.assumeIsolated().execute { [self] in
-            splice(client: clientChannel, backend: backendChannel)
+            splice(client: clientChannel, backend: backendChannel, connection: connection)
         }
     }
 
-    private func splice(client: Channel, backend: Channel) {
+    private func splice(client: Channel, backend: Channel, connection: BackendConnection) {
         do {
-            let clientTunnel = TunnelHandler()
-            let backendTunnel = TunnelHandler()
-            // Client: the HTTP handlers go, this handler too; the decoder goes last, handing the
-            // bytes it holds (the first frames) to the tunnel behind it.
+            // What either side sent after its HTTP part (the first frames: a client may send them
+            // before it sees the 101) goes through the tunnel first.
+            let clientTunnel = TunnelHandler(early: reader.takeRemaining())
+            let backendTunnel = TunnelHandler(early: connection.takeTunnelBytes())
+            // Client: this handler gives its place to the tunnel.
             let clientPipeline = client.pipeline.syncOperations
-            try remove(HTTP1ResponseEncoder.self, from: clientPipeline)
             if let context { clientPipeline.removeHandler(context: context, promise: nil) }
             try clientPipeline.addHandler(clientTunnel)
-            try remove(ByteToMessageHandler<HTTP1RequestDecoder>.self, from: clientPipeline)
             // Backend: likewise.
             let backendPipeline = backend.pipeline.syncOperations
             try remove(BackendConnection.self, from: backendPipeline)
-            try remove(HTTP1RequestEncoder.self, from: backendPipeline)
             try backendPipeline.addHandler(backendTunnel)
-            try remove(ByteToMessageHandler<HTTP1ResponseDecoder>.self, from: backendPipeline)
             TunnelHandler.join(clientTunnel, backendTunnel)
             clientTunnel.start()
             backendTunnel.start()

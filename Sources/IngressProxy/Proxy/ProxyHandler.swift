@@ -2,23 +2,30 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// The proxy for one client HTTP/1.1 connection (behind the proxy's own HTTP/1 codec,
-/// `HTTP1RequestDecoder` and `HTTP1ResponseEncoder`), or for one HTTP/2 stream (behind NIOHTTP2's
-/// HTTP/1 codec and `HTTP2StreamAdapter`, so one handler serves both): routes each request by the
-/// current table, sends it to a ready endpoint over a pooled keep-alive connection of the same
+/// The proxy for one client HTTP/1.1 connection, or for one HTTP/2 stream: routes each request by
+/// the current table, sends it to a ready endpoint over a pooled keep-alive connection of the same
 /// event loop, and streams the bodies both ways with backpressure, never holding a whole body.
 ///
-/// HTTP/1.1 requests are served one at a time: a pipelined request waits in `pipelined`, with reads
-/// held, until the response before it has ended (RFC 9112 §9.3.2; NIO's HTTPServerPipelineHandler
-/// does this too, but holds reads during every response, which costs two epoll_ctl calls per
-/// request). A request keeps the backend it chose: a table swapped meanwhile applies from the next
-/// request on (graceful reload). A request the decoder refuses is answered here: 431 for headers
-/// over the limits, 400 otherwise (nginx answers 414 for a long request line and 400 for a long
-/// header; RFC 6585's 431 says what happened to both).
+/// HTTP/1: the only handler of the connection's pipeline. It reads the requests from the bytes
+/// itself (`HTTP1RequestReader`) and writes the responses as bytes (`HTTP1MessageWriter`, gathered
+/// by `OutboundBytes` into one write per flush), and its backend connection does the same on its
+/// side (`BackendConnection`): no part passes through a channel pipeline, which with a decoder and
+/// an encoder handler on each side was most of the proxy's user time per request
+/// (docs/benchmarks.md, "Ingress proxy"). HTTP/2: behind NIOHTTP2's HTTP/1 codec and
+/// `HTTP2StreamAdapter`, which hands it the stream's request parts; it writes NIO's response parts
+/// for that codec.
+///
+/// HTTP/1.1 requests are served one at a time: a pipelined request stays unread bytes, with reads
+/// held, until the response before it has ended (RFC 9112 §9.3.2; nginx reads the next request
+/// only then too; NIO's HTTPServerPipelineHandler holds reads during every response, which costs
+/// two epoll_ctl calls per request). A request keeps the backend it chose: a table swapped
+/// meanwhile applies from the next request on (graceful reload). A request the reader refuses is
+/// answered here: 431 for headers over the limits, 400 otherwise (nginx answers 414 for a long
+/// request line and 400 for a long header; RFC 6585's 431 says what happened to both).
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = ProxyRequestPart
-    typealias OutboundIn = ProxyResponsePart
-    typealias OutboundOut = ProxyResponsePart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     enum Phase {
         /// Waiting for a request head.
@@ -75,22 +82,32 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var readsPaused = false
     var holdingForPipeline = false
     var pendingRead = false
-    /// HTTP/1 requests that came while another was being served, in order.
-    var pipelined = CircularBuffer<ProxyRequestPart>(initialCapacity: 4)
     /// The server is shutting down: the connection closes after the response in progress.
     var quiescing = false
+
+    // HTTP/1 bytes both ways.
+    var reader: HTTP1RequestReader
+    /// `readRequests` is on the stack (a request it dispatched may finish and call it again).
+    var readingRequests = false
+    var writer = HTTP1MessageWriter()
+    var output = OutboundBytes()
+    /// The channel's allocator, kept: reading it through the channel on every write showed in profiles.
+    var allocator = ByteBufferAllocator()
 
     init(shared: ProxyShared, isHTTP2: Bool, scheme: String, eventLoop: EventLoop) {
         self.shared = shared
         self.isHTTP2 = isHTTP2
         self.scheme = scheme
         self.timer = DeadlineTimer(eventLoop: eventLoop)
+        self.reader = HTTP1RequestReader(limits: HTTP1Limits(maxLine: shared.config.maxHeaderLineBytes,
+                                                             maxHead: shared.config.maxHeaderBytes))
     }
 
     var config: IngressProxyConfig { shared.config }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        allocator = context.channel.allocator
         timer.onExpire = { [unowned self] in self.clientTimedOut() }
         // An HTTP/1 connection must send a request header in time (nginx client_header_timeout);
         // an HTTP/2 connection's idleness is its connection handler's business.
@@ -104,19 +121,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Client to proxy
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        if !isHTTP2, !pipelined.isEmpty || (requestComplete && phase != .idle) {
-            // The next request, while this one's response is still going: it waits.
-            guard phase != .closed else { return }
-            pipelined.append(part)
-            holdingForPipeline = true
-            return
-        }
-        dispatch(part, context: context)
-    }
-
-    private func dispatch(_ part: ProxyRequestPart, context: ChannelHandlerContext) {
+    func dispatch(_ part: ProxyRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
             receiveHead(head, context: context)
@@ -130,17 +135,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Serves the pipelined requests now that the one before them is done, until one of them
     /// is under way.
     func drainPipelined() {
-        guard !isHTTP2, let context else { return }
-        while phase == .idle || (!requestComplete && phase != .closed), let part = pipelined.popFirst() {
-            dispatch(part, context: context)
-        }
-        if pipelined.isEmpty, holdingForPipeline {
-            holdingForPipeline = false
-            if pendingRead, !readsPaused {
-                pendingRead = false
-                context.read()
-            }
-        }
+        guard !isHTTP2 else { return }
+        readRequests()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -191,7 +187,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             phase = .connecting
             if !isHTTP2, ForwardedHeaders.expectsContinue(head) {
                 let interim = ProxyResponseHead(version: head.version, status: .continue, fields: HeaderFields(capacity: 0))
-                context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
+                sendToClient(.head(interim))
+                flushClient()
             }
             pauseReads()
             connectBackend(reuse: !isUpgrade)
@@ -257,7 +254,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 guard let first = queue.first else { return }
                 if case .body = first { head.fields.add(name: "transfer-encoding", value: "chunked") }
             }
-            backend.write(.head(head))
+            backend.writeHead(head)
             headSent = true
         }
         while let part = queue.popFirst() {
@@ -293,7 +290,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let close = !isHTTP2 && (!clientKeepAlive || (requestHasBody && !requestComplete))
         let parts = LocalResponse.parts(status, version: clientVersion, close: close, isHTTP2: isHTTP2,
                                         headOnly: method == .HEAD, allocator: context.channel.allocator)
-        for part in parts.dropLast() { context.write(wrapOutboundOut(part), promise: nil) }
+        for part in parts.dropLast() { sendToClient(part) }
         writeEnd(nil, close: close)
     }
 
@@ -304,20 +301,17 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         responseComplete = true
         if close || quiescing, !isHTTP2 {
             phase = .closed
-            context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
-                context.close(promise: nil)
-            }
+            sendToClient(.end(trailers))
+            closeAfterFlush(context)
             return
         }
+        sendToClient(.end(trailers))
+        flushClient()
         if requestComplete {
-            // Ready for the next request before the end goes out (a handler before this one may
-            // react to the write); the pipelined requests go after it.
             finishExchange()
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
             drainPipelined()
         } else {
             phase = .local
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
             resumeReads()
             timer.set(in: config.clientBodyTimeout)
         }
@@ -365,6 +359,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         phase = .closed
         timer.cancel()
         queue.removeAll()
+        output.discard()
         if let backend {
             self.backend = nil
             backend.detach(idleTimeout: nil)
@@ -374,29 +369,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if !isHTTP2, let parserError = error as? HTTP1ParseError {
-            // The decoder closes the connection after this. A response goes first if none has
-            // started for the request the error belongs to (the current one while it is still
-            // being sent; a pipelined one cuts the current exchange short, as in NIO's handler).
-            if phase == .idle || (!requestComplete && !responseStarted) {
-                var status = HTTPResponseStatus.badRequest
-                if parserError == .headTooLarge { status = .requestHeaderFieldsTooLarge }
-                if let backend {
-                    self.backend = nil
-                    backend.detach(idleTimeout: nil)
-                    backend.close()
-                }
-                let parts = LocalResponse.parts(status, version: .http1_1, close: true, allocator: context.channel.allocator)
-                for part in parts.dropLast() { context.write(wrapOutboundOut(part), promise: nil) }
-                phase = .closed
-                context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-                    context.close(promise: nil)
-                }
-                return
-            }
-            abortClient()
-            return
-        }
         shared.logger.debug("ingress client connection error", metadata: ["error": "\(error)"])
         abortClient()
     }
@@ -405,7 +377,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if !isHTTP2, event is ChannelShouldQuiesceEvent {
             // Server shutdown: an idle connection closes now, a busy one after its response.
             quiescing = true
-            if phase == .idle, pipelined.isEmpty { abortClient() }
+            if phase == .idle, !reader.hasBytes { abortClient() }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -425,32 +397,5 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             timer.set(in: config.clientSendTimeout)
         }
         context.fireChannelWritabilityChanged()
-    }
-
-    // MARK: Reads
-
-    func read(context: ChannelHandlerContext) {
-        if readsPaused || holdingForPipeline {
-            pendingRead = true
-        } else {
-            context.read()
-        }
-    }
-
-    /// Stops reading from the client. The client body timeout stops with it (the wait is the
-    /// proxy's, not the client's), unless the send timeout of a client not reading is running.
-    func pauseReads() {
-        readsPaused = true
-        if context?.channel.isWritable ?? true { timer.set(nil) }
-    }
-
-    func resumeReads() {
-        guard readsPaused else { return }
-        readsPaused = false
-        if (phase == .forwarding || phase == .connecting), !requestComplete { timer.set(in: config.clientBodyTimeout) }
-        if pendingRead, !holdingForPipeline, let context {
-            pendingRead = false
-            context.read()
-        }
     }
 }

@@ -12,8 +12,14 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var partner: TunnelHandler?
     private var context: ChannelHandlerContext?
     private var pendingRead = false
-    /// Bytes that came before the partner was joined (left over in the HTTP decoder).
+    /// Bytes that came before the partner was joined (left over after the HTTP part).
     private var early: [ByteBuffer] = []
+
+    /// `early`: the bytes this side sent after its HTTP part, read by the HTTP handler before the
+    /// tunnel took over.
+    init(early: ByteBuffer? = nil) {
+        if let early { self.early.append(early) }
+    }
 
     /// Joins two sides.
     static func join(_ a: TunnelHandler, _ b: TunnelHandler) {

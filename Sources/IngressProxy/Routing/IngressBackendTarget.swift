@@ -46,11 +46,18 @@ public struct BackendEndpoint: Sendable, Hashable, CustomStringConvertible {
     public let port: Int
     /// The socket address, made once when the table is built.
     let address: SocketAddress
+    /// The hash of host and port, made once: the backend pools look endpoints up twice per
+    /// request, and hashing the host string each time showed in profiles.
+    private let hashKey: Int
 
     public init(host: String, port: Int) throws {
         self.host = host
         self.port = port
         self.address = try SocketAddress(ipAddress: host, port: port)
+        var hasher = Hasher()
+        hasher.combine(host)
+        hasher.combine(port)
+        self.hashKey = hasher.finalize()
     }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
@@ -60,7 +67,6 @@ public struct BackendEndpoint: Sendable, Hashable, CustomStringConvertible {
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(host)
-        hasher.combine(port)
+        hasher.combine(hashKey)
     }
 }

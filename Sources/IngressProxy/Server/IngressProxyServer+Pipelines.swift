@@ -6,8 +6,8 @@ import NIOTLS
 
 /// How the proxy's connections are put together.
 ///
-/// Plain HTTP: the proxy's own HTTP/1 codec (`HTTP1ResponseEncoder`, `HTTP1RequestDecoder` with nginx's
-/// header limits), `ProxyHandler`.
+/// Plain HTTP: `ProxyHandler` alone, which reads and writes the connection's HTTP/1 bytes itself
+/// (`HTTP1RequestReader` with nginx's header limits, `HTTP1MessageWriter`).
 ///
 /// TLS: the handshake deadline, then NIO's SNIHandler reads the ClientHello's server name and
 /// the TLS handler is added with the certificate of that host (the current table's, or the
@@ -15,14 +15,8 @@ import NIOTLS
 /// `ProxyHandler`) or HTTP/1.1 (as plain HTTP).
 enum ProxyPipelines {
     static func configureHTTP1(_ channel: Channel, shared: ProxyShared, scheme: String) throws {
-        // The proxy frames responses itself (ForwardedHeaders): a HEAD response keeps the
-        // backend's content-length.
-        let limits = HTTP1Limits(maxLine: shared.config.maxHeaderLineBytes, maxHead: shared.config.maxHeaderBytes)
-        try channel.pipeline.syncOperations.addHandlers([
-            HTTP1ResponseEncoder(),
-            ByteToMessageHandler(HTTP1RequestDecoder(limits: limits)),
-            ProxyHandler(shared: shared, isHTTP2: false, scheme: scheme, eventLoop: channel.eventLoop),
-        ])
+        try channel.pipeline.syncOperations.addHandler(
+            ProxyHandler(shared: shared, isHTTP2: false, scheme: scheme, eventLoop: channel.eventLoop))
     }
 
     static func configureTLS(_ channel: Channel, shared: ProxyShared) throws {
@@ -69,10 +63,11 @@ enum ProxyPipelines {
             mode: .server, connectionConfiguration: connection, streamConfiguration: stream, streamDelegate: idle
         ) { streamChannel in
             streamChannel.eventLoop.makeCompletedFuture {
+                let proxy = ProxyHandler(shared: shared, isHTTP2: true, scheme: "https", eventLoop: streamChannel.eventLoop)
                 try streamChannel.pipeline.syncOperations.addHandlers([
                     HTTP2FramePayloadToHTTP1ServerCodec(),
-                    HTTP2StreamAdapter(),
-                    ProxyHandler(shared: shared, isHTTP2: true, scheme: "https", eventLoop: streamChannel.eventLoop),
+                    HTTP2StreamAdapter(proxy: proxy),
+                    proxy,
                 ])
             }
         }
