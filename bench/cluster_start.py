@@ -137,8 +137,11 @@ def main():
           f"bound {bound[slowest] * 1000:.0f} ms, Running {latencies[slowest] * 1000:.0f} ms")
     # Warnings (FailedMount, FailedCreatePodSandBox, BackOff...) explain a slow run.
     warnings = subprocess.run(["kubectl", "--kubeconfig", config, "get", "events", "-A", "--field-selector", "type=Warning",
-                               "-o", "custom-columns=REASON:.reason", "--no-headers"], text=True, capture_output=True).stdout.split()
-    print(f"  warning events: {len(warnings)}" + (f" ({', '.join(sorted(set(warnings)))})" if warnings else ""))
+                               "-o", "jsonpath={range .items[*]}{.reason}: {.message}{\"\\n\"}{end}"],
+                              text=True, capture_output=True).stdout.splitlines()
+    print(f"  warning events: {len(warnings)}")
+    for line in sorted(set(warnings)):
+        print(f"    {line}")
     start = time.perf_counter()
     kubectl(config, "apply", "-f", "-", stdin=deployment("bench-many", pods))
     done = watcher.wait("bench-many", pods, timeout=300)
