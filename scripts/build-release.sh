@@ -51,7 +51,11 @@ release_static_libs "$STATIC"
 LLD=$(dirname "$(readlink -f "$SWIFT")")/ld.lld
 [ -x "$LLD" ] || fatal "no ld.lld beside $SWIFT: the toolchain ships one since Swift 5.9"
 mkdir -p "$SCRATCH"
-link_options="$RELEASE_LD_OPTIONS --symbol-ordering-file=$REPO/scripts/link-order.txt --no-warn-symbol-ordering"
+# The list by a name of its content: SwiftPM relinks when the link command changes, not when a
+# file it names does.
+order_file="$SCRATCH/link-order-$(sha256sum "$REPO/scripts/link-order.txt" | cut -c1-16).txt"
+cp "$REPO/scripts/link-order.txt" "$order_file"
+link_options="$RELEASE_LD_OPTIONS --symbol-ordering-file=$order_file --no-warn-symbol-ordering"
 [ -n "${LINK_MAP:-}" ] && link_options="$link_options -Map=$LINK_MAP"
 # shellcheck disable=SC2086 # one JSON string per option, on purpose
 options=$(printf '"%s", ' $link_options)
