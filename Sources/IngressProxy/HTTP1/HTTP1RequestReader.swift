@@ -16,12 +16,7 @@ import NIOHTTP1
 /// `takeRemaining` when the connection becomes a tunnel.
 struct HTTP1RequestReader {
     private let limits: HTTP1Limits
-    /// The bytes not read yet.
-    private var buffer = ByteBuffer()
-    /// The body of the request being read; nil between requests.
-    private var body: HTTP1BodyFramer?
-    /// The last body bytes were handed out: the end is next.
-    private var endDue = false
+    private var read = HTTP1ReadBuffer()
     private var stopAfterMessage = false
     /// No more HTTP: after an upgrade or CONNECT request, or a malformed one.
     private(set) var stopped = false
@@ -31,16 +26,11 @@ struct HTTP1RequestReader {
     }
 
     /// Whether bytes wait to be read (a pipelined request, or the start of one).
-    var hasBytes: Bool { buffer.readableBytes > 0 }
+    var hasBytes: Bool { read.hasBytes }
 
-    /// Adds what a read brought. Most reads find nothing left from the one before: the read's own
-    /// buffer is kept then, without a copy.
+    /// Adds what a read brought.
     mutating func append(_ bytes: ByteBuffer) {
-        if buffer.readableBytes == 0 {
-            buffer = bytes
-        } else {
-            buffer.writeImmutableBuffer(bytes)
-        }
+        read.append(bytes)
     }
 
     /// The next part, nil when more bytes are needed (or the reader has stopped). A malformed
@@ -48,9 +38,7 @@ struct HTTP1RequestReader {
     mutating func next() throws -> ProxyRequestPart? {
         do {
             let part = try readNext()
-            // A read buffer left with no reference here goes back to NIO's pool of receive buffers
-            // for the next read, instead of a new one being allocated.
-            if buffer.readableBytes == 0, buffer.capacity > 0 { buffer = ByteBuffer() }
+            read.releaseIfEmpty()
             return part
         } catch {
             stopped = true
@@ -59,53 +47,31 @@ struct HTTP1RequestReader {
     }
 
     private mutating func readNext() throws -> ProxyRequestPart? {
-        if endDue {
-            endDue = false
-            stopped = stopAfterMessage
-            return .end(nil)
+        // A due end goes out even after a stop: it ends the message under way.
+        if read.endDue || (!stopped && read.inMessage) {
+            guard let part: ProxyRequestPart = try read.nextBodyPart() else { return nil }
+            if case .end = part { stopped = stopAfterMessage }
+            return part
         }
-        guard !stopped else { return nil }
-        if var framer = body {
-            guard let event = try framer.next(&buffer) else {
-                body = framer
-                return nil
-            }
-            switch event {
-            case .body(let bytes):
-                if framer.state == .done {
-                    body = nil
-                    endDue = true
-                } else {
-                    body = framer
-                }
-                return .body(bytes)
-            case .end(let trailers):
-                body = nil
-                stopped = stopAfterMessage
-                return .end(trailers)
-            }
-        }
-        guard buffer.readableBytes > 0, let head = try HTTP1HeadParser.request(buffer, limits: limits) else { return nil }
+        guard !stopped, read.hasBytes, let head = try HTTP1HeadParser.request(read.bytes, limits: limits) else { return nil }
         let framer = try HTTP1BodyFramer.forRequest(head.framing, limits: limits)
-        buffer.moveReaderIndex(forwardBy: head.length)
+        read.consume(head.length)
         let (method, uri, version) = head.startLine
         let request = ProxyRequestHead(method: method, uri: uri, version: version, fields: head.fields,
                                        isKeepAlive: head.framing.keepAlive(version), isUpgrade: head.framing.upgrade(version))
         // llhttp stops after CONNECT too: what follows is a tunnel, not HTTP.
         stopAfterMessage = request.isUpgrade || method == .CONNECT
         if let framer {
-            body = framer
+            read.body = framer
         } else {
             // No content-length and no chunking: an HTTP/1 request without a body; its end follows.
-            endDue = true
+            read.endDue = true
         }
         return .head(request)
     }
 
     /// The bytes left unread (after an upgrade request: the first bytes of the new protocol).
     mutating func takeRemaining() -> ByteBuffer? {
-        guard buffer.readableBytes > 0 else { return nil }
-        defer { buffer = ByteBuffer() }
-        return buffer
+        read.takeRemaining()
     }
 }

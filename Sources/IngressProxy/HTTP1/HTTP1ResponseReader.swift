@@ -8,61 +8,33 @@ import NIOHTTP1
 /// after its head are taken by `takeRemaining` for the tunnel), and a body without length ends
 /// when the backend closes (`finish`).
 struct HTTP1ResponseReader {
-    private var buffer = ByteBuffer()
-    private var body: HTTP1BodyFramer?
-    private var endDue = false
+    private var read = HTTP1ReadBuffer()
     /// After a 101: what follows is not HTTP.
     private(set) var stopped = false
     /// The request being answered is HEAD: its response has no body whatever its Content-Length says.
     var answersHEAD = false
 
     /// Whether bytes wait to be read.
-    var hasBytes: Bool { buffer.readableBytes > 0 }
+    var hasBytes: Bool { read.hasBytes }
 
     mutating func append(_ bytes: ByteBuffer) {
-        if buffer.readableBytes == 0 {
-            buffer = bytes
-        } else {
-            buffer.writeImmutableBuffer(bytes)
-        }
+        read.append(bytes)
     }
 
     /// The next part, nil when more bytes are needed (or after a 101). A malformed response throws.
     mutating func next() throws -> ProxyResponsePart? {
         let part = try readNext()
-        // An emptied read buffer goes back to NIO's receive-buffer pool (see HTTP1RequestReader).
-        if buffer.readableBytes == 0, buffer.capacity > 0 { buffer = ByteBuffer() }
+        read.releaseIfEmpty()
         return part
     }
 
     private mutating func readNext() throws -> ProxyResponsePart? {
-        if endDue {
-            endDue = false
-            return .end(nil)
-        }
+        // A 101's end is due after the stop.
+        if read.endDue || (!stopped && read.inMessage) { return try read.nextBodyPart() }
         guard !stopped else { return nil }
-        if var framer = body {
-            guard let event = try framer.next(&buffer) else {
-                body = framer
-                return nil
-            }
-            switch event {
-            case .body(let bytes):
-                if framer.state == .done {
-                    body = nil
-                    endDue = true
-                } else {
-                    body = framer
-                }
-                return .body(bytes)
-            case .end(let trailers):
-                body = nil
-                return .end(trailers)
-            }
-        }
         while true {
-            guard buffer.readableBytes > 0, let head = try HTTP1HeadParser.response(buffer, limits: .backendResponse) else { return nil }
-            buffer.moveReaderIndex(forwardBy: head.length)
+            guard read.hasBytes, let head = try HTTP1HeadParser.response(read.bytes, limits: .backendResponse) else { return nil }
+            read.consume(head.length)
             let (version, status) = head.startLine
             let code = status.code
             // An interim response (100 Continue, 103 Early Hints) is dropped; the final one follows.
@@ -71,13 +43,13 @@ struct HTTP1ResponseReader {
                                              isKeepAlive: head.framing.keepAlive(version))
             if code == 101 {
                 stopped = true
-                endDue = true
+                read.endDue = true
             } else if answersHEAD || code == 204 || code == 304 {
-                endDue = true
+                read.endDue = true
             } else if let framer = HTTP1BodyFramer.forResponse(head.framing, limits: .backendResponse) {
-                body = framer
+                read.body = framer
             } else {
-                endDue = true
+                read.endDue = true
             }
             return .head(response)
         }
@@ -86,21 +58,19 @@ struct HTTP1ResponseReader {
     /// The backend closed the connection: the end of a body that runs to the close; nil when no
     /// response was under way. Throws when a head or any other body was cut short.
     mutating func finish() throws -> ProxyResponsePart? {
-        if var framer = body {
-            body = nil
+        if var framer = read.body {
+            read.body = nil
             switch try framer.finish() {
             case .end(let trailers): return .end(trailers)
             case .body(let bytes): return .body(bytes)
             }
         }
-        if !stopped, buffer.readableBytes > 0 { throw HTTP1ParseError.incomplete }
+        if !stopped, read.hasBytes { throw HTTP1ParseError.incomplete }
         return nil
     }
 
     /// The bytes left unread (after a 101: the first bytes of the new protocol).
     mutating func takeRemaining() -> ByteBuffer? {
-        guard buffer.readableBytes > 0 else { return nil }
-        defer { buffer = ByteBuffer() }
-        return buffer
+        read.takeRemaining()
     }
 }
