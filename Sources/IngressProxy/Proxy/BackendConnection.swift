@@ -80,21 +80,30 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Writes a part of the request (gathered until `flush`).
     func write(_ part: ProxyRequestPart) {
+        if case .head(let head) = part {
+            writeHead(head)
+            return
+        }
         guard let context else { return }
-        if case .head(let head) = part { reader.answersHEAD = head.method == .HEAD }
         writer.write(part, allocator: allocator, promise: nil) { bytes, _ in
             output.add(bytes, context: context)
         }
-        // A request body moving counts as activity (nginx proxy_send_timeout), so an upload longer
-        // than the backend timeout does not answer 504 while it flows.
-        if exchange != nil, !readsPaused { timer.set(in: timeout) }
+        exchangeMoved()
     }
 
-    /// Writes the request's head (gathered until `flush`).
+    /// Writes the request's head (gathered until `flush`; the hot path calls this with the head
+    /// rather than a part, whose head case is boxed).
     func writeHead(_ head: ProxyRequestHead) {
         guard let context else { return }
         reader.answersHEAD = head.method == .HEAD
         output.add(writer.writeHead(head, allocator: allocator), context: context)
+        exchangeMoved()
+    }
+
+    /// Bytes moving either way restart the backend timeout: a response's (nginx
+    /// proxy_read_timeout) and a request's (proxy_send_timeout: an upload longer than the timeout
+    /// does not answer 504 while it flows).
+    private func exchangeMoved() {
         if exchange != nil, !readsPaused { timer.set(in: timeout) }
     }
 
@@ -130,7 +139,7 @@ final class BackendConnection: ChannelDuplexHandler, RemovableChannelHandler {
         // After a 101 the bytes wait in the reader (which has stopped) for the tunnel.
         reader.append(unwrapInboundIn(data))
         guard !tunneling else { return }
-        if exchange != nil, !readsPaused { timer.set(in: timeout) }
+        exchangeMoved()
         deliver(context: context)
     }
 

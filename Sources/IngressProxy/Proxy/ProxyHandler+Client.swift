@@ -22,7 +22,8 @@ extension ProxyHandler {
     /// Serves the request parts the bytes read so far hold, as far as the exchange can take them:
     /// the parts of the request being served, and the next request only once the one before it
     /// has been answered (pipelining, RFC 9112 §9.3.2). A request that has to wait stays unread
-    /// bytes, with reads held until its turn (`holdingForPipeline`).
+    /// bytes, with reads held until its turn (`holdingForPipeline`); called again when a response
+    /// ends, for the pipelined request behind it.
     func readRequests() {
         guard !isHTTP2, !readingRequests, let context else { return }
         readingRequests = true
@@ -61,11 +62,7 @@ extension ProxyHandler {
         }
         let status: HTTPResponseStatus = (error as? HTTP1ParseError) == .headTooLarge ? .requestHeaderFieldsTooLarge : .badRequest
         shared.logger.debug("ingress request refused", metadata: ["error": "\(error)", "status": "\(status.code)"])
-        if let backend {
-            self.backend = nil
-            backend.detach(idleTimeout: nil)
-            backend.close()
-        }
+        closeBackend()
         queue.removeAll()
         for part in LocalResponse.parts(status, version: .http1_1, close: true, allocator: context.channel.allocator) {
             sendToClient(part)
@@ -79,6 +76,10 @@ extension ProxyHandler {
     /// Writes a response part: HTTP/1 as bytes, gathered until the next `flushClient`; HTTP/2 as
     /// NIO's part for the stream's codec.
     func sendToClient(_ part: ProxyResponsePart) {
+        if case .head(let head) = part {
+            sendHeadToClient(head)
+            return
+        }
         guard let context else { return }
         if isHTTP2 {
             context.write(NIOAny(HTTP2StreamAdapter.responsePart(part)), promise: nil)
@@ -89,7 +90,8 @@ extension ProxyHandler {
         }
     }
 
-    /// Writes a response head (as `sendToClient(.head(head))`, without boxing the head in a part).
+    /// Writes a response head (the hot path calls this with the head rather than a part, whose
+    /// head case is boxed).
     func sendHeadToClient(_ head: ProxyResponseHead) {
         guard let context else { return }
         if isHTTP2 {

@@ -132,13 +132,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Serves the pipelined requests now that the one before them is done, until one of them
-    /// is under way.
-    func drainPipelined() {
-        guard !isHTTP2 else { return }
-        readRequests()
-    }
-
     func channelReadComplete(context: ChannelHandlerContext) {
         if phase == .forwarding, headSent { backend?.flush() }
         context.fireChannelReadComplete()
@@ -237,7 +230,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 if quiescing, !isHTTP2 {
                     abortClient()
                 } else {
-                    drainPipelined()
+                    readRequests()
                 }
             }
         case .idle, .upgrading, .closed:
@@ -277,11 +270,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Answers the request from the proxy itself (404, 400, 502, 503, 504).
     func respondLocal(_ status: HTTPResponseStatus) {
         guard let context else { return }
-        if let backend {
-            self.backend = nil
-            backend.detach(idleTimeout: nil)
-            backend.close()
-        }
+        closeBackend()
         queue.removeAll()
         phase = .local
         responseStarted = true
@@ -299,22 +288,30 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func writeEnd(_ trailers: ProxyTrailers?, close: Bool) {
         guard let context else { return }
         responseComplete = true
+        sendToClient(.end(trailers))
         if close || quiescing, !isHTTP2 {
             phase = .closed
-            sendToClient(.end(trailers))
             closeAfterFlush(context)
             return
         }
-        sendToClient(.end(trailers))
         flushClient()
         if requestComplete {
             finishExchange()
-            drainPipelined()
+            readRequests()
         } else {
             phase = .local
             resumeReads()
             timer.set(in: config.clientBodyTimeout)
         }
+    }
+
+    /// Lets go of the backend connection mid-exchange and closes it: what it still holds (a
+    /// response under way, a request half sent) makes it unfit for the pool.
+    func closeBackend() {
+        guard let backend else { return }
+        self.backend = nil
+        backend.detach(idleTimeout: nil)
+        backend.close()
     }
 
     /// The request and its response are both done: ready for the next one.
@@ -360,11 +357,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         timer.cancel()
         queue.removeAll()
         output.discard()
-        if let backend {
-            self.backend = nil
-            backend.detach(idleTimeout: nil)
-            backend.close()
-        }
+        closeBackend()
         context.fireChannelInactive()
     }
 
