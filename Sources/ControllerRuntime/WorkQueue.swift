@@ -20,12 +20,12 @@ package actor WorkQueue {
     }
 
     package func add(_ key: String) {
-        add(contentsOf: [key])
+        add(contentsOf: CollectionOfOne(key))
     }
 
     /// Adds `keys` together: idle workers get the best of them, not whichever came first
     /// (kube-scheduler moves pods to its active queue under one lock for the same reason).
-    package func add(contentsOf keys: [String]) {
+    package func add(contentsOf keys: some Sequence<String>) {
         guard !shutDown else { return }
         for key in keys {
             if processing.contains(key) {

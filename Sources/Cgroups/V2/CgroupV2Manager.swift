@@ -39,30 +39,26 @@ public struct CgroupV2Manager: CgroupManager {
     }
 
     public func create(_ group: String, resources: CgroupResources) throws {
-        let (dir, controllers) = try makeDirectories(try CgroupPath(group)) { (controllers, leaf) throws(CgroupError) in
-            // Refuse before creating the leaf when a limit cannot be enforced.
-            try checkControllers(controllers, for: resources, path: leaf)
-        }
+        let (dir, controllers) = try makeDirectories(try CgroupPath(group), for: resources)
         try apply(resources, to: dir, controllers: controllers)
     }
 
     public func makeGroup(_ group: String) throws {
-        _ = try makeDirectories(try CgroupPath(group)) { (_, _) throws(CgroupError) in }
+        _ = try makeDirectories(try CgroupPath(group), for: nil)
     }
 
     /// Makes the group's directory and its missing parents, each born with the controllers
-    /// enabled; `beforeLeaf` sees the leaf's controllers and path before the leaf is made.
-    /// Returns the leaf's directory and controllers.
-    private func makeDirectories(_ path: CgroupPath, beforeLeaf: (Set<String>, String) throws(CgroupError) -> Void)
-        throws(CgroupError) -> (String, Set<String>) {
+    /// enabled; refuses before making the leaf when `resources` has a limit the leaf's
+    /// controllers cannot enforce. Returns the leaf's directory and controllers.
+    private func makeDirectories(_ path: CgroupPath, for resources: CgroupResources?) throws(CgroupError) -> (String, Set<String>) {
         var parent = root
         var childControllers: Set<String> = []
         for (index, component) in path.components.enumerated() {
             // Runs for the root and every ancestor, each before its child is made, so every
             // group is born with the controllers enabled.
             childControllers = try V2Controllers.enable(in: parent, files: files)
-            if index == path.components.count - 1 {
-                try beforeLeaf(childControllers, parent + "/" + component)
+            if index == path.components.count - 1, let resources {
+                try checkControllers(childControllers, for: resources, path: parent + "/" + component)
             }
             try files.makeDirectories(root: parent, components: [component])
             parent += "/" + component

@@ -26,16 +26,17 @@ public final class SeccompCache: Sendable {
     }
 
     public func filter(for profile: SeccompProfile, capabilities: Set<String>) throws -> [UInt8] {
-        if let hit = memory.withLock({ $0.first { $0.profile == profile && $0.capabilities == capabilities }?.bytes }) {
+        func remembered(in memory: [(profile: SeccompProfile, capabilities: Set<String>, bytes: [UInt8])]) -> [UInt8]? {
+            memory.first { $0.profile == profile && $0.capabilities == capabilities }?.bytes
+        }
+        if let hit = memory.withLock({ remembered(in: $0) }) {
             return hit
         }
         let bytes = try stored(profile, capabilities) ?? compiled(profile, capabilities)
         return memory.withLock { memory in
             // Pods starting together compile the same profile at once: keep one copy (a heap
             // profile found the 16 entries of the cache all the same 10 KB program).
-            if let hit = memory.first(where: { $0.profile == profile && $0.capabilities == capabilities })?.bytes {
-                return hit
-            }
+            if let hit = remembered(in: memory) { return hit }
             memory.append((profile, capabilities, bytes))
             if memory.count > Self.memoryLimit { memory.removeFirst() }
             return bytes
