@@ -10,8 +10,9 @@ the functions the profile saw together makes them share windows.
 What it writes: every function of the swiftlet binary that appears in a sample, as a leaf or as
 a caller in the call chain, in the order first seen (start-up first, then the pod paths).
 Functions whose input section is small come first; those in a large section (a C library
-compiled without function sections, or a Swift object's section of private functions) come
-after them: lld moves whole input sections, so one of those would spread the small ones apart.
+compiled without function sections, or the prebuilt Swift standard library's one .text of 1.5
+MiB) come after them: lld moves whole input sections, so one of those would spread the small
+ones apart.
 LINK_MAP is lld's -Map output of the same binary (scripts/build-release.sh writes it when
 LINK_MAP is set), read for the size of each function's input section.
 """
