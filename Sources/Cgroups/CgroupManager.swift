@@ -9,9 +9,9 @@ public protocol CgroupManager: Sendable {
     /// Creates `group` (and its missing parents, without limits) and applies `resources`.
     /// Idempotent: creating an existing group applies the resources again.
     func create(_ group: String, resources: CgroupResources) throws
-    /// Creates `group` and its missing parents and writes no limits: for a group `create` fills
-    /// in later (making a cgroup takes the kernel's cgroup_mutex; `prepareMigration` holds it
-    /// for an RCU grace period, so the runtime makes a pod's groups before that).
+    /// Creates `group` and its missing parents and writes no limits: for a group whose limits
+    /// `update` writes later (making a cgroup takes the kernel's cgroup_mutex; `prepareMigration`
+    /// holds it for an RCU grace period, so the runtime makes a pod's groups before that).
     func makeGroup(_ group: String) throws
     /// Applies `resources` to an existing group (nil limits are removed).
     func update(_ group: String, resources: CgroupResources) throws

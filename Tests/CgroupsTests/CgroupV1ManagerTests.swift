@@ -35,7 +35,7 @@ struct CgroupV1ManagerTests {
     }
 
     /// makeGroup makes the directories (cpuset's with the parent's cpus and mems, which a
-    /// process needs to join) and writes no limit: create writes them later.
+    /// process needs to join) and writes no limit: update writes them later.
     @Test func makeGroupWritesNoLimits() throws {
         let host = try FakeV1Host()
         defer { host.tree.remove() }

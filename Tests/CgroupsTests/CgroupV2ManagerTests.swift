@@ -58,7 +58,8 @@ struct CgroupV2ManagerTests {
         #expect(host.manager.procsFiles(for: "swiftlet/pod1/app") == [host.tree.path + "/swiftlet/pod1/app/cgroup.procs"])
     }
 
-    /// makeGroup enables the controllers down the tree as create does, and writes no limit.
+    /// makeGroup enables the controllers down the tree as create does, and writes no limit
+    /// (update writes them later).
     @Test func makeGroupEnablesControllersAndWritesNoLimits() throws {
         let host = try FakeV2Host(groups: ["swiftlet", "swiftlet/pod1", "swiftlet/pod1/app"])
         defer { host.tree.remove() }

@@ -59,6 +59,7 @@ public final class PodRuntime: Sendable {
         let layout = PodLayout(config: config, uid: uid)
         let hostname = HostFiles.hostname(for: pod)
         let cgroup = layout.cgroup(parent: config.cgroupParent)
+        let firstGroups = firstStarts.map { layout.containerCgroup(parent: config.cgroupParent, name: $0.name, attempt: $0.attempt) }
         var sandbox: PodSandbox?
         var podIPs: [String] = []
         do {
@@ -83,10 +84,10 @@ public final class PodRuntime: Sendable {
             resources.allowAllDevices = true
             if config.podPidsLimit > 0 { resources.pidsLimit = config.podPidsLimit }
             try cgroups.create(cgroup, resources: resources)
-            for start in firstStarts {
+            for group in firstGroups {
                 // Directories only: startContainer writes the container's limits into them
                 // before the container joins.
-                try cgroups.makeGroup(layout.containerCgroup(parent: config.cgroupParent, name: start.name, attempt: start.attempt))
+                try cgroups.makeGroup(group)
             }
             cgroups.prepareMigration()
             // Volumes first: a payload that cannot be written (a hostile item path) fails the
@@ -110,7 +111,8 @@ public final class PodRuntime: Sendable {
         }
         let info = PodRuntimeInfo(nodeName: nodeName, podIP: podIPs.first, hostname: hostname)
         logger.info("pod sandbox created", metadata: ["pod": "\(pod.metadata.namespace ?? "default")/\(pod.metadata.name ?? "")"])
-        let running = RunningSandbox(pod: pod, layout: layout, sandbox: sandbox!, info: info, cgroup: cgroup)
+        let running = RunningSandbox(pod: pod, layout: layout, sandbox: sandbox!, info: info, cgroup: cgroup,
+                                     madeContainerGroups: Set(firstGroups))
         running.configObjects = objects
         return running
     }
@@ -160,7 +162,11 @@ public final class PodRuntime: Sendable {
         let imageID = Self.imageID(image, name: reference?.name)
         do {
             try builder.prepareDirectories(plan)
-            try cgroups.create(plan.cgroup, resources: plan.resources)
+            if sandbox.takeMadeContainerGroup(plan.cgroup) {
+                try cgroups.update(plan.cgroup, resources: plan.resources)
+            } else {
+                try cgroups.create(plan.cgroup, resources: plan.resources)
+            }
             plan.spawn.cgroupProcs = cgroups.procsFiles(for: plan.cgroup)
             let process: ContainerProcess
             let exitFile = plan.directory + "/" + ContainerRecord.exitFileName

@@ -14,18 +14,29 @@ public final class RunningSandbox: Sendable {
     /// The ConfigMaps and Secrets the pod's containers' env refers to, as last read by the agent
     /// (container starts and exec probes build the environment from them).
     private let configObjectsState = Mutex(PodConfigObjects.none)
+    /// The container groups `createSandbox` made for the first starts, directories without
+    /// limits: each of those starts writes its limits into its group (`update`) rather than
+    /// making it again (`create`). Taken once: a later start of the same group makes it.
+    private let madeContainerGroups: Mutex<Set<String>>
 
     public var configObjects: PodConfigObjects {
         get { configObjectsState.withLock { $0 } }
         set { configObjectsState.withLock { $0 = newValue } }
     }
 
-    init(pod: Pod, layout: PodLayout, sandbox: PodSandbox, info: PodRuntimeInfo, cgroup: String) {
+    init(pod: Pod, layout: PodLayout, sandbox: PodSandbox, info: PodRuntimeInfo, cgroup: String,
+         madeContainerGroups: Set<String> = []) {
         self.pod = pod
         self.layout = layout
         self.sandbox = sandbox
         self.info = info
         self.cgroup = cgroup
+        self.madeContainerGroups = Mutex(madeContainerGroups)
+    }
+
+    /// Whether `group` is one the sandbox made for a first start and no start has taken yet.
+    func takeMadeContainerGroup(_ group: String) -> Bool {
+        madeContainerGroups.withLock { $0.remove(group) != nil }
     }
 }
 
