@@ -18,7 +18,8 @@
 # swiftlet's CPU and memory are the agent process's (its pods' monitors and containers are not
 # counted); "idle" below is the agent's memory with its two pods, before any request.
 #
-# Environment: ROUNDS (default 3), DURATION (seconds, default 10), CONNECTIONS (default 64), OUT
+# Environment: ROUNDS (default 3), DURATION (seconds, default 10), CONNECTIONS (default 64),
+# SCHEMES (default "http https"), OUT
 # (results dir, default bench/results), BIN (a directory holding swiftlet and swiftlet-monitor;
 # default: a release build made here), NGINX (as in bench/ingress.sh; the pods need the host's
 # /usr/sbin/nginx, scripts/debian-packages-bench), HOLD (set: after the setup, print the agent's
@@ -31,6 +32,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 rounds="${ROUNDS:-3}"
 duration="${DURATION:-10}"
 connections="${CONNECTIONS:-64}"
+schemes="${SCHEMES:-http https}"
 out="${OUT:-bench/results}"
 for tool in wrk kubectl openssl; do
     command -v "$tool" >/dev/null 2>&1 || { echo "ingress-agent.sh: $tool is missing" >&2; exit 1; }
@@ -184,7 +186,7 @@ nginx_pid=$!
 
 swiftlet_http=http://10.97.0.1/ swiftlet_https=https://10.97.0.1/
 nginx_http=http://10.97.0.1:8081/ nginx_https=https://10.97.0.1:8443/
-for url in "$swiftlet_http" "$swiftlet_https" "$nginx_http" "$nginx_https"; do
+for url in $(for scheme in $schemes; do eval echo "\$swiftlet_$scheme \$nginx_$scheme"; done); do
     i=0
     until client curl -sfk -o /dev/null "$url"; do
         i=$((i + 1))

@@ -84,29 +84,34 @@ memory() {
     echo "rss_kib $rss pss_kib $pss anon_kib $anon"
 }
 
-# cpu_ticks PID [children]: CPU time (utime + stime, clock ticks). Divided by the requests of a
-# round it gives the proxy's CPU per request, steadier on a shared machine than requests/s, which
-# also depends on how much of the 2 cores wrk and the backends take.
+# cpu_ticks PID [children]: CPU time (utime + stime) and user time (utime), in clock ticks.
+# Divided by the requests of a round they give the proxy's CPU per request, steadier on a shared
+# machine than requests/s, which also depends on how much of the 2 cores wrk and the backends
+# take; the user part is the proxy's own work (the system part is mostly the kernel's TCP, about
+# the same for both proxies).
 cpu_ticks() {
-    ticks=0
+    ticks=0 user=0
     for p in $(processes "$@"); do
-        ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+        set -- $(awk '{print $14 + $15, $14}' "/proc/$p/stat" 2>/dev/null || echo 0 0)
+        ticks=$((ticks + $1)) user=$((user + $2))
     done
-    echo "$ticks"
+    echo "$ticks $user"
 }
 
 # ingress_rounds RESULTS: a warm-up of each proxy, then ROUNDS rounds alternating swiftlet and
-# nginx over http and https, `wrk -t2 -cCONNECTIONS -dDURATION --latency` run by `client`; after
+# nginx over each of `schemes` (http, https), `wrk -t2 -cCONNECTIONS -dDURATION --latency` run by `client`; after
 # each round the proxy's CPU time and memory. Expects rounds, duration, connections, the URLs
 # swiftlet_http, swiftlet_https, nginx_http, nginx_https, the PIDs swiftlet_pid and nginx_pid,
 # and `client CMD...` running CMD on the load generator's host.
 ingress_rounds() {
-    for url in "$swiftlet_http" "$nginx_http" "$swiftlet_https" "$nginx_https"; do
-        client wrk -t2 -c"$connections" -d2s "$url" >/dev/null
+    for scheme in $schemes; do
+        for url in $(eval echo "\$swiftlet_$scheme \$nginx_$scheme"); do
+            client wrk -t2 -c"$connections" -d2s "$url" >/dev/null
+        done
     done
     r=1
     while [ "$r" -le "$rounds" ]; do
-        for scheme in http https; do
+        for scheme in $schemes; do
             for name in swiftlet nginx; do
                 case "$name:$scheme" in
                     swiftlet:http) url=$swiftlet_http pid=$swiftlet_pid whose="" ;;
@@ -114,9 +119,10 @@ ingress_rounds() {
                     swiftlet:https) url=$swiftlet_https pid=$swiftlet_pid whose="" ;;
                     nginx:https) url=$nginx_https pid=$nginx_pid whose=children ;;
                 esac
-                before=$(cpu_ticks "$pid" $whose)
+                set -- "$1" $(cpu_ticks "$pid" $whose)
                 client wrk -t2 -c"$connections" -d"${duration}s" --latency "$url" >"$1/$name-$scheme-$r.txt"
-                echo "cpu_ticks $(( $(cpu_ticks "$pid" $whose) - before )) hz $(getconf CLK_TCK)" >>"$1/$name-$scheme-$r.txt"
+                set -- "$1" "$2" "$3" $(cpu_ticks "$pid" $whose)
+                echo "cpu_ticks $(($4 - $2)) user_ticks $(($5 - $3)) hz $(getconf CLK_TCK)" >>"$1/$name-$scheme-$r.txt"
                 memory "$pid" $whose >>"$1/$name-$scheme-$r.txt"
             done
         done

@@ -16,9 +16,11 @@
 # --latency; after each round the proxy's memory is read (nginx: master and workers; see memory()
 # below), and its CPU time (see cpu_ticks). The report gives per proxy and scheme the median
 # requests/s, the median p99 latency, the median CPU microseconds per request and the largest memory
-# figures of its rounds, and the ratios swiftlet/nginx.
+# figures of its rounds, and the ratios swiftlet/nginx; CPU per request also as its user part (the
+# proxy's own work; the system part is mostly the kernel's TCP, about the same for both).
 #
 # Environment: ROUNDS (default 3), DURATION (seconds, default 10), CONNECTIONS (default 64),
+# SCHEMES (default "http https"; "http" alone for a server that serves no HTTPS),
 # OUT (results dir, default bench/results), NGINX (an nginx binary; default: nginx on PATH, else
 # extracted from Debian's nginx package with apt-get download, without installing it), SERVER (an
 # ingress-proxy-server binary already built, e.g. in scripts/build-release.sh's .build-release with
@@ -31,6 +33,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 rounds="${ROUNDS:-3}"
 duration="${DURATION:-10}"
 connections="${CONNECTIONS:-64}"
+schemes="${SCHEMES:-http https}"
 out="${OUT:-bench/results}"
 ns="swing$$"
 command -v wrk >/dev/null 2>&1 || { echo "ingress.sh: wrk is missing: apt-get install wrk" >&2; exit 1; }
@@ -84,7 +87,9 @@ nsenter --net="/run/netns/$ns" "$server" 10.98.0.1:8082 10.98.0.1:8444 10.98.0.2
 swiftlet_pid=$!
 pids="$pids $swiftlet_pid"
 
-for url in http://10.98.0.2:8080/ http://10.98.0.1:8081/ http://10.98.0.1:8082/ https://10.98.0.1:8443/ https://10.98.0.1:8444/; do
+swiftlet_http=http://10.98.0.1:8082/ swiftlet_https=https://10.98.0.1:8444/
+nginx_http=http://10.98.0.1:8081/ nginx_https=https://10.98.0.1:8443/
+for url in http://10.98.0.2:8080/ $(for scheme in $schemes; do eval echo "\$swiftlet_$scheme \$nginx_$scheme"; done); do
     i=0
     until run curl -sfk -o /dev/null "$url"; do
         i=$((i + 1))
@@ -97,8 +102,6 @@ stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 results="$out/ingress-$stamp"
 mkdir -p "$results"
 client() { run "$@"; }
-swiftlet_http=http://10.98.0.1:8082/ swiftlet_https=https://10.98.0.1:8444/
-nginx_http=http://10.98.0.1:8081/ nginx_https=https://10.98.0.1:8443/
 ingress_rounds "$results"
 python3 bench/ingress_report.py "$results" "$rounds"
 echo "raw wrk output: $results ($(cat "$dir/nginx-version"))"
