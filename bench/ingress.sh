@@ -13,8 +13,8 @@
 # made with openssl, swiftlet's its default certificate), HTTP/1.1 with keep-alive as wrk speaks it.
 #
 # Rounds alternate swiftlet and nginx, for http and https: wrk -t2 -cCONNECTIONS -dDURATION
-# --latency; after each round the proxy's memory is read (nginx: master and workers; see memory()
-# below), and its CPU time (see cpu_ticks). The report gives per proxy and scheme the median
+# --latency; after each round the proxy's memory is read (nginx: master and workers; see memory() in
+# bench/ingress-common.sh), and its CPU time (cpu_ticks). The report gives per proxy and scheme the median
 # requests/s, the median p99 latency, the median CPU microseconds per request and the largest memory
 # figures of its rounds, and the ratios swiftlet/nginx; CPU per request also as its user part (the
 # proxy's own work; the system part is mostly the kernel's TCP, about the same for both).
