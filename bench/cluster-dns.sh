@@ -39,7 +39,10 @@ cleanup() {
     ip netns del "$ns" 2>/dev/null || true
     rm -rf "$dir"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+# An interrupt or kill ends the script through its EXIT trap (dash runs no EXIT trap for a
+# signal it dies of, and a signal trap that only cleans up would let the script go on).
+trap 'exit 1' INT TERM
 
 swift build -c release --product cluster-dns-server >"$dir/build.log" 2>&1 || { cat "$dir/build.log" >&2; exit 1; }
 server="$(swift build -c release --show-bin-path)/cluster-dns-server"

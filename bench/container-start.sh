@@ -29,6 +29,9 @@ cleanup() {
     true
 }
 trap cleanup EXIT
+# An interrupt or kill ends the script through its EXIT trap (dash runs no EXIT trap for a
+# signal it dies of, and a signal trap that only cleans up would let the script go on).
+trap 'exit 1' INT TERM
 [ "${KEEP:-0}" = 1 ] && trap - EXIT
 mkdir -p "$out"
 

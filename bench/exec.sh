@@ -41,6 +41,9 @@ cleanup() {
     true
 }
 trap cleanup EXIT
+# An interrupt or kill ends the script through its EXIT trap (dash runs no EXIT trap for a
+# signal it dies of, and a signal trap that only cleans up would let the script go on).
+trap 'exit 1' INT TERM
 k() { nsenter --net="/run/netns/$netns" kubectl --kubeconfig "$work/kubeconfig.yaml" "$@"; }
 sh rootfs-fixtures/build.sh "$work/fixtures" >/dev/null
 "$BIN/swiftlet" images import --data-dir "$work/data/agent" "$work/fixtures/busybox" >/dev/null

@@ -46,7 +46,10 @@ cleanup() {
     ip netns del "$ns" 2>/dev/null || true
     rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+# An interrupt or kill ends the script through its EXIT trap (dash runs no EXIT trap for a
+# signal it dies of, and a signal trap that only cleans up would let the script go on).
+trap 'exit 1' INT TERM
 
 for tool in docker-registry skopeo umoci containerd ctr htpasswd openssl python3; do
     command -v "$tool" >/dev/null || { echo "image-pull.sh: $tool is missing (apt-get install $(grep -v '^#' scripts/debian-packages-bench | tr '\n' ' '))" >&2; exit 1; }

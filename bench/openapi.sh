@@ -24,6 +24,9 @@ cleanup() {
     true
 }
 trap cleanup EXIT
+# An interrupt or kill ends the script through its EXIT trap (dash runs no EXIT trap for a
+# signal it dies of, and a signal trap that only cleans up would let the script go on).
+trap 'exit 1' INT TERM
 "$bin/swiftlet" server --data-dir "$work/server" --http-listen 127.0.0.1:0 >"$work/server.log" 2>&1 &
 server_pid=$!
 url=""

@@ -36,7 +36,10 @@ cleanup() {
     ip netns del "$tag-node" 2>/dev/null || true
     rm -rf "$state"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+# An interrupt or kill ends the script through its EXIT trap (dash runs no EXIT trap for a
+# signal it dies of, and a signal trap that only cleans up would let the script go on).
+trap 'exit 1' INT TERM
 
 swift build -c release --product pod-network-bench >/dev/null
 bin="$(swift build -c release --show-bin-path)/pod-network-bench"

@@ -54,6 +54,9 @@ cleanup() {
     true
 }
 trap cleanup EXIT
+# An interrupt or kill ends the script through its EXIT trap (dash runs no EXIT trap for a
+# signal it dies of, and a signal trap that only cleans up would let the script go on).
+trap 'exit 1' INT TERM
 sh rootfs-fixtures/build.sh "$work/fixtures" >/dev/null
 opts="--data-dir $work/data --run-dir $work/run --cgroup-parent swiftlet-podbench"
 "$bin/swiftlet" images import $opts "$work/fixtures/busybox" >/dev/null

@@ -43,7 +43,10 @@ cleanup() {
     for ns in $(ip netns list | sed -n "s/^\($tag-c[0-9]*\).*/\1/p"); do ip netns del "$ns"; done
     rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+# An interrupt or kill ends the script through its EXIT trap (dash runs no EXIT trap for a
+# signal it dies of, and a signal trap that only cleans up would let the script go on).
+trap 'exit 1' INT TERM
 
 for tool in nft iptables-nft-restore iptables-legacy-restore wrk python3; do
     command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install nftables iptables wrk python3)" >&2; exit 1; }

@@ -35,6 +35,9 @@ cleanup() {
     true
 }
 trap cleanup EXIT
+# An interrupt or kill ends the script through its EXIT trap (dash runs no EXIT trap for a
+# signal it dies of, and a signal trap that only cleans up would let the script go on).
+trap 'exit 1' INT TERM
 in_node() { nsenter --net="/run/netns/$netns" "$@"; }
 k() { in_node kubectl --kubeconfig "$dir/kubeconfig.yaml" "$@"; }
 sh rootfs-fixtures/build.sh "$dir/fixtures"
