@@ -13,6 +13,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
+. bench/cluster-common.sh
 runs="${RUNS:-30}"
 pods="${PODS:-100}"
 out="${OUT:-bench/results}"
@@ -27,16 +28,7 @@ server_pid=""
 cleanup() {
     set +e
     [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    # The pods' processes (containers and their monitors) are in the bench's cgroups.
-    for pid in $(cat $(find /sys/fs/cgroup -path '*swiftlet-clusterbench*' -name cgroup.procs) 2>/dev/null) \
-        $(pgrep -f "swiftlet-monitor.*$work" || true); do
-        kill -9 "$pid" 2>/dev/null || true
-    done
-    sleep 0.5
-    for c in /sys/fs/cgroup/*/swiftlet-clusterbench /sys/fs/cgroup/swiftlet-clusterbench; do
-        [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
-    done
-    grep " $work/" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m"; done
+    remove_pods swiftlet-clusterbench "$work"
     ip netns del "$netns" 2>/dev/null
     rm -rf "$work"
     true
@@ -53,13 +45,8 @@ nsenter --net="/run/netns/$netns" "$BIN/swiftlet" server --data-dir "$work/data"
     --node-name bench --run-dir "$work/run" --cgroup-parent swiftlet-clusterbench --log-dir "$work/logs" \
     --monitor-path "$BIN/swiftlet-monitor" --max-pods 250 >"$work/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 300); do
-    ready="$(nsenter --net="/run/netns/$netns" kubectl --kubeconfig "$work/kubeconfig.yaml" get node bench \
-        -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)"
-    [ "$ready" = "True" ] && break
-    sleep 0.1
-done
-[ "$ready" = "True" ] || { tail -30 "$work/server.log"; echo "the node did not become Ready" >&2; exit 1; }
+k() { nsenter --net="/run/netns/$netns" kubectl --kubeconfig "$work/kubeconfig.yaml" "$@"; }
+wait_node_ready bench "$work/server.log"
 nsenter --net="/run/netns/$netns" python3 bench/cluster_start.py "$work/kubeconfig.yaml" "$runs" "$pods" | tee "$out/cluster-start.txt"
 rss_kib="$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")"
 echo "swiftlet server + agent RSS with $pods pods: $((rss_kib / 1024)) MiB" | tee -a "$out/cluster-start.txt"

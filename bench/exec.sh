@@ -13,6 +13,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
+. bench/cluster-common.sh
 runs="${RUNS:-20}"
 out="${OUT:-bench/results}"
 kubectl127="${KUBECTL_1_27:-/usr/lib/google-cloud-sdk/bin/kubectl.1.27}"
@@ -27,15 +28,7 @@ server_pid=""
 cleanup() {
     set +e
     [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    for pid in $(cat $(find /sys/fs/cgroup -path '*swiftlet-execbench*' -name cgroup.procs) 2>/dev/null) \
-        $(pgrep -f "swiftlet-monitor.*$work" || true); do
-        kill -9 "$pid" 2>/dev/null || true
-    done
-    sleep 0.5
-    for c in /sys/fs/cgroup/*/swiftlet-execbench /sys/fs/cgroup/swiftlet-execbench; do
-        [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
-    done
-    grep " $work/" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m"; done
+    remove_pods swiftlet-execbench "$work"
     ip netns del "$netns" 2>/dev/null
     rm -rf "$work"
     true
@@ -58,13 +51,7 @@ nsenter --net="/run/netns/$netns" "$BIN/swiftlet" server --data-dir "$work/data"
     --node-name bench --node-ip 10.250.0.1 --run-dir "$work/run" --cgroup-parent swiftlet-execbench --log-dir "$work/logs" \
     --monitor-path "$BIN/swiftlet-monitor" >"$work/server.log" 2>&1 &
 server_pid=$!
-ready=""
-for _ in $(seq 300); do
-    ready="$(k get node bench -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)"
-    [ "$ready" = "True" ] && break
-    sleep 0.1
-done
-[ "$ready" = "True" ] || { tail -30 "$work/server.log"; echo "the node did not become Ready" >&2; exit 1; }
+wait_node_ready bench "$work/server.log"
 k run shell --image=busybox --image-pull-policy=IfNotPresent --restart=Never -- \
     sh -c 'mkdir -p /www && head -c 67108864 /dev/zero > /www/big && exec httpd -f -p 8080 -h /www' >/dev/null
 k wait --for=condition=Ready pod/shell --timeout=60s >/dev/null

@@ -29,6 +29,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
+. bench/ingress-common.sh
+. bench/cluster-common.sh
 rounds="${ROUNDS:-3}"
 duration="${DURATION:-10}"
 connections="${CONNECTIONS:-64}"
@@ -52,16 +54,7 @@ cleanup() {
     set +e
     for pid in $nginx_pid $agent_pid $server_pid; do kill "$pid" 2>/dev/null; done
     for pid in $nginx_pid $agent_pid $server_pid; do wait "$pid" 2>/dev/null; done
-    # The pods' processes (containers and their monitors) are in the bench's cgroups.
-    for pid in $(cat $(find /sys/fs/cgroup -path "*$cgroup*" -name cgroup.procs) 2>/dev/null) \
-        $(pgrep -f "swiftlet-monitor.*$dir" || true); do
-        kill -9 "$pid" 2>/dev/null
-    done
-    sleep 0.5
-    for c in /sys/fs/cgroup/*/"$cgroup" /sys/fs/cgroup/"$cgroup"; do
-        [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
-    done
-    grep " $dir/" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m"; done
+    remove_pods "$cgroup" "$dir"
     ip netns del "$client_ns" 2>/dev/null
     ip netns del "$node" 2>/dev/null
     rm -rf "$dir"
@@ -72,7 +65,6 @@ trap cleanup EXIT
 # signal it dies of, and a signal trap that only cleans up would let the script go on).
 trap 'exit 1' INT TERM
 
-. bench/ingress-common.sh
 find_nginx
 mkdir -p "$out" "$dir/proxy"
 # (Processes started in the background run nsenter itself, so that $! is theirs: a function run
@@ -107,13 +99,7 @@ nsenter --net="/run/netns/$node" "$BIN/swiftlet" agent --server https://10.97.0.
     --node-name bench --node-ip 10.97.0.1 --data-dir "$dir/agent" --run-dir "$dir/run" --log-dir "$dir/logs" \
     --cgroup-parent "$cgroup" --monitor-path "$BIN/swiftlet-monitor" >"$dir/agent.log" 2>&1 &
 agent_pid=$!
-ready=""
-for _ in $(seq 300); do
-    ready="$(k get node bench -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)"
-    [ "$ready" = "True" ] && break
-    sleep 0.1
-done
-[ "$ready" = "True" ] || { tail -30 "$dir/agent.log"; echo "the node did not become Ready" >&2; exit 1; }
+wait_node_ready bench "$dir/agent.log"
 
 cat >"$dir/backend.yaml" <<'YAML'
 apiVersion: apps/v1

@@ -30,6 +30,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
+. bench/ingress-common.sh
 rounds="${ROUNDS:-3}"
 duration="${DURATION:-10}"
 connections="${CONNECTIONS:-64}"
@@ -51,7 +52,6 @@ trap cleanup EXIT
 # signal it dies of, and a signal trap that only cleans up would let the script go on).
 trap 'exit 1' INT TERM
 
-. bench/ingress-common.sh
 find_nginx
 
 if [ -n "${SERVER:-}" ]; then
