@@ -31,11 +31,6 @@ cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 . bench/ingress-common.sh
 . bench/cluster-common.sh
-rounds="${ROUNDS:-3}"
-duration="${DURATION:-10}"
-connections="${CONNECTIONS:-64}"
-schemes="${SCHEMES:-http https}"
-out="${OUT:-bench/results}"
 for tool in wrk kubectl openssl; do
     command -v "$tool" >/dev/null 2>&1 || { echo "ingress-agent.sh: $tool is missing" >&2; exit 1; }
 done
@@ -132,6 +127,7 @@ spec:
         - {name: lib, mountPath: /lib, readOnly: true}
         - {name: lib64, mountPath: /lib64, readOnly: true}
       volumes:
+      # Debian 12 merges /usr: /lib and /lib64 are links into it (the loader nginx names).
       - {name: usr, hostPath: {path: /usr}}
       - {name: lib, hostPath: {path: /usr/lib}}
       - {name: lib64, hostPath: {path: /usr/lib64}}
@@ -174,14 +170,7 @@ nginx_pid=$!
 
 swiftlet_http=http://10.97.0.1/ swiftlet_https=https://10.97.0.1/
 nginx_http=http://10.97.0.1:8081/ nginx_https=https://10.97.0.1:8443/
-for url in $(for scheme in $schemes; do eval echo "\$swiftlet_$scheme \$nginx_$scheme"; done); do
-    i=0
-    until client curl -sfk -o /dev/null "$url"; do
-        i=$((i + 1))
-        [ "$i" -lt 100 ] || { echo "ingress-agent.sh: $url does not answer" >&2; tail -20 "$dir/agent.log" >&2; exit 1; }
-        sleep 0.1
-    done
-done
+wait_answering "$dir/agent.log" $(proxy_urls)
 
 if [ -n "${HOLD:-}" ]; then
     # For profiling by hand: the cluster stays up until this script is interrupted.

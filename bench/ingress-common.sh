@@ -1,6 +1,34 @@
 # Shared by bench/ingress.sh (the IngressProxy module on its own) and bench/ingress-agent.sh (the
 # agent's ingress): the nginx peer, the memory and CPU readings, the rounds and the report.
-# Sourced (POSIX sh); expects `dir` (the bench's scratch directory) to be set.
+# Sourced (POSIX sh); the functions expect `dir` (the bench's scratch directory) to be set.
+
+# The settings both benches read (their headers say what each means).
+rounds="${ROUNDS:-3}"
+duration="${DURATION:-10}"
+connections="${CONNECTIONS:-64}"
+schemes="${SCHEMES:-http https}"
+out="${OUT:-bench/results}"
+
+# proxy_urls: swiftlet's and nginx's URL for each of `schemes` (swiftlet_http, nginx_http, ...).
+proxy_urls() {
+    for scheme in $schemes; do eval echo "\$swiftlet_$scheme \$nginx_$scheme"; done
+}
+
+# wait_answering LOGS URL...: waits up to 10 s for each URL to answer curl run by `client`;
+# otherwise prints the end of LOGS (a glob) and exits.
+wait_answering() {
+    logs=$1
+    shift
+    for url in "$@"; do
+        i=0
+        until client curl -sfk -o /dev/null "$url"; do
+            i=$((i + 1))
+            # shellcheck disable=SC2086 # LOGS is a glob
+            [ "$i" -lt 100 ] || { echo "$0: $url does not answer" >&2; tail -n 30 $logs >&2; exit 1; }
+            sleep 0.1
+        done
+    done
+}
 
 # find_nginx: sets `nginx` to NGINX, else nginx on PATH, else one extracted from Debian's package
 # with apt-get download (not installed).
@@ -104,10 +132,8 @@ cpu_ticks() {
 # swiftlet_http, swiftlet_https, nginx_http, nginx_https, the PIDs swiftlet_pid and nginx_pid,
 # and `client CMD...` running CMD on the load generator's host.
 ingress_rounds() {
-    for scheme in $schemes; do
-        for url in $(eval echo "\$swiftlet_$scheme \$nginx_$scheme"); do
-            client wrk -t2 -c"$connections" -d2s "$url" >/dev/null
-        done
+    for url in $(proxy_urls); do
+        client wrk -t2 -c"$connections" -d2s "$url" >/dev/null
     done
     r=1
     while [ "$r" -le "$rounds" ]; do

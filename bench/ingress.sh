@@ -31,11 +31,6 @@ set -eu
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 . bench/ingress-common.sh
-rounds="${ROUNDS:-3}"
-duration="${DURATION:-10}"
-connections="${CONNECTIONS:-64}"
-schemes="${SCHEMES:-http https}"
-out="${OUT:-bench/results}"
 ns="swing$$"
 command -v wrk >/dev/null 2>&1 || { echo "ingress.sh: wrk is missing: apt-get install wrk" >&2; exit 1; }
 dir="$(mktemp -d /tmp/swiftlet-ingressbench.XXXXXX)"
@@ -78,7 +73,7 @@ nginx_proxy_conf "$dir/proxy" 10.98.0.1:8081 10.98.0.1:8443 10.98.0.2:8080 10.98
 ip netns add "$ns"
 ip -n "$ns" link set lo up
 for a in 10.98.0.1 10.98.0.2 10.98.0.3; do ip -n "$ns" addr add "$a/32" dev lo; done
-run() { nsenter --net="/run/netns/$ns" "$@"; }
+client() { nsenter --net="/run/netns/$ns" "$@"; }
 
 nsenter --net="/run/netns/$ns" "$nginx" -e "$dir/nginx-stderr.log" -g 'daemon off;' -p "$dir/backends" -c "$dir/backends/nginx.conf" 2>"$dir/backends.log" &
 pids="$pids $!"
@@ -91,19 +86,11 @@ pids="$pids $swiftlet_pid"
 
 swiftlet_http=http://10.98.0.1:8082/ swiftlet_https=https://10.98.0.1:8444/
 nginx_http=http://10.98.0.1:8081/ nginx_https=https://10.98.0.1:8443/
-for url in http://10.98.0.2:8080/ $(for scheme in $schemes; do eval echo "\$swiftlet_$scheme \$nginx_$scheme"; done); do
-    i=0
-    until run curl -sfk -o /dev/null "$url"; do
-        i=$((i + 1))
-        [ "$i" -lt 100 ] || { echo "ingress.sh: $url does not answer" >&2; cat "$dir"/*.log >&2; exit 1; }
-        sleep 0.1
-    done
-done
+wait_answering "$dir/*.log" http://10.98.0.2:8080/ $(proxy_urls)
 
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 results="$out/ingress-$stamp"
 mkdir -p "$results"
-client() { run "$@"; }
 ingress_rounds "$results"
 python3 bench/ingress_report.py "$results" "$rounds"
 echo "raw wrk output: $results ($(cat "$dir/nginx-version"))"
