@@ -1,5 +1,15 @@
 # Shared by the benches that run a cluster (bench/cluster-start.sh, bench/exec.sh,
-# bench/ingress-agent.sh): waiting for the node, and removing what its pods left. Sourced (POSIX sh).
+# bench/ingress-agent.sh): their binaries, waiting for the node, and removing what its pods left.
+# Sourced (POSIX sh).
+
+# release_binaries: BIN (the directory holding swiftlet and swiftlet-monitor) as given, else a
+# release build made here.
+release_binaries() {
+    if [ -z "${BIN:-}" ]; then
+        swift build -c release >/dev/null
+        BIN="$(swift build -c release --show-bin-path)"
+    fi
+}
 
 # wait_node_ready NODE LOG: waits up to 30 s for NODE to be Ready (kubectl through the bench's
 # function `k`); otherwise prints LOG's last lines and exits.

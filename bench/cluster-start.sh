@@ -18,10 +18,7 @@ runs="${RUNS:-30}"
 pods="${PODS:-100}"
 out="${OUT:-bench/results}"
 mkdir -p "$out"
-if [ -z "${BIN:-}" ]; then
-    swift build -c release >/dev/null
-    BIN="$(swift build -c release --show-bin-path)"
-fi
+release_binaries
 work="$(mktemp -d /tmp/swiftlet-clusterbench.XXXXXX)"
 netns="swiftlet-clusterbench"
 server_pid=""

@@ -18,10 +18,7 @@ runs="${RUNS:-20}"
 out="${OUT:-bench/results}"
 kubectl127="${KUBECTL_1_27:-/usr/lib/google-cloud-sdk/bin/kubectl.1.27}"
 mkdir -p "$out"
-if [ -z "${BIN:-}" ]; then
-    swift build -c release >/dev/null
-    BIN="$(swift build -c release --show-bin-path)"
-fi
+release_binaries
 work="$(mktemp -d /tmp/swiftlet-execbench.XXXXXX)"
 netns="swiftlet-execbench"
 server_pid=""

@@ -35,10 +35,7 @@ for tool in wrk kubectl openssl; do
     command -v "$tool" >/dev/null 2>&1 || { echo "ingress-agent.sh: $tool is missing" >&2; exit 1; }
 done
 [ -x /usr/sbin/nginx ] || { echo "ingress-agent.sh: the pods run the host's /usr/sbin/nginx: apt-get install nginx" >&2; exit 1; }
-if [ -z "${BIN:-}" ]; then
-    swift build -c release >/dev/null
-    BIN="$(swift build -c release --show-bin-path)"
-fi
+release_binaries
 dir="$(mktemp -d /tmp/swiftlet-ingressagent.XXXXXX)"
 node="swia-node$$"
 client_ns="swia-client$$"
