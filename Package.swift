@@ -252,7 +252,7 @@ let package = Package(
         .target(
             name: "IngressProxy",
             dependencies: [
-                "KubeAPI",
+                "KubeAPI", "CShims",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

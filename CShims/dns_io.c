@@ -127,9 +127,11 @@ int sl_udp_batch_send(int fd, sl_udp_batch *b, unsigned received) {
     return (int)sent;
 }
 
+/* EPOLLRDHUP only with EPOLLIN: level-triggered, a peer's FIN would otherwise wake a loop that
+ * paused its reads (the ingress data path does, for backpressure) on every wait. */
 static uint32_t sl_epoll_flags(int readable, int writable) {
-    uint32_t events = EPOLLRDHUP;
-    if (readable) events |= EPOLLIN;
+    uint32_t events = 0;
+    if (readable) events |= EPOLLIN | EPOLLRDHUP;
     if (writable) events |= EPOLLOUT;
     return events;
 }

@@ -1,0 +1,79 @@
+import NIOCore
+import NIOHTTP1
+
+/// A client connection of the epoll data path (`DataPathLoop`).
+final class DataPathClient {
+    enum State {
+        /// Between requests, or reading a request's head.
+        case idle
+        /// The request went to `backend`; its response comes back.
+        case forwarding
+    }
+
+    let fd: Int32
+    var state = State.idle
+    var reader: HTTP1RequestReader
+    var writer = HTTP1MessageWriter()
+    let origin: ForwardedHeaders.Origin
+    /// The bytes read since the first byte of the request under way (given to NIO on a handoff).
+    var requestBytes = ByteBuffer()
+    /// The request as it goes to the backend (kept for a retry on a new connection).
+    var requestOut = ByteBuffer()
+    var target: IngressBackendTarget?
+    var nextIndex = 0
+    var attemptsLeft = 0
+    var retriedReused = false
+    var backend: DataPathBackend?
+    var method = HTTPMethod.GET
+    var version = HTTPVersion.http1_1
+    var keepAlive = true
+    var responseStarted = false
+    var bodyless = false
+    var closeAfter = false
+    var backendKeepAlive = true
+    /// Response bytes written since the last flush, and what the socket did not take yet.
+    var output = ByteBuffer()
+    var unsent = ByteBuffer()
+    /// When the current wait ends (header, keep-alive or send timeout), in uptime nanoseconds.
+    var deadline: UInt64 = 0
+
+    init(fd: Int32, limits: HTTP1Limits, origin: ForwardedHeaders.Origin) {
+        self.fd = fd
+        self.reader = HTTP1RequestReader(limits: limits)
+        self.origin = origin
+    }
+
+    var isWaitingToSend: Bool { unsent.readableBytes > 0 }
+
+    func resetRequest() {
+        state = .idle
+        requestOut = ByteBuffer()
+        target = nil
+        backend = nil
+        retriedReused = false
+        responseStarted = false
+        bodyless = false
+        backendKeepAlive = true
+    }
+}
+
+/// A backend connection of the epoll data path, pooled per loop between requests.
+final class DataPathBackend {
+    let fd: Int32
+    let endpoint: BackendEndpoint
+    var connected: Bool
+    var reader = HTTP1ResponseReader()
+    var client: DataPathClient?
+    /// Request bytes the socket has not taken yet (or all of them while connecting).
+    var unsent = ByteBuffer()
+    var requests = 0
+    var readsPaused = false
+    /// Backend timeout while serving, idle timeout in the pool (uptime nanoseconds).
+    var deadline: UInt64 = 0
+
+    init(fd: Int32, endpoint: BackendEndpoint, connected: Bool) {
+        self.fd = fd
+        self.endpoint = endpoint
+        self.connected = connected
+    }
+}

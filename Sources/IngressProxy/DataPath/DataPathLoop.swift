@@ -1,0 +1,562 @@
+import CShims
+import Glibc
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+
+/// One thread of the plain-HTTP data path: its own epoll set, its own listening sockets
+/// (SO_REUSEPORT) and its own keep-alive backend pool, like an nginx worker. It serves the common
+/// request itself, a bodyless GET or HEAD with a route, reading and writing the sockets directly;
+/// every other request (a body, an upgrade, no route, a malformed head) and every connection it
+/// cannot finish cleanly goes to NIO's `ProxyHandler` with the bytes read so far (`adopt`), which
+/// serves the rest of that connection. NIO's channel machinery was half of the proxy's user time
+/// per request (docs/benchmarks.md, "Where the rest of the user time is").
+final class DataPathLoop: @unchecked Sendable {
+    private enum Kind: UInt64 { case listener = 0, client = 1, backend = 2, wakeup = 3 }
+
+    let shared: ProxyShared
+    private let epoll: Int32
+    private let wakeup: Int32
+    private var listeners: [Int32]
+    private let adopt: @Sendable (Int32, ByteBuffer) -> Void
+    private var clients: [DataPathClient?] = []
+    private var backends: [DataPathBackend?] = []
+    private var idle: [BackendEndpoint: [DataPathBackend]] = [:]
+    private var scratch = ByteBufferAllocator().buffer(capacity: 16384)
+    private let allocator = ByteBufferAllocator()
+    private let limits: HTTP1Limits
+    private let localPort: String
+    /// Set from other threads: 1 stop accepting and finish what is under way, 2 close everything now.
+    private let stopLevel = NIOLockedValueBox(0)
+    private var draining = false
+    /// Counts read by other threads (tests, shutdown).
+    let counters = NIOLockedValueBox((clients: 0, backendsOpened: 0))
+    /// Set when `run` has returned (a shutdown may wait for it more than once).
+    let finished = NIOLockedValueBox(false)
+
+    init(listeners: [Int32], localPort: Int, shared: ProxyShared, adopt: @escaping @Sendable (Int32, ByteBuffer) -> Void) throws {
+        self.shared = shared
+        self.listeners = listeners
+        self.adopt = adopt
+        self.localPort = String(localPort)
+        limits = HTTP1Limits(maxLine: shared.config.maxHeaderLineBytes, maxHead: shared.config.maxHeaderBytes)
+        epoll = sl_epoll_create()
+        wakeup = sl_eventfd_create()
+        guard epoll >= 0, wakeup >= 0 else { throw IngressProxyError("epoll for the HTTP data path: \(String(cString: strerror(errno)))") }
+        guard sl_epoll_add(epoll, wakeup, Kind.wakeup.rawValue << 32, 1, 0) == 0 else {
+            throw IngressProxyError("epoll_ctl (data path wakeup): \(String(cString: strerror(errno)))")
+        }
+        for fd in listeners where sl_epoll_add(epoll, fd, token(.listener, fd), 1, 0) != 0 {
+            throw IngressProxyError("epoll_ctl (HTTP listener): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    private func token(_ kind: Kind, _ fd: Int32) -> UInt64 { kind.rawValue << 32 | UInt64(UInt32(bitPattern: fd)) }
+
+    /// Asks the loop to stop accepting and to close each connection once its response is done;
+    /// `run` returns when none is left.
+    func quiesce() {
+        stopLevel.withLockedValue { $0 = max($0, 1) }
+        sl_eventfd_signal(wakeup)
+    }
+
+    /// Closes every connection and ends `run` (after a quiesce's grace period).
+    func stop() {
+        stopLevel.withLockedValue { $0 = 2 }
+        sl_eventfd_signal(wakeup)
+    }
+
+    private var now: UInt64 { NIODeadline.now().uptimeNanoseconds }
+    private func after(_ timeout: TimeAmount) -> UInt64 { now &+ UInt64(max(timeout.nanoseconds, 0)) }
+
+    // MARK: The loop
+
+    func run() {
+        var data = [UInt64](repeating: 0, count: 64)
+        var flags = [UInt32](repeating: 0, count: 64)
+        var nextScan = after(.milliseconds(250))
+        while true {
+            let level = stopLevel.withLockedValue { $0 }
+            if !draining, level >= 1 { beginDraining() }
+            if level == 2 { for case let client? in clients { closeClient(client) } }
+            if draining, counters.withLockedValue({ $0.clients }) == 0 { break }
+            let count = Int(sl_epoll_wait(epoll, &data, &flags, 64, 250))
+            for i in 0..<max(count, 0) {
+                let fd = Int32(bitPattern: UInt32(truncatingIfNeeded: data[i]))
+                let readable = flags[i] & 1 != 0 || flags[i] & 4 != 0
+                let writable = flags[i] & 2 != 0
+                switch Kind(rawValue: data[i] >> 32) {
+                case .listener: accept(fd)
+                case .client:
+                    if writable, let client = client(fd) { clientWritable(client) }
+                    if readable, let client = client(fd) { clientReadable(client) }
+                case .backend:
+                    if flags[i] & 4 != 0, let backend = backend(fd), backend.readsPaused {
+                        // A reset while reads wait for a slow client (no EPOLLIN asked for, so
+                        // this is HUP or ERR): the response cannot be finished.
+                        if let client = backend.client { backendFailed(client, backend: backend, status: .badGateway) } else { dropBackend(backend) }
+                        continue
+                    }
+                    if writable, let backend = backend(fd) { backendWritable(backend) }
+                    if readable, let backend = backend(fd) { backendReadable(backend) }
+                case .wakeup: sl_eventfd_drain(wakeup)
+                case nil: break
+                }
+            }
+            if now >= nextScan {
+                expireDeadlines()
+                nextScan = after(.milliseconds(250))
+            }
+        }
+        for list in idle.values { for backend in list { dropBackend(backend) } }
+        idle.removeAll()
+        finished.withLockedValue { $0 = true }
+    }
+
+    // The eventfd and the epoll set stay open until the loop object goes: a `quiesce` or `stop`
+    // after `run` ended must not write into a descriptor number the process has reused.
+    deinit {
+        close(wakeup)
+        close(epoll)
+    }
+
+    private func client(_ fd: Int32) -> DataPathClient? { Int(fd) < clients.count ? clients[Int(fd)] : nil }
+    private func backend(_ fd: Int32) -> DataPathBackend? { Int(fd) < backends.count ? backends[Int(fd)] : nil }
+
+    private func beginDraining() {
+        draining = true
+        for fd in listeners {
+            sl_epoll_remove(epoll, fd)
+            close(fd)
+        }
+        listeners = []
+        for case let client? in clients where client.state == .idle && !client.reader.hasBytes { closeClient(client) }
+        for case let client? in clients { client.keepAlive = false }
+    }
+
+    private func accept(_ listener: Int32) {
+        while true {
+            let fd = sl_accept_nonblocking(listener)
+            guard fd >= 0 else { return }
+            DataPathSocket.setNoDelay(fd)
+            let origin = ForwardedHeaders.Origin(clientAddress: DataPathSocket.peerAddress(fd), scheme: "http",
+                                                 port: localPort, isHTTP2: false)
+            let client = DataPathClient(fd: fd, limits: limits, origin: origin)
+            client.deadline = after(shared.config.clientHeaderTimeout)
+            guard sl_epoll_add(epoll, fd, token(.client, fd), 1, 0) == 0 else {
+                close(fd)
+                continue
+            }
+            if Int(fd) >= clients.count { clients.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - clients.count + 64)) }
+            clients[Int(fd)] = client
+            counters.withLockedValue { $0.clients += 1 }
+        }
+    }
+
+    // MARK: Client side
+
+    private func clientReadable(_ client: DataPathClient) {
+        // While a response waits for the socket, or a request is under way, bytes wait in the
+        // kernel (a pipelined request is read after the response before it).
+        guard client.state == .idle, !client.isWaitingToSend else {
+            if client.state == .forwarding { peekHangUp(client) }
+            return
+        }
+        scratch.clear()
+        switch DataPathSocket.read(client.fd, into: &scratch) {
+        case .closed:
+            closeClient(client)
+            return
+        case .wouldBlock:
+            return
+        case .done:
+            break
+        }
+        if client.requestBytes.readableBytes == 0 {
+            // A request's first bytes: the header timeout runs from here (nginx client_header_timeout).
+            client.deadline = after(shared.config.clientHeaderTimeout)
+            client.requestBytes = scratch
+        } else {
+            client.requestBytes.writeImmutableBuffer(scratch)
+        }
+        client.reader.append(scratch)
+        serve(client)
+    }
+
+    /// A client that goes away while its request is at the backend: the exchange ends.
+    private func peekHangUp(_ client: DataPathClient) {
+        var byte: UInt8 = 0
+        let n = recv(client.fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) { closeClient(client) }
+        else if n > 0 {
+            // Pipelined bytes: stop watching until the response is done.
+            sl_epoll_modify(epoll, client.fd, token(.client, client.fd), 0, 0)
+        }
+    }
+
+    /// Whether this loop serves a request itself: a bodyless GET or HEAD of HTTP/1.1 (or 1.0), no
+    /// upgrade, no Expect. The rest goes to NIO's handler.
+    private func takes(_ head: ProxyRequestHead) -> Bool {
+        guard head.method == .GET || head.method == .HEAD, !head.isUpgrade, head.version.major == 1 else { return false }
+        let fields = head.fields
+        if fields.contains("transfer-encoding") || fields.contains("expect") { return false }
+        if let length = fields.first("content-length"), length != "0" { return false }
+        return true
+    }
+
+    private func serve(_ client: DataPathClient) {
+        guard client.state == .idle else { return }
+        let part: ProxyRequestPart?
+        do {
+            part = try client.reader.next()
+        } catch {
+            // NIO's handler reads the same bytes and answers 400 or 431.
+            handOff(client)
+            return
+        }
+        guard let part else { return }
+        guard case .head(let head) = part, takes(head) else {
+            handOff(client)
+            return
+        }
+        let host = head.fields.first("host")
+        guard head.version.minor == 0 || host != nil,
+              case .backend(let target) = shared.table.route(host: host.map { Substring($0) }, target: head.uri),
+              target.unavailableReason == nil, !target.endpoints.isEmpty else {
+            handOff(client)
+            return
+        }
+        // The request has no body: its end is the next part.
+        _ = try? client.reader.next()
+        client.method = head.method
+        client.version = head.version
+        client.keepAlive = head.isKeepAlive && !draining
+        client.state = .forwarding
+        client.target = target
+        client.attemptsLeft = target.endpoints.count
+        client.nextIndex = target.nextStart()
+        client.requestOut = client.writer.writeHead(ForwardedHeaders.request(head, origin: client.origin, upgrade: false).head,
+                                                    allocator: allocator)
+        sendToBackend(client, reuse: true)
+    }
+
+    /// The rest of this connection is NIO's: the bytes of the request under way (and any after
+    /// it) go with it. A backend connection it held is closed (it may hold half an exchange).
+    private func handOff(_ client: DataPathClient) {
+        if let backend = client.backend {
+            client.backend = nil
+            dropBackend(backend)
+        }
+        forget(client)
+        adopt(client.fd, client.requestBytes)
+    }
+
+    private func forget(_ client: DataPathClient) {
+        guard clients[Int(client.fd)] === client else { return }
+        sl_epoll_remove(epoll, client.fd)
+        clients[Int(client.fd)] = nil
+        counters.withLockedValue { $0.clients -= 1 }
+    }
+
+    private func closeClient(_ client: DataPathClient) {
+        guard clients[Int(client.fd)] === client else { return }
+        if let backend = client.backend {
+            client.backend = nil
+            dropBackend(backend)
+        }
+        forget(client)
+        close(client.fd)
+    }
+
+    private func clientWritable(_ client: DataPathClient) {
+        guard client.isWaitingToSend else { return }
+        switch DataPathSocket.write(client.fd, &client.unsent) {
+        case .closed:
+            closeClient(client)
+            return
+        case .wouldBlock, .done:
+            break
+        }
+        guard !client.isWaitingToSend else { return }
+        sl_epoll_modify(epoll, client.fd, token(.client, client.fd), 1, 0)
+        if let backend = client.backend, backend.readsPaused {
+            backend.readsPaused = false
+            backend.deadline = after(shared.config.backendTimeout)
+            sl_epoll_modify(epoll, backend.fd, token(.backend, backend.fd), 1, 0)
+            backendReadable(backend)
+        } else if client.state == .idle {
+            responseDone(client)
+        }
+    }
+
+    /// Writes what the response gathered; what the socket does not take waits for it to become
+    /// writable, and the backend's reads wait with it (backpressure, nginx's send_timeout runs).
+    private func flush(_ client: DataPathClient) {
+        guard client.output.readableBytes > 0 else { return }
+        if client.isWaitingToSend {
+            client.unsent.writeImmutableBuffer(client.output)
+            client.output.clear()
+            return
+        }
+        swap(&client.unsent, &client.output)
+        client.output.clear()
+        switch DataPathSocket.write(client.fd, &client.unsent) {
+        case .closed:
+            closeClient(client)
+        case .wouldBlock, .done:
+            if client.isWaitingToSend {
+                client.deadline = after(shared.config.clientSendTimeout)
+                sl_epoll_modify(epoll, client.fd, token(.client, client.fd), 0, 1)
+                if let backend = client.backend, !backend.readsPaused {
+                    backend.readsPaused = true
+                    sl_epoll_modify(epoll, backend.fd, token(.backend, backend.fd), 0, 0)
+                }
+            }
+        }
+    }
+
+    /// The response is out: the next request, or the end of the connection.
+    private func responseDone(_ client: DataPathClient) {
+        guard clients[Int(client.fd)] === client, !client.isWaitingToSend else { return }
+        if client.closeAfter || !client.keepAlive {
+            closeClient(client)
+            return
+        }
+        client.resetRequest()
+        client.requestBytes = client.reader.takeRemaining() ?? ByteBuffer()
+        if client.requestBytes.readableBytes > 0 { client.reader.append(client.requestBytes) }
+        client.deadline = after(client.requestBytes.readableBytes > 0 ? shared.config.clientHeaderTimeout : shared.config.keepAliveTimeout)
+        sl_epoll_modify(epoll, client.fd, token(.client, client.fd), 1, 0)
+        serve(client)
+    }
+
+    // MARK: Backend side
+
+    private func sendToBackend(_ client: DataPathClient, reuse: Bool) {
+        guard let target = client.target else { return }
+        let endpoint = target.endpoints[client.nextIndex % target.endpoints.count]
+        client.nextIndex &+= 1
+        client.attemptsLeft -= 1
+        var backend: DataPathBackend?
+        if reuse { backend = idle[endpoint]?.popLast() }
+        if backend == nil { backend = connect(endpoint) }
+        guard let backend else {
+            if client.attemptsLeft > 0 { sendToBackend(client, reuse: reuse) } else { respondLocal(client, .badGateway) }
+            return
+        }
+        backend.client = client
+        backend.requests += 1
+        backend.reader = HTTP1ResponseReader()
+        backend.reader.answersHEAD = client.method == .HEAD
+        backend.unsent = client.requestOut
+        client.backend = backend
+        if backend.connected {
+            backend.deadline = after(shared.config.backendTimeout)
+            writeRequest(backend)
+        } else {
+            backend.deadline = after(shared.config.backendConnectTimeout)
+        }
+    }
+
+    private func connect(_ endpoint: BackendEndpoint) -> DataPathBackend? {
+        guard let (fd, connected) = DataPathSocket.connect(endpoint.address) else { return nil }
+        guard sl_epoll_add(epoll, fd, token(.backend, fd), 1, connected ? 0 : 1) == 0 else {
+            close(fd)
+            return nil
+        }
+        let backend = DataPathBackend(fd: fd, endpoint: endpoint, connected: connected)
+        if Int(fd) >= backends.count { backends.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - backends.count + 64)) }
+        backends[Int(fd)] = backend
+        counters.withLockedValue { $0.backendsOpened += 1 }
+        return backend
+    }
+
+    private func writeRequest(_ backend: DataPathBackend) {
+        switch DataPathSocket.write(backend.fd, &backend.unsent) {
+        case .closed:
+            backendClosed(backend)
+        case .wouldBlock, .done:
+            sl_epoll_modify(epoll, backend.fd, token(.backend, backend.fd), backend.readsPaused ? 0 : 1, backend.unsent.readableBytes > 0 ? 1 : 0)
+        }
+    }
+
+    private func backendWritable(_ backend: DataPathBackend) {
+        if !backend.connected {
+            guard DataPathSocket.connectSucceeded(backend.fd) else {
+                let client = backend.client
+                backend.client = nil
+                dropBackend(backend)
+                if let client {
+                    client.backend = nil
+                    if client.attemptsLeft > 0 { sendToBackend(client, reuse: false) } else { respondLocal(client, .badGateway) }
+                }
+                return
+            }
+            backend.connected = true
+            backend.deadline = after(shared.config.backendTimeout)
+        }
+        writeRequest(backend)
+    }
+
+    private func backendReadable(_ backend: DataPathBackend) {
+        guard !backend.readsPaused else { return }
+        scratch.clear()
+        let result = DataPathSocket.read(backend.fd, into: &scratch)
+        guard let client = backend.client else {
+            // An idle pooled connection that speaks or closes is done.
+            if case .wouldBlock = result { return }
+            dropBackend(backend)
+            return
+        }
+        switch result {
+        case .wouldBlock:
+            return
+        case .closed:
+            backendClosed(backend)
+            return
+        case .done:
+            break
+        }
+        backend.deadline = after(shared.config.backendTimeout)
+        backend.reader.append(scratch)
+        while backend.client === client {
+            let part: ProxyResponsePart?
+            do {
+                part = try backend.reader.next()
+            } catch {
+                backendFailed(client, backend: backend, status: .badGateway)
+                return
+            }
+            guard let part else { break }
+            deliver(part, to: client, from: backend)
+        }
+        if backend.client === client { flush(client) }
+    }
+
+    private func deliver(_ part: ProxyResponsePart, to client: DataPathClient, from backend: DataPathBackend) {
+        switch part {
+        case .head(let head):
+            if head.status == .switchingProtocols {
+                // No upgrade was asked for: a 101 cannot be relayed.
+                backendFailed(client, backend: backend, status: .badGateway)
+                return
+            }
+            let response = ForwardedHeaders.response(head, requestMethod: client.method, clientVersion: client.version,
+                                                     clientKeepAlive: client.keepAlive, isHTTP2: false)
+            if head.status.code >= 200 {
+                client.responseStarted = true
+                client.bodyless = response.framing.bodyless
+                client.closeAfter = response.framing.closeAfter
+                client.backendKeepAlive = head.isKeepAlive
+            }
+            client.writer.write(ProxyResponsePart.head(response.head), allocator: allocator, promise: nil) { bytes, _ in
+                client.output.writeImmutableBuffer(bytes)
+            }
+        case .body(let body):
+            guard !client.bodyless else { return }
+            client.writer.write(ProxyResponsePart.body(body), allocator: allocator, promise: nil) { bytes, _ in
+                client.output.writeImmutableBuffer(bytes)
+            }
+        case .end:
+            client.writer.write(ProxyResponsePart.end(nil), allocator: allocator, promise: nil) { bytes, _ in
+                client.output.writeImmutableBuffer(bytes)
+            }
+            client.backend = nil
+            backend.client = nil
+            if client.backendKeepAlive, !backend.reader.hasBytes {
+                release(backend)
+            } else {
+                dropBackend(backend)
+            }
+            client.state = .idle
+            flush(client)
+            responseDone(client)
+        }
+    }
+
+    /// A backend connection that closed (or failed) while serving `client`.
+    private func backendClosed(_ backend: DataPathBackend) {
+        guard let client = backend.client else {
+            dropBackend(backend)
+            return
+        }
+        // The close ends a body without length (RFC 9112 §6.3).
+        if client.responseStarted, let end = try? backend.reader.finish() {
+            deliver(end, to: client, from: backend)
+            return
+        }
+        backend.client = nil
+        client.backend = nil
+        dropBackend(backend)
+        if client.responseStarted {
+            closeClient(client)
+        } else if backend.requests > 1, !client.retriedReused {
+            // A reused connection the backend closed as the request went out: once more on a new one.
+            client.retriedReused = true
+            client.attemptsLeft += 1
+            client.nextIndex &-= 1
+            sendToBackend(client, reuse: false)
+        } else {
+            respondLocal(client, .badGateway)
+        }
+    }
+
+    private func backendFailed(_ client: DataPathClient, backend: DataPathBackend, status: HTTPResponseStatus) {
+        backend.client = nil
+        client.backend = nil
+        dropBackend(backend)
+        if client.responseStarted { closeClient(client) } else { respondLocal(client, status) }
+    }
+
+    private func release(_ backend: DataPathBackend) {
+        guard backends[Int(backend.fd)] === backend else { return }
+        guard (idle[backend.endpoint]?.count ?? 0) < shared.config.maxIdleConnectionsPerEndpoint, !draining else {
+            dropBackend(backend)
+            return
+        }
+        backend.deadline = after(shared.config.backendIdleTimeout)
+        idle[backend.endpoint, default: []].append(backend)
+    }
+
+    private func dropBackend(_ backend: DataPathBackend) {
+        guard backends[Int(backend.fd)] === backend else { return }
+        if let index = idle[backend.endpoint]?.firstIndex(where: { $0 === backend }) { idle[backend.endpoint]?.remove(at: index) }
+        sl_epoll_remove(epoll, backend.fd)
+        backends[Int(backend.fd)] = nil
+        close(backend.fd)
+    }
+
+    /// Answers from the proxy (502, 504), and closes the connection after it (nginx keeps it;
+    /// a failing backend is rare enough not to matter).
+    private func respondLocal(_ client: DataPathClient, _ status: HTTPResponseStatus) {
+        client.closeAfter = true
+        client.state = .idle
+        for part in LocalResponse.parts(status, version: client.version, close: true, headOnly: client.method == .HEAD,
+                                        allocator: allocator) {
+            client.writer.write(part, allocator: allocator, promise: nil) { bytes, _ in
+                client.output.writeImmutableBuffer(bytes)
+            }
+        }
+        flush(client)
+        responseDone(client)
+    }
+
+    // MARK: Timeouts
+
+    /// Every 250 ms: clients past their header, keep-alive or send timeout close; a backend past
+    /// its timeout answers 504 (or cuts the response under way); idle pooled connections past
+    /// theirs close.
+    private func expireDeadlines() {
+        let now = self.now
+        for case let client? in clients where client.state == .idle || client.isWaitingToSend {
+            if client.deadline <= now { closeClient(client) }
+        }
+        for case let backend? in backends where backend.deadline <= now && !backend.readsPaused {
+            if let client = backend.client {
+                backendFailed(client, backend: backend, status: .gatewayTimeout)
+            } else {
+                dropBackend(backend)
+            }
+        }
+    }
+}
