@@ -97,6 +97,17 @@ import TestSupport
         }
     }
 
+    /// A client that reads slowly but steadily (3 MB/s, 8 MB: more than the sockets' buffers hold)
+    /// gets the whole response: the proxy stops reading the backend while the client's socket is
+    /// full and starts again when it drains, and the send timeout (1 s here) does not cut it.
+    @Test func aSlowButSteadyReaderGetsTheWholeResponse() async throws {
+        try await Self.lab { lab, _ in
+            let (output, end) = await Self.raw(lab, timeout: 30, "slowread", "/big?bytes=8388608")
+            #expect(end.hasPrefix("DONE"), "\(output)")
+            #expect(output.contains("BODY 8388608"), "\(output)")
+        }
+    }
+
     @Test func pipelinedRequestsAnswerInOrder() async throws {
         try await Self.lab { lab, pod in
             let requests = (1...3).map { "GET /p\($0) HTTP/1.1\r\nHost: a.example\r\n\r\n" }.joined()
@@ -108,6 +119,38 @@ import TestSupport
             #expect(positions == positions.sorted(), "responses come in request order")
             #expect(output.components(separatedBy: "HTTP/1.1 200").count == 5)
             #expect(end.hasPrefix("CLOSED"), "Connection: close is honoured")
+            _ = pod
+        }
+    }
+
+    /// Requests with a body behind bodyless ones on the same connection, pipelined and one after
+    /// another: each is answered, in order, with its body forwarded (the plain-HTTP data path hands
+    /// such a connection to the general proxy with the bytes it has read).
+    @Test func requestsWithBodiesFollowPlainOnesOnOneConnection() async throws {
+        try await Self.lab { lab, pod in
+            let requests = "GET /one HTTP/1.1\r\nHost: a.example\r\n\r\n"
+                + "POST /two HTTP/1.1\r\nHost: a.example\r\nContent-Length: 5\r\n\r\nhello"
+                + "GET /three HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n"
+            let (output, end) = await Self.raw(lab, timeout: 10, "bytes", Self.hex(requests))
+            let order = ["/one", "/two", "/three"].map { output.range(of: "\"path\": \"\($0)\"")?.lowerBound }
+            #expect(order.allSatisfy { $0 != nil }, "\(output)")
+            let positions = order.compactMap { $0 }
+            #expect(positions == positions.sorted(), "responses come in request order")
+            #expect(output.contains("\"bodyLength\": 5"), "\(output)")
+            #expect(end.hasPrefix("CLOSED"))
+
+            // One after another on a kept-alive connection (curl --next reuses it).
+            let url = "http://a.example:\(lab.httpPort)"
+            let (_, text) = await TestProcess.runAsync([
+                "/usr/bin/curl", "-sS", "-v", "--stderr", "-", "--max-time", "10", "--resolve", "a.example:\(lab.httpPort):127.0.0.1", url + "/first",
+                "--next", "--resolve", "a.example:\(lab.httpPort):127.0.0.1", "--data-binary", "abc", url + "/second",
+                "--next", "--resolve", "a.example:\(lab.httpPort):127.0.0.1", url + "/third",
+            ])
+            for path in ["/first", "/second", "/third"] {
+                #expect(text.contains("\"path\": \"\(path)\""), "\(path): \(text)")
+            }
+            #expect(text.contains("\"bodyLength\": 3"), "\(text)")
+            #expect(text.components(separatedBy: "Re-using existing connection").count == 3, "one connection: \(text)")
             _ = pod
         }
     }

@@ -274,6 +274,11 @@ final class DataPathLoop: @unchecked Sendable {
         case .closed:
             closeClient(client)
             return
+        case .done where client.isWaitingToSend:
+            // Progress: the send timeout counts from here (nginx's send_timeout is "between two
+            // successive write operations").
+            client.deadline = after(shared.config.clientSendTimeout)
+            return
         case .wouldBlock, .done:
             break
         }

@@ -11,6 +11,9 @@ Usage: raw_client.py PORT TIMEOUT MODE [ARG]
   MODE partial-body      a POST announcing 100 bytes that sends 10, then nothing
   MODE noread PATH       GET PATH (host a.example), then read nothing for TIMEOUT/2 seconds;
                          prints "BYTES n" (all that came) before the last line
+  MODE slowread PATH     GET PATH (host a.example) with a small receive buffer, reading 32 KiB
+                         every 10 ms until the content-length is in; prints "BODY n" (body
+                         bytes) and a last line "DONE <seconds>" (or "CLOSED"/"OPEN" when cut)
 """
 import socket
 import sys
@@ -39,6 +42,9 @@ def main():
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
         sock.sendall(b"GET " + arg.encode() + b" HTTP/1.1\r\nHost: a.example\r\n\r\n")
         time.sleep(timeout / 2)
+    elif mode == "slowread":
+        slow_read(sock, arg, start, timeout)
+        return
     received = b""
     state = "OPEN"
     deadline = start + timeout
@@ -60,6 +66,41 @@ def main():
     else:
         sys.stdout.write(received.decode("latin-1"))
     print("\n%s %.2f" % (state, time.monotonic() - start))
+
+
+def slow_read(sock, path, start, timeout):
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    sock.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: a.example\r\n\r\n")
+    received = b""
+    state = "OPEN"
+    length = None
+    body = 0
+    while time.monotonic() < start + timeout:
+        try:
+            chunk = sock.recv(32768)
+        except (socket.timeout, ConnectionResetError):
+            break
+        if not chunk:
+            state = "CLOSED"
+            break
+        if length is None:
+            received += chunk
+            end = received.find(b"\r\n\r\n")
+            if end < 0:
+                continue
+            for line in received[:end].split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value.strip())
+            body = len(received) - end - 4
+        else:
+            body += len(chunk)
+        if length is not None and body >= length:
+            state = "DONE"
+            break
+        time.sleep(0.01)
+    print("BODY %d" % body)
+    print("%s %.2f" % (state, time.monotonic() - start))
 
 
 if __name__ == "__main__":
