@@ -14,6 +14,7 @@
 #include "sl_netlink.h"
 #include "sl_nft.h"
 #include "sl_dns_io.h"
+#include "sl_event_io.h"
 #include "sl_bpf.h"
 #include "sl_nfnetlink.h"
 #endif

@@ -1,6 +1,5 @@
-// Socket I/O for the cluster DNS server (Sources/ClusterDNS). Swift's Glibc module exports
-// neither recvmmsg/sendmmsg (behind _GNU_SOURCE) nor <sys/epoll.h> and <sys/eventfd.h>, and
-// the batch structures (mmsghdr + iovec + sockaddr per slot) are easiest kept in C memory
+// Batched UDP for the cluster DNS server (Sources/ClusterDNS). Swift's Glibc module does not
+// export recvmmsg/sendmmsg (behind _GNU_SOURCE), and the batch structures (mmsghdr + iovec + sockaddr per slot) are easiest kept in C memory
 // that the Swift side fills and reads through pointers, without allocating per packet.
 #ifndef SL_DNS_IO_H
 #define SL_DNS_IO_H
@@ -32,24 +31,4 @@ void sl_udp_batch_set_reply(sl_udp_batch *batch, unsigned i, unsigned length);
 /// sends; returns how many were sent or -1 with errno. Marks are cleared.
 int sl_udp_batch_send(int fd, sl_udp_batch *batch, unsigned received);
 
-/// epoll_create1(EPOLL_CLOEXEC).
-int sl_epoll_create(void);
-/// epoll_ctl ADD/MOD/DEL with `data` as the event's user data; `readable`/`writable` choose
-/// EPOLLIN/EPOLLOUT (EPOLLRDHUP is always added for TCP peers closing).
-int sl_epoll_add(int epfd, int fd, uint64_t data, int readable, int writable);
-int sl_epoll_modify(int epfd, int fd, uint64_t data, int readable, int writable);
-int sl_epoll_remove(int epfd, int fd);
-/// epoll_wait into parallel arrays of user data and flags (bit 0 readable, bit 1 writable,
-/// bit 2 error or hang-up); returns the count, 0 on timeout, -1 with errno (EINTR is 0).
-int sl_epoll_wait(int epfd, uint64_t *data, uint32_t *flags, int max, int timeout_ms);
-
-/// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), a wake-up for threads waiting in poll/epoll.
-int sl_eventfd_create(void);
-/// Adds one to the eventfd's counter (wakes its waiter).
-void sl_eventfd_signal(int fd);
-/// Resets the counter to zero.
-void sl_eventfd_drain(int fd);
-
-/// accept4(SOCK_NONBLOCK | SOCK_CLOEXEC); -1 with errno. EINTR is retried.
-int sl_accept_nonblocking(int fd);
 #endif

@@ -3,7 +3,7 @@ import Glibc
 import NIOCore
 
 /// The few socket calls of the epoll data path (`DataPathLoop`), over Glibc and the epoll, eventfd
-/// and accept4 wrappers the cluster DNS server's loop uses (CShims/include/sl_dns_io.h).
+/// and accept4 wrappers it shares with the cluster DNS server (CShims/include/sl_event_io.h).
 enum DataPathSocket {
     /// What a nonblocking read or write did.
     enum IOResult {
