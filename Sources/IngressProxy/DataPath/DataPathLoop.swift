@@ -21,8 +21,11 @@ final class DataPathLoop: @unchecked Sendable {
     private let adopt: @Sendable (Int32, ByteBuffer) -> Void
     private var clients: [DataPathClient?] = []
     private var backends: [DataPathBackend?] = []
-    private var idle: [BackendEndpoint: [DataPathBackend]] = [:]
+    private var idle: [BackendEndpoint: DataPathIdleList] = [:]
     private var scratch = ByteBufferAllocator().buffer(capacity: 16384)
+    /// The forwarded heads' fields, built here one head after another without allocating.
+    private var requestFields = HeaderFields(capacity: 2048, count: 32)
+    private var responseFields = HeaderFields(capacity: 2048, count: 32)
     private let allocator = ByteBufferAllocator()
     private let limits: HTTP1Limits
     private let localPort: String
@@ -108,7 +111,7 @@ final class DataPathLoop: @unchecked Sendable {
                 nextScan = after(.milliseconds(250))
             }
         }
-        for list in idle.values { for backend in list { dropBackend(backend) } }
+        for list in idle.values { for backend in list.backends { dropBackend(backend) } }
         idle.removeAll()
         finished.withLockedValue { $0 = true }
     }
@@ -228,6 +231,9 @@ final class DataPathLoop: @unchecked Sendable {
         }
         // The request has no body: its end is the next part.
         _ = try? client.reader.next()
+        // No handoff any more: letting go of the request's bytes leaves the loop's read buffer
+        // unshared, so the next read reuses it instead of allocating another.
+        client.requestBytes = ByteBuffer()
         client.method = head.method
         client.version = head.version
         client.keepAlive = head.isKeepAlive && !draining
@@ -235,8 +241,11 @@ final class DataPathLoop: @unchecked Sendable {
         client.target = target
         client.attemptsLeft = target.endpoints.count
         client.nextIndex = target.nextStart()
-        client.requestOut = client.writer.writeHead(ForwardedHeaders.request(head, origin: client.origin, upgrade: false).head,
-                                                    allocator: allocator)
+        requestFields.removeAll()
+        _ = ForwardedHeaders.request(head, origin: client.origin, upgrade: false, into: &requestFields)
+        client.requestOut.clear()
+        client.writer.writeHead(ProxyRequestHead(method: head.method, uri: head.uri, version: .http1_1, fields: requestFields),
+                                into: &client.requestOut)
         sendToBackend(client, reuse: true)
     }
 
@@ -343,7 +352,7 @@ final class DataPathLoop: @unchecked Sendable {
         client.nextIndex &+= 1
         client.attemptsLeft -= 1
         var backend: DataPathBackend?
-        if reuse { backend = idle[endpoint]?.popLast() }
+        if reuse { backend = idle[endpoint]?.backends.popLast() }
         if backend == nil { backend = connect(endpoint) }
         guard let backend else {
             if client.attemptsLeft > 0 { sendToBackend(client, reuse: reuse) } else { respondLocal(client, .badGateway) }
@@ -381,6 +390,8 @@ final class DataPathLoop: @unchecked Sendable {
         case .closed:
             backendClosed(backend)
         case .wouldBlock, .done:
+            // Sent: the client's request buffer is its own again, reused for its next request.
+            if backend.unsent.readableBytes == 0 { backend.unsent = ByteBuffer() }
             sl_epoll_modify(epoll, backend.fd, token(.backend, backend.fd), backend.readsPaused ? 0 : 1, backend.unsent.readableBytes > 0 ? 1 : 0)
         }
     }
@@ -446,17 +457,17 @@ final class DataPathLoop: @unchecked Sendable {
                 backendFailed(client, backend: backend, status: .badGateway)
                 return
             }
-            let response = ForwardedHeaders.response(head, requestMethod: client.method, clientVersion: client.version,
-                                                     clientKeepAlive: client.keepAlive, isHTTP2: false)
+            responseFields.removeAll()
+            let framing = ForwardedHeaders.response(head, requestMethod: client.method, clientVersion: client.version,
+                                                    clientKeepAlive: client.keepAlive, isHTTP2: false, into: &responseFields)
             if head.status.code >= 200 {
                 client.responseStarted = true
-                client.bodyless = response.framing.bodyless
-                client.closeAfter = response.framing.closeAfter
+                client.bodyless = framing.bodyless
+                client.closeAfter = framing.closeAfter
                 client.backendKeepAlive = head.isKeepAlive
             }
-            client.writer.write(ProxyResponsePart.head(response.head), allocator: allocator, promise: nil) { bytes, _ in
-                client.output.writeImmutableBuffer(bytes)
-            }
+            client.writer.writeHead(ProxyResponseHead(version: client.version, status: head.status, fields: responseFields),
+                                    into: &client.output)
         case .body(let body):
             guard !client.bodyless else { return }
             client.writer.write(ProxyResponsePart.body(body), allocator: allocator, promise: nil) { bytes, _ in
@@ -515,17 +526,26 @@ final class DataPathLoop: @unchecked Sendable {
 
     private func release(_ backend: DataPathBackend) {
         guard backends[Int(backend.fd)] === backend else { return }
-        guard (idle[backend.endpoint]?.count ?? 0) < shared.config.maxIdleConnectionsPerEndpoint, !draining else {
+        let list: DataPathIdleList
+        if let existing = idle[backend.endpoint] {
+            list = existing
+        } else {
+            list = DataPathIdleList()
+            idle[backend.endpoint] = list
+        }
+        guard list.backends.count < shared.config.maxIdleConnectionsPerEndpoint, !draining else {
             dropBackend(backend)
             return
         }
         backend.deadline = after(shared.config.backendIdleTimeout)
-        idle[backend.endpoint, default: []].append(backend)
+        list.backends.append(backend)
     }
 
     private func dropBackend(_ backend: DataPathBackend) {
         guard backends[Int(backend.fd)] === backend else { return }
-        if let index = idle[backend.endpoint]?.firstIndex(where: { $0 === backend }) { idle[backend.endpoint]?.remove(at: index) }
+        if let list = idle[backend.endpoint], let index = list.backends.firstIndex(where: { $0 === backend }) {
+            list.backends.remove(at: index)
+        }
         sl_epoll_remove(epoll, backend.fd)
         backends[Int(backend.fd)] = nil
         close(backend.fd)

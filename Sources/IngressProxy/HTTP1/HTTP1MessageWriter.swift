@@ -63,11 +63,18 @@ struct HTTP1MessageWriter {
     mutating func writeHead<Head: HTTP1WritableHead>(_ head: Head, allocator: ByteBufferAllocator) -> ByteBuffer {
         // Room for a small body after the head: `OutboundBytes` gathers the two into one buffer.
         var buffer = allocator.buffer(capacity: 96 + head.fields.wireLength + Self.bodyRoom)
+        writeHead(head, into: &buffer)
+        return buffer
+    }
+
+    /// A head's bytes appended to `buffer` (the epoll data path's per-connection buffers, reused
+    /// from one message to the next).
+    mutating func writeHead<Head: HTTP1WritableHead>(_ head: Head, into buffer: inout ByteBuffer) {
+        buffer.reserveCapacity(minimumWritableBytes: 96 + head.fields.wireLength)
         head.writeStartLine(to: &buffer)
         head.fields.write(to: &buffer)
         buffer.writeStaticString("\r\n")
         chunked = head.fields.contains("transfer-encoding")
-        return buffer
     }
 
     private func writeChunkSize(_ size: Int, to buffer: inout ByteBuffer) {

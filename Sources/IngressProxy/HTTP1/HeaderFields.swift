@@ -124,6 +124,14 @@ struct HeaderFields: Equatable, Sendable {
 
     // MARK: Building
 
+    /// Empties built fields and keeps their storage: a loop that builds one head after another
+    /// (`DataPathLoop`) reuses it instead of allocating an index and a buffer per head.
+    mutating func removeAll() {
+        precondition(isWireForm, "only built fields are emptied for reuse")
+        bytes.clear()
+        fields.removeAll(keepingCapacity: true)
+    }
+
     mutating func add(name: String, value: String) {
         var name = name, value = value
         name.withUTF8 { name in value.withUTF8 { value in add(name: UnsafeRawBufferPointer(name), value: UnsafeRawBufferPointer(value)) } }

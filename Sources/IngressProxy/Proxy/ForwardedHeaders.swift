@@ -27,9 +27,16 @@ enum ForwardedHeaders {
     /// (content-length or chunked); without framing an HTTP/1 request has no body, and an HTTP/2
     /// one has a body when DATA follows.
     static func request(_ head: ProxyRequestHead, origin: Origin, upgrade: Bool) -> (head: ProxyRequestHead, framed: Bool) {
-        let listed = connectionTokens(head.fields)
         var fields = HeaderFields(capacity: head.fields.wireLength + 128 + 2 * origin.clientAddress.utf8.count,
                                   count: head.fields.count + 8)
+        let framed = request(head, origin: origin, upgrade: upgrade, into: &fields)
+        return (ProxyRequestHead(method: head.method, uri: head.uri, version: .http1_1, fields: fields), framed)
+    }
+
+    /// The forwarded request's fields, added to `fields` (empty, built fields a caller may reuse);
+    /// returns whether the body is framed by the client.
+    static func request(_ head: ProxyRequestHead, origin: Origin, upgrade: Bool, into fields: inout HeaderFields) -> Bool {
+        let listed = connectionTokens(head.fields)
         var forwardedFor: String?
         var hasContentLength = false
         var chunked = false
@@ -90,8 +97,7 @@ enum ForwardedHeaders {
         if chunked, !hasContentLength {
             fields.add(name: "transfer-encoding", value: "chunked")
         }
-        let forwarded = ProxyRequestHead(method: head.method, uri: head.uri, version: .http1_1, fields: fields)
-        return (forwarded, hasContentLength || chunked)
+        return hasContentLength || chunked
     }
 
     /// How a response must be framed towards the client.
@@ -106,8 +112,17 @@ enum ForwardedHeaders {
     /// A backend response as it goes to the client.
     static func response(_ head: ProxyResponseHead, requestMethod: HTTPMethod, clientVersion: HTTPVersion,
                          clientKeepAlive: Bool, isHTTP2: Bool) -> (head: ProxyResponseHead, framing: ResponseFraming) {
-        let listed = connectionTokens(head.fields)
         var fields = HeaderFields(capacity: head.fields.wireLength + 48, count: head.fields.count + 2)
+        let framing = response(head, requestMethod: requestMethod, clientVersion: clientVersion, clientKeepAlive: clientKeepAlive,
+                               isHTTP2: isHTTP2, into: &fields)
+        return (ProxyResponseHead(version: isHTTP2 ? .http1_1 : clientVersion, status: head.status, fields: fields), framing)
+    }
+
+    /// The response's fields as they go to the client, added to `fields` (empty, built fields a
+    /// caller may reuse), and its framing.
+    static func response(_ head: ProxyResponseHead, requestMethod: HTTPMethod, clientVersion: HTTPVersion,
+                         clientKeepAlive: Bool, isHTTP2: Bool, into fields: inout HeaderFields) -> ResponseFraming {
+        let listed = connectionTokens(head.fields)
         let code = head.status.code
         // A 1xx or 204 has no content-length (RFC 9110 §8.6).
         let dropLength = code < 200 || code == 204
@@ -139,9 +154,7 @@ enum ForwardedHeaders {
                 fields.add(name: "connection", value: "keep-alive")
             }
         }
-        let version = isHTTP2 ? HTTPVersion.http1_1 : clientVersion
-        return (ProxyResponseHead(version: version, status: head.status, fields: fields),
-                ResponseFraming(closeAfter: closeAfter, bodyless: bodyless))
+        return ResponseFraming(closeAfter: closeAfter, bodyless: bodyless)
     }
 
     /// A backend's 101 as it goes to the client: the upgrade headers stay, other hop-by-hop go.
