@@ -12,26 +12,26 @@ import NIOHTTP1
 /// serves the rest of that connection. NIO's channel machinery was half of the proxy's user time
 /// per request (docs/benchmarks.md, "Where the rest of the user time is").
 final class DataPathLoop: @unchecked Sendable {
-    private enum Kind: UInt64 { case listener = 0, client = 1, backend = 2, wakeup = 3 }
+    enum Kind: UInt64 { case listener = 0, client = 1, backend = 2, wakeup = 3 }
 
     let shared: ProxyShared
-    private let epoll: Int32
+    let epoll: Int32
     private let wakeup: Int32
     private var listeners: [Int32]
     private let adopt: @Sendable (Int32, ByteBuffer) -> Void
-    private var clients: [DataPathClient?] = []
-    private var backends: [DataPathBackend?] = []
-    private var idle: [BackendEndpoint: DataPathIdleList] = [:]
-    private var scratch = ByteBufferAllocator().buffer(capacity: 16384)
+    var clients: [DataPathClient?] = []
+    var backends: [DataPathBackend?] = []
+    var idle: [BackendEndpoint: DataPathIdleList] = [:]
+    var scratch = ByteBufferAllocator().buffer(capacity: 16384)
     /// The forwarded heads' fields, built here one head after another without allocating.
-    private var requestFields = HeaderFields(capacity: 2048, count: 32)
-    private var responseFields = HeaderFields(capacity: 2048, count: 32)
-    private let allocator = ByteBufferAllocator()
+    var requestFields = HeaderFields(capacity: 2048, count: 32)
+    var responseFields = HeaderFields(capacity: 2048, count: 32)
+    let allocator = ByteBufferAllocator()
     private let limits: HTTP1Limits
     private let localPort: String
     /// Set from other threads: 1 stop accepting and finish what is under way, 2 close everything now.
     private let stopLevel = NIOLockedValueBox(0)
-    private var draining = false
+    var draining = false
     /// Counts read by other threads (tests, shutdown).
     let counters = NIOLockedValueBox((clients: 0, backendsOpened: 0))
     /// Set when `run` has returned (a shutdown may wait for it more than once).
@@ -54,7 +54,7 @@ final class DataPathLoop: @unchecked Sendable {
         }
     }
 
-    private func token(_ kind: Kind, _ fd: Int32) -> UInt64 { kind.rawValue << 32 | UInt64(UInt32(bitPattern: fd)) }
+    func token(_ kind: Kind, _ fd: Int32) -> UInt64 { kind.rawValue << 32 | UInt64(UInt32(bitPattern: fd)) }
 
     /// Asks the loop to stop accepting and to close each connection once its response is done;
     /// `run` returns when none is left.
@@ -69,8 +69,8 @@ final class DataPathLoop: @unchecked Sendable {
         sl_eventfd_signal(wakeup)
     }
 
-    private var now: UInt64 { NIODeadline.now().uptimeNanoseconds }
-    private func after(_ timeout: TimeAmount) -> UInt64 { now &+ UInt64(max(timeout.nanoseconds, 0)) }
+    var now: UInt64 { NIODeadline.now().uptimeNanoseconds }
+    func after(_ timeout: TimeAmount) -> UInt64 { now &+ UInt64(max(timeout.nanoseconds, 0)) }
 
     // MARK: The loop
 
@@ -260,14 +260,14 @@ final class DataPathLoop: @unchecked Sendable {
         adopt(client.fd, client.requestBytes)
     }
 
-    private func forget(_ client: DataPathClient) {
+    func forget(_ client: DataPathClient) {
         guard clients[Int(client.fd)] === client else { return }
         sl_epoll_remove(epoll, client.fd)
         clients[Int(client.fd)] = nil
         counters.withLockedValue { $0.clients -= 1 }
     }
 
-    private func closeClient(_ client: DataPathClient) {
+    func closeClient(_ client: DataPathClient) {
         guard clients[Int(client.fd)] === client else { return }
         if let backend = client.backend {
             client.backend = nil
@@ -305,7 +305,7 @@ final class DataPathLoop: @unchecked Sendable {
 
     /// Writes what the response gathered; what the socket does not take waits for it to become
     /// writable, and the backend's reads wait with it (backpressure, nginx's send_timeout runs).
-    private func flush(_ client: DataPathClient) {
+    func flush(_ client: DataPathClient) {
         guard client.output.readableBytes > 0 else { return }
         if client.isWaitingToSend {
             client.unsent.writeImmutableBuffer(client.output)
@@ -330,7 +330,7 @@ final class DataPathLoop: @unchecked Sendable {
     }
 
     /// The response is out: the next request, or the end of the connection.
-    private func responseDone(_ client: DataPathClient) {
+    func responseDone(_ client: DataPathClient) {
         guard clients[Int(client.fd)] === client, !client.isWaitingToSend else { return }
         if client.closeAfter || !client.keepAlive {
             closeClient(client)
@@ -342,228 +342,6 @@ final class DataPathLoop: @unchecked Sendable {
         client.deadline = after(client.requestBytes.readableBytes > 0 ? shared.config.clientHeaderTimeout : shared.config.keepAliveTimeout)
         sl_epoll_modify(epoll, client.fd, token(.client, client.fd), 1, 0)
         serve(client)
-    }
-
-    // MARK: Backend side
-
-    private func sendToBackend(_ client: DataPathClient, reuse: Bool) {
-        guard let target = client.target else { return }
-        let endpoint = target.endpoints[client.nextIndex % target.endpoints.count]
-        client.nextIndex &+= 1
-        client.attemptsLeft -= 1
-        var backend: DataPathBackend?
-        if reuse { backend = idle[endpoint]?.backends.popLast() }
-        if backend == nil { backend = connect(endpoint) }
-        guard let backend else {
-            if client.attemptsLeft > 0 { sendToBackend(client, reuse: reuse) } else { respondLocal(client, .badGateway) }
-            return
-        }
-        backend.client = client
-        backend.requests += 1
-        backend.reader = HTTP1ResponseReader()
-        backend.reader.answersHEAD = client.method == .HEAD
-        backend.unsent = client.requestOut
-        client.backend = backend
-        if backend.connected {
-            backend.deadline = after(shared.config.backendTimeout)
-            writeRequest(backend)
-        } else {
-            backend.deadline = after(shared.config.backendConnectTimeout)
-        }
-    }
-
-    private func connect(_ endpoint: BackendEndpoint) -> DataPathBackend? {
-        guard let (fd, connected) = DataPathSocket.connect(endpoint.address) else { return nil }
-        guard sl_epoll_add(epoll, fd, token(.backend, fd), 1, connected ? 0 : 1) == 0 else {
-            close(fd)
-            return nil
-        }
-        let backend = DataPathBackend(fd: fd, endpoint: endpoint, connected: connected)
-        if Int(fd) >= backends.count { backends.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - backends.count + 64)) }
-        backends[Int(fd)] = backend
-        counters.withLockedValue { $0.backendsOpened += 1 }
-        return backend
-    }
-
-    private func writeRequest(_ backend: DataPathBackend) {
-        switch DataPathSocket.write(backend.fd, &backend.unsent) {
-        case .closed:
-            backendClosed(backend)
-        case .wouldBlock, .done:
-            // Sent: the client's request buffer is its own again, reused for its next request.
-            if backend.unsent.readableBytes == 0 { backend.unsent = ByteBuffer() }
-            sl_epoll_modify(epoll, backend.fd, token(.backend, backend.fd), backend.readsPaused ? 0 : 1, backend.unsent.readableBytes > 0 ? 1 : 0)
-        }
-    }
-
-    private func backendWritable(_ backend: DataPathBackend) {
-        if !backend.connected {
-            guard DataPathSocket.connectSucceeded(backend.fd) else {
-                let client = backend.client
-                backend.client = nil
-                dropBackend(backend)
-                if let client {
-                    client.backend = nil
-                    if client.attemptsLeft > 0 { sendToBackend(client, reuse: false) } else { respondLocal(client, .badGateway) }
-                }
-                return
-            }
-            backend.connected = true
-            backend.deadline = after(shared.config.backendTimeout)
-        }
-        writeRequest(backend)
-    }
-
-    private func backendReadable(_ backend: DataPathBackend) {
-        guard !backend.readsPaused else { return }
-        scratch.clear()
-        let result = DataPathSocket.read(backend.fd, into: &scratch)
-        guard let client = backend.client else {
-            // An idle pooled connection that speaks or closes is done.
-            if case .wouldBlock = result { return }
-            dropBackend(backend)
-            return
-        }
-        switch result {
-        case .wouldBlock:
-            return
-        case .closed:
-            backendClosed(backend)
-            return
-        case .done:
-            break
-        }
-        backend.deadline = after(shared.config.backendTimeout)
-        backend.reader.append(scratch)
-        while backend.client === client {
-            let part: ProxyResponsePart?
-            do {
-                part = try backend.reader.next()
-            } catch {
-                backendFailed(client, backend: backend, status: .badGateway)
-                return
-            }
-            guard let part else { break }
-            deliver(part, to: client, from: backend)
-        }
-        if backend.client === client { flush(client) }
-    }
-
-    private func deliver(_ part: ProxyResponsePart, to client: DataPathClient, from backend: DataPathBackend) {
-        switch part {
-        case .head(let head):
-            if head.status == .switchingProtocols {
-                // No upgrade was asked for: a 101 cannot be relayed.
-                backendFailed(client, backend: backend, status: .badGateway)
-                return
-            }
-            responseFields.removeAll()
-            let framing = ForwardedHeaders.response(head, requestMethod: client.method, clientVersion: client.version,
-                                                    clientKeepAlive: client.keepAlive, isHTTP2: false, into: &responseFields)
-            if head.status.code >= 200 {
-                client.responseStarted = true
-                client.bodyless = framing.bodyless
-                client.closeAfter = framing.closeAfter
-                client.backendKeepAlive = head.isKeepAlive
-            }
-            client.writer.writeHead(ProxyResponseHead(version: client.version, status: head.status, fields: responseFields),
-                                    into: &client.output)
-        case .body(let body):
-            guard !client.bodyless else { return }
-            client.writer.write(ProxyResponsePart.body(body), allocator: allocator, promise: nil) { bytes, _ in
-                client.output.writeImmutableBuffer(bytes)
-            }
-        case .end:
-            client.writer.write(ProxyResponsePart.end(nil), allocator: allocator, promise: nil) { bytes, _ in
-                client.output.writeImmutableBuffer(bytes)
-            }
-            client.backend = nil
-            backend.client = nil
-            if client.backendKeepAlive, !backend.reader.hasBytes {
-                release(backend)
-            } else {
-                dropBackend(backend)
-            }
-            client.state = .idle
-            flush(client)
-            responseDone(client)
-        }
-    }
-
-    /// A backend connection that closed (or failed) while serving `client`.
-    private func backendClosed(_ backend: DataPathBackend) {
-        guard let client = backend.client else {
-            dropBackend(backend)
-            return
-        }
-        // The close ends a body without length (RFC 9112 §6.3).
-        if client.responseStarted, let end = try? backend.reader.finish() {
-            deliver(end, to: client, from: backend)
-            return
-        }
-        backend.client = nil
-        client.backend = nil
-        dropBackend(backend)
-        if client.responseStarted {
-            closeClient(client)
-        } else if backend.requests > 1, !client.retriedReused {
-            // A reused connection the backend closed as the request went out: once more on a new one.
-            client.retriedReused = true
-            client.attemptsLeft += 1
-            client.nextIndex &-= 1
-            sendToBackend(client, reuse: false)
-        } else {
-            respondLocal(client, .badGateway)
-        }
-    }
-
-    private func backendFailed(_ client: DataPathClient, backend: DataPathBackend, status: HTTPResponseStatus) {
-        backend.client = nil
-        client.backend = nil
-        dropBackend(backend)
-        if client.responseStarted { closeClient(client) } else { respondLocal(client, status) }
-    }
-
-    private func release(_ backend: DataPathBackend) {
-        guard backends[Int(backend.fd)] === backend else { return }
-        let list: DataPathIdleList
-        if let existing = idle[backend.endpoint] {
-            list = existing
-        } else {
-            list = DataPathIdleList()
-            idle[backend.endpoint] = list
-        }
-        guard list.backends.count < shared.config.maxIdleConnectionsPerEndpoint, !draining else {
-            dropBackend(backend)
-            return
-        }
-        backend.deadline = after(shared.config.backendIdleTimeout)
-        list.backends.append(backend)
-    }
-
-    private func dropBackend(_ backend: DataPathBackend) {
-        guard backends[Int(backend.fd)] === backend else { return }
-        if let list = idle[backend.endpoint], let index = list.backends.firstIndex(where: { $0 === backend }) {
-            list.backends.remove(at: index)
-        }
-        sl_epoll_remove(epoll, backend.fd)
-        backends[Int(backend.fd)] = nil
-        close(backend.fd)
-    }
-
-    /// Answers from the proxy (502, 504), and closes the connection after it (nginx keeps it;
-    /// a failing backend is rare enough not to matter).
-    private func respondLocal(_ client: DataPathClient, _ status: HTTPResponseStatus) {
-        client.closeAfter = true
-        client.state = .idle
-        for part in LocalResponse.parts(status, version: client.version, close: true, headOnly: client.method == .HEAD,
-                                        allocator: allocator) {
-            client.writer.write(part, allocator: allocator, promise: nil) { bytes, _ in
-                client.output.writeImmutableBuffer(bytes)
-            }
-        }
-        flush(client)
-        responseDone(client)
     }
 
     // MARK: Timeouts

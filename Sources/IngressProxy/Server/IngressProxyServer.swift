@@ -102,7 +102,7 @@ public final class IngressProxyServer: Sendable {
                 switch result {
                 case .success(let channel):
                     if bytes.readableBytes > 0 {
-                        channel.pipeline.fireChannelRead(NIOAny(bytes))
+                        channel.pipeline.fireChannelRead(bytes)
                         channel.pipeline.fireChannelReadComplete()
                     }
                     channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in channel.close(promise: nil) }
