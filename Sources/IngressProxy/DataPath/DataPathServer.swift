@@ -42,9 +42,21 @@ final class DataPathServer: Sendable {
         }
         var loops: [DataPathLoop] = []
         for index in 0..<threads {
-            let loop = try DataPathLoop(listeners: perLoop[index], localPort: addresses.first?.port ?? 80, shared: shared, adopt: adopt)
-            let thread = Thread { loop.run() }
-            thread.name = "ingress-http-\(index)"
+            let loop: DataPathLoop
+            do {
+                loop = try DataPathLoop(listeners: perLoop[index], localPort: addresses.first?.port ?? 80, shared: shared, adopt: adopt)
+            } catch {
+                // The loops already running close their own listeners as they stop.
+                for started in loops { started.quiesce() }
+                for fd in perLoop[index...].joined() { close(fd) }
+                throw error
+            }
+            let thread = Thread {
+                // Named from the thread itself: Foundation on Linux names the OS thread only then
+                // (the name shows in `top -H` and in profiles).
+                Thread.current.name = "ingress-http-\(index)"
+                loop.run()
+            }
             thread.start()
             loops.append(loop)
         }
