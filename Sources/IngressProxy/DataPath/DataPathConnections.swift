@@ -37,6 +37,8 @@ final class DataPathClient {
     var unsent = ByteBuffer()
     /// When the current wait ends (header, keep-alive or send timeout), in uptime nanoseconds.
     var deadline: UInt64 = 0
+    /// What epoll reports for the socket (`DataPathLoop.watch`): added readable.
+    var interest: UInt8 = 1
 
     init(fd: Int32, limits: HTTP1Limits, origin: ForwardedHeaders.Origin) {
         self.fd = fd
@@ -71,10 +73,14 @@ final class DataPathBackend {
     /// Backend timeout while serving, idle timeout in the pool (uptime nanoseconds).
     var deadline: UInt64 = 0
 
+    /// What epoll reports for the socket (`DataPathLoop.watch`): readable, and writable while connecting.
+    var interest: UInt8
+
     init(fd: Int32, endpoint: BackendEndpoint, connected: Bool) {
         self.fd = fd
         self.endpoint = endpoint
         self.connected = connected
+        interest = connected ? 1 : 3
     }
 }
 

@@ -53,7 +53,7 @@ extension DataPathLoop {
         case .wouldBlock, .done:
             // Sent: the client's request buffer is its own again, reused for its next request.
             if backend.unsent.readableBytes == 0 { backend.unsent = ByteBuffer() }
-            sl_epoll_modify(epoll, backend.fd, token(.backend, backend.fd), backend.readsPaused ? 0 : 1, backend.unsent.readableBytes > 0 ? 1 : 0)
+            watch(backend.fd, .backend, &backend.interest, read: !backend.readsPaused, write: backend.unsent.readableBytes > 0)
         }
     }
 

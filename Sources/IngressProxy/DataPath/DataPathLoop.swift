@@ -56,6 +56,16 @@ final class DataPathLoop: @unchecked Sendable {
 
     func token(_ kind: Kind, _ fd: Int32) -> UInt64 { kind.rawValue << 32 | UInt64(UInt32(bitPattern: fd)) }
 
+    /// Sets what epoll reports for a connection (`interest`: bit 0 readable, bit 1 writable), with
+    /// a system call only when that changes: the common request leaves both sockets as they were,
+    /// waiting to be read, and two epoll_ctl calls per request showed in profiles.
+    func watch(_ fd: Int32, _ kind: Kind, _ interest: inout UInt8, read: Bool, write: Bool) {
+        let wanted: UInt8 = (read ? 1 : 0) | (write ? 2 : 0)
+        guard interest != wanted else { return }
+        interest = wanted
+        sl_epoll_modify(epoll, fd, token(kind, fd), read ? 1 : 0, write ? 1 : 0)
+    }
+
     /// Asks the loop to stop accepting and to close each connection once its response is done;
     /// `run` returns when none is left.
     func quiesce() {
@@ -193,7 +203,7 @@ final class DataPathLoop: @unchecked Sendable {
         if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) { closeClient(client) }
         else if n > 0 {
             // Pipelined bytes: stop watching until the response is done.
-            sl_epoll_modify(epoll, client.fd, token(.client, client.fd), 0, 0)
+            watch(client.fd, .client, &client.interest, read: false, write: false)
         }
     }
 
@@ -292,11 +302,11 @@ final class DataPathLoop: @unchecked Sendable {
             break
         }
         guard !client.isWaitingToSend else { return }
-        sl_epoll_modify(epoll, client.fd, token(.client, client.fd), 1, 0)
+        watch(client.fd, .client, &client.interest, read: true, write: false)
         if let backend = client.backend, backend.readsPaused {
             backend.readsPaused = false
             backend.deadline = after(shared.config.backendTimeout)
-            sl_epoll_modify(epoll, backend.fd, token(.backend, backend.fd), 1, 0)
+            watch(backend.fd, .backend, &backend.interest, read: true, write: false)
             backendReadable(backend)
         } else if client.state == .idle {
             responseDone(client)
@@ -320,10 +330,10 @@ final class DataPathLoop: @unchecked Sendable {
         case .wouldBlock, .done:
             if client.isWaitingToSend {
                 client.deadline = after(shared.config.clientSendTimeout)
-                sl_epoll_modify(epoll, client.fd, token(.client, client.fd), 0, 1)
+                watch(client.fd, .client, &client.interest, read: false, write: true)
                 if let backend = client.backend, !backend.readsPaused {
                     backend.readsPaused = true
-                    sl_epoll_modify(epoll, backend.fd, token(.backend, backend.fd), 0, 0)
+                    watch(backend.fd, .backend, &backend.interest, read: false, write: false)
                 }
             }
         }
@@ -340,7 +350,7 @@ final class DataPathLoop: @unchecked Sendable {
         client.requestBytes = client.reader.takeRemaining() ?? ByteBuffer()
         if client.requestBytes.readableBytes > 0 { client.reader.append(client.requestBytes) }
         client.deadline = after(client.requestBytes.readableBytes > 0 ? shared.config.clientHeaderTimeout : shared.config.keepAliveTimeout)
-        sl_epoll_modify(epoll, client.fd, token(.client, client.fd), 1, 0)
+        watch(client.fd, .client, &client.interest, read: true, write: false)
         serve(client)
     }
 
