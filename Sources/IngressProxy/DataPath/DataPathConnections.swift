@@ -49,6 +49,10 @@ final class DataPathClient {
     var isWaitingToSend: Bool { unsent.readableBytes > 0 }
 
     func resetRequest() {
+        // Between requests a kept-alive connection holds no large buffers (a download grows them
+        // to a backend read's size); nginx frees its buffers on keep-alive connections too.
+        if output.capacity > 8192 { output = ByteBuffer() }
+        if unsent.capacity > 8192 { unsent = ByteBuffer() }
         state = .idle
         target = nil
         backend = nil
