@@ -155,6 +155,22 @@ import TestSupport
         }
     }
 
+    /// A client that resets its connection while its request is at the backend and a pipelined
+    /// one waits: the connection is closed at once, not when the backend answers (the proxy asks
+    /// nothing of the socket then, and a reset must still end it).
+    @Test func aClientResetWhileItsRequestIsAtTheBackendEndsTheConnection() async throws {
+        try await Self.lab { lab, pod in
+            // The second request comes once the first is at the backend: it waits in the kernel.
+            let first = Self.hex("GET /slow?ms=6000 HTTP/1.1\r\nHost: a.example\r\n\r\n")
+            let second = Self.hex("GET /next HTTP/1.1\r\nHost: a.example\r\n\r\n")
+            let (output, _) = await Self.raw(lab, timeout: 10, "reset", first + "," + second)
+            #expect(output.hasPrefix("RESET"), "\(output)")
+            let closed = await TestProcess.waitFor(4) { lab.server.connectionCount == 0 }
+            #expect(closed, "the reset connection is closed before the backend answers (6 s)")
+            _ = pod
+        }
+    }
+
     /// A malformed request behind a good one: the good one is answered first, then 400 and the
     /// close (nginx reads a pipelined request only once the response before it is out).
     @Test func aMalformedPipelinedRequestIsRefusedAfterTheOneBeforeIt() async throws {

@@ -101,6 +101,13 @@ final class DataPathLoop: @unchecked Sendable {
                 switch Kind(rawValue: data[i] >> 32) {
                 case .listener: accept(fd)
                 case .client:
+                    if flags[i] & 4 != 0, let client = client(fd), client.interest == 0 {
+                        // Reset or closed both ways while nothing was asked for (pipelined bytes
+                        // wait for a response): no answer can reach it, and level-triggered HUP
+                        // would come back on every wait.
+                        closeClient(client)
+                        continue
+                    }
                     if writable, let client = client(fd) { clientWritable(client) }
                     if readable, let client = client(fd) { clientReadable(client) }
                 case .backend:

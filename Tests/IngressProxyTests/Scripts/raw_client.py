@@ -11,11 +11,14 @@ Usage: raw_client.py PORT TIMEOUT MODE [ARG]
   MODE partial-body      a POST announcing 100 bytes that sends 10, then nothing
   MODE noread PATH       GET PATH (host a.example), then read nothing for TIMEOUT/2 seconds;
                          prints "BYTES n" (all that came) before the last line
+  MODE reset HEX,HEX...  send each part (hex) 0.3 s after the one before, then reset the
+                         connection (RST)
   MODE slowread PATH     GET PATH (host a.example) with a small receive buffer, reading 32 KiB
                          every 10 ms until the content-length is in; prints "BODY n" (body
                          bytes) and a last line "DONE <seconds>" (or "CLOSED"/"OPEN" when cut)
 """
 import socket
+import struct
 import sys
 import time
 
@@ -42,6 +45,15 @@ def main():
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
         sock.sendall(b"GET " + arg.encode() + b" HTTP/1.1\r\nHost: a.example\r\n\r\n")
         time.sleep(timeout / 2)
+    elif mode == "reset":
+        # Each comma-separated part is sent 0.3 s after the one before.
+        for part in arg.split(","):
+            sock.sendall(bytes.fromhex(part))
+            time.sleep(0.3)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        print("RESET %.2f" % (time.monotonic() - start))
+        return
     elif mode == "slowread":
         slow_read(sock, arg, start, timeout)
         return
