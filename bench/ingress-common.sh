@@ -50,6 +50,22 @@ nginx_temp_paths() {
     echo "client_body_temp_path $1/body; proxy_temp_path $1/proxy; fastcgi_temp_path $1/fastcgi; uwsgi_temp_path $1/uwsgi; scgi_temp_path $1/scgi;"
 }
 
+# nginx_backends_conf DIR: DIR/nginx.conf, one nginx answering a short body on 10.98.0.2:8080 and
+# 10.98.0.3:8080 (the backends cost little, and the same for every proxy in front of them).
+nginx_backends_conf() {
+    cat >"$1/nginx.conf" <<CONF
+worker_processes 1;
+$(nginx_paths "$1")
+http {
+    access_log off;
+    $(nginx_temp_paths "$1")
+    keepalive_requests 1000000;
+    server { listen 10.98.0.2:8080; location / { return 200 "hello from backend 1\n"; } }
+    server { listen 10.98.0.3:8080; location / { return 200 "hello from backend 2\n"; } }
+}
+CONF
+}
+
 # nginx_proxy_conf DIR HTTP_LISTEN HTTPS_LISTEN UPSTREAM...: DIR/nginx.conf, nginx as ingress-nginx
 # configures it as a reverse proxy (upstream keepalive 32, proxy_http_version 1.1, the
 # X-Forwarded-* headers), two workers, HTTPS with DIR/cert.pem (made here: ECDSA P-256,

@@ -57,17 +57,7 @@ else
 fi
 mkdir -p "$out" "$dir/backends" "$dir/proxy"
 # The backends: one nginx answering a short body on two addresses.
-cat >"$dir/backends/nginx.conf" <<CONF
-worker_processes 1;
-$(nginx_paths "$dir/backends")
-http {
-    access_log off;
-    $(nginx_temp_paths "$dir/backends")
-    keepalive_requests 1000000;
-    server { listen 10.98.0.2:8080; location / { return 200 "hello from backend 1\n"; } }
-    server { listen 10.98.0.3:8080; location / { return 200 "hello from backend 2\n"; } }
-}
-CONF
+nginx_backends_conf "$dir/backends"
 nginx_proxy_conf "$dir/proxy" 10.98.0.1:8081 10.98.0.1:8443 10.98.0.2:8080 10.98.0.3:8080
 
 ip netns add "$ns"
