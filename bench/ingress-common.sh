@@ -50,6 +50,25 @@ nginx_temp_paths() {
     echo "client_body_temp_path $1/body; proxy_temp_path $1/proxy; fastcgi_temp_path $1/fastcgi; uwsgi_temp_path $1/uwsgi; scgi_temp_path $1/scgi;"
 }
 
+# proxy_server: sets `server` to SERVER (an ingress-proxy-server binary), else to a release build
+# of it (its log in $dir/build.log).
+proxy_server() {
+    if [ -n "${SERVER:-}" ]; then
+        server="$SERVER"
+    else
+        swift build -c release --product ingress-proxy-server >"$dir/build.log" 2>&1 || { cat "$dir/build.log" >&2; exit 1; }
+        server="$(swift build -c release --show-bin-path)/ingress-proxy-server"
+    fi
+}
+
+# bench_namespace NS: the network namespace the module benches run in, lo up with the proxies'
+# address (10.98.0.1) and the two backends' (10.98.0.2, 10.98.0.3).
+bench_namespace() {
+    ip netns add "$1"
+    ip -n "$1" link set lo up
+    for a in 10.98.0.1 10.98.0.2 10.98.0.3; do ip -n "$1" addr add "$a/32" dev lo; done
+}
+
 # nginx_backends_conf DIR: DIR/nginx.conf, one nginx answering a short body on 10.98.0.2:8080 and
 # 10.98.0.3:8080 (the backends cost little, and the same for every proxy in front of them).
 nginx_backends_conf() {

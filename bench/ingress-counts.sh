@@ -40,12 +40,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 find_nginx
-if [ -n "${SERVER:-}" ]; then
-    server="$SERVER"
-else
-    swift build -c release --product ingress-proxy-server >"$dir/build.log" 2>&1 || { cat "$dir/build.log" >&2; exit 1; }
-    server="$(swift build -c release --show-bin-path)/ingress-proxy-server"
-fi
+proxy_server
 libc="$(ldd "$server" | awk '$1 == "libc.so.6" { print $3 }')"
 swiftcore="$(ldd "$server" | awk '$1 == "libswiftCore.so" { print $3 }')"
 [ -n "$libc" ] && [ -n "$swiftcore" ] || { echo "ingress-counts.sh: $server does not link libc and libswiftCore dynamically" >&2; exit 1; }
@@ -60,9 +55,7 @@ probes="$probes probe_libswiftCore:swift_retain"
 
 mkdir -p "$dir/backends"
 nginx_backends_conf "$dir/backends"
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-for a in 10.98.0.1 10.98.0.2 10.98.0.3; do ip -n "$ns" addr add "$a/32" dev lo; done
+bench_namespace "$ns"
 run() { nsenter --net="/run/netns/$ns" "$@"; }
 client() { run "$@"; }
 # nsenter itself in the background, not `run`: a backgrounded shell function is a subshell, whose

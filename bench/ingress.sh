@@ -49,20 +49,13 @@ trap 'exit 1' INT TERM
 
 find_nginx
 
-if [ -n "${SERVER:-}" ]; then
-    server="$SERVER"
-else
-    swift build -c release --product ingress-proxy-server >"$dir/build.log" 2>&1 || { cat "$dir/build.log" >&2; exit 1; }
-    server="$(swift build -c release --show-bin-path)/ingress-proxy-server"
-fi
+proxy_server
 mkdir -p "$out" "$dir/backends" "$dir/proxy"
 # The backends: one nginx answering a short body on two addresses.
 nginx_backends_conf "$dir/backends"
 nginx_proxy_conf "$dir/proxy" 10.98.0.1:8081 10.98.0.1:8443 10.98.0.2:8080 10.98.0.3:8080
 
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-for a in 10.98.0.1 10.98.0.2 10.98.0.3; do ip -n "$ns" addr add "$a/32" dev lo; done
+bench_namespace "$ns"
 client() { nsenter --net="/run/netns/$ns" "$@"; }
 
 nsenter --net="/run/netns/$ns" "$nginx" -e "$dir/nginx-stderr.log" -g 'daemon off;' -p "$dir/backends" -c "$dir/backends/nginx.conf" 2>"$dir/backends.log" &
