@@ -98,22 +98,22 @@ final class DataPathLoop: @unchecked Sendable {
                 let fd = Int32(bitPattern: UInt32(truncatingIfNeeded: data[i]))
                 let readable = flags[i] & 1 != 0 || flags[i] & 4 != 0
                 let writable = flags[i] & 2 != 0
+                // HUP or ERR on a socket nothing is asked of (interest 0: a client whose pipelined
+                // bytes wait for a response, a backend paused for a slow client) is a reset or a
+                // close both ways; level-triggered, it would come back on every wait.
+                let hungUp = flags[i] & 4 != 0
                 switch Kind(rawValue: data[i] >> 32) {
                 case .listener: accept(fd)
                 case .client:
-                    if flags[i] & 4 != 0, let client = client(fd), client.interest == 0 {
-                        // Reset or closed both ways while nothing was asked for (pipelined bytes
-                        // wait for a response): no answer can reach it, and level-triggered HUP
-                        // would come back on every wait.
+                    if hungUp, let client = client(fd), client.interest == 0 {
                         closeClient(client)
                         continue
                     }
                     if writable, let client = client(fd) { clientWritable(client) }
                     if readable, let client = client(fd) { clientReadable(client) }
                 case .backend:
-                    if flags[i] & 4 != 0, let backend = backend(fd), backend.readsPaused {
-                        // A reset while reads wait for a slow client (no EPOLLIN asked for, so
-                        // this is HUP or ERR): the response cannot be finished.
+                    if hungUp, let backend = backend(fd), backend.interest == 0 {
+                        // The response under way cannot be finished.
                         if let client = backend.client { backendFailed(client, backend: backend, status: .badGateway) } else { dropBackend(backend) }
                         continue
                     }
