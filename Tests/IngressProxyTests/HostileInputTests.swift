@@ -82,6 +82,20 @@ import TestSupport
             #expect(halfHello.hasPrefix("CLOSED"), "\(halfHello)")
             let (_, garbageTLS) = await Self.raw(lab, port: lab.httpsPort, timeout: 15, "bytes", Self.hex("GET / HTTP/1.1\r\n\r\n"))
             #expect(garbageTLS.hasPrefix("CLOSED"), "\(garbageTLS)")
+            // A real ClientHello and then nothing: the handshake is cut after the header timeout,
+            // on the epoll loop (no ALPN) and on NIO (h2 offered) alike.
+            for alpn in ["", ",h2,http/1.1"] {
+                let (_, stalled) = await Self.raw(lab, port: lab.httpsPort, timeout: 15, "tls-hello", "a.example" + alpn)
+                #expect(stalled.hasPrefix("CLOSED"), "a handshake stopped after the ClientHello (\(alpn)): \(stalled)")
+            }
+            // Hellos the loop does not read go to NIO, which refuses them.
+            for hello in [TLSClientHelloTests.record(extensions: TLSClientHelloTests.serverNameExtension("a\u{0}.example")),
+                          TLSClientHelloTests.record(extensions: TLSClientHelloTests.alpnExtension([""]))] {
+                let hex = hello.map { String(format: "%02x", $0) }.joined()
+                let (_, refused) = await Self.raw(lab, port: lab.httpsPort, timeout: 15, "bytes", hex)
+                #expect(refused.hasPrefix("CLOSED"), "\(refused)")
+            }
+            #expect(lab.server.dataPathTLSCounts.handshakes == 0)
             // A kept-alive connection that goes quiet is closed after the keep-alive timeout.
             let (kept, keptEnd) = await Self.raw(lab, timeout: 15, "bytes", Self.hex("GET / HTTP/1.1\r\nHost: a.example\r\n\r\n"))
             #expect(kept.hasPrefix("HTTP/1.1 200"))

@@ -68,6 +68,100 @@ import TestSupport
         }
     }
 
+    /// HTTP/1.1-only clients (curl --http1.1, wrk, Python) are served by the epoll loop, which
+    /// does the handshake itself with BoringSSL: the same certificates by SNI, the same headers; a
+    /// request it does not serve is relayed to NIO on the same connection.
+    @Test func http11ClientsGetTheSameServiceOnTheEpollLoop() async throws {
+        try await ProxyLab.run { lab in
+            let pod = try await lab.startPod("127.0.0.2")
+            let (service, slices) = ProxyLab.service("shop", pods: [pod])
+            let shop = try TestCertificates.make(["shop.example"])
+            let wildcard = try TestCertificates.make(["*.apps.example"])
+            var broken = try TestCertificates.make(["broken.example"])
+            broken.keyPEM = try TestCertificates.make(["someone.else"]).keyPEM
+            let rsa = try await Self.rsaCertificate(lab, "rsa.example")
+            // A chain: the leaf and one more certificate after it, sent as the chain.
+            var chain = try TestCertificates.make(["chain.example"])
+            chain.certificatePEM += Array("\n".utf8) + (try TestCertificates.make(["intermediate.example"]).certificatePEM)
+            let hosts = ["shop.example", "*.apps.example", "broken.example", "rsa.example", "chain.example"]
+            let secrets = ["default/shop-tls": shop, "default/apps-tls": wildcard, "default/broken-tls": broken,
+                           "default/rsa-tls": rsa, "default/chain-tls": chain]
+            let ingress = Fixture.ingress("shop", rules: hosts.map { Fixture.rule($0, [Fixture.path("/", "Prefix", "shop")]) },
+                                          tls: zip(hosts, ["shop-tls", "apps-tls", "broken-tls", "rsa-tls", "chain-tls"]).map {
+                                              IngressTLS(hosts: [$0.0], secretName: $0.1)
+                                          })
+            let problems = lab.serve([ingress], services: [service], slices: slices, secrets: secrets)
+            #expect(problems.map(\.reason) == [IngressProblem.tlsSecretInvalid], "\(problems)")
+
+            let h1 = await lab.curl("shop.example", "/cart", tls: true, extra: ["--http1.1"])
+            #expect(h1.code == 200 && h1.version == "1.1", "\(h1.output)")
+            #expect(h1.server == pod.endpoint)
+            #expect(h1.header("x-forwarded-proto") == ["https"])
+            #expect(h1.header("x-forwarded-port") == ["\(lab.httpsPort)"])
+            #expect(h1.header("x-forwarded-for") == ["127.0.0.1"])
+            let shown = await lab.curl("shop.example", "/", tls: true, extra: ["--http1.1", "-v", "-o", "/dev/null"])
+            #expect(shown.output.contains("ALPN: server accepted http/1.1"), "\(shown.output)")
+            #expect(Self.subject(shown.output).contains("CN=shop.example"))
+            #expect(lab.server.dataPathTLSCounts == (2, 0), "the loop did the handshakes and served the requests")
+
+            for (host, subject, code) in [("one.apps.example", "CN=*.apps.example", 200), ("rsa.example", "CN=rsa.example", 200),
+                                          ("unknown.example", "Kubernetes Ingress Controller Fake Certificate", 404),
+                                          ("broken.example", "Kubernetes Ingress Controller Fake Certificate", 200)] {
+                let reply = await lab.curl(host, "/", tls: true, extra: ["--http1.1", "-v", "-o", "/dev/null"])
+                #expect(Self.subject(reply.output).contains(subject), "\(host): \(Self.subject(reply.output))")
+                #expect(reply.code == code, "\(host): \(reply.output)")
+            }
+            // The 404 came from NIO, relayed: the loop serves only requests with a route.
+            #expect(lab.server.dataPathTLSCounts == (6, 1))
+            let (_, chainShown) = await TestProcess.runAsync(["/bin/sh", "-c",
+                "openssl s_client -connect 127.0.0.1:\(lab.httpsPort) -servername chain.example -showcerts </dev/null 2>/dev/null"])
+            #expect(chainShown.components(separatedBy: "BEGIN CERTIFICATE").count - 1 == 2, "leaf and chain: \(chainShown.prefix(400))")
+
+            // A 5 MB download on the loop, and a HEAD.
+            let big = await lab.curl("shop.example", "/big?bytes=5000000", tls: true, extra: ["--http1.1", "-o", "/dev/null"])
+            #expect(big.size == 5_000_000, "\(big.output)")
+            let head = await lab.curl("shop.example", "/", tls: true, extra: ["--http1.1", "-I"])
+            #expect(head.code == 200)
+
+            // One connection: pipelined GETs and a GET on the loop, then a POST and what follows it relayed.
+            let before = lab.server.dataPathTLSCounts
+            let (status, output) = await ProxyLab.python("tls_requests.py", ["\(lab.httpsPort)", "shop.example", "3000000"])
+            #expect(status == 0, "\(output)")
+            let lines = output.split(separator: "\n").map(String.init)
+            // p1, p2, /first, the POST's response, what the pod saw of it, the download, DONE.
+            #expect(lines.count == 7, "\(output)")
+            #expect(lines.prefix(4).allSatisfy { $0.hasPrefix("200 \(pod.endpoint) ") }, "\(output)")
+            #expect(lines.dropFirst(4) == ["POSTED POST 7", "200 - 3000000", "DONE"], "\(output)")
+            let after = lab.server.dataPathTLSCounts
+            #expect(after.handshakes - before.handshakes == 1 && after.relays - before.relays == 1)
+
+            // A new certificate in the Secret applies to the next handshake.
+            let renewed = try TestCertificates.make(["shop.example", "renewed.shop.example"])
+            var newSecrets = secrets
+            newSecrets["default/shop-tls"] = renewed
+            lab.serve([ingress], services: [service], slices: slices, secrets: newSecrets)
+            let (_, renewedOut) = await TestProcess.runAsync(["/bin/sh", "-c",
+                "openssl s_client -connect 127.0.0.1:\(lab.httpsPort) -servername shop.example </dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName"])
+            #expect(renewedOut.contains("renewed.shop.example"), "\(renewedOut)")
+
+            // Browsers offer h2: NIO does those handshakes.
+            let handshakes = lab.server.dataPathTLSCounts.handshakes
+            let h2 = await lab.curl("shop.example", "/", tls: true, extra: ["--http2"])
+            #expect(h2.version == "2" && h2.code == 200)
+            #expect(lab.server.dataPathTLSCounts.handshakes == handshakes)
+        }
+    }
+
+    /// An RSA certificate and key made by openssl (the tests' own are ECDSA).
+    static func rsaCertificate(_ lab: ProxyLab, _ host: String) async throws -> IngressTLSSecret {
+        let key = lab.root.path + "/rsa.key", certificate = lab.root.path + "/rsa.crt"
+        let (status, output) = await TestProcess.runAsync(["/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                                                           "-subj", "/CN=\(host)", "-days", "1", "-keyout", key, "-out", certificate])
+        #expect(status == 0, "\(output)")
+        return IngressTLSSecret(certificatePEM: Array(try Data(contentsOf: URL(fileURLWithPath: certificate))),
+                                keyPEM: Array(try Data(contentsOf: URL(fileURLWithPath: key))))
+    }
+
     @Test func manyHTTP2StreamsOnOneConnectionReachTheBackends() async throws {
         try await ProxyLab.run { lab in
             let a = try await lab.startPod("127.0.0.2")

@@ -18,6 +18,11 @@ import TestSupport
                 #expect(status == 0, "\(output)")
                 #expect(output.hasPrefix("OK \(pod.endpoint)"), "\(output)")
             }
+            // Over TLS: the epoll loop does the handshake and relays the upgraded connection to NIO.
+            let (status, output) = await ProxyLab.python("ws_client.py", ["\(lab.httpsPort)", "chat.example", "tls"])
+            #expect(status == 0, "\(output)")
+            #expect(output.hasPrefix("OK \(pod.endpoint)"), "\(output)")
+            #expect(lab.server.dataPathTLSCounts == (1, 1))
             // The connections are tunnels now, not pooled HTTP: plain requests still work.
             #expect((await lab.curl("chat.example", "/")).server == pod.endpoint)
         }

@@ -4,10 +4,16 @@ import NIOHTTP1
 /// A client connection of the epoll data path (`DataPathLoop`).
 final class DataPathClient {
     enum State {
+        /// TLS: the ClientHello is not read yet (`DataPathLoop+TLS`).
+        case hello
+        /// TLS: the handshake is under way.
+        case handshaking
         /// Between requests, or reading a request's head.
         case idle
         /// The request went to `backend`; its response comes back.
         case forwarding
+        /// TLS: NIO serves the rest of the connection; the loop relays its plaintext (`relay`).
+        case relaying
     }
 
     let fd: Int32
@@ -40,10 +46,24 @@ final class DataPathClient {
     /// What epoll reports for the socket (`DataPathLoop.watch`): added readable.
     var interest: UInt8 = 1
 
-    init(fd: Int32, limits: HTTP1Limits, origin: ForwardedHeaders.Origin) {
+    // TLS (`DataPathLoop+TLS`).
+    /// The BoringSSL connection (an `SSL *`) once the handshake starts; nil for plain HTTP.
+    var ssl: OpaquePointer?
+    /// SSL_read needs the socket writable first (a TLS record of its own to send).
+    var readWantsWrite = false
+    /// The loop's end of the socketpair to NIO while relaying, its epoll interest, and the client's
+    /// bytes it has not taken yet.
+    var relay: Int32 = -1
+    var relayInterest: UInt8 = 1
+    var toRelay = ByteBuffer()
+    /// NIO closed its end: the client closes once what NIO sent is out.
+    var relayEnded = false
+
+    init(fd: Int32, limits: HTTP1Limits, origin: ForwardedHeaders.Origin, tls: Bool) {
         self.fd = fd
         self.reader = HTTP1RequestReader(limits: limits)
         self.origin = origin
+        state = tls ? .hello : .idle
     }
 
     var isWaitingToSend: Bool { unsent.readableBytes > 0 }

@@ -1,25 +1,30 @@
+import CNIOBoringSSL
 import CShims
 import Glibc
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
-/// One thread of the plain-HTTP data path: its own epoll set, its own listening sockets
-/// (SO_REUSEPORT) and its own keep-alive backend pool, like an nginx worker. It serves the common
-/// request itself, a bodyless GET or HEAD with a route, reading and writing the sockets directly;
+/// One thread of the HTTP/1 data path: its own epoll set, its own listening sockets (SO_REUSEPORT,
+/// HTTP and HTTPS) and its own keep-alive backend pool, like an nginx worker. It serves the common
+/// request itself, a bodyless GET or HEAD with a route, reading and writing the sockets directly
+/// (through BoringSSL for HTTPS, `DataPathLoop+TLS`);
 /// every other request (a body, an upgrade, no route, a malformed head) and every connection it
 /// cannot finish cleanly goes to NIO's `ProxyHandler` with the bytes read so far (`adopt`), which
 /// serves the rest of that connection. NIO's channel machinery was half of the proxy's user time
 /// per request (docs/benchmarks.md, "Where the rest of the user time is").
 final class DataPathLoop: @unchecked Sendable {
-    enum Kind: UInt64 { case listener = 0, client = 1, backend = 2, wakeup = 3 }
+    enum Kind: UInt64 { case listener = 0, client = 1, backend = 2, wakeup = 3, tlsListener = 4, relay = 5 }
 
     let shared: ProxyShared
     let epoll: Int32
     private let wakeup: Int32
     private var listeners: [Int32]
-    private let adopt: @Sendable (Int32, ByteBuffer) -> Void
+    private var tlsListeners: [Int32]
+    let adopt: @Sendable (Int32, ByteBuffer, DataPathHandoff) -> Void
     var clients: [DataPathClient?] = []
+    /// TLS clients relayed to NIO, by the loop's end of their socketpair.
+    var relays: [Int32: DataPathClient] = [:]
     var backends: [DataPathBackend?] = []
     var idle: [BackendEndpoint: DataPathIdleList] = [:]
     var scratch = ByteBufferAllocator().buffer(capacity: 16384)
@@ -28,20 +33,24 @@ final class DataPathLoop: @unchecked Sendable {
     var responseFields = HeaderFields(capacity: 2048, count: 32)
     let allocator = ByteBufferAllocator()
     private let limits: HTTP1Limits
-    private let localPort: String
+    private let httpPort: String
+    private let httpsPort: String
     /// Set from other threads: 1 stop accepting and finish what is under way, 2 close everything now.
     private let stopLevel = NIOLockedValueBox(0)
     var draining = false
     /// Counts read by other threads (tests, shutdown).
-    let counters = NIOLockedValueBox((clients: 0, backendsOpened: 0))
+    let counters = NIOLockedValueBox((clients: 0, backendsOpened: 0, handshakes: 0, relays: 0))
     /// Set when `run` has returned (a shutdown may wait for it more than once).
     let finished = NIOLockedValueBox(false)
 
-    init(listeners: [Int32], localPort: Int, shared: ProxyShared, adopt: @escaping @Sendable (Int32, ByteBuffer) -> Void) throws {
+    init(listeners: [Int32], tlsListeners: [Int32], httpPort: Int, httpsPort: Int, shared: ProxyShared,
+         adopt: @escaping @Sendable (Int32, ByteBuffer, DataPathHandoff) -> Void) throws {
         self.shared = shared
         self.listeners = listeners
+        self.tlsListeners = tlsListeners
         self.adopt = adopt
-        self.localPort = String(localPort)
+        self.httpPort = String(httpPort)
+        self.httpsPort = String(httpsPort)
         limits = HTTP1Limits(maxLine: shared.config.maxHeaderLineBytes, maxHead: shared.config.maxHeaderBytes)
         epoll = sl_epoll_create()
         wakeup = sl_eventfd_create()
@@ -51,6 +60,9 @@ final class DataPathLoop: @unchecked Sendable {
         }
         for fd in listeners where sl_epoll_add(epoll, fd, token(.listener, fd), 1, 0) != 0 {
             throw IngressProxyError("epoll_ctl (HTTP listener): \(String(cString: strerror(errno)))")
+        }
+        for fd in tlsListeners where sl_epoll_add(epoll, fd, token(.tlsListener, fd), 1, 0) != 0 {
+            throw IngressProxyError("epoll_ctl (HTTPS listener): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -103,7 +115,8 @@ final class DataPathLoop: @unchecked Sendable {
                 // close both ways; level-triggered, it would come back on every wait.
                 let hungUp = flags[i] & 4 != 0
                 switch Kind(rawValue: data[i] >> 32) {
-                case .listener: accept(fd)
+                case .listener: accept(fd, tls: false)
+                case .tlsListener: accept(fd, tls: true)
                 case .client:
                     if hungUp, let client = client(fd), client.interest == 0 {
                         closeClient(client)
@@ -119,6 +132,7 @@ final class DataPathLoop: @unchecked Sendable {
                     }
                     if writable, let backend = backend(fd) { backendWritable(backend) }
                     if readable, let backend = backend(fd) { backendReadable(backend) }
+                case .relay: relayReady(fd, readable: readable, writable: writable)
                 case .wakeup: sl_eventfd_drain(wakeup)
                 case nil: break
                 }
@@ -145,23 +159,30 @@ final class DataPathLoop: @unchecked Sendable {
 
     private func beginDraining() {
         draining = true
-        for fd in listeners {
+        for fd in listeners + tlsListeners {
             sl_epoll_remove(epoll, fd)
             close(fd)
         }
         listeners = []
-        for case let client? in clients where client.state == .idle && !client.reader.hasBytes { closeClient(client) }
+        tlsListeners = []
+        for case let client? in clients {
+            switch client.state {
+            case .idle where !client.reader.hasBytes, .hello, .handshaking: closeClient(client)
+            default: break
+            }
+        }
         for case let client? in clients { client.keepAlive = false }
     }
 
-    private func accept(_ listener: Int32) {
+    private func accept(_ listener: Int32, tls: Bool) {
         while true {
             let fd = sl_accept_nonblocking(listener)
             guard fd >= 0 else { return }
             DataPathSocket.setNoDelay(fd)
-            let origin = ForwardedHeaders.Origin(clientAddress: DataPathSocket.peerAddress(fd), scheme: "http",
-                                                 port: localPort, isHTTP2: false)
-            let client = DataPathClient(fd: fd, limits: limits, origin: origin)
+            let origin = ForwardedHeaders.Origin(clientAddress: DataPathSocket.peerAddress(fd), scheme: tls ? "https" : "http",
+                                                 port: tls ? httpsPort : httpPort, isHTTP2: false)
+            // For TLS the header timeout covers the handshake as well, as NIO's pipeline has it.
+            let client = DataPathClient(fd: fd, limits: limits, origin: origin, tls: tls)
             client.deadline = after(shared.config.clientHeaderTimeout)
             guard sl_epoll_add(epoll, fd, token(.client, fd), 1, 0) == 0 else {
                 close(fd)
@@ -175,7 +196,13 @@ final class DataPathLoop: @unchecked Sendable {
 
     // MARK: Client side
 
-    private func clientReadable(_ client: DataPathClient) {
+    func clientReadable(_ client: DataPathClient) {
+        switch client.state {
+        case .hello: return readHello(client)
+        case .handshaking: return continueHandshake(client)
+        case .relaying: return relayFromClient(client)
+        case .idle, .forwarding: break
+        }
         // While a response waits for the socket, or a request is under way, bytes wait in the
         // kernel (a pipelined request is read after the response before it).
         guard client.state == .idle, !client.isWaitingToSend else {
@@ -183,7 +210,7 @@ final class DataPathLoop: @unchecked Sendable {
             return
         }
         scratch.clear()
-        switch DataPathSocket.read(client.fd, into: &scratch) {
+        switch readClient(client, into: &scratch) {
         case .closed:
             closeClient(client)
             return
@@ -267,14 +294,16 @@ final class DataPathLoop: @unchecked Sendable {
     }
 
     /// The rest of this connection is NIO's: the bytes of the request under way (and any after
-    /// it) go with it. A backend connection it held is closed (it may hold half an exchange).
+    /// it) go with it. A backend connection it held is closed (it may hold half an exchange). A TLS
+    /// session cannot move: its plaintext is relayed instead.
     private func handOff(_ client: DataPathClient) {
         if let backend = client.backend {
             client.backend = nil
             dropBackend(backend)
         }
+        if client.ssl != nil { return relayToNIO(client) }
         forget(client)
-        adopt(client.fd, client.requestBytes)
+        adopt(client.fd, client.requestBytes, .http)
     }
 
     func forget(_ client: DataPathClient) {
@@ -290,13 +319,22 @@ final class DataPathLoop: @unchecked Sendable {
             client.backend = nil
             dropBackend(backend)
         }
+        closeRelay(client)
+        endTLS(client)
         forget(client)
         close(client.fd)
     }
 
     private func clientWritable(_ client: DataPathClient) {
+        if client.state == .handshaking { return continueHandshake(client) }
+        if client.readWantsWrite {
+            client.readWantsWrite = false
+            watch(client.fd, .client, &client.interest, read: true, write: client.isWaitingToSend)
+            clientReadable(client)
+            guard clients[Int(client.fd)] === client else { return }
+        }
         guard client.isWaitingToSend else { return }
-        switch DataPathSocket.write(client.fd, &client.unsent) {
+        switch writeClient(client, &client.unsent) {
         case .closed:
             closeClient(client)
             return
@@ -309,6 +347,7 @@ final class DataPathLoop: @unchecked Sendable {
             break
         }
         guard !client.isWaitingToSend else { return }
+        if client.state == .relaying { return relayResume(client) }
         watch(client.fd, .client, &client.interest, read: true, write: false)
         if let backend = client.backend, backend.readsPaused {
             backend.readsPaused = false
@@ -331,7 +370,7 @@ final class DataPathLoop: @unchecked Sendable {
         }
         swap(&client.unsent, &client.output)
         client.output.clear()
-        switch DataPathSocket.write(client.fd, &client.unsent) {
+        switch writeClient(client, &client.unsent) {
         case .closed:
             closeClient(client)
         case .wouldBlock, .done:
@@ -359,6 +398,10 @@ final class DataPathLoop: @unchecked Sendable {
         client.deadline = after(client.requestBytes.readableBytes > 0 ? shared.config.clientHeaderTimeout : shared.config.keepAliveTimeout)
         watch(client.fd, .client, &client.interest, read: true, write: false)
         serve(client)
+        // A pipelined TLS request BoringSSL has read already: epoll will not report it.
+        if let ssl = client.ssl, client.state == .idle, !client.isWaitingToSend, SSL_has_pending(ssl) == 1 {
+            clientReadable(client)
+        }
     }
 
     // MARK: Timeouts
@@ -368,8 +411,11 @@ final class DataPathLoop: @unchecked Sendable {
     /// theirs close.
     private func expireDeadlines() {
         let now = self.now
-        for case let client? in clients where client.state == .idle || client.isWaitingToSend {
-            if client.deadline <= now { closeClient(client) }
+        for case let client? in clients where client.deadline <= now {
+            switch client.state {
+            case .hello, .handshaking, .idle: closeClient(client)
+            case .forwarding, .relaying: if client.isWaitingToSend { closeClient(client) }
+            }
         }
         for case let backend? in backends where backend.deadline <= now && !backend.readsPaused {
             if let client = backend.client {

@@ -15,7 +15,7 @@ enum DataPathSocket {
 
     /// A listening TCP socket on `address`, nonblocking, with SO_REUSEPORT so that every loop
     /// thread has one of its own on the same port (the kernel spreads new connections over them).
-    static func listen(_ address: SocketAddress, backlog: Int32 = 1024) throws -> Int32 {
+    static func listen(_ address: SocketAddress, label: String, backlog: Int32 = 1024) throws -> Int32 {
         let family = address.protocol.rawValue
         let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw IngressProxyError("socket(\(address)): \(String(cString: strerror(errno)))") }
@@ -26,7 +26,7 @@ enum DataPathSocket {
         guard bound == 0, Glibc.listen(fd, backlog) == 0 else {
             let message = String(cString: strerror(errno))
             close(fd)
-            throw IngressProxyError("listen on \(address) (HTTP): \(message)")
+            throw IngressProxyError("listen on \(address) (\(label)): \(message)")
         }
         return fd
     }

@@ -94,8 +94,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The channel's allocator, kept: reading it through the channel on every write showed in profiles.
     var allocator = ByteBufferAllocator()
 
-    init(shared: ProxyShared, isHTTP2: Bool, scheme: String, eventLoop: EventLoop) {
+    init(shared: ProxyShared, isHTTP2: Bool, scheme: String, eventLoop: EventLoop, origin: ForwardedHeaders.Origin? = nil) {
         self.shared = shared
+        self.origin = origin
         self.isHTTP2 = isHTTP2
         self.scheme = scheme
         self.timer = DeadlineTimer(eventLoop: eventLoop)

@@ -16,33 +16,30 @@ public final class IngressTLSCertificates: Sendable {
         self.loaded = loaded
     }
 
-    /// The context for a server name from SNI, or nil for the default certificate.
-    public func context(serverName: String) -> NIOSSLContext? {
+    /// The certificate for a server name from SNI, or nil for the default certificate.
+    func certificate(serverName: String) -> LoadedCertificate? {
         let name = HostName.normalize(Substring(serverName))
-        if let certificate = exact[name] { return certificate.context }
-        if let parent = HostName.wildcardParent(name), let certificate = wildcards[String(parent)] {
-            return certificate.context
-        }
+        if let certificate = exact[name] { return certificate }
+        if let parent = HostName.wildcardParent(name) { return wildcards[String(parent)] }
         return nil
     }
 
+    /// The context for a server name from SNI, or nil for the default certificate.
+    public func context(serverName: String) -> NIOSSLContext? { certificate(serverName: serverName)?.context }
+
     /// The Secret ("namespace/name") whose certificate a server name gets, or nil for the default.
-    public func secretName(serverName: String) -> String? {
-        let name = HostName.normalize(Substring(serverName))
-        if let certificate = exact[name] { return certificate.secret }
-        if let parent = HostName.wildcardParent(name), let certificate = wildcards[String(parent)] {
-            return certificate.secret
-        }
-        return nil
-    }
+    public func secretName(serverName: String) -> String? { certificate(serverName: serverName)?.secret }
 
     /// The TLS hosts served with a Secret's certificate.
     public var hosts: [String] { (Array(exact.keys) + wildcards.keys.map { "*." + $0 }).sorted() }
 }
 
-/// A TLS Secret turned into a server context, with what it was made from.
+/// A TLS Secret turned into server contexts, with what they were made from: NIOSSL's for the
+/// connections NIO serves, BoringSSL's own for the epoll data path (nil if BoringSSL refused the
+/// PEM that NIOSSL read: its hosts are then served by NIO alone).
 struct LoadedCertificate: Sendable {
     let secret: String
     let source: IngressTLSSecret
     let context: NIOSSLContext
+    let dataPath: DataPathTLSContext?
 }

@@ -47,10 +47,17 @@ enum ServerTLS {
             }
         }
         do {
-            return .success(LoadedCertificate(secret: secret, source: data, context: try context(chain: chain, key: key)))
+            return .success(try certificate(secret: secret, source: data, chain: chain, key: key))
         } catch {
             return .failure(TLSSecretError("the certificate and key cannot be used together (\(error))"))
         }
+    }
+
+    /// Both contexts of a certificate (`LoadedCertificate`).
+    static func certificate(secret: String, source: IngressTLSSecret, chain: [NIOSSLCertificate], key: NIOSSLPrivateKey) throws -> LoadedCertificate {
+        let context = try context(chain: chain, key: key)
+        let dataPath = try? DataPathTLSContext(chainPEM: source.certificatePEM, keyPEM: source.keyPEM)
+        return LoadedCertificate(secret: secret, source: source, context: context, dataPath: dataPath)
     }
 
     /// The first PEM block with this label, armour included.
@@ -63,7 +70,7 @@ enum ServerTLS {
     /// The default certificate: self-signed and made at startup, like ingress-nginx's
     /// "Kubernetes Ingress Controller Fake Certificate" (same subject, so clients and docs that
     /// know it recognise it), for hosts without an Ingress certificate.
-    static func defaultContext(now: Date = Date()) throws -> NIOSSLContext {
+    static func defaultCertificate(now: Date = Date()) throws -> LoadedCertificate {
         let key = P256.Signing.PrivateKey()
         let subject = try DistinguishedName {
             OrganizationName("Acme Co")
@@ -85,10 +92,11 @@ enum ServerTLS {
                 SubjectAlternativeNames([.dnsName("ingress.local")])
             },
             issuerPrivateKey: .init(key))
-        let pem = try certificate.serializeAsPEM().pemString
-        let chain = try NIOSSLCertificate(bytes: Array(pem.utf8), format: .pem)
-        let sslKey = try NIOSSLPrivateKey(bytes: Array(key.pemRepresentation.utf8), format: .pem)
-        return try context(chain: [chain], key: sslKey)
+        let source = IngressTLSSecret(certificatePEM: Array(try certificate.serializeAsPEM().pemString.utf8),
+                                      keyPEM: Array(key.pemRepresentation.utf8))
+        let chain = try NIOSSLCertificate(bytes: source.certificatePEM, format: .pem)
+        let sslKey = try NIOSSLPrivateKey(bytes: source.keyPEM, format: .pem)
+        return try self.certificate(secret: "", source: source, chain: [chain], key: sslKey)
     }
 
     static let defaultCertificateCommonName = "Kubernetes Ingress Controller Fake Certificate"

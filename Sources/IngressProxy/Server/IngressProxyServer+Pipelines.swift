@@ -14,9 +14,10 @@ import NIOTLS
 /// default); after the handshake ALPN picks HTTP/2 (NIOHTTP2, each stream an HTTP/1 codec and a
 /// `ProxyHandler`) or HTTP/1.1 (as plain HTTP).
 enum ProxyPipelines {
-    static func configureHTTP1(_ channel: Channel, shared: ProxyShared, scheme: String) throws {
+    /// `origin`: who the client is when the channel is not its socket (the data path's TLS relay).
+    static func configureHTTP1(_ channel: Channel, shared: ProxyShared, scheme: String, origin: ForwardedHeaders.Origin? = nil) throws {
         try channel.pipeline.syncOperations.addHandler(
-            ProxyHandler(shared: shared, isHTTP2: false, scheme: scheme, eventLoop: channel.eventLoop))
+            ProxyHandler(shared: shared, isHTTP2: false, scheme: scheme, eventLoop: channel.eventLoop, origin: origin))
     }
 
     static func configureTLS(_ channel: Channel, shared: ProxyShared) throws {

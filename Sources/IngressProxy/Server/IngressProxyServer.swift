@@ -4,29 +4,26 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 
-/// The agent's ingress proxy: listens on the configured HTTP and HTTPS addresses, on the event
-/// loop group it is given (the agent passes `MultiThreadedEventLoopGroup.singleton`), and serves
-/// the current route table. `update` swaps the table without touching the listeners; requests in
+/// The agent's ingress proxy: listens on the configured HTTP and HTTPS addresses and serves the
+/// current route table. `update` swaps the table without touching the listeners; requests in
 /// flight finish on the backend they chose (graceful reload).
+///
+/// The listeners belong to the epoll data path (`DataPathServer`), which serves HTTP/1 GET and
+/// HEAD itself; every other connection or request moves to NIO's pipelines on the event loop
+/// group it is given (the agent passes `MultiThreadedEventLoopGroup.singleton`): bodies, upgrades,
+/// HTTP/2, anything unusual (`adopt`).
 public final class IngressProxyServer: Sendable {
     private let shared: ProxyShared
-    private let listeners: [Channel]
-    /// The plain-HTTP listeners, served on epoll threads (`DataPathLoop`).
-    private let dataPath: DataPathServer?
+    private let dataPath: DataPathServer
     private let connections: NIOLockedValueBox<[ObjectIdentifier: Channel]>
     /// The bound HTTP and HTTPS addresses (with the ports the kernel picked for port 0).
-    public let httpAddresses: [SocketAddress]
-    public let httpsAddresses: [SocketAddress]
+    public var httpAddresses: [SocketAddress] { dataPath.httpAddresses }
+    public var httpsAddresses: [SocketAddress] { dataPath.httpsAddresses }
 
-    private init(shared: ProxyShared, listeners: [Channel], dataPath: DataPathServer?,
-                 connections: NIOLockedValueBox<[ObjectIdentifier: Channel]>,
-                 httpAddresses: [SocketAddress], httpsAddresses: [SocketAddress]) {
+    private init(shared: ProxyShared, dataPath: DataPathServer, connections: NIOLockedValueBox<[ObjectIdentifier: Channel]>) {
         self.shared = shared
-        self.listeners = listeners
         self.dataPath = dataPath
         self.connections = connections
-        self.httpAddresses = httpAddresses
-        self.httpsAddresses = httpsAddresses
     }
 
     /// Makes the default certificate and binds every listener; a listener that cannot bind (port
@@ -34,67 +31,44 @@ public final class IngressProxyServer: Sendable {
     public static func start(config: IngressProxyConfig, group: EventLoopGroup,
                              initialTable: IngressRouteTable = .empty,
                              logger: Logger = Logger(label: "swiftlet.ingress")) async throws -> IngressProxyServer {
-        let defaultTLS: NIOSSLContext
+        let defaultCertificate: LoadedCertificate
         do {
-            defaultTLS = try ServerTLS.defaultContext()
+            defaultCertificate = try ServerTLS.defaultCertificate()
         } catch {
             throw IngressProxyError("make the default TLS certificate: \(error)")
         }
-        let shared = ProxyShared(config: config, group: group, defaultTLS: defaultTLS, logger: logger)
+        let shared = ProxyShared(config: config, group: group, defaultCertificate: defaultCertificate, logger: logger)
         shared.replace(initialTable)
         let connections = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
-        var bound: [Channel] = []
-        var http: [SocketAddress] = []
-        var https: [SocketAddress] = []
-        var dataPath: DataPathServer?
-        do {
-            if !config.http.isEmpty {
-                let server = try DataPathServer.start(listeners: config.http, threads: System.coreCount, shared: shared) { fd, bytes in
-                    adopt(fd, bytes: bytes, group: group, shared: shared, connections: connections)
-                }
-                dataPath = server
-                http = server.addresses
-                for address in server.addresses {
-                    logger.info("ingress proxy listening", metadata: ["address": "\(address)", "protocol": "http"])
-                }
-            }
-            for (listener, isTLS) in config.https.map({ ($0, true) }) {
-                let channel: Channel
-                do {
-                    channel = try await bootstrap(group: group, shared: shared, connections: connections, tls: isTLS)
-                        .bind(host: listener.host, port: listener.port).get()
-                } catch {
-                    throw IngressProxyError("listen on \(listener.host):\(listener.port) (\(isTLS ? "HTTPS" : "HTTP")): \(error)")
-                }
-                bound.append(channel)
-                if let address = channel.localAddress {
-                    if isTLS { https.append(address) } else { http.append(address) }
-                }
-                logger.info("ingress proxy listening", metadata: [
-                    "address": "\(channel.localAddress.map { "\($0)" } ?? "\(listener.host):\(listener.port)")",
-                    "protocol": "\(isTLS ? "https" : "http")",
-                ])
-            }
-        } catch {
-            for channel in bound { try? await channel.close().get() }
-            dataPath?.quiesce()
-            throw error
+        let dataPath = try DataPathServer.start(http: config.http, https: config.https, threads: System.coreCount, shared: shared) { fd, bytes, handoff in
+            adopt(fd, bytes: bytes, handoff: handoff, group: group, shared: shared, connections: connections)
         }
-        return IngressProxyServer(shared: shared, listeners: bound, dataPath: dataPath, connections: connections,
-                                  httpAddresses: http, httpsAddresses: https)
+        for (addresses, scheme) in [(dataPath.httpAddresses, "http"), (dataPath.httpsAddresses, "https")] {
+            for address in addresses {
+                logger.info("ingress proxy listening", metadata: ["address": "\(address)", "protocol": "\(scheme)"])
+            }
+        }
+        return IngressProxyServer(shared: shared, dataPath: dataPath, connections: connections)
     }
 
-    /// A plain-HTTP connection the epoll data path gives to NIO, with the bytes it read of the
-    /// request under way: reads wait until those bytes are in, so later ones cannot overtake them.
-    private static func adopt(_ fd: Int32, bytes: ByteBuffer, group: EventLoopGroup, shared: ProxyShared,
+    /// A connection the epoll data path gives to NIO, with the bytes it read of the request under
+    /// way: reads wait until those bytes are in, so later ones cannot overtake them.
+    private static func adopt(_ fd: Int32, bytes: ByteBuffer, handoff: DataPathHandoff, group: EventLoopGroup, shared: ProxyShared,
                               connections: NIOLockedValueBox<[ObjectIdentifier: Channel]>) {
-        ClientBootstrap(group: group)
-            .channelOption(.autoRead, value: false)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        var bootstrap = ClientBootstrap(group: group).channelOption(.autoRead, value: false)
+        if case .relay = handoff {} else {
+            // Not for the relay's socketpair: TCP_NODELAY on a Unix socket fails the channel.
+            bootstrap = bootstrap.channelOption(.socketOption(.tcp_nodelay), value: 1)
+        }
+        bootstrap
             .channelInitializer { channel in
                 track(channel, in: connections)
                 return channel.eventLoop.makeCompletedFuture {
-                    try ProxyPipelines.configureHTTP1(channel, shared: shared, scheme: "http")
+                    switch handoff {
+                    case .http: try ProxyPipelines.configureHTTP1(channel, shared: shared, scheme: "http")
+                    case .tls: try ProxyPipelines.configureTLS(channel, shared: shared)
+                    case .relay(let origin): try ProxyPipelines.configureHTTP1(channel, shared: shared, scheme: "https", origin: origin)
+                    }
                 }
             }
             .withConnectedSocket(fd)
@@ -121,24 +95,6 @@ public final class IngressProxyServer: Sendable {
         }
     }
 
-    private static func bootstrap(group: EventLoopGroup, shared: ProxyShared,
-                                  connections: NIOLockedValueBox<[ObjectIdentifier: Channel]>, tls: Bool) -> ServerBootstrap {
-        ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                track(channel, in: connections)
-                return channel.eventLoop.makeCompletedFuture {
-                    if tls {
-                        try ProxyPipelines.configureTLS(channel, shared: shared)
-                    } else {
-                        try ProxyPipelines.configureHTTP1(channel, shared: shared, scheme: "http")
-                    }
-                }
-            }
-    }
-
     /// Serves `table` from the next request on: no listener restarts, no connection is closed,
     /// a request in flight keeps its backend.
     public func update(_ table: IngressRouteTable) {
@@ -149,11 +105,15 @@ public final class IngressProxyServer: Sendable {
     public var table: IngressRouteTable { shared.table }
 
     /// Open client connections.
-    public var connectionCount: Int { connections.withLockedValue { $0.count } + (dataPath?.connectionCount ?? 0) }
+    public var connectionCount: Int { connections.withLockedValue { $0.count } + dataPath.connectionCount }
+
+    /// TLS handshakes the epoll data path did itself, and TLS connections it relayed to NIO
+    /// afterwards (for tests of which path served).
+    public var dataPathTLSCounts: (handshakes: Int, relays: Int) { dataPath.tlsCounts }
 
     /// Backend connections opened since start, over every event loop (for tests of keep-alive).
     public func backendConnectionsOpened() async -> Int {
-        var total = dataPath?.backendConnectionsOpened ?? 0
+        var total = dataPath.backendConnectionsOpened
         for pool in shared.allPools {
             total += (try? await pool.eventLoop.submit { pool.opened }.get()) ?? 0
         }
@@ -164,13 +124,12 @@ public final class IngressProxyServer: Sendable {
     /// progress, HTTP/2 sends GOAWAY), closes what is left after `gracePeriod`, and closes the
     /// idle backend connections.
     public func shutdown(gracePeriod: TimeAmount = .seconds(10)) async {
-        for channel in listeners { try? await channel.close().get() }
-        dataPath?.quiesce()
+        dataPath.quiesce()
         for channel in connections.withLockedValue({ Array($0.values) }) {
             channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
         let deadline = NIODeadline.now() + gracePeriod
-        await dataPath?.waitUntilStopped(deadline: deadline)
+        await dataPath.waitUntilStopped(deadline: deadline)
         while connectionCount > 0, NIODeadline.now() < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }

@@ -8,17 +8,18 @@ import NIOSSL
 final class ProxyShared: Sendable {
     let config: IngressProxyConfig
     let logger: Logger
-    let defaultTLS: NIOSSLContext
+    /// The self-signed certificate for hosts without one of their own.
+    let defaultCertificate: LoadedCertificate
     /// The route table in use. Each request reads it once, under a lock held for the read only:
     /// the one shared access on the request path.
     private let routes: NIOLockedValueBox<IngressRouteTable>
     /// One pool per event loop of the group, made at start, read without a lock.
     private let pools: [ObjectIdentifier: BackendConnectionPool]
 
-    init(config: IngressProxyConfig, group: EventLoopGroup, defaultTLS: NIOSSLContext, logger: Logger) {
+    init(config: IngressProxyConfig, group: EventLoopGroup, defaultCertificate: LoadedCertificate, logger: Logger) {
         self.config = config
         self.logger = logger
-        self.defaultTLS = defaultTLS
+        self.defaultCertificate = defaultCertificate
         self.routes = NIOLockedValueBox(.empty)
         var pools: [ObjectIdentifier: BackendConnectionPool] = [:]
         for loop in group.makeIterator() {
@@ -26,6 +27,8 @@ final class ProxyShared: Sendable {
         }
         self.pools = pools
     }
+
+    var defaultTLS: NIOSSLContext { defaultCertificate.context }
 
     var table: IngressRouteTable { routes.withLockedValue { $0 } }
 

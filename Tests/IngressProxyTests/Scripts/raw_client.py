@@ -13,11 +13,15 @@ Usage: raw_client.py PORT TIMEOUT MODE [ARG]
                          prints "BYTES n" (all that came) before the last line
   MODE reset HEX,HEX...  send each part (hex) 0.3 s after the one before, then reset the
                          connection (RST)
+  MODE tls-hello NAME[,PROTOCOL...]
+                         a real ClientHello (Python's ssl) for server name NAME offering these
+                         ALPN protocols (none when only NAME), then nothing: the handshake stalls
   MODE slowread PATH     GET PATH (host a.example) with a small receive buffer, reading 32 KiB
                          every 10 ms until the content-length is in; prints "BODY n" (body
                          bytes) and a last line "DONE <seconds>" (or "CLOSED"/"OPEN" when cut)
 """
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -54,6 +58,20 @@ def main():
         sock.close()
         print("RESET %.2f" % (time.monotonic() - start))
         return
+    elif mode == "tls-hello":
+        name, *protocols = arg.split(",")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        if protocols:
+            context.set_alpn_protocols(protocols)
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = context.wrap_bio(incoming, outgoing, server_hostname=name)
+        try:
+            tls.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        sock.sendall(outgoing.read())
     elif mode == "slowread":
         slow_read(sock, arg, start, timeout)
         return

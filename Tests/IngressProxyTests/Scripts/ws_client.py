@@ -3,12 +3,14 @@
 upgrades /ws, checks Sec-WebSocket-Accept, sends a text frame, a 200 KB binary frame and a
 close, and prints "OK <X-Served-By>" when every echo matches.
 
-Usage: ws_client.py PORT HOST
+Usage: ws_client.py PORT HOST [tls]
+  tls: over TLS (SNI HOST, no ALPN, as most WebSocket libraries connect)
 """
 import base64
 import hashlib
 import os
 import socket
+import ssl
 import sys
 
 
@@ -48,6 +50,11 @@ def read_frame(sock):
 def main():
     port, host = int(sys.argv[1]), sys.argv[2]
     sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+    if len(sys.argv) > 3 and sys.argv[3] == "tls":
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        sock = context.wrap_socket(sock, server_hostname=host)
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall((
         "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
