@@ -95,7 +95,7 @@ import TestSupport
                 let (_, refused) = await Self.raw(lab, port: lab.httpsPort, timeout: 15, "bytes", hex)
                 #expect(refused.hasPrefix("CLOSED"), "\(refused)")
             }
-            #expect(lab.server.dataPathTLSCounts.handshakes == 0)
+            #expect(lab.server.dataPathTLSCounts.handshakes == 0, "none of these hellos completed a handshake")
             // A kept-alive connection that goes quiet is closed after the keep-alive timeout.
             let (kept, keptEnd) = await Self.raw(lab, timeout: 15, "bytes", Self.hex("GET / HTTP/1.1\r\nHost: a.example\r\n\r\n"))
             #expect(kept.hasPrefix("HTTP/1.1 200"))
@@ -103,10 +103,16 @@ import TestSupport
             // A body that stops coming, and a response nobody reads, are cut after their timeouts.
             let (_, stalled) = await Self.raw(lab, timeout: 15, "partial-body")
             #expect(stalled.hasPrefix("CLOSED"), "\(stalled)")
-            let (unread, unreadEnd) = await Self.raw(lab, timeout: 8, "noread", "/big?bytes=104857600")
-            let bytes = unread.split(separator: "\n").first { $0.hasPrefix("BYTES ") }.flatMap { Int($0.dropFirst(6)) } ?? -1
-            #expect(unreadEnd.hasPrefix("CLOSED"), "\(unread)")
-            #expect(bytes > 0 && bytes < 104_857_600, "the response was cut: \(bytes) bytes came")
+            // Plain, over TLS on the loop, and over TLS relayed to NIO (a POST).
+            for (mode, port, request) in [("noread", lab.httpPort, "/big?bytes=104857600"),
+                                          ("tls-noread", lab.httpsPort, "/big?bytes=104857600"),
+                                          ("tls-noread", lab.httpsPort, "POST /big?bytes=104857600")] {
+                let (unread, unreadEnd) = await Self.raw(lab, port: port, timeout: 8, mode, request)
+                let bytes = unread.split(separator: "\n").first { $0.hasPrefix("BYTES ") }.flatMap { Int($0.dropFirst(6)) } ?? -1
+                #expect(unreadEnd.hasPrefix("CLOSED"), "\(mode) \(request): \(unread)")
+                #expect(bytes > 0 && bytes < 104_857_600, "\(mode) \(request): the response was cut: \(bytes) bytes came")
+            }
+            #expect(lab.server.dataPathTLSCounts == (2, 1))
             #expect(lab.server.connectionCount == 0, "no connection is left behind")
         }
     }
@@ -116,9 +122,12 @@ import TestSupport
     /// full and starts again when it drains, and the send timeout (1 s here) does not cut it.
     @Test func aSlowButSteadyReaderGetsTheWholeResponse() async throws {
         try await Self.lab { lab, _ in
-            let (output, end) = await Self.raw(lab, timeout: 30, "slowread", "/big?bytes=8388608")
-            #expect(end.hasPrefix("DONE"), "\(output)")
-            #expect(output.contains("BODY 8388608"), "\(output)")
+            // Plain, and over TLS on the loop (SSL_write's partial writes and WANT_WRITE).
+            for (mode, port) in [("slowread", lab.httpPort), ("tls-slowread", lab.httpsPort)] {
+                let (output, end) = await Self.raw(lab, port: port, timeout: 30, mode, "/big?bytes=8388608")
+                #expect(end.hasPrefix("DONE"), "\(mode): \(output)")
+                #expect(output.contains("BODY 8388608"), "\(mode): \(output)")
+            }
         }
     }
 
@@ -126,13 +135,16 @@ import TestSupport
         try await Self.lab { lab, pod in
             let requests = (1...3).map { "GET /p\($0) HTTP/1.1\r\nHost: a.example\r\n\r\n" }.joined()
                 + "GET /p4 HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n"
-            let (output, end) = await Self.raw(lab, timeout: 10, "bytes", Self.hex(requests))
-            let order = ["/p1", "/p2", "/p3", "/p4"].map { output.range(of: "\"path\": \"\($0)\"")?.lowerBound }
-            #expect(order.allSatisfy { $0 != nil }, "\(output)")
-            let positions = order.compactMap { $0 }
-            #expect(positions == positions.sorted(), "responses come in request order")
-            #expect(output.components(separatedBy: "HTTP/1.1 200").count == 5)
-            #expect(end.hasPrefix("CLOSED"), "Connection: close is honoured")
+            for (mode, port) in [("bytes", lab.httpPort), ("tls-bytes", lab.httpsPort)] {
+                let (output, end) = await Self.raw(lab, port: port, timeout: 10, mode, Self.hex(requests))
+                let order = ["/p1", "/p2", "/p3", "/p4"].map { output.range(of: "\"path\": \"\($0)\"")?.lowerBound }
+                #expect(order.allSatisfy { $0 != nil }, "\(mode): \(output)")
+                let positions = order.compactMap { $0 }
+                #expect(positions == positions.sorted(), "responses come in request order")
+                #expect(output.components(separatedBy: "HTTP/1.1 200").count == 5)
+                #expect(end.hasPrefix("CLOSED"), "Connection: close is honoured")
+            }
+            #expect(lab.server.dataPathTLSCounts == (1, 0))
             _ = pod
         }
     }

@@ -75,16 +75,23 @@ import TestSupport
             // The shutdown starts once the pod is answering the slow request (a fixed 300 ms did
             // not always give curl time to start on a loaded machine); under 3 s of answer remain, well
             // within the 5 s grace period.
+            // Over plain HTTP, over TLS on the epoll loop, and over TLS relayed to NIO (a body).
             async let slow = lab.curl("web.example", "/slow?ms=3000")
-            let inFlight = await TestProcess.waitFor(20) { await ProxyLab.slowInProgress(pod) == 1 }
-            #expect(inFlight, "the slow request reached the pod")
+            async let slowTLS = lab.curl("web.example", "/slow?ms=3000", tls: true, extra: ["--http1.1"])
+            async let slowRelayed = lab.curl("web.example", "/slow?ms=3000", tls: true, extra: ["--http1.1", "--data-binary", "x"])
+            let inFlight = await TestProcess.waitFor(20) { await ProxyLab.slowInProgress(pod) == 3 }
+            #expect(inFlight, "the slow requests reached the pod")
             await lab.server.shutdown(gracePeriod: .seconds(5))
-            let finished = await slow
-            #expect(finished.code == 200, "\(finished.output)")
-            #expect(finished.server == pod.endpoint)
+            for finished in [await slow, await slowTLS, await slowRelayed] {
+                #expect(finished.code == 200, "\(finished.output)")
+                #expect(finished.server == pod.endpoint)
+            }
+            #expect(lab.server.dataPathTLSCounts == (2, 1))
             #expect(lab.server.connectionCount == 0)
             let refused = await lab.curl("web.example", "/")
             #expect(refused.code == 0, "nothing listens any more: \(refused.output)")
+            let refusedTLS = await lab.curl("web.example", "/", tls: true)
+            #expect(refusedTLS.code == 0, "\(refusedTLS.output)")
         }
     }
 }

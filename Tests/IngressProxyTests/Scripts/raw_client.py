@@ -10,7 +10,9 @@ Usage: raw_client.py PORT TIMEOUT MODE [ARG]
   MODE idle              connect and send nothing
   MODE partial-body      a POST announcing 100 bytes that sends 10, then nothing
   MODE noread PATH       GET PATH (host a.example), then read nothing for TIMEOUT/2 seconds;
-                         prints "BYTES n" (all that came) before the last line
+                         prints "BYTES n" (all that came) before the last line; "POST PATH" sends
+                         a POST with a 1-byte body instead
+  MODE tls-MODE ...      MODE over TLS (server name a.example, no ALPN, as wrk connects)
   MODE reset HEX,HEX...  send each part (hex) 0.3 s after the one before, then reset the
                          connection (RST)
   MODE tls-hello NAME[,PROTOCOL...]
@@ -32,6 +34,12 @@ def main():
     arg = sys.argv[4] if len(sys.argv) > 4 else ""
     sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     start = time.monotonic()
+    if mode.startswith("tls-") and mode != "tls-hello":
+        mode = mode[4:]
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        sock = context.wrap_socket(sock, server_hostname="a.example")
     if mode == "bytes":
         sock.sendall(bytes.fromhex(arg))
     elif mode == "header-line":
@@ -47,7 +55,10 @@ def main():
         sock.sendall(b"POST /upload HTTP/1.1\r\nHost: a.example\r\nContent-Length: 100\r\n\r\n0123456789")
     elif mode == "noread":
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-        sock.sendall(b"GET " + arg.encode() + b" HTTP/1.1\r\nHost: a.example\r\n\r\n")
+        if arg.startswith("POST "):
+            sock.sendall(b"POST " + arg[5:].encode() + b" HTTP/1.1\r\nHost: a.example\r\nContent-Length: 1\r\n\r\nx")
+        else:
+            sock.sendall(b"GET " + arg.encode() + b" HTTP/1.1\r\nHost: a.example\r\n\r\n")
         time.sleep(timeout / 2)
     elif mode == "reset":
         # Each comma-separated part is sent 0.3 s after the one before.
@@ -84,7 +95,7 @@ def main():
             chunk = sock.recv(65536)
         except socket.timeout:
             break
-        except ConnectionResetError:
+        except (ConnectionResetError, ssl.SSLError):
             state = "CLOSED"
             break
         if not chunk:
