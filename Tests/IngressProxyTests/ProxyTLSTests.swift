@@ -11,14 +11,20 @@ import TestSupport
         output.split(separator: "\n").first { $0.contains("subject:") }.map { String($0) } ?? ""
     }
 
+    /// The Secrets both paths are tested with: one host's, a wildcard's, and one whose key belongs
+    /// to another certificate.
+    static func siteCertificates() throws -> [String: IngressTLSSecret] {
+        var broken = try TestCertificates.make(["broken.example"])
+        broken.keyPEM = try TestCertificates.make(["someone.else"]).keyPEM
+        return ["default/shop-tls": try TestCertificates.make(["shop.example"]),
+                "default/apps-tls": try TestCertificates.make(["*.apps.example"]), "default/broken-tls": broken]
+    }
+
     @Test func certificatesBySNIOverHTTP2AndHTTP1() async throws {
         try await ProxyLab.run { lab in
             let pod = try await lab.startPod("127.0.0.2")
             let (service, slices) = ProxyLab.service("shop", pods: [pod])
-            let shop = try TestCertificates.make(["shop.example"])
-            let wildcard = try TestCertificates.make(["*.apps.example"])
-            var broken = try TestCertificates.make(["broken.example"])
-            broken.keyPEM = try TestCertificates.make(["someone.else"]).keyPEM
+            let site = try Self.siteCertificates()
             let problems = lab.serve([
                 Fixture.ingress("shop", rules: [
                     Fixture.rule("shop.example", [Fixture.path("/", "Prefix", "shop")]),
@@ -30,7 +36,7 @@ import TestSupport
                     IngressTLS(hosts: ["broken.example"], secretName: "broken-tls"),
                 ]),
             ], services: [service], slices: slices,
-               secrets: ["default/shop-tls": shop, "default/apps-tls": wildcard, "default/broken-tls": broken])
+               secrets: site)
             #expect(problems.map(\.reason) == [IngressProblem.tlsSecretInvalid], "\(problems)")
 
             let h2 = await lab.curl("shop.example", "/cart", tls: true, extra: ["--http2"])
@@ -75,17 +81,13 @@ import TestSupport
         try await ProxyLab.run { lab in
             let pod = try await lab.startPod("127.0.0.2")
             let (service, slices) = ProxyLab.service("shop", pods: [pod])
-            let shop = try TestCertificates.make(["shop.example"])
-            let wildcard = try TestCertificates.make(["*.apps.example"])
-            var broken = try TestCertificates.make(["broken.example"])
-            broken.keyPEM = try TestCertificates.make(["someone.else"]).keyPEM
+            let site = try Self.siteCertificates()
             let rsa = try await Self.rsaCertificate(lab, "rsa.example")
             // A chain: the leaf and one more certificate after it, sent as the chain.
             var chain = try TestCertificates.make(["chain.example"])
             chain.certificatePEM += Array("\n".utf8) + (try TestCertificates.make(["intermediate.example"]).certificatePEM)
             let hosts = ["shop.example", "*.apps.example", "broken.example", "rsa.example", "chain.example"]
-            let secrets = ["default/shop-tls": shop, "default/apps-tls": wildcard, "default/broken-tls": broken,
-                           "default/rsa-tls": rsa, "default/chain-tls": chain]
+            let secrets = site.merging(["default/rsa-tls": rsa, "default/chain-tls": chain]) { $1 }
             let ingress = Fixture.ingress("shop", rules: hosts.map { Fixture.rule($0, [Fixture.path("/", "Prefix", "shop")]) },
                                           tls: zip(hosts, ["shop-tls", "apps-tls", "broken-tls", "rsa-tls", "chain-tls"]).map {
                                               IngressTLS(hosts: [$0.0], secretName: $0.1)

@@ -45,6 +45,21 @@ extension DataPathLoop {
         return total > 0 ? .done(total) : result
     }
 
+    /// Reads what the client sent into the loop's `scratch`: false when nothing came, or the
+    /// client closed (then it is closed).
+    func readIntoScratch(_ client: DataPathClient) -> Bool {
+        scratch.clear()
+        switch readClient(client, into: &scratch) {
+        case .closed:
+            closeClient(client)
+            return false
+        case .wouldBlock:
+            return false
+        case .done:
+            return true
+        }
+    }
+
     /// Writes as much of `buffer` as the client's socket takes (encrypted for TLS).
     func writeClient(_ client: DataPathClient, _ buffer: inout ByteBuffer) -> DataPathSocket.IOResult {
         guard let ssl = client.ssl else { return DataPathSocket.write(client.fd, &buffer) }
@@ -196,16 +211,7 @@ extension DataPathLoop {
             watch(client.fd, .client, &client.interest, read: false, write: client.isWaitingToSend)
             return
         }
-        scratch.clear()
-        switch readClient(client, into: &scratch) {
-        case .closed:
-            closeClient(client)
-            return
-        case .wouldBlock:
-            return
-        case .done:
-            break
-        }
+        guard readIntoScratch(client) else { return }
         if case .closed = DataPathSocket.write(client.relay, &scratch) {
             closeClient(client)
             return

@@ -209,16 +209,7 @@ final class DataPathLoop: @unchecked Sendable {
             if client.state == .forwarding { peekHangUp(client) }
             return
         }
-        scratch.clear()
-        switch readClient(client, into: &scratch) {
-        case .closed:
-            closeClient(client)
-            return
-        case .wouldBlock:
-            return
-        case .done:
-            break
-        }
+        guard readIntoScratch(client) else { return }
         if client.requestBytes.readableBytes == 0 {
             // A request's first bytes: the header timeout runs from here (nginx client_header_timeout).
             client.deadline = after(shared.config.clientHeaderTimeout)
@@ -376,7 +367,10 @@ final class DataPathLoop: @unchecked Sendable {
         case .wouldBlock, .done:
             if client.isWaitingToSend {
                 client.deadline = after(shared.config.clientSendTimeout)
-                watch(client.fd, .client, &client.interest, read: false, write: true)
+                // A relayed connection keeps reading the client meanwhile: a WebSocket peer may
+                // read its echo only once it has sent all of a large message.
+                let relayReads = client.state == .relaying && client.toRelay.readableBytes == 0
+                watch(client.fd, .client, &client.interest, read: relayReads, write: true)
                 if let backend = client.backend, !backend.readsPaused {
                     backend.readsPaused = true
                     watch(backend.fd, .backend, &backend.interest, read: false, write: false)

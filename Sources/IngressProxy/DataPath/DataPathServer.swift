@@ -20,6 +20,10 @@ final class DataPathServer: Sendable {
     /// closes the others and throws, naming it.
     static func start(http: [IngressProxyConfig.Listener], https: [IngressProxyConfig.Listener], threads: Int, shared: ProxyShared,
                       adopt: @escaping @Sendable (Int32, ByteBuffer, DataPathHandoff) -> Void) throws -> DataPathServer {
+        // A write to a socket the peer reset raises SIGPIPE, which ends the process. NIO ignores it
+        // when it makes its first socket; the loops write (and BoringSSL writes for them) before
+        // NIO may have made any, so they ignore it themselves (nginx does the same at start).
+        signal(SIGPIPE, SIG_IGN)
         var plain = [[Int32]](repeating: [], count: threads)
         var tls = [[Int32]](repeating: [], count: threads)
         var httpAddresses: [SocketAddress] = []
