@@ -130,10 +130,13 @@ import TestSupport
             let (status, output) = await ProxyLab.python("tls_requests.py", ["\(lab.httpsPort)", "shop.example", "3000000"])
             #expect(status == 0, "\(output)")
             let lines = output.split(separator: "\n").map(String.init)
-            // p1, p2, /first, the POST's response, what the pod saw of it, the download, DONE.
-            #expect(lines.count == 7, "\(output)")
+            // p1, p2, /first, the POST's response, what the pod saw of it, the download, the
+            // upload's response and what the pod saw of it, DONE.
+            #expect(lines.count == 9, "\(output)")
             #expect(lines.prefix(4).allSatisfy { $0.hasPrefix("200 \(pod.endpoint) ") }, "\(output)")
-            #expect(lines.dropFirst(4) == ["POSTED POST 7", "200 - 3000000", "DONE"], "\(output)")
+            #expect(lines.count == 9 && lines[4] == "SENT POST 7" && lines[5] == "200 - 3000000", "\(output)")
+            #expect(lines.count == 9 && lines[6].hasPrefix("200 \(pod.endpoint) "), "\(output)")
+            #expect(lines.suffix(2) == ["SENT PUT 3000000", "DONE"], "\(output)")
             let after = lab.server.dataPathTLSCounts
             #expect(after.handshakes - before.handshakes == 1 && after.relays - before.relays == 1)
 

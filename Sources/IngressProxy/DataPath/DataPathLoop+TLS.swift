@@ -27,10 +27,12 @@ extension DataPathLoop {
     /// Reads what the client sent (decrypted for TLS) into `buffer`.
     func readClient(_ client: DataPathClient, into buffer: inout ByteBuffer) -> DataPathSocket.IOResult {
         guard let ssl = client.ssl else { return DataPathSocket.read(client.fd, into: &buffer) }
-        var result = DataPathSocket.IOResult.wouldBlock
+        var result = DataPathSocket.IOResult.done(0)
         var total = 0
-        // Records BoringSSL read whole are drained here: epoll reports only what the kernel holds.
-        repeat {
+        // Until BoringSSL wants more: then nothing is left in the loop's input (one socket read's
+        // worth at most, `DataPathTLSInput`) and epoll reports what the kernel holds.
+        tlsInput.begin(client.fd)
+        while case .done = result {
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 4096) { raw in
                 let n = SSL_read(ssl, raw.baseAddress, Int32(min(raw.count, Int(Int32.max))))
                 if n > 0 {
@@ -40,7 +42,7 @@ extension DataPathLoop {
                 result = sslStatus(ssl, n, client: client)
                 return 0
             }
-        } while total > 0 && SSL_has_pending(ssl) == 1 && !isClosed(result)
+        }
         // Bytes before a close are served first (as a plain read returns them before the 0).
         return total > 0 ? .done(total) : result
     }
@@ -129,7 +131,7 @@ extension DataPathLoop {
             return
         }
         let certificate = hello.serverName.flatMap { shared.table.certificates.certificate(serverName: $0) } ?? shared.defaultCertificate
-        guard let context = certificate.dataPath, let ssl = context.connection(fd: client.fd) else {
+        guard let context = certificate.dataPath, let ssl = context.connection(fd: client.fd, input: tlsInput) else {
             handOffTLS(client)
             return
         }
@@ -146,13 +148,15 @@ extension DataPathLoop {
 
     func continueHandshake(_ client: DataPathClient) {
         guard let ssl = client.ssl else { return }
+        tlsInput.begin(client.fd)
         let rc = SSL_do_handshake(ssl)
         if rc == 1 {
             counters.withLockedValue { $0.handshakes += 1 }
             client.state = .idle
             client.deadline = after(shared.config.clientHeaderTimeout)
             watch(client.fd, .client, &client.interest, read: true, write: false)
-            if SSL_has_pending(ssl) == 1 { clientReadable(client) }
+            // The request that came with the client's Finished is in the loop's input: read it now.
+            if tlsInput.hasBytes(for: client.fd) || SSL_has_pending(ssl) == 1 { clientReadable(client) }
             return
         }
         switch SSL_get_error(ssl, rc) {
@@ -172,6 +176,7 @@ extension DataPathLoop {
     func endTLS(_ client: DataPathClient) {
         guard let ssl = client.ssl else { return }
         client.ssl = nil
+        tlsInput.forget(client.fd)
         if SSL_in_init(ssl) == 0 { _ = SSL_shutdown(ssl) }
         ERR_clear_error()
         SSL_free(ssl)

@@ -28,6 +28,8 @@ final class DataPathLoop: @unchecked Sendable {
     var backends: [DataPathBackend?] = []
     var idle: [BackendEndpoint: DataPathIdleList] = [:]
     var scratch = ByteBufferAllocator().buffer(capacity: 16384)
+    /// What BoringSSL reads the loop's TLS connections from.
+    let tlsInput = DataPathTLSInput()
     /// The forwarded heads' fields, built here one head after another without allocating.
     var requestFields = HeaderFields(capacity: 2048, count: 32)
     var responseFields = HeaderFields(capacity: 2048, count: 32)

@@ -54,14 +54,16 @@ final class DataPathTLSContext: @unchecked Sendable {
         }
     }
 
-    /// A connection over this context: nonblocking, on `fd`, handshake as the server. nil when
-    /// BoringSSL cannot make one (memory).
-    func connection(fd: Int32) -> OpaquePointer? {
+    /// A connection over this context: nonblocking, on `fd`, handshake as the server; it writes
+    /// to the socket and reads through the loop's `input`. nil when BoringSSL cannot make one
+    /// (memory).
+    func connection(fd: Int32, input: DataPathTLSInput) -> OpaquePointer? {
         guard let ssl = SSL_new(context) else { return nil }
-        guard SSL_set_fd(ssl, fd) == 1 else {
+        guard SSL_set_fd(ssl, fd) == 1, let reader = input.makeBIO() else {
             SSL_free(ssl)
             return nil
         }
+        SSL_set0_rbio(ssl, reader)
         SSL_set_accept_state(ssl)
         return ssl
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """HTTP/1.1 requests over one TLS connection to 127.0.0.1:PORT (SNI and Host HOST, no ALPN, as
 wrk and most API clients connect), for the epoll data path's TLS: two GETs pipelined in one write
-and a GET (served on the loop), a POST (relayed to NIO), then a GET of BIG bytes (relayed too). Prints one line per response: "STATUS SERVER BODYLENGTH", then "DONE".
+and a GET (served on the loop), a POST (relayed to NIO), then a GET of BIG bytes and a PUT of BIG
+bytes (relayed too). Prints one line per response: "STATUS SERVER BODYLENGTH", then "DONE".
 
 Usage: tls_requests.py PORT HOST BIG
 """
@@ -49,14 +50,15 @@ def main():
         b"GET /first HTTP/1.1\r\nHost: %s\r\n\r\n" % host.encode(),
         b"POST /order HTTP/1.1\r\nHost: %s\r\nContent-Length: 7\r\n\r\nitem=42" % host.encode(),
         b"GET /big?bytes=%d HTTP/1.1\r\nHost: %s\r\n\r\n" % (big, host.encode()),
+        b"PUT /up HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n" % (host.encode(), big) + b"u" * big,
     ]
     for request in requests:
         tls.sendall(request)
         line, body, buffered = read_response(tls, buffered)
         print(line)
-        if request.startswith(b"POST"):
+        if request.startswith(b"POST") or request.startswith(b"PUT"):
             echoed = json.loads(body)
-            print("POSTED %s %s" % (echoed.get("method"), echoed.get("bodyLength")))
+            print("SENT %s %s" % (echoed.get("method"), echoed.get("bodyLength")))
     print("DONE")
 
 
