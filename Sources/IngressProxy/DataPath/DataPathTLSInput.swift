@@ -107,8 +107,10 @@ final class DataPathTLSInput {
             guard let pointer else { return }
             BIO_meth_set_read(pointer) { bio, destination, count in
                 guard let bio, let destination, count > 0, let data = BIO_get_data(bio) else { return -1 }
-                return Unmanaged<DataPathTLSInput>.fromOpaque(data).takeUnretainedValue()
-                    .read(into: destination, count: Int(count), bio: bio)
+                // Without a retain and release per call: the loop holds the input.
+                return Unmanaged<DataPathTLSInput>.fromOpaque(data)._withUnsafeGuaranteedRef {
+                    $0.read(into: destination, count: Int(count), bio: bio)
+                }
             }
             // BoringSSL flushes only its write BIO; answer every control call as a memory BIO's
             // unsupported ones do, without putting an error on the queue.
