@@ -43,6 +43,8 @@ extension DataPathLoop {
                 return 0
             }
         }
+        // Nothing after a close counts: what is left of the read goes.
+        if isClosed(result) { tlsInput.forget(client.fd) }
         // Bytes before a close are served first (as a plain read returns them before the 0).
         return total > 0 ? .done(total) : result
     }
@@ -204,7 +206,8 @@ extension DataPathLoop {
         relays[pair[0]] = client
         let bytes = client.requestBytes
         client.requestBytes = ByteBuffer()
-        client.reader = HTTP1RequestReader(limits: HTTP1Limits(maxLine: 1, maxHead: 1))
+        // What the reader held went to NIO with `bytes`: its buffer is let go.
+        client.reader = HTTP1RequestReader(limits: limits)
         adopt(pair[1], bytes, .relay(client.origin))
         watch(client.fd, .client, &client.interest, read: true, write: false)
         if let ssl = client.ssl, SSL_has_pending(ssl) == 1 { relayFromClient(client) }

@@ -34,7 +34,7 @@ final class DataPathLoop: @unchecked Sendable {
     var requestFields = HeaderFields(capacity: 2048, count: 32)
     var responseFields = HeaderFields(capacity: 2048, count: 32)
     let allocator = ByteBufferAllocator()
-    private let limits: HTTP1Limits
+    let limits: HTTP1Limits
     private let httpPort: String
     private let httpsPort: String
     /// Set from other threads: 1 stop accepting and finish what is under way, 2 close everything now.
@@ -394,7 +394,7 @@ final class DataPathLoop: @unchecked Sendable {
         client.deadline = after(client.requestBytes.readableBytes > 0 ? shared.config.clientHeaderTimeout : shared.config.keepAliveTimeout)
         watch(client.fd, .client, &client.interest, read: true, write: false)
         serve(client)
-        // A pipelined TLS request BoringSSL has read already: epoll will not report it.
+        // Bytes BoringSSL holds itself (part of a record): epoll will not report them.
         if let ssl = client.ssl, client.state == .idle, !client.isWaitingToSend, SSL_has_pending(ssl) == 1 {
             clientReadable(client)
         }
