@@ -92,6 +92,13 @@ extension ClusterTests {
         let http2 = await cluster.curlFromOutside(["--http2", "-w", "\n%{http_version}", "--cacert", pki + "/tls.crt",
                                                    "--resolve", "www.letschat.com:443:\(b.ip)", "https://www.letschat.com/"])
         #expect(http2.status == 0 && http2.output.hasSuffix("\n2"), "HTTP/2 over TLS: \(http2)")
+        // HTTP/1.1 only (wrk, most API clients): the agent's epoll threads do the handshake, with
+        // the same Secret, verified against it.
+        let http11 = await cluster.curlFromOutside(["--http1.1", "-w", "\n%{http_version}", "--cacert", pki + "/tls.crt",
+                                                    "--resolve", "www.letschat.com:443:\(b.ip)", "https://www.letschat.com/"])
+        let http11Body = http11.output.dropLast(4).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(http11.status == 0 && http11.output.hasSuffix("\n1.1") && chatNames.contains(http11Body),
+                "HTTP/1.1 over TLS: \(http11)")
         let tablePorts = try await cluster.kubectlOK(["get", "ingress", "letschat"])
         #expect(tablePorts.contains("80, 443"), "\(tablePorts)")
 
