@@ -119,6 +119,21 @@ import TestSupport
                 "openssl s_client -connect 127.0.0.1:\(lab.httpsPort) -servername chain.example -showcerts </dev/null 2>/dev/null"])
             #expect(chainShown.components(separatedBy: "BEGIN CERTIFICATE").count - 1 == 2, "leaf and chain: \(chainShown.prefix(400))")
 
+            // TLS 1.2 (its handshake runs the other way round at the end), and TLS 1.1 refused.
+            let tls12 = await lab.curl("shop.example", "/", tls: true, extra: ["--http1.1", "--tls-max", "1.2", "-v", "-o", "/dev/null"])
+            #expect(tls12.code == 200 && tls12.output.contains("TLSv1.2"), "\(tls12.output)")
+            let tls11 = await lab.curl("shop.example", "/", tls: true, extra: ["--http1.1", "--tlsv1.1", "--tls-max", "1.1"])
+            #expect(tls11.code == 0 && tls11.exit != 0, "\(tls11.output)")
+            // A session resumed from the ticket of an earlier one.
+            let session = lab.root.path + "/session.pem"
+            let connect = "openssl s_client -connect 127.0.0.1:\(lab.httpsPort) -servername shop.example"
+            let (_, resumed) = await TestProcess.runAsync(["/bin/sh", "-c",
+                // TLS 1.3 tickets go out with the server's first write (BoringSSL defers them over
+                // TCP): the first client asks for a page and stays long enough to read them.
+                "(printf 'GET / HTTP/1.1\\r\\nHost: shop.example\\r\\n\\r\\n'; sleep 0.5) | \(connect) -sess_out \(session) >/dev/null 2>&1; "
+                + "\(connect) -sess_in \(session) </dev/null 2>&1"])
+            #expect(resumed.contains("Reused, TLSv1.3"), "\(resumed.prefix(600))")
+
             // A 5 MB download on the loop, and a HEAD.
             let big = await lab.curl("shop.example", "/big?bytes=5000000", tls: true, extra: ["--http1.1", "-o", "/dev/null"])
             #expect(big.size == 5_000_000, "\(big.output)")
