@@ -17,8 +17,8 @@ enum DataPathHandoff: Sendable {
 
 /// HTTPS on the loop: the ClientHello is peeked to choose the certificate (SNI) and the path (a
 /// client offering h2 goes to NIO, which serves HTTP/2); the handshake, reads and writes go through
-/// BoringSSL directly on the socket (SSL_set_fd), so a request costs what plain HTTP costs plus
-/// the cipher. A request the loop does not serve, once TLS is up, cannot move to NIO with the TLS
+/// BoringSSL on the loop (writing to the socket, reading through `DataPathTLSInput`), so a request
+/// costs what plain HTTP costs plus the cipher. A request the loop does not serve, once TLS is up, cannot move to NIO with the TLS
 /// session: the loop keeps the session and relays the plaintext over a socketpair to NIO
 /// (`.relay`), for the rest of the connection.
 extension DataPathLoop {

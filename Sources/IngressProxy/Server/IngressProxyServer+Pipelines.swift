@@ -4,12 +4,13 @@ import NIOHTTP2
 import NIOSSL
 import NIOTLS
 
-/// How the proxy's connections are put together.
+/// How the proxy's connections are put together on NIO, for the connections the epoll data path
+/// hands over (`IngressProxyServer.adopt`).
 ///
 /// Plain HTTP: `ProxyHandler` alone, which reads and writes the connection's HTTP/1 bytes itself
 /// (`HTTP1RequestReader` with nginx's header limits, `HTTP1MessageWriter`).
 ///
-/// TLS: the handshake deadline, then NIO's SNIHandler reads the ClientHello's server name and
+/// TLS (clients offering h2, hellos the data path does not read): the handshake deadline, then NIO's SNIHandler reads the ClientHello's server name and
 /// the TLS handler is added with the certificate of that host (the current table's, or the
 /// default); after the handshake ALPN picks HTTP/2 (NIOHTTP2, each stream an HTTP/1 codec and a
 /// `ProxyHandler`) or HTTP/1.1 (as plain HTTP).
