@@ -10,10 +10,10 @@ import NIOTLS
 /// Plain HTTP: `ProxyHandler` alone, which reads and writes the connection's HTTP/1 bytes itself
 /// (`HTTP1RequestReader` with nginx's header limits, `HTTP1MessageWriter`).
 ///
-/// TLS (clients offering h2, hellos the data path does not read): the handshake deadline, then NIO's SNIHandler reads the ClientHello's server name and
-/// the TLS handler is added with the certificate of that host (the current table's, or the
-/// default); after the handshake ALPN picks HTTP/2 (NIOHTTP2, each stream an HTTP/1 codec and a
-/// `ProxyHandler`) or HTTP/1.1 (as plain HTTP).
+/// TLS (clients offering h2, hellos the data path does not read): the handshake deadline, then
+/// NIO's SNIHandler reads the ClientHello's server name and the TLS handler is added with the
+/// certificate of that host (the current table's, or the default); after the handshake ALPN picks
+/// HTTP/2 (NIOHTTP2, each stream an HTTP/1 codec and a `ProxyHandler`) or HTTP/1.1 (as plain HTTP).
 enum ProxyPipelines {
     /// `origin`: who the client is when the channel is not its socket (the data path's TLS relay).
     static func configureHTTP1(_ channel: Channel, shared: ProxyShared, scheme: String, origin: ForwardedHeaders.Origin? = nil) throws {
