@@ -154,6 +154,10 @@ import TestSupport
             #expect(lines.suffix(2) == ["SENT PUT 3000000", "DONE"], "\(output)")
             let after = lab.server.dataPathTLSCounts
             #expect(after.handshakes - before.handshakes == 1 && after.relays - before.relays == 1)
+            // The same with the ClientHello in two segments: the loop waits for the rest.
+            let (splitStatus, splitOutput) = await ProxyLab.python("tls_requests.py", ["\(lab.httpsPort)", "shop.example", "300000", "split"])
+            #expect(splitStatus == 0 && splitOutput.hasSuffix("SENT PUT 300000\nDONE\n"), "\(splitOutput)")
+            #expect(lab.server.dataPathTLSCounts.handshakes - after.handshakes == 1, "the loop did the split handshake")
 
             // A new certificate in the Secret applies to the next handshake.
             let renewed = try TestCertificates.make(["shop.example", "renewed.shop.example"])

@@ -47,6 +47,8 @@ final class DataPathClient {
     var interest: UInt8 = 1
 
     // TLS (`DataPathLoop+TLS`).
+    /// The ClientHello's bytes while its record is not whole (`DataPathLoop.readHello`).
+    var hello = ByteBuffer()
     /// The BoringSSL connection (an `SSL *`) once the handshake starts; nil for plain HTTP.
     var ssl: OpaquePointer?
     /// SSL_read needs the socket writable first (a TLS record of its own to send).

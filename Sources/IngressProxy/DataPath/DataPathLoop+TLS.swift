@@ -7,15 +7,15 @@ import NIOCore
 enum DataPathHandoff: Sendable {
     /// Plain HTTP/1: NIO's `ProxyHandler` serves the socket from the bytes given on.
     case http
-    /// TLS before the handshake (the ClientHello was only peeked): NIO's TLS pipeline serves the
-    /// socket as if it had accepted it, with HTTP/2 if ALPN picks it.
+    /// TLS before the handshake: NIO's TLS pipeline serves the socket from the ClientHello's bytes
+    /// given on, as if it had accepted it, with HTTP/2 if ALPN picks it.
     case tls
     /// TLS after the handshake: NIO gets the loop's end of a socketpair and serves the plaintext
     /// the loop relays, as a connection from `origin` (the client's address, https).
     case relay(ForwardedHeaders.Origin)
 }
 
-/// HTTPS on the loop: the ClientHello is peeked to choose the certificate (SNI) and the path (a
+/// HTTPS on the loop: the ClientHello is read to choose the certificate (SNI) and the path (a
 /// client offering h2 goes to NIO, which serves HTTP/2); the handshake, reads and writes go through
 /// BoringSSL on the loop (writing to the socket, reading through `DataPathTLSInput`), so a request
 /// costs what plain HTTP costs plus the cipher. A request the loop does not serve, once TLS is up, cannot move to NIO with the TLS
@@ -109,43 +109,53 @@ extension DataPathLoop {
 
     // MARK: The ClientHello and the handshake
 
-    /// Reads the ClientHello without taking it from the socket and picks the path and certificate.
-    /// NIO gets the socket untouched when the client offers h2, when the hello is not whole in
-    /// the first read (it waits for the rest; the loop would be woken for the same bytes again and
-    /// again), or when it is not one this loop reads.
+    /// Reads the ClientHello and picks the path and certificate. The hello's bytes are kept until
+    /// its record is whole (a large one, with a post-quantum key share, takes two TCP segments);
+    /// they then go to BoringSSL through the loop's input, or to NIO with the socket. NIO gets
+    /// the connection when the client offers h2, or when the hello is not one this loop reads
+    /// (split over records, malformed, SSLv2, not TLS).
     func readHello(_ client: DataPathClient) {
-        scratch.clear()
+        let room = TLSClientHello.maxRecord - client.hello.readableBytes
         var received = 0
-        scratch.writeWithUnsafeMutableBytes(minimumWritableBytes: TLSClientHello.maxRecord) { raw in
-            received = recv(client.fd, raw.baseAddress, TLSClientHello.maxRecord, Int32(MSG_PEEK))
-            return 0
+        scratch.clear()
+        scratch.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { raw in
+            repeat { received = recv(client.fd, raw.baseAddress, room, 0) } while received < 0 && errno == EINTR
+            return max(received, 0)
         }
-        if received == 0 || (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        if received == 0 || (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
             closeClient(client)
             return
         }
         guard received > 0 else { return }
-        let parse = scratch.withUnsafeMutableWritableBytes { raw in
-            TLSClientHello.parse(UnsafeRawBufferPointer(rebasing: raw.prefix(received)))
-        }
-        guard case .hello(let hello) = parse, hello.staysOnLoop else {
-            handOffTLS(client)
+        // Most hellos come whole in one read: they are parsed where they were read.
+        if client.hello.readableBytes > 0 { client.hello.writeImmutableBuffer(scratch) }
+        let bytes = client.hello.readableBytes > 0 ? client.hello : scratch
+        let parse = bytes.withUnsafeReadableBytes { TLSClientHello.parse($0) }
+        // Incomplete: wait for the rest (the header timeout runs). The record's length is at most
+        // `maxRecord`, so a whole one always fits.
+        if parse == .incomplete, bytes.readableBytes < TLSClientHello.maxRecord {
+            if client.hello.readableBytes == 0 { client.hello = ByteBuffer(bytes: scratch.readableBytesView) }
             return
+        }
+        client.hello = ByteBuffer()
+        guard case .hello(let hello) = parse, hello.staysOnLoop else {
+            // Copied: NIO keeps what it is given, and the loop's buffer is reused at once.
+            return handOffTLS(client, bytes: ByteBuffer(bytes: bytes.readableBytesView))
         }
         let certificate = hello.serverName.flatMap { shared.table.certificates.certificate(serverName: $0) } ?? shared.defaultCertificate
         guard let context = certificate.dataPath, let ssl = context.connection(fd: client.fd, input: tlsInput) else {
-            handOffTLS(client)
-            return
+            return handOffTLS(client, bytes: ByteBuffer(bytes: bytes.readableBytesView))
         }
         client.ssl = ssl
         client.state = .handshaking
+        bytes.withUnsafeReadableBytes { tlsInput.preload(client.fd, $0) }
         continueHandshake(client)
     }
 
-    /// The socket goes to NIO's TLS pipeline before any of it was read.
-    private func handOffTLS(_ client: DataPathClient) {
+    /// The socket goes to NIO's TLS pipeline with the hello's bytes read so far.
+    private func handOffTLS(_ client: DataPathClient, bytes: ByteBuffer) {
         forget(client)
-        adopt(client.fd, ByteBuffer(), .tls)
+        adopt(client.fd, bytes, .tls)
     }
 
     func continueHandshake(_ client: DataPathClient) {

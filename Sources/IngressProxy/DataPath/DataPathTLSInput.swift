@@ -48,6 +48,15 @@ final class DataPathTLSInput {
         readsLeft = 1
     }
 
+    /// The next SSL calls are for the connection on `fd`, and BoringSSL reads `bytes` (read from
+    /// its socket already: the ClientHello) first.
+    func preload(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+        begin(fd)
+        let count = min(bytes.count, buffer.count - end)
+        UnsafeMutableRawBufferPointer(rebasing: buffer[end..<end + count]).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(count)))
+        end += count
+    }
+
     /// Whether bytes of the connection on `fd` wait here.
     func hasBytes(for fd: Int32) -> Bool { (fd == self.fd && start < end) || parked[fd] != nil }
 

@@ -1,12 +1,11 @@
-/// What the epoll data path reads from a TLS ClientHello before the handshake, without consuming
-/// it (the bytes are peeked): the server name (SNI, RFC 6066 §3), which picks the certificate, and
-/// the ALPN protocols offered (RFC 7301 §3.1), which pick the path. A client offering h2 goes to
-/// NIO's TLS pipeline, which serves HTTP/2; an HTTP/1.1-only client (or one without ALPN) stays on
-/// the loop.
+/// What the epoll data path reads from a TLS ClientHello before the handshake: the server name
+/// (SNI, RFC 6066 §3), which picks the certificate, and the ALPN protocols offered (RFC 7301
+/// §3.1), which pick the path. A client offering h2 goes to NIO's TLS pipeline, which serves
+/// HTTP/2; an HTTP/1.1-only client (or one without ALPN) stays on the loop.
 ///
-/// Only a ClientHello that fits in its first record is read; anything else (fragmented over
-/// records or segments, SSLv2, not TLS at all) is `.other` and goes to NIO untouched, which
-/// reads it as before (it answers with an alert or closes).
+/// Only a ClientHello that fits in its first record is read (`.incomplete` until that record is
+/// all there); anything else (fragmented over records, SSLv2, not TLS at all) is `.other` and
+/// goes to NIO with its bytes, which reads it as before (it answers with an alert or closes).
 struct TLSClientHello: Equatable {
     /// The host_name entry of server_name, as sent (lowercased on lookup), or nil.
     var serverName: String?

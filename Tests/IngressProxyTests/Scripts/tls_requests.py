@@ -4,12 +4,63 @@ wrk and most API clients connect), for the epoll data path's TLS: two GETs pipel
 and a GET (served on the loop), a POST (relayed to NIO), then a GET of BIG bytes and a PUT of BIG
 bytes (relayed too). Prints one line per response: "STATUS SERVER BODYLENGTH", then "DONE".
 
-Usage: tls_requests.py PORT HOST BIG
+Usage: tls_requests.py PORT HOST BIG [split]
+  split: the ClientHello goes out in two TCP segments 0.2 s apart (as a large, post-quantum hello
+  does), the handshake driven by hand over memory BIOs
 """
 import json
 import socket
 import ssl
 import sys
+import time
+
+
+class Pumped:
+    """An SSLObject over memory BIOs, read and written like an SSL socket."""
+
+    def __init__(self, sock, tls, incoming, outgoing):
+        self.sock, self.tls, self.incoming, self.outgoing = sock, tls, incoming, outgoing
+
+    def sendall(self, data):
+        self.tls.write(data)
+        self.sock.sendall(self.outgoing.read())
+
+    def recv(self, n):
+        while True:
+            try:
+                return self.tls.read(n)
+            except ssl.SSLWantReadError:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return b""
+                self.incoming.write(chunk)
+
+
+def split_handshake(context, sock, host):
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = context.wrap_bio(incoming, outgoing, server_hostname=host)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = outgoing.read()
+    sock.sendall(hello[: len(hello) // 2])
+    time.sleep(0.2)
+    sock.sendall(hello[len(hello) // 2 :])
+    while True:
+        try:
+            tls.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            pending = outgoing.read()
+            if pending:
+                sock.sendall(pending)
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise SystemExit("closed during the handshake")
+            incoming.write(chunk)
+    sock.sendall(outgoing.read())
+    return Pumped(sock, tls, incoming, outgoing)
 
 
 def read_response(tls, buffered):
@@ -40,7 +91,11 @@ def main():
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    tls = context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=20), server_hostname=host)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+    if len(sys.argv) > 4 and sys.argv[4] == "split":
+        tls = split_handshake(context, sock, host)
+    else:
+        tls = context.wrap_socket(sock, server_hostname=host)
     buffered = b""
     tls.sendall(b"GET /p1 HTTP/1.1\r\nHost: %s\r\n\r\nGET /p2 HTTP/1.1\r\nHost: %s\r\n\r\n" % (host.encode(), host.encode()))
     for _ in range(2):
