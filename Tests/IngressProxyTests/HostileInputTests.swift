@@ -103,11 +103,14 @@ import TestSupport
             // A body that stops coming, and a response nobody reads, are cut after their timeouts.
             let (_, stalled) = await Self.raw(lab, timeout: 15, "partial-body")
             #expect(stalled.hasPrefix("CLOSED"), "\(stalled)")
-            // Plain, over TLS on the loop, and over TLS relayed to NIO (a POST).
-            for (mode, port, request) in [("noread", lab.httpPort, "/big?bytes=104857600"),
-                                          ("tls-noread", lab.httpsPort, "/big?bytes=104857600"),
-                                          ("tls-noread", lab.httpsPort, "POST /big?bytes=104857600")] {
-                let (unread, unreadEnd) = await Self.raw(lab, port: port, timeout: 8, mode, request)
+            // Plain, over TLS on the loop, and over TLS relayed to NIO (a POST). The client reads
+            // nothing for half its time, then all it can: the buffers on the way (3 MB) must be full
+            // by then for the send timeout to run, which on a loaded machine takes the relayed
+            // response (backend, NIO, socketpair, loop) more than 4 s (seen in a full-suite run).
+            for (mode, port, request, timeout) in [("noread", lab.httpPort, "/big?bytes=104857600", 8.0),
+                                                   ("tls-noread", lab.httpsPort, "/big?bytes=104857600", 16),
+                                                   ("tls-noread", lab.httpsPort, "POST /big?bytes=104857600", 16)] {
+                let (unread, unreadEnd) = await Self.raw(lab, port: port, timeout: timeout, mode, request)
                 let bytes = unread.split(separator: "\n").first { $0.hasPrefix("BYTES ") }.flatMap { Int($0.dropFirst(6)) } ?? -1
                 #expect(unreadEnd.hasPrefix("CLOSED"), "\(mode) \(request): \(unread)")
                 #expect(bytes > 0 && bytes < 104_857_600, "\(mode) \(request): the response was cut: \(bytes) bytes came")

@@ -10,7 +10,8 @@ Usage: raw_client.py PORT TIMEOUT MODE [ARG]
   MODE idle              connect and send nothing
   MODE partial-body      a POST announcing 100 bytes that sends 10, then nothing
   MODE noread PATH       GET PATH (host a.example), then read nothing for TIMEOUT/2 seconds;
-                         prints "BYTES n" (all that came) before the last line; "POST PATH" sends
+                         prints "BYTES n" (all that came) and "LAST s" (when the last of it
+                         came) before the last line; "POST PATH" sends
                          a POST with a 1-byte body instead
   MODE tls-MODE ...      MODE over TLS (server name a.example, no ALPN, as wrk connects)
   MODE reset HEX,HEX...  send each part (hex) 0.3 s after the one before, then reset the
@@ -87,6 +88,7 @@ def main():
         slow_read(sock, arg, start, timeout)
         return
     received = b""
+    last = 0.0
     state = "OPEN"
     deadline = start + timeout
     while time.monotonic() < deadline:
@@ -102,8 +104,10 @@ def main():
             state = "CLOSED"
             break
         received += chunk
+        last = time.monotonic() - start
     if mode == "noread":
         print("BYTES %d" % len(received))
+        print("LAST %.2f" % last)
     else:
         sys.stdout.write(received.decode("latin-1"))
     print("\n%s %.2f" % (state, time.monotonic() - start))
