@@ -58,9 +58,16 @@ extension APIClient {
                 if wasAbandoned || unconnected || timedOut {
                     await pool.reportFailure(target, reason: wasAbandoned ? "it stopped answering its health checks" : Self.describe(error))
                 }
+                let closedAgain = resendable && !timedOut && !wasAbandoned && !unconnected && resentOnItsServer
+                if closedAgain {
+                    // Closed under the request twice in a row: a server on its way down that
+                    // still accepts connections (seen in ServerFailoverTests when it stops). Moved
+                    // away from, like one that refuses them.
+                    await pool.reportFailure(target, reason: Self.describe(error))
+                }
                 let next = await pool.current
                 let resend: Bool
-                if unconnected || (wasAbandoned && resendable) {
+                if unconnected || (wasAbandoned && resendable) || closedAgain {
                     resend = !tried.contains(next)
                 } else if resendable, !timedOut, !wasAbandoned, !resentOnItsServer {
                     // A connection that closed under the request (a server restarting, or the
