@@ -29,6 +29,8 @@ import struct
 import sys
 import time
 
+from tls_hello import client_hello
+
 
 def main():
     port, timeout, mode = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
@@ -77,13 +79,7 @@ def main():
         context.verify_mode = ssl.CERT_NONE
         if protocols:
             context.set_alpn_protocols(protocols)
-        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-        tls = context.wrap_bio(incoming, outgoing, server_hostname=name)
-        try:
-            tls.do_handshake()
-        except ssl.SSLWantReadError:
-            pass
-        sock.sendall(outgoing.read())
+        sock.sendall(client_hello(context, name)[3])
     elif mode == "slowread":
         slow_read(sock, arg, start, timeout)
         return

@@ -14,6 +14,8 @@ import ssl
 import sys
 import time
 
+from tls_hello import client_hello
+
 
 class Pumped:
     """An SSLObject over memory BIOs, read and written like an SSL socket."""
@@ -37,13 +39,7 @@ class Pumped:
 
 
 def split_handshake(context, sock, host):
-    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = context.wrap_bio(incoming, outgoing, server_hostname=host)
-    try:
-        tls.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    hello = outgoing.read()
+    tls, incoming, outgoing, hello = client_hello(context, host)
     sock.sendall(hello[: len(hello) // 2])
     time.sleep(0.2)
     sock.sendall(hello[len(hello) // 2 :])
