@@ -55,15 +55,12 @@ extension APIClient {
                 let wasAbandoned = abandoned.isSet
                 let unconnected = Self.failedToConnect(error)
                 let timedOut = Self.timedOut(error)
-                if wasAbandoned || unconnected || timedOut {
-                    await pool.reportFailure(target, reason: wasAbandoned ? "it stopped answering its health checks" : Self.describe(error))
-                }
+                // Closed under the request twice in a row: a server on its way down that still
+                // accepts connections (seen in ServerFailoverTests when it stops), moved away from
+                // like one that refuses them.
                 let closedAgain = resendable && !timedOut && !wasAbandoned && !unconnected && resentOnItsServer
-                if closedAgain {
-                    // Closed under the request twice in a row: a server on its way down that
-                    // still accepts connections (seen in ServerFailoverTests when it stops). Moved
-                    // away from, like one that refuses them.
-                    await pool.reportFailure(target, reason: Self.describe(error))
+                if wasAbandoned || unconnected || timedOut || closedAgain {
+                    await pool.reportFailure(target, reason: wasAbandoned ? "it stopped answering its health checks" : Self.describe(error))
                 }
                 let next = await pool.current
                 let resend: Bool

@@ -58,8 +58,6 @@ final class DataPathClient {
     var relay: Int32 = -1
     var relayInterest: UInt8 = 1
     var toRelay = ByteBuffer()
-    /// NIO closed its end: the client closes once what NIO sent is out.
-    var relayEnded = false
 
     init(fd: Int32, limits: HTTP1Limits, origin: ForwardedHeaders.Origin, tls: Bool) {
         self.fd = fd

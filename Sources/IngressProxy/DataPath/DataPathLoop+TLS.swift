@@ -18,9 +18,9 @@ enum DataPathHandoff: Sendable {
 /// HTTPS on the loop: the ClientHello is read to choose the certificate (SNI) and the path (a
 /// client offering h2 goes to NIO, which serves HTTP/2); the handshake, reads and writes go through
 /// BoringSSL on the loop (writing to the socket, reading through `DataPathTLSInput`), so a request
-/// costs what plain HTTP costs plus the cipher. A request the loop does not serve, once TLS is up, cannot move to NIO with the TLS
-/// session: the loop keeps the session and relays the plaintext over a socketpair to NIO
-/// (`.relay`), for the rest of the connection.
+/// costs what plain HTTP costs plus the cipher. A request the loop does not serve, once TLS is up,
+/// cannot move to NIO with the TLS session: the loop keeps the session and relays the plaintext
+/// over a socketpair to NIO (`.relay`), for the rest of the connection.
 extension DataPathLoop {
     // MARK: Reading and writing the client
 
@@ -115,18 +115,12 @@ extension DataPathLoop {
     /// the connection when the client offers h2, or when the hello is not one this loop reads
     /// (split over records, malformed, SSLv2, not TLS).
     func readHello(_ client: DataPathClient) {
-        let room = TLSClientHello.maxRecord - client.hello.readableBytes
-        var received = 0
         scratch.clear()
-        scratch.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { raw in
-            repeat { received = recv(client.fd, raw.baseAddress, room, 0) } while received < 0 && errno == EINTR
-            return max(received, 0)
+        switch DataPathSocket.read(client.fd, into: &scratch, limit: TLSClientHello.maxRecord - client.hello.readableBytes) {
+        case .closed: return closeClient(client)
+        case .wouldBlock: return
+        case .done: break
         }
-        if received == 0 || (received < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-            closeClient(client)
-            return
-        }
-        guard received > 0 else { return }
         // Most hellos come whole in one read: they are parsed where they were read.
         if client.hello.readableBytes > 0 { client.hello.writeImmutableBuffer(scratch) }
         let bytes = client.hello.readableBytes > 0 ? client.hello : scratch
@@ -272,26 +266,18 @@ extension DataPathLoop {
         case .wouldBlock:
             return
         case .closed:
-            // NIO is done with the connection (Connection: close, a timeout, shutdown).
-            client.relayEnded = true
-            watchRelay(client, read: false, write: false)
-            if !client.isWaitingToSend { closeClient(client) }
-            return
+            // NIO is done with the connection (Connection: close, a timeout, shutdown), and what
+            // it sent before is out: its end is read only while nothing waits for the client.
+            return closeClient(client)
         case .done:
             break
         }
+        // Once this waits for the client, the next readable event on NIO's end stops its reads.
         flush(client)
-        if clients[Int(client.fd)] === client, client.isWaitingToSend {
-            watchRelay(client, read: false, write: client.toRelay.readableBytes > 0)
-        }
     }
 
-    /// The client took what was waiting for it: NIO's end is read again, or the connection ends.
+    /// The client took what was waiting for it: NIO's end is read again.
     func relayResume(_ client: DataPathClient) {
-        if client.relayEnded {
-            closeClient(client)
-            return
-        }
         watchRelay(client, read: true, write: client.toRelay.readableBytes > 0)
         watch(client.fd, .client, &client.interest, read: client.toRelay.readableBytes == 0, write: false)
         relayToClient(client)

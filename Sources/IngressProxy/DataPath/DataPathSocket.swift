@@ -82,12 +82,12 @@ enum DataPathSocket {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
-    /// Reads what is there into `buffer` (at least 4 KiB of room).
-    static func read(_ fd: Int32, into buffer: inout ByteBuffer) -> IOResult {
+    /// Reads what is there into `buffer` (at least 4 KiB of room), at most `limit` bytes.
+    static func read(_ fd: Int32, into buffer: inout ByteBuffer, limit: Int = .max) -> IOResult {
         var result = IOResult.wouldBlock
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 4096) { raw in
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: min(4096, limit)) { raw in
             while true {
-                let n = Glibc.read(fd, raw.baseAddress, raw.count)
+                let n = Glibc.read(fd, raw.baseAddress, min(raw.count, limit))
                 if n > 0 { result = .done(n); return n }
                 if n == 0 { result = .closed; return 0 }
                 if errno == EINTR { continue }

@@ -1,4 +1,5 @@
 import CNIOBoringSSL
+import NIOSSL
 
 /// A BoringSSL server context for the epoll data path, made from the same PEM chain and key as the
 /// certificate's NIOSSL context (NIOSSL does not expose its SSL_CTX). It matches `ServerTLS`: TLS
@@ -10,14 +11,12 @@ import CNIOBoringSSL
 final class DataPathTLSContext: @unchecked Sendable {
     let context: OpaquePointer
 
-    /// NIOSSL's `defaultCipherSuites`, which `ServerTLS` uses: the same suites over both paths.
-    static let cipherList = "ECDH+AESGCM:ECDH+CHACHA20:DH+AESGCM:DH+CHACHA20:ECDH+AES256:DH+AES256:ECDH+AES128:DH+AES:RSA+AESGCM:RSA+AES:!aNULL:!eNULL:!MD5"
-
     init(chainPEM: [UInt8], keyPEM: [UInt8]) throws {
         guard let context = SSL_CTX_new(TLS_method()) else { throw TLSSecretError("SSL_CTX_new failed") }
         self.context = context
         guard SSL_CTX_set_min_proto_version(context, UInt16(TLS1_2_VERSION)) == 1,
-              SSL_CTX_set_cipher_list(context, Self.cipherList) == 1 else {
+              // NIOSSL's default list, which `ServerTLS` uses: the same suites over both paths.
+              SSL_CTX_set_cipher_list(context, NIOSSL.defaultCipherSuites) == 1 else {
             throw TLSSecretError("the TLS versions or ciphers cannot be set")
         }
         // SSL_write may return after each record and be called again with a buffer that moved (the
