@@ -9,6 +9,13 @@ connections="${CONNECTIONS:-64}"
 schemes="${SCHEMES:-http https}"
 out="${OUT:-bench/results}"
 
+# stop_pids: ends the processes the bench started in the background (`pids`), by PID, and waits
+# for them; for the scripts' cleanup.
+stop_pids() {
+    for pid in $pids; do kill "$pid" 2>/dev/null || true; done
+    for pid in $pids; do wait "$pid" 2>/dev/null || true; done
+}
+
 # proxy_urls: swiftlet's and nginx's URL for each of `schemes` (swiftlet_http, nginx_http, ...).
 proxy_urls() {
     for scheme in $schemes; do eval echo "\$swiftlet_$scheme \$nginx_$scheme"; done

@@ -30,8 +30,7 @@ pids=""
 probes=""
 
 cleanup() {
-    for pid in $pids; do kill "$pid" 2>/dev/null || true; done
-    for pid in $pids; do wait "$pid" 2>/dev/null || true; done
+    stop_pids
     for probe in $probes; do perf probe -q -d "$probe" 2>/dev/null || true; done
     ip netns del "$ns" 2>/dev/null || true
     rm -rf "$dir"

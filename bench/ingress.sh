@@ -37,8 +37,7 @@ dir="$(mktemp -d /tmp/swiftlet-ingressbench.XXXXXX)"
 pids=""
 
 cleanup() {
-    for pid in $pids; do kill "$pid" 2>/dev/null || true; done
-    for pid in $pids; do wait "$pid" 2>/dev/null || true; done
+    stop_pids
     ip netns del "$ns" 2>/dev/null || true
     rm -rf "$dir"
 }
